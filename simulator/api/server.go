@@ -1,0 +1,111 @@
+// Package api is the simulator's HTTP layer: DR's REST API and the control
+// API under /_sim/, routed with gorilla/mux. Handlers decode requests into
+// the state package's Params types, call one method, and write its result or
+// its error in DR's shape. Rules live in state, not here.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/drsim/drsim/simulator/apierror"
+	"github.com/drsim/drsim/simulator/delivery"
+	"github.com/drsim/drsim/simulator/state"
+)
+
+// Handler serves the DR API and the control API.
+type Handler struct {
+	store  *state.Store
+	engine *delivery.Engine
+	log    *slog.Logger
+	router *mux.Router
+}
+
+// New builds the handler over a store and its delivery engine.
+func New(store *state.Store, engine *delivery.Engine, logger *slog.Logger) *Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{store: store, engine: engine, log: logger, router: mux.NewRouter()}
+	h.routes()
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			h.log.Error("simulator panic (a bug)", "method", r.Method, "path", r.URL.Path, "panic", v)
+			writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "The simulator failed; this is a drsim bug."))
+		}
+	}()
+	h.router.ServeHTTP(w, r)
+}
+
+// secret and public mark who may call a route.
+const (
+	secretOnly = false
+	publicOK   = true
+)
+
+func (h *Handler) routes() {
+	r := h.router
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, apierror.New(http.StatusNotFound, "not_found", "", "No such endpoint: "+r.Method+" "+r.URL.Path))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, apierror.New(http.StatusMethodNotAllowed, "method_not_allowed", "", r.Method+" is not allowed on "+r.URL.Path))
+	})
+
+	dr := func(method, path string, allowPublic bool, fn accountHandler) {
+		r.Handle(path, h.authed(fn, allowPublic, true)).Methods(method)
+	}
+	// Customers and saved sources (contract §2.1).
+	dr("POST", "/customers", secretOnly, h.createCustomer)
+	dr("GET", "/customers", secretOnly, h.listCustomers)
+	dr("GET", "/customers/{id}", secretOnly, h.getCustomer)
+	dr("POST", "/customers/{id}", secretOnly, h.updateCustomer)
+	dr("DELETE", "/customers/{id}", secretOnly, h.deleteCustomer)
+	dr("POST", "/customers/{id}/sources/{sourceId}", secretOnly, h.attachSource)
+	dr("DELETE", "/customers/{id}/sources/{sourceId}", secretOnly, h.detachSource)
+	// Sources (§2.2): the public key may create and retrieve [choice].
+	dr("POST", "/sources", publicOK, h.createSource)
+	dr("GET", "/sources/{id}", publicOK, h.getSource)
+	// SKUs (§2.11).
+	dr("POST", "/skus", secretOnly, h.createSKU)
+	dr("GET", "/skus", secretOnly, h.listSKUs)
+	dr("GET", "/skus/{id}", secretOnly, h.getSKU)
+	dr("PUT", "/skus/{id}", secretOnly, h.upsertSKU)
+	dr("POST", "/skus/{id}", secretOnly, h.updateSKU)
+	dr("DELETE", "/skus/{id}", secretOnly, h.deleteSKU)
+	// Orders (§2.3).
+	dr("GET", "/orders", secretOnly, h.listOrders)
+	dr("GET", "/orders/{id}", secretOnly, h.getOrder)
+	dr("POST", "/orders/{id}", secretOnly, h.updateOrder)
+	// Events (§2.9) and webhooks (§2.10).
+	dr("GET", "/events", secretOnly, h.listEvents)
+	dr("GET", "/events/{id}", secretOnly, h.getEvent)
+	dr("POST", "/webhooks", secretOnly, h.createWebhook)
+	dr("GET", "/webhooks", secretOnly, h.listWebhooks)
+	dr("GET", "/webhooks/{id}", secretOnly, h.getWebhook)
+	dr("PATCH", "/webhooks/{id}", secretOnly, h.updateWebhook)
+	dr("DELETE", "/webhooks/{id}", secretOnly, h.deleteWebhook)
+
+	// Control API: what only DR does. Not recorded in the request log.
+	r.HandleFunc("/_sim/accounts", h.createAccount).Methods("POST")
+	ctl := func(method, path string, fn accountHandler) {
+		r.Handle(path, h.authed(fn, secretOnly, false)).Methods(method)
+	}
+	ctl("POST", "/_sim/orders", h.placeOrder)
+	ctl("POST", "/_sim/orders/{id}/accept", h.acceptOrder)
+	ctl("POST", "/_sim/orders/{id}/block", h.blockOrder)
+	ctl("GET", "/_sim/webhooks/{id}/secret", h.getWebhookSecret)
+	ctl("POST", "/_sim/webhooks/{id}/secret", h.setWebhookSecret)
+	ctl("POST", "/_sim/events/{id}/deliveries", h.redeliver)
+	ctl("GET", "/_sim/deliveries", h.listDeliveries)
+	ctl("POST", "/_sim/faults", h.addFault)
+	ctl("GET", "/_sim/clock", h.getClock)
+	ctl("POST", "/_sim/clock", h.moveClock)
+	ctl("GET", "/_sim/requests", h.listRequests)
+}

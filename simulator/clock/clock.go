@@ -1,0 +1,92 @@
+// Package clock is the simulator's virtual clock. Every business timestamp the
+// simulator writes (createdTime, stateTransitions, nextInvoiceDate, …) reads
+// it. By default it follows wall time; tests and the control API move it
+// forward. Signature timestamps are transport facts and never read it.
+package clock
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Clock tells the current virtual time.
+type Clock interface {
+	Now() time.Time
+}
+
+// Virtual is a clock that runs with wall time, shifted by an offset that only
+// grows. The zero value is not usable; call New.
+type Virtual struct {
+	mu     sync.Mutex
+	wall   func() time.Time
+	offset time.Duration
+	frozen *time.Time
+}
+
+// New returns a virtual clock that reads wall time through wall (time.Now when nil).
+func New(wall func() time.Time) *Virtual {
+	if wall == nil {
+		wall = time.Now
+	}
+	return &Virtual{wall: wall}
+}
+
+// Now returns the virtual time in UTC, truncated to microseconds (the
+// precision DR's timestamps carry).
+func (c *Virtual) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nowLocked()
+}
+
+func (c *Virtual) nowLocked() time.Time {
+	if c.frozen != nil {
+		return *c.frozen
+	}
+	return c.wall().Add(c.offset).UTC().Truncate(time.Microsecond)
+}
+
+// Advance moves the clock forward by d. A negative d is refused: the virtual
+// clock never runs backwards, so nothing already recorded can be in its future.
+func (c *Virtual) Advance(d time.Duration) (time.Time, error) {
+	if d < 0 {
+		return time.Time{}, fmt.Errorf("clock: cannot move back by %s", -d)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.frozen != nil {
+		t := c.frozen.Add(d)
+		c.frozen = &t
+	} else {
+		c.offset += d
+	}
+	return c.nowLocked(), nil
+}
+
+// Set moves the clock forward to t. Setting a time before Now is refused.
+func (c *Virtual) Set(t time.Time) (time.Time, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.nowLocked()
+	if t.Before(now) {
+		return time.Time{}, fmt.Errorf("clock: cannot move back from %s to %s", now.Format(time.RFC3339), t.UTC().Format(time.RFC3339))
+	}
+	if c.frozen != nil {
+		ft := t.UTC().Truncate(time.Microsecond)
+		c.frozen = &ft
+	} else {
+		c.offset += t.Sub(now)
+	}
+	return c.nowLocked(), nil
+}
+
+// Freeze stops the clock at its current reading; Advance and Set still move it.
+// Tests that compare exact timestamps freeze the clock first.
+func (c *Virtual) Freeze() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.nowLocked()
+	c.frozen = &t
+	return t
+}

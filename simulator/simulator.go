@@ -1,0 +1,84 @@
+// Package simulator is a stateful fake of Digital River's API that emits
+// signed webhook events. Start one with Start, point a merchant at URL(), and
+// drive it through DR's API and the control API under /_sim/.
+//
+// Its parts, each a package named for what it is:
+//
+//	signature  the DigitalRiver-Signature layout (Sign, Verify)
+//	clock      the virtual clock every business timestamp reads
+//	state      accounts, resources, DR's rules and the events they record
+//	delivery   the webhook delivery engine (queues, attempts, faults)
+//	api        the HTTP layer: DR's REST API and the control API
+//	apierror   DR's error shape
+package simulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/drsim/drsim/simulator/api"
+	"github.com/drsim/drsim/simulator/delivery"
+	"github.com/drsim/drsim/simulator/state"
+)
+
+// Options configure a simulator.
+type Options struct {
+	Addr            string        // listen address; "127.0.0.1:0" when empty
+	Logger          *slog.Logger  // nil discards
+	DeliveryTimeout time.Duration // per webhook attempt; DR's 3 s when 0
+}
+
+// Server is a running simulator.
+type Server struct {
+	store  *state.Store
+	engine *delivery.Engine
+	srv    *http.Server
+	ln     net.Listener
+	done   chan error
+}
+
+// Start listens and serves in the background.
+func Start(o Options) (*Server, error) {
+	addr := o.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("simulator: listen on %s: %w", addr, err)
+	}
+	engine := delivery.New(delivery.Options{Timeout: o.DeliveryTimeout, Logger: o.Logger})
+	store := state.NewStore(engine, time.Now)
+	s := &Server{
+		store:  store,
+		engine: engine,
+		srv:    &http.Server{Handler: api.New(store, engine, o.Logger), ReadHeaderTimeout: 10 * time.Second},
+		ln:     ln,
+		done:   make(chan error, 1),
+	}
+	go func() { s.done <- s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// URL is the API base URL, e.g. http://127.0.0.1:41234.
+func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// Store gives in-process callers (tests, the demo) direct access to accounts.
+func (s *Server) Store() *state.Store { return s.store }
+
+// Close stops serving and waits for in-flight webhook deliveries to end.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	s.engine.Close()
+	if serveErr := <-s.done; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return errors.Join(err, serveErr)
+	}
+	return err
+}
