@@ -1,0 +1,139 @@
+// Package merchant is drsim's reference merchant: a complete, small Digital
+// River integration written the way we would like every integration to be
+// written. It receives DR's signed webhooks, verifies them, processes each
+// event once, and emails the customer over SMTP.
+//
+// Read it in this order:
+//
+//   - config.go: what the merchant is configured with, and its named defects
+//   - server.go: the HTTP wiring (Start, URL, Close)
+//   - webhook.go: signature check, idempotency, dispatch by event type
+//   - orders.go: the order.accepted handler and the DR fields it reads
+//   - email.go: composing a multipart/alternative email and sending it
+//   - money.go: amounts in the order's currency
+//
+// The project's certification suite runs against this merchant. It can also
+// switch on named defects (Config.Defects) that make it deliberately wrong, so
+// the suite can prove it notices each mistake.
+package merchant
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/drsim/drsim/simulator/signature"
+)
+
+// Config configures a reference merchant. Zero values take the documented
+// defaults; SigningSecret and SMTPAddr are required.
+type Config struct {
+	// Addr is the listen address. Default "127.0.0.1:0" (a free loopback port).
+	Addr string
+	// SigningSecret is the webhook endpoint's signing secret, as shown in
+	// DR's Dashboard (the simulator's admin API in drsim). Required.
+	SigningSecret string
+	// SignatureTolerance is how far a signature timestamp may be from Now.
+	// Default signature.DefaultTolerance.
+	SignatureTolerance time.Duration
+	// DRBaseURL is the Digital River API base URL (the simulator in drsim).
+	// Not used yet; kept for the API calls later notifications need.
+	DRBaseURL string
+	// DRSecretKey is the secret API key (sk_test_…) for DR API calls.
+	DRSecretKey string
+	// SMTPAddr is host:port of the SMTP server that delivers customer email.
+	// Required.
+	SMTPAddr string
+	// From is the sender address of customer email. Default "shop@merchant.example".
+	From string
+	// ShopName is shown to customers as the sender name and in email bodies.
+	// Default "Reference Shop".
+	ShopName string
+	// Defects lists named defects to switch on (see KnownDefects). An unknown
+	// name makes Start fail.
+	Defects []string
+	// Logger receives all logs. Default: logs are discarded.
+	Logger *slog.Logger
+	// Now is the merchant's clock, used to check signature timestamps and to
+	// date emails. Default time.Now.
+	Now func() time.Time
+}
+
+// Named defects. Each makes the merchant wrong in one specific way that the
+// certification suite must detect.
+const (
+	DefectSkipSignatureCheck = "skip-signature-check"
+	DefectOmitTotalTax       = "omit-total-tax"
+)
+
+// Defect names and describes one defect the merchant can switch on.
+type Defect struct {
+	Name        string
+	Description string
+}
+
+// knownDefects is the single list of defects: adding one is a constant above,
+// a line here, and a defects.has check where it takes effect.
+var knownDefects = []Defect{
+	{DefectSkipSignatureCheck, "accept webhooks without verifying the DigitalRiver-Signature header"},
+	{DefectOmitTotalTax, "leave the tax line (totalTax) out of the order confirmation email"},
+}
+
+// KnownDefects returns the defects Config.Defects may name, in a stable order.
+func KnownDefects() []Defect { return slices.Clone(knownDefects) }
+
+// defectSet is the set of defects switched on.
+type defectSet map[string]bool
+
+func (d defectSet) has(name string) bool { return d[name] }
+
+func parseDefects(names []string) (defectSet, error) {
+	set := defectSet{}
+	for _, name := range names {
+		if !slices.ContainsFunc(knownDefects, func(k Defect) bool { return k.Name == name }) {
+			known := make([]string, len(knownDefects))
+			for i, k := range knownDefects {
+				known[i] = k.Name
+			}
+			return nil, fmt.Errorf("merchant: unknown defect %q (known: %s)", name, strings.Join(known, ", "))
+		}
+		set[name] = true
+	}
+	return set, nil
+}
+
+// withDefaults validates cfg and fills in its defaults.
+func (cfg Config) withDefaults() (Config, error) {
+	var errs []error
+	if cfg.SigningSecret == "" {
+		errs = append(errs, errors.New("merchant: Config.SigningSecret is required"))
+	}
+	if cfg.SMTPAddr == "" {
+		errs = append(errs, errors.New("merchant: Config.SMTPAddr is required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return cfg, err
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.SignatureTolerance <= 0 {
+		cfg.SignatureTolerance = signature.DefaultTolerance
+	}
+	if cfg.From == "" {
+		cfg.From = "shop@merchant.example"
+	}
+	if cfg.ShopName == "" {
+		cfg.ShopName = "Reference Shop"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return cfg, nil
+}

@@ -1,0 +1,126 @@
+package merchant_test
+
+import (
+	"bufio"
+	"net"
+	"net/textproto"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// received is one message accepted by fakeSMTP.
+type received struct {
+	From string
+	To   []string
+	Data []byte // the message as sent, dot-unstuffed, CRLF line endings
+}
+
+// fakeSMTP is the smallest SMTP server net/smtp will talk to. Every accepted
+// message is pushed to Messages before the 250 reply to DATA, so once the
+// sender has its reply the message is already in the channel.
+type fakeSMTP struct {
+	Addr     string
+	Messages chan received
+	// RejectNext makes the next N messages fail with 554 after DATA.
+	RejectNext atomic.Int32
+
+	ln net.Listener
+	wg sync.WaitGroup
+}
+
+func startFakeSMTP(t *testing.T) *fakeSMTP {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("fake SMTP: listen: %v", err)
+	}
+	f := &fakeSMTP{Addr: ln.Addr().String(), Messages: make(chan received, 100), ln: ln}
+	f.wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			f.wg.Go(func() { f.serve(conn) })
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		f.wg.Wait()
+	})
+	return f
+}
+
+func (f *fakeSMTP) serve(conn net.Conn) {
+	defer conn.Close()
+	c := textproto.NewConn(conn)
+	reply := func(line string) bool { return c.PrintfLine("%s", line) == nil }
+	if !reply("220 fake.test ESMTP") {
+		return
+	}
+	var msg received
+	for {
+		line, err := c.ReadLine()
+		if err != nil {
+			return
+		}
+		verb, arg, _ := strings.Cut(line, " ")
+		switch strings.ToUpper(verb) {
+		case "EHLO", "HELO":
+			reply("250 fake.test")
+		case "MAIL":
+			msg = received{From: path(arg)}
+			reply("250 ok")
+		case "RCPT":
+			msg.To = append(msg.To, path(arg))
+			reply("250 ok")
+		case "DATA":
+			if !reply("354 end with <CRLF>.<CRLF>") {
+				return
+			}
+			data, err := readDot(c.Reader.R)
+			if err != nil {
+				return
+			}
+			if f.RejectNext.Add(-1) >= 0 {
+				reply("554 rejected by test")
+				continue
+			}
+			msg.Data = data
+			f.Messages <- msg
+			reply("250 queued")
+		case "RSET", "NOOP":
+			reply("250 ok")
+		case "QUIT":
+			reply("221 bye")
+			return
+		default:
+			reply("502 not implemented")
+		}
+	}
+}
+
+// path extracts the address from "FROM:<a@b>" or "TO:<a@b> SIZE=…".
+func path(arg string) string {
+	_, p, _ := strings.Cut(arg, "<")
+	p, _, _ = strings.Cut(p, ">")
+	return p
+}
+
+// readDot reads DATA up to the lone "." line, keeping CRLF line endings
+// (textproto's DotReader would turn them into LF) and undoing dot-stuffing.
+func readDot(r *bufio.Reader) ([]byte, error) {
+	var data []byte
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		if line == ".\r\n" {
+			return data, nil
+		}
+		data = append(data, strings.TrimPrefix(line, ".")...)
+	}
+}

@@ -1,0 +1,115 @@
+package merchant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Server is a running reference merchant. Start one with Start and stop it
+// with Close.
+type Server struct {
+	cfg     Config
+	defects defectSet
+	log     *slog.Logger
+	from    *mail.Address
+
+	events   *eventLog
+	handlers map[string]eventHandler
+
+	ln        net.Listener
+	http      *http.Server
+	served    chan struct{} // closed when Serve has returned
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start validates cfg, listens on cfg.Addr and serves in the background.
+func Start(cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	defects, err := parseDefects(cfg.Defects)
+	if err != nil {
+		return nil, err
+	}
+	from, err := mail.ParseAddress(cfg.From)
+	if err != nil {
+		return nil, fmt.Errorf("merchant: Config.From %q: %w", cfg.From, err)
+	}
+	from.Name = cfg.ShopName
+
+	s := &Server{
+		cfg:     cfg,
+		defects: defects,
+		log:     cfg.Logger,
+		from:    from,
+		events:  newEventLog(),
+		served:  make(chan struct{}),
+	}
+	s.handlers = map[string]eventHandler{
+		"order.accepted": s.handleOrderAccepted,
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /webhooks/digitalriver", s.handleWebhook)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("merchant: listen on %s: %w", cfg.Addr, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		defer close(s.served)
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("merchant: serve", "err", err)
+		}
+	}()
+	s.log.Info("merchant started", "url", s.URL(), "defects", cfg.Defects)
+	return s, nil
+}
+
+// URL is the merchant's base URL, e.g. "http://127.0.0.1:40123". When
+// listening on all interfaces, the host is 127.0.0.1.
+func (s *Server) URL() string {
+	addr, ok := s.ln.Addr().(*net.TCPAddr)
+	if !ok {
+		return "http://" + s.ln.Addr().String()
+	}
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
+
+// WebhookURL is the address to register as the DR webhook endpoint.
+func (s *Server) WebhookURL() string { return s.URL() + "/webhooks/digitalriver" }
+
+// Close stops accepting connections and waits for in-flight webhooks,
+// including the emails they are sending, to finish. It is safe to call more
+// than once.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.closeErr = s.http.Shutdown(context.Background())
+		<-s.served
+		s.log.Info("merchant stopped", "url", s.URL())
+	})
+	return s.closeErr
+}

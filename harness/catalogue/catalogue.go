@@ -1,0 +1,115 @@
+// Package catalogue is the notification catalogue: each required
+// notification as data (trigger event, recipient, subject, required
+// attributes and how each is matched in an email), and the matching itself.
+// The catalogue ships in fixtures/notifications.yaml.
+package catalogue
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Match kinds.
+const (
+	MatchText  = "text"
+	MatchMoney = "money"
+	MatchDate  = "date"
+	MatchLink  = "link"
+	MatchLast4 = "last4"
+)
+
+// Catalogue is every notification, by id.
+type Catalogue struct {
+	Notifications []*Notification `yaml:"notifications"`
+	byID          map[string]*Notification
+}
+
+// Notification is one required notification.
+type Notification struct {
+	ID         string      `yaml:"id"`
+	Name       string      `yaml:"name"`
+	Trigger    string      `yaml:"trigger"`
+	Recipient  string      `yaml:"recipient"` // path to the recipient's address in the trigger object
+	Currency   string      `yaml:"currency"`  // path to the currency code in the trigger object
+	Subject    string      `yaml:"subject"`   // default subject pattern (regular expression)
+	Attributes []Attribute `yaml:"attributes"`
+}
+
+// Attribute is one fact the email must show.
+type Attribute struct {
+	Name     string `yaml:"name"`
+	Path     string `yaml:"path"`
+	Match    string `yaml:"match"`
+	Optional bool   `yaml:"optional"`
+}
+
+// Parse reads a catalogue, rejecting unknown fields and bad values with the
+// line and column of the mistake. name labels errors (a file name).
+func Parse(name string, data []byte) (*Catalogue, error) {
+	var c Catalogue
+	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("catalogue %s:\n%s", name, yaml.FormatError(err, false, true))
+	}
+	c.byID = map[string]*Notification{}
+	for i, n := range c.Notifications {
+		where := fmt.Sprintf("catalogue %s: notifications[%d] (%s)", name, i, n.ID)
+		switch {
+		case n.ID == "":
+			return nil, fmt.Errorf("%s: id is required", where)
+		case c.byID[n.ID] != nil:
+			return nil, fmt.Errorf("%s: id %q appears twice", where, n.ID)
+		case n.Recipient == "":
+			return nil, fmt.Errorf("%s: recipient is required", where)
+		}
+		if n.Subject != "" {
+			if _, err := regexp.Compile(n.Subject); err != nil {
+				return nil, fmt.Errorf("%s: subject %q: %w", where, n.Subject, err)
+			}
+		}
+		for j, a := range n.Attributes {
+			switch a.Match {
+			case MatchText, MatchMoney, MatchDate, MatchLink, MatchLast4:
+			default:
+				return nil, fmt.Errorf("%s: attributes[%d] (%s): match %q: want text, money, date, link or last4", where, j, a.Name, a.Match)
+			}
+			if a.Name == "" || a.Path == "" {
+				return nil, fmt.Errorf("%s: attributes[%d]: name and path are required", where, j)
+			}
+			if a.Match == MatchMoney && n.Currency == "" {
+				return nil, fmt.Errorf("%s: attributes[%d] (%s) matches money but the notification has no currency path", where, j, a.Name)
+			}
+		}
+		c.byID[n.ID] = n
+	}
+	return &c, nil
+}
+
+// Get returns a notification by id.
+func (c *Catalogue) Get(id string) (*Notification, error) {
+	n, ok := c.byID[id]
+	if !ok {
+		ids := make([]string, 0, len(c.Notifications))
+		for _, n := range c.Notifications {
+			ids = append(ids, n.ID)
+		}
+		return nil, fmt.Errorf("no notification %q in the catalogue (known: %v)", id, ids)
+	}
+	return n, nil
+}
+
+// Triggers lists the distinct trigger event types, for webhook subscriptions.
+func (c *Catalogue) Triggers() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range c.Notifications {
+		if n.Trigger != "" && !seen[n.Trigger] {
+			seen[n.Trigger] = true
+			out = append(out, n.Trigger)
+		}
+	}
+	return out
+}

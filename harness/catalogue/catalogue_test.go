@@ -1,0 +1,117 @@
+package catalogue_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drsim/drsim/fixtures"
+	"github.com/drsim/drsim/harness/catalogue"
+)
+
+func TestFindMoney(t *testing.T) {
+	tests := []struct {
+		text     string
+		amount   float64
+		currency string
+		want     bool
+	}{
+		{"Total: $1,234.56", 1234.56, "USD", true},
+		{"Total: $1234.56", 1234.56, "USD", true},
+		{"Total: USD 12.00", 12, "USD", true},
+		{"Total: 12.00 USD", 12, "USD", true},
+		{"Gesamt: 1.234,56 €", 1234.56, "EUR", true},
+		{"Gesamt: 1 234,56\u00a0€", 1234.56, "EUR", true},
+		{"Total: ¥1,235", 1234.56, "JPY", true},
+		{"Total: £0.00", 0, "GBP", true},
+		{"Tax: $2.01", 2.01, "USD", true},
+		{"Tax: 2.01", 2.01, "USD", false},            // no currency marker
+		{"Total: $112.00", 12, "USD", false},         // part of a longer number
+		{"Total: $12.005", 12, "USD", false},         // more decimals follow
+		{"Total: $12.01", 12, "USD", false},          // different amount
+		{"Total: 1.234,56 $", 1234.56, "EUR", false}, // wrong currency
+		{"Refund: -$5.00", 5, "USD", true},           // sign before the symbol is fine
+		{"Total: CA$7.50", 7.5, "CAD", true},
+	}
+	for _, tc := range tests {
+		_, got := catalogue.FindMoney(tc.text, tc.amount, tc.currency)
+		if got != tc.want {
+			t.Errorf("FindMoney(%q, %v, %s) = %v, want %v", tc.text, tc.amount, tc.currency, got, tc.want)
+		}
+	}
+}
+
+func TestFindDate(t *testing.T) {
+	d := time.Date(2026, 12, 22, 15, 4, 5, 0, time.UTC)
+	for _, text := range []string{"on 2026-12-22", "on 22 December 2026", "on December 22, 2026", "on 12/22/2026", "on 22.12.2026", "on Dec 22, 2026"} {
+		if _, ok := catalogue.FindDate(text, d); !ok {
+			t.Errorf("FindDate(%q) = false, want true", text)
+		}
+	}
+	if _, ok := catalogue.FindDate("on 2026-12-23", d); ok {
+		t.Error("FindDate matched the wrong day")
+	}
+}
+
+func TestLookupWalksArrays(t *testing.T) {
+	obj := map[string]any{"items": []any{
+		map[string]any{"productDetails": map[string]any{"name": "Widget"}},
+		map[string]any{"productDetails": map[string]any{"name": "Gadget"}},
+	}}
+	got := catalogue.Lookup(obj, "items[].productDetails.name")
+	if len(got) != 2 || got[0] != "Widget" || got[1] != "Gadget" {
+		t.Fatalf("Lookup = %v, want [Widget Gadget]", got)
+	}
+	if got := catalogue.Lookup(obj, "items[].missing"); len(got) != 0 {
+		t.Fatalf("Lookup of a missing key = %v, want none", got)
+	}
+}
+
+func TestShippedCatalogueChecksOrderConfirmation(t *testing.T) {
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Get("order-confirmation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := map[string]any{
+		"id": "204440790336", "currency": "USD", "email": "a@example.test",
+		"items":    []any{map[string]any{"amount": 20.0, "productDetails": map[string]any{"name": "Widget"}}},
+		"totalTax": 2.01, "totalDiscount": 0.0, "totalShipping": 5.0, "totalAmount": 27.01,
+	}
+	full := "Order 204440790336\nWidget x2 $20.00\nDiscount $0.00\nShipping $5.00\nTax $2.01\nTotal $27.01"
+	if err := n.Check(order, catalogue.Email{Body: full}).Err(); err != nil {
+		t.Fatalf("complete email failed the check: %v", err)
+	}
+	noTax := strings.Replace(full, "Tax $2.01\n", "", 1)
+	err = n.Check(order, catalogue.Email{Body: noTax}).Err()
+	if err == nil || !strings.Contains(err.Error(), "totalTax 2.01 USD not found") {
+		t.Fatalf("email without tax: err = %v, want it to name totalTax 2.01 USD", err)
+	}
+}
+
+func TestParseRejectsMistakesWithPosition(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown field", "notifications:\n  - id: x\n    recipient: email\n    tirgger: order.accepted\n", "tirgger"},
+		{"bad match", "notifications:\n  - id: x\n    recipient: email\n    attributes:\n      - {name: a, path: id, match: fuzzy}\n", `match "fuzzy"`},
+		{"money without currency", "notifications:\n  - id: x\n    recipient: email\n    attributes:\n      - {name: a, path: id, match: money}\n", "no currency path"},
+		{"duplicate id", "notifications:\n  - {id: x, recipient: email}\n  - {id: x, recipient: email}\n", "appears twice"},
+		{"bad subject", "notifications:\n  - {id: x, recipient: email, subject: '('}\n", "subject"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := catalogue.Parse("test.yaml", []byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Parse error = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+	_, err := catalogue.Parse("test.yaml", []byte("notifications:\n  - id: x\n    recipient: email\n    tirgger: order.accepted\n"))
+	if !strings.Contains(err.Error(), "4:") && !strings.Contains(err.Error(), "[4:") {
+		t.Errorf("unknown-field error does not give the line: %v", err)
+	}
+}
