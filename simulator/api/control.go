@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/drsim/drsim/simulator/apierror"
@@ -106,11 +108,35 @@ func (h *Handler) redeliver(a *state.Account, r *http.Request) (int, any, error)
 	return http.StatusOK, state.Page[delivery.Attempt]{Data: attempts}, nil
 }
 
+// listDeliveries is GET /_sim/deliveries?eventId&webhookId[&min=N&wait=5s]:
+// with min and wait it answers once at least min attempts match, or after
+// wait with 408 and the attempts seen.
 func (h *Handler) listDeliveries(a *state.Account, r *http.Request) (int, any, error) {
 	q := r.URL.Query()
-	attempts := h.engine.Attempts(a.ID(), delivery.AttemptFilter{EventID: q.Get("eventId"), WebhookID: q.Get("webhookId")})
+	f := delivery.AttemptFilter{EventID: q.Get("eventId"), WebhookID: q.Get("webhookId")}
+	if q.Get("min") == "" && q.Get("wait") == "" {
+		return http.StatusOK, state.Page[delivery.Attempt]{Data: h.engine.Attempts(a.ID(), f)}, nil
+	}
+	min, err := strconv.Atoi(q.Get("min"))
+	if err != nil || min < 1 {
+		return 0, nil, apierror.Invalid("min", "min must be a whole number of at least 1, got '%s'.", q.Get("min"))
+	}
+	wait, err := time.ParseDuration(q.Get("wait"))
+	if err != nil || wait <= 0 || wait > maxWait {
+		return 0, nil, apierror.Invalid("wait", "wait must be a duration between 1ms and %s, got '%s'.", maxWait, q.Get("wait"))
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	attempts, err := h.engine.WaitAttempts(ctx, a.ID(), f, min)
+	if err != nil {
+		e := apierror.New(http.StatusRequestTimeout, "request_timeout", "wait", err.Error())
+		return 0, nil, e
+	}
 	return http.StatusOK, state.Page[delivery.Attempt]{Data: attempts}, nil
 }
+
+// maxWait bounds long-polling control calls.
+const maxWait = 2 * time.Minute
 
 func (h *Handler) addFault(a *state.Account, r *http.Request) (int, any, error) {
 	var f delivery.Fault

@@ -6,6 +6,7 @@ package clock
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"time"
 )
@@ -55,6 +56,11 @@ func (c *Virtual) Advance(d time.Duration) (time.Time, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	now := c.nowLocked()
+	if d > maxTime.Sub(now) || (c.frozen == nil && c.offset > math.MaxInt64-d) {
+		return time.Time{}, fmt.Errorf("clock: cannot advance %s by %s (at most about 290 years ahead of wall time, and never past %s)",
+			now.Format(time.RFC3339), d, maxTime.Format(time.RFC3339))
+	}
 	if c.frozen != nil {
 		t := c.frozen.Add(d)
 		c.frozen = &t
@@ -64,6 +70,10 @@ func (c *Virtual) Advance(d time.Duration) (time.Time, error) {
 	return c.nowLocked(), nil
 }
 
+// maxTime is the latest time the clock may show: every timestamp is written
+// as RFC 3339, whose years have four digits.
+var maxTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
 // Set moves the clock forward to t. Setting a time before Now is refused.
 func (c *Virtual) Set(t time.Time) (time.Time, error) {
 	c.mu.Lock()
@@ -72,11 +82,16 @@ func (c *Virtual) Set(t time.Time) (time.Time, error) {
 	if t.Before(now) {
 		return time.Time{}, fmt.Errorf("clock: cannot move back from %s to %s", now.Format(time.RFC3339), t.UTC().Format(time.RFC3339))
 	}
+	diff := t.Sub(now) // saturates at the largest Duration
+	if t.After(maxTime) || (c.frozen == nil && (diff == math.MaxInt64 || c.offset > math.MaxInt64-diff)) {
+		return time.Time{}, fmt.Errorf("clock: cannot move from %s to %s (at most about 290 years ahead of wall time, and never past %s)",
+			now.Format(time.RFC3339), t.UTC().Format(time.RFC3339), maxTime.Format(time.RFC3339))
+	}
 	if c.frozen != nil {
 		ft := t.UTC().Truncate(time.Microsecond)
 		c.frozen = &ft
 	} else {
-		c.offset += t.Sub(now)
+		c.offset += diff
 	}
 	return c.nowLocked(), nil
 }

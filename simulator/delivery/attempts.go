@@ -1,7 +1,9 @@
 package delivery
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -41,6 +43,29 @@ type AttemptFilter struct {
 func (e *Engine) Attempts(accountID string, f AttemptFilter) []Attempt {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.attemptsLocked(accountID, f)
+}
+
+// WaitAttempts waits until at least min attempts match f, or ctx ends; it
+// returns the attempts seen either way, with an error saying what was awaited.
+func (e *Engine) WaitAttempts(ctx context.Context, accountID string, f AttemptFilter, min int) ([]Attempt, error) {
+	for {
+		e.mu.Lock()
+		got := e.attemptsLocked(accountID, f)
+		changed := e.recorded
+		e.mu.Unlock()
+		if len(got) >= min {
+			return got, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return got, fmt.Errorf("waited for %d delivery attempt(s) of event %q, saw %d: %w", min, f.EventID, len(got), ctx.Err())
+		}
+	}
+}
+
+func (e *Engine) attemptsLocked(accountID string, f AttemptFilter) []Attempt {
 	out := []Attempt{}
 	for _, a := range e.attempts[accountID] {
 		if (f.EventID == "" || a.EventID == f.EventID) && (f.WebhookID == "" || a.WebhookID == f.WebhookID) {

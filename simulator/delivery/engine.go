@@ -47,6 +47,7 @@ type Engine struct {
 	queues   map[string]*queue    // by webhook id
 	attempts map[string][]Attempt // by account id
 	faults   []*Fault
+	recorded chan struct{} // closed and replaced each time an attempt is recorded
 	closed   bool
 	wg       sync.WaitGroup
 	ctx      context.Context
@@ -78,7 +79,8 @@ func New(o Options) *Engine {
 	return &Engine{
 		client: c, log: logger, wall: wall,
 		queues: map[string]*queue{}, attempts: map[string][]Attempt{},
-		ctx: ctx, cancel: cancel,
+		recorded: make(chan struct{}),
+		ctx:      ctx, cancel: cancel,
 	}
 }
 
@@ -210,6 +212,8 @@ func (e *Engine) store(accountID string, a Attempt) Attempt {
 	defer e.mu.Unlock()
 	a.Seq = len(e.attempts[accountID]) + 1
 	e.attempts[accountID] = append(e.attempts[accountID], a)
+	close(e.recorded)
+	e.recorded = make(chan struct{})
 	e.log.Debug("webhook delivery", "event", a.EventID, "type", a.EventType, "webhook", a.WebhookID,
 		"status", a.Status, "delivered", a.Delivered, "forged", a.Forged, "err", a.Error)
 	return a

@@ -182,6 +182,8 @@ func (p *PlaceOrderParams) validate() error {
 			return apierror.Invalid(itemParam(i, "price"), "price cannot be negative.")
 		case it.TaxRate < 0 || it.TaxRate > 1:
 			return apierror.Invalid(itemParam(i, "taxRate"), "taxRate must be between 0 and 1, got %g.", it.TaxRate)
+		case it.Price*float64(it.Quantity) > maxAmount:
+			return apierror.Invalid(itemParam(i, "price"), "price × quantity cannot exceed %.0f.", maxAmount)
 		case it.Discount < 0 || it.Discount > it.Price*float64(it.Quantity):
 			return apierror.Invalid(itemParam(i, "discount"), "discount must be between 0 and the line price.")
 		}
@@ -189,8 +191,15 @@ func (p *PlaceOrderParams) validate() error {
 	if s := p.Shipping; s != nil && (s.Amount < 0 || s.TaxAmount < 0) {
 		return apierror.Invalid("shipping", "shipping amounts cannot be negative.")
 	}
+	if s := p.Shipping; s != nil && (s.Amount > maxAmount || s.TaxAmount > maxAmount) {
+		return apierror.Invalid("shipping", "shipping amounts cannot exceed %.0f.", maxAmount)
+	}
 	return nil
 }
+
+// maxAmount bounds a line's price × quantity and the shipping, so that no
+// total can overflow to +Inf (which JSON cannot carry).
+const maxAmount = 1e12
 
 func itemParam(i int, field string) string {
 	return "items[" + strconv.Itoa(i) + "]." + field
@@ -250,7 +259,10 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 		if !ok {
 			return nil, apierror.NotFound("SKU", pi.SKUID)
 		}
-		amount := round(pi.Price*float64(pi.Quantity)-pi.Discount, cur)
+		// The discount is rounded to the currency first, so that
+		// amount + discount.amount is always price × quantity.
+		discount := round(pi.Discount, cur)
+		amount := round(pi.Price*float64(pi.Quantity)-discount, cur)
 		it := &OrderItem{
 			ID:    a.ids.numeric(),
 			SKUID: sku.ID,
@@ -264,12 +276,12 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 			StateTransitions: map[string]time.Time{"created": now},
 			Tax:              Tax{Rate: pi.TaxRate, Amount: round(amount*pi.TaxRate, cur)},
 		}
-		if pi.Discount > 0 {
-			it.Discount = &Discount{Amount: round(pi.Discount, cur)}
+		if discount > 0 {
+			it.Discount = &Discount{Amount: discount}
 		}
 		o.Items = append(o.Items, it)
 		itemsTotal += amount
-		o.TotalDiscount += pi.Discount
+		o.TotalDiscount += discount
 		o.TotalTax += it.Tax.Amount
 	}
 	if s := p.Shipping; s != nil {

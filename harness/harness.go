@@ -1,0 +1,148 @@
+// Package harness is the certification harness's Go API: it drives a
+// merchant through the simulator and checks the emails the merchant sends
+// against the notification catalogue. The godog steps (package steps) are
+// thin sentences over this API, and a Go merchant can call it from a plain
+// `go test` without Gherkin.
+//
+//	h, err := harness.New(ctx, harness.Config{Profile: p, Catalogue: c, SimulatorURL: sim.URL(), Mailbox: mb})
+//	sc := h.NewScenario("order confirmation")
+//	alice, _ := sc.CreateCustomer(ctx, "Alice")
+//	sc.PlaceOrder(ctx, "Alice", harness.OrderSpec{Currency: "USD", Lines: ...})
+//	sc.AcceptOrder(ctx, "")
+//	err = sc.ExpectNotification(ctx, "Alice", "order-confirmation")
+package harness
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/harness/mailbox"
+	"github.com/drsim/drsim/harness/profile"
+)
+
+// Config wires a harness to a merchant, a simulator and a mailbox.
+type Config struct {
+	Profile      *profile.Profile
+	Catalogue    *catalogue.Catalogue
+	SimulatorURL string
+	Mailbox      *mailbox.Client
+	// RunID tells this run's addresses from other runs' in a shared mailbox;
+	// random when empty.
+	RunID string
+	// EmailDomain is the domain of customer addresses; "example.test" when empty.
+	EmailDomain string
+}
+
+// Harness is connected to one merchant under test.
+type Harness struct {
+	cfg       Config
+	dr        *drClient
+	webhookID string
+	scenarios atomic.Int64
+}
+
+// New checks the configuration, makes sure the simulator has an account for
+// the merchant's secret key, and registers the merchant's webhook for every
+// trigger in the catalogue, signed with the merchant's secret.
+func New(ctx context.Context, cfg Config) (*Harness, error) {
+	switch {
+	case cfg.Profile == nil:
+		return nil, errors.New("harness: Config.Profile is required")
+	case cfg.Catalogue == nil:
+		return nil, errors.New("harness: Config.Catalogue is required")
+	case cfg.SimulatorURL == "":
+		return nil, errors.New("harness: Config.SimulatorURL is required")
+	case cfg.Mailbox == nil:
+		return nil, errors.New("harness: Config.Mailbox is required")
+	}
+	if cfg.RunID == "" {
+		b := make([]byte, 3)
+		_, _ = rand.Read(b)
+		cfg.RunID = hex.EncodeToString(b)
+	}
+	if cfg.EmailDomain == "" {
+		cfg.EmailDomain = "example.test"
+	}
+	base := strings.TrimRight(cfg.SimulatorURL, "/")
+	h := &Harness{cfg: cfg, dr: &drClient{base: base, key: cfg.Profile.API.SecretKey, http: &http.Client{}}}
+	if err := h.ensureAccount(ctx); err != nil {
+		return nil, err
+	}
+	if err := h.ensureWebhook(ctx); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// ensureAccount creates the account for the profile's key unless it exists.
+func (h *Harness) ensureAccount(ctx context.Context) error {
+	err := h.dr.do(ctx, "GET", "/webhooks?limit=1", nil, nil)
+	if err == nil {
+		return nil
+	}
+	var de *drError
+	if !errors.As(err, &de) || de.Status != http.StatusUnauthorized {
+		return fmt.Errorf("harness: reach the simulator at %s: %w", h.dr.base, err)
+	}
+	anon := &drClient{base: h.dr.base, http: h.dr.http}
+	body := map[string]string{"secretKey": h.cfg.Profile.API.SecretKey}
+	if err := anon.do(ctx, "POST", "/_sim/accounts", body, nil); err != nil {
+		return fmt.Errorf("harness: create the simulator account for api.secretKey: %w", err)
+	}
+	return nil
+}
+
+type webhook struct {
+	ID      string   `json:"id"`
+	Address string   `json:"address"`
+	Types   []string `json:"types"`
+	Enabled bool     `json:"enabled"`
+}
+
+// ensureWebhook registers (or updates) the merchant's webhook and sets its secret.
+func (h *Harness) ensureWebhook(ctx context.Context) error {
+	url := h.cfg.Profile.Webhook.URL
+	types := h.cfg.Catalogue.Triggers()
+	var page struct {
+		Data []webhook `json:"data"`
+	}
+	if err := h.dr.do(ctx, "GET", "/webhooks?limit=100", nil, &page); err != nil {
+		return fmt.Errorf("harness: list webhooks: %w", err)
+	}
+	var hook webhook
+	for _, w := range page.Data {
+		if w.Address == url {
+			hook = w
+		}
+	}
+	body := map[string]any{"address": url, "types": types, "enabled": true}
+	if hook.ID == "" {
+		if err := h.dr.do(ctx, "POST", "/webhooks", body, &hook); err != nil {
+			return fmt.Errorf("harness: register webhook %s: %w", url, err)
+		}
+	} else if err := h.dr.do(ctx, "PATCH", "/webhooks/"+hook.ID, body, &hook); err != nil {
+		return fmt.Errorf("harness: update webhook %s: %w", url, err)
+	}
+	secret := map[string]string{"secret": h.cfg.Profile.Webhook.SigningSecret}
+	if err := h.dr.do(ctx, "POST", "/_sim/webhooks/"+hook.ID+"/secret", secret, nil); err != nil {
+		return fmt.Errorf("harness: set the webhook's signing secret: %w", err)
+	}
+	h.webhookID = hook.ID
+	return nil
+}
+
+// WebhookID is the id of the merchant's webhook in the simulator.
+func (h *Harness) WebhookID() string { return h.webhookID }
+
+// NewScenario starts a scenario with its own customers and addresses.
+func (h *Harness) NewScenario(name string) *Scenario {
+	n := h.scenarios.Add(1)
+	return &Scenario{h: h, name: name, seq: n, customers: map[string]*Customer{}}
+}

@@ -1,0 +1,340 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/harness/mailbox"
+)
+
+// Scenario is one scenario's state: its customers, the order it works on and
+// the checks it made. Scenarios are independent and may run in parallel.
+type Scenario struct {
+	h         *Harness
+	name      string
+	seq       int64
+	customers map[string]*Customer
+	order     *Order
+
+	mu     sync.Mutex
+	checks []Check
+}
+
+// Customer is a customer the scenario created.
+type Customer struct {
+	Name  string
+	ID    string `json:"id"`
+	Email string `json:"email"`
+}
+
+// Order is the order the scenario placed, as the simulator returned it.
+type Order struct {
+	ID       string `json:"id"`
+	Currency string `json:"currency"`
+	Email    string `json:"email"`
+	Customer *Customer
+}
+
+// Check is one notification check and its outcome, for reports.
+type Check struct {
+	Notification string
+	Recipient    string
+	Err          error
+}
+
+// Checks returns the notification checks made so far.
+func (s *Scenario) Checks() []Check {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Check(nil), s.checks...)
+}
+
+func (s *Scenario) addCheck(c Check) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checks = append(s.checks, c)
+}
+
+// CreateCustomer creates a DR customer with an address of its own,
+// <name>+<run>-<scenario>@<domain>.
+func (s *Scenario) CreateCustomer(ctx context.Context, name string) (*Customer, error) {
+	if _, dup := s.customers[name]; dup {
+		return nil, fmt.Errorf("customer %q already exists in this scenario", name)
+	}
+	local := strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(name, "-"))
+	email := fmt.Sprintf("%s+%s-%d@%s", local, s.h.cfg.RunID, s.seq, s.h.cfg.EmailDomain)
+	c := &Customer{Name: name}
+	if err := s.h.dr.do(ctx, "POST", "/customers", map[string]any{"email": email}, c); err != nil {
+		return nil, fmt.Errorf("create customer %s: %w", name, err)
+	}
+	c.Name = name
+	s.customers[name] = c
+	return c, nil
+}
+
+func (s *Scenario) customer(name string) (*Customer, error) {
+	c, ok := s.customers[name]
+	if !ok {
+		return nil, fmt.Errorf("no customer %q in this scenario; add a step like `Given a customer %q`", name, name)
+	}
+	return c, nil
+}
+
+// Line is one product of an order.
+type Line struct {
+	Product  string
+	Quantity int
+	Price    float64 // unit price
+	TaxRate  float64
+	Discount float64 // line discount
+}
+
+// OrderSpec describes an order to place.
+type OrderSpec struct {
+	Currency    string
+	Shipping    float64
+	ShippingTax float64
+	Lines       []Line
+}
+
+var skuSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+// PlaceOrder makes sure each product exists as a SKU, then has the simulator
+// place the order for the customer (what DR does when a checkout is submitted).
+func (s *Scenario) PlaceOrder(ctx context.Context, customerName string, spec OrderSpec) (*Order, error) {
+	c, err := s.customer(customerName)
+	if err != nil {
+		return nil, err
+	}
+	if len(spec.Lines) == 0 {
+		return nil, fmt.Errorf("place order: no products")
+	}
+	items := make([]map[string]any, 0, len(spec.Lines))
+	for _, l := range spec.Lines {
+		id := "sku_" + strings.Trim(skuSlug.ReplaceAllString(strings.ToLower(l.Product), "-"), "-")
+		if err := s.h.dr.do(ctx, "PUT", "/skus/"+url.PathEscape(id), map[string]any{"name": l.Product, "physical": true}, nil); err != nil {
+			return nil, fmt.Errorf("place order: create SKU for %q: %w", l.Product, err)
+		}
+		items = append(items, map[string]any{"skuId": id, "quantity": l.Quantity, "price": l.Price, "taxRate": l.TaxRate, "discount": l.Discount})
+	}
+	body := map[string]any{"customerId": c.ID, "currency": spec.Currency, "items": items}
+	if spec.Shipping > 0 || spec.ShippingTax > 0 {
+		body["shipping"] = map[string]any{"amount": spec.Shipping, "taxAmount": spec.ShippingTax, "description": "Standard"}
+	}
+	o := &Order{}
+	if err := s.h.dr.do(ctx, "POST", "/_sim/orders", body, o); err != nil {
+		return nil, fmt.Errorf("place order for %s: %w", customerName, err)
+	}
+	o.Customer = c
+	s.order = o
+	return o, nil
+}
+
+func (s *Scenario) currentOrder() (*Order, error) {
+	if s.order == nil {
+		return nil, fmt.Errorf("no order in this scenario yet; place one first")
+	}
+	return s.order, nil
+}
+
+// AcceptOrder has DR accept the current order (order.accepted). A non-empty
+// forge spoils the signature of that event's delivery ("missing",
+// "wrong-secret", "tampered-body", "stale").
+func (s *Scenario) AcceptOrder(ctx context.Context, forge string) error {
+	o, err := s.currentOrder()
+	if err != nil {
+		return err
+	}
+	if forge != "" {
+		fault := map[string]any{"webhookId": s.h.webhookID, "eventType": "order.accepted", "objectId": o.ID, "forge": forge}
+		if err := s.h.dr.do(ctx, "POST", "/_sim/faults", fault, nil); err != nil {
+			return fmt.Errorf("arrange a %s signature for order %s: %w", forge, o.ID, err)
+		}
+	}
+	if err := s.h.dr.do(ctx, "POST", "/_sim/orders/"+o.ID+"/accept", nil, nil); err != nil {
+		return fmt.Errorf("accept order %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+// event is a DR event as the harness reads it.
+type event struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	Data struct {
+		Object map[string]any `json:"object"`
+	} `json:"data"`
+}
+
+// orderEvent finds the newest event of type typ about the current order.
+func (s *Scenario) orderEvent(ctx context.Context, typ string) (*event, error) {
+	o, err := s.currentOrder()
+	if err != nil {
+		return nil, err
+	}
+	after := ""
+	for {
+		q := url.Values{"type": {typ}, "limit": {"100"}}
+		if after != "" {
+			q.Set("startingAfter", after)
+		}
+		var page struct {
+			HasMore bool     `json:"hasMore"`
+			Data    []*event `json:"data"`
+		}
+		if err := s.h.dr.do(ctx, "GET", "/events?"+q.Encode(), nil, &page); err != nil {
+			return nil, fmt.Errorf("find the %s event of order %s: %w", typ, o.ID, err)
+		}
+		for _, e := range page.Data {
+			if e.Data.Object["id"] == o.ID || e.Data.Object["orderId"] == o.ID {
+				return e, nil
+			}
+		}
+		if !page.HasMore || len(page.Data) == 0 {
+			return nil, fmt.Errorf("no %s event for order %s", typ, o.ID)
+		}
+		after = page.Data[len(page.Data)-1].ID
+	}
+}
+
+// matcher returns the notification and a predicate recognising its emails by subject.
+func (s *Scenario) matcher(id string) (*catalogue.Notification, *regexp.Regexp, error) {
+	n, err := s.h.cfg.Catalogue.Get(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	pat := s.h.cfg.Profile.SubjectPattern(id, n.Subject)
+	re, err := regexp.Compile(pat)
+	if err != nil {
+		return nil, nil, fmt.Errorf("subject pattern %q for %s: %w", pat, id, err)
+	}
+	return n, re, nil
+}
+
+// ExpectNotification waits for notification id to reach the customer and
+// checks every required attribute of the catalogue against the trigger
+// event. The error names each missing attribute and quotes the email.
+func (s *Scenario) ExpectNotification(ctx context.Context, customerName, id string) (err error) {
+	c, err := s.customer(customerName)
+	if err != nil {
+		return err
+	}
+	n, re, err := s.matcher(id)
+	if err != nil {
+		return err
+	}
+	defer func() { s.addCheck(Check{Notification: id, Recipient: c.Email, Err: err}) }()
+	wctx, cancel := context.WithTimeout(ctx, s.h.cfg.Profile.EmailTimeout())
+	defer cancel()
+	desc := fmt.Sprintf("%s email (subject matching %q)", strings.ToLower(n.Name), re.String())
+	msg, err := s.h.cfg.Mailbox.Wait(wctx, c.Email, desc, func(m *mailbox.Message) bool { return re.MatchString(m.Subject) })
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.Name, err)
+	}
+	ev, err := s.orderEvent(ctx, n.Trigger)
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.Name, err)
+	}
+	report := n.Check(ev.Data.Object, catalogue.Email{Subject: msg.Subject, Body: msg.Body(), Links: msg.Links})
+	if err := report.Err(); err != nil {
+		return fmt.Errorf("%s to %s: %w; text was:\n%s", strings.ToLower(n.Name), c.Email, err, indent(msg.Body()))
+	}
+	return nil
+}
+
+// ExpectCount checks that exactly want emails of notification id reach the
+// customer: it waits for want of them, then watches the quiet window for more.
+func (s *Scenario) ExpectCount(ctx context.Context, customerName, id string, want int) (err error) {
+	c, err := s.customer(customerName)
+	if err != nil {
+		return err
+	}
+	n, re, err := s.matcher(id)
+	if err != nil {
+		return err
+	}
+	defer func() { s.addCheck(Check{Notification: id, Recipient: c.Email, Err: err}) }()
+	match := func(m *mailbox.Message) bool { return re.MatchString(m.Subject) }
+	if want > 0 {
+		wctx, cancel := context.WithTimeout(ctx, s.h.cfg.Profile.EmailTimeout())
+		defer cancel()
+		if _, err := s.h.cfg.Mailbox.Wait(wctx, c.Email, strings.ToLower(n.Name)+" email", match); err != nil {
+			return fmt.Errorf("%s: %w", n.Name, err)
+		}
+	}
+	got, err := s.h.cfg.Mailbox.Collect(ctx, c.Email, s.h.cfg.Profile.QuietWindow(), match)
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.Name, err)
+	}
+	if len(got) != want {
+		subjects := make([]string, len(got))
+		for i, m := range got {
+			subjects[i] = fmt.Sprintf("%q at %s", m.Subject, m.Created.Format(time.RFC3339Nano))
+		}
+		return fmt.Errorf("%s to %s: want exactly %d email(s) within %s of the last, got %d: %s",
+			strings.ToLower(n.Name), c.Email, want, s.h.cfg.Profile.QuietWindow(), len(got), strings.Join(subjects, ", "))
+	}
+	return nil
+}
+
+// Redeliver has DR deliver the current order's event of type typ again, now,
+// with an optional forged signature; it returns once the merchant answered.
+func (s *Scenario) Redeliver(ctx context.Context, typ, forge string) error {
+	ev, err := s.orderEvent(ctx, typ)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"webhookId": s.h.webhookID, "forge": forge}
+	if err := s.h.dr.do(ctx, "POST", "/_sim/events/"+ev.ID+"/deliveries", body, nil); err != nil {
+		return fmt.Errorf("redeliver %s %s: %w", typ, ev.ID, err)
+	}
+	return nil
+}
+
+// Attempt is one recorded webhook delivery.
+type Attempt struct {
+	Status    int    `json:"status"`
+	Delivered bool   `json:"delivered"`
+	Forged    string `json:"forged"`
+	Error     string `json:"error"`
+}
+
+// ExpectRejected waits for the delivery of the current order's event of type
+// typ and checks that the merchant answered non-2xx to every attempt.
+func (s *Scenario) ExpectRejected(ctx context.Context, typ string) error {
+	ev, err := s.orderEvent(ctx, typ)
+	if err != nil {
+		return err
+	}
+	wait := s.h.cfg.Profile.EmailTimeout()
+	q := url.Values{"eventId": {ev.ID}, "webhookId": {s.h.webhookID}, "min": {"1"}, "wait": {wait.String()}}
+	var page struct {
+		Data []Attempt `json:"data"`
+	}
+	if err := s.h.dr.do(ctx, "GET", "/_sim/deliveries?"+q.Encode(), nil, &page); err != nil {
+		return fmt.Errorf("wait for the delivery of %s %s: %w", typ, ev.ID, err)
+	}
+	for _, a := range page.Data {
+		if a.Delivered {
+			return fmt.Errorf("the merchant accepted %s %s (forged: %q) with %d; want a non-2xx answer", typ, ev.ID, a.Forged, a.Status)
+		}
+		if a.Status == 0 {
+			return fmt.Errorf("the delivery of %s %s got no answer (%s); want a non-2xx answer", typ, ev.ID, a.Error)
+		}
+	}
+	return nil
+}
+
+func indent(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 2000 {
+		s = s[:2000] + "…"
+	}
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}

@@ -1,0 +1,206 @@
+// Package steps is the Gherkin vocabulary: each step is one sentence that
+// translates into one call on the harness's Go API. Scenario state lives in
+// a *harness.Scenario carried by the context, never in globals.
+//
+// The vocabulary, with an example of each step, is documented for QA in the
+// README ("Step vocabulary"); Vocabulary lists it for the CLI.
+package steps
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/cucumber/godog"
+
+	"github.com/drsim/drsim/harness"
+)
+
+type scenarioKey struct{}
+
+// ScenarioFrom returns the scenario carried by ctx.
+func ScenarioFrom(ctx context.Context) *harness.Scenario {
+	s, _ := ctx.Value(scenarioKey{}).(*harness.Scenario)
+	return s
+}
+
+// Step is one sentence of the vocabulary.
+type Step struct {
+	Pattern string
+	Example string
+	fn      any
+}
+
+// Vocabulary returns every step with an example.
+func Vocabulary() []Step {
+	return (&steps{}).all()
+}
+
+// Register adds the vocabulary to a scenario context and starts each
+// scenario on h. onDone, when not nil, is called after each scenario with
+// its harness scenario and error.
+func Register(sc *godog.ScenarioContext, h *harness.Harness, onDone func(*godog.Scenario, *harness.Scenario, error)) {
+	sc.Before(func(ctx context.Context, gs *godog.Scenario) (context.Context, error) {
+		return context.WithValue(ctx, scenarioKey{}, h.NewScenario(gs.Name)), nil
+	})
+	if onDone != nil {
+		sc.After(func(ctx context.Context, gs *godog.Scenario, err error) (context.Context, error) {
+			onDone(gs, ScenarioFrom(ctx), err)
+			return ctx, nil
+		})
+	}
+	for _, st := range (&steps{}).all() {
+		sc.Step(st.Pattern, st.fn)
+	}
+}
+
+type steps struct{}
+
+func (s *steps) all() []Step {
+	return []Step{
+		{`^a customer "([^"]+)"$`, `Given a customer "Alice"`, s.customer},
+		{`^([A-Z][\w-]*) has placed an order in ([A-Z]{3}) for:$`,
+			"Given Alice has placed an order in USD for:\n  | product | quantity | price | tax rate | discount |\n  | Widget  | 2        | 10.00 | 0.0805   | 0.00     |", s.placeOrder},
+		{`^([A-Z][\w-]*) has placed an order in ([A-Z]{3}) with shipping (\d+(?:\.\d+)?) \(tax (\d+(?:\.\d+)?)\) for:$`,
+			"Given Alice has placed an order in USD with shipping 5.00 (tax 0.40) for:\n  | product | quantity | price | tax rate |\n  | Widget  | 2        | 10.00 | 0.0805   |", s.placeOrderWithShipping},
+		{`^Digital River accepts the order$`, `When Digital River accepts the order`, s.accept},
+		{`^Digital River accepts the order with a "([^"]+)" signature$`, `When Digital River accepts the order with a "wrong-secret" signature`, s.acceptForged},
+		{`^Digital River delivers the "([^"]+)" event again$`, `When Digital River delivers the "order.accepted" event again`, s.redeliver},
+		{`^Digital River delivers the "([^"]+)" event again with a "([^"]+)" signature$`, `When Digital River delivers the "order.accepted" event again with a "stale" signature`, s.redeliverForged},
+		{`^([A-Z][\w-]*) receives an? (.+?) email with every required attribute$`, `Then Alice receives an order confirmation email with every required attribute`, s.receives},
+		{`^([A-Z][\w-]*) receives no (.+?) email$`, `Then Alice receives no order confirmation email`, s.receivesNone},
+		{`^([A-Z][\w-]*) receives exactly (\d+) (.+?) emails?$`, `Then Alice receives exactly 1 order confirmation email`, s.receivesExactly},
+		{`^the merchant rejects the "([^"]+)" webhook$`, `Then the merchant rejects the "order.accepted" webhook`, s.rejects},
+	}
+}
+
+// notificationID turns "order confirmation" into the catalogue id "order-confirmation".
+func notificationID(name string) string {
+	return strings.Join(strings.Fields(strings.ToLower(name)), "-")
+}
+
+func (s *steps) customer(ctx context.Context, name string) error {
+	_, err := ScenarioFrom(ctx).CreateCustomer(ctx, name)
+	return err
+}
+
+func (s *steps) placeOrder(ctx context.Context, who, currency string, table *godog.Table) error {
+	return s.place(ctx, who, harness.OrderSpec{Currency: currency}, table)
+}
+
+func (s *steps) placeOrderWithShipping(ctx context.Context, who, currency, shipping, tax string, table *godog.Table) error {
+	spec := harness.OrderSpec{Currency: currency}
+	spec.Shipping, _ = strconv.ParseFloat(shipping, 64) // the step's pattern admits only numbers
+	spec.ShippingTax, _ = strconv.ParseFloat(tax, 64)
+	return s.place(ctx, who, spec, table)
+}
+
+func (s *steps) place(ctx context.Context, who string, spec harness.OrderSpec, table *godog.Table) error {
+	lines, err := orderLines(table)
+	if err != nil {
+		return err
+	}
+	spec.Lines = lines
+	_, err = ScenarioFrom(ctx).PlaceOrder(ctx, who, spec)
+	return err
+}
+
+// orderLines reads a table with a header row: product, quantity, price and
+// optionally "tax rate" and discount.
+func orderLines(t *godog.Table) ([]harness.Line, error) {
+	if t == nil || len(t.Rows) < 2 {
+		return nil, fmt.Errorf("the order table needs a header row and at least one product")
+	}
+	col := map[string]int{}
+	for i, c := range t.Rows[0].Cells {
+		col[strings.ToLower(strings.TrimSpace(c.Value))] = i
+	}
+	for _, need := range []string{"product", "quantity", "price"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("the order table has no %q column (columns: product, quantity, price, tax rate, discount)", need)
+		}
+	}
+	var out []harness.Line
+	for r, row := range t.Rows[1:] {
+		cell := func(name string) string {
+			if i, ok := col[name]; ok && i < len(row.Cells) {
+				return strings.TrimSpace(row.Cells[i].Value)
+			}
+			return ""
+		}
+		num := func(name string) (float64, error) {
+			v := cell(name)
+			if v == "" {
+				return 0, nil
+			}
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return 0, fmt.Errorf("order table row %d: %s %q is not a number", r+1, name, v)
+			}
+			return f, nil
+		}
+		l := harness.Line{Product: cell("product")}
+		q, err := strconv.Atoi(cell("quantity"))
+		if err != nil || q < 1 {
+			return nil, fmt.Errorf("order table row %d: quantity %q is not a whole number of at least 1", r+1, cell("quantity"))
+		}
+		l.Quantity = q
+		if l.Price, err = num("price"); err != nil {
+			return nil, err
+		}
+		if l.TaxRate, err = num("tax rate"); err != nil {
+			return nil, err
+		}
+		if l.Discount, err = num("discount"); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func (s *steps) accept(ctx context.Context) error {
+	return ScenarioFrom(ctx).AcceptOrder(ctx, "")
+}
+
+func (s *steps) acceptForged(ctx context.Context, forge string) error {
+	return ScenarioFrom(ctx).AcceptOrder(ctx, forge)
+}
+
+func (s *steps) redeliver(ctx context.Context, typ string) error {
+	return ScenarioFrom(ctx).Redeliver(ctx, typ, "")
+}
+
+func (s *steps) redeliverForged(ctx context.Context, typ, forge string) error {
+	return ScenarioFrom(ctx).Redeliver(ctx, typ, forge)
+}
+
+func (s *steps) receives(ctx context.Context, who, notification string) error {
+	return ScenarioFrom(ctx).ExpectNotification(ctx, who, notificationID(notification))
+}
+
+func (s *steps) receivesNone(ctx context.Context, who, notification string) error {
+	return ScenarioFrom(ctx).ExpectCount(ctx, who, notificationID(notification), 0)
+}
+
+func (s *steps) receivesExactly(ctx context.Context, who, n, notification string) error {
+	want, err := strconv.Atoi(n)
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number", n)
+	}
+	return ScenarioFrom(ctx).ExpectCount(ctx, who, notificationID(notification), want)
+}
+
+func (s *steps) rejects(ctx context.Context, typ string) error {
+	return ScenarioFrom(ctx).ExpectRejected(ctx, typ)
+}
+
+// stepPattern is compiled here so a broken pattern fails at start-up, in tests.
+var _ = func() bool {
+	for _, st := range Vocabulary() {
+		regexp.MustCompile(st.Pattern)
+	}
+	return true
+}()

@@ -1,0 +1,175 @@
+// Package suite runs the Gherkin features against a merchant through the
+// harness, from `go test` (godog's TestingT: each scenario a subtest) or from
+// the CLI, and summarises the outcome: which notifications passed and which
+// attribute failed where.
+package suite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/harness/steps"
+)
+
+// Options configure a run.
+type Options struct {
+	Harness  *harness.Harness
+	Features fs.FS    // the feature files (features.Files by default in callers)
+	Paths    []string // files or directories inside Features; "." when empty
+	Tags     string   // godog tag expression, e.g. "@order && ~@slow"
+	// Concurrency is how many scenarios run at once; 4 when 0.
+	Concurrency int
+	// TestingT runs each scenario as a subtest of t and fails t on failure.
+	TestingT *testing.T
+	// Format is godog's formatter list, e.g. "pretty" or
+	// "progress,junit:out/junit.xml,cucumber:out/cucumber.json"; "progress" when empty.
+	Format string
+	Output io.Writer // where godog writes; io.Discard when nil
+}
+
+// ScenarioResult is one scenario's outcome.
+type ScenarioResult struct {
+	Feature  string // file inside Features
+	Line     int
+	Name     string
+	Err      error // nil when it passed
+	Checks   []harness.Check
+	Duration time.Duration
+}
+
+// Result is a whole run's outcome.
+type Result struct {
+	Scenarios []ScenarioResult
+	Duration  time.Duration
+	Status    int // godog's: 0 passed, 1 failed, 2 options error
+}
+
+// Failed lists the scenarios that failed.
+func (r Result) Failed() []ScenarioResult {
+	var out []ScenarioResult
+	for _, s := range r.Scenarios {
+		if s.Err != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// StepError is a failed step, located in its feature file.
+type StepError struct {
+	File     string
+	Line     int
+	Scenario string
+	Step     string
+	Err      error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("%s:%d: scenario %q, step %q: %v", e.File, e.Line, e.Scenario, e.Step, e.Err)
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Run runs the features and returns their outcome.
+func Run(o Options) (Result, error) {
+	if o.Harness == nil || o.Features == nil {
+		return Result{}, errors.New("suite: Options.Harness and Options.Features are required")
+	}
+	locs, err := indexFeatures(o.Features)
+	if err != nil {
+		return Result{}, fmt.Errorf("suite: read features: %w", err)
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = 4
+	}
+	if o.Format == "" {
+		o.Format = "progress"
+	}
+	if o.Output == nil {
+		o.Output = io.Discard
+	}
+	if len(o.Paths) == 0 {
+		o.Paths = []string{"."}
+	}
+	var (
+		mu      sync.Mutex
+		results []ScenarioResult
+		started sync.Map // pickle id → time.Time
+	)
+	init := func(sc *godog.ScenarioContext) {
+		sc.Before(func(ctx context.Context, gs *godog.Scenario) (context.Context, error) {
+			started.Store(gs.Id, time.Now())
+			return ctx, nil
+		})
+		// Locate step failures: file, line, scenario and the step's text.
+		sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+			if err == nil {
+				return ctx, nil
+			}
+			var located *StepError
+			if errors.As(err, &located) {
+				return ctx, err
+			}
+			gs := godogScenario(ctx)
+			if gs == nil {
+				return ctx, err
+			}
+			return ctx, &StepError{File: gs.Uri, Line: locs.stepLine(gs.Uri, gs.Name, st.Text), Scenario: gs.Name, Step: st.Text, Err: err}
+		})
+		steps.Register(sc, o.Harness, func(gs *godog.Scenario, hs *harness.Scenario, err error) {
+			r := ScenarioResult{Feature: gs.Uri, Line: locs.scenarioLine(gs.Uri, gs.Name), Name: gs.Name, Err: err}
+			if t, ok := started.Load(gs.Id); ok {
+				r.Duration = time.Since(t.(time.Time))
+			}
+			if hs != nil {
+				r.Checks = hs.Checks()
+			}
+			mu.Lock()
+			results = append(results, r)
+			mu.Unlock()
+		})
+		sc.Before(func(ctx context.Context, gs *godog.Scenario) (context.Context, error) {
+			return context.WithValue(ctx, godogScenarioKey{}, gs), nil
+		})
+	}
+	start := time.Now()
+	status := godog.TestSuite{
+		Name:                "drsim",
+		ScenarioInitializer: init,
+		Options: &godog.Options{
+			Format:      o.Format,
+			Paths:       o.Paths,
+			FS:          o.Features,
+			Tags:        o.Tags,
+			Concurrency: o.Concurrency,
+			TestingT:    o.TestingT,
+			Strict:      true,
+			Output:      o.Output,
+			NoColors:    true,
+		},
+	}.Run()
+	sort.Slice(results, func(i, j int) bool {
+		if results[i].Feature != results[j].Feature {
+			return results[i].Feature < results[j].Feature
+		}
+		return results[i].Line < results[j].Line
+	})
+	return Result{Scenarios: results, Duration: time.Since(start), Status: status}, nil
+}
+
+type godogScenarioKey struct{}
+
+func godogScenario(ctx context.Context) *godog.Scenario {
+	gs, _ := ctx.Value(godogScenarioKey{}).(*godog.Scenario)
+	return gs
+}
