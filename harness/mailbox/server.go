@@ -109,18 +109,35 @@ type Server struct {
 	hijacked map[net.Conn]struct{} // websocket connections taken over by MailHog; kept until Close (MailHog reports no end)
 }
 
+// Addrs are the listen addresses of an embedded server; empty fields mean a
+// fresh 127.0.0.1 port.
+type Addrs struct {
+	SMTP string // e.g. "127.0.0.1:1025"
+	HTTP string // e.g. "127.0.0.1:8025"
+}
+
 // StartEmbedded starts MailHog in-process on two fresh 127.0.0.1 ports, one
-// for SMTP and one for MailHog's HTTP API.
-func StartEmbedded() (*Server, error) {
+// for SMTP and one for MailHog's HTTP API, or on the addresses given.
+func StartEmbedded(addrs ...Addrs) (*Server, error) {
 	b := theBackend()
-	smtpLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("mailbox: listen for SMTP: %w", err)
+	var a Addrs
+	if len(addrs) > 0 {
+		a = addrs[0]
 	}
-	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if a.SMTP == "" {
+		a.SMTP = "127.0.0.1:0"
+	}
+	if a.HTTP == "" {
+		a.HTTP = "127.0.0.1:0"
+	}
+	smtpLn, err := net.Listen("tcp", a.SMTP)
+	if err != nil {
+		return nil, fmt.Errorf("mailbox: listen for SMTP on %s: %w", a.SMTP, err)
+	}
+	httpLn, err := net.Listen("tcp", a.HTTP)
 	if err != nil {
 		smtpLn.Close()
-		return nil, fmt.Errorf("mailbox: listen for HTTP: %w", err)
+		return nil, fmt.Errorf("mailbox: listen for HTTP on %s: %w", a.HTTP, err)
 	}
 	s := &Server{
 		smtpLn:     smtpLn,

@@ -102,32 +102,29 @@ func Run(o Options) (Result, error) {
 		o.Paths = []string{"."}
 	}
 	var (
-		mu      sync.Mutex
-		results []ScenarioResult
-		started sync.Map // pickle id → time.Time
+		mu       sync.Mutex
+		results  []ScenarioResult
+		started  sync.Map // pickle id → time.Time
+		failures failureTable
 	)
 	init := func(sc *godog.ScenarioContext) {
 		sc.Before(func(ctx context.Context, gs *godog.Scenario) (context.Context, error) {
 			started.Store(gs.Id, time.Now())
 			return ctx, nil
 		})
-		// Locate step failures: file, line, scenario and the step's text.
+		// Remember where a step failed (godog's hooks cannot replace its
+		// error), so the scenario's result can name file, line and step.
 		sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
-			if err == nil {
-				return ctx, nil
+			if loc := failureOf(ctx); err != nil && loc != nil && loc.Step == "" {
+				loc.Step = st.Text
 			}
-			var located *StepError
-			if errors.As(err, &located) {
-				return ctx, err
-			}
-			gs := godogScenario(ctx)
-			if gs == nil {
-				return ctx, err
-			}
-			return ctx, &StepError{File: gs.Uri, Line: locs.stepLine(gs.Uri, gs.Name, st.Text), Scenario: gs.Name, Step: st.Text, Err: err}
+			return ctx, nil
 		})
 		steps.Register(sc, o.Harness, func(gs *godog.Scenario, hs *harness.Scenario, err error) {
 			r := ScenarioResult{Feature: gs.Uri, Line: locs.scenarioLine(gs.Uri, gs.Name), Name: gs.Name, Err: err}
+			if loc := failures.take(gs.Id); err != nil && loc != nil && loc.Step != "" {
+				r.Err = &StepError{File: gs.Uri, Line: locs.stepLine(gs.Uri, gs.Name, loc.Step), Scenario: gs.Name, Step: loc.Step, Err: err}
+			}
 			if t, ok := started.Load(gs.Id); ok {
 				r.Duration = time.Since(t.(time.Time))
 			}
@@ -139,7 +136,7 @@ func Run(o Options) (Result, error) {
 			mu.Unlock()
 		})
 		sc.Before(func(ctx context.Context, gs *godog.Scenario) (context.Context, error) {
-			return context.WithValue(ctx, godogScenarioKey{}, gs), nil
+			return context.WithValue(ctx, failureKey{}, failures.start(gs.Id)), nil
 		})
 	}
 	start := time.Now()
@@ -167,9 +164,29 @@ func Run(o Options) (Result, error) {
 	return Result{Scenarios: results, Duration: time.Since(start), Status: status}, nil
 }
 
-type godogScenarioKey struct{}
+// failure is where a scenario failed; the step hook fills it in.
+type failure struct{ Step string }
 
-func godogScenario(ctx context.Context) *godog.Scenario {
-	gs, _ := ctx.Value(godogScenarioKey{}).(*godog.Scenario)
-	return gs
+type failureKey struct{}
+
+func failureOf(ctx context.Context) *failure {
+	f, _ := ctx.Value(failureKey{}).(*failure)
+	return f
+}
+
+// failureTable holds each running scenario's failure by pickle id.
+type failureTable struct{ m sync.Map }
+
+func (t *failureTable) start(id string) *failure {
+	f := &failure{}
+	t.m.Store(id, f)
+	return f
+}
+
+func (t *failureTable) take(id string) *failure {
+	v, ok := t.m.LoadAndDelete(id)
+	if !ok {
+		return nil
+	}
+	return v.(*failure)
 }

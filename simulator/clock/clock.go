@@ -57,7 +57,7 @@ func (c *Virtual) Advance(d time.Duration) (time.Time, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.nowLocked()
-	if d > maxTime.Sub(now) || (c.frozen == nil && c.offset > math.MaxInt64-d) {
+	if now.Add(d).After(maxTime) || (c.frozen == nil && c.offset > math.MaxInt64-d) {
 		return time.Time{}, fmt.Errorf("clock: cannot advance %s by %s (at most about 290 years ahead of wall time, and never past %s)",
 			now.Format(time.RFC3339), d, maxTime.Format(time.RFC3339))
 	}

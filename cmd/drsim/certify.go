@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/drsim/drsim/features"
+	"github.com/drsim/drsim/fixtures"
+	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/harness/mailbox"
+	"github.com/drsim/drsim/harness/profile"
+	"github.com/drsim/drsim/harness/suite"
+	"github.com/drsim/drsim/simulator"
+)
+
+// certify runs the suite against a merchant described by a profile and
+// writes JUnit, Cucumber JSON and a text report.
+func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("certify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	profilePath := fs.String("profile", "", "merchant profile (YAML); required")
+	cataloguePath := fs.String("catalogue", "", "notification catalogue (YAML); the embedded one when empty")
+	out := fs.String("out", "drsim-report", "directory for junit.xml, cucumber.json and report.txt")
+	simAddr := fs.String("sim-addr", "127.0.0.1:9090", "where to run the simulator when the profile names none")
+	smtpAddr := fs.String("smtp-addr", "127.0.0.1:1025", "where to run embedded MailHog's SMTP when the profile names no mailbox")
+	mailAddr := fs.String("mail-addr", "127.0.0.1:8025", "where to run embedded MailHog's HTTP API when the profile names no mailbox")
+	tags := fs.String("tags", "", `run only scenarios matching a tag expression, e.g. "@order"`)
+	verbose := fs.Bool("v", false, "log what the simulator does")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *profilePath == "" {
+		return fmt.Errorf("-profile is required (see README, \"Merchant profile\")")
+	}
+	p, err := profile.Load(*profilePath)
+	if err != nil {
+		return err
+	}
+	cat, err := loadCatalogue(*cataloguePath)
+	if err != nil {
+		return err
+	}
+	simURL := p.Simulator.URL
+	if simURL == "" {
+		sim, err := simulator.Start(simulator.Options{Addr: *simAddr, Logger: newLogger(stderr, *verbose)})
+		if err != nil {
+			return err
+		}
+		defer sim.Close()
+		simURL = sim.URL()
+		fmt.Fprintf(stdout, "simulator: %s (point your merchant's Digital River base URL here)\n", simURL)
+	}
+	mailURL := p.Mailbox.URL
+	if mailURL == "" {
+		mb, err := mailbox.StartEmbedded(mailbox.Addrs{SMTP: *smtpAddr, HTTP: *mailAddr})
+		if err != nil {
+			return err
+		}
+		defer mb.Close()
+		mailURL = mb.URL()
+		fmt.Fprintf(stdout, "MailHog: SMTP %s, API %s (point your merchant's SMTP here)\n", mb.SMTPAddr(), mailURL)
+	}
+	client := mailbox.NewClient(mailURL)
+	defer client.Close()
+	h, err := harness.New(ctx, harness.Config{Profile: p, Catalogue: cat, SimulatorURL: simURL, Mailbox: client})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("report directory: %w", err)
+	}
+	res, err := suite.Run(suite.Options{
+		Harness: h, Features: features.Files, Tags: *tags,
+		Format: "junit:" + filepath.Join(*out, "junit.xml") + ",cucumber:" + filepath.Join(*out, "cucumber.json"),
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\ncertifying %s\n\n", p.Name)
+	res.WriteSummary(stdout)
+	report, err := os.Create(filepath.Join(*out, "report.txt"))
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	fmt.Fprintf(report, "drsim certification of %s (webhook %s)\n\n", p.Name, p.Webhook.URL)
+	res.WriteSummary(report)
+	if err := report.Close(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	fmt.Fprintf(stdout, "reports in %s\n", *out)
+	if n := len(res.Failed()); n > 0 || res.Status != 0 {
+		return failure{failed: n}
+	}
+	return nil
+}
+
+func loadCatalogue(path string) (*catalogue.Catalogue, error) {
+	if path == "" {
+		return catalogue.Parse("fixtures/notifications.yaml", fixtures.Notifications)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("catalogue: %w", err)
+	}
+	return catalogue.Parse(path, b)
+}

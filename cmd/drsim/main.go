@@ -1,0 +1,90 @@
+// Command drsim is the Digital River simulator and notification
+// certification suite in one binary.
+//
+//	drsim demo      run every scenario against the reference merchant, in-process
+//	drsim certify   run every scenario against your merchant (a merchant profile)
+//	drsim serve     run the simulator and an embedded MailHog for local development
+//	drsim defects   list the reference merchant's named defects
+//	drsim steps     print the Gherkin step vocabulary with examples
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `drsim: a Digital River simulator and notification certification suite.
+
+Usage:
+  drsim demo    [-defects a,b] [-v]            run the suite against the reference merchant in-process
+  drsim certify -profile merchant.yaml [-out dir] [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr]
+                                              run the suite against your merchant
+  drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr]
+                                              run the simulator and an embedded MailHog
+  drsim defects                               list the reference merchant's defects
+  drsim steps                                 print the step vocabulary
+
+Run "drsim <command> -h" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"demo":    demo,
+		"certify": certify,
+		"serve":   serve,
+		"defects": defects,
+		"steps":   stepsCmd,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "drsim: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	err := cmd(ctx, args[1:], stdout, stderr)
+	var fail failure
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &fail):
+		return 1
+	default:
+		fmt.Fprintf(stderr, "drsim %s: %v\n", args[0], err)
+		return 2
+	}
+}
+
+// failure means the suite ran and some scenario failed (exit 1, already reported).
+type failure struct{ failed int }
+
+func (f failure) Error() string { return fmt.Sprintf("%d scenario(s) failed", f.failed) }
+
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
+	if !verbose {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

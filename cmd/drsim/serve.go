@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/drsim/drsim/harness/mailbox"
+	"github.com/drsim/drsim/simulator"
+)
+
+// serve runs the simulator and an embedded MailHog until interrupted, for
+// developing a merchant against them.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	simAddr := fs.String("sim-addr", "127.0.0.1:9090", "simulator listen address")
+	smtpAddr := fs.String("smtp-addr", "127.0.0.1:1025", "MailHog SMTP listen address")
+	mailAddr := fs.String("mail-addr", "127.0.0.1:8025", "MailHog HTTP API listen address")
+	verbose := fs.Bool("v", true, "log requests and deliveries")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sim, err := simulator.Start(simulator.Options{Addr: *simAddr, Logger: newLogger(stderr, *verbose)})
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	mb, err := mailbox.StartEmbedded(mailbox.Addrs{SMTP: *smtpAddr, HTTP: *mailAddr})
+	if err != nil {
+		return err
+	}
+	defer mb.Close()
+	fmt.Fprintf(stdout, "simulator   %s   (create an account: curl -X POST %s/_sim/accounts)\n", sim.URL(), sim.URL())
+	fmt.Fprintf(stdout, "MailHog     SMTP %s, API %s\n", mb.SMTPAddr(), mb.URL())
+	fmt.Fprintln(stdout, "Ctrl-C to stop.")
+	<-ctx.Done()
+	return nil
+}

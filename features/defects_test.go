@@ -1,0 +1,58 @@
+package features_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/drsim/drsim/features"
+	"github.com/drsim/drsim/harness/stack"
+	"github.com/drsim/drsim/harness/suite"
+)
+
+// defectCases are the reference merchant's defects and the scenario each
+// must fail, with what the failure must say. Adding a defect to the merchant
+// means adding its row here: the suite proves its own sensitivity.
+var defectCases = []struct {
+	defect   string
+	scenario string
+	mention  []string
+}{
+	{"skip-signature-check", "A webhook signed with the wrong secret produces no email", []string{"webhook_security.feature:", "merchant accepted order.accepted"}},
+	{"omit-total-tax", "Order confirmation arrives with every required attribute", []string{"order_confirmation.feature:", "totalTax", "not found"}},
+}
+
+func TestEachDefectFailsItsScenario(t *testing.T) {
+	for _, tc := range defectCases {
+		t.Run(tc.defect, func(t *testing.T) {
+			t.Parallel()
+			s, err := stack.Start(context.Background(), stack.Options{Defects: []string{tc.defect}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			res, err := suite.Run(suite.Options{Harness: s.Harness, Features: features.Files})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found bool
+			for _, sc := range res.Failed() {
+				if sc.Name != tc.scenario {
+					continue
+				}
+				found = true
+				msg := sc.Err.Error()
+				for _, m := range tc.mention {
+					if !strings.Contains(msg, m) {
+						t.Errorf("failure of %q does not mention %q:\n%s", tc.scenario, m, msg)
+					}
+				}
+			}
+			if !found {
+				var b strings.Builder
+				res.WriteSummary(&b)
+				t.Fatalf("with defect %s, scenario %q passed; want it to fail. Run:\n%s", tc.defect, tc.scenario, b.String())
+			}
+		})
+	}
+}
