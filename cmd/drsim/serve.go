@@ -18,7 +18,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	simAddr := fs.String("sim-addr", "127.0.0.1:9090", "simulator listen address")
 	smtpAddr := fs.String("smtp-addr", "127.0.0.1:1025", "MailHog SMTP listen address")
 	mailAddr := fs.String("mail-addr", "127.0.0.1:8025", "MailHog HTTP API listen address")
-	verbose := fs.Bool("v", true, "log requests and deliveries")
+	withMail := fs.Bool("mail", true, "also run an embedded MailHog (false when a MailHog runs beside, as in docker-compose)")
+	verbose := fs.Bool("v", true, "log webhook deliveries")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -27,13 +28,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer sim.Close()
-	mb, err := mailbox.StartEmbedded(mailbox.Addrs{SMTP: *smtpAddr, HTTP: *mailAddr})
-	if err != nil {
-		return err
-	}
-	defer mb.Close()
 	fmt.Fprintf(stdout, "simulator   %s   (create an account: curl -X POST %s/_sim/accounts)\n", sim.URL(), sim.URL())
-	fmt.Fprintf(stdout, "MailHog     SMTP %s, API %s\n", mb.SMTPAddr(), mb.URL())
+	if *withMail {
+		mb, err := mailbox.StartEmbedded(mailbox.Addrs{SMTP: *smtpAddr, HTTP: *mailAddr})
+		if err != nil {
+			return err
+		}
+		defer mb.Close()
+		fmt.Fprintf(stdout, "MailHog     SMTP %s, API %s\n", mb.SMTPAddr(), mb.URL())
+	}
 	fmt.Fprintln(stdout, "Ctrl-C to stop.")
 	<-ctx.Done()
 	return nil

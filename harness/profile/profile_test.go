@@ -59,3 +59,13 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		})
 	}
 }
+
+func TestComposeProfileParses(t *testing.T) {
+	p, err := profile.Load("../../fixtures/compose-merchant.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Simulator.URL != "http://simulator:9090" || p.Mailbox.URL != "http://mailhog:8025" {
+		t.Errorf("compose profile points at %s and %s, want the compose services", p.Simulator.URL, p.Mailbox.URL)
+	}
+}

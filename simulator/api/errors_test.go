@@ -183,7 +183,12 @@ var badRows = []badRow{
 	{route: "POST /_sim/clock", name: "advance and set", path: "/_sim/clock", body: `{"advance":"1h","set":"2100-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "advance"},
 	{route: "POST /_sim/clock", name: "set in the past", path: "/_sim/clock", body: `{"set":"2001-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "set"},
 	{route: "POST /_sim/clock", name: "set is not a date", path: "/_sim/clock", body: `{"set":"tomorrow"}`, status: 400, code: "invalid_parameter"},
-	{route: "POST /_sim/clock", name: "advance past year 9999", path: "/_sim/clock", body: `{"advance":"87600000h"}`, status: 400, code: "invalid_parameter", param: "advance"},
+	{route: "POST /_sim/clock", name: "advance is not a valid duration", path: "/_sim/clock", body: `{"advance":"87600000h"}`, status: 400, code: "invalid_parameter", param: "advance"},
+	{route: "POST /_sim/clock", name: "set further than a Duration reaches", path: "/_sim/clock", body: `{"set":"9000-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "set"},
+	{route: "GET /_sim/deliveries", name: "min not a number", path: "/_sim/deliveries?min=abc&wait=1s", status: 400, code: "invalid_parameter", param: "min"},
+	{route: "GET /_sim/deliveries", name: "wait not a duration", path: "/_sim/deliveries?min=1&wait=forever", status: 400, code: "invalid_parameter", param: "wait"},
+	{route: "GET /_sim/deliveries", name: "wait over the bound", path: "/_sim/deliveries?min=1&wait=1h", status: 400, code: "invalid_parameter", param: "wait"},
+	{route: "GET /_sim/deliveries", name: "wait runs out", path: "/_sim/deliveries?min=1000&wait=1ms", status: 408, code: "request_timeout", param: "wait"},
 
 	// Routing.
 	{name: "unknown endpoint", method: "GET", path: "/nope", status: 404, code: "not_found"},
@@ -230,7 +235,7 @@ func TestBadRequestsGetDRErrors(t *testing.T) {
 	for _, r := range badRows {
 		covered[r.route] = true
 	}
-	inputless := map[string]bool{"GET /_sim/deliveries": true, "GET /_sim/clock": true, "GET /_sim/requests": true}
+	inputless := map[string]bool{"GET /_sim/clock": true, "GET /_sim/requests": true}
 	var missing []string
 	for _, r := range routes {
 		if !covered[r] && !inputless[r] {

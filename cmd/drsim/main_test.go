@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestDemoPassesAgainstTheReferenceMerchant(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"demo"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("drsim demo exited %d; stdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), " 0 failed") || !strings.Contains(out.String(), "order-confirmation") {
+		t.Fatalf("summary lacks the totals or the notification:\n%s", out.String())
+	}
+}
+
+func TestDemoWithADefectFailsAndNamesTheAttribute(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"demo", "-defects", "omit-total-tax", "-tags", "@order"}, &out, &errOut)
+	if code != 1 {
+		t.Fatalf("drsim demo -defects omit-total-tax exited %d, want 1; stdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"FAIL  order_confirmation.feature:", "totalTax", "not found", "order-confirmation"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary does not contain %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "Usage:"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"demo", "-defects", "no-such-defect"}, 2, "no-such-defect"},
+		{[]string{"certify"}, 2, "-profile is required"},
+		{[]string{"certify", "-profile", "/nonexistent.yaml"}, 2, "nonexistent.yaml"},
+	}
+	for _, tc := range tests {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), tc.args, &out, &errOut)
+		if code != tc.code || !strings.Contains(errOut.String()+out.String(), tc.want) {
+			t.Errorf("drsim %v: exit %d, output %q; want exit %d mentioning %q", tc.args, code, errOut.String()+out.String(), tc.code, tc.want)
+		}
+	}
+}
+
+func TestDefectsAndStepsList(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"defects"}, &out, &out); code != 0 || !strings.Contains(out.String(), "omit-total-tax") {
+		t.Errorf("drsim defects: exit %d, output %q", code, out.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"steps"}, &out, &out); code != 0 || !strings.Contains(out.String(), "Digital River accepts the order") {
+		t.Errorf("drsim steps: exit %d, output %q", code, out.String())
+	}
+}

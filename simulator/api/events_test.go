@@ -1,0 +1,260 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func eventTypes(evs []event) []string {
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Type
+	}
+	return out
+}
+
+func eventIDs(evs []event) []string {
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.ID
+	}
+	return out
+}
+
+// advance moves the account's virtual clock and returns the new time.
+func (c client) advance(d string) time.Time {
+	c.e.t.Helper()
+	var now struct {
+		Now time.Time `json:"now"`
+	}
+	c.must("POST", "/_sim/clock", map[string]string{"advance": d}, http.StatusOK, &now)
+	return now.Now
+}
+
+func timeParam(name string, t time.Time) string {
+	return url.QueryEscape(name) + "=" + url.QueryEscape(t.Format(time.RFC3339Nano))
+}
+
+func TestEventsFilterByTypeAndCreatedTime(t *testing.T) {
+	e := newEnv(t, 0)
+	c := e.newAccount().secret
+
+	// One hour of virtual time between each step, so createdTime filters
+	// have clear boundaries.
+	sku := c.createSKU("Widget")
+	c.advance("1h")
+	cust := c.createCustomer("bob@example.test")
+	c.advance("1h")
+	o := c.placeOrder(cust, sku)
+	c.accept(o.ID)
+	c.advance("1h")
+	c.createCard("4444222233331111")
+
+	all := c.events("")
+	wantAll := []string{"source.chargeable", "source.created", "order.accepted", "order.pending_payment", "customer.created", "sku.created"}
+	if got := eventTypes(all.Data); !reflect.DeepEqual(got, wantAll) {
+		t.Fatalf("GET /events: types %v, want newest first %v", got, wantAll)
+	}
+	if all.HasMore {
+		t.Fatal("GET /events: hasMore with 6 events and the default limit 10")
+	}
+	at := map[string]time.Time{}
+	for _, ev := range all.Data {
+		at[ev.Type] = ev.CreatedTime
+	}
+
+	cases := []struct {
+		name, query string
+		want        []string
+	}{
+		{"type exact", "type=order.accepted", []string{"order.accepted"}},
+		{"type wildcard", "type=order.*", []string{"order.accepted", "order.pending_payment"}},
+		{"type wildcard prefix", "type=*.created", []string{"source.created", "customer.created", "sku.created"}},
+		{"type without wildcard is exact", "type=order", []string{}},
+		{"type unknown", "type=order.refunded", []string{}},
+		{"types repeated", "types=sku.created&types=customer.created", []string{"customer.created", "sku.created"}},
+		{"types comma", "types=sku.created,customer.created", []string{"customer.created", "sku.created"}},
+		{"types mixed forms", "types=sku.created,order.accepted&types=source.created", []string{"source.created", "order.accepted", "sku.created"}},
+		{"types with an unknown name", "types=order.accepted,order.refunded", []string{"order.accepted"}},
+		{"createdTime gte", timeParam("createdTime[gte]", at["order.pending_payment"]), []string{"source.chargeable", "source.created", "order.accepted", "order.pending_payment"}},
+		{"createdTime gt", timeParam("createdTime[gt]", at["order.accepted"]), []string{"source.chargeable", "source.created"}},
+		{"createdTime lt", timeParam("createdTime[lt]", at["customer.created"]), []string{"sku.created"}},
+		{"createdTime lte", timeParam("createdTime[lte]", at["customer.created"]), []string{"customer.created", "sku.created"}},
+		{"createdTime range", timeParam("createdTime[gte]", at["customer.created"]) + "&" + timeParam("createdTime[lt]", at["source.created"]),
+			[]string{"order.accepted", "order.pending_payment", "customer.created"}},
+		{"type and createdTime", "type=order.*&" + timeParam("createdTime[gt]", at["order.pending_payment"]), []string{"order.accepted"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := c.on(t).events("?" + tc.query)
+			if types := eventTypes(got.Data); !reflect.DeepEqual(types, tc.want) {
+				t.Fatalf("GET /events?%s: types %v, want %v", tc.query, types, tc.want)
+			}
+			if got.HasMore {
+				t.Fatalf("GET /events?%s: hasMore on a short list", tc.query)
+			}
+		})
+	}
+}
+
+func TestEventsPaginate(t *testing.T) {
+	e := newEnv(t, 0)
+	c := e.newAccount().secret
+	for i := range 12 {
+		c.createSKU("sku " + string(rune('A'+i)))
+	}
+	full := c.events("?types=sku.created&limit=100")
+	if len(full.Data) != 12 || full.HasMore {
+		t.Fatalf("limit=100: %d events, hasMore %v; want 12, false", len(full.Data), full.HasMore)
+	}
+	if def := c.events("?types=sku.created"); len(def.Data) != 10 || !def.HasMore {
+		t.Fatalf("default limit: %d events, hasMore %v; want 10, true", len(def.Data), def.HasMore)
+	}
+
+	// Walk forward with startingAfter.
+	var pages [][]event
+	query := "?types=sku.created&limit=5"
+	for {
+		p := c.events(query)
+		pages = append(pages, p.Data)
+		if !p.HasMore {
+			break
+		}
+		if len(pages) > 5 {
+			t.Fatal("startingAfter walk does not end")
+		}
+		query = "?types=sku.created&limit=5&startingAfter=" + p.Data[len(p.Data)-1].ID
+	}
+	var sizes []int
+	var walked []string
+	for _, p := range pages {
+		sizes = append(sizes, len(p))
+		walked = append(walked, eventIDs(p)...)
+	}
+	if !reflect.DeepEqual(sizes, []int{5, 5, 2}) {
+		t.Fatalf("page sizes %v, want [5 5 2]", sizes)
+	}
+	if !reflect.DeepEqual(walked, eventIDs(full.Data)) {
+		t.Fatalf("pages joined give %v, want the full list %v", walked, eventIDs(full.Data))
+	}
+
+	// Walk back with endingBefore: the page just before the cursor.
+	back := c.events("?types=sku.created&limit=5&endingBefore=" + pages[2][0].ID)
+	if !reflect.DeepEqual(eventIDs(back.Data), eventIDs(pages[1])) || !back.HasMore {
+		t.Fatalf("endingBefore page 3's first: %v hasMore %v; want page 2 %v and hasMore", eventIDs(back.Data), back.HasMore, eventIDs(pages[1]))
+	}
+	first := c.events("?types=sku.created&limit=5&endingBefore=" + pages[1][0].ID)
+	if !reflect.DeepEqual(eventIDs(first.Data), eventIDs(pages[0])) || first.HasMore {
+		t.Fatalf("endingBefore page 2's first: %v hasMore %v; want page 1 %v and no more", eventIDs(first.Data), first.HasMore, eventIDs(pages[0]))
+	}
+	if none := c.events("?types=sku.created&endingBefore=" + full.Data[0].ID); len(none.Data) != 0 || none.HasMore {
+		t.Fatalf("endingBefore the newest: %d events, hasMore %v; want none", len(none.Data), none.HasMore)
+	}
+	if none := c.events("?types=sku.created&startingAfter=" + full.Data[11].ID); len(none.Data) != 0 || none.HasMore {
+		t.Fatalf("startingAfter the oldest: %d events, hasMore %v; want none", len(none.Data), none.HasMore)
+	}
+	// An empty list is [] on the wire, not null.
+	raw := c.must("GET", "/events?type=order.accepted", nil, http.StatusOK, nil)
+	if !strings.Contains(string(raw), `"data":[]`) {
+		t.Fatalf("empty list body %s, want \"data\":[]", raw)
+	}
+}
+
+func TestEventsAreKeptThirtyDaysOnTheAccountClock(t *testing.T) {
+	e := newEnv(t, 0)
+	a := e.newAccount().secret
+	other := e.newAccount().secret
+
+	a.createSKU("old")
+	other.createSKU("other account's")
+	old := a.events("").Data[0]
+	a.advance("719h")
+	a.createSKU("mid")
+	mid := a.events("?limit=1").Data[0]
+	if got := eventIDs(a.events("").Data); !reflect.DeepEqual(got, []string{mid.ID, old.ID}) {
+		t.Fatalf("after 719h: events %v, want [mid old]", got)
+	}
+	a.must("GET", "/events/"+old.ID, nil, http.StatusOK, nil)
+
+	a.advance("2h") // old is now 721h old, mid 2h
+	if got := eventIDs(a.events("").Data); !reflect.DeepEqual(got, []string{mid.ID}) {
+		t.Fatalf("after 721h: events %v, want only [mid %s]", got, mid.ID)
+	}
+	if got := a.events("?type=sku.*&" + timeParam("createdTime[gte]", old.CreatedTime)); len(got.Data) != 1 {
+		t.Fatalf("a createdTime filter brings back expired events: %v", eventTypes(got.Data))
+	}
+	a.mustError("GET", "/events/"+old.ID, nil, http.StatusNotFound, "not_found", "id")
+	a.must("GET", "/events/"+mid.ID, nil, http.StatusOK, nil)
+
+	// The other account's clock did not move: its event is still there.
+	if got := other.events(""); len(got.Data) != 1 {
+		t.Fatalf("other account: %d events, want its 1 (its clock never moved)", len(got.Data))
+	}
+}
+
+func TestGetEventByID(t *testing.T) {
+	e := newEnv(t, 0)
+	c := e.newAccount().secret
+	sku := c.createSKU("Widget")
+	o := c.placeOrder(c.createCustomer("carol@example.test"), sku)
+	c.accept(o.ID)
+
+	for _, listed := range c.events("").Data {
+		var fromList, byID map[string]any
+		raw := c.must("GET", "/events/"+listed.ID, nil, http.StatusOK, &byID)
+		listedRaw, _ := json.Marshal(listed)
+		if err := json.Unmarshal(listedRaw, &fromList); err != nil {
+			t.Fatal(err)
+		}
+		if byID["id"] != listed.ID || byID["type"] != listed.Type {
+			t.Fatalf("GET /events/%s gave %s", listed.ID, raw)
+		}
+		for _, k := range []string{"id", "type", "createdTime", "liveMode", "digitalriverVersion", "webhookIds", "data"} {
+			if _, ok := byID[k]; !ok {
+				t.Fatalf("GET /events/%s: no %q in %s", listed.ID, k, raw)
+			}
+		}
+		if !reflect.DeepEqual(byID["data"], fromList["data"]) {
+			t.Fatalf("GET /events/%s data differs from the list's", listed.ID)
+		}
+	}
+	accepted := c.events("?type=order.accepted").Data[0]
+	var obj order
+	accepted.object(t, &obj)
+	if obj.ID != o.ID || obj.State != "accepted" {
+		t.Fatalf("order.accepted carries order %s in state %s, want %s accepted", obj.ID, obj.State, o.ID)
+	}
+}
+
+// The virtual clock never runs backwards, even when asked to move further
+// than a time.Duration can hold.
+func TestClockNeverWrapsAround(t *testing.T) {
+	e := newEnv(t, 0)
+	c := e.newAccount().secret
+	var before struct {
+		Now time.Time `json:"now"`
+	}
+	c.must("GET", "/_sim/clock", nil, http.StatusOK, &before)
+	far := c.advance("2562047h") // the largest Duration in hours: ~292 years
+	if !far.After(before.Now.Add(2562046 * time.Hour)) {
+		t.Fatalf("advance 2562047h: now %s, want ~292 years after %s", far, before.Now)
+	}
+	c.mustError("POST", "/_sim/clock", map[string]string{"advance": "2562047h"}, http.StatusBadRequest, "invalid_parameter", "advance")
+	var after struct {
+		Now time.Time `json:"now"`
+	}
+	c.must("GET", "/_sim/clock", nil, http.StatusOK, &after)
+	if after.Now.Before(far) {
+		t.Fatalf("clock ran backwards from %s to %s", far, after.Now)
+	}
+	// Business still works at the far time.
+	c.createSKU("far future")
+	if ev := c.events("?limit=1").Data[0]; ev.CreatedTime.Before(far) {
+		t.Fatalf("event at %s, before the clock's %s", ev.CreatedTime, far)
+	}
+}
