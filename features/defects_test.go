@@ -20,6 +20,9 @@ var defectCases = []struct {
 }{
 	{"skip-signature-check", "A webhook signed with the wrong secret produces no email", []string{"webhook_security.feature:", "merchant accepted order.accepted"}},
 	{"omit-total-tax", "Order confirmation arrives with every required attribute", []string{"order_confirmation.feature:", "totalTax", "not found"}},
+	{"no-idempotency", "The same order.accepted delivered twice produces one email", []string{"order_confirmation.feature:", "want exactly 1 email(s)", "got 2"}},
+	{"accept-stale-signature", "A replayed webhook with a stale signature produces no email", []string{"webhook_security.feature:", "forged: \"stale\"", "want a non-2xx answer"}},
+	{"process-before-verify", "A webhook signed with the wrong secret produces no email", []string{"webhook_security.feature:", "want exactly 0 email(s)", "got 1"}},
 }
 
 func TestEachDefectFailsItsScenario(t *testing.T) {

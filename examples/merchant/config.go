@@ -67,6 +67,9 @@ type Config struct {
 const (
 	DefectSkipSignatureCheck = "skip-signature-check"
 	DefectOmitTotalTax       = "omit-total-tax"
+	DefectNoIdempotency      = "no-idempotency"
+	DefectAcceptStale        = "accept-stale-signature"
+	DefectProcessBeforeCheck = "process-before-verify"
 )
 
 // Defect names and describes one defect the merchant can switch on.
@@ -80,6 +83,9 @@ type Defect struct {
 var knownDefects = []Defect{
 	{DefectSkipSignatureCheck, "accept webhooks without verifying the DigitalRiver-Signature header"},
 	{DefectOmitTotalTax, "leave the tax line (totalTax) out of the order confirmation email"},
+	{DefectNoIdempotency, "process every delivery of an event, duplicates included"},
+	{DefectAcceptStale, "accept signatures whatever their timestamp (replays)"},
+	{DefectProcessBeforeCheck, "act on the event first and check the signature afterwards"},
 }
 
 // KnownDefects returns the defects Config.Defects may name, in a stable order.

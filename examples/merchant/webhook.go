@@ -53,13 +53,27 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// 1. Authenticate: the signature covers the raw body and a timestamp.
-	if s.defects.has(DefectSkipSignatureCheck) {
-		s.log.Warn("webhook: DEFECT skip-signature-check: signature not verified")
-	} else if err := signature.Verify(r.Header.Get(signature.Header), body,
-		s.cfg.SigningSecret, s.cfg.Now(), s.cfg.SignatureTolerance); err != nil {
-		s.log.Warn("webhook: rejected signature", "err", err, "remote", r.RemoteAddr)
-		http.Error(w, "invalid signature", http.StatusUnauthorized)
-		return
+	// (With the process-before-verify defect the check moves after the work.)
+	verify := func() error {
+		if s.defects.has(DefectSkipSignatureCheck) {
+			s.log.Warn("webhook: DEFECT skip-signature-check: signature not verified")
+			return nil
+		}
+		tolerance := s.cfg.SignatureTolerance
+		if s.defects.has(DefectAcceptStale) {
+			tolerance = 100 * 365 * 24 * time.Hour
+		}
+		err := signature.Verify(r.Header.Get(signature.Header), body, s.cfg.SigningSecret, s.cfg.Now(), tolerance)
+		if err != nil {
+			s.log.Warn("webhook: rejected signature", "err", err, "remote", r.RemoteAddr)
+			http.Error(w, "invalid signature", http.StatusUnauthorized)
+		}
+		return err
+	}
+	if !s.defects.has(DefectProcessBeforeCheck) {
+		if verify() != nil {
+			return
+		}
 	}
 
 	// 2. Decode the envelope.
@@ -89,7 +103,7 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	// concurrently: claim the id before doing anything, so a duplicate that
 	// arrives while the first delivery is still being processed is
 	// acknowledged without acting twice.
-	if !s.events.claim(ev.ID) {
+	if !s.events.claim(ev.ID) && !s.defects.has(DefectNoIdempotency) {
 		log.Info("webhook: duplicate event acknowledged")
 		fmt.Fprintln(w, "duplicate")
 		return
@@ -109,6 +123,9 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		}
 		log.Error("webhook: processing failed; DR will retry", "err", err)
 		http.Error(w, "processing failed", http.StatusInternalServerError)
+		return
+	}
+	if s.defects.has(DefectProcessBeforeCheck) && verify() != nil {
 		return
 	}
 	log.Info("webhook: event processed")
