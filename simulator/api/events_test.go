@@ -191,10 +191,18 @@ func TestEventsAreKeptThirtyDaysOnTheAccountClock(t *testing.T) {
 	a.mustError("GET", "/events/"+old.ID, nil, http.StatusNotFound, "not_found", "id")
 	a.must("GET", "/events/"+mid.ID, nil, http.StatusOK, nil)
 
-	// The other account's clock did not move: its event is still there.
+	// The other account's clock did not move: its event is still there,
+	// until its own clock moves 721h.
 	if got := other.events(""); len(got.Data) != 1 {
 		t.Fatalf("other account: %d events, want its 1 (its clock never moved)", len(got.Data))
 	}
+	otherOld := other.events("").Data[0]
+	other.advance("721h")
+	other.createSKU("other account's new")
+	if got := other.events(""); len(got.Data) != 1 || got.Data[0].ID == otherOld.ID {
+		t.Fatalf("other account after 721h: %v, want only its new event", eventTypes(got.Data))
+	}
+	other.mustError("GET", "/events/"+otherOld.ID, nil, http.StatusNotFound, "not_found", "id")
 }
 
 func TestGetEventByID(t *testing.T) {
