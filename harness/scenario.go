@@ -3,8 +3,10 @@ package harness
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +26,15 @@ type Scenario struct {
 
 	mu     sync.Mutex
 	checks []Check
+
+	// consumed are the emails already matched to a notification, so a
+	// second "receives a shipment email" checks the next one.
+	consumed map[string]bool
+	// usedEvents are the trigger events already matched to an email.
+	usedEvents map[string]bool
+	// lastRequest is what the last merchant action asked for; merchant-side
+	// notifications read it as "request".
+	lastRequest map[string]any
 }
 
 // Customer is a customer the scenario created.
@@ -35,11 +46,26 @@ type Customer struct {
 
 // Order is the order the scenario placed, as the simulator returned it.
 type Order struct {
-	ID       string `json:"id"`
-	Currency string `json:"currency"`
-	Email    string `json:"email"`
-	Customer *Customer
+	ID       string      `json:"id"`
+	Currency string      `json:"currency"`
+	Email    string      `json:"email"`
+	Items    []OrderItem `json:"items"`
+	Customer *Customer   `json:"-"`
 }
+
+// OrderItem is one line of the scenario's order, with what happened to it.
+type OrderItem struct {
+	ID             string `json:"id"`
+	SKUID          string `json:"skuId"`
+	Quantity       int    `json:"quantity"`
+	ProductDetails struct {
+		Name string `json:"name"`
+	} `json:"productDetails"`
+	shipped, cancelled int
+}
+
+// remaining is how many units are neither shipped nor cancelled.
+func (it *OrderItem) remaining() int { return it.Quantity - it.shipped - it.cancelled }
 
 // Check is one notification check and its outcome, for reports.
 type Check struct {
@@ -172,12 +198,13 @@ type event struct {
 	} `json:"data"`
 }
 
-// orderEvent finds the newest event of type typ about the current order.
-func (s *Scenario) orderEvent(ctx context.Context, typ string) (*event, error) {
+// orderEvents lists the events of type typ about the current order, oldest first.
+func (s *Scenario) orderEvents(ctx context.Context, typ string) ([]*event, error) {
 	o, err := s.currentOrder()
 	if err != nil {
 		return nil, err
 	}
+	var out []*event
 	after := ""
 	for {
 		q := url.Values{"type": {typ}, "limit": {"100"}}
@@ -189,18 +216,31 @@ func (s *Scenario) orderEvent(ctx context.Context, typ string) (*event, error) {
 			Data    []*event `json:"data"`
 		}
 		if err := s.h.dr.do(ctx, "GET", "/events?"+q.Encode(), nil, &page); err != nil {
-			return nil, fmt.Errorf("find the %s event of order %s: %w", typ, o.ID, err)
+			return nil, fmt.Errorf("list the %s events of order %s: %w", typ, o.ID, err)
 		}
 		for _, e := range page.Data {
 			if e.Data.Object["id"] == o.ID || e.Data.Object["orderId"] == o.ID {
-				return e, nil
+				out = append(out, e)
 			}
 		}
 		if !page.HasMore || len(page.Data) == 0 {
-			return nil, fmt.Errorf("no %s event for order %s", typ, o.ID)
+			slices.Reverse(out)
+			return out, nil
 		}
 		after = page.Data[len(page.Data)-1].ID
 	}
+}
+
+// orderEvent finds the newest event of type typ about the current order.
+func (s *Scenario) orderEvent(ctx context.Context, typ string) (*event, error) {
+	events, err := s.orderEvents(ctx, typ)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 {
+		return nil, fmt.Errorf("no %s event for order %s", typ, s.order.ID)
+	}
+	return events[len(events)-1], nil
 }
 
 // matcher returns the notification and a predicate recognising its emails by subject.
@@ -217,35 +257,131 @@ func (s *Scenario) matcher(id string) (*catalogue.Notification, *regexp.Regexp, 
 	return n, re, nil
 }
 
-// ExpectNotification waits for notification id to reach the customer and
-// checks every required attribute of the catalogue against the trigger
-// event. The error names each missing attribute and quotes the email.
-func (s *Scenario) ExpectNotification(ctx context.Context, customerName, id string) (err error) {
+// ExpectNotification waits for the next email of notification id to reach
+// the customer and checks every required attribute of the catalogue. For a
+// notification with a trigger, the attributes are read from the trigger
+// event about the scenario's order that the email matches best (split
+// shipments have several); for a merchant-side one, from {"order": the
+// order now, "request": the last action's data}. The error names each
+// missing attribute and quotes the email.
+func (s *Scenario) ExpectNotification(ctx context.Context, customerName, id string) error {
+	return s.ExpectNotifications(ctx, customerName, id, 1)
+}
+
+// ExpectNotifications is ExpectNotification for the next n emails.
+func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id string, n int) (err error) {
 	c, err := s.customer(customerName)
 	if err != nil {
 		return err
 	}
-	n, re, err := s.matcher(id)
+	nt, re, err := s.matcher(id)
 	if err != nil {
 		return err
 	}
 	defer func() { s.addCheck(Check{Notification: id, Recipient: c.Email, Err: err}) }()
+	for i := 0; i < n; i++ {
+		if err := s.expectOne(ctx, c, nt, re, i+1, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) expectOne(ctx context.Context, c *Customer, n *catalogue.Notification, re *regexp.Regexp, k, of int) error {
 	wctx, cancel := context.WithTimeout(ctx, s.h.cfg.Profile.EmailTimeout())
 	defer cancel()
 	desc := fmt.Sprintf("%s email (subject matching %q)", strings.ToLower(n.Name), re.String())
-	msg, err := s.h.cfg.Mailbox.Wait(wctx, c.Email, desc, func(m *mailbox.Message) bool { return re.MatchString(m.Subject) })
+	if of > 1 {
+		desc = fmt.Sprintf("%s email %d of %d (subject matching %q)", strings.ToLower(n.Name), k, of, re.String())
+	}
+	s.mu.Lock()
+	consumed := maps.Clone(s.consumed)
+	s.mu.Unlock()
+	msg, err := s.h.cfg.Mailbox.Wait(wctx, c.Email, desc, func(m *mailbox.Message) bool {
+		return re.MatchString(m.Subject) && !consumed[m.ID]
+	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", n.Name, err)
 	}
-	ev, err := s.orderEvent(ctx, n.Trigger)
+	s.mu.Lock()
+	if s.consumed == nil {
+		s.consumed = map[string]bool{}
+	}
+	s.consumed[msg.ID] = true
+	s.mu.Unlock()
+
+	candidates, err := s.subjects(ctx, n)
 	if err != nil {
 		return fmt.Errorf("%s: %w", n.Name, err)
 	}
-	report := n.Check(ev.Data.Object, catalogue.Email{Subject: msg.Subject, Body: msg.Body(), Links: msg.Links})
-	if err := report.Err(); err != nil {
+	email := catalogue.Email{Subject: msg.Subject, Body: msg.Body(), Links: msg.Links}
+	var best catalogue.Report
+	bestID, bestFailed := "", -1
+	for _, cand := range candidates {
+		r := n.Check(cand.object, email)
+		if f := len(r.Failed()); bestFailed < 0 || f < bestFailed {
+			best, bestID, bestFailed = r, cand.eventID, f
+		}
+	}
+	if bestFailed < 0 {
+		return fmt.Errorf("%s to %s: an email arrived (%q) but no %s event about order %s is left to match it", strings.ToLower(n.Name), c.Email, msg.Subject, n.Trigger, s.orderIDOrNone())
+	}
+	if err := best.Err(); err != nil {
 		return fmt.Errorf("%s to %s: %w; text was:\n%s", strings.ToLower(n.Name), c.Email, err, indent(msg.Body()))
 	}
+	if bestID != "" {
+		s.mu.Lock()
+		if s.usedEvents == nil {
+			s.usedEvents = map[string]bool{}
+		}
+		s.usedEvents[bestID] = true
+		s.mu.Unlock()
+	}
 	return nil
+}
+
+type subject struct {
+	eventID string
+	object  map[string]any
+}
+
+// subjects are the objects an email of n may be about: the unused trigger
+// events about the order, or the merchant-side {"order","request"} view.
+func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification) ([]subject, error) {
+	if n.Trigger == "" {
+		o, err := s.currentOrder()
+		if err != nil {
+			return nil, err
+		}
+		var order map[string]any
+		if err := s.h.dr.do(ctx, "GET", "/orders/"+o.ID, nil, &order); err != nil {
+			return nil, fmt.Errorf("read order %s: %w", o.ID, err)
+		}
+		s.mu.Lock()
+		req := s.lastRequest
+		s.mu.Unlock()
+		return []subject{{object: map[string]any{"order": order, "request": req}}}, nil
+	}
+	events, err := s.orderEvents(ctx, n.Trigger)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []subject
+	for _, e := range events {
+		if !s.usedEvents[e.ID] && n.About(e.Data.Object) {
+			out = append(out, subject{eventID: e.ID, object: e.Data.Object})
+		}
+	}
+	return out, nil
+}
+
+func (s *Scenario) orderIDOrNone() string {
+	if s.order == nil {
+		return "(none)"
+	}
+	return s.order.ID
 }
 
 // ExpectCount checks that exactly want emails of notification id reach the

@@ -19,6 +19,13 @@ const (
 	MatchDate  = "date"
 	MatchLink  = "link"
 	MatchLast4 = "last4"
+	// MatchNumber: the value as a number standing alone (quantities).
+	MatchNumber = "number"
+	// MatchLinkContains: some link target contains the value.
+	MatchLinkContains = "linkContains"
+	// MatchLine: the values of Paths, taken index by index, appear together
+	// on one line of the text (a product and its quantity).
+	MatchLine = "line"
 )
 
 // Catalogue is every notification, by id.
@@ -29,21 +36,31 @@ type Catalogue struct {
 
 // Notification is one required notification.
 type Notification struct {
-	ID         string      `yaml:"id"`
-	Name       string      `yaml:"name"`
-	Trigger    string      `yaml:"trigger"`
-	Recipient  string      `yaml:"recipient"` // path to the recipient's address in the trigger object
-	Currency   string      `yaml:"currency"`  // path to the currency code in the trigger object
-	Subject    string      `yaml:"subject"`   // default subject pattern (regular expression)
-	Attributes []Attribute `yaml:"attributes"`
+	ID      string `yaml:"id"`
+	Name    string `yaml:"name"`
+	Trigger string `yaml:"trigger"`
+	// When selects the trigger events this notification is about: the path
+	// must yield at least one value (e.g. items[quantity>0] for shipments).
+	When string `yaml:"when"`
+	// Description says what the notification is for (docs and reports).
+	Description string      `yaml:"description"`
+	Recipient   string      `yaml:"recipient"` // path to the recipient's address in the trigger object
+	Currency    string      `yaml:"currency"`  // path to the currency code in the trigger object
+	Subject     string      `yaml:"subject"`   // default subject pattern (regular expression)
+	Attributes  []Attribute `yaml:"attributes"`
 }
 
 // Attribute is one fact the email must show.
 type Attribute struct {
-	Name     string `yaml:"name"`
-	Path     string `yaml:"path"`
-	Match    string `yaml:"match"`
-	Optional bool   `yaml:"optional"`
+	Name     string   `yaml:"name"`
+	Path     string   `yaml:"path"`
+	Paths    []string `yaml:"paths"` // for match: line
+	Value    string   `yaml:"value"` // a literal instead of a path
+	Match    string   `yaml:"match"`
+	Optional bool     `yaml:"optional"`
+	// Absent inverts the check: the value must NOT appear (e.g. the items
+	// of another shipment).
+	Absent bool `yaml:"absent"`
 }
 
 // Parse reads a catalogue, rejecting unknown fields and bad values with the
@@ -72,12 +89,16 @@ func Parse(name string, data []byte) (*Catalogue, error) {
 		}
 		for j, a := range n.Attributes {
 			switch a.Match {
-			case MatchText, MatchMoney, MatchDate, MatchLink, MatchLast4:
+			case MatchText, MatchMoney, MatchDate, MatchLink, MatchLast4, MatchNumber, MatchLinkContains:
+				if a.Name == "" || (a.Path == "") == (a.Value == "") {
+					return nil, fmt.Errorf("%s: attributes[%d] (%s): a name and exactly one of path or value are required", where, j, a.Name)
+				}
+			case MatchLine:
+				if a.Name == "" || len(a.Paths) < 2 {
+					return nil, fmt.Errorf("%s: attributes[%d] (%s): match line needs a name and at least two paths", where, j, a.Name)
+				}
 			default:
-				return nil, fmt.Errorf("%s: attributes[%d] (%s): match %q: want text, money, date, link or last4", where, j, a.Name, a.Match)
-			}
-			if a.Name == "" || a.Path == "" {
-				return nil, fmt.Errorf("%s: attributes[%d]: name and path are required", where, j)
+				return nil, fmt.Errorf("%s: attributes[%d] (%s): match %q: want text, money, date, link, linkContains, number, line or last4", where, j, a.Name, a.Match)
 			}
 			if a.Match == MatchMoney && n.Currency == "" {
 				return nil, fmt.Errorf("%s: attributes[%d] (%s) matches money but the notification has no currency path", where, j, a.Name)

@@ -115,3 +115,38 @@ func TestParseRejectsMistakesWithPosition(t *testing.T) {
 		t.Errorf("unknown-field error does not give the line: %v", err)
 	}
 }
+
+func TestLookupFiltersAndJoins(t *testing.T) {
+	obj := map[string]any{
+		"items": []any{
+			map[string]any{"itemId": "A", "quantity": 1.0, "cancelQuantity": 0.0},
+			map[string]any{"itemId": "B", "quantity": 0.0, "cancelQuantity": 2.0},
+		},
+		"orderDetails": map[string]any{"items": []any{
+			map[string]any{"id": "A", "productDetails": map[string]any{"name": "Widget"}},
+			map[string]any{"id": "B", "productDetails": map[string]any{"name": "Gadget"}},
+		}},
+	}
+	tests := []struct {
+		path string
+		want []string
+	}{
+		{"items[quantity>0].itemId", []string{"A"}},
+		{"items[cancelQuantity>=2].itemId", []string{"B"}},
+		{"items[itemId=B].cancelQuantity", []string{"2"}},
+		{"items[itemId!=B].itemId", []string{"A"}},
+		{"orderDetails.items[id=$items[quantity>0].itemId].productDetails.name", []string{"Widget"}},
+		{"orderDetails.items[id!=$items[quantity>0].itemId].productDetails.name", []string{"Gadget"}},
+		{"items[quantity>5].itemId", nil},
+	}
+	for _, tc := range tests {
+		var got []string
+		for _, v := range catalogue.Lookup(obj, tc.path) {
+			s, _ := catalogue.LookupString(map[string]any{"v": v}, "v")
+			got = append(got, s)
+		}
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("Lookup(%s) = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package catalogue
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -55,8 +56,14 @@ func (r Report) Err() error {
 	return fmt.Errorf("%s", strings.Join(parts, "; "))
 }
 
+// About reports whether a trigger event's object is one this notification is about.
+func (n *Notification) About(obj map[string]any) bool {
+	return n.When == "" || len(Lookup(obj, n.When)) > 0
+}
+
 // Check matches every attribute of n, read from obj (the trigger event's
-// data.object), against the email.
+// data.object, or for merchant-side notifications {"order", "request"}),
+// against the email.
 func (n *Notification) Check(obj map[string]any, e Email) Report {
 	r := Report{Notification: n}
 	currency := ""
@@ -65,16 +72,103 @@ func (n *Notification) Check(obj map[string]any, e Email) Report {
 	}
 	text := e.Subject + "\n" + e.Body
 	for _, a := range n.Attributes {
-		vals := Lookup(obj, a.Path)
+		if a.Match == MatchLine {
+			r.Findings = append(r.Findings, matchLines(obj, a, text)...)
+			continue
+		}
+		vals := []any{a.Value}
+		if a.Path != "" {
+			vals = Lookup(obj, a.Path)
+		}
 		if len(vals) == 0 {
-			r.Findings = append(r.Findings, Finding{Attribute: a.Name, Optional: a.Optional, Want: "(absent from the event: " + a.Path + ")"})
+			if !a.Absent {
+				r.Findings = append(r.Findings, Finding{Attribute: a.Name, Optional: a.Optional, Want: "(absent from the event: " + a.Path + ")"})
+			}
 			continue
 		}
 		for _, v := range vals {
-			r.Findings = append(r.Findings, matchOne(a, v, currency, text, e.Links))
+			f := matchOne(a, v, currency, text, e.Links)
+			if a.Absent {
+				f = invert(f)
+			}
+			r.Findings = append(r.Findings, f)
 		}
 	}
 	return r
+}
+
+// invert turns "found" into a failure and "missing" into a pass.
+func invert(f Finding) Finding {
+	if f.Found != "" {
+		return Finding{Attribute: f.Attribute, Optional: f.Optional, Want: "no " + f.Want + " (it belongs elsewhere) but it is there"}
+	}
+	f.Found = "(absent, as required)"
+	return f
+}
+
+// matchLines checks that the i-th values of every path share a line.
+func matchLines(obj map[string]any, a Attribute, text string) []Finding {
+	cols := make([][]any, len(a.Paths))
+	for i, p := range a.Paths {
+		cols[i] = Lookup(obj, p)
+	}
+	var out []Finding
+	for row := 0; row < len(cols[0]); row++ {
+		want := make([]string, 0, len(cols))
+		for _, c := range cols {
+			if row < len(c) {
+				want = append(want, stringify(c[row]))
+			}
+		}
+		f := Finding{Attribute: a.Name, Optional: a.Optional, Want: "\"" + strings.Join(want, "\" with \"") + "\" on one line"}
+		if len(want) == len(cols) {
+			for _, line := range strings.Split(text, "\n") {
+				if lineHas(line, want) {
+					f.Found = strings.TrimSpace(line)
+					break
+				}
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func lineHas(line string, want []string) bool {
+	lower := strings.ToLower(line)
+	for i, w := range want {
+		if i == 0 {
+			if !strings.Contains(lower, strings.ToLower(w)) {
+				return false
+			}
+			continue
+		}
+		if _, ok := findNumberOrText(line, w); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// findNumberOrText finds w as a standalone number when it is one, else as text.
+func findNumberOrText(text, w string) (string, bool) {
+	if _, err := strconv.ParseFloat(w, 64); err == nil {
+		for from := 0; ; {
+			i := strings.Index(text[from:], w)
+			if i < 0 {
+				return "", false
+			}
+			i += from
+			if standsAlone(text, i, i+len(w)) {
+				return w, true
+			}
+			from = i + 1
+		}
+	}
+	if strings.Contains(strings.ToLower(text), strings.ToLower(w)) {
+		return w, true
+	}
+	return "", false
 }
 
 func matchOne(a Attribute, v any, currency, text string, links []string) Finding {
@@ -85,6 +179,19 @@ func matchOne(a Attribute, v any, currency, text string, links []string) Finding
 		if s != "" && strings.Contains(strings.ToLower(text), strings.ToLower(s)) {
 			f.Found = s
 		}
+	case MatchNumber:
+		if found, ok := findNumberOrText(text, stringify(v)); ok {
+			f.Found = found
+		}
+	case MatchLinkContains:
+		s := strings.ToLower(stringify(v))
+		for _, l := range links {
+			if strings.Contains(strings.ToLower(l), s) {
+				f.Found = l
+				return f
+			}
+		}
+		f.Want = "a link containing " + stringify(v)
 	case MatchMoney:
 		amount, ok := v.(float64)
 		if !ok {

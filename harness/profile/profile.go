@@ -47,6 +47,17 @@ type Profile struct {
 	Mailbox       Endpoint                      `yaml:"mailbox"`
 	Notifications map[string]NotificationConfig `yaml:"notifications"`
 	Timeouts      Timeouts                      `yaml:"timeouts"`
+	// Merchant is where the merchant's own admin and portal live.
+	Merchant Merchant `yaml:"merchant"`
+	// Actions are the merchant's admin and portal operations as HTTP
+	// request templates (see ActionNames).
+	Actions map[string]*Action `yaml:"actions"`
+}
+
+// Merchant is the merchant's own HTTP surface.
+type Merchant struct {
+	URL     string            `yaml:"url"`     // base URL of admin and portal requests
+	Headers map[string]string `yaml:"headers"` // sent with every action (an admin token, a session cookie)
 }
 
 // Webhook is where the merchant receives DR's events.
@@ -154,6 +165,14 @@ func (p *Profile) validate() error {
 	}
 	if err := checkURL("mailbox.url", p.Mailbox.URL, false); err != nil {
 		return err
+	}
+	if err := checkURL("merchant.url", p.Merchant.URL, len(p.Actions) > 0); err != nil {
+		return fmt.Errorf("%w (actions need it)", err)
+	}
+	for name, a := range p.Actions {
+		if err := a.compile(name); err != nil {
+			return err
+		}
 	}
 	for id, n := range p.Notifications {
 		if n.Subject == "" {

@@ -17,7 +17,7 @@ func TestReferenceProfileParses(t *testing.T) {
 	if got := p.SubjectPattern("order-confirmation", "default"); got != "^Order confirmation" {
 		t.Errorf("subject pattern = %q, want the profile's", got)
 	}
-	if got := p.SubjectPattern("shipment", "default"); got != "default" {
+	if got := p.SubjectPattern("no-such-notification", "default"); got != "default" {
 		t.Errorf("subject pattern for an unlisted notification = %q, want the default", got)
 	}
 	if p.EmailTimeout() != profile.DefaultEmailTimeout || p.QuietWindow() != profile.DefaultQuietWindow {
@@ -67,5 +67,48 @@ func TestComposeProfileParses(t *testing.T) {
 	}
 	if p.Simulator.URL != "http://simulator:9090" || p.Mailbox.URL != "http://mailhog:8025" {
 		t.Errorf("compose profile points at %s and %s, want the compose services", p.Simulator.URL, p.Mailbox.URL)
+	}
+}
+
+func TestActionsRender(t *testing.T) {
+	p, err := profile.Parse("reference-merchant.yaml", fixtures.ReferenceProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := p.Actions["ship"].Render(profile.ActionData{
+		Order:   profile.ActionOrder{ID: "1230336"},
+		Items:   []profile.ActionItem{{ItemID: "A1", Quantity: 2}, {ItemID: "B\"2", Quantity: 1}},
+		Carrier: "FedEx", TrackingNumber: "Z1", TrackingURL: "https://t.example/Z1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Method != "POST" || req.Path != "/admin/orders/1230336/shipments" || req.ContentType != "application/json" {
+		t.Errorf("request = %s %s (%s)", req.Method, req.Path, req.ContentType)
+	}
+	want := `{"items":[{"itemId":"A1","quantity":2},{"itemId":"B\"2","quantity":1}],"carrier":"FedEx","trackingNumber":"Z1","trackingUrl":"https://t.example/Z1"}`
+	if string(req.Body) != want {
+		t.Errorf("body = %s\nwant   %s", req.Body, want)
+	}
+	if !p.Actions["requestCancellation"].Accepts(409) || p.Actions["ship"].Accepts(409) {
+		t.Error("accept lists not honoured")
+	}
+}
+
+func TestActionMistakes(t *testing.T) {
+	base := "webhook: {url: \"http://localhost:8080/hook\", signingSecret: s}\napi: {secretKey: sk_test_12345678}\n"
+	tests := []struct{ name, yaml, want string }{
+		{"unknown action", base + "merchant: {url: \"http://m\"}\nactions: {shipp: {path: /x}}\n", "actions.shipp: unknown action"},
+		{"no merchant url", base + "actions: {ship: {path: /x}}\n", "merchant.url is required"},
+		{"bad template", base + "merchant: {url: \"http://m\"}\nactions: {ship: {path: '/x/{{.Order.ID'}}\n", "actions.ship.path"},
+		{"json and form", base + "merchant: {url: \"http://m\"}\nactions: {ship: {path: /x, json: '{}', form: {a: b}}}\n", "not both"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := profile.Parse("p.yaml", []byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -80,6 +80,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	s.closers = append(s.closers, s.Merchant.Close)
 	s.Profile.Webhook.URL = s.Merchant.WebhookURL()
+	s.Profile.Merchant.URL = s.Merchant.URL()
 	s.Profile.Simulator.URL = s.Simulator.URL()
 	s.Profile.Mailbox.URL = s.Mail.URL()
 	s.Harness, err = harness.New(ctx, harness.Config{

@@ -73,6 +73,17 @@ func (s *steps) all() []Step {
 		{`^([A-Z][\w-]*) receives no (.+?) email$`, `Then Alice receives no order confirmation email`, s.receivesNone},
 		{`^([A-Z][\w-]*) receives exactly (\d+) (.+?) emails?$`, `Then Alice receives exactly 1 order confirmation email`, s.receivesExactly},
 		{`^the merchant rejects the "([^"]+)" webhook$`, `Then the merchant rejects the "order.accepted" webhook`, s.rejects},
+		{`^([A-Z][\w-]*) receives (\d+) (.+?) emails with every required attribute$`, `Then Alice receives 2 shipment emails with every required attribute`, s.receivesN},
+		{`^the merchant ships the order with "([^"]+)" tracking number "([^"]+)"$`, `When the merchant ships the order with "FedEx" tracking number "Z10100002632653"`, s.shipAll},
+		{`^the merchant ships (\d+) "([^"]+)" with "([^"]+)" tracking number "([^"]+)"$`, `When the merchant ships 1 "Widget" with "UPS" tracking number "1Z999AA10123456784"`, s.ship},
+		{`^the merchant cancels (\d+) "([^"]+)"$`, `When the merchant cancels 1 "Widget"`, s.cancel},
+		{`^the merchant cancels the rest of the order$`, `When the merchant cancels the rest of the order`, s.cancelRest},
+		{`^([A-Z][\w-]*) asks to cancel the order$`, `When Alice asks to cancel the order`, s.requestCancellation},
+		{`^the merchant reports the shipment delayed until "(\d{4}-\d{2}-\d{2})"$`, `When the merchant reports the shipment delayed until "2026-12-22"`, s.reportDelay},
+		{`^Digital River refunds (\d+(?:\.\d+)?) of the order$`, `When Digital River refunds 5.00 of the order`, s.refund},
+		{`^Digital River refunds the rest of the order$`, `When Digital River refunds the rest of the order`, s.refundRest},
+		{`^([A-Z][\w-]*) asks to return (\d+) "([^"]+)"$`, `When Alice asks to return 1 "Widget"`, s.requestReturn},
+		{`^the order is (accepted|cancelled|fulfilled|complete)$`, `Then the order is complete`, s.orderState},
 	}
 }
 
@@ -191,6 +202,58 @@ func (s *steps) receivesExactly(ctx context.Context, who, n, notification string
 		return fmt.Errorf("%q is not a whole number", n)
 	}
 	return ScenarioFrom(ctx).ExpectCount(ctx, who, notificationID(notification), want)
+}
+
+func (s *steps) receivesN(ctx context.Context, who, n, notification string) error {
+	count, err := strconv.Atoi(n)
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number", n)
+	}
+	return ScenarioFrom(ctx).ExpectNotifications(ctx, who, notificationID(notification), count)
+}
+
+func (s *steps) shipAll(ctx context.Context, carrier, tracking string) error {
+	return ScenarioFrom(ctx).Ship(ctx, harness.Selection{}, carrier, tracking)
+}
+
+func (s *steps) ship(ctx context.Context, n, product, carrier, tracking string) error {
+	q, _ := strconv.Atoi(n) // the pattern admits digits only
+	return ScenarioFrom(ctx).Ship(ctx, harness.Selection{Product: product, Quantity: q}, carrier, tracking)
+}
+
+func (s *steps) cancel(ctx context.Context, n, product string) error {
+	q, _ := strconv.Atoi(n)
+	return ScenarioFrom(ctx).Cancel(ctx, harness.Selection{Product: product, Quantity: q})
+}
+
+func (s *steps) cancelRest(ctx context.Context) error {
+	return ScenarioFrom(ctx).Cancel(ctx, harness.Selection{})
+}
+
+func (s *steps) requestCancellation(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).RequestCancellation(ctx, who)
+}
+
+func (s *steps) reportDelay(ctx context.Context, date string) error {
+	return ScenarioFrom(ctx).ReportDelay(ctx, date)
+}
+
+func (s *steps) refund(ctx context.Context, amount string) error {
+	a, _ := strconv.ParseFloat(amount, 64)
+	return ScenarioFrom(ctx).Refund(ctx, a)
+}
+
+func (s *steps) refundRest(ctx context.Context) error {
+	return ScenarioFrom(ctx).Refund(ctx, 0)
+}
+
+func (s *steps) requestReturn(ctx context.Context, who, n, product string) error {
+	q, _ := strconv.Atoi(n)
+	return ScenarioFrom(ctx).RequestReturn(ctx, who, harness.Selection{Product: product, Quantity: q}, "changed my mind")
+}
+
+func (s *steps) orderState(ctx context.Context, state string) error {
+	return ScenarioFrom(ctx).ExpectOrderState(ctx, state)
 }
 
 func (s *steps) rejects(ctx context.Context, typ string) error {

@@ -1,0 +1,277 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/drsim/drsim/harness/profile"
+)
+
+// perform renders the profile's action and sends it to the merchant. It
+// remembers data as the "request" merchant-side notifications are checked against.
+func (s *Scenario) perform(ctx context.Context, name string, data profile.ActionData) error {
+	p := s.h.cfg.Profile
+	a, ok := p.Actions[name]
+	if !ok {
+		return fmt.Errorf("the merchant profile has no %q action (%s); add it under actions:", name, profile.ActionNames[name])
+	}
+	req, err := a.Render(data)
+	if err != nil {
+		return fmt.Errorf("action %s: %w", name, err)
+	}
+	u := strings.TrimRight(p.Merchant.URL, "/") + req.Path
+	hr, err := http.NewRequestWithContext(ctx, req.Method, u, bytes.NewReader(req.Body))
+	if err != nil {
+		return fmt.Errorf("action %s: %w", name, err)
+	}
+	for k, v := range p.Merchant.Headers {
+		hr.Header.Set(k, v)
+	}
+	for k, v := range req.Headers {
+		hr.Header.Set(k, v)
+	}
+	if req.ContentType != "" {
+		hr.Header.Set("Content-Type", req.ContentType)
+	}
+	s.remember(name, data)
+	resp, err := s.h.dr.http.Do(hr)
+	if err != nil {
+		return fmt.Errorf("action %s: %s %s: %w", name, req.Method, u, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if !a.Accepts(resp.StatusCode) {
+		return fmt.Errorf("action %s: %s %s answered %d, want %v: %s", name, req.Method, u, resp.StatusCode, acceptList(a), strings.TrimSpace(string(body)))
+	}
+	return nil
+}
+
+func acceptList(a *profile.Action) any {
+	if len(a.Accept) == 0 {
+		return "a 2xx"
+	}
+	return a.Accept
+}
+
+// remember keeps the action's data as JSON-shaped values for checks.
+func (s *Scenario) remember(action string, d profile.ActionData) {
+	items := make([]any, len(d.Items))
+	for i, it := range d.Items {
+		items[i] = map[string]any{"itemId": it.ItemID, "skuId": it.SKUID, "product": it.Product, "quantity": float64(it.Quantity)}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastRequest = map[string]any{
+		"action": action, "items": items, "carrier": d.Carrier, "trackingNumber": d.TrackingNumber,
+		"trackingUrl": d.TrackingURL, "newDate": d.NewDate, "reason": d.Reason,
+	}
+}
+
+func (s *Scenario) actionData(items []profile.ActionItem) (profile.ActionData, error) {
+	o, err := s.currentOrder()
+	if err != nil {
+		return profile.ActionData{}, err
+	}
+	d := profile.ActionData{
+		Customer: profile.ActionCustomer{Name: o.Customer.Name, Email: o.Customer.Email, ID: o.Customer.ID},
+		Order:    profile.ActionOrder{ID: o.ID, Currency: o.Currency},
+		Items:    items,
+	}
+	for _, it := range o.Items {
+		d.Order.Items = append(d.Order.Items, profile.ActionItem{ItemID: it.ID, SKUID: it.SKUID, Product: it.ProductDetails.Name, Quantity: it.Quantity})
+	}
+	return d, nil
+}
+
+// Selection names units of one product, or every remaining unit when Product is empty.
+type Selection struct {
+	Product  string
+	Quantity int
+}
+
+// pick resolves a selection against the order's remaining units.
+func (s *Scenario) pick(sel Selection) ([]profile.ActionItem, []*OrderItem, error) {
+	o, err := s.currentOrder()
+	if err != nil {
+		return nil, nil, err
+	}
+	var items []profile.ActionItem
+	var lines []*OrderItem
+	for i := range o.Items {
+		it := &o.Items[i]
+		if sel.Product != "" && !strings.EqualFold(it.ProductDetails.Name, sel.Product) {
+			continue
+		}
+		q := it.remaining()
+		if sel.Product != "" {
+			q = sel.Quantity
+		}
+		if q <= 0 {
+			continue
+		}
+		items = append(items, profile.ActionItem{ItemID: it.ID, SKUID: it.SKUID, Product: it.ProductDetails.Name, Quantity: q})
+		lines = append(lines, it)
+	}
+	if len(items) == 0 {
+		if sel.Product != "" {
+			return nil, nil, fmt.Errorf("order %s has no product %q", o.ID, sel.Product)
+		}
+		return nil, nil, fmt.Errorf("order %s has no units left", o.ID)
+	}
+	return items, lines, nil
+}
+
+// Ship has the merchant ship units with a carrier and tracking number; the
+// tracking URL is https://track.example.test/<carrier>/<number>.
+func (s *Scenario) Ship(ctx context.Context, sel Selection, carrier, tracking string) error {
+	items, lines, err := s.pick(sel)
+	if err != nil {
+		return err
+	}
+	d, err := s.actionData(items)
+	if err != nil {
+		return err
+	}
+	d.Carrier, d.TrackingNumber = carrier, tracking
+	d.TrackingURL = "https://track.example.test/" + url.PathEscape(carrier) + "/" + url.PathEscape(tracking)
+	if err := s.perform(ctx, "ship", d); err != nil {
+		return err
+	}
+	for i, l := range lines {
+		l.shipped += items[i].Quantity
+	}
+	return nil
+}
+
+// Cancel has the merchant cancel units.
+func (s *Scenario) Cancel(ctx context.Context, sel Selection) error {
+	items, lines, err := s.pick(sel)
+	if err != nil {
+		return err
+	}
+	d, err := s.actionData(items)
+	if err != nil {
+		return err
+	}
+	if err := s.perform(ctx, "cancel", d); err != nil {
+		return err
+	}
+	for i, l := range lines {
+		l.cancelled += items[i].Quantity
+	}
+	return nil
+}
+
+// RequestCancellation has the customer ask, in the portal, to cancel every unit of the order.
+func (s *Scenario) RequestCancellation(ctx context.Context, customerName string) error {
+	if err := s.isOrderCustomer(customerName); err != nil {
+		return err
+	}
+	o := s.order
+	var items []profile.ActionItem
+	for _, it := range o.Items {
+		items = append(items, profile.ActionItem{ItemID: it.ID, SKUID: it.SKUID, Product: it.ProductDetails.Name, Quantity: it.Quantity})
+	}
+	d, err := s.actionData(items)
+	if err != nil {
+		return err
+	}
+	return s.perform(ctx, "requestCancellation", d)
+}
+
+// ReportDelay has the merchant report a shipment delay with a new date (YYYY-MM-DD).
+func (s *Scenario) ReportDelay(ctx context.Context, newDate string) error {
+	d, err := s.actionData(nil)
+	if err != nil {
+		return err
+	}
+	d.NewDate = newDate
+	return s.perform(ctx, "reportDelay", d)
+}
+
+// RequestReturn has the customer ask, in the portal, to return units.
+func (s *Scenario) RequestReturn(ctx context.Context, customerName string, sel Selection, reason string) error {
+	if err := s.isOrderCustomer(customerName); err != nil {
+		return err
+	}
+	o := s.order
+	var items []profile.ActionItem
+	for _, it := range o.Items {
+		if strings.EqualFold(it.ProductDetails.Name, sel.Product) {
+			items = append(items, profile.ActionItem{ItemID: it.ID, SKUID: it.SKUID, Product: it.ProductDetails.Name, Quantity: sel.Quantity})
+		}
+	}
+	if len(items) == 0 {
+		return fmt.Errorf("order %s has no product %q", o.ID, sel.Product)
+	}
+	d, err := s.actionData(items)
+	if err != nil {
+		return err
+	}
+	d.Reason = reason
+	return s.perform(ctx, "requestReturn", d)
+}
+
+func (s *Scenario) isOrderCustomer(name string) error {
+	o, err := s.currentOrder()
+	if err != nil {
+		return err
+	}
+	if o.Customer.Name != name {
+		return fmt.Errorf("the order belongs to %s, not %s", o.Customer.Name, name)
+	}
+	return nil
+}
+
+// Refund has Digital River refund the order: amount <= 0 means the whole
+// available amount. The refund is completed at once (refund.complete,
+// order.refunded).
+func (s *Scenario) Refund(ctx context.Context, amount float64) error {
+	o, err := s.currentOrder()
+	if err != nil {
+		return err
+	}
+	if amount <= 0 {
+		var cur struct {
+			Available float64 `json:"availableToRefundAmount"`
+		}
+		if err := s.h.dr.do(ctx, "GET", "/orders/"+o.ID, nil, &cur); err != nil {
+			return fmt.Errorf("refund order %s: %w", o.ID, err)
+		}
+		amount = cur.Available
+	}
+	var refund struct {
+		ID string `json:"id"`
+	}
+	body := map[string]any{"orderId": o.ID, "currency": o.Currency, "amount": amount}
+	if err := s.h.dr.do(ctx, "POST", "/refunds", body, &refund); err != nil {
+		return fmt.Errorf("refund %.2f of order %s: %w", amount, o.ID, err)
+	}
+	if err := s.h.dr.do(ctx, "POST", "/_sim/refunds/"+refund.ID+"/complete", nil, nil); err != nil {
+		return fmt.Errorf("complete refund %s: %w", refund.ID, err)
+	}
+	return nil
+}
+
+// ExpectOrderState checks the order's state in the simulator.
+func (s *Scenario) ExpectOrderState(ctx context.Context, want string) error {
+	o, err := s.currentOrder()
+	if err != nil {
+		return err
+	}
+	var cur struct {
+		State string `json:"state"`
+	}
+	if err := s.h.dr.do(ctx, "GET", "/orders/"+o.ID, nil, &cur); err != nil {
+		return err
+	}
+	if cur.State != want {
+		return fmt.Errorf("order %s is %s, want %s", o.ID, cur.State, want)
+	}
+	return nil
+}
