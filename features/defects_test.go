@@ -22,6 +22,13 @@ var defectCases = []struct {
 	{"omit-total-tax", "Order confirmation arrives with every required attribute", []string{"order_confirmation.feature:", "totalTax", "not found"}},
 	{"no-idempotency", "The same order.accepted delivered twice produces one email", []string{"order_confirmation.feature:", "want exactly 1 email(s)", "got 2"}},
 	{"accept-stale-signature", "A replayed webhook with a stale signature produces no email", []string{"webhook_security.feature:", "forged: \"stale\"", "want a non-2xx answer"}},
+	{"omit-tracking-url", "Shipment of every item", []string{"order_notifications.feature:", "trackingUrl", "not found"}},
+	{"no-partial-cancel-email", "Partial cancellation", []string{"order_notifications.feature:", "no \"partial cancellation email"}},
+	{"double-cancel-email", "Full cancellation sends one email", []string{"order_notifications.feature:", "want exactly 1 email(s)", "got 2"}},
+	{"refund-shows-order-total", "Partial refund", []string{"order_notifications.feature:", "refundedAmount", "not found"}},
+	{"no-second-delay-notice", "First and second delayed shipment notices", []string{"order_notifications.feature:", "second delay notice email"}},
+	{"no-failed-cancel-email", "A cancellation asked for after shipment fails, and the customer is told", []string{"order_notifications.feature:", "failed cancellation email"}},
+	{"return-without-instructions", "Return instructions after a return request", []string{"order_notifications.feature:", "returnedItem", "not found"}},
 	{"process-before-verify", "A webhook signed with the wrong secret produces no email", []string{"webhook_security.feature:", "want exactly 0 email(s)", "got 1"}},
 }
 

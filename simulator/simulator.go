@@ -31,6 +31,13 @@ type Options struct {
 	Addr            string        // listen address; "127.0.0.1:0" when empty
 	Logger          *slog.Logger  // nil discards
 	DeliveryTimeout time.Duration // per webhook attempt; DR's 3 s when 0
+	// Retry is the webhook retry schedule (virtual delays) and the scale
+	// that turns them into wall time; delivery.DefaultSchedule in real time
+	// when zero. Tests use e.g. Scale 1e-4 (5 minutes → 30 ms).
+	Retry delivery.RetryPolicy
+	// Disable is when a failing webhook gets enabled:false; the delivery
+	// package's defaults when zero.
+	Disable delivery.DisablePolicy
 }
 
 // Server is a running simulator.
@@ -52,7 +59,7 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulator: listen on %s: %w", addr, err)
 	}
-	engine := delivery.New(delivery.Options{Timeout: o.DeliveryTimeout, Logger: o.Logger})
+	engine := delivery.New(delivery.Options{Timeout: o.DeliveryTimeout, Logger: o.Logger, Retry: o.Retry, Disable: o.Disable})
 	store := state.NewStore(engine, time.Now)
 	s := &Server{
 		store:  store,

@@ -5,16 +5,18 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/harness/steps"
 )
 
 func defects(_ context.Context, _ []string, stdout, _ io.Writer) error {
+	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
 	for _, d := range merchant.KnownDefects() {
-		fmt.Fprintf(stdout, "%-24s %s\n", d.Name, d.Description)
+		fmt.Fprintf(tw, "%s\t%s\n", d.Name, d.Description)
 	}
-	return nil
+	return tw.Flush()
 }
 
 func stepsCmd(_ context.Context, _ []string, stdout, _ io.Writer) error {

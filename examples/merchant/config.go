@@ -9,6 +9,11 @@
 //   - server.go: the HTTP wiring (Start, URL, Close)
 //   - webhook.go: signature check, idempotency, dispatch by event type
 //   - orders.go: the order.accepted handler and the DR fields it reads
+//   - lifecycle.go: shipment, cancellation and refund emails from
+//     fulfillment.created, order.cancelled and order.refunded
+//   - admin.go: the shop's admin and customer-portal endpoints (ship, cancel,
+//     report a delay, request a cancellation or a return)
+//   - drclient.go: the few Digital River API calls those need
 //   - email.go: composing a multipart/alternative email and sending it
 //   - money.go: amounts in the order's currency
 //
@@ -40,7 +45,8 @@ type Config struct {
 	// Default signature.DefaultTolerance.
 	SignatureTolerance time.Duration
 	// DRBaseURL is the Digital River API base URL (the simulator in drsim).
-	// Not used yet; kept for the API calls later notifications need.
+	// The admin and portal endpoints call it, and so does the
+	// fulfillment.created handler for cancellations. Without it those fail.
 	DRBaseURL string
 	// DRSecretKey is the secret API key (sk_test_…) for DR API calls.
 	DRSecretKey string
@@ -52,6 +58,12 @@ type Config struct {
 	// ShopName is shown to customers as the sender name and in email bodies.
 	// Default "Reference Shop".
 	ShopName string
+	// ReturnAddress is where customers send returned products, as one line.
+	// Default "Reference Shop Returns, 1 Warehouse Way, Springfield".
+	ReturnAddress string
+	// AdminToken guards /admin/: requests must carry it in the X-Admin-Token
+	// header. Default "drsim-admin".
+	AdminToken string
 	// Defects lists named defects to switch on (see KnownDefects). An unknown
 	// name makes Start fail.
 	Defects []string
@@ -70,6 +82,14 @@ const (
 	DefectNoIdempotency      = "no-idempotency"
 	DefectAcceptStale        = "accept-stale-signature"
 	DefectProcessBeforeCheck = "process-before-verify"
+
+	DefectOmitTrackingURL           = "omit-tracking-url"
+	DefectNoPartialCancelEmail      = "no-partial-cancel-email"
+	DefectDoubleCancelEmail         = "double-cancel-email"
+	DefectRefundShowsOrderTotal     = "refund-shows-order-total"
+	DefectNoSecondDelayNotice       = "no-second-delay-notice"
+	DefectNoFailedCancelEmail       = "no-failed-cancel-email"
+	DefectReturnWithoutInstructions = "return-without-instructions"
 )
 
 // Defect names and describes one defect the merchant can switch on.
@@ -86,6 +106,13 @@ var knownDefects = []Defect{
 	{DefectNoIdempotency, "process every delivery of an event, duplicates included"},
 	{DefectAcceptStale, "accept signatures whatever their timestamp (replays)"},
 	{DefectProcessBeforeCheck, "act on the event first and check the signature afterwards"},
+	{DefectOmitTrackingURL, "leave the tracking URL (text and link) out of the shipment email"},
+	{DefectNoPartialCancelEmail, "send no email for a partial cancellation (fulfillment.created with cancelQuantity)"},
+	{DefectDoubleCancelEmail, "email a full cancellation twice: from fulfillment.created and from order.cancelled"},
+	{DefectRefundShowsOrderTotal, "show the order total as \"Total refunded\" and leave out each refund's amount"},
+	{DefectNoSecondDelayNotice, "send nothing when a shipment delay is reported a second time"},
+	{DefectNoFailedCancelEmail, "send no email when a cancellation request is refused (items already shipped)"},
+	{DefectReturnWithoutInstructions, "leave the returned products and quantities out of the return instructions"},
 }
 
 // KnownDefects returns the defects Config.Defects may name, in a stable order.
@@ -134,6 +161,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.ShopName == "" {
 		cfg.ShopName = "Reference Shop"
+	}
+	if cfg.ReturnAddress == "" {
+		cfg.ReturnAddress = "Reference Shop Returns, 1 Warehouse Way, Springfield"
+	}
+	if cfg.AdminToken == "" {
+		cfg.AdminToken = "drsim-admin"
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"embed"
 	"fmt"
+	htmltemplate "html/template"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -13,8 +15,58 @@ import (
 	"net/smtp"
 	"net/textproto"
 	"strings"
+	"text/tabwriter"
+	texttemplate "text/template"
 	"time"
 )
+
+//go:embed templates
+var templates embed.FS
+
+// emailTemplate is one notification's pair of templates,
+// templates/<name>.txt.tmpl and templates/<name>.html.tmpl, executed with
+// the same view. The HTML one escapes what it shows; the text one is run
+// through a tabwriter, so tab-separated cells line up in columns.
+type emailTemplate struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+func parseEmailTemplate(name string) emailTemplate {
+	return emailTemplate{
+		text: texttemplate.Must(texttemplate.ParseFS(templates, "templates/"+name+".txt.tmpl")),
+		html: htmltemplate.Must(htmltemplate.ParseFS(templates, "templates/"+name+".html.tmpl")),
+	}
+}
+
+// render executes both templates with view.
+func (t emailTemplate) render(view any) (text, html string, err error) {
+	var tb, hb strings.Builder
+	tw := tabwriter.NewWriter(&tb, 0, 8, 2, ' ', 0)
+	if err := t.text.Execute(tw, view); err != nil {
+		return "", "", fmt.Errorf("render text: %w", err)
+	}
+	if err := tw.Flush(); err != nil {
+		return "", "", fmt.Errorf("render text: %w", err)
+	}
+	if err := t.html.Execute(&hb, view); err != nil {
+		return "", "", fmt.Errorf("render html: %w", err)
+	}
+	return tb.String(), hb.String(), nil
+}
+
+// notify renders view with tmpl and emails it to to.
+func (s *Server) notify(ctx context.Context, to *mail.Address, subject string, tmpl emailTemplate, view any) error {
+	text, html, err := tmpl.render(view)
+	if err != nil {
+		return err
+	}
+	if err := s.send(ctx, email{To: to, Subject: subject, Text: text, HTML: html}); err != nil {
+		return fmt.Errorf("to %s: %w", to.Address, err)
+	}
+	s.log.Info("email sent", "subject", subject, "to", to.Address)
+	return nil
+}
 
 // email is one customer notification with a plain-text and an HTML body.
 type email struct {

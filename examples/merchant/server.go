@@ -22,7 +22,10 @@ type Server struct {
 	from    *mail.Address
 
 	events   *eventLog
+	sent     *eventLog // emails sent, when one event sends several
 	handlers map[string]eventHandler
+	dr       *drClient
+	delays   *delayLog
 
 	ln        net.Listener
 	http      *http.Server
@@ -53,10 +56,16 @@ func Start(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		from:    from,
 		events:  newEventLog(),
+		sent:    newEventLog(),
+		dr:      newDRClient(cfg.DRBaseURL, cfg.DRSecretKey),
+		delays:  newDelayLog(),
 		served:  make(chan struct{}),
 	}
 	s.handlers = map[string]eventHandler{
-		"order.accepted": s.handleOrderAccepted,
+		"order.accepted":      s.handleOrderAccepted,
+		"fulfillment.created": s.handleFulfillmentCreated,
+		"order.cancelled":     s.handleOrderCancelled,
+		"order.refunded":      s.handleOrderRefunded,
 	}
 
 	mux := http.NewServeMux()
@@ -64,6 +73,7 @@ func Start(cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
+	s.routeAdmin(mux)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -102,8 +112,9 @@ func (s *Server) URL() string {
 // WebhookURL is the address to register as the DR webhook endpoint.
 func (s *Server) WebhookURL() string { return s.URL() + "/webhooks/digitalriver" }
 
-// Close stops accepting connections and waits for in-flight webhooks,
-// including the emails they are sending, to finish. It is safe to call more
+// Close stops accepting connections and waits for in-flight webhooks and
+// admin or portal requests, including the emails they are sending, to
+// finish. It is safe to call more
 // than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {

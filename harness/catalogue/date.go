@@ -35,14 +35,17 @@ func FindDate(text string, t time.Time) (string, bool) {
 }
 
 // ParseTime reads DR's timestamp renderings (RFC 3339 with any fraction, or
-// the "2022-08-25T21:09:39.061+0000" form of the subscription pair events).
+// the "2022-08-25T21:09:39.061+0000" form of the subscription pair events)
+// and plain dates (2026-12-22) that scenarios give.
 func ParseTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err == nil {
 		return t, nil
 	}
-	if t2, err2 := time.Parse("2006-01-02T15:04:05.999999999-0700", s); err2 == nil {
-		return t2, nil
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999-0700", "2006-01-02"} {
+		if t2, err2 := time.Parse(layout, s); err2 == nil {
+			return t2, nil
+		}
 	}
 	return time.Time{}, err
 }

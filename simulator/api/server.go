@@ -58,6 +58,8 @@ func (h *Handler) routes() {
 		writeError(w, apierror.New(http.StatusMethodNotAllowed, "method_not_allowed", "", r.Method+" is not allowed on "+r.URL.Path))
 	})
 
+	r.Use(h.applyAPIFaults) // API faults for DR calls (delivery_control.go)
+
 	dr := func(method, path string, allowPublic bool, fn accountHandler) {
 		r.Handle(path, h.authed(fn, allowPublic, true)).Methods(method)
 	}
@@ -83,6 +85,18 @@ func (h *Handler) routes() {
 	dr("GET", "/orders", secretOnly, h.listOrders)
 	dr("GET", "/orders/{id}", secretOnly, h.getOrder)
 	dr("POST", "/orders/{id}", secretOnly, h.updateOrder)
+	// Fulfillments, refunds and returns (§2.4–2.6).
+	dr("POST", "/fulfillments", secretOnly, h.createFulfillment)
+	dr("GET", "/fulfillments", secretOnly, h.listFulfillments)
+	dr("GET", "/fulfillments/{id}", secretOnly, h.getFulfillment)
+	dr("POST", "/refunds", secretOnly, h.createRefund)
+	dr("GET", "/refunds", secretOnly, h.listRefunds)
+	dr("GET", "/refunds/{id}", secretOnly, h.getRefund)
+	dr("POST", "/refunds/{id}", secretOnly, h.updateRefund)
+	dr("POST", "/returns", secretOnly, h.createReturn)
+	dr("GET", "/returns", secretOnly, h.listReturns)
+	dr("GET", "/returns/{id}", secretOnly, h.getReturn)
+	dr("POST", "/returns/{id}", secretOnly, h.updateReturn)
 	// Events (§2.9) and webhooks (§2.10).
 	dr("GET", "/events", secretOnly, h.listEvents)
 	dr("GET", "/events/{id}", secretOnly, h.getEvent)
@@ -100,8 +114,17 @@ func (h *Handler) routes() {
 	ctl("POST", "/_sim/orders", h.placeOrder)
 	ctl("POST", "/_sim/orders/{id}/accept", h.acceptOrder)
 	ctl("POST", "/_sim/orders/{id}/block", h.blockOrder)
-	ctl("GET", "/_sim/webhooks/{id}/secret", h.getWebhookSecret)
+	ctl("POST", "/_sim/refunds/{id}/complete", h.completeRefund)
+	ctl("POST", "/_sim/refunds/{id}/fail", h.failRefund)
+	ctl("GET", "/_sim/webhooks/{id}/secret", h.webhookSecrets)
 	ctl("POST", "/_sim/webhooks/{id}/secret", h.setWebhookSecret)
+	ctl("POST", "/_sim/webhooks/{id}/secret/rotate", h.rotateWebhookSecret)
+	ctl("GET", "/_sim/webhooks/{id}/delivery", h.webhookDelivery)
+	ctl("POST", "/_sim/deliveries/retry", h.retryNow)
+	ctl("GET", "/_sim/faults/{id}", h.getFault)
+	ctl("POST", "/_sim/faults/{id}/release", h.releaseFault)
+	ctl("POST", "/_sim/api-faults", h.addAPIFault)
+	ctl("GET", "/_sim/api-faults/{id}", h.getAPIFault)
 	ctl("POST", "/_sim/events/{id}/deliveries", h.redeliver)
 	ctl("GET", "/_sim/deliveries", h.listDeliveries)
 	ctl("POST", "/_sim/faults", h.addFault)

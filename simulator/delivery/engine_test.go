@@ -24,6 +24,7 @@ const wait = 5 * time.Second
 
 type received struct {
 	n      int
+	at     time.Time // when the request arrived
 	path   string
 	header http.Header
 	body   []byte
@@ -43,7 +44,7 @@ func newReceiver(t *testing.T, respond func(n int, w http.ResponseWriter, r *htt
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		n := int(count.Add(1))
-		rc.got <- received{n: n, path: r.URL.Path, header: r.Header.Clone(), body: body}
+		rc.got <- received{n: n, at: time.Now(), path: r.URL.Path, header: r.Header.Clone(), body: body}
 		if respond == nil {
 			w.WriteHeader(http.StatusOK)
 			return

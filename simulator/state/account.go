@@ -20,7 +20,13 @@ type Account struct {
 	sources   collection[*Source]
 	skus      collection[*SKU]
 	orders    collection[*Order]
+	fulfils   collection[*Fulfillment]
+	refunds   collection[*Refund]
+	returns   collection[*Return]
 	events    collection[*Event]
+	plans     collection[*Plan]         // plans.go
+	subs      collection[*Subscription] // subscriptions.go
+	invoices  collection[*Invoice]      // invoices.go (billing invoices)
 	webhooks  collection[*Webhook]
 	requests  []RequestLog
 }

@@ -49,6 +49,9 @@ type OrderItem struct {
 	Shipping                ItemShipping         `json:"shipping"`
 	AvailableToRefundAmount float64              `json:"availableToRefundAmount"`
 	Metadata                map[string]any       `json:"metadata,omitempty"`
+	SubscriptionInfo        *SubscriptionInfo    `json:"subscriptionInfo,omitempty"` // subscriptions.go
+
+	progress itemProgress // fulfilment, capture and return counters (charges.go); not on the wire
 }
 
 // Charge is one payment charge of an order.
@@ -63,6 +66,10 @@ type Charge struct {
 	SourceID    string    `json:"sourceId"`
 	OrderID     string    `json:"orderId"`
 	Type        string    `json:"type"`
+
+	Captures []*ChargeOperation `json:"captures,omitempty"` // one per fulfillment that ships units
+	Cancels  []*ChargeOperation `json:"cancels,omitempty"`  // one per fulfillment that cancels units
+	Refunds  []*ChargeOperation `json:"refunds,omitempty"`  // one per refund
 }
 
 // Payment is an order's sources and charges.
@@ -130,6 +137,9 @@ type PlaceItem struct {
 	Price    float64 `json:"price"`    // unit price before discount
 	TaxRate  float64 `json:"taxRate"`  // tax = round(amount × taxRate)
 	Discount float64 `json:"discount"` // line discount
+
+	// SubscriptionInfo makes the line a subscription (subscriptions.go).
+	SubscriptionInfo *SubscriptionInfo `json:"subscriptionInfo"`
 }
 
 // PlaceShipping is the shipping of a simulated checkout.
@@ -225,6 +235,11 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 	if !c.Enabled {
 		return nil, apierror.Conflict("failed-request", "Customer '%s' is disabled.", c.ID)
 	}
+	sc, err := a.prepareSubscriptions(p.Items) // subscriptions.go
+	if err != nil {
+		return nil, err
+	}
+	p.Items = sc.lines // a free-trial line is charged 0
 	email := p.Email
 	if email == "" {
 		email = c.Email
@@ -303,6 +318,7 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 	if !src.Reusable {
 		src.State = "consumed"
 	}
+	a.startSubscriptions(sc, o, c, src, now) // subscriptions.go: subscription.created
 	a.setOrderState(o, "pending_payment", now)
 	a.orders.put(o.ID, o)
 	a.record("order.pending_payment", o, nil)
@@ -382,6 +398,9 @@ func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
 	}
 	a.setOrderState(o, state, a.clock.Now())
 	a.record(eventType, o, nil)
+	if state == "accepted" {
+		a.activateSubscriptions(o, o.StateTransitions["accepted"]) // subscriptions.go
+	}
 	return clone(o), nil
 }
 

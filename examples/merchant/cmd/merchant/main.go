@@ -51,6 +51,8 @@ func run(args []string) error {
 	fs.StringVar(&cfg.SMTPAddr, "smtp-addr", env("MERCHANT_SMTP_ADDR", ""), "SMTP server `host:port` ($MERCHANT_SMTP_ADDR); required")
 	fs.StringVar(&cfg.From, "from", env("MERCHANT_FROM", ""), "sender `address` of customer email ($MERCHANT_FROM)")
 	fs.StringVar(&cfg.ShopName, "shop-name", env("MERCHANT_SHOP_NAME", ""), "shop `name` shown to customers ($MERCHANT_SHOP_NAME)")
+	fs.StringVar(&cfg.ReturnAddress, "return-address", env("MERCHANT_RETURN_ADDRESS", ""), "`address` customers return products to, one line ($MERCHANT_RETURN_ADDRESS)")
+	fs.StringVar(&cfg.AdminToken, "admin-token", env("MERCHANT_ADMIN_TOKEN", ""), "`token` the X-Admin-Token header must carry on /admin/ ($MERCHANT_ADMIN_TOKEN; default drsim-admin)")
 	fs.StringVar(&defects, "defects", env("MERCHANT_DEFECTS", ""), "comma-separated defect `names` to switch on ($MERCHANT_DEFECTS); see -list-defects")
 	fs.StringVar(&logLevel, "log-level", env("MERCHANT_LOG_LEVEL", "info"), "debug, info, warn or error ($MERCHANT_LOG_LEVEL)")
 	fs.BoolVar(&listDefects, "list-defects", false, "print the known defects and exit")
@@ -63,7 +65,7 @@ func run(args []string) error {
 
 	if listDefects {
 		for _, d := range merchant.KnownDefects() {
-			fmt.Printf("%-24s %s\n", d.Name, d.Description)
+			fmt.Printf("%-28s %s\n", d.Name, d.Description)
 		}
 		return nil
 	}

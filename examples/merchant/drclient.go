@@ -1,0 +1,204 @@
+package merchant
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// drClient calls the Digital River API with the merchant's secret key. It
+// makes only the calls this merchant needs.
+type drClient struct {
+	base string // e.g. "https://api.digitalriver.com", no trailing slash
+	key  string
+	http *http.Client
+}
+
+// drTimeout bounds one DR call, whatever the caller's context allows.
+const drTimeout = 15 * time.Second
+
+// maxDRAnswer bounds the size of a DR answer we are willing to read.
+const maxDRAnswer = 4 << 20
+
+func newDRClient(base, key string) *drClient {
+	return &drClient{
+		base: strings.TrimRight(base, "/"),
+		key:  key,
+		http: &http.Client{Timeout: drTimeout},
+	}
+}
+
+// drError is a non-2xx answer from DR. Body is the answer as received, so it
+// can be passed on unchanged; Type and Errors are decoded from it when it is
+// DR's error shape: {"type":…,"errors":[{"code","parameter","message"}]}.
+type drError struct {
+	Method, Path string
+	Status       int
+	Body         []byte
+	Type         string
+	Errors       []drErrorItem
+}
+
+// drErrorBody is DR's error shape.
+type drErrorBody struct {
+	Type   string        `json:"type"`
+	Errors []drErrorItem `json:"errors"`
+}
+
+type drErrorItem struct {
+	Code      string `json:"code,omitempty"`
+	Parameter string `json:"parameter,omitempty"`
+	Message   string `json:"message,omitempty"`
+}
+
+func (e *drError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "DR %s %s: %d", e.Method, e.Path, e.Status)
+	if e.Type != "" {
+		fmt.Fprintf(&b, " %s", e.Type)
+	}
+	for _, it := range e.Errors {
+		fmt.Fprintf(&b, "; %s", strings.Join(nonEmpty(it.Code, it.Parameter, it.Message), " "))
+	}
+	if e.Type == "" && len(e.Errors) == 0 && len(e.Body) > 0 {
+		fmt.Fprintf(&b, " %.200s", bytes.TrimSpace(e.Body))
+	}
+	return b.String()
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// asDRError returns err's *drError, if it is one.
+func asDRError(err error) (*drError, bool) { return errors.AsType[*drError](err) }
+
+// do sends in as JSON (nothing when nil) and returns the answer's body. A
+// non-2xx answer is a *drError; a network failure is any other error.
+func (c *drClient) do(ctx context.Context, method, path string, in any) ([]byte, error) {
+	if c.base == "" {
+		return nil, fmt.Errorf("DR %s %s: Config.DRBaseURL is not set", method, path)
+	}
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("DR %s %s: encode request: %w", method, path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("DR %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("DR %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxDRAnswer))
+	if err != nil {
+		return nil, fmt.Errorf("DR %s %s: read answer: %w", method, path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		var eb drErrorBody
+		_ = json.Unmarshal(b, &eb) // best effort: the raw body is kept either way
+		return nil, &drError{Method: method, Path: path, Status: resp.StatusCode, Body: b, Type: eb.Type, Errors: eb.Errors}
+	}
+	return b, nil
+}
+
+// getOrder is GET /orders/{id}.
+func (c *drClient) getOrder(ctx context.Context, id string) (order, error) {
+	path := "/orders/" + url.PathEscape(id)
+	b, err := c.do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return order{}, err
+	}
+	var o order
+	if err := json.Unmarshal(b, &o); err != nil {
+		return order{}, fmt.Errorf("DR GET %s: decode answer: %w", path, err)
+	}
+	return o, nil
+}
+
+// fulfillmentRequest is the body of POST /fulfillments. Each item ships
+// (quantity) or cancels (cancelQuantity) units of one order line.
+type fulfillmentRequest struct {
+	OrderID         string                   `json:"orderId"`
+	Items           []fulfillmentRequestItem `json:"items"`
+	TrackingCompany string                   `json:"trackingCompany,omitempty"`
+	TrackingNumber  string                   `json:"trackingNumber,omitempty"`
+	TrackingURL     string                   `json:"trackingUrl,omitempty"`
+}
+
+type fulfillmentRequestItem struct {
+	ItemID         string `json:"itemId"`
+	Quantity       int    `json:"quantity,omitempty"`
+	CancelQuantity int    `json:"cancelQuantity,omitempty"`
+}
+
+// createFulfillment is POST /fulfillments. It returns DR's Fulfillment as
+// received.
+func (c *drClient) createFulfillment(ctx context.Context, req fulfillmentRequest) (json.RawMessage, error) {
+	b, err := c.do(ctx, http.MethodPost, "/fulfillments", req)
+	if err != nil {
+		return nil, err
+	}
+	if !json.Valid(b) {
+		return nil, fmt.Errorf("DR POST /fulfillments: answer is not JSON: %.200q", b)
+	}
+	return b, nil
+}
+
+// returnRequest is the body of POST /returns.
+type returnRequest struct {
+	OrderID string              `json:"orderId"`
+	Reason  string              `json:"reason,omitempty"`
+	Items   []returnRequestItem `json:"items"`
+}
+
+type returnRequestItem struct {
+	ItemID   string `json:"itemId"`
+	Quantity int    `json:"quantity"`
+}
+
+// drReturn is the part of DR's Return that this merchant reads.
+type drReturn struct {
+	ID    string `json:"id"`
+	State string `json:"state"`
+}
+
+// createReturn is POST /returns.
+func (c *drClient) createReturn(ctx context.Context, req returnRequest) (drReturn, error) {
+	b, err := c.do(ctx, http.MethodPost, "/returns", req)
+	if err != nil {
+		return drReturn{}, err
+	}
+	var r drReturn
+	if err := json.Unmarshal(b, &r); err != nil {
+		return drReturn{}, fmt.Errorf("DR POST /returns: decode answer: %w", err)
+	}
+	if r.ID == "" {
+		return drReturn{}, fmt.Errorf("DR POST /returns: answer has no id: %.200q", b)
+	}
+	return r, nil
+}

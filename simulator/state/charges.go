@@ -1,0 +1,154 @@
+package state
+
+import "time"
+
+// ChargeOperation is one capture, cancel or refund on a charge (contract
+// §2.3): {id, createdTime, amount, state: pending | complete | failed,
+// failureCode?}; a capture carries the fulfillment that caused it.
+type ChargeOperation struct {
+	ID            string    `json:"id"`
+	CreatedTime   time.Time `json:"createdTime"`
+	Amount        float64   `json:"amount"`
+	State         string    `json:"state"`
+	FulfillmentID string    `json:"fulfillmentId,omitempty"`
+	FailureCode   string    `json:"failureCode,omitempty"`
+
+	refundID string // the Refund a refund entry belongs to; not on the wire
+}
+
+// itemProgress is what has happened to an order line's units and money.
+// The wire shows only its consequences (item state, availableToRefundAmount).
+type itemProgress struct {
+	fulfilled, cancelled int // units shipped and cancelled by fulfillments
+	returnRequested      int // units in returns that are created or accepted
+	returnAccepted       int // units in accepted returns
+	returned             int // units whose return refund succeeded
+	captured             float64
+	cancelledAmount      float64
+}
+
+// remaining is how many units are neither fulfilled nor cancelled.
+func (it *OrderItem) remaining() int {
+	return it.Quantity - it.progress.fulfilled - it.progress.cancelled
+}
+
+// itemTotal is what a line costs the customer: amount (after discount) +
+// tax + its share of shipping and shipping tax.
+func itemTotal(it *OrderItem, cur string) float64 {
+	return round(it.Amount+it.Tax.Amount+it.Shipping.Amount+it.Shipping.TaxAmount, cur)
+}
+
+// unitsValue is the money of the first k units of a line [choice]: each unit
+// is worth itemTotal ÷ quantity rounded to the currency, and the last unit
+// takes the remainder, so that the captures and cancels of a line always add
+// up to its total exactly. A fulfillment that takes units base..base+n of a
+// line is worth unitsValue(base+n) − unitsValue(base).
+func unitsValue(it *OrderItem, k int, cur string) float64 {
+	if k <= 0 || it.Quantity <= 0 {
+		return 0
+	}
+	total := itemTotal(it, cur)
+	if k >= it.Quantity {
+		return total
+	}
+	return round(total*float64(k)/float64(it.Quantity), cur)
+}
+
+// charge is the order's charge (orders have one).
+func (o *Order) charge() *Charge {
+	if len(o.Payment.Charges) == 0 {
+		return nil
+	}
+	return o.Payment.Charges[0]
+}
+
+// settleCharge derives a charge's state and flags from its operations:
+// anything pending → processing; money neither captured, cancelled nor
+// failed → capturable; a failed capture → failed; a capture (even of 0)
+// complete → complete; everything cancelled → cancelled.
+func settleCharge(ch *Charge) {
+	var captured, cancelled, pending, failed float64
+	anyCaptured, anyFailed, anyPending := false, false, false
+	for _, op := range ch.Captures {
+		switch op.State {
+		case "complete":
+			captured += op.Amount
+			anyCaptured = true
+		case "pending":
+			pending += op.Amount
+			anyPending = true
+		case "failed":
+			failed += op.Amount
+			anyFailed = true
+		}
+	}
+	for _, op := range ch.Cancels {
+		switch op.State {
+		case "complete":
+			cancelled += op.Amount
+		case "pending":
+			pending += op.Amount
+			anyPending = true
+		}
+	}
+	ch.Captured = anyCaptured
+	ch.Refunded = false
+	for _, op := range ch.Refunds {
+		ch.Refunded = ch.Refunded || op.State == "complete"
+	}
+	switch rest := round(ch.Amount-captured-cancelled-pending-failed, ch.Currency); {
+	case anyPending:
+		ch.State = "processing"
+	case rest > 0:
+		ch.State = "capturable"
+	case anyFailed:
+		ch.State = "failed"
+	case anyCaptured:
+		ch.State = "complete"
+	default:
+		ch.State = "cancelled"
+	}
+}
+
+// sourceBehaviour is what the test card that pays for the charge does.
+// Caller holds a.mu.
+func (a *Account) sourceBehaviour(ch *Charge) cardBehaviour {
+	if ch == nil {
+		return cardBehaviour{}
+	}
+	if s, ok := a.sources.get(ch.SourceID); ok {
+		return s.behaviour
+	}
+	return cardBehaviour{}
+}
+
+// refreshRefundable recomputes availableToRefundAmount on the order and its
+// items: captured − (pending + succeeded refunds) (contract §2.3). Caller
+// holds a.mu.
+func (a *Account) refreshRefundable(o *Order) {
+	cur := o.Currency
+	held := 0.0
+	heldByItem := map[string]float64{}
+	for _, id := range a.refunds.order {
+		r := a.refunds.byID[id]
+		if r.OrderID != o.ID || (r.State != "pending" && r.State != "succeeded") {
+			continue
+		}
+		held += r.Amount
+		for _, al := range r.alloc {
+			heldByItem[al.itemID] += al.amount
+		}
+	}
+	o.AvailableToRefundAmount = round(o.CapturedAmount-held, cur)
+	for _, it := range o.Items {
+		it.AvailableToRefundAmount = round(it.progress.captured-heldByItem[it.ID], cur)
+	}
+}
+
+func setItemState(it *OrderItem, state string, at time.Time) {
+	it.State = state
+	if it.StateTransitions == nil {
+		it.StateTransitions = map[string]time.Time{}
+	}
+	it.StateTransitions[state] = at
+}

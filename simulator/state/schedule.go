@@ -1,0 +1,476 @@
+package state
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// This file is the subscription lifecycle on the virtual clock (contract
+// §3.5, §6.2). Nothing here waits on wall time: the control API's POST
+// /_sim/clock calls AdvanceClock or SetClock, which run every transition
+// that falls due, in time order, before the clock reaches its target.
+
+// schedule is what the virtual clock will do next to one subscription. Every
+// time is a due time.
+type schedule struct {
+	remindAt  *time.Time // subscription.reminder for this cycle
+	invoiceAt *time.Time // the cycle's invoice opens and is charged
+	retryAt   *time.Time // the next charge attempt while dunning
+	failAt    *time.Time // the collection period ends: subscription.failed
+	lapseAt   *time.Time // the source_invalid grace period ends: subscription.lapsed
+
+	invoiceID    string    // this cycle's invoice (draft, then open)
+	dunningStart time.Time // when the open invoice opened
+	attempts     int       // charge attempts on the open invoice
+	resumeState  string    // active or activeFree: the state before activePendingInvoice
+
+	// Period arithmetic: period k ends at anchor + (k+1) × interval, with
+	// month ends clamped, so that a subscription started on 31 January
+	// renews on 28/29 February, 31 March, 30 April, … [choice]. A plan
+	// with another interval re-anchors at the start of the next period.
+	anchor         time.Time
+	anchorInterval string
+	anchorCount    int
+	periods        int
+}
+
+// dueKind is what falls due; at one instant they run in this order.
+type dueKind int
+
+const (
+	dueReminder dueKind = iota
+	dueInvoice
+	dueRetry
+	dueFail
+	dueLapse
+)
+
+// nextDue is the subscription's earliest pending transition.
+func (s *Subscription) nextDue() (at time.Time, kind dueKind, ok bool) {
+	consider := func(t *time.Time, k dueKind) {
+		if t != nil && (!ok || t.Before(at)) {
+			at, kind, ok = *t, k, true
+		}
+	}
+	switch s.State {
+	case "active", "activeFree":
+		consider(s.sched.remindAt, dueReminder)
+		consider(s.sched.invoiceAt, dueInvoice)
+		consider(s.sched.lapseAt, dueLapse)
+	case "activePendingInvoice":
+		consider(s.sched.retryAt, dueRetry)
+		consider(s.sched.failAt, dueFail)
+	}
+	return at, kind, ok
+}
+
+// lastClockTime is the latest time the virtual clock accepts (its
+// timestamps are RFC 3339, whose years have four digits).
+var lastClockTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// AdvanceClock is POST /_sim/clock {"advance": d}: AdvanceTo(now + d). It
+// returns the new time and the events recorded on the way.
+func (a *Account) AdvanceClock(d time.Duration) (time.Time, []*Event, error) {
+	if d < 0 {
+		return time.Time{}, nil, fmt.Errorf("clock: cannot move back by %s", -d)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.clock.Now()
+	if d > lastClockTime.Sub(now) {
+		return time.Time{}, nil, fmt.Errorf("clock: cannot advance %s by %s (never past %s)",
+			now.Format(time.RFC3339), d, lastClockTime.Format(time.RFC3339))
+	}
+	evs, err := a.advanceTo(now.Add(d))
+	return a.clock.Now(), evs, err
+}
+
+// SetClock is POST /_sim/clock {"set": t}: AdvanceTo(t). It returns the new
+// time and the events recorded on the way.
+func (a *Account) SetClock(t time.Time) (time.Time, []*Event, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	evs, err := a.advanceTo(t.UTC())
+	return a.clock.Now(), evs, err
+}
+
+// AdvanceTo moves the account's virtual clock forward to t, running every
+// subscription transition due at or before t in time order: it sets the
+// clock to each due time in turn, so that each transition's events,
+// stateTransitions and dates carry its due time, not t. (When the clock
+// follows wall time rather than being frozen, an event's createdTime is its
+// due time plus the microseconds the step took; stateTransitions and dates
+// are exact.) It returns the events recorded, oldest first. Moving back is
+// refused. Transitions run only when the control API moves the clock: wall
+// time passing never triggers one.
+//
+// Per subscription, with plan offsets R = reminderOffsetDays, B =
+// billingOffsetDays, C = collectionPeriodDays:
+//
+//   - Activation (accepting the acquisition order): currentPeriodStartDate
+//     = now, currentPeriodEndDate = now + interval × intervalCount,
+//     contractBindingUntil = now + contractBindingDays, nextInvoiceDate =
+//     periodEnd − B days, nextReminderDate = nextInvoiceDate − R days (none
+//     when R < 0, or when that date is not after the period's start).
+//   - nextReminderDate: subscription.reminder with {subscription, invoice},
+//     the invoice a draft (attemptCount 0, no charges) showing what will be
+//     billed.
+//   - nextInvoiceDate, in this order:
+//     1. The plan is deactivated, or the subscription was bought with
+//     autoRenewal false: the subscription ends (state ended,
+//     stateTransitions.ended, subscription.updated — contract §7 item
+//     18) and the draft invoice, if any, becomes void.
+//     2. The source is unusable — not chargeable (detached, failed), or a
+//     card that has expired by then (valid through the last day of its
+//     expiration month): subscription.source_invalid, a bare subscription
+//     whose state stays active/activeFree [choice: DR emits it instead of
+//     building the invoice]. If no new sourceId arrives within C days,
+//     subscription.lapsed (state lapsed, stateTransitions.lapsed; the draft
+//     invoice becomes void). A new sourceId before then opens and charges
+//     the invoice at once.
+//     3. The invoice totals 0 (a free trial whose price stayed 0): no
+//     billing; the draft invoice becomes void, the period advances
+//     silently and the state stays as it is.
+//     4. Otherwise the invoice opens (invoice.open; the subscription is
+//     activePendingInvoice) and is charged at once.
+//   - A charge succeeds unless the card declines (test card …3600, whose
+//     behaviour is chargeFails) or the source became unusable. Success:
+//     the invoice is paid (charge complete, orderId = a new renewal order),
+//     the subscription is active and its period advances, then
+//     subscription.extended {subscription, invoice} and invoice.paid.
+//     Failure: the charge is failed with failureCode "declined", then
+//     subscription.payment_failed {subscription, invoice} and
+//     invoice.payment_failed; the invoice stays open.
+//   - Dunning [choice]: up to four attempts, on days ⌊i·C/4⌋ (i = 0…3,
+//     duplicates dropped) after the invoice opened, so C = 0 or 1 is a
+//     single attempt, C = 7 tries on days 0, 1, 3, 5 and C = 30 on days 0,
+//     7, 15, 22. attemptCount counts every attempt, failed or not [choice:
+//     DR's payment_failed sample shows 0]. At day C, if still unpaid:
+//     subscription.failed (state failed, stateTransitions.failed) and
+//     invoice.uncollectible. A new sourceId during dunning voids the open
+//     invoice (invoice.void) and opens and charges a new one at once with
+//     the new source: the rescue is immediate, not at the next retry
+//     [choice].
+//   - POST {"state":"cancelled"} at any time while active: state cancelled,
+//     stateTransitions.cancelled, subscription.updated, then the draft or
+//     open invoice becomes void (invoice.void). Nothing more is scheduled.
+//
+// Invoice events [choice]: the simulator records invoice.open,
+// invoice.payment_failed, invoice.paid, invoice.uncollectible and
+// invoice.void (bare Invoice objects, contract §3.1), each after the
+// subscription event of the same step; it records no invoice.created or
+// invoice.updated.
+//
+// Trial conversion versus renewal (contract §5.2, §7 item 12) [choice]: both
+// are subscription.extended, with no flag. A free-trial subscription starts
+// activeFree with only stateTransitions.activatedFree; its first paid
+// invoice sets stateTransitions.activated to the very instant the invoice
+// is paid. So subscription.extended is the trial conversion exactly when
+// subscription.stateTransitions.activatedFree is set and
+// subscription.stateTransitions.activated equals
+// invoice.stateTransitions.paid; every other subscription.extended is a
+// renewal. (A subscription that never had a trial keeps activated from its
+// acquisition, which no invoice's paid time equals.)
+//
+// Renewal orders [choice]: each paid invoice creates an order in the
+// account (GET /orders/{id} with the invoice's orderId): state complete at
+// once, the invoice's items with their subscriptionInfo, one captured
+// merchant_initiated charge, no order.* events. The simulator has no
+// invoice PDFs yet, so a renewal order has no invoicePDFs and no
+// order.invoice.created; when documents land, renewal orders will get
+// their invoice PDF like any order.
+//
+// Dates are RFC 3339 UTC everywhere, including the subscription inside the
+// pair events, where DR's samples show "2022-08-25T21:09:39.061+0000"
+// [choice: one format for the whole simulator; clients should parse both].
+func (a *Account) AdvanceTo(t time.Time) ([]*Event, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.advanceTo(t.UTC())
+}
+
+// advanceTo is AdvanceTo with a.mu held.
+func (a *Account) advanceTo(t time.Time) ([]*Event, error) {
+	now := a.clock.Now()
+	switch {
+	case t.Before(now):
+		return nil, fmt.Errorf("clock: cannot move back from %s to %s", now.Format(time.RFC3339), t.Format(time.RFC3339))
+	case t.After(lastClockTime) || t.Sub(now) == time.Duration(math.MaxInt64):
+		return nil, fmt.Errorf("clock: cannot move from %s to %s (never past %s)",
+			now.Format(time.RFC3339), t.Format(time.RFC3339), lastClockTime.Format(time.RFC3339))
+	}
+	first := len(a.events.order)
+	for {
+		s, due, kind, ok := a.earliestDue()
+		if !ok || due.After(t) {
+			break
+		}
+		if due.After(a.clock.Now()) {
+			if _, err := a.clock.Set(due); err != nil {
+				return a.eventsSince(first), err
+			}
+		}
+		a.runDue(s, due, kind)
+	}
+	if rest := t.Sub(a.clock.Now()); rest > 0 {
+		if _, err := a.clock.Advance(rest); err != nil {
+			return a.eventsSince(first), err
+		}
+	}
+	return a.eventsSince(first), nil
+}
+
+// earliestDue is the account's next transition; ties go to the subscription
+// created first.
+func (a *Account) earliestDue() (s *Subscription, at time.Time, kind dueKind, ok bool) {
+	for _, id := range a.subs.order {
+		sub := a.subs.byID[id]
+		t, k, due := sub.nextDue()
+		if due && (!ok || t.Before(at)) {
+			s, at, kind, ok = sub, t, k, true
+		}
+	}
+	return s, at, kind, ok
+}
+
+func (a *Account) eventsSince(first int) []*Event {
+	ids := a.events.order
+	if first > len(ids) {
+		first = len(ids)
+	}
+	out := make([]*Event, 0, len(ids)-first)
+	for _, id := range ids[first:] {
+		out = append(out, clone(a.events.byID[id]))
+	}
+	return out
+}
+
+func (a *Account) runDue(s *Subscription, at time.Time, kind dueKind) {
+	switch kind {
+	case dueReminder:
+		a.remind(s, at)
+	case dueInvoice:
+		a.invoiceDue(s, at)
+	case dueRetry:
+		a.attemptCharge(s, at)
+	case dueFail:
+		a.failSubscription(s, at)
+	case dueLapse:
+		a.lapse(s, at)
+	}
+}
+
+// subscriptionPair is data.object of subscription.reminder, .extended and
+// .payment_failed (contract §3.1).
+type subscriptionPair struct {
+	Subscription *Subscription `json:"subscription"`
+	Invoice      *Invoice      `json:"invoice"`
+}
+
+// beginPeriod starts the period that begins at start, scheduling at time at
+// (start, or later when a late payment starts it): dates, reminder and
+// invoice. Caller holds a.mu.
+func (s *Subscription) beginPeriod(p *Plan, start, at time.Time) {
+	sc := &s.sched
+	if sc.anchor.IsZero() || sc.anchorInterval != p.Interval || sc.anchorCount != p.IntervalCount {
+		sc.anchor, sc.anchorInterval, sc.anchorCount, sc.periods = start, p.Interval, p.IntervalCount, 0
+	}
+	end := addInterval(sc.anchor, p.Interval, p.IntervalCount*(sc.periods+1))
+	invoiceAt := end.AddDate(0, 0, -p.BillingOffsetDays)
+	if invoiceAt.Before(at) {
+		invoiceAt = at // paid so late that the next invoice is already due
+	}
+	periodStart, nextInvoice, due := start, invoiceAt, invoiceAt
+	s.CurrentPeriodStartDate, s.CurrentPeriodEndDate, s.NextInvoiceDate = &periodStart, &end, &nextInvoice
+	sc.invoiceAt, sc.invoiceID = &due, ""
+	sc.remindAt, s.NextReminderDate = nil, nil
+	if p.ReminderOffsetDays >= 0 {
+		if r := invoiceAt.AddDate(0, 0, -p.ReminderOffsetDays); r.After(at) {
+			shown, remind := r, r
+			s.NextReminderDate, sc.remindAt = &shown, &remind
+		}
+	}
+}
+
+// advancePeriod moves a subscription to its next period. Caller holds a.mu.
+func (a *Account) advancePeriod(s *Subscription, at time.Time) {
+	s.sched.periods++
+	s.beginPeriod(a.plans.byID[s.PlanID], *s.CurrentPeriodEndDate, at)
+}
+
+// addInterval is t plus n days, weeks, months or years; months and years
+// clamp to the end of a shorter month.
+func addInterval(t time.Time, interval string, n int) time.Time {
+	switch interval {
+	case "day":
+		return t.AddDate(0, 0, n)
+	case "week":
+		return t.AddDate(0, 0, 7*n)
+	case "year":
+		n *= 12
+	}
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+	if last := first.AddDate(0, 1, -1).Day(); d > last {
+		d = last
+	}
+	return first.AddDate(0, 0, d-1)
+}
+
+// cardExpiry is the first instant a card is no longer valid: it is valid
+// through the last day of its expiration month (UTC).
+func cardExpiry(cc *CreditCard) time.Time {
+	return time.Date(cc.ExpirationYear, time.Month(cc.ExpirationMonth)+1, 1, 0, 0, 0, 0, time.UTC)
+}
+
+// sourceUsable reports whether an invoice can be billed to src at time at.
+func sourceUsable(src *Source, at time.Time) bool {
+	if src == nil || src.State != "chargeable" {
+		return false
+	}
+	return src.CreditCard == nil || at.Before(cardExpiry(src.CreditCard))
+}
+
+// attemptDays are the days after an invoice opens on which its charge is
+// attempted, for a collection period of c days (see AdvanceTo).
+func attemptDays(c int) []int {
+	if c <= 1 {
+		return []int{0}
+	}
+	var out []int
+	for i := 0; i < 4; i++ {
+		if d := i * c / 4; len(out) == 0 || d != out[len(out)-1] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// remind is nextReminderDate: subscription.reminder with a draft invoice.
+func (a *Account) remind(s *Subscription, at time.Time) {
+	s.sched.remindAt = nil
+	inv := a.draftInvoice(s, at)
+	a.record("subscription.reminder", subscriptionPair{Subscription: s, Invoice: inv}, nil)
+}
+
+// invoiceDue is nextInvoiceDate (and a new source after source_invalid):
+// end, source_invalid, no billing, or open and charge (see AdvanceTo).
+func (a *Account) invoiceDue(s *Subscription, at time.Time) {
+	s.sched.invoiceAt, s.sched.remindAt = nil, nil
+	plan := a.plans.byID[s.PlanID]
+	if plan.State == "deactivated" || !s.autoRenewal {
+		a.end(s, at)
+		return
+	}
+	src, _ := a.sources.get(s.SourceID)
+	if !sourceUsable(src, at) {
+		if s.sched.lapseAt == nil {
+			lapse := at.AddDate(0, 0, plan.CollectionPeriodDays)
+			s.sched.lapseAt = &lapse
+		}
+		s.UpdatedTime = at
+		a.record("subscription.source_invalid", s, nil)
+		return
+	}
+	s.sched.lapseAt = nil
+	inv := a.draftInvoice(s, at)
+	if inv.TotalAmount == 0 {
+		a.voidInvoice(inv, at)
+		a.advancePeriod(s, at)
+		s.UpdatedTime = at
+		return
+	}
+	s.sched.resumeState = s.State
+	s.State = "activePendingInvoice"
+	s.UpdatedTime = at
+	s.sched.dunningStart, s.sched.attempts = at, 0
+	fail := at.AddDate(0, 0, inv.CollectionPeriodDays)
+	s.sched.failAt = &fail
+	a.setInvoiceState(inv, "open", at)
+	a.attemptCharge(s, at)
+}
+
+// attemptCharge charges the open invoice once (see AdvanceTo).
+func (a *Account) attemptCharge(s *Subscription, at time.Time) {
+	s.sched.retryAt = nil
+	inv := a.currentInvoice(s)
+	src, _ := a.sources.get(s.SourceID)
+	inv.AttemptCount++
+	s.sched.attempts++
+	ch := &InvoiceCharge{
+		ID: newUUID(), CreatedTime: at, Currency: inv.Currency, Amount: inv.TotalAmount,
+		SourceID: s.SourceID, Type: "merchant_initiated",
+	}
+	inv.Payment.Charges = append(inv.Payment.Charges, ch)
+	inv.UpdatedTime = at
+	if sourceUsable(src, at) && !src.behaviour.chargeFails {
+		ch.State, ch.Captured = "complete", true
+		inv.State = "paid"
+		inv.StateTransitions["paid"] = at
+		inv.OrderID = a.renewalOrder(s, inv, src, at).ID
+		s.State = "active"
+		if _, had := s.StateTransitions["activated"]; !had {
+			s.StateTransitions["activated"] = at // the trial conversion
+		}
+		s.sched.failAt = nil
+		a.advancePeriod(s, at)
+		s.UpdatedTime = at
+		a.record("subscription.extended", subscriptionPair{Subscription: s, Invoice: inv}, nil)
+		a.record("invoice.paid", inv, nil)
+		return
+	}
+	ch.State, ch.FailureCode = "failed", "declined"
+	if days := attemptDays(inv.CollectionPeriodDays); s.sched.attempts < len(days) {
+		retry := s.sched.dunningStart.AddDate(0, 0, days[s.sched.attempts])
+		s.sched.retryAt = &retry
+	}
+	a.record("subscription.payment_failed", subscriptionPair{Subscription: s, Invoice: inv}, nil)
+	a.record("invoice.payment_failed", inv, nil)
+}
+
+// failSubscription is the end of the collection period with the invoice unpaid.
+func (a *Account) failSubscription(s *Subscription, at time.Time) {
+	inv := a.currentInvoice(s)
+	s.sched = schedule{}
+	s.State = "failed"
+	s.StateTransitions["failed"] = at
+	s.UpdatedTime = at
+	a.record("subscription.failed", s, nil)
+	if inv != nil {
+		a.setInvoiceState(inv, "uncollectible", at)
+	}
+}
+
+// lapse is the end of the source_invalid grace period with no new source.
+func (a *Account) lapse(s *Subscription, at time.Time) {
+	inv := a.currentInvoice(s)
+	s.sched = schedule{}
+	s.State = "lapsed"
+	s.StateTransitions["lapsed"] = at
+	s.UpdatedTime = at
+	a.record("subscription.lapsed", s, nil)
+	a.voidInvoice(inv, at)
+}
+
+// end is a renewal that must not happen: the plan is deactivated or the
+// subscription does not auto-renew.
+func (a *Account) end(s *Subscription, at time.Time) {
+	before := snapshot(s)
+	inv := a.currentInvoice(s)
+	s.sched = schedule{}
+	s.State = "ended"
+	s.StateTransitions["ended"] = at
+	s.UpdatedTime = at
+	a.record("subscription.updated", s, previousAttributes(before, snapshot(s)))
+	a.voidInvoice(inv, at)
+}
+
+// reissueInvoice is a new source during dunning: the open invoice becomes
+// void and a new one is opened and charged at once.
+func (a *Account) reissueInvoice(s *Subscription, at time.Time) {
+	a.voidInvoice(a.currentInvoice(s), at)
+	s.State = s.sched.resumeState
+	s.sched.invoiceID, s.sched.retryAt, s.sched.failAt = "", nil, nil
+	a.invoiceDue(s, at)
+}
