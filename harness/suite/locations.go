@@ -90,3 +90,26 @@ func (l *locations) stepLine(uri, scenario, text string) int {
 	}
 	return l.scenarioLine(uri, scenario)
 }
+
+// ScenarioPath returns "file:line" of the scenario named name, a path godog
+// runs alone (Options.Paths).
+func ScenarioPath(fsys fs.FS, name string) (string, error) {
+	l, err := indexFeatures(fsys)
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for k, line := range l.scenarios {
+		uri, scenario, _ := strings.Cut(k, "\x00")
+		if scenario == name {
+			found = append(found, fmt.Sprintf("%s:%d", uri, line))
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("no scenario named %q", name)
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("%d scenarios are named %q: %v", len(found), name, found)
+}

@@ -164,6 +164,9 @@ func (h *Handler) getClock(a *state.Account, r *http.Request) (int, any, error) 
 }
 
 // moveClock is POST /_sim/clock {"advance":"720h"} or {"set":"2027-01-01T00:00:00Z"}.
+// Forward only; every subscription transition that falls due on the way
+// runs at its due time (state.Account.AdvanceTo), and the answer lists the
+// events recorded: {"now", "events":[{id, type, createdTime}]}.
 func (h *Handler) moveClock(a *state.Account, r *http.Request) (int, any, error) {
 	var p struct {
 		Advance string     `json:"advance"`
@@ -180,17 +183,17 @@ func (h *Handler) moveClock(a *state.Account, r *http.Request) (int, any, error)
 		if err != nil {
 			return 0, nil, apierror.Invalid("advance", "advance must be a duration such as 720h or 90m, got '%s'.", p.Advance)
 		}
-		now, err := a.Clock().Advance(d)
+		now, evs, err := a.AdvanceClock(d)
 		if err != nil {
 			return 0, nil, apierror.Invalid("advance", "%v", err)
 		}
-		return http.StatusOK, clockBody{Now: now}, nil
+		return http.StatusOK, newClockMove(now, evs), nil
 	case p.Set != nil:
-		now, err := a.Clock().Set(*p.Set)
+		now, evs, err := a.SetClock(*p.Set)
 		if err != nil {
 			return 0, nil, apierror.Invalid("set", "%v", err)
 		}
-		return http.StatusOK, clockBody{Now: now}, nil
+		return http.StatusOK, newClockMove(now, evs), nil
 	}
 	return 0, nil, apierror.Missing("advance")
 }

@@ -85,6 +85,8 @@ func (h *Handler) routes() {
 	dr("GET", "/orders", secretOnly, h.listOrders)
 	dr("GET", "/orders/{id}", secretOnly, h.getOrder)
 	dr("POST", "/orders/{id}", secretOnly, h.updateOrder)
+	// Plans, subscriptions and billing invoices (§2.12–2.14): subscriptions.go.
+	h.billingRoutes(dr)
 	// Fulfillments, refunds and returns (§2.4–2.6).
 	dr("POST", "/fulfillments", secretOnly, h.createFulfillment)
 	dr("GET", "/fulfillments", secretOnly, h.listFulfillments)
