@@ -6,28 +6,31 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 
 	"github.com/drsim/drsim/harness/profile"
 )
 
-// perform renders the profile's action and sends it to the merchant. It
-// remembers data as the "request" merchant-side notifications are checked against.
-func (s *Scenario) perform(ctx context.Context, name string, data profile.ActionData) error {
+// perform renders the profile's action and sends it to the merchant, with
+// the scenario's cookies (a portal login holds for the scenario). It
+// remembers data as the "request" merchant-side notifications are checked
+// against, and returns the answer's body.
+func (s *Scenario) perform(ctx context.Context, name string, data profile.ActionData) ([]byte, error) {
 	p := s.h.cfg.Profile
 	a, ok := p.Actions[name]
 	if !ok {
-		return fmt.Errorf("the merchant profile has no %q action (%s); add it under actions:", name, profile.ActionNames[name])
+		return nil, fmt.Errorf("the merchant profile has no %q action (%s); add it under actions:", name, profile.ActionNames[name])
 	}
 	req, err := a.Render(data)
 	if err != nil {
-		return fmt.Errorf("action %s: %w", name, err)
+		return nil, fmt.Errorf("action %s: %w", name, err)
 	}
 	u := strings.TrimRight(p.Merchant.URL, "/") + req.Path
 	hr, err := http.NewRequestWithContext(ctx, req.Method, u, bytes.NewReader(req.Body))
 	if err != nil {
-		return fmt.Errorf("action %s: %w", name, err)
+		return nil, fmt.Errorf("action %s: %w", name, err)
 	}
 	for k, v := range p.Merchant.Headers {
 		hr.Header.Set(k, v)
@@ -39,16 +42,38 @@ func (s *Scenario) perform(ctx context.Context, name string, data profile.Action
 		hr.Header.Set("Content-Type", req.ContentType)
 	}
 	s.remember(name, data)
-	resp, err := s.h.dr.http.Do(hr)
+	resp, err := s.web().Do(hr)
 	if err != nil {
-		return fmt.Errorf("action %s: %s %s: %w", name, req.Method, u, err)
+		return nil, fmt.Errorf("action %s: %s %s: %w", name, req.Method, u, err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if !a.Accepts(resp.StatusCode) {
-		return fmt.Errorf("action %s: %s %s answered %d, want %v: %s", name, req.Method, u, resp.StatusCode, acceptList(a), strings.TrimSpace(string(body)))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, fmt.Errorf("action %s: read the answer: %w", name, err)
 	}
-	return nil
+	if !a.Accepts(resp.StatusCode) {
+		return nil, fmt.Errorf("action %s: %s %s answered %d, want %v: %s", name, req.Method, u, resp.StatusCode, acceptList(a), firstBytes(body, 500))
+	}
+	return body, nil
+}
+
+// web is the scenario's browser: its own cookie jar, redirects followed.
+func (s *Scenario) web() *http.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.browser == nil {
+		jar, _ := cookiejar.New(nil) // never fails without options
+		s.browser = &http.Client{Jar: jar}
+	}
+	return s.browser
+}
+
+func firstBytes(b []byte, n int) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }
 
 func acceptList(a *profile.Action) any {
@@ -139,7 +164,7 @@ func (s *Scenario) Ship(ctx context.Context, sel Selection, carrier, tracking st
 	}
 	d.Carrier, d.TrackingNumber = carrier, tracking
 	d.TrackingURL = "https://track.example.test/" + url.PathEscape(carrier) + "/" + url.PathEscape(tracking)
-	if err := s.perform(ctx, "ship", d); err != nil {
+	if _, err := s.perform(ctx, "ship", d); err != nil {
 		return err
 	}
 	for i, l := range lines {
@@ -158,7 +183,7 @@ func (s *Scenario) Cancel(ctx context.Context, sel Selection) error {
 	if err != nil {
 		return err
 	}
-	if err := s.perform(ctx, "cancel", d); err != nil {
+	if _, err := s.perform(ctx, "cancel", d); err != nil {
 		return err
 	}
 	for i, l := range lines {
@@ -181,7 +206,8 @@ func (s *Scenario) RequestCancellation(ctx context.Context, customerName string)
 	if err != nil {
 		return err
 	}
-	return s.perform(ctx, "requestCancellation", d)
+	_, err = s.perform(ctx, "requestCancellation", d)
+	return err
 }
 
 // ReportDelay has the merchant report a shipment delay with a new date (YYYY-MM-DD).
@@ -191,7 +217,8 @@ func (s *Scenario) ReportDelay(ctx context.Context, newDate string) error {
 		return err
 	}
 	d.NewDate = newDate
-	return s.perform(ctx, "reportDelay", d)
+	_, err = s.perform(ctx, "reportDelay", d)
+	return err
 }
 
 // RequestReturn has the customer ask, in the portal, to return units.
@@ -214,7 +241,8 @@ func (s *Scenario) RequestReturn(ctx context.Context, customerName string, sel S
 		return err
 	}
 	d.Reason = reason
-	return s.perform(ctx, "requestReturn", d)
+	_, err = s.perform(ctx, "requestReturn", d)
+	return err
 }
 
 func (s *Scenario) isOrderCustomer(name string) error {

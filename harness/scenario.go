@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -35,6 +36,14 @@ type Scenario struct {
 	// lastRequest is what the last merchant action asked for; merchant-side
 	// notifications read it as "request".
 	lastRequest map[string]any
+	// browser carries the scenario's merchant cookies (portal login).
+	browser *http.Client
+	// page is the last portal page opened.
+	page *portalPage
+	// lastLink is the last document file link checked (for expiry steps).
+	lastLink *fileLink
+	// savedSource is the source saved in the portal.
+	savedSource string
 }
 
 // Customer is a customer the scenario created.
@@ -316,11 +325,12 @@ func (s *Scenario) expectOne(ctx context.Context, c *Customer, n *catalogue.Noti
 	}
 	email := catalogue.Email{Subject: msg.Subject, Body: msg.Body(), Links: msg.Links}
 	var best catalogue.Report
+	var bestObj map[string]any
 	bestID, bestFailed := "", -1
 	for _, cand := range candidates {
 		r := n.Check(cand.object, email)
 		if f := len(r.Failed()); bestFailed < 0 || f < bestFailed {
-			best, bestID, bestFailed = r, cand.eventID, f
+			best, bestObj, bestID, bestFailed = r, cand.object, cand.eventID, f
 		}
 	}
 	if bestFailed < 0 {
@@ -328,6 +338,15 @@ func (s *Scenario) expectOne(ctx context.Context, c *Customer, n *catalogue.Noti
 	}
 	if err := best.Err(); err != nil {
 		return fmt.Errorf("%s to %s: %w; text was:\n%s", strings.ToLower(n.Name), c.Email, err, indent(msg.Body()))
+	}
+	if n.Document != nil {
+		fl, err := s.checkDocument(ctx, n.Document, bestObj, msg.Links)
+		if err != nil {
+			return fmt.Errorf("%s to %s: %w", strings.ToLower(n.Name), c.Email, err)
+		}
+		s.mu.Lock()
+		s.lastLink = fl
+		s.mu.Unlock()
 	}
 	if bestID != "" {
 		s.mu.Lock()

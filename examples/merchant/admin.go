@@ -20,6 +20,7 @@ import (
 // The shop's own endpoints, JSON in and out. Staff use /admin/ (guarded by
 // the X-Admin-Token header); customers use /portal/ (a real shop would
 // authenticate them with a session; here the order's email must match).
+// The portal's HTML pages, behind a sign-in, are in portal.go.
 //
 //	POST /admin/orders/{orderId}/shipments        ship items with tracking  → DR POST /fulfillments (quantity)
 //	POST /admin/orders/{orderId}/cancellations    cancel items              → DR POST /fulfillments (cancelQuantity)

@@ -13,6 +13,10 @@
 //     fulfillment.created, order.cancelled and order.refunded
 //   - admin.go: the shop's admin and customer-portal endpoints (ship, cancel,
 //     report a delay, request a cancellation or a return)
+//   - documents.go: invoice and credit memo emails from order.invoice.created
+//     and order.credit_memo.created, with DR file links (never invoiceURL)
+//   - portal.go: the customer portal's HTML pages behind a simple login:
+//     orders, their invoices and credit memos, saved payment methods
 //   - drclient.go: the few Digital River API calls those need
 //   - email.go: composing a multipart/alternative email and sending it
 //   - money.go: amounts in the order's currency
@@ -61,6 +65,9 @@ type Config struct {
 	// ReturnAddress is where customers send returned products, as one line.
 	// Default "Reference Shop Returns, 1 Warehouse Way, Springfield".
 	ReturnAddress string
+	// FileLinkTTL is how long the file links emailed and shown to customers
+	// for invoices and credit memos stay valid. Default 30 days.
+	FileLinkTTL time.Duration
 	// AdminToken guards /admin/: requests must carry it in the X-Admin-Token
 	// header. Default "drsim-admin".
 	AdminToken string
@@ -69,8 +76,9 @@ type Config struct {
 	Defects []string
 	// Logger receives all logs. Default: logs are discarded.
 	Logger *slog.Logger
-	// Now is the merchant's clock, used to check signature timestamps and to
-	// date emails. Default time.Now.
+	// Now is the merchant's clock, used to check signature timestamps, to
+	// date emails, to set file link expiries and to expire portal sessions.
+	// Default time.Now.
 	Now func() time.Time
 }
 
@@ -90,6 +98,11 @@ const (
 	DefectNoSecondDelayNotice       = "no-second-delay-notice"
 	DefectNoFailedCancelEmail       = "no-failed-cancel-email"
 	DefectReturnWithoutInstructions = "return-without-instructions"
+
+	DefectEmailInvoiceURL      = "email-invoice-url"
+	DefectNoCreditMemoLink     = "no-credit-memo-link"
+	DefectPortalMissingInvoice = "portal-missing-invoice"
+	DefectNoAttach             = "no-attach"
 )
 
 // Defect names and describes one defect the merchant can switch on.
@@ -113,6 +126,10 @@ var knownDefects = []Defect{
 	{DefectNoSecondDelayNotice, "send nothing when a shipment delay is reported a second time"},
 	{DefectNoFailedCancelEmail, "send no email when a cancellation request is refused (items already shipped)"},
 	{DefectReturnWithoutInstructions, "leave the returned products and quantities out of the return instructions"},
+	{DefectEmailInvoiceURL, "link the invoice email to the event's invoiceURL (DR's secret-key file URL) instead of a file link"},
+	{DefectNoCreditMemoLink, "send no credit memo email and show no credit memo link on the portal's order page"},
+	{DefectPortalMissingInvoice, "show no invoice link on the portal's order page"},
+	{DefectNoAttach, "answer a saved payment method with success without attaching the source at DR"},
 }
 
 // KnownDefects returns the defects Config.Defects may name, in a stable order.
@@ -164,6 +181,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.ReturnAddress == "" {
 		cfg.ReturnAddress = "Reference Shop Returns, 1 Warehouse Way, Springfield"
+	}
+	if cfg.FileLinkTTL <= 0 {
+		cfg.FileLinkTTL = 30 * 24 * time.Hour
 	}
 	if cfg.AdminToken == "" {
 		cfg.AdminToken = "drsim-admin"

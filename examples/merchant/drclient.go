@@ -202,3 +202,124 @@ func (c *drClient) createReturn(ctx context.Context, req returnRequest) (drRetur
 	}
 	return r, nil
 }
+
+// drList is DR's list envelope: {"hasMore": …, "data": […]}.
+type drList[T any] struct {
+	HasMore bool `json:"hasMore"`
+	Data    []T  `json:"data"`
+}
+
+// getJSON is a GET whose answer is decoded into out.
+func getJSON[T any](ctx context.Context, c *drClient, path string) (T, error) {
+	var out T
+	b, err := c.do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return out, err
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return out, fmt.Errorf("DR GET %s: decode answer: %w", path, err)
+	}
+	return out, nil
+}
+
+// maxListLimit is the largest page DR's lists give (contract §1.4).
+const maxListLimit = "100"
+
+// listOrders is GET /orders?customerId=…: the customer's orders, at most
+// 100 (hasMore tells whether there are more).
+func (c *drClient) listOrders(ctx context.Context, customerID string) (drList[order], error) {
+	q := url.Values{"customerId": {customerID}, "limit": {maxListLimit}}
+	return getJSON[drList[order]](ctx, c, "/orders?"+q.Encode())
+}
+
+// fileLink is a DR FileLink: a public, expiring URL of a File (an invoice
+// or credit memo PDF), which customers may be given.
+type fileLink struct {
+	ID          string `json:"id"`
+	FileID      string `json:"fileId"`
+	ExpiresTime string `json:"expiresTime"` // kept as text: see parseDRTime
+	Expired     bool   `json:"expired"`
+	URL         string `json:"url"`
+}
+
+// createFileLink is POST /file-links: a link to the file that works until
+// expires.
+func (c *drClient) createFileLink(ctx context.Context, fileID string, expires time.Time) (fileLink, error) {
+	req := struct {
+		FileID      string `json:"fileId"`
+		ExpiresTime string `json:"expiresTime"`
+	}{fileID, expires.UTC().Format(time.RFC3339)}
+	b, err := c.do(ctx, http.MethodPost, "/file-links", req)
+	if err != nil {
+		return fileLink{}, err
+	}
+	var fl fileLink
+	if err := json.Unmarshal(b, &fl); err != nil {
+		return fileLink{}, fmt.Errorf("DR POST /file-links: decode answer: %w", err)
+	}
+	if fl.URL == "" {
+		return fileLink{}, fmt.Errorf("DR POST /file-links: answer has no url: %.200q", b)
+	}
+	return fl, nil
+}
+
+// listFileLinks is GET /file-links?fileId=…: the links DR has for the file.
+func (c *drClient) listFileLinks(ctx context.Context, fileID string) ([]fileLink, error) {
+	q := url.Values{"fileId": {fileID}, "limit": {maxListLimit}}
+	l, err := getJSON[drList[fileLink]](ctx, c, "/file-links?"+q.Encode())
+	return l.Data, err
+}
+
+// customer is the part of a DR Customer that this merchant reads.
+type customer struct {
+	ID              string   `json:"id"`
+	Email           string   `json:"email"`
+	DefaultSourceID string   `json:"defaultSourceId"`
+	Sources         []source `json:"sources"`
+}
+
+// source is the part of a DR Source that this merchant reads. Full card
+// numbers never leave DR.
+type source struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	State      string `json:"state"`
+	Reusable   bool   `json:"reusable"`
+	CustomerID string `json:"customerId"`
+	CreditCard *struct {
+		Brand           string `json:"brand"`
+		ExpirationMonth int    `json:"expirationMonth"`
+		ExpirationYear  int    `json:"expirationYear"`
+		LastFourDigits  string `json:"lastFourDigits"`
+	} `json:"creditCard"`
+}
+
+// getCustomer is GET /customers/{id}.
+func (c *drClient) getCustomer(ctx context.Context, id string) (customer, error) {
+	return getJSON[customer](ctx, c, "/customers/"+url.PathEscape(id))
+}
+
+// findCustomers is GET /customers?email=…. DR allows several customers
+// with one email.
+func (c *drClient) findCustomers(ctx context.Context, email string) ([]customer, error) {
+	q := url.Values{"email": {email}, "limit": {maxListLimit}}
+	l, err := getJSON[drList[customer]](ctx, c, "/customers?"+q.Encode())
+	return l.Data, err
+}
+
+// attachSource is POST /customers/{id}/sources/{sourceId} (empty body): the
+// source becomes reusable and is saved on the customer. DR answers 409 with
+// source_not_chargeable, nonreusable_source or source_in_use when it cannot
+// be.
+func (c *drClient) attachSource(ctx context.Context, customerID, sourceID string) (source, error) {
+	path := "/customers/" + url.PathEscape(customerID) + "/sources/" + url.PathEscape(sourceID)
+	b, err := c.do(ctx, http.MethodPost, path, nil)
+	if err != nil {
+		return source{}, err
+	}
+	var s source
+	if err := json.Unmarshal(b, &s); err != nil {
+		return source{}, fmt.Errorf("DR POST %s: decode answer: %w", path, err)
+	}
+	return s, nil
+}

@@ -243,12 +243,21 @@ func (s *Server) handleOrderRefunded(ctx context.Context, ev event) error {
 // formatDate writes a DR date-time as a customer reads it ("8 August 2022"),
 // or "" if it is not one.
 func formatDate(dr string) string {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
-		if t, err := time.Parse(layout, dr); err == nil {
-			return t.UTC().Format(customerDate)
-		}
+	if t, ok := parseDRTime(dr); ok {
+		return t.UTC().Format(customerDate)
 	}
 	return ""
+}
+
+// parseDRTime reads a DR date-time in any of the forms DR sends (contract
+// §1.2): RFC 3339 with or without fractions, or with a +0000 offset.
+func parseDRTime(dr string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
+		if t, err := time.Parse(layout, dr); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // customerDate is how emails write dates: 22 December 2026.

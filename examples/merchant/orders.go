@@ -12,7 +12,9 @@ import (
 // that this merchant reads. Amounts are JSON numbers in the order's currency.
 type order struct {
 	ID            string      `json:"id"`
-	Email         string      `json:"email"` // the notification recipient (billTo.email may differ)
+	CustomerID    string      `json:"customerId"`
+	CreatedTime   string      `json:"createdTime"` // kept as text, like chargeRefund's
+	Email         string      `json:"email"`       // the notification recipient (billTo.email may differ)
 	Currency      string      `json:"currency"`
 	Locale        string      `json:"locale"`
 	State         string      `json:"state"`
@@ -27,6 +29,18 @@ type order struct {
 	Payment        struct {
 		Charges []charge `json:"charges"`
 	} `json:"payment"`
+	// InvoicePDFs and CreditMemoPDFs are the order's documents, once DR has
+	// generated them. Their url needs the secret key: customers get a file
+	// link of the id instead.
+	InvoicePDFs    []orderDocument `json:"invoicePDFs"`
+	CreditMemoPDFs []orderDocument `json:"creditMemoPDFs"`
+}
+
+// orderDocument is an entry of an order's invoicePDFs or creditMemoPDFs.
+type orderDocument struct {
+	ID string `json:"id"` // the File id
+	// URL (…/files/{id}/content) is deliberately not decoded: it needs the
+	// secret key and must never reach a customer.
 }
 
 type orderItem struct {
@@ -126,14 +140,7 @@ func (s *Server) confirmationView(o order) confirmationView {
 			Amount:   formatMoney(it.Amount, o.Currency),
 		})
 	}
-	money := func(label string, amount float64) totalView {
-		return totalView{label, formatMoney(amount, o.Currency)}
-	}
-	v.Totals = append(v.Totals, money("Discount", o.TotalDiscount), money("Shipping", o.TotalShipping))
-	if !s.defects.has(DefectOmitTotalTax) {
-		v.Totals = append(v.Totals, money("Tax", o.TotalTax))
-	}
-	v.Totals = append(v.Totals, money("Total", o.TotalAmount))
+	v.Totals = orderTotals(o, !s.defects.has(DefectOmitTotalTax))
 	return v
 }
 

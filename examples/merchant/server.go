@@ -26,6 +26,8 @@ type Server struct {
 	handlers map[string]eventHandler
 	dr       *drClient
 	delays   *delayLog
+	links    *linkStore
+	sessions *sessionStore
 
 	ln        net.Listener
 	http      *http.Server
@@ -51,21 +53,26 @@ func Start(cfg Config) (*Server, error) {
 	from.Name = cfg.ShopName
 
 	s := &Server{
-		cfg:     cfg,
-		defects: defects,
-		log:     cfg.Logger,
-		from:    from,
-		events:  newEventLog(),
-		sent:    newEventLog(),
-		dr:      newDRClient(cfg.DRBaseURL, cfg.DRSecretKey),
-		delays:  newDelayLog(),
-		served:  make(chan struct{}),
+		cfg:      cfg,
+		defects:  defects,
+		log:      cfg.Logger,
+		from:     from,
+		events:   newEventLog(),
+		sent:     newEventLog(),
+		dr:       newDRClient(cfg.DRBaseURL, cfg.DRSecretKey),
+		delays:   newDelayLog(),
+		links:    newLinkStore(),
+		sessions: newSessionStore(),
+		served:   make(chan struct{}),
 	}
 	s.handlers = map[string]eventHandler{
 		"order.accepted":      s.handleOrderAccepted,
 		"fulfillment.created": s.handleFulfillmentCreated,
 		"order.cancelled":     s.handleOrderCancelled,
 		"order.refunded":      s.handleOrderRefunded,
+
+		"order.invoice.created":     s.handleInvoiceCreated,
+		"order.credit_memo.created": s.handleCreditMemoCreated,
 	}
 
 	mux := http.NewServeMux()
@@ -74,6 +81,7 @@ func Start(cfg Config) (*Server, error) {
 		fmt.Fprintln(w, "ok")
 	})
 	s.routeAdmin(mux)
+	s.routePortal(mux)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -48,6 +48,17 @@ type Notification struct {
 	Currency    string      `yaml:"currency"`  // path to the currency code in the trigger object
 	Subject     string      `yaml:"subject"`   // default subject pattern (regular expression)
 	Attributes  []Attribute `yaml:"attributes"`
+	// Document, when set, says the email must link to a file link of a DR
+	// file whose PDF text shows what it lists.
+	Document *Document `yaml:"document"`
+}
+
+// Document describes the PDF a notification must link to. Its paths read
+// {"object": the trigger object, "order": the order it is about}.
+type Document struct {
+	FileID   string      `yaml:"fileId"`   // path to the File id
+	Currency string      `yaml:"currency"` // path to the currency, for money
+	Contains []Attribute `yaml:"contains"` // what the PDF's text must show
 }
 
 // Attribute is one fact the email must show.
@@ -103,6 +114,9 @@ func Parse(name string, data []byte) (*Catalogue, error) {
 			if a.Match == MatchMoney && n.Currency == "" {
 				return nil, fmt.Errorf("%s: attributes[%d] (%s) matches money but the notification has no currency path", where, j, a.Name)
 			}
+		}
+		if d := n.Document; d != nil && (d.FileID == "" || len(d.Contains) == 0) {
+			return nil, fmt.Errorf("%s: document needs fileId and contains", where)
 		}
 		c.byID[n.ID] = n
 	}

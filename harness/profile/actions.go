@@ -17,6 +17,9 @@ var ActionNames = map[string]string{
 	"requestCancellation": "the customer asks to cancel items in the portal",
 	"reportDelay":         "admin reports a shipment delay with a new date",
 	"requestReturn":       "the customer asks to return items in the portal",
+	"login":               "the customer logs in to the portal (cookies are kept for the scenario)",
+	"orderPage":           "the customer opens the order's page in the portal (HTML)",
+	"savePaymentMethod":   "the customer saves a payment method (.SourceID, made client-side) in the portal",
 }
 
 // Action is one merchant operation as an HTTP request template. Path, JSON,
@@ -54,6 +57,7 @@ type ActionData struct {
 	TrackingURL    string
 	NewDate        string // YYYY-MM-DD
 	Reason         string
+	SourceID       string // a chargeable source created with the public key, as DigitalRiver.js would
 }
 
 // ActionCustomer is the scenario's customer.

@@ -84,6 +84,13 @@ func (s *steps) all() []Step {
 		{`^Digital River refunds the rest of the order$`, `When Digital River refunds the rest of the order`, s.refundRest},
 		{`^([A-Z][\w-]*) asks to return (\d+) "([^"]+)"$`, `When Alice asks to return 1 "Widget"`, s.requestReturn},
 		{`^the order is (accepted|cancelled|fulfilled|complete)$`, `Then the order is complete`, s.orderState},
+		{`^([A-Z][\w-]*) opens the order page in the portal$`, `When Alice opens the order page in the portal`, s.openOrderPage},
+		{`^the order page links to the (invoice|credit memo)$`, `Then the order page links to the invoice`, s.pageLinks},
+		{`^no email to ([A-Z][\w-]*) and no portal page shows a secret-key file URL$`, `Then no email to Alice and no portal page shows a secret-key file URL`, s.noSecretURL},
+		{`^the document link expires$`, `When the document link expires`, s.expireLink},
+		{`^the document link is refused$`, `Then the document link is refused`, s.linkRefused},
+		{`^([A-Z][\w-]*) saves a card in the portal$`, `When Alice saves a card in the portal`, s.saveCard},
+		{`^the card is saved to ([A-Z][\w-]*)'s account$`, `Then the card is saved to Alice's account`, s.cardSaved},
 	}
 }
 
@@ -254,6 +261,35 @@ func (s *steps) requestReturn(ctx context.Context, who, n, product string) error
 
 func (s *steps) orderState(ctx context.Context, state string) error {
 	return ScenarioFrom(ctx).ExpectOrderState(ctx, state)
+}
+
+func (s *steps) openOrderPage(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).OpenOrderPage(ctx, who)
+}
+
+func (s *steps) pageLinks(ctx context.Context, kind string) error {
+	return ScenarioFrom(ctx).ExpectPageDocument(ctx, kind)
+}
+
+func (s *steps) noSecretURL(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).ExpectNoSecretURL(ctx, who)
+}
+
+func (s *steps) expireLink(ctx context.Context) error {
+	return ScenarioFrom(ctx).ExpireLastLink(ctx)
+}
+
+func (s *steps) linkRefused(ctx context.Context) error {
+	return ScenarioFrom(ctx).ExpectLastLinkRefused(ctx)
+}
+
+func (s *steps) saveCard(ctx context.Context, who string) error {
+	_, err := ScenarioFrom(ctx).SavePaymentMethod(ctx, who, "4444222233331111")
+	return err
+}
+
+func (s *steps) cardSaved(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).ExpectSourceSaved(ctx, who)
 }
 
 func (s *steps) rejects(ctx context.Context, typ string) error {

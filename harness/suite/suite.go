@@ -107,9 +107,26 @@ func Run(o Options) (Result, error) {
 		started  sync.Map // pickle id → time.Time
 		failures failureTable
 	)
+	// Scenarios tagged @clock move the account's virtual clock, which every
+	// scenario of the run shares (one merchant, one key, one account): they
+	// run alone, the others in parallel around them.
+	var clockLock sync.RWMutex
 	init := func(sc *godog.ScenarioContext) {
 		sc.Before(func(ctx context.Context, gs *godog.Scenario) (context.Context, error) {
+			if movesClock(gs) {
+				clockLock.Lock()
+			} else {
+				clockLock.RLock()
+			}
 			started.Store(gs.Id, time.Now())
+			return ctx, nil
+		})
+		sc.After(func(ctx context.Context, gs *godog.Scenario, err error) (context.Context, error) {
+			if movesClock(gs) {
+				clockLock.Unlock()
+			} else {
+				clockLock.RUnlock()
+			}
 			return ctx, nil
 		})
 		// Remember where a step failed (godog's hooks cannot replace its
@@ -162,6 +179,18 @@ func Run(o Options) (Result, error) {
 		return results[i].Line < results[j].Line
 	})
 	return Result{Scenarios: results, Duration: time.Since(start), Status: status}, nil
+}
+
+// ClockTag marks scenarios that move the virtual clock; they run alone.
+const ClockTag = "@clock"
+
+func movesClock(gs *godog.Scenario) bool {
+	for _, t := range gs.Tags {
+		if t.Name == ClockTag {
+			return true
+		}
+	}
+	return false
 }
 
 // failure is where a scenario failed; the step hook fills it in.

@@ -220,7 +220,7 @@ func TestNon2xxAnswersAreNotDelivered(t *testing.T) {
 			w.WriteHeader(http.StatusNoContent)
 		}
 	})
-	hook := c.createWebhook(rc.url, "order.*")
+	hook := c.createWebhook(rc.url, "order.pending_payment", "order.accepted") // not order.*: later features add order events
 	sku := c.createSKU("Widget")
 	cust := c.createCustomer("fay@example.test")
 	a := c.placeOrder(cust, sku) // order.pending_payment → 302

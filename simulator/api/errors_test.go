@@ -145,6 +145,7 @@ var badRows = []badRow{
 	{route: "DELETE /webhooks/{id}", name: "unknown id", path: "/webhooks/nope", status: 404, code: "not_found", param: "id"},
 
 	// Control API.
+	{route: "GET /_sim/account", name: "public key", key: "public", path: "/_sim/account", status: 401},
 	{route: "POST /_sim/accounts", name: "bad JSON", key: "none", path: "/_sim/accounts", body: `{"secretKey":`, status: 400, code: "invalid_parameter"},
 	{route: "POST /_sim/accounts", name: "secretKey not sk_test_", key: "none", path: "/_sim/accounts", body: `{"secretKey":"pk_test_0123456789"}`, status: 400, code: "invalid_parameter", param: "secretKey"},
 	{route: "POST /_sim/orders", name: "bad JSON", path: "/_sim/orders", body: `{"customerId":`, status: 400, code: "invalid_parameter"},

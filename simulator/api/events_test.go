@@ -56,12 +56,12 @@ func TestEventsFilterByTypeAndCreatedTime(t *testing.T) {
 	c.createCard("4444222233331111")
 
 	all := c.events("")
-	wantAll := []string{"source.chargeable", "source.created", "order.accepted", "order.pending_payment", "customer.created", "sku.created"}
+	wantAll := []string{"source.chargeable", "source.created", "order.invoice.created", "order.accepted", "order.pending_payment", "customer.created", "sku.created"}
 	if got := eventTypes(all.Data); !reflect.DeepEqual(got, wantAll) {
 		t.Fatalf("GET /events: types %v, want newest first %v", got, wantAll)
 	}
 	if all.HasMore {
-		t.Fatal("GET /events: hasMore with 6 events and the default limit 10")
+		t.Fatal("GET /events: hasMore with 7 events and the default limit 10")
 	}
 	at := map[string]time.Time{}
 	for _, ev := range all.Data {
@@ -73,21 +73,21 @@ func TestEventsFilterByTypeAndCreatedTime(t *testing.T) {
 		want        []string
 	}{
 		{"type exact", "type=order.accepted", []string{"order.accepted"}},
-		{"type wildcard", "type=order.*", []string{"order.accepted", "order.pending_payment"}},
-		{"type wildcard prefix", "type=*.created", []string{"source.created", "customer.created", "sku.created"}},
+		{"type wildcard", "type=order.*", []string{"order.invoice.created", "order.accepted", "order.pending_payment"}},
+		{"type wildcard prefix", "type=*.created", []string{"source.created", "order.invoice.created", "customer.created", "sku.created"}},
 		{"type without wildcard is exact", "type=order", []string{}},
 		{"type unknown", "type=order.refunded", []string{}},
 		{"types repeated", "types=sku.created&types=customer.created", []string{"customer.created", "sku.created"}},
 		{"types comma", "types=sku.created,customer.created", []string{"customer.created", "sku.created"}},
 		{"types mixed forms", "types=sku.created,order.accepted&types=source.created", []string{"source.created", "order.accepted", "sku.created"}},
 		{"types with an unknown name", "types=order.accepted,order.refunded", []string{"order.accepted"}},
-		{"createdTime gte", timeParam("createdTime[gte]", at["order.pending_payment"]), []string{"source.chargeable", "source.created", "order.accepted", "order.pending_payment"}},
-		{"createdTime gt", timeParam("createdTime[gt]", at["order.accepted"]), []string{"source.chargeable", "source.created"}},
+		{"createdTime gte", timeParam("createdTime[gte]", at["order.pending_payment"]), []string{"source.chargeable", "source.created", "order.invoice.created", "order.accepted", "order.pending_payment"}},
+		{"createdTime gt", timeParam("createdTime[gt]", at["order.invoice.created"]), []string{"source.chargeable", "source.created"}},
 		{"createdTime lt", timeParam("createdTime[lt]", at["customer.created"]), []string{"sku.created"}},
 		{"createdTime lte", timeParam("createdTime[lte]", at["customer.created"]), []string{"customer.created", "sku.created"}},
 		{"createdTime range", timeParam("createdTime[gte]", at["customer.created"]) + "&" + timeParam("createdTime[lt]", at["source.created"]),
-			[]string{"order.accepted", "order.pending_payment", "customer.created"}},
-		{"type and createdTime", "type=order.*&" + timeParam("createdTime[gt]", at["order.pending_payment"]), []string{"order.accepted"}},
+			[]string{"order.invoice.created", "order.accepted", "order.pending_payment", "customer.created"}},
+		{"type and createdTime", "type=order.*&" + timeParam("createdTime[gt]", at["order.pending_payment"]), []string{"order.invoice.created", "order.accepted"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -55,6 +55,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		w.WriteHeader(status)
 		return
 	}
+	if raw, ok := v.(rawBody); ok { // a file's bytes (files.go)
+		raw.write(w, status)
+		return
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "cannot encode response: "+err.Error()))

@@ -232,7 +232,7 @@ func TestOrderLifecycleOverHTTP(t *testing.T) {
 	if r.State != "succeeded" {
 		t.Fatalf("GET /refunds/{id}: %+v", r)
 	}
-	want = []string{"refund.pending", "refund.complete", "order.charge.refund.complete", "order.refunded"}
+	want = []string{"refund.pending", "refund.complete", "order.charge.refund.complete", "order.refunded", "order.credit_memo.created"}
 	if got := lcTypesSince(c, seen); !reflect.DeepEqual(got, want) {
 		t.Fatalf("events %v, want %v", got, want)
 	}
@@ -267,7 +267,7 @@ func TestOrderLifecycleOverHTTP(t *testing.T) {
 		t.Fatalf("returns %+v", rets.Data)
 	}
 	c.must("GET", "/returns/"+ret.ID, nil, http.StatusOK, &ret)
-	want = []string{"refund.pending", "refund.complete", "order.charge.refund.complete", "order.refunded",
+	want = []string{"refund.pending", "refund.complete", "order.charge.refund.complete", "order.refunded", "order.credit_memo.created",
 		"return.created", "return.accepted", "refund.pending", "refund.failed", "order.charge.refund.failed"}
 	if got := lcTypesSince(c, seen); !reflect.DeepEqual(got, want) {
 		t.Fatalf("events %v, want %v", got, want)

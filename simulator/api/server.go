@@ -7,6 +7,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -40,6 +41,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "The simulator failed; this is a drsim bug."))
 		}
 	}()
+	if id, ok := strings.CutPrefix(r.URL.Path, "/links/"); ok {
+		// A file link's url: DR serves these from another host, not the
+		// API; so no key, no API faults, no request log [choice] (files.go).
+		h.downloadLink(w, r, id)
+		return
+	}
 	h.router.ServeHTTP(w, r)
 }
 
@@ -59,6 +66,7 @@ func (h *Handler) routes() {
 	})
 
 	r.Use(h.applyAPIFaults) // API faults for DR calls (delivery_control.go)
+	r.Use(h.noteBaseURL)    // where the account is reached, for the URLs it gets (files.go)
 
 	dr := func(method, path string, allowPublic bool, fn accountHandler) {
 		r.Handle(path, h.authed(fn, allowPublic, true)).Methods(method)
@@ -107,12 +115,24 @@ func (h *Handler) routes() {
 	dr("GET", "/webhooks/{id}", secretOnly, h.getWebhook)
 	dr("PATCH", "/webhooks/{id}", secretOnly, h.updateWebhook)
 	dr("DELETE", "/webhooks/{id}", secretOnly, h.deleteWebhook)
+	// Files and file links (§2.7, §2.8).
+	dr("GET", "/files", secretOnly, h.listFiles)
+	dr("POST", "/files", secretOnly, h.createFile)
+	dr("GET", "/files/{id}", secretOnly, h.getFile)
+	dr("DELETE", "/files/{id}", secretOnly, h.deleteFile)
+	dr("GET", "/files/{id}/content", secretOnly, h.fileContent)
+	dr("POST", "/file-links", secretOnly, h.createFileLink)
+	dr("GET", "/file-links", secretOnly, h.listFileLinks)
+	dr("GET", "/file-links/{id}", secretOnly, h.getFileLink)
+	dr("POST", "/file-links/{id}", secretOnly, h.updateFileLink)
+	dr("DELETE", "/file-links/{id}", secretOnly, h.deleteFileLink)
 
 	// Control API: what only DR does. Not recorded in the request log.
 	r.HandleFunc("/_sim/accounts", h.createAccount).Methods("POST")
 	ctl := func(method, path string, fn accountHandler) {
 		r.Handle(path, h.authed(fn, secretOnly, false)).Methods(method)
 	}
+	ctl("GET", "/_sim/account", h.getAccount)
 	ctl("POST", "/_sim/orders", h.placeOrder)
 	ctl("POST", "/_sim/orders/{id}/accept", h.acceptOrder)
 	ctl("POST", "/_sim/orders/{id}/block", h.blockOrder)

@@ -119,7 +119,11 @@ func New(o Options) *Engine {
 }
 
 // Retry is the engine's retry policy, defaults filled in.
-func (e *Engine) Retry() RetryPolicy { return e.retry }
+func (e *Engine) Retry() RetryPolicy {
+	r := e.retry
+	r.Schedule = slices.Clone(r.Schedule)
+	return r
+}
 
 // Disable is the engine's disable policy, defaults filled in.
 func (e *Engine) Disable() DisablePolicy { return e.disable }

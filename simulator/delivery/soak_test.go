@@ -97,6 +97,9 @@ func soakEvents(e *delivery.Engine, url string, n, hooks int) {
 //
 //	go test -run TestSoak -v ./simulator/delivery
 func TestSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("soak: about 1 s, 8-10 s under -race; skipped with -short")
+	}
 	const events, hooks, failShare = 10000, 8, 0.3
 	m := newIdempotentMerchant(events, failShare, 20260101)
 	srv := httptest.NewServer(m)

@@ -32,11 +32,15 @@ const (
 
 // Line is one row of the items table.
 type Line struct {
-	Name     string
-	Quantity int     // 0 leaves the cell empty (a refund by amount names no quantity)
-	TaxRate  float64 // invoice only
-	Tax      float64 // invoice only
-	Amount   float64 // invoice: the line's amount before tax; credit memo: the amount refunded
+	Name string
+	// Component names a credit memo line with no Name: the type of a
+	// non-product refund ("shipping", "tax", "duty", "importer_tax",
+	// "fees"), or "" for a plain refund; printed in the document's language.
+	Component string
+	Quantity  int     // 0 leaves the cell empty (a refund by amount names no quantity)
+	TaxRate   float64 // invoice only
+	Tax       float64 // invoice only
+	Amount    float64 // invoice: the line's amount before tax; credit memo: the amount refunded
 }
 
 // Totals are the sums under the table. An invoice shows Subtotal, Shipping
@@ -173,7 +177,11 @@ func Render(d Document) ([]byte, error) {
 	}
 	header()
 	for _, ln := range d.Lines {
-		names := pdf.SplitLines([]byte(tr(ln.Name)), cols[0].width)
+		name := ln.Name
+		if name == "" {
+			name = l.refundKind[ln.Component]
+		}
+		names := pdf.SplitLines([]byte(tr(name)), cols[0].width)
 		if len(names) == 0 {
 			names = [][]byte{nil}
 		}

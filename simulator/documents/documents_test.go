@@ -162,25 +162,31 @@ func TestFormatAmount(t *testing.T) {
 	}
 }
 
-// TestRenderToPNG writes an invoice and its first page as a PNG when
-// DRSIM_DOCUMENTS_OUT names a directory and pdftoppm is installed, for a
-// look by eye.
+// TestRenderToPNG writes an invoice and a credit memo, and their first
+// pages as PNGs, when DRSIM_DOCUMENTS_OUT names a directory and pdftoppm is
+// installed, for a look by eye.
 func TestRenderToPNG(t *testing.T) {
 	dir := os.Getenv("DRSIM_DOCUMENTS_OUT")
 	if dir == "" {
-		t.Skip("set DRSIM_DOCUMENTS_OUT to a directory to write invoice.pdf and invoice-1.png")
+		t.Skip("set DRSIM_DOCUMENTS_OUT to a directory to write the PDFs and PNGs there")
 	}
 	tool, err := exec.LookPath("pdftoppm")
 	if err != nil {
 		t.Skip("pdftoppm is not installed (Debian: poppler-utils)")
 	}
-	b := render(t, invoice("de_DE"))
-	pdfPath := filepath.Join(dir, "invoice.pdf")
-	if err := os.WriteFile(pdfPath, b, 0o644); err != nil {
-		t.Fatal(err)
+	memo := invoice("en_US")
+	memo.Kind, memo.RefundID = documents.CreditMemo, "re_4c8e2b6a-4a1e-4b59-8f7c-1d2b3c4d5e6f"
+	memo.Lines = []documents.Line{{Name: "Widget Pro", Quantity: 1, Amount: 1190}, {Component: "shipping", Amount: 5.95}}
+	memo.Totals = documents.Totals{Tax: 190.95, Total: 1195.95}
+	for name, d := range map[string]documents.Document{"invoice": invoice("de_DE"), "credit-memo": memo} {
+		b := render(t, d)
+		pdfPath := filepath.Join(dir, name+".pdf")
+		if err := os.WriteFile(pdfPath, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(tool, "-png", "-r", "80", "-f", "1", "-l", "1", pdfPath, filepath.Join(dir, name)).CombinedOutput(); err != nil {
+			t.Fatalf("pdftoppm: %v: %s", err, out)
+		}
+		t.Logf("%s: %d bytes; page 1 in %s", name, len(b), dir)
 	}
-	if out, err := exec.Command(tool, "-png", "-r", "80", "-f", "1", "-l", "1", pdfPath, filepath.Join(dir, "invoice")).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v: %s", err, out)
-	}
-	t.Logf("invoice: %d bytes; page 1 in %s", len(b), dir)
 }

@@ -8,16 +8,16 @@ import (
 
 // labels are a document's words in one language.
 type labels struct {
-	invoice, creditMemo           string // titles
-	invoiceNo, creditMemoNo       string
-	orderNo, refundNo, date       string
-	customer, billTo, soldBy      string
+	invoice, creditMemo             string // titles
+	invoiceNo, creditMemoNo         string
+	orderNo, refundNo, date         string
+	customer, billTo, soldBy        string
 	product, quantity, tax, taxRate string
-	amount                        string
-	subtotal, shipping, fees      string
-	taxes, total, totalRefunded   string
-	taxIncluded, testMode, page   string
-	refundKind                    map[string]string // credit memo lines of a non-product refund (by refund type)
+	amount                          string
+	subtotal, shipping, fees        string
+	taxes, total, totalRefunded     string
+	taxIncluded, testMode, page     string
+	refundKind                      map[string]string // credit memo lines of a non-product refund (by refund type)
 }
 
 // languages are the languages documents are written in. Every other locale
@@ -33,7 +33,7 @@ var languages = map[string]labels{
 		subtotal: "Subtotal", shipping: "Shipping", fees: "Fees and duties",
 		taxes: "Tax", total: "Total", totalRefunded: "Total refunded",
 		taxIncluded: "Of which tax", page: "Page",
-		testMode: "Test mode: a document simulated by drsim, not a valid tax document.",
+		testMode:   "Test mode: a document simulated by drsim, not a valid tax document.",
 		refundKind: map[string]string{"shipping": "Shipping", "tax": "Tax", "duty": "Duty", "importer_tax": "Importer tax", "fees": "Fees", "": "Refund"},
 	},
 	"de": {
@@ -45,7 +45,7 @@ var languages = map[string]labels{
 		subtotal: "Zwischensumme", shipping: "Versand", fees: "Gebühren und Zölle",
 		taxes: "Steuer", total: "Gesamtbetrag", totalRefunded: "Erstatteter Gesamtbetrag",
 		taxIncluded: "Darin enthaltene Steuer", page: "Seite",
-		testMode: "Testmodus: von drsim simuliertes Dokument, kein gültiger Steuerbeleg.",
+		testMode:   "Testmodus: von drsim simuliertes Dokument, kein gültiger Steuerbeleg.",
 		refundKind: map[string]string{"shipping": "Versand", "tax": "Steuer", "duty": "Zoll", "importer_tax": "Einfuhrumsatzsteuer", "fees": "Gebühren", "": "Erstattung"},
 	},
 	"fr": {
@@ -57,7 +57,7 @@ var languages = map[string]labels{
 		subtotal: "Sous-total", shipping: "Livraison", fees: "Frais et droits",
 		taxes: "Taxes", total: "Total", totalRefunded: "Total remboursé",
 		taxIncluded: "Dont taxes", page: "Page",
-		testMode: "Mode test : document simulé par drsim, sans valeur fiscale.",
+		testMode:   "Mode test : document simulé par drsim, sans valeur fiscale.",
 		refundKind: map[string]string{"shipping": "Livraison", "tax": "Taxes", "duty": "Droits de douane", "importer_tax": "Taxe à l'importation", "fees": "Frais", "": "Remboursement"},
 	},
 	"es": {
@@ -69,7 +69,7 @@ var languages = map[string]labels{
 		subtotal: "Subtotal", shipping: "Envío", fees: "Tasas y aranceles",
 		taxes: "Impuestos", total: "Total", totalRefunded: "Total reembolsado",
 		taxIncluded: "Impuestos incluidos", page: "Página",
-		testMode: "Modo de prueba: documento simulado por drsim, sin validez fiscal.",
+		testMode:   "Modo de prueba: documento simulado por drsim, sin validez fiscal.",
 		refundKind: map[string]string{"shipping": "Envío", "tax": "Impuestos", "duty": "Aranceles", "importer_tax": "Impuesto de importación", "fees": "Tasas", "": "Reembolso"},
 	},
 }

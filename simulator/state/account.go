@@ -27,6 +27,9 @@ type Account struct {
 	plans     collection[*Plan]         // plans.go
 	subs      collection[*Subscription] // subscriptions.go
 	invoices  collection[*Invoice]      // invoices.go (billing invoices)
+	files     collection[*File]         // files.go (invoice and credit memo PDFs, uploads)
+	links     collection[*FileLink]     // filelinks.go
+	baseURL   string                    // files.go: where the account's API is reached, for URLs
 	webhooks  collection[*Webhook]
 	requests  []RequestLog
 }

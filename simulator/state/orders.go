@@ -123,6 +123,8 @@ type Order struct {
 	Items                   []*OrderItem         `json:"items"`
 	Payment                 Payment              `json:"payment"`
 	SellingEntity           SellingEntity        `json:"sellingEntity"`
+	InvoicePDFs             []FileRef            `json:"invoicePDFs,omitempty"`    // documents.go
+	CreditMemoPDFs          []FileRef            `json:"creditMemoPDFs,omitempty"` // documents.go
 	RequestToBeForgotten    bool                 `json:"requestToBeForgotten"`
 	Metadata                map[string]any       `json:"metadata,omitempty"`
 	LiveMode                bool                 `json:"liveMode"`
@@ -399,6 +401,8 @@ func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
 	a.setOrderState(o, state, a.clock.Now())
 	a.record(eventType, o, nil)
 	if state == "accepted" {
+		// documents.go: the invoice PDF and order.invoice.created, right after order.accepted.
+		a.issueInvoice(o)
 		a.activateSubscriptions(o, o.StateTransitions["accepted"]) // subscriptions.go
 	}
 	return clone(o), nil

@@ -465,6 +465,7 @@ func (a *Account) CompleteRefund(id string) (*Refund, error) {
 		a.record("order.charge.refund.complete", ch, nil)
 	}
 	a.record("order.refunded", o, nil)
+	a.issueCreditMemo(o, r) // documents.go: the credit memo PDF and order.credit_memo.created
 	return clone(r), nil
 }
 

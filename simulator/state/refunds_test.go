@@ -204,7 +204,7 @@ func TestRefundCompletes(t *testing.T) {
 		t.Fatalf("refund charges %+v", done.Charges)
 	}
 	evs := fx.events()
-	want := []string{"refund.complete", "order.charge.refund.complete", "order.refunded"}
+	want := []string{"refund.complete", "order.charge.refund.complete", "order.refunded", "order.credit_memo.created"}
 	if got := lcTypes(evs); !reflect.DeepEqual(got, want) {
 		t.Fatalf("events %v, want %v", got, want)
 	}

@@ -105,7 +105,7 @@ func TestFullReturnMakesTheOrderReturned(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := fx.events()
-	if got := lcTypes(evs); !reflect.DeepEqual(got, []string{"refund.complete", "order.charge.refund.complete", "order.refunded"}) {
+	if got := lcTypes(evs); !reflect.DeepEqual(got, []string{"refund.complete", "order.charge.refund.complete", "order.refunded", "order.credit_memo.created"}) {
 		t.Fatalf("events %v", got)
 	}
 	o := lcObject[state.Order](t, evs[2])

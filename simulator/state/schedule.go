@@ -108,31 +108,48 @@ func (a *Account) SetClock(t time.Time) (time.Time, []*Event, error) {
 // Per subscription, with plan offsets R = reminderOffsetDays, B =
 // billingOffsetDays, C = collectionPeriodDays:
 //
-//   - Activation (accepting the acquisition order): currentPeriodStartDate
-//     = now, currentPeriodEndDate = now + interval × intervalCount,
+//   - Acquisition: POST /_sim/orders with lines carrying
+//     subscriptionInfo{planId, terms, autoRenewal (default true), freeTrial,
+//     subscriptionId (optional)} creates one draft subscription per
+//     subscriptionId, or per planId when none is given
+//     (subscription.created, before order.pending_payment), and fills
+//     items[].subscriptionInfo.subscriptionId on the order. The plan must be
+//     active. [choice] A freeTrial line's price is the price after the
+//     trial: the order charges 0 for it and the subscription's item keeps
+//     the price. [choice] A card that is not saved is saved to the customer
+//     for the subscription (reusable, not consumed).
+//   - Activation (accepting the acquisition order, after order.accepted):
+//     subscription.updated with previousAttributes; customerId and sourceId
+//     from the order; currentPeriodStartDate = now, currentPeriodEndDate =
+//     now + interval × intervalCount (months clamp to shorter month ends),
 //     contractBindingUntil = now + contractBindingDays, nextInvoiceDate =
 //     periodEnd − B days, nextReminderDate = nextInvoiceDate − R days (none
-//     when R < 0, or when that date is not after the period's start).
+//     when R < 0, or when that date is not after the moment the period is
+//     scheduled: its start, or a late payment). State active
+//     (stateTransitions.activated) or, for a free trial, activeFree
+//     (activatedFree). Plan changes (a new planId, or the plan's own
+//     offsets) apply from the next period.
 //   - nextReminderDate: subscription.reminder with {subscription, invoice},
 //     the invoice a draft (attemptCount 0, no charges) showing what will be
 //     billed.
-//   - nextInvoiceDate, in this order:
-//     1. The plan is deactivated, or the subscription was bought with
-//     autoRenewal false: the subscription ends (state ended,
-//     stateTransitions.ended, subscription.updated — contract §7 item
-//     18) and the draft invoice, if any, becomes void.
-//     2. The source is unusable — not chargeable (detached, failed), or a
-//     card that has expired by then (valid through the last day of its
-//     expiration month): subscription.source_invalid, a bare subscription
+//   - nextInvoiceDate runs the first of the next four bullets that applies.
+//   - Ending: the plan is deactivated, or the subscription was bought with
+//     autoRenewal false. The subscription ends (state ended,
+//     stateTransitions.ended, subscription.updated — contract §7 item 18)
+//     and the draft invoice, if any, becomes void.
+//   - Source invalid: the source is not chargeable (detached, failed), or
+//     is a card that has expired by then (valid through the last day of its
+//     expiration month). subscription.source_invalid, a bare subscription
 //     whose state stays active/activeFree [choice: DR emits it instead of
 //     building the invoice]. If no new sourceId arrives within C days,
 //     subscription.lapsed (state lapsed, stateTransitions.lapsed; the draft
 //     invoice becomes void). A new sourceId before then opens and charges
-//     the invoice at once.
-//     3. The invoice totals 0 (a free trial whose price stayed 0): no
-//     billing; the draft invoice becomes void, the period advances
+//     the invoice at once. (A card that declines is not "invalid": it is
+//     charged and fails, below.)
+//   - Nothing to bill: the invoice totals 0 (a free trial whose price
+//     stayed 0). The draft invoice becomes void, the period advances
 //     silently and the state stays as it is.
-//     4. Otherwise the invoice opens (invoice.open; the subscription is
+//   - Billing: the invoice opens (invoice.open; the subscription is
 //     activePendingInvoice) and is charged at once.
 //   - A charge succeeds unless the card declines (test card …3600, whose
 //     behaviour is chargeFails) or the source became unusable. Success:
@@ -155,6 +172,14 @@ func (a *Account) SetClock(t time.Time) (time.Time, []*Event, error) {
 //   - POST {"state":"cancelled"} at any time while active: state cancelled,
 //     stateTransitions.cancelled, subscription.updated, then the draft or
 //     open invoice becomes void (invoice.void). Nothing more is scheduled.
+//
+// Plans [choice]: defaults intervalCount 1, contractBindingDays 365,
+// reminderOffsetDays -1 (no reminders), billingOffsetDays 0,
+// collectionPeriodDays 0, state active. billingOffsetDays must be at most
+// collectionPeriodDays (DR's rule) and less than the plan's shortest period
+// (28 days a month, 365 a year); reminderOffsetDays at most
+// contractBindingDays. A plan that subscriptions use cannot be deleted (409
+// conflict).
 //
 // Invoice events [choice]: the simulator records invoice.open,
 // invoice.payment_failed, invoice.paid, invoice.uncollectible and

@@ -691,3 +691,41 @@ func TestClockMovesForwardOnly(t *testing.T) {
 		t.Fatalf("SetClock(reminder date) = %s, %v, %v", now, describe(evs), err)
 	}
 }
+
+// Clock moves and reads from many goroutines: race-free, and the outcome is
+// the same as moving the clock in one go (run with -race).
+func TestConcurrentClockMovesAndReads(t *testing.T) {
+	a := newAccount(t)
+	f := subscribe(t, a, buy{plan: planParams("day", 1, 0, 0, 0), price: 1})
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 25; i++ {
+				if _, _, err := a.AdvanceClock(6 * time.Hour); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := a.Subscription(f.sub); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := a.Invoices(state.InvoiceFilter{}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+	// 4 × 25 × 6h = 25 days: 25 daily renewals, each paid.
+	page, err := a.Invoices(state.InvoiceFilter{State: "paid", ListParams: state.ListParams{Limit: 100}})
+	if err != nil || len(page.Data) != 25 {
+		t.Fatalf("%d paid invoices, %v; want 25", len(page.Data), err)
+	}
+	if s := f.subscription(); !s.NextInvoiceDate.Equal(day(f.start, 0, 26)) {
+		t.Fatalf("nextInvoiceDate %s, want %s", s.NextInvoiceDate, day(f.start, 0, 26))
+	}
+}

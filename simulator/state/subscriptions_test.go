@@ -59,10 +59,26 @@ func TestAcquisitionCreatesAndActivates(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := accepted.StateTransitions["accepted"]
+	// order.accepted, then (after any document events) subscription.updated.
 	evs = allEvents(t, a)
-	last := evs[len(evs)-1]
-	if evs[len(evs)-2].Type != "order.accepted" || last.Type != "subscription.updated" {
-		t.Fatalf("after accept: %s, %s", evs[len(evs)-2].Type, last.Type)
+	var last *state.Event
+	seenAccepted := false
+	for _, e := range evs {
+		switch e.Type {
+		case "order.accepted":
+			seenAccepted = true
+		case "subscription.updated":
+			if !seenAccepted {
+				t.Fatalf("subscription.updated before order.accepted")
+			}
+			if last != nil {
+				t.Fatalf("two subscription.updated events on acceptance")
+			}
+			last = e
+		}
+	}
+	if last == nil {
+		t.Fatalf("no subscription.updated after order.accepted: %v", describe(evs))
 	}
 	var s state.Subscription
 	if err := json.Unmarshal(last.Data.Object, &s); err != nil {

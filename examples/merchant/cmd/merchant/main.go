@@ -39,6 +39,7 @@ func run(args []string) error {
 	var (
 		cfg         merchant.Config
 		tolerance   string
+		linkTTL     string
 		defects     string
 		logLevel    string
 		listDefects bool
@@ -52,6 +53,7 @@ func run(args []string) error {
 	fs.StringVar(&cfg.From, "from", env("MERCHANT_FROM", ""), "sender `address` of customer email ($MERCHANT_FROM)")
 	fs.StringVar(&cfg.ShopName, "shop-name", env("MERCHANT_SHOP_NAME", ""), "shop `name` shown to customers ($MERCHANT_SHOP_NAME)")
 	fs.StringVar(&cfg.ReturnAddress, "return-address", env("MERCHANT_RETURN_ADDRESS", ""), "`address` customers return products to, one line ($MERCHANT_RETURN_ADDRESS)")
+	fs.StringVar(&linkTTL, "file-link-ttl", env("MERCHANT_FILE_LINK_TTL", "720h"), "how long invoice and credit memo links stay valid ($MERCHANT_FILE_LINK_TTL)")
 	fs.StringVar(&cfg.AdminToken, "admin-token", env("MERCHANT_ADMIN_TOKEN", ""), "`token` the X-Admin-Token header must carry on /admin/ ($MERCHANT_ADMIN_TOKEN; default drsim-admin)")
 	fs.StringVar(&defects, "defects", env("MERCHANT_DEFECTS", ""), "comma-separated defect `names` to switch on ($MERCHANT_DEFECTS); see -list-defects")
 	fs.StringVar(&logLevel, "log-level", env("MERCHANT_LOG_LEVEL", "info"), "debug, info, warn or error ($MERCHANT_LOG_LEVEL)")
@@ -80,6 +82,9 @@ func run(args []string) error {
 		return fmt.Errorf("-signature-tolerance: %w", err)
 	}
 	cfg.SignatureTolerance = d
+	if cfg.FileLinkTTL, err = time.ParseDuration(linkTTL); err != nil {
+		return fmt.Errorf("-file-link-ttl: %w", err)
+	}
 	for name := range strings.SplitSeq(defects, ",") {
 		if name = strings.TrimSpace(name); name != "" {
 			cfg.Defects = append(cfg.Defects, name)

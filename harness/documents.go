@@ -1,0 +1,137 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/ledongthuc/pdf"
+
+	"github.com/drsim/drsim/harness/catalogue"
+)
+
+// fileLink is a DR FileLink as the harness reads it.
+type fileLink struct {
+	ID          string `json:"id"`
+	FileID      string `json:"fileId"`
+	URL         string `json:"url"`
+	ExpiresTime string `json:"expiresTime"`
+}
+
+// fileLinks lists the file links of a file.
+func (s *Scenario) fileLinks(ctx context.Context, fileID string) ([]fileLink, error) {
+	var page struct {
+		Data []fileLink `json:"data"`
+	}
+	q := url.Values{"fileId": {fileID}, "limit": {"100"}}
+	if err := s.h.dr.do(ctx, "GET", "/file-links?"+q.Encode(), nil, &page); err != nil {
+		return nil, fmt.Errorf("list the file links of file %s: %w", fileID, err)
+	}
+	return page.Data, nil
+}
+
+// linkedFileLink finds, among links, one that is a file link of fileID.
+func (s *Scenario) linkedFileLink(ctx context.Context, fileID string, links []string) (*fileLink, error) {
+	fls, err := s.fileLinks(ctx, fileID)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range links {
+		for i := range fls {
+			if fls[i].URL == l {
+				return &fls[i], nil
+			}
+		}
+	}
+	if len(fls) == 0 {
+		return nil, fmt.Errorf("the merchant created no file link for file %s (POST /file-links)", fileID)
+	}
+	return nil, fmt.Errorf("none of the links (%s) is a file link of file %s (known: %s)", strings.Join(links, ", "), fileID, fls[0].URL)
+}
+
+// download fetches a file link's url without any key, as a customer's browser does.
+func download(ctx context.Context, u string) (status int, body []byte, contentType string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, nil, "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, "", fmt.Errorf("download %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	return resp.StatusCode, body, resp.Header.Get("Content-Type"), err
+}
+
+// PDFText extracts the text of a PDF.
+func PDFText(b []byte) (string, error) {
+	r, err := pdf.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return "", fmt.Errorf("read PDF: %w", err)
+	}
+	t, err := r.GetPlainText()
+	if err != nil {
+		return "", fmt.Errorf("extract PDF text: %w", err)
+	}
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, t); err != nil {
+		return "", fmt.Errorf("extract PDF text: %w", err)
+	}
+	return buf.String(), nil
+}
+
+// documentView is what a notification's document section reads: the trigger
+// object and the order it is about.
+func (s *Scenario) documentView(ctx context.Context, obj map[string]any) (map[string]any, error) {
+	view := map[string]any{"object": obj}
+	orderID, _ := obj["orderId"].(string)
+	if orderID == "" {
+		orderID, _ = obj["id"].(string)
+	}
+	if orderID != "" {
+		var order map[string]any
+		if err := s.h.dr.do(ctx, "GET", "/orders/"+orderID, nil, &order); err != nil {
+			return nil, fmt.Errorf("read order %s: %w", orderID, err)
+		}
+		view["order"] = order
+	}
+	return view, nil
+}
+
+// checkDocument verifies that links include a working file link of the
+// document's file, and that the PDF it serves shows the document's values.
+func (s *Scenario) checkDocument(ctx context.Context, d *catalogue.Document, obj map[string]any, links []string) (*fileLink, error) {
+	view, err := s.documentView(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	fileID, err := catalogue.LookupString(view, d.FileID)
+	if err != nil {
+		return nil, fmt.Errorf("document file id: %w", err)
+	}
+	fl, err := s.linkedFileLink(ctx, fileID, links)
+	if err != nil {
+		return nil, err
+	}
+	status, body, ctype, err := download(ctx, fl.URL)
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusOK || !bytes.HasPrefix(body, []byte("%PDF")) {
+		return nil, fmt.Errorf("file link %s answered %d (%s), want 200 and a PDF", fl.URL, status, ctype)
+	}
+	text, err := PDFText(body)
+	if err != nil {
+		return nil, fmt.Errorf("file link %s: %w", fl.URL, err)
+	}
+	check := &catalogue.Notification{Name: "document", Currency: d.Currency, Attributes: d.Contains}
+	if err := check.Check(view, catalogue.Email{Body: text}).Err(); err != nil {
+		return nil, fmt.Errorf("the PDF behind %s: %w; its text was:\n%s", fl.URL, err, indent(text))
+	}
+	return fl, nil
+}

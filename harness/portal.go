@@ -1,0 +1,291 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/drsim/drsim/harness/profile"
+)
+
+// portalPage is a merchant portal page the scenario opened.
+type portalPage struct {
+	HTML  string
+	Links []string // href targets, resolved against the merchant URL
+}
+
+func parsePage(base string, body []byte) (*portalPage, error) {
+	doc, err := html.Parse(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("parse the portal page: %w", err)
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
+	p := &portalPage{HTML: string(body)}
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "a" {
+			for _, a := range n.Attr {
+				if a.Key == "href" {
+					if u, err := b.Parse(strings.TrimSpace(a.Val)); err == nil {
+						p.Links = append(p.Links, u.String())
+					}
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return p, nil
+}
+
+// OpenOrderPage logs the customer in to the merchant's portal and opens the
+// current order's page.
+func (s *Scenario) OpenOrderPage(ctx context.Context, customerName string) error {
+	if err := s.isOrderCustomer(customerName); err != nil {
+		return err
+	}
+	d, err := s.actionData(nil)
+	if err != nil {
+		return err
+	}
+	if _, err := s.perform(ctx, "login", d); err != nil {
+		return err
+	}
+	body, err := s.perform(ctx, "orderPage", d)
+	if err != nil {
+		return err
+	}
+	page, err := parsePage(s.h.cfg.Profile.Merchant.URL, body)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.page = page
+	s.mu.Unlock()
+	return nil
+}
+
+// ExpectPageDocument checks that the last opened page links to a working
+// file link of the order's invoice ("invoice") or newest credit memo
+// ("credit memo"), whose PDF shows the order id.
+func (s *Scenario) ExpectPageDocument(ctx context.Context, kind string) error {
+	s.mu.Lock()
+	page := s.page
+	s.mu.Unlock()
+	if page == nil {
+		return fmt.Errorf("no portal page opened yet; add a step like `When Alice opens the order page in the portal`")
+	}
+	o, err := s.currentOrder()
+	if err != nil {
+		return err
+	}
+	var order struct {
+		ID             string                `json:"id"`
+		InvoicePDFs    []struct{ ID string } `json:"invoicePDFs"`
+		CreditMemoPDFs []struct{ ID string } `json:"creditMemoPDFs"`
+	}
+	if err := s.h.dr.do(ctx, "GET", "/orders/"+o.ID, nil, &order); err != nil {
+		return err
+	}
+	files := order.InvoicePDFs
+	if kind == "credit memo" {
+		files = order.CreditMemoPDFs
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("order %s has no %s yet in Digital River", o.ID, kind)
+	}
+	fileID := files[len(files)-1].ID
+	fl, err := s.linkedFileLink(ctx, fileID, page.Links)
+	if err != nil {
+		return fmt.Errorf("the order page: %s: %w", kind, err)
+	}
+	status, body, _, err := download(ctx, fl.URL)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK || !bytes.HasPrefix(body, []byte("%PDF")) {
+		return fmt.Errorf("the order page's %s link %s answered %d, want 200 and a PDF", kind, fl.URL, status)
+	}
+	text, err := PDFText(body)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(text, o.ID) {
+		return fmt.Errorf("the %s behind %s does not show order %s; its text was:\n%s", kind, fl.URL, o.ID, indent(text))
+	}
+	s.mu.Lock()
+	s.lastLink = fl
+	s.mu.Unlock()
+	return nil
+}
+
+// ExpectNoSecretURL checks that no email to the customer and no opened page
+// shows a secret-key file URL (…/files/{id}/content) or an invoiceURL.
+func (s *Scenario) ExpectNoSecretURL(ctx context.Context, customerName string) error {
+	c, err := s.customer(customerName)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.h.cfg.Mailbox.Messages(ctx, c.Email)
+	if err != nil {
+		return err
+	}
+	leak := func(text string) string {
+		i := strings.Index(text, "/files/")
+		if i < 0 || !strings.Contains(text[i:min(len(text), i+80)], "/content") {
+			return ""
+		}
+		return text[max(0, i-40):min(len(text), i+80)]
+	}
+	for _, m := range msgs {
+		if l := leak(m.Raw); l != "" {
+			return fmt.Errorf("the email %q to %s shows a secret-key file URL: …%s…", m.Subject, c.Email, l)
+		}
+	}
+	s.mu.Lock()
+	page := s.page
+	s.mu.Unlock()
+	if page != nil {
+		if l := leak(page.HTML); l != "" {
+			return fmt.Errorf("the portal page shows a secret-key file URL: …%s…", l)
+		}
+	}
+	return nil
+}
+
+// ExpireLastLink moves the account's virtual clock past the expiry of the
+// last document link checked.
+func (s *Scenario) ExpireLastLink(ctx context.Context) error {
+	s.mu.Lock()
+	fl := s.lastLink
+	s.mu.Unlock()
+	if fl == nil {
+		return fmt.Errorf("no document link checked yet in this scenario")
+	}
+	var cur fileLink
+	if err := s.h.dr.do(ctx, "GET", "/file-links/"+fl.ID, nil, &cur); err != nil {
+		return err
+	}
+	exp, err := time.Parse(time.RFC3339Nano, cur.ExpiresTime)
+	if err != nil {
+		return fmt.Errorf("file link %s: expiresTime %q: %w", fl.ID, cur.ExpiresTime, err)
+	}
+	body := map[string]any{"set": exp.Add(time.Second).UTC().Format(time.RFC3339Nano)}
+	if err := s.h.dr.do(ctx, "POST", "/_sim/clock", body, nil); err != nil {
+		return fmt.Errorf("move the clock past %s: %w", cur.ExpiresTime, err)
+	}
+	return nil
+}
+
+// ExpectLastLinkRefused checks that the last document link no longer downloads.
+func (s *Scenario) ExpectLastLinkRefused(ctx context.Context) error {
+	s.mu.Lock()
+	fl := s.lastLink
+	s.mu.Unlock()
+	if fl == nil {
+		return fmt.Errorf("no document link checked yet in this scenario")
+	}
+	status, _, _, err := download(ctx, fl.URL)
+	if err != nil {
+		return err
+	}
+	if status >= 200 && status < 300 {
+		return fmt.Errorf("the expired link %s still answers %d", fl.URL, status)
+	}
+	return nil
+}
+
+// SavePaymentMethod creates a chargeable card source with the public key (as
+// DigitalRiver.js would in the customer's browser) and submits it to the
+// merchant's portal. It returns the source id.
+func (s *Scenario) SavePaymentMethod(ctx context.Context, customerName, cardNumber string) (string, error) {
+	c, err := s.customer(customerName)
+	if err != nil {
+		return "", err
+	}
+	var keys struct {
+		PublicKey string `json:"publicKey"`
+	}
+	if err := s.h.dr.do(ctx, "GET", "/_sim/account", nil, &keys); err != nil {
+		return "", fmt.Errorf("read the account's public key: %w", err)
+	}
+	browser := &drClient{base: s.h.dr.base, key: keys.PublicKey, http: s.h.dr.http}
+	var src struct {
+		ID string `json:"id"`
+	}
+	body := map[string]any{"type": "creditCard", "owner": map[string]any{"email": c.Email},
+		"creditCard": map[string]any{"number": cardNumber, "expirationMonth": 12, "expirationYear": time.Now().Year() + 3}}
+	if err := browser.do(ctx, "POST", "/sources", body, &src); err != nil {
+		return "", fmt.Errorf("create a source with the public key: %w", err)
+	}
+	d := profile.ActionData{Customer: profile.ActionCustomer{Name: c.Name, Email: c.Email, ID: c.ID}, SourceID: src.ID}
+	if _, err := s.perform(ctx, "login", d); err != nil {
+		return "", err
+	}
+	if _, err := s.perform(ctx, "savePaymentMethod", d); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.savedSource = src.ID
+	s.mu.Unlock()
+	return src.ID, nil
+}
+
+// ExpectSourceSaved checks that the merchant attached the saved source to the
+// customer: the account's request log shows POST /customers/{id}/sources/{sourceId}
+// answered 200, and GET /customers/{id} lists the source.
+func (s *Scenario) ExpectSourceSaved(ctx context.Context, customerName string) error {
+	c, err := s.customer(customerName)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	sid := s.savedSource
+	s.mu.Unlock()
+	if sid == "" {
+		return fmt.Errorf("no payment method saved yet in this scenario")
+	}
+	var log struct {
+		Data []struct {
+			Method string `json:"method"`
+			Path   string `json:"path"`
+			Status int    `json:"status"`
+		} `json:"data"`
+	}
+	if err := s.h.dr.do(ctx, "GET", "/_sim/requests", nil, &log); err != nil {
+		return err
+	}
+	want := "/customers/" + c.ID + "/sources/" + sid
+	attached := false
+	for _, r := range log.Data {
+		if r.Method == "POST" && r.Path == want && r.Status == http.StatusOK {
+			attached = true
+		}
+	}
+	if !attached {
+		return fmt.Errorf("the merchant never called POST %s successfully (Digital River's attach)", want)
+	}
+	var cust struct {
+		Sources []struct{ ID string } `json:"sources"`
+	}
+	if err := s.h.dr.do(ctx, "GET", "/customers/"+c.ID, nil, &cust); err != nil {
+		return err
+	}
+	for _, src := range cust.Sources {
+		if src.ID == sid {
+			return nil
+		}
+	}
+	return fmt.Errorf("GET /customers/%s does not list source %s", c.ID, sid)
+}
