@@ -31,6 +31,10 @@ var defectCases = []struct {
 	{"no-second-delay-notice", "First and second delayed shipment notices", []string{"order_notifications.feature:", "second delay notice email"}},
 	{"no-failed-cancel-email", "A cancellation asked for after shipment fails, and the customer is told", []string{"order_notifications.feature:", "failed cancellation email"}},
 	{"return-without-instructions", "Return instructions after a return request", []string{"order_notifications.feature:", "returnedItem", "not found"}},
+	{"email-invoice-url", "The invoice arrives by email and is on the order page", []string{"customer_portal.feature:", "secretInvoiceURL"}},
+	{"no-credit-memo-link", "A credit memo follows a refund, by email and on the order page", []string{"customer_portal.feature:", "credit memo email"}},
+	{"portal-missing-invoice", "The invoice arrives by email and is on the order page", []string{"customer_portal.feature:", "is a file link of file"}},
+	{"no-attach", "Saving a payment method in the portal, outside checkout", []string{"customer_portal.feature:", "never called POST /customers/"}},
 	{"process-before-verify", "A webhook signed with the wrong secret produces no email", []string{"webhook_security.feature:", "want exactly 0 email(s)", "got 1"}},
 }
 

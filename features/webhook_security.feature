@@ -29,3 +29,12 @@ Feature: Webhook signatures
     When Digital River accepts the order with a "stale" signature
     Then the merchant rejects the "order.accepted" webhook
     And Bob receives no order confirmation email
+
+  # Rotating changes the webhook every scenario shares; it runs alone.
+  @clock
+  Scenario: During a secret rotation the old secret still verifies
+    Given Digital River accepts the order
+    And Bob receives an order confirmation email with every required attribute
+    When Digital River delivers the "order.accepted" event again while rotating the webhook secret
+    Then the merchant accepts that delivery
+    And Bob receives exactly 1 order confirmation email

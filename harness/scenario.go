@@ -44,6 +44,10 @@ type Scenario struct {
 	lastLink *fileLink
 	// savedSource is the source saved in the portal.
 	savedSource string
+	// hold is the fault holding the order's webhooks.
+	hold *fault
+	// lastAttempts are the attempts of the last manual delivery.
+	lastAttempts []Attempt
 }
 
 // Customer is a customer the scenario created.
@@ -179,19 +183,28 @@ func (s *Scenario) currentOrder() (*Order, error) {
 }
 
 // AcceptOrder has DR accept the current order (order.accepted). A non-empty
-// forge spoils the signature of that event's delivery ("missing",
-// "wrong-secret", "tampered-body", "stale").
+// forge ("missing", "wrong-secret", "tampered-body", "stale") makes it an
+// attack instead: DR's genuine delivery of the event is held back, and the
+// merchant receives one delivery with the spoiled signature, which DR does
+// not retry.
 func (s *Scenario) AcceptOrder(ctx context.Context, forge string) error {
 	o, err := s.currentOrder()
 	if err != nil {
 		return err
 	}
-	if forge != "" {
-		fault := map[string]any{"webhookId": s.h.webhookID, "eventType": "order.accepted", "objectId": o.ID, "forge": forge}
-		if err := s.h.dr.do(ctx, "POST", "/_sim/faults", fault, nil); err != nil {
-			return fmt.Errorf("arrange a %s signature for order %s: %w", forge, o.ID, err)
-		}
+	if forge == "" {
+		return s.accept(ctx, o)
 	}
+	if _, err := s.addFault(ctx, map[string]any{"eventType": "order.accepted", "objectId": o.ID, "hold": true, "count": 0}); err != nil {
+		return err
+	}
+	if err := s.accept(ctx, o); err != nil {
+		return err
+	}
+	return s.Redeliver(ctx, "order.accepted", forge)
+}
+
+func (s *Scenario) accept(ctx context.Context, o *Order) error {
 	if err := s.h.dr.do(ctx, "POST", "/_sim/orders/"+o.ID+"/accept", nil, nil); err != nil {
 		return fmt.Errorf("accept order %s: %w", o.ID, err)
 	}
@@ -454,9 +467,11 @@ func (s *Scenario) Redeliver(ctx context.Context, typ, forge string) error {
 
 // Attempt is one recorded webhook delivery.
 type Attempt struct {
+	Attempt   int    `json:"attempt"`
 	Status    int    `json:"status"`
 	Delivered bool   `json:"delivered"`
 	Forged    string `json:"forged"`
+	Manual    bool   `json:"manual"`
 	Error     string `json:"error"`
 }
 

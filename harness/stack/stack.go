@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/fixtures"
@@ -18,6 +19,15 @@ import (
 	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/simulator"
+	"github.com/drsim/drsim/simulator/delivery"
+)
+
+// The stack's webhook timing: DR's retry schedule (1m, 5m, 30m, …) runs
+// 10,000 times faster (the first retry after 6 ms), and a delivery times out
+// after 1 s instead of DR's 3 s, so reliability scenarios take milliseconds.
+const (
+	RetryScale      = 1e-4
+	DeliveryTimeout = time.Second
 )
 
 // Options configure a stack.
@@ -57,7 +67,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if s.Profile, err = profile.Parse("fixtures/reference-merchant.yaml", fixtures.ReferenceProfile); err != nil {
 		return nil, err
 	}
-	if s.Simulator, err = simulator.Start(simulator.Options{Logger: logger.With("component", "simulator")}); err != nil {
+	if s.Simulator, err = simulator.Start(simulator.Options{
+		Logger:          logger.With("component", "simulator"),
+		DeliveryTimeout: DeliveryTimeout,
+		Retry:           delivery.RetryPolicy{Scale: RetryScale},
+	}); err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.Simulator.Close)

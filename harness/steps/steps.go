@@ -91,6 +91,15 @@ func (s *steps) all() []Step {
 		{`^the document link is refused$`, `Then the document link is refused`, s.linkRefused},
 		{`^([A-Z][\w-]*) saves a card in the portal$`, `When Alice saves a card in the portal`, s.saveCard},
 		{`^the card is saved to ([A-Z][\w-]*)'s account$`, `Then the card is saved to Alice's account`, s.cardSaved},
+		{`^Digital River accepts the order and delivers the webhook twice at once$`, `When Digital River accepts the order and delivers the webhook twice at once`, s.acceptTwice},
+		{`^Digital River accepts the order while the merchant answers (\d{3}) to the first (\d+) deliveries$`, `When Digital River accepts the order while the merchant answers 503 to the first 3 deliveries`, s.acceptWhileDown},
+		{`^Digital River accepts the order and gets no answer in time to the first delivery$`, `When Digital River accepts the order and gets no answer in time to the first delivery`, s.acceptTimeout},
+		{`^Digital River holds the webhooks about the order$`, `Given Digital River holds the webhooks about the order`, s.hold},
+		{`^Digital River releases the held webhooks in (reverse|shuffled|original) order$`, `When Digital River releases the held webhooks in reverse order`, s.release},
+		{`^Digital River delivers the "([^"]+)" event again while rotating the webhook secret$`, `When Digital River delivers the "order.accepted" event again while rotating the webhook secret`, s.redeliverRotating},
+		{`^the merchant accepts that delivery$`, `Then the merchant accepts that delivery`, s.acceptsDelivery},
+		{`^the merchant acknowledges the "([^"]+)" webhook the first time$`, `Then the merchant acknowledges the "order.accepted" webhook the first time`, s.ackFirstTime},
+		{`^Digital River retried the "([^"]+)" webhook after (\d+) failures? until it was delivered$`, `Then Digital River retried the "order.accepted" webhook after 3 failures until it was delivered`, s.retried},
 	}
 }
 
@@ -290,6 +299,45 @@ func (s *steps) saveCard(ctx context.Context, who string) error {
 
 func (s *steps) cardSaved(ctx context.Context, who string) error {
 	return ScenarioFrom(ctx).ExpectSourceSaved(ctx, who)
+}
+
+func (s *steps) acceptTwice(ctx context.Context) error {
+	return ScenarioFrom(ctx).AcceptOrderDeliveredTwice(ctx)
+}
+
+func (s *steps) acceptWhileDown(ctx context.Context, status, n string) error {
+	st, _ := strconv.Atoi(status) // the pattern admits digits only
+	count, _ := strconv.Atoi(n)
+	return ScenarioFrom(ctx).AcceptOrderWhileMerchantDown(ctx, count, st)
+}
+
+func (s *steps) acceptTimeout(ctx context.Context) error {
+	return ScenarioFrom(ctx).AcceptOrderWithTimeout(ctx)
+}
+
+func (s *steps) hold(ctx context.Context) error {
+	return ScenarioFrom(ctx).HoldOrderWebhooks(ctx)
+}
+
+func (s *steps) release(ctx context.Context, order string) error {
+	return ScenarioFrom(ctx).ReleaseOrderWebhooks(ctx, map[string]string{"reverse": "reverse", "shuffled": "shuffle", "original": "fifo"}[order])
+}
+
+func (s *steps) redeliverRotating(ctx context.Context, typ string) error {
+	return ScenarioFrom(ctx).RedeliverDuringRotation(ctx, typ)
+}
+
+func (s *steps) acceptsDelivery(ctx context.Context) error {
+	return ScenarioFrom(ctx).ExpectLastDeliveryAccepted()
+}
+
+func (s *steps) ackFirstTime(ctx context.Context, typ string) error {
+	return ScenarioFrom(ctx).ExpectAcknowledgedFirstTime(ctx, typ)
+}
+
+func (s *steps) retried(ctx context.Context, typ, n string) error {
+	failures, _ := strconv.Atoi(n)
+	return ScenarioFrom(ctx).ExpectRetriedUntilDelivered(ctx, typ, failures)
 }
 
 func (s *steps) rejects(ctx context.Context, typ string) error {

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -107,26 +109,9 @@ func Run(o Options) (Result, error) {
 		started  sync.Map // pickle id → time.Time
 		failures failureTable
 	)
-	// Scenarios tagged @clock move the account's virtual clock, which every
-	// scenario of the run shares (one merchant, one key, one account): they
-	// run alone, the others in parallel around them.
-	var clockLock sync.RWMutex
 	init := func(sc *godog.ScenarioContext) {
 		sc.Before(func(ctx context.Context, gs *godog.Scenario) (context.Context, error) {
-			if movesClock(gs) {
-				clockLock.Lock()
-			} else {
-				clockLock.RLock()
-			}
 			started.Store(gs.Id, time.Now())
-			return ctx, nil
-		})
-		sc.After(func(ctx context.Context, gs *godog.Scenario, err error) (context.Context, error) {
-			if movesClock(gs) {
-				clockLock.Unlock()
-			} else {
-				clockLock.RUnlock()
-			}
 			return ctx, nil
 		})
 		// Remember where a step failed (godog's hooks cannot replace its
@@ -156,22 +141,40 @@ func Run(o Options) (Result, error) {
 			return context.WithValue(ctx, failureKey{}, failures.start(gs.Id)), nil
 		})
 	}
+	// Scenarios tagged @clock move the account's virtual clock, which every
+	// scenario of the run shares (one merchant, one key, one account), and
+	// it never goes back: they run last, one at a time, after the others
+	// ran in parallel.
 	start := time.Now()
-	status := godog.TestSuite{
-		Name:                "drsim",
-		ScenarioInitializer: init,
-		Options: &godog.Options{
-			Format:      o.Format,
-			Paths:       o.Paths,
-			FS:          o.Features,
-			Tags:        o.Tags,
-			Concurrency: o.Concurrency,
-			TestingT:    o.TestingT,
-			Strict:      true,
-			Output:      o.Output,
-			NoColors:    true,
-		},
-	}.Run()
+	status := 0
+	for _, phase := range []struct {
+		tags        string
+		concurrency int
+		suffix      string
+	}{
+		{and(o.Tags, "~"+ClockTag), o.Concurrency, ""},
+		{and(o.Tags, ClockTag), 1, "-clock"},
+	} {
+		if !hasScenarios(o.Features, o.Paths, phase.tags) {
+			continue
+		}
+		st := godog.TestSuite{
+			Name:                "drsim",
+			ScenarioInitializer: init,
+			Options: &godog.Options{
+				Format:      reportFiles(o.Format, phase.suffix),
+				Paths:       o.Paths,
+				FS:          o.Features,
+				Tags:        phase.tags,
+				Concurrency: phase.concurrency,
+				TestingT:    o.TestingT,
+				Strict:      true,
+				Output:      o.Output,
+				NoColors:    true,
+			},
+		}.Run()
+		status = max(status, st)
+	}
 	sort.Slice(results, func(i, j int) bool {
 		if results[i].Feature != results[j].Feature {
 			return results[i].Feature < results[j].Feature
@@ -181,12 +184,48 @@ func Run(o Options) (Result, error) {
 	return Result{Scenarios: results, Duration: time.Since(start), Status: status}, nil
 }
 
-// ClockTag marks scenarios that move the virtual clock; they run alone.
+// ClockTag marks scenarios that move the virtual clock; they run last, alone.
 const ClockTag = "@clock"
 
-func movesClock(gs *godog.Scenario) bool {
-	for _, t := range gs.Tags {
-		if t.Name == ClockTag {
+// and combines godog tag expressions.
+func and(a, b string) string {
+	if strings.TrimSpace(a) == "" {
+		return b
+	}
+	return a + " && " + b
+}
+
+// reportFiles gives the report files of a later phase their own names
+// (junit:out/junit.xml → junit:out/junit-clock.xml), so no phase overwrites another's.
+func reportFiles(format, suffix string) string {
+	if suffix == "" {
+		return format
+	}
+	parts := strings.Split(format, ",")
+	for i, p := range parts {
+		name, file, ok := strings.Cut(p, ":")
+		if !ok {
+			continue
+		}
+		ext := filepath.Ext(file)
+		parts[i] = name + ":" + strings.TrimSuffix(file, ext) + suffix + ext
+	}
+	return strings.Join(parts, ",")
+}
+
+// hasScenarios reports whether any scenario under paths matches tags, so an
+// empty phase is skipped (godog would report it as a failure to find any).
+func hasScenarios(fsys fs.FS, paths []string, tags string) bool {
+	st := godog.TestSuite{
+		ScenarioInitializer: func(*godog.ScenarioContext) {},
+		Options:             &godog.Options{Format: "progress", Paths: paths, FS: fsys, Tags: tags, Output: io.Discard, NoColors: true},
+	}
+	features, err := st.RetrieveFeatures()
+	if err != nil {
+		return false
+	}
+	for _, f := range features {
+		if len(f.Pickles) > 0 {
 			return true
 		}
 	}

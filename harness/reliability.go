@@ -1,0 +1,222 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// fault is a delivery fault as the simulator answers it.
+type fault struct {
+	ID   string `json:"id"`
+	Held int    `json:"held"`
+}
+
+// addFault registers a delivery fault for the merchant's webhook.
+func (s *Scenario) addFault(ctx context.Context, f map[string]any) (*fault, error) {
+	f["webhookId"] = s.h.webhookID
+	var out fault
+	if err := s.h.dr.do(ctx, "POST", "/_sim/faults", f, &out); err != nil {
+		return nil, fmt.Errorf("arrange a delivery fault %v: %w", f, err)
+	}
+	return &out, nil
+}
+
+// attempts lists the delivery attempts of one event to the merchant's webhook,
+// waiting (up to the email timeout) until there are at least min.
+func (s *Scenario) attempts(ctx context.Context, eventID string, min int) ([]Attempt, error) {
+	q := url.Values{"eventId": {eventID}, "webhookId": {s.h.webhookID}, "min": {strconv.Itoa(min)}, "wait": {s.h.cfg.Profile.EmailTimeout().String()}}
+	var page struct {
+		Data []Attempt `json:"data"`
+	}
+	if err := s.h.dr.do(ctx, "GET", "/_sim/deliveries?"+q.Encode(), nil, &page); err != nil {
+		return nil, fmt.Errorf("wait for %d delivery attempt(s) of event %s: %w", min, eventID, err)
+	}
+	return page.Data, nil
+}
+
+// AcceptOrderDeliveredTwice has DR accept the order and deliver
+// order.accepted twice at the same moment (concurrent duplicates).
+func (s *Scenario) AcceptOrderDeliveredTwice(ctx context.Context) error {
+	o, err := s.currentOrder()
+	if err != nil {
+		return err
+	}
+	if _, err := s.addFault(ctx, map[string]any{"eventType": "order.accepted", "objectId": o.ID, "duplicate": true}); err != nil {
+		return err
+	}
+	return s.accept(ctx, o)
+}
+
+// AcceptOrderWhileMerchantDown has DR accept the order while the merchant's
+// endpoint answers status to the first n deliveries of order.accepted; DR
+// retries on its schedule.
+func (s *Scenario) AcceptOrderWhileMerchantDown(ctx context.Context, n, status int) error {
+	o, err := s.currentOrder()
+	if err != nil {
+		return err
+	}
+	if _, err := s.addFault(ctx, map[string]any{"eventType": "order.accepted", "objectId": o.ID, "status": status, "count": n}); err != nil {
+		return err
+	}
+	return s.accept(ctx, o)
+}
+
+// AcceptOrderWithTimeout has DR accept the order and treat the merchant's
+// answer to the first delivery as too late (as if slower than DR's timeout).
+func (s *Scenario) AcceptOrderWithTimeout(ctx context.Context) error {
+	o, err := s.currentOrder()
+	if err != nil {
+		return err
+	}
+	if _, err := s.addFault(ctx, map[string]any{"eventType": "order.accepted", "objectId": o.ID, "timeout": true}); err != nil {
+		return err
+	}
+	return s.accept(ctx, o)
+}
+
+// HoldOrderWebhooks has DR hold every webhook about the current order until
+// ReleaseOrderWebhooks.
+func (s *Scenario) HoldOrderWebhooks(ctx context.Context) error {
+	o, err := s.currentOrder()
+	if err != nil {
+		return err
+	}
+	f, err := s.addFault(ctx, map[string]any{"objectId": o.ID, "hold": true, "count": 0})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.hold = f
+	s.mu.Unlock()
+	return nil
+}
+
+// ReleaseOrderWebhooks releases the held webhooks in order ("fifo",
+// "reverse" or "shuffle") once every event about the order that the webhook
+// subscribes to is held.
+func (s *Scenario) ReleaseOrderWebhooks(ctx context.Context, order string) error {
+	s.mu.Lock()
+	f := s.hold
+	s.mu.Unlock()
+	if f == nil {
+		return fmt.Errorf("no webhooks are held; add a step like `Given Digital River holds the webhooks about the order`")
+	}
+	n := 0
+	for _, typ := range s.h.cfg.Catalogue.Triggers() {
+		evs, err := s.orderEvents(ctx, typ)
+		if err != nil {
+			return err
+		}
+		n += len(evs)
+	}
+	if n == 0 {
+		return fmt.Errorf("no webhook about order %s to release", s.order.ID)
+	}
+	q := url.Values{"held": {strconv.Itoa(n)}, "wait": {s.h.cfg.Profile.EmailTimeout().String()}}
+	if err := s.h.dr.do(ctx, "GET", "/_sim/faults/"+f.ID+"?"+q.Encode(), nil, nil); err != nil {
+		return fmt.Errorf("wait for the %d webhooks about order %s to be held: %w", n, s.order.ID, err)
+	}
+	if err := s.h.dr.do(ctx, "POST", "/_sim/faults/"+f.ID+"/release", map[string]any{"order": order}, nil); err != nil {
+		return fmt.Errorf("release the held webhooks: %w", err)
+	}
+	return nil
+}
+
+// RedeliverDuringRotation rotates the webhook's signing secret (the merchant
+// still knows only the old one, valid for 12 hours more), delivers the
+// current order's event of type typ again, and restores the secret. It
+// returns once the merchant answered.
+func (s *Scenario) RedeliverDuringRotation(ctx context.Context, typ string) (err error) {
+	ev, err := s.orderEvent(ctx, typ)
+	if err != nil {
+		return err
+	}
+	path := "/_sim/webhooks/" + s.h.webhookID + "/secret"
+	if err := s.h.dr.do(ctx, "POST", path+"/rotate", map[string]any{"oldValidFor": "12h"}, nil); err != nil {
+		return fmt.Errorf("rotate the webhook secret: %w", err)
+	}
+	defer func() {
+		restore := map[string]string{"secret": s.h.cfg.Profile.Webhook.SigningSecret}
+		if rerr := s.h.dr.do(context.WithoutCancel(ctx), "POST", path, restore, nil); rerr != nil && err == nil {
+			err = fmt.Errorf("restore the webhook secret: %w", rerr)
+		}
+	}()
+	var page struct {
+		Data []Attempt `json:"data"`
+	}
+	if err := s.h.dr.do(ctx, "POST", "/_sim/events/"+ev.ID+"/deliveries", map[string]any{"webhookId": s.h.webhookID}, &page); err != nil {
+		return fmt.Errorf("deliver %s during the rotation: %w", typ, err)
+	}
+	s.mu.Lock()
+	s.lastAttempts = page.Data
+	s.mu.Unlock()
+	return nil
+}
+
+// ExpectLastDeliveryAccepted checks that the merchant answered 2xx to the
+// last manual delivery.
+func (s *Scenario) ExpectLastDeliveryAccepted() error {
+	s.mu.Lock()
+	atts := s.lastAttempts
+	s.mu.Unlock()
+	if len(atts) == 0 {
+		return fmt.Errorf("no manual delivery was made in this scenario")
+	}
+	for _, a := range atts {
+		if !a.Delivered {
+			return fmt.Errorf("the merchant answered %d to a delivery signed with the new and the old secret (%s); want 2xx while the old secret is valid", a.Status, a.Error)
+		}
+	}
+	return nil
+}
+
+// ExpectAcknowledgedFirstTime checks that the merchant acknowledged the
+// first delivery of the current order's event of type typ within DR's timeout.
+func (s *Scenario) ExpectAcknowledgedFirstTime(ctx context.Context, typ string) error {
+	ev, err := s.orderEvent(ctx, typ)
+	if err != nil {
+		return err
+	}
+	atts, err := s.attempts(ctx, ev.ID, 1)
+	if err != nil {
+		return err
+	}
+	first := atts[0]
+	if !first.Delivered {
+		why := fmt.Sprintf("answered %d", first.Status)
+		if first.Error != "" {
+			why = first.Error
+		}
+		return fmt.Errorf("the first delivery of %s %s was not acknowledged in time: %s", typ, ev.ID, why)
+	}
+	return nil
+}
+
+// ExpectRetriedUntilDelivered checks that the current order's event of type
+// typ failed at least failures times and then was delivered.
+func (s *Scenario) ExpectRetriedUntilDelivered(ctx context.Context, typ string, failures int) error {
+	ev, err := s.orderEvent(ctx, typ)
+	if err != nil {
+		return err
+	}
+	atts, err := s.attempts(ctx, ev.ID, failures+1)
+	if err != nil {
+		return err
+	}
+	var seen []string
+	failed := 0
+	for _, a := range atts {
+		seen = append(seen, fmt.Sprintf("#%d %d %v", a.Attempt, a.Status, a.Delivered))
+		if a.Delivered {
+			if failed >= failures {
+				return nil
+			}
+			break
+		}
+		failed++
+	}
+	return fmt.Errorf("%s %s: want %d failed attempt(s) then a delivery, saw %s", typ, ev.ID, failures, strings.Join(seen, ", "))
+}
