@@ -48,6 +48,14 @@ type Scenario struct {
 	hold *fault
 	// lastAttempts are the attempts of the last manual delivery.
 	lastAttempts []Attempt
+	// subscriptionID is the subscription the scenario's order started.
+	subscriptionID string
+	// plans are the scenario's plans by name.
+	plans map[string]string
+	// kept are events fetched as the clock moved, oldest first.
+	kept []*event
+	// card is the card the next order pays with (nil: the simulator's default).
+	card map[string]any
 }
 
 // Customer is a customer the scenario created.
@@ -156,13 +164,20 @@ func (s *Scenario) PlaceOrder(ctx context.Context, customerName string, spec Ord
 	}
 	items := make([]map[string]any, 0, len(spec.Lines))
 	for _, l := range spec.Lines {
-		id := "sku_" + strings.Trim(skuSlug.ReplaceAllString(strings.ToLower(l.Product), "-"), "-")
-		if err := s.h.dr.do(ctx, "PUT", "/skus/"+url.PathEscape(id), map[string]any{"name": l.Product, "physical": true}, nil); err != nil {
-			return nil, fmt.Errorf("place order: create SKU for %q: %w", l.Product, err)
+		id, err := s.ensureSKU(ctx, l.Product)
+		if err != nil {
+			return nil, err
 		}
 		items = append(items, map[string]any{"skuId": id, "quantity": l.Quantity, "price": l.Price, "taxRate": l.TaxRate, "discount": l.Discount})
 	}
 	body := map[string]any{"customerId": c.ID, "currency": spec.Currency, "items": items}
+	if s.card != nil {
+		src, err := s.newCardSource(ctx, s.card)
+		if err != nil {
+			return nil, err
+		}
+		body["sourceId"] = src
+	}
 	if spec.Shipping > 0 || spec.ShippingTax > 0 {
 		body["shipping"] = map[string]any{"amount": spec.Shipping, "taxAmount": spec.ShippingTax, "description": "Standard"}
 	}
@@ -173,6 +188,15 @@ func (s *Scenario) PlaceOrder(ctx context.Context, customerName string, spec Ord
 	o.Customer = c
 	s.order = o
 	return o, nil
+}
+
+// ensureSKU makes sure a SKU named product exists and returns its id.
+func (s *Scenario) ensureSKU(ctx context.Context, product string) (string, error) {
+	id := "sku_" + strings.Trim(skuSlug.ReplaceAllString(strings.ToLower(product), "-"), "-")
+	if err := s.h.dr.do(ctx, "PUT", "/skus/"+url.PathEscape(id), map[string]any{"name": product, "physical": true}, nil); err != nil {
+		return "", fmt.Errorf("create SKU for %q: %w", product, err)
+	}
+	return id, nil
 }
 
 func (s *Scenario) currentOrder() (*Order, error) {
@@ -213,20 +237,55 @@ func (s *Scenario) accept(ctx context.Context, o *Order) error {
 
 // event is a DR event as the harness reads it.
 type event struct {
-	ID   string `json:"id"`
-	Type string `json:"type"`
-	Data struct {
-		Object map[string]any `json:"object"`
+	ID          string    `json:"id"`
+	Type        string    `json:"type"`
+	CreatedTime time.Time `json:"createdTime"`
+	Data        struct {
+		Object             map[string]any `json:"object"`
+		PreviousAttributes map[string]any `json:"previousAttributes"`
 	} `json:"data"`
 }
 
-// orderEvents lists the events of type typ about the current order, oldest first.
+// about reports whether an event concerns the scenario's order or subscription.
+func (s *Scenario) about(e *event) bool {
+	obj := e.Data.Object
+	if o := s.order; o != nil && (obj["id"] == o.ID || obj["orderId"] == o.ID) {
+		return true
+	}
+	if s.subscriptionID == "" {
+		return false
+	}
+	if obj["id"] == s.subscriptionID {
+		return true
+	}
+	if sub, ok := obj["subscription"].(map[string]any); ok && sub["id"] == s.subscriptionID {
+		return true
+	}
+	if prev := e.Data.PreviousAttributes; prev != nil && prev["id"] == s.subscriptionID {
+		return true
+	}
+	return false
+}
+
+// orderEvents lists the events of type typ about the current order (or its
+// subscription), oldest first: those GET /events still keeps, and those the
+// scenario kept as the clock moved past DR's 30-day retention.
 func (s *Scenario) orderEvents(ctx context.Context, typ string) ([]*event, error) {
 	o, err := s.currentOrder()
 	if err != nil {
 		return nil, err
 	}
+	seen := map[string]bool{}
 	var out []*event
+	s.mu.Lock()
+	for _, e := range s.kept {
+		if e.Type == typ && s.about(e) {
+			out = append(out, e)
+			seen[e.ID] = true
+		}
+	}
+	s.mu.Unlock()
+	var fetched []*event
 	after := ""
 	for {
 		q := url.Values{"type": {typ}, "limit": {"100"}}
@@ -241,12 +300,14 @@ func (s *Scenario) orderEvents(ctx context.Context, typ string) ([]*event, error
 			return nil, fmt.Errorf("list the %s events of order %s: %w", typ, o.ID, err)
 		}
 		for _, e := range page.Data {
-			if e.Data.Object["id"] == o.ID || e.Data.Object["orderId"] == o.ID {
-				out = append(out, e)
+			if !seen[e.ID] && s.about(e) {
+				fetched = append(fetched, e)
 			}
 		}
 		if !page.HasMore || len(page.Data) == 0 {
-			slices.Reverse(out)
+			slices.Reverse(fetched)
+			out = append(out, fetched...)
+			slices.SortStableFunc(out, func(a, b *event) int { return a.CreatedTime.Compare(b.CreatedTime) })
 			return out, nil
 		}
 		after = page.Data[len(page.Data)-1].ID
@@ -301,15 +362,22 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 		return err
 	}
 	defer func() { s.addCheck(Check{Notification: id, Recipient: c.Email, Err: err}) }()
+	var last time.Time
 	for i := 0; i < n; i++ {
-		if err := s.expectOne(ctx, c, nt, re, i+1, n); err != nil {
+		at, err := s.expectOne(ctx, c, nt, re, i+1, n)
+		if err != nil {
 			return err
 		}
+		if at.Before(last) {
+			return fmt.Errorf("%s email %d of %d is about an event of %s, earlier than the email before it (%s): emails out of order",
+				strings.ToLower(nt.Name), i+1, n, at.Format(time.RFC3339), last.Format(time.RFC3339))
+		}
+		last = at
 	}
 	return nil
 }
 
-func (s *Scenario) expectOne(ctx context.Context, c *Customer, n *catalogue.Notification, re *regexp.Regexp, k, of int) error {
+func (s *Scenario) expectOne(ctx context.Context, c *Customer, n *catalogue.Notification, re *regexp.Regexp, k, of int) (time.Time, error) {
 	wctx, cancel := context.WithTimeout(ctx, s.h.cfg.Profile.EmailTimeout())
 	defer cancel()
 	desc := fmt.Sprintf("%s email (subject matching %q)", strings.ToLower(n.Name), re.String())
@@ -323,7 +391,7 @@ func (s *Scenario) expectOne(ctx context.Context, c *Customer, n *catalogue.Noti
 		return re.MatchString(m.Subject) && !consumed[m.ID]
 	})
 	if err != nil {
-		return fmt.Errorf("%s: %w", n.Name, err)
+		return time.Time{}, fmt.Errorf("%s: %w", n.Name, err)
 	}
 	s.mu.Lock()
 	if s.consumed == nil {
@@ -334,28 +402,29 @@ func (s *Scenario) expectOne(ctx context.Context, c *Customer, n *catalogue.Noti
 
 	candidates, err := s.subjects(ctx, n)
 	if err != nil {
-		return fmt.Errorf("%s: %w", n.Name, err)
+		return time.Time{}, fmt.Errorf("%s: %w", n.Name, err)
 	}
 	email := catalogue.Email{Subject: msg.Subject, Body: msg.Body(), Links: msg.Links}
 	var best catalogue.Report
 	var bestObj map[string]any
+	var bestAt time.Time
 	bestID, bestFailed := "", -1
 	for _, cand := range candidates {
 		r := n.Check(cand.object, email)
 		if f := len(r.Failed()); bestFailed < 0 || f < bestFailed {
-			best, bestObj, bestID, bestFailed = r, cand.object, cand.eventID, f
+			best, bestObj, bestID, bestAt, bestFailed = r, cand.object, cand.eventID, cand.at, f
 		}
 	}
 	if bestFailed < 0 {
-		return fmt.Errorf("%s to %s: an email arrived (%q) but no %s event about order %s is left to match it", strings.ToLower(n.Name), c.Email, msg.Subject, n.Trigger, s.orderIDOrNone())
+		return time.Time{}, fmt.Errorf("%s to %s: an email arrived (%q) but no %s event about order %s is left to match it", strings.ToLower(n.Name), c.Email, msg.Subject, n.Trigger, s.orderIDOrNone())
 	}
 	if err := best.Err(); err != nil {
-		return fmt.Errorf("%s to %s: %w; text was:\n%s", strings.ToLower(n.Name), c.Email, err, indent(msg.Body()))
+		return time.Time{}, fmt.Errorf("%s to %s: %w; text was:\n%s", strings.ToLower(n.Name), c.Email, err, indent(msg.Body()))
 	}
 	if n.Document != nil {
 		fl, err := s.checkDocument(ctx, n.Document, bestObj, msg.Links)
 		if err != nil {
-			return fmt.Errorf("%s to %s: %w", strings.ToLower(n.Name), c.Email, err)
+			return time.Time{}, fmt.Errorf("%s to %s: %w", strings.ToLower(n.Name), c.Email, err)
 		}
 		s.mu.Lock()
 		s.lastLink = fl
@@ -369,11 +438,12 @@ func (s *Scenario) expectOne(ctx context.Context, c *Customer, n *catalogue.Noti
 		s.usedEvents[bestID] = true
 		s.mu.Unlock()
 	}
-	return nil
+	return bestAt, nil
 }
 
 type subject struct {
 	eventID string
+	at      time.Time
 	object  map[string]any
 }
 
@@ -402,10 +472,24 @@ func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification) ([]s
 	defer s.mu.Unlock()
 	var out []subject
 	for _, e := range events {
-		if !s.usedEvents[e.ID] && n.About(e.Data.Object) {
-			out = append(out, subject{eventID: e.ID, object: e.Data.Object})
+		if s.usedEvents[e.ID] {
+			continue
+		}
+		obj := deepCopy(e.Data.Object)
+		if e.Data.PreviousAttributes != nil {
+			obj["previousAttributes"] = e.Data.PreviousAttributes
+		}
+		if n.About(obj) {
+			out = append(out, subject{eventID: e.ID, at: e.CreatedTime, object: obj})
 		}
 	}
+	s.mu.Unlock()
+	for i := range out {
+		if err := s.augment(ctx, out[i].object); err != nil {
+			return nil, err
+		}
+	}
+	s.mu.Lock()
 	return out, nil
 }
 

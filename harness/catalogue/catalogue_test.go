@@ -138,6 +138,8 @@ func TestLookupFiltersAndJoins(t *testing.T) {
 		{"orderDetails.items[id=$items[quantity>0].itemId].productDetails.name", []string{"Widget"}},
 		{"orderDetails.items[id!=$items[quantity>0].itemId].productDetails.name", []string{"Gadget"}},
 		{"items[quantity>5].itemId", nil},
+		{"items[cancelQuantity].itemId", []string{"A", "B"}},
+		{"orderDetails.items[productDetails].id", []string{"A", "B"}},
 	}
 	for _, tc := range tests {
 		var got []string

@@ -13,6 +13,7 @@ import (
 //	items[].productDetails.name          every element of an array
 //	items[quantity>0].itemId             the elements whose field compares true (> >= < <= = !=)
 //	items[state=complete].amount         string comparison with = and !=
+//	items[subscriptionInfo].amount       the elements that have the field
 //	orderDetails.items[id=$items[quantity>0].itemId].productDetails.name
 //	                                     = and != against $path: in / not in the values of
 //	                                     another path, read from the root (a join)
@@ -104,7 +105,8 @@ func keep(root, el any, filter string) bool {
 		}
 		return compare(got[0], op, want)
 	}
-	return false
+	// A bare field keeps the elements that have it: items[subscriptionInfo].
+	return len(Lookup(el, filter)) > 0
 }
 
 func indexOutsideBrackets(s, op string) int {

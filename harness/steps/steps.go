@@ -100,6 +100,21 @@ func (s *steps) all() []Step {
 		{`^the merchant accepts that delivery$`, `Then the merchant accepts that delivery`, s.acceptsDelivery},
 		{`^the merchant acknowledges the "([^"]+)" webhook the first time$`, `Then the merchant acknowledges the "order.accepted" webhook the first time`, s.ackFirstTime},
 		{`^Digital River retried the "([^"]+)" webhook after (\d+) failures? until it was delivered$`, `Then Digital River retried the "order.accepted" webhook after 3 failures until it was delivered`, s.retried},
+		{`^a (weekly|monthly|yearly) plan "([^"]+)" with reminders (\d+) days before billing$`, `Given a monthly plan "Gold" with reminders 7 days before billing`, s.plan},
+		{`^a (weekly|monthly|yearly) plan "([^"]+)" with reminders (\d+) days before billing and (\d+) days to collect$`, `Given a monthly plan "Gold" with reminders 7 days before billing and 8 days to collect`, s.planCollect},
+		{`^([A-Z][\w-]*) pays with a card that expires this month$`, `Given Alice pays with a card that expires this month`, s.expiringCard},
+		{`^([A-Z][\w-]*) has subscribed in ([A-Z]{3}) to the "([^"]+)" plan with:$`,
+			"Given Alice has subscribed in USD to the \"Gold\" plan with:\n  | product   | quantity | price | tax rate |\n  | Music box | 1        | 9.99  | 0.08     |", s.subscribe},
+		{`^([A-Z][\w-]*) has started a free trial in ([A-Z]{3}) of the "([^"]+)" plan with:$`,
+			"Given Alice has started a free trial in USD of the \"Gold\" plan with:\n  | product   | quantity | price | tax rate |\n  | Music box | 1        | 9.99  | 0.08     |", s.trial},
+		{`^the subscription's next (reminder|invoice) date arrives$`, `When the subscription's next invoice date arrives`, s.nextDate},
+		{`^(\d+) renewals pass$`, `When 12 renewals pass`, s.renewals},
+		{`^(\d+) days pass$`, `When 8 days pass`, s.days},
+		{`^([A-Z][\w-]*)'s card declines from now on$`, `Given Alice's card declines from now on`, s.declines},
+		{`^([A-Z][\w-]*) saves a new card in the portal for the subscription$`, `When Alice saves a new card in the portal for the subscription`, s.rescue},
+		{`^the merchant cancels the subscription$`, `When the merchant cancels the subscription`, s.cancelSubscription},
+		{`^the merchant moves the subscription to the "([^"]+)" plan$`, `When the merchant moves the subscription to the "Platinum" plan`, s.changePlan},
+		{`^the subscription is now (active|activeFree|activePendingInvoice|cancelled|failed|lapsed)$`, `Then the subscription is now active`, s.subscriptionState},
 	}
 }
 
@@ -338,6 +353,78 @@ func (s *steps) ackFirstTime(ctx context.Context, typ string) error {
 func (s *steps) retried(ctx context.Context, typ, n string) error {
 	failures, _ := strconv.Atoi(n)
 	return ScenarioFrom(ctx).ExpectRetriedUntilDelivered(ctx, typ, failures)
+}
+
+var intervals = map[string]string{"weekly": "week", "monthly": "month", "yearly": "year"}
+
+func (s *steps) plan(ctx context.Context, every, name, reminder string) error {
+	return s.planCollect(ctx, every, name, reminder, "0")
+}
+
+func (s *steps) planCollect(ctx context.Context, every, name, reminder, collect string) error {
+	r, _ := strconv.Atoi(reminder) // the patterns admit digits only
+	c, _ := strconv.Atoi(collect)
+	return ScenarioFrom(ctx).CreatePlan(ctx, harness.PlanSpec{Name: name, Interval: intervals[every], ReminderOffsetDays: r, CollectionPeriodDays: c})
+}
+
+func (s *steps) expiringCard(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).PayWithCardExpiringThisMonth(ctx)
+}
+
+func (s *steps) subscribe(ctx context.Context, who, currency, plan string, table *godog.Table) error {
+	return s.startSubscription(ctx, who, currency, plan, false, table)
+}
+
+func (s *steps) trial(ctx context.Context, who, currency, plan string, table *godog.Table) error {
+	return s.startSubscription(ctx, who, currency, plan, true, table)
+}
+
+func (s *steps) startSubscription(ctx context.Context, who, currency, plan string, trial bool, table *godog.Table) error {
+	lines, err := orderLines(table)
+	if err != nil {
+		return err
+	}
+	_, err = ScenarioFrom(ctx).PlaceSubscriptionOrder(ctx, who, currency, plan, trial, lines)
+	return err
+}
+
+func (s *steps) nextDate(ctx context.Context, which string) error {
+	return ScenarioFrom(ctx).PassUntil(ctx, map[string]string{"reminder": "nextReminderDate", "invoice": "nextInvoiceDate"}[which])
+}
+
+func (s *steps) renewals(ctx context.Context, n string) error {
+	count, _ := strconv.Atoi(n)
+	for i := 0; i < count; i++ {
+		if err := ScenarioFrom(ctx).PassUntil(ctx, "nextInvoiceDate"); err != nil {
+			return fmt.Errorf("renewal %d of %d: %w", i+1, count, err)
+		}
+	}
+	return nil
+}
+
+func (s *steps) days(ctx context.Context, n string) error {
+	d, _ := strconv.Atoi(n)
+	return ScenarioFrom(ctx).PassDays(ctx, d)
+}
+
+func (s *steps) declines(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).CardDeclines(ctx)
+}
+
+func (s *steps) rescue(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).RescueWithNewCard(ctx, who)
+}
+
+func (s *steps) cancelSubscription(ctx context.Context) error {
+	return ScenarioFrom(ctx).UpdateSubscription(ctx, map[string]any{"state": "cancelled"})
+}
+
+func (s *steps) changePlan(ctx context.Context, plan string) error {
+	return ScenarioFrom(ctx).ChangePlan(ctx, plan)
+}
+
+func (s *steps) subscriptionState(ctx context.Context, state string) error {
+	return ScenarioFrom(ctx).ExpectSubscriptionState(ctx, state)
 }
 
 func (s *steps) rejects(ctx context.Context, typ string) error {
