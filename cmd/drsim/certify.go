@@ -15,7 +15,9 @@ import (
 	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/harness/suite"
+	"github.com/drsim/drsim/harness/stack"
 	"github.com/drsim/drsim/simulator"
+	"github.com/drsim/drsim/simulator/delivery"
 )
 
 // certify runs the suite against a merchant described by a profile and
@@ -29,6 +31,8 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	simAddr := fs.String("sim-addr", "127.0.0.1:9090", "where to run the simulator when the profile names none")
 	smtpAddr := fs.String("smtp-addr", "127.0.0.1:1025", "where to run embedded MailHog's SMTP when the profile names no mailbox")
 	mailAddr := fs.String("mail-addr", "127.0.0.1:8025", "where to run embedded MailHog's HTTP API when the profile names no mailbox")
+	retryScale := fs.Float64("retry-scale", stack.RetryScale, "speed of the embedded simulator's webhook retry schedule (wall delay = virtual delay × scale)")
+	timeout := fs.Duration("delivery-timeout", stack.DeliveryTimeout, "the embedded simulator's webhook delivery timeout")
 	tags := fs.String("tags", "", `run only scenarios matching a tag expression, e.g. "@order"`)
 	verbose := fs.Bool("v", false, "log what the simulator does")
 	if err := fs.Parse(args); err != nil {
@@ -47,7 +51,10 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	simURL := p.Simulator.URL
 	if simURL == "" {
-		sim, err := simulator.Start(simulator.Options{Addr: *simAddr, Logger: newLogger(stderr, *verbose)})
+		sim, err := simulator.Start(simulator.Options{
+			Addr: *simAddr, Logger: newLogger(stderr, *verbose), DeliveryTimeout: *timeout,
+			Retry: delivery.RetryPolicy{Scale: *retryScale},
+		})
 		if err != nil {
 			return err
 		}

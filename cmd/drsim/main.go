@@ -26,7 +26,7 @@ Usage:
   drsim demo    [-defects a,b] [-v]            run the suite against the reference merchant in-process
   drsim certify -profile merchant.yaml [-out dir] [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr]
                                               run the suite against your merchant
-  drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr]
+  drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [-retry-scale f] [-delivery-timeout d]
                                               run the simulator and an embedded MailHog
   drsim defects                               list the reference merchant's defects
   drsim steps                                 print the step vocabulary

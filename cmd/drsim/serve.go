@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/simulator"
+	"github.com/drsim/drsim/simulator/delivery"
 )
 
 // serve runs the simulator and an embedded MailHog until interrupted, for
@@ -18,12 +20,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	simAddr := fs.String("sim-addr", "127.0.0.1:9090", "simulator listen address")
 	smtpAddr := fs.String("smtp-addr", "127.0.0.1:1025", "MailHog SMTP listen address")
 	mailAddr := fs.String("mail-addr", "127.0.0.1:8025", "MailHog HTTP API listen address")
+	retryScale := fs.Float64("retry-scale", 1, "speed of DR's webhook retry schedule (1m, 5m, 30m, 2h…): wall delay = virtual delay × scale; 0.001 makes the first retry come after 60 ms")
+	timeout := fs.Duration("delivery-timeout", 3*time.Second, "how long a webhook delivery waits for the merchant's answer (DR: 3s)")
 	withMail := fs.Bool("mail", true, "also run an embedded MailHog (false when a MailHog runs beside, as in docker-compose)")
 	verbose := fs.Bool("v", true, "log webhook deliveries")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	sim, err := simulator.Start(simulator.Options{Addr: *simAddr, Logger: newLogger(stderr, *verbose)})
+	if *retryScale <= 0 {
+		return fmt.Errorf("-retry-scale must be positive, got %g", *retryScale)
+	}
+	sim, err := simulator.Start(simulator.Options{
+		Addr: *simAddr, Logger: newLogger(stderr, *verbose), DeliveryTimeout: *timeout,
+		Retry: delivery.RetryPolicy{Scale: *retryScale},
+	})
 	if err != nil {
 		return err
 	}
