@@ -14,8 +14,8 @@ import (
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/harness/profile"
-	"github.com/drsim/drsim/harness/suite"
 	"github.com/drsim/drsim/harness/stack"
+	"github.com/drsim/drsim/harness/suite"
 	"github.com/drsim/drsim/simulator"
 	"github.com/drsim/drsim/simulator/delivery"
 )
