@@ -7,7 +7,8 @@
 //	signature  the DigitalRiver-Signature layout (Sign, Verify)
 //	clock      the virtual clock every business timestamp reads
 //	state      accounts, resources, DR's rules and the events they record
-//	delivery   the webhook delivery engine (queues, attempts, faults)
+//	delivery   the webhook delivery engine (queues, retries, attempts, faults, API faults)
+//	documents  invoice and credit memo PDFs
 //	api        the HTTP layer: DR's REST API and the control API
 //	apierror   DR's error shape
 package simulator
