@@ -4,6 +4,7 @@
 //	drsim demo      run every scenario against the reference merchant, in-process
 //	drsim certify   run every scenario against your merchant (a merchant profile)
 //	drsim serve     run the simulator and an embedded MailHog for local development
+//	drsim bench     measure the suite, webhook throughput and a year of renewals
 //	drsim defects   list the reference merchant's named defects
 //	drsim steps     print the Gherkin step vocabulary with examples
 package main
@@ -28,6 +29,7 @@ Usage:
                                               run the suite against your merchant
   drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [-retry-scale f] [-delivery-timeout d]
                                               run the simulator and an embedded MailHog
+  drsim bench   [-runs 3] [-events 5000]        measure the suite, webhook delivery and a year of renewals
   drsim defects                               list the reference merchant's defects
   drsim steps                                 print the step vocabulary
 
@@ -52,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"serve":   serve,
 		"defects": defects,
 		"steps":   stepsCmd,
+		"bench":   bench,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

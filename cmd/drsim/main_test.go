@@ -62,3 +62,17 @@ func TestDefectsAndStepsList(t *testing.T) {
 		t.Errorf("drsim steps: exit %d, output %q", code, out.String())
 	}
 }
+
+func TestBenchMeasuresRealWork(t *testing.T) {
+	ctx := context.Background()
+	if _, err := benchDelivery(ctx, 50); err != nil {
+		t.Fatalf("delivery bench: %v", err)
+	}
+	_, n, err := benchYear(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 24 {
+		t.Fatalf("a year of monthly renewals produced %d events, want at least 12 reminders and 12 renewals", n)
+	}
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/drsim/drsim/features"
+	"github.com/drsim/drsim/harness/stack"
+	"github.com/drsim/drsim/harness/suite"
+	"github.com/drsim/drsim/simulator"
+	"github.com/drsim/drsim/simulator/delivery"
+)
+
+// bench measures what users wait for: the whole suite, webhook delivery
+// throughput and a year of subscription renewals, and prints figures and
+// ratios. Timings belong here and in Go benchmarks, never in tests.
+func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	runs := fs.Int("runs", 3, "suite runs (the median is reported)")
+	events := fs.Int("events", 5000, "webhook events for the delivery figure")
+	tags := fs.String("tags", "", "run only the suite's scenarios matching a tag expression")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *runs < 1 || *events < 1 {
+		return fmt.Errorf("-runs and -events must be at least 1")
+	}
+
+	var walls []time.Duration
+	scenarios := 0
+	for i := 0; i < *runs; i++ {
+		s, err := stack.Start(ctx, stack.Options{})
+		if err != nil {
+			return err
+		}
+		res, err := suite.Run(suite.Options{Harness: s.Harness, Features: features.Files, Tags: *tags})
+		s.Close()
+		if err != nil {
+			return err
+		}
+		if n := len(res.Failed()); n > 0 {
+			return fmt.Errorf("suite run %d: %d scenario(s) failed; run drsim demo to see which", i+1, n)
+		}
+		walls = append(walls, res.Duration)
+		scenarios = len(res.Scenarios)
+	}
+	slices.Sort(walls)
+	med := walls[len(walls)/2]
+	fmt.Fprintf(stdout, "suite:      %d scenarios, median %s over %d runs (min %s, max %s), %.1f scenarios/s\n",
+		scenarios, med.Round(time.Millisecond), *runs, walls[0].Round(time.Millisecond), walls[len(walls)-1].Round(time.Millisecond),
+		float64(scenarios)/med.Seconds())
+
+	rate, err := benchDelivery(ctx, *events)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "delivery:   %d signed webhooks in %s, %.0f deliveries/s\n", *events, rate.wall.Round(time.Millisecond), float64(*events)/rate.wall.Seconds())
+
+	year, n, err := benchYear(ctx)
+	if err != nil {
+		return err
+	}
+	virtual := 366 * 24 * time.Hour
+	fmt.Fprintf(stdout, "year:       366 virtual days of a monthly subscription (%d events) in %s of wall time, %.0f× faster than real time\n",
+		n, year.Round(time.Microsecond), virtual.Seconds()/year.Seconds())
+	return nil
+}
+
+type deliveryRate struct{ wall time.Duration }
+
+// benchDelivery records n events (customer.created) and waits until a
+// receiver has acknowledged all of them.
+func benchDelivery(ctx context.Context, n int) (deliveryRate, error) {
+	var got atomic.Int64
+	done := make(chan struct{})
+	var once sync.Once
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if got.Add(1) == int64(n) {
+			once.Do(func() { close(done) })
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer rcv.Close()
+	sim, err := simulator.Start(simulator.Options{Retry: delivery.RetryPolicy{Scale: stack.RetryScale}})
+	if err != nil {
+		return deliveryRate{}, err
+	}
+	defer sim.Close()
+	c := &benchClient{base: sim.URL()}
+	var keys struct {
+		SecretKey string `json:"secretKey"`
+	}
+	if err := c.do(ctx, "POST", "/_sim/accounts", nil, &keys); err != nil {
+		return deliveryRate{}, err
+	}
+	c.key = keys.SecretKey
+	if err := c.do(ctx, "POST", "/webhooks", map[string]any{"address": rcv.URL, "types": []string{"customer.created"}}, nil); err != nil {
+		return deliveryRate{}, err
+	}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		if err := c.do(ctx, "POST", "/customers", map[string]any{"email": fmt.Sprintf("c%d@example.test", i)}, nil); err != nil {
+			return deliveryRate{}, err
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		return deliveryRate{}, fmt.Errorf("delivery bench: %d of %d webhooks acknowledged after a minute", got.Load(), n)
+	case <-ctx.Done():
+		return deliveryRate{}, ctx.Err()
+	}
+	return deliveryRate{wall: time.Since(start)}, nil
+}
+
+// benchYear subscribes a customer monthly and moves the clock 366 days.
+func benchYear(ctx context.Context) (time.Duration, int, error) {
+	sim, err := simulator.Start(simulator.Options{})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer sim.Close()
+	c := &benchClient{base: sim.URL()}
+	var keys struct {
+		SecretKey string `json:"secretKey"`
+	}
+	if err := c.do(ctx, "POST", "/_sim/accounts", nil, &keys); err != nil {
+		return 0, 0, err
+	}
+	c.key = keys.SecretKey
+	var plan, cust, order struct {
+		ID string `json:"id"`
+	}
+	steps := []struct {
+		method, path string
+		body         any
+		out          any
+	}{
+		{"POST", "/plans", map[string]any{"name": "Monthly", "interval": "month", "reminderOffsetDays": 7}, &plan},
+		{"PUT", "/skus/sku_bench", map[string]any{"name": "Bench box"}, nil},
+		{"POST", "/customers", map[string]any{"email": "year@example.test"}, &cust},
+	}
+	for _, st := range steps {
+		if err := c.do(ctx, st.method, st.path, st.body, st.out); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := c.do(ctx, "POST", "/_sim/orders", map[string]any{"customerId": cust.ID, "currency": "USD", "items": []any{
+		map[string]any{"skuId": "sku_bench", "quantity": 1, "price": 9.99, "taxRate": 0.08, "subscriptionInfo": map[string]any{"planId": plan.ID}},
+	}}, &order); err != nil {
+		return 0, 0, err
+	}
+	if err := c.do(ctx, "POST", "/_sim/orders/"+order.ID+"/accept", nil, nil); err != nil {
+		return 0, 0, err
+	}
+	var moved struct {
+		Events []any `json:"events"`
+	}
+	start := time.Now()
+	if err := c.do(ctx, "POST", "/_sim/clock", map[string]any{"advance": "8784h"}, &moved); err != nil {
+		return 0, 0, err
+	}
+	return time.Since(start), len(moved.Events), nil
+}
+
+type benchClient struct{ base, key string }
+
+func (c *benchClient) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode > 299 {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
