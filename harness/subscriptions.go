@@ -226,9 +226,16 @@ func (s *Scenario) ChangePlan(ctx context.Context, plan string) error {
 
 // CardDeclines puts a card that declines every charge on the subscription.
 func (s *Scenario) CardDeclines(ctx context.Context) error {
+	o, err := s.currentOrder()
+	if err != nil {
+		return err
+	}
 	src, err := s.newCardSource(ctx, map[string]any{"number": "4000000000003600", "expirationMonth": 12, "expirationYear": time.Now().Year() + 3})
 	if err != nil {
 		return err
+	}
+	if err := s.h.dr.do(ctx, "POST", "/customers/"+o.Customer.ID+"/sources/"+src, nil, nil); err != nil {
+		return fmt.Errorf("save the declining card: %w", err)
 	}
 	return s.UpdateSubscription(ctx, map[string]any{"sourceId": src})
 }
