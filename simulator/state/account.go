@@ -1,6 +1,7 @@
 package state
 
 import (
+	"github.com/drsim/drsim/simulator/apierror"
 	"sync"
 	"time"
 
@@ -126,4 +127,16 @@ func (c *collection[T]) newestFirst(keep func(T) bool) []T {
 		}
 	}
 	return out
+}
+
+// find returns a copy of the resource id of c, or DR's 404 naming kind.
+func find[T any](a *Account, c *collection[T], kind, id string) (T, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	v, ok := c.get(id)
+	if !ok {
+		var zero T
+		return zero, apierror.NotFound(kind, id)
+	}
+	return clone(v), nil
 }

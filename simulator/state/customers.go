@@ -149,13 +149,7 @@ func (a *Account) UpdateCustomer(id string, p CustomerParams) (*Customer, error)
 
 // Customer is GET /customers/{id}.
 func (a *Account) Customer(id string) (*Customer, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	c, ok := a.customers.get(id)
-	if !ok {
-		return nil, apierror.NotFound("Customer", id)
-	}
-	return clone(c), nil
+	return find(a, &a.customers, "Customer", id)
 }
 
 // CustomerFilter is GET /customers' query.
@@ -172,9 +166,7 @@ func (a *Account) Customers(f CustomerFilter) (Page[*Customer], error) {
 	items := a.customers.newestFirst(func(c *Customer) bool {
 		return (f.Email == "" || c.Email == f.Email) && (len(f.IDs) == 0 || contains(f.IDs, c.ID))
 	})
-	p, err := paginate(items, func(c *Customer) string { return c.ID }, f.ListParams)
-	p.Data = cloneAll(p.Data)
-	return p, err
+	return pageOf(items, func(c *Customer) string { return c.ID }, f.ListParams)
 }
 
 // DeleteCustomer is DELETE /customers/{id}.

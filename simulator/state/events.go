@@ -129,9 +129,7 @@ func (a *Account) Events(f EventFilter) (Page[*Event], error) {
 		}
 		return true
 	})
-	p, err := paginate(items, func(e *Event) string { return e.ID }, f.ListParams)
-	p.Data = cloneAll(p.Data)
-	return p, err
+	return pageOf(items, func(e *Event) string { return e.ID }, f.ListParams)
 }
 
 // Event is GET /events/{id}.

@@ -392,13 +392,7 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 
 // Fulfillment is GET /fulfillments/{id}.
 func (a *Account) Fulfillment(id string) (*Fulfillment, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	f, ok := a.fulfils.get(id)
-	if !ok {
-		return nil, apierror.NotFound("Fulfillment", id)
-	}
-	return clone(f), nil
+	return find(a, &a.fulfils, "Fulfillment", id)
 }
 
 // FulfillmentFilter is GET /fulfillments' query.
@@ -429,7 +423,5 @@ func (a *Account) Fulfillments(ff FulfillmentFilter) (Page[*Fulfillment], error)
 			(ff.TrackingNumber == "" || f.TrackingNumber == ff.TrackingNumber) &&
 			(ff.TrackingCompany == "" || f.TrackingCompany == ff.TrackingCompany)
 	})
-	p, err := paginate(items, func(f *Fulfillment) string { return f.ID }, ff.ListParams)
-	p.Data = cloneAll(p.Data)
-	return p, err
+	return pageOf(items, func(f *Fulfillment) string { return f.ID }, ff.ListParams)
 }

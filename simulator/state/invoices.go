@@ -228,13 +228,7 @@ func (a *Account) renewalOrder(s *Subscription, inv *Invoice, src *Source, at ti
 
 // Invoice is GET /invoices/{id}.
 func (a *Account) Invoice(id string) (*Invoice, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	inv, ok := a.invoices.get(id)
-	if !ok {
-		return nil, apierror.NotFound("Invoice", id)
-	}
-	return clone(inv), nil
+	return find(a, &a.invoices, "Invoice", id)
 }
 
 // InvoiceFilter is GET /invoices' query.
@@ -258,7 +252,5 @@ func (a *Account) Invoices(f InvoiceFilter) (Page[*Invoice], error) {
 		return (f.State == "" || inv.State == f.State) && (f.CustomerID == "" || inv.CustomerID == f.CustomerID) &&
 			(f.SubscriptionID == "" || inv.subscriptionID == f.SubscriptionID)
 	})
-	p, err := paginate(items, func(inv *Invoice) string { return inv.ID }, f.ListParams)
-	p.Data = cloneAll(p.Data)
-	return p, err
+	return pageOf(items, func(inv *Invoice) string { return inv.ID }, f.ListParams)
 }

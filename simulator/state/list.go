@@ -73,3 +73,10 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// pageOf paginates a newest-first list and copies the page's resources.
+func pageOf[T any](items []T, id func(T) string, p ListParams) (Page[T], error) {
+	page, err := paginate(items, id, p)
+	page.Data = cloneAll(page.Data)
+	return page, err
+}

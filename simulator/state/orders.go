@@ -410,13 +410,7 @@ func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
 
 // Order is GET /orders/{id}.
 func (a *Account) Order(id string) (*Order, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	o, ok := a.orders.get(id)
-	if !ok {
-		return nil, apierror.NotFound("Order", id)
-	}
-	return clone(o), nil
+	return find(a, &a.orders, "Order", id)
 }
 
 // OrderFilter is GET /orders' query.
@@ -438,9 +432,7 @@ func (a *Account) Orders(f OrderFilter) (Page[*Order], error) {
 			(f.CustomerID == "" || o.CustomerID == f.CustomerID) && (f.Email == "" || o.Email == f.Email) &&
 			f.Created.contains(o.CreatedTime)
 	})
-	p, err := paginate(items, func(o *Order) string { return o.ID }, f.ListParams)
-	p.Data = cloneAll(p.Data)
-	return p, err
+	return pageOf(items, func(o *Order) string { return o.ID }, f.ListParams)
 }
 
 // OrderUpdateParams is POST /orders/{id}: DR allows only these fields.

@@ -185,13 +185,7 @@ func (a *Account) UpdatePlan(id string, pp PlanParams) (*Plan, error) {
 
 // Plan is GET /plans/{id}.
 func (a *Account) Plan(id string) (*Plan, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	p, ok := a.plans.get(id)
-	if !ok {
-		return nil, apierror.NotFound("Plan", id)
-	}
-	return clone(p), nil
+	return find(a, &a.plans, "Plan", id)
 }
 
 // PlanFilter is GET /plans' query.
@@ -214,9 +208,7 @@ func (a *Account) Plans(f PlanFilter) (Page[*Plan], error) {
 	items := a.plans.newestFirst(func(p *Plan) bool {
 		return (f.State == "" || p.State == f.State) && (f.Interval == "" || p.Interval == f.Interval)
 	})
-	p, err := paginate(items, func(p *Plan) string { return p.ID }, f.ListParams)
-	p.Data = cloneAll(p.Data)
-	return p, err
+	return pageOf(items, func(p *Plan) string { return p.ID }, f.ListParams)
 }
 
 // DeletePlan is DELETE /plans/{id}. A plan that subscriptions use cannot be

@@ -360,13 +360,7 @@ func distribute(amount float64, o *Order) []allocation {
 
 // Refund is GET /refunds/{id}.
 func (a *Account) Refund(id string) (*Refund, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	r, ok := a.refunds.get(id)
-	if !ok {
-		return nil, apierror.NotFound("Refund", id)
-	}
-	return clone(r), nil
+	return find(a, &a.refunds, "Refund", id)
 }
 
 // RefundFilter is GET /refunds' query.
@@ -385,9 +379,7 @@ func (a *Account) Refunds(f RefundFilter) (Page[*Refund], error) {
 		return (len(f.IDs) == 0 || contains(f.IDs, r.ID)) && (f.OrderID == "" || r.OrderID == f.OrderID) &&
 			(f.State == "" || r.State == f.State)
 	})
-	p, err := paginate(items, func(r *Refund) string { return r.ID }, f.ListParams)
-	p.Data = cloneAll(p.Data)
-	return p, err
+	return pageOf(items, func(r *Refund) string { return r.ID }, f.ListParams)
 }
 
 // RefundUpdateParams is POST /refunds/{id}: DR allows only metadata.

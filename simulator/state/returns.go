@@ -231,13 +231,7 @@ func (a *Account) markReturned(o *Order, returnID string, now time.Time) {
 
 // Return is GET /returns/{id}.
 func (a *Account) Return(id string) (*Return, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ret, ok := a.returns.get(id)
-	if !ok {
-		return nil, apierror.NotFound("Return", id)
-	}
-	return clone(ret), nil
+	return find(a, &a.returns, "Return", id)
 }
 
 // ReturnFilter is GET /returns' query.
@@ -256,7 +250,5 @@ func (a *Account) Returns(f ReturnFilter) (Page[*Return], error) {
 		return (len(f.IDs) == 0 || contains(f.IDs, r.ID)) && (f.OrderID == "" || r.OrderID == f.OrderID) &&
 			(f.State == "" || r.State == f.State)
 	})
-	p, err := paginate(items, func(r *Return) string { return r.ID }, f.ListParams)
-	p.Data = cloneAll(p.Data)
-	return p, err
+	return pageOf(items, func(r *Return) string { return r.ID }, f.ListParams)
 }

@@ -109,13 +109,7 @@ func (a *Account) UpdateSKU(id string, p SKUParams) (*SKU, error) {
 
 // SKU is GET /skus/{id}.
 func (a *Account) SKU(id string) (*SKU, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	s, ok := a.skus.get(id)
-	if !ok {
-		return nil, apierror.NotFound("SKU", id)
-	}
-	return clone(s), nil
+	return find(a, &a.skus, "SKU", id)
 }
 
 // SKUs is GET /skus.

@@ -170,13 +170,7 @@ func (a *Account) newCardSource(p SourceParams) *Source {
 
 // Source is GET /sources/{id}.
 func (a *Account) Source(id string) (*Source, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	s, ok := a.sources.get(id)
-	if !ok {
-		return nil, apierror.NotFound("Source", id)
-	}
-	return clone(s), nil
+	return find(a, &a.sources, "Source", id)
 }
 
 // AttachSource is POST /customers/{id}/sources/{sourceId}: it saves the

@@ -234,13 +234,7 @@ func (a *Account) activate(s *Subscription, o *Order, at time.Time) {
 
 // Subscription is GET /subscriptions/{id}.
 func (a *Account) Subscription(id string) (*Subscription, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	s, ok := a.subs.get(id)
-	if !ok {
-		return nil, apierror.NotFound("Subscription", id)
-	}
-	return clone(s), nil
+	return find(a, &a.subs, "Subscription", id)
 }
 
 // SubscriptionFilter is GET /subscriptions' query.
@@ -262,9 +256,7 @@ func (a *Account) Subscriptions(f SubscriptionFilter) (Page[*Subscription], erro
 		return (f.PlanID == "" || s.PlanID == f.PlanID) && (f.State == "" || s.State == f.State) &&
 			(f.CustomerID == "" || s.CustomerID == f.CustomerID)
 	})
-	p, err := paginate(items, func(s *Subscription) string { return s.ID }, f.ListParams)
-	p.Data = cloneAll(p.Data)
-	return p, err
+	return pageOf(items, func(s *Subscription) string { return s.ID }, f.ListParams)
 }
 
 // SubscriptionItemParams is one line of POST /subscriptions/{id} {items}.
