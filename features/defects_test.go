@@ -2,6 +2,7 @@ package features_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -35,8 +36,21 @@ var defectCases = []struct {
 	{"no-credit-memo-link", "A credit memo follows a refund, by email and on the order page", []string{"customer_portal.feature:", "credit memo email"}},
 	{"portal-missing-invoice", "The invoice arrives by email and is on the order page", []string{"customer_portal.feature:", "is a file link of file"}},
 	{"no-attach", "Saving a payment method in the portal, outside checkout", []string{"customer_portal.feature:", "never called POST /customers/"}},
+	{"no-acquisition-email", "Acquisition confirmation", []string{"subscription_notifications.feature:", "subscription acquisition email"}},
+	{"no-trial-conversion", "Trial conversion", []string{"subscription_notifications.feature:", "trial conversion email"}},
+	{"reminder-without-date", "Renewal reminder and renewal confirmation", []string{"subscription_notifications.feature:", "renewal reminder email"}},
+	{"renewal-without-order", "Renewal reminder and renewal confirmation", []string{"subscription_notifications.feature:", "renewal confirmation"}},
+	{"cancelled-without-products", "Subscription cancelled", []string{"subscription_notifications.feature:", "productName", "not found"}},
+	{"terms-without-cancel", "Updated terms offer cancellation", []string{"subscription_notifications.feature:", "cancelOption", "not found"}},
+	{"billing-failed-without-link", "Dunning that ends in failure", []string{"subscription_notifications.feature:", "updatePaymentLink"}},
+	{"failed-without-reactivation", "Dunning that ends in failure", []string{"subscription_notifications.feature:", "reactivate", "not found"}},
+	{"no-expiry-check", "Payment method expiration", []string{"subscription_notifications.feature:", "payment method expiration email"}},
+	{"slow-ack", "The merchant acknowledges a webhook within Digital River's timeout", []string{"delivery_reliability.feature:", "not acknowledged in time"}},
 	{"process-before-verify", "A webhook signed with the wrong secret produces no email", []string{"webhook_security.feature:", "want exactly 0 email(s)", "got 1"}},
 }
+
+// located is how every failure starts: file:line, scenario, step.
+var located = regexp.MustCompile(`^\w+\.feature:[1-9]\d*: scenario ".+", step ".+": `)
 
 func TestEachDefectFailsItsScenario(t *testing.T) {
 	for _, tc := range defectCases {
@@ -65,6 +79,9 @@ func TestEachDefectFailsItsScenario(t *testing.T) {
 				}
 				found = true
 				msg := sc.Err.Error()
+				if !located.MatchString(msg) {
+					t.Errorf("failure of %q does not give file:line, scenario and step:\n%s", tc.scenario, msg)
+				}
 				for _, m := range tc.mention {
 					if !strings.Contains(msg, m) {
 						t.Errorf("failure of %q does not mention %q:\n%s", tc.scenario, m, msg)

@@ -19,7 +19,7 @@ type PlanSpec struct {
 // CreatePlan creates a plan the scenario can subscribe to by name.
 func (s *Scenario) CreatePlan(ctx context.Context, p PlanSpec) error {
 	body := map[string]any{
-		"name": p.Name, "terms": p.Name + " terms: renews every " + p.Interval + " until cancelled.",
+		"name": p.Name, "terms": p.Name + " terms: renews every " + p.Interval + ".",
 		"interval": p.Interval, "intervalCount": 1, "reminderOffsetDays": p.ReminderOffsetDays,
 		"billingOffsetDays": 0, "collectionPeriodDays": p.CollectionPeriodDays, "state": "active",
 	}

@@ -1,13 +1,16 @@
 // Package merchant is drsim's reference merchant: a complete, small Digital
 // River integration written the way we would like every integration to be
-// written. It receives DR's signed webhooks, verifies them, processes each
-// event once, and emails the customer over SMTP.
+// written. It receives DR's signed webhooks, verifies them, acknowledges
+// each at once, processes each event once in the background, and emails the
+// customer over SMTP.
 //
 // Read it in this order:
 //
 //   - config.go: what the merchant is configured with, and its named defects
 //   - server.go: the HTTP wiring (Start, URL, Close)
 //   - webhook.go: signature check, idempotency, dispatch by event type
+//   - work.go: the background workers that do an event's work after the
+//     webhook has answered, retrying what fails
 //   - orders.go: the order.accepted handler and the DR fields it reads
 //   - lifecycle.go: shipment, cancellation and refund emails from
 //     fulfillment.created, order.cancelled and order.refunded
@@ -15,6 +18,8 @@
 //     report a delay, request a cancellation or a return)
 //   - documents.go: invoice and credit memo emails from order.invoice.created
 //     and order.credit_memo.created, with DR file links (never invoiceURL)
+//   - subscriptions.go: the nine subscription notifications, from
+//     order.accepted and the subscription.* events
 //   - portal.go: the customer portal's HTML pages behind a simple login:
 //     orders, their invoices and credit memos, saved payment methods
 //   - drclient.go: the few Digital River API calls those need
@@ -80,6 +85,22 @@ type Config struct {
 	// date emails, to set file link expiries and to expire portal sessions.
 	// Default time.Now.
 	Now func() time.Time
+
+	// Workers is how many events are processed at once in the background.
+	// Default 4.
+	Workers int
+	// QueueSize bounds the events acknowledged but not yet being processed.
+	// When the queue is full, a webhook is answered 503 and DR retries it
+	// later. Default 1024.
+	QueueSize int
+	// RetryBackoff is how long to wait before each retry of an event whose
+	// processing failed (a DR call or the mail server): the first attempt
+	// and one retry after each delay. nil means the default, 50 ms, 200 ms,
+	// 1 s; an empty slice means no retries.
+	RetryBackoff []time.Duration
+	// SlowAckDelay is how long the slow-ack defect takes to answer a webhook.
+	// Default 3.5 s, longer than DR's 3 s timeout.
+	SlowAckDelay time.Duration
 }
 
 // Named defects. Each makes the merchant wrong in one specific way that the
@@ -103,6 +124,18 @@ const (
 	DefectNoCreditMemoLink     = "no-credit-memo-link"
 	DefectPortalMissingInvoice = "portal-missing-invoice"
 	DefectNoAttach             = "no-attach"
+
+	DefectNoAcquisitionEmail      = "no-acquisition-email"
+	DefectNoTrialConversion       = "no-trial-conversion"
+	DefectReminderWithoutDate     = "reminder-without-date"
+	DefectRenewalWithoutOrder     = "renewal-without-order"
+	DefectCancelledWithoutProduct = "cancelled-without-products"
+	DefectTermsWithoutCancel      = "terms-without-cancel"
+	DefectBillingFailedNoLink     = "billing-failed-without-link"
+	DefectFailedNoReactivation    = "failed-without-reactivation"
+	DefectNoExpiryCheck           = "no-expiry-check"
+
+	DefectSlowAck = "slow-ack"
 )
 
 // Defect names and describes one defect the merchant can switch on.
@@ -130,6 +163,16 @@ var knownDefects = []Defect{
 	{DefectNoCreditMemoLink, "send no credit memo email and show no credit memo link on the portal's order page"},
 	{DefectPortalMissingInvoice, "show no invoice link on the portal's order page"},
 	{DefectNoAttach, "answer a saved payment method with success without attaching the source at DR"},
+	{DefectNoAcquisitionEmail, "send no subscription confirmation when an order with subscription items is accepted"},
+	{DefectNoTrialConversion, "send nothing when a free trial converts to a paid subscription"},
+	{DefectReminderWithoutDate, "leave the renewal date (nextInvoiceDate) out of the renewal reminder, subject included"},
+	{DefectRenewalWithoutOrder, "leave the renewal order id out of the renewal confirmation, subject included"},
+	{DefectCancelledWithoutProduct, "leave the products out of the subscription cancelled email"},
+	{DefectTermsWithoutCancel, "leave the offer to cancel (sentence and link) out of the updated terms email"},
+	{DefectBillingFailedNoLink, "leave the link to update the payment method out of the billing failed email"},
+	{DefectFailedNoReactivation, "leave how to reactivate out of the subscription failed email"},
+	{DefectNoExpiryCheck, "never warn that the card on file expires before the next payment"},
+	{DefectSlowAck, "process each webhook before answering it, and answer only after the slow-ack delay (Config.SlowAckDelay, default 3.5 s; DR gives up after 3 s)"},
 }
 
 // KnownDefects returns the defects Config.Defects may name, in a stable order.
@@ -193,6 +236,20 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 1024
+	}
+	if cfg.RetryBackoff == nil {
+		cfg.RetryBackoff = []time.Duration{50 * time.Millisecond, 200 * time.Millisecond, time.Second}
+	} else {
+		cfg.RetryBackoff = slices.Clone(cfg.RetryBackoff)
+	}
+	if cfg.SlowAckDelay <= 0 {
+		cfg.SlowAckDelay = 3500 * time.Millisecond
 	}
 	return cfg, nil
 }

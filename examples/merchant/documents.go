@@ -41,30 +41,38 @@ var (
 	creditMemoDoc = documentKind{"credit memo", "Credit memo", "credit-memo"}
 )
 
-func (s *Server) handleInvoiceCreated(ctx context.Context, ev event) error {
-	return s.handleDocumentCreated(ctx, ev, invoiceDoc)
+func (s *Server) handleInvoiceCreated(ev event) (work, error) {
+	return s.handleDocumentCreated(ev, invoiceDoc)
 }
 
-func (s *Server) handleCreditMemoCreated(ctx context.Context, ev event) error {
-	return s.handleDocumentCreated(ctx, ev, creditMemoDoc)
+func (s *Server) handleCreditMemoCreated(ev event) (work, error) {
+	return s.handleDocumentCreated(ev, creditMemoDoc)
 }
 
 // handleDocumentCreated emails the customer a file link to the new invoice
 // or credit memo. The order tells the address; the link is remembered for
 // the portal's order page.
-func (s *Server) handleDocumentCreated(ctx context.Context, ev event, kind documentKind) error {
+func (s *Server) handleDocumentCreated(ev event, kind documentKind) (work, error) {
 	var d documentObject
 	if err := json.Unmarshal(ev.Data.Object, &d); err != nil {
-		return fmt.Errorf("%w: %s: %v", errBadPayload, kind.Name, err)
+		return nil, fmt.Errorf("%w: %s: %v", errBadPayload, kind.Name, err)
 	}
 	fileID := cmp.Or(d.FileID, d.ID)
 	if fileID == "" || d.OrderID == "" {
-		return fmt.Errorf("%w: %s without fileId or orderId", errBadPayload, kind.Name)
+		return nil, fmt.Errorf("%w: %s without fileId or orderId", errBadPayload, kind.Name)
 	}
 	if kind == creditMemoDoc && s.defects.has(DefectNoCreditMemoLink) {
 		s.log.Warn("documents: DEFECT no-credit-memo-link: credit memo not emailed", "order", d.OrderID, "file", fileID)
-		return nil
+		return nil, nil
 	}
+	return func(ctx context.Context) error {
+		return s.documentEmail(ctx, ev, kind, d, fileID)
+	}, nil
+}
+
+// documentEmail finds who gets the document, makes or reuses its file link
+// and sends the email.
+func (s *Server) documentEmail(ctx context.Context, ev event, kind documentKind, d documentObject, fileID string) error {
 	o, err := s.dr.getOrder(ctx, d.OrderID)
 	if err != nil {
 		return fmt.Errorf("order %s: who gets the %s? %w", d.OrderID, kind.Name, err)

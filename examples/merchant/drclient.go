@@ -323,3 +323,44 @@ func (c *drClient) attachSource(ctx context.Context, customerID, sourceID string
 	}
 	return s, nil
 }
+
+// sku is the part of a DR SKU that this merchant reads: what customers
+// call the product.
+type sku struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// getSKU is GET /skus/{id}.
+func (c *drClient) getSKU(ctx context.Context, id string) (sku, error) {
+	return getJSON[sku](ctx, c, "/skus/"+url.PathEscape(id))
+}
+
+// plan is the part of a DR subscription Plan that this merchant reads.
+type plan struct {
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	Terms         string `json:"terms"`
+	Interval      string `json:"interval"` // day, week, month or year
+	IntervalCount int    `json:"intervalCount"`
+	State         string `json:"state"`
+}
+
+// getPlan is GET /plans/{id}.
+func (c *drClient) getPlan(ctx context.Context, id string) (plan, error) {
+	return getJSON[plan](ctx, c, "/plans/"+url.PathEscape(id))
+}
+
+// getSubscription is GET /subscriptions/{id}.
+func (c *drClient) getSubscription(ctx context.Context, id string) (subscription, error) {
+	return getJSON[subscription](ctx, c, "/subscriptions/"+url.PathEscape(id))
+}
+
+// cancelSubscription is POST /subscriptions/{id} with exactly
+// {"state":"cancelled"}: DR refuses (409 restricted_update) a cancellation
+// that changes anything else.
+func (c *drClient) cancelSubscription(ctx context.Context, id string) error {
+	_, err := c.do(ctx, http.MethodPost, "/subscriptions/"+url.PathEscape(id), map[string]string{"state": "cancelled"})
+	return err
+}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -35,7 +36,9 @@ type drReply struct {
 // and GET /orders?customerId= from canned orders, POST /fulfillments and
 // POST /returns answered with 201 and a new id, file links (POST and GET
 // /file-links), and customers with their sources (GET /customers?email=,
-// GET /customers/{id}, POST /customers/{id}/sources/{sourceId}). It records
+// GET /customers/{id}, POST /customers/{id}/sources/{sourceId}), SKUs and
+// plans (GET /skus/{id}, GET /plans/{id}), and subscriptions
+// (GET /subscriptions/{id}, POST /subscriptions/{id} to cancel). It records
 // every call. Replies queued for a route ("POST /fulfillments",
 // "GET /orders/301") are served first, one per call.
 type fakeDR struct {
@@ -49,6 +52,9 @@ type fakeDR struct {
 	links     []fakeLink
 	customers map[string]*fakeCustomer
 	sources   map[string]map[string]any
+	skus      map[string]map[string]any
+	plans     map[string]map[string]any
+	subs      map[string]map[string]any
 }
 
 // fakeLink is a FileLink the fake DR made or was given.
@@ -73,6 +79,7 @@ func startFakeDR(t *testing.T) *fakeDR {
 	f := &fakeDR{
 		orders: map[string]string{}, queued: map[string][]drReply{},
 		customers: map[string]*fakeCustomer{}, sources: map[string]map[string]any{},
+		skus: map[string]map[string]any{}, plans: map[string]map[string]any{}, subs: map[string]map[string]any{},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(srv.Close)
@@ -104,6 +111,40 @@ func (f *fakeDR) addCardSource(id, brand, lastFour string, month, year int) {
 		"clientSecret": id + "_secret", "liveMode": false,
 		"creditCard": map[string]any{"brand": brand, "lastFourDigits": lastFour, "expirationMonth": month, "expirationYear": year},
 	}
+}
+
+// setSKU makes GET /skus/{id} answer a SKU of that name.
+func (f *fakeDR) setSKU(id, name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.skus[id] = map[string]any{"id": id, "name": name, "physical": false, "liveMode": false}
+}
+
+// setPlan makes GET /plans/{id} answer a plan.
+func (f *fakeDR) setPlan(id, name, terms, interval string, intervalCount int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.plans[id] = map[string]any{
+		"id": id, "name": name, "terms": terms, "interval": interval, "intervalCount": intervalCount,
+		"contractBindingDays": 365, "reminderOffsetDays": 7, "billingOffsetDays": 0, "collectionPeriodDays": 7,
+		"state": "active", "liveMode": false,
+	}
+}
+
+// setSubscription makes GET /subscriptions/{id} answer a subscription of
+// the customer to the plan, in state.
+func (f *fakeDR) setSubscription(id, customerID, planID, state string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.subs[id] = map[string]any{"id": id, "customerId": customerID, "planId": planID, "state": state,
+		"stateTransitions": map[string]any{}, "items": []any{}, "liveMode": false}
+}
+
+// subscriptionState is the state of a subscription of the fake DR.
+func (f *fakeDR) subscriptionState(id string) any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.subs[id]["state"]
 }
 
 // addLink records a file link as if made earlier, e.g. before a restart.
@@ -244,6 +285,31 @@ func (f *fakeDR) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			answerJSON(http.StatusOK, src)
 		}
+	case r.Method == http.MethodPost && len(parts) == 2 && parts[0] == "subscriptions":
+		sub, ok := f.subs[parts[1]]
+		switch {
+		case !ok:
+			answer(http.StatusNotFound, drErrorJSON("not_found", "not_found", "Subscription '"+parts[1]+"' not found."))
+		case !sameJSONBytes(body, `{"state":"cancelled"}`):
+			answer(http.StatusConflict, drErrorJSON("conflict", "restricted_update", "only {\"state\":\"cancelled\"} is supported by the fake"))
+		default:
+			sub["state"] = "cancelled"
+			answerJSON(http.StatusOK, sub)
+		}
+	case r.Method == http.MethodGet && len(parts) == 2 && (parts[0] == "skus" || parts[0] == "plans" || parts[0] == "subscriptions"):
+		store, kind := f.skus, "SKU"
+		switch parts[0] {
+		case "plans":
+			store, kind = f.plans, "Plan"
+		case "subscriptions":
+			store, kind = f.subs, "Subscription"
+		}
+		obj, ok := store[parts[1]]
+		if !ok {
+			answer(http.StatusNotFound, drErrorJSON("not_found", "not_found", kind+" '"+parts[1]+"' not found."))
+			return
+		}
+		answerJSON(http.StatusOK, obj)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/orders/"):
 		id := strings.TrimPrefix(r.URL.Path, "/orders/")
 		o, ok := f.orders[id]
@@ -285,4 +351,13 @@ func (f *fakeDR) customerJSON(c *fakeCustomer) map[string]any {
 		out["defaultSourceId"] = c.DefaultSourceID
 	}
 	return out
+}
+
+// sameJSONBytes reports whether got is the JSON value want.
+func sameJSONBytes(got []byte, want string) bool {
+	var g, w any
+	if json.Unmarshal(got, &g) != nil || json.Unmarshal([]byte(want), &w) != nil {
+		return false
+	}
+	return reflect.DeepEqual(g, w)
 }

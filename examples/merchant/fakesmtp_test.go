@@ -2,12 +2,14 @@ package merchant_test
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"net/textproto"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // received is one message accepted by fakeSMTP.
@@ -28,6 +30,63 @@ type fakeSMTP struct {
 
 	ln net.Listener
 	wg sync.WaitGroup
+
+	mu         sync.Mutex
+	rejectText string // rejectN more messages containing it fail with 554
+	rejectN    int
+	gate       chan struct{} // while set, DATA is not answered until it is closed
+	waiting    chan struct{} // signalled when a message waits at the gate
+	senders    []func(context.Context) error
+}
+
+// hold makes the server keep every message it receives waiting, without a
+// reply to DATA, until release is called (which is safe to call twice).
+// waiting receives a value each time a message starts to wait.
+func (f *fakeSMTP) hold() (waiting <-chan struct{}, release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	gate, w := make(chan struct{}), make(chan struct{}, 100)
+	f.gate, f.waiting = gate, w
+	var once sync.Once
+	return w, func() {
+		once.Do(func() {
+			f.mu.Lock()
+			f.gate, f.waiting = nil, nil
+			f.mu.Unlock()
+			close(gate)
+		})
+	}
+}
+
+// rejectMatching makes the next n messages whose data contains text fail
+// with 554 after DATA.
+func (f *fakeSMTP) rejectMatching(text string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rejectText, f.rejectN = text, n
+}
+
+// sentBy registers a merchant sending to f: its Idle method, which
+// expectNoMoreMail waits for.
+func (f *fakeSMTP) sentBy(idle func(context.Context) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.senders = append(f.senders, idle)
+}
+
+// settle waits until every merchant sending to f is idle.
+func (f *fakeSMTP) settle(t *testing.T) {
+	t.Helper()
+	f.mu.Lock()
+	senders := append([]func(context.Context) error(nil), f.senders...)
+	f.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, idle := range senders {
+		if err := idle(ctx); err != nil {
+			t.Fatalf("merchant still busy after 10s: %v", err)
+		}
+	}
 }
 
 func startFakeSMTP(t *testing.T) *fakeSMTP {
@@ -84,7 +143,20 @@ func (f *fakeSMTP) serve(conn net.Conn) {
 			if err != nil {
 				return
 			}
-			if f.RejectNext.Add(-1) >= 0 {
+			f.mu.Lock()
+			gate, waiting := f.gate, f.waiting
+			f.mu.Unlock()
+			if gate != nil {
+				waiting <- struct{}{}
+				<-gate
+			}
+			f.mu.Lock()
+			reject := f.rejectN > 0 && strings.Contains(string(data), f.rejectText)
+			if reject {
+				f.rejectN--
+			}
+			f.mu.Unlock()
+			if reject || f.RejectNext.Add(-1) >= 0 {
 				reply("554 rejected by test")
 				continue
 			}

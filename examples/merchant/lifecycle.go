@@ -95,19 +95,19 @@ func (it orderItem) name() string {
 // the units this fulfillment ships, and the cancellation email
 // (notification #3) for the units it cancels, unless that cancellation
 // cancelled the whole order: then order.cancelled follows and sends it.
-func (s *Server) handleFulfillmentCreated(ctx context.Context, ev event) error {
+func (s *Server) handleFulfillmentCreated(ev event) (work, error) {
 	var f fulfillment
 	if err := json.Unmarshal(ev.Data.Object, &f); err != nil {
-		return fmt.Errorf("%w: fulfillment: %v", errBadPayload, err)
+		return nil, fmt.Errorf("%w: fulfillment: %v", errBadPayload, err)
 	}
 	orderID := cmp.Or(f.OrderID, f.OrderDetails.ID)
 	if orderID == "" {
-		return fmt.Errorf("%w: fulfillment %s has no orderId", errBadPayload, f.ID)
+		return nil, fmt.Errorf("%w: fulfillment %s has no orderId", errBadPayload, f.ID)
 	}
 	f.OrderDetails.ID = orderID
 	to, err := f.OrderDetails.recipient()
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	var shipped, cancelled []itemView
@@ -122,9 +122,17 @@ func (s *Server) handleFulfillmentCreated(ctx context.Context, ev event) error {
 	}
 	if len(shipped) == 0 && len(cancelled) == 0 {
 		s.log.Warn("fulfillment without units", "fulfillment", f.ID, "order", orderID)
-		return nil
+		return nil, nil
 	}
+	return func(ctx context.Context) error {
+		return s.fulfillmentEmails(ctx, ev, f, to, shipped, cancelled)
+	}, nil
+}
 
+// fulfillmentEmails sends the shipment and cancellation emails of one
+// fulfillment.
+func (s *Server) fulfillmentEmails(ctx context.Context, ev event, f fulfillment, to *mail.Address, shipped, cancelled []itemView) error {
+	orderID := f.OrderDetails.ID
 	if len(shipped) > 0 {
 		view := shipmentView{
 			ShopName:       s.cfg.ShopName,
@@ -175,43 +183,44 @@ func (s *Server) handleFulfillmentCreated(ctx context.Context, ev event) error {
 
 // handleOrderCancelled sends the cancellation email (notification #3) for a
 // fully cancelled order; items[].quantity is the cancelled quantity.
-func (s *Server) handleOrderCancelled(ctx context.Context, ev event) error {
-	var o order
-	if err := json.Unmarshal(ev.Data.Object, &o); err != nil {
-		return fmt.Errorf("%w: order: %v", errBadPayload, err)
-	}
-	if o.ID == "" {
-		return fmt.Errorf("%w: order has no id", errBadPayload)
-	}
-	to, err := o.recipient()
+func (s *Server) handleOrderCancelled(ev event) (work, error) {
+	o, to, err := decodeOrder(ev)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	view := cancellationView{ShopName: s.cfg.ShopName, OrderID: o.ID, Full: true}
 	for _, it := range o.Items {
 		view.Items = append(view.Items, itemView{it.name(), it.Quantity})
 	}
-	if err := s.notify(ctx, to, cancellationSubject(o.ID), cancellationEmail, view); err != nil {
-		return fmt.Errorf("order %s: cancellation email: %w", o.ID, err)
+	return func(ctx context.Context) error {
+		if err := s.notify(ctx, to, cancellationSubject(o.ID), cancellationEmail, view); err != nil {
+			return fmt.Errorf("order %s: cancellation email: %w", o.ID, err)
+		}
+		return nil
+	}, nil
+}
+
+// decodeOrder reads the Order of an order.* event and its recipient.
+func decodeOrder(ev event) (order, *mail.Address, error) {
+	var o order
+	if err := json.Unmarshal(ev.Data.Object, &o); err != nil {
+		return o, nil, fmt.Errorf("%w: order: %v", errBadPayload, err)
 	}
-	return nil
+	if o.ID == "" {
+		return o, nil, fmt.Errorf("%w: order has no id", errBadPayload)
+	}
+	to, err := o.recipient()
+	return o, to, err
 }
 
 func cancellationSubject(orderID string) string { return "Cancellation confirmed – order " + orderID }
 
 // handleOrderRefunded sends the refund confirmation (notification #6): the
 // total refunded so far and each completed refund.
-func (s *Server) handleOrderRefunded(ctx context.Context, ev event) error {
-	var o order
-	if err := json.Unmarshal(ev.Data.Object, &o); err != nil {
-		return fmt.Errorf("%w: order: %v", errBadPayload, err)
-	}
-	if o.ID == "" {
-		return fmt.Errorf("%w: order has no id", errBadPayload)
-	}
-	to, err := o.recipient()
+func (s *Server) handleOrderRefunded(ev event) (work, error) {
+	o, to, err := decodeOrder(ev)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	view := refundView{
 		ShopName:      s.cfg.ShopName,
@@ -234,10 +243,12 @@ func (s *Server) handleOrderRefunded(ctx context.Context, ev event) error {
 		}
 	}
 	subject := "Refund confirmation – order " + o.ID
-	if err := s.notify(ctx, to, subject, refundEmail, view); err != nil {
-		return fmt.Errorf("order %s: refund confirmation: %w", o.ID, err)
-	}
-	return nil
+	return func(ctx context.Context) error {
+		if err := s.notify(ctx, to, subject, refundEmail, view); err != nil {
+			return fmt.Errorf("order %s: refund confirmation: %w", o.ID, err)
+		}
+		return nil
+	}, nil
 }
 
 // formatDate writes a DR date-time as a customer reads it ("8 August 2022"),
@@ -264,8 +275,9 @@ func parseDRTime(dr string) (time.Time, bool) {
 const customerDate = "2 January 2006"
 
 // notifyOnce is notify for one of several emails a single event causes. key
-// records that this email went out, so when a later step fails and DR
-// retries the event, the email is not sent twice.
+// records that this email went out, so when a later step fails and the
+// event is processed again (retried, or delivered again), the email is not
+// sent twice.
 func (s *Server) notifyOnce(ctx context.Context, key string, to *mail.Address, subject string, tmpl emailTemplate, view any) error {
 	if s.defects.has(DefectNoIdempotency) {
 		return s.notify(ctx, to, subject, tmpl, view)

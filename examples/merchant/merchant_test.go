@@ -38,6 +38,7 @@ func startMerchant(t *testing.T, smtp *fakeSMTP, change ...func(*merchant.Config
 			t.Errorf("Close: %v", err)
 		}
 	})
+	smtp.sentBy(srv.Idle)
 	return srv
 }
 
@@ -103,11 +104,14 @@ func awaitMail(t *testing.T, smtp *fakeSMTP, what string) received {
 	}
 }
 
-// expectNoMoreMail checks that nothing else was sent. The merchant sends
-// before it answers the webhook, and fakeSMTP queues a message before it
-// acknowledges it, so after the webhook calls returned the channel is final.
+// expectNoMoreMail checks that nothing else was sent. The merchant answers
+// webhooks before it sends their emails, so it first waits until the
+// merchants sending to smtp are idle; fakeSMTP queues a message before it
+// acknowledges it, so then the channel is final (for the webhook calls that
+// have returned).
 func expectNoMoreMail(t *testing.T, smtp *fakeSMTP) {
 	t.Helper()
+	smtp.settle(t)
 	if n := len(smtp.Messages); n != 0 {
 		m := <-smtp.Messages
 		t.Fatalf("%d unexpected email(s); first to %v:\n%s", n, m.To, m.Data)
@@ -211,8 +215,8 @@ func TestOrderAcceptedSendsConfirmation(t *testing.T) {
 	srv := startMerchant(t, smtp)
 
 	body := orderAccepted("e5bf7399-0001", "204440790336", "Alice <alice+1@example.test>")
-	if code, text := deliver(t, srv, body, signNow(body)); code != http.StatusOK {
-		t.Fatalf("webhook: status %d %q, want 200", code, text)
+	if code, text := deliver(t, srv, body, signNow(body)); code != http.StatusAccepted {
+		t.Fatalf("webhook: status %d %q, want 202", code, text)
 	}
 	m := awaitMail(t, smtp, "order confirmation to alice+1@example.test")
 	expectNoMoreMail(t, smtp)
@@ -264,10 +268,10 @@ func TestDuplicateDeliverySendsOneEmail(t *testing.T) {
 
 	t.Run("sequential", func(t *testing.T) {
 		body := orderAccepted("e5bf7399-0002", "204440800336", "bob+2@example.test")
-		for i := range 2 {
+		for i, want := range []int{http.StatusAccepted, http.StatusOK} {
 			// Each retry is signed afresh, like DR's.
-			if code, text := deliver(t, srv, body, signNow(body)); code != http.StatusOK {
-				t.Fatalf("delivery %d: status %d %q, want 200", i+1, code, text)
+			if code, text := deliver(t, srv, body, signNow(body)); code != want {
+				t.Fatalf("delivery %d: status %d %q, want %d", i+1, code, text, want)
 			}
 		}
 		awaitMail(t, smtp, "one order confirmation to bob+2@example.test")
@@ -277,16 +281,30 @@ func TestDuplicateDeliverySendsOneEmail(t *testing.T) {
 	t.Run("concurrent", func(t *testing.T) {
 		body := orderAccepted("e5bf7399-0003", "204440810336", "carol+3@example.test")
 		sig := signNow(body)
-		var wg sync.WaitGroup
-		for i := range 10 {
+		var (
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			codes = map[int]int{}
+		)
+		for i := range 20 {
 			wg.Go(func() {
 				code, text, err := post(srv, body, sig)
-				if err != nil || code != http.StatusOK {
-					t.Errorf("delivery %d: status %d %q (%v), want 200", i+1, code, text, err)
+				if err != nil {
+					t.Errorf("delivery %d: %v", i+1, err)
+					return
 				}
+				if code != http.StatusAccepted && code != http.StatusOK {
+					t.Errorf("delivery %d: status %d %q, want 202 or 200", i+1, code, text)
+				}
+				mu.Lock()
+				codes[code]++
+				mu.Unlock()
 			})
 		}
 		wg.Wait()
+		if codes[http.StatusAccepted] != 1 || codes[http.StatusOK] != 19 {
+			t.Errorf("answers %v, want one 202 (the delivery that queued the work) and 19 200 (duplicates)", codes)
+		}
 		awaitMail(t, smtp, "one order confirmation to carol+3@example.test")
 		expectNoMoreMail(t, smtp)
 	})
@@ -322,8 +340,8 @@ func TestBadSignatureIsRejected(t *testing.T) {
 
 	// The rejected deliveries left no idempotency record: the genuine
 	// delivery of the same event is processed.
-	if code, text := deliver(t, srv, body, signature.Sign(body, now.Add(-4*time.Minute), secret)); code != http.StatusOK {
-		t.Fatalf("genuine delivery: status %d %q, want 200", code, text)
+	if code, text := deliver(t, srv, body, signature.Sign(body, now.Add(-4*time.Minute), secret)); code != http.StatusAccepted {
+		t.Fatalf("genuine delivery: status %d %q, want 202", code, text)
 	}
 	awaitMail(t, smtp, "order confirmation after the genuine delivery")
 }
@@ -335,8 +353,8 @@ func TestDefectSkipSignatureCheck(t *testing.T) {
 		c.Defects = []string{merchant.DefectSkipSignatureCheck}
 	})
 	body := orderAccepted("e5bf7399-0005", "204440830336", "eve+5@example.test")
-	if code, text := deliver(t, srv, body, signature.Sign(body, time.Now(), "forged")); code != http.StatusOK {
-		t.Fatalf("forged delivery: status %d %q, want 200 (the defect accepts it)", code, text)
+	if code, text := deliver(t, srv, body, signature.Sign(body, time.Now(), "forged")); code != http.StatusAccepted {
+		t.Fatalf("forged delivery: status %d %q, want 202 (the defect accepts it)", code, text)
 	}
 	awaitMail(t, smtp, "order confirmation triggered by a forged webhook")
 }
@@ -348,8 +366,8 @@ func TestDefectOmitTotalTax(t *testing.T) {
 		c.Defects = []string{merchant.DefectOmitTotalTax}
 	})
 	body := orderAccepted("e5bf7399-0006", "204440840336", "frank+6@example.test")
-	if code, text := deliver(t, srv, body, signNow(body)); code != http.StatusOK {
-		t.Fatalf("webhook: status %d %q, want 200", code, text)
+	if code, text := deliver(t, srv, body, signNow(body)); code != http.StatusAccepted {
+		t.Fatalf("webhook: status %d %q, want 202", code, text)
 	}
 	c := parseConfirmation(t, awaitMail(t, smtp, "order confirmation to frank+6@example.test"))
 	checkBothParts(t, c, func(part, text string) {
@@ -368,15 +386,45 @@ func TestFailedSendIsRetried(t *testing.T) {
 	srv := startMerchant(t, smtp)
 	body := orderAccepted("e5bf7399-0007", "204440850336", "grace+7@example.test")
 
-	smtp.RejectNext.Store(1)
-	if code, text := deliver(t, srv, body, signNow(body)); code != http.StatusInternalServerError {
-		t.Fatalf("delivery while SMTP refuses: status %d %q, want 500", code, text)
+	// The merchant has acknowledged the event: it retries the send itself.
+	smtp.RejectNext.Store(2)
+	if code, text := deliver(t, srv, body, signNow(body)); code != http.StatusAccepted {
+		t.Fatalf("delivery while SMTP refuses: status %d %q, want 202", code, text)
+	}
+	awaitMail(t, smtp, "order confirmation on the merchant's third attempt")
+	expectNoMoreMail(t, smtp)
+	if n := smtp.RejectNext.Load(); n != -1 {
+		t.Errorf("SMTP saw %d more messages than the two refused and the one accepted", -1-n)
+	}
+	// Done: a later delivery is a duplicate.
+	if code, text := deliver(t, srv, body, signNow(body)); code != http.StatusOK {
+		t.Fatalf("delivery after success: status %d %q, want 200", code, text)
 	}
 	expectNoMoreMail(t, smtp)
-	if code, text := deliver(t, srv, body, signNow(body)); code != http.StatusOK {
-		t.Fatalf("retry: status %d %q, want 200", code, text)
+}
+
+func TestFailedSendGivesUpAndReleasesTheEvent(t *testing.T) {
+	t.Parallel()
+	smtp := startFakeSMTP(t)
+	srv := startMerchant(t, smtp, func(c *merchant.Config) {
+		c.RetryBackoff = []time.Duration{time.Millisecond, 2 * time.Millisecond}
+	})
+	body := orderAccepted("e5bf7399-0010", "204440860336", "heidi+10@example.test")
+
+	// Three attempts, all refused: the merchant gives up.
+	smtp.RejectNext.Store(3)
+	if code, text := deliver(t, srv, body, signNow(body)); code != http.StatusAccepted {
+		t.Fatalf("delivery while SMTP refuses: status %d %q, want 202", code, text)
 	}
-	awaitMail(t, smtp, "order confirmation on DR's retry")
+	expectNoMoreMail(t, smtp)
+	if n := smtp.RejectNext.Load(); n != 0 {
+		t.Errorf("SMTP refused %d messages, want 3 (the first attempt and 2 retries)", 3-n)
+	}
+	// The event was released: DR's next delivery of it is processed.
+	if code, text := deliver(t, srv, body, signNow(body)); code != http.StatusAccepted {
+		t.Fatalf("delivery after giving up: status %d %q, want 202", code, text)
+	}
+	awaitMail(t, smtp, "order confirmation on the next delivery")
 	expectNoMoreMail(t, smtp)
 }
 

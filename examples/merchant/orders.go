@@ -54,6 +54,13 @@ type orderItem struct {
 	Amount   float64 `json:"amount"` // the line total, not the unit price
 	// State is created, fulfilled, paid, cancelled, blocked or returned.
 	State string `json:"state"`
+	// SubscriptionInfo is set on the lines that start (or, in a renewal
+	// order, renew) a subscription.
+	SubscriptionInfo *struct {
+		SubscriptionID string `json:"subscriptionId"`
+		PlanID         string `json:"planId"`
+		FreeTrial      bool   `json:"freeTrial"`
+	} `json:"subscriptionInfo"`
 }
 
 // charge is the part of a Charge (order.payment.charges[]) that this
@@ -91,24 +98,27 @@ func (o order) recipient() (*mail.Address, error) {
 
 // handleOrderAccepted sends the order confirmation (notification #1): DR has
 // authorized the payment and passed fraud review, so the order will be
-// fulfilled.
-func (s *Server) handleOrderAccepted(ctx context.Context, ev event) error {
+// fulfilled. An order with subscription items also gets the subscription
+// confirmation (subscription notification #1, subscriptions.go).
+func (s *Server) handleOrderAccepted(ev event) (work, error) {
 	var o order
 	if err := json.Unmarshal(ev.Data.Object, &o); err != nil {
-		return fmt.Errorf("%w: order: %v", errBadPayload, err)
+		return nil, fmt.Errorf("%w: order: %v", errBadPayload, err)
 	}
 	if o.ID == "" {
-		return fmt.Errorf("%w: order has no id", errBadPayload)
+		return nil, fmt.Errorf("%w: order has no id", errBadPayload)
 	}
 	to, err := o.recipient()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	subject := "Order confirmation – order " + o.ID
-	if err := s.notify(ctx, to, subject, confirmationEmail, s.confirmationView(o)); err != nil {
-		return fmt.Errorf("order %s: confirmation: %w", o.ID, err)
-	}
-	return nil
+	return func(ctx context.Context) error {
+		subject := "Order confirmation – order " + o.ID
+		if err := s.notifyOnce(ctx, ev.ID+"/confirmation", to, subject, confirmationEmail, s.confirmationView(o)); err != nil {
+			return fmt.Errorf("order %s: confirmation: %w", o.ID, err)
+		}
+		return s.sendAcquisition(ctx, ev, o, to)
+	}, nil
 }
 
 // confirmationView is what the order confirmation templates show; amounts

@@ -24,6 +24,8 @@ import (
 //	GET  /portal/orders/{orderId} one order, its documents    → DR GET /orders/{id}, file links (404 if not the customer's)
 //	GET  /portal/payment-methods  saved payment methods, a form → DR GET /customers/{id}
 //	POST /portal/payment-methods  save one (field "sourceId") → DR POST /customers/{id}/sources/{sourceId}; 303 back
+//	GET  /portal/subscriptions/{id}/cancel  asks to confirm → DR GET /subscriptions/{id} (404 if not the customer's)
+//	POST /portal/subscriptions/{id}/cancel  cancels it       → DR POST /subscriptions/{id} {"state":"cancelled"}
 //
 // Every page but the sign-in form needs the session cookie; without it the
 // answer is a 303 to /portal/login. Document links are DR file links, never
@@ -51,6 +53,8 @@ func (s *Server) routePortal(mux *http.ServeMux) {
 	mux.HandleFunc("GET /portal/orders/{orderId}", s.withSession(s.handleOrderPage))
 	mux.HandleFunc("GET /portal/payment-methods", s.withSession(s.handlePaymentMethodsPage))
 	mux.HandleFunc("POST /portal/payment-methods", s.withSession(s.handleSavePaymentMethod))
+	mux.HandleFunc("GET /portal/subscriptions/{subscriptionId}/cancel", s.withSession(s.handleSubscriptionCancelPage))
+	mux.HandleFunc("POST /portal/subscriptions/{subscriptionId}/cancel", s.withSession(s.handleCancelSubscription))
 }
 
 // --- Sessions ------------------------------------------------------------
@@ -420,6 +424,76 @@ func (s *Server) handleSavePaymentMethod(w http.ResponseWriter, r *http.Request,
 	http.Redirect(w, r, "/portal/payment-methods", http.StatusSeeOther)
 }
 
+// --- Subscriptions -------------------------------------------------------
+
+// subscriptionCancelView is the page that confirms a cancellation; the
+// updated terms email links to it.
+type subscriptionCancelView struct {
+	pageBase
+	SubscriptionID string
+	Plan           string
+	Action         string // where the form posts
+}
+
+// customerSubscription fetches the subscription and checks that it is the
+// signed-in customer's. On failure it answers and returns false.
+func (s *Server) customerSubscription(w http.ResponseWriter, r *http.Request, sess portalSession) (subscription, bool) {
+	ctx, cancel := actionContext(r)
+	defer cancel()
+	id := r.PathValue("subscriptionId")
+	sub, err := s.dr.getSubscription(ctx, id)
+	if e, ok := asDRError(err); (ok && e.Status == http.StatusNotFound) || (err == nil && sub.CustomerID != sess.CustomerID) {
+		s.message(w, http.StatusNotFound, sess, "Subscription not found", "You have no subscription "+id+".")
+		return subscription{}, false
+	}
+	if err != nil {
+		s.portalDRFailed(w, sess, err, "subscription")
+		return subscription{}, false
+	}
+	if sub.State != "active" && sub.State != "activeFree" && sub.State != "activePendingInvoice" {
+		s.message(w, http.StatusOK, sess, "Subscription not active", "Your subscription "+sub.ID+" is "+sub.State+": there is nothing to cancel.")
+		return subscription{}, false
+	}
+	return sub, true
+}
+
+// handleSubscriptionCancelPage is GET /portal/subscriptions/{id}/cancel.
+func (s *Server) handleSubscriptionCancelPage(w http.ResponseWriter, r *http.Request, sess portalSession) {
+	sub, ok := s.customerSubscription(w, r, sess)
+	if !ok {
+		return
+	}
+	view := subscriptionCancelView{
+		pageBase:       s.page(sess),
+		SubscriptionID: sub.ID,
+		Action:         "/portal/subscriptions/" + url.PathEscape(sub.ID) + "/cancel",
+	}
+	ctx, cancel := actionContext(r)
+	defer cancel()
+	if pl, err := s.dr.getPlan(ctx, sub.PlanID); err == nil {
+		view.Plan = oneLine(pl.Name)
+	}
+	s.render(w, http.StatusOK, subscriptionCancelPage, view)
+}
+
+// handleCancelSubscription is POST /portal/subscriptions/{id}/cancel. DR
+// then sends subscription.updated, which sends the cancellation email.
+func (s *Server) handleCancelSubscription(w http.ResponseWriter, r *http.Request, sess portalSession) {
+	sub, ok := s.customerSubscription(w, r, sess)
+	if !ok {
+		return
+	}
+	ctx, cancel := actionContext(r)
+	defer cancel()
+	if err := s.dr.cancelSubscription(ctx, sub.ID); err != nil {
+		s.portalDRFailed(w, sess, err, "subscription")
+		return
+	}
+	s.log.Info("portal: subscription cancelled at DR", "customer", sess.CustomerID, "subscription", sub.ID)
+	s.message(w, http.StatusOK, sess, "Subscription cancelled",
+		"Your subscription "+sub.ID+" has been cancelled. We are emailing you a confirmation.")
+}
+
 // --- Rendering -----------------------------------------------------------
 
 // pageBase is what every portal page shows: the shop, and who is signed in.
@@ -509,4 +583,6 @@ var (
 	orderPage          = parsePortalPage("order")
 	paymentMethodsPage = parsePortalPage("payment_methods")
 	messagePage        = parsePortalPage("message")
+
+	subscriptionCancelPage = parsePortalPage("subscription_cancel")
 )

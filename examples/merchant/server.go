@@ -24,6 +24,7 @@ type Server struct {
 	events   *eventLog
 	sent     *eventLog // emails sent, when one event sends several
 	handlers map[string]eventHandler
+	work     *workPool // runs the events' work after the webhook answered
 	dr       *drClient
 	delays   *delayLog
 	links    *linkStore
@@ -73,6 +74,12 @@ func Start(cfg Config) (*Server, error) {
 
 		"order.invoice.created":     s.handleInvoiceCreated,
 		"order.credit_memo.created": s.handleCreditMemoCreated,
+
+		"subscription.reminder":       s.handleSubscriptionReminder,
+		"subscription.extended":       s.handleSubscriptionExtended,
+		"subscription.updated":        s.handleSubscriptionUpdated,
+		"subscription.payment_failed": s.handleSubscriptionPaymentFailed,
+		"subscription.failed":         s.handleSubscriptionFailed,
 	}
 
 	mux := http.NewServeMux()
@@ -88,6 +95,7 @@ func Start(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("merchant: listen on %s: %w", cfg.Addr, err)
 	}
 	s.ln = ln
+	s.work = startWorkPool(cfg.Workers, cfg.QueueSize)
 	s.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -120,15 +128,22 @@ func (s *Server) URL() string {
 // WebhookURL is the address to register as the DR webhook endpoint.
 func (s *Server) WebhookURL() string { return s.URL() + "/webhooks/digitalriver" }
 
-// Close stops accepting connections and waits for in-flight webhooks and
+// Close stops accepting connections, waits for in-flight webhooks and
 // admin or portal requests, including the emails they are sending, to
-// finish. It is safe to call more
-// than once.
+// finish, and then for the work of every acknowledged event, queued or
+// running, retries included. It is safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.closeErr = s.http.Shutdown(context.Background())
 		<-s.served
+		s.work.close()
 		s.log.Info("merchant stopped", "url", s.URL())
 	})
 	return s.closeErr
 }
+
+// Idle waits until no event's work is queued or running (retries
+// included), or ctx ends. Webhooks acknowledge events before their emails
+// are sent: once every delivery has been answered, Idle returning means
+// every email they cause has been sent or given up on.
+func (s *Server) Idle(ctx context.Context) error { return s.work.wait(ctx) }

@@ -87,7 +87,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		DRSecretKey:   s.Profile.API.SecretKey,
 		SMTPAddr:      s.Mail.SMTPAddr(),
 		Defects:       o.Defects,
-		Logger:        logger.With("component", "merchant"),
+		// slow-ack answers just after the stack's delivery timeout.
+		SlowAckDelay: DeliveryTimeout + 500*time.Millisecond,
+		Logger:       logger.With("component", "merchant"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stack: reference merchant: %w", err)

@@ -123,9 +123,10 @@ func Run(o Options) (Result, error) {
 			return ctx, nil
 		})
 		steps.Register(sc, o.Harness, func(gs *godog.Scenario, hs *harness.Scenario, err error) {
-			r := ScenarioResult{Feature: gs.Uri, Line: locs.scenarioLine(gs.Uri, gs.Name), Name: gs.Name, Err: err}
+			uri := featureFile(gs.Uri)
+			r := ScenarioResult{Feature: uri, Line: locs.scenarioLine(uri, gs.Name), Name: gs.Name, Err: err}
 			if loc := failures.take(gs.Id); err != nil && loc != nil && loc.Step != "" {
-				r.Err = &StepError{File: gs.Uri, Line: locs.stepLine(gs.Uri, gs.Name, loc.Step), Scenario: gs.Name, Step: loc.Step, Err: err}
+				r.Err = &StepError{File: uri, Line: locs.stepLine(uri, gs.Name, loc.Step), Scenario: gs.Name, Step: loc.Step, Err: err}
 			}
 			if t, ok := started.Load(gs.Id); ok {
 				r.Duration = time.Since(t.(time.Time))
@@ -186,6 +187,14 @@ func Run(o Options) (Result, error) {
 
 // ClockTag marks scenarios that move the virtual clock; they run last, alone.
 const ClockTag = "@clock"
+
+// featureFile drops the ":line" godog keeps on a URI given as a file:line path.
+func featureFile(uri string) string {
+	if i := strings.LastIndexByte(uri, ':'); i > 0 && strings.Trim(uri[i+1:], "0123456789") == "" {
+		return uri[:i]
+	}
+	return uri
+}
 
 // and combines godog tag expressions.
 func and(a, b string) string {

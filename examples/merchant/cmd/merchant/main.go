@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +42,10 @@ func run(args []string) error {
 		tolerance   string
 		linkTTL     string
 		defects     string
+		workers     string
+		queueSize   string
+		backoff     string
+		slowAck     string
 		logLevel    string
 		listDefects bool
 	)
@@ -55,6 +60,10 @@ func run(args []string) error {
 	fs.StringVar(&cfg.ReturnAddress, "return-address", env("MERCHANT_RETURN_ADDRESS", ""), "`address` customers return products to, one line ($MERCHANT_RETURN_ADDRESS)")
 	fs.StringVar(&linkTTL, "file-link-ttl", env("MERCHANT_FILE_LINK_TTL", "720h"), "how long invoice and credit memo links stay valid ($MERCHANT_FILE_LINK_TTL)")
 	fs.StringVar(&cfg.AdminToken, "admin-token", env("MERCHANT_ADMIN_TOKEN", ""), "`token` the X-Admin-Token header must carry on /admin/ ($MERCHANT_ADMIN_TOKEN; default drsim-admin)")
+	fs.StringVar(&workers, "workers", env("MERCHANT_WORKERS", "4"), "how many events are processed at once after their webhook was answered ($MERCHANT_WORKERS)")
+	fs.StringVar(&queueSize, "queue-size", env("MERCHANT_QUEUE_SIZE", "1024"), "events acknowledged and waiting to be processed, at most; beyond, webhooks get 503 ($MERCHANT_QUEUE_SIZE)")
+	fs.StringVar(&backoff, "retry-backoff", env("MERCHANT_RETRY_BACKOFF", "50ms,200ms,1s"), "comma-separated `delays` before each retry of an event's failed work; \"none\" for no retries ($MERCHANT_RETRY_BACKOFF)")
+	fs.StringVar(&slowAck, "slow-ack-delay", env("MERCHANT_SLOW_ACK_DELAY", "3.5s"), "how long the slow-ack defect takes to answer a webhook ($MERCHANT_SLOW_ACK_DELAY)")
 	fs.StringVar(&defects, "defects", env("MERCHANT_DEFECTS", ""), "comma-separated defect `names` to switch on ($MERCHANT_DEFECTS); see -list-defects")
 	fs.StringVar(&logLevel, "log-level", env("MERCHANT_LOG_LEVEL", "info"), "debug, info, warn or error ($MERCHANT_LOG_LEVEL)")
 	fs.BoolVar(&listDefects, "list-defects", false, "print the known defects and exit")
@@ -84,6 +93,25 @@ func run(args []string) error {
 	cfg.SignatureTolerance = d
 	if cfg.FileLinkTTL, err = time.ParseDuration(linkTTL); err != nil {
 		return fmt.Errorf("-file-link-ttl: %w", err)
+	}
+	if cfg.Workers, err = strconv.Atoi(workers); err != nil || cfg.Workers < 1 {
+		return fmt.Errorf("-workers: %q is not a positive number", workers)
+	}
+	if cfg.QueueSize, err = strconv.Atoi(queueSize); err != nil || cfg.QueueSize < 1 {
+		return fmt.Errorf("-queue-size: %q is not a positive number", queueSize)
+	}
+	cfg.RetryBackoff = []time.Duration{}
+	if strings.TrimSpace(backoff) != "none" {
+		for text := range strings.SplitSeq(backoff, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(text))
+			if err != nil || d < 0 {
+				return fmt.Errorf("-retry-backoff: %q is not a list of durations", backoff)
+			}
+			cfg.RetryBackoff = append(cfg.RetryBackoff, d)
+		}
+	}
+	if cfg.SlowAckDelay, err = time.ParseDuration(slowAck); err != nil {
+		return fmt.Errorf("-slow-ack-delay: %w", err)
 	}
 	for name := range strings.SplitSeq(defects, ",") {
 		if name = strings.TrimSpace(name); name != "" {
