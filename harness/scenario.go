@@ -56,6 +56,8 @@ type Scenario struct {
 	kept []*event
 	// card is the card the next order pays with (nil: the simulator's default).
 	card map[string]any
+	// lookups caches SKUs and plans by path.
+	lookups map[string]map[string]any
 }
 
 // Customer is a customer the scenario created.

@@ -286,22 +286,42 @@ func (s *Scenario) augment(ctx context.Context, obj map[string]any) error {
 				if id == "" {
 					continue
 				}
-				var sku map[string]any
-				if err := s.h.dr.do(ctx, "GET", "/skus/"+url.PathEscape(id), nil, &sku); err != nil {
+				sku, err := s.lookup(ctx, "/skus/"+url.PathEscape(id))
+				if err != nil {
 					return fmt.Errorf("look up SKU %s: %w", id, err)
 				}
 				m["productDetails"] = sku
 			}
 		}
 		if id, ok := t["planId"].(string); ok && id != "" && t["plan"] == nil {
-			var plan map[string]any
-			if err := s.h.dr.do(ctx, "GET", "/plans/"+url.PathEscape(id), nil, &plan); err != nil {
+			plan, err := s.lookup(ctx, "/plans/"+url.PathEscape(id))
+			if err != nil {
 				return fmt.Errorf("look up plan %s: %w", id, err)
 			}
 			t["plan"] = plan
 		}
 	}
 	return nil
+}
+
+// lookup GETs a SKU or plan once per scenario (they do not change under it).
+func (s *Scenario) lookup(ctx context.Context, path string) (map[string]any, error) {
+	s.mu.Lock()
+	v, ok := s.lookups[path]
+	s.mu.Unlock()
+	if ok {
+		return deepCopy(v), nil
+	}
+	if err := s.h.dr.do(ctx, "GET", path, nil, &v); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.lookups == nil {
+		s.lookups = map[string]map[string]any{}
+	}
+	s.lookups[path] = v
+	s.mu.Unlock()
+	return deepCopy(v), nil
 }
 
 // deepCopy copies decoded JSON.
