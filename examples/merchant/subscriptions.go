@@ -377,18 +377,28 @@ func (s *Server) sendCancelled(ctx context.Context, ev event, sub subscription) 
 	return nil
 }
 
-func (s *Server) sendUpdatedTerms(ctx context.Context, sub subscription) error {
+// planFacts are what the plan-based notices (updated terms, subscription
+// failed) look up: the recipient, the plan and the product names.
+func (s *Server) planFacts(ctx context.Context, sub subscription) (*mail.Address, plan, []string, error) {
 	to, err := s.subscriber(ctx, "", sub.CustomerID)
 	if err != nil {
-		return fmt.Errorf("subscription %s: %w", sub.ID, err)
+		return nil, plan{}, nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
 	}
 	pl, err := s.dr.getPlan(ctx, sub.PlanID)
 	if err != nil {
-		return fmt.Errorf("subscription %s: plan: %w", sub.ID, err)
+		return nil, plan{}, nil, fmt.Errorf("subscription %s: plan: %w", sub.ID, err)
 	}
 	names, err := s.productNames(ctx, sub.Items)
 	if err != nil {
-		return fmt.Errorf("subscription %s: %w", sub.ID, err)
+		return nil, plan{}, nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+	}
+	return to, pl, names, nil
+}
+
+func (s *Server) sendUpdatedTerms(ctx context.Context, sub subscription) error {
+	to, pl, names, err := s.planFacts(ctx, sub)
+	if err != nil {
+		return err
 	}
 	v := subscriptionView{
 		ShopName:       s.cfg.ShopName,
@@ -456,17 +466,9 @@ func (s *Server) handleSubscriptionFailed(ev event) (work, error) {
 		return nil, fmt.Errorf("%w: subscription %s has no planId", errBadPayload, sub.ID)
 	}
 	return func(ctx context.Context) error {
-		to, err := s.subscriber(ctx, "", sub.CustomerID)
+		to, pl, names, err := s.planFacts(ctx, sub)
 		if err != nil {
-			return fmt.Errorf("subscription %s: %w", sub.ID, err)
-		}
-		pl, err := s.dr.getPlan(ctx, sub.PlanID)
-		if err != nil {
-			return fmt.Errorf("subscription %s: plan: %w", sub.ID, err)
-		}
-		names, err := s.productNames(ctx, sub.Items)
-		if err != nil {
-			return fmt.Errorf("subscription %s: %w", sub.ID, err)
+			return err
 		}
 		v := subscriptionView{
 			ShopName:       s.cfg.ShopName,
