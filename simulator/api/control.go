@@ -33,12 +33,7 @@ func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) placeOrder(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.PlaceOrderParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	o, err := a.PlaceOrder(p)
-	return http.StatusCreated, o, err
+	return withBody(r, http.StatusCreated, a.PlaceOrder)
 }
 
 func (h *Handler) acceptOrder(a *state.Account, r *http.Request) (int, any, error) {

@@ -155,12 +155,7 @@ func (h *Handler) createFile(a *state.Account, r *http.Request) (int, any, error
 // File links.
 
 func (h *Handler) createFileLink(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.FileLinkParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	l, err := a.CreateFileLink(p)
-	return http.StatusCreated, l, err
+	return withBody(r, http.StatusCreated, a.CreateFileLink)
 }
 
 func (h *Handler) listFileLinks(a *state.Account, r *http.Request) (int, any, error) {
@@ -186,12 +181,7 @@ func (h *Handler) getFileLink(a *state.Account, r *http.Request) (int, any, erro
 }
 
 func (h *Handler) updateFileLink(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.FileLinkUpdateParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	l, err := a.UpdateFileLink(pathID(r, "id"), p)
-	return http.StatusOK, l, err
+	return withBody(r, http.StatusOK, func(p state.FileLinkUpdateParams) (any, error) { return a.UpdateFileLink(pathID(r, "id"), p) })
 }
 
 func (h *Handler) deleteFileLink(a *state.Account, r *http.Request) (int, any, error) {

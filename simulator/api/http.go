@@ -185,3 +185,14 @@ func timeRange(r *http.Request, name string) (state.TimeRange, error) {
 	}
 	return tr, nil
 }
+
+// withBody decodes the request into P and hands it to fn: the shape of every
+// create and update handler. The status is the one answered on success.
+func withBody[P, V any](r *http.Request, status int, fn func(P) (V, error)) (int, any, error) {
+	var p P
+	if err := decode(r, &p); err != nil {
+		return 0, nil, err
+	}
+	v, err := fn(p)
+	return status, v, err
+}

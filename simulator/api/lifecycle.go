@@ -9,12 +9,7 @@ import (
 // Fulfillments (contract §2.4).
 
 func (h *Handler) createFulfillment(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.FulfillmentParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	f, err := a.CreateFulfillment(p)
-	return http.StatusCreated, f, err
+	return withBody(r, http.StatusCreated, a.CreateFulfillment)
 }
 
 func (h *Handler) listFulfillments(a *state.Account, r *http.Request) (int, any, error) {
@@ -38,12 +33,7 @@ func (h *Handler) getFulfillment(a *state.Account, r *http.Request) (int, any, e
 // Refunds (§2.5).
 
 func (h *Handler) createRefund(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.RefundParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	re, err := a.CreateRefund(p)
-	return http.StatusCreated, re, err
+	return withBody(r, http.StatusCreated, a.CreateRefund)
 }
 
 func (h *Handler) listRefunds(a *state.Account, r *http.Request) (int, any, error) {
@@ -62,23 +52,13 @@ func (h *Handler) getRefund(a *state.Account, r *http.Request) (int, any, error)
 }
 
 func (h *Handler) updateRefund(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.RefundUpdateParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	re, err := a.UpdateRefund(pathID(r, "id"), p)
-	return http.StatusOK, re, err
+	return withBody(r, http.StatusOK, func(p state.RefundUpdateParams) (any, error) { return a.UpdateRefund(pathID(r, "id"), p) })
 }
 
 // Returns (§2.6).
 
 func (h *Handler) createReturn(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.ReturnParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	ret, err := a.CreateReturn(p)
-	return http.StatusCreated, ret, err
+	return withBody(r, http.StatusCreated, a.CreateReturn)
 }
 
 func (h *Handler) listReturns(a *state.Account, r *http.Request) (int, any, error) {
@@ -97,12 +77,7 @@ func (h *Handler) getReturn(a *state.Account, r *http.Request) (int, any, error)
 }
 
 func (h *Handler) updateReturn(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.ReturnUpdateParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	ret, err := a.UpdateReturn(pathID(r, "id"), p)
-	return http.StatusOK, ret, err
+	return withBody(r, http.StatusOK, func(p state.ReturnUpdateParams) (any, error) { return a.UpdateReturn(pathID(r, "id"), p) })
 }
 
 // Control API: DR settles refunds on its own schedule; the simulator waits

@@ -9,12 +9,7 @@ import (
 // Customers.
 
 func (h *Handler) createCustomer(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.CustomerParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	c, err := a.CreateCustomer(p)
-	return http.StatusCreated, c, err
+	return withBody(r, http.StatusCreated, a.CreateCustomer)
 }
 
 func (h *Handler) listCustomers(a *state.Account, r *http.Request) (int, any, error) {
@@ -32,12 +27,7 @@ func (h *Handler) getCustomer(a *state.Account, r *http.Request) (int, any, erro
 }
 
 func (h *Handler) updateCustomer(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.CustomerParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	c, err := a.UpdateCustomer(pathID(r, "id"), p)
-	return http.StatusOK, c, err
+	return withBody(r, http.StatusOK, func(p state.CustomerParams) (any, error) { return a.UpdateCustomer(pathID(r, "id"), p) })
 }
 
 func (h *Handler) deleteCustomer(a *state.Account, r *http.Request) (int, any, error) {
@@ -60,12 +50,7 @@ func (h *Handler) detachSource(a *state.Account, r *http.Request) (int, any, err
 // Sources.
 
 func (h *Handler) createSource(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.SourceParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	s, err := a.CreateSource(p)
-	return http.StatusCreated, s, err
+	return withBody(r, http.StatusCreated, a.CreateSource)
 }
 
 func (h *Handler) getSource(a *state.Account, r *http.Request) (int, any, error) {
@@ -99,12 +84,7 @@ func (h *Handler) upsertSKU(a *state.Account, r *http.Request) (int, any, error)
 }
 
 func (h *Handler) updateSKU(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.SKUParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	s, err := a.UpdateSKU(pathID(r, "id"), p)
-	return http.StatusOK, s, err
+	return withBody(r, http.StatusOK, func(p state.SKUParams) (any, error) { return a.UpdateSKU(pathID(r, "id"), p) })
 }
 
 func (h *Handler) getSKU(a *state.Account, r *http.Request) (int, any, error) {
@@ -150,12 +130,7 @@ func (h *Handler) getOrder(a *state.Account, r *http.Request) (int, any, error) 
 }
 
 func (h *Handler) updateOrder(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.OrderUpdateParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	o, err := a.UpdateOrder(pathID(r, "id"), p)
-	return http.StatusOK, o, err
+	return withBody(r, http.StatusOK, func(p state.OrderUpdateParams) (any, error) { return a.UpdateOrder(pathID(r, "id"), p) })
 }
 
 // Events.
@@ -181,12 +156,7 @@ func (h *Handler) getEvent(a *state.Account, r *http.Request) (int, any, error) 
 // Webhooks.
 
 func (h *Handler) createWebhook(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.WebhookParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	w, err := a.CreateWebhook(p)
-	return http.StatusCreated, w, err
+	return withBody(r, http.StatusCreated, a.CreateWebhook)
 }
 
 func (h *Handler) listWebhooks(a *state.Account, r *http.Request) (int, any, error) {
@@ -204,12 +174,7 @@ func (h *Handler) getWebhook(a *state.Account, r *http.Request) (int, any, error
 }
 
 func (h *Handler) updateWebhook(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.WebhookParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	w, err := a.UpdateWebhook(pathID(r, "id"), p)
-	return http.StatusOK, w, err
+	return withBody(r, http.StatusOK, func(p state.WebhookParams) (any, error) { return a.UpdateWebhook(pathID(r, "id"), p) })
 }
 
 func (h *Handler) deleteWebhook(a *state.Account, r *http.Request) (int, any, error) {

@@ -27,12 +27,7 @@ func (h *Handler) billingRoutes(dr func(method, path string, allowPublic bool, f
 // Plans.
 
 func (h *Handler) createPlan(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.PlanParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	pl, err := a.CreatePlan(p)
-	return http.StatusCreated, pl, err
+	return withBody(r, http.StatusCreated, a.CreatePlan)
 }
 
 func (h *Handler) listPlans(a *state.Account, r *http.Request) (int, any, error) {
@@ -51,12 +46,7 @@ func (h *Handler) getPlan(a *state.Account, r *http.Request) (int, any, error) {
 }
 
 func (h *Handler) updatePlan(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.PlanParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	pl, err := a.UpdatePlan(pathID(r, "id"), p)
-	return http.StatusOK, pl, err
+	return withBody(r, http.StatusOK, func(p state.PlanParams) (any, error) { return a.UpdatePlan(pathID(r, "id"), p) })
 }
 
 func (h *Handler) deletePlan(a *state.Account, r *http.Request) (int, any, error) {
@@ -83,12 +73,7 @@ func (h *Handler) getSubscription(a *state.Account, r *http.Request) (int, any, 
 }
 
 func (h *Handler) updateSubscription(a *state.Account, r *http.Request) (int, any, error) {
-	var p state.SubscriptionUpdateParams
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	s, err := a.UpdateSubscription(pathID(r, "id"), p)
-	return http.StatusOK, s, err
+	return withBody(r, http.StatusOK, func(p state.SubscriptionUpdateParams) (any, error) { return a.UpdateSubscription(pathID(r, "id"), p) })
 }
 
 func (h *Handler) deleteSubscription(a *state.Account, r *http.Request) (int, any, error) {
