@@ -9,8 +9,8 @@ import (
 
 	"github.com/drsim/drsim/features"
 	"github.com/drsim/drsim/harness/profile"
-	"github.com/drsim/drsim/harness/stack"
-	"github.com/drsim/drsim/harness/suite"
+	"github.com/drsim/drsim/internal/stack"
+	"github.com/drsim/drsim/internal/suite"
 )
 
 // defectCases are the reference merchant's defects and the scenario each

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/drsim/drsim/features"
-	"github.com/drsim/drsim/harness/stack"
-	"github.com/drsim/drsim/harness/suite"
+	"github.com/drsim/drsim/internal/stack"
+	"github.com/drsim/drsim/internal/suite"
 )
 
 // TestFeatures runs every scenario against the reference merchant, in

@@ -8,7 +8,7 @@ import (
 
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/harness/profile"
-	"github.com/drsim/drsim/harness/stack"
+	"github.com/drsim/drsim/internal/stack"
 )
 
 // The harness's Go API is usable from a plain go test, without Gherkin: this

@@ -22,9 +22,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/drsim/drsim/simulator/api"
-	"github.com/drsim/drsim/simulator/delivery"
-	"github.com/drsim/drsim/simulator/state"
+	"github.com/drsim/drsim/simulator/internal/api"
+	"github.com/drsim/drsim/simulator/internal/delivery"
+	"github.com/drsim/drsim/simulator/internal/state"
 )
 
 // Options configure a simulator.
@@ -32,13 +32,10 @@ type Options struct {
 	Addr            string        // listen address; "127.0.0.1:0" when empty
 	Logger          *slog.Logger  // nil discards
 	DeliveryTimeout time.Duration // per webhook attempt; DR's 3 s when 0
-	// Retry is the webhook retry schedule (virtual delays) and the scale
-	// that turns them into wall time; delivery.DefaultSchedule in real time
-	// when zero. Tests use e.g. Scale 1e-4 (5 minutes → 30 ms).
-	Retry delivery.RetryPolicy
-	// Disable is when a failing webhook gets enabled:false; the delivery
-	// package's defaults when zero.
-	Disable delivery.DisablePolicy
+	// RetryScale turns DR's retry schedule (virtual delays of 1m … 24h)
+	// into wall time: 1 (or 0) is real time; tests and certify use 1e-4
+	// (5 minutes → 30 ms).
+	RetryScale float64
 }
 
 // Server is a running simulator.
@@ -60,7 +57,7 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulator: listen on %s: %w", addr, err)
 	}
-	engine := delivery.New(delivery.Options{Timeout: o.DeliveryTimeout, Logger: o.Logger, Retry: o.Retry, Disable: o.Disable})
+	engine := delivery.New(delivery.Options{Timeout: o.DeliveryTimeout, Logger: o.Logger, Retry: delivery.RetryPolicy{Scale: o.RetryScale}})
 	store := state.NewStore(engine, time.Now)
 	s := &Server{
 		store:  store,

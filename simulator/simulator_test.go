@@ -17,7 +17,7 @@ import (
 
 	"github.com/drsim/drsim/simulator"
 	"github.com/drsim/drsim/simulator/signature"
-	"github.com/drsim/drsim/simulator/state"
+	"github.com/drsim/drsim/simulator/internal/state"
 )
 
 const wait = 5 * time.Second

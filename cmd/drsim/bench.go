@@ -15,10 +15,9 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/features"
-	"github.com/drsim/drsim/harness/stack"
-	"github.com/drsim/drsim/harness/suite"
+	"github.com/drsim/drsim/internal/stack"
+	"github.com/drsim/drsim/internal/suite"
 	"github.com/drsim/drsim/simulator"
-	"github.com/drsim/drsim/simulator/delivery"
 )
 
 // bench measures what users wait for: the whole suite, webhook delivery
@@ -93,7 +92,7 @@ func benchDelivery(ctx context.Context, n int) (deliveryRate, error) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer rcv.Close()
-	sim, err := simulator.Start(simulator.Options{Retry: delivery.RetryPolicy{Scale: stack.RetryScale}})
+	sim, err := simulator.Start(simulator.Options{RetryScale: stack.RetryScale})
 	if err != nil {
 		return deliveryRate{}, err
 	}

@@ -14,10 +14,9 @@ import (
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/harness/profile"
-	"github.com/drsim/drsim/harness/stack"
-	"github.com/drsim/drsim/harness/suite"
+	"github.com/drsim/drsim/internal/stack"
+	"github.com/drsim/drsim/internal/suite"
 	"github.com/drsim/drsim/simulator"
-	"github.com/drsim/drsim/simulator/delivery"
 )
 
 // certify runs the suite against a merchant described by a profile and
@@ -53,7 +52,7 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if simURL == "" {
 		sim, err := simulator.Start(simulator.Options{
 			Addr: *simAddr, Logger: newLogger(stderr, *verbose), DeliveryTimeout: *timeout,
-			Retry: delivery.RetryPolicy{Scale: *retryScale},
+			RetryScale: *retryScale,
 		})
 		if err != nil {
 			return err

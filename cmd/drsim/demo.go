@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/drsim/drsim/features"
-	"github.com/drsim/drsim/harness/stack"
-	"github.com/drsim/drsim/harness/suite"
+	"github.com/drsim/drsim/internal/stack"
+	"github.com/drsim/drsim/internal/suite"
 )
 
 // demo starts the simulator, an embedded MailHog and the reference merchant

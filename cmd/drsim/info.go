@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/drsim/drsim/examples/merchant"
-	"github.com/drsim/drsim/harness/steps"
+	"github.com/drsim/drsim/internal/steps"
 )
 
 func defects(_ context.Context, _ []string, stdout, _ io.Writer) error {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/simulator"
-	"github.com/drsim/drsim/simulator/delivery"
 )
 
 // serve runs the simulator and an embedded MailHog until interrupted, for
@@ -32,7 +31,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	sim, err := simulator.Start(simulator.Options{
 		Addr: *simAddr, Logger: newLogger(stderr, *verbose), DeliveryTimeout: *timeout,
-		Retry: delivery.RetryPolicy{Scale: *retryScale},
+		RetryScale: *retryScale,
 	})
 	if err != nil {
 		return err

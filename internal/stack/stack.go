@@ -1,0 +1,118 @@
+// Package stack starts everything drsim needs in-process on loopback ports
+// chosen by the OS: the simulator, an embedded MailHog, the reference
+// merchant (with any named defects) and a harness connected to all three.
+// The features test, `drsim demo` and the defect tests compose it the same
+// way: Start, use, Close.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/drsim/drsim/examples/merchant"
+	"github.com/drsim/drsim/fixtures"
+	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/harness/mailbox"
+	"github.com/drsim/drsim/harness/profile"
+	"github.com/drsim/drsim/simulator"
+)
+
+// The stack's webhook timing: DR's retry schedule (1m, 5m, 30m, …) runs
+// 10,000 times faster (the first retry after 6 ms), and a delivery times out
+// after 1 s instead of DR's 3 s, so reliability scenarios take milliseconds.
+const (
+	RetryScale      = 1e-4
+	DeliveryTimeout = time.Second
+)
+
+// Options configure a stack.
+type Options struct {
+	Defects []string     // reference merchant defects to switch on
+	Logger  *slog.Logger // nil discards
+}
+
+// Stack is a running set of in-process services.
+type Stack struct {
+	Simulator *simulator.Server
+	Mail      *mailbox.Server
+	Mailbox   *mailbox.Client
+	Merchant  *merchant.Server
+	Profile   *profile.Profile
+	Catalogue *catalogue.Catalogue
+	Harness   *harness.Harness
+
+	closers []func() error
+}
+
+// Start brings the stack up; on error everything already started is closed.
+func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Stack{}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.Close())
+		}
+	}()
+	if s.Catalogue, err = catalogue.Parse("fixtures/notifications.yaml", fixtures.Notifications); err != nil {
+		return nil, err
+	}
+	if s.Profile, err = profile.Parse("fixtures/reference-merchant.yaml", fixtures.ReferenceProfile); err != nil {
+		return nil, err
+	}
+	if s.Simulator, err = simulator.Start(simulator.Options{
+		Logger:          logger.With("component", "simulator"),
+		DeliveryTimeout: DeliveryTimeout,
+		RetryScale:      RetryScale,
+	}); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.Simulator.Close)
+	if s.Mail, err = mailbox.StartEmbedded(); err != nil {
+		return nil, fmt.Errorf("stack: mailbox: %w", err)
+	}
+	s.closers = append(s.closers, s.Mail.Close)
+	s.Mailbox = mailbox.NewClient(s.Mail.URL())
+	s.closers = append(s.closers, s.Mailbox.Close)
+	s.Merchant, err = merchant.Start(merchant.Config{
+		SigningSecret: s.Profile.Webhook.SigningSecret,
+		DRBaseURL:     s.Simulator.URL(),
+		DRSecretKey:   s.Profile.API.SecretKey,
+		SMTPAddr:      s.Mail.SMTPAddr(),
+		Defects:       o.Defects,
+		// slow-ack answers just after the stack's delivery timeout.
+		SlowAckDelay: DeliveryTimeout + 500*time.Millisecond,
+		Logger:       logger.With("component", "merchant"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stack: reference merchant: %w", err)
+	}
+	s.closers = append(s.closers, s.Merchant.Close)
+	s.Profile.Webhook.URL = s.Merchant.WebhookURL()
+	s.Profile.Merchant.URL = s.Merchant.URL()
+	s.Profile.Simulator.URL = s.Simulator.URL()
+	s.Profile.Mailbox.URL = s.Mail.URL()
+	s.Harness, err = harness.New(ctx, harness.Config{
+		Profile: s.Profile, Catalogue: s.Catalogue, SimulatorURL: s.Simulator.URL(), Mailbox: s.Mailbox,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops everything, last started first.
+func (s *Stack) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}

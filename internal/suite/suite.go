@@ -1,0 +1,269 @@
+// Package suite runs the Gherkin features against a merchant through the
+// harness, from `go test` (godog's TestingT: each scenario a subtest) or from
+// the CLI, and summarises the outcome: which notifications passed and which
+// attribute failed where.
+package suite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/internal/steps"
+)
+
+// Options configure a run.
+type Options struct {
+	Harness  *harness.Harness
+	Features fs.FS    // the feature files (features.Files by default in callers)
+	Paths    []string // files or directories inside Features; "." when empty
+	Tags     string   // godog tag expression, e.g. "@order && ~@slow"
+	// Concurrency is how many scenarios run at once; 4 when 0.
+	Concurrency int
+	// TestingT runs each scenario as a subtest of t and fails t on failure.
+	TestingT *testing.T
+	// Format is godog's formatter list, e.g. "pretty" or
+	// "progress,junit:out/junit.xml,cucumber:out/cucumber.json"; "progress" when empty.
+	Format string
+	Output io.Writer // where godog writes; io.Discard when nil
+}
+
+// ScenarioResult is one scenario's outcome.
+type ScenarioResult struct {
+	Feature  string // file inside Features
+	Line     int
+	Name     string
+	Err      error // nil when it passed
+	Checks   []harness.Check
+	Duration time.Duration
+}
+
+// Result is a whole run's outcome.
+type Result struct {
+	Scenarios []ScenarioResult
+	Duration  time.Duration
+	Status    int // godog's: 0 passed, 1 failed, 2 options error
+}
+
+// Failed lists the scenarios that failed.
+func (r Result) Failed() []ScenarioResult {
+	var out []ScenarioResult
+	for _, s := range r.Scenarios {
+		if s.Err != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// StepError is a failed step, located in its feature file.
+type StepError struct {
+	File     string
+	Line     int
+	Scenario string
+	Step     string
+	Err      error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("%s:%d: scenario %q, step %q: %v", e.File, e.Line, e.Scenario, e.Step, e.Err)
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Run runs the features and returns their outcome.
+func Run(o Options) (Result, error) {
+	if o.Harness == nil || o.Features == nil {
+		return Result{}, errors.New("suite: Options.Harness and Options.Features are required")
+	}
+	locs, err := indexFeatures(o.Features)
+	if err != nil {
+		return Result{}, fmt.Errorf("suite: read features: %w", err)
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = 4
+	}
+	if o.Format == "" {
+		o.Format = "progress"
+	}
+	if o.Output == nil {
+		o.Output = io.Discard
+	}
+	if len(o.Paths) == 0 {
+		o.Paths = []string{"."}
+	}
+	var (
+		mu       sync.Mutex
+		results  []ScenarioResult
+		started  sync.Map // pickle id → time.Time
+		failures failureTable
+	)
+	init := func(sc *godog.ScenarioContext) {
+		sc.Before(func(ctx context.Context, gs *godog.Scenario) (context.Context, error) {
+			started.Store(gs.Id, time.Now())
+			return ctx, nil
+		})
+		// Remember where a step failed (godog's hooks cannot replace its
+		// error), so the scenario's result can name file, line and step.
+		sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+			if loc := failureOf(ctx); err != nil && loc != nil && loc.Step == "" {
+				loc.Step = st.Text
+			}
+			return ctx, nil
+		})
+		steps.Register(sc, o.Harness, func(gs *godog.Scenario, hs *harness.Scenario, err error) {
+			uri := featureFile(gs.Uri)
+			r := ScenarioResult{Feature: uri, Line: locs.scenarioLine(uri, gs.Name), Name: gs.Name, Err: err}
+			if loc := failures.take(gs.Id); err != nil && loc != nil && loc.Step != "" {
+				r.Err = &StepError{File: uri, Line: locs.stepLine(uri, gs.Name, loc.Step), Scenario: gs.Name, Step: loc.Step, Err: err}
+			}
+			if t, ok := started.Load(gs.Id); ok {
+				r.Duration = time.Since(t.(time.Time))
+			}
+			if hs != nil {
+				r.Checks = hs.Checks()
+			}
+			mu.Lock()
+			results = append(results, r)
+			mu.Unlock()
+		})
+		sc.Before(func(ctx context.Context, gs *godog.Scenario) (context.Context, error) {
+			return context.WithValue(ctx, failureKey{}, failures.start(gs.Id)), nil
+		})
+	}
+	// Scenarios tagged @clock move the account's virtual clock, which every
+	// scenario of the run shares (one merchant, one key, one account), and
+	// it never goes back: they run last, one at a time, after the others
+	// ran in parallel.
+	start := time.Now()
+	status := 0
+	for _, phase := range []struct {
+		tags        string
+		concurrency int
+		suffix      string
+	}{
+		{and(o.Tags, "~"+ClockTag), o.Concurrency, ""},
+		{and(o.Tags, ClockTag), 1, "-clock"},
+	} {
+		if !hasScenarios(o.Features, o.Paths, phase.tags) {
+			continue
+		}
+		st := godog.TestSuite{
+			Name:                "drsim",
+			ScenarioInitializer: init,
+			Options: &godog.Options{
+				Format:      reportFiles(o.Format, phase.suffix),
+				Paths:       o.Paths,
+				FS:          o.Features,
+				Tags:        phase.tags,
+				Concurrency: phase.concurrency,
+				TestingT:    o.TestingT,
+				Strict:      true,
+				Output:      o.Output,
+				NoColors:    true,
+			},
+		}.Run()
+		status = max(status, st)
+	}
+	sort.Slice(results, func(i, j int) bool {
+		if results[i].Feature != results[j].Feature {
+			return results[i].Feature < results[j].Feature
+		}
+		return results[i].Line < results[j].Line
+	})
+	return Result{Scenarios: results, Duration: time.Since(start), Status: status}, nil
+}
+
+// ClockTag marks scenarios that move the virtual clock; they run last, alone.
+const ClockTag = "@clock"
+
+// featureFile drops the ":line" godog keeps on a URI given as a file:line path.
+func featureFile(uri string) string {
+	if i := strings.LastIndexByte(uri, ':'); i > 0 && strings.Trim(uri[i+1:], "0123456789") == "" {
+		return uri[:i]
+	}
+	return uri
+}
+
+// and combines godog tag expressions.
+func and(a, b string) string {
+	if strings.TrimSpace(a) == "" {
+		return b
+	}
+	return a + " && " + b
+}
+
+// reportFiles gives the report files of a later phase their own names
+// (junit:out/junit.xml → junit:out/junit-clock.xml), so no phase overwrites another's.
+func reportFiles(format, suffix string) string {
+	if suffix == "" {
+		return format
+	}
+	parts := strings.Split(format, ",")
+	for i, p := range parts {
+		name, file, ok := strings.Cut(p, ":")
+		if !ok {
+			continue
+		}
+		ext := filepath.Ext(file)
+		parts[i] = name + ":" + strings.TrimSuffix(file, ext) + suffix + ext
+	}
+	return strings.Join(parts, ",")
+}
+
+// hasScenarios reports whether any scenario under paths matches tags, so an
+// empty phase is skipped (godog would report it as a failure to find any).
+func hasScenarios(fsys fs.FS, paths []string, tags string) bool {
+	st := godog.TestSuite{
+		ScenarioInitializer: func(*godog.ScenarioContext) {},
+		Options:             &godog.Options{Format: "progress", Paths: paths, FS: fsys, Tags: tags, Output: io.Discard, NoColors: true},
+	}
+	features, err := st.RetrieveFeatures()
+	if err != nil {
+		return false
+	}
+	for _, f := range features {
+		if len(f.Pickles) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// failure is where a scenario failed; the step hook fills it in.
+type failure struct{ Step string }
+
+type failureKey struct{}
+
+func failureOf(ctx context.Context) *failure {
+	f, _ := ctx.Value(failureKey{}).(*failure)
+	return f
+}
+
+// failureTable holds each running scenario's failure by pickle id.
+type failureTable struct{ m sync.Map }
+
+func (t *failureTable) start(id string) *failure {
+	f := &failure{}
+	t.m.Store(id, f)
+	return f
+}
+
+func (t *failureTable) take(id string) *failure {
+	v, ok := t.m.LoadAndDelete(id)
+	if !ok {
+		return nil
+	}
+	return v.(*failure)
+}

@@ -1,0 +1,198 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/delivery"
+	"github.com/drsim/drsim/simulator/internal/state"
+)
+
+// createAccount is POST /_sim/accounts {secretKey?}: a fresh tenant.
+func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request) {
+	var p struct {
+		SecretKey string `json:"secretKey"`
+	}
+	if err := decode(r, &p); err != nil {
+		writeError(w, apierror.As(err))
+		return
+	}
+	if p.SecretKey == "" {
+		writeJSON(w, http.StatusCreated, h.store.CreateAccount())
+		return
+	}
+	keys, err := h.store.CreateAccountWithKey(p.SecretKey)
+	if err != nil {
+		writeError(w, apierror.Invalid("secretKey", "%v", err))
+		return
+	}
+	writeJSON(w, http.StatusCreated, keys)
+}
+
+func (h *Handler) placeOrder(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusCreated, a.PlaceOrder)
+}
+
+func (h *Handler) acceptOrder(a *state.Account, r *http.Request) (int, any, error) {
+	o, err := a.AcceptOrder(pathID(r, "id"))
+	return http.StatusOK, o, err
+}
+
+func (h *Handler) blockOrder(a *state.Account, r *http.Request) (int, any, error) {
+	o, err := a.BlockOrder(pathID(r, "id"))
+	return http.StatusOK, o, err
+}
+
+type secretBody struct {
+	Secret string `json:"secret"`
+}
+
+func (h *Handler) getWebhookSecret(a *state.Account, r *http.Request) (int, any, error) {
+	s, err := a.WebhookSecret(pathID(r, "id"))
+	return http.StatusOK, secretBody{Secret: s}, err
+}
+
+func (h *Handler) setWebhookSecret(a *state.Account, r *http.Request) (int, any, error) {
+	var p secretBody
+	if err := decode(r, &p); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, p, a.SetWebhookSecret(pathID(r, "id"), p.Secret)
+}
+
+// redeliver is POST /_sim/events/{id}/deliveries {webhookId?, forge?}: it
+// delivers the event again now, synchronously, to one webhook or to every
+// webhook it was first sent to, and returns the attempts.
+func (h *Handler) redeliver(a *state.Account, r *http.Request) (int, any, error) {
+	var p struct {
+		WebhookID string           `json:"webhookId"`
+		Forge     delivery.Forgery `json:"forge"`
+	}
+	if err := decode(r, &p); err != nil {
+		return 0, nil, err
+	}
+	if err := p.Forge.Validate(); err != nil {
+		return 0, nil, err
+	}
+	ev, err := a.Event(pathID(r, "id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	hooks := ev.WebhookIDs
+	if p.WebhookID != "" {
+		hooks = []string{p.WebhookID}
+	}
+	if len(hooks) == 0 {
+		return 0, nil, apierror.Invalid("webhookId", "Event '%s' went to no webhook; name one with webhookId.", ev.ID)
+	}
+	attempts := []delivery.Attempt{}
+	for _, id := range hooks {
+		t, err := a.DeliveryTarget(id)
+		if err != nil {
+			return 0, nil, err
+		}
+		at, err := h.engine.Deliver(r.Context(), a.ID(), ev, t, p.Forge)
+		if err != nil {
+			return 0, nil, err
+		}
+		attempts = append(attempts, at)
+	}
+	return http.StatusOK, state.Page[delivery.Attempt]{Data: attempts}, nil
+}
+
+// listDeliveries is GET /_sim/deliveries?eventId&webhookId[&min=N&wait=5s]:
+// with min and wait it answers once at least min attempts match, or after
+// wait with 408 and the attempts seen.
+func (h *Handler) listDeliveries(a *state.Account, r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	f := delivery.AttemptFilter{EventID: q.Get("eventId"), WebhookID: q.Get("webhookId")}
+	if q.Get("min") == "" && q.Get("wait") == "" {
+		return http.StatusOK, state.Page[delivery.Attempt]{Data: h.engine.Attempts(a.ID(), f)}, nil
+	}
+	min, err := strconv.Atoi(q.Get("min"))
+	if err != nil || min < 1 {
+		return 0, nil, apierror.Invalid("min", "min must be a whole number of at least 1, got '%s'.", q.Get("min"))
+	}
+	wait, err := time.ParseDuration(q.Get("wait"))
+	if err != nil || wait <= 0 || wait > maxWait {
+		return 0, nil, apierror.Invalid("wait", "wait must be a duration between 1ms and %s, got '%s'.", maxWait, q.Get("wait"))
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	attempts, err := h.engine.WaitAttempts(ctx, a.ID(), f, min)
+	if err != nil {
+		e := apierror.New(http.StatusRequestTimeout, "request_timeout", "wait", err.Error())
+		return 0, nil, e
+	}
+	return http.StatusOK, state.Page[delivery.Attempt]{Data: attempts}, nil
+}
+
+// maxWait bounds long-polling control calls.
+const maxWait = 2 * time.Minute
+
+func (h *Handler) addFault(a *state.Account, r *http.Request) (int, any, error) {
+	var f delivery.Fault
+	if err := decode(r, &f); err != nil {
+		return 0, nil, err
+	}
+	if f.ID != "" || f.Used != 0 {
+		return 0, nil, apierror.Invalid("id", "id and used are set by the simulator.")
+	}
+	if f.WebhookID != "" {
+		if _, err := a.Webhook(f.WebhookID); err != nil {
+			return 0, nil, err
+		}
+	}
+	out, err := h.engine.AddFault(a.ID(), f)
+	return http.StatusCreated, out, err
+}
+
+type clockBody struct {
+	Now time.Time `json:"now"`
+}
+
+func (h *Handler) getClock(a *state.Account, r *http.Request) (int, any, error) {
+	return http.StatusOK, clockBody{Now: a.Clock().Now()}, nil
+}
+
+// moveClock is POST /_sim/clock {"advance":"720h"} or {"set":"2027-01-01T00:00:00Z"}.
+// Forward only; every subscription transition that falls due on the way
+// runs at its due time (state.Account.AdvanceTo), and the answer lists the
+// events recorded: {"now", "events":[{id, type, createdTime}]}.
+func (h *Handler) moveClock(a *state.Account, r *http.Request) (int, any, error) {
+	var p struct {
+		Advance string     `json:"advance"`
+		Set     *time.Time `json:"set"`
+	}
+	if err := decode(r, &p); err != nil {
+		return 0, nil, err
+	}
+	switch {
+	case p.Advance != "" && p.Set != nil:
+		return 0, nil, apierror.Invalid("advance", "Give either 'advance' or 'set', not both.")
+	case p.Advance != "":
+		d, err := time.ParseDuration(p.Advance)
+		if err != nil {
+			return 0, nil, apierror.Invalid("advance", "advance must be a duration such as 720h or 90m, got '%s'.", p.Advance)
+		}
+		now, evs, err := a.AdvanceClock(d)
+		if err != nil {
+			return 0, nil, apierror.Invalid("advance", "%v", err)
+		}
+		return http.StatusOK, newClockMove(now, evs), nil
+	case p.Set != nil:
+		now, evs, err := a.SetClock(*p.Set)
+		if err != nil {
+			return 0, nil, apierror.Invalid("set", "%v", err)
+		}
+		return http.StatusOK, newClockMove(now, evs), nil
+	}
+	return 0, nil, apierror.Missing("advance")
+}
+
+func (h *Handler) listRequests(a *state.Account, r *http.Request) (int, any, error) {
+	return http.StatusOK, state.Page[state.RequestLog]{Data: a.Requests()}, nil
+}

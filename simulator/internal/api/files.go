@@ -1,0 +1,206 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/state"
+)
+
+// Files and file links (contract §2.7, §2.8).
+//
+// URLs: a File's url, a FileLink's url, an order's invoicePDFs[].url and an
+// event's invoiceURL are built from the scheme and Host header of the
+// secret-key request that made them (noteBaseURL), so they point wherever
+// the merchant or the harness reaches the simulator [choice]. A link's url
+// is <base>/links/{id}, served by the simulator with no key; it is not an
+// account's API request, so it is not in GET /_sim/requests [choice].
+
+// noteBaseURL tells the account behind a secret key where this request
+// reached the simulator.
+func (h *Handler) noteBaseURL(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			if a, public, found := h.store.Lookup(strings.TrimSpace(key)); found && !public {
+				a.SetBaseURL(requestBase(r))
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func requestBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// rawBody is a response that is not JSON: a file's bytes (writeJSON hands
+// it here).
+type rawBody struct {
+	d *state.Download
+}
+
+func (b rawBody) write(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", b.d.ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b.d.Content)))
+	if b.d.FileName != "" {
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": b.d.FileName}))
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(b.d.Content)
+}
+
+// Files.
+
+func (h *Handler) listFiles(a *state.Account, r *http.Request) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := a.Files(state.FileFilter{ListParams: lp, IDs: multi(r, "ids"), Purpose: r.URL.Query().Get("purpose")})
+	return http.StatusOK, page, err
+}
+
+func (h *Handler) getFile(a *state.Account, r *http.Request) (int, any, error) {
+	f, err := a.File(pathID(r, "id"))
+	return http.StatusOK, f, err
+}
+
+func (h *Handler) deleteFile(a *state.Account, r *http.Request) (int, any, error) {
+	return http.StatusNoContent, nil, a.DeleteFile(pathID(r, "id"))
+}
+
+// fileContent is GET /files/{id}/content: the bytes, secret key only (the
+// route refuses the public key with DR's 401).
+func (h *Handler) fileContent(a *state.Account, r *http.Request) (int, any, error) {
+	d, err := a.FileContent(pathID(r, "id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, rawBody{d: d}, nil
+}
+
+// maxField bounds a multipart text field.
+const maxField = 4 << 10
+
+// createFile is POST /files, multipart/form-data with the parts file,
+// purpose, fileName? and title?. Other parts are refused.
+func (h *Handler) createFile(a *state.Account, r *http.Request) (int, any, error) {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return 0, nil, apierror.BadRequest("invalid_parameter", "", "POST /files takes multipart/form-data with a 'file' part and a 'purpose' field.")
+	}
+	mr := multipart.NewReader(r.Body, params["boundary"])
+	var p state.FileUploadParams
+	seen := map[string]bool{}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, nil, apierror.BadRequest("invalid_parameter", "", "The multipart body is malformed: %v", err)
+		}
+		name := part.FormName()
+		if seen[name] {
+			return 0, nil, apierror.Invalid(name, "'%s' is given more than once.", name)
+		}
+		seen[name] = true
+		switch name {
+		case "file":
+			b, err := io.ReadAll(io.LimitReader(part, state.MaxUpload+1))
+			if err != nil {
+				return 0, nil, apierror.BadRequest("invalid_parameter", "file", "Cannot read the file: %v", err)
+			}
+			p.Content = b
+			if p.FileName == "" {
+				p.FileName = part.FileName()
+			}
+		case "purpose", "fileName", "title":
+			b, err := io.ReadAll(io.LimitReader(part, maxField+1))
+			if err != nil {
+				return 0, nil, apierror.BadRequest("invalid_parameter", name, "Cannot read '%s': %v", name, err)
+			}
+			if len(b) > maxField {
+				return 0, nil, apierror.Invalid(name, "'%s' is longer than %d bytes.", name, maxField)
+			}
+			switch name {
+			case "purpose":
+				p.Purpose = string(b)
+			case "fileName":
+				p.FileName = string(b) // wins over the file part's name
+			case "title":
+				p.Title = string(b)
+			}
+		default:
+			return 0, nil, apierror.Invalid(name, "'%s' is not a parameter of this endpoint.", name)
+		}
+	}
+	if !seen["file"] {
+		return 0, nil, apierror.Missing("file")
+	}
+	f, err := a.CreateFile(p)
+	return http.StatusCreated, f, err
+}
+
+// File links.
+
+func (h *Handler) createFileLink(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusCreated, a.CreateFileLink)
+}
+
+func (h *Handler) listFileLinks(a *state.Account, r *http.Request) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	f := state.FileLinkFilter{ListParams: lp, IDs: multi(r, "ids"), FileID: r.URL.Query().Get("fileId")}
+	if s := r.URL.Query().Get("expired"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return 0, nil, apierror.Invalid("expired", "'expired' must be true or false, got '%s'.", s)
+		}
+		f.Expired = &b
+	}
+	page, err := a.FileLinks(f)
+	return http.StatusOK, page, err
+}
+
+func (h *Handler) getFileLink(a *state.Account, r *http.Request) (int, any, error) {
+	l, err := a.FileLink(pathID(r, "id"))
+	return http.StatusOK, l, err
+}
+
+func (h *Handler) updateFileLink(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusOK, func(p state.FileLinkUpdateParams) (any, error) { return a.UpdateFileLink(pathID(r, "id"), p) })
+}
+
+func (h *Handler) deleteFileLink(a *state.Account, r *http.Request) (int, any, error) {
+	return http.StatusNoContent, nil, a.DeleteFileLink(pathID(r, "id"))
+}
+
+// downloadLink is GET /links/{id}, a FileLink's url: the file with no key
+// until the link expires on its account's clock, then 410 in DR's error
+// shape (type "gone", code link_expired) [choice]; 404 for an unknown link.
+// It is served beside the API, not by its router (server.go).
+func (h *Handler) downloadLink(w http.ResponseWriter, r *http.Request, id string) {
+	if r.Method != http.MethodGet {
+		writeError(w, apierror.New(http.StatusMethodNotAllowed, "method_not_allowed", "", r.Method+" is not allowed on "+r.URL.Path))
+		return
+	}
+	d, err := h.store.DownloadLink(id)
+	if err != nil {
+		writeError(w, apierror.As(err))
+		return
+	}
+	rawBody{d: d}.write(w, http.StatusOK)
+}

@@ -1,0 +1,198 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/state"
+)
+
+// maxBody bounds request bodies.
+const maxBody = 1 << 20
+
+// accountHandler serves one request for an authenticated account and returns
+// the status and value to write, or an error.
+type accountHandler func(a *state.Account, r *http.Request) (int, any, error)
+
+// authed resolves the Bearer key to its account, enforces key scope, calls
+// fn, writes the result and (for DR API routes) logs the call.
+func (h *Handler) authed(fn accountHandler, allowPublic, logRequest bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		a, public, found := h.store.Lookup(strings.TrimSpace(key))
+		if !ok || !found || (public && !allowPublic) {
+			writeError(w, apierror.Unauthorized())
+			return
+		}
+		status, v, err := fn(a, r)
+		if err != nil {
+			e := apierror.As(err)
+			if e.Status >= 500 {
+				h.log.Error("simulator error (a bug)", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			status = e.Status
+			writeError(w, e)
+		} else {
+			writeJSON(w, status, v)
+		}
+		if logRequest {
+			a.LogRequest(state.RequestLog{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status, Time: time.Now().UTC(), Public: public})
+		}
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
+		return
+	}
+	if raw, ok := v.(rawBody); ok { // a file's bytes (files.go)
+		raw.write(w, status)
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "cannot encode response: "+err.Error()))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeError(w http.ResponseWriter, e *apierror.Error) {
+	b, _ := json.Marshal(e) // plain strings; cannot fail
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(b)
+}
+
+// decode reads a JSON body into v, rejecting unknown fields, wrong types and
+// malformed JSON with DR's 400. An empty body decodes as {}.
+func decode(r *http.Request, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return apierror.BadRequest("invalid_parameter", "", "Cannot read the request body: %v", err)
+	}
+	if len(body) > maxBody {
+		return apierror.BadRequest("invalid_parameter", "", "The request body is larger than %d bytes.", maxBody)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return apierror.BadRequest("invalid_parameter", "", "The request body holds more than one JSON value.")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return apierror.BadRequest("invalid_parameter", "", "The request body must be a JSON object, got %s.", typeErr.Value)
+		}
+		return apierror.Invalid(field, "'%s' must be %s, got %s.", field, jsonKind(typeErr.Type.String()), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return apierror.BadRequest("invalid_parameter", "", "The request body is not valid JSON: %v (at byte %d).", syntaxErr, syntaxErr.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return apierror.BadRequest("invalid_parameter", "", "The request body is not valid JSON: it ends too early.")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return apierror.Invalid(name, "'%s' is not a parameter of this endpoint.", name)
+	}
+	return apierror.BadRequest("invalid_parameter", "", "The request body is not valid: %v", err)
+}
+
+func jsonKind(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "float"), strings.HasPrefix(goType, "uint"):
+		return "a number"
+	case goType == "string":
+		return "a string"
+	case goType == "bool":
+		return "a boolean"
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	}
+	return "an object"
+}
+
+func pathID(r *http.Request, name string) string { return mux.Vars(r)[name] }
+
+// listParams reads DR's pagination query parameters.
+func listParams(r *http.Request) (state.ListParams, error) {
+	q := r.URL.Query()
+	p := state.ListParams{StartingAfter: q.Get("startingAfter"), EndingBefore: q.Get("endingBefore")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return p, apierror.Invalid("limit", "limit must be a whole number, got '%s'.", s)
+		}
+		if n == 0 {
+			return p, apierror.Invalid("limit", "limit must be between 1 and 100, got 0.")
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+// multi reads a parameter given as repeated keys or comma-separated values.
+func multi(r *http.Request, name string) []string {
+	var out []string
+	for _, v := range r.URL.Query()[name] {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// timeRange reads name[gt|gte|lt|lte] (and a bare name as equality is not DR's; ignored).
+func timeRange(r *http.Request, name string) (state.TimeRange, error) {
+	var tr state.TimeRange
+	q := r.URL.Query()
+	for op, dst := range map[string]**time.Time{"gt": &tr.GT, "gte": &tr.GTE, "lt": &tr.LT, "lte": &tr.LTE} {
+		key := fmt.Sprintf("%s[%s]", name, op)
+		s := q.Get(key)
+		if s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return tr, apierror.Invalid(key, "%s must be an ISO-8601 date-time such as 2021-11-01T18:23:02Z, got '%s'.", key, s)
+		}
+		*dst = &t
+	}
+	return tr, nil
+}
+
+// withBody decodes the request into P and hands it to fn: the shape of every
+// create and update handler. The status is the one answered on success.
+func withBody[P, V any](r *http.Request, status int, fn func(P) (V, error)) (int, any, error) {
+	var p P
+	if err := decode(r, &p); err != nil {
+		return 0, nil, err
+	}
+	v, err := fn(p)
+	return status, v, err
+}

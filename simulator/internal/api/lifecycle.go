@@ -1,0 +1,106 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/drsim/drsim/simulator/internal/state"
+)
+
+// Fulfillments (contract §2.4).
+
+func (h *Handler) createFulfillment(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusCreated, a.CreateFulfillment)
+}
+
+func (h *Handler) listFulfillments(a *state.Account, r *http.Request) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	page, err := a.Fulfillments(state.FulfillmentFilter{
+		ListParams: lp, IDs: multi(r, "ids"), OrderID: q.Get("orderId"), SKUID: q.Get("skuId"),
+		TrackingNumber: q.Get("trackingNumber"), TrackingCompany: q.Get("trackingCompany"),
+	})
+	return http.StatusOK, page, err
+}
+
+func (h *Handler) getFulfillment(a *state.Account, r *http.Request) (int, any, error) {
+	f, err := a.Fulfillment(pathID(r, "id"))
+	return http.StatusOK, f, err
+}
+
+// Refunds (§2.5).
+
+func (h *Handler) createRefund(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusCreated, a.CreateRefund)
+}
+
+func (h *Handler) listRefunds(a *state.Account, r *http.Request) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	page, err := a.Refunds(state.RefundFilter{ListParams: lp, IDs: multi(r, "ids"), OrderID: q.Get("orderId"), State: q.Get("state")})
+	return http.StatusOK, page, err
+}
+
+func (h *Handler) getRefund(a *state.Account, r *http.Request) (int, any, error) {
+	re, err := a.Refund(pathID(r, "id"))
+	return http.StatusOK, re, err
+}
+
+func (h *Handler) updateRefund(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusOK, func(p state.RefundUpdateParams) (any, error) { return a.UpdateRefund(pathID(r, "id"), p) })
+}
+
+// Returns (§2.6).
+
+func (h *Handler) createReturn(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusCreated, a.CreateReturn)
+}
+
+func (h *Handler) listReturns(a *state.Account, r *http.Request) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	page, err := a.Returns(state.ReturnFilter{ListParams: lp, IDs: multi(r, "ids"), OrderID: q.Get("orderId"), State: q.Get("state")})
+	return http.StatusOK, page, err
+}
+
+func (h *Handler) getReturn(a *state.Account, r *http.Request) (int, any, error) {
+	ret, err := a.Return(pathID(r, "id"))
+	return http.StatusOK, ret, err
+}
+
+func (h *Handler) updateReturn(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusOK, func(p state.ReturnUpdateParams) (any, error) { return a.UpdateReturn(pathID(r, "id"), p) })
+}
+
+// Control API: DR settles refunds on its own schedule; the simulator waits
+// for these calls [choice].
+
+// completeRefund is POST /_sim/refunds/{id}/complete (empty body).
+func (h *Handler) completeRefund(a *state.Account, r *http.Request) (int, any, error) {
+	var empty struct{}
+	if err := decode(r, &empty); err != nil {
+		return 0, nil, err
+	}
+	re, err := a.CompleteRefund(pathID(r, "id"))
+	return http.StatusOK, re, err
+}
+
+// failRefund is POST /_sim/refunds/{id}/fail {failureReason?}.
+func (h *Handler) failRefund(a *state.Account, r *http.Request) (int, any, error) {
+	var p struct {
+		FailureReason string `json:"failureReason"`
+	}
+	if err := decode(r, &p); err != nil {
+		return 0, nil, err
+	}
+	re, err := a.FailRefund(pathID(r, "id"), p.FailureReason)
+	return http.StatusOK, re, err
+}

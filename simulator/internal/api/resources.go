@@ -1,0 +1,182 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/drsim/drsim/simulator/internal/state"
+)
+
+// Customers.
+
+func (h *Handler) createCustomer(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusCreated, a.CreateCustomer)
+}
+
+func (h *Handler) listCustomers(a *state.Account, r *http.Request) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := a.Customers(state.CustomerFilter{ListParams: lp, Email: r.URL.Query().Get("email"), IDs: multi(r, "ids")})
+	return http.StatusOK, page, err
+}
+
+func (h *Handler) getCustomer(a *state.Account, r *http.Request) (int, any, error) {
+	c, err := a.Customer(pathID(r, "id"))
+	return http.StatusOK, c, err
+}
+
+func (h *Handler) updateCustomer(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusOK, func(p state.CustomerParams) (any, error) { return a.UpdateCustomer(pathID(r, "id"), p) })
+}
+
+func (h *Handler) deleteCustomer(a *state.Account, r *http.Request) (int, any, error) {
+	return http.StatusNoContent, nil, a.DeleteCustomer(pathID(r, "id"))
+}
+
+func (h *Handler) attachSource(a *state.Account, r *http.Request) (int, any, error) {
+	var empty struct{}
+	if err := decode(r, &empty); err != nil {
+		return 0, nil, err
+	}
+	s, err := a.AttachSource(pathID(r, "id"), pathID(r, "sourceId"))
+	return http.StatusOK, s, err
+}
+
+func (h *Handler) detachSource(a *state.Account, r *http.Request) (int, any, error) {
+	return http.StatusNoContent, nil, a.DetachSource(pathID(r, "id"), pathID(r, "sourceId"))
+}
+
+// Sources.
+
+func (h *Handler) createSource(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusCreated, a.CreateSource)
+}
+
+func (h *Handler) getSource(a *state.Account, r *http.Request) (int, any, error) {
+	s, err := a.Source(pathID(r, "id"))
+	return http.StatusOK, s, err
+}
+
+// SKUs.
+
+func (h *Handler) createSKU(a *state.Account, r *http.Request) (int, any, error) {
+	var p state.SKUParams
+	if err := decode(r, &p); err != nil {
+		return 0, nil, err
+	}
+	s, _, err := a.CreateSKU(p, false)
+	return http.StatusCreated, s, err
+}
+
+func (h *Handler) upsertSKU(a *state.Account, r *http.Request) (int, any, error) {
+	var p state.SKUParams
+	if err := decode(r, &p); err != nil {
+		return 0, nil, err
+	}
+	id := pathID(r, "id")
+	p.ID = &id
+	s, created, err := a.CreateSKU(p, true)
+	if created {
+		return http.StatusCreated, s, err
+	}
+	return http.StatusOK, s, err
+}
+
+func (h *Handler) updateSKU(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusOK, func(p state.SKUParams) (any, error) { return a.UpdateSKU(pathID(r, "id"), p) })
+}
+
+func (h *Handler) getSKU(a *state.Account, r *http.Request) (int, any, error) {
+	s, err := a.SKU(pathID(r, "id"))
+	return http.StatusOK, s, err
+}
+
+func (h *Handler) listSKUs(a *state.Account, r *http.Request) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := a.SKUs(lp)
+	return http.StatusOK, page, err
+}
+
+func (h *Handler) deleteSKU(a *state.Account, r *http.Request) (int, any, error) {
+	return http.StatusNoContent, nil, a.DeleteSKU(pathID(r, "id"))
+}
+
+// Orders.
+
+func (h *Handler) listOrders(a *state.Account, r *http.Request) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	created, err := timeRange(r, "createdTime")
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	page, err := a.Orders(state.OrderFilter{
+		ListParams: lp, IDs: multi(r, "ids"), State: q.Get("state"), CustomerID: q.Get("customerId"),
+		Email: q.Get("email"), Created: created,
+	})
+	return http.StatusOK, page, err
+}
+
+func (h *Handler) getOrder(a *state.Account, r *http.Request) (int, any, error) {
+	o, err := a.Order(pathID(r, "id"))
+	return http.StatusOK, o, err
+}
+
+func (h *Handler) updateOrder(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusOK, func(p state.OrderUpdateParams) (any, error) { return a.UpdateOrder(pathID(r, "id"), p) })
+}
+
+// Events.
+
+func (h *Handler) listEvents(a *state.Account, r *http.Request) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	created, err := timeRange(r, "createdTime")
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := a.Events(state.EventFilter{ListParams: lp, Type: r.URL.Query().Get("type"), Types: multi(r, "types"), Created: created})
+	return http.StatusOK, page, err
+}
+
+func (h *Handler) getEvent(a *state.Account, r *http.Request) (int, any, error) {
+	e, err := a.Event(pathID(r, "id"))
+	return http.StatusOK, e, err
+}
+
+// Webhooks.
+
+func (h *Handler) createWebhook(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusCreated, a.CreateWebhook)
+}
+
+func (h *Handler) listWebhooks(a *state.Account, r *http.Request) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := a.Webhooks(state.WebhookFilter{ListParams: lp, Type: r.URL.Query().Get("type"), Types: multi(r, "types")})
+	return http.StatusOK, page, err
+}
+
+func (h *Handler) getWebhook(a *state.Account, r *http.Request) (int, any, error) {
+	w, err := a.Webhook(pathID(r, "id"))
+	return http.StatusOK, w, err
+}
+
+func (h *Handler) updateWebhook(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusOK, func(p state.WebhookParams) (any, error) { return a.UpdateWebhook(pathID(r, "id"), p) })
+}
+
+func (h *Handler) deleteWebhook(a *state.Account, r *http.Request) (int, any, error) {
+	return http.StatusNoContent, nil, a.DeleteWebhook(pathID(r, "id"))
+}

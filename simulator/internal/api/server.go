@@ -1,0 +1,156 @@
+// Package api is the simulator's HTTP layer: DR's REST API and the control
+// API under /_sim/, routed with gorilla/mux. Handlers decode requests into
+// the state package's Params types, call one method, and write its result or
+// its error in DR's shape. Rules live in state, not here.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/delivery"
+	"github.com/drsim/drsim/simulator/internal/state"
+)
+
+// Handler serves the DR API and the control API.
+type Handler struct {
+	store  *state.Store
+	engine *delivery.Engine
+	log    *slog.Logger
+	router *mux.Router
+}
+
+// New builds the handler over a store and its delivery engine.
+func New(store *state.Store, engine *delivery.Engine, logger *slog.Logger) *Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{store: store, engine: engine, log: logger, router: mux.NewRouter()}
+	h.routes()
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			h.log.Error("simulator panic (a bug)", "method", r.Method, "path", r.URL.Path, "panic", v)
+			writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "The simulator failed; this is a drsim bug."))
+		}
+	}()
+	if id, ok := strings.CutPrefix(r.URL.Path, "/links/"); ok {
+		// A file link's url: DR serves these from another host, not the
+		// API; so no key, no API faults, no request log [choice] (files.go).
+		h.downloadLink(w, r, id)
+		return
+	}
+	h.router.ServeHTTP(w, r)
+}
+
+// secret and public mark who may call a route.
+const (
+	secretOnly = false
+	publicOK   = true
+)
+
+func (h *Handler) routes() {
+	r := h.router
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, apierror.New(http.StatusNotFound, "not_found", "", "No such endpoint: "+r.Method+" "+r.URL.Path))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, apierror.New(http.StatusMethodNotAllowed, "method_not_allowed", "", r.Method+" is not allowed on "+r.URL.Path))
+	})
+
+	r.Use(h.applyAPIFaults) // API faults for DR calls (delivery_control.go)
+	r.Use(h.noteBaseURL)    // where the account is reached, for the URLs it gets (files.go)
+
+	dr := func(method, path string, allowPublic bool, fn accountHandler) {
+		r.Handle(path, h.authed(fn, allowPublic, true)).Methods(method)
+	}
+	// Customers and saved sources (contract §2.1).
+	dr("POST", "/customers", secretOnly, h.createCustomer)
+	dr("GET", "/customers", secretOnly, h.listCustomers)
+	dr("GET", "/customers/{id}", secretOnly, h.getCustomer)
+	dr("POST", "/customers/{id}", secretOnly, h.updateCustomer)
+	dr("DELETE", "/customers/{id}", secretOnly, h.deleteCustomer)
+	dr("POST", "/customers/{id}/sources/{sourceId}", secretOnly, h.attachSource)
+	dr("DELETE", "/customers/{id}/sources/{sourceId}", secretOnly, h.detachSource)
+	// Sources (§2.2): the public key may create and retrieve [choice].
+	dr("POST", "/sources", publicOK, h.createSource)
+	dr("GET", "/sources/{id}", publicOK, h.getSource)
+	// SKUs (§2.11).
+	dr("POST", "/skus", secretOnly, h.createSKU)
+	dr("GET", "/skus", secretOnly, h.listSKUs)
+	dr("GET", "/skus/{id}", secretOnly, h.getSKU)
+	dr("PUT", "/skus/{id}", secretOnly, h.upsertSKU)
+	dr("POST", "/skus/{id}", secretOnly, h.updateSKU)
+	dr("DELETE", "/skus/{id}", secretOnly, h.deleteSKU)
+	// Orders (§2.3).
+	dr("GET", "/orders", secretOnly, h.listOrders)
+	dr("GET", "/orders/{id}", secretOnly, h.getOrder)
+	dr("POST", "/orders/{id}", secretOnly, h.updateOrder)
+	// Plans, subscriptions and billing invoices (§2.12–2.14): subscriptions.go.
+	h.billingRoutes(dr)
+	// Fulfillments, refunds and returns (§2.4–2.6).
+	dr("POST", "/fulfillments", secretOnly, h.createFulfillment)
+	dr("GET", "/fulfillments", secretOnly, h.listFulfillments)
+	dr("GET", "/fulfillments/{id}", secretOnly, h.getFulfillment)
+	dr("POST", "/refunds", secretOnly, h.createRefund)
+	dr("GET", "/refunds", secretOnly, h.listRefunds)
+	dr("GET", "/refunds/{id}", secretOnly, h.getRefund)
+	dr("POST", "/refunds/{id}", secretOnly, h.updateRefund)
+	dr("POST", "/returns", secretOnly, h.createReturn)
+	dr("GET", "/returns", secretOnly, h.listReturns)
+	dr("GET", "/returns/{id}", secretOnly, h.getReturn)
+	dr("POST", "/returns/{id}", secretOnly, h.updateReturn)
+	// Events (§2.9) and webhooks (§2.10).
+	dr("GET", "/events", secretOnly, h.listEvents)
+	dr("GET", "/events/{id}", secretOnly, h.getEvent)
+	dr("POST", "/webhooks", secretOnly, h.createWebhook)
+	dr("GET", "/webhooks", secretOnly, h.listWebhooks)
+	dr("GET", "/webhooks/{id}", secretOnly, h.getWebhook)
+	dr("PATCH", "/webhooks/{id}", secretOnly, h.updateWebhook)
+	dr("DELETE", "/webhooks/{id}", secretOnly, h.deleteWebhook)
+	// Files and file links (§2.7, §2.8).
+	dr("GET", "/files", secretOnly, h.listFiles)
+	dr("POST", "/files", secretOnly, h.createFile)
+	dr("GET", "/files/{id}", secretOnly, h.getFile)
+	dr("DELETE", "/files/{id}", secretOnly, h.deleteFile)
+	dr("GET", "/files/{id}/content", secretOnly, h.fileContent)
+	dr("POST", "/file-links", secretOnly, h.createFileLink)
+	dr("GET", "/file-links", secretOnly, h.listFileLinks)
+	dr("GET", "/file-links/{id}", secretOnly, h.getFileLink)
+	dr("POST", "/file-links/{id}", secretOnly, h.updateFileLink)
+	dr("DELETE", "/file-links/{id}", secretOnly, h.deleteFileLink)
+
+	// Control API: what only DR does. Not recorded in the request log.
+	r.HandleFunc("/_sim/accounts", h.createAccount).Methods("POST")
+	ctl := func(method, path string, fn accountHandler) {
+		r.Handle(path, h.authed(fn, secretOnly, false)).Methods(method)
+	}
+	ctl("GET", "/_sim/account", h.getAccount)
+	ctl("POST", "/_sim/orders", h.placeOrder)
+	ctl("POST", "/_sim/orders/{id}/accept", h.acceptOrder)
+	ctl("POST", "/_sim/orders/{id}/block", h.blockOrder)
+	ctl("POST", "/_sim/refunds/{id}/complete", h.completeRefund)
+	ctl("POST", "/_sim/refunds/{id}/fail", h.failRefund)
+	ctl("GET", "/_sim/webhooks/{id}/secret", h.webhookSecrets)
+	ctl("POST", "/_sim/webhooks/{id}/secret", h.setWebhookSecret)
+	ctl("POST", "/_sim/webhooks/{id}/secret/rotate", h.rotateWebhookSecret)
+	ctl("GET", "/_sim/webhooks/{id}/delivery", h.webhookDelivery)
+	ctl("POST", "/_sim/deliveries/retry", h.retryNow)
+	ctl("GET", "/_sim/faults/{id}", h.getFault)
+	ctl("POST", "/_sim/faults/{id}/release", h.releaseFault)
+	ctl("POST", "/_sim/api-faults", h.addAPIFault)
+	ctl("GET", "/_sim/api-faults/{id}", h.getAPIFault)
+	ctl("POST", "/_sim/events/{id}/deliveries", h.redeliver)
+	ctl("GET", "/_sim/deliveries", h.listDeliveries)
+	ctl("POST", "/_sim/faults", h.addFault)
+	ctl("GET", "/_sim/clock", h.getClock)
+	ctl("POST", "/_sim/clock", h.moveClock)
+	ctl("GET", "/_sim/requests", h.listRequests)
+}

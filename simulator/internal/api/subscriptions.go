@@ -1,0 +1,122 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/state"
+)
+
+// billingRoutes registers plans, subscriptions and billing invoices
+// (contract §2.12–2.14). There is no POST /subscriptions: the control API's
+// POST /_sim/orders creates them from lines with subscriptionInfo.
+func (h *Handler) billingRoutes(dr func(method, path string, allowPublic bool, fn accountHandler)) {
+	dr("POST", "/plans", secretOnly, h.createPlan)
+	dr("GET", "/plans", secretOnly, h.listPlans)
+	dr("GET", "/plans/{id}", secretOnly, h.getPlan)
+	dr("POST", "/plans/{id}", secretOnly, h.updatePlan)
+	dr("DELETE", "/plans/{id}", secretOnly, h.deletePlan)
+	dr("GET", "/subscriptions", secretOnly, h.listSubscriptions)
+	dr("GET", "/subscriptions/{id}", secretOnly, h.getSubscription)
+	dr("POST", "/subscriptions/{id}", secretOnly, h.updateSubscription)
+	dr("DELETE", "/subscriptions/{id}", secretOnly, h.deleteSubscription)
+	dr("GET", "/invoices", secretOnly, h.listInvoices)
+	dr("GET", "/invoices/{id}", secretOnly, h.getInvoice)
+}
+
+// Plans.
+
+func (h *Handler) createPlan(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusCreated, a.CreatePlan)
+}
+
+func (h *Handler) listPlans(a *state.Account, r *http.Request) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	page, err := a.Plans(state.PlanFilter{ListParams: lp, State: q.Get("state"), Interval: q.Get("interval")})
+	return http.StatusOK, page, err
+}
+
+func (h *Handler) getPlan(a *state.Account, r *http.Request) (int, any, error) {
+	p, err := a.Plan(pathID(r, "id"))
+	return http.StatusOK, p, err
+}
+
+func (h *Handler) updatePlan(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusOK, func(p state.PlanParams) (any, error) { return a.UpdatePlan(pathID(r, "id"), p) })
+}
+
+func (h *Handler) deletePlan(a *state.Account, r *http.Request) (int, any, error) {
+	return http.StatusNoContent, nil, a.DeletePlan(pathID(r, "id"))
+}
+
+// Subscriptions.
+
+func (h *Handler) listSubscriptions(a *state.Account, r *http.Request) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	page, err := a.Subscriptions(state.SubscriptionFilter{
+		ListParams: lp, PlanID: q.Get("planId"), State: q.Get("state"), CustomerID: q.Get("customerId"),
+	})
+	return http.StatusOK, page, err
+}
+
+func (h *Handler) getSubscription(a *state.Account, r *http.Request) (int, any, error) {
+	s, err := a.Subscription(pathID(r, "id"))
+	return http.StatusOK, s, err
+}
+
+func (h *Handler) updateSubscription(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusOK, func(p state.SubscriptionUpdateParams) (any, error) { return a.UpdateSubscription(pathID(r, "id"), p) })
+}
+
+func (h *Handler) deleteSubscription(a *state.Account, r *http.Request) (int, any, error) {
+	return http.StatusNoContent, nil, a.DeleteSubscription(pathID(r, "id"))
+}
+
+// Billing invoices.
+
+func (h *Handler) listInvoices(a *state.Account, r *http.Request) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	page, err := a.Invoices(state.InvoiceFilter{
+		ListParams: lp, State: q.Get("state"), CustomerID: q.Get("customerId"), SubscriptionID: q.Get("subscriptionId"),
+	})
+	return http.StatusOK, page, err
+}
+
+func (h *Handler) getInvoice(a *state.Account, r *http.Request) (int, any, error) {
+	inv, err := a.Invoice(pathID(r, "id"))
+	return http.StatusOK, inv, err
+}
+
+// clockMove is the answer to POST /_sim/clock: the new time and the events
+// the move recorded (every subscription transition that fell due), oldest
+// first.
+type clockMove struct {
+	Now    time.Time  `json:"now"`
+	Events []eventRef `json:"events"`
+}
+
+type eventRef struct {
+	ID          string    `json:"id"`
+	Type        string    `json:"type"`
+	CreatedTime time.Time `json:"createdTime"`
+}
+
+func newClockMove(now time.Time, evs []*state.Event) clockMove {
+	m := clockMove{Now: now, Events: make([]eventRef, 0, len(evs))}
+	for _, e := range evs {
+		m.Events = append(m.Events, eventRef{ID: e.ID, Type: e.Type, CreatedTime: e.CreatedTime})
+	}
+	return m
+}

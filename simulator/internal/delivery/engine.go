@@ -1,0 +1,632 @@
+// Package delivery sends recorded events to webhooks the way Digital River
+// does: a signed POST of the full Event, success on any 2xx, failure on
+// anything else (3xx included) or no answer within the timeout (contract §4).
+//
+// Each webhook has its own queue drained by one worker goroutine, so a slow
+// or failing webhook never holds up another, and first deliveries reach a
+// webhook in the order they were recorded unless a fault says otherwise.
+//
+// A failed automatic delivery is retried on a schedule of virtual delays
+// (RetryPolicy; DefaultSchedule) scaled to wall time by RetryPolicy.Scale.
+// A retry waits on a timer, not in the worker, so newer events go out while
+// it waits (DR promises no order); when its time comes it goes ahead of the
+// first deliveries still queued. Each retry is signed afresh (new timestamp,
+// the secrets valid then) and carries the same event id.
+//
+// A webhook that keeps failing is disabled (DisablePolicy): its enabled
+// becomes false through the account (state.WebhookSource) and its pending
+// events are parked; PATCH enabled:true (state.Resumer) sends them again.
+// Events are never dropped except when their retry budget is spent or their
+// webhook is deleted.
+//
+// Every attempt is recorded and can be read back. Faults (forged signatures,
+// failing statuses, timeouts, redirects, duplicates, latency, holds) are
+// rules matched against each automatic attempt; they are how tests provoke
+// what DR's sandbox cannot. API faults (apifaults.go) do the same for the
+// merchant's own calls to the DR API.
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/drsim/drsim/simulator/signature"
+	"github.com/drsim/drsim/simulator/internal/state"
+)
+
+// DefaultTimeout is DR's: no answer within 3 s is a failure.
+const DefaultTimeout = 3 * time.Second
+
+// Options configure an Engine.
+type Options struct {
+	Timeout time.Duration    // per attempt; DefaultTimeout when 0
+	Client  *http.Client     // its Timeout and CheckRedirect are overridden
+	Logger  *slog.Logger     // nil discards
+	Wall    func() time.Time // signature timestamps; time.Now when nil
+	Retry   RetryPolicy      // DefaultSchedule in real time when zero
+	Disable DisablePolicy    // DefaultDisableFailures and DefaultDisableFor when zero
+}
+
+// Engine delivers events. It implements state.Publisher and state.Resumer.
+type Engine struct {
+	client    *http.Client
+	log       *slog.Logger
+	wall      func() time.Time
+	timeout   time.Duration
+	retry     RetryPolicy
+	disable   DisablePolicy
+	apiFaults *APIFaults
+
+	mu       sync.Mutex
+	hooks    map[hookKey]*hook
+	attempts map[string][]Attempt // by account id
+	faults   []*Fault
+	changed  chan struct{} // closed and replaced when an attempt is recorded or a hold changes
+	seq      uint64
+	closed   bool
+	wg       sync.WaitGroup
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+// New returns a running engine; Close stops it.
+func New(o Options) *Engine {
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	c := &http.Client{}
+	if o.Client != nil {
+		cc := *o.Client
+		c = &cc
+	}
+	if c.Transport == nil {
+		// Workers of many webhooks often call one merchant: keep their
+		// connections alive rather than churning loopback ports.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		c.Transport = tr
+	}
+	c.Timeout = timeout
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	wall := o.Wall
+	if wall == nil {
+		wall = time.Now
+	}
+	retry := o.Retry.normalized()
+	retry.Schedule = slices.Clone(retry.Schedule)
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Engine{
+		client: c, log: logger, wall: wall, timeout: timeout,
+		retry: retry, disable: o.Disable.normalized(), apiFaults: &APIFaults{},
+		hooks: map[hookKey]*hook{}, attempts: map[string][]Attempt{},
+		changed: make(chan struct{}),
+		ctx:     ctx, cancel: cancel,
+	}
+}
+
+// Retry is the engine's retry policy, defaults filled in.
+func (e *Engine) Retry() RetryPolicy {
+	r := e.retry
+	r.Schedule = slices.Clone(r.Schedule)
+	return r
+}
+
+// Disable is the engine's disable policy, defaults filled in.
+func (e *Engine) Disable() DisablePolicy { return e.disable }
+
+// APIFaults is the registry of faults for the merchant's own API calls.
+func (e *Engine) APIFaults() *APIFaults { return e.apiFaults }
+
+type hookKey struct{ account, webhook string }
+
+// hook is one webhook's delivery state. All fields are guarded by Engine.mu.
+type hook struct {
+	key      hookKey
+	due      []*job // retries whose backoff ended, released holds, resumed parks: sent first
+	fresh    []*job // first deliveries, in the order recorded
+	running  bool   // a worker is draining due and fresh
+	disabled bool   // by the failure policy, until ResumeWebhook
+	gen      uint64 // bumped by ResumeWebhook
+	parked   []*job // waiting for the webhook to be enabled again
+	waiting  map[*job]struct{}
+	failures int // consecutive failed automatic attempts
+}
+
+// job is one event on its way to one webhook.
+type job struct {
+	seq       uint64 // publish order
+	accountID string
+	event     *state.Event
+	body      []byte
+	target    state.Target // as published; re-read from target.Source before each attempt
+	objectID  string       // data.object.id, for fault matching
+	orderID   string       // data.object.orderId
+	attempts  int          // automatic attempts made (Engine.mu)
+	failed    int          // failed attempts since the schedule (re)started (Engine.mu)
+	timer     *time.Timer  // backoff (Engine.mu)
+}
+
+func (e *Engine) hookLocked(accountID, webhookID string) *hook {
+	k := hookKey{accountID, webhookID}
+	h := e.hooks[k]
+	if h == nil {
+		h = &hook{key: k, waiting: map[*job]struct{}{}}
+		e.hooks[k] = h
+	}
+	return h
+}
+
+// kickLocked starts h's worker when it has work and none runs.
+func (e *Engine) kickLocked(h *hook) {
+	if h.running || e.closed || len(h.due)+len(h.fresh) == 0 {
+		return
+	}
+	h.running = true
+	e.wg.Add(1)
+	go e.drain(h)
+}
+
+func (e *Engine) signalLocked() {
+	close(e.changed)
+	e.changed = make(chan struct{})
+}
+
+// Publish enqueues ev for each target. It never blocks on the network.
+func (e *Engine) Publish(accountID string, ev *state.Event, targets []state.Target) {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		e.log.Error("cannot marshal event", "event", ev.ID, "err", err)
+		return
+	}
+	var obj struct {
+		ID      string `json:"id"`
+		OrderID string `json:"orderId"`
+	}
+	_ = json.Unmarshal(ev.Data.Object, &obj) // an object without ids matches only id-less faults
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
+	for _, t := range targets {
+		h := e.hookLocked(accountID, t.WebhookID)
+		e.seq++
+		h.fresh = append(h.fresh, &job{seq: e.seq, accountID: accountID, event: ev, body: body, target: t, objectID: obj.ID, orderID: obj.OrderID})
+		e.kickLocked(h)
+	}
+}
+
+// drain attempts h's jobs, due ones first, until none is left.
+func (e *Engine) drain(h *hook) {
+	defer e.wg.Done()
+	for {
+		e.mu.Lock()
+		var j *job
+		switch {
+		case e.closed:
+		case len(h.due) > 0:
+			j, h.due[0], h.due = h.due[0], nil, h.due[1:]
+		case len(h.fresh) > 0:
+			j, h.fresh[0], h.fresh = h.fresh[0], nil, h.fresh[1:]
+		}
+		if j == nil {
+			h.running = false
+			e.mu.Unlock()
+			return
+		}
+		gen := h.gen
+		e.mu.Unlock()
+		e.process(h, j, gen)
+	}
+}
+
+// process makes one automatic attempt of j, applying the first fault that
+// matches, and decides what follows.
+func (e *Engine) process(h *hook, j *job, gen uint64) {
+	t, enabled := j.target, true
+	if j.target.Source != nil {
+		var err error
+		t, enabled, err = j.target.Source.CurrentTarget(j.target.WebhookID)
+		if err != nil {
+			e.log.Warn("webhook gone; event not delivered", "webhook", j.target.WebhookID, "event", j.event.ID, "err", err)
+			return
+		}
+	}
+	e.mu.Lock()
+	if !enabled || h.disabled {
+		e.parkLocked(h, j, gen)
+		e.mu.Unlock()
+		return
+	}
+	f := e.takeFaultLocked(h, j)
+	e.mu.Unlock()
+	if f != nil && f.Hold {
+		return // takeFaultLocked kept j with the fault until it is released
+	}
+	if f != nil && f.latency > 0 {
+		e.pause(f.latency)
+	}
+	var dup *Attempt
+	var wg sync.WaitGroup
+	if f != nil && f.Duplicate {
+		wg.Go(func() {
+			a := e.send(e.ctx, j, t, f)
+			a.Duplicate = true
+			dup = &a
+		})
+	}
+	a := e.send(e.ctx, j, t, f)
+	wg.Wait()
+	e.finish(h, j, a, dup)
+}
+
+// parkLocked keeps j until its webhook is enabled again, unless it was
+// resumed since the worker took j (then j goes back in the queue).
+func (e *Engine) parkLocked(h *hook, j *job, gen uint64) {
+	if gen != h.gen && !h.disabled {
+		h.due = append(h.due, j)
+		e.kickLocked(h)
+		return
+	}
+	h.parked = append(h.parked, j)
+	e.signalLocked()
+}
+
+// finish counts an attempt's outcome, schedules the retry, parks or gives
+// up, disables the webhook when the policy says so, and records the attempt.
+func (e *Engine) finish(h *hook, j *job, a Attempt, dup *Attempt) {
+	e.mu.Lock()
+	j.attempts++
+	a.Attempt = j.attempts
+	if dup != nil {
+		dup.Attempt = j.attempts
+	}
+	var reason string
+	if a.Delivered || (dup != nil && dup.Delivered) {
+		h.failures = 0
+	} else {
+		h.failures++
+		j.failed++
+		age := e.retry.Age(j.failed)
+		switch {
+		case e.closed: // no retry: the engine is stopping
+		case !h.disabled && e.disable.Trips(h.failures, age):
+			h.disabled = true
+			reason = fmt.Sprintf("%d consecutive failed deliveries; event %s failing for %s (policy: %s)", h.failures, j.event.ID, age, e.disable)
+			a.DisabledWebhook = true
+			fallthrough
+		case h.disabled:
+			a.Parked = true
+			e.parkWaitingLocked(h)
+			h.parked = append(h.parked, j)
+		default:
+			if d, ok := e.retry.Delay(j.failed); ok {
+				wait := e.retry.Wall(d)
+				next := a.Time.Add(wait)
+				a.NextRetryAt, a.RetryDelay = &next, d
+				e.scheduleLocked(h, j, wait)
+			} else {
+				a.GaveUp = true
+			}
+		}
+	}
+	e.mu.Unlock()
+	if reason != "" {
+		e.log.Warn("webhook disabled", "account", h.key.account, "webhook", h.key.webhook, "reason", reason)
+		if j.target.Source != nil {
+			// Before the attempt is recorded, so whoever sees the attempt
+			// also sees enabled:false.
+			if err := j.target.Source.DisableWebhook(h.key.webhook, reason); err != nil {
+				e.log.Warn("cannot disable webhook", "webhook", h.key.webhook, "err", err)
+			}
+		}
+	}
+	e.store(j.accountID, a)
+	if dup != nil {
+		e.store(j.accountID, *dup)
+	}
+}
+
+// scheduleLocked retries j after wait of wall time.
+func (e *Engine) scheduleLocked(h *hook, j *job, wait time.Duration) {
+	h.waiting[j] = struct{}{}
+	j.timer = time.AfterFunc(wait, func() { e.due(h, j) })
+}
+
+// due moves j, whose backoff ended, to the front of its webhook's work.
+func (e *Engine) due(h *hook, j *job) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := h.waiting[j]; !ok || e.closed {
+		return // retried early, parked, or the engine closed
+	}
+	delete(h.waiting, j)
+	j.timer = nil
+	if h.disabled {
+		h.parked = append(h.parked, j)
+		e.signalLocked()
+		return
+	}
+	h.due = append(h.due, j)
+	e.kickLocked(h)
+}
+
+// parkWaitingLocked parks every job of h waiting for its backoff.
+func (e *Engine) parkWaitingLocked(h *hook) {
+	for _, j := range sortedWaiting(h) {
+		j.timer.Stop()
+		j.timer = nil
+		delete(h.waiting, j)
+		h.parked = append(h.parked, j)
+	}
+}
+
+func sortedWaiting(h *hook) []*job {
+	out := make([]*job, 0, len(h.waiting))
+	for j := range h.waiting {
+		out = append(out, j)
+	}
+	slices.SortFunc(out, func(a, b *job) int { return compareSeq(a.seq, b.seq) })
+	return out
+}
+
+func compareSeq(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// ResumeWebhook sends again, at once and oldest first, the events parked
+// while the webhook was disabled, each with a fresh retry schedule, and
+// clears the engine's disabled mark and failure count. The state calls it
+// when PATCH /webhooks/{id} sets enabled:true; it only enqueues.
+func (e *Engine) ResumeWebhook(accountID, webhookID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.hooks[hookKey{accountID, webhookID}]
+	if h == nil {
+		return
+	}
+	h.gen++
+	h.disabled = false
+	h.failures = 0
+	parked := h.parked
+	h.parked = nil
+	slices.SortFunc(parked, func(a, b *job) int { return compareSeq(a.seq, b.seq) })
+	for _, j := range parked {
+		j.failed = 0
+	}
+	h.due = append(h.due, parked...)
+	e.kickLocked(h)
+}
+
+// RetryNow ends the backoff of every event waiting to be retried for an
+// account (one webhook when webhookID is not empty) and returns how many
+// there were. Parked events stay parked.
+func (e *Engine) RetryNow(accountID, webhookID string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for k, h := range e.hooks {
+		if k.account != accountID || (webhookID != "" && k.webhook != webhookID) {
+			continue
+		}
+		for _, j := range sortedWaiting(h) {
+			j.timer.Stop()
+			j.timer = nil
+			delete(h.waiting, j)
+			n++
+			if h.disabled {
+				h.parked = append(h.parked, j)
+				continue
+			}
+			h.due = append(h.due, j)
+		}
+		e.kickLocked(h)
+	}
+	return n
+}
+
+// HookStatus is the engine's view of one webhook.
+type HookStatus struct {
+	Queued              int  `json:"queued"`              // to be attempted now
+	WaitingRetry        int  `json:"waitingRetry"`        // in backoff
+	Parked              int  `json:"parked"`              // waiting for the webhook to be enabled
+	Held                int  `json:"held"`                // held by hold faults
+	ConsecutiveFailures int  `json:"consecutiveFailures"` // automatic attempts since the last success
+	DisabledByPolicy    bool `json:"disabledByPolicy"`    // the failure policy disabled it and it was not re-enabled since
+}
+
+// Status returns the engine's view of one webhook of an account.
+func (e *Engine) Status(accountID, webhookID string) HookStatus {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.statusLocked(accountID, webhookID)
+}
+
+// WaitStatus waits until the engine's view of a webhook satisfies cond, or
+// ctx ends; it returns the last status seen either way. The view changes
+// when an attempt is recorded, an event is parked or held, or a hold is
+// released.
+func (e *Engine) WaitStatus(ctx context.Context, accountID, webhookID string, cond func(HookStatus) bool) (HookStatus, error) {
+	for {
+		e.mu.Lock()
+		s := e.statusLocked(accountID, webhookID)
+		changed := e.changed
+		e.mu.Unlock()
+		if cond(s) {
+			return s, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return s, fmt.Errorf("webhook %s: delivery status %+v never met the condition: %w", webhookID, s, ctx.Err())
+		}
+	}
+}
+
+func (e *Engine) statusLocked(accountID, webhookID string) HookStatus {
+	var s HookStatus
+	for _, f := range e.faults {
+		if f.accountID != accountID {
+			continue
+		}
+		for _, j := range f.held {
+			if j.target.WebhookID == webhookID {
+				s.Held++
+			}
+		}
+	}
+	h := e.hooks[hookKey{accountID, webhookID}]
+	if h == nil {
+		return s
+	}
+	s.Queued = len(h.due) + len(h.fresh)
+	s.WaitingRetry = len(h.waiting)
+	s.Parked = len(h.parked)
+	s.ConsecutiveFailures = h.failures
+	s.DisabledByPolicy = h.disabled
+	return s
+}
+
+// pause waits d of wall time, or until the engine closes.
+func (e *Engine) pause(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-e.ctx.Done():
+	}
+}
+
+// Deliver sends ev to target now, synchronously, applying forge (may be
+// empty), and returns the recorded attempt. It is the control API's
+// redelivery; it bypasses the queue, the fault rules and the retries.
+func (e *Engine) Deliver(ctx context.Context, accountID string, ev *state.Event, target state.Target, forge Forgery) (Attempt, error) {
+	if err := forge.Validate(); err != nil {
+		return Attempt{}, err
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return Attempt{}, fmt.Errorf("marshal event %s: %w", ev.ID, err)
+	}
+	e.mu.Lock()
+	closed := e.closed
+	if !closed {
+		e.wg.Add(1)
+	}
+	e.mu.Unlock()
+	if closed {
+		return Attempt{}, errors.New("delivery engine closed")
+	}
+	defer e.wg.Done()
+	a := e.send(ctx, &job{accountID: accountID, event: ev, body: body, target: target}, target, &Fault{Forge: forge})
+	a.Attempt, a.Manual = 1, true
+	return e.store(accountID, a), nil
+}
+
+// send makes one HTTP delivery of j to t under fault f (may be nil) and
+// returns the attempt, not yet recorded.
+func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *Fault) Attempt {
+	now := e.wall()
+	forge := ForgeNone
+	if f != nil {
+		forge = f.Forge
+	}
+	body, sig := forge.apply(j.body, now, t.Secrets)
+	a := Attempt{
+		EventID: j.event.ID, EventType: j.event.Type, WebhookID: t.WebhookID, Address: t.Address,
+		Time: now.UTC(), Signature: sig, Forged: string(forge),
+	}
+	if f != nil {
+		a.Fault = f.ID
+		switch {
+		case f.Status != 0:
+			a.Status = f.Status
+			a.Error = fmt.Sprintf("fault %s injected: answered %d without calling the merchant", f.ID, f.Status)
+			return a
+		case f.Redirect:
+			a.Status = http.StatusFound
+			a.Error = fmt.Sprintf("fault %s injected: answered 302 (a redirect, which DR counts as a failure) without calling the merchant", f.ID)
+			return a
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.Address, bytes.NewReader(body))
+	if err != nil {
+		a.Error = fmt.Sprintf("build request: %v", err)
+		return a
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "drsim-webhooks/1")
+	if sig != "" {
+		req.Header.Set(signature.Header, sig)
+	}
+	start := time.Now()
+	resp, err := e.client.Do(req)
+	a.Latency = time.Since(start)
+	if err != nil {
+		a.Error = err.Error()
+	} else {
+		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+		_ = resp.Body.Close()
+		a.Status = resp.StatusCode
+		a.ResponseExcerpt = string(excerpt)
+		a.Delivered = resp.StatusCode >= 200 && resp.StatusCode < 300
+	}
+	if f != nil && f.Timeout {
+		seen := fmt.Sprintf("it answered %d", a.Status)
+		if err != nil {
+			seen = "the call failed: " + err.Error()
+		}
+		a.Status, a.Delivered = 0, false
+		a.Error = fmt.Sprintf("fault %s injected: timeout: the merchant was called (%s) but its answer counts as not arriving within %s", f.ID, seen, e.timeout)
+	}
+	return a
+}
+
+func (e *Engine) store(accountID string, a Attempt) Attempt {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a.Seq = len(e.attempts[accountID]) + 1
+	e.attempts[accountID] = append(e.attempts[accountID], a)
+	e.signalLocked()
+	e.log.Debug("webhook delivery", "event", a.EventID, "type", a.EventType, "webhook", a.WebhookID, "attempt", a.Attempt,
+		"status", a.Status, "delivered", a.Delivered, "forged", a.Forged, "fault", a.Fault, "err", a.Error)
+	return a
+}
+
+// Close stops taking events, stops the retry timers, cancels in-flight
+// attempts and waits for the workers. Events still queued, waiting, parked
+// or held are dropped.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	e.closed = true
+	for _, h := range e.hooks {
+		for j := range h.waiting {
+			j.timer.Stop()
+		}
+	}
+	e.mu.Unlock()
+	e.cancel()
+	e.wg.Wait()
+	e.client.CloseIdleConnections()
+}

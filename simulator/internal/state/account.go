@@ -1,0 +1,142 @@
+package state
+
+import (
+	"github.com/drsim/drsim/simulator/internal/apierror"
+	"sync"
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/clock"
+)
+
+// Account is one tenant: a secret key, its public key, and everything created with them.
+type Account struct {
+	id        string
+	keys      Keys
+	clock     *clock.Virtual
+	publisher Publisher
+
+	mu        sync.Mutex
+	ids       idGen
+	customers collection[*Customer]
+	sources   collection[*Source]
+	skus      collection[*SKU]
+	orders    collection[*Order]
+	fulfils   collection[*Fulfillment]
+	refunds   collection[*Refund]
+	returns   collection[*Return]
+	events    collection[*Event]
+	plans     collection[*Plan]         // plans.go
+	subs      collection[*Subscription] // subscriptions.go
+	invoices  collection[*Invoice]      // invoices.go (billing invoices)
+	files     collection[*File]         // files.go (invoice and credit memo PDFs, uploads)
+	links     collection[*FileLink]     // filelinks.go
+	baseURL   string                    // files.go: where the account's API is reached, for URLs
+	webhooks  collection[*Webhook]
+	requests  []RequestLog
+}
+
+func newAccount(pub Publisher, c *clock.Virtual) *Account {
+	hexID := randomHex(16)
+	return &Account{
+		id: "acct_" + hexID[:16],
+		keys: Keys{
+			AccountID: "acct_" + hexID[:16],
+			SecretKey: "sk_test_" + randomHex(16),
+			PublicKey: "pk_test_" + randomHex(16),
+		},
+		clock:     c,
+		publisher: pub,
+		ids:       newIDGen(),
+	}
+}
+
+// ID is the account's id.
+func (a *Account) ID() string { return a.id }
+
+// Keys returns the account's keys.
+func (a *Account) Keys() Keys { return a.keys }
+
+// Clock is the account's virtual clock.
+func (a *Account) Clock() *clock.Virtual { return a.clock }
+
+// RequestLog is one API call the account made.
+type RequestLog struct {
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	Query  string    `json:"query,omitempty"`
+	Status int       `json:"status"`
+	Time   time.Time `json:"time"`
+	Public bool      `json:"publicKey"`
+}
+
+// LogRequest records an API call.
+func (a *Account) LogRequest(r RequestLog) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.requests = append(a.requests, r)
+}
+
+// Requests returns the API calls the account made, oldest first.
+func (a *Account) Requests() []RequestLog {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]RequestLog(nil), a.requests...)
+}
+
+// collection keeps resources by id in creation order.
+type collection[T any] struct {
+	byID  map[string]T
+	order []string
+}
+
+func (c *collection[T]) get(id string) (T, bool) {
+	v, ok := c.byID[id]
+	return v, ok
+}
+
+func (c *collection[T]) put(id string, v T) {
+	if c.byID == nil {
+		c.byID = map[string]T{}
+	}
+	if _, exists := c.byID[id]; !exists {
+		c.order = append(c.order, id)
+	}
+	c.byID[id] = v
+}
+
+func (c *collection[T]) remove(id string) {
+	if _, ok := c.byID[id]; !ok {
+		return
+	}
+	delete(c.byID, id)
+	for i, x := range c.order {
+		if x == id {
+			c.order = append(c.order[:i], c.order[i+1:]...)
+			break
+		}
+	}
+}
+
+// newestFirst returns the values newest first, keeping those keep accepts.
+func (c *collection[T]) newestFirst(keep func(T) bool) []T {
+	out := make([]T, 0, len(c.order))
+	for i := len(c.order) - 1; i >= 0; i-- {
+		v := c.byID[c.order[i]]
+		if keep == nil || keep(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// find returns a copy of the resource id of c, or DR's 404 naming kind.
+func find[T any](a *Account, c *collection[T], kind, id string) (T, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	v, ok := c.get(id)
+	if !ok {
+		var zero T
+		return zero, apierror.NotFound(kind, id)
+	}
+	return clone(v), nil
+}

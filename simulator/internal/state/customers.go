@@ -1,0 +1,201 @@
+package state
+
+import (
+	"net/mail"
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+)
+
+// Address is DR's postal address.
+type Address struct {
+	Line1      string `json:"line1,omitempty"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city,omitempty"`
+	PostalCode string `json:"postalCode,omitempty"`
+	State      string `json:"state,omitempty"`
+	Country    string `json:"country,omitempty"`
+}
+
+// Contact is DR's shipping/billing block.
+type Contact struct {
+	Name         string   `json:"name,omitempty"`
+	Phone        string   `json:"phone,omitempty"`
+	Email        string   `json:"email,omitempty"`
+	Organization string   `json:"organization,omitempty"`
+	Address      *Address `json:"address,omitempty"`
+}
+
+// Customer is DR's Customer.
+type Customer struct {
+	ID                   string         `json:"id"`
+	Email                string         `json:"email,omitempty"`
+	Shipping             *Contact       `json:"shipping,omitempty"`
+	DefaultSourceID      string         `json:"defaultSourceId,omitempty"`
+	Sources              []*Source      `json:"sources,omitempty"`
+	Type                 string         `json:"type"`
+	Locale               string         `json:"locale,omitempty"`
+	Enabled              bool           `json:"enabled"`
+	RequestToBeForgotten bool           `json:"requestToBeForgotten"`
+	Metadata             map[string]any `json:"metadata,omitempty"`
+	LiveMode             bool           `json:"liveMode"`
+	CreatedTime          time.Time      `json:"createdTime"`
+	UpdatedTime          time.Time      `json:"updatedTime"`
+}
+
+// CustomerParams is the body of POST /customers and POST /customers/{id}.
+type CustomerParams struct {
+	ID                   *string        `json:"id"`
+	Email                *string        `json:"email"`
+	Shipping             *Contact       `json:"shipping"`
+	DefaultSourceID      *string        `json:"defaultSourceId"`
+	Type                 *string        `json:"type"`
+	Locale               *string        `json:"locale"`
+	Enabled              *bool          `json:"enabled"`
+	RequestToBeForgotten *bool          `json:"requestToBeForgotten"`
+	Metadata             map[string]any `json:"metadata"`
+}
+
+func (p *CustomerParams) validate() error {
+	if p.Email != nil && *p.Email != "" {
+		if _, err := mail.ParseAddress(*p.Email); err != nil {
+			return apierror.Invalid("email", "'%s' is not a valid email address.", *p.Email)
+		}
+	}
+	if p.Type != nil && *p.Type != "individual" && *p.Type != "business" {
+		return apierror.Invalid("type", "type must be 'individual' or 'business', got '%s'.", *p.Type)
+	}
+	if p.ID != nil && (len(*p.ID) == 0 || len(*p.ID) > 40) {
+		return apierror.Invalid("id", "id must be 1 to 40 characters.")
+	}
+	return nil
+}
+
+// CreateCustomer is POST /customers.
+func (a *Account) CreateCustomer(p CustomerParams) (*Customer, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.clock.Now()
+	c := &Customer{Type: "individual", Enabled: true, CreatedTime: now}
+	if p.ID != nil {
+		if _, taken := a.customers.get(*p.ID); taken {
+			return nil, apierror.Conflict("conflict", "Customer '%s' already exists.", *p.ID)
+		}
+		c.ID = *p.ID
+	} else {
+		c.ID = a.ids.numeric()
+	}
+	if p.DefaultSourceID != nil {
+		return nil, apierror.Invalid("defaultSourceId", "Attach a source before making it the default.")
+	}
+	a.applyCustomer(c, p)
+	a.customers.put(c.ID, c)
+	a.record("customer.created", c, nil)
+	return clone(c), nil
+}
+
+func (a *Account) applyCustomer(c *Customer, p CustomerParams) {
+	if p.Email != nil {
+		c.Email = *p.Email
+	}
+	if p.Shipping != nil {
+		c.Shipping = p.Shipping
+	}
+	if p.Type != nil {
+		c.Type = *p.Type
+	}
+	if p.Locale != nil {
+		c.Locale = *p.Locale
+	}
+	if p.Enabled != nil {
+		c.Enabled = *p.Enabled
+	}
+	if p.RequestToBeForgotten != nil {
+		c.RequestToBeForgotten = *p.RequestToBeForgotten
+	}
+	if p.Metadata != nil {
+		c.Metadata = p.Metadata
+	}
+	c.UpdatedTime = a.clock.Now()
+}
+
+// UpdateCustomer is POST /customers/{id}.
+func (a *Account) UpdateCustomer(id string, p CustomerParams) (*Customer, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	if p.ID != nil && *p.ID != id {
+		return nil, apierror.Invalid("id", "A customer's id cannot change.")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, ok := a.customers.get(id)
+	if !ok {
+		return nil, apierror.NotFound("Customer", id)
+	}
+	if p.DefaultSourceID != nil {
+		if !c.hasSource(*p.DefaultSourceID) {
+			return nil, apierror.Invalid("defaultSourceId", "Source '%s' is not attached to customer '%s'.", *p.DefaultSourceID, id)
+		}
+		c.DefaultSourceID = *p.DefaultSourceID
+	}
+	a.applyCustomer(c, p)
+	a.record("customer.updated", c, nil)
+	return clone(c), nil
+}
+
+// Customer is GET /customers/{id}.
+func (a *Account) Customer(id string) (*Customer, error) {
+	return find(a, &a.customers, "Customer", id)
+}
+
+// CustomerFilter is GET /customers' query.
+type CustomerFilter struct {
+	ListParams
+	Email string
+	IDs   []string
+}
+
+// Customers is GET /customers.
+func (a *Account) Customers(f CustomerFilter) (Page[*Customer], error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	items := a.customers.newestFirst(func(c *Customer) bool {
+		return (f.Email == "" || c.Email == f.Email) && (len(f.IDs) == 0 || contains(f.IDs, c.ID))
+	})
+	return pageOf(items, func(c *Customer) string { return c.ID }, f.ListParams)
+}
+
+// DeleteCustomer is DELETE /customers/{id}.
+func (a *Account) DeleteCustomer(id string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, ok := a.customers.get(id)
+	if !ok {
+		return apierror.NotFound("Customer", id)
+	}
+	a.customers.remove(id)
+	a.record("customer.deleted", c, nil)
+	return nil
+}
+
+func (c *Customer) hasSource(id string) bool {
+	for _, s := range c.Sources {
+		if s.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

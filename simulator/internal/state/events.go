@@ -1,0 +1,144 @@
+package state
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+)
+
+// APIVersion is the digitalriverVersion the simulator's events carry.
+const APIVersion = "2021-12-13"
+
+// EventRetention is how long GET /events keeps events (DR: 30 days), on the virtual clock.
+const EventRetention = 30 * 24 * time.Hour
+
+// Event is DR's Event; Data.Object is a snapshot of the object at the time.
+type Event struct {
+	ID                  string    `json:"id"`
+	Type                string    `json:"type"`
+	CreatedTime         time.Time `json:"createdTime"`
+	LiveMode            bool      `json:"liveMode"`
+	DigitalriverVersion string    `json:"digitalriverVersion"`
+	WebhookIDs          []string  `json:"webhookIds"`
+	Data                EventData `json:"data"`
+}
+
+// EventData holds the object and, for updates, the changed attributes' old values.
+type EventData struct {
+	Object             json.RawMessage `json:"object"`
+	PreviousAttributes json.RawMessage `json:"previousAttributes,omitempty"`
+}
+
+// record snapshots obj into a new event and hands it to the publisher with
+// the webhooks subscribed to typ. The caller holds a.mu.
+func (a *Account) record(typ string, obj any, previous any) *Event {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		panic(fmt.Sprintf("state: event %s: cannot marshal %T: %v", typ, obj, err))
+	}
+	ev := &Event{
+		ID:                  newUUID(),
+		Type:                typ,
+		CreatedTime:         a.clock.Now(),
+		DigitalriverVersion: APIVersion,
+		Data:                EventData{Object: raw},
+	}
+	if previous != nil {
+		if ev.Data.PreviousAttributes, err = json.Marshal(previous); err != nil {
+			panic(fmt.Sprintf("state: event %s: cannot marshal previous attributes: %v", typ, err))
+		}
+	}
+	targets := a.subscribedTargets(typ)
+	ev.WebhookIDs = make([]string, 0, len(targets))
+	for _, t := range targets {
+		ev.WebhookIDs = append(ev.WebhookIDs, t.WebhookID)
+	}
+	a.events.put(ev.ID, ev)
+	if a.publisher != nil && len(targets) > 0 {
+		a.publisher.Publish(a.id, clone(ev), targets)
+	}
+	return ev
+}
+
+// EventFilter is GET /events' query: type (one name, '*' wildcard) or types.
+type EventFilter struct {
+	ListParams
+	Type    string
+	Types   []string
+	Created TimeRange
+}
+
+// TimeRange is DR's createdTime[gt|gte|lt|lte] filter.
+type TimeRange struct {
+	GT, GTE, LT, LTE *time.Time
+}
+
+func (r TimeRange) contains(t time.Time) bool {
+	return (r.GT == nil || t.After(*r.GT)) && (r.GTE == nil || !t.Before(*r.GTE)) &&
+		(r.LT == nil || t.Before(*r.LT)) && (r.LTE == nil || !t.After(*r.LTE))
+}
+
+// MatchType reports whether an event type matches a filter pattern, where
+// '*' matches any run of characters ("order.*" matches "order.charge.refund.complete").
+func MatchType(pattern, typ string) bool {
+	if !strings.Contains(pattern, "*") {
+		return pattern == typ
+	}
+	parts := strings.Split(pattern, "*")
+	if !strings.HasPrefix(typ, parts[0]) {
+		return false
+	}
+	rest := typ[len(parts[0]):]
+	for i, p := range parts[1:] {
+		last := i == len(parts)-2
+		if last {
+			return strings.HasSuffix(rest, p)
+		}
+		j := strings.Index(rest, p)
+		if j < 0 {
+			return false
+		}
+		rest = rest[j+len(p):]
+	}
+	return true
+}
+
+// Events is GET /events.
+func (a *Account) Events(f EventFilter) (Page[*Event], error) {
+	if f.Type != "" && len(f.Types) > 0 {
+		return Page[*Event]{}, apierror.Invalid("types", "Use either 'type' or 'types', not both.")
+	}
+	if len(f.Types) >= 20 {
+		return Page[*Event]{}, apierror.Invalid("types", "'types' takes fewer than 20 names, got %d.", len(f.Types))
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	oldest := a.clock.Now().Add(-EventRetention)
+	items := a.events.newestFirst(func(e *Event) bool {
+		if e.CreatedTime.Before(oldest) || !f.Created.contains(e.CreatedTime) {
+			return false
+		}
+		if f.Type != "" {
+			return MatchType(f.Type, e.Type)
+		}
+		if len(f.Types) > 0 {
+			return contains(f.Types, e.Type)
+		}
+		return true
+	})
+	return pageOf(items, func(e *Event) string { return e.ID }, f.ListParams)
+}
+
+// Event is GET /events/{id}.
+func (a *Account) Event(id string) (*Event, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e, ok := a.events.get(id)
+	if !ok || e.CreatedTime.Before(a.clock.Now().Add(-EventRetention)) {
+		return nil, apierror.NotFound("Event", id)
+	}
+	return clone(e), nil
+}

@@ -1,0 +1,219 @@
+package state
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+)
+
+// FileLink is DR's FileLink (contract §2.8): a public URL that serves a
+// file without a key until expiresTime, on the account's virtual clock.
+type FileLink struct {
+	ID          string         `json:"id"`
+	FileID      string         `json:"fileId"`
+	ExpiresTime time.Time      `json:"expiresTime"`
+	Expired     bool           `json:"expired"` // computed when read
+	URL         string         `json:"url"`
+	Metadata    map[string]any `json:"metadata,omitempty"`
+	LiveMode    bool           `json:"liveMode"`
+	CreatedTime time.Time      `json:"createdTime"`
+	UpdatedTime time.Time      `json:"updatedTime"`
+}
+
+// linkView is a copy of the link with expired read from the clock. Caller holds a.mu.
+func (a *Account) linkView(l *FileLink) *FileLink {
+	v := clone(l)
+	v.Expired = !a.clock.Now().Before(l.ExpiresTime)
+	return v
+}
+
+// FileLinkParams is the body of POST /file-links.
+type FileLinkParams struct {
+	FileID      string         `json:"fileId"`
+	ExpiresTime string         `json:"expiresTime"`
+	Metadata    map[string]any `json:"metadata"`
+}
+
+// FileLinkUpdateParams is the body of POST /file-links/{id}.
+type FileLinkUpdateParams struct {
+	ExpiresTime *string        `json:"expiresTime"`
+	Metadata    map[string]any `json:"metadata"`
+}
+
+// parseTime reads a date-time as DR writes them: RFC 3339 with any
+// fractional digits, or with a +0000 style offset.
+func parseTime(param, s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, apierror.Invalid(param, "'%s' must be an ISO-8601 date-time such as 2026-01-01T00:00:00Z, got '%s'.", param, s)
+}
+
+// futureTime parses expiresTime and checks it is after now on the account's
+// clock. Caller holds a.mu.
+func (a *Account) futureTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, apierror.Missing("expiresTime")
+	}
+	t, err := parseTime("expiresTime", s)
+	if err != nil {
+		return t, err
+	}
+	if now := a.clock.Now(); !t.After(now) {
+		return t, apierror.Invalid("expiresTime", "'expiresTime' must be in the future; it is %s and now is %s.",
+			t.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))
+	}
+	return t, nil
+}
+
+// CreateFileLink is POST /file-links: the link is appended to the file's
+// links[] and fileLink.created is recorded with the link [choice, §7 item 4].
+func (a *Account) CreateFileLink(p FileLinkParams) (*FileLink, error) {
+	if p.FileID == "" {
+		return nil, apierror.Missing("fileId")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.files.get(p.FileID); !ok {
+		return nil, apierror.NotFound("File", p.FileID)
+	}
+	expires, err := a.futureTime(p.ExpiresTime)
+	if err != nil {
+		return nil, err
+	}
+	now := a.clock.Now()
+	id := newUUID()
+	l := &FileLink{
+		ID: id, FileID: p.FileID, ExpiresTime: expires, URL: a.base() + "/links/" + id,
+		Metadata: p.Metadata, CreatedTime: now, UpdatedTime: now,
+	}
+	a.links.put(id, l)
+	v := a.linkView(l)
+	a.record("fileLink.created", v, nil)
+	return v, nil
+}
+
+// FileLink is GET /file-links/{id}.
+func (a *Account) FileLink(id string) (*FileLink, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	l, ok := a.links.get(id)
+	if !ok {
+		return nil, apierror.NotFound("FileLink", id)
+	}
+	return a.linkView(l), nil
+}
+
+// FileLinkFilter is GET /file-links' query.
+type FileLinkFilter struct {
+	ListParams
+	IDs     []string
+	FileID  string
+	Expired *bool
+}
+
+// FileLinks is GET /file-links, newest first.
+func (a *Account) FileLinks(f FileLinkFilter) (Page[*FileLink], error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.clock.Now()
+	items := a.links.newestFirst(func(l *FileLink) bool {
+		return (len(f.IDs) == 0 || contains(f.IDs, l.ID)) && (f.FileID == "" || l.FileID == f.FileID) &&
+			(f.Expired == nil || *f.Expired == !now.Before(l.ExpiresTime))
+	})
+	p, err := paginate(items, func(l *FileLink) string { return l.ID }, f.ListParams)
+	for i, l := range p.Data {
+		p.Data[i] = a.linkView(l)
+	}
+	return p, err
+}
+
+// UpdateFileLink is POST /file-links/{id}: a new expiresTime (in the future,
+// which also revives an expired link) and metadata. It records
+// fileLink.updated with the old expiresTime in previousAttributes.
+func (a *Account) UpdateFileLink(id string, p FileLinkUpdateParams) (*FileLink, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	l, ok := a.links.get(id)
+	if !ok {
+		return nil, apierror.NotFound("FileLink", id)
+	}
+	previous := map[string]any{}
+	if p.ExpiresTime != nil {
+		t, err := a.futureTime(*p.ExpiresTime)
+		if err != nil {
+			return nil, err
+		}
+		previous["expiresTime"] = l.ExpiresTime
+		l.ExpiresTime = t
+	}
+	if p.Metadata != nil {
+		previous["metadata"] = l.Metadata
+		l.Metadata = p.Metadata
+	}
+	if len(previous) == 0 {
+		return a.linkView(l), nil
+	}
+	l.UpdatedTime = a.clock.Now()
+	v := a.linkView(l)
+	a.record("fileLink.updated", v, previous)
+	return v, nil
+}
+
+// DeleteFileLink is DELETE /file-links/{id}: the link stops working at once
+// and fileLink.deleted is recorded with it.
+func (a *Account) DeleteFileLink(id string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	l, ok := a.links.get(id)
+	if !ok {
+		return apierror.NotFound("FileLink", id)
+	}
+	v := a.linkView(l)
+	a.links.remove(id)
+	a.record("fileLink.deleted", v, nil)
+	return nil
+}
+
+// linkDownload serves a link of this account: 404 when the account has no
+// such link, 410 once it has expired. Caller holds nothing.
+func (a *Account) linkDownload(id string) (*Download, bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	l, ok := a.links.get(id)
+	if !ok {
+		return nil, false, nil
+	}
+	if now := a.clock.Now(); !now.Before(l.ExpiresTime) {
+		return nil, true, apierror.New(http.StatusGone, "link_expired", "",
+			"File link '"+id+"' expired at "+l.ExpiresTime.Format(time.RFC3339Nano)+".")
+	}
+	f, ok := a.files.get(l.FileID)
+	if !ok { // files take their links with them; kept as a guard
+		return nil, true, apierror.NotFound("File", l.FileID)
+	}
+	return f.download(), true, nil
+}
+
+// DownloadLink serves a file link's url: no key, any account's link. The
+// owning account's virtual clock decides whether it has expired (410,
+// type "gone" [choice]); an unknown link is 404.
+func (s *Store) DownloadLink(id string) (*Download, error) {
+	s.mu.RLock()
+	accounts := make([]*Account, 0, len(s.accounts))
+	for _, a := range s.accounts {
+		accounts = append(accounts, a)
+	}
+	s.mu.RUnlock()
+	id = strings.TrimSpace(id)
+	for _, a := range accounts {
+		if d, found, err := a.linkDownload(id); found {
+			return d, err
+		}
+	}
+	return nil, apierror.NotFound("FileLink", id)
+}

@@ -1,0 +1,221 @@
+package state
+
+import (
+	"net/http"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+)
+
+// File purposes (contract §2.7). DR makes the first two; merchants upload
+// the third.
+const (
+	PurposeInvoice    = "customer_invoice"
+	PurposeCreditMemo = "customer_credit_memo"
+	PurposeUpload     = "tax_document_customer_upload"
+)
+
+// MaxUpload bounds the bytes of an uploaded file (DR's limit is not
+// documented) [choice].
+const MaxUpload = 10 << 20
+
+// defaultBaseURL is the simulator's address in URLs made before any request
+// told an account where it is served (only state-level tests do that).
+const defaultBaseURL = "http://localhost"
+
+// File is DR's File: a stored document. Its bytes are served, with the
+// secret key, at url (GET /files/{id}/content) and, without a key, by its
+// links until they expire.
+type File struct {
+	ID          string      `json:"id"`
+	FileName    string      `json:"fileName"`
+	Title       string      `json:"title,omitempty"`
+	Purpose     string      `json:"purpose"`
+	Size        int         `json:"size"`
+	Type        string      `json:"type"`
+	URL         string      `json:"url"`
+	Links       []*FileLink `json:"links,omitempty"` // filled when read; absent when there is none
+	LiveMode    bool        `json:"liveMode"`
+	CreatedTime time.Time   `json:"createdTime"`
+
+	content     []byte // not on the wire
+	contentType string
+}
+
+// Download is a file's bytes as the content URL or a link serves them.
+type Download struct {
+	Content     []byte
+	ContentType string
+	FileName    string
+}
+
+// SetBaseURL tells the account the scheme and host its API is reached at
+// ("http://127.0.0.1:41234"). The HTTP layer calls it for every request of
+// the account, so the URLs the simulator makes (a File's url, a FileLink's
+// url, invoiceURL, invoicePDFs[].url) point at the host the request that
+// caused them came in on [choice].
+func (a *Account) SetBaseURL(u string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.baseURL = strings.TrimRight(u, "/")
+}
+
+// base is the account's base URL. Caller holds a.mu.
+func (a *Account) base() string {
+	if a.baseURL == "" {
+		return defaultBaseURL
+	}
+	return a.baseURL
+}
+
+// newFile stores a file made now. Caller holds a.mu.
+func (a *Account) newFile(id, purpose, title, name, typ, contentType string, content []byte) *File {
+	f := &File{
+		ID: id, FileName: name, Title: title, Purpose: purpose, Size: len(content), Type: typ,
+		URL: a.base() + "/files/" + id + "/content", CreatedTime: a.clock.Now(),
+		content: content, contentType: contentType,
+	}
+	a.files.put(id, f)
+	return f
+}
+
+// fileView is what a client sees of a file: a copy with its links, oldest
+// first, their expired flags read from the clock now. Caller holds a.mu.
+func (a *Account) fileView(f *File) *File {
+	v := clone(f)
+	for _, id := range a.links.order {
+		if l := a.links.byID[id]; l.FileID == f.ID {
+			v.Links = append(v.Links, a.linkView(l))
+		}
+	}
+	return v
+}
+
+// FileUploadParams is POST /files (multipart/form-data): the part named
+// file, and the fields purpose, fileName and title.
+type FileUploadParams struct {
+	Purpose  string
+	FileName string // the fileName field, else the part's file name
+	Title    string
+	Content  []byte
+}
+
+// CreateFile is POST /files. Merchants may only upload
+// tax_document_customer_upload files; invoices and credit memos are DR's.
+func (a *Account) CreateFile(p FileUploadParams) (*File, error) {
+	switch {
+	case p.Purpose == "":
+		return nil, apierror.Missing("purpose")
+	case p.Purpose == PurposeInvoice || p.Purpose == PurposeCreditMemo:
+		return nil, apierror.Invalid("purpose", "Files with purpose '%s' are made by Digital River; upload only '%s'.", p.Purpose, PurposeUpload)
+	case p.Purpose != PurposeUpload:
+		return nil, apierror.Invalid("purpose", "'purpose' must be '%s', got '%s'.", PurposeUpload, p.Purpose)
+	case len(p.Content) == 0:
+		return nil, apierror.Missing("file")
+	case len(p.Content) > MaxUpload:
+		return nil, apierror.Invalid("file", "The file is larger than %d bytes.", MaxUpload)
+	case !utf8.ValidString(p.FileName) || len(p.FileName) > 255:
+		return nil, apierror.Invalid("fileName", "'fileName' must be UTF-8 text of at most 255 bytes.")
+	}
+	name := path.Base(strings.ReplaceAll(p.FileName, `\`, "/"))
+	if name == "." || name == "/" {
+		name = "upload"
+	}
+	ctype := http.DetectContentType(p.Content)
+	typ := strings.ToLower(strings.TrimPrefix(path.Ext(name), "."))
+	if typ == "" {
+		typ = typeOf(ctype)
+	}
+	if typ == "pdf" {
+		ctype = "application/pdf"
+	}
+	content := append([]byte(nil), p.Content...)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	f := a.newFile(newUUID(), PurposeUpload, p.Title, name, typ, ctype, content)
+	return a.fileView(f), nil
+}
+
+// typeOf names a sniffed content type the way File.type does.
+func typeOf(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	switch mt {
+	case "application/pdf":
+		return "pdf"
+	case "image/png":
+		return "png"
+	case "image/jpeg":
+		return "jpg"
+	case "image/gif":
+		return "gif"
+	case "text/plain":
+		return "txt"
+	}
+	return "bin"
+}
+
+// File is GET /files/{id}.
+func (a *Account) File(id string) (*File, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	f, ok := a.files.get(id)
+	if !ok {
+		return nil, apierror.NotFound("File", id)
+	}
+	return a.fileView(f), nil
+}
+
+// FileFilter is GET /files' query.
+type FileFilter struct {
+	ListParams
+	IDs     []string
+	Purpose string
+}
+
+// Files is GET /files, newest first.
+func (a *Account) Files(f FileFilter) (Page[*File], error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	items := a.files.newestFirst(func(x *File) bool {
+		return (len(f.IDs) == 0 || contains(f.IDs, x.ID)) && (f.Purpose == "" || x.Purpose == f.Purpose)
+	})
+	p, err := paginate(items, func(x *File) string { return x.ID }, f.ListParams)
+	for i, x := range p.Data {
+		p.Data[i] = a.fileView(x)
+	}
+	return p, err
+}
+
+// DeleteFile is DELETE /files/{id}. The file's links go with it; an order's
+// invoicePDFs or creditMemoPDFs entry stays (and its url then gives 404).
+func (a *Account) DeleteFile(id string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.files.get(id); !ok {
+		return apierror.NotFound("File", id)
+	}
+	for _, l := range a.links.newestFirst(func(l *FileLink) bool { return l.FileID == id }) {
+		a.links.remove(l.ID)
+	}
+	a.files.remove(id)
+	return nil
+}
+
+// FileContent is GET /files/{id}/content (secret key only; the HTTP layer
+// enforces that).
+func (a *Account) FileContent(id string) (*Download, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	f, ok := a.files.get(id)
+	if !ok {
+		return nil, apierror.NotFound("File", id)
+	}
+	return f.download(), nil
+}
+
+func (f *File) download() *Download {
+	return &Download{Content: append([]byte(nil), f.content...), ContentType: f.contentType, FileName: f.FileName}
+}

@@ -1,0 +1,256 @@
+package state
+
+import (
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+)
+
+// Invoice is DR's billing invoice (contract §2.14): what one renewal of a
+// subscription bills. Not a PDF. Its id is 32 hex characters.
+//
+// States: draft (built for subscription.reminder, or just before opening)
+// → open (a charge is attempted at once) → paid | uncollectible | void.
+// [choice] A draft that will never be opened (the subscription is
+// cancelled, lapses or ends, or the total is 0) also becomes void.
+type Invoice struct {
+	ID                   string               `json:"id"`
+	State                string               `json:"state"`
+	StateTransitions     map[string]time.Time `json:"stateTransitions"`
+	Description          string               `json:"description"`
+	CustomerID           string               `json:"customerId"`
+	Email                string               `json:"email"`
+	Currency             string               `json:"currency"`
+	Locale               string               `json:"locale,omitempty"`
+	Items                []*InvoiceItem       `json:"items"`
+	Subtotal             float64              `json:"subtotal"`
+	TotalTax             float64              `json:"totalTax"`
+	TotalDiscount        float64              `json:"totalDiscount"`
+	TotalFees            float64              `json:"totalFees"`
+	TotalShipping        float64              `json:"totalShipping"`
+	TotalAmount          float64              `json:"totalAmount"`
+	Payment              InvoicePayment       `json:"payment"`
+	AttemptCount         int                  `json:"attemptCount"`
+	CollectionPeriodDays int                  `json:"collectionPeriodDays"`
+	ChargeType           string               `json:"chargeType"`
+	OrderID              string               `json:"orderId,omitempty"`
+	Metadata             map[string]any       `json:"metadata,omitempty"`
+	LiveMode             bool                 `json:"liveMode"`
+	CreatedTime          time.Time            `json:"createdTime"`
+	UpdatedTime          time.Time            `json:"updatedTime"`
+
+	subscriptionID string // not on the wire: items[].subscriptionInfo carries it
+}
+
+// InvoiceItem is one line of a billing invoice: amount is the line total
+// (price × quantity).
+type InvoiceItem struct {
+	SKUID            string            `json:"skuId"`
+	ProductDetails   ProductDetails    `json:"productDetails"`
+	Price            float64           `json:"price"`
+	Amount           float64           `json:"amount"`
+	Quantity         int               `json:"quantity"`
+	Tax              Tax               `json:"tax"`
+	SubscriptionInfo *SubscriptionInfo `json:"subscriptionInfo"`
+}
+
+// InvoicePayment is an invoice's sources and, once it is open, its charge attempts.
+type InvoicePayment struct {
+	Sources []*InvoiceSource `json:"sources"`
+	Charges []*InvoiceCharge `json:"charges,omitempty"`
+}
+
+// InvoiceSource is the source an invoice bills: the card's brand, last four
+// digits and expiry, never its number.
+type InvoiceSource struct {
+	ID         string      `json:"id"`
+	Type       string      `json:"type"`
+	CustomerID string      `json:"customerId,omitempty"`
+	CreditCard *CreditCard `json:"creditCard,omitempty"`
+}
+
+// InvoiceCharge is one charge attempt on an invoice: complete and captured,
+// or failed with failureCode "declined".
+type InvoiceCharge struct {
+	ID          string    `json:"id"`
+	CreatedTime time.Time `json:"createdTime"`
+	Currency    string    `json:"currency"`
+	Amount      float64   `json:"amount"`
+	State       string    `json:"state"`
+	Captured    bool      `json:"captured"`
+	SourceID    string    `json:"sourceId"`
+	FailureCode string    `json:"failureCode,omitempty"`
+	Type        string    `json:"type"`
+}
+
+// currentInvoice is the subscription's invoice of this cycle, if any.
+// Caller holds a.mu.
+func (a *Account) currentInvoice(s *Subscription) *Invoice {
+	if s.sched.invoiceID == "" {
+		return nil
+	}
+	inv, _ := a.invoices.get(s.sched.invoiceID)
+	return inv
+}
+
+// draftInvoice returns the cycle's invoice, building a draft when there is
+// none, and refreshes a draft from the subscription as it is now (plan
+// name, items, prices, source). Caller holds a.mu.
+func (a *Account) draftInvoice(s *Subscription, at time.Time) *Invoice {
+	inv := a.currentInvoice(s)
+	if inv == nil {
+		inv = &Invoice{
+			ID:               randomHex(16),
+			State:            "draft",
+			StateTransitions: map[string]time.Time{"draft": at},
+			ChargeType:       "merchant_initiated",
+			CreatedTime:      at,
+			subscriptionID:   s.ID,
+		}
+		a.invoices.put(inv.ID, inv)
+		s.sched.invoiceID = inv.ID
+	}
+	if inv.State != "draft" {
+		return inv
+	}
+	plan := a.plans.byID[s.PlanID]
+	cur := s.Currency
+	inv.Description = plan.Name
+	inv.CustomerID = s.CustomerID
+	inv.Email = s.email
+	inv.Currency = cur
+	inv.Locale = s.Locale
+	inv.CollectionPeriodDays = plan.CollectionPeriodDays
+	inv.Items = make([]*InvoiceItem, 0, len(s.Items))
+	var subtotal, tax float64
+	for _, it := range s.Items {
+		pd := ProductDetails{ID: it.SKUID, Name: it.SKUID}
+		if sku, ok := a.skus.get(it.SKUID); ok {
+			pd = ProductDetails{ID: sku.ID, Name: sku.Name, Description: sku.Description, Image: sku.Image, URL: sku.URL}
+		}
+		amount := round(it.Price*float64(it.Quantity), cur)
+		line := &InvoiceItem{
+			SKUID: it.SKUID, ProductDetails: pd, Price: it.Price, Amount: amount, Quantity: it.Quantity,
+			Tax:              Tax{Rate: it.taxRate, Amount: round(amount*it.taxRate, cur)},
+			SubscriptionInfo: &SubscriptionInfo{SubscriptionID: s.ID, PlanID: s.PlanID, FreeTrial: false},
+		}
+		inv.Items = append(inv.Items, line)
+		subtotal += amount
+		tax += line.Tax.Amount
+	}
+	inv.Subtotal = round(subtotal, cur)
+	inv.TotalTax = round(tax, cur)
+	inv.TotalAmount = round(inv.Subtotal+inv.TotalTax, cur)
+	inv.Payment.Sources = []*InvoiceSource{}
+	if src, ok := a.sources.get(s.SourceID); ok {
+		is := &InvoiceSource{ID: src.ID, Type: src.Type, CustomerID: src.CustomerID}
+		if src.CreditCard != nil {
+			cc := *src.CreditCard
+			is.CreditCard = &cc
+		}
+		inv.Payment.Sources = append(inv.Payment.Sources, is)
+	}
+	inv.UpdatedTime = at
+	return inv
+}
+
+// setInvoiceState moves an invoice and records invoice.<state>. Caller holds a.mu.
+func (a *Account) setInvoiceState(inv *Invoice, state string, at time.Time) {
+	inv.State = state
+	inv.StateTransitions[state] = at
+	inv.UpdatedTime = at
+	a.record("invoice."+state, inv, nil)
+}
+
+// voidInvoice voids a draft or open invoice (invoice.void); others are left alone.
+func (a *Account) voidInvoice(inv *Invoice, at time.Time) {
+	if inv != nil && (inv.State == "draft" || inv.State == "open") {
+		a.setInvoiceState(inv, "void", at)
+	}
+}
+
+// renewalOrder creates the order a paid invoice stands for: state complete
+// at once (accepted, fulfilled and complete at the payment time), the
+// invoice's lines with their subscriptionInfo, one captured
+// merchant_initiated charge. It records no order.* event [choice]: the
+// merchant learns of renewals from subscription.extended, whose invoice
+// carries orderId. Caller holds a.mu.
+func (a *Account) renewalOrder(s *Subscription, inv *Invoice, src *Source, at time.Time) *Order {
+	cur := inv.Currency
+	o := &Order{
+		ID:                      a.ids.numeric(),
+		CustomerID:              inv.CustomerID,
+		Email:                   inv.Email,
+		Locale:                  firstNonEmpty(inv.Locale, "en_US"),
+		Currency:                cur,
+		State:                   "complete",
+		StateTransitions:        map[string]time.Time{"accepted": at, "fulfilled": at, "complete": at},
+		FraudState:              "passed",
+		Subtotal:                inv.Subtotal,
+		TotalTax:                inv.TotalTax,
+		TotalDiscount:           inv.TotalDiscount,
+		TotalAmount:             inv.TotalAmount,
+		CapturedAmount:          inv.TotalAmount,
+		AvailableToRefundAmount: inv.TotalAmount,
+		SellingEntity:           DefaultSellingEntity,
+		CreatedTime:             at,
+		UpdatedTime:             at,
+	}
+	if acq, ok := a.orders.get(s.acqOrderID); ok {
+		o.BillTo, o.ShipTo = acq.BillTo, acq.ShipTo
+	}
+	for _, line := range inv.Items {
+		info := *line.SubscriptionInfo
+		o.Items = append(o.Items, &OrderItem{
+			ID:                      a.ids.numeric(),
+			SKUID:                   line.SKUID,
+			ProductDetails:          line.ProductDetails,
+			Quantity:                line.Quantity,
+			Price:                   line.Price,
+			Amount:                  line.Amount,
+			State:                   "fulfilled",
+			StateTransitions:        map[string]time.Time{"created": at, "fulfilled": at},
+			Tax:                     line.Tax,
+			AvailableToRefundAmount: round(line.Amount+line.Tax.Amount, cur),
+			SubscriptionInfo:        &info,
+		})
+	}
+	o.Payment = Payment{
+		Sources: []*Source{src},
+		Charges: []*Charge{{
+			ID: newUUID(), CreatedTime: at, Currency: cur, Amount: o.TotalAmount, State: "complete", Captured: true,
+			SourceID: src.ID, OrderID: o.ID, Type: "merchant_initiated",
+		}},
+	}
+	a.orders.put(o.ID, o)
+	return o
+}
+
+// Invoice is GET /invoices/{id}.
+func (a *Account) Invoice(id string) (*Invoice, error) {
+	return find(a, &a.invoices, "Invoice", id)
+}
+
+// InvoiceFilter is GET /invoices' query.
+type InvoiceFilter struct {
+	ListParams
+	State          string
+	CustomerID     string
+	SubscriptionID string
+}
+
+var invoiceStates = []string{"draft", "open", "paid", "uncollectible", "void"}
+
+// Invoices is GET /invoices.
+func (a *Account) Invoices(f InvoiceFilter) (Page[*Invoice], error) {
+	if f.State != "" && !contains(invoiceStates, f.State) {
+		return Page[*Invoice]{}, apierror.Invalid("state", "'%s' is not an invoice state.", f.State)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	items := a.invoices.newestFirst(func(inv *Invoice) bool {
+		return (f.State == "" || inv.State == f.State) && (f.CustomerID == "" || inv.CustomerID == f.CustomerID) &&
+			(f.SubscriptionID == "" || inv.subscriptionID == f.SubscriptionID)
+	})
+	return pageOf(items, func(inv *Invoice) string { return inv.ID }, f.ListParams)
+}

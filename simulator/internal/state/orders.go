@@ -1,0 +1,473 @@
+package state
+
+import (
+	"net/mail"
+	"strconv"
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+)
+
+// ProductDetails is the product as an order line shows it (copied from the SKU).
+type ProductDetails struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Image       string `json:"image,omitempty"`
+	URL         string `json:"url,omitempty"`
+}
+
+// Tax is a line's tax.
+type Tax struct {
+	Rate   float64 `json:"rate"`
+	Amount float64 `json:"amount"`
+}
+
+// Discount is a line's discount.
+type Discount struct {
+	Amount float64 `json:"amount"`
+}
+
+// ItemShipping is a line's share of the order's shipping.
+type ItemShipping struct {
+	Amount    float64 `json:"amount"`
+	TaxAmount float64 `json:"taxAmount"`
+}
+
+// OrderItem is one line of an order.
+type OrderItem struct {
+	ID                      string               `json:"id"`
+	SKUID                   string               `json:"skuId"`
+	ProductDetails          ProductDetails       `json:"productDetails"`
+	Quantity                int                  `json:"quantity"`
+	Price                   float64              `json:"price"`
+	Amount                  float64              `json:"amount"`
+	State                   string               `json:"state"`
+	StateTransitions        map[string]time.Time `json:"stateTransitions"`
+	Tax                     Tax                  `json:"tax"`
+	Discount                *Discount            `json:"discount,omitempty"`
+	Shipping                ItemShipping         `json:"shipping"`
+	AvailableToRefundAmount float64              `json:"availableToRefundAmount"`
+	Metadata                map[string]any       `json:"metadata,omitempty"`
+	SubscriptionInfo        *SubscriptionInfo    `json:"subscriptionInfo,omitempty"` // subscriptions.go
+
+	progress itemProgress // fulfilment, capture and return counters (charges.go); not on the wire
+}
+
+// Charge is one payment charge of an order.
+type Charge struct {
+	ID          string    `json:"id"`
+	CreatedTime time.Time `json:"createdTime"`
+	Currency    string    `json:"currency"`
+	Amount      float64   `json:"amount"`
+	State       string    `json:"state"`
+	Captured    bool      `json:"captured"`
+	Refunded    bool      `json:"refunded"`
+	SourceID    string    `json:"sourceId"`
+	OrderID     string    `json:"orderId"`
+	Type        string    `json:"type"`
+
+	Captures []*ChargeOperation `json:"captures,omitempty"` // one per fulfillment that ships units
+	Cancels  []*ChargeOperation `json:"cancels,omitempty"`  // one per fulfillment that cancels units
+	Refunds  []*ChargeOperation `json:"refunds,omitempty"`  // one per refund
+}
+
+// Payment is an order's sources and charges.
+type Payment struct {
+	Sources []*Source `json:"sources"`
+	Charges []*Charge `json:"charges"`
+}
+
+// SellingEntity is the DR entity that sells.
+type SellingEntity struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// DefaultSellingEntity is the seller of every simulated order unless told otherwise.
+var DefaultSellingEntity = SellingEntity{ID: "C5_INC-ENTITY", Name: "DR globalTech Inc."}
+
+// ShippingChoice is the shipping option the customer chose.
+type ShippingChoice struct {
+	Amount      float64 `json:"amount"`
+	TaxAmount   float64 `json:"taxAmount"`
+	Description string  `json:"description,omitempty"`
+}
+
+// Order is DR's Order.
+type Order struct {
+	ID                      string               `json:"id"`
+	CustomerID              string               `json:"customerId"`
+	UpstreamID              string               `json:"upstreamId,omitempty"`
+	Email                   string               `json:"email"`
+	Locale                  string               `json:"locale"`
+	Currency                string               `json:"currency"`
+	State                   string               `json:"state"`
+	StateTransitions        map[string]time.Time `json:"stateTransitions"`
+	FraudState              string               `json:"fraudState"`
+	ShipTo                  *Contact             `json:"shipTo,omitempty"`
+	BillTo                  *Contact             `json:"billTo,omitempty"`
+	Subtotal                float64              `json:"subtotal"`
+	TotalTax                float64              `json:"totalTax"`
+	TotalDiscount           float64              `json:"totalDiscount"`
+	TotalShipping           float64              `json:"totalShipping"`
+	TotalFees               float64              `json:"totalFees"`
+	TotalDuty               float64              `json:"totalDuty"`
+	TotalImporterTax        float64              `json:"totalImporterTax"`
+	TotalAmount             float64              `json:"totalAmount"`
+	CapturedAmount          float64              `json:"capturedAmount"`
+	CancelledAmount         float64              `json:"cancelledAmount"`
+	RefundedAmount          float64              `json:"refundedAmount"`
+	AvailableToRefundAmount float64              `json:"availableToRefundAmount"`
+	ShippingChoice          ShippingChoice       `json:"shippingChoice"`
+	Items                   []*OrderItem         `json:"items"`
+	Payment                 Payment              `json:"payment"`
+	SellingEntity           SellingEntity        `json:"sellingEntity"`
+	InvoicePDFs             []FileRef            `json:"invoicePDFs,omitempty"`    // documents.go
+	CreditMemoPDFs          []FileRef            `json:"creditMemoPDFs,omitempty"` // documents.go
+	RequestToBeForgotten    bool                 `json:"requestToBeForgotten"`
+	Metadata                map[string]any       `json:"metadata,omitempty"`
+	LiveMode                bool                 `json:"liveMode"`
+	CreatedTime             time.Time            `json:"createdTime"`
+	UpdatedTime             time.Time            `json:"updatedTime"`
+}
+
+// PlaceItem is one line of a simulated checkout.
+type PlaceItem struct {
+	SKUID    string  `json:"skuId"`
+	Quantity int     `json:"quantity"`
+	Price    float64 `json:"price"`    // unit price before discount
+	TaxRate  float64 `json:"taxRate"`  // tax = round(amount × taxRate)
+	Discount float64 `json:"discount"` // line discount
+
+	// SubscriptionInfo makes the line a subscription (subscriptions.go).
+	SubscriptionInfo *SubscriptionInfo `json:"subscriptionInfo"`
+}
+
+// PlaceShipping is the shipping of a simulated checkout.
+type PlaceShipping struct {
+	Amount      float64 `json:"amount"`
+	TaxAmount   float64 `json:"taxAmount"`
+	Description string  `json:"description"`
+}
+
+// PlaceOrderParams is the control API's POST /_sim/orders: what DR does
+// when a checkout is submitted.
+type PlaceOrderParams struct {
+	CustomerID string         `json:"customerId"`
+	Email      string         `json:"email"`
+	Currency   string         `json:"currency"`
+	Locale     string         `json:"locale"`
+	SourceID   string         `json:"sourceId"`
+	UpstreamID string         `json:"upstreamId"`
+	Items      []PlaceItem    `json:"items"`
+	Shipping   *PlaceShipping `json:"shipping"`
+	ShipTo     *Contact       `json:"shipTo"`
+	Metadata   map[string]any `json:"metadata"`
+}
+
+func (p *PlaceOrderParams) validate() error {
+	if p.CustomerID == "" {
+		return apierror.Missing("customerId")
+	}
+	if p.Currency == "" {
+		p.Currency = "USD"
+	}
+	if len(p.Currency) != 3 {
+		return apierror.Invalid("currency", "currency must be a three-letter ISO code, got '%s'.", p.Currency)
+	}
+	if p.Email != "" {
+		if _, err := mail.ParseAddress(p.Email); err != nil {
+			return apierror.Invalid("email", "'%s' is not a valid email address.", p.Email)
+		}
+	}
+	if len(p.Items) == 0 {
+		return apierror.Missing("items")
+	}
+	for i, it := range p.Items {
+		switch {
+		case it.SKUID == "":
+			return apierror.Missing(itemParam(i, "skuId"))
+		case it.Quantity < 1:
+			return apierror.Invalid(itemParam(i, "quantity"), "quantity must be at least 1, got %d.", it.Quantity)
+		case it.Price < 0:
+			return apierror.Invalid(itemParam(i, "price"), "price cannot be negative.")
+		case it.TaxRate < 0 || it.TaxRate > 1:
+			return apierror.Invalid(itemParam(i, "taxRate"), "taxRate must be between 0 and 1, got %g.", it.TaxRate)
+		case it.Price*float64(it.Quantity) > maxAmount:
+			return apierror.Invalid(itemParam(i, "price"), "price × quantity cannot exceed %.0f.", maxAmount)
+		case it.Discount < 0 || it.Discount > it.Price*float64(it.Quantity):
+			return apierror.Invalid(itemParam(i, "discount"), "discount must be between 0 and the line price.")
+		}
+	}
+	if s := p.Shipping; s != nil && (s.Amount < 0 || s.TaxAmount < 0) {
+		return apierror.Invalid("shipping", "shipping amounts cannot be negative.")
+	}
+	if s := p.Shipping; s != nil && (s.Amount > maxAmount || s.TaxAmount > maxAmount) {
+		return apierror.Invalid("shipping", "shipping amounts cannot exceed %.0f.", maxAmount)
+	}
+	return nil
+}
+
+// maxAmount bounds a line's price × quantity and the shipping, so that no
+// total can overflow to +Inf (which JSON cannot carry).
+const maxAmount = 1e12
+
+func itemParam(i int, field string) string {
+	return "items[" + strconv.Itoa(i) + "]." + field
+}
+
+// PlaceOrder creates an order the way DR does when a checkout is submitted:
+// state pending_payment, one capturable charge for totalAmount.
+//
+// Arithmetic (contract §2.3): item amount = price × quantity − discount;
+// item tax = round(amount × taxRate); subtotal = Σ amount + shipping;
+// totalTax = Σ item tax + shipping tax; totalAmount = subtotal + totalTax.
+// Shipping is shared between lines in proportion to their amounts.
+func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, ok := a.customers.get(p.CustomerID)
+	if !ok {
+		return nil, apierror.NotFound("Customer", p.CustomerID)
+	}
+	if !c.Enabled {
+		return nil, apierror.Conflict("failed-request", "Customer '%s' is disabled.", c.ID)
+	}
+	sc, err := a.prepareSubscriptions(p.Items) // subscriptions.go
+	if err != nil {
+		return nil, err
+	}
+	p.Items = sc.lines // a free-trial line is charged 0
+	email := p.Email
+	if email == "" {
+		email = c.Email
+	}
+	if email == "" {
+		return nil, apierror.Missing("email")
+	}
+	src, err := a.orderSource(c, p)
+	if err != nil {
+		return nil, err
+	}
+	now := a.clock.Now()
+	cur := p.Currency
+	o := &Order{
+		ID:               a.ids.numeric(),
+		CustomerID:       c.ID,
+		UpstreamID:       p.UpstreamID,
+		Email:            email,
+		Locale:           firstNonEmpty(p.Locale, c.Locale, "en_US"),
+		Currency:         cur,
+		FraudState:       "passed",
+		ShipTo:           p.ShipTo,
+		SellingEntity:    DefaultSellingEntity,
+		Metadata:         p.Metadata,
+		StateTransitions: map[string]time.Time{},
+		CreatedTime:      now,
+		UpdatedTime:      now,
+	}
+	var itemsTotal float64
+	for _, pi := range p.Items {
+		sku, ok := a.skus.get(pi.SKUID)
+		if !ok {
+			return nil, apierror.NotFound("SKU", pi.SKUID)
+		}
+		// The discount is rounded to the currency first, so that
+		// amount + discount.amount is always price × quantity.
+		discount := round(pi.Discount, cur)
+		amount := round(pi.Price*float64(pi.Quantity)-discount, cur)
+		it := &OrderItem{
+			ID:    a.ids.numeric(),
+			SKUID: sku.ID,
+			ProductDetails: ProductDetails{
+				ID: sku.ID, Name: sku.Name, Description: sku.Description, Image: sku.Image, URL: sku.URL,
+			},
+			Quantity:         pi.Quantity,
+			Price:            pi.Price,
+			Amount:           amount,
+			State:            "created",
+			StateTransitions: map[string]time.Time{"created": now},
+			Tax:              Tax{Rate: pi.TaxRate, Amount: round(amount*pi.TaxRate, cur)},
+		}
+		if discount > 0 {
+			it.Discount = &Discount{Amount: discount}
+		}
+		o.Items = append(o.Items, it)
+		itemsTotal += amount
+		o.TotalDiscount += discount
+		o.TotalTax += it.Tax.Amount
+	}
+	if s := p.Shipping; s != nil {
+		o.ShippingChoice = ShippingChoice{Amount: round(s.Amount, cur), TaxAmount: round(s.TaxAmount, cur), Description: s.Description}
+		shareShipping(o.Items, o.ShippingChoice, itemsTotal, cur)
+	}
+	o.TotalShipping = o.ShippingChoice.Amount
+	o.TotalTax = round(o.TotalTax+o.ShippingChoice.TaxAmount, cur)
+	o.TotalDiscount = round(o.TotalDiscount, cur)
+	o.Subtotal = round(itemsTotal+o.TotalShipping, cur)
+	o.TotalAmount = round(o.Subtotal+o.TotalTax+o.TotalFees+o.TotalDuty, cur)
+	o.Payment = Payment{
+		Sources: []*Source{src},
+		Charges: []*Charge{{
+			ID: newUUID(), CreatedTime: now, Currency: cur, Amount: o.TotalAmount, State: "capturable",
+			SourceID: src.ID, OrderID: o.ID, Type: "customer_initiated",
+		}},
+	}
+	if !src.Reusable {
+		src.State = "consumed"
+	}
+	a.startSubscriptions(sc, o, c, src, now) // subscriptions.go: subscription.created
+	a.setOrderState(o, "pending_payment", now)
+	a.orders.put(o.ID, o)
+	a.record("order.pending_payment", o, nil)
+	return clone(o), nil
+}
+
+// shareShipping splits shipping between lines in proportion to their
+// amounts; the last line takes the rounding remainder.
+func shareShipping(items []*OrderItem, s ShippingChoice, itemsTotal float64, cur string) {
+	var givenAmt, givenTax float64
+	for i, it := range items {
+		if i == len(items)-1 {
+			it.Shipping = ItemShipping{Amount: round(s.Amount-givenAmt, cur), TaxAmount: round(s.TaxAmount-givenTax, cur)}
+			return
+		}
+		share := 1 / float64(len(items))
+		if itemsTotal > 0 {
+			share = it.Amount / itemsTotal
+		}
+		it.Shipping = ItemShipping{Amount: round(s.Amount*share, cur), TaxAmount: round(s.TaxAmount*share, cur)}
+		givenAmt += it.Shipping.Amount
+		givenTax += it.Shipping.TaxAmount
+	}
+}
+
+// orderSource picks the source that pays: the one named, else the
+// customer's default, else a fresh test Visa. Caller holds a.mu.
+func (a *Account) orderSource(c *Customer, p PlaceOrderParams) (*Source, error) {
+	id := firstNonEmpty(p.SourceID, c.DefaultSourceID)
+	if id == "" {
+		return a.newCardSource(SourceParams{Type: "creditCard", CreditCard: &CardParams{
+			Number: "4444222233331111", ExpirationMonth: 12, ExpirationYear: a.clock.Now().Year() + 3,
+		}}), nil
+	}
+	s, ok := a.sources.get(id)
+	if !ok {
+		return nil, apierror.NotFound("Source", id)
+	}
+	if s.State != "chargeable" {
+		return nil, apierror.Conflict("failed-request", "Source '%s' is %s, not chargeable.", id, s.State)
+	}
+	if s.behaviour.chargeFails {
+		return nil, apierror.Conflict("failed-request", "The charge on source '%s' was declined.", id)
+	}
+	return s, nil
+}
+
+func (a *Account) setOrderState(o *Order, state string, at time.Time) {
+	o.State = state
+	o.StateTransitions[state] = at
+	o.UpdatedTime = at
+}
+
+// AcceptOrder is what DR does when payment is authorized and fraud review
+// passes: the order becomes accepted and order.accepted is recorded.
+func (a *Account) AcceptOrder(id string) (*Order, error) {
+	return a.decideOrder(id, "accepted", "order.accepted")
+}
+
+// BlockOrder is DR's fraud block: state blocked, order.blocked.
+func (a *Account) BlockOrder(id string) (*Order, error) {
+	return a.decideOrder(id, "blocked", "order.blocked")
+}
+
+func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o, ok := a.orders.get(id)
+	if !ok {
+		return nil, apierror.NotFound("Order", id)
+	}
+	if o.State != "pending_payment" && o.State != "in_review" {
+		return nil, apierror.Conflict("invalid_state", "Order '%s' is %s; only a pending_payment or in_review order can become %s.", id, o.State, state)
+	}
+	if state == "blocked" {
+		o.FraudState = "blocked"
+	}
+	a.setOrderState(o, state, a.clock.Now())
+	a.record(eventType, o, nil)
+	if state == "accepted" {
+		// documents.go: the invoice PDF and order.invoice.created, right after order.accepted.
+		a.issueInvoice(o)
+		a.activateSubscriptions(o, o.StateTransitions["accepted"]) // subscriptions.go
+	}
+	return clone(o), nil
+}
+
+// Order is GET /orders/{id}.
+func (a *Account) Order(id string) (*Order, error) {
+	return find(a, &a.orders, "Order", id)
+}
+
+// OrderFilter is GET /orders' query.
+type OrderFilter struct {
+	ListParams
+	IDs        []string
+	State      string
+	CustomerID string
+	Email      string
+	Created    TimeRange
+}
+
+// Orders is GET /orders.
+func (a *Account) Orders(f OrderFilter) (Page[*Order], error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	items := a.orders.newestFirst(func(o *Order) bool {
+		return (len(f.IDs) == 0 || contains(f.IDs, o.ID)) && (f.State == "" || o.State == f.State) &&
+			(f.CustomerID == "" || o.CustomerID == f.CustomerID) && (f.Email == "" || o.Email == f.Email) &&
+			f.Created.contains(o.CreatedTime)
+	})
+	return pageOf(items, func(o *Order) string { return o.ID }, f.ListParams)
+}
+
+// OrderUpdateParams is POST /orders/{id}: DR allows only these fields.
+type OrderUpdateParams struct {
+	RequestToBeForgotten *bool          `json:"requestToBeForgotten"`
+	UpstreamID           *string        `json:"upstreamId"`
+	Metadata             map[string]any `json:"metadata"`
+}
+
+// UpdateOrder is POST /orders/{id}.
+func (a *Account) UpdateOrder(id string, p OrderUpdateParams) (*Order, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o, ok := a.orders.get(id)
+	if !ok {
+		return nil, apierror.NotFound("Order", id)
+	}
+	if p.RequestToBeForgotten != nil {
+		o.RequestToBeForgotten = *p.RequestToBeForgotten
+	}
+	if p.UpstreamID != nil {
+		o.UpstreamID = *p.UpstreamID
+	}
+	if p.Metadata != nil {
+		o.Metadata = p.Metadata
+	}
+	o.UpdatedTime = a.clock.Now()
+	return clone(o), nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

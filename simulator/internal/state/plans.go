@@ -1,0 +1,229 @@
+package state
+
+import (
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+)
+
+// Plan is DR's subscription Plan (contract §2.12): how often a subscription
+// renews and when, relative to the end of each period, its reminder, its
+// invoice and its dunning happen.
+type Plan struct {
+	ID                   string         `json:"id"`
+	Name                 string         `json:"name"`
+	Terms                string         `json:"terms,omitempty"`
+	Interval             string         `json:"interval"`
+	IntervalCount        int            `json:"intervalCount"`
+	ContractBindingDays  int            `json:"contractBindingDays"`
+	ReminderOffsetDays   int            `json:"reminderOffsetDays"`
+	BillingOffsetDays    int            `json:"billingOffsetDays"`
+	CollectionPeriodDays int            `json:"collectionPeriodDays"`
+	State                string         `json:"state"`
+	Metadata             map[string]any `json:"metadata,omitempty"`
+	LiveMode             bool           `json:"liveMode"`
+	CreatedTime          time.Time      `json:"createdTime"`
+	UpdatedTime          time.Time      `json:"updatedTime"`
+}
+
+// PlanParams is the body of POST /plans and POST /plans/{id}.
+//
+// Defaults on create [choice]: intervalCount 1, contractBindingDays 365,
+// reminderOffsetDays -1 (no reminders), billingOffsetDays 0,
+// collectionPeriodDays 0 (a single charge attempt), state active (so that a
+// new plan takes subscriptions at once). name and interval are required.
+type PlanParams struct {
+	ID                   *string        `json:"id"`
+	Name                 *string        `json:"name"`
+	Terms                *string        `json:"terms"`
+	Interval             *string        `json:"interval"`
+	IntervalCount        *int           `json:"intervalCount"`
+	ContractBindingDays  *int           `json:"contractBindingDays"`
+	ReminderOffsetDays   *int           `json:"reminderOffsetDays"`
+	BillingOffsetDays    *int           `json:"billingOffsetDays"`
+	CollectionPeriodDays *int           `json:"collectionPeriodDays"`
+	State                *string        `json:"state"`
+	Metadata             map[string]any `json:"metadata"`
+}
+
+var (
+	planIntervals = []string{"day", "week", "month", "year"}
+	planStates    = []string{"draft", "active", "discontinued", "deactivated"}
+)
+
+// maxPlanDays bounds every day count of a plan, so that no date can leave
+// the clock's range.
+const maxPlanDays = 36500
+
+// minPeriodDays is the fewest days one period of the plan can last (a month
+// of February, a year of 365 days).
+func (p *Plan) minPeriodDays() int {
+	switch p.Interval {
+	case "day":
+		return p.IntervalCount
+	case "week":
+		return 7 * p.IntervalCount
+	case "month":
+		return 28 * p.IntervalCount
+	}
+	return 365 * p.IntervalCount
+}
+
+func (p *Plan) apply(pp PlanParams, now time.Time) {
+	setStr := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	setInt := func(dst *int, src *int) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	setStr(&p.Name, pp.Name)
+	setStr(&p.Terms, pp.Terms)
+	setStr(&p.Interval, pp.Interval)
+	setStr(&p.State, pp.State)
+	setInt(&p.IntervalCount, pp.IntervalCount)
+	setInt(&p.ContractBindingDays, pp.ContractBindingDays)
+	setInt(&p.ReminderOffsetDays, pp.ReminderOffsetDays)
+	setInt(&p.BillingOffsetDays, pp.BillingOffsetDays)
+	setInt(&p.CollectionPeriodDays, pp.CollectionPeriodDays)
+	if pp.Metadata != nil {
+		p.Metadata = pp.Metadata
+	}
+	p.UpdatedTime = now
+}
+
+// validate checks a plan as it would be after an update (contract §2.12).
+func (p *Plan) validate() error {
+	switch {
+	case p.Name == "":
+		return apierror.Invalid("name", "name cannot be empty.")
+	case !contains(planIntervals, p.Interval):
+		return apierror.Invalid("interval", "interval must be one of day, week, month, year; got '%s'.", p.Interval)
+	case p.IntervalCount < 1 || p.IntervalCount > 1000:
+		return apierror.Invalid("intervalCount", "intervalCount must be between 1 and 1000, got %d.", p.IntervalCount)
+	case !contains(planStates, p.State):
+		return apierror.Invalid("state", "state must be one of draft, active, discontinued, deactivated; got '%s'.", p.State)
+	case p.ContractBindingDays < 0 || p.ContractBindingDays > maxPlanDays:
+		return apierror.Invalid("contractBindingDays", "contractBindingDays must be between 0 and %d, got %d.", maxPlanDays, p.ContractBindingDays)
+	case p.CollectionPeriodDays < 0 || p.CollectionPeriodDays > maxPlanDays:
+		return apierror.Invalid("collectionPeriodDays", "collectionPeriodDays must be between 0 and %d, got %d.", maxPlanDays, p.CollectionPeriodDays)
+	case p.BillingOffsetDays < 0:
+		return apierror.Invalid("billingOffsetDays", "billingOffsetDays cannot be negative, got %d.", p.BillingOffsetDays)
+	case p.BillingOffsetDays > p.CollectionPeriodDays:
+		return apierror.Invalid("billingOffsetDays", "billingOffsetDays (%d) cannot exceed collectionPeriodDays (%d).", p.BillingOffsetDays, p.CollectionPeriodDays)
+	case p.BillingOffsetDays >= p.minPeriodDays():
+		// [choice] The invoice must open inside the period it renews.
+		return apierror.Invalid("billingOffsetDays", "billingOffsetDays (%d) must be less than the shortest period of the plan (%d days).", p.BillingOffsetDays, p.minPeriodDays())
+	case p.ReminderOffsetDays > p.ContractBindingDays:
+		return apierror.Invalid("reminderOffsetDays", "reminderOffsetDays (%d) cannot exceed contractBindingDays (%d).", p.ReminderOffsetDays, p.ContractBindingDays)
+	case p.ReminderOffsetDays < -maxPlanDays:
+		return apierror.Invalid("reminderOffsetDays", "reminderOffsetDays must be at least %d, got %d.", -maxPlanDays, p.ReminderOffsetDays)
+	}
+	return nil
+}
+
+// CreatePlan is POST /plans.
+func (a *Account) CreatePlan(pp PlanParams) (*Plan, error) {
+	if pp.Name == nil || *pp.Name == "" {
+		return nil, apierror.Missing("name")
+	}
+	if pp.Interval == nil || *pp.Interval == "" {
+		return nil, apierror.Missing("interval")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.clock.Now()
+	id := newUUID()
+	if pp.ID != nil {
+		if *pp.ID == "" || len(*pp.ID) > 100 {
+			return nil, apierror.Invalid("id", "id must be 1 to 100 characters.")
+		}
+		id = *pp.ID
+	}
+	if _, taken := a.plans.get(id); taken {
+		return nil, apierror.Conflict("conflict", "Plan '%s' already exists.", id)
+	}
+	p := &Plan{
+		ID: id, IntervalCount: 1, ContractBindingDays: 365, ReminderOffsetDays: -1,
+		State: "active", CreatedTime: now,
+	}
+	p.apply(pp, now)
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	a.plans.put(id, p)
+	return clone(p), nil
+}
+
+// UpdatePlan is POST /plans/{id}. interval and intervalCount are immutable.
+func (a *Account) UpdatePlan(id string, pp PlanParams) (*Plan, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p, ok := a.plans.get(id)
+	if !ok {
+		return nil, apierror.NotFound("Plan", id)
+	}
+	switch {
+	case pp.ID != nil && *pp.ID != id:
+		return nil, apierror.Invalid("id", "A plan's id cannot change.")
+	case pp.Interval != nil && *pp.Interval != p.Interval:
+		return nil, apierror.Invalid("interval", "interval is immutable (the plan's is '%s').", p.Interval)
+	case pp.IntervalCount != nil && *pp.IntervalCount != p.IntervalCount:
+		return nil, apierror.Invalid("intervalCount", "intervalCount is immutable (the plan's is %d).", p.IntervalCount)
+	}
+	next := *p
+	next.apply(pp, a.clock.Now())
+	if err := next.validate(); err != nil {
+		return nil, err
+	}
+	*p = next
+	return clone(p), nil
+}
+
+// Plan is GET /plans/{id}.
+func (a *Account) Plan(id string) (*Plan, error) {
+	return find(a, &a.plans, "Plan", id)
+}
+
+// PlanFilter is GET /plans' query.
+type PlanFilter struct {
+	ListParams
+	State    string
+	Interval string
+}
+
+// Plans is GET /plans.
+func (a *Account) Plans(f PlanFilter) (Page[*Plan], error) {
+	if f.State != "" && !contains(planStates, f.State) {
+		return Page[*Plan]{}, apierror.Invalid("state", "state must be one of draft, active, discontinued, deactivated; got '%s'.", f.State)
+	}
+	if f.Interval != "" && !contains(planIntervals, f.Interval) {
+		return Page[*Plan]{}, apierror.Invalid("interval", "interval must be one of day, week, month, year; got '%s'.", f.Interval)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	items := a.plans.newestFirst(func(p *Plan) bool {
+		return (f.State == "" || p.State == f.State) && (f.Interval == "" || p.Interval == f.Interval)
+	})
+	return pageOf(items, func(p *Plan) string { return p.ID }, f.ListParams)
+}
+
+// DeletePlan is DELETE /plans/{id}. A plan that subscriptions use cannot be
+// deleted (409 conflict) [choice]; deactivate it instead.
+func (a *Account) DeletePlan(id string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.plans.get(id); !ok {
+		return apierror.NotFound("Plan", id)
+	}
+	for _, sid := range a.subs.order {
+		if a.subs.byID[sid].PlanID == id {
+			return apierror.Conflict("conflict", "Plan '%s' is used by subscription '%s'; deactivate it instead.", id, sid)
+		}
+	}
+	a.plans.remove(id)
+	return nil
+}

@@ -1,0 +1,516 @@
+package state
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+)
+
+// RefundItem is one line of an item-level refund.
+type RefundItem struct {
+	ItemID         string  `json:"itemId"`
+	SKUID          string  `json:"skuId"`
+	Quantity       int     `json:"quantity"`
+	Amount         float64 `json:"amount"`
+	RefundedAmount float64 `json:"refundedAmount"`
+}
+
+// RefundCharge is a charge as a completed or failed refund shows it, with
+// this refund's entry in refunds[].
+type RefundCharge struct {
+	ID       string            `json:"id"`
+	Captured bool              `json:"captured"`
+	Refunded bool              `json:"refunded"`
+	Refunds  []ChargeOperation `json:"refunds"`
+	SourceID string            `json:"sourceId"`
+}
+
+// Refund is DR's Refund (contract §2.5). State: pending → succeeded | failed.
+type Refund struct {
+	ID             string         `json:"id"`
+	OrderID        string         `json:"orderId"`
+	Currency       string         `json:"currency"`
+	Type           string         `json:"type,omitempty"`
+	Amount         float64        `json:"amount"`
+	RefundedAmount float64        `json:"refundedAmount"`
+	Items          []RefundItem   `json:"items"`
+	Reason         string         `json:"reason,omitempty"`
+	FailureReason  string         `json:"failureReason,omitempty"`
+	State          string         `json:"state"`
+	Charges        []RefundCharge `json:"charges,omitempty"`
+	Metadata       map[string]any `json:"metadata,omitempty"`
+	LiveMode       bool           `json:"liveMode"`
+	CreatedTime    time.Time      `json:"createdTime"`
+	UpdatedTime    time.Time      `json:"updatedTime"`
+
+	alloc    []allocation // how the amount comes off the items' availableToRefundAmount
+	returnID string       // the Return this refund pays for, if any
+}
+
+// allocation is the part of a refund held against one order line.
+type allocation struct {
+	itemID string
+	amount float64
+}
+
+// RefundItemParams is one line of an item-level POST /refunds.
+type RefundItemParams struct {
+	ItemID   string   `json:"itemId"`
+	SKUID    string   `json:"skuId"`
+	Quantity Quantity `json:"quantity"`
+	Amount   *float64 `json:"amount"`
+	Percent  *float64 `json:"percent"`
+}
+
+// RefundParams is the body of POST /refunds: exactly one of amount,
+// percent and items.
+type RefundParams struct {
+	OrderID   string             `json:"orderId"`
+	InvoiceID string             `json:"invoiceId"`
+	Currency  string             `json:"currency"`
+	Amount    *float64           `json:"amount"`
+	Percent   *float64           `json:"percent"`
+	Items     []RefundItemParams `json:"items"`
+	Type      string             `json:"type"`
+	Reason    string             `json:"reason"`
+	Metadata  map[string]any     `json:"metadata"`
+}
+
+// refundTypes are DR's non-product refund types.
+var refundTypes = []string{"shipping", "tax", "duty", "importer_tax", "fees"}
+
+func checkPercent(param string, p float64) error {
+	if p < 0.01 || p > 100 {
+		return apierror.Invalid(param, "'%s' must be between 0.01 and 100, got %g.", param, p)
+	}
+	return nil
+}
+
+func checkAmount(param string, v float64) error {
+	if v <= 0 || v > maxAmount {
+		return apierror.Invalid(param, "'%s' must be a positive amount, got %g.", param, v)
+	}
+	return nil
+}
+
+func (p *RefundParams) validate() error {
+	if p.OrderID == "" {
+		if p.InvoiceID != "" {
+			return apierror.Invalid("invoiceId", "The simulator refunds orders only; give 'orderId'.")
+		}
+		return apierror.Missing("orderId")
+	}
+	if p.Currency == "" {
+		return apierror.Missing("currency")
+	}
+	modes := 0
+	for _, given := range []bool{p.Amount != nil, p.Percent != nil, len(p.Items) > 0} {
+		if given {
+			modes++
+		}
+	}
+	switch {
+	case modes == 0:
+		return apierror.BadRequest("missing_parameter", "amount", "Give one of 'amount', 'percent' or 'items'.")
+	case modes > 1:
+		return apierror.Invalid("amount", "Give exactly one of 'amount', 'percent' or 'items'.")
+	}
+	if p.Amount != nil {
+		if err := checkAmount("amount", *p.Amount); err != nil {
+			return err
+		}
+	}
+	if p.Percent != nil {
+		if err := checkPercent("percent", *p.Percent); err != nil {
+			return err
+		}
+	}
+	if p.Type != "" {
+		if !contains(refundTypes, p.Type) {
+			return apierror.Invalid("type", "'type' must be one of %s, got '%s'.", strings.Join(refundTypes, ", "), p.Type)
+		}
+		if len(p.Items) > 0 {
+			return apierror.Invalid("type", "'type' is for non-product refunds; it cannot be used with 'items'.")
+		}
+	}
+	for i, it := range p.Items {
+		param := "items[" + strconv.Itoa(i) + "]"
+		if it.ItemID == "" && it.SKUID == "" {
+			return apierror.Missing(param + ".itemId")
+		}
+		q, err := it.Quantity.whole(param + ".quantity")
+		if err != nil {
+			return err
+		}
+		if _, set := it.Quantity.Value(); set && q < 1 {
+			return apierror.Invalid(param+".quantity", "'%s.quantity' must be at least 1, got %d.", param, q)
+		}
+		switch {
+		case it.Amount != nil && it.Percent != nil:
+			return apierror.Invalid(param+".amount", "Give either '%s.amount' or '%s.percent', not both.", param, param)
+		case it.Amount != nil:
+			if err := checkAmount(param+".amount", *it.Amount); err != nil {
+				return err
+			}
+		case it.Percent != nil:
+			if err := checkPercent(param+".percent", *it.Percent); err != nil {
+				return err
+			}
+		default:
+			if _, set := it.Quantity.Value(); !set {
+				return apierror.BadRequest("missing_parameter", param+".quantity", "'%s' needs a quantity, an amount or a percent.", param)
+			}
+		}
+	}
+	return nil
+}
+
+// minorOf is an amount in whole minor units, for exact comparison.
+func minorOf(v float64, cur string) int64 {
+	return int64(math.Round(v * math.Pow10(minorUnits(cur))))
+}
+
+// overAvailable is DR's 400 for a refund larger than what is left.
+func overAvailable(requested, available float64) error {
+	return apierror.Invalid("amountRequested", "The requested amount %.2f exceeds the amount available to refund (%.2f).", requested, available)
+}
+
+// unitsRefundValue is what n shipped units of a line refund: the line's
+// captured amount shared evenly over its shipped units (the last takes the
+// remainder), so that refunding every shipped unit refunds every capture.
+func unitsRefundValue(it *OrderItem, n int, cur string) float64 {
+	f := it.progress.fulfilled
+	if n <= 0 || f <= 0 {
+		return 0
+	}
+	if n >= f {
+		return it.progress.captured
+	}
+	return round(it.progress.captured*float64(n)/float64(f), cur)
+}
+
+// componentTotal is the order's total of a non-product refund type.
+func componentTotal(o *Order, typ string) float64 {
+	switch typ {
+	case "shipping":
+		return o.TotalShipping
+	case "tax":
+		return o.TotalTax
+	case "duty":
+		return o.TotalDuty
+	case "importer_tax":
+		return o.TotalImporterTax
+	case "fees":
+		return o.TotalFees
+	}
+	return o.CapturedAmount
+}
+
+// CreateRefund is POST /refunds (contract §2.5). The refund is pending and
+// stays so until the control API completes or fails it [choice]; while it
+// is pending its amount is already off availableToRefundAmount.
+//
+// Amounts: amount as given; percent of the captured amount (of the
+// component's total with type); items by amount, by percent of the item's
+// captured amount, or by quantity (the item's captured amount shared evenly
+// over its shipped units).
+func (a *Account) CreateRefund(p RefundParams) (*Refund, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o, ok := a.orders.get(p.OrderID)
+	if !ok {
+		return nil, apierror.NotFound("Order", p.OrderID)
+	}
+	cur := o.Currency
+	if !strings.EqualFold(p.Currency, cur) {
+		return nil, apierror.Invalid("currency", "Currency '%s' does not match the order's currency '%s'.", p.Currency, cur)
+	}
+	if o.CapturedAmount <= 0 {
+		return nil, apierror.Conflict("invalid_state", "Order '%s' has no completed captures to refund.", o.ID)
+	}
+	a.refreshRefundable(o)
+	var (
+		amount float64
+		items  = []RefundItem{}
+		alloc  []allocation
+	)
+	switch {
+	case p.Amount != nil:
+		amount = round(*p.Amount, cur)
+	case p.Percent != nil:
+		amount = round(componentTotal(o, p.Type)**p.Percent/100, cur)
+		if amount <= 0 {
+			return nil, apierror.Invalid("percent", "%g%% of %.2f is nothing to refund.", *p.Percent, componentTotal(o, p.Type))
+		}
+	default:
+		held := map[string]float64{}
+		for i, ip := range p.Items {
+			param := "items[" + strconv.Itoa(i) + "]"
+			it, err := o.findItem(param, ip.ItemID, ip.SKUID, func(it *OrderItem) bool { return it.progress.fulfilled > 0 })
+			if err != nil {
+				return nil, err
+			}
+			q, _ := ip.Quantity.Value()
+			var v float64
+			switch {
+			case ip.Amount != nil:
+				v = round(*ip.Amount, cur)
+			case ip.Percent != nil:
+				v = round(it.progress.captured**ip.Percent/100, cur)
+			default:
+				if q > it.progress.fulfilled {
+					return nil, apierror.Invalid(param+".quantity", "Item '%s' has %d shipped unit(s); cannot refund %d.", it.ID, it.progress.fulfilled, q)
+				}
+				v = unitsRefundValue(it, q, cur)
+			}
+			if v <= 0 {
+				return nil, apierror.Invalid(param+".amount", "Item '%s' has nothing captured to refund.", it.ID)
+			}
+			if minorOf(held[it.ID]+v, cur) > minorOf(it.AvailableToRefundAmount, cur) {
+				return nil, overAvailable(round(held[it.ID]+v, cur), it.AvailableToRefundAmount)
+			}
+			held[it.ID] = round(held[it.ID]+v, cur)
+			amount = round(amount+v, cur)
+			items = append(items, RefundItem{ItemID: it.ID, SKUID: it.SKUID, Quantity: q, Amount: v})
+			alloc = append(alloc, allocation{itemID: it.ID, amount: v})
+		}
+	}
+	if p.Type != "" && minorOf(amount, cur) > minorOf(componentTotal(o, p.Type), cur) {
+		return nil, overAvailable(amount, componentTotal(o, p.Type))
+	}
+	if minorOf(amount, cur) > minorOf(o.AvailableToRefundAmount, cur) {
+		return nil, overAvailable(amount, o.AvailableToRefundAmount)
+	}
+	if alloc == nil {
+		alloc = distribute(amount, o)
+	}
+	r := a.newRefund(o, amount, items, alloc)
+	r.Type, r.Reason, r.Metadata = p.Type, p.Reason, p.Metadata
+	a.record("refund.pending", r, nil)
+	return clone(r), nil
+}
+
+// newRefund stores a pending refund, adds its pending entry to the charge
+// and takes it off availableToRefundAmount. Caller holds a.mu and records
+// refund.pending once the refund is complete.
+func (a *Account) newRefund(o *Order, amount float64, items []RefundItem, alloc []allocation) *Refund {
+	now := a.clock.Now()
+	r := &Refund{
+		ID: "re_" + newUUID(), OrderID: o.ID, Currency: o.Currency, Amount: amount, Items: items,
+		State: "pending", CreatedTime: now, UpdatedTime: now, alloc: alloc,
+	}
+	if ch := o.charge(); ch != nil {
+		ch.Refunds = append(ch.Refunds, &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: amount, State: "pending", refundID: r.ID})
+	}
+	a.refunds.put(r.ID, r)
+	o.UpdatedTime = now
+	a.refreshRefundable(o)
+	return r
+}
+
+// distribute spreads an order-level refund over the items in proportion to
+// what each has left to refund, in whole minor units (largest shares first
+// get the leftover units), so that item and order availability agree.
+func distribute(amount float64, o *Order) []allocation {
+	cur := o.Currency
+	total := minorOf(amount, cur)
+	avail := make([]int64, len(o.Items))
+	var sum int64
+	for i, it := range o.Items {
+		avail[i] = max(minorOf(it.AvailableToRefundAmount, cur), 0)
+		sum += avail[i]
+	}
+	if total <= 0 || sum <= 0 {
+		return nil
+	}
+	total = min(total, sum)
+	shares := make([]int64, len(avail))
+	var given int64
+	for i, v := range avail {
+		shares[i] = min(int64(math.Floor(float64(total)*float64(v)/float64(sum))), v)
+		given += shares[i]
+	}
+	for i := 0; given < total; i = (i + 1) % len(shares) {
+		if shares[i] < avail[i] {
+			shares[i]++
+			given++
+		}
+	}
+	for i := len(shares) - 1; given > total; i = (i + len(shares) - 1) % len(shares) {
+		if shares[i] > 0 {
+			shares[i]--
+			given--
+		}
+	}
+	scale := math.Pow10(minorUnits(cur))
+	var out []allocation
+	for i, s := range shares {
+		if s > 0 {
+			out = append(out, allocation{itemID: o.Items[i].ID, amount: float64(s) / scale})
+		}
+	}
+	return out
+}
+
+// Refund is GET /refunds/{id}.
+func (a *Account) Refund(id string) (*Refund, error) {
+	return find(a, &a.refunds, "Refund", id)
+}
+
+// RefundFilter is GET /refunds' query.
+type RefundFilter struct {
+	ListParams
+	IDs     []string
+	OrderID string
+	State   string
+}
+
+// Refunds is GET /refunds.
+func (a *Account) Refunds(f RefundFilter) (Page[*Refund], error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	items := a.refunds.newestFirst(func(r *Refund) bool {
+		return (len(f.IDs) == 0 || contains(f.IDs, r.ID)) && (f.OrderID == "" || r.OrderID == f.OrderID) &&
+			(f.State == "" || r.State == f.State)
+	})
+	return pageOf(items, func(r *Refund) string { return r.ID }, f.ListParams)
+}
+
+// RefundUpdateParams is POST /refunds/{id}: DR allows only metadata.
+type RefundUpdateParams struct {
+	Metadata map[string]any `json:"metadata"`
+}
+
+// UpdateRefund is POST /refunds/{id}.
+func (a *Account) UpdateRefund(id string, p RefundUpdateParams) (*Refund, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r, ok := a.refunds.get(id)
+	if !ok {
+		return nil, apierror.NotFound("Refund", id)
+	}
+	if p.Metadata != nil {
+		r.Metadata = p.Metadata
+		r.UpdatedTime = a.clock.Now()
+	}
+	return clone(r), nil
+}
+
+// pendingRefund finds a refund the control API may settle, and its order.
+// Caller holds a.mu.
+func (a *Account) pendingRefund(id string) (*Refund, *Order, error) {
+	r, ok := a.refunds.get(id)
+	if !ok {
+		return nil, nil, apierror.NotFound("Refund", id)
+	}
+	if r.State != "pending" {
+		return nil, nil, apierror.Conflict("invalid_state", "Refund '%s' is %s; only a pending refund can complete or fail.", id, r.State)
+	}
+	o, ok := a.orders.get(r.OrderID)
+	if !ok {
+		return nil, nil, apierror.NotFound("Order", r.OrderID) // orders are never deleted
+	}
+	return r, o, nil
+}
+
+// CompleteRefund is the control API's POST /_sim/refunds/{id}/complete:
+// what DR does when the payment provider confirms a refund (usually within
+// 24 h). Events, in this order [choice]: refund.complete (state succeeded),
+// order.charge.refund.complete, order.refunded. An order paid with a
+// refund-failing test card fails instead (as FailRefund).
+func (a *Account) CompleteRefund(id string) (*Refund, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r, o, err := a.pendingRefund(id)
+	if err != nil {
+		return nil, err
+	}
+	ch := o.charge()
+	if a.sourceBehaviour(ch).refundFails {
+		a.failRefund(r, o, "The payment provider declined the refund (test card).")
+		return clone(r), nil
+	}
+	now := a.clock.Now()
+	cur := o.Currency
+	r.State = "succeeded"
+	r.RefundedAmount = r.Amount
+	for i := range r.Items {
+		r.Items[i].RefundedAmount = r.Items[i].Amount
+	}
+	r.UpdatedTime = now
+	op := settleRefundEntry(ch, r.ID, "complete", "")
+	r.Charges = refundCharges(ch, op)
+	o.RefundedAmount = round(o.RefundedAmount+r.Amount, cur)
+	o.UpdatedTime = now
+	if r.returnID != "" {
+		a.markReturned(o, r.returnID, now)
+	}
+	a.refreshRefundable(o)
+	a.record("refund.complete", r, nil)
+	if ch != nil {
+		a.record("order.charge.refund.complete", ch, nil)
+	}
+	a.record("order.refunded", o, nil)
+	a.issueCreditMemo(o, r) // documents.go: the credit memo PDF and order.credit_memo.created
+	return clone(r), nil
+}
+
+// FailRefund is the control API's POST /_sim/refunds/{id}/fail: the refund
+// fails (refund.failed, order.charge.refund.failed) and its amount is
+// available to refund again.
+func (a *Account) FailRefund(id, reason string) (*Refund, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r, o, err := a.pendingRefund(id)
+	if err != nil {
+		return nil, err
+	}
+	a.failRefund(r, o, reason)
+	return clone(r), nil
+}
+
+func (a *Account) failRefund(r *Refund, o *Order, reason string) {
+	now := a.clock.Now()
+	ch := o.charge()
+	r.State = "failed"
+	r.RefundedAmount = 0
+	r.FailureReason = reason
+	r.UpdatedTime = now
+	op := settleRefundEntry(ch, r.ID, "failed", "refund_failed")
+	r.Charges = refundCharges(ch, op)
+	o.UpdatedTime = now
+	a.refreshRefundable(o)
+	a.record("refund.failed", r, nil)
+	if ch != nil {
+		a.record("order.charge.refund.failed", ch, nil)
+	}
+}
+
+// settleRefundEntry moves a refund's entry on the charge to state.
+func settleRefundEntry(ch *Charge, refundID, state, failureCode string) *ChargeOperation {
+	if ch == nil {
+		return nil
+	}
+	for _, op := range ch.Refunds {
+		if op.refundID == refundID {
+			op.State, op.FailureCode = state, failureCode
+			settleCharge(ch)
+			return op
+		}
+	}
+	return nil
+}
+
+// refundCharges is a refund's charges[]: the charge with this refund's entry.
+func refundCharges(ch *Charge, op *ChargeOperation) []RefundCharge {
+	if ch == nil || op == nil {
+		return nil
+	}
+	return []RefundCharge{{ID: ch.ID, Captured: ch.Captured, Refunded: ch.Refunded, Refunds: []ChargeOperation{*op}, SourceID: ch.SourceID}}
+}

@@ -1,0 +1,254 @@
+package state
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+)
+
+// ReturnItem is one line of a Return.
+type ReturnItem struct {
+	ItemID   string `json:"itemId"`
+	SKUID    string `json:"skuId"`
+	Quantity int    `json:"quantity"`
+}
+
+// Return is DR's Return (contract §2.6): created → accepted.
+type Return struct {
+	ID               string               `json:"id"`
+	OrderID          string               `json:"orderId"`
+	Currency         string               `json:"currency"`
+	Reason           string               `json:"reason,omitempty"`
+	Items            []ReturnItem         `json:"items"`
+	State            string               `json:"state"`
+	StateTransitions map[string]time.Time `json:"stateTransitions"`
+	Metadata         map[string]any       `json:"metadata,omitempty"`
+	LiveMode         bool                 `json:"liveMode"`
+	CreatedTime      time.Time            `json:"createdTime"`
+	UpdatedTime      time.Time            `json:"updatedTime"`
+}
+
+// ReturnItemParams is one line of POST /returns.
+type ReturnItemParams struct {
+	ItemID   string   `json:"itemId"`
+	SKUID    string   `json:"skuId"`
+	Quantity Quantity `json:"quantity"`
+}
+
+// ReturnParams is the body of POST /returns.
+type ReturnParams struct {
+	OrderID  string             `json:"orderId"`
+	Reason   string             `json:"reason"`
+	Items    []ReturnItemParams `json:"items"`
+	Metadata map[string]any     `json:"metadata"`
+}
+
+// ReturnUpdateParams is the body of POST /returns/{id}.
+type ReturnUpdateParams struct {
+	State    string         `json:"state"`
+	Metadata map[string]any `json:"metadata"`
+}
+
+func (p *ReturnParams) validate() ([]int, error) {
+	if p.OrderID == "" {
+		return nil, apierror.Missing("orderId")
+	}
+	if len(p.Items) == 0 {
+		return nil, apierror.Missing("items")
+	}
+	qs := make([]int, len(p.Items))
+	for i, it := range p.Items {
+		param := "items[" + strconv.Itoa(i) + "]"
+		if it.ItemID == "" && it.SKUID == "" {
+			return nil, apierror.Missing(param + ".itemId")
+		}
+		q, err := it.Quantity.whole(param + ".quantity")
+		if err != nil {
+			return nil, err
+		}
+		if _, set := it.Quantity.Value(); !set {
+			return nil, apierror.Missing(param + ".quantity")
+		}
+		if q < 1 {
+			return nil, apierror.Invalid(param+".quantity", "'%s.quantity' must be at least 1, got %d.", param, q)
+		}
+		qs[i] = q
+	}
+	return qs, nil
+}
+
+// CreateReturn is POST /returns: the customer sends shipped units back.
+// More units than were shipped and not yet returned → 409 quantity_too_large.
+func (a *Account) CreateReturn(p ReturnParams) (*Return, error) {
+	qs, err := p.validate()
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o, ok := a.orders.get(p.OrderID)
+	if !ok {
+		return nil, apierror.NotFound("Order", p.OrderID)
+	}
+	claimed := map[string]int{}
+	left := func(it *OrderItem) int { return it.progress.fulfilled - it.progress.returnRequested - claimed[it.ID] }
+	items := make([]ReturnItem, 0, len(p.Items))
+	resolved := make([]*OrderItem, 0, len(p.Items))
+	for i, ip := range p.Items {
+		param := "items[" + strconv.Itoa(i) + "]"
+		it, err := o.findItem(param, ip.ItemID, ip.SKUID, func(it *OrderItem) bool { return left(it) > 0 })
+		if err != nil {
+			return nil, err
+		}
+		if n := left(it); qs[i] > n {
+			return nil, apierror.Conflict("quantity_too_large", "%s: item '%s' has %d shipped unit(s) not yet returned; the request returns %d.", param, it.ID, n, qs[i])
+		}
+		claimed[it.ID] += qs[i]
+		items = append(items, ReturnItem{ItemID: it.ID, SKUID: it.SKUID, Quantity: qs[i]})
+		resolved = append(resolved, it)
+	}
+	now := a.clock.Now()
+	for i, it := range resolved {
+		it.progress.returnRequested += qs[i]
+	}
+	ret := &Return{
+		ID: "ret_" + newUUID(), OrderID: o.ID, Currency: o.Currency, Reason: p.Reason, Items: items,
+		State: "created", StateTransitions: map[string]time.Time{"created": now}, Metadata: p.Metadata,
+		CreatedTime: now, UpdatedTime: now,
+	}
+	a.returns.put(ret.ID, ret)
+	a.record("return.created", ret, nil)
+	return clone(ret), nil
+}
+
+// UpdateReturn is POST /returns/{id}: metadata, and {"state":"accepted"},
+// which records return.accepted and makes DR refund the returned units
+// (refund.pending; the refund's items name them). Each returned unit is
+// worth its share of the line's captured amount, within what is left to
+// refund. When that refund succeeds the items, and the order once every
+// shipped unit is back, become returned.
+func (a *Account) UpdateReturn(id string, p ReturnUpdateParams) (*Return, error) {
+	if p.State != "" && p.State != "accepted" {
+		return nil, apierror.Invalid("state", "'state' can only be set to 'accepted', got '%s'.", p.State)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ret, ok := a.returns.get(id)
+	if !ok {
+		return nil, apierror.NotFound("Return", id)
+	}
+	if p.State == "accepted" && ret.State != "created" {
+		return nil, apierror.Conflict("invalid_state", "Return '%s' is %s; only a created return can be accepted.", id, ret.State)
+	}
+	now := a.clock.Now()
+	if p.Metadata != nil {
+		ret.Metadata = p.Metadata
+		ret.UpdatedTime = now
+	}
+	if p.State != "accepted" {
+		return clone(ret), nil
+	}
+	o, _ := a.orders.get(ret.OrderID) // orders are never deleted
+	cur := o.Currency
+	ret.State = "accepted"
+	ret.StateTransitions["accepted"] = now
+	ret.UpdatedTime = now
+	a.record("return.accepted", ret, nil)
+
+	a.refreshRefundable(o)
+	var (
+		amount float64
+		items  = []RefundItem{}
+		alloc  []allocation
+		held   = map[string]float64{}
+	)
+	for _, ri := range ret.Items {
+		it := o.item(ri.ItemID)
+		before := it.progress.returnAccepted
+		it.progress.returnAccepted += ri.Quantity
+		v := round(unitsRefundValue(it, before+ri.Quantity, cur)-unitsRefundValue(it, before, cur), cur)
+		v = min(v, round(it.AvailableToRefundAmount-held[it.ID], cur))
+		if v <= 0 {
+			continue
+		}
+		held[it.ID] = round(held[it.ID]+v, cur)
+		amount = round(amount+v, cur)
+		items = append(items, RefundItem{ItemID: it.ID, SKUID: it.SKUID, Quantity: ri.Quantity, Amount: v})
+		alloc = append(alloc, allocation{itemID: it.ID, amount: v})
+	}
+	if amount > 0 {
+		r := a.newRefund(o, amount, items, alloc)
+		r.Reason = ret.Reason
+		r.returnID = ret.ID
+		a.record("refund.pending", r, nil)
+	}
+	return clone(ret), nil
+}
+
+// item is the order line with this id (nil if none).
+func (o *Order) item(id string) *OrderItem {
+	for _, it := range o.Items {
+		if it.ID == id {
+			return it
+		}
+	}
+	return nil
+}
+
+// markReturned counts a return's units as back once its refund succeeded:
+// an item whose shipped units are all back is returned, and so is the order
+// once that holds for every shipped item. Caller holds a.mu.
+func (a *Account) markReturned(o *Order, returnID string, now time.Time) {
+	ret, ok := a.returns.get(returnID)
+	if !ok {
+		return
+	}
+	for _, ri := range ret.Items {
+		it := o.item(ri.ItemID)
+		it.progress.returned += ri.Quantity
+		if it.progress.fulfilled > 0 && it.progress.returned >= it.progress.fulfilled {
+			setItemState(it, "returned", now)
+		}
+	}
+	if o.State != "complete" && o.State != "fulfilled" {
+		return
+	}
+	all := false
+	for _, it := range o.Items {
+		if it.progress.fulfilled == 0 {
+			continue
+		}
+		if it.progress.returned < it.progress.fulfilled {
+			return
+		}
+		all = true
+	}
+	if all {
+		a.setOrderState(o, "returned", now)
+	}
+}
+
+// Return is GET /returns/{id}.
+func (a *Account) Return(id string) (*Return, error) {
+	return find(a, &a.returns, "Return", id)
+}
+
+// ReturnFilter is GET /returns' query.
+type ReturnFilter struct {
+	ListParams
+	IDs     []string
+	OrderID string
+	State   string
+}
+
+// Returns is GET /returns.
+func (a *Account) Returns(f ReturnFilter) (Page[*Return], error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	items := a.returns.newestFirst(func(r *Return) bool {
+		return (len(f.IDs) == 0 || contains(f.IDs, r.ID)) && (f.OrderID == "" || r.OrderID == f.OrderID) &&
+			(f.State == "" || r.State == f.State)
+	})
+	return pageOf(items, func(r *Return) string { return r.ID }, f.ListParams)
+}

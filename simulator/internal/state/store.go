@@ -1,0 +1,101 @@
+// Package state holds the simulator's accounts and their resources, and the
+// rules Digital River applies to them: arithmetic, lifecycles, validation and
+// the events each state change records. It knows nothing about HTTP; the api
+// package decodes requests into the Params types here and writes what these
+// methods return. Every method returns copies, so callers never share memory
+// with the store.
+package state
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/clock"
+)
+
+// Publisher receives every event an account records, with the targets (the
+// webhooks enabled and subscribed to its type at that moment). The delivery
+// engine implements it. Publish is called with the account locked, so it
+// must only enqueue.
+type Publisher interface {
+	Publish(accountID string, ev *Event, targets []Target)
+}
+
+// Store is every account of one simulator.
+type Store struct {
+	mu        sync.RWMutex
+	accounts  map[string]*Account
+	byKey     map[string]keyRef
+	publisher Publisher
+	wall      func() time.Time
+}
+
+type keyRef struct {
+	account *Account
+	public  bool
+}
+
+// NewStore returns an empty store. pub may be nil (events are recorded but not delivered).
+func NewStore(pub Publisher, wall func() time.Time) *Store {
+	return &Store{accounts: map[string]*Account{}, byKey: map[string]keyRef{}, publisher: pub, wall: wall}
+}
+
+// Keys are an account's API keys.
+type Keys struct {
+	AccountID string `json:"accountId"`
+	SecretKey string `json:"secretKey"`
+	PublicKey string `json:"publicKey"`
+}
+
+// CreateAccount makes a fresh account with its own state, clock and keys.
+func (s *Store) CreateAccount() Keys {
+	a := newAccount(s.publisher, clock.New(s.wall))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.accounts[a.id] = a
+	s.byKey[a.keys.SecretKey] = keyRef{account: a}
+	s.byKey[a.keys.PublicKey] = keyRef{account: a, public: true}
+	return a.keys
+}
+
+// CreateAccountWithKey makes an account whose secret key is given (for a
+// merchant configured with a fixed key). It is an error if the key is taken
+// or does not look like a test secret key.
+func (s *Store) CreateAccountWithKey(secretKey string) (Keys, error) {
+	if len(secretKey) < len("sk_test_")+8 || secretKey[:8] != "sk_test_" {
+		return Keys{}, fmt.Errorf("secret key %q: want sk_test_ followed by at least 8 characters", secretKey)
+	}
+	a := newAccount(s.publisher, clock.New(s.wall))
+	a.keys.SecretKey = secretKey
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, taken := s.byKey[secretKey]; taken {
+		return Keys{}, fmt.Errorf("secret key %q already belongs to an account", secretKey)
+	}
+	s.accounts[a.id] = a
+	s.byKey[a.keys.SecretKey] = keyRef{account: a}
+	s.byKey[a.keys.PublicKey] = keyRef{account: a, public: true}
+	return a.keys, nil
+}
+
+// Lookup finds the account a key belongs to and says whether it is the public key.
+func (s *Store) Lookup(key string) (a *Account, public bool, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.byKey[key]
+	if !ok {
+		return nil, false, false
+	}
+	return r.account, r.public, true
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on supported platforms
+	}
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,551 @@
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+)
+
+// SubscriptionInfo is subscriptionInfo on a checkout line (the control API's
+// POST /_sim/orders), an order line and a billing-invoice line (contract
+// §2.13). On a checkout line subscriptionId is optional (merchant-supplied;
+// a UUID otherwise) and autoRenewal defaults to true.
+type SubscriptionInfo struct {
+	SubscriptionID string `json:"subscriptionId,omitempty"`
+	PlanID         string `json:"planId"`
+	Terms          string `json:"terms,omitempty"`
+	AutoRenewal    *bool  `json:"autoRenewal,omitempty"`
+	FreeTrial      bool   `json:"freeTrial"`
+}
+
+// SubscriptionItem is one line of a subscription: what each renewal bills.
+type SubscriptionItem struct {
+	SKUID    string  `json:"skuId"`
+	Price    float64 `json:"price"`
+	Quantity int     `json:"quantity"`
+
+	taxRate float64 // from the acquisition line; renewal tax = round(amount × taxRate). Not on the wire.
+}
+
+// Subscription is DR's Subscription (contract §2.13). Dates are RFC 3339 in
+// UTC like every other timestamp the simulator writes [choice] — also
+// inside the pair events, where DR's samples show "…T21:09:39.061+0000".
+type Subscription struct {
+	ID                     string               `json:"id"`
+	State                  string               `json:"state"`
+	StateTransitions       map[string]time.Time `json:"stateTransitions"`
+	CustomerID             string               `json:"customerId,omitempty"`
+	SourceID               string               `json:"sourceId,omitempty"`
+	PlanID                 string               `json:"planId"`
+	Items                  []*SubscriptionItem  `json:"items"`
+	Currency               string               `json:"currency"`
+	TaxInclusive           bool                 `json:"taxInclusive"`
+	Locale                 string               `json:"locale,omitempty"`
+	ContractBindingUntil   *time.Time           `json:"contractBindingUntil,omitempty"`
+	CurrentPeriodStartDate *time.Time           `json:"currentPeriodStartDate,omitempty"`
+	CurrentPeriodEndDate   *time.Time           `json:"currentPeriodEndDate,omitempty"`
+	NextInvoiceDate        *time.Time           `json:"nextInvoiceDate,omitempty"`
+	NextReminderDate       *time.Time           `json:"nextReminderDate,omitempty"`
+	Metadata               map[string]any       `json:"metadata,omitempty"`
+	LiveMode               bool                 `json:"liveMode"`
+	CreatedTime            time.Time            `json:"createdTime"`
+	UpdatedTime            time.Time            `json:"updatedTime"`
+
+	// Not on the wire.
+	acqOrderID  string // the acquisition order
+	email       string // the acquisition order's email: the billing invoices'
+	terms       string
+	freeTrial   bool
+	autoRenewal bool
+	sched       schedule // what the virtual clock will do next (schedule.go)
+}
+
+var subscriptionStates = []string{"draft", "active", "activeFree", "activePendingInvoice", "cancelled", "failed", "ended", "lapsed"}
+
+// isActive reports whether the subscription is in one of DR's three active states.
+func (s *Subscription) isActive() bool {
+	return s.State == "active" || s.State == "activeFree" || s.State == "activePendingInvoice"
+}
+
+// subscriptionCheckout is what PlaceOrder learns from the subscriptionInfo
+// of a checkout's lines.
+type subscriptionCheckout struct {
+	items  []PlaceItem // the lines as given
+	lines  []PlaceItem // the lines as charged: a free-trial line costs 0
+	groups []*subscriptionGroup
+}
+
+// subscriptionGroup is the lines of one new subscription.
+type subscriptionGroup struct {
+	id    string
+	plan  *Plan
+	info  SubscriptionInfo
+	lines []int
+}
+
+func subInfoParam(i int, field string) string { return itemParam(i, "subscriptionInfo."+field) }
+
+// prepareSubscriptions checks the subscriptionInfo of a checkout's lines
+// and groups them into new subscriptions: lines with the same
+// subscriptionId (or, when none is given, the same planId) share one.
+// Nothing changes yet. Caller holds a.mu.
+//
+// [choice] A freeTrial line's price is the price after the trial: the
+// subscription's items[].price, which the trial-conversion invoice bills.
+// The acquisition order charges 0 for the line.
+func (a *Account) prepareSubscriptions(items []PlaceItem) (*subscriptionCheckout, error) {
+	sc := &subscriptionCheckout{items: items, lines: append([]PlaceItem(nil), items...)}
+	byKey := map[string]*subscriptionGroup{}
+	for i, it := range items {
+		si := it.SubscriptionInfo
+		if si == nil {
+			continue
+		}
+		if si.PlanID == "" {
+			return nil, apierror.Missing(subInfoParam(i, "planId"))
+		}
+		plan, ok := a.plans.get(si.PlanID)
+		if !ok {
+			return nil, apierror.NotFound("Plan", si.PlanID)
+		}
+		if plan.State != "active" {
+			return nil, apierror.Invalid(subInfoParam(i, "planId"), "Plan '%s' is %s; only an active plan takes new subscriptions.", plan.ID, plan.State)
+		}
+		if len(si.SubscriptionID) > 100 {
+			return nil, apierror.Invalid(subInfoParam(i, "subscriptionId"), "subscriptionId must be at most 100 characters.")
+		}
+		if si.SubscriptionID != "" {
+			if _, taken := a.subs.get(si.SubscriptionID); taken {
+				return nil, apierror.Conflict("conflict", "Subscription '%s' already exists.", si.SubscriptionID)
+			}
+		}
+		key := "id:" + si.SubscriptionID
+		if si.SubscriptionID == "" {
+			key = "plan:" + si.PlanID
+		}
+		g, ok := byKey[key]
+		if !ok {
+			g = &subscriptionGroup{id: si.SubscriptionID, plan: plan, info: *si}
+			if g.id == "" {
+				g.id = newUUID()
+			}
+			byKey[key] = g
+			sc.groups = append(sc.groups, g)
+		} else if g.info.PlanID != si.PlanID || g.info.FreeTrial != si.FreeTrial {
+			return nil, apierror.Invalid(subInfoParam(i, "planId"), "Lines of one subscription must share planId and freeTrial.")
+		}
+		g.lines = append(g.lines, i)
+		if si.FreeTrial {
+			sc.lines[i].Price, sc.lines[i].Discount = 0, 0
+		}
+	}
+	return sc, nil
+}
+
+// startSubscriptions creates the draft subscriptions of a new order
+// (subscription.created) and marks the order's lines with their
+// subscriptionInfo. A subscription needs a reusable source: when the order
+// pays with a card that is not saved, the checkout saves it to the customer
+// (reusable, chargeable, first source → default) [choice], with no
+// customer.source.created event. Caller holds a.mu.
+func (a *Account) startSubscriptions(sc *subscriptionCheckout, o *Order, c *Customer, src *Source, now time.Time) {
+	if len(sc.groups) == 0 {
+		return
+	}
+	if !src.Reusable {
+		src.Reusable, src.State, src.CustomerID, src.UpdatedTime = true, "chargeable", c.ID, now
+		c.Sources = append(c.Sources, src)
+		if c.DefaultSourceID == "" {
+			c.DefaultSourceID = src.ID
+		}
+		c.UpdatedTime = now
+	}
+	for _, g := range sc.groups {
+		autoRenewal := g.info.AutoRenewal == nil || *g.info.AutoRenewal
+		terms := firstNonEmpty(g.info.Terms, g.plan.Terms)
+		s := &Subscription{
+			ID:               g.id,
+			State:            "draft",
+			StateTransitions: map[string]time.Time{},
+			PlanID:           g.plan.ID,
+			Items:            []*SubscriptionItem{},
+			Currency:         o.Currency,
+			Locale:           o.Locale,
+			CreatedTime:      now,
+			UpdatedTime:      now,
+			acqOrderID:       o.ID,
+			email:            o.Email,
+			terms:            terms,
+			freeTrial:        g.info.FreeTrial,
+			autoRenewal:      autoRenewal,
+		}
+		for _, i := range g.lines {
+			pi := sc.items[i]
+			s.Items = append(s.Items, &SubscriptionItem{SKUID: pi.SKUID, Price: pi.Price, Quantity: pi.Quantity, taxRate: pi.TaxRate})
+			o.Items[i].SubscriptionInfo = &SubscriptionInfo{
+				SubscriptionID: s.ID, PlanID: s.PlanID, Terms: terms, AutoRenewal: &autoRenewal, FreeTrial: g.info.FreeTrial,
+			}
+		}
+		a.subs.put(s.ID, s)
+		a.record("subscription.created", s, nil)
+	}
+}
+
+// activateSubscriptions is what accepting an order does to its draft
+// subscriptions: each is activated (subscription.updated). Caller holds a.mu.
+func (a *Account) activateSubscriptions(o *Order, at time.Time) {
+	done := map[string]bool{}
+	for _, it := range o.Items {
+		if it.SubscriptionInfo == nil || done[it.SubscriptionInfo.SubscriptionID] {
+			continue
+		}
+		done[it.SubscriptionInfo.SubscriptionID] = true
+		if s, ok := a.subs.get(it.SubscriptionInfo.SubscriptionID); ok && s.State == "draft" {
+			a.activate(s, o, at)
+		}
+	}
+}
+
+// activate fills a draft subscription from its acquisition order and starts
+// its first period: active (stateTransitions.activated), or activeFree
+// (activatedFree) for a free trial. Caller holds a.mu.
+func (a *Account) activate(s *Subscription, o *Order, at time.Time) {
+	before := snapshot(s)
+	plan := a.plans.byID[s.PlanID]
+	s.CustomerID = o.CustomerID
+	if len(o.Payment.Sources) > 0 {
+		s.SourceID = o.Payment.Sources[0].ID
+	}
+	binding := at.AddDate(0, 0, plan.ContractBindingDays)
+	s.ContractBindingUntil = &binding
+	s.beginPeriod(plan, at, at)
+	if s.freeTrial {
+		s.State = "activeFree"
+		s.StateTransitions["activatedFree"] = at
+	} else {
+		s.State = "active"
+		s.StateTransitions["activated"] = at
+	}
+	s.UpdatedTime = at
+	a.record("subscription.updated", s, previousAttributes(before, snapshot(s)))
+}
+
+// Subscription is GET /subscriptions/{id}.
+func (a *Account) Subscription(id string) (*Subscription, error) {
+	return find(a, &a.subs, "Subscription", id)
+}
+
+// SubscriptionFilter is GET /subscriptions' query.
+type SubscriptionFilter struct {
+	ListParams
+	PlanID     string
+	State      string
+	CustomerID string
+}
+
+// Subscriptions is GET /subscriptions.
+func (a *Account) Subscriptions(f SubscriptionFilter) (Page[*Subscription], error) {
+	if f.State != "" && !contains(subscriptionStates, f.State) {
+		return Page[*Subscription]{}, apierror.Invalid("state", "'%s' is not a subscription state.", f.State)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	items := a.subs.newestFirst(func(s *Subscription) bool {
+		return (f.PlanID == "" || s.PlanID == f.PlanID) && (f.State == "" || s.State == f.State) &&
+			(f.CustomerID == "" || s.CustomerID == f.CustomerID)
+	})
+	return pageOf(items, func(s *Subscription) string { return s.ID }, f.ListParams)
+}
+
+// SubscriptionItemParams is one line of POST /subscriptions/{id} {items}.
+type SubscriptionItemParams struct {
+	SKUID    string   `json:"skuId"`
+	Price    *float64 `json:"price"`
+	Quantity *int     `json:"quantity"`
+}
+
+// SubscriptionUpdateParams is the body of POST /subscriptions/{id}: either
+// exactly {"state":"active"} or {"state":"cancelled"}, or any of the other
+// fields.
+type SubscriptionUpdateParams struct {
+	State    *string                  `json:"state"`
+	PlanID   *string                  `json:"planId"`
+	SourceID *string                  `json:"sourceId"`
+	Items    []SubscriptionItemParams `json:"items"`
+	Locale   *string                  `json:"locale"`
+	Metadata map[string]any           `json:"metadata"`
+}
+
+func (p *SubscriptionUpdateParams) hasTermsFields() bool {
+	return p.PlanID != nil || p.SourceID != nil || p.Items != nil || p.Locale != nil || p.Metadata != nil
+}
+
+// UpdateSubscription is POST /subscriptions/{id} (contract §2.13, §6.2).
+// Every change emits subscription.updated with previousAttributes; a
+// request that changes nothing emits nothing.
+//
+// A new sourceId is the way out of trouble [choice]: during dunning
+// (activePendingInvoice) the open invoice is voided and a new one is opened
+// and charged at once with the new source; while subscription.source_invalid
+// is pending (before subscription.lapsed) the invoice is opened and charged
+// at once. Both happen in the same request, after subscription.updated.
+func (a *Account) UpdateSubscription(id string, p SubscriptionUpdateParams) (*Subscription, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.subs.get(id)
+	if !ok {
+		return nil, apierror.NotFound("Subscription", id)
+	}
+	now := a.clock.Now()
+	if p.State != nil {
+		if p.hasTermsFields() {
+			return nil, apierror.Conflict("restricted_update", "Activating or cancelling a subscription takes a body of exactly {\"state\":\"%s\"}.", *p.State)
+		}
+		switch *p.State {
+		case "active":
+			if err := a.activateOnRequest(s, now); err != nil {
+				return nil, err
+			}
+		case "cancelled":
+			if err := a.cancel(s, now); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, apierror.Invalid("state", "state can only be set to 'active' or 'cancelled', got '%s'.", *p.State)
+		}
+		return clone(s), nil
+	}
+	if !p.hasTermsFields() {
+		return nil, apierror.BadRequest("missing_parameter", "", "Give state, or at least one of planId, sourceId, items, locale, metadata.")
+	}
+	if s.State != "draft" && !s.isActive() {
+		return nil, apierror.Conflict("invalid_state", "Subscription '%s' is %s and cannot be updated.", s.ID, s.State)
+	}
+	items, err := a.checkTerms(s, p)
+	if err != nil {
+		return nil, err
+	}
+	before := snapshot(s)
+	if p.PlanID != nil {
+		s.PlanID = *p.PlanID
+	}
+	if items != nil {
+		s.Items = items
+	}
+	if p.Locale != nil {
+		s.Locale = *p.Locale
+	}
+	if p.Metadata != nil {
+		s.Metadata = p.Metadata
+	}
+	sourceChanged := p.SourceID != nil && *p.SourceID != s.SourceID
+	if p.SourceID != nil {
+		s.SourceID = *p.SourceID
+	}
+	prev := previousAttributes(before, snapshot(s))
+	if len(prev) == 0 {
+		return clone(s), nil
+	}
+	s.UpdatedTime = now
+	a.record("subscription.updated", s, prev)
+	if sourceChanged {
+		switch {
+		case s.State == "activePendingInvoice":
+			a.reissueInvoice(s, now)
+		case s.sched.lapseAt != nil:
+			a.invoiceDue(s, now)
+		}
+	}
+	return clone(s), nil
+}
+
+// checkTerms validates a terms update and returns the new items (nil when
+// items is not being changed). Caller holds a.mu.
+func (a *Account) checkTerms(s *Subscription, p SubscriptionUpdateParams) ([]*SubscriptionItem, error) {
+	if p.PlanID != nil {
+		plan, ok := a.plans.get(*p.PlanID)
+		if !ok {
+			return nil, apierror.NotFound("Plan", *p.PlanID)
+		}
+		if plan.State != "active" {
+			return nil, apierror.Invalid("planId", "Plan '%s' is %s; a subscription can move only to an active plan.", plan.ID, plan.State)
+		}
+	}
+	if p.SourceID != nil {
+		if !s.isActive() {
+			return nil, apierror.Conflict("invalid_state", "Subscription '%s' is %s; its source can change only once it is active.", s.ID, s.State)
+		}
+		src, ok := a.sources.get(*p.SourceID)
+		if !ok {
+			return nil, apierror.NotFound("Source", *p.SourceID)
+		}
+		if src.State != "chargeable" {
+			return nil, apierror.Conflict("source_not_chargeable", "Source '%s' is %s, not chargeable.", src.ID, src.State)
+		}
+		if src.CustomerID != s.CustomerID {
+			return nil, apierror.Invalid("sourceId", "Source '%s' is not attached to customer '%s'; attach it with POST /customers/%s/sources/%s first.", src.ID, s.CustomerID, s.CustomerID, src.ID)
+		}
+	}
+	if p.Locale != nil && *p.Locale == "" {
+		return nil, apierror.Invalid("locale", "locale cannot be empty.")
+	}
+	if p.Items == nil {
+		return nil, nil
+	}
+	if len(p.Items) == 0 {
+		return nil, apierror.Invalid("items", "A subscription needs at least one item.")
+	}
+	out := make([]*SubscriptionItem, 0, len(p.Items))
+	for i, ip := range p.Items {
+		q := 1
+		if ip.Quantity != nil {
+			q = *ip.Quantity
+		}
+		switch {
+		case ip.SKUID == "":
+			return nil, apierror.Missing(itemParam(i, "skuId"))
+		case ip.Price == nil:
+			return nil, apierror.Missing(itemParam(i, "price"))
+		case *ip.Price < 0:
+			return nil, apierror.Invalid(itemParam(i, "price"), "price cannot be negative.")
+		case q < 1 || q > 1_000_000:
+			return nil, apierror.Invalid(itemParam(i, "quantity"), "quantity must be between 1 and 1000000, got %d.", q)
+		case *ip.Price*float64(q) > maxAmount:
+			return nil, apierror.Invalid(itemParam(i, "price"), "price × quantity cannot exceed %.0f.", maxAmount)
+		}
+		if _, ok := a.skus.get(ip.SKUID); !ok {
+			return nil, apierror.NotFound("SKU", ip.SKUID)
+		}
+		out = append(out, &SubscriptionItem{SKUID: ip.SKUID, Price: *ip.Price, Quantity: q, taxRate: s.taxRateFor(ip.SKUID)})
+	}
+	return out, nil
+}
+
+// taxRateFor is the tax rate a new item line gets [choice]: that of the
+// current line with the same SKU, else that of the first line.
+func (s *Subscription) taxRateFor(skuID string) float64 {
+	for _, it := range s.Items {
+		if it.SKUID == skuID {
+			return it.taxRate
+		}
+	}
+	if len(s.Items) > 0 {
+		return s.Items[0].taxRate
+	}
+	return 0
+}
+
+// activateOnRequest is POST {"state":"active"}: a draft subscription whose
+// acquisition order was accepted becomes active. (Accepting the order
+// already does this, so the request matters only for a subscription whose
+// order is still pending, which it refuses.) Caller holds a.mu.
+func (a *Account) activateOnRequest(s *Subscription, now time.Time) error {
+	if s.State != "draft" {
+		return apierror.Conflict("invalid_state", "Subscription '%s' is %s; only a draft subscription can be activated.", s.ID, s.State)
+	}
+	o, ok := a.orders.get(s.acqOrderID)
+	if !ok || o.State == "pending_payment" || o.State == "in_review" || o.State == "blocked" || o.State == "cancelled" {
+		st := "gone"
+		if ok {
+			st = o.State
+		}
+		return apierror.Conflict("invalid_state", "The acquisition order of subscription '%s' is %s; a subscription is activated once its order is accepted.", s.ID, st)
+	}
+	a.activate(s, o, now)
+	return nil
+}
+
+// cancel is POST {"state":"cancelled"}: the subscription ends, nothing more
+// is billed, and its invoice in progress (draft or open) becomes void.
+// Caller holds a.mu.
+func (a *Account) cancel(s *Subscription, now time.Time) error {
+	if !s.isActive() {
+		return apierror.Conflict("invalid_state", "Subscription '%s' is %s; only an active subscription can be cancelled.", s.ID, s.State)
+	}
+	before := snapshot(s)
+	s.State = "cancelled"
+	s.StateTransitions["cancelled"] = now
+	s.UpdatedTime = now
+	inv := a.currentInvoice(s)
+	s.sched = schedule{}
+	a.record("subscription.updated", s, previousAttributes(before, snapshot(s)))
+	a.voidInvoice(inv, now)
+	return nil
+}
+
+// DeleteSubscription is DELETE /subscriptions/{id}: draft only, else 409
+// invalid_state. subscription.deleted carries {} as its object and the
+// subscription in previousAttributes (contract §3.5).
+func (a *Account) DeleteSubscription(id string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.subs.get(id)
+	if !ok {
+		return apierror.NotFound("Subscription", id)
+	}
+	if s.State != "draft" {
+		return apierror.Conflict("invalid_state", "Subscription '%s' is %s; only a draft subscription can be deleted.", s.ID, s.State)
+	}
+	a.subs.remove(id)
+	a.record("subscription.deleted", struct{}{}, s)
+	return nil
+}
+
+// snapshot is an object's wire form, field by field.
+func snapshot(v any) map[string]json.RawMessage {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		panic("state: snapshot: " + err.Error()) // resources are plain data
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		panic("state: snapshot: " + err.Error())
+	}
+	return m
+}
+
+// previousAttributes is DR's data.previousAttributes: the old value (null
+// when it had none) of every field that changed, except updatedTime. For
+// stateTransitions only the changed keys appear, as in DR's sample
+// {"stateTransitions":{"activated":null}}.
+func previousAttributes(before, after map[string]json.RawMessage) map[string]any {
+	null := json.RawMessage("null")
+	prev := map[string]any{}
+	for k, nv := range after {
+		if k == "updatedTime" {
+			continue
+		}
+		ov, had := before[k]
+		if had && bytes.Equal(ov, nv) {
+			continue
+		}
+		if !had {
+			prev[k] = null
+			continue
+		}
+		if k == "stateTransitions" {
+			var o, n map[string]json.RawMessage
+			if json.Unmarshal(ov, &o) == nil && json.Unmarshal(nv, &n) == nil {
+				st := map[string]any{}
+				for sk, sv := range n {
+					if old, ok := o[sk]; !ok {
+						st[sk] = null
+					} else if !bytes.Equal(old, sv) {
+						st[sk] = old
+					}
+				}
+				prev[k] = st
+				continue
+			}
+		}
+		prev[k] = ov
+	}
+	for k, ov := range before {
+		if _, still := after[k]; !still && k != "updatedTime" {
+			prev[k] = ov
+		}
+	}
+	return prev
+}

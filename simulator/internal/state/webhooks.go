@@ -1,0 +1,401 @@
+package state
+
+import (
+	"net/url"
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+)
+
+// Webhook is DR's Webhook. Its signing secret is not part of DR's API; the
+// control API reads and sets it [choice].
+type Webhook struct {
+	ID            string    `json:"id"`
+	Address       string    `json:"address"`
+	Types         []string  `json:"types"`
+	Enabled       bool      `json:"enabled"`
+	APIVersion    string    `json:"apiVersion"`
+	TransportType string    `json:"transportType"`
+	LiveMode      bool      `json:"liveMode"`
+	CreatedTime   time.Time `json:"createdTime"`
+	UpdatedTime   time.Time `json:"updatedTime"`
+
+	secret         string
+	oldSecrets     []OldSecret // after rotations, newest first; pruned when read
+	disabledReason string      // why the delivery engine disabled it; "" otherwise
+}
+
+// DefaultOldSecretValidity is how long a rotated-out secret keeps signing
+// deliveries when the rotation does not say: DR's signature page says the old
+// key stays valid "a short time (12 hours)" [choice].
+const DefaultOldSecretValidity = 12 * time.Hour
+
+// OldSecret is a rotated-out signing secret still valid until Expires
+// (account's virtual clock).
+type OldSecret struct {
+	Secret  string    `json:"secret"`
+	Expires time.Time `json:"expiresTime"`
+}
+
+// WebhookSecrets is a webhook's signing secrets as the control API shows them.
+type WebhookSecrets struct {
+	Secret string      `json:"secret"` // the current secret; it signs first
+	Old    []OldSecret `json:"old"`    // still valid, newest first
+}
+
+// Target is where and how one event goes to one webhook.
+type Target struct {
+	WebhookID string
+	Address   string
+	// Secrets sign the delivery: the current secret first, then the old
+	// secrets still valid after a rotation (contract §4 "Secret rotation").
+	Secrets []string
+	// Source, when set, is the account the webhook belongs to. The delivery
+	// engine re-reads the target from it before every attempt (so a retry
+	// uses the address and secrets valid then, and a disabled webhook's
+	// events are parked) and disables the webhook through it after sustained
+	// failure. Targets built by hand (tests) leave it nil and are used as is.
+	Source WebhookSource
+}
+
+// WebhookSource is what the delivery engine may ask of the account a webhook
+// belongs to, after Publish and without holding the account's lock. *Account
+// implements it.
+type WebhookSource interface {
+	// CurrentTarget is the webhook's target now and whether it is enabled;
+	// an error (404) when it was deleted.
+	CurrentTarget(webhookID string) (t Target, enabled bool, err error)
+	// DisableWebhook sets enabled:false because deliveries keep failing.
+	DisableWebhook(webhookID, reason string) error
+}
+
+// Resumer is implemented by a Publisher that parks the deliveries of
+// disabled webhooks (the delivery engine). UpdateWebhook calls ResumeWebhook,
+// without holding the account's lock, whenever a PATCH sets enabled:true, so
+// the parked events go out again.
+type Resumer interface {
+	ResumeWebhook(accountID, webhookID string)
+}
+
+// WebhookParams is the body of POST /webhooks and PATCH /webhooks/{id}.
+type WebhookParams struct {
+	Address       *string   `json:"address"`
+	Types         *[]string `json:"types"`
+	Enabled       *bool     `json:"enabled"`
+	APIVersion    *string   `json:"apiVersion"`
+	TransportType *string   `json:"transportType"`
+}
+
+func (p *WebhookParams) validate(create bool) error {
+	if create && p.Address == nil {
+		return apierror.Missing("address")
+	}
+	if p.Address != nil {
+		u, err := url.Parse(*p.Address)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return apierror.Invalid("address", "address must be an absolute http or https URL, got '%s'.", *p.Address)
+		}
+	}
+	if create && p.Types == nil {
+		return apierror.Missing("types")
+	}
+	if p.Types != nil {
+		if len(*p.Types) == 0 {
+			return apierror.Invalid("types", "types must name at least one event type.")
+		}
+		for _, t := range *p.Types {
+			if t == "" {
+				return apierror.Invalid("types", "types cannot contain an empty name.")
+			}
+		}
+	}
+	if p.TransportType != nil && *p.TransportType != "HTTP" && *p.TransportType != "OAUTH" {
+		return apierror.Invalid("transportType", "transportType must be HTTP or OAUTH, got '%s'.", *p.TransportType)
+	}
+	return nil
+}
+
+func (w *Webhook) apply(p WebhookParams, now time.Time) {
+	if p.Address != nil {
+		w.Address = *p.Address
+	}
+	if p.Types != nil {
+		w.Types = append([]string(nil), (*p.Types)...)
+	}
+	if p.Enabled != nil {
+		w.Enabled = *p.Enabled
+		w.disabledReason = ""
+	}
+	if p.APIVersion != nil {
+		w.APIVersion = *p.APIVersion
+	}
+	if p.TransportType != nil {
+		w.TransportType = *p.TransportType
+	}
+	w.UpdatedTime = now
+}
+
+func (w *Webhook) subscribed(typ string) bool {
+	for _, t := range w.Types {
+		if MatchType(t, typ) {
+			return true
+		}
+	}
+	return false
+}
+
+// subscribedTargets lists the enabled webhooks subscribed to typ. Caller holds a.mu.
+func (a *Account) subscribedTargets(typ string) []Target {
+	var out []Target
+	now := a.clock.Now()
+	for _, id := range a.webhooks.order {
+		w := a.webhooks.byID[id]
+		if w.Enabled && w.subscribed(typ) {
+			out = append(out, a.targetLocked(w, now))
+		}
+	}
+	return out
+}
+
+// targetLocked is w's target at virtual time now. Caller holds a.mu.
+func (a *Account) targetLocked(w *Webhook, now time.Time) Target {
+	w.pruneSecrets(now)
+	secrets := make([]string, 0, 1+len(w.oldSecrets))
+	secrets = append(secrets, w.secret)
+	for _, o := range w.oldSecrets {
+		secrets = append(secrets, o.Secret)
+	}
+	return Target{WebhookID: w.ID, Address: w.Address, Secrets: secrets, Source: a}
+}
+
+// pruneSecrets drops the old secrets expired at now.
+func (w *Webhook) pruneSecrets(now time.Time) {
+	kept := w.oldSecrets[:0:0]
+	for _, o := range w.oldSecrets {
+		if now.Before(o.Expires) {
+			kept = append(kept, o)
+		}
+	}
+	w.oldSecrets = kept
+}
+
+// CreateWebhook is POST /webhooks.
+func (a *Account) CreateWebhook(p WebhookParams) (*Webhook, error) {
+	if err := p.validate(true); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.clock.Now()
+	w := &Webhook{ID: newUUID(), Enabled: true, APIVersion: "default", TransportType: "HTTP", CreatedTime: now, secret: "whsec_" + randomHex(16)}
+	w.apply(p, now)
+	a.webhooks.put(w.ID, w)
+	return cloneWebhook(w), nil
+}
+
+func cloneWebhook(w *Webhook) *Webhook {
+	c := *w
+	c.Types = append([]string(nil), w.Types...)
+	c.oldSecrets = append([]OldSecret(nil), w.oldSecrets...)
+	return &c
+}
+
+// UpdateWebhook is PATCH /webhooks/{id}. Setting enabled:true also tells the
+// publisher (when it is a Resumer) to deliver the events it parked while the
+// webhook was disabled.
+func (a *Account) UpdateWebhook(id string, p WebhookParams) (*Webhook, error) {
+	if err := p.validate(false); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	w, ok := a.webhooks.get(id)
+	if !ok {
+		a.mu.Unlock()
+		return nil, apierror.NotFound("Webhook", id)
+	}
+	w.apply(p, a.clock.Now())
+	out := cloneWebhook(w)
+	a.mu.Unlock()
+	if r, ok := a.publisher.(Resumer); ok && p.Enabled != nil && *p.Enabled {
+		r.ResumeWebhook(a.id, id)
+	}
+	return out, nil
+}
+
+// DisableWebhook sets a webhook's enabled to false because its deliveries
+// keep failing (the delivery engine's failure policy). PATCH enabled:true
+// turns it back on.
+func (a *Account) DisableWebhook(id, reason string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w, ok := a.webhooks.get(id)
+	if !ok {
+		return apierror.NotFound("Webhook", id)
+	}
+	w.Enabled = false
+	w.disabledReason = reason
+	w.UpdatedTime = a.clock.Now()
+	return nil
+}
+
+// WebhookDisabledReason says why the delivery engine disabled a webhook: ""
+// when it is enabled or was disabled through the API.
+func (a *Account) WebhookDisabledReason(id string) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w, ok := a.webhooks.get(id)
+	if !ok {
+		return "", apierror.NotFound("Webhook", id)
+	}
+	return w.disabledReason, nil
+}
+
+// CurrentTarget is the webhook's target now (address, and the secrets valid
+// at the account's virtual time) and whether it is enabled. It implements
+// WebhookSource for the delivery engine.
+func (a *Account) CurrentTarget(id string) (Target, bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w, ok := a.webhooks.get(id)
+	if !ok {
+		return Target{}, false, apierror.NotFound("Webhook", id)
+	}
+	return a.targetLocked(w, a.clock.Now()), w.Enabled, nil
+}
+
+// Webhook is GET /webhooks/{id}.
+func (a *Account) Webhook(id string) (*Webhook, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w, ok := a.webhooks.get(id)
+	if !ok {
+		return nil, apierror.NotFound("Webhook", id)
+	}
+	return cloneWebhook(w), nil
+}
+
+// WebhookFilter is GET /webhooks' query.
+type WebhookFilter struct {
+	ListParams
+	Type  string
+	Types []string
+}
+
+// Webhooks is GET /webhooks (DR's list envelope [choice]).
+func (a *Account) Webhooks(f WebhookFilter) (Page[*Webhook], error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	items := a.webhooks.newestFirst(func(w *Webhook) bool {
+		if f.Type != "" && !w.subscribed(f.Type) {
+			return false
+		}
+		for _, t := range f.Types {
+			if !w.subscribed(t) {
+				return false
+			}
+		}
+		return true
+	})
+	p, err := paginate(items, func(w *Webhook) string { return w.ID }, f.ListParams)
+	for i, w := range p.Data {
+		p.Data[i] = cloneWebhook(w)
+	}
+	return p, err
+}
+
+// DeleteWebhook is DELETE /webhooks/{id}.
+func (a *Account) DeleteWebhook(id string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.webhooks.get(id); !ok {
+		return apierror.NotFound("Webhook", id)
+	}
+	a.webhooks.remove(id)
+	return nil
+}
+
+// WebhookSecret returns a webhook's signing secret (control API).
+func (a *Account) WebhookSecret(id string) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w, ok := a.webhooks.get(id)
+	if !ok {
+		return "", apierror.NotFound("Webhook", id)
+	}
+	return w.secret, nil
+}
+
+// WebhookSecrets returns a webhook's current secret and the old ones still
+// valid at the account's virtual time (control API).
+func (a *Account) WebhookSecrets(id string) (WebhookSecrets, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w, ok := a.webhooks.get(id)
+	if !ok {
+		return WebhookSecrets{}, apierror.NotFound("Webhook", id)
+	}
+	w.pruneSecrets(a.clock.Now())
+	return WebhookSecrets{Secret: w.secret, Old: append([]OldSecret{}, w.oldSecrets...)}, nil
+}
+
+// SetWebhookSecret replaces a webhook's signing secret at once (control API):
+// no old secret stays valid.
+func (a *Account) SetWebhookSecret(id, secret string) error {
+	if secret == "" {
+		return apierror.Missing("secret")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w, ok := a.webhooks.get(id)
+	if !ok {
+		return apierror.NotFound("Webhook", id)
+	}
+	w.secret = secret
+	w.oldSecrets = nil
+	w.UpdatedTime = a.clock.Now()
+	return nil
+}
+
+// RotateWebhookSecret makes secret (a fresh random one when empty) the
+// webhook's current secret and keeps the previous one valid for oldValidFor
+// of the account's virtual time (0: blocked at once). Secrets rotated out
+// earlier keep their own expiry. Deliveries meanwhile carry a digest for each
+// valid secret, the current one first (control API).
+func (a *Account) RotateWebhookSecret(id, secret string, oldValidFor time.Duration) (WebhookSecrets, error) {
+	if oldValidFor < 0 {
+		return WebhookSecrets{}, apierror.Invalid("oldValidFor", "oldValidFor cannot be negative, got %s.", oldValidFor)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w, ok := a.webhooks.get(id)
+	if !ok {
+		return WebhookSecrets{}, apierror.NotFound("Webhook", id)
+	}
+	now := a.clock.Now()
+	w.pruneSecrets(now)
+	if secret == "" {
+		secret = "whsec_" + randomHex(16)
+	}
+	if secret == w.secret {
+		return WebhookSecrets{}, apierror.Invalid("secret", "secret must differ from the current secret.")
+	}
+	old := w.oldSecrets[:0:0]
+	if oldValidFor > 0 {
+		old = append(old, OldSecret{Secret: w.secret, Expires: now.Add(oldValidFor)})
+	}
+	for _, o := range w.oldSecrets {
+		if o.Secret != secret {
+			old = append(old, o)
+		}
+	}
+	w.secret, w.oldSecrets = secret, old
+	w.UpdatedTime = now
+	return WebhookSecrets{Secret: w.secret, Old: append([]OldSecret{}, w.oldSecrets...)}, nil
+}
+
+// DeliveryTarget returns the target for delivering an event to one webhook
+// now, whatever its subscriptions (control API redelivery).
+func (a *Account) DeliveryTarget(webhookID string) (Target, error) {
+	t, _, err := a.CurrentTarget(webhookID)
+	return t, err
+}
