@@ -477,10 +477,13 @@ func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification) ([]s
 		return nil, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	used := maps.Clone(s.usedEvents)
+	s.mu.Unlock()
+	// The lock covers only the read of usedEvents: augment calls DR and
+	// may fail, so no lock is held across it (no unlock on an error path).
 	var out []subject
 	for _, e := range events {
-		if s.usedEvents[e.ID] {
+		if used[e.ID] {
 			continue
 		}
 		obj := deepCopy(e.Data.Object)
@@ -491,13 +494,11 @@ func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification) ([]s
 			out = append(out, subject{eventID: e.ID, at: e.CreatedTime, object: obj})
 		}
 	}
-	s.mu.Unlock()
 	for i := range out {
 		if err := s.augment(ctx, out[i].object); err != nil {
 			return nil, err
 		}
 	}
-	s.mu.Lock()
 	return out, nil
 }
 
