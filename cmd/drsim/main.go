@@ -5,6 +5,10 @@
 //	drsim certify   run every scenario against your merchant (a merchant profile)
 //	drsim serve     run the simulator and an embedded MailHog for local development
 //	drsim bench     measure the suite, webhook throughput and a year of renewals
+//	drsim listen    register a webhook, print keys and secret, tail deliveries
+//	drsim trigger   drive a business flow against a running simulator
+//	drsim events    resend an event
+//	drsim logs      tail API calls and deliveries
 //	drsim defects   list the reference merchant's named defects
 //	drsim steps     print the Gherkin step vocabulary with examples
 package main
@@ -30,6 +34,11 @@ Usage:
   drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [-retry-scale f] [-delivery-timeout d]
                                               run the simulator and an embedded MailHog
   drsim bench   [-runs 3] [-events 5000]        measure the suite, webhook delivery and a year of renewals
+  drsim listen  -forward-to URL [-events types] [-key sk_test_…]
+                                              register your webhook, print keys and secret, tail deliveries
+  drsim trigger [-key sk_test_…] FLOW          drive a business flow (order.accepted, order.refunded, …); prints its events
+  drsim events resend [-webhook id] EVENT_ID   deliver an event again
+  drsim logs tail                             the account's API calls and webhook deliveries as they happen
   drsim defects                               list the reference merchant's defects
   drsim steps                                 print the step vocabulary
 
@@ -59,6 +68,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"defects": defects,
 		"steps":   stepsCmd,
 		"bench":   bench,
+		"listen":  listen,
+		"trigger": trigger,
+		"events":  events,
+		"logs":    logs,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
