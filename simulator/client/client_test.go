@@ -167,7 +167,6 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 		t.Fatalf("RetryDeliveries = %d, %v; want 0 (nothing in backoff)", n, err)
 	}
 
-
 	plan := must[*client.Plan](t, "plan")(c.CreatePlan(ctx, client.PlanParams{Name: "Monthly", Interval: "month", IntervalCount: client.Int(1), ReminderOffsetDays: client.Int(7)}))
 	must[*client.Plan](t, "update plan")(c.UpdatePlan(ctx, plan.ID, client.PlanParams{Terms: "Monthly terms"}))
 	must[*client.Plan](t, "get plan")(c.Plan(ctx, plan.ID))
