@@ -206,6 +206,9 @@ func (s *Scenario) send(ctx context.Context, name string, a *profile.Action, dat
 		return nil, fmt.Errorf("action %s: %w", name, err)
 	}
 	u := strings.TrimRight(p.Merchant.URL, "/") + req.Path
+	limit := p.ActionTimeout()
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, errActionTimeout)
+	defer cancel()
 	hr, err := http.NewRequestWithContext(ctx, req.Method, u, bytes.NewReader(req.Body))
 	if err != nil {
 		return nil, fmt.Errorf("action %s: %w", name, err)
@@ -230,6 +233,9 @@ func (s *Scenario) send(ctx context.Context, name string, a *profile.Action, dat
 	}
 	resp, err := sess.client.Do(hr)
 	if err != nil {
+		if errors.Is(context.Cause(ctx), errActionTimeout) {
+			return nil, fmt.Errorf("action %s: %s %s: the merchant did not answer within %s (profile timeouts.action)", name, req.Method, u, limit)
+		}
 		return nil, fmt.Errorf("action %s: %s %s: %w", name, req.Method, u, err)
 	}
 	defer resp.Body.Close()
@@ -238,6 +244,9 @@ func (s *Scenario) send(ctx context.Context, name string, a *profile.Action, dat
 	sess.mu.Unlock()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
+		if errors.Is(context.Cause(ctx), errActionTimeout) {
+			return nil, fmt.Errorf("action %s: %s %s: the merchant's answer did not end within %s (profile timeouts.action)", name, req.Method, u, limit)
+		}
 		return nil, fmt.Errorf("action %s: read the answer: %w", name, err)
 	}
 	if customer {
@@ -254,6 +263,9 @@ func (s *Scenario) send(ctx context.Context, name string, a *profile.Action, dat
 	}
 	return body, nil
 }
+
+// errActionTimeout is the cause of a context ended by timeouts.action.
+var errActionTimeout = errors.New("timeouts.action elapsed")
 
 func firstBytes(b []byte, n int) string {
 	s := strings.TrimSpace(string(b))
