@@ -266,11 +266,11 @@ func TestTestClockRefusesBadAdvances(t *testing.T) {
 	}
 	path := "/_sim/test-clocks/" + tc.ID + "/advance"
 	for name, body := range map[string]map[string]any{
-		"back":                 {"frozenTime": start.Add(-time.Second)},
-		"past 9999":            {"advance": "744h"},
+		"back":                    {"frozenTime": start.Add(-time.Second)},
+		"past 9999":               {"advance": "744h"},
 		"further than a Duration": {"advance": "2562048h"},
-		"longer than allowed":  {"advance": "87600h"},
-		"negative":             {"advance": "-1h"},
+		"longer than allowed":     {"advance": "87600h"},
+		"negative":                {"advance": "-1h"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			status, raw := c.on(t).do("POST", path, body)

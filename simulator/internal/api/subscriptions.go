@@ -105,4 +105,3 @@ type eventRef struct {
 	Type        string    `json:"type"`
 	CreatedTime time.Time `json:"createdTime"`
 }
-
