@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,6 +29,9 @@ func (s *Scenario) perform(ctx context.Context, name string, data profile.Action
 		return nil, fmt.Errorf("action %s: %w", name, err)
 	}
 	u := strings.TrimRight(p.Merchant.URL, "/") + req.Path
+	limit := p.ActionTimeout()
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, errActionTimeout)
+	defer cancel()
 	hr, err := http.NewRequestWithContext(ctx, req.Method, u, bytes.NewReader(req.Body))
 	if err != nil {
 		return nil, fmt.Errorf("action %s: %w", name, err)
@@ -44,11 +48,17 @@ func (s *Scenario) perform(ctx context.Context, name string, data profile.Action
 	s.remember(name, data)
 	resp, err := s.web().Do(hr)
 	if err != nil {
+		if errors.Is(context.Cause(ctx), errActionTimeout) {
+			return nil, fmt.Errorf("action %s: %s %s: the merchant did not answer within %s (profile timeouts.action)", name, req.Method, u, limit)
+		}
 		return nil, fmt.Errorf("action %s: %s %s: %w", name, req.Method, u, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
+		if errors.Is(context.Cause(ctx), errActionTimeout) {
+			return nil, fmt.Errorf("action %s: %s %s: the merchant's answer did not end within %s (profile timeouts.action)", name, req.Method, u, limit)
+		}
 		return nil, fmt.Errorf("action %s: read the answer: %w", name, err)
 	}
 	if !a.Accepts(resp.StatusCode) {
@@ -56,6 +66,9 @@ func (s *Scenario) perform(ctx context.Context, name string, data profile.Action
 	}
 	return body, nil
 }
+
+// errActionTimeout is the cause of a context ended by timeouts.action.
+var errActionTimeout = errors.New("timeouts.action elapsed")
 
 // web is the scenario's browser: its own cookie jar, redirects followed.
 func (s *Scenario) web() *http.Client {

@@ -71,7 +71,7 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 		cfg.EmailDomain = "example.test"
 	}
 	base := strings.TrimRight(cfg.SimulatorURL, "/")
-	h := &Harness{cfg: cfg, dr: &drClient{base: base, key: cfg.Profile.API.SecretKey, http: &http.Client{}}}
+	h := &Harness{cfg: cfg, dr: &drClient{base: base, key: cfg.Profile.API.SecretKey, http: &http.Client{}, timeout: cfg.Profile.ActionTimeout()}}
 	if err := h.ensureAccount(ctx); err != nil {
 		return nil, err
 	}

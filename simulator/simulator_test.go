@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/simulator"
-	"github.com/drsim/drsim/simulator/signature"
 	"github.com/drsim/drsim/simulator/internal/state"
+	"github.com/drsim/drsim/simulator/signature"
 )
 
 const wait = 5 * time.Second

@@ -36,6 +36,9 @@ import (
 const (
 	DefaultEmailTimeout = 10 * time.Second
 	DefaultQuietWindow  = 500 * time.Millisecond
+	// DefaultActionTimeout bounds one merchant action or one call to the
+	// simulator (plus the wait a long-polling call asks for).
+	DefaultActionTimeout = 30 * time.Second
 )
 
 // Profile describes one merchant under test.
@@ -85,6 +88,8 @@ type NotificationConfig struct {
 type Timeouts struct {
 	Email Duration `yaml:"email"`
 	Quiet Duration `yaml:"quiet"`
+	// Action bounds each merchant action and each call to the simulator.
+	Action Duration `yaml:"action"`
 }
 
 // Duration is a time.Duration written as "10s", "500ms".
@@ -109,6 +114,14 @@ func (p *Profile) EmailTimeout() time.Duration {
 		return time.Duration(p.Timeouts.Email)
 	}
 	return DefaultEmailTimeout
+}
+
+// ActionTimeout bounds each merchant action and each call to the simulator.
+func (p *Profile) ActionTimeout() time.Duration {
+	if p.Timeouts.Action > 0 {
+		return time.Duration(p.Timeouts.Action)
+	}
+	return DefaultActionTimeout
 }
 
 // QuietWindow is how long negative assertions watch.
