@@ -7,8 +7,8 @@ import (
 )
 
 // This file is the subscription lifecycle on the virtual clock (contract
-// §3.5, §6.2). Nothing here waits on wall time: the control API's POST
-// /_sim/clock calls AdvanceClock or SetClock, which run every transition
+// §3.5, §6.2). Nothing here waits on wall time: advancing a test clock
+// (AdvanceTestClock; AdvanceClock for the account clock in Go tests) runs every transition
 // that falls due, in time order, before the clock reaches its target.
 
 // schedule is what the virtual clock will do next to one subscription. Every
