@@ -159,8 +159,8 @@ func (s *Scenario) ExpectNoSecretURL(ctx context.Context, customerName string) e
 	return nil
 }
 
-// ExpireLastLink moves the account's virtual clock past the expiry of the
-// last document link checked.
+// ExpireLastLink moves the scenario's test clock past the expiry of the
+// last document link checked (links of its customers expire on it).
 func (s *Scenario) ExpireLastLink(ctx context.Context) error {
 	s.mu.Lock()
 	fl := s.lastLink
@@ -172,7 +172,7 @@ func (s *Scenario) ExpireLastLink(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.h.dr.SetClock(ctx, cur.ExpiresTime.Add(time.Second)); err != nil {
+	if _, err := s.moveClockTo(ctx, cur.ExpiresTime.Add(time.Second)); err != nil {
 		return fmt.Errorf("move the clock past %s: %w", cur.ExpiresTime.Format(time.RFC3339), err)
 	}
 	return nil
@@ -209,8 +209,12 @@ func (s *Scenario) SavePaymentMethod(ctx context.Context, customerName, cardNumb
 		return "", fmt.Errorf("read the account's public key: %w", err)
 	}
 	browser := s.h.dr.WithKey(keys.PublicKey)
+	year, err := s.cardExpiryYear(ctx)
+	if err != nil {
+		return "", err
+	}
 	src, err := browser.CreateSource(ctx, client.SourceParams{Type: "creditCard", Owner: &client.Owner{Email: c.Email},
-		CreditCard: &client.CardParams{Number: cardNumber, ExpirationMonth: 12, ExpirationYear: time.Now().Year() + 3}})
+		CreditCard: &client.CardParams{Number: cardNumber, ExpirationMonth: 12, ExpirationYear: year}})
 	if err != nil {
 		return "", fmt.Errorf("create a source with the public key: %w", err)
 	}

@@ -115,24 +115,17 @@ func (s *Scenario) ReleaseOrderWebhooks(ctx context.Context, order string) error
 	return nil
 }
 
-// RedeliverDuringRotation rotates the webhook's signing secret (the merchant
-// still knows only the old one, valid for 12 hours more), delivers the
-// current order's event of type typ again, and restores the secret. It
-// returns once the merchant answered.
-func (s *Scenario) RedeliverDuringRotation(ctx context.Context, typ string) (err error) {
+// RedeliverDuringRotation delivers the current order's event of type typ
+// again signed as during a secret rotation (forge "rotating": first a
+// digest with a new secret the merchant does not know yet, then one with
+// the secret it knows). It changes nothing other scenarios' deliveries use,
+// so it runs in parallel with them. It returns once the merchant answered.
+func (s *Scenario) RedeliverDuringRotation(ctx context.Context, typ string) error {
 	ev, err := s.orderEvent(ctx, typ)
 	if err != nil {
 		return err
 	}
-	if _, err := s.h.dr.RotateWebhookSecret(ctx, s.h.webhookID, client.RotateParams{OldValidFor: "12h"}); err != nil {
-		return fmt.Errorf("rotate the webhook secret: %w", err)
-	}
-	defer func() {
-		if rerr := s.h.dr.SetWebhookSecret(context.WithoutCancel(ctx), s.h.webhookID, s.h.cfg.Profile.Webhook.SigningSecret); rerr != nil && err == nil {
-			err = fmt.Errorf("restore the webhook secret: %w", rerr)
-		}
-	}()
-	atts, err := s.h.dr.Redeliver(ctx, ev.ID, client.RedeliverParams{WebhookID: s.h.webhookID})
+	atts, err := s.h.dr.Redeliver(ctx, ev.ID, client.RedeliverParams{WebhookID: s.h.webhookID, Forge: client.ForgeRotating})
 	if err != nil {
 		return fmt.Errorf("deliver %s during the rotation: %w", typ, err)
 	}

@@ -47,7 +47,7 @@ func (s *Scenario) planID(name string) (string, error) {
 }
 
 // PayWithCardExpiringThisMonth makes the next order pay with a Visa that
-// expires at the end of the account clock's current month.
+// expires at the end of the scenario clock's current month.
 func (s *Scenario) PayWithCardExpiringThisMonth(ctx context.Context) error {
 	now, err := s.clockNow(ctx)
 	if err != nil {
@@ -57,12 +57,77 @@ func (s *Scenario) PayWithCardExpiringThisMonth(ctx context.Context) error {
 	return nil
 }
 
-func (s *Scenario) clockNow(ctx context.Context) (time.Time, error) {
-	now, err := s.h.dr.Clock(ctx)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("read the clock: %w", err)
+// testClock is the scenario's test clock, created frozen at wall time now
+// when the scenario makes its first customer. Every customer of the
+// scenario is attached to it, so a scenario that moves time moves only its
+// own customers, and runs in parallel with every other scenario.
+func (s *Scenario) testClock(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	id := s.clock
+	s.mu.Unlock()
+	if id != "" {
+		return id, nil
 	}
-	return now, nil
+	c, err := s.h.dr.CreateTestClock(ctx, s.name, time.Time{})
+	if err != nil {
+		return "", fmt.Errorf("create the scenario's test clock: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clock == "" {
+		s.clock = c.ID
+	}
+	return s.clock, nil
+}
+
+// clockNow is the time on the scenario's test clock.
+func (s *Scenario) clockNow(ctx context.Context) (time.Time, error) {
+	id, err := s.testClock(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	c, err := s.h.dr.TestClock(ctx, id)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read the scenario's test clock: %w", err)
+	}
+	return c.FrozenTime, nil
+}
+
+// cardExpiry is a card expiry year three years after the scenario's clock.
+func (s *Scenario) cardExpiryYear(ctx context.Context) (int, error) {
+	now, err := s.clockNow(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return now.Year() + 3, nil
+}
+
+// moveClock advances the scenario's test clock by d and returns the events
+// the move recorded.
+func (s *Scenario) moveClock(ctx context.Context, d time.Duration) ([]client.EventRef, error) {
+	id, err := s.testClock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	moved, err := s.h.dr.AdvanceTestClock(ctx, id, d)
+	if err != nil {
+		return nil, fmt.Errorf("advance the scenario's test clock by %s: %w", d, err)
+	}
+	return moved.Events, nil
+}
+
+// moveClockTo advances the scenario's test clock to t and returns the
+// events the move recorded.
+func (s *Scenario) moveClockTo(ctx context.Context, t time.Time) ([]client.EventRef, error) {
+	id, err := s.testClock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	moved, err := s.h.dr.AdvanceTestClockTo(ctx, id, t)
+	if err != nil {
+		return nil, fmt.Errorf("advance the scenario's test clock to %s: %w", t.Format(time.RFC3339), err)
+	}
+	return moved.Events, nil
 }
 
 // newCardSource creates a card source with the secret key.
@@ -123,7 +188,7 @@ func (s *Scenario) PlaceSubscriptionOrder(ctx context.Context, customerName, cur
 // scenario can keep every event the move produced.
 const maxStep = 29 * 24 * time.Hour
 
-// PassDays advances the account's virtual clock by days, in steps of at most
+// PassDays advances the scenario's test clock by days, in steps of at most
 // 29 days, and keeps every event each step produced. The simulator runs every
 // renewal, reminder and retry that falls due, in order.
 func (s *Scenario) PassDays(ctx context.Context, days int) error {
@@ -168,11 +233,11 @@ func (s *Scenario) advance(ctx context.Context, left time.Duration) error {
 	for left > 0 {
 		step := min(left, maxStep)
 		left -= step
-		moved, err := s.h.dr.AdvanceClock(ctx, step)
+		evs, err := s.moveClock(ctx, step)
 		if err != nil {
-			return fmt.Errorf("advance the clock by %s: %w", step, err)
+			return err
 		}
-		for _, e := range moved.Events {
+		for _, e := range evs {
 			de, err := s.h.dr.Event(ctx, e.ID)
 			if err != nil {
 				return fmt.Errorf("read event %s: %w", e.ID, err)
@@ -218,7 +283,11 @@ func (s *Scenario) CardDeclines(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	src, err := s.newCardSource(ctx, &client.CardParams{Number: "4000000000003600", ExpirationMonth: 12, ExpirationYear: time.Now().Year() + 3})
+	year, err := s.cardExpiryYear(ctx)
+	if err != nil {
+		return err
+	}
+	src, err := s.newCardSource(ctx, &client.CardParams{Number: "4000000000003600", ExpirationMonth: 12, ExpirationYear: year})
 	if err != nil {
 		return err
 	}

@@ -77,6 +77,7 @@ type tripper struct {
 	c                    *client.Client
 	email                string
 	customer, order, sub string
+	clock                string   // the customer's test clock: time-moving flows move it only
 	items                []string // the order's item ids
 	plan                 string
 	ids                  []string // everything made, to pick out its events
@@ -94,7 +95,12 @@ func (t *tripper) then(ctx context.Context, steps ...func(context.Context, *trip
 func (t *tripper) made(id string) { t.ids = append(t.ids, id) }
 
 func (t *tripper) newCustomer(ctx context.Context) error {
-	c, err := t.c.CreateCustomer(ctx, client.CustomerParams{Email: t.email, Shipping: &client.Contact{Name: "Trigger Customer"}})
+	clk, err := t.c.CreateTestClock(ctx, "drsim trigger "+t.email, time.Time{})
+	if err != nil {
+		return fmt.Errorf("create the customer's test clock: %w", err)
+	}
+	t.clock = clk.ID
+	c, err := t.c.CreateClockCustomer(ctx, clk.ID, client.CustomerParams{Email: t.email, Shipping: &client.Contact{Name: "Trigger Customer"}})
 	if err != nil {
 		return fmt.Errorf("create the customer: %w", err)
 	}
@@ -246,7 +252,7 @@ func cancelSub(ctx context.Context, t *tripper) error {
 	return err
 }
 
-// until advances the account's clock to the subscription's date field.
+// until advances the customer's test clock to the subscription's date field.
 func until(field string) func(context.Context, *tripper) error {
 	return func(ctx context.Context, t *tripper) error {
 		sub, err := t.c.Subscription(ctx, t.sub)
@@ -257,14 +263,14 @@ func until(field string) func(context.Context, *tripper) error {
 		if due == nil {
 			return fmt.Errorf("subscription %s has no %s", t.sub, field)
 		}
-		_, err = t.c.SetClock(ctx, *due)
+		_, err = t.c.AdvanceTestClockTo(ctx, t.clock, *due)
 		return err
 	}
 }
 
 func days(n int) func(context.Context, *tripper) error {
 	return func(ctx context.Context, t *tripper) error {
-		_, err := t.c.AdvanceClock(ctx, time.Duration(n)*24*time.Hour)
+		_, err := t.c.AdvanceTestClock(ctx, t.clock, time.Duration(n)*24*time.Hour)
 		return err
 	}
 }
