@@ -48,6 +48,10 @@ Run "drsim <command> -h" for a command's flags.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills at once
+	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -85,6 +89,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, &fail) && fail.interrupted:
+		fmt.Fprintln(stderr, "drsim: interrupted; partial reports written")
+		return 130
 	case errors.As(err, &fail):
 		return 1
 	default:
@@ -94,7 +101,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // failure means the suite ran and some scenario failed (exit 1, already reported).
-type failure struct{ failed int }
+// When interrupted, the run was cancelled (Ctrl-C, exit 130) and the reports are partial.
+type failure struct {
+	failed      int
+	interrupted bool
+}
 
 func (f failure) Error() string { return fmt.Sprintf("%d scenario(s) failed", f.failed) }
 
