@@ -62,6 +62,13 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 	case cfg.Mailbox == nil:
 		return nil, errors.New("harness: Config.Mailbox is required")
 	}
+	ids := make([]string, 0, len(cfg.Catalogue.Notifications))
+	for _, n := range cfg.Catalogue.Notifications {
+		ids = append(ids, n.ID)
+	}
+	if err := cfg.Profile.CheckNotificationIDs(ids); err != nil {
+		return nil, err
+	}
 	if cfg.RunID == "" {
 		b := make([]byte, 3)
 		_, _ = rand.Read(b)
