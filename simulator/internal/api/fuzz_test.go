@@ -68,7 +68,7 @@ func FuzzBodies(f *testing.F) {
 		{"POST", "/file-links"},
 		{"POST", "/_sim/orders"},
 		{"POST", "/plans"},
-		{"POST", "/_sim/clock"},
+		{"POST", "/_sim/test-clocks"},
 	}
 	lists := []string{"/customers?limit=100", "/skus?limit=100", "/orders?limit=100", "/events?limit=100",
 		"/fulfillments?limit=100", "/refunds?limit=100", "/returns?limit=100", "/webhooks?limit=100",
