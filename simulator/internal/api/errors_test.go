@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -157,7 +158,7 @@ var badRows = []badRow{
 	{route: "POST /_sim/orders", name: "taxRate over 1", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"{sku}","quantity":1,"price":1,"taxRate":8}]}`, status: 400, code: "invalid_parameter", param: "items[0].taxRate"},
 	{route: "POST /_sim/orders", name: "discount over the line", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"{sku}","quantity":1,"price":1,"discount":2}]}`, status: 400, code: "invalid_parameter", param: "items[0].discount"},
 	{route: "POST /_sim/orders", name: "price overflows the total", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"{sku}","quantity":2,"price":1e308}]}`, status: 400, code: "invalid_parameter", param: "items[0].price"},
-	{route: "POST /_sim/orders", name: "shipping overflows the total", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"{sku}","quantity":1,"price":1}],"shipping":{"amount":1e308,"taxAmount":1e308}}`, status: 400, code: "invalid_parameter", param: "shipping"},
+	{route: "POST /_sim/orders", name: "shipping overflows the total", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"{sku}","quantity":1,"price":1}],"shipping":{"amount":1e308,"taxAmount":1e308}}`, status: 400, code: "invalid_parameter", param: "shipping.amount"},
 	{route: "POST /_sim/orders", name: "currency not ISO", path: "/_sim/orders", body: `{"customerId":"{cust}","currency":"US","items":[{"skuId":"{sku}","quantity":1,"price":1}]}`, status: 400, code: "invalid_parameter", param: "currency"},
 	{route: "POST /_sim/orders", name: "unknown customer", path: "/_sim/orders", body: `{"customerId":"nope","items":[{"skuId":"{sku}","quantity":1,"price":1}]}`, status: 404, code: "not_found", param: "id"},
 	{route: "POST /_sim/orders", name: "unknown SKU", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"nope","quantity":1,"price":1}]}`, status: 404, code: "not_found", param: "id"},
@@ -178,14 +179,21 @@ var badRows = []badRow{
 	{route: "POST /_sim/faults", name: "negative count", path: "/_sim/faults", body: `{"forge":"missing","count":-1}`, status: 400, code: "invalid_parameter", param: "count"},
 	{route: "POST /_sim/faults", name: "unknown webhook", path: "/_sim/faults", body: `{"forge":"missing","webhookId":"nope"}`, status: 404, code: "not_found", param: "id"},
 	{route: "POST /_sim/faults", name: "id set by the client", path: "/_sim/faults", body: `{"forge":"missing","id":"flt_9"}`, status: 400, code: "invalid_parameter", param: "id"},
-	{route: "POST /_sim/clock", name: "neither advance nor set", path: "/_sim/clock", body: `{}`, status: 400, code: "missing_parameter", param: "advance"},
-	{route: "POST /_sim/clock", name: "advance backwards", path: "/_sim/clock", body: `{"advance":"-1h"}`, status: 400, code: "invalid_parameter", param: "advance"},
-	{route: "POST /_sim/clock", name: "advance not a duration", path: "/_sim/clock", body: `{"advance":"a month"}`, status: 400, code: "invalid_parameter", param: "advance"},
-	{route: "POST /_sim/clock", name: "advance and set", path: "/_sim/clock", body: `{"advance":"1h","set":"2100-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "advance"},
-	{route: "POST /_sim/clock", name: "set in the past", path: "/_sim/clock", body: `{"set":"2001-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "set"},
-	{route: "POST /_sim/clock", name: "set is not a date", path: "/_sim/clock", body: `{"set":"tomorrow"}`, status: 400, code: "invalid_parameter"},
-	{route: "POST /_sim/clock", name: "advance is not a valid duration", path: "/_sim/clock", body: `{"advance":"87600000h"}`, status: 400, code: "invalid_parameter", param: "advance"},
-	{route: "POST /_sim/clock", name: "set further than a Duration reaches", path: "/_sim/clock", body: `{"set":"9000-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "set"},
+	{route: "POST /_sim/test-clocks", name: "frozenTime not a date", path: "/_sim/test-clocks", body: `{"frozenTime":"tomorrow"}`, status: 400, code: "invalid_parameter"},
+	{route: "POST /_sim/test-clocks", name: "frozenTime before 1970", path: "/_sim/test-clocks", body: `{"frozenTime":"1960-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "frozenTime"},
+	{route: "GET /_sim/test-clocks/{id}", name: "unknown clock", path: "/_sim/test-clocks/nope", status: 404, code: "not_found", param: "id"},
+	{route: "DELETE /_sim/test-clocks/{id}", name: "unknown clock", path: "/_sim/test-clocks/nope", status: 404, code: "not_found", param: "id"},
+	{route: "POST /_sim/test-clocks/{id}/customers", name: "unknown clock", path: "/_sim/test-clocks/nope/customers", body: `{"email":"a@example.test"}`, status: 404, code: "not_found", param: "id"},
+	{route: "POST /_sim/test-clocks/{id}/customers", name: "bad email", path: "/_sim/test-clocks/{clock}/customers", body: `{"email":"nope"}`, status: 400, code: "invalid_parameter", param: "email"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "neither advance nor frozenTime", path: "/_sim/test-clocks/{clock}/advance", body: `{}`, status: 400, code: "missing_parameter", param: "frozenTime"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "advance backwards", path: "/_sim/test-clocks/{clock}/advance", body: `{"advance":"-1h"}`, status: 400, code: "invalid_parameter", param: "advance"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "advance not a duration", path: "/_sim/test-clocks/{clock}/advance", body: `{"advance":"a month"}`, status: 400, code: "invalid_parameter", param: "advance"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "advance and frozenTime", path: "/_sim/test-clocks/{clock}/advance", body: `{"advance":"1h","frozenTime":"2100-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "advance"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "frozenTime in the past", path: "/_sim/test-clocks/{clock}/advance", body: `{"frozenTime":"2001-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "frozenTime"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "frozenTime is not a date", path: "/_sim/test-clocks/{clock}/advance", body: `{"frozenTime":"tomorrow"}`, status: 400, code: "invalid_parameter"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "advance over the bound", path: "/_sim/test-clocks/{clock}/advance", body: `{"advance":"87600h"}`, status: 400, code: "invalid_parameter", param: "advance"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "frozenTime over the bound", path: "/_sim/test-clocks/{clock}/advance", body: `{"frozenTime":"9000-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "frozenTime"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "unknown clock", path: "/_sim/test-clocks/nope/advance", body: `{"advance":"1h"}`, status: 404, code: "not_found", param: "id"},
 	{route: "GET /_sim/deliveries", name: "min not a number", path: "/_sim/deliveries?min=abc&wait=1s", status: 400, code: "invalid_parameter", param: "min"},
 	{route: "GET /_sim/deliveries", name: "wait not a duration", path: "/_sim/deliveries?min=1&wait=forever", status: 400, code: "invalid_parameter", param: "wait"},
 	{route: "GET /_sim/deliveries", name: "wait over the bound", path: "/_sim/deliveries?min=1&wait=1h", status: 400, code: "invalid_parameter", param: "wait"},
@@ -236,7 +244,8 @@ func TestBadRequestsGetDRErrors(t *testing.T) {
 	for _, r := range badRows {
 		covered[r.route] = true
 	}
-	inputless := map[string]bool{"GET /_sim/clock": true, "GET /_sim/requests": true}
+	inputless := map[string]bool{"GET /_sim/clock": true, "GET /_sim/requests": true, "GET /_sim/test-clocks": true,
+		"DELETE /_sim/account": true} // deleting the fixtures' account would end the test: accounts_test.go
 	var missing []string
 	for _, r := range routes {
 		if !covered[r] && !inputless[r] {
@@ -271,11 +280,40 @@ func TestBadRequestsGetDRErrors(t *testing.T) {
 		t.Fatalf("fixtures: sku.created went to %v, order.accepted to %v; want none and [%s]",
 			skuEvents.Data[0].WebhookIDs, acceptedEvents.Data[0].WebhookIDs, hook)
 	}
-	fill := strings.NewReplacer("{cust}", cust, "{src}", src.ID, "{loose}", loose.ID, "{sku}", sku,
+	var clk idOnly
+	c.must("POST", "/_sim/test-clocks", `{}`, http.StatusCreated, &clk)
+	var upload file
+	if status, raw := c.upload([][2]string{{"purpose", "tax_document_customer_upload"}}, "a.pdf", []byte("%PDF-1.4\n%%EOF\n")); status != http.StatusCreated {
+		t.Fatalf("fixtures: POST /files: %d %s", status, raw)
+	} else if err := json.Unmarshal(raw, &upload); err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.NewReplacer("{file}", upload.ID, "{clock}", clk.ID, "{cust}", cust, "{src}", src.ID, "{loose}", loose.ID, "{sku}", sku,
 		"{order}", pending.ID, "{accepted}", accepted.ID, "{hook}", hook,
 		"{skuEvent}", skuEvents.Data[0].ID, "{acceptedEvent}", acceptedEvents.Data[0].ID)
 
 	rows := append(append([]badRow(nil), badRows...), authRows(routes)...)
+	rows = append(rows, genericStrictRows(badRows, routes)...)
+	// Every list the account has, read back after each bad request: a
+	// failing request changes nothing.
+	var lists []string
+	for _, r := range routes {
+		if p, ok := strings.CutPrefix(r, "GET "); ok && !strings.Contains(p, "{") && p != "/_sim/requests" && p != "/_sim/deliveries" && p != "/_sim/clock" {
+			if strings.HasPrefix(p, "/_sim/") {
+				lists = append(lists, p)
+			} else {
+				lists = append(lists, p+"?limit=100")
+			}
+		}
+	}
+	snapshot := func(t *testing.T) map[string]string {
+		out := map[string]string{}
+		for _, p := range lists {
+			out[p] = string(c.on(t).must("GET", p, nil, http.StatusOK, nil))
+		}
+		return out
+	}
+	before := snapshot(t)
 	counts := map[int]int{}
 	for _, row := range rows {
 		name := row.route
@@ -325,6 +363,11 @@ func TestBadRequestsGetDRErrors(t *testing.T) {
 			}
 			if d := de.Errors[0]; d.Code != row.code || d.Parameter != row.param {
 				t.Fatalf("%s %s: code %q parameter %q, want %q %q; body: %s", method, path, d.Code, d.Parameter, row.code, row.param, raw)
+			}
+			for p, now := range snapshot(t) {
+				if now != before[p] {
+					t.Fatalf("%s %s failed with %d but changed GET %s:\nbefore %s\nafter  %s", method, path, status, p, before[p], now)
+				}
 			}
 		})
 		counts[row.status]++

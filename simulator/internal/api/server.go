@@ -25,11 +25,14 @@ type Handler struct {
 }
 
 // New builds the handler over a store and its delivery engine.
+//
+// The router does not clean paths: mux would answer "//customers" with a
+// bare 301 (dropping a POST's body); it is a 404 in DR's shape instead.
 func New(store *state.Store, engine *delivery.Engine, logger *slog.Logger) *Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{store: store, engine: engine, log: logger, router: mux.NewRouter()}
+	h := &Handler{store: store, engine: engine, log: logger, router: mux.NewRouter().SkipClean(true)}
 	h.routes()
 	return h
 }
@@ -151,6 +154,12 @@ func (h *Handler) routes() {
 	ctl("GET", "/_sim/deliveries", h.listDeliveries)
 	ctl("POST", "/_sim/faults", h.addFault)
 	ctl("GET", "/_sim/clock", h.getClock)
-	ctl("POST", "/_sim/clock", h.moveClock)
+	ctl("DELETE", "/_sim/account", h.deleteAccount)
+	ctl("POST", "/_sim/test-clocks", h.createTestClock)
+	ctl("GET", "/_sim/test-clocks", h.listTestClocks)
+	ctl("GET", "/_sim/test-clocks/{id}", h.getTestClock)
+	ctl("DELETE", "/_sim/test-clocks/{id}", h.deleteTestClock)
+	ctl("POST", "/_sim/test-clocks/{id}/advance", h.advanceTestClock)
+	ctl("POST", "/_sim/test-clocks/{id}/customers", h.createTestClockCustomer)
 	ctl("GET", "/_sim/requests", h.listRequests)
 }
