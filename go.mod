@@ -22,6 +22,7 @@ require (
 
 require (
 	github.com/bmizerany/assert v0.0.0-20160611221934-b7ed37b82869 // indirect
+	github.com/go-json-experiment/json v1.27.2 // indirect
 	github.com/gofrs/uuid v4.3.1+incompatible // indirect
 	github.com/gorilla/context v1.1.2 // indirect
 	github.com/hashicorp/go-immutable-radix v1.3.1 // indirect

@@ -45,7 +45,10 @@ var docAllowed = map[string]struct{ typ, doc string }{
 	"Subscription.currentPeriodStartDate": {`\DateTime`, "https://docs.digitalriver.com/digital-river-api/using-our-services/subscriptions/subscription-lifecycle (subscription object)"},
 	"SubscriptionStateTransitions.lapsed": {`\DateTime`, "https://docs.digitalriver.com/digital-river-api/using-our-services/subscriptions/subscription-lifecycle (lapsed)"},
 	"SubscriptionItems.subscriptionInfo":  {sdkModelPrefix + "SubscriptionInfo", "https://docs.digitalriver.com/digital-river-api/using-our-services/subscriptions (items)"},
-	"CreditCard.fundingSource":            {"string", "https://docs.digitalriver.com/digital-river-api/payments/payment-sources/source-object (creditCard.fundingSource)"},
+	// invoicePDFs[] and creditMemoPDFs[] entries carry liveMode in DR's
+	// order.refunded sample (the SDK's File has id and url only).
+	"File.liveMode":            {"bool", "https://docs.digitalriver.com/digital-river-api/order-management/returns-and-refunds (order.refunded sample)"},
+	"CreditCard.fundingSource": {"string", "https://docs.digitalriver.com/digital-river-api/payments/payment-sources/source-object (creditCard.fundingSource)"},
 }
 
 // docModels are objects DR documents that the SDK does not model.
@@ -91,6 +94,15 @@ func loadModels(t *testing.T) map[string]map[string]string {
 	}
 	for k, v := range docModels {
 		m[k] = v
+	}
+	// The SDK spells one key "updatedTime:" (Plan); read it as updatedTime.
+	for _, fields := range m {
+		for k, v := range fields {
+			if strings.HasSuffix(k, ":") {
+				delete(fields, k)
+				fields[strings.TrimSuffix(k, ":")] = v
+			}
+		}
 	}
 	// Invoices' stateTransitions are the invoice's own states, not a plan's.
 	inv := map[string]string{}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/drsim/drsim/simulator/internal/apierror"
 	"github.com/drsim/drsim/simulator/internal/state"
+	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
 // maxBody bounds request bodies.
@@ -59,7 +60,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		raw.write(w, status)
 		return
 	}
-	b, err := json.Marshal(v)
+	b, err := wire.Marshal(v)
 	if err != nil {
 		writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "cannot encode response: "+err.Error()))
 		return

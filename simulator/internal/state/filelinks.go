@@ -19,7 +19,6 @@ type FileLink struct {
 	Metadata    map[string]any `json:"metadata,omitempty"`
 	LiveMode    bool           `json:"liveMode"`
 	CreatedTime time.Time      `json:"createdTime"`
-	UpdatedTime time.Time      `json:"updatedTime"`
 }
 
 // linkView is a copy of the link with expired read from the clock. Caller holds a.mu.
@@ -89,7 +88,7 @@ func (a *Account) CreateFileLink(p FileLinkParams) (*FileLink, error) {
 	id := newUUID()
 	l := &FileLink{
 		ID: id, FileID: p.FileID, ExpiresTime: expires, URL: a.base() + "/links/" + id,
-		Metadata: p.Metadata, CreatedTime: now, UpdatedTime: now,
+		Metadata: p.Metadata, CreatedTime: now,
 	}
 	a.links.put(id, l)
 	v := a.linkView(l)
@@ -158,7 +157,6 @@ func (a *Account) UpdateFileLink(id string, p FileLinkUpdateParams) (*FileLink, 
 	if len(previous) == 0 {
 		return a.linkView(l), nil
 	}
-	l.UpdatedTime = a.clock.Now()
 	v := a.linkView(l)
 	a.record("fileLink.updated", v, previous)
 	return v, nil

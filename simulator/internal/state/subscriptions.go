@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
 // SubscriptionInfo is subscriptionInfo on a checkout line (the control API's
@@ -155,7 +156,7 @@ func (a *Account) startSubscriptions(sc *subscriptionCheckout, o *Order, c *Cust
 		return
 	}
 	if !src.Reusable {
-		src.Reusable, src.State, src.CustomerID, src.UpdatedTime = true, "chargeable", c.ID, now
+		src.Reusable, src.State, src.CustomerID = true, "chargeable", c.ID
 		c.Sources = append(c.Sources, src)
 		if c.DefaultSourceID == "" {
 			c.DefaultSourceID = src.ID
@@ -495,7 +496,7 @@ func (a *Account) DeleteSubscription(id string) error {
 
 // snapshot is an object's wire form, field by field.
 func snapshot(v any) map[string]json.RawMessage {
-	raw, err := json.Marshal(v)
+	raw, err := wire.Marshal(v)
 	if err != nil {
 		panic("state: snapshot: " + err.Error()) // resources are plain data
 	}
