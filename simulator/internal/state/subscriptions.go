@@ -30,9 +30,9 @@ type SubscriptionItem struct {
 	taxRate float64 // from the acquisition line; renewal tax = round(amount × taxRate). Not on the wire.
 }
 
-// Subscription is DR's Subscription (contract §2.13). Dates are RFC 3339 in
-// UTC like every other timestamp the simulator writes [choice] — also
-// inside the pair events, where DR's samples show "…T21:09:39.061+0000".
+// Subscription is DR's Subscription (contract §2.13). Dates are whole-second
+// RFC 3339 in UTC like every other timestamp, except inside the pair events,
+// which write DR's "…T21:09:39.061+0000" (events.go).
 type Subscription struct {
 	ID                     string               `json:"id"`
 	State                  string               `json:"state"`
