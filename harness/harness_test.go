@@ -42,6 +42,17 @@ func TestGoAPIWithoutGherkin(t *testing.T) {
 		if len(checks) != 1 || checks[0].Err != nil || checks[0].Notification != "order-confirmation" {
 			t.Fatalf("checks = %+v, want one passed order-confirmation check", checks)
 		}
+		emails := sc.Emails()
+		if len(emails) != 1 {
+			t.Fatalf("recorded %d emails, want the one order confirmation", len(emails))
+		}
+		e := emails[0]
+		if e.Err != nil || e.Notification != "order-confirmation" || e.EventType != "order.accepted" || e.EventID == "" || e.Message == nil || e.Message.Raw == "" {
+			t.Errorf("email evidence = %+v, want a passed order confirmation matched to its order.accepted event, with the raw message", e)
+		}
+		if len(e.Findings) == 0 || e.Findings[0].Found == "" {
+			t.Errorf("email evidence has no found attributes: %+v", e.Findings)
+		}
 	})
 
 	t.Run("a missing email is reported with what was awaited and seen", func(t *testing.T) {

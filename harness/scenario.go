@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -27,6 +26,7 @@ type Scenario struct {
 
 	mu     sync.Mutex
 	checks []Check
+	emails []EmailEvidence
 
 	// consumed are the emails already matched to a notification, so a
 	// second "receives a shipment email" checks the next one.
@@ -36,8 +36,10 @@ type Scenario struct {
 	// lastRequest is what the last merchant action asked for; merchant-side
 	// notifications read it as "request".
 	lastRequest map[string]any
-	// browser carries the scenario's merchant cookies (portal login).
-	browser *http.Client
+	// sessions are the customers' portal sessions, by email.
+	sessions map[string]*session
+	// admin is the merchant-side session.
+	admin *session
 	// page is the last portal page opened.
 	page *portalPage
 	// lastLink is the last document file link checked (for expiry steps).
@@ -420,6 +422,11 @@ func (s *Scenario) expectOne(ctx context.Context, c *Customer, n *catalogue.Noti
 	if bestFailed < 0 {
 		return time.Time{}, fmt.Errorf("%s to %s: an email arrived (%q) but no %s event about order %s is left to match it", strings.ToLower(n.Name), c.Email, msg.Subject, n.Trigger, s.orderIDOrNone())
 	}
+	ev := EmailEvidence{Notification: n.ID, Recipient: c.Email, Message: msg, EventID: bestID, Object: bestObj, Findings: best.Findings, Err: best.Err()}
+	if bestID != "" {
+		ev.EventType = n.Trigger
+	}
+	s.RecordEmail(ev)
 	if err := best.Err(); err != nil {
 		return time.Time{}, fmt.Errorf("%s to %s: %w; text was:\n%s", strings.ToLower(n.Name), c.Email, err, indent(msg.Body()))
 	}
@@ -471,10 +478,13 @@ func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification) ([]s
 		return nil, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	used := maps.Clone(s.usedEvents)
+	s.mu.Unlock()
+	// The lock covers only the read of usedEvents: augment calls DR and
+	// may fail, so no lock is held across it (no unlock on an error path).
 	var out []subject
 	for _, e := range events {
-		if s.usedEvents[e.ID] {
+		if used[e.ID] {
 			continue
 		}
 		obj := deepCopy(e.Data.Object)
@@ -485,13 +495,11 @@ func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification) ([]s
 			out = append(out, subject{eventID: e.ID, at: e.CreatedTime, object: obj})
 		}
 	}
-	s.mu.Unlock()
 	for i := range out {
 		if err := s.augment(ctx, out[i].object); err != nil {
 			return nil, err
 		}
 	}
-	s.mu.Lock()
 	return out, nil
 }
 

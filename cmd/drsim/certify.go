@@ -81,7 +81,7 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("report directory: %w", err)
 	}
 	res, err := suite.Run(suite.Options{
-		Harness: h, Features: features.Files, Tags: *tags,
+		Context: ctx, Harness: h, Features: features.Files, Tags: *tags,
 		Format: "junit:" + filepath.Join(*out, "junit.xml") + ",cucumber:" + filepath.Join(*out, "cucumber.json"),
 	})
 	if err != nil {
@@ -99,8 +99,8 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("write report: %w", err)
 	}
 	fmt.Fprintf(stdout, "reports in %s\n", *out)
-	if n := len(res.Failed()); n > 0 || res.Status != 0 {
-		return failure{failed: n}
+	if n := len(res.Failed()); n > 0 || res.Status != 0 || res.Interrupted {
+		return failure{failed: n, interrupted: res.Interrupted}
 	}
 	return nil
 }

@@ -40,13 +40,13 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, " with defects %s", strings.Join(list, ", "))
 	}
 	fmt.Fprint(stdout, "\n\n")
-	res, err := suite.Run(suite.Options{Harness: s.Harness, Features: features.Files, Tags: *tags})
+	res, err := suite.Run(suite.Options{Context: ctx, Harness: s.Harness, Features: features.Files, Tags: *tags})
 	if err != nil {
 		return err
 	}
 	res.WriteSummary(stdout)
-	if n := len(res.Failed()); n > 0 || res.Status != 0 {
-		return failure{failed: n}
+	if n := len(res.Failed()); n > 0 || res.Status != 0 || res.Interrupted {
+		return failure{failed: n, interrupted: res.Interrupted}
 	}
 	return nil
 }

@@ -37,6 +37,9 @@ type Options struct {
 	// "progress,junit:out/junit.xml,cucumber:out/cucumber.json"; "progress" when empty.
 	Format string
 	Output io.Writer // where godog writes; io.Discard when nil
+	// Context cancels the run (Ctrl-C): steps' waits end, scenarios not yet
+	// started fail at once as interrupted, and the reports are still written.
+	Context context.Context
 }
 
 // ScenarioResult is one scenario's outcome.
@@ -54,6 +57,9 @@ type Result struct {
 	Scenarios []ScenarioResult
 	Duration  time.Duration
 	Status    int // godog's: 0 passed, 1 failed, 2 options error
+	// Interrupted is set when Options.Context was cancelled during the run:
+	// the results are partial.
+	Interrupted bool
 }
 
 // Failed lists the scenarios that failed.
@@ -109,9 +115,15 @@ func Run(o Options) (Result, error) {
 		started  sync.Map // pickle id → time.Time
 		failures failureTable
 	)
+	if o.Context == nil {
+		o.Context = context.Background()
+	}
 	init := func(sc *godog.ScenarioContext) {
 		sc.Before(func(ctx context.Context, gs *godog.Scenario) (context.Context, error) {
 			started.Store(gs.Id, time.Now())
+			if err := o.Context.Err(); err != nil {
+				return ctx, fmt.Errorf("run interrupted before this scenario started: %w", err)
+			}
 			return ctx, nil
 		})
 		// Remember where a step failed (godog's hooks cannot replace its
@@ -163,15 +175,16 @@ func Run(o Options) (Result, error) {
 			Name:                "drsim",
 			ScenarioInitializer: init,
 			Options: &godog.Options{
-				Format:      reportFiles(o.Format, phase.suffix),
-				Paths:       o.Paths,
-				FS:          o.Features,
-				Tags:        phase.tags,
-				Concurrency: phase.concurrency,
-				TestingT:    o.TestingT,
-				Strict:      true,
-				Output:      o.Output,
-				NoColors:    true,
+				Format:         reportFiles(o.Format, phase.suffix),
+				Paths:          o.Paths,
+				FS:             o.Features,
+				Tags:           phase.tags,
+				Concurrency:    phase.concurrency,
+				TestingT:       o.TestingT,
+				Strict:         true,
+				Output:         o.Output,
+				NoColors:       true,
+				DefaultContext: o.Context,
 			},
 		}.Run()
 		status = max(status, st)
@@ -182,7 +195,7 @@ func Run(o Options) (Result, error) {
 		}
 		return results[i].Line < results[j].Line
 	})
-	return Result{Scenarios: results, Duration: time.Since(start), Status: status}, nil
+	return Result{Scenarios: results, Duration: time.Since(start), Status: status, Interrupted: o.Context.Err() != nil}, nil
 }
 
 // ClockTag marks scenarios that move the virtual clock; they run last, alone.

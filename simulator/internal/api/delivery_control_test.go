@@ -14,8 +14,8 @@ import (
 
 	"github.com/drsim/drsim/simulator/internal/api"
 	"github.com/drsim/drsim/simulator/internal/delivery"
-	"github.com/drsim/drsim/simulator/signature"
 	"github.com/drsim/drsim/simulator/internal/state"
+	"github.com/drsim/drsim/simulator/signature"
 )
 
 // The control routes of delivery_control.go join the bad-request table.

@@ -39,8 +39,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/drsim/drsim/simulator/signature"
 	"github.com/drsim/drsim/simulator/internal/state"
+	"github.com/drsim/drsim/simulator/signature"
 )
 
 // DefaultTimeout is DR's: no answer within 3 s is a failure.

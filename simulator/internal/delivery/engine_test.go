@@ -16,8 +16,8 @@ import (
 
 	"github.com/drsim/drsim/simulator/internal/apierror"
 	"github.com/drsim/drsim/simulator/internal/delivery"
-	"github.com/drsim/drsim/simulator/signature"
 	"github.com/drsim/drsim/simulator/internal/state"
+	"github.com/drsim/drsim/simulator/signature"
 )
 
 const wait = 5 * time.Second

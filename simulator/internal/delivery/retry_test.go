@@ -13,8 +13,8 @@ import (
 
 	"github.com/drsim/drsim/simulator/internal/apierror"
 	"github.com/drsim/drsim/simulator/internal/delivery"
-	"github.com/drsim/drsim/simulator/signature"
 	"github.com/drsim/drsim/simulator/internal/state"
+	"github.com/drsim/drsim/simulator/signature"
 )
 
 func TestRetryPolicySchedule(t *testing.T) {

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/simulator/internal/delivery"
-	"github.com/drsim/drsim/simulator/signature"
 	"github.com/drsim/drsim/simulator/internal/state"
+	"github.com/drsim/drsim/simulator/signature"
 )
 
 // idempotentMerchant is a loopback webhook receiver that verifies each
