@@ -83,7 +83,7 @@ type lcCharge struct {
 	State    string `json:"state"`
 	Refunded bool   `json:"refunded"`
 	Captures []struct {
-		Amount        float64 `json:"amount"`
+		Amount float64 `json:"amount"`
 	} `json:"captures"`
 	Refunds []struct {
 		Amount float64 `json:"amount"`
