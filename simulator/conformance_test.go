@@ -414,6 +414,8 @@ func modelFor(method, path string) string {
 		parts = parts[1:] // the control API answers DR's objects too
 	}
 	switch {
+	case len(parts) == 3 && parts[0] == "test-clocks" && parts[2] == "customers":
+		return "Customer"
 	case len(parts) == 4 && parts[0] == "customers" && parts[2] == "sources":
 		return "Source"
 	case len(parts) == 1 && method == "GET":
@@ -546,8 +548,9 @@ func TestConformanceWithDRModels(t *testing.T) {
 	l.call("GET", "/plans/"+str(plan, "id"), nil, 200)
 	l.call("GET", "/plans", nil, 200)
 
-	// A customer with a saved card.
-	cust := l.call("POST", "/customers", map[string]any{"email": "fid@example.test", "locale": "en_US", "shipping": map[string]any{"name": "Fi Delity", "address": map[string]any{"line1": "1 Main St", "city": "Minnetonka", "postalCode": "55343", "state": "MN", "country": "US"}}}, 201)
+	// A customer on a test clock, with a saved card.
+	clock := l.call("POST", "/_sim/test-clocks", map[string]any{"name": "conformance"}, 201)
+	cust := l.call("POST", "/_sim/test-clocks/"+str(clock, "id")+"/customers", map[string]any{"email": "fid@example.test", "locale": "en_US", "shipping": map[string]any{"name": "Fi Delity", "address": map[string]any{"line1": "1 Main St", "city": "Minnetonka", "postalCode": "55343", "state": "MN", "country": "US"}}}, 201)
 	custID := str(cust, "id")
 	l.call("POST", "/customers/"+custID, map[string]any{"metadata": map[string]any{"tier": "gold"}}, 200)
 	card := l.call("POST", "/sources", map[string]any{"type": "creditCard", "owner": map[string]any{"firstName": "Fi", "lastName": "Delity", "email": "fid@example.test"}, "creditCard": map[string]any{"number": "4444222233331111", "expirationMonth": 7, "expirationYear": 2040}}, 201)
@@ -658,7 +661,7 @@ func TestConformanceWithDRModels(t *testing.T) {
 	l.call("DELETE", "/subscriptions/"+str(draft, "items", "0", "subscriptionInfo", "subscriptionId"), nil, 204)
 
 	for range 2 {
-		l.call("POST", "/_sim/clock", map[string]any{"advance": "744h"}, 200)
+		l.call("POST", "/_sim/test-clocks/"+str(clock, "id")+"/advance", map[string]any{"advance": "744h"}, 200)
 	}
 	l.call("POST", "/subscriptions/"+paid, map[string]any{"planId": str(plan2, "id")}, 200)
 	l.call("POST", "/subscriptions/"+paid, map[string]any{"state": "cancelled"}, 200)

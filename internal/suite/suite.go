@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -154,32 +153,21 @@ func Run(o Options) (Result, error) {
 			return context.WithValue(ctx, failureKey{}, failures.start(gs.Id)), nil
 		})
 	}
-	// Scenarios tagged @clock move the account's virtual clock, which every
-	// scenario of the run shares (one merchant, one key, one account), and
-	// it never goes back: they run last, one at a time, after the others
-	// ran in parallel.
+	// Every scenario runs in parallel with the others: each has its own
+	// customers on its own test clock, so moving time or spoiling a
+	// delivery touches that scenario only.
 	start := time.Now()
 	status := 0
-	for _, phase := range []struct {
-		tags        string
-		concurrency int
-		suffix      string
-	}{
-		{and(o.Tags, "~"+ClockTag), o.Concurrency, ""},
-		{and(o.Tags, ClockTag), 1, "-clock"},
-	} {
-		if !hasScenarios(o.Features, o.Paths, phase.tags) {
-			continue
-		}
-		st := godog.TestSuite{
+	if hasScenarios(o.Features, o.Paths, o.Tags) {
+		status = godog.TestSuite{
 			Name:                "drsim",
 			ScenarioInitializer: init,
 			Options: &godog.Options{
-				Format:         reportFiles(o.Format, phase.suffix),
+				Format:         o.Format,
 				Paths:          o.Paths,
 				FS:             o.Features,
-				Tags:           phase.tags,
-				Concurrency:    phase.concurrency,
+				Tags:           o.Tags,
+				Concurrency:    o.Concurrency,
 				TestingT:       o.TestingT,
 				Strict:         true,
 				Output:         o.Output,
@@ -187,7 +175,6 @@ func Run(o Options) (Result, error) {
 				DefaultContext: o.Context,
 			},
 		}.Run()
-		status = max(status, st)
 	}
 	sort.Slice(results, func(i, j int) bool {
 		if results[i].Feature != results[j].Feature {
@@ -198,9 +185,6 @@ func Run(o Options) (Result, error) {
 	return Result{Scenarios: results, Duration: time.Since(start), Status: status, Interrupted: o.Context.Err() != nil}, nil
 }
 
-// ClockTag marks scenarios that move the virtual clock; they run last, alone.
-const ClockTag = "@clock"
-
 // featureFile drops the ":line" godog keeps on a URI given as a file:line path.
 func featureFile(uri string) string {
 	if i := strings.LastIndexByte(uri, ':'); i > 0 && strings.Trim(uri[i+1:], "0123456789") == "" {
@@ -209,34 +193,8 @@ func featureFile(uri string) string {
 	return uri
 }
 
-// and combines godog tag expressions.
-func and(a, b string) string {
-	if strings.TrimSpace(a) == "" {
-		return b
-	}
-	return a + " && " + b
-}
-
-// reportFiles gives the report files of a later phase their own names
-// (junit:out/junit.xml → junit:out/junit-clock.xml), so no phase overwrites another's.
-func reportFiles(format, suffix string) string {
-	if suffix == "" {
-		return format
-	}
-	parts := strings.Split(format, ",")
-	for i, p := range parts {
-		name, file, ok := strings.Cut(p, ":")
-		if !ok {
-			continue
-		}
-		ext := filepath.Ext(file)
-		parts[i] = name + ":" + strings.TrimSuffix(file, ext) + suffix + ext
-	}
-	return strings.Join(parts, ",")
-}
-
 // hasScenarios reports whether any scenario under paths matches tags, so an
-// empty phase is skipped (godog would report it as a failure to find any).
+// empty selection is not run (godog would report it as a failure to find any).
 func hasScenarios(fsys fs.FS, paths []string, tags string) bool {
 	st := godog.TestSuite{
 		ScenarioInitializer: func(*godog.ScenarioContext) {},

@@ -18,17 +18,6 @@ func TestFeatureFileDropsLine(t *testing.T) {
 	}
 }
 
-func TestReportFilesOfALaterPhase(t *testing.T) {
-	got := reportFiles("progress,junit:out/junit.xml,cucumber:out/c.json", "-clock")
-	want := "progress,junit:out/junit-clock.xml,cucumber:out/c-clock.json"
-	if got != want {
-		t.Errorf("reportFiles = %q, want %q", got, want)
-	}
-	if got := reportFiles("pretty", ""); got != "pretty" {
-		t.Errorf("first phase changed the format: %q", got)
-	}
-}
-
 var testFeatures = fstest.MapFS{
 	"a.feature": {Data: []byte(`Feature: A
   Background:
@@ -37,7 +26,7 @@ var testFeatures = fstest.MapFS{
   Scenario: First
     When Digital River accepts the order
 
-  @clock
+  @slow
   Scenario: Second
     When 8 days pass
 `)},
@@ -66,14 +55,14 @@ func TestLocationsAndPaths(t *testing.T) {
 	}
 }
 
-func TestPhasesSplitOnTheClockTag(t *testing.T) {
-	if !hasScenarios(testFeatures, []string{"."}, and("", ClockTag)) {
-		t.Error("no @clock scenario found")
+func TestTagSelection(t *testing.T) {
+	if !hasScenarios(testFeatures, []string{"."}, "@slow") {
+		t.Error("no @slow scenario found")
 	}
-	if !hasScenarios(testFeatures, []string{"."}, and("", "~"+ClockTag)) {
-		t.Error("no scenario without @clock found")
+	if !hasScenarios(testFeatures, []string{"."}, "~@slow") {
+		t.Error("no scenario without @slow found")
 	}
-	if hasScenarios(testFeatures, []string{"."}, and("@nothing", ClockTag)) {
+	if hasScenarios(testFeatures, []string{"."}, "@nothing") {
 		t.Error("a tag nothing carries matched")
 	}
 }

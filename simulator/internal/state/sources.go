@@ -137,7 +137,7 @@ func (a *Account) CreateSource(p SourceParams) (*Source, error) {
 }
 
 func (a *Account) newCardSource(p SourceParams) *Source {
-	now := a.clock.Now()
+	now := a.now()
 	id := newUUID()
 	cc := p.CreditCard
 	s := &Source{
@@ -180,6 +180,7 @@ func (a *Account) AttachSource(customerID, sourceID string) (*Source, error) {
 	if !ok {
 		return nil, apierror.NotFound("Customer", customerID)
 	}
+	defer a.use(c.testClock)()
 	s, ok := a.sources.get(sourceID)
 	if !ok {
 		return nil, apierror.NotFound("Source", sourceID)
@@ -202,7 +203,7 @@ func (a *Account) AttachSource(customerID, sourceID string) (*Source, error) {
 	if c.DefaultSourceID == "" {
 		c.DefaultSourceID = s.ID
 	}
-	c.UpdatedTime = a.clock.Now()
+	c.UpdatedTime = a.now()
 	a.record("customer.source.created", s, nil)
 	return clone(s), nil
 }
@@ -215,6 +216,7 @@ func (a *Account) DetachSource(customerID, sourceID string) error {
 	if !ok {
 		return apierror.NotFound("Customer", customerID)
 	}
+	defer a.use(c.testClock)()
 	if !c.hasSource(sourceID) {
 		return apierror.NotFound("Source", sourceID)
 	}
@@ -230,7 +232,7 @@ func (a *Account) DetachSource(customerID, sourceID string) error {
 		c.DefaultSourceID = ""
 	}
 	s.State = "cancelled"
-	c.UpdatedTime = a.clock.Now()
+	c.UpdatedTime = a.now()
 	a.record("customer.source.deleted", s, nil)
 	return nil
 }
