@@ -412,7 +412,7 @@ type FulfillmentFilter struct {
 func (a *Account) Fulfillments(ff FulfillmentFilter) (Page[*Fulfillment], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	items := a.fulfils.newestFirst(func(f *Fulfillment) bool {
+	page, err := pageOf(&a.fulfils, func(f *Fulfillment) bool {
 		if ff.SKUID != "" {
 			found := false
 			for _, it := range f.Items {
@@ -425,8 +425,7 @@ func (a *Account) Fulfillments(ff FulfillmentFilter) (Page[*Fulfillment], error)
 		return (len(ff.IDs) == 0 || contains(ff.IDs, f.ID)) && (ff.OrderID == "" || f.OrderID == ff.OrderID) &&
 			(ff.TrackingNumber == "" || f.TrackingNumber == ff.TrackingNumber) &&
 			(ff.TrackingCompany == "" || f.TrackingCompany == ff.TrackingCompany)
-	})
-	page, err := pageOf(items, func(f *Fulfillment) string { return f.ID }, ff.ListParams)
+	}, ff.ListParams)
 	for _, f := range page.Data {
 		f.OrderDetails = nil
 	}
