@@ -10,6 +10,9 @@ import (
 	"strings"
 )
 
+// HarnessAgent is the User-Agent of the harness's calls to the simulator.
+const HarnessAgent = "drsim-harness"
+
 // drClient calls the simulator: DR's API and the control API, with the
 // merchant's secret key.
 type drClient struct {
@@ -43,6 +46,7 @@ func (c *drClient) do(ctx context.Context, method, path string, in, out any) err
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
+	req.Header.Set("User-Agent", HarnessAgent)
 	if c.key != "" {
 		req.Header.Set("Authorization", "Bearer "+c.key)
 	}

@@ -1,6 +1,11 @@
 package harness
 
 import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/mailbox"
 )
@@ -38,3 +43,59 @@ func (s *Scenario) Emails() []EmailEvidence {
 	defer s.mu.Unlock()
 	return append([]EmailEvidence(nil), s.emails...)
 }
+
+// DeliveryRecord is one delivery attempt of an event to the merchant's
+// webhook, as the simulator recorded it.
+type DeliveryRecord struct {
+	Attempt   int       `json:"attempt"`
+	Time      time.Time `json:"time"`
+	Status    int       `json:"status"`
+	Delivered bool      `json:"delivered"`
+	LatencyMs float64   `json:"latencyMs"`
+	Forged    string    `json:"forged"`
+	Manual    bool      `json:"manual"`
+	Duplicate bool      `json:"duplicate"`
+	Error     string    `json:"error"`
+}
+
+// Deliveries lists the delivery attempts of an event to the merchant's webhook.
+func (h *Harness) Deliveries(ctx context.Context, eventID string) ([]DeliveryRecord, error) {
+	q := url.Values{"eventId": {eventID}, "webhookId": {h.webhookID}}
+	var page struct {
+		Data []DeliveryRecord `json:"data"`
+	}
+	if err := h.dr.do(ctx, "GET", "/_sim/deliveries?"+q.Encode(), nil, &page); err != nil {
+		return nil, fmt.Errorf("deliveries of %s: %w", eventID, err)
+	}
+	return page.Data, nil
+}
+
+// APICall is one Digital River API call the merchant (or the harness) made.
+type APICall struct {
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	Query  string    `json:"query"`
+	Status int       `json:"status"`
+	Time   time.Time `json:"time"`
+	Agent  string    `json:"agent"` // the caller's User-Agent; HarnessAgent for the harness's own
+}
+
+// APICalls lists the API calls made with the merchant's key, oldest first.
+// The harness's own calls are among them, with Agent HarnessAgent.
+func (h *Harness) APICalls(ctx context.Context) ([]APICall, error) {
+	var page struct {
+		Data []APICall `json:"data"`
+	}
+	if err := h.dr.do(ctx, "GET", "/_sim/requests", nil, &page); err != nil {
+		return nil, fmt.Errorf("API request log: %w", err)
+	}
+	return page.Data, nil
+}
+
+// CatalogueEntries lists the catalogue's notifications, for checklists.
+func (h *Harness) CatalogueEntries() []*catalogue.Notification {
+	return h.cfg.Catalogue.Notifications
+}
+
+// MerchantName is the profile's merchant name.
+func (h *Harness) MerchantName() string { return h.cfg.Profile.Name }
