@@ -3,37 +3,227 @@ package harness
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync"
 
+	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/profile"
 )
 
-// perform renders the profile's action and sends it to the merchant, with
-// the scenario's cookies (a portal login holds for the scenario). It
-// remembers data as the "request" merchant-side notifications are checked
-// against, and returns the answer's body.
+// perform renders the profile's action and sends it to the merchant. A
+// customer-side action runs in the customer's portal session: the profile's
+// login runs first (once per customer and scenario), cookies are kept, the
+// session token (when the profile names one) is sent, and when the portal
+// answers 401/403 or sends the customer to its login page the harness signs
+// in again and repeats the request once. A merchant-side action carries
+// merchant.headers. perform remembers data as the "request" merchant-side
+// notifications are checked against, and returns the answer's body.
 func (s *Scenario) perform(ctx context.Context, name string, data profile.ActionData) ([]byte, error) {
 	p := s.h.cfg.Profile
 	a, ok := p.Actions[name]
 	if !ok {
 		return nil, fmt.Errorf("the merchant profile has no %q action (%s); add it under actions:", name, profile.ActionNames[name])
 	}
+	if name != "login" {
+		s.remember(name, data)
+	}
+	if a.Side == profile.SideMerchant {
+		return s.send(ctx, name, a, data, s.merchantSession(), false)
+	}
+	sess := s.customerSession(data.Customer)
+	if name == "login" {
+		return s.login(ctx, sess, data)
+	}
+	if err := s.ensureLogin(ctx, sess, data); err != nil {
+		return nil, err
+	}
+	body, err := s.send(ctx, name, a, data, sess, true)
+	var out *signedOut
+	if errors.As(err, &out) {
+		sess.setLoggedIn(false)
+		if err := s.ensureLogin(ctx, sess, data); err != nil {
+			return nil, fmt.Errorf("action %s: %v; signing in again: %w", name, out, err)
+		}
+		body, err = s.send(ctx, name, a, data, sess, true)
+		if errors.As(err, &out) {
+			return nil, fmt.Errorf("action %s: %v, even right after signing in again (does the login action sign %s in? is session: right?)", name, out, data.Customer.Email)
+		}
+	}
+	return body, err
+}
+
+// signedOut is a customer action the portal refused for want of a session.
+type signedOut struct{ why string }
+
+func (e *signedOut) Error() string { return e.why }
+
+// session is a browser: a cookie jar, redirects followed, and the portal's
+// session token once signed in.
+type session struct {
+	client *http.Client
+	mu     sync.Mutex
+	token  string
+	in     bool // signed in
+	// lastHeaders are the headers of every answer of the last request,
+	// redirects included (a login may put its token on the 303).
+	lastHeaders []http.Header
+}
+
+func newSession() *session {
+	jar, _ := cookiejar.New(nil) // never fails without options
+	ss := &session{}
+	ss.client = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if req.Response != nil {
+			ss.mu.Lock()
+			ss.lastHeaders = append(ss.lastHeaders, req.Response.Header)
+			ss.mu.Unlock()
+		}
+		return nil
+	}}
+	return ss
+}
+
+func (ss *session) setLoggedIn(v bool) {
+	ss.mu.Lock()
+	ss.in = v
+	ss.mu.Unlock()
+}
+
+// customerSession is the customer's browser for this scenario.
+func (s *Scenario) customerSession(c profile.ActionCustomer) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions == nil {
+		s.sessions = map[string]*session{}
+	}
+	key := c.Email
+	if s.sessions[key] == nil {
+		s.sessions[key] = newSession()
+	}
+	return s.sessions[key]
+}
+
+// merchantSession is the merchant's admin browser for this scenario.
+func (s *Scenario) merchantSession() *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.admin == nil {
+		s.admin = newSession()
+	}
+	return s.admin
+}
+
+// ensureLogin signs the customer in unless signed in already (or the profile
+// has no login action).
+func (s *Scenario) ensureLogin(ctx context.Context, sess *session, data profile.ActionData) error {
+	if s.h.cfg.Profile.Actions["login"] == nil {
+		return nil
+	}
+	sess.mu.Lock()
+	in := sess.in
+	sess.mu.Unlock()
+	if in {
+		return nil
+	}
+	_, err := s.login(ctx, sess, data)
+	return err
+}
+
+// login runs the login action and keeps the session token it answers with.
+func (s *Scenario) login(ctx context.Context, sess *session, data profile.ActionData) ([]byte, error) {
+	p := s.h.cfg.Profile
+	a := p.Actions["login"]
+	body, err := s.send(ctx, "login", a, data, sess, false)
+	if err != nil {
+		return nil, err
+	}
+	tok := p.Session.Token
+	if tok.JSON != "" || tok.Header != "" {
+		var token string
+		if tok.Header != "" {
+			sess.mu.Lock()
+			for _, h := range sess.lastHeaders {
+				if v := h.Get(tok.Header); v != "" {
+					token = v
+				}
+			}
+			sess.mu.Unlock()
+		} else {
+			var v any
+			if json.Unmarshal(body, &v) == nil {
+				if vals := catalogue.Lookup(v, tok.JSON); len(vals) > 0 {
+					token, _ = vals[0].(string)
+				}
+			}
+		}
+		if token == "" {
+			where := "header " + tok.Header
+			if tok.JSON != "" {
+				where = "JSON field " + tok.JSON
+			}
+			return nil, fmt.Errorf("action login: the answer has no session token in its %s (session.token); it was: %s", where, firstBytes(body, 300))
+		}
+		sess.mu.Lock()
+		sess.token = token
+		sess.mu.Unlock()
+	}
+	sess.setLoggedIn(true)
+	return body, nil
+}
+
+// loginPath is where a signed-out customer is sent: session.loginPage, or
+// the login action's path.
+func (s *Scenario) loginPath(data profile.ActionData) string {
+	p := s.h.cfg.Profile
+	if p.Session.LoginPage != "" {
+		return p.Session.LoginPage
+	}
+	if a := p.Actions["login"]; a != nil {
+		if r, err := a.Render(data); err == nil {
+			path, _, _ := strings.Cut(r.Path, "?")
+			return path
+		}
+	}
+	return ""
+}
+
+// send renders and sends one action in sess. For a customer action it
+// returns *signedOut when the portal asks for a sign-in.
+func (s *Scenario) send(ctx context.Context, name string, a *profile.Action, data profile.ActionData, sess *session, customer bool) ([]byte, error) {
+	p := s.h.cfg.Profile
 	req, err := a.Render(data)
 	if err != nil {
 		return nil, fmt.Errorf("action %s: %w", name, err)
 	}
 	u := strings.TrimRight(p.Merchant.URL, "/") + req.Path
+	limit := p.ActionTimeout()
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, errActionTimeout)
+	defer cancel()
 	hr, err := http.NewRequestWithContext(ctx, req.Method, u, bytes.NewReader(req.Body))
 	if err != nil {
 		return nil, fmt.Errorf("action %s: %w", name, err)
 	}
-	for k, v := range p.Merchant.Headers {
-		hr.Header.Set(k, v)
+	if a.Side == profile.SideMerchant {
+		for k, v := range p.Merchant.Headers {
+			hr.Header.Set(k, v)
+		}
+	}
+	sess.mu.Lock()
+	token := sess.token
+	sess.lastHeaders = nil
+	sess.mu.Unlock()
+	if h, prefix := p.Session.TokenHeader(); customer && h != "" && token != "" {
+		hr.Header.Set(h, prefix+token)
 	}
 	for k, v := range req.Headers {
 		hr.Header.Set(k, v)
@@ -41,15 +231,32 @@ func (s *Scenario) perform(ctx context.Context, name string, data profile.Action
 	if req.ContentType != "" {
 		hr.Header.Set("Content-Type", req.ContentType)
 	}
-	s.remember(name, data)
-	resp, err := s.web().Do(hr)
+	resp, err := sess.client.Do(hr)
 	if err != nil {
+		if errors.Is(context.Cause(ctx), errActionTimeout) {
+			return nil, fmt.Errorf("action %s: %s %s: the merchant did not answer within %s (profile timeouts.action)", name, req.Method, u, limit)
+		}
 		return nil, fmt.Errorf("action %s: %s %s: %w", name, req.Method, u, err)
 	}
 	defer resp.Body.Close()
+	sess.mu.Lock()
+	sess.lastHeaders = append(sess.lastHeaders, resp.Header)
+	sess.mu.Unlock()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
+		if errors.Is(context.Cause(ctx), errActionTimeout) {
+			return nil, fmt.Errorf("action %s: %s %s: the merchant's answer did not end within %s (profile timeouts.action)", name, req.Method, u, limit)
+		}
 		return nil, fmt.Errorf("action %s: read the answer: %w", name, err)
+	}
+	if customer {
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			return nil, &signedOut{fmt.Sprintf("%s %s answered %d", req.Method, u, resp.StatusCode)}
+		}
+		reqPath, _, _ := strings.Cut(req.Path, "?")
+		if lp := s.loginPath(data); lp != "" && resp.Request.URL.Path == lp && reqPath != lp {
+			return nil, &signedOut{fmt.Sprintf("%s %s led to the login page %s", req.Method, u, resp.Request.URL)}
+		}
 	}
 	if !a.Accepts(resp.StatusCode) {
 		return nil, fmt.Errorf("action %s: %s %s answered %d, want %v: %s", name, req.Method, u, resp.StatusCode, acceptList(a), firstBytes(body, 500))
@@ -57,16 +264,8 @@ func (s *Scenario) perform(ctx context.Context, name string, data profile.Action
 	return body, nil
 }
 
-// web is the scenario's browser: its own cookie jar, redirects followed.
-func (s *Scenario) web() *http.Client {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.browser == nil {
-		jar, _ := cookiejar.New(nil) // never fails without options
-		s.browser = &http.Client{Jar: jar}
-	}
-	return s.browser
-}
+// errActionTimeout is the cause of a context ended by timeouts.action.
+var errActionTimeout = errors.New("timeouts.action elapsed")
 
 func firstBytes(b []byte, n int) string {
 	s := strings.TrimSpace(string(b))

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 )
 
 // HarnessAgent is the User-Agent of the harness's calls to the simulator.
@@ -19,6 +22,9 @@ type drClient struct {
 	base string
 	key  string
 	http *http.Client
+	// timeout bounds one call (0: none); a call asking the simulator to
+	// wait (a "wait" query parameter) gets that wait on top.
+	timeout time.Duration
 }
 
 // drError is a non-2xx answer, with DR's error body when there is one.
@@ -42,6 +48,17 @@ func (c *drClient) do(ctx context.Context, method, path string, in, out any) err
 		}
 		body = bytes.NewReader(b)
 	}
+	if c.timeout > 0 {
+		limit := c.timeout
+		if u, err := url.Parse(path); err == nil {
+			if w, err := time.ParseDuration(u.Query().Get("wait")); err == nil && w > 0 {
+				limit += w
+			}
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, limit, fmt.Errorf("the simulator did not answer within %s (profile timeouts.action)", limit))
+		defer cancel()
+	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
@@ -55,6 +72,9 @@ func (c *drClient) do(ctx context.Context, method, path string, in, out any) err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			return fmt.Errorf("%s %s: %w", method, path, cause)
+		}
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()

@@ -62,6 +62,13 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 	case cfg.Mailbox == nil:
 		return nil, errors.New("harness: Config.Mailbox is required")
 	}
+	ids := make([]string, 0, len(cfg.Catalogue.Notifications))
+	for _, n := range cfg.Catalogue.Notifications {
+		ids = append(ids, n.ID)
+	}
+	if err := cfg.Profile.CheckNotificationIDs(ids); err != nil {
+		return nil, err
+	}
 	if cfg.RunID == "" {
 		b := make([]byte, 3)
 		_, _ = rand.Read(b)
@@ -71,7 +78,7 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 		cfg.EmailDomain = "example.test"
 	}
 	base := strings.TrimRight(cfg.SimulatorURL, "/")
-	h := &Harness{cfg: cfg, dr: &drClient{base: base, key: cfg.Profile.API.SecretKey, http: &http.Client{}}}
+	h := &Harness{cfg: cfg, dr: &drClient{base: base, key: cfg.Profile.API.SecretKey, http: &http.Client{}, timeout: cfg.Profile.ActionTimeout()}}
 	if err := h.ensureAccount(ctx); err != nil {
 		return nil, err
 	}

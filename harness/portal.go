@@ -59,9 +59,6 @@ func (s *Scenario) OpenOrderPage(ctx context.Context, customerName string) error
 	if err != nil {
 		return err
 	}
-	if _, err := s.perform(ctx, "login", d); err != nil {
-		return err
-	}
 	body, err := s.perform(ctx, "orderPage", d)
 	if err != nil {
 		return err
@@ -230,9 +227,6 @@ func (s *Scenario) SavePaymentMethod(ctx context.Context, customerName, cardNumb
 		return "", fmt.Errorf("create a source with the public key: %w", err)
 	}
 	d := profile.ActionData{Customer: profile.ActionCustomer{Name: c.Name, Email: c.Email, ID: c.ID}, SourceID: src.ID}
-	if _, err := s.perform(ctx, "login", d); err != nil {
-		return "", err
-	}
 	if _, err := s.perform(ctx, "savePaymentMethod", d); err != nil {
 		return "", err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -37,8 +36,10 @@ type Scenario struct {
 	// lastRequest is what the last merchant action asked for; merchant-side
 	// notifications read it as "request".
 	lastRequest map[string]any
-	// browser carries the scenario's merchant cookies (portal login).
-	browser *http.Client
+	// sessions are the customers' portal sessions, by email.
+	sessions map[string]*session
+	// admin is the merchant-side session.
+	admin *session
 	// page is the last portal page opened.
 	page *portalPage
 	// lastLink is the last document file link checked (for expiry steps).

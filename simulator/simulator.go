@@ -1,16 +1,18 @@
 // Package simulator is a stateful fake of Digital River's API that emits
 // signed webhook events. Start one with Start, point a merchant at URL(), and
-// drive it through DR's API and the control API under /_sim/.
+// drive it through DR's API and the control API under /_sim/, by hand or
+// with the typed client Server.Client hands out.
 //
-// Its parts, each a package named for what it is:
+// Public packages:
 //
+//	client     a typed Go client of the simulator, with its wire types
 //	signature  the DigitalRiver-Signature layout (Sign, Verify)
-//	clock      the virtual clock every business timestamp reads
-//	state      accounts, resources, DR's rules and the events they record
-//	delivery   the webhook delivery engine (queues, retries, attempts, faults, API faults)
-//	documents  invoice and credit memo PDFs
-//	api        the HTTP layer: DR's REST API and the control API
-//	apierror   DR's error shape
+//
+// The rest is internal, each package named for what it is: clock (the
+// virtual clock every business timestamp reads), state (accounts, resources,
+// DR's rules and the events they record), delivery (the webhook delivery
+// engine), documents (invoice and credit memo PDFs), api (the HTTP layer)
+// and apierror (DR's error shape).
 package simulator
 
 import (
@@ -22,6 +24,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/api"
 	"github.com/drsim/drsim/simulator/internal/delivery"
 	"github.com/drsim/drsim/simulator/internal/state"
@@ -40,7 +43,6 @@ type Options struct {
 
 // Server is a running simulator.
 type Server struct {
-	store  *state.Store
 	engine *delivery.Engine
 	srv    *http.Server
 	ln     net.Listener
@@ -60,7 +62,6 @@ func Start(o Options) (*Server, error) {
 	engine := delivery.New(delivery.Options{Timeout: o.DeliveryTimeout, Logger: o.Logger, Retry: delivery.RetryPolicy{Scale: o.RetryScale}})
 	store := state.NewStore(engine, time.Now)
 	s := &Server{
-		store:  store,
 		engine: engine,
 		srv:    &http.Server{Handler: api.New(store, engine, o.Logger), ReadHeaderTimeout: 10 * time.Second},
 		ln:     ln,
@@ -73,8 +74,9 @@ func Start(o Options) (*Server, error) {
 // URL is the API base URL, e.g. http://127.0.0.1:41234.
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
 
-// Store gives in-process callers (tests, the demo) direct access to accounts.
-func (s *Server) Store() *state.Store { return s.store }
+// Client returns a ready client of this simulator calling with key: an
+// account's secret or public key, or "" for CreateAccount.
+func (s *Server) Client(key string) *client.Client { return client.New(s.URL(), key) }
 
 // Close stops serving and waits for in-flight webhook deliveries to end.
 func (s *Server) Close() error {

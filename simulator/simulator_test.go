@@ -1,7 +1,7 @@
 package simulator_test
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,56 +9,38 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/drsim/drsim/simulator"
-	"github.com/drsim/drsim/simulator/internal/state"
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/signature"
 )
 
 const wait = 5 * time.Second
 
-// call sends a JSON request and decodes a JSON answer, failing on any status but want.
-func call(t *testing.T, method, url, key string, body any, want int, out any) {
+// start runs a simulator for the test and returns it with a client of a
+// fresh account.
+func start(t *testing.T, o simulator.Options) (*simulator.Server, *client.Client) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, r)
+	sim, err := simulator.Start(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := http.DefaultClient.Do(req)
+	t.Cleanup(func() { _ = sim.Close() })
+	keys, err := sim.Client("").CreateAccount(context.Background(), "")
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %d, want %d; body %s", method, url, resp.StatusCode, want, raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: decode: %v; body %s", method, url, err, raw)
-		}
-	}
+	return sim, sim.Client(keys.SecretKey)
 }
 
 // TestStartServesAnOrderFlowEndToEnd is the whole loop a merchant sees:
 // an account, a webhook, a checkout, DR accepting it, a signed delivery.
 func TestStartServesAnOrderFlowEndToEnd(t *testing.T) {
+	ctx := context.Background()
 	sim, err := simulator.Start(simulator.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -83,32 +65,42 @@ func TestStartServesAnOrderFlowEndToEnd(t *testing.T) {
 	}))
 	t.Cleanup(merchant.Close)
 
-	var keys struct {
-		SecretKey string `json:"secretKey"`
-		AccountID string `json:"accountId"`
+	keys, err := sim.Client("").CreateAccount(ctx, "")
+	if err != nil {
+		t.Fatal(err)
 	}
-	call(t, "POST", base+"/_sim/accounts", "", nil, http.StatusCreated, &keys)
-	if a, public, ok := sim.Store().Lookup(keys.SecretKey); !ok || public || a.ID() != keys.AccountID {
-		t.Fatalf("Store().Lookup(secret key) = %v %v %v, want account %s", a, public, ok, keys.AccountID)
+	c := sim.Client(keys.SecretKey)
+	if acc, err := c.Account(ctx); err != nil || acc.AccountID != keys.AccountID {
+		t.Fatalf("Account() = %+v, %v; want account %s", acc, err, keys.AccountID)
 	}
-	key := keys.SecretKey
 
-	var hook, sku, cust, o struct {
-		ID string `json:"id"`
+	hook, err := c.CreateWebhook(ctx, client.WebhookParams{Address: merchant.URL, Types: &[]string{"order.accepted"}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	call(t, "POST", base+"/webhooks", key, map[string]any{"address": merchant.URL, "types": []string{"order.accepted"}}, http.StatusCreated, &hook)
-	var secret struct {
-		Secret string `json:"secret"`
+	secret, err := c.WebhookSecrets(ctx, hook.ID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	call(t, "GET", base+"/_sim/webhooks/"+hook.ID+"/secret", key, nil, http.StatusOK, &secret)
-	call(t, "POST", base+"/skus", key, map[string]any{"name": "Widget"}, http.StatusCreated, &sku)
-	call(t, "POST", base+"/customers", key, map[string]any{"email": "zoe@example.test"}, http.StatusCreated, &cust)
-	call(t, "POST", base+"/_sim/orders", key, map[string]any{
-		"customerId": cust.ID,
-		"items":      []map[string]any{{"skuId": sku.ID, "quantity": 2, "price": 10.0, "taxRate": 0.0805}},
-		"shipping":   map[string]any{"amount": 5.0, "taxAmount": 0.40},
-	}, http.StatusCreated, &o)
-	call(t, "POST", base+"/_sim/orders/"+o.ID+"/accept", key, nil, http.StatusOK, nil)
+	sku, err := c.CreateSKU(ctx, client.SKUParams{Name: "Widget"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cust, err := c.CreateCustomer(ctx, client.CustomerParams{Email: "zoe@example.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := c.PlaceOrder(ctx, client.PlaceOrderParams{
+		CustomerID: cust.ID,
+		Items:      []client.PlaceItem{{SKUID: sku.ID, Quantity: 2, Price: 10.0, TaxRate: 0.0805}},
+		Shipping:   &client.PlaceShipping{Amount: 5.0, TaxAmount: 0.40},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AcceptOrder(ctx, o.ID); err != nil {
+		t.Fatal(err)
+	}
 
 	var body []byte
 	select {
@@ -119,33 +111,25 @@ func TestStartServesAnOrderFlowEndToEnd(t *testing.T) {
 	if err := signature.Verify(<-sigs, body, secret.Secret, time.Now(), 0); err != nil {
 		t.Fatalf("delivery signature: %v", err)
 	}
-	var ev struct {
-		Type string `json:"type"`
-		Data struct {
-			Object struct {
-				ID          string  `json:"id"`
-				TotalAmount float64 `json:"totalAmount"`
-			} `json:"object"`
-		} `json:"data"`
-	}
+	var ev client.Event
 	if err := json.Unmarshal(body, &ev); err != nil {
 		t.Fatal(err)
 	}
-	if ev.Type != "order.accepted" || ev.Data.Object.ID != o.ID || ev.Data.Object.TotalAmount != 27.01 {
-		t.Fatalf("delivered %s of order %s total %v, want order.accepted of %s total 27.01", ev.Type, ev.Data.Object.ID, ev.Data.Object.TotalAmount, o.ID)
+	var delivered client.Order
+	if err := json.Unmarshal(ev.Data.Object, &delivered); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Type != "order.accepted" || delivered.ID != o.ID || delivered.TotalAmount != 27.01 {
+		t.Fatalf("delivered %s of order %s total %v, want order.accepted of %s total 27.01", ev.Type, delivered.ID, delivered.TotalAmount, o.ID)
 	}
 
 	// The request log records DR API calls, not control calls.
-	var log struct {
-		Data []struct {
-			Method string `json:"method"`
-			Path   string `json:"path"`
-			Status int    `json:"status"`
-		} `json:"data"`
+	log, err := c.Requests(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	call(t, "GET", base+"/_sim/requests", key, nil, http.StatusOK, &log)
 	var paths []string
-	for _, r := range log.Data {
+	for _, r := range log {
 		paths = append(paths, r.Method+" "+r.Path)
 		if strings.HasPrefix(r.Path, "/_sim/") {
 			t.Fatalf("request log holds a control call: %+v", r)
@@ -159,7 +143,7 @@ func TestStartServesAnOrderFlowEndToEnd(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	closed = true
-	if _, err := http.Get(base + "/events"); err == nil {
+	if _, err := c.Events(ctx, client.ListParams{}); err == nil {
 		t.Fatal("the simulator still answers after Close")
 	}
 }
@@ -182,11 +166,8 @@ func TestStartReportsAnAddressInUse(t *testing.T) {
 }
 
 func TestDeliveryTimeoutOption(t *testing.T) {
-	sim, err := simulator.Start(simulator.Options{DeliveryTimeout: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
+	ctx := context.Background()
+	_, c := start(t, simulator.Options{DeliveryTimeout: 100 * time.Millisecond})
 	release := make(chan struct{})
 	merchant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -197,36 +178,26 @@ func TestDeliveryTimeoutOption(t *testing.T) {
 	t.Cleanup(merchant.Close)
 	t.Cleanup(func() { close(release) })
 
-	var keys struct {
-		SecretKey string `json:"secretKey"`
+	if _, err := c.CreateWebhook(ctx, client.WebhookParams{Address: merchant.URL, Types: &[]string{"sku.created"}}); err != nil {
+		t.Fatal(err)
 	}
-	base := sim.URL()
-	call(t, "POST", base+"/_sim/accounts", "", nil, http.StatusCreated, &keys)
-	var hook struct {
-		ID string `json:"id"`
+	if _, err := c.CreateSKU(ctx, client.SKUParams{Name: "Widget"}); err != nil {
+		t.Fatal(err)
 	}
-	call(t, "POST", base+"/webhooks", keys.SecretKey, map[string]any{"address": merchant.URL, "types": []string{"sku.created"}}, http.StatusCreated, &hook)
-	call(t, "POST", base+"/skus", keys.SecretKey, map[string]any{"name": "Widget"}, http.StatusCreated, nil)
-	var at struct {
-		Data []struct {
-			Delivered bool   `json:"delivered"`
-			Error     string `json:"error"`
-		} `json:"data"`
-	}
-	call(t, "GET", base+"/_sim/deliveries?min=1&wait="+wait.String(), keys.SecretKey, nil, http.StatusOK, &at)
-	if len(at.Data) != 1 || at.Data[0].Delivered || !strings.Contains(at.Data[0].Error, "Timeout") {
-		t.Fatalf("attempts %+v, want one timed out after Options.DeliveryTimeout", at.Data)
-	}
-}
-
-// TestConcurrentUse drives one account from many goroutines, through the
-// store and over HTTP at once, while the engine delivers; -race checks it.
-func TestConcurrentUse(t *testing.T) {
-	sim, err := simulator.Start(simulator.Options{})
+	at, err := c.WaitDeliveries(ctx, client.AttemptFilter{}, 1, wait)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = sim.Close() })
+	if len(at) != 1 || at[0].Delivered || !strings.Contains(at[0].Error, "Timeout") {
+		t.Fatalf("attempts %+v, want one timed out after Options.DeliveryTimeout", at)
+	}
+}
+
+// TestConcurrentUse drives one account from many goroutines over HTTP at
+// once, writers and readers, while the engine delivers; -race checks it.
+func TestConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	_, c := start(t, simulator.Options{})
 	ids := make(chan string, 200)
 	merchant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var ev struct {
@@ -237,56 +208,47 @@ func TestConcurrentUse(t *testing.T) {
 	}))
 	t.Cleanup(merchant.Close)
 
-	base := sim.URL()
-	var keys struct {
-		SecretKey string `json:"secretKey"`
+	if _, err := c.CreateWebhook(ctx, client.WebhookParams{Address: merchant.URL, Types: &[]string{"order.accepted"}}); err != nil {
+		t.Fatal(err)
 	}
-	call(t, "POST", base+"/_sim/accounts", "", nil, http.StatusCreated, &keys)
-	call(t, "POST", base+"/webhooks", keys.SecretKey, map[string]any{"address": merchant.URL, "types": []string{"order.accepted"}}, http.StatusCreated, nil)
-	a, _, _ := sim.Store().Lookup(keys.SecretKey)
-	sku, _, err := a.CreateSKU(state.SKUParams{Name: ptr("Widget")}, false)
+	sku, err := c.CreateSKU(ctx, client.SKUParams{Name: "Widget"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cust, err := a.CreateCustomer(state.CustomerParams{Email: ptr("many@example.test")})
+	cust, err := c.CreateCustomer(ctx, client.CustomerParams{Email: "many@example.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	const workers, each = 6, 8
-	errs := make(chan error, workers*each*3)
+	errs := make(chan error, workers*each*4)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			for range each {
-				o, err := a.PlaceOrder(state.PlaceOrderParams{CustomerID: cust.ID, Items: []state.PlaceItem{{SKUID: sku.ID, Quantity: 1, Price: 9.99, TaxRate: 0.2}}})
+				o, err := c.PlaceOrder(ctx, client.PlaceOrderParams{CustomerID: cust.ID, Items: []client.PlaceItem{{SKUID: sku.ID, Quantity: 1, Price: 9.99, TaxRate: 0.2}}})
 				if err != nil {
 					errs <- err
 					continue
 				}
-				if _, err := a.AcceptOrder(o.ID); err != nil {
+				if _, err := c.AcceptOrder(ctx, o.ID); err != nil {
 					errs <- err
 				}
 			}
 		}()
-		go func() { // readers over HTTP
+		go func() { // readers
 			defer wg.Done()
 			for range each {
-				for _, p := range []string{"/events?limit=20", "/orders?limit=20", "/_sim/deliveries"} {
-					req, _ := http.NewRequest("GET", base+p, nil)
-					req.Header.Set("Authorization", "Bearer "+keys.SecretKey)
-					resp, err := http.DefaultClient.Do(req)
-					if err != nil {
-						errs <- err
-						continue
-					}
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						errs <- fmt.Errorf("GET %s: %d", p, resp.StatusCode)
-					}
+				if _, err := c.Events(ctx, client.ListParams{Limit: 20}); err != nil {
+					errs <- fmt.Errorf("events: %w", err)
+				}
+				if _, err := c.Orders(ctx, client.ListParams{Limit: 20}); err != nil {
+					errs <- fmt.Errorf("orders: %w", err)
+				}
+				if _, err := c.Deliveries(ctx, client.AttemptFilter{}); err != nil {
+					errs <- fmt.Errorf("deliveries: %w", err)
 				}
 			}
 		}()
@@ -309,17 +271,13 @@ func TestConcurrentUse(t *testing.T) {
 			t.Fatalf("%d of %d order.accepted events delivered within %s", len(seen), workers*each, wait)
 		}
 	}
-	var at struct {
-		Data []struct {
-			Delivered bool `json:"delivered"`
-		} `json:"data"`
+	at, err := c.WaitDeliveries(ctx, client.AttemptFilter{}, workers*each, wait)
+	if err != nil {
+		t.Fatal(err)
 	}
-	call(t, "GET", base+"/_sim/deliveries?min="+strconv.Itoa(workers*each)+"&wait="+wait.String(), keys.SecretKey, nil, http.StatusOK, &at)
-	for i, x := range at.Data {
+	for i, x := range at {
 		if !x.Delivered {
 			t.Fatalf("attempt %d not delivered", i+1)
 		}
 	}
 }
-
-func ptr[T any](v T) *T { return &v }

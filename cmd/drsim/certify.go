@@ -74,7 +74,7 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	o, err := rf.options(h, stdout)
+	o, err := rf.options(ctx, h, stdout)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, " with defects %s", strings.Join(list, ", "))
 	}
 	fmt.Fprint(stdout, "\n\n")
-	o, err := rf.options(s.Harness, stdout)
+	o, err := rf.options(ctx, s.Harness, stdout)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,10 @@
 //	drsim certify   run every scenario against your merchant (a merchant profile)
 //	drsim serve     run the simulator and an embedded MailHog for local development
 //	drsim bench     measure the suite, webhook throughput and a year of renewals
+//	drsim listen    register a webhook, print keys and secret, tail deliveries
+//	drsim trigger   drive a business flow against a running simulator
+//	drsim events    resend an event
+//	drsim logs      tail API calls and deliveries
 //	drsim defects   list the reference merchant's named defects
 //	drsim steps     print the Gherkin step vocabulary with examples
 package main
@@ -30,6 +34,11 @@ Usage:
   drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [-retry-scale f] [-delivery-timeout d]
                                               run the simulator and an embedded MailHog
   drsim bench   [-runs 3] [-events 5000]        measure the suite, webhook delivery and a year of renewals
+  drsim listen  -forward-to URL [-events types] [-key sk_test_…]
+                                              register your webhook, print keys and secret, tail deliveries
+  drsim trigger [-key sk_test_…] FLOW          drive a business flow (order.accepted, order.refunded, …); prints its events
+  drsim events resend [-webhook id] EVENT_ID   deliver an event again
+  drsim logs tail                             the account's API calls and webhook deliveries as they happen
   drsim defects                               list the reference merchant's defects
   drsim steps                                 print the step vocabulary
 
@@ -39,6 +48,10 @@ Run "drsim <command> -h" for a command's flags.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills at once
+	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -55,6 +68,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"defects": defects,
 		"steps":   stepsCmd,
 		"bench":   bench,
+		"listen":  listen,
+		"trigger": trigger,
+		"events":  events,
+		"logs":    logs,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -72,6 +89,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, &fail) && fail.interrupted:
+		fmt.Fprintln(stderr, "drsim: interrupted; partial reports written")
+		return 130
 	case errors.As(err, &fail):
 		return 1
 	default:
@@ -81,7 +101,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // failure means the suite ran and some scenario failed (exit 1, already reported).
-type failure struct{ failed int }
+// When interrupted, the run was cancelled (Ctrl-C, exit 130) and the reports are partial.
+type failure struct {
+	failed      int
+	interrupted bool
+}
 
 func (f failure) Error() string { return fmt.Sprintf("%d scenario(s) failed", f.failed) }
 

@@ -76,3 +76,35 @@ func TestBenchMeasuresRealWork(t *testing.T) {
 		t.Fatalf("a year of monthly renewals produced %d events, want at least 12 reminders and 12 renewals", n)
 	}
 }
+
+// cancelOnWrite cancels a context at its first write: demo writes its banner
+// after the stack started and before the suite runs, so the run is
+// interrupted as Ctrl-C would interrupt it.
+type cancelOnWrite struct {
+	bytes.Buffer
+	cancel context.CancelFunc
+}
+
+func (w *cancelOnWrite) Write(p []byte) (int, error) {
+	w.cancel()
+	return w.Buffer.Write(p)
+}
+
+func TestInterruptedRunExits130WithPartialSummary(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &cancelOnWrite{cancel: cancel}
+	var errOut bytes.Buffer
+	code := run(ctx, []string{"demo", "-tags", "@order"}, out, &errOut)
+	if code != 130 {
+		t.Fatalf("interrupted demo exited %d, want 130; stdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"INTERRUPTED", "FAIL  order_confirmation.feature:", "run interrupted before this scenario started"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary does not contain %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(errOut.String(), "interrupted; partial reports written") {
+		t.Errorf("stderr = %q, want the interruption named", errOut.String())
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -33,8 +34,8 @@ func addRunFlags(fs *flag.FlagSet, defaultOut string) *runFlags {
 	}
 }
 
-func (f *runFlags) options(h *harness.Harness, stdout io.Writer) (suite.Options, error) {
-	o := suite.Options{Harness: h, Features: features.Files, Tags: *f.tags, Name: *f.name, Concurrency: *f.concurrency, Format: *f.format, Output: stdout}
+func (f *runFlags) options(ctx context.Context, h *harness.Harness, stdout io.Writer) (suite.Options, error) {
+	o := suite.Options{Context: ctx, Harness: h, Features: features.Files, Tags: *f.tags, Name: *f.name, Concurrency: *f.concurrency, Format: *f.format, Output: stdout}
 	switch *f.format {
 	case "progress", "pretty", "quiet":
 	default:
@@ -89,8 +90,8 @@ func (f *runFlags) finish(res suite.Result, header string, stdout io.Writer) err
 		}
 		fmt.Fprintf(stdout, "reports in %s: %s (open in a browser), %s, %s, emails/\n", *f.out, report.HTMLFile, report.JUnitFile, report.CucumberFile)
 	}
-	if n := len(res.Failed()); n > 0 || res.Status != 0 {
-		return failure{failed: n}
+	if n := len(res.Failed()); n > 0 || res.Status != 0 || res.Interrupted {
+		return failure{failed: n, interrupted: res.Interrupted}
 	}
 	return nil
 }

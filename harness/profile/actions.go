@@ -5,22 +5,63 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"text/template"
 )
 
-// ActionNames are the merchant operations scenarios perform, and what each is for.
-var ActionNames = map[string]string{
-	"ship":                "admin ships items with a carrier and tracking number (calls DR POST /fulfillments)",
-	"cancel":              "admin cancels items (calls DR POST /fulfillments with cancelQuantity)",
-	"requestCancellation": "the customer asks to cancel items in the portal",
-	"reportDelay":         "admin reports a shipment delay with a new date",
-	"requestReturn":       "the customer asks to return items in the portal",
-	"login":               "the customer logs in to the portal (cookies are kept for the scenario)",
-	"orderPage":           "the customer opens the order's page in the portal (HTML)",
-	"savePaymentMethod":   "the customer saves a payment method (.SourceID, made client-side) in the portal",
+// Sides of an action: who performs it.
+const (
+	// SideCustomer actions run in the customer's signed-in portal session
+	// (cookies and the session token kept per customer, login on demand).
+	SideCustomer = "customer"
+	// SideMerchant actions carry merchant.headers (an admin token).
+	SideMerchant = "merchant"
+)
+
+// ActionSpec describes a known action: what it is for and its default side.
+type ActionSpec struct {
+	Doc  string
+	Side string
 }
+
+// Actions are the merchant operations scenarios perform.
+var Actions = map[string]ActionSpec{
+	"ship":                {"admin ships items with a carrier and tracking number (calls DR POST /fulfillments)", SideMerchant},
+	"cancel":              {"admin cancels items (calls DR POST /fulfillments with cancelQuantity)", SideMerchant},
+	"reportDelay":         {"admin reports a shipment delay with a new date", SideMerchant},
+	"requestCancellation": {"the customer asks to cancel items in the portal", SideCustomer},
+	"requestReturn":       {"the customer asks to return items in the portal", SideCustomer},
+	"login":               {"the customer signs in to the portal (run once per customer and scenario, and again when the portal asks)", SideCustomer},
+	"orderPage":           {"the customer opens the order's page in the portal (HTML)", SideCustomer},
+	"savePaymentMethod":   {"the customer saves a payment method (.SourceID, made client-side) in the portal", SideCustomer},
+	"cancelSubscription":  {"the subscription is cancelled through the merchant (calls DR POST /subscriptions/{id} with state cancelled)", SideCustomer},
+	"changePlan":          {"the subscription moves to another plan through the merchant (calls DR POST /subscriptions/{id} with planId)", SideCustomer},
+	"updatePaymentMethod": {"the customer puts a new card (.SourceID) on the subscription (attach it, then DR POST /subscriptions/{id} with sourceId)", SideCustomer},
+}
+
+// ActionNames are the merchant operations scenarios perform, and what each is for.
+var ActionNames = func() map[string]string {
+	m := make(map[string]string, len(Actions))
+	for n, a := range Actions {
+		m[n] = a.Doc
+	}
+	return m
+}()
+
+// Limits an action may declare (`cannot:`): what the merchant's endpoint
+// cannot do. A scenario that needs it is reported as not applicable.
+const (
+	// CannotPartialQuantity: the action acts on whole items only (every
+	// remaining unit of an item), never on some units of one.
+	CannotPartialQuantity = "partialQuantity"
+	// CannotSeveralItems: the action takes one item per request.
+	CannotSeveralItems = "severalItems"
+)
+
+var knownLimits = []string{CannotPartialQuantity, CannotSeveralItems}
 
 // Action is one merchant operation as an HTTP request template. Path, JSON,
 // Form values and Headers are Go text/templates over ActionData, with a
@@ -40,6 +81,12 @@ type Action struct {
 	// Accept lists the statuses that mean the merchant took the request;
 	// any 2xx when empty. (A portal may answer 409 to a refused cancellation.)
 	Accept []int `yaml:"accept"`
+	// Side is customer (the customer's portal session) or merchant
+	// (merchant.headers); each action has a default (see Actions).
+	Side string `yaml:"side"`
+	// Cannot lists what the merchant's endpoint cannot do: partialQuantity
+	// (whole items only), severalItems (one item per request).
+	Cannot []string `yaml:"cannot"`
 
 	path    *template.Template
 	json    *template.Template
@@ -58,6 +105,8 @@ type ActionData struct {
 	NewDate        string // YYYY-MM-DD
 	Reason         string
 	SourceID       string // a chargeable source created with the public key, as DigitalRiver.js would
+	Subscription   ActionSubscription
+	Plan           ActionPlan // the plan a changePlan moves to
 }
 
 // ActionCustomer is the scenario's customer.
@@ -80,6 +129,30 @@ type ActionItem struct {
 	Quantity int    `json:"quantity"`
 }
 
+// ActionSubscription is the scenario's subscription.
+type ActionSubscription struct {
+	ID     string
+	PlanID string
+}
+
+// ActionPlan is a plan.
+type ActionPlan struct {
+	ID, Name string
+}
+
+// SampleData is what templates are tried with when a profile is loaded.
+var SampleData = ActionData{
+	Customer: ActionCustomer{Name: "Alice", Email: "alice+run-1@example.test", ID: "cus_sample"},
+	Order: ActionOrder{ID: "1000001", Currency: "USD", Items: []ActionItem{
+		{ItemID: "item_1", SKUID: "sku_widget", Product: "Widget", Quantity: 2},
+		{ItemID: "item_2", SKUID: "sku_cable", Product: "Cable", Quantity: 1}}},
+	Items:   []ActionItem{{ItemID: "item_1", SKUID: "sku_widget", Product: "Widget", Quantity: 1}},
+	Carrier: "FedEx", TrackingNumber: "Z100", TrackingURL: "https://track.example.test/FedEx/Z100",
+	NewDate: "2026-12-22", Reason: "too small", SourceID: "src_sample",
+	Subscription: ActionSubscription{ID: "sub_sample", PlanID: "plan_gold"},
+	Plan:         ActionPlan{ID: "plan_platinum", Name: "Platinum"},
+}
+
 var funcs = template.FuncMap{
 	"json": func(v any) (string, error) {
 		b, err := json.Marshal(v)
@@ -87,54 +160,102 @@ var funcs = template.FuncMap{
 	},
 }
 
-func (a *Action) compile(name string) error {
-	if _, ok := ActionNames[name]; !ok {
-		known := make([]string, 0, len(ActionNames))
-		for n := range ActionNames {
+// compile parses the action's templates and tries them on SampleData. at
+// gives the position of a field for messages.
+func (a *Action) compile(name string, at func(...string) string) error {
+	spec, ok := Actions[name]
+	if !ok {
+		known := make([]string, 0, len(Actions))
+		for n := range Actions {
 			known = append(known, n)
 		}
 		slices.Sort(known)
-		return fmt.Errorf("actions.%s: unknown action (known: %s)", name, strings.Join(known, ", "))
+		return fmt.Errorf("%sactions.%s: unknown action%s (known: %s)", at("actions", name), name, didYouMean(name, known), strings.Join(known, ", "))
 	}
 	if a.Method == "" {
 		a.Method = "POST"
 	}
+	switch a.Side {
+	case "":
+		a.Side = spec.Side
+	case SideCustomer, SideMerchant:
+	default:
+		return fmt.Errorf("%sactions.%s.side %q: want customer or merchant", at("actions", name, "side"), name, a.Side)
+	}
+	for _, c := range a.Cannot {
+		if !slices.Contains(knownLimits, c) {
+			return fmt.Errorf("%sactions.%s.cannot %q: want %s%s", at("actions", name, "cannot"), name, c, strings.Join(knownLimits, " or "), didYouMean(c, knownLimits))
+		}
+	}
 	if a.Path == "" {
-		return fmt.Errorf("actions.%s.path is required", name)
+		return fmt.Errorf("%sactions.%s.path is required", at("actions", name), name)
 	}
 	if a.JSON != "" && len(a.Form) > 0 {
-		return fmt.Errorf("actions.%s: give json or form, not both", name)
+		return fmt.Errorf("%sactions.%s: give json or form, not both", at("actions", name), name)
 	}
-	parse := func(field, text string) (*template.Template, error) {
-		t, err := template.New(name + "." + field).Funcs(funcs).Option("missingkey=error").Parse(text)
+	parse := func(text string, field ...string) (*template.Template, error) {
+		t, err := template.New(name + "." + strings.Join(field, ".")).Funcs(funcs).Option("missingkey=error").Parse(text)
 		if err != nil {
-			return nil, fmt.Errorf("actions.%s.%s: %w", name, field, err)
+			return nil, fmt.Errorf("%sactions.%s.%s: %w", at(append([]string{"actions", name}, field...)...), name, strings.Join(field, "."), err)
 		}
 		return t, nil
 	}
 	var err error
-	if a.path, err = parse("path", a.Path); err != nil {
+	if a.path, err = parse(a.Path, "path"); err != nil {
 		return err
 	}
 	if a.JSON != "" {
-		if a.json, err = parse("json", a.JSON); err != nil {
+		if a.json, err = parse(a.JSON, "json"); err != nil {
 			return err
 		}
 	}
 	a.form = map[string]*template.Template{}
 	for k, v := range a.Form {
-		if a.form[k], err = parse("form."+k, v); err != nil {
+		if a.form[k], err = parse(v, "form", k); err != nil {
 			return err
 		}
 	}
 	a.headers = map[string]*template.Template{}
 	for k, v := range a.Headers {
-		if a.headers[k], err = parse("headers."+k, v); err != nil {
+		if a.headers[k], err = parse(v, "headers", k); err != nil {
 			return err
 		}
 	}
+	if _, err := a.Render(SampleData); err != nil {
+		return fmt.Errorf("%sactions.%s: the templates fail on sample data: %s", at("actions", name), name, explainTemplateError(err))
+	}
 	return nil
 }
+
+var noField = regexp.MustCompile(`can't evaluate field (\w+) in type (?:\[\])?profile\.(\w+)`)
+
+// explainTemplateError says which fields exist instead of naming Go types.
+func explainTemplateError(err error) string {
+	msg := err.Error()
+	m := noField.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	types := map[string]any{"ActionData": ActionData{}, "ActionCustomer": ActionCustomer{}, "ActionOrder": ActionOrder{},
+		"ActionItem": ActionItem{}, "ActionSubscription": ActionSubscription{}, "ActionPlan": ActionPlan{}}
+	v, ok := types[m[2]]
+	if !ok {
+		return msg
+	}
+	t := reflect.TypeOf(v)
+	fields := make([]string, t.NumField())
+	for i := range fields {
+		fields[i] = t.Field(i).Name
+	}
+	where := "." + strings.TrimPrefix(m[2], "Action")
+	if m[2] == "ActionData" {
+		where = "the template data"
+	}
+	return fmt.Sprintf("%s: %s has no field %s (it has %s)", strings.TrimSuffix(msg[:strings.Index(msg, "can't")], ": "), where, m[1], strings.Join(fields, ", "))
+}
+
+// Can reports whether the action can do what limit names (see Cannot).
+func (a *Action) Can(limit string) bool { return !slices.Contains(a.Cannot, limit) }
 
 // Request is an action rendered for one scenario.
 type Request struct {
@@ -193,4 +314,41 @@ func (a *Action) Accepts(status int) bool {
 		return status >= 200 && status < 300
 	}
 	return slices.Contains(a.Accept, status)
+}
+
+// didYouMean suggests the known name closest to s, or "".
+func didYouMean(s string, known []string) string {
+	best, bestD := "", 1<<30
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(k)); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best == "" || bestD > max(2, len(s)/3) {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// DidYouMean is didYouMean for other packages' names.
+func DidYouMean(s string, known []string) string { return didYouMean(s, known) }
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -26,16 +26,22 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 )
 
 // Default timeouts.
 const (
 	DefaultEmailTimeout = 10 * time.Second
 	DefaultQuietWindow  = 500 * time.Millisecond
+	// DefaultActionTimeout bounds one merchant action or one call to the
+	// simulator (plus the wait a long-polling call asks for).
+	DefaultActionTimeout = 30 * time.Second
 )
 
 // Profile describes one merchant under test.
@@ -52,6 +58,53 @@ type Profile struct {
 	// Actions are the merchant's admin and portal operations as HTTP
 	// request templates (see ActionNames).
 	Actions map[string]*Action `yaml:"actions"`
+	// Session says how a customer's portal session is kept besides cookies.
+	Session Session `yaml:"session"`
+
+	name string    // the file name, for messages
+	file *ast.File // the parsed YAML, for positions
+}
+
+// Session is how the harness keeps a customer signed in to the portal.
+// Cookies are always kept, per customer, and redirects followed. A portal
+// that answers the login with a token (bearer-token portals) names where:
+//
+//	session:
+//	  token: {json: data.token}          # a field of the login answer's JSON (dotted path)
+//	  # token: {header: X-Session-Token} # or a header of the login answer
+//	  header: Authorization              # the request header that carries it (default)
+//	  prefix: "Bearer "                  # written before the token (default for Authorization)
+//	  loginPage: /account/login          # a redirect here means "signed out" (default: the login action's path)
+type Session struct {
+	Token     TokenSource `yaml:"token"`
+	Header    string      `yaml:"header"`
+	Prefix    *string     `yaml:"prefix"`
+	LoginPage string      `yaml:"loginPage"`
+}
+
+// TokenSource is where the login answer carries the session token.
+type TokenSource struct {
+	JSON   string `yaml:"json"`
+	Header string `yaml:"header"`
+}
+
+// TokenHeader is the request header carrying the session token and what
+// precedes the token in it; empty when the portal keeps sessions in cookies only.
+func (s Session) TokenHeader() (header, prefix string) {
+	if s.Token.JSON == "" && s.Token.Header == "" {
+		return "", ""
+	}
+	header = s.Header
+	if header == "" {
+		header = "Authorization"
+	}
+	switch {
+	case s.Prefix != nil:
+		prefix = *s.Prefix
+	case strings.EqualFold(header, "Authorization"):
+		prefix = "Bearer "
+	}
+	return header, prefix
 }
 
 // Merchant is the merchant's own HTTP surface.
@@ -85,6 +138,8 @@ type NotificationConfig struct {
 type Timeouts struct {
 	Email Duration `yaml:"email"`
 	Quiet Duration `yaml:"quiet"`
+	// Action bounds each merchant action and each call to the simulator.
+	Action Duration `yaml:"action"`
 }
 
 // Duration is a time.Duration written as "10s", "500ms".
@@ -109,6 +164,14 @@ func (p *Profile) EmailTimeout() time.Duration {
 		return time.Duration(p.Timeouts.Email)
 	}
 	return DefaultEmailTimeout
+}
+
+// ActionTimeout bounds each merchant action and each call to the simulator.
+func (p *Profile) ActionTimeout() time.Duration {
+	if p.Timeouts.Action > 0 {
+		return time.Duration(p.Timeouts.Action)
+	}
+	return DefaultActionTimeout
 }
 
 // QuietWindow is how long negative assertions watch.
@@ -140,10 +203,28 @@ func Load(path string) (*Profile, error) {
 // line and column of the mistake. name labels errors (a file name).
 func Parse(name string, data []byte) (*Profile, error) {
 	var p Profile
+	if len(bytes.TrimSpace(stripComments(data))) == 0 {
+		return nil, fmt.Errorf("merchant profile %s is empty: it needs at least webhook.url, webhook.signingSecret and api.secretKey (see the README's profile reference)", name)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
+	file, perr := parser.ParseBytes(data, 0)
 	if err := dec.Decode(&p); err != nil {
+		if perr == nil {
+			// A value's own check (a duration) carries no position: find it.
+			q := &Profile{file: file}
+			for _, f := range []string{"email", "quiet"} {
+				if n, err := (&yaml.PathBuilder{}).Root().Child("timeouts").Child(f).Build().FilterFile(file); err == nil && n != nil {
+					var d Duration
+					if derr := d.UnmarshalText([]byte(n.String())); derr != nil {
+						return nil, fmt.Errorf("merchant profile %s: %stimeouts.%s %q: %w", name, q.at("timeouts", f), f, n.String(), derr)
+					}
+				}
+			}
+		}
 		return nil, fmt.Errorf("merchant profile %s:\n%s", name, yaml.FormatError(err, false, true))
 	}
+	p.name = name
+	p.file = file
 	if err := p.validate(); err != nil {
 		return nil, fmt.Errorf("merchant profile %s: %w", name, err)
 	}
@@ -151,50 +232,126 @@ func Parse(name string, data []byte) (*Profile, error) {
 }
 
 func (p *Profile) validate() error {
-	if err := checkURL("webhook.url", p.Webhook.URL, true); err != nil {
+	at := p.at
+	if err := checkURL(at, true, p.Webhook.URL, "webhook", "url"); err != nil {
 		return err
 	}
 	if p.Webhook.SigningSecret == "" {
-		return fmt.Errorf("webhook.signingSecret is required: the secret your merchant verifies DigitalRiver-Signature with")
+		return fmt.Errorf("%swebhook.signingSecret is required: the secret your merchant verifies DigitalRiver-Signature with", at("webhook"))
 	}
 	if !strings.HasPrefix(p.API.SecretKey, "sk_test_") || len(p.API.SecretKey) < len("sk_test_")+8 {
-		return fmt.Errorf("api.secretKey %q: want the sk_test_… key your merchant calls Digital River with", p.API.SecretKey)
+		return fmt.Errorf("%sapi.secretKey %q: want the sk_test_… key your merchant calls Digital River with", at("api", "secretKey"), p.API.SecretKey)
 	}
-	if err := checkURL("simulator.url", p.Simulator.URL, false); err != nil {
+	if err := checkURL(at, false, p.Simulator.URL, "simulator", "url"); err != nil {
 		return err
 	}
-	if err := checkURL("mailbox.url", p.Mailbox.URL, false); err != nil {
+	if err := checkURL(at, false, p.Mailbox.URL, "mailbox", "url"); err != nil {
 		return err
 	}
-	if err := checkURL("merchant.url", p.Merchant.URL, len(p.Actions) > 0); err != nil {
+	if err := checkURL(at, len(p.Actions) > 0, p.Merchant.URL, "merchant", "url"); err != nil {
 		return fmt.Errorf("%w (actions need it)", err)
 	}
-	for name, a := range p.Actions {
-		if err := a.compile(name); err != nil {
+	for _, name := range sortedKeys(p.Actions) {
+		a := p.Actions[name]
+		if a == nil {
+			return fmt.Errorf("%sactions.%s is empty: give at least its path", at("actions", name), name)
+		}
+		if err := a.compile(name, at); err != nil {
 			return err
 		}
 	}
-	for id, n := range p.Notifications {
+	if s := p.Session; s.Token.JSON != "" && s.Token.Header != "" {
+		return fmt.Errorf("%ssession.token: give json or header, not both", at("session", "token"))
+	}
+	if (p.Session.Token.JSON != "" || p.Session.Token.Header != "") && p.Actions["login"] == nil {
+		return fmt.Errorf("%ssession.token needs a login action: the token is read from its answer", at("session", "token"))
+	}
+	for _, id := range sortedKeys(p.Notifications) {
+		n := p.Notifications[id]
 		if n.Subject == "" {
 			continue
 		}
 		if _, err := regexp.Compile(n.Subject); err != nil {
-			return fmt.Errorf("notifications.%s.subject %q: %w", id, n.Subject, err)
+			return fmt.Errorf("%snotifications.%s.subject %q: %w", at("notifications", id, "subject"), id, n.Subject, err)
 		}
 	}
 	return nil
 }
 
-func checkURL(field, s string, required bool) error {
+// CheckNotificationIDs rejects notification ids the catalogue does not know,
+// suggesting the closest known one.
+func (p *Profile) CheckNotificationIDs(known []string) error {
+	for _, id := range sortedKeys(p.Notifications) {
+		if !slices.Contains(known, id) {
+			return fmt.Errorf("merchant profile %s: %snotifications.%s: no such notification in the catalogue%s (known: %s)",
+				p.name, p.at("notifications", id), id, didYouMean(id, known), strings.Join(known, ", "))
+		}
+	}
+	return nil
+}
+
+// at gives "[line:column] " of the YAML node at fields (or of the nearest
+// parent that exists), or "" when the profile was not parsed from YAML.
+func (p *Profile) at(fields ...string) string {
+	if p.file == nil {
+		return ""
+	}
+	for n := len(fields); n > 0; n-- {
+		b := (&yaml.PathBuilder{}).Root()
+		for _, f := range fields[:n-1] {
+			b = b.Child(f)
+		}
+		parent, err := b.Build().FilterFile(p.file)
+		if err != nil || parent == nil {
+			continue
+		}
+		if m, ok := parent.(*ast.MappingNode); ok {
+			for _, v := range m.Values {
+				if k := v.Key.GetToken(); k != nil && k.Value == fields[n-1] {
+					return fmt.Sprintf("[%d:%d] ", k.Position.Line, k.Position.Column)
+				}
+			}
+		}
+		if mv, ok := parent.(*ast.MappingValueNode); ok {
+			if k := mv.Key.GetToken(); k != nil && k.Value == fields[n-1] {
+				return fmt.Sprintf("[%d:%d] ", k.Position.Line, k.Position.Column)
+			}
+		}
+	}
+	return ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// stripComments drops YAML comment lines, to tell an empty file.
+func stripComments(b []byte) []byte {
+	var out [][]byte
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		if t := bytes.TrimSpace(l); len(t) > 0 && t[0] != '#' && !bytes.Equal(t, []byte("---")) {
+			out = append(out, l)
+		}
+	}
+	return bytes.Join(out, []byte("\n"))
+}
+
+func checkURL(at func(...string) string, required bool, s string, fields ...string) error {
+	field := strings.Join(fields, ".")
 	if s == "" {
 		if required {
-			return fmt.Errorf("%s is required", field)
+			return fmt.Errorf("%s%s is required", at(fields...), field)
 		}
 		return nil
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s %q: want an absolute http(s) URL", field, s)
+		return fmt.Errorf("%s%s %q: want an absolute http(s) URL", at(fields...), field, s)
 	}
 	return nil
 }

@@ -112,3 +112,79 @@ func TestActionMistakes(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadChecks(t *testing.T) {
+	base := "webhook: {url: \"http://localhost:8080/hook\", signingSecret: s}\napi: {secretKey: sk_test_12345678}\nmerchant: {url: \"http://m\"}\n"
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"empty file", "# just a comment\n\n", []string{"p.yaml is empty"}},
+		{"action name typo", base + "actions:\n  shipp:\n    path: /x\n", []string{"[5:3] actions.shipp", `did you mean "ship"?`}},
+		{"template fails on sample data", base + "actions:\n  ship:\n    path: '/x/{{.Order.Number}}'\n", []string{"[5:3] actions.ship", ".Order has no field Number (it has ID, Currency, Items)"}},
+		{"template gives invalid JSON", base + "actions:\n  ship:\n    path: /x\n    json: '{\"id\": {{.Order.ID}}'\n", []string{"actions.ship", "invalid JSON"}},
+		{"bad duration has a position", base + "timeouts: {email: 5}\n", []string{"[4:12] timeouts.email"}},
+		{"bad side", base + "actions:\n  ship:\n    path: /x\n    side: admin\n", []string{"[7:5] actions.ship.side", "customer or merchant"}},
+		{"bad limit", base + "actions:\n  cancel:\n    path: /x\n    cannot: [partialQuantities]\n", []string{"actions.cancel.cannot", `did you mean "partialQuantity"?`}},
+		{"token without login", base + "session: {token: {json: token}}\n", []string{"session.token needs a login action"}},
+		{"type error without Go types", base + "actions:\n  ship:\n    path: /x\n    accept: \"201\"\n", []string{"[7:13]", "sequence"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := profile.Parse("p.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatalf("no error; want one mentioning %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("err = %v\nwant it to contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "profile.Action") {
+				t.Errorf("err names a Go type: %v", err)
+			}
+		})
+	}
+}
+
+func TestUnknownNotificationID(t *testing.T) {
+	p, err := profile.Parse("p.yaml", []byte("webhook: {url: \"http://localhost:8080/hook\", signingSecret: s}\napi: {secretKey: sk_test_12345678}\nnotifications:\n  order-confirmaton: {subject: x}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.CheckNotificationIDs([]string{"order-confirmation", "shipment"})
+	if err == nil || !strings.Contains(err.Error(), `[4:3] notifications.order-confirmaton`) || !strings.Contains(err.Error(), `did you mean "order-confirmation"?`) {
+		t.Fatalf("err = %v, want the position and a suggestion", err)
+	}
+	if err := p.CheckNotificationIDs([]string{"order-confirmaton"}); err != nil {
+		t.Fatalf("a known id: %v", err)
+	}
+}
+
+func TestSidesAndSession(t *testing.T) {
+	p, err := profile.Parse("p.yaml", []byte(`
+webhook: {url: "http://localhost:8080/hook", signingSecret: s}
+api: {secretKey: sk_test_12345678}
+merchant: {url: "http://m"}
+session: {token: {json: data.token}}
+actions:
+  login: {path: /login, json: '{"email":{{json .Customer.Email}}}'}
+  ship: {path: /ship}
+  cancel: {path: /cancel, side: customer, cannot: [partialQuantity]}
+  requestReturn: {path: /return}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"login": "customer", "ship": "merchant", "cancel": "customer", "requestReturn": "customer"} {
+		if got := p.Actions[name].Side; got != want {
+			t.Errorf("%s side = %q, want %q", name, got, want)
+		}
+	}
+	if p.Actions["cancel"].Can(profile.CannotPartialQuantity) || !p.Actions["ship"].Can(profile.CannotPartialQuantity) {
+		t.Error("cannot: not honoured")
+	}
+	if h, pre := p.Session.TokenHeader(); h != "Authorization" || pre != "Bearer " {
+		t.Errorf("token header = %q %q, want Authorization and Bearer", h, pre)
+	}
+}

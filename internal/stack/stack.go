@@ -33,14 +33,38 @@ const (
 type Options struct {
 	Defects []string     // reference merchant defects to switch on
 	Logger  *slog.Logger // nil discards
+	// Merchant, when set, starts another merchant instead of the reference
+	// one (Defects are then the starter's business), and Profile is that
+	// merchant's profile (YAML). The stack fills in the profile's URLs.
+	Merchant MerchantStarter
+	Profile  []byte
 }
+
+// MerchantEnv is what a merchant started by a MerchantStarter is given.
+type MerchantEnv struct {
+	SimulatorURL string
+	SMTPAddr     string
+	Profile      *profile.Profile // its signing secret and API key
+	Logger       *slog.Logger
+}
+
+// RunningMerchant is a merchant a MerchantStarter started.
+type RunningMerchant interface {
+	URL() string        // base of its admin and portal
+	WebhookURL() string // where DR posts events
+	Close() error
+}
+
+// MerchantStarter starts a merchant other than the reference one.
+type MerchantStarter func(MerchantEnv) (RunningMerchant, error)
 
 // Stack is a running set of in-process services.
 type Stack struct {
 	Simulator *simulator.Server
 	Mail      *mailbox.Server
 	Mailbox   *mailbox.Client
-	Merchant  *merchant.Server
+	Merchant  *merchant.Server // nil when Options.Merchant started another
+	Other     RunningMerchant  // the merchant Options.Merchant started
 	Profile   *profile.Profile
 	Catalogue *catalogue.Catalogue
 	Harness   *harness.Harness
@@ -63,7 +87,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if s.Catalogue, err = catalogue.Parse("fixtures/notifications.yaml", fixtures.Notifications); err != nil {
 		return nil, err
 	}
-	if s.Profile, err = profile.Parse("fixtures/reference-merchant.yaml", fixtures.ReferenceProfile); err != nil {
+	profileName, profileYAML := "fixtures/reference-merchant.yaml", fixtures.ReferenceProfile
+	if o.Merchant != nil {
+		profileName, profileYAML = "merchant profile", o.Profile
+	}
+	if s.Profile, err = profile.Parse(profileName, profileYAML); err != nil {
 		return nil, err
 	}
 	if s.Simulator, err = simulator.Start(simulator.Options{
@@ -80,22 +108,35 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.closers = append(s.closers, s.Mail.Close)
 	s.Mailbox = mailbox.NewClient(s.Mail.URL())
 	s.closers = append(s.closers, s.Mailbox.Close)
-	s.Merchant, err = merchant.Start(merchant.Config{
-		SigningSecret: s.Profile.Webhook.SigningSecret,
-		DRBaseURL:     s.Simulator.URL(),
-		DRSecretKey:   s.Profile.API.SecretKey,
-		SMTPAddr:      s.Mail.SMTPAddr(),
-		Defects:       o.Defects,
-		// slow-ack answers just after the stack's delivery timeout.
-		SlowAckDelay: DeliveryTimeout + 500*time.Millisecond,
-		Logger:       logger.With("component", "merchant"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("stack: reference merchant: %w", err)
+	var m RunningMerchant
+	if o.Merchant != nil {
+		s.Other, err = o.Merchant(MerchantEnv{
+			SimulatorURL: s.Simulator.URL(), SMTPAddr: s.Mail.SMTPAddr(), Profile: s.Profile,
+			Logger: logger.With("component", "merchant"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("stack: merchant: %w", err)
+		}
+		m = s.Other
+	} else {
+		s.Merchant, err = merchant.Start(merchant.Config{
+			SigningSecret: s.Profile.Webhook.SigningSecret,
+			DRBaseURL:     s.Simulator.URL(),
+			DRSecretKey:   s.Profile.API.SecretKey,
+			SMTPAddr:      s.Mail.SMTPAddr(),
+			Defects:       o.Defects,
+			// slow-ack answers just after the stack's delivery timeout.
+			SlowAckDelay: DeliveryTimeout + 500*time.Millisecond,
+			Logger:       logger.With("component", "merchant"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("stack: reference merchant: %w", err)
+		}
+		m = s.Merchant
 	}
-	s.closers = append(s.closers, s.Merchant.Close)
-	s.Profile.Webhook.URL = s.Merchant.WebhookURL()
-	s.Profile.Merchant.URL = s.Merchant.URL()
+	s.closers = append(s.closers, m.Close)
+	s.Profile.Webhook.URL = m.WebhookURL()
+	s.Profile.Merchant.URL = m.URL()
 	s.Profile.Simulator.URL = s.Simulator.URL()
 	s.Profile.Mailbox.URL = s.Mail.URL()
 	s.Harness, err = harness.New(ctx, harness.Config{

@@ -44,6 +44,9 @@ type Options struct {
 	// Heartbeat is how long without a finished scenario before a line says
 	// what is still running; 5 s when 0, never when negative.
 	Heartbeat time.Duration
+	// Context cancels the run (Ctrl-C): steps' waits end, scenarios not yet
+	// started fail at once as interrupted, and the reports are still written.
+	Context context.Context
 }
 
 // ScenarioResult is one scenario's outcome.
@@ -63,6 +66,9 @@ type Result struct {
 	Status    int // 0 passed, 1 failed
 	// Report is the run's evidence, for report.WriteAll.
 	Report *report.Run
+	// Interrupted is set when Options.Context was cancelled during the run:
+	// the results are partial.
+	Interrupted bool
 }
 
 // Failed lists the scenarios that failed.
@@ -110,6 +116,9 @@ func Run(o Options) (Result, error) {
 	}
 	r := newRecorder(sel, o)
 	r.progress.total = len(sel.Pickles)
+	if o.Context == nil {
+		o.Context = context.Background()
+	}
 	start := time.Now()
 	stop := r.progress.start()
 	// Scenarios tagged @clock move the account's virtual clock, which every
@@ -135,19 +144,21 @@ func Run(o Options) (Result, error) {
 			Name:                "drsim",
 			ScenarioInitializer: func(sc *godog.ScenarioContext) { r.init(sc, phase.clock) },
 			Options: &godog.Options{
-				Format:      "progress",
-				Output:      io.Discard,
-				Paths:       paths,
-				FS:          o.Features,
-				Concurrency: phase.concurrency,
-				TestingT:    o.TestingT,
-				Strict:      true,
-				NoColors:    true,
+				Format:         "progress",
+				Output:         io.Discard,
+				Paths:          paths,
+				FS:             o.Features,
+				Concurrency:    phase.concurrency,
+				TestingT:       o.TestingT,
+				Strict:         true,
+				NoColors:       true,
+				DefaultContext: o.Context,
 			},
 		}.Run()
 	}
 	stop()
 	res := r.result(time.Since(start))
+	res.Interrupted = o.Context.Err() != nil
 	r.addDeliveryEvidence(res.Report)
 	return res, nil
 }
@@ -233,7 +244,11 @@ func (r *recorder) init(sc *godog.ScenarioContext, clock bool) {
 			return ctx, godog.ErrSkip
 		}
 		r.progress.begin(rec)
-		return context.WithValue(ctx, recordKey{}, rec), nil
+		ctx = context.WithValue(ctx, recordKey{}, rec)
+		if err := r.o.Context.Err(); err != nil {
+			return ctx, fmt.Errorf("run interrupted before this scenario started: %w", err)
+		}
+		return ctx, nil
 	})
 	steps.Register(sc, r.o.Harness, nil)
 	sc.StepContext().Before(func(ctx context.Context, st *godog.Step) (context.Context, error) {

@@ -11,6 +11,9 @@ import (
 // location, the notifications checked (passed or the attribute that failed),
 // and the totals.
 func (r Result) WriteSummary(w io.Writer) {
+	if r.Interrupted {
+		fmt.Fprintln(w, "INTERRUPTED: the run was cancelled; the results below are partial")
+	}
 	passed := 0
 	notif := map[string][2]int{} // id → passed, failed
 	for _, s := range r.Scenarios {

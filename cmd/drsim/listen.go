@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// listen uses or creates an account, registers a webhook to the given URL,
+// prints the keys and the signing secret, and tails deliveries, like
+// `stripe listen --forward-to`.
+func listen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cn conn
+	cn.flags(fs)
+	forward := fs.String("forward-to", "", "the merchant's webhook URL (required)")
+	events := fs.String("events", "", "comma-separated event types (default: every type the simulator emits)")
+	secret := fs.String("secret", "", "set this signing secret on the webhook (default: keep or generate one)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *forward == "" {
+		return errors.New("-forward-to URL is required (the merchant's webhook endpoint)")
+	}
+	if u, err := url.Parse(*forward); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("-forward-to %q: want an http(s) URL", *forward)
+	}
+	types := allEventTypes
+	if *events != "" {
+		types = strings.Split(*events, ",")
+	}
+	c, err := cn.client(false)
+	if err != nil {
+		return err
+	}
+	var keys simKeys
+	if cn.key == "" {
+		keys, err = c.createAccount(ctx, "")
+	} else if keys, err = c.withKey(cn.key).account(ctx); err != nil {
+		var se *simError
+		if errors.As(err, &se) && se.Status == 401 {
+			keys, err = c.createAccount(ctx, cn.key) // a key the merchant is configured with
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("account: %w", err)
+	}
+	c = c.withKey(keys.SecretKey)
+	hook, err := c.ensureWebhook(ctx, *forward, types)
+	if err != nil {
+		return err
+	}
+	if *secret != "" {
+		if err := c.setWebhookSecret(ctx, hook.ID, *secret); err != nil {
+			return err
+		}
+	}
+	sec, err := c.webhookSecret(ctx, hook.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Ready. Forwarding %d event types to %s (webhook %s)\n", len(hook.Types), hook.Address, hook.ID)
+	fmt.Fprintf(stdout, "  account         %s\n  secret key      %s\n  public key      %s\n  signing secret  %s\n", keys.AccountID, keys.SecretKey, keys.PublicKey, sec)
+	fmt.Fprintf(stdout, "Trigger events: DRSIM_SECRET_KEY=%s drsim trigger order.accepted\n", keys.SecretKey)
+	return tailDeliveries(ctx, c, hook.ID, stdout)
+}
+
+func (c *simClient) withKey(key string) *simClient {
+	return &simClient{base: c.base, key: key, http: c.http}
+}
+
+// ensureWebhook reuses the account's webhook to address (enabling it with
+// types) or creates one.
+func (c *simClient) ensureWebhook(ctx context.Context, address string, types []string) (simWebhook, error) {
+	hooks, err := c.webhooks(ctx)
+	if err != nil {
+		return simWebhook{}, err
+	}
+	for _, h := range hooks {
+		if h.Address == address {
+			return c.enableWebhook(ctx, h.ID, types)
+		}
+	}
+	return c.createWebhook(ctx, address, types)
+}
+
+// tailDeliveries prints each new delivery attempt (to webhookID, or every
+// webhook when empty) until ctx ends. It long-polls the simulator.
+func tailDeliveries(ctx context.Context, c *simClient, webhookID string, w io.Writer) error {
+	seen := 0
+	if as, err := c.attempts(ctx, "", 0, 0); err == nil {
+		seen = len(as)
+	}
+	for ctx.Err() == nil {
+		as, err := c.attempts(ctx, "", seen+1, 25*time.Second)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var se *simError
+		if errors.As(err, &se) && se.Status == 408 {
+			continue // nothing new yet
+		}
+		if err != nil {
+			return err
+		}
+		for _, a := range as[min(seen, len(as)):] {
+			if webhookID == "" || a.WebhookID == webhookID {
+				fmt.Fprintf(w, "%s  --> %-36s %s [%s] attempt %d  <-- %s\n", a.Time.Local().Format("15:04:05"), a.EventType, a.EventID, a.WebhookID, a.Attempt, attemptOutcome(a))
+			}
+		}
+		seen = len(as)
+	}
+	return nil
+}
+
+// events is `drsim events resend ID [-webhook id]`.
+func events(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "resend" {
+		fmt.Fprintln(stderr, "Usage: drsim events resend [-sim URL] [-key sk_test_…] [-webhook ID] EVENT_ID")
+		return errors.New("want the subcommand resend")
+	}
+	fs := flag.NewFlagSet("events resend", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cn conn
+	cn.flags(fs)
+	webhook := fs.String("webhook", "", "deliver only to this webhook (default: every webhook the event went to)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("want one event id, got %d arguments", fs.NArg())
+	}
+	c, err := cn.client(true)
+	if err != nil {
+		return err
+	}
+	as, err := c.redeliver(ctx, fs.Arg(0), *webhook)
+	if err != nil {
+		return err
+	}
+	for _, a := range as {
+		fmt.Fprintf(stdout, "%s %s → %s %s\n", a.EventType, a.EventID, a.Address, attemptOutcome(a))
+	}
+	return nil
+}
+
+// logs is `drsim logs tail`: the account's API calls and webhook deliveries as they happen.
+func logs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "tail" {
+		fmt.Fprintln(stderr, "Usage: drsim logs tail [-sim URL] [-key sk_test_…] [-deliveries=true] [-requests=true]")
+		return errors.New("want the subcommand tail")
+	}
+	fs := flag.NewFlagSet("logs tail", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cn conn
+	cn.flags(fs)
+	withDeliveries := fs.Bool("deliveries", true, "print webhook deliveries")
+	withRequests := fs.Bool("requests", true, "print the merchant's API calls")
+	poll := fs.Duration("poll", 500*time.Millisecond, "how often to read the API call log")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	c, err := cn.client(true)
+	if err != nil {
+		return err
+	}
+	if _, err := c.account(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Tailing %s (Ctrl-C to stop)\n", cn.sim)
+	out := &lockedWriter{w: stdout}
+	errc := make(chan error, 2)
+	n := 0
+	if *withDeliveries {
+		n++
+		go func() { errc <- tailDeliveries(ctx, c, "", out) }()
+	}
+	if *withRequests {
+		n++
+		go func() { errc <- tailRequests(ctx, c, *poll, out) }()
+	}
+	for range n {
+		if err := <-errc; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func tailRequests(ctx context.Context, c *simClient, poll time.Duration, w io.Writer) error {
+	seen := -1
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		rs, err := c.requests(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if seen >= 0 {
+			for _, r := range rs[min(seen, len(rs)):] {
+				q := ""
+				if r.Query != "" {
+					q = "?" + r.Query
+				}
+				fmt.Fprintf(w, "%s  %s %s%s  <-- %d\n", r.Time.Local().Format("15:04:05"), r.Method, r.Path, q, r.Status)
+			}
+		}
+		seen = len(rs)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// allEventTypes are the event types the simulator records; listen
+// subscribes to all of them unless -events names some.
+var allEventTypes = []string{
+	"customer.created", "customer.updated", "customer.deleted", "customer.source.created", "customer.source.deleted",
+	"source.created", "source.chargeable", "sku.created", "sku.updated", "sku.deleted",
+	"order.pending_payment", "order.accepted", "order.blocked", "order.invoice.created", "order.fulfilled",
+	"order.complete", "order.cancelled", "order.refunded", "order.credit_memo.created",
+	"order.charge.capture.complete", "order.charge.capture.failed", "order.charge.cancel.complete",
+	"order.charge.refund.complete", "order.charge.refund.failed", "fulfillment.created",
+	"refund.pending", "refund.complete", "refund.failed", "return.created", "return.accepted",
+	"subscription.created", "subscription.updated", "subscription.deleted", "subscription.reminder",
+	"subscription.extended", "subscription.payment_failed", "subscription.failed", "subscription.lapsed",
+	"subscription.source_invalid", "invoice.open", "invoice.paid", "invoice.payment_failed",
+	"invoice.uncollectible", "invoice.void",
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/drsim/drsim/examples/merchant"
+	"github.com/drsim/drsim/harness/mailbox"
+	"github.com/drsim/drsim/simulator"
+)
+
+// notifyBuffer is a writer a test can wait on: each write wakes waiters.
+type notifyBuffer struct {
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{}
+}
+
+func newNotifyBuffer() *notifyBuffer { return &notifyBuffer{changed: make(chan struct{})} }
+
+func (n *notifyBuffer) Write(p []byte) (int, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	close(n.changed)
+	n.changed = make(chan struct{})
+	return n.b.Write(p)
+}
+
+func (n *notifyBuffer) String() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.b.String()
+}
+
+// waitFor waits until the output contains want, or fails naming what it saw.
+func (n *notifyBuffer) waitFor(t *testing.T, what, want string, d time.Duration) {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		n.mu.Lock()
+		out, ch := n.b.String(), n.changed
+		n.mu.Unlock()
+		if strings.Contains(out, want) {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("%s: %q did not appear within %s; output was:\n%s", what, want, d, out)
+		}
+	}
+}
+
+// localDev is a simulator, an embedded MailHog and the reference merchant,
+// as a developer runs them: the merchant configured with a fixed key and
+// secret, and no account or webhook yet.
+type localDev struct {
+	sim      *simulator.Server
+	mail     *mailbox.Server
+	mailbox  *mailbox.Client
+	merchant *merchant.Server
+	key      string
+	secret   string
+}
+
+func startLocalDev(t *testing.T) *localDev {
+	t.Helper()
+	sim, err := simulator.Start(simulator.Options{RetryScale: 1e-4, DeliveryTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	mail, err := mailbox.StartEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mail.Close() })
+	mc := mailbox.NewClient(mail.URL())
+	t.Cleanup(func() { mc.Close() })
+	d := &localDev{sim: sim, mail: mail, mailbox: mc, key: "sk_test_localdev" + fmt.Sprint(time.Now().UnixNano()), secret: "whsec_localdev"}
+	d.merchant, err = merchant.Start(merchant.Config{SigningSecret: d.secret, DRBaseURL: sim.URL(), DRSecretKey: d.key, SMTPAddr: mail.SMTPAddr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.merchant.Close() })
+	return d
+}
+
+func TestListenAndTriggerAgainstTheReferenceMerchant(t *testing.T) {
+	d := startLocalDev(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	listenOut, listenErr := newNotifyBuffer(), newNotifyBuffer()
+	listenDone := make(chan int, 1)
+	go func() {
+		listenDone <- run(ctx, []string{"listen", "-sim", d.sim.URL(), "-key", d.key, "-secret", d.secret, "-forward-to", d.merchant.WebhookURL()}, listenOut, listenErr)
+	}()
+	listenOut.waitFor(t, "drsim listen", "Ready.", 10*time.Second)
+	for _, want := range []string{"secret key      " + d.key, "signing secret  " + d.secret, "public key      pk_test_"} {
+		if !strings.Contains(listenOut.String(), want) {
+			t.Errorf("listen did not print %q:\n%s", want, listenOut.String())
+		}
+	}
+
+	email := fmt.Sprintf("alice+%d@example.test", time.Now().UnixNano())
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"trigger", "-sim", d.sim.URL(), "-key", d.key, "-email", email, "order.accepted"}, &out, &errOut); code != 0 {
+		t.Fatalf("drsim trigger order.accepted exited %d:\n%s\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"order.pending_payment", "order.accepted", "order.invoice.created", d.merchant.WebhookURL() + " 200 delivered"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("trigger output lacks %q:\n%s", want, out.String())
+		}
+	}
+	mctx, mcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer mcancel()
+	m, err := d.mailbox.Wait(mctx, email, "order confirmation", func(m *mailbox.Message) bool { return strings.Contains(m.Body(), "Widget") })
+	if err != nil {
+		t.Fatalf("the merchant's email for the triggered order: %v", err)
+	}
+	t.Logf("email arrived: %q", m.Subject)
+	listenOut.waitFor(t, "listen's delivery tail", "order.accepted", 10*time.Second)
+
+	// events resend: a manual delivery of the accepted event, answered 200.
+	evID := eventID(t, out.String(), "order.accepted")
+	out.Reset()
+	if code := run(ctx, []string{"events", "resend", "-sim", d.sim.URL(), "-key", d.key, evID}, &out, &errOut); code != 0 {
+		t.Fatalf("drsim events resend exited %d: %s %s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "200 delivered") {
+		t.Errorf("resend output: %q", out.String())
+	}
+	cancel()
+	select {
+	case code := <-listenDone:
+		if code != 0 {
+			t.Errorf("listen exited %d after Ctrl-C: %s", code, listenErr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("listen did not stop within 10s of its context ending")
+	}
+}
+
+// eventID finds the id printed after an event type in trigger's output.
+func eventID(t *testing.T, out, typ string) string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[1] == typ {
+			return f[2]
+		}
+	}
+	t.Fatalf("no %s event in:\n%s", typ, out)
+	return ""
+}
+
+func TestTriggerFlowsCauseTheirEvents(t *testing.T) {
+	d := startLocalDev(t)
+	ctx := context.Background()
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"listen", "-h"}, &out, &errOut); code != 0 {
+		t.Fatalf("listen -h exited %d", code)
+	}
+	keys, err := newSimClient(d.sim.URL(), "").createAccount(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		flow string
+		want []string
+	}{
+		{"order.shipped", []string{"fulfillment.created", "order.complete"}},
+		{"order.partly-cancelled", []string{"order.charge.cancel.complete"}},
+		{"order.cancelled", []string{"order.cancelled"}},
+		{"order.refunded", []string{"refund.complete", "order.refunded", "order.credit_memo.created"}},
+		{"order.blocked", []string{"order.blocked"}},
+		{"return.created", []string{"return.created"}},
+		{"subscription.created", []string{"subscription.created"}},
+		{"reminder", []string{"subscription.reminder"}},
+		{"renewal", []string{"subscription.extended", "invoice.paid"}},
+		{"trial-conversion", []string{"subscription.extended"}},
+		{"payment-failed", []string{"subscription.payment_failed"}},
+		{"subscription.failed", []string{"subscription.failed"}},
+		{"subscription.cancelled", []string{"subscription.updated"}},
+	}
+	for _, tc := range tests {
+		out.Reset()
+		errOut.Reset()
+		code := run(ctx, []string{"trigger", "-sim", d.sim.URL(), "-key", keys.SecretKey, "-wait", "0", tc.flow}, &out, &errOut)
+		if code != 0 {
+			t.Errorf("trigger %s exited %d: %s", tc.flow, code, errOut.String())
+			continue
+		}
+		t.Logf("trigger %s:\n%s", tc.flow, out.String())
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), " "+w+" ") {
+				t.Errorf("trigger %s: no %s event in:\n%s", tc.flow, w, out.String())
+			}
+		}
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run(ctx, []string{"trigger", "-sim", d.sim.URL(), "-key", keys.SecretKey, "no.such.flow"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "order.refunded") {
+		t.Errorf("unknown flow: exit %d, %q; want 2 and the list of flows", code, errOut.String())
+	}
+	if code := run(ctx, []string{"trigger", "-sim", d.sim.URL(), "order.accepted"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "DRSIM_SECRET_KEY") {
+		t.Errorf("no key: exit %d, %q", code, errOut.String())
+	}
+}

@@ -1,0 +1,408 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// A flow drives the simulator through one of DR's business events, the way
+// DR and a merchant would, against a running simulator.
+type flow struct {
+	about string
+	run   func(ctx context.Context, t *tripper) error
+}
+
+// flows are the trigger names, each with what it does.
+var flows = map[string]flow{
+	"order.accepted":               {"a customer's order of 2 Widgets is accepted (also order.invoice.created)", acceptedOrder},
+	"order.shipped":                {"an accepted order is shipped in full (fulfillment.created, order.fulfilled, order.complete)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll) }},
+	"order.partly-shipped":         {"1 of 2 Widgets is shipped", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipOne) }},
+	"order.partly-cancelled":       {"1 of 2 Widgets is cancelled (order.cancelled.partial… )", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, cancelOne) }},
+	"order.cancelled":              {"an accepted order is cancelled in full", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, cancelAll) }},
+	"order.refunded":               {"a shipped order is refunded in full (refund.complete, order.refunded, order.credit_memo.created)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, refundAll) }},
+	"order.partly-refunded":        {"a shipped order is refunded 5.00", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, refundSome) }},
+	"order.invoice.created":        {"the invoice PDF of an accepted order (same as order.accepted)", acceptedOrder},
+	"order.credit_memo.created":    {"the credit memo of a refunded order (same as order.refunded)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, refundAll) }},
+	"order.blocked":                {"DR blocks a placed order", blockedOrder},
+	"return.created":               {"the customer returns 1 Widget of a shipped order", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, returnOne) }},
+	"subscription.created":         {"a monthly subscription is bought and accepted (subscription acquired)", func(ctx context.Context, t *tripper) error { return t.subscribe(ctx, false) }},
+	"subscription.reminder":        {"a subscription reaches its renewal reminder (clock advanced)", func(ctx context.Context, t *tripper) error { return t.then(ctx, subscribed, until("nextReminderDate")) }},
+	"subscription.extended":        {"a subscription renews (clock advanced to the next invoice date)", func(ctx context.Context, t *tripper) error { return t.then(ctx, subscribed, until("nextInvoiceDate")) }},
+	"subscription.trial-converted": {"a free trial converts to paid (clock advanced past the trial)", func(ctx context.Context, t *tripper) error { return t.then(ctx, trial, until("nextInvoiceDate")) }},
+	"subscription.payment_failed": {"a renewal's charge fails (declining card, clock advanced to the invoice date)", func(ctx context.Context, t *tripper) error {
+		return t.then(ctx, subscribed, declines, until("nextInvoiceDate"))
+	}},
+	"subscription.failed": {"every dunning attempt fails and the subscription fails (clock advanced past the collection period)", func(ctx context.Context, t *tripper) error {
+		return t.then(ctx, subscribed, declines, until("nextInvoiceDate"), days(9))
+	}},
+	"subscription.cancelled": {"the merchant cancels a subscription", func(ctx context.Context, t *tripper) error { return t.then(ctx, subscribed, cancelSub) }},
+}
+
+// flowAliases are the names people reach for first.
+var flowAliases = map[string]string{
+	"order.complete": "order.shipped", "order.fulfilled": "order.shipped", "refund": "order.refunded",
+	"invoice": "order.invoice.created", "credit-memo": "order.credit_memo.created", "order.cancelled.partial": "order.partly-cancelled",
+	"subscription.acquired": "subscription.created", "renewal": "subscription.extended", "reminder": "subscription.reminder",
+	"trial-conversion": "subscription.trial-converted", "payment-failed": "subscription.payment_failed",
+}
+
+func flowNames() []string {
+	names := make([]string, 0, len(flows))
+	for n := range flows {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func flowList() string {
+	var b strings.Builder
+	for _, n := range flowNames() {
+		fmt.Fprintf(&b, "  %-30s %s\n", n, flows[n].about)
+	}
+	return b.String()
+}
+
+// tripper is one trigger's own customer, order and subscription.
+type tripper struct {
+	c                    *simClient
+	email                string
+	customer, order, sub string
+	items                []string // the order's item ids
+	plan                 string
+	ids                  []string // everything made, to pick out its events
+}
+
+func (t *tripper) then(ctx context.Context, steps ...func(context.Context, *tripper) error) error {
+	for _, s := range steps {
+		if err := s(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tripper) made(id string) { t.ids = append(t.ids, id) }
+
+func (t *tripper) newCustomer(ctx context.Context) error {
+	var c struct {
+		ID string `json:"id"`
+	}
+	if err := t.c.do(ctx, "POST", "/customers", map[string]any{"email": t.email, "shipping": map[string]any{"name": "Trigger Customer"}}, &c); err != nil {
+		return fmt.Errorf("create the customer: %w", err)
+	}
+	t.customer = c.ID
+	t.made(c.ID)
+	return nil
+}
+
+func (t *tripper) place(ctx context.Context, sub map[string]any, card string) error {
+	if err := t.newCustomer(ctx); err != nil {
+		return err
+	}
+	if err := t.c.do(ctx, "PUT", "/skus/sku_drsim_widget", map[string]any{"name": "Widget", "physical": true}, nil); err != nil {
+		return fmt.Errorf("create the SKU: %w", err)
+	}
+	item := map[string]any{"skuId": "sku_drsim_widget", "quantity": 2, "price": 10.00, "taxRate": 0.08}
+	if sub != nil {
+		item["quantity"] = 1
+		item["subscriptionInfo"] = sub
+	}
+	body := map[string]any{"customerId": t.customer, "email": t.email, "currency": "USD", "items": []any{item},
+		"shipping": map[string]any{"amount": 5.00, "taxAmount": 0.40, "description": "Standard"}}
+	if card != "" {
+		var src struct {
+			ID string `json:"id"`
+		}
+		if err := t.c.do(ctx, "POST", "/sources", map[string]any{"type": "creditCard", "creditCard": map[string]any{
+			"number": card, "expirationMonth": 12, "expirationYear": time.Now().Year() + 3}}, &src); err != nil {
+			return fmt.Errorf("create the card: %w", err)
+		}
+		body["sourceId"] = src.ID
+	}
+	var o struct {
+		ID    string `json:"id"`
+		Items []struct {
+			ID               string `json:"id"`
+			SubscriptionInfo *struct {
+				SubscriptionID string `json:"subscriptionId"`
+			} `json:"subscriptionInfo"`
+		} `json:"items"`
+	}
+	if err := t.c.do(ctx, "POST", "/_sim/orders", body, &o); err != nil {
+		return fmt.Errorf("place the order: %w", err)
+	}
+	t.order = o.ID
+	t.made(o.ID)
+	for _, it := range o.Items {
+		t.items = append(t.items, it.ID)
+		if it.SubscriptionInfo != nil && it.SubscriptionInfo.SubscriptionID != "" {
+			t.sub = it.SubscriptionInfo.SubscriptionID
+			t.made(t.sub)
+		}
+	}
+	return nil
+}
+
+func acceptedOrder(ctx context.Context, t *tripper) error {
+	if err := t.place(ctx, nil, ""); err != nil {
+		return err
+	}
+	return t.c.do(ctx, "POST", "/_sim/orders/"+t.order+"/accept", nil, nil)
+}
+
+func blockedOrder(ctx context.Context, t *tripper) error {
+	if err := t.place(ctx, nil, ""); err != nil {
+		return err
+	}
+	return t.c.do(ctx, "POST", "/_sim/orders/"+t.order+"/block", nil, nil)
+}
+
+func (t *tripper) fulfil(ctx context.Context, ship, cancel int) error {
+	body := map[string]any{"orderId": t.order, "items": []any{map[string]any{"itemId": t.items[0], "quantity": ship, "cancelQuantity": cancel}}}
+	if ship > 0 {
+		body["trackingCompany"] = "UPS"
+		body["trackingNumber"] = "1Z999AA10123456784"
+		body["trackingUrl"] = "https://www.ups.com/track?tracknum=1Z999AA10123456784"
+	}
+	var f struct {
+		ID string `json:"id"`
+	}
+	if err := t.c.do(ctx, "POST", "/fulfillments", body, &f); err != nil {
+		return fmt.Errorf("fulfil order %s: %w", t.order, err)
+	}
+	t.made(f.ID)
+	return nil
+}
+
+func shipAll(ctx context.Context, t *tripper) error   { return t.fulfil(ctx, 2, 0) }
+func shipOne(ctx context.Context, t *tripper) error   { return t.fulfil(ctx, 1, 0) }
+func cancelOne(ctx context.Context, t *tripper) error { return t.fulfil(ctx, 0, 1) }
+func cancelAll(ctx context.Context, t *tripper) error { return t.fulfil(ctx, 0, 2) }
+
+func (t *tripper) refund(ctx context.Context, body map[string]any) error {
+	body["orderId"] = t.order
+	body["reason"] = "requested by customer"
+	var r struct {
+		ID string `json:"id"`
+	}
+	if err := t.c.do(ctx, "POST", "/refunds", body, &r); err != nil {
+		return fmt.Errorf("refund order %s: %w", t.order, err)
+	}
+	t.made(r.ID)
+	return t.c.do(ctx, "POST", "/_sim/refunds/"+r.ID+"/complete", nil, nil)
+}
+
+func refundAll(ctx context.Context, t *tripper) error {
+	return t.refund(ctx, map[string]any{"percent": 100, "currency": "USD"})
+}
+
+func refundSome(ctx context.Context, t *tripper) error {
+	return t.refund(ctx, map[string]any{"amount": 5.00, "currency": "USD"})
+}
+
+func returnOne(ctx context.Context, t *tripper) error {
+	var r struct {
+		ID string `json:"id"`
+	}
+	if err := t.c.do(ctx, "POST", "/returns", map[string]any{"orderId": t.order, "reason": "too small",
+		"items": []any{map[string]any{"itemId": t.items[0], "quantity": 1}}}, &r); err != nil {
+		return fmt.Errorf("return from order %s: %w", t.order, err)
+	}
+	t.made(r.ID)
+	return nil
+}
+
+func (t *tripper) subscribe(ctx context.Context, trial bool) error {
+	var p struct {
+		ID string `json:"id"`
+	}
+	if err := t.c.do(ctx, "POST", "/plans", map[string]any{"name": "Gold", "terms": "Gold terms: renews every month.",
+		"interval": "month", "intervalCount": 1, "reminderOffsetDays": 7, "billingOffsetDays": 0,
+		"collectionPeriodDays": 8, "state": "active"}, &p); err != nil {
+		return fmt.Errorf("create the plan: %w", err)
+	}
+	t.plan = p.ID
+	if err := t.place(ctx, map[string]any{"planId": p.ID, "terms": "Gold terms", "autoRenewal": true, "freeTrial": trial}, "4444222233331111"); err != nil {
+		return err
+	}
+	if t.sub == "" {
+		return fmt.Errorf("order %s started no subscription", t.order)
+	}
+	return t.c.do(ctx, "POST", "/_sim/orders/"+t.order+"/accept", nil, nil)
+}
+
+func subscribed(ctx context.Context, t *tripper) error { return t.subscribe(ctx, false) }
+func trial(ctx context.Context, t *tripper) error      { return t.subscribe(ctx, true) }
+
+func declines(ctx context.Context, t *tripper) error {
+	var src struct {
+		ID string `json:"id"`
+	}
+	if err := t.c.do(ctx, "POST", "/sources", map[string]any{"type": "creditCard", "creditCard": map[string]any{
+		"number": "4000000000003600", "expirationMonth": 12, "expirationYear": time.Now().Year() + 3}}, &src); err != nil {
+		return fmt.Errorf("create the declining card: %w", err)
+	}
+	if err := t.c.do(ctx, "POST", "/customers/"+t.customer+"/sources/"+src.ID, nil, nil); err != nil {
+		return fmt.Errorf("save the declining card: %w", err)
+	}
+	return t.c.do(ctx, "POST", "/subscriptions/"+t.sub, map[string]any{"sourceId": src.ID}, nil)
+}
+
+func cancelSub(ctx context.Context, t *tripper) error {
+	return t.c.do(ctx, "POST", "/subscriptions/"+t.sub, map[string]any{"state": "cancelled"}, nil)
+}
+
+// until advances the account's clock to the subscription's date field.
+func until(field string) func(context.Context, *tripper) error {
+	return func(ctx context.Context, t *tripper) error {
+		var sub map[string]any
+		if err := t.c.do(ctx, "GET", "/subscriptions/"+t.sub, nil, &sub); err != nil {
+			return err
+		}
+		v, _ := sub[field].(string)
+		due, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return fmt.Errorf("subscription %s has no %s (%q)", t.sub, field, v)
+		}
+		return t.c.do(ctx, "POST", "/_sim/clock", map[string]any{"set": due}, nil)
+	}
+}
+
+func days(n int) func(context.Context, *tripper) error {
+	return func(ctx context.Context, t *tripper) error {
+		return t.c.do(ctx, "POST", "/_sim/clock", map[string]any{"advance": (time.Duration(n) * 24 * time.Hour).String()}, nil)
+	}
+}
+
+// trigger runs a flow and prints the events it caused, with their first
+// delivery to each webhook.
+func trigger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cn conn
+	cn.flags(fs)
+	email := fs.String("email", "customer@example.test", "the customer's email address (where the merchant's notifications go)")
+	wait := fs.Duration("wait", 10*time.Second, "how long to wait for each event's first delivery (0: do not wait)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: drsim trigger [-sim URL] [-key sk_test_…] [-email addr] FLOW\n\nFlows:\n%s\nFlags:\n", flowList())
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return fmt.Errorf("want one flow, got %d arguments", fs.NArg())
+	}
+	name := fs.Arg(0)
+	if a, ok := flowAliases[name]; ok {
+		name = a
+	}
+	f, ok := flows[name]
+	if !ok {
+		return fmt.Errorf("unknown flow %q; flows:\n%s", fs.Arg(0), flowList())
+	}
+	c, err := cn.client(true)
+	if err != nil {
+		return err
+	}
+	marker, err := c.newestEvent(ctx)
+	if err != nil {
+		return err
+	}
+	t := &tripper{c: c, email: *email}
+	if err := f.run(ctx, t); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	evs, err := c.eventsAfter(ctx, marker)
+	if err != nil {
+		return err
+	}
+	evs = slices.DeleteFunc(evs, func(e simEvent) bool { return !t.mentions(e) })
+	fmt.Fprintf(stdout, "Triggered %s: customer %s (%s)", name, t.customer, t.email)
+	if t.order != "" {
+		fmt.Fprintf(stdout, ", order %s", t.order)
+	}
+	if t.sub != "" {
+		fmt.Fprintf(stdout, ", subscription %s", t.sub)
+	}
+	fmt.Fprintf(stdout, "\n%d events:\n", len(evs))
+	for _, e := range evs {
+		fmt.Fprintf(stdout, "  %s  %-40s %s\n", e.CreatedTime.Format(time.RFC3339), e.Type, e.ID)
+		if *wait <= 0 {
+			continue
+		}
+		if len(e.WebhookIDs) == 0 {
+			fmt.Fprintf(stdout, "      (no webhook subscribed)\n")
+			continue
+		}
+		as, err := c.attempts(ctx, e.ID, len(e.WebhookIDs), *wait)
+		if err != nil {
+			fmt.Fprintf(stdout, "      no delivery within %s: %v\n", *wait, err)
+			continue
+		}
+		for _, a := range firstAttempts(as) {
+			fmt.Fprintf(stdout, "      → %s %s\n", a.Address, attemptOutcome(a))
+		}
+	}
+	return nil
+}
+
+// mentions tells whether an event is about something this trigger made.
+func (t *tripper) mentions(e simEvent) bool {
+	for _, id := range t.ids {
+		if bytes.Contains(e.Data.Object, []byte(`"`+id+`"`)) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstAttempts keeps the first automatic attempt per webhook.
+func firstAttempts(as []simAttempt) []simAttempt {
+	seen := map[string]bool{}
+	var out []simAttempt
+	for _, a := range as {
+		if a.Attempt == 1 && !a.Manual && !seen[a.WebhookID] {
+			seen[a.WebhookID] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func attemptOutcome(a simAttempt) string {
+	var b strings.Builder
+	if a.Status != 0 {
+		fmt.Fprintf(&b, "%d", a.Status)
+	} else {
+		b.WriteString("no answer")
+	}
+	if a.Delivered {
+		b.WriteString(" delivered")
+	} else {
+		b.WriteString(" FAILED")
+	}
+	fmt.Fprintf(&b, " in %.1f ms", a.LatencyMs)
+	if a.Error != "" {
+		fmt.Fprintf(&b, " (%s)", a.Error)
+	}
+	if a.NextRetryAt != nil {
+		fmt.Fprintf(&b, ", retry at %s", a.NextRetryAt.Format(time.TimeOnly))
+	}
+	if a.GaveUp {
+		b.WriteString(", gave up")
+	}
+	if a.ResponseExcerpt != "" && !a.Delivered {
+		fmt.Fprintf(&b, ": %q", a.ResponseExcerpt)
+	}
+	return b.String()
+}

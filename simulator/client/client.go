@@ -1,0 +1,275 @@
+// Package client is a typed Go client of the simulator: Digital River's API
+// as the simulator serves it (customers, sources, SKUs, orders,
+// fulfillments, refunds, returns, files, file links, plans, subscriptions,
+// invoices, events, webhooks) and the control API under /_sim/ (accounts,
+// checkouts, the virtual clock, webhook secrets, delivery faults, delivery
+// attempts). The request and response types in this package are the
+// simulator's wire format; a non-2xx answer is an *Error in DR's shape.
+//
+// A simulator.Server hands out a ready client (Server.Client); New connects
+// to any simulator by URL:
+//
+//	c := client.New("http://127.0.0.1:8080", "sk_test_…")
+//	cust, err := c.CreateCustomer(ctx, client.CustomerParams{Email: "zoe@example.test"})
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Client calls one simulator with one API key. It is safe for concurrent use.
+type Client struct {
+	base   string
+	key    string
+	http   *http.Client
+	strict bool
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient sends requests through hc instead of a new http.Client.
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
+
+// Strict makes the client refuse answers with fields its types do not know,
+// so a test notices when the simulator's wire format and these types part.
+func Strict() Option { return func(c *Client) { c.strict = true } }
+
+// New returns a client of the simulator at baseURL (e.g.
+// http://127.0.0.1:8080) calling with key (a secret or public key; "" for
+// none, as POST /_sim/accounts needs).
+func New(baseURL, key string, opts ...Option) *Client {
+	c := &Client{base: strings.TrimRight(baseURL, "/"), key: key, http: &http.Client{}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// WithKey returns a client of the same simulator calling with another key.
+func (c *Client) WithKey(key string) *Client {
+	cp := *c
+	cp.key = key
+	return &cp
+}
+
+// BaseURL is the simulator's URL, without a trailing slash.
+func (c *Client) BaseURL() string { return c.base }
+
+// Error is a non-2xx answer: DR's error shape with the request it answered.
+// Status is the HTTP status; Type is DR's error type (e.g. "not_found",
+// "bad_request", "unauthorized"); Errors carry code, parameter and message.
+// An answer that is not DR's shape keeps its text in Body.
+type Error struct {
+	Method string        `json:"-"`
+	Path   string        `json:"-"`
+	Status int           `json:"-"`
+	Type   string        `json:"type"`
+	Errors []ErrorDetail `json:"errors"`
+	Body   string        `json:"-"`
+}
+
+// ErrorDetail is one of DR's error entries.
+type ErrorDetail struct {
+	Code      string `json:"code,omitempty"`
+	Parameter string `json:"parameter,omitempty"`
+	Message   string `json:"message"`
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: %d", e.Method, e.Path, e.Status)
+	if e.Type != "" {
+		b.WriteString(" " + e.Type)
+	}
+	for _, d := range e.Errors {
+		b.WriteString(": ")
+		if d.Code != "" {
+			b.WriteString(d.Code + " ")
+		}
+		if d.Parameter != "" {
+			b.WriteString("(" + d.Parameter + ") ")
+		}
+		b.WriteString(d.Message)
+	}
+	if len(e.Errors) == 0 && e.Body != "" {
+		b.WriteString(" " + e.Body)
+	}
+	return b.String()
+}
+
+// Code is the first error's code ("" when there is none).
+func (e *Error) Code() string {
+	if len(e.Errors) == 0 {
+		return ""
+	}
+	return e.Errors[0].Code
+}
+
+// Parameter is the first error's parameter ("" when there is none).
+func (e *Error) Parameter() string {
+	if len(e.Errors) == 0 {
+		return ""
+	}
+	return e.Errors[0].Parameter
+}
+
+// StatusOf is the HTTP status of err when it is (or wraps) an *Error, else 0.
+func StatusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// maxAnswer bounds an answer the client reads.
+const maxAnswer = 64 << 20
+
+// Do sends in as JSON (nothing when nil) and decodes a JSON answer into out
+// (when not nil). path is relative to the base URL and may carry a query.
+// The typed methods are built on it; it serves routes they do not cover.
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	ctype := ""
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("%s %s: encode request: %w", method, path, err)
+		}
+		body, ctype = bytes.NewReader(b), "application/json"
+	}
+	b, _, err := c.send(ctx, method, path, body, ctype)
+	if err != nil {
+		return err
+	}
+	if out == nil || len(b) == 0 {
+		return nil
+	}
+	return c.decode(method, path, b, out)
+}
+
+// decode reads a JSON answer into out, refusing unknown fields when strict.
+func (c *Client) decode(method, path string, b []byte, out any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if c.strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// send makes one request and returns the answer's body and content type, or
+// an *Error for a non-2xx answer.
+func (c *Client) send(ctx context.Context, method, path string, body io.Reader, ctype string) ([]byte, string, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s %s: read answer: %w", method, path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		e := &Error{Method: method, Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(b))}
+		if json.Unmarshal(b, e) != nil {
+			e.Type, e.Errors = "", nil
+		}
+		return nil, "", e
+	}
+	return b, resp.Header.Get("Content-Type"), nil
+}
+
+// ListParams page through a list: at most Limit items (DR's default 10,
+// at most 100) after StartingAfter or before EndingBefore. Filters are the
+// list's own query parameters (e.g. "type" for events, "orderId" for
+// refunds, "fileId" for file links).
+type ListParams struct {
+	Limit         int
+	StartingAfter string
+	EndingBefore  string
+	Filters       url.Values
+}
+
+func (p ListParams) query() string {
+	q := url.Values{}
+	for k, vs := range p.Filters {
+		q[k] = append([]string(nil), vs...)
+	}
+	if p.Limit != 0 {
+		q.Set("limit", strconv.Itoa(p.Limit))
+	}
+	if p.StartingAfter != "" {
+		q.Set("startingAfter", p.StartingAfter)
+	}
+	if p.EndingBefore != "" {
+		q.Set("endingBefore", p.EndingBefore)
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+// get, post and friends name the verbs the typed methods use.
+func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var out T
+	if err := c.Do(ctx, http.MethodGet, path, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func send[T any](ctx context.Context, c *Client, method, path string, in any) (*T, error) {
+	var out T
+	if err := c.Do(ctx, method, path, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func list[T any](ctx context.Context, c *Client, path string, p ListParams) (*Page[T], error) {
+	return get[Page[T]](ctx, c, path+p.query())
+}
+
+func del(ctx context.Context, c *Client, path string) error {
+	return c.Do(ctx, http.MethodDelete, path, nil, nil)
+}
+
+// seg escapes one path segment.
+func seg(id string) string { return url.PathEscape(id) }
+
+// Bool, Int, Float and String return a pointer to v, for the optional
+// fields of update parameters.
+func Bool(v bool) *bool { return &v }
+
+// Int returns a pointer to v.
+func Int(v int) *int { return &v }
+
+// Float returns a pointer to v.
+func Float(v float64) *float64 { return &v }
+
+// String returns a pointer to v.
+func String(v string) *string { return &v }

@@ -1,0 +1,303 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drsim/drsim/simulator"
+	"github.com/drsim/drsim/simulator/client"
+)
+
+const wait = 5 * time.Second
+
+// must fails the test on err and returns v.
+func must[T any](t *testing.T, what string) func(T, error) T {
+	t.Helper()
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return v
+	}
+}
+
+func ok(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// strictAccount starts a simulator and returns a strict client of a fresh
+// account: every answer must decode into the client's types with no field
+// left over, so these tests fail when the wire format and the types part.
+func strictAccount(t *testing.T) (*client.Client, *client.Keys) {
+	t.Helper()
+	sim, err := simulator.Start(simulator.Options{RetryScale: 1e-4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	anon := client.New(sim.URL(), "", client.Strict())
+	keys := must[*client.Keys](t, "create account")(anon.CreateAccount(context.Background(), ""))
+	return anon.WithKey(keys.SecretKey), keys
+}
+
+// TestEveryResourceDecodesStrictly walks DR's API and the control API
+// through an order's life and a subscription's first renewal.
+func TestEveryResourceDecodesStrictly(t *testing.T) {
+	ctx := context.Background()
+	c, keys := strictAccount(t)
+	if c.BaseURL() == "" || strings.HasSuffix(c.BaseURL(), "/") {
+		t.Fatalf("BaseURL() = %q", c.BaseURL())
+	}
+	got := make(chan struct{}, 100)
+	merchant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- struct{}{} }))
+	t.Cleanup(merchant.Close)
+
+	acc := must[*client.Keys](t, "account")(c.Account(ctx))
+	if acc.SecretKey != keys.SecretKey || acc.PublicKey == "" {
+		t.Fatalf("Account() = %+v, want the keys CreateAccount gave (%+v)", acc, keys)
+	}
+
+	hook := must[*client.Webhook](t, "create webhook")(c.CreateWebhook(ctx, client.WebhookParams{Address: merchant.URL, Types: &[]string{"order.accepted", "order.complete"}}))
+	hook = must[*client.Webhook](t, "update webhook")(c.UpdateWebhook(ctx, hook.ID, client.WebhookParams{Enabled: client.Bool(true)}))
+	must[*client.Webhook](t, "get webhook")(c.Webhook(ctx, hook.ID))
+	if p := must[*client.Page[client.Webhook]](t, "list webhooks")(c.Webhooks(ctx, client.ListParams{Limit: 10})); len(p.Data) != 1 {
+		t.Fatalf("webhooks %+v, want 1", p.Data)
+	}
+	ok(t, "set secret", c.SetWebhookSecret(ctx, hook.ID, "whsec_one"))
+	sec := must[*client.WebhookSecrets](t, "rotate")(c.RotateWebhookSecret(ctx, hook.ID, client.RotateParams{Secret: "whsec_two", OldValidFor: "1h"}))
+	if sec.Secret != "whsec_two" || len(sec.Old) != 1 || sec.Old[0].Secret != "whsec_one" {
+		t.Fatalf("after rotation %+v, want whsec_two with whsec_one still valid", sec)
+	}
+	must[*client.WebhookSecrets](t, "secrets")(c.WebhookSecrets(ctx, hook.ID))
+	must[*client.WebhookDelivery](t, "delivery state")(c.WebhookDelivery(ctx, hook.ID))
+
+	sku := must[*client.SKU](t, "create sku")(c.CreateSKU(ctx, client.SKUParams{Name: "Widget", Physical: client.Bool(true)}))
+	must[*client.SKU](t, "put sku")(c.PutSKU(ctx, "sku_box", client.SKUParams{Name: "Box"}))
+	must[*client.SKU](t, "update sku")(c.UpdateSKU(ctx, sku.ID, client.SKUParams{Description: "A widget"}))
+	must[*client.SKU](t, "get sku")(c.SKU(ctx, "sku_box"))
+	must[*client.Page[client.SKU]](t, "list skus")(c.SKUs(ctx, client.ListParams{}))
+
+	cust := must[*client.Customer](t, "create customer")(c.CreateCustomer(ctx, client.CustomerParams{Email: "zoe@example.test", Shipping: &client.Contact{Name: "Zoe", Address: &client.Address{Country: "US"}}}))
+	must[*client.Customer](t, "update customer")(c.UpdateCustomer(ctx, cust.ID, client.CustomerParams{Locale: "en_US"}))
+	pub := c.WithKey(acc.PublicKey)
+	src := must[*client.Source](t, "create source with the public key")(pub.CreateSource(ctx, client.SourceParams{Type: "creditCard", CreditCard: &client.CardParams{Number: "4444222233331111", ExpirationMonth: 12, ExpirationYear: time.Now().Year() + 3}}))
+	must[*client.Source](t, "get source")(pub.Source(ctx, src.ID))
+	must[*client.Source](t, "attach")(c.AttachSource(ctx, cust.ID, src.ID))
+	if cur := must[*client.Customer](t, "get customer")(c.Customer(ctx, cust.ID)); len(cur.Sources) != 1 {
+		t.Fatalf("customer sources %+v, want the attached one", cur.Sources)
+	}
+	must[*client.Page[client.Customer]](t, "list customers")(c.Customers(ctx, client.ListParams{Filters: map[string][]string{"email": {"zoe@example.test"}}}))
+
+	o := must[*client.Order](t, "place order")(c.PlaceOrder(ctx, client.PlaceOrderParams{
+		CustomerID: cust.ID, Currency: "USD", SourceID: src.ID,
+		Items:    []client.PlaceItem{{SKUID: sku.ID, Quantity: 2, Price: 10, TaxRate: 0.1}},
+		Shipping: &client.PlaceShipping{Amount: 5, TaxAmount: 0.5, Description: "Standard"},
+	}))
+	o = must[*client.Order](t, "accept")(c.AcceptOrder(ctx, o.ID))
+	if o.State != "accepted" {
+		t.Fatalf("order state %s after AcceptOrder, want accepted", o.State)
+	}
+	must[*client.Order](t, "update order")(c.UpdateOrder(ctx, o.ID, client.OrderUpdateParams{UpstreamID: "shop-1"}))
+	must[*client.Page[client.Order]](t, "list orders")(c.Orders(ctx, client.ListParams{Filters: map[string][]string{"customerId": {cust.ID}}}))
+
+	f := must[*client.Fulfillment](t, "fulfil")(c.CreateFulfillment(ctx, client.FulfillmentParams{OrderID: o.ID, Items: []client.FulfillmentItem{{ItemID: o.Items[0].ID, Quantity: 2}}, TrackingNumber: "1Z"}))
+	must[*client.Fulfillment](t, "get fulfillment")(c.Fulfillment(ctx, f.ID))
+	must[*client.Page[client.Fulfillment]](t, "list fulfillments")(c.Fulfillments(ctx, client.ListParams{}))
+	o = must[*client.Order](t, "get order")(c.Order(ctx, o.ID))
+	if o.State != "complete" || len(o.InvoicePDFs) == 0 {
+		t.Fatalf("order %s state %s, invoices %v; want complete with an invoice PDF", o.ID, o.State, o.InvoicePDFs)
+	}
+
+	ret := must[*client.Return](t, "return")(c.CreateReturn(ctx, client.ReturnParams{OrderID: o.ID, Reason: "broken", Items: []client.ReturnItem{{ItemID: o.Items[0].ID, Quantity: 1}}}))
+	must[*client.Return](t, "get return")(c.Return(ctx, ret.ID))
+	must[*client.Page[client.Return]](t, "list returns")(c.Returns(ctx, client.ListParams{}))
+	must[*client.Return](t, "update return")(c.UpdateReturn(ctx, ret.ID, client.ReturnUpdateParams{Metadata: map[string]any{"rma": "7"}}))
+
+	ref := must[*client.Refund](t, "refund")(c.CreateRefund(ctx, client.RefundParams{OrderID: o.ID, Currency: "USD", Amount: client.Float(5), Reason: "goodwill"}))
+	must[*client.Refund](t, "update refund")(c.UpdateRefund(ctx, ref.ID, client.MetadataParams{Metadata: map[string]any{"k": "v"}}))
+	ref = must[*client.Refund](t, "complete refund")(c.CompleteRefund(ctx, ref.ID))
+	if ref.State != "succeeded" {
+		t.Fatalf("refund state %s after CompleteRefund, want succeeded", ref.State)
+	}
+	ref2 := must[*client.Refund](t, "second refund")(c.CreateRefund(ctx, client.RefundParams{OrderID: o.ID, Currency: "USD", Amount: client.Float(1)}))
+	must[*client.Refund](t, "fail refund")(c.FailRefund(ctx, ref2.ID, "expired"))
+	must[*client.Refund](t, "get refund")(c.Refund(ctx, ref.ID))
+	must[*client.Page[client.Refund]](t, "list refunds")(c.Refunds(ctx, client.ListParams{Filters: map[string][]string{"orderId": {o.ID}}}))
+
+	pdf, ctype, err := c.FileContent(ctx, o.InvoicePDFs[0].ID)
+	if err != nil || !strings.HasPrefix(string(pdf), "%PDF") || ctype != "application/pdf" {
+		t.Fatalf("invoice content: %q… %s %v, want a PDF", pdf[:min(len(pdf), 8)], ctype, err)
+	}
+	up := must[*client.File](t, "upload")(c.CreateFile(ctx, client.FileUpload{Purpose: "tax_document_customer_upload", FileName: "note.pdf", Title: "Note", Content: []byte("%PDF-1.4 note")}))
+	must[*client.File](t, "get file")(c.File(ctx, up.ID))
+	must[*client.Page[client.File]](t, "list files")(c.Files(ctx, client.ListParams{}))
+	link := must[*client.FileLink](t, "link")(c.CreateFileLink(ctx, client.FileLinkParams{FileID: up.ID, ExpiresTime: time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)}))
+	must[*client.FileLink](t, "update link")(c.UpdateFileLink(ctx, link.ID, client.FileLinkUpdateParams{Metadata: map[string]any{"a": "b"}}))
+	must[*client.FileLink](t, "get link")(c.FileLink(ctx, link.ID))
+	must[*client.Page[client.FileLink]](t, "list links")(c.FileLinks(ctx, client.ListParams{Filters: map[string][]string{"fileId": {up.ID}}}))
+	ok(t, "delete link", c.DeleteFileLink(ctx, link.ID))
+	ok(t, "delete file", c.DeleteFile(ctx, up.ID))
+
+	evs := must[*client.Page[client.Event]](t, "events")(c.Events(ctx, client.ListParams{Limit: 100, Filters: map[string][]string{"type": {"order.accepted"}}}))
+	if len(evs.Data) != 1 {
+		t.Fatalf("%d order.accepted events, want 1", len(evs.Data))
+	}
+	ev := must[*client.Event](t, "event")(c.Event(ctx, evs.Data[0].ID))
+	select {
+	case <-got:
+	case <-time.After(wait):
+		t.Fatalf("no delivery to the merchant within %s", wait)
+	}
+	atts := must[[]client.Attempt](t, "redeliver")(c.Redeliver(ctx, ev.ID, client.RedeliverParams{WebhookID: hook.ID, Forge: client.ForgeStale}))
+	if len(atts) != 1 || atts[0].Forged != client.ForgeStale || !atts[0].Manual {
+		t.Fatalf("redelivery attempts %+v, want one manual stale forgery", atts)
+	}
+	must[[]client.Attempt](t, "wait deliveries")(c.WaitDeliveries(ctx, client.AttemptFilter{EventID: ev.ID, WebhookID: hook.ID}, 2, wait))
+	must[[]client.Attempt](t, "deliveries")(c.Deliveries(ctx, client.AttemptFilter{}))
+	if n, err := c.RetryDeliveries(ctx, hook.ID); err != nil || n != 0 {
+		t.Fatalf("RetryDeliveries = %d, %v; want 0 (nothing in backoff)", n, err)
+	}
+
+	plan := must[*client.Plan](t, "plan")(c.CreatePlan(ctx, client.PlanParams{Name: "Monthly", Interval: "month", IntervalCount: client.Int(1), ReminderOffsetDays: client.Int(7)}))
+	must[*client.Plan](t, "update plan")(c.UpdatePlan(ctx, plan.ID, client.PlanParams{Terms: "Monthly terms"}))
+	must[*client.Plan](t, "get plan")(c.Plan(ctx, plan.ID))
+	must[*client.Page[client.Plan]](t, "list plans")(c.Plans(ctx, client.ListParams{}))
+	so := must[*client.Order](t, "subscription order")(c.PlaceOrder(ctx, client.PlaceOrderParams{CustomerID: cust.ID, Currency: "USD", SourceID: src.ID,
+		Items: []client.PlaceItem{{SKUID: "sku_box", Quantity: 1, Price: 9.99, SubscriptionInfo: &client.SubscriptionInfo{PlanID: plan.ID, Terms: "Monthly terms", AutoRenewal: client.Bool(true)}}}}))
+	so = must[*client.Order](t, "accept subscription order")(c.AcceptOrder(ctx, so.ID))
+	subID := so.Items[0].SubscriptionInfo.SubscriptionID
+	if subID == "" {
+		t.Fatalf("accepted subscription order %s has no subscription id: %+v", so.ID, so.Items[0].SubscriptionInfo)
+	}
+	sub := must[*client.Subscription](t, "get subscription")(c.Subscription(ctx, subID))
+	must[*client.Page[client.Subscription]](t, "list subscriptions")(c.Subscriptions(ctx, client.ListParams{}))
+	before := must[time.Time](t, "clock")(c.Clock(ctx))
+	moved := must[*client.ClockMove](t, "advance")(c.AdvanceClock(ctx, 35*24*time.Hour))
+	if !moved.Now.After(before) || len(moved.Events) == 0 {
+		t.Fatalf("a month on from %s: %+v, want later with the renewal's events", before, moved)
+	}
+	must[*client.ClockMove](t, "set")(c.SetClock(ctx, moved.Now.Add(time.Hour)))
+	invs := must[*client.Page[client.Invoice]](t, "list invoices")(c.Invoices(ctx, client.ListParams{Filters: map[string][]string{"subscriptionId": {sub.ID}}}))
+	if len(invs.Data) == 0 {
+		t.Fatalf("no billing invoice after a month of subscription %s", sub.ID)
+	}
+	must[*client.Invoice](t, "get invoice")(c.Invoice(ctx, invs.Data[0].ID))
+	must[*client.Subscription](t, "cancel subscription")(c.UpdateSubscription(ctx, sub.ID, client.SubscriptionUpdateParams{State: "cancelled"}))
+
+	hold := must[*client.Fault](t, "fault")(c.AddFault(ctx, client.Fault{WebhookID: hook.ID, ObjectID: "ord_none", Hold: true}))
+	must[*client.Fault](t, "get fault")(c.Fault(ctx, hold.ID))
+	must[*client.Fault](t, "release")(c.ReleaseFault(ctx, hold.ID, "fifo"))
+	if _, err := c.WaitFaultHeld(ctx, hold.ID, 1, time.Millisecond); client.StatusOf(err) != http.StatusRequestTimeout {
+		t.Fatalf("WaitFaultHeld on a fault holding nothing: %v, want 408", err)
+	}
+	af := must[*client.APIFault](t, "api fault")(c.AddAPIFault(ctx, client.APIFault{Method: "GET", Path: "/skus/sku_box", Status: 503, Count: 1}))
+	if _, err := c.SKU(ctx, "sku_box"); client.StatusOf(err) != http.StatusServiceUnavailable {
+		t.Fatalf("GET /skus/sku_box under an API fault: %v, want 503", err)
+	}
+	if af = must[*client.APIFault](t, "get api fault")(c.APIFault(ctx, af.ID)); af.Used != 1 {
+		t.Fatalf("API fault used %d times, want 1", af.Used)
+	}
+	must[[]client.RequestLog](t, "requests")(c.Requests(ctx))
+
+	ok(t, "detach", c.DetachSource(ctx, cust.ID, src.ID))
+	ok(t, "delete sku", c.DeleteSKU(ctx, "sku_box"))
+	ok(t, "delete webhook", c.DeleteWebhook(ctx, hook.ID))
+	if err := c.DeletePlan(ctx, plan.ID); client.StatusOf(err) != http.StatusConflict {
+		t.Fatalf("delete a plan in use: %v, want 409", err)
+	}
+	unused := must[*client.Plan](t, "unused plan")(c.CreatePlan(ctx, client.PlanParams{Name: "Yearly", Interval: "year"}))
+	ok(t, "delete plan", c.DeletePlan(ctx, unused.ID))
+	other := must[*client.Customer](t, "customer to delete")(c.CreateCustomer(ctx, client.CustomerParams{Email: "gone@example.test"}))
+	ok(t, "delete customer", c.DeleteCustomer(ctx, other.ID))
+	sub2 := must[*client.Page[client.Subscription]](t, "subscriptions")(c.Subscriptions(ctx, client.ListParams{}))
+	if len(sub2.Data) == 0 {
+		t.Fatal("no subscription listed")
+	}
+	if err := c.DeleteSubscription(ctx, sub2.Data[0].ID); client.StatusOf(err) != http.StatusConflict {
+		t.Fatalf("delete a cancelled subscription: %v, want 409 (only drafts can be deleted)", err)
+	}
+}
+
+// TestErrorsCarryDRsShape checks that a refused call is an *Error with the
+// status, type, code and parameter of DR's error body.
+func TestErrorsCarryDRsShape(t *testing.T) {
+	ctx := context.Background()
+	c, _ := strictAccount(t)
+	_, err := c.Customer(ctx, "cus_missing")
+	var e *client.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("missing customer: %T %v, want *client.Error", err, err)
+	}
+	if e.Status != http.StatusNotFound || e.Type != "not_found" || e.Code() != "not_found" || e.Method != "GET" || e.Path != "/customers/cus_missing" {
+		t.Fatalf("error %+v (code %q), want GET /customers/cus_missing 404 not_found", e, e.Code())
+	}
+	if !strings.Contains(e.Error(), "404") || !strings.Contains(e.Error(), "cus_missing") {
+		t.Fatalf("Error() = %q, want the status and the id", e.Error())
+	}
+
+	_, err = c.CreateWebhook(ctx, client.WebhookParams{Types: &[]string{"order.accepted"}})
+	if !errors.As(err, &e) || e.Status != http.StatusBadRequest || e.Parameter() != "address" {
+		t.Fatalf("webhook without address: %v, want 400 naming parameter address", err)
+	}
+
+	if _, err := c.WithKey("sk_wrong").Customers(ctx, client.ListParams{}); client.StatusOf(err) != http.StatusUnauthorized {
+		t.Fatalf("wrong key: %v, want 401", err)
+	}
+	if client.StatusOf(errors.New("plain")) != 0 {
+		t.Fatal("StatusOf of a plain error is not 0")
+	}
+}
+
+// TestNonDRAnswers covers answers that are not DR's shape and transport
+// failures.
+func TestNonDRAnswers(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/customers/plain":
+			http.Error(w, "upstream down", http.StatusBadGateway)
+		case "/customers/extra":
+			_, _ = w.Write([]byte(`{"id":"c","surprise":1}`))
+		default:
+			_, _ = w.Write([]byte(`{"id":`))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c := client.New(srv.URL+"/", "sk", client.WithHTTPClient(srv.Client()))
+	_, err := c.Customer(ctx, "plain")
+	var e *client.Error
+	if !errors.As(err, &e) || e.Status != http.StatusBadGateway || e.Type != "" || !strings.Contains(e.Error(), "upstream down") {
+		t.Fatalf("plain-text 502: %v, want an *Error keeping the text", err)
+	}
+	if e.Code() != "" || e.Parameter() != "" {
+		t.Fatalf("plain-text error has code %q parameter %q", e.Code(), e.Parameter())
+	}
+	if cu, err := c.Customer(ctx, "extra"); err != nil || cu.ID != "c" {
+		t.Fatalf("lenient client on an unknown field: %+v %v, want it ignored", cu, err)
+	}
+	if _, err := client.New(srv.URL, "sk", client.Strict()).Customer(ctx, "extra"); err == nil || !strings.Contains(err.Error(), "surprise") {
+		t.Fatalf("strict client on an unknown field: %v, want an error naming it", err)
+	}
+	if _, err := c.Customer(ctx, "broken"); err == nil || !strings.Contains(err.Error(), "decode answer") {
+		t.Fatalf("truncated JSON: %v, want a decode error", err)
+	}
+	if err := c.Do(ctx, "GET", "/x", func() {}, nil); err == nil || !strings.Contains(err.Error(), "encode request") {
+		t.Fatalf("unencodable body: %v, want an encode error", err)
+	}
+	srv.Close()
+	if _, err := c.Customer(ctx, "plain"); err == nil || client.StatusOf(err) != 0 {
+		t.Fatalf("closed server: %v, want a transport error", err)
+	}
+	if _, err := client.New("http://bad host", "").Customer(ctx, "x"); err == nil {
+		t.Fatal("bad URL: no error")
+	}
+}

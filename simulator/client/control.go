@@ -1,0 +1,222 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// The control API under /_sim/: what only DR does (checkouts, acceptance,
+// refund outcomes, the clock) and what a test arranges or inspects
+// (accounts, webhook secrets, delivery faults and attempts). See the
+// README's control API table.
+
+// CreateAccount is POST /_sim/accounts: a fresh account, with secretKey as
+// its secret key when not empty. It needs no key.
+func (c *Client) CreateAccount(ctx context.Context, secretKey string) (*Keys, error) {
+	var body any
+	if secretKey != "" {
+		body = struct {
+			SecretKey string `json:"secretKey"`
+		}{secretKey}
+	}
+	return send[Keys](ctx, c, http.MethodPost, "/_sim/accounts", body)
+}
+
+// Account is GET /_sim/account: the calling key's account and its keys.
+func (c *Client) Account(ctx context.Context) (*Keys, error) {
+	return get[Keys](ctx, c, "/_sim/account")
+}
+
+// PlaceOrder is POST /_sim/orders: DR turning a submitted checkout into an
+// order (order.created; acceptance follows with AcceptOrder).
+func (c *Client) PlaceOrder(ctx context.Context, p PlaceOrderParams) (*Order, error) {
+	return send[Order](ctx, c, http.MethodPost, "/_sim/orders", p)
+}
+
+// AcceptOrder is POST /_sim/orders/{id}/accept: DR accepting the order.
+func (c *Client) AcceptOrder(ctx context.Context, id string) (*Order, error) {
+	return send[Order](ctx, c, http.MethodPost, "/_sim/orders/"+seg(id)+"/accept", nil)
+}
+
+// BlockOrder is POST /_sim/orders/{id}/block: DR's fraud review blocking it.
+func (c *Client) BlockOrder(ctx context.Context, id string) (*Order, error) {
+	return send[Order](ctx, c, http.MethodPost, "/_sim/orders/"+seg(id)+"/block", nil)
+}
+
+// CompleteRefund is POST /_sim/refunds/{id}/complete.
+func (c *Client) CompleteRefund(ctx context.Context, id string) (*Refund, error) {
+	return send[Refund](ctx, c, http.MethodPost, "/_sim/refunds/"+seg(id)+"/complete", nil)
+}
+
+// FailRefund is POST /_sim/refunds/{id}/fail with DR's failure reason.
+func (c *Client) FailRefund(ctx context.Context, id, failureReason string) (*Refund, error) {
+	body := struct {
+		FailureReason string `json:"failureReason,omitempty"`
+	}{failureReason}
+	return send[Refund](ctx, c, http.MethodPost, "/_sim/refunds/"+seg(id)+"/fail", body)
+}
+
+// WebhookSecrets is GET /_sim/webhooks/{id}/secret.
+func (c *Client) WebhookSecrets(ctx context.Context, webhookID string) (*WebhookSecrets, error) {
+	return get[WebhookSecrets](ctx, c, "/_sim/webhooks/"+seg(webhookID)+"/secret")
+}
+
+// SetWebhookSecret is POST /_sim/webhooks/{id}/secret: the webhook signs
+// with secret from now on (old secrets end).
+func (c *Client) SetWebhookSecret(ctx context.Context, webhookID, secret string) error {
+	body := struct {
+		Secret string `json:"secret"`
+	}{secret}
+	return c.Do(ctx, http.MethodPost, "/_sim/webhooks/"+seg(webhookID)+"/secret", body, nil)
+}
+
+// RotateWebhookSecret is POST /_sim/webhooks/{id}/secret/rotate.
+func (c *Client) RotateWebhookSecret(ctx context.Context, webhookID string, p RotateParams) (*WebhookSecrets, error) {
+	return send[WebhookSecrets](ctx, c, http.MethodPost, "/_sim/webhooks/"+seg(webhookID)+"/secret/rotate", p)
+}
+
+// WebhookDelivery is GET /_sim/webhooks/{id}/delivery.
+func (c *Client) WebhookDelivery(ctx context.Context, webhookID string) (*WebhookDelivery, error) {
+	return get[WebhookDelivery](ctx, c, "/_sim/webhooks/"+seg(webhookID)+"/delivery")
+}
+
+// RetryDeliveries is POST /_sim/deliveries/retry: every event waiting for
+// its backoff (to webhookID, or to any webhook when empty) is retried now.
+// It returns how many were.
+func (c *Client) RetryDeliveries(ctx context.Context, webhookID string) (int, error) {
+	body := struct {
+		WebhookID string `json:"webhookId,omitempty"`
+	}{webhookID}
+	var out struct {
+		Retried int `json:"retried"`
+	}
+	err := c.Do(ctx, http.MethodPost, "/_sim/deliveries/retry", body, &out)
+	return out.Retried, err
+}
+
+// AddFault is POST /_sim/faults.
+func (c *Client) AddFault(ctx context.Context, f Fault) (*Fault, error) {
+	return send[Fault](ctx, c, http.MethodPost, "/_sim/faults", f)
+}
+
+// Fault is GET /_sim/faults/{id}.
+func (c *Client) Fault(ctx context.Context, id string) (*Fault, error) {
+	return get[Fault](ctx, c, "/_sim/faults/"+seg(id))
+}
+
+// WaitFaultHeld is GET /_sim/faults/{id}?held=n&wait=…: it answers once the
+// hold fault holds at least n deliveries, or fails with 408 after wait.
+func (c *Client) WaitFaultHeld(ctx context.Context, id string, n int, wait time.Duration) (*Fault, error) {
+	q := url.Values{"held": {strconv.Itoa(n)}, "wait": {wait.String()}}
+	return get[Fault](ctx, c, "/_sim/faults/"+seg(id)+"?"+q.Encode())
+}
+
+// ReleaseFault is POST /_sim/faults/{id}/release: the held deliveries go,
+// in order "fifo", "reverse" or "shuffle".
+func (c *Client) ReleaseFault(ctx context.Context, id, order string) (*Fault, error) {
+	body := struct {
+		Order string `json:"order,omitempty"`
+	}{order}
+	return send[Fault](ctx, c, http.MethodPost, "/_sim/faults/"+seg(id)+"/release", body)
+}
+
+// AddAPIFault is POST /_sim/api-faults.
+func (c *Client) AddAPIFault(ctx context.Context, f APIFault) (*APIFault, error) {
+	return send[APIFault](ctx, c, http.MethodPost, "/_sim/api-faults", f)
+}
+
+// APIFault is GET /_sim/api-faults/{id}.
+func (c *Client) APIFault(ctx context.Context, id string) (*APIFault, error) {
+	return get[APIFault](ctx, c, "/_sim/api-faults/"+seg(id))
+}
+
+// Redeliver is POST /_sim/events/{id}/deliveries: the event is delivered
+// again now; the answer is the attempts, once the merchant answered.
+func (c *Client) Redeliver(ctx context.Context, eventID string, p RedeliverParams) ([]Attempt, error) {
+	page, err := send[Page[Attempt]](ctx, c, http.MethodPost, "/_sim/events/"+seg(eventID)+"/deliveries", p)
+	if err != nil {
+		return nil, err
+	}
+	return page.Data, nil
+}
+
+// AttemptFilter selects delivery attempts; empty fields match every one.
+type AttemptFilter struct {
+	EventID   string
+	WebhookID string
+}
+
+func (f AttemptFilter) values() url.Values {
+	q := url.Values{}
+	if f.EventID != "" {
+		q.Set("eventId", f.EventID)
+	}
+	if f.WebhookID != "" {
+		q.Set("webhookId", f.WebhookID)
+	}
+	return q
+}
+
+// Deliveries is GET /_sim/deliveries: the recorded attempts, oldest first.
+func (c *Client) Deliveries(ctx context.Context, f AttemptFilter) ([]Attempt, error) {
+	path := "/_sim/deliveries"
+	if q := f.values(); len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	page, err := get[Page[Attempt]](ctx, c, path)
+	if err != nil {
+		return nil, err
+	}
+	return page.Data, nil
+}
+
+// WaitDeliveries is GET /_sim/deliveries?min=…&wait=…: it answers once at
+// least min attempts match, or fails with 408 after wait.
+func (c *Client) WaitDeliveries(ctx context.Context, f AttemptFilter, min int, wait time.Duration) ([]Attempt, error) {
+	q := f.values()
+	q.Set("min", strconv.Itoa(min))
+	q.Set("wait", wait.String())
+	page, err := get[Page[Attempt]](ctx, c, "/_sim/deliveries?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	return page.Data, nil
+}
+
+// Clock is GET /_sim/clock: the account's virtual time.
+func (c *Client) Clock(ctx context.Context) (time.Time, error) {
+	var out struct {
+		Now time.Time `json:"now"`
+	}
+	err := c.Do(ctx, http.MethodGet, "/_sim/clock", nil, &out)
+	return out.Now, err
+}
+
+// AdvanceClock is POST /_sim/clock {"advance"}: time moves forward by d and
+// everything that falls due on the way happens at its due time.
+func (c *Client) AdvanceClock(ctx context.Context, d time.Duration) (*ClockMove, error) {
+	body := struct {
+		Advance string `json:"advance"`
+	}{d.String()}
+	return send[ClockMove](ctx, c, http.MethodPost, "/_sim/clock", body)
+}
+
+// SetClock is POST /_sim/clock {"set"}: time moves forward to t.
+func (c *Client) SetClock(ctx context.Context, t time.Time) (*ClockMove, error) {
+	body := struct {
+		Set time.Time `json:"set"`
+	}{t}
+	return send[ClockMove](ctx, c, http.MethodPost, "/_sim/clock", body)
+}
+
+// Requests is GET /_sim/requests: the DR API calls the account received.
+func (c *Client) Requests(ctx context.Context) ([]RequestLog, error) {
+	page, err := get[Page[RequestLog]](ctx, c, "/_sim/requests")
+	if err != nil {
+		return nil, err
+	}
+	return page.Data, nil
+}

@@ -1,0 +1,848 @@
+package client
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// The simulator's wire types: what DR's API and the control API answer, and
+// the parameters they take. Field names and JSON types follow DR's API
+// (docs/dr-api.md); a field the simulator does not send is not here.
+
+// Page is one page of a list.
+type Page[T any] struct {
+	HasMore bool `json:"hasMore"`
+	Data    []T  `json:"data"`
+}
+
+// Address is a postal address.
+type Address struct {
+	Line1      string `json:"line1,omitempty"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city,omitempty"`
+	PostalCode string `json:"postalCode,omitempty"`
+	State      string `json:"state,omitempty"`
+	Country    string `json:"country,omitempty"`
+}
+
+// Contact is a name, phone, email and address (shipping, shipTo, billTo).
+type Contact struct {
+	Name         string   `json:"name,omitempty"`
+	Phone        string   `json:"phone,omitempty"`
+	Email        string   `json:"email,omitempty"`
+	Organization string   `json:"organization,omitempty"`
+	Address      *Address `json:"address,omitempty"`
+}
+
+// Customer is a DR customer.
+type Customer struct {
+	ID                   string         `json:"id"`
+	Email                string         `json:"email,omitempty"`
+	Shipping             *Contact       `json:"shipping,omitempty"`
+	DefaultSourceID      string         `json:"defaultSourceId,omitempty"`
+	Sources              []*Source      `json:"sources,omitempty"`
+	Type                 string         `json:"type"`
+	Locale               string         `json:"locale,omitempty"`
+	Enabled              bool           `json:"enabled"`
+	RequestToBeForgotten bool           `json:"requestToBeForgotten"`
+	Metadata             map[string]any `json:"metadata,omitempty"`
+	LiveMode             bool           `json:"liveMode"`
+	CreatedTime          time.Time      `json:"createdTime"`
+	UpdatedTime          time.Time      `json:"updatedTime"`
+}
+
+// CustomerParams create or update a customer; nil fields are left alone.
+type CustomerParams struct {
+	ID                   string         `json:"id,omitempty"`
+	Email                string         `json:"email,omitempty"`
+	Shipping             *Contact       `json:"shipping,omitempty"`
+	DefaultSourceID      string         `json:"defaultSourceId,omitempty"`
+	Type                 string         `json:"type,omitempty"`
+	Locale               string         `json:"locale,omitempty"`
+	Enabled              *bool          `json:"enabled,omitempty"`
+	RequestToBeForgotten *bool          `json:"requestToBeForgotten,omitempty"`
+	Metadata             map[string]any `json:"metadata,omitempty"`
+}
+
+// CreditCard is what a source shows of its card.
+type CreditCard struct {
+	Brand           string `json:"brand"`
+	ExpirationMonth int    `json:"expirationMonth"`
+	ExpirationYear  int    `json:"expirationYear"`
+	LastFourDigits  string `json:"lastFourDigits"`
+	FundingSource   string `json:"fundingSource,omitempty"`
+}
+
+// Owner is a source's owner.
+type Owner struct {
+	FirstName    string   `json:"firstName,omitempty"`
+	LastName     string   `json:"lastName,omitempty"`
+	Email        string   `json:"email,omitempty"`
+	Organization string   `json:"organization,omitempty"`
+	Address      *Address `json:"address,omitempty"`
+}
+
+// Source is a payment source.
+type Source struct {
+	ID           string         `json:"id"`
+	ClientSecret string         `json:"clientSecret"`
+	Type         string         `json:"type"`
+	State        string         `json:"state"`
+	Reusable     bool           `json:"reusable"`
+	Flow         string         `json:"flow"`
+	Currency     string         `json:"currency,omitempty"`
+	Amount       float64        `json:"amount,omitempty"`
+	Owner        *Owner         `json:"owner,omitempty"`
+	CustomerID   string         `json:"customerId,omitempty"`
+	CreditCard   *CreditCard    `json:"creditCard,omitempty"`
+	Metadata     map[string]any `json:"metadata,omitempty"`
+	LiveMode     bool           `json:"liveMode"`
+	CreatedTime  time.Time      `json:"createdTime"`
+	UpdatedTime  time.Time      `json:"updatedTime"`
+}
+
+// CardParams are a card's number and expiry (test card numbers choose the
+// card's behaviour: docs/dr-api.md).
+type CardParams struct {
+	Number          string `json:"number"`
+	ExpirationMonth int    `json:"expirationMonth"`
+	ExpirationYear  int    `json:"expirationYear"`
+	CVV             string `json:"cvv,omitempty"`
+}
+
+// SourceParams create a source.
+type SourceParams struct {
+	Type       string         `json:"type"`
+	Owner      *Owner         `json:"owner,omitempty"`
+	CreditCard *CardParams    `json:"creditCard,omitempty"`
+	Currency   string         `json:"currency,omitempty"`
+	Amount     float64        `json:"amount,omitempty"`
+	Metadata   map[string]any `json:"metadata,omitempty"`
+}
+
+// SKU is a product.
+type SKU struct {
+	ID              string         `json:"id"`
+	Name            string         `json:"name"`
+	Description     string         `json:"description,omitempty"`
+	Image           string         `json:"image,omitempty"`
+	URL             string         `json:"url,omitempty"`
+	Physical        bool           `json:"physical"`
+	TaxCode         string         `json:"taxCode,omitempty"`
+	CountryOfOrigin string         `json:"countryOfOrigin,omitempty"`
+	Metadata        map[string]any `json:"metadata,omitempty"`
+	LiveMode        bool           `json:"liveMode"`
+	CreatedTime     time.Time      `json:"createdTime"`
+	UpdatedTime     time.Time      `json:"updatedTime"`
+}
+
+// SKUParams create, replace or update a SKU.
+type SKUParams struct {
+	ID              string         `json:"id,omitempty"`
+	Name            string         `json:"name,omitempty"`
+	Description     string         `json:"description,omitempty"`
+	Image           string         `json:"image,omitempty"`
+	URL             string         `json:"url,omitempty"`
+	Physical        *bool          `json:"physical,omitempty"`
+	TaxCode         string         `json:"taxCode,omitempty"`
+	CountryOfOrigin string         `json:"countryOfOrigin,omitempty"`
+	Metadata        map[string]any `json:"metadata,omitempty"`
+}
+
+// ProductDetails are an order line's product as it was sold.
+type ProductDetails struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Image       string `json:"image,omitempty"`
+	URL         string `json:"url,omitempty"`
+}
+
+// Tax is a line's tax.
+type Tax struct {
+	Rate   float64 `json:"rate"`
+	Amount float64 `json:"amount"`
+}
+
+// Discount is a line's discount.
+type Discount struct {
+	Amount float64 `json:"amount"`
+}
+
+// ItemShipping is a line's share of shipping.
+type ItemShipping struct {
+	Amount    float64 `json:"amount"`
+	TaxAmount float64 `json:"taxAmount"`
+}
+
+// SubscriptionInfo makes an order line (or invoice line) a subscription's.
+type SubscriptionInfo struct {
+	SubscriptionID string `json:"subscriptionId,omitempty"`
+	PlanID         string `json:"planId"`
+	Terms          string `json:"terms,omitempty"`
+	AutoRenewal    *bool  `json:"autoRenewal,omitempty"`
+	FreeTrial      bool   `json:"freeTrial"`
+}
+
+// OrderItem is one line of an order.
+type OrderItem struct {
+	ID                      string               `json:"id"`
+	SKUID                   string               `json:"skuId"`
+	ProductDetails          ProductDetails       `json:"productDetails"`
+	Quantity                int                  `json:"quantity"`
+	Price                   float64              `json:"price"`
+	Amount                  float64              `json:"amount"`
+	State                   string               `json:"state"`
+	StateTransitions        map[string]time.Time `json:"stateTransitions"`
+	Tax                     Tax                  `json:"tax"`
+	Discount                *Discount            `json:"discount,omitempty"`
+	Shipping                ItemShipping         `json:"shipping"`
+	AvailableToRefundAmount float64              `json:"availableToRefundAmount"`
+	Metadata                map[string]any       `json:"metadata,omitempty"`
+	SubscriptionInfo        *SubscriptionInfo    `json:"subscriptionInfo,omitempty"`
+}
+
+// ChargeOperation is one capture, cancel or refund of a charge.
+type ChargeOperation struct {
+	ID            string    `json:"id"`
+	CreatedTime   time.Time `json:"createdTime"`
+	Amount        float64   `json:"amount"`
+	State         string    `json:"state"`
+	FulfillmentID string    `json:"fulfillmentId,omitempty"`
+	FailureCode   string    `json:"failureCode,omitempty"`
+}
+
+// Charge is an order's charge to a source.
+type Charge struct {
+	ID          string             `json:"id"`
+	CreatedTime time.Time          `json:"createdTime"`
+	Currency    string             `json:"currency"`
+	Amount      float64            `json:"amount"`
+	State       string             `json:"state"`
+	Captured    bool               `json:"captured"`
+	Refunded    bool               `json:"refunded"`
+	SourceID    string             `json:"sourceId"`
+	OrderID     string             `json:"orderId"`
+	Type        string             `json:"type"`
+	Captures    []*ChargeOperation `json:"captures,omitempty"`
+	Cancels     []*ChargeOperation `json:"cancels,omitempty"`
+	Refunds     []*ChargeOperation `json:"refunds,omitempty"`
+}
+
+// Payment is an order's sources and charges.
+type Payment struct {
+	Sources []*Source `json:"sources"`
+	Charges []*Charge `json:"charges"`
+}
+
+// SellingEntity is who sold the order.
+type SellingEntity struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// ShippingChoice is the order's shipping.
+type ShippingChoice struct {
+	Amount      float64 `json:"amount"`
+	TaxAmount   float64 `json:"taxAmount"`
+	Description string  `json:"description,omitempty"`
+}
+
+// FileRef points at a File from an order (invoicePDFs, creditMemoPDFs).
+type FileRef struct {
+	ID       string `json:"id"`
+	URL      string `json:"url"`
+	LiveMode bool   `json:"liveMode"`
+}
+
+// Order is a DR order.
+type Order struct {
+	ID                      string               `json:"id"`
+	CustomerID              string               `json:"customerId"`
+	UpstreamID              string               `json:"upstreamId,omitempty"`
+	Email                   string               `json:"email"`
+	Locale                  string               `json:"locale"`
+	Currency                string               `json:"currency"`
+	State                   string               `json:"state"`
+	StateTransitions        map[string]time.Time `json:"stateTransitions"`
+	FraudState              string               `json:"fraudState"`
+	ShipTo                  *Contact             `json:"shipTo,omitempty"`
+	BillTo                  *Contact             `json:"billTo,omitempty"`
+	Subtotal                float64              `json:"subtotal"`
+	TotalTax                float64              `json:"totalTax"`
+	TotalDiscount           float64              `json:"totalDiscount"`
+	TotalShipping           float64              `json:"totalShipping"`
+	TotalFees               float64              `json:"totalFees"`
+	TotalDuty               float64              `json:"totalDuty"`
+	TotalImporterTax        float64              `json:"totalImporterTax"`
+	TotalAmount             float64              `json:"totalAmount"`
+	CapturedAmount          float64              `json:"capturedAmount"`
+	CancelledAmount         float64              `json:"cancelledAmount"`
+	RefundedAmount          float64              `json:"refundedAmount"`
+	AvailableToRefundAmount float64              `json:"availableToRefundAmount"`
+	ShippingChoice          ShippingChoice       `json:"shippingChoice"`
+	Items                   []*OrderItem         `json:"items"`
+	Payment                 Payment              `json:"payment"`
+	SellingEntity           SellingEntity        `json:"sellingEntity"`
+	InvoicePDFs             []FileRef            `json:"invoicePDFs,omitempty"`
+	CreditMemoPDFs          []FileRef            `json:"creditMemoPDFs,omitempty"`
+	RequestToBeForgotten    bool                 `json:"requestToBeForgotten"`
+	Metadata                map[string]any       `json:"metadata,omitempty"`
+	LiveMode                bool                 `json:"liveMode"`
+	CreatedTime             time.Time            `json:"createdTime"`
+	UpdatedTime             time.Time            `json:"updatedTime"`
+}
+
+// OrderUpdateParams update an order.
+type OrderUpdateParams struct {
+	RequestToBeForgotten *bool          `json:"requestToBeForgotten,omitempty"`
+	UpstreamID           string         `json:"upstreamId,omitempty"`
+	Metadata             map[string]any `json:"metadata,omitempty"`
+}
+
+// PlaceItem is one line of a checkout the simulator places.
+type PlaceItem struct {
+	SKUID    string  `json:"skuId"`
+	Quantity int     `json:"quantity"`
+	Price    float64 `json:"price"`              // unit price before discount
+	TaxRate  float64 `json:"taxRate,omitempty"`  // tax = round(amount × taxRate)
+	Discount float64 `json:"discount,omitempty"` // line discount
+	// SubscriptionInfo makes the line a subscription.
+	SubscriptionInfo *SubscriptionInfo `json:"subscriptionInfo,omitempty"`
+}
+
+// PlaceShipping is a checkout's shipping.
+type PlaceShipping struct {
+	Amount      float64 `json:"amount"`
+	TaxAmount   float64 `json:"taxAmount"`
+	Description string  `json:"description,omitempty"`
+}
+
+// PlaceOrderParams are a checkout for POST /_sim/orders: what DR turns into
+// an order when a shopper submits it.
+type PlaceOrderParams struct {
+	CustomerID string         `json:"customerId,omitempty"`
+	Email      string         `json:"email,omitempty"`
+	Currency   string         `json:"currency,omitempty"`
+	Locale     string         `json:"locale,omitempty"`
+	SourceID   string         `json:"sourceId,omitempty"`
+	UpstreamID string         `json:"upstreamId,omitempty"`
+	Items      []PlaceItem    `json:"items"`
+	Shipping   *PlaceShipping `json:"shipping,omitempty"`
+	ShipTo     *Contact       `json:"shipTo,omitempty"`
+	Metadata   map[string]any `json:"metadata,omitempty"`
+}
+
+// FulfillmentItem is one line of a fulfillment: units shipped or cancelled.
+type FulfillmentItem struct {
+	ItemID         string `json:"itemId,omitempty"`
+	SKUID          string `json:"skuId,omitempty"`
+	Quantity       int    `json:"quantity"`
+	CancelQuantity int    `json:"cancelQuantity"`
+}
+
+// Fulfillment ships or cancels units of an order.
+type Fulfillment struct {
+	ID              string            `json:"id"`
+	CreatedTime     time.Time         `json:"createdTime"`
+	OrderID         string            `json:"orderId"`
+	Items           []FulfillmentItem `json:"items"`
+	TrackingCompany string            `json:"trackingCompany,omitempty"`
+	TrackingNumber  string            `json:"trackingNumber,omitempty"`
+	TrackingURL     string            `json:"trackingUrl,omitempty"`
+	ShipmentID      string            `json:"shipmentId,omitempty"`
+	Metadata        map[string]any    `json:"metadata,omitempty"`
+	LiveMode        bool              `json:"liveMode"`
+	OrderDetails    json.RawMessage   `json:"orderDetails,omitempty"`
+}
+
+// FulfillmentParams create a fulfillment.
+type FulfillmentParams struct {
+	OrderID         string            `json:"orderId"`
+	Items           []FulfillmentItem `json:"items"`
+	TrackingCompany string            `json:"trackingCompany,omitempty"`
+	TrackingNumber  string            `json:"trackingNumber,omitempty"`
+	TrackingURL     string            `json:"trackingUrl,omitempty"`
+	ShipmentID      string            `json:"shipmentId,omitempty"`
+	Metadata        map[string]any    `json:"metadata,omitempty"`
+}
+
+// RefundItem is one line of a refund.
+type RefundItem struct {
+	ItemID         string  `json:"itemId"`
+	SKUID          string  `json:"skuId"`
+	Quantity       int     `json:"quantity"`
+	Amount         float64 `json:"amount"`
+	RefundedAmount float64 `json:"refundedAmount"`
+}
+
+// RefundCharge is a charge a refund pays back through.
+type RefundCharge struct {
+	ID       string            `json:"id"`
+	Captured bool              `json:"captured"`
+	Refunded bool              `json:"refunded"`
+	Refunds  []ChargeOperation `json:"refunds"`
+	SourceID string            `json:"sourceId"`
+}
+
+// Refund is a DR refund.
+type Refund struct {
+	ID             string         `json:"id"`
+	OrderID        string         `json:"orderId"`
+	Currency       string         `json:"currency"`
+	Type           string         `json:"type,omitempty"`
+	Amount         float64        `json:"amount"`
+	RefundedAmount float64        `json:"refundedAmount"`
+	Items          []RefundItem   `json:"items"`
+	Reason         string         `json:"reason,omitempty"`
+	FailureReason  string         `json:"failureReason,omitempty"`
+	State          string         `json:"state"`
+	Charges        []RefundCharge `json:"charges,omitempty"`
+	Metadata       map[string]any `json:"metadata,omitempty"`
+	LiveMode       bool           `json:"liveMode"`
+	CreatedTime    time.Time      `json:"createdTime"`
+	UpdatedTime    time.Time      `json:"updatedTime"`
+}
+
+// RefundItemParams refund one line: units, an amount or a percentage.
+type RefundItemParams struct {
+	ItemID   string   `json:"itemId,omitempty"`
+	SKUID    string   `json:"skuId,omitempty"`
+	Quantity int      `json:"quantity,omitempty"`
+	Amount   *float64 `json:"amount,omitempty"`
+	Percent  *float64 `json:"percent,omitempty"`
+}
+
+// RefundParams create a refund of an order (or a billing invoice).
+type RefundParams struct {
+	OrderID   string             `json:"orderId,omitempty"`
+	InvoiceID string             `json:"invoiceId,omitempty"`
+	Currency  string             `json:"currency,omitempty"`
+	Amount    *float64           `json:"amount,omitempty"`
+	Percent   *float64           `json:"percent,omitempty"`
+	Items     []RefundItemParams `json:"items,omitempty"`
+	Type      string             `json:"type,omitempty"`
+	Reason    string             `json:"reason,omitempty"`
+	Metadata  map[string]any     `json:"metadata,omitempty"`
+}
+
+// MetadataParams update only a resource's metadata (refunds).
+type MetadataParams struct {
+	Metadata map[string]any `json:"metadata"`
+}
+
+// ReturnItem is one line of a return.
+type ReturnItem struct {
+	ItemID   string `json:"itemId,omitempty"`
+	SKUID    string `json:"skuId,omitempty"`
+	Quantity int    `json:"quantity"`
+}
+
+// Return is a DR return.
+type Return struct {
+	ID               string               `json:"id"`
+	OrderID          string               `json:"orderId"`
+	Currency         string               `json:"currency"`
+	Reason           string               `json:"reason,omitempty"`
+	Items            []ReturnItem         `json:"items"`
+	State            string               `json:"state"`
+	StateTransitions map[string]time.Time `json:"stateTransitions"`
+	Metadata         map[string]any       `json:"metadata,omitempty"`
+	LiveMode         bool                 `json:"liveMode"`
+	CreatedTime      time.Time            `json:"createdTime"`
+	UpdatedTime      time.Time            `json:"updatedTime"`
+}
+
+// ReturnParams create a return.
+type ReturnParams struct {
+	OrderID  string         `json:"orderId"`
+	Reason   string         `json:"reason,omitempty"`
+	Items    []ReturnItem   `json:"items"`
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
+// ReturnUpdateParams move a return (e.g. state "accepted") or set metadata.
+type ReturnUpdateParams struct {
+	State    string         `json:"state,omitempty"`
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
+// Event is a DR event. Data.Object is the object as it was when the event
+// was recorded; decode it into the type the event is about.
+type Event struct {
+	ID                  string    `json:"id"`
+	Type                string    `json:"type"`
+	CreatedTime         time.Time `json:"createdTime"`
+	LiveMode            bool      `json:"liveMode"`
+	DigitalriverVersion string    `json:"digitalriverVersion"`
+	WebhookIDs          []string  `json:"webhookIds"`
+	Data                EventData `json:"data"`
+}
+
+// EventData is an event's object and, for updates, the attributes before.
+type EventData struct {
+	Object             json.RawMessage `json:"object"`
+	PreviousAttributes json.RawMessage `json:"previousAttributes,omitempty"`
+}
+
+// Webhook is a registered webhook endpoint.
+type Webhook struct {
+	ID            string    `json:"id"`
+	Address       string    `json:"address"`
+	Types         []string  `json:"types"`
+	Enabled       bool      `json:"enabled"`
+	APIVersion    string    `json:"apiVersion"`
+	TransportType string    `json:"transportType"`
+	LiveMode      bool      `json:"liveMode"`
+	CreatedTime   time.Time `json:"createdTime"`
+	UpdatedTime   time.Time `json:"updatedTime"`
+}
+
+// WebhookParams create or update a webhook; nil fields are left alone.
+type WebhookParams struct {
+	Address       string    `json:"address,omitempty"`
+	Types         *[]string `json:"types,omitempty"`
+	Enabled       *bool     `json:"enabled,omitempty"`
+	APIVersion    string    `json:"apiVersion,omitempty"`
+	TransportType string    `json:"transportType,omitempty"`
+}
+
+// FileLink is a time-limited public URL of a file.
+type FileLink struct {
+	ID          string         `json:"id"`
+	FileID      string         `json:"fileId"`
+	ExpiresTime time.Time      `json:"expiresTime"`
+	Expired     bool           `json:"expired"`
+	URL         string         `json:"url"`
+	Metadata    map[string]any `json:"metadata,omitempty"`
+	LiveMode    bool           `json:"liveMode"`
+	CreatedTime time.Time      `json:"createdTime"`
+	UpdatedTime time.Time      `json:"updatedTime"`
+}
+
+// FileLinkParams create a file link; ExpiresTime is an ISO-8601 time.
+type FileLinkParams struct {
+	FileID      string         `json:"fileId"`
+	ExpiresTime string         `json:"expiresTime,omitempty"`
+	Metadata    map[string]any `json:"metadata,omitempty"`
+}
+
+// FileLinkUpdateParams update a file link.
+type FileLinkUpdateParams struct {
+	ExpiresTime string         `json:"expiresTime,omitempty"`
+	Metadata    map[string]any `json:"metadata,omitempty"`
+}
+
+// File is a stored file (an invoice or credit memo PDF, or an upload).
+type File struct {
+	ID          string      `json:"id"`
+	FileName    string      `json:"fileName"`
+	Title       string      `json:"title,omitempty"`
+	Purpose     string      `json:"purpose"`
+	Size        int         `json:"size"`
+	Type        string      `json:"type"`
+	URL         string      `json:"url"`
+	Links       []*FileLink `json:"links,omitempty"`
+	LiveMode    bool        `json:"liveMode"`
+	CreatedTime time.Time   `json:"createdTime"`
+}
+
+// FileUpload is a file to store with POST /files.
+type FileUpload struct {
+	Purpose  string
+	FileName string
+	Title    string
+	Content  []byte
+}
+
+// Plan is a subscription plan.
+type Plan struct {
+	ID                   string         `json:"id"`
+	Name                 string         `json:"name"`
+	Terms                string         `json:"terms,omitempty"`
+	Interval             string         `json:"interval"`
+	IntervalCount        int            `json:"intervalCount"`
+	ContractBindingDays  int            `json:"contractBindingDays"`
+	ReminderOffsetDays   int            `json:"reminderOffsetDays"`
+	BillingOffsetDays    int            `json:"billingOffsetDays"`
+	CollectionPeriodDays int            `json:"collectionPeriodDays"`
+	State                string         `json:"state"`
+	Metadata             map[string]any `json:"metadata,omitempty"`
+	LiveMode             bool           `json:"liveMode"`
+	CreatedTime          time.Time      `json:"createdTime"`
+	UpdatedTime          time.Time      `json:"updatedTime"`
+}
+
+// PlanParams create or update a plan; nil fields are left alone.
+type PlanParams struct {
+	ID                   string         `json:"id,omitempty"`
+	Name                 string         `json:"name,omitempty"`
+	Terms                string         `json:"terms,omitempty"`
+	Interval             string         `json:"interval,omitempty"`
+	IntervalCount        *int           `json:"intervalCount,omitempty"`
+	ContractBindingDays  *int           `json:"contractBindingDays,omitempty"`
+	ReminderOffsetDays   *int           `json:"reminderOffsetDays,omitempty"`
+	BillingOffsetDays    *int           `json:"billingOffsetDays,omitempty"`
+	CollectionPeriodDays *int           `json:"collectionPeriodDays,omitempty"`
+	State                string         `json:"state,omitempty"`
+	Metadata             map[string]any `json:"metadata,omitempty"`
+}
+
+// SubscriptionItem is one product of a subscription.
+type SubscriptionItem struct {
+	SKUID    string  `json:"skuId"`
+	Price    float64 `json:"price"`
+	Quantity int     `json:"quantity"`
+}
+
+// Subscription is a DR subscription.
+type Subscription struct {
+	ID                     string               `json:"id"`
+	State                  string               `json:"state"`
+	StateTransitions       map[string]time.Time `json:"stateTransitions"`
+	CustomerID             string               `json:"customerId,omitempty"`
+	SourceID               string               `json:"sourceId,omitempty"`
+	PlanID                 string               `json:"planId"`
+	Items                  []*SubscriptionItem  `json:"items"`
+	Currency               string               `json:"currency"`
+	TaxInclusive           bool                 `json:"taxInclusive"`
+	Locale                 string               `json:"locale,omitempty"`
+	ContractBindingUntil   *time.Time           `json:"contractBindingUntil,omitempty"`
+	CurrentPeriodStartDate *time.Time           `json:"currentPeriodStartDate,omitempty"`
+	CurrentPeriodEndDate   *time.Time           `json:"currentPeriodEndDate,omitempty"`
+	NextInvoiceDate        *time.Time           `json:"nextInvoiceDate,omitempty"`
+	NextReminderDate       *time.Time           `json:"nextReminderDate,omitempty"`
+	Metadata               map[string]any       `json:"metadata,omitempty"`
+	LiveMode               bool                 `json:"liveMode"`
+	CreatedTime            time.Time            `json:"createdTime"`
+	UpdatedTime            time.Time            `json:"updatedTime"`
+}
+
+// SubscriptionItemParams change a subscription's product.
+type SubscriptionItemParams struct {
+	SKUID    string   `json:"skuId"`
+	Price    *float64 `json:"price,omitempty"`
+	Quantity *int     `json:"quantity,omitempty"`
+}
+
+// SubscriptionUpdateParams update a subscription: its state (e.g.
+// "cancelled"), plan, source, items, locale or metadata.
+type SubscriptionUpdateParams struct {
+	State    string                   `json:"state,omitempty"`
+	PlanID   string                   `json:"planId,omitempty"`
+	SourceID string                   `json:"sourceId,omitempty"`
+	Items    []SubscriptionItemParams `json:"items,omitempty"`
+	Locale   string                   `json:"locale,omitempty"`
+	Metadata map[string]any           `json:"metadata,omitempty"`
+}
+
+// InvoiceItem is one line of a billing invoice.
+type InvoiceItem struct {
+	SKUID            string            `json:"skuId"`
+	ProductDetails   ProductDetails    `json:"productDetails"`
+	Price            float64           `json:"price"`
+	Amount           float64           `json:"amount"`
+	Quantity         int               `json:"quantity"`
+	Tax              Tax               `json:"tax"`
+	SubscriptionInfo *SubscriptionInfo `json:"subscriptionInfo"`
+}
+
+// InvoiceSource is a billing invoice's payment source.
+type InvoiceSource struct {
+	ID         string      `json:"id"`
+	Type       string      `json:"type"`
+	CustomerID string      `json:"customerId,omitempty"`
+	CreditCard *CreditCard `json:"creditCard,omitempty"`
+}
+
+// InvoiceCharge is a billing invoice's charge.
+type InvoiceCharge struct {
+	ID          string    `json:"id"`
+	CreatedTime time.Time `json:"createdTime"`
+	Currency    string    `json:"currency"`
+	Amount      float64   `json:"amount"`
+	State       string    `json:"state"`
+	Captured    bool      `json:"captured"`
+	SourceID    string    `json:"sourceId"`
+	FailureCode string    `json:"failureCode,omitempty"`
+	Type        string    `json:"type"`
+}
+
+// InvoicePayment is a billing invoice's sources and charges.
+type InvoicePayment struct {
+	Sources []*InvoiceSource `json:"sources"`
+	Charges []*InvoiceCharge `json:"charges,omitempty"`
+}
+
+// Invoice is a subscription's billing invoice.
+type Invoice struct {
+	ID                   string               `json:"id"`
+	State                string               `json:"state"`
+	StateTransitions     map[string]time.Time `json:"stateTransitions"`
+	Description          string               `json:"description"`
+	CustomerID           string               `json:"customerId"`
+	Email                string               `json:"email"`
+	Currency             string               `json:"currency"`
+	Locale               string               `json:"locale,omitempty"`
+	Items                []*InvoiceItem       `json:"items"`
+	Subtotal             float64              `json:"subtotal"`
+	TotalTax             float64              `json:"totalTax"`
+	TotalDiscount        float64              `json:"totalDiscount"`
+	TotalFees            float64              `json:"totalFees"`
+	TotalShipping        float64              `json:"totalShipping"`
+	TotalAmount          float64              `json:"totalAmount"`
+	Payment              InvoicePayment       `json:"payment"`
+	AttemptCount         int                  `json:"attemptCount"`
+	CollectionPeriodDays int                  `json:"collectionPeriodDays"`
+	ChargeType           string               `json:"chargeType"`
+	OrderID              string               `json:"orderId,omitempty"`
+	Metadata             map[string]any       `json:"metadata,omitempty"`
+	LiveMode             bool                 `json:"liveMode"`
+	CreatedTime          time.Time            `json:"createdTime"`
+	UpdatedTime          time.Time            `json:"updatedTime"`
+}
+
+// Control API types.
+
+// Keys are an account's id and API keys (POST /_sim/accounts, GET /_sim/account).
+type Keys struct {
+	AccountID string `json:"accountId"`
+	SecretKey string `json:"secretKey"`
+	PublicKey string `json:"publicKey"`
+}
+
+// OldSecret is a webhook secret still valid after a rotation.
+type OldSecret struct {
+	Secret  string    `json:"secret"`
+	Expires time.Time `json:"expiresTime"`
+}
+
+// WebhookSecrets are a webhook's current secret and the old ones still valid.
+type WebhookSecrets struct {
+	Secret string      `json:"secret"`
+	Old    []OldSecret `json:"old"`
+}
+
+// RotateParams rotate a webhook's secret: Secret (random when empty) signs
+// at once; the old one keeps signing for OldValidFor of virtual time (a Go
+// duration such as "12h"; the simulator's default when empty, "0s" ends it
+// at once).
+type RotateParams struct {
+	Secret      string `json:"secret,omitempty"`
+	OldValidFor string `json:"oldValidFor,omitempty"`
+}
+
+// WebhookDelivery is the state of a webhook's delivery.
+type WebhookDelivery struct {
+	WebhookID           string   `json:"webhookId"`
+	Enabled             bool     `json:"enabled"`
+	DisabledReason      string   `json:"disabledReason,omitempty"`
+	Queued              int      `json:"queued"`
+	WaitingRetry        int      `json:"waitingRetry"`
+	Parked              int      `json:"parked"`
+	Held                int      `json:"held"`
+	ConsecutiveFailures int      `json:"consecutiveFailures"`
+	DisabledByPolicy    bool     `json:"disabledByPolicy"`
+	RetrySchedule       []string `json:"retrySchedule"`
+	RetryScale          float64  `json:"retryScale"`
+	DisablePolicy       string   `json:"disablePolicy"`
+}
+
+// The forgeries a fault or a redelivery can apply to a delivery's signature.
+const (
+	ForgeMissing      = "missing"       // no DigitalRiver-Signature header
+	ForgeWrongSecret  = "wrong-secret"  // signed with a secret the merchant does not know
+	ForgeTamperedBody = "tampered-body" // signed, then the body changed
+	ForgeStale        = "stale"         // correctly signed 24 hours ago
+)
+
+// Fault changes how matching webhook deliveries go (docs/webhooks.md).
+type Fault struct {
+	ID        string `json:"id,omitempty"`
+	WebhookID string `json:"webhookId,omitempty"`
+	EventType string `json:"eventType,omitempty"`
+	ObjectID  string `json:"objectId,omitempty"` // data.object.id or data.object.orderId
+	Count     int    `json:"count"`              // deliveries it applies to; 0 is every one (hold) or 1
+	Forge     string `json:"forge,omitempty"`
+	Status    int    `json:"status,omitempty"` // answer this status instead of calling the merchant
+	Timeout   bool   `json:"timeout,omitempty"`
+	Redirect  bool   `json:"redirect,omitempty"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+	Latency   string `json:"latency,omitempty"` // a Go duration, e.g. "200ms"
+	Hold      bool   `json:"hold,omitempty"`
+	Used      int    `json:"used,omitempty"`
+	Held      int    `json:"held,omitempty"`     // deliveries held now
+	Released  int    `json:"released,omitempty"` // deliveries sent by the release
+	Done      bool   `json:"done,omitempty"`     // a hold fault after its release
+}
+
+// APIFault makes the simulator answer the merchant's own DR calls badly.
+type APIFault struct {
+	ID         string `json:"id,omitempty"`
+	Method     string `json:"method,omitempty"`
+	Path       string `json:"path"`
+	Status     int    `json:"status,omitempty"`
+	RetryAfter string `json:"retryAfter,omitempty"` // e.g. "2s"
+	Delay      string `json:"delay,omitempty"`      // e.g. "100ms"
+	Count      int    `json:"count"`
+	Used       int    `json:"used,omitempty"`
+}
+
+// Attempt is one recorded webhook delivery.
+type Attempt struct {
+	Seq       int    `json:"seq"`
+	EventID   string `json:"eventId"`
+	EventType string `json:"eventType"`
+	WebhookID string `json:"webhookId"`
+	Address   string `json:"address"`
+	// Attempt numbers the automatic attempts of one event to one webhook:
+	// 1 is the first delivery, 2 the first retry…
+	Attempt         int        `json:"attempt"`
+	Time            time.Time  `json:"time"`
+	Signature       string     `json:"signature"`
+	Forged          string     `json:"forged,omitempty"`
+	Fault           string     `json:"fault,omitempty"`
+	Duplicate       bool       `json:"duplicate,omitempty"`
+	Manual          bool       `json:"manual,omitempty"`
+	Status          int        `json:"status"`
+	Delivered       bool       `json:"delivered"`
+	LatencyMS       float64    `json:"latencyMs"`
+	ResponseExcerpt string     `json:"responseExcerpt,omitempty"`
+	Error           string     `json:"error,omitempty"`
+	NextRetryAt     *time.Time `json:"nextRetryAt,omitempty"`
+	RetryDelay      string     `json:"retryDelay,omitempty"`
+	GaveUp          bool       `json:"gaveUp,omitempty"`
+	Parked          bool       `json:"parked,omitempty"`
+	DisabledWebhook bool       `json:"disabledWebhook,omitempty"`
+}
+
+// RedeliverParams deliver an event again: to WebhookID (every webhook it
+// went to when empty), with an optional forged signature.
+type RedeliverParams struct {
+	WebhookID string `json:"webhookId,omitempty"`
+	Forge     string `json:"forge,omitempty"`
+}
+
+// EventRef names an event a clock move recorded.
+type EventRef struct {
+	ID          string    `json:"id"`
+	Type        string    `json:"type"`
+	CreatedTime time.Time `json:"createdTime"`
+}
+
+// ClockMove is the answer to moving the virtual clock: the new time and
+// the events recorded on the way, oldest first.
+type ClockMove struct {
+	Now    time.Time  `json:"now"`
+	Events []EventRef `json:"events"`
+}
+
+// RequestLog is one DR API call the account received.
+type RequestLog struct {
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	Query  string    `json:"query,omitempty"`
+	Status int       `json:"status"`
+	Time   time.Time `json:"time"`
+	Public bool      `json:"publicKey"`
+}
