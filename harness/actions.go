@@ -502,3 +502,37 @@ func (s *Scenario) ExpectOrderState(ctx context.Context, want string) error {
 	}
 	return nil
 }
+
+// actionPages renders the path of each profile action (its page: when given)
+// for the scenario's order, subscription and customer: emails that link to
+// one of the merchant's pages are recognised by where the link leads.
+func (s *Scenario) actionPages() map[string]string {
+	d := s.pageData()
+	out := map[string]string{}
+	for name, a := range s.h.cfg.Profile.Actions {
+		if p, err := a.PagePath(d); err == nil && p != "" {
+			out[name] = p
+		}
+	}
+	return out
+}
+
+// pageData is the template data of the scenario as it stands.
+func (s *Scenario) pageData() profile.ActionData {
+	var d profile.ActionData
+	if o := s.order; o != nil {
+		d.Order = profile.ActionOrder{ID: o.ID, Currency: o.Currency}
+		for _, it := range o.Items {
+			d.Order.Items = append(d.Order.Items, profile.ActionItem{ItemID: it.ID, SKUID: it.SKUID, Product: it.ProductDetails.Name, Quantity: it.Quantity})
+		}
+		d.Items = d.Order.Items
+		if c := o.Customer; c != nil {
+			d.Customer = profile.ActionCustomer{Name: c.Name, Email: c.Email, ID: c.ID}
+		}
+	}
+	s.mu.Lock()
+	d.Subscription.ID = s.subscriptionID
+	d.SourceID = s.savedSource
+	s.mu.Unlock()
+	return d
+}

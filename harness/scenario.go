@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/harness/catalogue"
-	"github.com/drsim/drsim/harness/mailbox"
 )
 
 // Scenario is one scenario's state: its customers, the order it works on and
@@ -28,9 +27,12 @@ type Scenario struct {
 	checks []Check
 	emails []EmailEvidence
 
-	// consumed are the emails already matched to a notification, so a
-	// second "receives a shipment email" checks the next one.
-	consumed map[string]bool
+	// consumed are the emails already matched, with the notification each
+	// was matched as, so a second "receives a shipment email" checks the
+	// next one and an email is never counted as two notifications.
+	consumed map[string]string
+	// views are the emails as the matcher reads them, decoded once.
+	views map[string]*seenEmail
 	// usedEvents are the trigger events already matched to an email.
 	usedEvents map[string]bool
 	// lastRequest is what the last merchant action asked for; merchant-side
@@ -97,6 +99,12 @@ type Check struct {
 	Notification string
 	Recipient    string
 	Err          error
+	// Subjects are the subjects of the emails recognised as the
+	// notification (a profile can pin them under notifications:).
+	Subjects []string
+	// Warnings are remarks that do not fail the check (emails in another
+	// order than their events).
+	Warnings []string
 }
 
 // Checks returns the notification checks made so far.
@@ -330,135 +338,26 @@ func (s *Scenario) orderEvent(ctx context.Context, typ string) (*event, error) {
 	return events[len(events)-1], nil
 }
 
-// matcher returns the notification and a predicate recognising its emails by subject.
-func (s *Scenario) matcher(id string) (*catalogue.Notification, *regexp.Regexp, error) {
-	n, err := s.h.cfg.Catalogue.Get(id)
-	if err != nil {
-		return nil, nil, err
-	}
-	pat := s.h.cfg.Profile.SubjectPattern(id, n.Subject)
-	re, err := regexp.Compile(pat)
-	if err != nil {
-		return nil, nil, fmt.Errorf("subject pattern %q for %s: %w", pat, id, err)
-	}
-	return n, re, nil
-}
-
 // ExpectNotification waits for the next email of notification id to reach
-// the customer and checks every required attribute of the catalogue. For a
-// notification with a trigger, the attributes are read from the trigger
-// event about the scenario's order that the email matches best (split
-// shipments have several); for a merchant-side one, from {"order": the
-// order now, "request": the last action's data}. The error names each
-// missing attribute and quotes the email.
+// the customer and checks every required attribute of the catalogue (see
+// ExpectNotifications).
 func (s *Scenario) ExpectNotification(ctx context.Context, customerName, id string) error {
 	return s.ExpectNotifications(ctx, customerName, id, 1)
-}
-
-// ExpectNotifications is ExpectNotification for the next n emails.
-func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id string, n int) (err error) {
-	c, err := s.customer(customerName)
-	if err != nil {
-		return err
-	}
-	nt, re, err := s.matcher(id)
-	if err != nil {
-		return err
-	}
-	defer func() { s.addCheck(Check{Notification: id, Recipient: c.Email, Err: err}) }()
-	var last time.Time
-	for i := 0; i < n; i++ {
-		at, err := s.expectOne(ctx, c, nt, re, i+1, n)
-		if err != nil {
-			return err
-		}
-		if at.Before(last) {
-			return fmt.Errorf("%s email %d of %d is about an event of %s, earlier than the email before it (%s): emails out of order",
-				strings.ToLower(nt.Name), i+1, n, at.Format(time.RFC3339), last.Format(time.RFC3339))
-		}
-		last = at
-	}
-	return nil
-}
-
-func (s *Scenario) expectOne(ctx context.Context, c *Customer, n *catalogue.Notification, re *regexp.Regexp, k, of int) (time.Time, error) {
-	wctx, cancel := context.WithTimeout(ctx, s.h.cfg.Profile.EmailTimeout())
-	defer cancel()
-	desc := fmt.Sprintf("%s email (subject matching %q)", strings.ToLower(n.Name), re.String())
-	if of > 1 {
-		desc = fmt.Sprintf("%s email %d of %d (subject matching %q)", strings.ToLower(n.Name), k, of, re.String())
-	}
-	s.mu.Lock()
-	consumed := maps.Clone(s.consumed)
-	s.mu.Unlock()
-	msg, err := s.h.cfg.Mailbox.Wait(wctx, c.Email, desc, func(m *mailbox.Message) bool {
-		return re.MatchString(m.Subject) && !consumed[m.ID]
-	})
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%s: %w", n.Name, err)
-	}
-	s.mu.Lock()
-	if s.consumed == nil {
-		s.consumed = map[string]bool{}
-	}
-	s.consumed[msg.ID] = true
-	s.mu.Unlock()
-
-	candidates, err := s.subjects(ctx, n)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%s: %w", n.Name, err)
-	}
-	email := catalogue.Email{Subject: msg.Subject, Body: msg.Body(), Links: msg.Links}
-	var best catalogue.Report
-	var bestObj map[string]any
-	var bestAt time.Time
-	bestID, bestFailed := "", -1
-	for _, cand := range candidates {
-		r := n.Check(cand.object, email)
-		if f := len(r.Failed()); bestFailed < 0 || f < bestFailed {
-			best, bestObj, bestID, bestAt, bestFailed = r, cand.object, cand.eventID, cand.at, f
-		}
-	}
-	if bestFailed < 0 {
-		return time.Time{}, fmt.Errorf("%s to %s: an email arrived (%q) but no %s event about order %s is left to match it", strings.ToLower(n.Name), c.Email, msg.Subject, n.Trigger, s.orderIDOrNone())
-	}
-	ev := EmailEvidence{Notification: n.ID, Recipient: c.Email, Message: msg, EventID: bestID, Object: bestObj, Findings: best.Findings, Err: best.Err()}
-	if bestID != "" {
-		ev.EventType = n.Trigger
-	}
-	s.RecordEmail(ev)
-	if err := best.Err(); err != nil {
-		return time.Time{}, fmt.Errorf("%s to %s: %w; text was:\n%s", strings.ToLower(n.Name), c.Email, err, indent(msg.Body()))
-	}
-	if n.Document != nil {
-		fl, err := s.checkDocument(ctx, n.Document, bestObj, msg.Links)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("%s to %s: %w", strings.ToLower(n.Name), c.Email, err)
-		}
-		s.mu.Lock()
-		s.lastLink = fl
-		s.mu.Unlock()
-	}
-	if bestID != "" {
-		s.mu.Lock()
-		if s.usedEvents == nil {
-			s.usedEvents = map[string]bool{}
-		}
-		s.usedEvents[bestID] = true
-		s.mu.Unlock()
-	}
-	return bestAt, nil
 }
 
 type subject struct {
 	eventID string
 	at      time.Time
 	object  map[string]any
+	// docLinks are the file link URLs of the notification's document (for
+	// notifications with one): the email must link to one of them.
+	docLinks []string
+	docFile  string
 }
 
 // subjects are the objects an email of n may be about: the unused trigger
 // events about the order, or the merchant-side {"order","request"} view.
-func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification) ([]subject, error) {
+func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification, includeUsed bool) ([]subject, error) {
 	if n.Trigger == "" {
 		o, err := s.currentOrder()
 		if err != nil {
@@ -484,7 +383,7 @@ func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification) ([]s
 	// may fail, so no lock is held across it (no unlock on an error path).
 	var out []subject
 	for _, e := range events {
-		if used[e.ID] {
+		if used[e.ID] && !includeUsed {
 			continue
 		}
 		obj := deepCopy(e.Data.Object)
@@ -499,6 +398,20 @@ func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification) ([]s
 		if err := s.augment(ctx, out[i].object); err != nil {
 			return nil, err
 		}
+		if n.Document != nil {
+			fileID, _ := catalogue.LookupString(map[string]any{"object": out[i].object}, n.Document.FileID)
+			if fileID == "" {
+				continue
+			}
+			fls, err := s.fileLinks(ctx, fileID)
+			if err != nil {
+				return nil, err
+			}
+			out[i].docFile = fileID
+			for _, fl := range fls {
+				out[i].docLinks = append(out[i].docLinks, fl.URL)
+			}
+		}
 	}
 	return out, nil
 }
@@ -512,17 +425,21 @@ func (s *Scenario) orderIDOrNone() string {
 
 // ExpectCount checks that exactly want emails of notification id reach the
 // customer: it waits for want of them, then watches the quiet window for more.
+// An email counts when it is recognised as the notification (see recogniser).
 func (s *Scenario) ExpectCount(ctx context.Context, customerName, id string, want int) (err error) {
 	c, err := s.customer(customerName)
 	if err != nil {
 		return err
 	}
-	n, re, err := s.matcher(id)
+	n, err := s.h.cfg.Catalogue.Get(id)
 	if err != nil {
 		return err
 	}
 	defer func() { s.addCheck(Check{Notification: id, Recipient: c.Email, Err: err}) }()
-	match := func(m *mailbox.Message) bool { return re.MatchString(m.Subject) }
+	match, err := s.recogniser(ctx, n)
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.Name, err)
+	}
 	if want > 0 {
 		wctx, cancel := context.WithTimeout(ctx, s.h.cfg.Profile.EmailTimeout())
 		defer cancel()

@@ -33,7 +33,7 @@ func TestSubjectsLookupErrorIsAnError(t *testing.T) {
 	sc.order = &Order{ID: "o1"}
 	n := &catalogue.Notification{ID: "order-confirmation", Trigger: "order.accepted"}
 	for range 2 { // twice: the lock must be free after the first failure
-		_, err := sc.subjects(context.Background(), n)
+		_, err := sc.subjects(context.Background(), n, false)
 		if err == nil || !strings.Contains(err.Error(), "look up SKU sku1") {
 			t.Fatalf("subjects: err = %v, want the failed SKU look-up", err)
 		}

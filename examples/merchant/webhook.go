@@ -153,7 +153,7 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	// 4. Queue the work and answer. (A production merchant would record
 	// the event in its database here, in the same transaction as the
 	// claim, and have the workers read it from there.)
-	if !s.work.submit(orderingKey(ev), func() { s.process(ev, job, log) }) {
+	if !s.work.submit(orderingKey(ev), func(pause func(time.Duration)) { s.process(ev, job, log, pause) }) {
 		s.events.forget(ev.ID)
 		log.Error("webhook: work queue full; DR will retry")
 		w.Header().Set("Retry-After", "1")
@@ -171,7 +171,7 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 func (s *Server) slowAck(w http.ResponseWriter, r *http.Request, arrived time.Time, ev event, job work, log *slog.Logger, answer func(int, string)) {
 	log.Warn("webhook: DEFECT slow-ack: processing before answering", "delay", s.cfg.SlowAckDelay)
 	s.work.begin()
-	err := s.process(ev, job, log)
+	err := s.process(ev, job, log, sleep)
 	s.work.done()
 
 	t := time.NewTimer(time.Until(arrived.Add(s.cfg.SlowAckDelay)))

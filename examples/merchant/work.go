@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -43,10 +42,11 @@ type work func(ctx context.Context) error
 const workTimeout = 30 * time.Second
 
 // process runs job until it succeeds, fails for good, or has failed once
-// more than there are retry delays, waiting each delay before a retry. It
-// releases the event id when it gives up on a failure that may pass (see
-// above), and returns the last error.
-func (s *Server) process(ev event, job work, log *slog.Logger) error {
+// more than there are retry delays, waiting each delay before a retry with
+// pause (which lets other events run meanwhile). It releases the event id
+// when it gives up on a failure that may pass (see above), and returns the
+// last error.
+func (s *Server) process(ev event, job work, log *slog.Logger, pause func(time.Duration)) error {
 	for attempt := 0; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
 		err := job(ctx)
@@ -65,9 +65,15 @@ func (s *Server) process(ev event, job work, log *slog.Logger) error {
 		}
 		delay := max(0, s.cfg.RetryBackoff[attempt])
 		log.Warn("webhook: processing failed; will retry", "attempt", attempt+1, "retryIn", delay, "err", err)
-		t := time.NewTimer(delay)
-		<-t.C
+		pause(delay)
 	}
+}
+
+// sleep waits d; it is the pause of work that runs outside the pool.
+func sleep(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	<-t.C
 }
 
 // orderingKey is what an event is about, for the work pool: its
@@ -86,60 +92,89 @@ func orderingKey(ev event) string {
 	return cmp.Or(about.Subscription.ID, about.OrderID, about.ID, ev.ID)
 }
 
-// workPool runs queued jobs on a fixed number of goroutines, each with its
-// own bounded queue. Jobs with the same key always go to the same worker,
-// so they run one after the other in the order they were submitted: the
+// workPool runs queued jobs, at most `workers` at a time. Jobs with the
+// same key run one after the other in the order they were submitted: the
 // emails about one subscription or order go out in the order DR sent its
 // events (DR promises no order, but a merchant should not add disorder of
-// its own). Jobs with different keys run in parallel.
+// its own). Jobs with different keys run in parallel, and a job waiting to
+// retry (pause) gives its turn to others, so one failing event never holds
+// back events about anything else.
 type workPool struct {
-	queues  []chan func()
+	slots   chan struct{} // one token per running job
+	limit   int           // most jobs queued and not yet begun
+	sleep   func(time.Duration)
 	workers sync.WaitGroup
 
 	mu     sync.Mutex
 	closed bool
-	busy   int           // jobs submitted or begun and not yet done
-	idle   chan struct{} // closed whenever busy is 0
+	keys   map[string][]func(pause func(time.Duration)) // queued jobs by key; present while the key's runner lives
+	queued int                                          // jobs submitted and not yet begun
+	busy   int                                          // jobs submitted or begun and not yet done
+	idle   chan struct{}                                // closed whenever busy is 0
 }
 
-// startWorkPool starts workers goroutines whose queues hold queueSize jobs
-// in all.
+// startWorkPool returns a pool that runs workers jobs at once and holds at
+// most queueSize jobs waiting.
 func startWorkPool(workers, queueSize int) *workPool {
-	p := &workPool{idle: make(chan struct{})}
-	close(p.idle)
-	perWorker := max(1, (queueSize+workers-1)/workers)
-	for range workers {
-		q := make(chan func(), perWorker)
-		p.queues = append(p.queues, q)
-		p.workers.Go(func() {
-			for job := range q {
-				job()
-				p.done()
-			}
-		})
+	p := &workPool{
+		slots: make(chan struct{}, max(1, workers)),
+		limit: max(1, queueSize),
+		sleep: sleep,
+		keys:  map[string][]func(func(time.Duration)){},
+		idle:  make(chan struct{}),
 	}
+	close(p.idle)
 	return p
 }
 
 // submit queues job behind the earlier jobs of the same key and reports
-// whether it was queued: not when that queue is full or the pool is
-// closed.
-func (p *workPool) submit(key string, job func()) bool {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	q := p.queues[h.Sum32()%uint32(len(p.queues))]
+// whether it was queued: not when the queue is full or the pool is closed.
+// The job is given pause, which waits while letting other jobs run.
+func (p *workPool) submit(key string, job func(pause func(time.Duration))) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
+	if p.closed || p.queued >= p.limit {
 		return false
 	}
-	select {
-	case q <- job:
-		p.beginLocked() // before any worker can call done: it needs p.mu
-		return true
-	default:
-		return false
+	q, running := p.keys[key]
+	p.keys[key] = append(q, job)
+	p.queued++
+	p.beginLocked()
+	if !running {
+		p.workers.Go(func() { p.run(key) })
 	}
+	return true
+}
+
+// run runs the jobs of key in order until none is left.
+func (p *workPool) run(key string) {
+	for {
+		p.mu.Lock()
+		q := p.keys[key]
+		if len(q) == 0 {
+			delete(p.keys, key)
+			p.mu.Unlock()
+			return
+		}
+		job := q[0]
+		p.keys[key] = q[1:]
+		p.mu.Unlock()
+
+		p.slots <- struct{}{}
+		p.mu.Lock()
+		p.queued-- // begun: no longer waiting
+		p.mu.Unlock()
+		job(p.pause)
+		<-p.slots
+		p.done()
+	}
+}
+
+// pause waits d without holding a slot, so other jobs run meanwhile.
+func (p *workPool) pause(d time.Duration) {
+	<-p.slots
+	p.sleep(d)
+	p.slots <- struct{}{}
 }
 
 // begin counts work done outside the pool (the slow-ack defect's) as busy
@@ -179,16 +214,11 @@ func (p *workPool) wait(ctx context.Context) error {
 	}
 }
 
-// close refuses new jobs, lets the workers finish every queued one, and
-// waits for them.
+// close refuses new jobs, lets every queued one finish (retries
+// included), and waits for them.
 func (p *workPool) close() {
 	p.mu.Lock()
-	if !p.closed {
-		p.closed = true
-		for _, q := range p.queues {
-			close(q)
-		}
-	}
+	p.closed = true
 	p.mu.Unlock()
 	p.workers.Wait()
 }

@@ -12,6 +12,9 @@ type Email struct {
 	Subject string
 	Body    string
 	Links   []string
+	// Pages are the URL paths of the merchant's pages by action name (the
+	// profile's actions rendered for the scenario), for match: linkTo.
+	Pages map[string]string
 }
 
 // Finding is the outcome for one value of one attribute.

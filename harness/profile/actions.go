@@ -87,8 +87,12 @@ type Action struct {
 	// Cannot lists what the merchant's endpoint cannot do: partialQuantity
 	// (whole items only), severalItems (one item per request).
 	Cannot []string `yaml:"cannot"`
+	// Page is the path of the page a customer opens for this action (emails
+	// link to it), a template like path; the action's path when empty.
+	Page string `yaml:"page"`
 
 	path    *template.Template
+	page    *template.Template
 	json    *template.Template
 	form    map[string]*template.Template
 	headers map[string]*template.Template
@@ -204,6 +208,11 @@ func (a *Action) compile(name string, at func(...string) string) error {
 	if a.path, err = parse(a.Path, "path"); err != nil {
 		return err
 	}
+	if a.Page != "" {
+		if a.page, err = parse(a.Page, "page"); err != nil {
+			return err
+		}
+	}
 	if a.JSON != "" {
 		if a.json, err = parse(a.JSON, "json"); err != nil {
 			return err
@@ -220,6 +229,9 @@ func (a *Action) compile(name string, at func(...string) string) error {
 		if a.headers[k], err = parse(v, "headers", k); err != nil {
 			return err
 		}
+	}
+	if _, err := a.PagePath(SampleData); err != nil {
+		return fmt.Errorf("%sactions.%s.page: the template fails on sample data: %s", at("actions", name, "page"), name, explainTemplateError(err))
 	}
 	if _, err := a.Render(SampleData); err != nil {
 		return fmt.Errorf("%sactions.%s: the templates fail on sample data: %s", at("actions", name), name, explainTemplateError(err))
@@ -252,6 +264,24 @@ func explainTemplateError(err error) string {
 		where = "the template data"
 	}
 	return fmt.Sprintf("%s: %s has no field %s (it has %s)", strings.TrimSuffix(msg[:strings.Index(msg, "can't")], ": "), where, m[1], strings.Join(fields, ", "))
+}
+
+// PagePath is the URL path (no query) of the action's page for d: its page
+// template, or its path.
+func (a *Action) PagePath(d ActionData) (string, error) {
+	t := a.page
+	if t == nil {
+		t = a.path
+	}
+	if t == nil {
+		return "", nil
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return "", err
+	}
+	p, _, _ := strings.Cut(b.String(), "?")
+	return p, nil
 }
 
 // Can reports whether the action can do what limit names (see Cannot).

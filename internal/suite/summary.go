@@ -16,6 +16,8 @@ func (r Result) WriteSummary(w io.Writer) {
 	}
 	passed := 0
 	notif := map[string][2]int{} // id → passed, failed
+	subjects := map[string]map[string]bool{}
+	var warnings []string
 	for _, s := range r.Scenarios {
 		mark := "PASS"
 		if s.Err != nil {
@@ -32,6 +34,15 @@ func (r Result) WriteSummary(w io.Writer) {
 				n[0]++
 			}
 			notif[c.Notification] = n
+			for _, sub := range c.Subjects {
+				if subjects[c.Notification] == nil {
+					subjects[c.Notification] = map[string]bool{}
+				}
+				subjects[c.Notification][sub] = true
+			}
+			for _, wn := range c.Warnings {
+				warnings = append(warnings, fmt.Sprintf("%s:%d: %s", s.Feature, s.Line, wn))
+			}
 		}
 		if s.Err != nil {
 			fmt.Fprintf(w, "      %s\n", strings.ReplaceAll(firstLines(s.Err.Error(), 12), "\n", "\n      "))
@@ -51,6 +62,33 @@ func (r Result) WriteSummary(w io.Writer) {
 				status = "FAILED"
 			}
 			fmt.Fprintf(w, "  %-28s %d passed, %d failed  %s\n", id, n[0], n[1], status)
+		}
+	}
+	if len(subjects) > 0 {
+		// Emails are recognised by content; these subjects can be pinned
+		// under notifications: in the profile.
+		fmt.Fprintln(w, "\nSubjects recognised (examples):")
+		ids := make([]string, 0, len(subjects))
+		for id := range subjects {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			all := make([]string, 0, len(subjects[id]))
+			for sub := range subjects[id] {
+				all = append(all, fmt.Sprintf("%q", sub))
+			}
+			sort.Strings(all)
+			if len(all) > 2 {
+				all = append(all[:2], fmt.Sprintf("… (%d in all)", len(all)))
+			}
+			fmt.Fprintf(w, "  %-28s %s\n", id, strings.Join(all, ", "))
+		}
+	}
+	if len(warnings) > 0 {
+		fmt.Fprintln(w, "\nWarnings (not failures):")
+		for _, wn := range warnings {
+			fmt.Fprintf(w, "  %s\n", wn)
 		}
 	}
 	fmt.Fprintf(w, "\nscenarios: %d passed, %d failed (%s)\n", passed, len(r.Scenarios)-passed, r.Duration.Round(1e6))

@@ -1,0 +1,456 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/harness/mailbox"
+)
+
+// How emails are matched to notifications.
+//
+// A notification's emails are recognised by what they show, not by their
+// subject: an email is an X when it shows every required attribute of X for
+// a trigger event the scenario has (ids, amounts, tracking numbers, dates…).
+// A subject pattern in the profile pins X's subject (only emails whose
+// subject matches are considered, and a wrong one fails at once); the
+// catalogue's own patterns are mere hints that order the candidates.
+//
+// Several emails of one kind are matched to their trigger events as an
+// assignment (a bipartite matching): each email to exactly one event whose
+// attributes it shows. DR promises no delivery order and merchants send from
+// worker pools, so arrival order is at most a warning.
+
+// seenEmail is a message as the matcher reads it, decoded once per scenario.
+type seenEmail struct {
+	msg   *mailbox.Message
+	email catalogue.Email
+}
+
+// view returns the scenario's decoded view of m (made once per message).
+func (s *Scenario) view(m *mailbox.Message) *seenEmail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.views == nil {
+		s.views = map[string]*seenEmail{}
+	}
+	key := m.ID
+	if key == "" {
+		key = m.Raw
+	}
+	if v, ok := s.views[key]; ok {
+		return v
+	}
+	s.mu.Unlock()
+	pages := s.actionPages()
+	s.mu.Lock()
+	v := &seenEmail{msg: m, email: catalogue.Email{Subject: m.Subject, Body: m.Body(), Links: m.Links, Pages: pages}}
+	s.views[key] = v
+	return v
+}
+
+// pinned is the profile's subject pattern for id, or nil.
+func (s *Scenario) pinned(id string) (*regexp.Regexp, error) {
+	pat := s.h.cfg.Profile.SubjectPattern(id, "")
+	if pat == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile(pat)
+	if err != nil {
+		return nil, fmt.Errorf("subject pattern %q for %s: %w", pat, id, err)
+	}
+	return re, nil
+}
+
+// hint is the catalogue's subject pattern for n, or nil.
+func hint(n *catalogue.Notification) *regexp.Regexp {
+	if n.Subject == "" {
+		return nil
+	}
+	re, _ := regexp.Compile(n.Subject) // checked when the catalogue was parsed
+	return re
+}
+
+// matching is one attempt to assign emails to subjects.
+type matching struct {
+	n      *catalogue.Notification
+	emails []*seenEmail
+	subs   []subject
+	memo   map[[2]int]catalogue.Report
+	// excluded are emails another notification claims (see rival).
+	excluded map[int]bool
+	// pairs[i] is the subject assigned to email i, or -1.
+	pairs []int
+	size  int
+}
+
+func (mt *matching) report(i, j int) catalogue.Report {
+	k := [2]int{i, j}
+	if r, ok := mt.memo[k]; ok {
+		return r
+	}
+	sub, e := mt.subs[j], mt.emails[i].email
+	r := mt.n.Check(sub.object, e)
+	if mt.n.Document != nil {
+		f := catalogue.Finding{Attribute: "documentLink", Want: "a file link of file " + sub.docFile}
+		for _, l := range e.Links {
+			if slices.Contains(sub.docLinks, l) {
+				f.Found = l
+			}
+		}
+		r.Findings = append(r.Findings, f)
+	}
+	mt.memo[k] = r
+	return r
+}
+
+func (mt *matching) fits(i, j int) bool {
+	return !mt.excluded[i] && mt.report(i, j).Err() == nil
+}
+
+// assign finds a largest assignment of emails to subjects (Kuhn's augmenting
+// paths). Emails are tried in the order given, subjects in event order, so
+// the natural assignment wins when there are several. A merchant-side
+// subject (no event) may take any number of emails.
+func (mt *matching) assign() {
+	owner := make([]int, len(mt.subs)) // subject → email, -1 free
+	for j := range owner {
+		owner[j] = -1
+	}
+	mt.pairs = make([]int, len(mt.emails))
+	mt.size = 0
+	var try func(i int, seen []bool) bool
+	try = func(i int, seen []bool) bool {
+		for j := range mt.subs {
+			if seen[j] || !mt.fits(i, j) {
+				continue
+			}
+			if mt.subs[j].eventID == "" {
+				mt.pairs[i] = j
+				return true
+			}
+			seen[j] = true
+			if owner[j] < 0 || try(owner[j], seen) {
+				owner[j] = i
+				mt.pairs[i] = j
+				return true
+			}
+		}
+		return false
+	}
+	for i := range mt.emails {
+		mt.pairs[i] = -1
+		if try(i, make([]bool, len(mt.subs))) {
+			mt.size++
+		}
+	}
+}
+
+// closest is the unassigned email and subject that miss the fewest required
+// attributes, for a failure message; ok is false when there is none.
+func (mt *matching) closest() (i, j int, ok bool) {
+	best := -1
+	for a := range mt.emails {
+		if mt.pairs[a] >= 0 {
+			continue
+		}
+		for b := range mt.subs {
+			r := mt.report(a, b)
+			found := len(r.Findings) - len(r.Failed())
+			score := found*1000 - len(r.Failed())
+			if best < 0 || score > best {
+				best, i, j, ok = score, a, b, true
+			}
+		}
+	}
+	return i, j, ok
+}
+
+// ExpectNotifications waits until n emails of notification id have reached
+// the customer, each matched to its own trigger event about the scenario's
+// order or subscription (or, for a merchant-side notification, to what the
+// scenario asked the merchant), and checks every required attribute.
+func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id string, n int) (err error) {
+	c, err := s.customer(customerName)
+	if err != nil {
+		return err
+	}
+	nt, err := s.h.cfg.Catalogue.Get(id)
+	if err != nil {
+		return err
+	}
+	pin, err := s.pinned(id)
+	if err != nil {
+		return err
+	}
+	check := Check{Notification: id, Recipient: c.Email}
+	defer func() { check.Err = err; s.addCheck(check) }()
+
+	wctx, cancel := context.WithTimeout(ctx, s.h.cfg.Profile.EmailTimeout())
+	defer cancel()
+	what := strings.ToLower(nt.Name) + " email"
+	if n > 1 {
+		what = fmt.Sprintf("%d %s emails", n, strings.ToLower(nt.Name))
+	}
+	desc := what + " (recognised by content)"
+	if pin != nil {
+		desc = fmt.Sprintf("%s (subject matching %q)", what, pin.String())
+	}
+	s.mu.Lock()
+	consumed := s.consumedIDs()
+	s.mu.Unlock()
+	hintRE := hint(nt)
+	mt := &matching{n: nt, memo: map[[2]int]catalogue.Report{}, excluded: map[int]bool{}}
+	rivals := map[string][]subject{}
+	var subsErr error
+	stale := true
+	started := time.Now()
+	_, werr := s.h.cfg.Mailbox.Wait(wctx, c.Email, desc, func(m *mailbox.Message) bool {
+		if consumed[m.ID] || (pin != nil && !pin.MatchString(m.Subject)) {
+			return false
+		}
+		v := s.view(m)
+		// Emails whose subject matches the catalogue's hint are tried first.
+		at := len(mt.emails)
+		if hintRE != nil && hintRE.MatchString(m.Subject) {
+			at = 0
+			for at < len(mt.emails) && hintRE.MatchString(mt.emails[at].msg.Subject) {
+				at++
+			}
+		}
+		mt.emails = slices.Insert(mt.emails, at, v)
+		mt.memo, mt.excluded = map[[2]int]catalogue.Report{}, map[int]bool{}
+		if len(mt.emails) < n {
+			return false
+		}
+		if stale || len(mt.subs) < n {
+			subs, err := s.subjects(wctx, nt, false)
+			if err != nil {
+				subsErr = err
+				return true
+			}
+			mt.subs, stale = subs, false
+		}
+		mt.assign()
+		for mt.size >= n && s.excludeRivals(wctx, mt, rivals) {
+			mt.assign()
+		}
+		if mt.size >= n {
+			return true
+		}
+		stale = true
+		// A pinned subject names the emails: with n of them here, fail now.
+		return pin != nil && len(mt.emails) >= n
+	})
+	if subsErr != nil {
+		return fmt.Errorf("%s: %w", nt.Name, subsErr)
+	}
+	if mt.size >= n {
+		return s.settle(ctx, c, nt, mt, n, &check)
+	}
+	// Not enough emails could be matched: look at the events once more (one
+	// may have come late), then say what came closest, or what happened to
+	// the trigger events.
+	if len(mt.emails) > 0 {
+		if subs, err := s.subjects(ctx, nt, false); err == nil {
+			mt.subs, mt.memo = subs, map[[2]int]catalogue.Report{}
+			mt.assign()
+			for mt.size >= n && s.excludeRivals(ctx, mt, rivals) {
+				mt.assign()
+			}
+			if mt.size >= n {
+				return s.settle(ctx, c, nt, mt, n, &check)
+			}
+		}
+	}
+	if i, j, ok := mt.closest(); ok {
+		v, sub := mt.emails[i], mt.subs[j]
+		r := mt.report(i, j)
+		s.RecordEmail(EmailEvidence{Notification: id, Recipient: c.Email, Message: v.msg, EventID: sub.eventID, EventType: eventType(nt, sub), Object: sub.object, Findings: r.Findings, Err: r.Err()})
+		got := ""
+		if n > 1 {
+			got = fmt.Sprintf(" (%d of %d matched)", mt.size, n)
+		}
+		return fmt.Errorf("%s to %s%s: the closest email, %q, %w; text was:\n%s", strings.ToLower(nt.Name), c.Email, got, v.msg.Subject, r.Err(), indent(v.msg.Body()))
+	}
+	if len(mt.emails) > 0 && len(mt.subs) == 0 {
+		return fmt.Errorf("%s to %s: an email arrived (%q) but no %s event about order %s is left to match it", strings.ToLower(nt.Name), c.Email, mt.emails[0].msg.Subject, nt.Trigger, s.orderIDOrNone())
+	}
+	if werr == nil {
+		werr = fmt.Errorf("no %s after %s", desc, time.Since(started).Round(time.Millisecond))
+	}
+	return fmt.Errorf("%s: %w%s", nt.Name, werr, s.diagnose(ctx, nt))
+}
+
+func eventType(n *catalogue.Notification, sub subject) string {
+	if sub.eventID == "" {
+		return ""
+	}
+	return n.Trigger
+}
+
+// settle records the n matched emails, checks their documents, consumes
+// them and their events, and warns when they arrived out of event order.
+func (s *Scenario) settle(ctx context.Context, c *Customer, nt *catalogue.Notification, mt *matching, n int, check *Check) error {
+	type pair struct {
+		v   *seenEmail
+		sub subject
+		r   catalogue.Report
+	}
+	var pairs []pair
+	for i, j := range mt.pairs {
+		if j >= 0 && len(pairs) < n {
+			pairs = append(pairs, pair{mt.emails[i], mt.subs[j], mt.report(i, j)})
+		}
+	}
+	for _, p := range pairs {
+		s.RecordEmail(EmailEvidence{Notification: nt.ID, Recipient: c.Email, Message: p.v.msg, EventID: p.sub.eventID, EventType: eventType(nt, p.sub), Object: p.sub.object, Findings: p.r.Findings})
+		check.Subjects = append(check.Subjects, p.v.msg.Subject)
+		if nt.Document != nil {
+			fl, err := s.checkDocument(ctx, nt.Document, p.sub.object, p.v.msg.Links)
+			if err != nil {
+				return fmt.Errorf("%s to %s: %w", strings.ToLower(nt.Name), c.Email, err)
+			}
+			s.mu.Lock()
+			s.lastLink = fl
+			s.mu.Unlock()
+		}
+	}
+	s.mu.Lock()
+	if s.consumed == nil {
+		s.consumed = map[string]string{}
+	}
+	if s.usedEvents == nil {
+		s.usedEvents = map[string]bool{}
+	}
+	for _, p := range pairs {
+		s.consumed[p.v.msg.ID] = nt.ID
+		if p.sub.eventID != "" {
+			s.usedEvents[p.sub.eventID] = true
+		}
+	}
+	s.mu.Unlock()
+	// Arrival order against event order: a warning only.
+	byArrival := slices.Clone(pairs)
+	slices.SortStableFunc(byArrival, func(a, b pair) int { return a.v.msg.Created.Compare(b.v.msg.Created) })
+	for i := 1; i < len(byArrival); i++ {
+		if byArrival[i].sub.at.Before(byArrival[i-1].sub.at) {
+			check.Warnings = append(check.Warnings, fmt.Sprintf("%s emails arrived in another order than their events (DR promises no order; each was matched by content)", strings.ToLower(nt.Name)))
+			break
+		}
+	}
+	return nil
+}
+
+// consumedIDs copies the set of consumed message ids; the caller holds s.mu.
+func (s *Scenario) consumedIDs() map[string]bool {
+	out := make(map[string]bool, len(s.consumed))
+	for id := range s.consumed {
+		out[id] = true
+	}
+	return out
+}
+
+// recogniser tells whether an email is one of notification nt: its subject
+// matches the pinned pattern, or (without one) it was matched as nt earlier
+// in the scenario, or it is not yet matched and shows every required
+// attribute of nt for one of the trigger events (used ones included: a
+// duplicate is about an event already matched).
+func (s *Scenario) recogniser(ctx context.Context, nt *catalogue.Notification) (func(*mailbox.Message) bool, error) {
+	pin, err := s.pinned(nt.ID)
+	if err != nil {
+		return nil, err
+	}
+	if pin != nil {
+		return func(m *mailbox.Message) bool { return pin.MatchString(m.Subject) }, nil
+	}
+	subs, err := s.subjects(ctx, nt, true)
+	if err != nil {
+		return nil, err
+	}
+	rivals := map[string][]subject{}
+	return func(m *mailbox.Message) bool {
+		s.mu.Lock()
+		as, done := s.consumed[m.ID]
+		s.mu.Unlock()
+		if done {
+			return as == nt.ID
+		}
+		v := s.view(m)
+		for _, sub := range subs {
+			if nt.Check(sub.object, v.email).Err() == nil {
+				return s.rival(ctx, nt, v, rivals) == ""
+			}
+		}
+		return false
+	}, nil
+}
+
+// required counts a notification's required attributes.
+func required(n *catalogue.Notification) int {
+	k := 0
+	for _, a := range n.Attributes {
+		if !a.Optional && !a.Absent {
+			k++
+		}
+	}
+	if n.Document != nil {
+		k++
+	}
+	return k
+}
+
+// excludeRivals drops from the assignment each email that is more
+// specifically another notification: it shows every required attribute of
+// a notification that requires more than mt's does, for one of that
+// notification's trigger events (a renewal confirmation shows everything a
+// renewal reminder does, and the renewal's order id besides). It reports
+// whether it excluded any. rivals caches the other notifications' subjects.
+func (s *Scenario) excludeRivals(ctx context.Context, mt *matching, rivals map[string][]subject) bool {
+	changed := false
+	for i, j := range mt.pairs {
+		if j < 0 || mt.excluded[i] {
+			continue
+		}
+		if y := s.rival(ctx, mt.n, mt.emails[i], rivals); y != "" {
+			mt.excluded[i] = true
+			changed = true
+		}
+	}
+	return changed
+}
+
+// rival names the more specific notification email v is, or "".
+func (s *Scenario) rival(ctx context.Context, x *catalogue.Notification, v *seenEmail, rivals map[string][]subject) string {
+	rx := required(x)
+	for _, y := range s.h.cfg.Catalogue.Notifications {
+		if y.ID == x.ID || required(y) <= rx || y.Recipient == "" {
+			continue
+		}
+		if pin, _ := s.pinned(y.ID); pin != nil && !pin.MatchString(v.msg.Subject) {
+			continue
+		}
+		subs, ok := rivals[y.ID]
+		if !ok {
+			var err error
+			if subs, err = s.subjects(ctx, y, true); err != nil {
+				subs = nil // no order yet, or DR unreachable: no rival
+			}
+			rivals[y.ID] = subs
+		}
+		for _, sub := range subs {
+			if y.Document != nil {
+				continue // documents need their file link: never confused
+			}
+			if y.Check(sub.object, v.email).Err() == nil {
+				return y.ID
+			}
+		}
+	}
+	return ""
+}
