@@ -19,7 +19,7 @@ import (
 // at once, how progress shows and where reports go.
 type runFlags struct {
 	features, tags, name, shard, format, out *string
-	concurrency                             *int
+	concurrency                              *int
 }
 
 func addRunFlags(fs *flag.FlagSet, defaultOut string) *runFlags {
