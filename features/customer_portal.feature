@@ -27,7 +27,6 @@ Feature: Customer portal: invoices, credit memos and saved payment methods
     Then the order page links to the credit memo
     And no email to Alice and no portal page shows a secret-key file URL
 
-  @clock
   Scenario: An expired invoice link is refused
     Then Alice receives an invoice email with every required attribute
     When the document link expires

@@ -1,4 +1,4 @@
-@subscriptions @clock
+@subscriptions
 Feature: Subscription notifications
   Digital River runs subscriptions on its own schedule: reminders, renewals,
   trial conversions and dunning. The merchant owes the customer an email at

@@ -161,8 +161,8 @@ func (s *Scenario) ExpectNoSecretURL(ctx context.Context, customerName string) e
 	return nil
 }
 
-// ExpireLastLink moves the account's virtual clock past the expiry of the
-// last document link checked.
+// ExpireLastLink moves the scenario's test clock past the expiry of the
+// last document link checked (links of its customers expire on it).
 func (s *Scenario) ExpireLastLink(ctx context.Context) error {
 	s.mu.Lock()
 	fl := s.lastLink
@@ -178,8 +178,8 @@ func (s *Scenario) ExpireLastLink(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("file link %s: expiresTime %q: %w", fl.ID, cur.ExpiresTime, err)
 	}
-	body := map[string]any{"set": exp.Add(time.Second).UTC().Format(time.RFC3339Nano)}
-	if err := s.h.dr.do(ctx, "POST", "/_sim/clock", body, nil); err != nil {
+	body := map[string]any{"frozenTime": exp.Add(time.Second).UTC().Format(time.RFC3339Nano)}
+	if _, err := s.moveClock(ctx, body); err != nil {
 		return fmt.Errorf("move the clock past %s: %w", cur.ExpiresTime, err)
 	}
 	return nil
@@ -221,8 +221,12 @@ func (s *Scenario) SavePaymentMethod(ctx context.Context, customerName, cardNumb
 	var src struct {
 		ID string `json:"id"`
 	}
+	year, err := s.cardExpiryYear(ctx)
+	if err != nil {
+		return "", err
+	}
 	body := map[string]any{"type": "creditCard", "owner": map[string]any{"email": c.Email},
-		"creditCard": map[string]any{"number": cardNumber, "expirationMonth": 12, "expirationYear": time.Now().Year() + 3}}
+		"creditCard": map[string]any{"number": cardNumber, "expirationMonth": 12, "expirationYear": year}}
 	if err := browser.do(ctx, "POST", "/sources", body, &src); err != nil {
 		return "", fmt.Errorf("create a source with the public key: %w", err)
 	}

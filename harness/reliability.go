@@ -125,29 +125,21 @@ func (s *Scenario) ReleaseOrderWebhooks(ctx context.Context, order string) error
 	return nil
 }
 
-// RedeliverDuringRotation rotates the webhook's signing secret (the merchant
-// still knows only the old one, valid for 12 hours more), delivers the
-// current order's event of type typ again, and restores the secret. It
-// returns once the merchant answered.
-func (s *Scenario) RedeliverDuringRotation(ctx context.Context, typ string) (err error) {
+// RedeliverDuringRotation delivers the current order's event of type typ
+// again signed as during a secret rotation (forge "rotating": first a
+// digest with a new secret the merchant does not know yet, then one with
+// the secret it knows). It changes nothing other scenarios' deliveries use,
+// so it runs in parallel with them. It returns once the merchant answered.
+func (s *Scenario) RedeliverDuringRotation(ctx context.Context, typ string) error {
 	ev, err := s.orderEvent(ctx, typ)
 	if err != nil {
 		return err
 	}
-	path := "/_sim/webhooks/" + s.h.webhookID + "/secret"
-	if err := s.h.dr.do(ctx, "POST", path+"/rotate", map[string]any{"oldValidFor": "12h"}, nil); err != nil {
-		return fmt.Errorf("rotate the webhook secret: %w", err)
-	}
-	defer func() {
-		restore := map[string]string{"secret": s.h.cfg.Profile.Webhook.SigningSecret}
-		if rerr := s.h.dr.do(context.WithoutCancel(ctx), "POST", path, restore, nil); rerr != nil && err == nil {
-			err = fmt.Errorf("restore the webhook secret: %w", rerr)
-		}
-	}()
 	var page struct {
 		Data []Attempt `json:"data"`
 	}
-	if err := s.h.dr.do(ctx, "POST", "/_sim/events/"+ev.ID+"/deliveries", map[string]any{"webhookId": s.h.webhookID}, &page); err != nil {
+	body := map[string]any{"webhookId": s.h.webhookID, "forge": "rotating"}
+	if err := s.h.dr.do(ctx, "POST", "/_sim/events/"+ev.ID+"/deliveries", body, &page); err != nil {
 		return fmt.Errorf("deliver %s during the rotation: %w", typ, err)
 	}
 	s.mu.Lock()

@@ -22,6 +22,9 @@ type Scenario struct {
 	seq       int64
 	customers map[string]*Customer
 	order     *Order
+	// clock is the scenario's test clock: its customers are attached to
+	// it, so moving time moves this scenario only (subscriptions.go).
+	clock string
 
 	mu     sync.Mutex
 	checks []Check
@@ -128,8 +131,12 @@ func (s *Scenario) CreateCustomer(ctx context.Context, name string) (*Customer, 
 	}
 	local := strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(name, "-"))
 	email := fmt.Sprintf("%s+%s-%d@%s", local, s.h.cfg.RunID, s.seq, s.h.cfg.EmailDomain)
+	clk, err := s.testClock(ctx)
+	if err != nil {
+		return nil, err
+	}
 	c := &Customer{Name: name}
-	if err := s.h.dr.do(ctx, "POST", "/customers", map[string]any{"email": email}, c); err != nil {
+	if err := s.h.dr.do(ctx, "POST", "/_sim/test-clocks/"+clk+"/customers", map[string]any{"email": email}, c); err != nil {
 		return nil, fmt.Errorf("create customer %s: %w", name, err)
 	}
 	c.Name = name

@@ -49,7 +49,7 @@ func (s *Scenario) planID(name string) (string, error) {
 }
 
 // PayWithCardExpiringThisMonth makes the next order pay with a Visa that
-// expires at the end of the account clock's current month.
+// expires at the end of the scenario clock's current month.
 func (s *Scenario) PayWithCardExpiringThisMonth(ctx context.Context) error {
 	now, err := s.clockNow(ctx)
 	if err != nil {
@@ -59,14 +59,75 @@ func (s *Scenario) PayWithCardExpiringThisMonth(ctx context.Context) error {
 	return nil
 }
 
-func (s *Scenario) clockNow(ctx context.Context) (time.Time, error) {
+// testClock is the scenario's test clock, created frozen at wall time now
+// when the scenario makes its first customer. Every customer of the
+// scenario is attached to it, so a scenario that moves time moves only its
+// own customers, and runs in parallel with every other scenario.
+func (s *Scenario) testClock(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	id := s.clock
+	s.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
 	var c struct {
-		Now time.Time `json:"now"`
+		ID string `json:"id"`
 	}
-	if err := s.h.dr.do(ctx, "GET", "/_sim/clock", nil, &c); err != nil {
-		return time.Time{}, fmt.Errorf("read the clock: %w", err)
+	if err := s.h.dr.do(ctx, "POST", "/_sim/test-clocks", map[string]any{"name": s.name}, &c); err != nil {
+		return "", fmt.Errorf("create the scenario's test clock: %w", err)
 	}
-	return c.Now, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clock == "" {
+		s.clock = c.ID
+	}
+	return s.clock, nil
+}
+
+// clockNow is the time on the scenario's test clock.
+func (s *Scenario) clockNow(ctx context.Context) (time.Time, error) {
+	id, err := s.testClock(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var c struct {
+		FrozenTime time.Time `json:"frozenTime"`
+	}
+	if err := s.h.dr.do(ctx, "GET", "/_sim/test-clocks/"+id, nil, &c); err != nil {
+		return time.Time{}, fmt.Errorf("read the scenario's test clock: %w", err)
+	}
+	return c.FrozenTime, nil
+}
+
+// cardExpiry is a card expiry year three years after the scenario's clock.
+func (s *Scenario) cardExpiryYear(ctx context.Context) (int, error) {
+	now, err := s.clockNow(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return now.Year() + 3, nil
+}
+
+// moveClock advances the scenario's test clock with body ({"advance": d}
+// or {"frozenTime": t}) and returns the ids of the events it recorded.
+func (s *Scenario) moveClock(ctx context.Context, body map[string]any) ([]string, error) {
+	id, err := s.testClock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var moved struct {
+		Events []struct {
+			ID string `json:"id"`
+		} `json:"events"`
+	}
+	if err := s.h.dr.do(ctx, "POST", "/_sim/test-clocks/"+id+"/advance", body, &moved); err != nil {
+		return nil, fmt.Errorf("advance the scenario's test clock (%v): %w", body, err)
+	}
+	ids := make([]string, len(moved.Events))
+	for i, e := range moved.Events {
+		ids[i] = e.ID
+	}
+	return ids, nil
 }
 
 // newCardSource creates a card source with the secret key.
@@ -144,7 +205,7 @@ func (s *Scenario) PlaceSubscriptionOrder(ctx context.Context, customerName, cur
 // scenario can keep every event the move produced.
 const maxStep = 29 * 24 * time.Hour
 
-// PassDays advances the account's virtual clock by days, in steps of at most
+// PassDays advances the scenario's test clock by days, in steps of at most
 // 29 days, and keeps every event each step produced. The simulator runs every
 // renewal, reminder and retry that falls due, in order.
 func (s *Scenario) PassDays(ctx context.Context, days int) error {
@@ -180,18 +241,14 @@ func (s *Scenario) advance(ctx context.Context, left time.Duration) error {
 	for left > 0 {
 		step := min(left, maxStep)
 		left -= step
-		var moved struct {
-			Events []struct {
-				ID string `json:"id"`
-			} `json:"events"`
+		ids, err := s.moveClock(ctx, map[string]any{"advance": step.String()})
+		if err != nil {
+			return err
 		}
-		if err := s.h.dr.do(ctx, "POST", "/_sim/clock", map[string]any{"advance": step.String()}, &moved); err != nil {
-			return fmt.Errorf("advance the clock by %s: %w", step, err)
-		}
-		for _, e := range moved.Events {
+		for _, id := range ids {
 			var ev event
-			if err := s.h.dr.do(ctx, "GET", "/events/"+url.PathEscape(e.ID), nil, &ev); err != nil {
-				return fmt.Errorf("read event %s: %w", e.ID, err)
+			if err := s.h.dr.do(ctx, "GET", "/events/"+url.PathEscape(id), nil, &ev); err != nil {
+				return fmt.Errorf("read event %s: %w", id, err)
 			}
 			if s.about(&ev) {
 				s.mu.Lock()
@@ -230,7 +287,11 @@ func (s *Scenario) CardDeclines(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	src, err := s.newCardSource(ctx, map[string]any{"number": "4000000000003600", "expirationMonth": 12, "expirationYear": time.Now().Year() + 3})
+	year, err := s.cardExpiryYear(ctx)
+	if err != nil {
+		return err
+	}
+	src, err := s.newCardSource(ctx, map[string]any{"number": "4000000000003600", "expirationMonth": 12, "expirationYear": year})
 	if err != nil {
 		return err
 	}

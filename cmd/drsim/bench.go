@@ -139,7 +139,7 @@ func benchYear(ctx context.Context) (time.Duration, int, error) {
 		return 0, 0, err
 	}
 	c.key = keys.SecretKey
-	var plan, cust, order struct {
+	var plan, clk, cust, order struct {
 		ID string `json:"id"`
 	}
 	steps := []struct {
@@ -149,12 +149,15 @@ func benchYear(ctx context.Context) (time.Duration, int, error) {
 	}{
 		{"POST", "/plans", map[string]any{"name": "Monthly", "interval": "month", "reminderOffsetDays": 7}, &plan},
 		{"PUT", "/skus/sku_bench", map[string]any{"name": "Bench box"}, nil},
-		{"POST", "/customers", map[string]any{"email": "year@example.test"}, &cust},
+		{"POST", "/_sim/test-clocks", map[string]any{"name": "year of renewals"}, &clk},
 	}
 	for _, st := range steps {
 		if err := c.do(ctx, st.method, st.path, st.body, st.out); err != nil {
 			return 0, 0, err
 		}
+	}
+	if err := c.do(ctx, "POST", "/_sim/test-clocks/"+clk.ID+"/customers", map[string]any{"email": "year@example.test"}, &cust); err != nil {
+		return 0, 0, err
 	}
 	if err := c.do(ctx, "POST", "/_sim/orders", map[string]any{"customerId": cust.ID, "currency": "USD", "items": []any{
 		map[string]any{"skuId": "sku_bench", "quantity": 1, "price": 9.99, "taxRate": 0.08, "subscriptionInfo": map[string]any{"planId": plan.ID}},
@@ -168,7 +171,7 @@ func benchYear(ctx context.Context) (time.Duration, int, error) {
 		Events []any `json:"events"`
 	}
 	start := time.Now()
-	if err := c.do(ctx, "POST", "/_sim/clock", map[string]any{"advance": "8784h"}, &moved); err != nil {
+	if err := c.do(ctx, "POST", "/_sim/test-clocks/"+clk.ID+"/advance", map[string]any{"advance": "8784h"}, &moved); err != nil {
 		return 0, 0, err
 	}
 	return time.Since(start), len(moved.Events), nil

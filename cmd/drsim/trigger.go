@@ -75,6 +75,7 @@ type tripper struct {
 	c                    *simClient
 	email                string
 	customer, order, sub string
+	clock                string   // the customer's test clock: time-moving flows move it only
 	items                []string // the order's item ids
 	plan                 string
 	ids                  []string // everything made, to pick out its events
@@ -92,10 +93,15 @@ func (t *tripper) then(ctx context.Context, steps ...func(context.Context, *trip
 func (t *tripper) made(id string) { t.ids = append(t.ids, id) }
 
 func (t *tripper) newCustomer(ctx context.Context) error {
-	var c struct {
+	var clk, c struct {
 		ID string `json:"id"`
 	}
-	if err := t.c.do(ctx, "POST", "/customers", map[string]any{"email": t.email, "shipping": map[string]any{"name": "Trigger Customer"}}, &c); err != nil {
+	if err := t.c.do(ctx, "POST", "/_sim/test-clocks", map[string]any{"name": "drsim trigger " + t.email}, &clk); err != nil {
+		return fmt.Errorf("create the customer's test clock: %w", err)
+	}
+	t.clock = clk.ID
+	body := map[string]any{"email": t.email, "shipping": map[string]any{"name": "Trigger Customer"}}
+	if err := t.c.do(ctx, "POST", "/_sim/test-clocks/"+clk.ID+"/customers", body, &c); err != nil {
 		return fmt.Errorf("create the customer: %w", err)
 	}
 	t.customer = c.ID
@@ -260,7 +266,7 @@ func cancelSub(ctx context.Context, t *tripper) error {
 	return t.c.do(ctx, "POST", "/subscriptions/"+t.sub, map[string]any{"state": "cancelled"}, nil)
 }
 
-// until advances the account's clock to the subscription's date field.
+// until advances the customer's test clock to the subscription's date field.
 func until(field string) func(context.Context, *tripper) error {
 	return func(ctx context.Context, t *tripper) error {
 		var sub map[string]any
@@ -272,13 +278,13 @@ func until(field string) func(context.Context, *tripper) error {
 		if err != nil {
 			return fmt.Errorf("subscription %s has no %s (%q)", t.sub, field, v)
 		}
-		return t.c.do(ctx, "POST", "/_sim/clock", map[string]any{"set": due}, nil)
+		return t.c.do(ctx, "POST", "/_sim/test-clocks/"+t.clock+"/advance", map[string]any{"frozenTime": due}, nil)
 	}
 }
 
 func days(n int) func(context.Context, *tripper) error {
 	return func(ctx context.Context, t *tripper) error {
-		return t.c.do(ctx, "POST", "/_sim/clock", map[string]any{"advance": (time.Duration(n) * 24 * time.Hour).String()}, nil)
+		return t.c.do(ctx, "POST", "/_sim/test-clocks/"+t.clock+"/advance", map[string]any{"advance": (time.Duration(n) * 24 * time.Hour).String()}, nil)
 	}
 }
 

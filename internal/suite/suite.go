@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -97,9 +96,6 @@ func (e *StepError) Error() string {
 
 func (e *StepError) Unwrap() error { return e.Err }
 
-// ClockTag marks scenarios that move the virtual clock; they run last, alone.
-const ClockTag = "@clock"
-
 // Run selects the scenarios (Paths, Tags, Name, Shard), runs them and
 // returns their outcome. It returns an error wrapping ErrNothingSelected
 // when the filters leave nothing to run.
@@ -114,56 +110,46 @@ func Run(o Options) (Result, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
-	r := newRecorder(sel, o)
-	r.progress.total = len(sel.Pickles)
 	if o.Context == nil {
 		o.Context = context.Background()
 	}
+	r := newRecorder(sel, o)
+	r.progress.total = len(sel.Pickles)
 	start := time.Now()
 	stop := r.progress.start()
-	// Scenarios tagged @clock move the account's virtual clock, which every
-	// scenario of the run shares, and it never goes back: they run last,
-	// one at a time, after the others ran in parallel. Both phases feed
-	// the same evidence, so the reports are one.
-	for _, phase := range []struct {
-		clock       bool
-		concurrency int
-	}{{false, o.Concurrency}, {true, 1}} {
-		var paths []string
-		seen := map[string]bool{}
-		for _, p := range sel.Pickles {
-			if isClock(p) == phase.clock && !seen[p.unit()] {
-				seen[p.unit()] = true
-				paths = append(paths, p.unit())
-			}
+	// Every scenario runs in parallel with the others: each has its own
+	// customers on its own test clock, so moving time or spoiling a
+	// delivery touches that scenario only. godog runs each selected
+	// scenario by its file:line.
+	var paths []string
+	seen := map[string]bool{}
+	for _, p := range sel.Pickles {
+		if !seen[p.unit()] {
+			seen[p.unit()] = true
+			paths = append(paths, p.unit())
 		}
-		if len(paths) == 0 {
-			continue
-		}
-		godog.TestSuite{
-			Name:                "drsim",
-			ScenarioInitializer: func(sc *godog.ScenarioContext) { r.init(sc, phase.clock) },
-			Options: &godog.Options{
-				Format:         "progress",
-				Output:         io.Discard,
-				Paths:          paths,
-				FS:             o.Features,
-				Concurrency:    phase.concurrency,
-				TestingT:       o.TestingT,
-				Strict:         true,
-				NoColors:       true,
-				DefaultContext: o.Context,
-			},
-		}.Run()
 	}
+	godog.TestSuite{
+		Name:                "drsim",
+		ScenarioInitializer: r.init,
+		Options: &godog.Options{
+			Format:         "progress",
+			Output:         io.Discard,
+			Paths:          paths,
+			FS:             o.Features,
+			Concurrency:    o.Concurrency,
+			TestingT:       o.TestingT,
+			Strict:         true,
+			NoColors:       true,
+			DefaultContext: o.Context,
+		},
+	}.Run()
 	stop()
 	res := r.result(time.Since(start))
 	res.Interrupted = o.Context.Err() != nil
 	r.addDeliveryEvidence(res.Report)
 	return res, nil
 }
-
-func isClock(p *Pickle) bool { return slices.Contains(p.Tags, ClockTag) }
 
 // recorder keeps each scenario's evidence as godog runs it.
 type recorder struct {
@@ -197,12 +183,12 @@ func newRecorder(sel *Selection, o Options) *recorder {
 
 // claim finds the selected pickle godog is about to run: same file and
 // scenario line, same name and step texts, not yet claimed.
-func (r *recorder) claim(gs *godog.Scenario, clock bool) *record {
+func (r *recorder) claim(gs *godog.Scenario) *record {
 	file, line := splitLocation(gs.Uri)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, p := range r.sel.Pickles {
-		if p.File != file || p.ScenarioLine != line || p.Name != gs.Name || isClock(p) != clock || len(p.Steps) != len(gs.Steps) || r.claimed[p] != nil {
+		if p.File != file || p.ScenarioLine != line || p.Name != gs.Name || len(p.Steps) != len(gs.Steps) || r.claimed[p] != nil {
 			continue
 		}
 		same := true
@@ -235,11 +221,11 @@ func featureFile(uri string) string {
 	return uri
 }
 
-func (r *recorder) init(sc *godog.ScenarioContext, clock bool) {
+func (r *recorder) init(sc *godog.ScenarioContext) {
 	// First: claim the pickle; an example row the filters left out (an
 	// outline runs whole) is skipped and reported nowhere.
 	sc.Before(func(ctx context.Context, gs *godog.Scenario) (context.Context, error) {
-		rec := r.claim(gs, clock)
+		rec := r.claim(gs)
 		if rec == nil {
 			return ctx, godog.ErrSkip
 		}
@@ -347,7 +333,10 @@ func (r *recorder) finish(rec *record) {
 	out := report.Scenario{
 		Feature: p.Feature, FeatureLine: p.FeatureLine, FeatureTags: p.FeatureTags,
 		File: p.File, Line: p.Line, Keyword: p.Keyword, Name: p.Name, Tags: p.Tags,
-		Status: report.Passed, Duration: report.Duration(time.Since(rec.started)), Steps: rec.steps,
+		Status: report.Passed, Steps: rec.steps,
+	}
+	if !rec.started.IsZero() {
+		out.Duration = report.Duration(time.Since(rec.started))
 	}
 	for _, s := range rec.steps {
 		if s.Status != report.Passed && s.Status != report.Skipped {

@@ -171,7 +171,12 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 	must[*client.Plan](t, "update plan")(c.UpdatePlan(ctx, plan.ID, client.PlanParams{Terms: "Monthly terms"}))
 	must[*client.Plan](t, "get plan")(c.Plan(ctx, plan.ID))
 	must[*client.Page[client.Plan]](t, "list plans")(c.Plans(ctx, client.ListParams{}))
-	so := must[*client.Order](t, "subscription order")(c.PlaceOrder(ctx, client.PlaceOrderParams{CustomerID: cust.ID, Currency: "USD", SourceID: src.ID,
+	clk := must[*client.TestClock](t, "test clock")(c.CreateTestClock(ctx, "subscriber", time.Time{}))
+	must[*client.TestClock](t, "get test clock")(c.TestClock(ctx, clk.ID))
+	must[*client.Page[client.TestClock]](t, "list test clocks")(c.TestClocks(ctx, client.ListParams{}))
+	subscriber := must[*client.Customer](t, "clock customer")(c.CreateClockCustomer(ctx, clk.ID, client.CustomerParams{Email: "sub@example.test"}))
+	card := must[*client.Source](t, "subscriber's card")(pub.CreateSource(ctx, client.SourceParams{Type: "creditCard", CreditCard: &client.CardParams{Number: "4444222233331111", ExpirationMonth: 12, ExpirationYear: clk.FrozenTime.Year() + 3}}))
+	so := must[*client.Order](t, "subscription order")(c.PlaceOrder(ctx, client.PlaceOrderParams{CustomerID: subscriber.ID, Currency: "USD", SourceID: card.ID,
 		Items: []client.PlaceItem{{SKUID: "sku_box", Quantity: 1, Price: 9.99, SubscriptionInfo: &client.SubscriptionInfo{PlanID: plan.ID, Terms: "Monthly terms", AutoRenewal: client.Bool(true)}}}}))
 	so = must[*client.Order](t, "accept subscription order")(c.AcceptOrder(ctx, so.ID))
 	subID := so.Items[0].SubscriptionInfo.SubscriptionID
@@ -180,12 +185,12 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 	}
 	sub := must[*client.Subscription](t, "get subscription")(c.Subscription(ctx, subID))
 	must[*client.Page[client.Subscription]](t, "list subscriptions")(c.Subscriptions(ctx, client.ListParams{}))
-	before := must[time.Time](t, "clock")(c.Clock(ctx))
-	moved := must[*client.ClockMove](t, "advance")(c.AdvanceClock(ctx, 35*24*time.Hour))
-	if !moved.Now.After(before) || len(moved.Events) == 0 {
-		t.Fatalf("a month on from %s: %+v, want later with the renewal's events", before, moved)
+	must[time.Time](t, "clock")(c.Clock(ctx))
+	moved := must[*client.ClockMove](t, "advance")(c.AdvanceTestClock(ctx, clk.ID, 35*24*time.Hour))
+	if !moved.FrozenTime.After(clk.FrozenTime) || len(moved.Events) == 0 {
+		t.Fatalf("a month on from %s: %+v, want later with the renewal's events", clk.FrozenTime, moved)
 	}
-	must[*client.ClockMove](t, "set")(c.SetClock(ctx, moved.Now.Add(time.Hour)))
+	must[*client.ClockMove](t, "set")(c.AdvanceTestClockTo(ctx, clk.ID, moved.FrozenTime.Add(time.Hour)))
 	invs := must[*client.Page[client.Invoice]](t, "list invoices")(c.Invoices(ctx, client.ListParams{Filters: map[string][]string{"subscriptionId": {sub.ID}}}))
 	if len(invs.Data) == 0 {
 		t.Fatalf("no billing invoice after a month of subscription %s", sub.ID)

@@ -186,7 +186,8 @@ func (c *Client) WaitDeliveries(ctx context.Context, f AttemptFilter, min int, w
 	return page.Data, nil
 }
 
-// Clock is GET /_sim/clock: the account's virtual time.
+// Clock is GET /_sim/clock: the account's clock, which follows wall time
+// (virtual time lives in test clocks).
 func (c *Client) Clock(ctx context.Context) (time.Time, error) {
 	var out struct {
 		Now time.Time `json:"now"`
@@ -195,21 +196,64 @@ func (c *Client) Clock(ctx context.Context) (time.Time, error) {
 	return out.Now, err
 }
 
-// AdvanceClock is POST /_sim/clock {"advance"}: time moves forward by d and
-// everything that falls due on the way happens at its due time.
-func (c *Client) AdvanceClock(ctx context.Context, d time.Duration) (*ClockMove, error) {
+// CreateTestClock is POST /_sim/test-clocks: a clock frozen at frozenTime
+// (wall time now when zero).
+func (c *Client) CreateTestClock(ctx context.Context, name string, frozenTime time.Time) (*TestClock, error) {
+	body := struct {
+		Name       string     `json:"name,omitempty"`
+		FrozenTime *time.Time `json:"frozenTime,omitempty"`
+	}{Name: name}
+	if !frozenTime.IsZero() {
+		body.FrozenTime = &frozenTime
+	}
+	return send[TestClock](ctx, c, http.MethodPost, "/_sim/test-clocks", body)
+}
+
+// TestClock is GET /_sim/test-clocks/{id}.
+func (c *Client) TestClock(ctx context.Context, id string) (*TestClock, error) {
+	return get[TestClock](ctx, c, "/_sim/test-clocks/"+seg(id))
+}
+
+// TestClocks is GET /_sim/test-clocks, newest first.
+func (c *Client) TestClocks(ctx context.Context, lp ListParams) (*Page[TestClock], error) {
+	return get[Page[TestClock]](ctx, c, "/_sim/test-clocks"+lp.query())
+}
+
+// DeleteTestClock is DELETE /_sim/test-clocks/{id}: the clock, its
+// customers and everything that belongs to them.
+func (c *Client) DeleteTestClock(ctx context.Context, id string) error {
+	return del(ctx, c, "/_sim/test-clocks/"+seg(id))
+}
+
+// CreateClockCustomer is POST /_sim/test-clocks/{id}/customers: a customer
+// attached to the test clock; everything time-driven about it reads the clock.
+func (c *Client) CreateClockCustomer(ctx context.Context, clockID string, p CustomerParams) (*Customer, error) {
+	return send[Customer](ctx, c, http.MethodPost, "/_sim/test-clocks/"+seg(clockID)+"/customers", p)
+}
+
+// AdvanceTestClock is POST /_sim/test-clocks/{id}/advance {"advance"}: the
+// clock moves forward by d and everything of its customers that falls due
+// on the way happens at its due time.
+func (c *Client) AdvanceTestClock(ctx context.Context, id string, d time.Duration) (*ClockMove, error) {
 	body := struct {
 		Advance string `json:"advance"`
 	}{d.String()}
-	return send[ClockMove](ctx, c, http.MethodPost, "/_sim/clock", body)
+	return send[ClockMove](ctx, c, http.MethodPost, "/_sim/test-clocks/"+seg(id)+"/advance", body)
 }
 
-// SetClock is POST /_sim/clock {"set"}: time moves forward to t.
-func (c *Client) SetClock(ctx context.Context, t time.Time) (*ClockMove, error) {
+// AdvanceTestClockTo is POST /_sim/test-clocks/{id}/advance {"frozenTime"}:
+// the clock moves forward to t.
+func (c *Client) AdvanceTestClockTo(ctx context.Context, id string, t time.Time) (*ClockMove, error) {
 	body := struct {
-		Set time.Time `json:"set"`
+		FrozenTime time.Time `json:"frozenTime"`
 	}{t}
-	return send[ClockMove](ctx, c, http.MethodPost, "/_sim/clock", body)
+	return send[ClockMove](ctx, c, http.MethodPost, "/_sim/test-clocks/"+seg(id)+"/advance", body)
+}
+
+// DeleteAccount is DELETE /_sim/account: the account of the client's key
+// and everything in it.
+func (c *Client) DeleteAccount(ctx context.Context) error {
+	return del(ctx, c, "/_sim/account")
 }
 
 // Requests is GET /_sim/requests: the DR API calls the account received.

@@ -830,10 +830,20 @@ type EventRef struct {
 	CreatedTime time.Time `json:"createdTime"`
 }
 
-// ClockMove is the answer to moving the virtual clock: the new time and
-// the events recorded on the way, oldest first.
+// TestClock is a test clock: virtual time for the customers attached to it.
+type TestClock struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name,omitempty"`
+	FrozenTime  time.Time `json:"frozenTime"`
+	Status      string    `json:"status"` // ready or advancing
+	CreatedTime time.Time `json:"createdTime"`
+	Customers   int       `json:"customers"`
+}
+
+// ClockMove is the answer to advancing a test clock: the clock and the
+// events recorded on the way, oldest first.
 type ClockMove struct {
-	Now    time.Time  `json:"now"`
+	TestClock
 	Events []EventRef `json:"events"`
 }
 

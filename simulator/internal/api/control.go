@@ -154,43 +154,10 @@ type clockBody struct {
 	Now time.Time `json:"now"`
 }
 
+// getClock is GET /_sim/clock: the account's clock, which follows wall
+// time (virtual time lives in test clocks, testclocks.go).
 func (h *Handler) getClock(a *state.Account, r *http.Request) (int, any, error) {
 	return http.StatusOK, clockBody{Now: a.Clock().Now()}, nil
-}
-
-// moveClock is POST /_sim/clock {"advance":"720h"} or {"set":"2027-01-01T00:00:00Z"}.
-// Forward only; every subscription transition that falls due on the way
-// runs at its due time (state.Account.AdvanceTo), and the answer lists the
-// events recorded: {"now", "events":[{id, type, createdTime}]}.
-func (h *Handler) moveClock(a *state.Account, r *http.Request) (int, any, error) {
-	var p struct {
-		Advance string     `json:"advance"`
-		Set     *time.Time `json:"set"`
-	}
-	if err := decode(r, &p); err != nil {
-		return 0, nil, err
-	}
-	switch {
-	case p.Advance != "" && p.Set != nil:
-		return 0, nil, apierror.Invalid("advance", "Give either 'advance' or 'set', not both.")
-	case p.Advance != "":
-		d, err := time.ParseDuration(p.Advance)
-		if err != nil {
-			return 0, nil, apierror.Invalid("advance", "advance must be a duration such as 720h or 90m, got '%s'.", p.Advance)
-		}
-		now, evs, err := a.AdvanceClock(d)
-		if err != nil {
-			return 0, nil, apierror.Invalid("advance", "%v", err)
-		}
-		return http.StatusOK, newClockMove(now, evs), nil
-	case p.Set != nil:
-		now, evs, err := a.SetClock(*p.Set)
-		if err != nil {
-			return 0, nil, apierror.Invalid("set", "%v", err)
-		}
-		return http.StatusOK, newClockMove(now, evs), nil
-	}
-	return 0, nil, apierror.Missing("advance")
 }
 
 func (h *Handler) listRequests(a *state.Account, r *http.Request) (int, any, error) {

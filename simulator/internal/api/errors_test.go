@@ -178,14 +178,21 @@ var badRows = []badRow{
 	{route: "POST /_sim/faults", name: "negative count", path: "/_sim/faults", body: `{"forge":"missing","count":-1}`, status: 400, code: "invalid_parameter", param: "count"},
 	{route: "POST /_sim/faults", name: "unknown webhook", path: "/_sim/faults", body: `{"forge":"missing","webhookId":"nope"}`, status: 404, code: "not_found", param: "id"},
 	{route: "POST /_sim/faults", name: "id set by the client", path: "/_sim/faults", body: `{"forge":"missing","id":"flt_9"}`, status: 400, code: "invalid_parameter", param: "id"},
-	{route: "POST /_sim/clock", name: "neither advance nor set", path: "/_sim/clock", body: `{}`, status: 400, code: "missing_parameter", param: "advance"},
-	{route: "POST /_sim/clock", name: "advance backwards", path: "/_sim/clock", body: `{"advance":"-1h"}`, status: 400, code: "invalid_parameter", param: "advance"},
-	{route: "POST /_sim/clock", name: "advance not a duration", path: "/_sim/clock", body: `{"advance":"a month"}`, status: 400, code: "invalid_parameter", param: "advance"},
-	{route: "POST /_sim/clock", name: "advance and set", path: "/_sim/clock", body: `{"advance":"1h","set":"2100-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "advance"},
-	{route: "POST /_sim/clock", name: "set in the past", path: "/_sim/clock", body: `{"set":"2001-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "set"},
-	{route: "POST /_sim/clock", name: "set is not a date", path: "/_sim/clock", body: `{"set":"tomorrow"}`, status: 400, code: "invalid_parameter"},
-	{route: "POST /_sim/clock", name: "advance is not a valid duration", path: "/_sim/clock", body: `{"advance":"87600000h"}`, status: 400, code: "invalid_parameter", param: "advance"},
-	{route: "POST /_sim/clock", name: "set further than a Duration reaches", path: "/_sim/clock", body: `{"set":"9000-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "set"},
+	{route: "POST /_sim/test-clocks", name: "frozenTime not a date", path: "/_sim/test-clocks", body: `{"frozenTime":"tomorrow"}`, status: 400, code: "invalid_parameter"},
+	{route: "POST /_sim/test-clocks", name: "frozenTime before 1970", path: "/_sim/test-clocks", body: `{"frozenTime":"1960-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "frozenTime"},
+	{route: "GET /_sim/test-clocks/{id}", name: "unknown clock", path: "/_sim/test-clocks/nope", status: 404, code: "not_found", param: "id"},
+	{route: "DELETE /_sim/test-clocks/{id}", name: "unknown clock", path: "/_sim/test-clocks/nope", status: 404, code: "not_found", param: "id"},
+	{route: "POST /_sim/test-clocks/{id}/customers", name: "unknown clock", path: "/_sim/test-clocks/nope/customers", body: `{"email":"a@example.test"}`, status: 404, code: "not_found", param: "id"},
+	{route: "POST /_sim/test-clocks/{id}/customers", name: "bad email", path: "/_sim/test-clocks/{clock}/customers", body: `{"email":"nope"}`, status: 400, code: "invalid_parameter", param: "email"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "neither advance nor frozenTime", path: "/_sim/test-clocks/{clock}/advance", body: `{}`, status: 400, code: "missing_parameter", param: "frozenTime"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "advance backwards", path: "/_sim/test-clocks/{clock}/advance", body: `{"advance":"-1h"}`, status: 400, code: "invalid_parameter", param: "advance"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "advance not a duration", path: "/_sim/test-clocks/{clock}/advance", body: `{"advance":"a month"}`, status: 400, code: "invalid_parameter", param: "advance"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "advance and frozenTime", path: "/_sim/test-clocks/{clock}/advance", body: `{"advance":"1h","frozenTime":"2100-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "advance"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "frozenTime in the past", path: "/_sim/test-clocks/{clock}/advance", body: `{"frozenTime":"2001-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "frozenTime"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "frozenTime is not a date", path: "/_sim/test-clocks/{clock}/advance", body: `{"frozenTime":"tomorrow"}`, status: 400, code: "invalid_parameter"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "advance over the bound", path: "/_sim/test-clocks/{clock}/advance", body: `{"advance":"87600h"}`, status: 400, code: "invalid_parameter", param: "advance"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "frozenTime over the bound", path: "/_sim/test-clocks/{clock}/advance", body: `{"frozenTime":"9000-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "frozenTime"},
+	{route: "POST /_sim/test-clocks/{id}/advance", name: "unknown clock", path: "/_sim/test-clocks/nope/advance", body: `{"advance":"1h"}`, status: 404, code: "not_found", param: "id"},
 	{route: "GET /_sim/deliveries", name: "min not a number", path: "/_sim/deliveries?min=abc&wait=1s", status: 400, code: "invalid_parameter", param: "min"},
 	{route: "GET /_sim/deliveries", name: "wait not a duration", path: "/_sim/deliveries?min=1&wait=forever", status: 400, code: "invalid_parameter", param: "wait"},
 	{route: "GET /_sim/deliveries", name: "wait over the bound", path: "/_sim/deliveries?min=1&wait=1h", status: 400, code: "invalid_parameter", param: "wait"},
@@ -236,7 +243,8 @@ func TestBadRequestsGetDRErrors(t *testing.T) {
 	for _, r := range badRows {
 		covered[r.route] = true
 	}
-	inputless := map[string]bool{"GET /_sim/clock": true, "GET /_sim/requests": true}
+	inputless := map[string]bool{"GET /_sim/clock": true, "GET /_sim/requests": true, "GET /_sim/test-clocks": true,
+		"DELETE /_sim/account": true} // deleting the fixtures' account would end the test: accounts_test.go
 	var missing []string
 	for _, r := range routes {
 		if !covered[r] && !inputless[r] {
@@ -271,7 +279,9 @@ func TestBadRequestsGetDRErrors(t *testing.T) {
 		t.Fatalf("fixtures: sku.created went to %v, order.accepted to %v; want none and [%s]",
 			skuEvents.Data[0].WebhookIDs, acceptedEvents.Data[0].WebhookIDs, hook)
 	}
-	fill := strings.NewReplacer("{cust}", cust, "{src}", src.ID, "{loose}", loose.ID, "{sku}", sku,
+	var clk idOnly
+	c.must("POST", "/_sim/test-clocks", `{}`, http.StatusCreated, &clk)
+	fill := strings.NewReplacer("{clock}", clk.ID, "{cust}", cust, "{src}", src.ID, "{loose}", loose.ID, "{sku}", sku,
 		"{order}", pending.ID, "{accepted}", accepted.ID, "{hook}", hook,
 		"{skuEvent}", skuEvents.Data[0].ID, "{acceptedEvent}", acceptedEvents.Data[0].ID)
 

@@ -26,14 +26,23 @@ func eventIDs(evs []event) []string {
 	return out
 }
 
-// advance moves the account's virtual clock and returns the new time.
+// advance moves the account's own clock (wall time, which the control API
+// cannot move) as if d of wall time had passed, and returns the new time.
 func (c client) advance(d string) time.Time {
 	c.e.t.Helper()
-	var now struct {
-		Now time.Time `json:"now"`
+	dur, err := time.ParseDuration(d)
+	if err != nil {
+		c.e.t.Fatal(err)
 	}
-	c.must("POST", "/_sim/clock", map[string]string{"advance": d}, http.StatusOK, &now)
-	return now.Now
+	a, _, ok := c.e.store.Lookup(strings.TrimPrefix(c.auth, "Bearer "))
+	if !ok {
+		c.e.t.Fatalf("no account for %q", c.auth)
+	}
+	now, err := a.Clock().Advance(dur)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	return now
 }
 
 func timeParam(name string, t time.Time) string {
@@ -239,30 +248,55 @@ func TestGetEventByID(t *testing.T) {
 	}
 }
 
-// The virtual clock never runs backwards, even when asked to move further
-// than a time.Duration can hold.
-func TestClockNeverWrapsAround(t *testing.T) {
+// A test clock never runs backwards nor past year 9999, a refused advance
+// leaves it where it was, and an advance too small to show never fails.
+func TestTestClockRefusesBadAdvances(t *testing.T) {
 	e := newEnv(t, 0)
 	c := e.newAccount().secret
-	var before struct {
-		Now time.Time `json:"now"`
+	type view struct {
+		ID         string    `json:"id"`
+		FrozenTime time.Time `json:"frozenTime"`
+		Status     string    `json:"status"`
 	}
-	c.must("GET", "/_sim/clock", nil, http.StatusOK, &before)
-	far := c.advance("2562047h") // the largest Duration in hours: ~292 years
-	if !far.After(before.Now.Add(2562046 * time.Hour)) {
-		t.Fatalf("advance 2562047h: now %s, want ~292 years after %s", far, before.Now)
+	start := time.Date(9999, 12, 1, 0, 0, 0, 0, time.UTC)
+	var tc view
+	c.must("POST", "/_sim/test-clocks", map[string]any{"frozenTime": start}, http.StatusCreated, &tc)
+	if !tc.FrozenTime.Equal(start) || tc.Status != "ready" {
+		t.Fatalf("created %+v, want frozen at %s and ready", tc, start)
 	}
-	c.mustError("POST", "/_sim/clock", map[string]string{"advance": "2562047h"}, http.StatusBadRequest, "invalid_parameter", "advance")
-	var after struct {
-		Now time.Time `json:"now"`
+	path := "/_sim/test-clocks/" + tc.ID + "/advance"
+	for name, body := range map[string]map[string]any{
+		"back":                    {"frozenTime": start.Add(-time.Second)},
+		"past 9999":               {"advance": "744h"},
+		"further than a Duration": {"advance": "2562048h"},
+		"longer than allowed":     {"advance": "87600h"},
+		"negative":                {"advance": "-1h"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, raw := c.on(t).do("POST", path, body)
+			if status != http.StatusBadRequest {
+				t.Fatalf("%v: %d %s, want 400", body, status, raw)
+			}
+		})
 	}
-	c.must("GET", "/_sim/clock", nil, http.StatusOK, &after)
-	if after.Now.Before(far) {
-		t.Fatalf("clock ran backwards from %s to %s", far, after.Now)
+	var after view
+	c.must("GET", "/_sim/test-clocks/"+tc.ID, nil, http.StatusOK, &after)
+	if !after.FrozenTime.Equal(start) || after.Status != "ready" {
+		t.Fatalf("after refused advances %+v, want %s and ready", after, start)
 	}
-	// Business still works at the far time.
-	c.createSKU("far future")
-	if ev := c.events("?limit=1").Data[0]; ev.CreatedTime.Before(far) {
-		t.Fatalf("event at %s, before the clock's %s", ev.CreatedTime, far)
+	for i := 0; i < 10; i++ {
+		c.must("POST", path, map[string]any{"advance": "1ns"}, http.StatusOK, &after)
+	}
+	if after.FrozenTime.Before(start) || after.FrozenTime.After(start.Add(time.Microsecond)) {
+		t.Fatalf("after ten 1ns advances the clock is at %s, want %s", after.FrozenTime, start)
+	}
+	// Business still works at the far time, on the clock.
+	var cu struct {
+		ID          string    `json:"id"`
+		CreatedTime time.Time `json:"createdTime"`
+	}
+	c.must("POST", "/_sim/test-clocks/"+tc.ID+"/customers", map[string]any{"email": "far@example.test"}, http.StatusCreated, &cu)
+	if !cu.CreatedTime.Equal(after.FrozenTime) {
+		t.Fatalf("customer created at %s, want the clock's %s", cu.CreatedTime, after.FrozenTime)
 	}
 }

@@ -436,7 +436,7 @@ func TestFileLinksServeWithoutAKeyUntilTheyExpire(t *testing.T) {
 	}
 
 	// Two hours later on the virtual clock the first link is refused.
-	c.must("POST", "/_sim/clock", map[string]any{"advance": "2h"}, http.StatusOK, nil)
+	c.advance("2h")
 	resp, body = get(t, l.URL, "")
 	var gone drError
 	if resp.StatusCode != http.StatusGone || json.Unmarshal(body, &gone) != nil || gone.Type != "gone" ||
@@ -526,7 +526,7 @@ func TestLinksOfOneAccountFollowItsClock(t *testing.T) {
 	var l1, l2 fileLink
 	c1.must("POST", "/file-links", map[string]any{"fileId": o1.InvoicePDFs[0].ID, "expiresTime": c1.now().Add(time.Hour).Format(time.RFC3339)}, http.StatusCreated, &l1)
 	c2.must("POST", "/file-links", map[string]any{"fileId": o2.InvoicePDFs[0].ID, "expiresTime": c2.now().Add(time.Hour).Format(time.RFC3339)}, http.StatusCreated, &l2)
-	c1.must("POST", "/_sim/clock", map[string]any{"advance": "90m"}, http.StatusOK, nil)
+	c1.advance("90m")
 	if resp, _ := get(t, l1.URL, ""); resp.StatusCode != http.StatusGone {
 		t.Fatalf("account 1's link after its clock moved: %d, want 410", resp.StatusCode)
 	}

@@ -151,6 +151,12 @@ func (h *Handler) routes() {
 	ctl("GET", "/_sim/deliveries", h.listDeliveries)
 	ctl("POST", "/_sim/faults", h.addFault)
 	ctl("GET", "/_sim/clock", h.getClock)
-	ctl("POST", "/_sim/clock", h.moveClock)
+	ctl("DELETE", "/_sim/account", h.deleteAccount)
+	ctl("POST", "/_sim/test-clocks", h.createTestClock)
+	ctl("GET", "/_sim/test-clocks", h.listTestClocks)
+	ctl("GET", "/_sim/test-clocks/{id}", h.getTestClock)
+	ctl("DELETE", "/_sim/test-clocks/{id}", h.deleteTestClock)
+	ctl("POST", "/_sim/test-clocks/{id}/advance", h.advanceTestClock)
+	ctl("POST", "/_sim/test-clocks/{id}/customers", h.createTestClockCustomer)
 	ctl("GET", "/_sim/requests", h.listRequests)
 }

@@ -99,24 +99,9 @@ func (h *Handler) getInvoice(a *state.Account, r *http.Request) (int, any, error
 	return http.StatusOK, inv, err
 }
 
-// clockMove is the answer to POST /_sim/clock: the new time and the events
-// the move recorded (every subscription transition that fell due), oldest
-// first.
-type clockMove struct {
-	Now    time.Time  `json:"now"`
-	Events []eventRef `json:"events"`
-}
-
+// eventRef names an event an advance recorded.
 type eventRef struct {
 	ID          string    `json:"id"`
 	Type        string    `json:"type"`
 	CreatedTime time.Time `json:"createdTime"`
-}
-
-func newClockMove(now time.Time, evs []*state.Event) clockMove {
-	m := clockMove{Now: now, Events: make([]eventRef, 0, len(evs))}
-	for _, e := range evs {
-		m.Events = append(m.Events, eventRef{ID: e.ID, Type: e.Type, CreatedTime: e.CreatedTime})
-	}
-	return m
 }

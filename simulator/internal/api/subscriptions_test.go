@@ -115,7 +115,7 @@ type invoice struct {
 }
 
 type clockMove struct {
-	Now    time.Time `json:"now"`
+	Now    time.Time `json:"frozenTime"`
 	Events []struct {
 		ID          string    `json:"id"`
 		Type        string    `json:"type"`
@@ -123,11 +123,22 @@ type clockMove struct {
 	} `json:"events"`
 }
 
-func (c client) moveClock(body map[string]string) clockMove {
+// moveClock advances test clock clk with {"frozenTime": t} or {"advance": d}.
+func (c client) moveClock(clk string, body map[string]string) clockMove {
 	c.e.t.Helper()
 	var m clockMove
-	c.must("POST", "/_sim/clock", body, http.StatusOK, &m)
+	c.must("POST", "/_sim/test-clocks/"+clk+"/advance", body, http.StatusOK, &m)
 	return m
+}
+
+// clockCustomer creates a test clock frozen at wall time now and a customer
+// attached to it; it returns both ids.
+func (c client) clockCustomer(email string) (clk, cust string) {
+	c.e.t.Helper()
+	var tc, cu idOnly
+	c.must("POST", "/_sim/test-clocks", map[string]any{"name": email}, http.StatusCreated, &tc)
+	c.must("POST", "/_sim/test-clocks/"+tc.ID+"/customers", map[string]any{"email": email}, http.StatusCreated, &cu)
+	return tc.ID, cu.ID
 }
 
 func (m clockMove) types() []string {
@@ -138,15 +149,15 @@ func (m clockMove) types() []string {
 	return out
 }
 
-// subscribeOverHTTP creates a plan, a customer with a saved card, and a
-// subscription bought through an accepted order; it returns the
-// subscription as activated.
-func subscribeOverHTTP(c client, planBody map[string]any, price float64, qty int) (subscription, string, string) {
+// subscribeOverHTTP creates a plan, a customer on a new test clock with a
+// saved card, and a subscription bought through an accepted order; it
+// returns the subscription as activated, the customer, the SKU and the clock.
+func subscribeOverHTTP(c client, planBody map[string]any, price float64, qty int) (subscription, string, string, string) {
 	c.e.t.Helper()
 	var p plan
 	c.must("POST", "/plans", planBody, http.StatusCreated, &p)
 	sku := c.createSKU("Athena Womens Running Shoes")
-	cust := c.createCustomer("runner@example.test")
+	clk, cust := c.clockCustomer("runner@example.test")
 	card := c.createCard("5466160000000008")
 	c.must("POST", "/customers/"+cust+"/sources/"+card.ID, nil, http.StatusOK, nil)
 	var o struct {
@@ -165,7 +176,7 @@ func subscribeOverHTTP(c client, planBody map[string]any, price float64, qty int
 	c.accept(o.ID)
 	var s subscription
 	c.must("GET", "/subscriptions/"+o.Items[0].SubscriptionInfo.SubscriptionID, nil, http.StatusOK, &s)
-	return s, cust, sku
+	return s, cust, sku, clk
 }
 
 // The whole acquisition-to-renewal path over HTTP, with the webhook
@@ -177,7 +188,7 @@ func TestSubscriptionLifecycleOverHTTP(t *testing.T) {
 	t.Cleanup(recv.Close)
 	hook := c.createWebhook(recv.URL, "subscription.reminder", "subscription.extended")
 
-	s, cust, sku := subscribeOverHTTP(c, map[string]any{"name": "365 Days Plan Paid Monthly", "interval": "month",
+	s, cust, sku, clk := subscribeOverHTTP(c, map[string]any{"name": "365 Days Plan Paid Monthly", "interval": "month",
 		"reminderOffsetDays": 7, "billingOffsetDays": 0, "collectionPeriodDays": 5}, 5.01, 5)
 	if s.State != "active" || s.CustomerID != cust || s.SourceID == "" || s.NextInvoiceDate == nil || s.NextReminderDate == nil ||
 		!s.NextReminderDate.Equal(s.NextInvoiceDate.AddDate(0, 0, -7)) || !s.NextInvoiceDate.Equal(*s.CurrentPeriodEndDate) {
@@ -189,7 +200,7 @@ func TestSubscriptionLifecycleOverHTTP(t *testing.T) {
 		t.Fatalf("GET /subscriptions filters: %+v", list.Data)
 	}
 
-	m := c.moveClock(map[string]string{"set": s.NextInvoiceDate.Add(time.Hour).Format(time.RFC3339Nano)})
+	m := c.moveClock(clk, map[string]string{"frozenTime": s.NextInvoiceDate.Add(time.Hour).Format(time.RFC3339Nano)})
 	want := []string{"subscription.reminder", "invoice.open", "subscription.extended", "invoice.paid"}
 	if !reflect.DeepEqual(m.types(), want) {
 		t.Fatalf("clock move events %v, want %v", m.types(), want)
@@ -284,7 +295,7 @@ func TestSubscriptionLifecycleOverHTTP(t *testing.T) {
 func TestSubscriptionRulesOverHTTP(t *testing.T) {
 	e := newEnv(t, 0)
 	c := e.newAccount().secret
-	s, cust, sku := subscribeOverHTTP(c, map[string]any{"name": "Monthly", "interval": "month"}, 10, 1)
+	s, cust, sku, _ := subscribeOverHTTP(c, map[string]any{"name": "Monthly", "interval": "month"}, 10, 1)
 
 	c.mustError("POST", "/subscriptions/"+s.ID, `{"state":"cancelled","planId":"`+s.PlanID+`"}`, 409, "restricted_update", "")
 	c.mustError("POST", "/subscriptions/"+s.ID, `{"state":"active","metadata":{"a":1}}`, 409, "restricted_update", "")
@@ -363,12 +374,12 @@ func TestSubscriptionRulesOverHTTP(t *testing.T) {
 func TestDunningRescuedOverHTTP(t *testing.T) {
 	e := newEnv(t, 0)
 	c := e.newAccount().secret
-	s, cust, _ := subscribeOverHTTP(c, map[string]any{"name": "Monthly", "interval": "month", "collectionPeriodDays": 10}, 10, 1)
+	s, cust, _, clk := subscribeOverHTTP(c, map[string]any{"name": "Monthly", "interval": "month", "collectionPeriodDays": 10}, 10, 1)
 	bad := c.createCard("4000000000003600")
 	c.must("POST", "/customers/"+cust+"/sources/"+bad.ID, nil, http.StatusOK, nil)
 	c.must("POST", "/subscriptions/"+s.ID, map[string]string{"sourceId": bad.ID}, http.StatusOK, nil)
 
-	m := c.moveClock(map[string]string{"set": s.NextInvoiceDate.Add(time.Hour).Format(time.RFC3339Nano)})
+	m := c.moveClock(clk, map[string]string{"frozenTime": s.NextInvoiceDate.Add(time.Hour).Format(time.RFC3339Nano)})
 	if want := []string{"invoice.open", "subscription.payment_failed", "invoice.payment_failed"}; !reflect.DeepEqual(m.types(), want) {
 		t.Fatalf("first attempt: %v, want %v", m.types(), want)
 	}
@@ -397,7 +408,7 @@ func TestDunningRescuedOverHTTP(t *testing.T) {
 		t.Fatalf("void %+v paid %+v", void.Data, paid.Data)
 	}
 	// Nothing more until the next period.
-	if m := c.moveClock(map[string]string{"advance": "240h"}); len(m.Events) != 0 {
+	if m := c.moveClock(clk, map[string]string{"advance": "240h"}); len(m.Events) != 0 {
 		t.Fatalf("after the rescue: %v", m.types())
 	}
 }
@@ -408,10 +419,10 @@ func TestYearOfRenewalsOverHTTP(t *testing.T) {
 	began := time.Now()
 	e := newEnv(t, 0)
 	c := e.newAccount().secret
-	s, _, _ := subscribeOverHTTP(c, map[string]any{"name": "365 Days Plan Paid Monthly", "interval": "month", "reminderOffsetDays": 7}, 5.01, 5)
+	s, _, _, clk := subscribeOverHTTP(c, map[string]any{"name": "365 Days Plan Paid Monthly", "interval": "month", "reminderOffsetDays": 7}, 5.01, 5)
 	start := s.CurrentPeriodEndDate.AddDate(0, -1, 0)
 	moved := time.Now()
-	m := c.moveClock(map[string]string{"set": start.AddDate(1, 0, 0).Format(time.RFC3339Nano)})
+	m := c.moveClock(clk, map[string]string{"frozenTime": start.AddDate(1, 0, 0).Format(time.RFC3339Nano)})
 	moveTook := time.Since(moved)
 
 	var reminders, renewals []time.Time

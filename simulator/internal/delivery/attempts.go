@@ -93,3 +93,11 @@ func (e *Engine) attemptsLocked(accountID string, f AttemptFilter) []Attempt {
 	}
 	return out
 }
+
+// ForgetAccount drops the attempts recorded for account (the account was
+// deleted). Deliveries already queued still run.
+func (e *Engine) ForgetAccount(account string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.attempts, account)
+}

@@ -295,6 +295,7 @@ func TestDeliverForgeries(t *testing.T) {
 		{delivery.ForgeWrongSecret, signature.ErrMismatch, true},
 		{delivery.ForgeTamperedBody, signature.ErrMismatch, false},
 		{delivery.ForgeStale, signature.ErrStale, true},
+		{delivery.ForgeRotating, nil, true},
 	}
 	for _, tc := range cases {
 		a, err := e.Deliver(context.Background(), "acct_1", ev, tg, tc.forge)

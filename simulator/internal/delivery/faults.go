@@ -22,13 +22,20 @@ const (
 	ForgeWrongSecret  Forgery = "wrong-secret"  // signed with a secret the merchant does not know
 	ForgeTamperedBody Forgery = "tampered-body" // signed, then the body changed
 	ForgeStale        Forgery = "stale"         // correctly signed 24 hours ago
+	// ForgeRotating signs as DR does during a secret rotation the merchant
+	// has not caught up with: first a digest with a new secret it does not
+	// know, then the digests of the webhook's current secrets. A merchant
+	// that checks every digest accepts it. Unlike a real rotation it
+	// changes nothing the webhook's other deliveries use, so a scenario
+	// can check rotation handling without disturbing the others [choice].
+	ForgeRotating Forgery = "rotating"
 )
 
 // StaleAge is how old a stale signature's timestamp is.
 const StaleAge = 24 * time.Hour
 
 // Forgeries lists the valid non-empty forgeries.
-var Forgeries = []Forgery{ForgeMissing, ForgeWrongSecret, ForgeTamperedBody, ForgeStale}
+var Forgeries = []Forgery{ForgeMissing, ForgeWrongSecret, ForgeTamperedBody, ForgeStale, ForgeRotating}
 
 // Validate reports an unknown forgery as a DR 400.
 func (f Forgery) Validate() error {
@@ -55,6 +62,8 @@ func (f Forgery) apply(body []byte, now time.Time, secrets []string) ([]byte, st
 		return tamper(body), sig
 	case ForgeStale:
 		return body, signature.Sign(body, now.Add(-StaleAge), secrets...)
+	case ForgeRotating:
+		return body, signature.Sign(body, now, append([]string{"whsec_rotated_" + newSecretSuffix()}, secrets...)...)
 	}
 	return body, signature.Sign(body, now, secrets...)
 }
@@ -302,3 +311,6 @@ func (e *Engine) WaitHeld(ctx context.Context, accountID, id string, min int) (F
 		}
 	}
 }
+
+// newSecretSuffix is 32 random hex digits for a secret nobody knows.
+func newSecretSuffix() string { return fmt.Sprintf("%016x%016x", rand.Uint64(), rand.Uint64()) }

@@ -12,8 +12,10 @@ import (
 type Account struct {
 	id        string
 	keys      Keys
-	clock     *clock.Virtual
+	clock     *clock.Virtual // the account's own clock: wall time
+	wall      func() time.Time
 	publisher Publisher
+	linkIndex *linkIndex // the store's: file link id → account
 
 	mu        sync.Mutex
 	ids       idGen
@@ -33,9 +35,13 @@ type Account struct {
 	baseURL   string                    // files.go: where the account's API is reached, for URLs
 	webhooks  collection[*Webhook]
 	requests  []RequestLog
+
+	testClocks collection[*testClock] // testclocks.go
+	cur        *clock.Virtual         // the clock in use (testclocks.go use); nil: a.clock
+	curID      string                 // its test clock id
 }
 
-func newAccount(pub Publisher, c *clock.Virtual) *Account {
+func newAccount(pub Publisher, wall func() time.Time, idx *linkIndex) *Account {
 	hexID := randomHex(16)
 	return &Account{
 		id: "acct_" + hexID[:16],
@@ -44,7 +50,9 @@ func newAccount(pub Publisher, c *clock.Virtual) *Account {
 			SecretKey: "sk_test_" + randomHex(16),
 			PublicKey: "pk_test_" + randomHex(16),
 		},
-		clock:     c,
+		clock:     clock.New(wall),
+		wall:      wall,
+		linkIndex: idx,
 		publisher: pub,
 		ids:       newIDGen(),
 	}
@@ -56,7 +64,9 @@ func (a *Account) ID() string { return a.id }
 // Keys returns the account's keys.
 func (a *Account) Keys() Keys { return a.keys }
 
-// Clock is the account's virtual clock.
+// Clock is the account's own clock. It follows wall time: the control API
+// cannot move it (virtual time lives in test clocks); Go tests of this
+// package's callers may freeze or move it.
 func (a *Account) Clock() *clock.Virtual { return a.clock }
 
 // RequestLog is one API call the account made.

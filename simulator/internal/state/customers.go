@@ -41,6 +41,8 @@ type Customer struct {
 	LiveMode             bool           `json:"liveMode"`
 	CreatedTime          time.Time      `json:"createdTime"`
 	UpdatedTime          time.Time      `json:"updatedTime"`
+
+	testClock string // testclocks.go: the test clock it is attached to, if any; not on the wire
 }
 
 // CustomerParams is the body of POST /customers and POST /customers/{id}.
@@ -78,8 +80,14 @@ func (a *Account) CreateCustomer(p CustomerParams) (*Customer, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := a.clock.Now()
-	c := &Customer{Type: "individual", Enabled: true, CreatedTime: now}
+	return a.createCustomer(p)
+}
+
+// createCustomer makes a customer on the clock in use (see use). Caller
+// holds a.mu; p is valid.
+func (a *Account) createCustomer(p CustomerParams) (*Customer, error) {
+	now := a.now()
+	c := &Customer{Type: "individual", Enabled: true, CreatedTime: now, testClock: a.curID}
 	if p.ID != nil {
 		if _, taken := a.customers.get(*p.ID); taken {
 			return nil, apierror.Conflict("conflict", "Customer '%s' already exists.", *p.ID)
@@ -119,7 +127,7 @@ func (a *Account) applyCustomer(c *Customer, p CustomerParams) {
 	if p.Metadata != nil {
 		c.Metadata = p.Metadata
 	}
-	c.UpdatedTime = a.clock.Now()
+	c.UpdatedTime = a.now()
 }
 
 // UpdateCustomer is POST /customers/{id}.
@@ -136,6 +144,7 @@ func (a *Account) UpdateCustomer(id string, p CustomerParams) (*Customer, error)
 	if !ok {
 		return nil, apierror.NotFound("Customer", id)
 	}
+	defer a.use(c.testClock)()
 	if p.DefaultSourceID != nil {
 		if !c.hasSource(*p.DefaultSourceID) {
 			return nil, apierror.Invalid("defaultSourceId", "Source '%s' is not attached to customer '%s'.", *p.DefaultSourceID, id)
@@ -176,6 +185,10 @@ func (a *Account) DeleteCustomer(id string) error {
 	c, ok := a.customers.get(id)
 	if !ok {
 		return apierror.NotFound("Customer", id)
+	}
+	defer a.use(c.testClock)()
+	if tc, ok := a.testClocks.get(c.testClock); ok {
+		tc.customers--
 	}
 	a.customers.remove(id)
 	a.record("customer.deleted", c, nil)

@@ -111,7 +111,7 @@ func (a *Account) issueCreditMemo(o *Order, r *Refund) {
 // orderDocument fills what an invoice and a credit memo share. Caller holds a.mu.
 func (a *Account) orderDocument(o *Order, kind documents.Kind) documents.Document {
 	return documents.Document{
-		Kind: kind, OrderID: o.ID, Date: a.clock.Now(), Locale: o.Locale, Currency: o.Currency,
+		Kind: kind, OrderID: o.ID, Date: a.now(), Locale: o.Locale, Currency: o.Currency,
 		Decimals: minorUnits(o.Currency), Seller: o.SellingEntity.Name, CustomerID: o.CustomerID,
 		Email: o.Email, BillTo: contactLines(firstContact(o.BillTo, o.ShipTo)),
 	}

@@ -12,7 +12,8 @@ import (
 // APIVersion is the digitalriverVersion the simulator's events carry.
 const APIVersion = "2021-12-13"
 
-// EventRetention is how long GET /events keeps events (DR: 30 days), on the virtual clock.
+// EventRetention is how long GET /events keeps events (DR: 30 days), on the
+// clock of the customer an event is about (testclocks.go).
 const EventRetention = 30 * 24 * time.Hour
 
 // Event is DR's Event; Data.Object is a snapshot of the object at the time.
@@ -24,6 +25,8 @@ type Event struct {
 	DigitalriverVersion string    `json:"digitalriverVersion"`
 	WebhookIDs          []string  `json:"webhookIds"`
 	Data                EventData `json:"data"`
+
+	testClock string // the test clock of the customer it is about (testclocks.go); not on the wire
 }
 
 // EventData holds the object and, for updates, the changed attributes' old values.
@@ -42,9 +45,10 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 	ev := &Event{
 		ID:                  newUUID(),
 		Type:                typ,
-		CreatedTime:         a.clock.Now(),
+		CreatedTime:         a.now(),
 		DigitalriverVersion: APIVersion,
 		Data:                EventData{Object: raw},
+		testClock:           a.curID,
 	}
 	if previous != nil {
 		if ev.Data.PreviousAttributes, err = json.Marshal(previous); err != nil {
@@ -116,9 +120,8 @@ func (a *Account) Events(f EventFilter) (Page[*Event], error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	oldest := a.clock.Now().Add(-EventRetention)
 	items := a.events.newestFirst(func(e *Event) bool {
-		if e.CreatedTime.Before(oldest) || !f.Created.contains(e.CreatedTime) {
+		if a.retired(e) || !f.Created.contains(e.CreatedTime) {
 			return false
 		}
 		if f.Type != "" {
@@ -137,8 +140,14 @@ func (a *Account) Event(id string) (*Event, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	e, ok := a.events.get(id)
-	if !ok || e.CreatedTime.Before(a.clock.Now().Add(-EventRetention)) {
+	if !ok || a.retired(e) {
 		return nil, apierror.NotFound("Event", id)
 	}
 	return clone(e), nil
+}
+
+// retired reports whether e is older than EventRetention on the clock of
+// the customer it is about. Caller holds a.mu.
+func (a *Account) retired(e *Event) bool {
+	return e.CreatedTime.Before(a.nowOn(e.testClock).Add(-EventRetention))
 }

@@ -20,12 +20,14 @@ type FileLink struct {
 	LiveMode    bool           `json:"liveMode"`
 	CreatedTime time.Time      `json:"createdTime"`
 	UpdatedTime time.Time      `json:"updatedTime"`
+
+	testClock string // the test clock of its file's customer (testclocks.go); not on the wire
 }
 
 // linkView is a copy of the link with expired read from the clock. Caller holds a.mu.
 func (a *Account) linkView(l *FileLink) *FileLink {
 	v := clone(l)
-	v.Expired = !a.clock.Now().Before(l.ExpiresTime)
+	v.Expired = !a.nowOn(l.testClock).Before(l.ExpiresTime)
 	return v
 }
 
@@ -53,9 +55,14 @@ func parseTime(param, s string) (time.Time, error) {
 	return time.Time{}, apierror.Invalid(param, "'%s' must be an ISO-8601 date-time such as 2026-01-01T00:00:00Z, got '%s'.", param, s)
 }
 
-// futureTime parses expiresTime and checks it is after now on the account's
-// clock. Caller holds a.mu.
-func (a *Account) futureTime(s string) (time.Time, error) {
+// expiry parses the expiresTime a merchant sends for a link on test clock
+// clockID and returns when the link expires on that clock. A merchant
+// computes expiresTime from its own wall clock, so it must be after wall
+// time now, and the link lives for expiresTime − wall time, measured on
+// the clock: "now + 30 days" gives 30 days on the customer's clock, however
+// far ahead that clock is [choice]. Without a test clock the account's
+// clock is wall time and the link expires at expiresTime. Caller holds a.mu.
+func (a *Account) expiry(s, clockID string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, apierror.Missing("expiresTime")
 	}
@@ -63,9 +70,13 @@ func (a *Account) futureTime(s string) (time.Time, error) {
 	if err != nil {
 		return t, err
 	}
-	if now := a.clock.Now(); !t.After(now) {
+	now := a.clock.Now()
+	if !t.After(now) {
 		return t, apierror.Invalid("expiresTime", "'expiresTime' must be in the future; it is %s and now is %s.",
 			t.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))
+	}
+	if tc, ok := a.testClocks.get(clockID); ok && clockID != "" {
+		return tc.clock.Now().Add(t.Sub(now)), nil
 	}
 	return t, nil
 }
@@ -78,20 +89,25 @@ func (a *Account) CreateFileLink(p FileLinkParams) (*FileLink, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, ok := a.files.get(p.FileID); !ok {
+	f, ok := a.files.get(p.FileID)
+	if !ok {
 		return nil, apierror.NotFound("File", p.FileID)
 	}
-	expires, err := a.futureTime(p.ExpiresTime)
+	defer a.use(f.testClock)()
+	expires, err := a.expiry(p.ExpiresTime, f.testClock)
 	if err != nil {
 		return nil, err
 	}
-	now := a.clock.Now()
+	now := a.now()
 	id := newUUID()
 	l := &FileLink{
 		ID: id, FileID: p.FileID, ExpiresTime: expires, URL: a.base() + "/links/" + id,
-		Metadata: p.Metadata, CreatedTime: now, UpdatedTime: now,
+		Metadata: p.Metadata, CreatedTime: now, UpdatedTime: now, testClock: f.testClock,
 	}
 	a.links.put(id, l)
+	if a.linkIndex != nil {
+		a.linkIndex.put(id, a)
+	}
 	v := a.linkView(l)
 	a.record("fileLink.created", v, nil)
 	return v, nil
@@ -120,10 +136,9 @@ type FileLinkFilter struct {
 func (a *Account) FileLinks(f FileLinkFilter) (Page[*FileLink], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := a.clock.Now()
 	items := a.links.newestFirst(func(l *FileLink) bool {
 		return (len(f.IDs) == 0 || contains(f.IDs, l.ID)) && (f.FileID == "" || l.FileID == f.FileID) &&
-			(f.Expired == nil || *f.Expired == !now.Before(l.ExpiresTime))
+			(f.Expired == nil || *f.Expired == !a.nowOn(l.testClock).Before(l.ExpiresTime))
 	})
 	p, err := paginate(items, func(l *FileLink) string { return l.ID }, f.ListParams)
 	for i, l := range p.Data {
@@ -142,9 +157,10 @@ func (a *Account) UpdateFileLink(id string, p FileLinkUpdateParams) (*FileLink, 
 	if !ok {
 		return nil, apierror.NotFound("FileLink", id)
 	}
+	defer a.use(l.testClock)()
 	previous := map[string]any{}
 	if p.ExpiresTime != nil {
-		t, err := a.futureTime(*p.ExpiresTime)
+		t, err := a.expiry(*p.ExpiresTime, l.testClock)
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +174,7 @@ func (a *Account) UpdateFileLink(id string, p FileLinkUpdateParams) (*FileLink, 
 	if len(previous) == 0 {
 		return a.linkView(l), nil
 	}
-	l.UpdatedTime = a.clock.Now()
+	l.UpdatedTime = a.now()
 	v := a.linkView(l)
 	a.record("fileLink.updated", v, previous)
 	return v, nil
@@ -173,8 +189,10 @@ func (a *Account) DeleteFileLink(id string) error {
 	if !ok {
 		return apierror.NotFound("FileLink", id)
 	}
+	defer a.use(l.testClock)()
 	v := a.linkView(l)
 	a.links.remove(id)
+	a.unindexLink(id)
 	a.record("fileLink.deleted", v, nil)
 	return nil
 }
@@ -188,7 +206,7 @@ func (a *Account) linkDownload(id string) (*Download, bool, error) {
 	if !ok {
 		return nil, false, nil
 	}
-	if now := a.clock.Now(); !now.Before(l.ExpiresTime) {
+	if now := a.nowOn(l.testClock); !now.Before(l.ExpiresTime) {
 		return nil, true, apierror.New(http.StatusGone, "link_expired", "",
 			"File link '"+id+"' expired at "+l.ExpiresTime.Format(time.RFC3339Nano)+".")
 	}
@@ -200,20 +218,23 @@ func (a *Account) linkDownload(id string) (*Download, bool, error) {
 }
 
 // DownloadLink serves a file link's url: no key, any account's link. The
-// owning account's virtual clock decides whether it has expired (410,
-// type "gone" [choice]); an unknown link is 404.
+// link is found through the store's index, so only its own account is
+// locked. The clock of the link's customer (the account's clock when it has
+// no test clock) decides whether it has expired (410, type "gone"
+// [choice]); an unknown link is 404.
 func (s *Store) DownloadLink(id string) (*Download, error) {
-	s.mu.RLock()
-	accounts := make([]*Account, 0, len(s.accounts))
-	for _, a := range s.accounts {
-		accounts = append(accounts, a)
-	}
-	s.mu.RUnlock()
 	id = strings.TrimSpace(id)
-	for _, a := range accounts {
+	if a, ok := s.links.get(id); ok {
 		if d, found, err := a.linkDownload(id); found {
 			return d, err
 		}
 	}
 	return nil, apierror.NotFound("FileLink", id)
+}
+
+// unindexLink forgets link id in the store's index. Caller holds a.mu.
+func (a *Account) unindexLink(id string) {
+	if a.linkIndex != nil {
+		a.linkIndex.remove(id)
+	}
 }

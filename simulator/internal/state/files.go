@@ -43,6 +43,7 @@ type File struct {
 
 	content     []byte // not on the wire
 	contentType string
+	testClock   string // the test clock of the customer it is about (testclocks.go)
 }
 
 // Download is a file's bytes as the content URL or a link serves them.
@@ -75,8 +76,8 @@ func (a *Account) base() string {
 func (a *Account) newFile(id, purpose, title, name, typ, contentType string, content []byte) *File {
 	f := &File{
 		ID: id, FileName: name, Title: title, Purpose: purpose, Size: len(content), Type: typ,
-		URL: a.base() + "/files/" + id + "/content", CreatedTime: a.clock.Now(),
-		content: content, contentType: contentType,
+		URL: a.base() + "/files/" + id + "/content", CreatedTime: a.now(),
+		content: content, contentType: contentType, testClock: a.curID,
 	}
 	a.files.put(id, f)
 	return f
@@ -199,6 +200,7 @@ func (a *Account) DeleteFile(id string) error {
 	}
 	for _, l := range a.links.newestFirst(func(l *FileLink) bool { return l.FileID == id }) {
 		a.links.remove(l.ID)
+		a.unindexLink(l.ID)
 	}
 	a.files.remove(id)
 	return nil

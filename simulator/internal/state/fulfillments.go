@@ -270,6 +270,7 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 	if !ok {
 		return nil, apierror.NotFound("Order", p.OrderID)
 	}
+	defer a.useCustomer(o.CustomerID)()
 	if err := canFulfil(o); err != nil {
 		return nil, err
 	}
@@ -296,7 +297,7 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 		steps = append(steps, step{it: it, ship: l.ship, cancelled: l.cancelled})
 	}
 
-	now := a.clock.Now()
+	now := a.now()
 	cur := o.Currency
 	f := &Fulfillment{
 		ID: "ful_" + newUUID(), CreatedTime: now, OrderID: o.ID, Items: make([]FulfillmentItem, 0, len(steps)),

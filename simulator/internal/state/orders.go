@@ -234,6 +234,7 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 	if !ok {
 		return nil, apierror.NotFound("Customer", p.CustomerID)
 	}
+	defer a.use(c.testClock)()
 	if !c.Enabled {
 		return nil, apierror.Conflict("failed-request", "Customer '%s' is disabled.", c.ID)
 	}
@@ -253,7 +254,7 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := a.clock.Now()
+	now := a.now()
 	cur := p.Currency
 	o := &Order{
 		ID:               a.ids.numeric(),
@@ -352,7 +353,7 @@ func (a *Account) orderSource(c *Customer, p PlaceOrderParams) (*Source, error) 
 	id := firstNonEmpty(p.SourceID, c.DefaultSourceID)
 	if id == "" {
 		return a.newCardSource(SourceParams{Type: "creditCard", CreditCard: &CardParams{
-			Number: "4444222233331111", ExpirationMonth: 12, ExpirationYear: a.clock.Now().Year() + 3,
+			Number: "4444222233331111", ExpirationMonth: 12, ExpirationYear: a.now().Year() + 3,
 		}}), nil
 	}
 	s, ok := a.sources.get(id)
@@ -392,13 +393,14 @@ func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
 	if !ok {
 		return nil, apierror.NotFound("Order", id)
 	}
+	defer a.useCustomer(o.CustomerID)()
 	if o.State != "pending_payment" && o.State != "in_review" {
 		return nil, apierror.Conflict("invalid_state", "Order '%s' is %s; only a pending_payment or in_review order can become %s.", id, o.State, state)
 	}
 	if state == "blocked" {
 		o.FraudState = "blocked"
 	}
-	a.setOrderState(o, state, a.clock.Now())
+	a.setOrderState(o, state, a.now())
 	a.record(eventType, o, nil)
 	if state == "accepted" {
 		// documents.go: the invoice PDF and order.invoice.created, right after order.accepted.
@@ -450,6 +452,7 @@ func (a *Account) UpdateOrder(id string, p OrderUpdateParams) (*Order, error) {
 	if !ok {
 		return nil, apierror.NotFound("Order", id)
 	}
+	defer a.useCustomer(o.CustomerID)()
 	if p.RequestToBeForgotten != nil {
 		o.RequestToBeForgotten = *p.RequestToBeForgotten
 	}
@@ -459,7 +462,7 @@ func (a *Account) UpdateOrder(id string, p OrderUpdateParams) (*Order, error) {
 	if p.Metadata != nil {
 		o.Metadata = p.Metadata
 	}
-	o.UpdatedTime = a.clock.Now()
+	o.UpdatedTime = a.now()
 	return clone(o), nil
 }
 

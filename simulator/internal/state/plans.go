@@ -135,7 +135,7 @@ func (a *Account) CreatePlan(pp PlanParams) (*Plan, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := a.clock.Now()
+	now := a.now()
 	id := newUUID()
 	if pp.ID != nil {
 		if *pp.ID == "" || len(*pp.ID) > 100 {
@@ -175,7 +175,7 @@ func (a *Account) UpdatePlan(id string, pp PlanParams) (*Plan, error) {
 		return nil, apierror.Invalid("intervalCount", "intervalCount is immutable (the plan's is %d).", p.IntervalCount)
 	}
 	next := *p
-	next.apply(pp, a.clock.Now())
+	next.apply(pp, a.now())
 	if err := next.validate(); err != nil {
 		return nil, err
 	}

@@ -227,6 +227,7 @@ func (a *Account) CreateRefund(p RefundParams) (*Refund, error) {
 	if !ok {
 		return nil, apierror.NotFound("Order", p.OrderID)
 	}
+	defer a.useCustomer(o.CustomerID)()
 	cur := o.Currency
 	if !strings.EqualFold(p.Currency, cur) {
 		return nil, apierror.Invalid("currency", "Currency '%s' does not match the order's currency '%s'.", p.Currency, cur)
@@ -300,7 +301,7 @@ func (a *Account) CreateRefund(p RefundParams) (*Refund, error) {
 // and takes it off availableToRefundAmount. Caller holds a.mu and records
 // refund.pending once the refund is complete.
 func (a *Account) newRefund(o *Order, amount float64, items []RefundItem, alloc []allocation) *Refund {
-	now := a.clock.Now()
+	now := a.now()
 	r := &Refund{
 		ID: "re_" + newUUID(), OrderID: o.ID, Currency: o.Currency, Amount: amount, Items: items,
 		State: "pending", CreatedTime: now, UpdatedTime: now, alloc: alloc,
@@ -395,9 +396,10 @@ func (a *Account) UpdateRefund(id string, p RefundUpdateParams) (*Refund, error)
 	if !ok {
 		return nil, apierror.NotFound("Refund", id)
 	}
+	defer a.useOrder(r.OrderID)()
 	if p.Metadata != nil {
 		r.Metadata = p.Metadata
-		r.UpdatedTime = a.clock.Now()
+		r.UpdatedTime = a.now()
 	}
 	return clone(r), nil
 }
@@ -431,12 +433,13 @@ func (a *Account) CompleteRefund(id string) (*Refund, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer a.useCustomer(o.CustomerID)()
 	ch := o.charge()
 	if a.sourceBehaviour(ch).refundFails {
 		a.failRefund(r, o, "The payment provider declined the refund (test card).")
 		return clone(r), nil
 	}
-	now := a.clock.Now()
+	now := a.now()
 	cur := o.Currency
 	r.State = "succeeded"
 	r.RefundedAmount = r.Amount
@@ -471,12 +474,13 @@ func (a *Account) FailRefund(id, reason string) (*Refund, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer a.useCustomer(o.CustomerID)()
 	a.failRefund(r, o, reason)
 	return clone(r), nil
 }
 
 func (a *Account) failRefund(r *Refund, o *Order, reason string) {
-	now := a.clock.Now()
+	now := a.now()
 	ch := o.charge()
 	r.State = "failed"
 	r.RefundedAmount = 0

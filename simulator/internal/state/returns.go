@@ -91,6 +91,7 @@ func (a *Account) CreateReturn(p ReturnParams) (*Return, error) {
 	if !ok {
 		return nil, apierror.NotFound("Order", p.OrderID)
 	}
+	defer a.useCustomer(o.CustomerID)()
 	claimed := map[string]int{}
 	left := func(it *OrderItem) int { return it.progress.fulfilled - it.progress.returnRequested - claimed[it.ID] }
 	items := make([]ReturnItem, 0, len(p.Items))
@@ -108,7 +109,7 @@ func (a *Account) CreateReturn(p ReturnParams) (*Return, error) {
 		items = append(items, ReturnItem{ItemID: it.ID, SKUID: it.SKUID, Quantity: qs[i]})
 		resolved = append(resolved, it)
 	}
-	now := a.clock.Now()
+	now := a.now()
 	for i, it := range resolved {
 		it.progress.returnRequested += qs[i]
 	}
@@ -138,10 +139,11 @@ func (a *Account) UpdateReturn(id string, p ReturnUpdateParams) (*Return, error)
 	if !ok {
 		return nil, apierror.NotFound("Return", id)
 	}
+	defer a.useOrder(ret.OrderID)()
 	if p.State == "accepted" && ret.State != "created" {
 		return nil, apierror.Conflict("invalid_state", "Return '%s' is %s; only a created return can be accepted.", id, ret.State)
 	}
-	now := a.clock.Now()
+	now := a.now()
 	if p.Metadata != nil {
 		ret.Metadata = p.Metadata
 		ret.UpdatedTime = now

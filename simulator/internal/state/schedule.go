@@ -7,8 +7,8 @@ import (
 )
 
 // This file is the subscription lifecycle on the virtual clock (contract
-// §3.5, §6.2). Nothing here waits on wall time: the control API's POST
-// /_sim/clock calls AdvanceClock or SetClock, which run every transition
+// §3.5, §6.2). Nothing here waits on wall time: advancing a test clock
+// (AdvanceTestClock; AdvanceClock for the account clock in Go tests) runs every transition
 // that falls due, in time order, before the clock reaches its target.
 
 // schedule is what the virtual clock will do next to one subscription. Every
@@ -69,34 +69,38 @@ func (s *Subscription) nextDue() (at time.Time, kind dueKind, ok bool) {
 // timestamps are RFC 3339, whose years have four digits).
 var lastClockTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
-// AdvanceClock is POST /_sim/clock {"advance": d}: AdvanceTo(now + d). It
-// returns the new time and the events recorded on the way.
+// AdvanceClock is AdvanceTo(now + d) on the account's own clock, for Go
+// tests: the control API cannot move the account's clock (it follows wall
+// time; virtual time lives in test clocks, testclocks.go). It returns the
+// new time and the events recorded on the way.
 func (a *Account) AdvanceClock(d time.Duration) (time.Time, []*Event, error) {
 	if d < 0 {
 		return time.Time{}, nil, fmt.Errorf("clock: cannot move back by %s", -d)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := a.clock.Now()
+	now := a.now()
 	if d > lastClockTime.Sub(now) {
 		return time.Time{}, nil, fmt.Errorf("clock: cannot advance %s by %s (never past %s)",
 			now.Format(time.RFC3339), d, lastClockTime.Format(time.RFC3339))
 	}
 	evs, err := a.advanceTo(now.Add(d))
-	return a.clock.Now(), evs, err
+	return a.now(), evs, err
 }
 
-// SetClock is POST /_sim/clock {"set": t}: AdvanceTo(t). It returns the new
-// time and the events recorded on the way.
+// SetClock is AdvanceTo(t) on the account's own clock, for Go tests (see
+// AdvanceClock). It returns the new time and the events recorded on the way.
 func (a *Account) SetClock(t time.Time) (time.Time, []*Event, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	evs, err := a.advanceTo(t.UTC())
-	return a.clock.Now(), evs, err
+	return a.now(), evs, err
 }
 
-// AdvanceTo moves the account's virtual clock forward to t, running every
-// subscription transition due at or before t in time order: it sets the
+// AdvanceTo moves the account's own clock forward to t, running every
+// transition of the subscriptions of customers without a test clock due at
+// or before t in time order (AdvanceTestClock does the same for a test
+// clock's customers): it sets the
 // clock to each due time in turn, so that each transition's events,
 // stateTransitions and dates carry its due time, not t. (When the clock
 // follows wall time rather than being frozen, an event's createdTime is its
@@ -217,7 +221,7 @@ func (a *Account) AdvanceTo(t time.Time) ([]*Event, error) {
 
 // advanceTo is AdvanceTo with a.mu held.
 func (a *Account) advanceTo(t time.Time) ([]*Event, error) {
-	now := a.clock.Now()
+	now := a.now()
 	switch {
 	case t.Before(now):
 		return nil, fmt.Errorf("clock: cannot move back from %s to %s", now.Format(time.RFC3339), t.Format(time.RFC3339))
@@ -227,18 +231,18 @@ func (a *Account) advanceTo(t time.Time) ([]*Event, error) {
 	}
 	first := len(a.events.order)
 	for {
-		s, due, kind, ok := a.earliestDue()
+		s, due, kind, ok := a.earliestDue("")
 		if !ok || due.After(t) {
 			break
 		}
-		if due.After(a.clock.Now()) {
+		if due.After(a.now()) {
 			if _, err := a.clock.Set(due); err != nil {
 				return a.eventsSince(first), err
 			}
 		}
 		a.runDue(s, due, kind)
 	}
-	if rest := t.Sub(a.clock.Now()); rest > 0 {
+	if rest := t.Sub(a.now()); rest > 0 {
 		if _, err := a.clock.Advance(rest); err != nil {
 			return a.eventsSince(first), err
 		}
@@ -246,11 +250,15 @@ func (a *Account) advanceTo(t time.Time) ([]*Event, error) {
 	return a.eventsSince(first), nil
 }
 
-// earliestDue is the account's next transition; ties go to the subscription
+// earliestDue is the next transition of the customers on test clock
+// clockID (on the account's own clock when ""); ties go to the subscription
 // created first.
-func (a *Account) earliestDue() (s *Subscription, at time.Time, kind dueKind, ok bool) {
+func (a *Account) earliestDue(clockID string) (s *Subscription, at time.Time, kind dueKind, ok bool) {
 	for _, id := range a.subs.order {
 		sub := a.subs.byID[id]
+		if a.clockOf(sub.CustomerID) != clockID {
+			continue
+		}
 		t, k, due := sub.nextDue()
 		if due && (!ok || t.Before(at)) {
 			s, at, kind, ok = sub, t, k, true

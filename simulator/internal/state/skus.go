@@ -65,7 +65,7 @@ func (a *Account) CreateSKU(p SKUParams, upsert bool) (sku *SKU, created bool, e
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := a.clock.Now()
+	now := a.now()
 	id := "sku_" + newUUID()
 	if p.ID != nil {
 		if *p.ID == "" || len(*p.ID) > 100 {
@@ -102,7 +102,7 @@ func (a *Account) UpdateSKU(id string, p SKUParams) (*SKU, error) {
 	if p.Name != nil && *p.Name == "" {
 		return nil, apierror.Invalid("name", "name cannot be empty.")
 	}
-	s.apply(p, a.clock.Now())
+	s.apply(p, a.now())
 	a.record("sku.updated", s, nil)
 	return clone(s), nil
 }

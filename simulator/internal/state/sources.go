@@ -138,7 +138,7 @@ func (a *Account) CreateSource(p SourceParams) (*Source, error) {
 }
 
 func (a *Account) newCardSource(p SourceParams) *Source {
-	now := a.clock.Now()
+	now := a.now()
 	id := newUUID()
 	cc := p.CreditCard
 	s := &Source{
@@ -182,6 +182,7 @@ func (a *Account) AttachSource(customerID, sourceID string) (*Source, error) {
 	if !ok {
 		return nil, apierror.NotFound("Customer", customerID)
 	}
+	defer a.use(c.testClock)()
 	s, ok := a.sources.get(sourceID)
 	if !ok {
 		return nil, apierror.NotFound("Source", sourceID)
@@ -200,7 +201,7 @@ func (a *Account) AttachSource(customerID, sourceID string) (*Source, error) {
 	}
 	s.Reusable = true
 	s.CustomerID = customerID
-	s.UpdatedTime = a.clock.Now()
+	s.UpdatedTime = a.now()
 	c.Sources = append(c.Sources, s)
 	if c.DefaultSourceID == "" {
 		c.DefaultSourceID = s.ID
@@ -218,6 +219,7 @@ func (a *Account) DetachSource(customerID, sourceID string) error {
 	if !ok {
 		return apierror.NotFound("Customer", customerID)
 	}
+	defer a.use(c.testClock)()
 	if !c.hasSource(sourceID) {
 		return apierror.NotFound("Source", sourceID)
 	}
@@ -233,7 +235,7 @@ func (a *Account) DetachSource(customerID, sourceID string) error {
 		c.DefaultSourceID = ""
 	}
 	s.State = "cancelled"
-	s.UpdatedTime = a.clock.Now()
+	s.UpdatedTime = a.now()
 	c.UpdatedTime = s.UpdatedTime
 	a.record("customer.source.deleted", s, nil)
 	return nil

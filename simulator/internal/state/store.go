@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/clock"
+	"github.com/drsim/drsim/simulator/internal/apierror"
 )
 
 // Publisher receives every event an account records, with the targets (the
@@ -31,6 +31,36 @@ type Store struct {
 	byKey     map[string]keyRef
 	publisher Publisher
 	wall      func() time.Time
+	links     linkIndex
+}
+
+// linkIndex finds the account of a file link by the link's id, so a
+// download locks only that account.
+type linkIndex struct {
+	mu sync.RWMutex
+	m  map[string]*Account
+}
+
+func (x *linkIndex) put(id string, a *Account) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.m == nil {
+		x.m = map[string]*Account{}
+	}
+	x.m[id] = a
+}
+
+func (x *linkIndex) remove(id string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	delete(x.m, id)
+}
+
+func (x *linkIndex) get(id string) (*Account, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	a, ok := x.m[id]
+	return a, ok
 }
 
 type keyRef struct {
@@ -40,6 +70,9 @@ type keyRef struct {
 
 // NewStore returns an empty store. pub may be nil (events are recorded but not delivered).
 func NewStore(pub Publisher, wall func() time.Time) *Store {
+	if wall == nil {
+		wall = time.Now
+	}
 	return &Store{accounts: map[string]*Account{}, byKey: map[string]keyRef{}, publisher: pub, wall: wall}
 }
 
@@ -52,7 +85,7 @@ type Keys struct {
 
 // CreateAccount makes a fresh account with its own state, clock and keys.
 func (s *Store) CreateAccount() Keys {
-	a := newAccount(s.publisher, clock.New(s.wall))
+	a := newAccount(s.publisher, s.wall, &s.links)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.accounts[a.id] = a
@@ -68,7 +101,7 @@ func (s *Store) CreateAccountWithKey(secretKey string) (Keys, error) {
 	if len(secretKey) < len("sk_test_")+8 || secretKey[:8] != "sk_test_" {
 		return Keys{}, fmt.Errorf("secret key %q: want sk_test_ followed by at least 8 characters", secretKey)
 	}
-	a := newAccount(s.publisher, clock.New(s.wall))
+	a := newAccount(s.publisher, s.wall, &s.links)
 	a.keys.SecretKey = secretKey
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -98,4 +131,25 @@ func randomHex(n int) string {
 		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on supported platforms
 	}
 	return hex.EncodeToString(b)
+}
+
+// DeleteAccount is DELETE /_sim/account: the account, its keys and every
+// resource go; its file links stop answering (404). Deliveries already
+// queued may still be attempted.
+func (s *Store) DeleteAccount(a *Account) error {
+	s.mu.Lock()
+	if s.accounts[a.id] != a {
+		s.mu.Unlock()
+		return apierror.NotFound("Account", a.id)
+	}
+	delete(s.accounts, a.id)
+	delete(s.byKey, a.keys.SecretKey)
+	delete(s.byKey, a.keys.PublicKey)
+	s.mu.Unlock()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, id := range a.links.order {
+		s.links.remove(id)
+	}
+	return nil
 }

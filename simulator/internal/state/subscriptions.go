@@ -298,7 +298,8 @@ func (a *Account) UpdateSubscription(id string, p SubscriptionUpdateParams) (*Su
 	if !ok {
 		return nil, apierror.NotFound("Subscription", id)
 	}
-	now := a.clock.Now()
+	defer a.useCustomer(s.CustomerID)()
+	now := a.now()
 	if p.State != nil {
 		if p.hasTermsFields() {
 			return nil, apierror.Conflict("restricted_update", "Activating or cancelling a subscription takes a body of exactly {\"state\":\"%s\"}.", *p.State)
@@ -485,6 +486,7 @@ func (a *Account) DeleteSubscription(id string) error {
 	if !ok {
 		return apierror.NotFound("Subscription", id)
 	}
+	defer a.useCustomer(s.CustomerID)()
 	if s.State != "draft" {
 		return apierror.Conflict("invalid_state", "Subscription '%s' is %s; only a draft subscription can be deleted.", s.ID, s.State)
 	}

@@ -147,7 +147,7 @@ func (w *Webhook) subscribed(typ string) bool {
 // subscribedTargets lists the enabled webhooks subscribed to typ. Caller holds a.mu.
 func (a *Account) subscribedTargets(typ string) []Target {
 	var out []Target
-	now := a.clock.Now()
+	now := a.now()
 	for _, id := range a.webhooks.order {
 		w := a.webhooks.byID[id]
 		if w.Enabled && w.subscribed(typ) {
@@ -186,7 +186,7 @@ func (a *Account) CreateWebhook(p WebhookParams) (*Webhook, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := a.clock.Now()
+	now := a.now()
 	w := &Webhook{ID: newUUID(), Enabled: true, APIVersion: "default", TransportType: "HTTP", CreatedTime: now, secret: "whsec_" + randomHex(16)}
 	w.apply(p, now)
 	a.webhooks.put(w.ID, w)
@@ -213,7 +213,7 @@ func (a *Account) UpdateWebhook(id string, p WebhookParams) (*Webhook, error) {
 		a.mu.Unlock()
 		return nil, apierror.NotFound("Webhook", id)
 	}
-	w.apply(p, a.clock.Now())
+	w.apply(p, a.now())
 	out := cloneWebhook(w)
 	a.mu.Unlock()
 	if r, ok := a.publisher.(Resumer); ok && p.Enabled != nil && *p.Enabled {
@@ -234,7 +234,7 @@ func (a *Account) DisableWebhook(id, reason string) error {
 	}
 	w.Enabled = false
 	w.disabledReason = reason
-	w.UpdatedTime = a.clock.Now()
+	w.UpdatedTime = a.now()
 	return nil
 }
 
@@ -260,7 +260,7 @@ func (a *Account) CurrentTarget(id string) (Target, bool, error) {
 	if !ok {
 		return Target{}, false, apierror.NotFound("Webhook", id)
 	}
-	return a.targetLocked(w, a.clock.Now()), w.Enabled, nil
+	return a.targetLocked(w, a.now()), w.Enabled, nil
 }
 
 // Webhook is GET /webhooks/{id}.
@@ -334,7 +334,7 @@ func (a *Account) WebhookSecrets(id string) (WebhookSecrets, error) {
 	if !ok {
 		return WebhookSecrets{}, apierror.NotFound("Webhook", id)
 	}
-	w.pruneSecrets(a.clock.Now())
+	w.pruneSecrets(a.now())
 	return WebhookSecrets{Secret: w.secret, Old: append([]OldSecret{}, w.oldSecrets...)}, nil
 }
 
@@ -352,7 +352,7 @@ func (a *Account) SetWebhookSecret(id, secret string) error {
 	}
 	w.secret = secret
 	w.oldSecrets = nil
-	w.UpdatedTime = a.clock.Now()
+	w.UpdatedTime = a.now()
 	return nil
 }
 
@@ -371,7 +371,7 @@ func (a *Account) RotateWebhookSecret(id, secret string, oldValidFor time.Durati
 	if !ok {
 		return WebhookSecrets{}, apierror.NotFound("Webhook", id)
 	}
-	now := a.clock.Now()
+	now := a.now()
 	w.pruneSecrets(now)
 	if secret == "" {
 		secret = "whsec_" + randomHex(16)
