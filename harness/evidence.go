@@ -3,11 +3,10 @@ package harness
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"time"
 
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/mailbox"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // EmailEvidence is one email a notification check read: the message, the
@@ -44,52 +43,27 @@ func (s *Scenario) Emails() []EmailEvidence {
 	return append([]EmailEvidence(nil), s.emails...)
 }
 
-// DeliveryRecord is one delivery attempt of an event to the merchant's
-// webhook, as the simulator recorded it.
-type DeliveryRecord struct {
-	Attempt   int       `json:"attempt"`
-	Time      time.Time `json:"time"`
-	Status    int       `json:"status"`
-	Delivered bool      `json:"delivered"`
-	LatencyMs float64   `json:"latencyMs"`
-	Forged    string    `json:"forged"`
-	Manual    bool      `json:"manual"`
-	Duplicate bool      `json:"duplicate"`
-	Error     string    `json:"error"`
-}
+// HarnessAgent is the User-Agent of the harness's calls to the simulator,
+// so reports tell the merchant's API calls from the harness's.
+const HarnessAgent = "drsim-harness"
 
 // Deliveries lists the delivery attempts of an event to the merchant's webhook.
-func (h *Harness) Deliveries(ctx context.Context, eventID string) ([]DeliveryRecord, error) {
-	q := url.Values{"eventId": {eventID}, "webhookId": {h.webhookID}}
-	var page struct {
-		Data []DeliveryRecord `json:"data"`
-	}
-	if err := h.dr.do(ctx, "GET", "/_sim/deliveries?"+q.Encode(), nil, &page); err != nil {
+func (h *Harness) Deliveries(ctx context.Context, eventID string) ([]client.Attempt, error) {
+	a, err := h.dr.Deliveries(ctx, client.AttemptFilter{EventID: eventID, WebhookID: h.webhookID})
+	if err != nil {
 		return nil, fmt.Errorf("deliveries of %s: %w", eventID, err)
 	}
-	return page.Data, nil
-}
-
-// APICall is one Digital River API call the merchant (or the harness) made.
-type APICall struct {
-	Method string    `json:"method"`
-	Path   string    `json:"path"`
-	Query  string    `json:"query"`
-	Status int       `json:"status"`
-	Time   time.Time `json:"time"`
-	Agent  string    `json:"agent"` // the caller's User-Agent; HarnessAgent for the harness's own
+	return a, nil
 }
 
 // APICalls lists the API calls made with the merchant's key, oldest first.
 // The harness's own calls are among them, with Agent HarnessAgent.
-func (h *Harness) APICalls(ctx context.Context) ([]APICall, error) {
-	var page struct {
-		Data []APICall `json:"data"`
-	}
-	if err := h.dr.do(ctx, "GET", "/_sim/requests", nil, &page); err != nil {
+func (h *Harness) APICalls(ctx context.Context) ([]client.RequestLog, error) {
+	calls, err := h.dr.Requests(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("API request log: %w", err)
 	}
-	return page.Data, nil
+	return calls, nil
 }
 
 // CatalogueEntries lists the catalogue's notifications, for checklists.

@@ -21,6 +21,7 @@ import (
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/internal/report"
 	"github.com/drsim/drsim/internal/steps"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // Options configure a run.
@@ -455,7 +456,7 @@ func (r *recorder) result(d time.Duration) Result {
 func (r *recorder) addDeliveryEvidence(run *report.Run) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var calls []harness.APICall
+	var calls []client.RequestLog
 	objectIDs := make([][][]string, len(run.Scenarios))
 	r.mu.Lock()
 	for i, p := range r.sel.Pickles {
@@ -476,11 +477,11 @@ func (r *recorder) addDeliveryEvidence(run *report.Run) {
 			}
 			for _, d := range ds {
 				e.Deliveries = append(e.Deliveries, report.Delivery{Attempt: d.Attempt, Time: d.Time, Status: d.Status, Delivered: d.Delivered,
-					LatencyMs: d.LatencyMs, Forged: d.Forged, Manual: d.Manual, Duplicate: d.Duplicate, Error: d.Error})
+					LatencyMs: d.LatencyMS, Forged: d.Forged, Manual: d.Manual, Duplicate: d.Duplicate, Error: d.Error})
 			}
 			if calls == nil {
 				if calls, err = r.o.Harness.APICalls(ctx); err != nil {
-					calls = []harness.APICall{}
+					calls = []client.RequestLog{}
 				}
 			}
 			e.Calls = merchantCalls(calls, e, objectIDs[i][j])
@@ -507,7 +508,7 @@ func ids(v any, out []string) []string {
 	return out
 }
 
-func merchantCalls(calls []harness.APICall, e *report.Email, objectIDs []string) []report.Call {
+func merchantCalls(calls []client.RequestLog, e *report.Email, objectIDs []string) []report.Call {
 	if len(e.Deliveries) == 0 || len(objectIDs) == 0 {
 		return nil
 	}
