@@ -25,6 +25,9 @@ type Scenario struct {
 	// clock is the scenario's test clock: its customers are attached to
 	// it, so moving time moves this scenario only (subscriptions.go).
 	clock string
+	// clockStart is the clock's time when it was made: every event about
+	// the scenario's customers is at or after it (event listing starts there).
+	clockStart time.Time
 
 	mu     sync.Mutex
 	checks []Check
@@ -308,6 +311,12 @@ func (s *Scenario) orderEvents(ctx context.Context, typ string) ([]*event, error
 	after := ""
 	for {
 		q := url.Values{"type": {typ}, "limit": {"100"}}
+		s.mu.Lock()
+		if !s.clockStart.IsZero() {
+			// Events of earlier runs and scenarios are older: skip them.
+			q.Set("createdTime[gte]", s.clockStart.Format(time.RFC3339Nano))
+		}
+		s.mu.Unlock()
 		if after != "" {
 			q.Set("startingAfter", after)
 		}

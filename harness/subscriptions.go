@@ -71,7 +71,8 @@ func (s *Scenario) testClock(ctx context.Context) (string, error) {
 		return id, nil
 	}
 	var c struct {
-		ID string `json:"id"`
+		ID         string    `json:"id"`
+		FrozenTime time.Time `json:"frozenTime"`
 	}
 	if err := s.h.dr.do(ctx, "POST", "/_sim/test-clocks", map[string]any{"name": s.name}, &c); err != nil {
 		return "", fmt.Errorf("create the scenario's test clock: %w", err)
@@ -79,7 +80,7 @@ func (s *Scenario) testClock(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.clock == "" {
-		s.clock = c.ID
+		s.clock, s.clockStart = c.ID, c.FrozenTime
 	}
 	return s.clock, nil
 }
