@@ -56,6 +56,13 @@ Feature: Order lifecycle notifications
     And Digital River refunds 5.00 of the order
     Then Alice receives a refund confirmation email with every required attribute
 
+  Scenario: Two partial refunds, each confirmed with its own amount and the refunded total
+    When the merchant ships the order with "FedEx" tracking number "Z10100002632658"
+    And Digital River refunds 5.00 of the order
+    Then Alice receives a refund confirmation email with every required attribute
+    When Digital River refunds 7.50 of the order
+    Then Alice receives a refund confirmation email with every required attribute
+
   Scenario: Return instructions after a return request
     When the merchant ships the order with "FedEx" tracking number "Z10100002632657"
     And Alice asks to return 1 "Trail lantern"

@@ -259,7 +259,11 @@ func (s *Scenario) send(ctx context.Context, name string, a *profile.Action, dat
 		}
 	}
 	if !a.Accepts(resp.StatusCode) {
-		return nil, fmt.Errorf("action %s: %s %s answered %d, want %v: %s", name, req.Method, u, resp.StatusCode, acceptList(a), firstBytes(body, 500))
+		hint := ""
+		if lp := s.loginPath(data); !customer && lp != "" && resp.Request.URL.Path == lp {
+			hint = fmt.Sprintf(" (it led to the login page %s: if this runs in the customer's account, set side: customer on actions.%s)", resp.Request.URL.Path, name)
+		}
+		return nil, fmt.Errorf("action %s: %s %s answered %d, want %v%s: %s", name, req.Method, u, resp.StatusCode, acceptList(a), hint, firstBytes(body, 500))
 	}
 	return body, nil
 }

@@ -11,8 +11,9 @@
 // The rest is internal, each package named for what it is: clock (the
 // virtual clock every business timestamp reads), state (accounts, resources,
 // DR's rules and the events they record), delivery (the webhook delivery
-// engine), documents (invoice and credit memo PDFs), api (the HTTP layer)
-// and apierror (DR's error shape).
+// engine), documents (invoice and credit memo PDFs), api (the HTTP layer),
+// dashboard (the web dashboard for local development, loopback only) and
+// apierror (DR's error shape).
 package simulator
 
 import (
@@ -22,10 +23,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/api"
+	"github.com/drsim/drsim/simulator/internal/dashboard"
 	"github.com/drsim/drsim/simulator/internal/delivery"
 	"github.com/drsim/drsim/simulator/internal/state"
 )
@@ -39,6 +42,8 @@ type Options struct {
 	// into wall time: 1 (or 0) is real time; tests and certify use 1e-4
 	// (5 minutes → 30 ms).
 	RetryScale float64
+	// MailURL is the mail sink's web UI (MailHog), linked from the dashboard.
+	MailURL string
 }
 
 // Server is a running simulator.
@@ -63,13 +68,31 @@ func Start(o Options) (*Server, error) {
 	store := state.NewStore(engine, time.Now)
 	s := &Server{
 		engine: engine,
-		srv:    &http.Server{Handler: api.New(store, engine, o.Logger), ReadHeaderTimeout: 10 * time.Second},
+		srv:    &http.Server{Handler: withDashboard(api.New(store, engine, o.Logger), dashboard.New(store, engine, dashboard.Options{MailURL: o.MailURL})), ReadHeaderTimeout: 10 * time.Second},
 		ln:     ln,
 		done:   make(chan error, 1),
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
 	return s, nil
 }
+
+// withDashboard serves the dashboard under dashboard.Prefix and sends a
+// browser that opens "/" there; everything else is the API.
+func withDashboard(apiHandler, dash http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, dashboard.Prefix):
+			dash.ServeHTTP(w, r)
+		case r.URL.Path == "/" && r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html"):
+			http.Redirect(w, r, dashboard.Prefix, http.StatusFound)
+		default:
+			apiHandler.ServeHTTP(w, r)
+		}
+	})
+}
+
+// DashboardURL is the web dashboard (loopback clients only).
+func (s *Server) DashboardURL() string { return s.URL() + dashboard.Prefix }
 
 // URL is the API base URL, e.g. http://127.0.0.1:41234.
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }

@@ -281,3 +281,30 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestBrowsersOpeningTheRootGoToTheDashboard(t *testing.T) {
+	s, err := simulator.Start(simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("GET", s.URL()+"/", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/_sim/dashboard/" {
+		t.Fatalf("GET / from a browser: %d to %q, want 302 to /_sim/dashboard/", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, err = http.Get(s.DashboardURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET %s: %d %s", s.DashboardURL(), resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}

@@ -10,10 +10,9 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"net/http/httptest"
 	"slices"
-	"sync"
-	"sync/atomic"
+	"strconv"
+	"strings"
 	"testing/fstest"
 	"time"
 
@@ -35,6 +34,10 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	copies := fs.Int("copies", 1, "run the feature files this many times over in one suite (how suite time grows with features)")
 	concurrency := fs.Int("concurrency", 0, "scenarios at once (the suite's default when 0)")
 	slowest := fs.Int("slowest", 8, "list this many of the slowest scenarios of the median run")
+	stored := fs.String("stored", "0,10000,100000", "stored customers at which to measure the API (comma-separated; empty skips)")
+	conc := fs.Int("conc", 32, "concurrent clients for the API figures")
+	requests := fs.Int("requests", 20000, "requests per API figure")
+	notify := fs.Int("notify", 300, "orders for the notification latency figure (0 skips)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,11 +83,36 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "            %7s  %s:%d %s\n", sc.Duration.Round(time.Millisecond), sc.Feature, sc.Line, sc.Name)
 	}
 
-	rate, err := benchDelivery(ctx, *events)
+	d, err := benchDeliveryFloor(ctx, *events)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "delivery:   %d signed webhooks in %s, %.0f deliveries/s\n", *events, rate.wall.Round(time.Millisecond), float64(*events)/rate.wall.Seconds())
+	engine, floor := float64(d.n)/d.engine.Seconds(), float64(d.n)/d.load.Seconds()
+	fmt.Fprintf(stdout, "delivery:   %d signed webhooks, %.0f deliveries/s; plain loopback POSTs to the same receiver %.0f/s; ratio %.2f\n",
+		d.n, engine, floor, engine/floor)
+
+	if *notify > 0 {
+		lat, err := benchNotification(ctx, *notify)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "notify:     order accepted → confirmation email matched, %d orders: %s\n", len(lat), lat)
+	}
+
+	if levels, err := parseLevels(*stored); err != nil {
+		return err
+	} else if len(levels) > 0 {
+		figs, err := benchAPI(ctx, levels, *conc, *requests)
+		if err != nil {
+			return err
+		}
+		base := figs[0]
+		for _, f := range figs {
+			fmt.Fprintf(stdout, "api:        %7d stored, c%d: create %6.0f req/s (%.2f× of first) %s\n", f.stored, *conc, f.create.rate(), f.create.rate()/base.create.rate(), f.create.lat)
+			fmt.Fprintf(stdout, "            %7s         GET id %6.0f req/s (%.2f× of first) %s\n", "", f.get.rate(), f.get.rate()/base.get.rate(), f.get.lat)
+			fmt.Fprintf(stdout, "            %7s         list   %6.0f req/s (%.2f× of first) %s\n", "", f.lists.rate(), f.lists.rate()/base.lists.rate(), f.lists.lat)
+		}
+	}
 
 	year, n, err := benchYear(ctx)
 	if err != nil {
@@ -94,54 +122,6 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "year:       366 virtual days of a monthly subscription (%d events) in %s of wall time, %.0f× faster than real time\n",
 		n, year.Round(time.Microsecond), virtual.Seconds()/year.Seconds())
 	return nil
-}
-
-type deliveryRate struct{ wall time.Duration }
-
-// benchDelivery records n events (customer.created) and waits until a
-// receiver has acknowledged all of them.
-func benchDelivery(ctx context.Context, n int) (deliveryRate, error) {
-	var got atomic.Int64
-	done := make(chan struct{})
-	var once sync.Once
-	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		if got.Add(1) == int64(n) {
-			once.Do(func() { close(done) })
-		}
-		w.WriteHeader(http.StatusAccepted)
-	}))
-	defer rcv.Close()
-	sim, err := simulator.Start(simulator.Options{RetryScale: stack.RetryScale})
-	if err != nil {
-		return deliveryRate{}, err
-	}
-	defer sim.Close()
-	c := &benchClient{base: sim.URL()}
-	var keys struct {
-		SecretKey string `json:"secretKey"`
-	}
-	if err := c.do(ctx, "POST", "/_sim/accounts", nil, &keys); err != nil {
-		return deliveryRate{}, err
-	}
-	c.key = keys.SecretKey
-	if err := c.do(ctx, "POST", "/webhooks", map[string]any{"address": rcv.URL, "types": []string{"customer.created"}}, nil); err != nil {
-		return deliveryRate{}, err
-	}
-	start := time.Now()
-	for i := 0; i < n; i++ {
-		if err := c.do(ctx, "POST", "/customers", map[string]any{"email": fmt.Sprintf("c%d@example.test", i)}, nil); err != nil {
-			return deliveryRate{}, err
-		}
-	}
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
-		return deliveryRate{}, fmt.Errorf("delivery bench: %d of %d webhooks acknowledged after a minute", got.Load(), n)
-	case <-ctx.Done():
-		return deliveryRate{}, ctx.Err()
-	}
-	return deliveryRate{wall: time.Since(start)}, nil
 }
 
 // benchYear subscribes a customer monthly and moves the clock 366 days.
@@ -250,6 +230,19 @@ func copiedFeatures(n int) (fs.FS, error) {
 		for k := 1; k <= n; k++ {
 			out[fmt.Sprintf("copy%d/%s", k, name)] = &fstest.MapFile{Data: b}
 		}
+	}
+	return out, nil
+}
+
+// parseLevels reads "0,10000,100000".
+func parseLevels(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("-stored: %q is not a count of objects", f)
+		}
+		out = append(out, n)
 	}
 	return out, nil
 }

@@ -70,16 +70,16 @@ type localDev struct {
 
 func startLocalDev(t *testing.T) *localDev {
 	t.Helper()
-	sim, err := simulator.Start(simulator.Options{RetryScale: 1e-4, DeliveryTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
 	mail, err := mailbox.StartEmbedded()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mail.Close() })
+	sim, err := simulator.Start(simulator.Options{RetryScale: 1e-4, DeliveryTimeout: time.Second, MailURL: mail.URL() + "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
 	mc := mailbox.NewClient(mail.URL())
 	t.Cleanup(func() { mc.Close() })
 	d := &localDev{sim: sim, mail: mail, mailbox: mc, key: "sk_test_localdev" + fmt.Sprint(time.Now().UnixNano()), secret: "whsec_localdev"}

@@ -65,8 +65,26 @@ func TestDefectsAndStepsList(t *testing.T) {
 
 func TestBenchMeasuresRealWork(t *testing.T) {
 	ctx := context.Background()
-	if _, err := benchDelivery(ctx, 50); err != nil {
+	d, err := benchDeliveryFloor(ctx, 50)
+	if err != nil {
 		t.Fatalf("delivery bench: %v", err)
+	}
+	if d.n != 50 || d.engine <= 0 || d.load <= 0 {
+		t.Fatalf("delivery bench: %+v, want 50 deliveries timed by the engine and by plain POSTs", d)
+	}
+	lat, err := benchNotification(ctx, 2)
+	if err != nil {
+		t.Fatalf("notification bench: %v", err)
+	}
+	if len(lat) != 2 {
+		t.Fatalf("notification bench: %d latencies, want 2", len(lat))
+	}
+	figs, err := benchAPI(ctx, []int{0, 20}, 2, 20)
+	if err != nil {
+		t.Fatalf("API bench: %v", err)
+	}
+	if len(figs) != 2 || figs[1].stored != 20 || figs[1].create.n != 20 || figs[1].get.n != 20 || figs[1].lists.n != 5 {
+		t.Fatalf("API bench: %+v, want two levels of 20 creates, 20 GETs and 5 lists", figs)
 	}
 	_, n, err := benchYear(ctx)
 	if err != nil {

@@ -29,22 +29,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *retryScale <= 0 {
 		return fmt.Errorf("-retry-scale must be positive, got %g", *retryScale)
 	}
+	var mb *mailbox.Server
+	mailURL := ""
+	if *withMail {
+		var err error
+		if mb, err = mailbox.StartEmbedded(mailbox.Addrs{SMTP: *smtpAddr, HTTP: *mailAddr}); err != nil {
+			return err
+		}
+		defer mb.Close()
+		mailURL = mb.URL() + "/"
+	}
 	sim, err := simulator.Start(simulator.Options{
 		Addr: *simAddr, Logger: newLogger(stderr, *verbose), DeliveryTimeout: *timeout,
-		RetryScale: *retryScale,
+		RetryScale: *retryScale, MailURL: mailURL,
 	})
 	if err != nil {
 		return err
 	}
 	defer sim.Close()
 	fmt.Fprintf(stdout, "simulator   %s   (create an account: curl -X POST %s/_sim/accounts)\n", sim.URL(), sim.URL())
-	if *withMail {
-		mb, err := mailbox.StartEmbedded(mailbox.Addrs{SMTP: *smtpAddr, HTTP: *mailAddr})
-		if err != nil {
-			return err
-		}
-		defer mb.Close()
-		fmt.Fprintf(stdout, "MailHog     SMTP %s, API %s\n", mb.SMTPAddr(), mb.URL())
+	fmt.Fprintf(stdout, "dashboard   %s\n", sim.DashboardURL())
+	if mb != nil {
+		fmt.Fprintf(stdout, "MailHog     SMTP %s, web UI and API %s\n", mb.SMTPAddr(), mb.URL())
 	}
 	fmt.Fprintln(stdout, "Ctrl-C to stop.")
 	<-ctx.Done()

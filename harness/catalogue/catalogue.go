@@ -26,11 +26,18 @@ const (
 	// MatchLine: the values of Paths, taken index by index, appear together
 	// on one line of the text (a product and its quantity).
 	MatchLine = "line"
+	// MatchLinkTo: some link leads to the page of one of the profile's
+	// Actions (same URL path); when the profile has none of them, some link
+	// contains one of Values.
+	MatchLinkTo = "linkTo"
 )
 
 // Catalogue is every notification, by id.
 type Catalogue struct {
-	Notifications []*Notification `yaml:"notifications"`
+	// Labels are the words that label money amounts, by label name, in
+	// several languages (refund: [refund, Erstattung, remboursement, …]).
+	Labels        map[string][]string `yaml:"labels"`
+	Notifications []*Notification     `yaml:"notifications"`
 	byID          map[string]*Notification
 }
 
@@ -51,6 +58,8 @@ type Notification struct {
 	// Document, when set, says the email must link to a file link of a DR
 	// file whose PDF text shows what it lists.
 	Document *Document `yaml:"document"`
+
+	labels map[string][]string // the catalogue's labels
 }
 
 // Document describes the PDF a notification must link to. Its paths read
@@ -72,6 +81,18 @@ type Attribute struct {
 	// Absent inverts the check: the value must NOT appear (e.g. the items
 	// of another shipment).
 	Absent bool `yaml:"absent"`
+	// Values are alternatives for a literal (any one will do): the same
+	// word in several languages, or for linkTo what a link may contain when
+	// the profile has none of Actions.
+	Values []string `yaml:"values"`
+	// Actions name the profile actions whose page a linkTo link leads to.
+	Actions []string `yaml:"actions"`
+	// Label names the catalogue label of a money attribute: a line of the
+	// email that carries the label and shows an amount must show this value
+	// (or another attribute's with the same label).
+	Label string `yaml:"label"`
+	// Pick "last" keeps only the last value of the path (the newest refund).
+	Pick string `yaml:"pick"`
 }
 
 // Parse reads a catalogue, rejecting unknown fields and bad values with the
@@ -98,18 +119,30 @@ func Parse(name string, data []byte) (*Catalogue, error) {
 				return nil, fmt.Errorf("%s: subject %q: %w", where, n.Subject, err)
 			}
 		}
+		n.labels = c.Labels
 		for j, a := range n.Attributes {
+			if a.Label != "" && c.Labels[a.Label] == nil {
+				return nil, fmt.Errorf("%s: attributes[%d] (%s): label %q is not under labels:", where, j, a.Name, a.Label)
+			}
+			if a.Pick != "" && a.Pick != "last" {
+				return nil, fmt.Errorf("%s: attributes[%d] (%s): pick %q: want last", where, j, a.Name, a.Pick)
+			}
 			switch a.Match {
+			case MatchLinkTo:
+				if a.Name == "" || len(a.Actions) == 0 {
+					return nil, fmt.Errorf("%s: attributes[%d] (%s): match linkTo needs a name and actions", where, j, a.Name)
+				}
 			case MatchText, MatchMoney, MatchDate, MatchLink, MatchLast4, MatchNumber, MatchLinkContains:
-				if a.Name == "" || (a.Path == "") == (a.Value == "") {
-					return nil, fmt.Errorf("%s: attributes[%d] (%s): a name and exactly one of path or value are required", where, j, a.Name)
+				literal := a.Value != "" || len(a.Values) > 0
+				if a.Name == "" || (a.Path == "") == !literal {
+					return nil, fmt.Errorf("%s: attributes[%d] (%s): a name and exactly one of path or value(s) are required", where, j, a.Name)
 				}
 			case MatchLine:
 				if a.Name == "" || len(a.Paths) < 2 {
 					return nil, fmt.Errorf("%s: attributes[%d] (%s): match line needs a name and at least two paths", where, j, a.Name)
 				}
 			default:
-				return nil, fmt.Errorf("%s: attributes[%d] (%s): match %q: want text, money, date, link, linkContains, number, line or last4", where, j, a.Name, a.Match)
+				return nil, fmt.Errorf("%s: attributes[%d] (%s): match %q: want text, money, date, link, linkContains, linkTo, number, line or last4", where, j, a.Name, a.Match)
 			}
 			if a.Match == MatchMoney && n.Currency == "" {
 				return nil, fmt.Errorf("%s: attributes[%d] (%s) matches money but the notification has no currency path", where, j, a.Name)

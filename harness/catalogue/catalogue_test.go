@@ -152,3 +152,77 @@ func TestLookupFiltersAndJoins(t *testing.T) {
 		}
 	}
 }
+
+func TestLabelledAmounts(t *testing.T) {
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refund, _ := c.Get("refund-confirmation")
+	order := map[string]any{"id": "1001", "currency": "USD", "refundedAmount": 12.5, "totalAmount": 89.64,
+		"payment": map[string]any{"charges": []any{map[string]any{"refunds": []any{
+			map[string]any{"state": "complete", "amount": 5.0}, map[string]any{"state": "complete", "amount": 7.5}}}}}}
+	tests := []struct {
+		name, body string
+		wantErr    string
+	}{
+		{"English", "Order 1001\nWe've refunded $7.50.\nTotal refunded: $12.50\nOrder total $89.64", ""},
+		{"German with earlier refunds listed", "Bestellung 1001\nWir haben Ihnen 7,50 $ erstattet\nErstattung vom 01.12.2026 5,00 $\nErstattung vom 02.12.2026 7,50 $\nInsgesamt erstattet 12,50 $", ""},
+		{"French", "Commande 1001\nRemboursement : 7,50 $US\nTotal remboursé : 12,50 $", ""},
+		{"Spanish", "Pedido 1001\nReembolso: 7,50 US$\nTotal reembolsado: 12,50 US$", ""},
+		{"headline shows the order total", "Order 1001\nWe've refunded $89.64.\nRefunds: $7.50, total $12.50", `"We've refunded $89.64." (labelled refund) not found`},
+		{"German headline shows the order total", "Bestellung 1001\nWir haben Ihnen 89,64 $ erstattet\n7,50 $\n12,50 $", "labelled refund"},
+		{"the newest refund is missing", "Order 1001\nYou got $5.00 back.\nTotal refunded $12.50", "refundAmount 7.50 USD not found"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := refund.Check(order, catalogue.Email{Body: tc.body}).Err()
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("err = %v, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+
+	// One figure cannot satisfy two labelled attributes: a shipping line
+	// showing the discount fails although both are amounts of the order.
+	conf, _ := c.Get("order-confirmation")
+	o := map[string]any{"id": "1002", "currency": "EUR", "items": []any{map[string]any{"amount": 20.0, "productDetails": map[string]any{"name": "Widget"}}},
+		"totalTax": 3.8, "totalDiscount": 3.0, "totalShipping": 5.0, "totalAmount": 25.8}
+	good := "Bestellung 1002\nWidget 20,00 €\nRabatt 3,00 €\nVersandkosten 5,00 €\nenthaltene MwSt. 3,80 €\nZwischensumme 20,00 €\nGesamtbetrag 25,80 €"
+	if err := conf.Check(o, catalogue.Email{Body: good}).Err(); err != nil {
+		t.Errorf("a correct German confirmation: %v", err)
+	}
+	bad := strings.Replace(good, "Versandkosten 5,00 €", "Versandkosten 3,00 €\nPorto inklusive 5,00 €", 1)
+	if err := conf.Check(o, catalogue.Email{Body: bad}).Err(); err == nil || !strings.Contains(err.Error(), "Versandkosten 3,00 €") {
+		t.Errorf("shipping shown as the discount: err = %v, want the shipping line named", err)
+	}
+}
+
+func TestWordingAndLinksWithoutEnglish(t *testing.T) {
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delay, _ := c.Get("delayed-shipment")
+	obj := map[string]any{"order": map[string]any{"id": "1003"}, "request": map[string]any{"newDate": "2026-12-22"}}
+	page := map[string]string{"requestCancellation": "/konto/bestellungen/1003/stornieren"}
+	de := catalogue.Email{Body: "Bestellung 1003: neuer Versandtermin 22.12.2026. Sie können kostenlos stornieren.",
+		Links: []string{"https://shop.example/konto/bestellungen/1003/stornieren"}, Pages: page}
+	if err := delay.Check(obj, de).Err(); err != nil {
+		t.Errorf("German delay notice linking to the cancel page: %v", err)
+	}
+	home := de
+	home.Links = []string{"https://shop.example/"}
+	if err := delay.Check(obj, home).Err(); err == nil || !strings.Contains(err.Error(), "cancelLink a link to /konto/bestellungen/1003/stornieren") {
+		t.Errorf("a delay notice linking home: err = %v, want the cancel page named", err)
+	}
+	noAction := de
+	noAction.Pages = nil
+	noAction.Links = []string{"https://shop.example/konto/bestellungen/1003/stornieren"}
+	if err := delay.Check(obj, noAction).Err(); err != nil {
+		t.Errorf("without a requestCancellation action, a link containing a cancel word: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package catalogue
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -75,13 +76,24 @@ func (n *Notification) Check(obj map[string]any, e Email) Report {
 	}
 	text := e.Subject + "\n" + e.Body
 	for _, a := range n.Attributes {
-		if a.Match == MatchLine {
+		switch a.Match {
+		case MatchLine:
 			r.Findings = append(r.Findings, matchLines(obj, a, text)...)
+			continue
+		case MatchLinkTo:
+			r.Findings = append(r.Findings, matchLinkTo(a, e))
+			continue
+		}
+		if a.Path == "" && len(a.Values) > 0 {
+			r.Findings = append(r.Findings, matchAny(a, currency, text, e.Links))
 			continue
 		}
 		vals := []any{a.Value}
 		if a.Path != "" {
 			vals = Lookup(obj, a.Path)
+		}
+		if a.Pick == "last" && len(vals) > 1 {
+			vals = vals[len(vals)-1:]
 		}
 		if len(vals) == 0 {
 			if !a.Absent {
@@ -97,7 +109,58 @@ func (n *Notification) Check(obj map[string]any, e Email) Report {
 			r.Findings = append(r.Findings, f)
 		}
 	}
+	r.Findings = append(r.Findings, n.checkLabels(obj, currency, text)...)
 	return r
+}
+
+// matchAny finds any one of a's literal alternatives.
+func matchAny(a Attribute, currency, text string, links []string) Finding {
+	for _, v := range a.Values {
+		if f := matchOne(a, v, currency, text, links); f.Found != "" {
+			return f
+		}
+	}
+	want := strings.Join(a.Values, " / ")
+	if a.Match == MatchLinkContains {
+		want = "a link containing " + want
+	}
+	return Finding{Attribute: a.Name, Optional: a.Optional, Want: want}
+}
+
+// matchLinkTo finds a link that leads to the page of one of a.Actions, or,
+// when the profile has none of them, one that contains one of a.Values.
+func matchLinkTo(a Attribute, e Email) Finding {
+	f := Finding{Attribute: a.Name, Optional: a.Optional}
+	var pages []string
+	for _, name := range a.Actions {
+		if p, ok := e.Pages[name]; ok {
+			pages = append(pages, p)
+		}
+	}
+	if len(pages) == 0 {
+		if len(a.Values) == 0 {
+			f.Want = "a link to the page of the profile's " + strings.Join(a.Actions, " or ") + " action (the profile has none)"
+			f.Optional = true
+			return f
+		}
+		alt := a
+		alt.Match = MatchLinkContains
+		return matchAny(alt, "", "", e.Links)
+	}
+	f.Want = "a link to " + strings.Join(pages, " or ") + " (the page of the profile's " + strings.Join(a.Actions, " or ") + " action)"
+	for _, l := range e.Links {
+		u, err := url.Parse(l)
+		if err != nil {
+			continue
+		}
+		for _, p := range pages {
+			if strings.TrimRight(u.Path, "/") == strings.TrimRight(p, "/") {
+				f.Found = l
+				return f
+			}
+		}
+	}
+	return f
 }
 
 // invert turns "found" into a failure and "missing" into a pass.

@@ -18,6 +18,9 @@ import (
 	"github.com/mailhog/MailHog-Server/api"
 	"github.com/mailhog/MailHog-Server/config"
 	mhsmtp "github.com/mailhog/MailHog-Server/smtp"
+	uiassets "github.com/mailhog/MailHog-UI/assets"
+	uiconfig "github.com/mailhog/MailHog-UI/config"
+	webui "github.com/mailhog/MailHog-UI/web"
 	"github.com/mailhog/data"
 )
 
@@ -31,6 +34,13 @@ const closeGrace = 5 * time.Second
 const sessionTag = "drsim-mailbox "
 
 var mailhogLinePrefix = []byte("[SMTP " + sessionTag)
+
+// MailHog's web UI logs where it thinks it serves ("Serving under
+// http://0.0.0.0:8025/", which is not where it is) and "[UI] …" lines.
+var (
+	mailhogUILine   = []byte("Serving under http")
+	mailhogUIPrefix = []byte("[UI] ")
+)
 
 // backend is the single MailHog instance of the process: configuration,
 // storage and the API router that every embedded server serves.
@@ -54,6 +64,11 @@ func theBackend() *backend {
 		conf.Storage = newLockedStorage()
 		router := pat.New()
 		api.CreateAPI(conf, router)
+		// MailHog's own web UI (embedded assets, no network) at "/": the
+		// list, and each message as HTML, plain text, source and MIME parts.
+		// Its download links use v1 endpoints that answer 500 with
+		// lockedStorage (storage.go); everything else works.
+		webui.CreateWeb(uiconfig.DefaultConfig(), router, uiassets.Asset)
 		sharedBackend = &backend{conf: conf, router: router}
 	})
 	return sharedBackend
@@ -81,7 +96,7 @@ type logFilter struct {
 }
 
 func (f *logFilter) Write(p []byte) (int, error) {
-	if bytes.Contains(p, mailhogLinePrefix) {
+	if bytes.Contains(p, mailhogLinePrefix) || bytes.Contains(p, mailhogUILine) || bytes.Contains(p, mailhogUIPrefix) {
 		return len(p), nil
 	}
 	return f.next.Write(p)

@@ -10,6 +10,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,6 +133,27 @@ func randomHex(n int) string {
 		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on supported platforms
 	}
 	return hex.EncodeToString(b)
+}
+
+// Accounts returns every account, ordered by id (for the dashboard, which
+// sees all tenants; see simulator/internal/dashboard for who may open it).
+func (s *Store) Accounts() []*Account {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*Account, 0, len(s.accounts))
+	for _, a := range s.accounts {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(x, y *Account) int { return strings.Compare(x.id, y.id) })
+	return out
+}
+
+// Account returns the account with id.
+func (s *Store) Account(id string) (*Account, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.accounts[id]
+	return a, ok
 }
 
 // DeleteAccount is DELETE /_sim/account: the account, its keys and every

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/internal/stack"
+	"github.com/drsim/drsim/simulator"
+	"github.com/drsim/drsim/simulator/client"
+)
+
+// The figures below are what capacity planners ask for: API throughput and
+// tail latency as the store grows, notification latency end to end, and
+// webhook delivery against the floor of plain loopback POSTs measured in
+// the same run. The load generator runs in this process, on the same cores
+// as the simulator: compare ratios, not absolute numbers, across machines.
+
+// latencies summarises request times.
+type latencies []time.Duration
+
+func (l latencies) pct(p float64) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	s := slices.Clone(l)
+	slices.Sort(s)
+	i := int(float64(len(s)-1) * p)
+	return s[i]
+}
+
+func (l latencies) String() string {
+	return fmt.Sprintf("p50 %s p90 %s p99 %s max %s", round(l.pct(0.5)), round(l.pct(0.9)), round(l.pct(0.99)), round(l.pct(1)))
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	default:
+		return d.Round(time.Microsecond)
+	}
+}
+
+// loadResult is one load run: requests done, their wall time and latencies.
+type loadResult struct {
+	n    int
+	wall time.Duration
+	lat  latencies
+}
+
+func (r loadResult) rate() float64 { return float64(r.n) / r.wall.Seconds() }
+
+// load runs conc workers, each calling req until total requests are done,
+// and records every latency. req returns an error for any non-2xx answer.
+func load(ctx context.Context, conc, total int, req func(ctx context.Context, i int) error) (loadResult, error) {
+	var next atomic.Int64
+	lats := make([]latencies, conc)
+	errs := make(chan error, conc)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range conc {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= total || ctx.Err() != nil {
+					return
+				}
+				t0 := time.Now()
+				if err := req(ctx, i); err != nil {
+					errs <- err
+					return
+				}
+				lats[w] = append(lats[w], time.Since(t0))
+			}
+		})
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	close(errs)
+	if err := <-errs; err != nil {
+		return loadResult{}, err
+	}
+	var all latencies
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	return loadResult{n: len(all), wall: wall, lat: all}, nil
+}
+
+// rawAPI sends requests with a keep-alive client and no decoding, so the
+// figures are the simulator's, not a client library's.
+type rawAPI struct {
+	base, key string
+	hc        *http.Client
+}
+
+func newRawAPI(base, key string, conc int) *rawAPI {
+	tr := &http.Transport{MaxIdleConns: conc * 2, MaxIdleConnsPerHost: conc * 2}
+	return &rawAPI{base: base, key: key, hc: &http.Client{Transport: tr}}
+}
+
+func (a *rawAPI) do(ctx context.Context, method, path, body string) error {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.key)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode > 299 {
+		return fmt.Errorf("%s %s: status %d", method, path, resp.StatusCode)
+	}
+	return nil
+}
+
+// apiFigures is one stored-object level of the API benchmark.
+type apiFigures struct {
+	stored             int
+	create, get, lists loadResult
+}
+
+// benchAPI measures create, GET by id and list of customers with conc
+// concurrent clients, after filling the account with each of the stored
+// counts in turn (cumulative: one account grows).
+func benchAPI(ctx context.Context, stored []int, conc, requests int) ([]apiFigures, error) {
+	sim, err := simulator.Start(simulator.Options{RetryScale: stack.RetryScale})
+	if err != nil {
+		return nil, err
+	}
+	defer sim.Close()
+	keys, err := client.New(sim.URL(), "").CreateAccount(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	api := newRawAPI(sim.URL(), keys.SecretKey, conc)
+	var ids []string
+	var idsMu sync.Mutex
+	c := client.New(sim.URL(), keys.SecretKey)
+	have := 0
+	var out []apiFigures
+	for _, level := range stored {
+		if level > have {
+			// Fill with the typed client's ids, concurrently, counted apart
+			// from the measured load.
+			if _, err := load(ctx, 8, level-have, func(ctx context.Context, i int) error {
+				cu, err := c.CreateCustomer(ctx, client.CustomerParams{Email: fmt.Sprintf("fill%d@example.test", have+i)})
+				if err != nil {
+					return err
+				}
+				idsMu.Lock()
+				ids = append(ids, cu.ID)
+				idsMu.Unlock()
+				return nil
+			}); err != nil {
+				return nil, fmt.Errorf("fill to %d customers: %w", level, err)
+			}
+			have = level
+		}
+		if len(ids) == 0 { // GET by id needs one
+			cu, err := c.CreateCustomer(ctx, client.CustomerParams{Email: "seed@example.test"})
+			if err != nil {
+				return nil, err
+			}
+			ids = append(ids, cu.ID)
+		}
+		f := apiFigures{stored: level}
+		if f.create, err = load(ctx, conc, requests, func(ctx context.Context, i int) error {
+			return api.do(ctx, "POST", "/customers", fmt.Sprintf(`{"email":"load%d-%d@example.test"}`, level, i))
+		}); err != nil {
+			return nil, err
+		}
+		snapshot := slices.Clone(ids)
+		if f.get, err = load(ctx, conc, requests, func(ctx context.Context, i int) error {
+			return api.do(ctx, "GET", "/customers/"+snapshot[rand.IntN(len(snapshot))], "")
+		}); err != nil {
+			return nil, err
+		}
+		if f.lists, err = load(ctx, conc, requests/4, func(ctx context.Context, i int) error {
+			return api.do(ctx, "GET", "/customers?limit=10", "")
+		}); err != nil {
+			return nil, err
+		}
+		have += 2 * requests // the creates above stored more
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// benchNotification measures, n times, an order's acceptance until its
+// confirmation email has arrived in MailHog and matched the catalogue: what
+// a merchant's customer waits for, as the harness sees it.
+func benchNotification(ctx context.Context, n int) (latencies, error) {
+	s, err := stack.Start(ctx, stack.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	var lat latencies
+	for i := range n {
+		sc := s.Harness.NewScenario(fmt.Sprintf("bench notification %d", i))
+		if _, err := sc.CreateCustomer(ctx, "Alice"); err != nil {
+			return nil, err
+		}
+		if _, err := sc.PlaceOrder(ctx, "Alice", harness.OrderSpec{Currency: "USD", Lines: []harness.Line{{Product: "Widget", Quantity: 2, Price: 10, TaxRate: 0.08}}}); err != nil {
+			return nil, err
+		}
+		t0 := time.Now()
+		if err := sc.AcceptOrder(ctx, ""); err != nil {
+			return nil, err
+		}
+		if err := sc.ExpectNotification(ctx, "Alice", "order-confirmation"); err != nil {
+			return nil, err
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	return lat, nil
+}
+
+// deliveryFigures compares the engine's webhook deliveries with plain
+// POSTs of the same bodies to the same receiver.
+type deliveryFigures struct {
+	n            int
+	engine, load time.Duration
+}
+
+// benchDeliveryFloor records n events (customers created by 8 concurrent
+// callers, so the producer outpaces delivery) and measures the time from
+// the first to the last delivery the receiver acknowledged; then it POSTs
+// n bodies of the same size to the receiver from one keep-alive connection
+// (the engine sends one webhook's events one connection at a time).
+func benchDeliveryFloor(ctx context.Context, n int) (deliveryFigures, error) {
+	var got atomic.Int64
+	var first, last atomic.Int64
+	var size atomic.Int64
+	done := make(chan struct{})
+	var once sync.Once
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		size.Store(int64(len(b)))
+		now := time.Now().UnixNano()
+		first.CompareAndSwap(0, now)
+		last.Store(now)
+		if got.Add(1) == int64(n) {
+			once.Do(func() { close(done) })
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer rcv.Close()
+	sim, err := simulator.Start(simulator.Options{RetryScale: stack.RetryScale})
+	if err != nil {
+		return deliveryFigures{}, err
+	}
+	defer sim.Close()
+	keys, err := client.New(sim.URL(), "").CreateAccount(ctx, "")
+	if err != nil {
+		return deliveryFigures{}, err
+	}
+	c := client.New(sim.URL(), keys.SecretKey)
+	if _, err := c.CreateWebhook(ctx, client.WebhookParams{Address: rcv.URL, Types: &[]string{"customer.created"}}); err != nil {
+		return deliveryFigures{}, err
+	}
+	api := newRawAPI(sim.URL(), keys.SecretKey, 8)
+	if _, err := load(ctx, 8, n, func(ctx context.Context, i int) error {
+		return api.do(ctx, "POST", "/customers", fmt.Sprintf(`{"email":"d%d@example.test"}`, i))
+	}); err != nil {
+		return deliveryFigures{}, err
+	}
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		return deliveryFigures{}, fmt.Errorf("delivery bench: awaited %d acknowledged webhooks; %d after a minute", n, got.Load())
+	case <-ctx.Done():
+		return deliveryFigures{}, ctx.Err()
+	}
+	f := deliveryFigures{n: n, engine: time.Duration(last.Load() - first.Load())}
+
+	body := bytes.Repeat([]byte("x"), int(size.Load()))
+	hc := &http.Client{}
+	t0 := time.Now()
+	for range n {
+		req, err := http.NewRequestWithContext(ctx, "POST", rcv.URL, bytes.NewReader(body))
+		if err != nil {
+			return f, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return f, fmt.Errorf("delivery floor: %w", err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	f.load = time.Since(t0)
+	return f, nil
+}
