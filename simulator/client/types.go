@@ -863,4 +863,6 @@ type RequestLog struct {
 	Status int       `json:"status"`
 	Time   time.Time `json:"time"`
 	Public bool      `json:"publicKey"`
+	// Agent is the caller's User-Agent ("drsim-harness" for the harness's calls).
+	Agent string `json:"agent,omitempty"`
 }
