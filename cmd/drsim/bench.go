@@ -1,22 +1,23 @@
 package main
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
+	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
+	"testing/fstest"
 	"time"
 
 	"github.com/drsim/drsim/features"
 	"github.com/drsim/drsim/internal/stack"
 	"github.com/drsim/drsim/internal/suite"
 	"github.com/drsim/drsim/simulator"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // bench measures what users wait for: the whole suite, webhook delivery
@@ -28,6 +29,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runs := fs.Int("runs", 3, "suite runs (the median is reported)")
 	events := fs.Int("events", 5000, "webhook events for the delivery figure")
 	tags := fs.String("tags", "", "run only the suite's scenarios matching a tag expression")
+	copies := fs.Int("copies", 1, "run the feature files this many times over in one suite (how suite time grows with features)")
+	concurrency := fs.Int("concurrency", 0, "scenarios at once (the suite's default when 0)")
+	slowest := fs.Int("slowest", 8, "list this many of the slowest scenarios of the median run")
 	stored := fs.String("stored", "0,10000,100000", "stored customers at which to measure the API (comma-separated; empty skips)")
 	conc := fs.Int("conc", 32, "concurrent clients for the API figures")
 	requests := fs.Int("requests", 20000, "requests per API figure")
@@ -35,18 +39,21 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *runs < 1 || *events < 1 {
-		return fmt.Errorf("-runs and -events must be at least 1")
+	if *runs < 1 || *events < 1 || *copies < 1 {
+		return fmt.Errorf("-runs, -events and -copies must be at least 1")
+	}
+	files, err := copiedFeatures(*copies)
+	if err != nil {
+		return err
 	}
 
-	var walls []time.Duration
-	scenarios := 0
+	var results []suite.Result
 	for i := 0; i < *runs; i++ {
 		s, err := stack.Start(ctx, stack.Options{})
 		if err != nil {
 			return err
 		}
-		res, err := suite.Run(suite.Options{Harness: s.Harness, Features: features.Files, Tags: *tags})
+		res, err := suite.Run(suite.Options{Harness: s.Harness, Features: files, Tags: *tags, Concurrency: *concurrency})
 		s.Close()
 		if err != nil {
 			return err
@@ -54,14 +61,25 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if n := len(res.Failed()); n > 0 {
 			return fmt.Errorf("suite run %d: %d scenario(s) failed; run drsim demo to see which", i+1, n)
 		}
-		walls = append(walls, res.Duration)
-		scenarios = len(res.Scenarios)
+		results = append(results, res)
 	}
-	slices.Sort(walls)
-	med := walls[len(walls)/2]
+	slices.SortFunc(results, func(a, b suite.Result) int { return cmp.Compare(a.Duration, b.Duration) })
+	med := results[len(results)/2]
+	scenarios := len(med.Scenarios)
 	fmt.Fprintf(stdout, "suite:      %d scenarios, median %s over %d runs (min %s, max %s), %.1f scenarios/s\n",
-		scenarios, med.Round(time.Millisecond), *runs, walls[0].Round(time.Millisecond), walls[len(walls)-1].Round(time.Millisecond),
-		float64(scenarios)/med.Seconds())
+		scenarios, med.Duration.Round(time.Millisecond), *runs, results[0].Duration.Round(time.Millisecond),
+		results[len(results)-1].Duration.Round(time.Millisecond), float64(scenarios)/med.Duration.Seconds())
+	var busy time.Duration
+	byTime := slices.Clone(med.Scenarios)
+	for _, sc := range byTime {
+		busy += sc.Duration
+	}
+	slices.SortFunc(byTime, func(a, b suite.ScenarioResult) int { return cmp.Compare(b.Duration, a.Duration) })
+	fmt.Fprintf(stdout, "            median run: scenarios took %s in all (%.1f at a time on average); slowest:\n",
+		busy.Round(time.Millisecond), busy.Seconds()/med.Duration.Seconds())
+	for _, sc := range byTime[:min(*slowest, len(byTime))] {
+		fmt.Fprintf(stdout, "            %7s  %s:%d %s\n", sc.Duration.Round(time.Millisecond), sc.Feature, sc.Line, sc.Name)
+	}
 
 	d, err := benchDeliveryFloor(ctx, *events)
 	if err != nil {
@@ -111,83 +129,65 @@ func benchYear(ctx context.Context) (time.Duration, int, error) {
 		return 0, 0, err
 	}
 	defer sim.Close()
-	c := &benchClient{base: sim.URL()}
-	var keys struct {
-		SecretKey string `json:"secretKey"`
-	}
-	if err := c.do(ctx, "POST", "/_sim/accounts", nil, &keys); err != nil {
+	keys, err := sim.Client("").CreateAccount(ctx, "")
+	if err != nil {
 		return 0, 0, err
 	}
-	c.key = keys.SecretKey
-	var plan, clk, cust, order struct {
-		ID string `json:"id"`
-	}
-	steps := []struct {
-		method, path string
-		body         any
-		out          any
-	}{
-		{"POST", "/plans", map[string]any{"name": "Monthly", "interval": "month", "reminderOffsetDays": 7}, &plan},
-		{"PUT", "/skus/sku_bench", map[string]any{"name": "Bench box"}, nil},
-		{"POST", "/_sim/test-clocks", map[string]any{"name": "year of renewals"}, &clk},
-	}
-	for _, st := range steps {
-		if err := c.do(ctx, st.method, st.path, st.body, st.out); err != nil {
-			return 0, 0, err
-		}
-	}
-	if err := c.do(ctx, "POST", "/_sim/test-clocks/"+clk.ID+"/customers", map[string]any{"email": "year@example.test"}, &cust); err != nil {
+	c := sim.Client(keys.SecretKey)
+	plan, err := c.CreatePlan(ctx, client.PlanParams{Name: "Monthly", Interval: "month", ReminderOffsetDays: client.Int(7)})
+	if err != nil {
 		return 0, 0, err
 	}
-	if err := c.do(ctx, "POST", "/_sim/orders", map[string]any{"customerId": cust.ID, "currency": "USD", "items": []any{
-		map[string]any{"skuId": "sku_bench", "quantity": 1, "price": 9.99, "taxRate": 0.08, "subscriptionInfo": map[string]any{"planId": plan.ID}},
-	}}, &order); err != nil {
+	if _, err := c.PutSKU(ctx, "sku_bench", client.SKUParams{Name: "Bench box"}); err != nil {
 		return 0, 0, err
 	}
-	if err := c.do(ctx, "POST", "/_sim/orders/"+order.ID+"/accept", nil, nil); err != nil {
+	clk, err := c.CreateTestClock(ctx, "year of renewals", time.Time{})
+	if err != nil {
 		return 0, 0, err
 	}
-	var moved struct {
-		Events []any `json:"events"`
+	cust, err := c.CreateClockCustomer(ctx, clk.ID, client.CustomerParams{Email: "year@example.test"})
+	if err != nil {
+		return 0, 0, err
+	}
+	order, err := c.PlaceOrder(ctx, client.PlaceOrderParams{CustomerID: cust.ID, Currency: "USD", Items: []client.PlaceItem{
+		{SKUID: "sku_bench", Quantity: 1, Price: 9.99, TaxRate: 0.08, SubscriptionInfo: &client.SubscriptionInfo{PlanID: plan.ID}},
+	}})
+	if err != nil {
+		return 0, 0, err
+	}
+	if _, err := c.AcceptOrder(ctx, order.ID); err != nil {
+		return 0, 0, err
 	}
 	start := time.Now()
-	if err := c.do(ctx, "POST", "/_sim/test-clocks/"+clk.ID+"/advance", map[string]any{"advance": "8784h"}, &moved); err != nil {
+	moved, err := c.AdvanceTestClock(ctx, clk.ID, 366*24*time.Hour)
+	if err != nil {
 		return 0, 0, err
 	}
 	return time.Since(start), len(moved.Events), nil
 }
 
-type benchClient struct{ base, key string }
-
-func (c *benchClient) do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
+// copiedFeatures is the suite's feature files n times over (copy k of
+// orders.feature is copyk/orders.feature), for measuring how suite time
+// grows with the number of scenarios.
+func copiedFeatures(n int) (fs.FS, error) {
+	if n == 1 {
+		return features.Files, nil
+	}
+	out := fstest.MapFS{}
+	names, err := fs.Glob(features.Files, "*.feature")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		b, err := fs.ReadFile(features.Files, name)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		body = bytes.NewReader(b)
+		for k := 1; k <= n; k++ {
+			out[fmt.Sprintf("copy%d/%s", k, name)] = &fstest.MapFile{Data: b}
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return err
-	}
-	if c.key != "" {
-		req.Header.Set("Authorization", "Bearer "+c.key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode > 299 {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
+	return out, nil
 }
 
 // parseLevels reads "0,10000,100000".
