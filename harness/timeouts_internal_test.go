@@ -73,3 +73,20 @@ func TestHungSimulatorCallTimesOut(t *testing.T) {
 		t.Errorf("do with a cancelled context: err = %v", err)
 	}
 }
+
+// The run's report lists the events the simulator gave up delivering.
+func TestDeliveryGiveUpsReadsTheWebhookState(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/_sim/webhooks/wh1/delivery" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"gaveUp":2,"giveUps":[{"eventId":"e1","eventType":"order.accepted","attempts":9},{"eventId":"e2","eventType":"order.complete","attempts":9}]}`))
+	}))
+	defer srv.Close()
+	h := &Harness{dr: &drClient{base: srv.URL, http: srv.Client()}, webhookID: "wh1"}
+	n, list, err := h.DeliveryGiveUps(context.Background())
+	if err != nil || n != 2 || len(list) != 2 || list[1].EventID != "e2" || list[0].Attempts != 9 {
+		t.Fatalf("DeliveryGiveUps = %d, %+v, %v; want the 2 give-ups", n, list, err)
+	}
+}

@@ -95,6 +95,17 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(report, "drsim certification of %s (webhook %s)\n\n", p.Name, p.Webhook.URL)
 	res.WriteSummary(report)
+	// Events the simulator gave up delivering are never silent.
+	if n, list, err := h.DeliveryGiveUps(context.WithoutCancel(ctx)); err != nil {
+		fmt.Fprintf(report, "\nwebhook deliveries: %v\n", err)
+	} else {
+		for _, w := range []io.Writer{stdout, report} {
+			fmt.Fprintf(w, "\nwebhook deliveries given up (retry budget spent): %d\n", n)
+			for _, g := range list {
+				fmt.Fprintf(w, "  %s %s after %d attempts (replay: POST /_sim/webhooks/%s/replay)\n", g.EventType, g.EventID, g.Attempts, h.WebhookID())
+			}
+		}
+	}
 	if err := report.Close(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
