@@ -7,9 +7,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/drsim/drsim/harness/profile"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // hangingServer answers nothing until the test ends.
@@ -52,28 +52,6 @@ actions:
 	}
 }
 
-// A simulator that never answers fails the call after timeouts.action; a
-// long-polling call gets its wait on top.
-func TestHungSimulatorCallTimesOut(t *testing.T) {
-	srv := hangingServer(t)
-	c := &drClient{base: srv.URL, http: srv.Client(), timeout: 30 * time.Millisecond}
-	err := c.do(context.Background(), "GET", "/orders/o1", nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "did not answer within 30ms (profile timeouts.action)") {
-		t.Errorf("do: err = %v, want the timeout named", err)
-	}
-	err = c.do(context.Background(), "GET", "/_sim/deliveries?wait=20ms", nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "did not answer within 50ms") {
-		t.Errorf("do with wait: err = %v, want timeout 30ms + 20ms", err)
-	}
-	// Cancelling the caller's context (Ctrl-C) is reported as such, not as a timeout.
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	err = c.do(ctx, "GET", "/orders/o1", nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "context canceled") {
-		t.Errorf("do with a cancelled context: err = %v", err)
-	}
-}
-
 // The run's report lists the events the simulator gave up delivering.
 func TestDeliveryGiveUpsReadsTheWebhookState(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -84,7 +62,7 @@ func TestDeliveryGiveUpsReadsTheWebhookState(t *testing.T) {
 		_, _ = w.Write([]byte(`{"gaveUp":2,"giveUps":[{"eventId":"e1","eventType":"order.accepted","attempts":9},{"eventId":"e2","eventType":"order.complete","attempts":9}]}`))
 	}))
 	defer srv.Close()
-	h := &Harness{dr: &drClient{base: srv.URL, http: srv.Client()}, webhookID: "wh1"}
+	h := &Harness{dr: client.New(srv.URL, "", client.WithHTTPClient(srv.Client())), webhookID: "wh1"}
 	n, list, err := h.DeliveryGiveUps(context.Background())
 	if err != nil || n != 2 || len(list) != 2 || list[1].EventID != "e2" || list[0].Attempts != 9 {
 		t.Fatalf("DeliveryGiveUps = %d, %+v, %v; want the 2 give-ups", n, list, err)
