@@ -15,6 +15,7 @@ import (
 
 	"github.com/drsim/drsim/simulator/internal/apierror"
 	"github.com/drsim/drsim/simulator/internal/state"
+	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
 // maxBody bounds request bodies.
@@ -60,7 +61,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		raw.write(w, status)
 		return
 	}
-	b, err := json.Marshal(v)
+	b, err := wire.Marshal(v)
 	if err != nil {
 		writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "cannot encode response: "+err.Error()))
 		return
@@ -97,6 +98,13 @@ func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var syntaxErr *json.SyntaxError
+		if !errors.As(err, &syntaxErr) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			// A value's own decoder failed (a time, say): the walk names it.
+			if werr := checkBody(body, reflect.TypeOf(v).Elem()); werr != nil {
+				return werr
+			}
+		}
 		return jsonError(err)
 	}
 	return checkBody(body, reflect.TypeOf(v).Elem())
