@@ -54,13 +54,13 @@ func Register(sc *godog.ScenarioContext, h *harness.Harness, onDone func(*godog.
 		})
 	}
 	for i, st := range (&steps{}).all() {
-		sc.Step(compiled()[i], st.fn)
+		sc.Step(patterns()[i], st.fn)
 	}
 }
 
-// compiled are the step patterns compiled once per process, not once per
+// patterns are the step patterns compiled once per process, not once per
 // scenario (compiling them was a measurable part of a scenario's setup).
-var compiled = sync.OnceValue(func() []*regexp.Regexp {
+var patterns = sync.OnceValue(func() []*regexp.Regexp {
 	all := (&steps{}).all()
 	out := make([]*regexp.Regexp, len(all))
 	for i, st := range all {
