@@ -34,6 +34,10 @@ type Scenario struct {
 	// was matched as, so a second "receives a shipment email" checks the
 	// next one and an email is never counted as two notifications.
 	consumed map[string]string
+	// na is why the scenario does not apply to the merchant.
+	na string
+	// did are the steps the harness performed itself through DR's API.
+	did []string
 	// views are the emails as the matcher reads them, decoded once.
 	views map[string]*seenEmail
 	// usedEvents are the trigger events already matched to an email.

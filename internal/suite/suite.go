@@ -49,6 +49,13 @@ type ScenarioResult struct {
 	Err      error // nil when it passed
 	Checks   []harness.Check
 	Duration time.Duration
+	// NotApplicable is why the scenario does not apply to the merchant (its
+	// profile declares it cannot do what the scenario needs); such a
+	// scenario neither passed nor failed.
+	NotApplicable string
+	// HarnessDid lists steps the harness performed itself through DR's API
+	// because the profile has no action for them.
+	HarnessDid []string
 }
 
 // Result is a whole run's outcome.
@@ -144,6 +151,10 @@ func Run(o Options) (Result, error) {
 			}
 			if hs != nil {
 				r.Checks = hs.Checks()
+				r.HarnessDid = hs.HarnessDid()
+				if na := hs.NotApplicable(); na != "" {
+					r.NotApplicable, r.Err = na, nil
+				}
 			}
 			mu.Lock()
 			results = append(results, r)
