@@ -244,9 +244,9 @@ func (c *simClient) attempts(ctx context.Context, eventID string, min int, wait 
 }
 
 func (c *simClient) redeliver(ctx context.Context, eventID, webhookID string) ([]simAttempt, error) {
-	var in map[string]string
+	in := map[string]string{} // not a nil map: the simulator refuses a null body
 	if webhookID != "" {
-		in = map[string]string{"webhookId": webhookID}
+		in["webhookId"] = webhookID
 	}
 	var p page[simAttempt]
 	err := c.do(ctx, "POST", "/_sim/events/"+url.PathEscape(eventID)+"/deliveries", in, &p)

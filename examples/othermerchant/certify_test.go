@@ -52,13 +52,13 @@ var knownFailing = map[string]string{
 	"The same order.accepted delivered twice produces one email":              "subjects",
 	"Shipment of every item":                                                  "subjects",
 	"A split shipment sends one email per parcel, each with only its items":   "subjects, order",
-	"Partial cancellation":                                                    "subjects, session",
-	"Full cancellation sends one email":                                       "subjects, session",
-	"A cancellation asked for after shipment fails, and the customer is told": "subjects, session, wording (shipped)",
+	"Partial cancellation":                                                    "subjects",
+	"Full cancellation sends one email":                                       "subjects",
+	"A cancellation asked for after shipment fails, and the customer is told": "subjects, wording (shipped)",
 	"First and second delayed shipment notices":                               "subjects, wording (cancel)",
 	"Full refund":    "subjects",
 	"Partial refund": "subjects",
-	"Return instructions after a return request":             "subjects, session",
+	"Return instructions after a return request":             "subjects",
 	"Acquisition confirmation":                               "subjects",
 	"Renewal reminder and renewal confirmation":              "subjects",
 	"Trial conversion":                                       "subjects",
@@ -71,26 +71,30 @@ var knownFailing = map[string]string{
 	"During a secret rotation the old secret still verifies": "subjects",
 }
 
-// defectCases are the shop's named defects and the scenario each must fail.
+// defectCases are the shop's named defects and the scenario each must
+// fail. notYet says which harness check (issue 15) the defect waits for:
+// until then the scenario may pass with the defect, and the test says so
+// instead of failing; once caught, the test says to clear notYet.
 var defectCases = []struct {
 	defect, scenario string
 	mention          []string
+	notYet           string
 }{
-	{othermerchant.DefectRefundHeadlineTotal, "Partial refund", nil},
-	{othermerchant.DefectCancelWholeLine, "Partial cancellation", nil},
-	{othermerchant.DefectSubscriptionCancelNoop, "Subscription cancelled", nil},
-	{othermerchant.DefectPlanChangeNoop, "Updated terms offer cancellation", nil},
-	{othermerchant.DefectCardNotOnSubscription, "Dunning rescued by a new card saved in the portal", nil},
-	{othermerchant.DefectDelayLinksHome, "First and second delayed shipment notices", nil},
-	{othermerchant.DefectUnsignedWebhooks, "A webhook without a signature produces no email", []string{"merchant accepted order.accepted"}},
+	{othermerchant.DefectRefundHeadlineTotal, "Partial refund", nil, "labelled amounts (point 5)"},
+	{othermerchant.DefectCancelWholeLine, "Partial cancellation", nil, "effects checked in DR (point 6)"},
+	{othermerchant.DefectSubscriptionCancelNoop, "Subscription cancelled", nil, "subscription actions through the merchant (point 2)"},
+	{othermerchant.DefectPlanChangeNoop, "Updated terms offer cancellation", nil, "subscription actions through the merchant (point 2)"},
+	{othermerchant.DefectCardNotOnSubscription, "Dunning rescued by a new card saved in the portal", nil, "subscription actions through the merchant (point 2)"},
+	{othermerchant.DefectDelayLinksHome, "First and second delayed shipment notices", nil, "links recognised by where they lead (point 7)"},
+	{othermerchant.DefectUnsignedWebhooks, "A webhook without a signature produces no email", []string{"merchant accepted order.accepted"}, ""},
 }
 
 // startShop starts the simulator, MailHog and this shop (with defects) in
 // process, certified with the shop's own profile.
-func startShop(t *testing.T, emailTimeout time.Duration, defects ...string) *stack.Stack {
+func startShop(t *testing.T, hints bool, emailTimeout time.Duration, defects ...string) *stack.Stack {
 	t.Helper()
 	prof := othermerchant.Profile
-	if os.Getenv("DRSIM_OTHERMERCHANT_HINTS") != "" {
+	if hints {
 		prof = append(slices.Clip(prof), subjectHints...)
 	}
 	s, err := stack.Start(context.Background(), stack.Options{
@@ -120,8 +124,8 @@ func startShop(t *testing.T, emailTimeout time.Duration, defects ...string) *sta
 }
 
 // subjectHints are the shop's subjects as profile patterns. The shop's
-// profile has none; DRSIM_OTHERMERCHANT_HINTS=1 adds these, to tell the
-// scenarios that fail only on recognising the emails from the rest.
+// profile has none; TestCertificationWithSubjectHints adds these, to tell
+// the scenarios that fail only on recognising the emails from the rest.
 var subjectHints = []byte(`
 notifications:
   order-confirmation: {subject: '^Danke für Ihren Einkauf'}
@@ -171,13 +175,42 @@ func scenarios(t *testing.T) []string {
 	return names
 }
 
-// TestCertification runs every scenario that applies against the shop and
-// requires each to pass, but for knownFailing.
-func TestCertification(t *testing.T) {
+// knownReason says why a scenario is known to fail against the shop, with
+// or without the subject hints ("" when it is expected to pass).
+func knownReason(name string, hints bool) string {
+	why, ok := knownFailing[name]
+	if !ok {
+		return ""
+	}
+	if !hints {
+		return why
+	}
+	var rest []string
+	for _, r := range strings.Split(why, ", ") {
+		if r != "subjects" {
+			rest = append(rest, r)
+		}
+	}
+	return strings.Join(rest, ", ")
+}
+
+// TestCertification runs every scenario that applies against the shop,
+// with its profile as written (no subject patterns), and requires each to
+// pass, but for knownFailing.
+func TestCertification(t *testing.T) { certify(t, false) }
+
+// TestCertificationWithSubjectHints is TestCertification with the shop's
+// subjects added to its profile: it proves the shop's emails right where
+// only recognising them keeps the harness from certifying it.
+func TestCertificationWithSubjectHints(t *testing.T) { certify(t, true) }
+
+func certify(t *testing.T, hints bool) {
 	all := os.Getenv("DRSIM_OTHERMERCHANT_ALL") != ""
 	var paths []string
+	skipped := 0
 	for _, name := range scenarios(t) {
-		if _, known := knownFailing[name]; known && !all {
+		if knownReason(name, hints) != "" && !all {
+			skipped++
 			continue
 		}
 		p, err := suite.ScenarioPath(features.Files, name)
@@ -187,39 +220,32 @@ func TestCertification(t *testing.T) {
 		paths = append(paths, p)
 	}
 	if len(paths) == 0 {
-		t.Skip("every scenario is known to fail against this shop; set DRSIM_OTHERMERCHANT_ALL=1 to run them")
+		t.Skip("every scenario is known to fail against this shop; DRSIM_OTHERMERCHANT_ALL=1 runs them")
 	}
-	s := startShop(t, 5*time.Second)
+	s := startShop(t, hints, 5*time.Second)
 	res, err := suite.Run(suite.Options{Harness: s.Harness, Features: features.Files, Paths: paths})
 	if err != nil {
 		t.Fatal(err)
 	}
 	passed := 0
 	for _, sc := range res.Scenarios {
-		why, known := knownFailing[sc.Name]
+		why := knownReason(sc.Name, hints)
 		switch {
-		case sc.Err == nil && known:
-			t.Logf("NOW PASSES (remove it from knownFailing): %s", sc.Name)
+		case sc.Err == nil && why != "":
+			t.Logf("NOW PASSES (known to fail: %s): %s", why, sc.Name)
 			passed++
 		case sc.Err == nil:
 			passed++
-		case known:
-			t.Logf("known failure %s:%d %s (%s): %v", sc.Feature, sc.Line, sc.Name, why, sc.Err)
+		case why != "":
+			t.Logf("known failure (%s) %s:%d %s: %v", why, sc.Feature, sc.Line, sc.Name, sc.Err)
 		default:
 			t.Errorf("FAIL %s:%d %s: %v", sc.Feature, sc.Line, sc.Name, sc.Err)
 		}
 	}
-	t.Logf("%d of %d scenarios passed (%d known to fail not run: %v)", passed, len(res.Scenarios), len(knownFailing)*boolInt(!all), !all)
+	t.Logf("%d of %d scenarios passed; %d known to fail not run", passed, len(res.Scenarios), skipped)
 	if len(res.Scenarios) != len(paths) {
 		t.Errorf("ran %d scenarios, want %d", len(res.Scenarios), len(paths))
 	}
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // TestEachDefectFailsItsScenario proves the suite catches each of the
@@ -233,11 +259,14 @@ func TestEachDefectFailsItsScenario(t *testing.T) {
 			if !slices.Contains(names, tc.scenario) {
 				t.Fatalf("no scenario %q in the features", tc.scenario)
 			}
-			if why, known := knownFailing[tc.scenario]; known {
+			// Without subject patterns when the scenario passes so, else
+			// with the shop's subjects as patterns when it passes so.
+			hints := knownReason(tc.scenario, false) != ""
+			if why := knownReason(tc.scenario, true); hints && why != "" {
 				t.Skipf("%q fails without the defect too: %s", tc.scenario, why)
 			}
 			t.Parallel()
-			s := startShop(t, 2*time.Second, tc.defect)
+			s := startShop(t, hints, 2*time.Second, tc.defect)
 			path, err := suite.ScenarioPath(features.Files, tc.scenario)
 			if err != nil {
 				t.Fatal(err)
@@ -250,15 +279,21 @@ func TestEachDefectFailsItsScenario(t *testing.T) {
 				if sc.Name != tc.scenario {
 					continue
 				}
+				if sc.Err == nil && tc.notYet != "" {
+					t.Skipf("not caught yet: with defect %s, %q passes until the harness has %s", tc.defect, tc.scenario, tc.notYet)
+				}
 				if sc.Err == nil {
 					t.Fatalf("with defect %s, scenario %q passed; want it to fail", tc.defect, tc.scenario)
+				}
+				if tc.notYet != "" {
+					t.Logf("NOW CAUGHT (clear notYet %q)", tc.notYet)
 				}
 				for _, m := range tc.mention {
 					if !strings.Contains(sc.Err.Error(), m) {
 						t.Errorf("the failure does not mention %q:\n%v", m, sc.Err)
 					}
 				}
-				t.Logf("caught: %v", sc.Err)
+				t.Logf("caught (subject hints: %v): %v", hints, sc.Err)
 				return
 			}
 			t.Fatalf("scenario %q did not run", tc.scenario)

@@ -194,7 +194,13 @@ func (s *Server) Close() error {
 	defer cancel()
 	err := s.srv.Shutdown(ctx)
 	s.pool.close()
-	return err
+	// A connection dialled but never used would hold DR's (the
+	// simulator's) shutdown for 5 s.
+	s.dr.http.CloseIdleConnections()
+	if err != nil {
+		return fmt.Errorf("othermerchant: shut down: %w", err)
+	}
+	return nil
 }
 
 func (s *Server) has(defect string) bool { return s.defects[defect] }

@@ -37,11 +37,19 @@ func (h *Handler) placeOrder(a *state.Account, r *http.Request) (int, any, error
 }
 
 func (h *Handler) acceptOrder(a *state.Account, r *http.Request) (int, any, error) {
+	var empty struct{}
+	if err := decode(r, &empty); err != nil {
+		return 0, nil, err
+	}
 	o, err := a.AcceptOrder(pathID(r, "id"))
 	return http.StatusOK, o, err
 }
 
 func (h *Handler) blockOrder(a *state.Account, r *http.Request) (int, any, error) {
+	var empty struct{}
+	if err := decode(r, &empty); err != nil {
+		return 0, nil, err
+	}
 	o, err := a.BlockOrder(pathID(r, "id"))
 	return http.StatusOK, o, err
 }

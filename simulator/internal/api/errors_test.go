@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -157,7 +158,7 @@ var badRows = []badRow{
 	{route: "POST /_sim/orders", name: "taxRate over 1", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"{sku}","quantity":1,"price":1,"taxRate":8}]}`, status: 400, code: "invalid_parameter", param: "items[0].taxRate"},
 	{route: "POST /_sim/orders", name: "discount over the line", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"{sku}","quantity":1,"price":1,"discount":2}]}`, status: 400, code: "invalid_parameter", param: "items[0].discount"},
 	{route: "POST /_sim/orders", name: "price overflows the total", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"{sku}","quantity":2,"price":1e308}]}`, status: 400, code: "invalid_parameter", param: "items[0].price"},
-	{route: "POST /_sim/orders", name: "shipping overflows the total", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"{sku}","quantity":1,"price":1}],"shipping":{"amount":1e308,"taxAmount":1e308}}`, status: 400, code: "invalid_parameter", param: "shipping"},
+	{route: "POST /_sim/orders", name: "shipping overflows the total", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"{sku}","quantity":1,"price":1}],"shipping":{"amount":1e308,"taxAmount":1e308}}`, status: 400, code: "invalid_parameter", param: "shipping.amount"},
 	{route: "POST /_sim/orders", name: "currency not ISO", path: "/_sim/orders", body: `{"customerId":"{cust}","currency":"US","items":[{"skuId":"{sku}","quantity":1,"price":1}]}`, status: 400, code: "invalid_parameter", param: "currency"},
 	{route: "POST /_sim/orders", name: "unknown customer", path: "/_sim/orders", body: `{"customerId":"nope","items":[{"skuId":"{sku}","quantity":1,"price":1}]}`, status: 404, code: "not_found", param: "id"},
 	{route: "POST /_sim/orders", name: "unknown SKU", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"nope","quantity":1,"price":1}]}`, status: 404, code: "not_found", param: "id"},
@@ -281,11 +282,38 @@ func TestBadRequestsGetDRErrors(t *testing.T) {
 	}
 	var clk idOnly
 	c.must("POST", "/_sim/test-clocks", `{}`, http.StatusCreated, &clk)
-	fill := strings.NewReplacer("{clock}", clk.ID, "{cust}", cust, "{src}", src.ID, "{loose}", loose.ID, "{sku}", sku,
+	var upload file
+	if status, raw := c.upload([][2]string{{"purpose", "tax_document_customer_upload"}}, "a.pdf", []byte("%PDF-1.4\n%%EOF\n")); status != http.StatusCreated {
+		t.Fatalf("fixtures: POST /files: %d %s", status, raw)
+	} else if err := json.Unmarshal(raw, &upload); err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.NewReplacer("{file}", upload.ID, "{clock}", clk.ID, "{cust}", cust, "{src}", src.ID, "{loose}", loose.ID, "{sku}", sku,
 		"{order}", pending.ID, "{accepted}", accepted.ID, "{hook}", hook,
 		"{skuEvent}", skuEvents.Data[0].ID, "{acceptedEvent}", acceptedEvents.Data[0].ID)
 
 	rows := append(append([]badRow(nil), badRows...), authRows(routes)...)
+	rows = append(rows, genericStrictRows(badRows, routes)...)
+	// Every list the account has, read back after each bad request: a
+	// failing request changes nothing.
+	var lists []string
+	for _, r := range routes {
+		if p, ok := strings.CutPrefix(r, "GET "); ok && !strings.Contains(p, "{") && p != "/_sim/requests" && p != "/_sim/deliveries" && p != "/_sim/clock" {
+			if strings.HasPrefix(p, "/_sim/") {
+				lists = append(lists, p)
+			} else {
+				lists = append(lists, p+"?limit=100")
+			}
+		}
+	}
+	snapshot := func(t *testing.T) map[string]string {
+		out := map[string]string{}
+		for _, p := range lists {
+			out[p] = string(c.on(t).must("GET", p, nil, http.StatusOK, nil))
+		}
+		return out
+	}
+	before := snapshot(t)
 	counts := map[int]int{}
 	for _, row := range rows {
 		name := row.route
@@ -335,6 +363,11 @@ func TestBadRequestsGetDRErrors(t *testing.T) {
 			}
 			if d := de.Errors[0]; d.Code != row.code || d.Parameter != row.param {
 				t.Fatalf("%s %s: code %q parameter %q, want %q %q; body: %s", method, path, d.Code, d.Parameter, row.code, row.param, raw)
+			}
+			for p, now := range snapshot(t) {
+				if now != before[p] {
+					t.Fatalf("%s %s failed with %d but changed GET %s:\nbefore %s\nafter  %s", method, path, status, p, before[p], now)
+				}
 			}
 		})
 		counts[row.status]++

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -76,8 +77,9 @@ func writeError(w http.ResponseWriter, e *apierror.Error) {
 	_, _ = w.Write(b)
 }
 
-// decode reads a JSON body into v, rejecting unknown fields, wrong types and
-// malformed JSON with DR's 400. An empty body decodes as {}.
+// decode reads a JSON body into v, rejecting unknown fields, wrong types,
+// malformed JSON and what checkBody refuses (strict.go) with DR's 400. An
+// empty body decodes as {}.
 func decode(r *http.Request, v any) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
@@ -89,15 +91,15 @@ func decode(r *http.Request, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		body = []byte("{}")
 	}
+	if err := precheck(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
-	if dec.More() {
-		return apierror.BadRequest("invalid_parameter", "", "The request body holds more than one JSON value.")
-	}
-	return nil
+	return checkBody(body, reflect.TypeOf(v).Elem())
 }
 
 func jsonError(err error) error {

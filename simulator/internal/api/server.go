@@ -25,11 +25,14 @@ type Handler struct {
 }
 
 // New builds the handler over a store and its delivery engine.
+//
+// The router does not clean paths: mux would answer "//customers" with a
+// bare 301 (dropping a POST's body); it is a 404 in DR's shape instead.
 func New(store *state.Store, engine *delivery.Engine, logger *slog.Logger) *Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{store: store, engine: engine, log: logger, router: mux.NewRouter()}
+	h := &Handler{store: store, engine: engine, log: logger, router: mux.NewRouter().SkipClean(true)}
 	h.routes()
 	return h
 }

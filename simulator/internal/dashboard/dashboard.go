@@ -69,7 +69,7 @@ func New(store *state.Store, engine *delivery.Engine, o Options) *Handler {
 	h.mux.HandleFunc("GET "+Prefix+"api/accounts", h.accounts)
 	h.mux.HandleFunc("GET "+Prefix+"api/accounts/{id}", h.view)
 	h.mux.HandleFunc("POST "+Prefix+"api/accounts/{id}/events/{event}/deliveries", h.deliverAgain)
-	h.mux.HandleFunc("POST "+Prefix+"api/accounts/{id}/clock", h.moveClock)
+	h.mux.HandleFunc("POST "+Prefix+"api/accounts/{id}/test-clocks/{clock}/advance", h.advanceTestClock)
 	h.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apierror.New(http.StatusNotFound, "not_found", "", "No such dashboard page: "+r.Method+" "+r.URL.Path))
 	})
@@ -163,6 +163,7 @@ func (v AttemptView) MarshalJSON() ([]byte, error) {
 type View struct {
 	Account       AccountSummary        `json:"account"`
 	Webhooks      []WebhookView         `json:"webhooks"`
+	TestClocks    []state.TestClock     `json:"testClocks"`
 	Events        []*state.Event        `json:"events"`
 	EventTypes    []string              `json:"eventTypes"`
 	Deliveries    []AttemptView         `json:"deliveries"`
@@ -238,6 +239,8 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Deliveries = append(v.Deliveries, av)
 	}
+	v.TestClocks, err = all(a.TestClocks, func(x state.TestClock) string { return x.ID })
+	errs = append(errs, err)
 	v.Orders, err = all(func(lp state.ListParams) (state.Page[*state.Order], error) {
 		return a.Orders(state.OrderFilter{ListParams: lp})
 	}, func(x *state.Order) string { return x.ID })
@@ -333,9 +336,10 @@ func (h *Handler) deliverAgain(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"data": out})
 }
 
-// moveClock is POST …/clock {advance:"24h"}: the account's clock moves
-// forward and everything due runs, as POST /_sim/clock does.
-func (h *Handler) moveClock(w http.ResponseWriter, r *http.Request) {
+// advanceTestClock is POST …/test-clocks/{clock}/advance {advance:"24h"}:
+// the test clock moves forward and its customers' due work runs, as
+// POST /_sim/test-clocks/{id}/advance does.
+func (h *Handler) advanceTestClock(w http.ResponseWriter, r *http.Request) {
 	a, ok := h.account(w, r)
 	if !ok {
 		return
@@ -352,12 +356,12 @@ func (h *Handler) moveClock(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apierror.Invalid("advance", "advance must be a positive duration such as 24h, got '%s'.", p.Advance))
 		return
 	}
-	now, evs, err := a.AdvanceClock(d)
+	tc, evs, err := a.AdvanceTestClockBy(r.PathValue("clock"), d)
 	if err != nil {
-		writeError(w, apierror.Invalid("advance", "%v", err))
+		writeError(w, apierror.As(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"now": now, "events": len(evs)})
+	writeJSON(w, http.StatusOK, map[string]any{"testClock": tc, "events": len(evs)})
 }
 
 func decode(r *http.Request, v any) *apierror.Error {

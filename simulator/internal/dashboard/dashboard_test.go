@@ -37,8 +37,8 @@ func TestDashboardAnswersOnlyLoopbackAndGuardsActions(t *testing.T) {
 		{"accounts", "GET", dashboard.Prefix + "api/accounts", "127.0.0.1:5000", false, 200, keys.SecretKey},
 		{"unknown account", "GET", dashboard.Prefix + "api/accounts/acct_nope", "127.0.0.1:5000", false, 404, `"not_found"`},
 		{"unknown page", "GET", dashboard.Prefix + "nope", "127.0.0.1:5000", false, 404, `"not_found"`},
-		{"action without the header (a cross-site form)", "POST", dashboard.Prefix + "api/accounts/" + keys.AccountID + "/clock", "127.0.0.1:5000", false, 403, "X-Drsim-Dashboard"},
-		{"clock with a bad duration", "POST", dashboard.Prefix + "api/accounts/" + keys.AccountID + "/clock", "127.0.0.1:5000", true, 400, `"advance"`},
+		{"action without the header (a cross-site form)", "POST", dashboard.Prefix + "api/accounts/" + keys.AccountID + "/test-clocks/x/advance", "127.0.0.1:5000", false, 403, "X-Drsim-Dashboard"},
+		{"clock with a bad duration", "POST", dashboard.Prefix + "api/accounts/" + keys.AccountID + "/test-clocks/x/advance", "127.0.0.1:5000", true, 400, `"advance"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,14 +90,21 @@ func TestDashboardViewFiltersEventsAndMovesTheClock(t *testing.T) {
 	if v := get("?type=order.accepted"); len(v.Events) != 0 || len(v.EventTypes) != 1 {
 		t.Fatalf("type filter: %d events (want 0), types %v (want customer.created)", len(v.Events), v.EventTypes)
 	}
-	before := a.Clock().Now()
-	r := httptest.NewRequest("POST", dashboard.Prefix+"api/accounts/"+keys.AccountID+"/clock", strings.NewReader(`{"advance":"48h"}`))
+	tc, err := a.CreateTestClock(state.TestClockParams{Name: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := get(""); len(v.TestClocks) != 1 || v.TestClocks[0].ID != tc.ID {
+		t.Fatalf("test clocks: %+v, want %s", v.TestClocks, tc.ID)
+	}
+	r := httptest.NewRequest("POST", dashboard.Prefix+"api/accounts/"+keys.AccountID+"/test-clocks/"+tc.ID+"/advance", strings.NewReader(`{"advance":"48h"}`))
 	r.RemoteAddr = "127.0.0.1:1"
 	r.Header.Set("X-Drsim-Dashboard", "1")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	if w.Code != 200 || a.Clock().Now().Sub(before) < 48*time.Hour {
-		t.Fatalf("advance: %d %s; clock moved %s, want 48h", w.Code, w.Body.String(), a.Clock().Now().Sub(before))
+	after, err := a.TestClock(tc.ID)
+	if w.Code != 200 || err != nil || after.FrozenTime.Sub(tc.FrozenTime) != 48*time.Hour {
+		t.Fatalf("advance: %d %s; clock moved %s, want 48h", w.Code, w.Body.String(), after.FrozenTime.Sub(tc.FrozenTime))
 	}
 }
 

@@ -49,6 +49,10 @@ type FileLinkUpdateParams struct {
 func parseTime(param, s string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
 		if t, err := time.Parse(layout, s); err == nil {
+			// Go writes back only years 0–9999; DR's times start in 1970.
+			if y := t.UTC().Year(); y < 1970 || y > 9999 {
+				return time.Time{}, apierror.Invalid(param, "'%s' must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z, got '%s' (year %d in UTC).", param, s, y)
+			}
 			return t.UTC(), nil
 		}
 	}

@@ -244,6 +244,9 @@ func (a *Account) CreateRefund(p RefundParams) (*Refund, error) {
 	switch {
 	case p.Amount != nil:
 		amount = round(*p.Amount, cur)
+		if minorOf(amount, cur) <= 0 {
+			return nil, apierror.Invalid("amount", "%g %s rounds to nothing to refund (%s has %d decimal places).", *p.Amount, cur, cur, minorUnits(cur))
+		}
 	case p.Percent != nil:
 		amount = round(componentTotal(o, p.Type)**p.Percent/100, cur)
 		if amount <= 0 {
@@ -270,8 +273,8 @@ func (a *Account) CreateRefund(p RefundParams) (*Refund, error) {
 				}
 				v = unitsRefundValue(it, q, cur)
 			}
-			if v <= 0 {
-				return nil, apierror.Invalid(param+".amount", "Item '%s' has nothing captured to refund.", it.ID)
+			if minorOf(v, cur) <= 0 {
+				return nil, apierror.Invalid(param+".amount", "Item '%s' has nothing captured to refund, or the amount rounds to nothing.", it.ID)
 			}
 			if minorOf(held[it.ID]+v, cur) > minorOf(it.AvailableToRefundAmount, cur) {
 				return nil, overAvailable(round(held[it.ID]+v, cur), it.AvailableToRefundAmount)

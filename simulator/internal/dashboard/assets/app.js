@@ -78,7 +78,6 @@
     const v = last;
     if (!v) return;
     $("clock").textContent = "clock " + time(v.account.clock);
-    $("clock-now").textContent = time(v.account.clock);
     $("count-events").textContent = v.events.length;
     $("count-deliveries").textContent = v.deliveries.length;
     $("count-orders").textContent = v.orders.length;
@@ -97,6 +96,14 @@
         `queued ${w.delivery.queued}, waiting retry ${w.delivery.waitingRetry}, parked ${w.delivery.parked}, held ${w.delivery.held}, failures in a row ${w.delivery.consecutiveFailures}`,
       ],
       detail: () => el("pre", {}, json(w)),
+    })));
+
+    table("testclocks", ["test clock", "name", "time", "customers", "status", "advance"], v.testClocks.map((c) => ({
+      key: "tc:" + c.id,
+      attrs: { "data-id": c.id },
+      cells: [el("code", {}, c.id), c.name || "", time(c.frozenTime), String(c.customers), c.status,
+        [["1h", "+1 hour"], ["24h", "+1 day"], ["168h", "+7 days"], ["720h", "+30 days"]].map(([d, label]) =>
+          el("button", { class: "advance", "data-advance": d, onclick: () => advance(c, d) }, label))],
     })));
 
     const sel = $("filter-type");
@@ -163,6 +170,16 @@
     refresh();
   }
 
+  async function advance(c, d) {
+    try {
+      const r = await call("POST", "accounts/" + encodeURIComponent(account) + "/test-clocks/" + encodeURIComponent(c.id) + "/advance", { advance: d });
+      $("clock-result").textContent = c.id + " now at " + time(r.testClock.frozenTime) + ": " + r.events + " events";
+    } catch (e) {
+      showError("advance " + c.id + ": " + e.message);
+    }
+    refresh();
+  }
+
   function showError(msg) {
     $("error").hidden = !msg;
     $("error").textContent = msg || "";
@@ -206,17 +223,6 @@
       tab = b.dataset.tab;
       for (const x of document.querySelectorAll("#tabs button")) x.classList.toggle("active", x === b);
       for (const s of document.querySelectorAll("main section")) s.hidden = s.id !== "tab-" + tab;
-    });
-  }
-  for (const b of document.querySelectorAll("button.advance")) {
-    b.addEventListener("click", async () => {
-      try {
-        const r = await call("POST", "accounts/" + encodeURIComponent(account) + "/clock", { advance: b.dataset.advance });
-        $("clock-result").textContent = "now " + time(r.now) + ", " + r.events + " events";
-      } catch (e) {
-        showError("advance the clock: " + e.message);
-      }
-      refresh();
     });
   }
   refresh();
