@@ -76,10 +76,20 @@ type session struct {
 	lastHeaders []http.Header
 }
 
+// merchantTransport carries every merchant action. It keeps no idle
+// connections: a connection dialled for a request that another one then
+// served would sit unused, and an unused connection holds a merchant's
+// http.Server.Shutdown for 5 s.
+var merchantTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DisableKeepAlives = true
+	return t
+}()
+
 func newSession() *session {
 	jar, _ := cookiejar.New(nil) // never fails without options
 	ss := &session{}
-	ss.client = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	ss.client = &http.Client{Jar: jar, Transport: merchantTransport, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if len(via) >= 10 {
 			return errors.New("stopped after 10 redirects")
 		}
