@@ -12,6 +12,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/drsim/drsim/harness/profile"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // NotApplicableError says a scenario needs something the merchant's profile
@@ -88,30 +89,13 @@ type units struct {
 	ids                map[string]bool
 }
 
-type drFulfillment struct {
-	ID             string `json:"id"`
-	TrackingNumber string `json:"trackingNumber"`
-	Items          []struct {
-		ItemID         string `json:"itemId"`
-		Quantity       int    `json:"quantity"`
-		CancelQuantity int    `json:"cancelQuantity"`
-	} `json:"items"`
-}
-
 // fulfilled reads what DR's fulfillments of the order show.
 func (s *Scenario) fulfilled(ctx context.Context, orderID string) (units, error) {
 	u := units{shipped: map[string]int{}, cancelled: map[string]int{}, tracking: map[string]bool{}, ids: map[string]bool{}}
 	after := ""
 	for {
-		q := url.Values{"orderId": {orderID}, "limit": {"100"}}
-		if after != "" {
-			q.Set("startingAfter", after)
-		}
-		var page struct {
-			HasMore bool            `json:"hasMore"`
-			Data    []drFulfillment `json:"data"`
-		}
-		if err := s.h.dr.do(ctx, "GET", "/fulfillments?"+q.Encode(), nil, &page); err != nil {
+		page, err := s.h.dr.Fulfillments(ctx, client.ListParams{Limit: 100, StartingAfter: after, Filters: url.Values{"orderId": {orderID}}})
+		if err != nil {
 			return u, fmt.Errorf("read the fulfillments of order %s: %w", orderID, err)
 		}
 		for _, f := range page.Data {
