@@ -76,7 +76,7 @@ func (s *Scenario) testClock(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.clock == "" {
-		s.clock, s.clockStart = c.ID, c.FrozenTime
+		s.clock = c.ID
 	}
 	return s.clock, nil
 }

@@ -102,8 +102,8 @@ type SellingEntity struct {
 	Name string `json:"name"`
 }
 
-// DefaultSellingEntity is the seller of every simulated order unless told otherwise.
-var DefaultSellingEntity = SellingEntity{ID: "C5_INC-ENTITY", Name: "DR globalTech Inc."}
+// defaultSellingEntity is the seller of every simulated order unless told otherwise.
+var defaultSellingEntity = SellingEntity{ID: "C5_INC-ENTITY", Name: "DR globalTech Inc."}
 
 // ShippingChoice is the shipping option the customer chose.
 type ShippingChoice struct {
@@ -283,7 +283,7 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 		Currency:         cur,
 		FraudState:       "passed",
 		ShipTo:           p.ShipTo,
-		SellingEntity:    DefaultSellingEntity,
+		SellingEntity:    defaultSellingEntity,
 		Metadata:         p.Metadata,
 		StateTransitions: map[string]time.Time{},
 		CreatedTime:      now,
