@@ -64,6 +64,13 @@ type ScenarioResult struct {
 	Err      error // nil when it passed
 	Checks   []harness.Check
 	Duration time.Duration
+	// NotApplicable is why the scenario does not apply to the merchant (its
+	// profile declares it cannot do what the scenario needs); such a
+	// scenario neither passed nor failed.
+	NotApplicable string
+	// HarnessDid lists steps the harness performed itself through DR's API
+	// because the profile has no action for them.
+	HarnessDid []string
 }
 
 // Result is a whole run's outcome.
@@ -355,6 +362,11 @@ func (r *recorder) finish(rec *record) {
 	if rec.err != nil {
 		out.Error = rec.err.Error()
 	}
+	if rec.scenario != nil && rec.scenario.NotApplicable() != "" && rec.err == nil {
+		// Not applicable is never passed: the report shows it skipped, with why.
+		out.Status = report.Skipped
+		out.Error = "not applicable: " + rec.scenario.NotApplicable()
+	}
 	if rec.scenario != nil {
 		for _, c := range rec.scenario.Checks() {
 			rc := report.Check{Notification: c.Notification, Recipient: c.Recipient, Passed: c.Err == nil}
@@ -447,6 +459,10 @@ func (r *recorder) result(d time.Duration) Result {
 		sr := ScenarioResult{Feature: p.File, Line: p.Line, Name: p.Name, Err: rec.err, Duration: time.Duration(rec.result.Duration)}
 		if rec.scenario != nil {
 			sr.Checks = rec.scenario.Checks()
+			sr.HarnessDid = rec.scenario.HarnessDid()
+			if na := rec.scenario.NotApplicable(); na != "" && rec.err == nil {
+				sr.NotApplicable = na
+			}
 		}
 		if rec.err != nil {
 			res.Status = 1
