@@ -35,6 +35,10 @@ type Scenario struct {
 	// was matched as, so a second "receives a shipment email" checks the
 	// next one and an email is never counted as two notifications.
 	consumed map[string]string
+	// na is why the scenario does not apply to the merchant.
+	na string
+	// did are the steps the harness performed itself through DR's API.
+	did []string
 	// views are the emails as the matcher reads them, decoded once.
 	views map[string]*seenEmail
 	// usedEvents are the trigger events already matched to an email.
@@ -58,6 +62,8 @@ type Scenario struct {
 	lastAttempts []client.Attempt
 	// subscriptionID is the subscription the scenario's order started.
 	subscriptionID string
+	// activated is set once the merchant has activated that subscription.
+	activated bool
 	// plans are the scenario's plans by name.
 	plans map[string]string
 	// kept are events fetched as the clock moved, oldest first.
