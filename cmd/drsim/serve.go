@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/drsim/drsim/harness/mailbox"
+	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/simulator"
 )
 
@@ -23,6 +25,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	timeout := fs.Duration("delivery-timeout", 3*time.Second, "how long a webhook delivery waits for the merchant's answer (DR: 3s)")
 	withMail := fs.Bool("mail", true, "also run an embedded MailHog (false when a MailHog runs beside, as in docker-compose)")
 	verbose := fs.Bool("v", true, "log webhook deliveries")
+	stateFile := fs.String("state", "", "keep accounts, keys, resources, events, test clocks and secrets in this file across restarts (read at start, written every -save-every and at exit)")
+	saveEvery := fs.Duration("save-every", 30*time.Second, "how often to write the -state file")
+	profilePath := fs.String("profile", "", "a merchant profile (YAML): its account (api.secretKey), webhook (webhook.url) and signing secret are provisioned at start")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,7 +46,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	sim, err := simulator.Start(simulator.Options{
 		Addr: *simAddr, Logger: newLogger(stderr, *verbose), DeliveryTimeout: *timeout,
-		RetryScale: *retryScale, MailURL: mailURL,
+		RetryScale: *retryScale, MailURL: mailURL, StateFile: *stateFile, SaveEvery: *saveEvery,
 	})
 	if err != nil {
 		return err
@@ -52,7 +57,45 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if mb != nil {
 		fmt.Fprintf(stdout, "MailHog     SMTP %s, web UI and API %s\n", mb.SMTPAddr(), mb.URL())
 	}
+	if *stateFile != "" {
+		fmt.Fprintf(stdout, "state       %s (restored when it existed; saved every %s and at exit)\n", *stateFile, *saveEvery)
+	}
+	if *profilePath != "" {
+		p, err := profile.Load(*profilePath)
+		if err != nil {
+			return err
+		}
+		if err := provision(ctx, sim.URL(), p, stdout); err != nil {
+			return fmt.Errorf("provision %s: %w", *profilePath, err)
+		}
+	}
 	fmt.Fprintln(stdout, "Ctrl-C to stop.")
 	<-ctx.Done()
+	return nil
+}
+
+// provision gives the simulator the merchant's configuration: an account
+// with its secret key, its webhook for every event type and its signing secret.
+func provision(ctx context.Context, simURL string, p *profile.Profile, w io.Writer) error {
+	c := newSimClient(simURL, p.API.SecretKey)
+	keys, err := c.account(ctx)
+	if err != nil {
+		var se *simError
+		if !errors.As(err, &se) || se.Status != 401 {
+			return err
+		}
+		if keys, err = c.createAccount(ctx, p.API.SecretKey); err != nil {
+			return err
+		}
+	}
+	hook, err := c.ensureWebhook(ctx, p.Webhook.URL, allEventTypes)
+	if err != nil {
+		return err
+	}
+	if err := c.setWebhookSecret(ctx, hook.ID, p.Webhook.SigningSecret); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "merchant    %s: account %s, secret key %s, public key %s\n            webhook %s → %s, signing secret %s\n",
+		p.Name, keys.AccountID, keys.SecretKey, keys.PublicKey, hook.ID, hook.Address, p.Webhook.SigningSecret)
 	return nil
 }
