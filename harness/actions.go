@@ -15,6 +15,8 @@ import (
 
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/profile"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // perform renders the profile's action and sends it to the merchant. A
@@ -468,22 +470,17 @@ func (s *Scenario) Refund(ctx context.Context, amount float64) error {
 		return err
 	}
 	if amount <= 0 {
-		var cur struct {
-			Available float64 `json:"availableToRefundAmount"`
-		}
-		if err := s.h.dr.do(ctx, "GET", "/orders/"+o.ID, nil, &cur); err != nil {
+		cur, err := s.h.dr.Order(ctx, o.ID)
+		if err != nil {
 			return fmt.Errorf("refund order %s: %w", o.ID, err)
 		}
-		amount = cur.Available
+		amount = cur.AvailableToRefundAmount
 	}
-	var refund struct {
-		ID string `json:"id"`
-	}
-	body := map[string]any{"orderId": o.ID, "currency": o.Currency, "amount": amount}
-	if err := s.h.dr.do(ctx, "POST", "/refunds", body, &refund); err != nil {
+	refund, err := s.h.dr.CreateRefund(ctx, client.RefundParams{OrderID: o.ID, Currency: o.Currency, Amount: client.Float(amount)})
+	if err != nil {
 		return fmt.Errorf("refund %.2f of order %s: %w", amount, o.ID, err)
 	}
-	if err := s.h.dr.do(ctx, "POST", "/_sim/refunds/"+refund.ID+"/complete", nil, nil); err != nil {
+	if _, err := s.h.dr.CompleteRefund(ctx, refund.ID); err != nil {
 		return fmt.Errorf("complete refund %s: %w", refund.ID, err)
 	}
 	return nil
@@ -495,10 +492,8 @@ func (s *Scenario) ExpectOrderState(ctx context.Context, want string) error {
 	if err != nil {
 		return err
 	}
-	var cur struct {
-		State string `json:"state"`
-	}
-	if err := s.h.dr.do(ctx, "GET", "/orders/"+o.ID, nil, &cur); err != nil {
+	cur, err := s.h.dr.Order(ctx, o.ID)
+	if err != nil {
 		return err
 	}
 	if cur.State != want {

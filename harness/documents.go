@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,30 +13,21 @@ import (
 	"github.com/ledongthuc/pdf"
 
 	"github.com/drsim/drsim/harness/catalogue"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
-// fileLink is a DR FileLink as the harness reads it.
-type fileLink struct {
-	ID          string `json:"id"`
-	FileID      string `json:"fileId"`
-	URL         string `json:"url"`
-	ExpiresTime string `json:"expiresTime"`
-}
-
 // fileLinks lists the file links of a file.
-func (s *Scenario) fileLinks(ctx context.Context, fileID string) ([]fileLink, error) {
-	var page struct {
-		Data []fileLink `json:"data"`
-	}
-	q := url.Values{"fileId": {fileID}, "limit": {"100"}}
-	if err := s.h.dr.do(ctx, "GET", "/file-links?"+q.Encode(), nil, &page); err != nil {
+func (s *Scenario) fileLinks(ctx context.Context, fileID string) ([]client.FileLink, error) {
+	page, err := s.h.dr.FileLinks(ctx, client.ListParams{Limit: 100, Filters: url.Values{"fileId": {fileID}}})
+	if err != nil {
 		return nil, fmt.Errorf("list the file links of file %s: %w", fileID, err)
 	}
 	return page.Data, nil
 }
 
 // linkedFileLink finds, among links, one that is a file link of fileID.
-func (s *Scenario) linkedFileLink(ctx context.Context, fileID string, links []string) (*fileLink, error) {
+func (s *Scenario) linkedFileLink(ctx context.Context, fileID string, links []string) (*client.FileLink, error) {
 	fls, err := s.fileLinks(ctx, fileID)
 	if err != nil {
 		return nil, err
@@ -94,9 +86,9 @@ func (s *Scenario) documentView(ctx context.Context, obj map[string]any) (map[st
 		orderID, _ = obj["id"].(string)
 	}
 	if orderID != "" {
-		var order map[string]any
-		if err := s.h.dr.do(ctx, "GET", "/orders/"+orderID, nil, &order); err != nil {
-			return nil, fmt.Errorf("read order %s: %w", orderID, err)
+		order, err := s.orderObject(ctx, orderID)
+		if err != nil {
+			return nil, err
 		}
 		view["order"] = order
 	}
@@ -105,7 +97,7 @@ func (s *Scenario) documentView(ctx context.Context, obj map[string]any) (map[st
 
 // checkDocument verifies that links include a working file link of the
 // document's file, and that the PDF it serves shows the document's values.
-func (s *Scenario) checkDocument(ctx context.Context, d *catalogue.Document, obj map[string]any, links []string) (*fileLink, error) {
+func (s *Scenario) checkDocument(ctx context.Context, d *catalogue.Document, obj map[string]any, links []string) (*client.FileLink, error) {
 	view, err := s.documentView(ctx, obj)
 	if err != nil {
 		return nil, err
@@ -134,4 +126,26 @@ func (s *Scenario) checkDocument(ctx context.Context, d *catalogue.Document, obj
 		return nil, fmt.Errorf("the PDF behind %s: %w; its text was:\n%s", fl.URL, err, indent(text))
 	}
 	return fl, nil
+}
+
+// orderObject reads an order as the catalogue's paths see it: decoded JSON.
+func (s *Scenario) orderObject(ctx context.Context, id string) (map[string]any, error) {
+	o, err := s.h.dr.Order(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("read order %s: %w", id, err)
+	}
+	return asMap(o)
+}
+
+// asMap turns a wire type into decoded JSON, for checks by path.
+func asMap(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %T: %w", v, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("decode %T: %w", v, err)
+	}
+	return m, nil
 }

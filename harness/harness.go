@@ -25,6 +25,7 @@ import (
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/harness/profile"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // Config wires a harness to a merchant, a simulator and a mailbox.
@@ -43,7 +44,7 @@ type Config struct {
 // Harness is connected to one merchant under test.
 type Harness struct {
 	cfg       Config
-	dr        *drClient
+	dr        *client.Client
 	webhookID string
 	scenarios atomic.Int64
 }
@@ -78,7 +79,8 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 		cfg.EmailDomain = "example.test"
 	}
 	base := strings.TrimRight(cfg.SimulatorURL, "/")
-	h := &Harness{cfg: cfg, dr: &drClient{base: base, key: cfg.Profile.API.SecretKey, http: &http.Client{}, timeout: cfg.Profile.ActionTimeout()}}
+	dr := client.New(base, cfg.Profile.API.SecretKey, client.WithCallTimeout(cfg.Profile.ActionTimeout(), "profile timeouts.action"))
+	h := &Harness{cfg: cfg, dr: dr}
 	if err := h.ensureAccount(ctx); err != nil {
 		return nil, err
 	}
@@ -90,55 +92,42 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 
 // ensureAccount creates the account for the profile's key unless it exists.
 func (h *Harness) ensureAccount(ctx context.Context) error {
-	err := h.dr.do(ctx, "GET", "/webhooks?limit=1", nil, nil)
+	_, err := h.dr.Webhooks(ctx, client.ListParams{Limit: 1})
 	if err == nil {
 		return nil
 	}
-	var de *drError
-	if !errors.As(err, &de) || de.Status != http.StatusUnauthorized {
-		return fmt.Errorf("harness: reach the simulator at %s: %w", h.dr.base, err)
+	if client.StatusOf(err) != http.StatusUnauthorized {
+		return fmt.Errorf("harness: reach the simulator at %s: %w", h.dr.BaseURL(), err)
 	}
-	anon := &drClient{base: h.dr.base, http: h.dr.http}
-	body := map[string]string{"secretKey": h.cfg.Profile.API.SecretKey}
-	if err := anon.do(ctx, "POST", "/_sim/accounts", body, nil); err != nil {
+	if _, err := h.dr.WithKey("").CreateAccount(ctx, h.cfg.Profile.API.SecretKey); err != nil {
 		return fmt.Errorf("harness: create the simulator account for api.secretKey: %w", err)
 	}
 	return nil
-}
-
-type webhook struct {
-	ID      string   `json:"id"`
-	Address string   `json:"address"`
-	Types   []string `json:"types"`
-	Enabled bool     `json:"enabled"`
 }
 
 // ensureWebhook registers (or updates) the merchant's webhook and sets its secret.
 func (h *Harness) ensureWebhook(ctx context.Context) error {
 	url := h.cfg.Profile.Webhook.URL
 	types := h.cfg.Catalogue.Triggers()
-	var page struct {
-		Data []webhook `json:"data"`
-	}
-	if err := h.dr.do(ctx, "GET", "/webhooks?limit=100", nil, &page); err != nil {
+	page, err := h.dr.Webhooks(ctx, client.ListParams{Limit: 100})
+	if err != nil {
 		return fmt.Errorf("harness: list webhooks: %w", err)
 	}
-	var hook webhook
-	for _, w := range page.Data {
-		if w.Address == url {
-			hook = w
+	var hook *client.Webhook
+	for i := range page.Data {
+		if page.Data[i].Address == url {
+			hook = &page.Data[i]
 		}
 	}
-	body := map[string]any{"address": url, "types": types, "enabled": true}
-	if hook.ID == "" {
-		if err := h.dr.do(ctx, "POST", "/webhooks", body, &hook); err != nil {
+	p := client.WebhookParams{Address: url, Types: &types, Enabled: client.Bool(true)}
+	if hook == nil {
+		if hook, err = h.dr.CreateWebhook(ctx, p); err != nil {
 			return fmt.Errorf("harness: register webhook %s: %w", url, err)
 		}
-	} else if err := h.dr.do(ctx, "PATCH", "/webhooks/"+hook.ID, body, &hook); err != nil {
+	} else if hook, err = h.dr.UpdateWebhook(ctx, hook.ID, p); err != nil {
 		return fmt.Errorf("harness: update webhook %s: %w", url, err)
 	}
-	secret := map[string]string{"secret": h.cfg.Profile.Webhook.SigningSecret}
-	if err := h.dr.do(ctx, "POST", "/_sim/webhooks/"+hook.ID+"/secret", secret, nil); err != nil {
+	if err := h.dr.SetWebhookSecret(ctx, hook.ID, h.cfg.Profile.Webhook.SigningSecret); err != nil {
 		return fmt.Errorf("harness: set the webhook's signing secret: %w", err)
 	}
 	h.webhookID = hook.ID

@@ -12,6 +12,8 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/drsim/drsim/harness/profile"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // portalPage is a merchant portal page the scenario opened.
@@ -87,12 +89,8 @@ func (s *Scenario) ExpectPageDocument(ctx context.Context, kind string) error {
 	if err != nil {
 		return err
 	}
-	var order struct {
-		ID             string                `json:"id"`
-		InvoicePDFs    []struct{ ID string } `json:"invoicePDFs"`
-		CreditMemoPDFs []struct{ ID string } `json:"creditMemoPDFs"`
-	}
-	if err := s.h.dr.do(ctx, "GET", "/orders/"+o.ID, nil, &order); err != nil {
+	order, err := s.h.dr.Order(ctx, o.ID)
+	if err != nil {
 		return err
 	}
 	files := order.InvoicePDFs
@@ -170,17 +168,12 @@ func (s *Scenario) ExpireLastLink(ctx context.Context) error {
 	if fl == nil {
 		return fmt.Errorf("no document link checked yet in this scenario")
 	}
-	var cur fileLink
-	if err := s.h.dr.do(ctx, "GET", "/file-links/"+fl.ID, nil, &cur); err != nil {
+	cur, err := s.h.dr.FileLink(ctx, fl.ID)
+	if err != nil {
 		return err
 	}
-	exp, err := time.Parse(time.RFC3339Nano, cur.ExpiresTime)
-	if err != nil {
-		return fmt.Errorf("file link %s: expiresTime %q: %w", fl.ID, cur.ExpiresTime, err)
-	}
-	body := map[string]any{"frozenTime": exp.Add(time.Second).UTC().Format(time.RFC3339Nano)}
-	if _, err := s.moveClock(ctx, body); err != nil {
-		return fmt.Errorf("move the clock past %s: %w", cur.ExpiresTime, err)
+	if _, err := s.moveClockTo(ctx, cur.ExpiresTime.Add(time.Second)); err != nil {
+		return fmt.Errorf("move the clock past %s: %w", cur.ExpiresTime.Format(time.RFC3339), err)
 	}
 	return nil
 }
@@ -211,23 +204,18 @@ func (s *Scenario) SavePaymentMethod(ctx context.Context, customerName, cardNumb
 	if err != nil {
 		return "", err
 	}
-	var keys struct {
-		PublicKey string `json:"publicKey"`
-	}
-	if err := s.h.dr.do(ctx, "GET", "/_sim/account", nil, &keys); err != nil {
+	keys, err := s.h.dr.Account(ctx)
+	if err != nil {
 		return "", fmt.Errorf("read the account's public key: %w", err)
 	}
-	browser := &drClient{base: s.h.dr.base, key: keys.PublicKey, http: s.h.dr.http}
-	var src struct {
-		ID string `json:"id"`
-	}
+	browser := s.h.dr.WithKey(keys.PublicKey)
 	year, err := s.cardExpiryYear(ctx)
 	if err != nil {
 		return "", err
 	}
-	body := map[string]any{"type": "creditCard", "owner": map[string]any{"email": c.Email},
-		"creditCard": map[string]any{"number": cardNumber, "expirationMonth": 12, "expirationYear": year}}
-	if err := browser.do(ctx, "POST", "/sources", body, &src); err != nil {
+	src, err := browser.CreateSource(ctx, client.SourceParams{Type: "creditCard", Owner: &client.Owner{Email: c.Email},
+		CreditCard: &client.CardParams{Number: cardNumber, ExpirationMonth: 12, ExpirationYear: year}})
+	if err != nil {
 		return "", fmt.Errorf("create a source with the public key: %w", err)
 	}
 	d := profile.ActionData{Customer: profile.ActionCustomer{Name: c.Name, Email: c.Email, ID: c.ID}, SourceID: src.ID}
@@ -254,19 +242,13 @@ func (s *Scenario) ExpectSourceSaved(ctx context.Context, customerName string) e
 	if sid == "" {
 		return fmt.Errorf("no payment method saved yet in this scenario")
 	}
-	var log struct {
-		Data []struct {
-			Method string `json:"method"`
-			Path   string `json:"path"`
-			Status int    `json:"status"`
-		} `json:"data"`
-	}
-	if err := s.h.dr.do(ctx, "GET", "/_sim/requests", nil, &log); err != nil {
+	log, err := s.h.dr.Requests(ctx)
+	if err != nil {
 		return err
 	}
 	want := "/customers/" + c.ID + "/sources/" + sid
 	attached := false
-	for _, r := range log.Data {
+	for _, r := range log {
 		if r.Method == "POST" && r.Path == want && r.Status == http.StatusOK {
 			attached = true
 		}
@@ -274,10 +256,8 @@ func (s *Scenario) ExpectSourceSaved(ctx context.Context, customerName string) e
 	if !attached {
 		return fmt.Errorf("the merchant never called POST %s successfully (Digital River's attach)", want)
 	}
-	var cust struct {
-		Sources []struct{ ID string } `json:"sources"`
-	}
-	if err := s.h.dr.do(ctx, "GET", "/customers/"+c.ID, nil, &cust); err != nil {
+	cust, err := s.h.dr.Customer(ctx, c.ID)
+	if err != nil {
 		return err
 	}
 	for _, src := range cust.Sources {

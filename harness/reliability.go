@@ -3,38 +3,29 @@ package harness
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strconv"
 	"strings"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
-// fault is a delivery fault as the simulator answers it.
-type fault struct {
-	ID   string `json:"id"`
-	Held int    `json:"held"`
-}
-
 // addFault registers a delivery fault for the merchant's webhook.
-func (s *Scenario) addFault(ctx context.Context, f map[string]any) (*fault, error) {
-	f["webhookId"] = s.h.webhookID
-	var out fault
-	if err := s.h.dr.do(ctx, "POST", "/_sim/faults", f, &out); err != nil {
-		return nil, fmt.Errorf("arrange a delivery fault %v: %w", f, err)
+func (s *Scenario) addFault(ctx context.Context, f client.Fault) (*client.Fault, error) {
+	f.WebhookID = s.h.webhookID
+	out, err := s.h.dr.AddFault(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("arrange a delivery fault %+v: %w", f, err)
 	}
-	return &out, nil
+	return out, nil
 }
 
 // attempts lists the delivery attempts of one event to the merchant's webhook,
 // waiting (up to the email timeout) until there are at least min.
-func (s *Scenario) attempts(ctx context.Context, eventID string, min int) ([]Attempt, error) {
-	q := url.Values{"eventId": {eventID}, "webhookId": {s.h.webhookID}, "min": {strconv.Itoa(min)}, "wait": {s.h.cfg.Profile.EmailTimeout().String()}}
-	var page struct {
-		Data []Attempt `json:"data"`
-	}
-	if err := s.h.dr.do(ctx, "GET", "/_sim/deliveries?"+q.Encode(), nil, &page); err != nil {
+func (s *Scenario) attempts(ctx context.Context, eventID string, min int) ([]client.Attempt, error) {
+	atts, err := s.h.dr.WaitDeliveries(ctx, client.AttemptFilter{EventID: eventID, WebhookID: s.h.webhookID}, min, s.h.cfg.Profile.EmailTimeout())
+	if err != nil {
 		return nil, fmt.Errorf("wait for %d delivery attempt(s) of event %s: %w", min, eventID, err)
 	}
-	return page.Data, nil
+	return atts, nil
 }
 
 // AcceptOrderDeliveredTwice has DR accept the order and deliver
@@ -44,7 +35,7 @@ func (s *Scenario) AcceptOrderDeliveredTwice(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.addFault(ctx, map[string]any{"eventType": "order.accepted", "objectId": o.ID, "duplicate": true}); err != nil {
+	if _, err := s.addFault(ctx, client.Fault{EventType: "order.accepted", ObjectID: o.ID, Duplicate: true}); err != nil {
 		return err
 	}
 	return s.accept(ctx, o)
@@ -58,7 +49,7 @@ func (s *Scenario) AcceptOrderWhileMerchantDown(ctx context.Context, n, status i
 	if err != nil {
 		return err
 	}
-	if _, err := s.addFault(ctx, map[string]any{"eventType": "order.accepted", "objectId": o.ID, "status": status, "count": n}); err != nil {
+	if _, err := s.addFault(ctx, client.Fault{EventType: "order.accepted", ObjectID: o.ID, Status: status, Count: n}); err != nil {
 		return err
 	}
 	return s.accept(ctx, o)
@@ -71,7 +62,7 @@ func (s *Scenario) AcceptOrderWithTimeout(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.addFault(ctx, map[string]any{"eventType": "order.accepted", "objectId": o.ID, "timeout": true}); err != nil {
+	if _, err := s.addFault(ctx, client.Fault{EventType: "order.accepted", ObjectID: o.ID, Timeout: true}); err != nil {
 		return err
 	}
 	return s.accept(ctx, o)
@@ -84,7 +75,7 @@ func (s *Scenario) HoldOrderWebhooks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := s.addFault(ctx, map[string]any{"objectId": o.ID, "hold": true, "count": 0})
+	f, err := s.addFault(ctx, client.Fault{ObjectID: o.ID, Hold: true})
 	if err != nil {
 		return err
 	}
@@ -115,11 +106,10 @@ func (s *Scenario) ReleaseOrderWebhooks(ctx context.Context, order string) error
 	if n == 0 {
 		return fmt.Errorf("no webhook about order %s to release", s.order.ID)
 	}
-	q := url.Values{"held": {strconv.Itoa(n)}, "wait": {s.h.cfg.Profile.EmailTimeout().String()}}
-	if err := s.h.dr.do(ctx, "GET", "/_sim/faults/"+f.ID+"?"+q.Encode(), nil, nil); err != nil {
+	if _, err := s.h.dr.WaitFaultHeld(ctx, f.ID, n, s.h.cfg.Profile.EmailTimeout()); err != nil {
 		return fmt.Errorf("wait for the %d webhooks about order %s to be held: %w", n, s.order.ID, err)
 	}
-	if err := s.h.dr.do(ctx, "POST", "/_sim/faults/"+f.ID+"/release", map[string]any{"order": order}, nil); err != nil {
+	if _, err := s.h.dr.ReleaseFault(ctx, f.ID, order); err != nil {
 		return fmt.Errorf("release the held webhooks: %w", err)
 	}
 	return nil
@@ -135,15 +125,12 @@ func (s *Scenario) RedeliverDuringRotation(ctx context.Context, typ string) erro
 	if err != nil {
 		return err
 	}
-	var page struct {
-		Data []Attempt `json:"data"`
-	}
-	body := map[string]any{"webhookId": s.h.webhookID, "forge": "rotating"}
-	if err := s.h.dr.do(ctx, "POST", "/_sim/events/"+ev.ID+"/deliveries", body, &page); err != nil {
+	atts, err := s.h.dr.Redeliver(ctx, ev.ID, client.RedeliverParams{WebhookID: s.h.webhookID, Forge: client.ForgeRotating})
+	if err != nil {
 		return fmt.Errorf("deliver %s during the rotation: %w", typ, err)
 	}
 	s.mu.Lock()
-	s.lastAttempts = page.Data
+	s.lastAttempts = atts
 	s.mu.Unlock()
 	return nil
 }

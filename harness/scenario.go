@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // Scenario is one scenario's state: its customers, the order it works on and
@@ -48,13 +50,13 @@ type Scenario struct {
 	// page is the last portal page opened.
 	page *portalPage
 	// lastLink is the last document file link checked (for expiry steps).
-	lastLink *fileLink
+	lastLink *client.FileLink
 	// savedSource is the source saved in the portal.
 	savedSource string
 	// hold is the fault holding the order's webhooks.
-	hold *fault
+	hold *client.Fault
 	// lastAttempts are the attempts of the last manual delivery.
-	lastAttempts []Attempt
+	lastAttempts []client.Attempt
 	// subscriptionID is the subscription the scenario's order started.
 	subscriptionID string
 	// plans are the scenario's plans by name.
@@ -62,7 +64,7 @@ type Scenario struct {
 	// kept are events fetched as the clock moved, oldest first.
 	kept []*event
 	// card is the card the next order pays with (nil: the simulator's default).
-	card map[string]any
+	card *client.CardParams
 	// lookups caches SKUs and plans by path.
 	lookups map[string]map[string]any
 }
@@ -135,11 +137,11 @@ func (s *Scenario) CreateCustomer(ctx context.Context, name string) (*Customer, 
 	if err != nil {
 		return nil, err
 	}
-	c := &Customer{Name: name}
-	if err := s.h.dr.do(ctx, "POST", "/_sim/test-clocks/"+clk+"/customers", map[string]any{"email": email}, c); err != nil {
+	dc, err := s.h.dr.CreateClockCustomer(ctx, clk, client.CustomerParams{Email: email})
+	if err != nil {
 		return nil, fmt.Errorf("create customer %s: %w", name, err)
 	}
-	c.Name = name
+	c := &Customer{Name: name, ID: dc.ID, Email: dc.Email}
 	s.customers[name] = c
 	return c, nil
 }
@@ -181,38 +183,55 @@ func (s *Scenario) PlaceOrder(ctx context.Context, customerName string, spec Ord
 	if len(spec.Lines) == 0 {
 		return nil, fmt.Errorf("place order: no products")
 	}
-	items := make([]map[string]any, 0, len(spec.Lines))
-	for _, l := range spec.Lines {
+	items, err := s.placeItems(ctx, spec.Lines, nil)
+	if err != nil {
+		return nil, err
+	}
+	p := client.PlaceOrderParams{CustomerID: c.ID, Currency: spec.Currency, Items: items}
+	if p.SourceID, err = s.cardSource(ctx); err != nil {
+		return nil, err
+	}
+	if spec.Shipping > 0 || spec.ShippingTax > 0 {
+		p.Shipping = &client.PlaceShipping{Amount: spec.Shipping, TaxAmount: spec.ShippingTax, Description: "Standard"}
+	}
+	placed, err := s.h.dr.PlaceOrder(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("place order for %s: %w", customerName, err)
+	}
+	o := newOrder(placed, c)
+	s.order = o
+	return o, nil
+}
+
+// placeItems makes sure each line's product exists as a SKU and returns the
+// checkout's lines, subscription lines when sub is not nil.
+func (s *Scenario) placeItems(ctx context.Context, lines []Line, sub *client.SubscriptionInfo) ([]client.PlaceItem, error) {
+	items := make([]client.PlaceItem, 0, len(lines))
+	for _, l := range lines {
 		id, err := s.ensureSKU(ctx, l.Product)
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, map[string]any{"skuId": id, "quantity": l.Quantity, "price": l.Price, "taxRate": l.TaxRate, "discount": l.Discount})
+		items = append(items, client.PlaceItem{SKUID: id, Quantity: l.Quantity, Price: l.Price, TaxRate: l.TaxRate, Discount: l.Discount, SubscriptionInfo: sub})
 	}
-	body := map[string]any{"customerId": c.ID, "currency": spec.Currency, "items": items}
-	if s.card != nil {
-		src, err := s.newCardSource(ctx, s.card)
-		if err != nil {
-			return nil, err
-		}
-		body["sourceId"] = src
+	return items, nil
+}
+
+// newOrder is the harness's view of an order DR placed for c.
+func newOrder(o *client.Order, c *Customer) *Order {
+	out := &Order{ID: o.ID, Currency: o.Currency, Email: o.Email, Customer: c}
+	for _, it := range o.Items {
+		item := OrderItem{ID: it.ID, SKUID: it.SKUID, Quantity: it.Quantity}
+		item.ProductDetails.Name = it.ProductDetails.Name
+		out.Items = append(out.Items, item)
 	}
-	if spec.Shipping > 0 || spec.ShippingTax > 0 {
-		body["shipping"] = map[string]any{"amount": spec.Shipping, "taxAmount": spec.ShippingTax, "description": "Standard"}
-	}
-	o := &Order{}
-	if err := s.h.dr.do(ctx, "POST", "/_sim/orders", body, o); err != nil {
-		return nil, fmt.Errorf("place order for %s: %w", customerName, err)
-	}
-	o.Customer = c
-	s.order = o
-	return o, nil
+	return out
 }
 
 // ensureSKU makes sure a SKU named product exists and returns its id.
 func (s *Scenario) ensureSKU(ctx context.Context, product string) (string, error) {
 	id := "sku_" + strings.Trim(skuSlug.ReplaceAllString(strings.ToLower(product), "-"), "-")
-	if err := s.h.dr.do(ctx, "PUT", "/skus/"+url.PathEscape(id), map[string]any{"name": product, "physical": true}, nil); err != nil {
+	if _, err := s.h.dr.PutSKU(ctx, id, client.SKUParams{Name: product, Physical: client.Bool(true)}); err != nil {
 		return "", fmt.Errorf("create SKU for %q: %w", product, err)
 	}
 	return id, nil
@@ -238,7 +257,7 @@ func (s *Scenario) AcceptOrder(ctx context.Context, forge string) error {
 	if forge == "" {
 		return s.accept(ctx, o)
 	}
-	if _, err := s.addFault(ctx, map[string]any{"eventType": "order.accepted", "objectId": o.ID, "hold": true, "count": 0}); err != nil {
+	if _, err := s.addFault(ctx, client.Fault{EventType: "order.accepted", ObjectID: o.ID, Hold: true}); err != nil {
 		return err
 	}
 	if err := s.accept(ctx, o); err != nil {
@@ -248,21 +267,35 @@ func (s *Scenario) AcceptOrder(ctx context.Context, forge string) error {
 }
 
 func (s *Scenario) accept(ctx context.Context, o *Order) error {
-	if err := s.h.dr.do(ctx, "POST", "/_sim/orders/"+o.ID+"/accept", nil, nil); err != nil {
+	if _, err := s.h.dr.AcceptOrder(ctx, o.ID); err != nil {
 		return fmt.Errorf("accept order %s: %w", o.ID, err)
 	}
 	return nil
 }
 
-// event is a DR event as the harness reads it.
+// event is a DR event with its object decoded for checks by path.
 type event struct {
-	ID          string    `json:"id"`
-	Type        string    `json:"type"`
-	CreatedTime time.Time `json:"createdTime"`
+	ID          string
+	Type        string
+	CreatedTime time.Time
 	Data        struct {
-		Object             map[string]any `json:"object"`
-		PreviousAttributes map[string]any `json:"previousAttributes"`
-	} `json:"data"`
+		Object             map[string]any
+		PreviousAttributes map[string]any
+	}
+}
+
+// decodeEvent decodes an event's object and previous attributes.
+func decodeEvent(e *client.Event) (*event, error) {
+	out := &event{ID: e.ID, Type: e.Type, CreatedTime: e.CreatedTime}
+	if err := json.Unmarshal(e.Data.Object, &out.Data.Object); err != nil {
+		return nil, fmt.Errorf("event %s: decode data.object: %w", e.ID, err)
+	}
+	if len(e.Data.PreviousAttributes) > 0 {
+		if err := json.Unmarshal(e.Data.PreviousAttributes, &out.Data.PreviousAttributes); err != nil {
+			return nil, fmt.Errorf("event %s: decode data.previousAttributes: %w", e.ID, err)
+		}
+	}
+	return out, nil
 }
 
 // about reports whether an event concerns the scenario's order or subscription.
@@ -307,18 +340,15 @@ func (s *Scenario) orderEvents(ctx context.Context, typ string) ([]*event, error
 	var fetched []*event
 	after := ""
 	for {
-		q := url.Values{"type": {typ}, "limit": {"100"}}
-		if after != "" {
-			q.Set("startingAfter", after)
-		}
-		var page struct {
-			HasMore bool     `json:"hasMore"`
-			Data    []*event `json:"data"`
-		}
-		if err := s.h.dr.do(ctx, "GET", "/events?"+q.Encode(), nil, &page); err != nil {
+		page, err := s.h.dr.Events(ctx, client.ListParams{Limit: 100, StartingAfter: after, Filters: url.Values{"type": {typ}}})
+		if err != nil {
 			return nil, fmt.Errorf("list the %s events of order %s: %w", typ, o.ID, err)
 		}
-		for _, e := range page.Data {
+		for i := range page.Data {
+			e, err := decodeEvent(&page.Data[i])
+			if err != nil {
+				return nil, err
+			}
 			if !seen[e.ID] && s.about(e) {
 				fetched = append(fetched, e)
 			}
@@ -370,9 +400,9 @@ func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification, incl
 		if err != nil {
 			return nil, err
 		}
-		var order map[string]any
-		if err := s.h.dr.do(ctx, "GET", "/orders/"+o.ID, nil, &order); err != nil {
-			return nil, fmt.Errorf("read order %s: %w", o.ID, err)
+		order, err := s.orderObject(ctx, o.ID)
+		if err != nil {
+			return nil, err
 		}
 		s.mu.Lock()
 		req := s.lastRequest
@@ -476,21 +506,10 @@ func (s *Scenario) Redeliver(ctx context.Context, typ, forge string) error {
 	if err != nil {
 		return err
 	}
-	body := map[string]any{"webhookId": s.h.webhookID, "forge": forge}
-	if err := s.h.dr.do(ctx, "POST", "/_sim/events/"+ev.ID+"/deliveries", body, nil); err != nil {
+	if _, err := s.h.dr.Redeliver(ctx, ev.ID, client.RedeliverParams{WebhookID: s.h.webhookID, Forge: forge}); err != nil {
 		return fmt.Errorf("redeliver %s %s: %w", typ, ev.ID, err)
 	}
 	return nil
-}
-
-// Attempt is one recorded webhook delivery.
-type Attempt struct {
-	Attempt   int    `json:"attempt"`
-	Status    int    `json:"status"`
-	Delivered bool   `json:"delivered"`
-	Forged    string `json:"forged"`
-	Manual    bool   `json:"manual"`
-	Error     string `json:"error"`
 }
 
 // ExpectRejected waits for the delivery of the current order's event of type
@@ -500,15 +519,11 @@ func (s *Scenario) ExpectRejected(ctx context.Context, typ string) error {
 	if err != nil {
 		return err
 	}
-	wait := s.h.cfg.Profile.EmailTimeout()
-	q := url.Values{"eventId": {ev.ID}, "webhookId": {s.h.webhookID}, "min": {"1"}, "wait": {wait.String()}}
-	var page struct {
-		Data []Attempt `json:"data"`
-	}
-	if err := s.h.dr.do(ctx, "GET", "/_sim/deliveries?"+q.Encode(), nil, &page); err != nil {
+	atts, err := s.h.dr.WaitDeliveries(ctx, client.AttemptFilter{EventID: ev.ID, WebhookID: s.h.webhookID}, 1, s.h.cfg.Profile.EmailTimeout())
+	if err != nil {
 		return fmt.Errorf("wait for the delivery of %s %s: %w", typ, ev.ID, err)
 	}
-	for _, a := range page.Data {
+	for _, a := range atts {
 		if a.Delivered {
 			return fmt.Errorf("the merchant accepted %s %s (forged: %q) with %d; want a non-2xx answer", typ, ev.ID, a.Forged, a.Status)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // A failing look-up while matching an email's subjects is an error of the
@@ -28,7 +29,7 @@ func TestSubjectsLookupErrorIsAnError(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	h := &Harness{dr: &drClient{base: srv.URL, http: srv.Client()}}
+	h := &Harness{dr: client.New(srv.URL, "", client.WithHTTPClient(srv.Client()))}
 	sc := h.NewScenario("lookup error")
 	sc.order = &Order{ID: "o1"}
 	n := &catalogue.Notification{ID: "order-confirmation", Trigger: "order.accepted"}

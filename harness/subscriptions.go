@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"time"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // PlanSpec describes a subscription plan.
@@ -18,15 +19,12 @@ type PlanSpec struct {
 
 // CreatePlan creates a plan the scenario can subscribe to by name.
 func (s *Scenario) CreatePlan(ctx context.Context, p PlanSpec) error {
-	body := map[string]any{
-		"name": p.Name, "terms": p.Name + " terms: renews every " + p.Interval + ".",
-		"interval": p.Interval, "intervalCount": 1, "reminderOffsetDays": p.ReminderOffsetDays,
-		"billingOffsetDays": 0, "collectionPeriodDays": p.CollectionPeriodDays, "state": "active",
-	}
-	var plan struct {
-		ID string `json:"id"`
-	}
-	if err := s.h.dr.do(ctx, "POST", "/plans", body, &plan); err != nil {
+	plan, err := s.h.dr.CreatePlan(ctx, client.PlanParams{
+		Name: p.Name, Terms: p.Name + " terms: renews every " + p.Interval + ".",
+		Interval: p.Interval, IntervalCount: client.Int(1), ReminderOffsetDays: client.Int(p.ReminderOffsetDays),
+		BillingOffsetDays: client.Int(0), CollectionPeriodDays: client.Int(p.CollectionPeriodDays), State: "active",
+	})
+	if err != nil {
 		return fmt.Errorf("create plan %q: %w", p.Name, err)
 	}
 	s.mu.Lock()
@@ -55,7 +53,7 @@ func (s *Scenario) PayWithCardExpiringThisMonth(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.card = map[string]any{"number": "4444222233331111", "expirationMonth": int(now.Month()), "expirationYear": now.Year()}
+	s.card = &client.CardParams{Number: "4444222233331111", ExpirationMonth: int(now.Month()), ExpirationYear: now.Year()}
 	return nil
 }
 
@@ -70,10 +68,8 @@ func (s *Scenario) testClock(ctx context.Context) (string, error) {
 	if id != "" {
 		return id, nil
 	}
-	var c struct {
-		ID string `json:"id"`
-	}
-	if err := s.h.dr.do(ctx, "POST", "/_sim/test-clocks", map[string]any{"name": s.name}, &c); err != nil {
+	c, err := s.h.dr.CreateTestClock(ctx, s.name, time.Time{})
+	if err != nil {
 		return "", fmt.Errorf("create the scenario's test clock: %w", err)
 	}
 	s.mu.Lock()
@@ -90,10 +86,8 @@ func (s *Scenario) clockNow(ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	var c struct {
-		FrozenTime time.Time `json:"frozenTime"`
-	}
-	if err := s.h.dr.do(ctx, "GET", "/_sim/test-clocks/"+id, nil, &c); err != nil {
+	c, err := s.h.dr.TestClock(ctx, id)
+	if err != nil {
 		return time.Time{}, fmt.Errorf("read the scenario's test clock: %w", err)
 	}
 	return c.FrozenTime, nil
@@ -108,37 +102,50 @@ func (s *Scenario) cardExpiryYear(ctx context.Context) (int, error) {
 	return now.Year() + 3, nil
 }
 
-// moveClock advances the scenario's test clock with body ({"advance": d}
-// or {"frozenTime": t}) and returns the ids of the events it recorded.
-func (s *Scenario) moveClock(ctx context.Context, body map[string]any) ([]string, error) {
+// moveClock advances the scenario's test clock by d and returns the events
+// the move recorded.
+func (s *Scenario) moveClock(ctx context.Context, d time.Duration) ([]client.EventRef, error) {
 	id, err := s.testClock(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var moved struct {
-		Events []struct {
-			ID string `json:"id"`
-		} `json:"events"`
+	moved, err := s.h.dr.AdvanceTestClock(ctx, id, d)
+	if err != nil {
+		return nil, fmt.Errorf("advance the scenario's test clock by %s: %w", d, err)
 	}
-	if err := s.h.dr.do(ctx, "POST", "/_sim/test-clocks/"+id+"/advance", body, &moved); err != nil {
-		return nil, fmt.Errorf("advance the scenario's test clock (%v): %w", body, err)
+	return moved.Events, nil
+}
+
+// moveClockTo advances the scenario's test clock to t and returns the
+// events the move recorded.
+func (s *Scenario) moveClockTo(ctx context.Context, t time.Time) ([]client.EventRef, error) {
+	id, err := s.testClock(ctx)
+	if err != nil {
+		return nil, err
 	}
-	ids := make([]string, len(moved.Events))
-	for i, e := range moved.Events {
-		ids[i] = e.ID
+	moved, err := s.h.dr.AdvanceTestClockTo(ctx, id, t)
+	if err != nil {
+		return nil, fmt.Errorf("advance the scenario's test clock to %s: %w", t.Format(time.RFC3339), err)
 	}
-	return ids, nil
+	return moved.Events, nil
 }
 
 // newCardSource creates a card source with the secret key.
-func (s *Scenario) newCardSource(ctx context.Context, card map[string]any) (string, error) {
-	var src struct {
-		ID string `json:"id"`
-	}
-	if err := s.h.dr.do(ctx, "POST", "/sources", map[string]any{"type": "creditCard", "creditCard": card}, &src); err != nil {
+func (s *Scenario) newCardSource(ctx context.Context, card *client.CardParams) (string, error) {
+	src, err := s.h.dr.CreateSource(ctx, client.SourceParams{Type: "creditCard", CreditCard: card})
+	if err != nil {
 		return "", fmt.Errorf("create a card source: %w", err)
 	}
 	return src.ID, nil
+}
+
+// cardSource is the source the next order pays with: a new source of the
+// card chosen by a step, or "" for the simulator's default.
+func (s *Scenario) cardSource(ctx context.Context) (string, error) {
+	if s.card == nil {
+		return "", nil
+	}
+	return s.newCardSource(ctx, s.card)
 }
 
 // PlaceSubscriptionOrder places an order whose lines subscribe the customer
@@ -153,52 +160,28 @@ func (s *Scenario) PlaceSubscriptionOrder(ctx context.Context, customerName, cur
 	if err != nil {
 		return nil, err
 	}
-	items := make([]map[string]any, 0, len(lines))
-	for _, l := range lines {
-		id, err := s.ensureSKU(ctx, l.Product)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, map[string]any{
-			"skuId": id, "quantity": l.Quantity, "price": l.Price, "taxRate": l.TaxRate, "discount": l.Discount,
-			"subscriptionInfo": map[string]any{"planId": planID, "terms": plan + " terms", "autoRenewal": true, "freeTrial": freeTrial},
-		})
-	}
-	body := map[string]any{"customerId": c.ID, "currency": currency, "items": items}
-	if s.card != nil {
-		src, err := s.newCardSource(ctx, s.card)
-		if err != nil {
-			return nil, err
-		}
-		body["sourceId"] = src
-	}
-	var raw struct {
-		Order
-		Items []struct {
-			SubscriptionInfo struct {
-				SubscriptionID string `json:"subscriptionId"`
-			} `json:"subscriptionInfo"`
-		} `json:"items"`
-	}
-	if err := s.h.dr.do(ctx, "POST", "/_sim/orders", body, &raw); err != nil {
-		return nil, fmt.Errorf("place a subscription order for %s: %w", customerName, err)
-	}
-	o := raw.Order
-	var full Order
-	if err := s.h.dr.do(ctx, "GET", "/orders/"+raw.ID, nil, &full); err != nil {
+	items, err := s.placeItems(ctx, lines, &client.SubscriptionInfo{PlanID: planID, Terms: plan + " terms", AutoRenewal: client.Bool(true), FreeTrial: freeTrial})
+	if err != nil {
 		return nil, err
 	}
-	full.Customer = c
-	s.order = &full
-	for _, it := range raw.Items {
-		if it.SubscriptionInfo.SubscriptionID != "" {
+	p := client.PlaceOrderParams{CustomerID: c.ID, Currency: currency, Items: items}
+	if p.SourceID, err = s.cardSource(ctx); err != nil {
+		return nil, err
+	}
+	placed, err := s.h.dr.PlaceOrder(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("place a subscription order for %s: %w", customerName, err)
+	}
+	s.order = newOrder(placed, c)
+	for _, it := range placed.Items {
+		if it.SubscriptionInfo != nil && it.SubscriptionInfo.SubscriptionID != "" {
 			s.subscriptionID = it.SubscriptionInfo.SubscriptionID
 		}
 	}
 	if s.subscriptionID == "" {
-		return nil, fmt.Errorf("order %s started no subscription", o.ID)
+		return nil, fmt.Errorf("order %s started no subscription", placed.ID)
 	}
-	return &full, nil
+	return s.order, nil
 }
 
 // maxStep keeps each clock move inside DR's 30-day event retention, so the
@@ -218,15 +201,24 @@ func (s *Scenario) PassUntil(ctx context.Context, field string) error {
 	if s.subscriptionID == "" {
 		return fmt.Errorf("no subscription in this scenario yet")
 	}
-	var sub map[string]any
-	if err := s.h.dr.do(ctx, "GET", "/subscriptions/"+s.subscriptionID, nil, &sub); err != nil {
+	sub, err := s.h.dr.Subscription(ctx, s.subscriptionID)
+	if err != nil {
 		return err
 	}
-	v, _ := sub[field].(string)
-	due, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return fmt.Errorf("subscription %s has no %s (%q)", s.subscriptionID, field, v)
+	var date *time.Time
+	switch field {
+	case "nextReminderDate":
+		date = sub.NextReminderDate
+	case "nextInvoiceDate":
+		date = sub.NextInvoiceDate
+	default:
+		return fmt.Errorf("the clock can pass until nextReminderDate or nextInvoiceDate, not %q", field)
 	}
+	if date == nil {
+		return fmt.Errorf("subscription %s has no %s", s.subscriptionID, field)
+	}
+	due := *date
+	v := due.Format(time.RFC3339)
 	now, err := s.clockNow(ctx)
 	if err != nil {
 		return err
@@ -241,18 +233,22 @@ func (s *Scenario) advance(ctx context.Context, left time.Duration) error {
 	for left > 0 {
 		step := min(left, maxStep)
 		left -= step
-		ids, err := s.moveClock(ctx, map[string]any{"advance": step.String()})
+		evs, err := s.moveClock(ctx, step)
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			var ev event
-			if err := s.h.dr.do(ctx, "GET", "/events/"+url.PathEscape(id), nil, &ev); err != nil {
-				return fmt.Errorf("read event %s: %w", id, err)
+		for _, e := range evs {
+			de, err := s.h.dr.Event(ctx, e.ID)
+			if err != nil {
+				return fmt.Errorf("read event %s: %w", e.ID, err)
 			}
-			if s.about(&ev) {
+			ev, err := decodeEvent(de)
+			if err != nil {
+				return err
+			}
+			if s.about(ev) {
 				s.mu.Lock()
-				s.kept = append(s.kept, &ev)
+				s.kept = append(s.kept, ev)
 				s.mu.Unlock()
 			}
 		}
@@ -260,14 +256,14 @@ func (s *Scenario) advance(ctx context.Context, left time.Duration) error {
 	return nil
 }
 
-// UpdateSubscription sends POST /subscriptions/{id} with body (as the
+// UpdateSubscription sends POST /subscriptions/{id} with p (as the
 // merchant does for its customer).
-func (s *Scenario) UpdateSubscription(ctx context.Context, body map[string]any) error {
+func (s *Scenario) UpdateSubscription(ctx context.Context, p client.SubscriptionUpdateParams) error {
 	if s.subscriptionID == "" {
 		return fmt.Errorf("no subscription in this scenario yet")
 	}
-	if err := s.h.dr.do(ctx, "POST", "/subscriptions/"+s.subscriptionID, body, nil); err != nil {
-		return fmt.Errorf("update subscription %s with %v: %w", s.subscriptionID, body, err)
+	if _, err := s.h.dr.UpdateSubscription(ctx, s.subscriptionID, p); err != nil {
+		return fmt.Errorf("update subscription %s with %+v: %w", s.subscriptionID, p, err)
 	}
 	return nil
 }
@@ -278,7 +274,7 @@ func (s *Scenario) ChangePlan(ctx context.Context, plan string) error {
 	if err != nil {
 		return err
 	}
-	return s.UpdateSubscription(ctx, map[string]any{"planId": id})
+	return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{PlanID: id})
 }
 
 // CardDeclines puts a card that declines every charge on the subscription.
@@ -291,14 +287,14 @@ func (s *Scenario) CardDeclines(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	src, err := s.newCardSource(ctx, map[string]any{"number": "4000000000003600", "expirationMonth": 12, "expirationYear": year})
+	src, err := s.newCardSource(ctx, &client.CardParams{Number: "4000000000003600", ExpirationMonth: 12, ExpirationYear: year})
 	if err != nil {
 		return err
 	}
-	if err := s.h.dr.do(ctx, "POST", "/customers/"+o.Customer.ID+"/sources/"+src, nil, nil); err != nil {
+	if _, err := s.h.dr.AttachSource(ctx, o.Customer.ID, src); err != nil {
 		return fmt.Errorf("save the declining card: %w", err)
 	}
-	return s.UpdateSubscription(ctx, map[string]any{"sourceId": src})
+	return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{SourceID: src})
 }
 
 // RescueWithNewCard saves a new card in the merchant's portal and funds the
@@ -308,7 +304,7 @@ func (s *Scenario) RescueWithNewCard(ctx context.Context, customerName string) e
 	if err != nil {
 		return err
 	}
-	return s.UpdateSubscription(ctx, map[string]any{"sourceId": src})
+	return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{SourceID: src})
 }
 
 // ExpectSubscriptionState checks the subscription's state in the simulator.
@@ -316,10 +312,8 @@ func (s *Scenario) ExpectSubscriptionState(ctx context.Context, want string) err
 	if s.subscriptionID == "" {
 		return fmt.Errorf("no subscription in this scenario yet")
 	}
-	var sub struct {
-		State string `json:"state"`
-	}
-	if err := s.h.dr.do(ctx, "GET", "/subscriptions/"+s.subscriptionID, nil, &sub); err != nil {
+	sub, err := s.h.dr.Subscription(ctx, s.subscriptionID)
+	if err != nil {
 		return err
 	}
 	if sub.State != want {
@@ -347,7 +341,7 @@ func (s *Scenario) augment(ctx context.Context, obj map[string]any) error {
 				if id == "" {
 					continue
 				}
-				sku, err := s.lookup(ctx, "/skus/"+url.PathEscape(id))
+				sku, err := s.lookup("sku "+id, func() (any, error) { return s.h.dr.SKU(ctx, id) })
 				if err != nil {
 					return fmt.Errorf("look up SKU %s: %w", id, err)
 				}
@@ -355,7 +349,7 @@ func (s *Scenario) augment(ctx context.Context, obj map[string]any) error {
 			}
 		}
 		if id, ok := t["planId"].(string); ok && id != "" && t["plan"] == nil {
-			plan, err := s.lookup(ctx, "/plans/"+url.PathEscape(id))
+			plan, err := s.lookup("plan "+id, func() (any, error) { return s.h.dr.Plan(ctx, id) })
 			if err != nil {
 				return fmt.Errorf("look up plan %s: %w", id, err)
 			}
@@ -365,22 +359,27 @@ func (s *Scenario) augment(ctx context.Context, obj map[string]any) error {
 	return nil
 }
 
-// lookup GETs a SKU or plan once per scenario (they do not change under it).
-func (s *Scenario) lookup(ctx context.Context, path string) (map[string]any, error) {
+// lookup fetches a SKU or plan once per scenario (they do not change under
+// it), as decoded JSON; key names it in the cache.
+func (s *Scenario) lookup(key string, fetch func() (any, error)) (map[string]any, error) {
 	s.mu.Lock()
-	v, ok := s.lookups[path]
+	v, ok := s.lookups[key]
 	s.mu.Unlock()
 	if ok {
 		return deepCopy(v), nil
 	}
-	if err := s.h.dr.do(ctx, "GET", path, nil, &v); err != nil {
+	got, err := fetch()
+	if err != nil {
+		return nil, err
+	}
+	if v, err = asMap(got); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	if s.lookups == nil {
 		s.lookups = map[string]map[string]any{}
 	}
-	s.lookups[path] = v
+	s.lookups[key] = v
 	s.mu.Unlock()
 	return deepCopy(v), nil
 }

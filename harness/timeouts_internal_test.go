@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/drsim/drsim/harness/profile"
 )
@@ -49,27 +48,5 @@ actions:
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("perform: err = %v, want it to mention %q", err, want)
 		}
-	}
-}
-
-// A simulator that never answers fails the call after timeouts.action; a
-// long-polling call gets its wait on top.
-func TestHungSimulatorCallTimesOut(t *testing.T) {
-	srv := hangingServer(t)
-	c := &drClient{base: srv.URL, http: srv.Client(), timeout: 30 * time.Millisecond}
-	err := c.do(context.Background(), "GET", "/orders/o1", nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "did not answer within 30ms (profile timeouts.action)") {
-		t.Errorf("do: err = %v, want the timeout named", err)
-	}
-	err = c.do(context.Background(), "GET", "/_sim/deliveries?wait=20ms", nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "did not answer within 50ms") {
-		t.Errorf("do with wait: err = %v, want timeout 30ms + 20ms", err)
-	}
-	// Cancelling the caller's context (Ctrl-C) is reported as such, not as a timeout.
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	err = c.do(ctx, "GET", "/orders/o1", nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "context canceled") {
-		t.Errorf("do with a cancelled context: err = %v", err)
 	}
 }

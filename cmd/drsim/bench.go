@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +14,7 @@ import (
 	"github.com/drsim/drsim/internal/stack"
 	"github.com/drsim/drsim/internal/suite"
 	"github.com/drsim/drsim/simulator"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // bench measures what users wait for: the whole suite, webhook delivery
@@ -111,86 +109,43 @@ func benchYear(ctx context.Context) (time.Duration, int, error) {
 		return 0, 0, err
 	}
 	defer sim.Close()
-	c := &benchClient{base: sim.URL()}
-	var keys struct {
-		SecretKey string `json:"secretKey"`
-	}
-	if err := c.do(ctx, "POST", "/_sim/accounts", nil, &keys); err != nil {
+	keys, err := sim.Client("").CreateAccount(ctx, "")
+	if err != nil {
 		return 0, 0, err
 	}
-	c.key = keys.SecretKey
-	var plan, clk, cust, order struct {
-		ID string `json:"id"`
-	}
-	steps := []struct {
-		method, path string
-		body         any
-		out          any
-	}{
-		{"POST", "/plans", map[string]any{"name": "Monthly", "interval": "month", "reminderOffsetDays": 7}, &plan},
-		{"PUT", "/skus/sku_bench", map[string]any{"name": "Bench box"}, nil},
-		{"POST", "/_sim/test-clocks", map[string]any{"name": "year of renewals"}, &clk},
-	}
-	for _, st := range steps {
-		if err := c.do(ctx, st.method, st.path, st.body, st.out); err != nil {
-			return 0, 0, err
-		}
-	}
-	if err := c.do(ctx, "POST", "/_sim/test-clocks/"+clk.ID+"/customers", map[string]any{"email": "year@example.test"}, &cust); err != nil {
+	c := sim.Client(keys.SecretKey)
+	plan, err := c.CreatePlan(ctx, client.PlanParams{Name: "Monthly", Interval: "month", ReminderOffsetDays: client.Int(7)})
+	if err != nil {
 		return 0, 0, err
 	}
-	if err := c.do(ctx, "POST", "/_sim/orders", map[string]any{"customerId": cust.ID, "currency": "USD", "items": []any{
-		map[string]any{"skuId": "sku_bench", "quantity": 1, "price": 9.99, "taxRate": 0.08, "subscriptionInfo": map[string]any{"planId": plan.ID}},
-	}}, &order); err != nil {
+	if _, err := c.PutSKU(ctx, "sku_bench", client.SKUParams{Name: "Bench box"}); err != nil {
 		return 0, 0, err
 	}
-	if err := c.do(ctx, "POST", "/_sim/orders/"+order.ID+"/accept", nil, nil); err != nil {
+	clk, err := c.CreateTestClock(ctx, "year of renewals", time.Time{})
+	if err != nil {
 		return 0, 0, err
 	}
-	var moved struct {
-		Events []any `json:"events"`
+	cust, err := c.CreateClockCustomer(ctx, clk.ID, client.CustomerParams{Email: "year@example.test"})
+	if err != nil {
+		return 0, 0, err
+	}
+	order, err := c.PlaceOrder(ctx, client.PlaceOrderParams{CustomerID: cust.ID, Currency: "USD", Items: []client.PlaceItem{
+		{SKUID: "sku_bench", Quantity: 1, Price: 9.99, TaxRate: 0.08, SubscriptionInfo: &client.SubscriptionInfo{PlanID: plan.ID}},
+	}})
+	if err != nil {
+		return 0, 0, err
+	}
+	if _, err := c.AcceptOrder(ctx, order.ID); err != nil {
+		return 0, 0, err
 	}
 	start := time.Now()
-	if err := c.do(ctx, "POST", "/_sim/test-clocks/"+clk.ID+"/advance", map[string]any{"advance": "8784h"}, &moved); err != nil {
+	moved, err := c.AdvanceTestClock(ctx, clk.ID, 366*24*time.Hour)
+	if err != nil {
 		return 0, 0, err
 	}
 	return time.Since(start), len(moved.Events), nil
 }
 
-type benchClient struct{ base, key string }
-
-func (c *benchClient) do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return err
-	}
-	if c.key != "" {
-		req.Header.Set("Authorization", "Bearer "+c.key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode > 299 {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
-}
-
-// parseLevels reads "0,10000,100000".
 func parseLevels(s string) ([]int, error) {
 	var out []int
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // browser starts a headless Chromium (Debian's chromium package). Without
@@ -88,17 +90,16 @@ func pollTrue(expr string) chromedp.Action[chromedp.Void] {
 func TestDashboardShowsEventsDeliveriesAndMailLive(t *testing.T) {
 	d := startLocalDev(t)
 	ctx := context.Background()
-	c := newSimClient(d.sim.URL(), "")
-	keys, err := c.createAccount(ctx, d.key)
+	keys, err := d.sim.Client("").CreateAccount(ctx, d.key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c = c.withKey(keys.SecretKey)
-	hook, err := c.ensureWebhook(ctx, d.merchant.WebhookURL(), allEventTypes)
+	c := d.sim.Client(keys.SecretKey)
+	hook, err := ensureWebhook(ctx, c, d.merchant.WebhookURL(), allEventTypes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.setWebhookSecret(ctx, hook.ID, d.secret); err != nil {
+	if err := c.SetWebhookSecret(ctx, hook.ID, d.secret); err != nil {
 		t.Fatal(err)
 	}
 	b := browser(t)
@@ -127,7 +128,7 @@ func TestDashboardShowsEventsDeliveriesAndMailLive(t *testing.T) {
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#deliveries tr[data-event="%s"] button.redeliver`, evID))),
 		pollTrue(fmt.Sprintf(`document.querySelectorAll('#deliveries tr[data-event="%s"]').length > %d`, evID, rows)),
 	)
-	as, err := c.attempts(ctx, evID, 0, 0)
+	as, err := c.Deliveries(ctx, client.AttemptFilter{EventID: evID})
 	if err != nil {
 		t.Fatal(err)
 	}

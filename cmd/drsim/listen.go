@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // listen uses or creates an account, registers a webhook to the given URL,
@@ -39,71 +42,64 @@ func listen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	var keys simKeys
+	var keys *client.Keys
 	if cn.key == "" {
-		keys, err = c.createAccount(ctx, "")
-	} else if keys, err = c.withKey(cn.key).account(ctx); err != nil {
-		var se *simError
-		if errors.As(err, &se) && se.Status == 401 {
-			keys, err = c.createAccount(ctx, cn.key) // a key the merchant is configured with
-		}
+		keys, err = c.CreateAccount(ctx, "")
+	} else if keys, err = c.Account(ctx); client.StatusOf(err) == http.StatusUnauthorized {
+		keys, err = c.WithKey("").CreateAccount(ctx, cn.key) // a key the merchant is configured with
 	}
 	if err != nil {
 		return fmt.Errorf("account: %w", err)
 	}
-	c = c.withKey(keys.SecretKey)
-	hook, err := c.ensureWebhook(ctx, *forward, types)
+	c = c.WithKey(keys.SecretKey)
+	hook, err := ensureWebhook(ctx, c, *forward, types)
 	if err != nil {
 		return err
 	}
 	if *secret != "" {
-		if err := c.setWebhookSecret(ctx, hook.ID, *secret); err != nil {
+		if err := c.SetWebhookSecret(ctx, hook.ID, *secret); err != nil {
 			return err
 		}
 	}
-	sec, err := c.webhookSecret(ctx, hook.ID)
+	secrets, err := c.WebhookSecrets(ctx, hook.ID)
 	if err != nil {
 		return err
 	}
+	sec := secrets.Secret
 	fmt.Fprintf(stdout, "Ready. Forwarding %d event types to %s (webhook %s)\n", len(hook.Types), hook.Address, hook.ID)
 	fmt.Fprintf(stdout, "  account         %s\n  secret key      %s\n  public key      %s\n  signing secret  %s\n", keys.AccountID, keys.SecretKey, keys.PublicKey, sec)
 	fmt.Fprintf(stdout, "Trigger events: DRSIM_SECRET_KEY=%s drsim trigger order.accepted\n", keys.SecretKey)
 	return tailDeliveries(ctx, c, hook.ID, stdout)
 }
 
-func (c *simClient) withKey(key string) *simClient {
-	return &simClient{base: c.base, key: key, http: c.http}
-}
-
 // ensureWebhook reuses the account's webhook to address (enabling it with
 // types) or creates one.
-func (c *simClient) ensureWebhook(ctx context.Context, address string, types []string) (simWebhook, error) {
-	hooks, err := c.webhooks(ctx)
+func ensureWebhook(ctx context.Context, c *client.Client, address string, types []string) (*client.Webhook, error) {
+	hooks, err := c.Webhooks(ctx, client.ListParams{Limit: 100})
 	if err != nil {
-		return simWebhook{}, err
+		return nil, err
 	}
-	for _, h := range hooks {
+	for _, h := range hooks.Data {
 		if h.Address == address {
-			return c.enableWebhook(ctx, h.ID, types)
+			return c.UpdateWebhook(ctx, h.ID, client.WebhookParams{Types: &types, Enabled: client.Bool(true)})
 		}
 	}
-	return c.createWebhook(ctx, address, types)
+	return c.CreateWebhook(ctx, client.WebhookParams{Address: address, Types: &types, Enabled: client.Bool(true)})
 }
 
 // tailDeliveries prints each new delivery attempt (to webhookID, or every
 // webhook when empty) until ctx ends. It long-polls the simulator.
-func tailDeliveries(ctx context.Context, c *simClient, webhookID string, w io.Writer) error {
+func tailDeliveries(ctx context.Context, c *client.Client, webhookID string, w io.Writer) error {
 	seen := 0
-	if as, err := c.attempts(ctx, "", 0, 0); err == nil {
+	if as, err := c.Deliveries(ctx, client.AttemptFilter{}); err == nil {
 		seen = len(as)
 	}
 	for ctx.Err() == nil {
-		as, err := c.attempts(ctx, "", seen+1, 25*time.Second)
+		as, err := c.WaitDeliveries(ctx, client.AttemptFilter{}, seen+1, 25*time.Second)
 		if ctx.Err() != nil {
 			return nil
 		}
-		var se *simError
-		if errors.As(err, &se) && se.Status == 408 {
+		if client.StatusOf(err) == http.StatusRequestTimeout {
 			continue // nothing new yet
 		}
 		if err != nil {
@@ -140,7 +136,7 @@ func events(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	as, err := c.redeliver(ctx, fs.Arg(0), *webhook)
+	as, err := c.Redeliver(ctx, fs.Arg(0), client.RedeliverParams{WebhookID: *webhook})
 	if err != nil {
 		return err
 	}
@@ -170,7 +166,7 @@ func logs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.account(ctx); err != nil {
+	if _, err := c.Account(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Tailing %s (Ctrl-C to stop)\n", cn.sim)
@@ -193,12 +189,12 @@ func logs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func tailRequests(ctx context.Context, c *simClient, poll time.Duration, w io.Writer) error {
+func tailRequests(ctx context.Context, c *client.Client, poll time.Duration, w io.Writer) error {
 	seen := -1
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		rs, err := c.requests(ctx)
+		rs, err := c.Requests(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}

@@ -166,7 +166,7 @@ func TestTriggerFlowsCauseTheirEvents(t *testing.T) {
 	if code := run(ctx, []string{"listen", "-h"}, &out, &errOut); code != 0 {
 		t.Fatalf("listen -h exited %d", code)
 	}
-	keys, err := newSimClient(d.sim.URL(), "").createAccount(ctx, "")
+	keys, err := d.sim.Client("").CreateAccount(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // A flow drives the simulator through one of DR's business events, the way
@@ -72,7 +74,7 @@ func flowList() string {
 
 // tripper is one trigger's own customer, order and subscription.
 type tripper struct {
-	c                    *simClient
+	c                    *client.Client
 	email                string
 	customer, order, sub string
 	clock                string   // the customer's test clock: time-moving flows move it only
@@ -93,15 +95,13 @@ func (t *tripper) then(ctx context.Context, steps ...func(context.Context, *trip
 func (t *tripper) made(id string) { t.ids = append(t.ids, id) }
 
 func (t *tripper) newCustomer(ctx context.Context) error {
-	var clk, c struct {
-		ID string `json:"id"`
-	}
-	if err := t.c.do(ctx, "POST", "/_sim/test-clocks", map[string]any{"name": "drsim trigger " + t.email}, &clk); err != nil {
+	clk, err := t.c.CreateTestClock(ctx, "drsim trigger "+t.email, time.Time{})
+	if err != nil {
 		return fmt.Errorf("create the customer's test clock: %w", err)
 	}
 	t.clock = clk.ID
-	body := map[string]any{"email": t.email, "shipping": map[string]any{"name": "Trigger Customer"}}
-	if err := t.c.do(ctx, "POST", "/_sim/test-clocks/"+clk.ID+"/customers", body, &c); err != nil {
+	c, err := t.c.CreateClockCustomer(ctx, clk.ID, client.CustomerParams{Email: t.email, Shipping: &client.Contact{Name: "Trigger Customer"}})
+	if err != nil {
 		return fmt.Errorf("create the customer: %w", err)
 	}
 	t.customer = c.ID
@@ -109,40 +109,30 @@ func (t *tripper) newCustomer(ctx context.Context) error {
 	return nil
 }
 
-func (t *tripper) place(ctx context.Context, sub map[string]any, card string) error {
+func (t *tripper) place(ctx context.Context, sub *client.SubscriptionInfo, card string) error {
 	if err := t.newCustomer(ctx); err != nil {
 		return err
 	}
-	if err := t.c.do(ctx, "PUT", "/skus/sku_drsim_widget", map[string]any{"name": "Widget", "physical": true}, nil); err != nil {
+	if _, err := t.c.PutSKU(ctx, "sku_drsim_widget", client.SKUParams{Name: "Widget", Physical: client.Bool(true)}); err != nil {
 		return fmt.Errorf("create the SKU: %w", err)
 	}
-	item := map[string]any{"skuId": "sku_drsim_widget", "quantity": 2, "price": 10.00, "taxRate": 0.08}
+	item := client.PlaceItem{SKUID: "sku_drsim_widget", Quantity: 2, Price: 10.00, TaxRate: 0.08}
 	if sub != nil {
-		item["quantity"] = 1
-		item["subscriptionInfo"] = sub
+		item.Quantity = 1
+		item.SubscriptionInfo = sub
 	}
-	body := map[string]any{"customerId": t.customer, "email": t.email, "currency": "USD", "items": []any{item},
-		"shipping": map[string]any{"amount": 5.00, "taxAmount": 0.40, "description": "Standard"}}
+	p := client.PlaceOrderParams{CustomerID: t.customer, Email: t.email, Currency: "USD", Items: []client.PlaceItem{item},
+		Shipping: &client.PlaceShipping{Amount: 5.00, TaxAmount: 0.40, Description: "Standard"}}
 	if card != "" {
-		var src struct {
-			ID string `json:"id"`
-		}
-		if err := t.c.do(ctx, "POST", "/sources", map[string]any{"type": "creditCard", "creditCard": map[string]any{
-			"number": card, "expirationMonth": 12, "expirationYear": time.Now().Year() + 3}}, &src); err != nil {
+		src, err := t.c.CreateSource(ctx, client.SourceParams{Type: "creditCard", CreditCard: &client.CardParams{
+			Number: card, ExpirationMonth: 12, ExpirationYear: time.Now().Year() + 3}})
+		if err != nil {
 			return fmt.Errorf("create the card: %w", err)
 		}
-		body["sourceId"] = src.ID
+		p.SourceID = src.ID
 	}
-	var o struct {
-		ID    string `json:"id"`
-		Items []struct {
-			ID               string `json:"id"`
-			SubscriptionInfo *struct {
-				SubscriptionID string `json:"subscriptionId"`
-			} `json:"subscriptionInfo"`
-		} `json:"items"`
-	}
-	if err := t.c.do(ctx, "POST", "/_sim/orders", body, &o); err != nil {
+	o, err := t.c.PlaceOrder(ctx, p)
+	if err != nil {
 		return fmt.Errorf("place the order: %w", err)
 	}
 	t.order = o.ID
@@ -161,27 +151,27 @@ func acceptedOrder(ctx context.Context, t *tripper) error {
 	if err := t.place(ctx, nil, ""); err != nil {
 		return err
 	}
-	return t.c.do(ctx, "POST", "/_sim/orders/"+t.order+"/accept", nil, nil)
+	_, err := t.c.AcceptOrder(ctx, t.order)
+	return err
 }
 
 func blockedOrder(ctx context.Context, t *tripper) error {
 	if err := t.place(ctx, nil, ""); err != nil {
 		return err
 	}
-	return t.c.do(ctx, "POST", "/_sim/orders/"+t.order+"/block", nil, nil)
+	_, err := t.c.BlockOrder(ctx, t.order)
+	return err
 }
 
 func (t *tripper) fulfil(ctx context.Context, ship, cancel int) error {
-	body := map[string]any{"orderId": t.order, "items": []any{map[string]any{"itemId": t.items[0], "quantity": ship, "cancelQuantity": cancel}}}
+	p := client.FulfillmentParams{OrderID: t.order, Items: []client.FulfillmentItem{{ItemID: t.items[0], Quantity: ship, CancelQuantity: cancel}}}
 	if ship > 0 {
-		body["trackingCompany"] = "UPS"
-		body["trackingNumber"] = "1Z999AA10123456784"
-		body["trackingUrl"] = "https://www.ups.com/track?tracknum=1Z999AA10123456784"
+		p.TrackingCompany = "UPS"
+		p.TrackingNumber = "1Z999AA10123456784"
+		p.TrackingURL = "https://www.ups.com/track?tracknum=1Z999AA10123456784"
 	}
-	var f struct {
-		ID string `json:"id"`
-	}
-	if err := t.c.do(ctx, "POST", "/fulfillments", body, &f); err != nil {
+	f, err := t.c.CreateFulfillment(ctx, p)
+	if err != nil {
 		return fmt.Errorf("fulfil order %s: %w", t.order, err)
 	}
 	t.made(f.ID)
@@ -193,33 +183,30 @@ func shipOne(ctx context.Context, t *tripper) error   { return t.fulfil(ctx, 1, 
 func cancelOne(ctx context.Context, t *tripper) error { return t.fulfil(ctx, 0, 1) }
 func cancelAll(ctx context.Context, t *tripper) error { return t.fulfil(ctx, 0, 2) }
 
-func (t *tripper) refund(ctx context.Context, body map[string]any) error {
-	body["orderId"] = t.order
-	body["reason"] = "requested by customer"
-	var r struct {
-		ID string `json:"id"`
-	}
-	if err := t.c.do(ctx, "POST", "/refunds", body, &r); err != nil {
+func (t *tripper) refund(ctx context.Context, p client.RefundParams) error {
+	p.OrderID = t.order
+	p.Reason = "requested by customer"
+	r, err := t.c.CreateRefund(ctx, p)
+	if err != nil {
 		return fmt.Errorf("refund order %s: %w", t.order, err)
 	}
 	t.made(r.ID)
-	return t.c.do(ctx, "POST", "/_sim/refunds/"+r.ID+"/complete", nil, nil)
+	_, err = t.c.CompleteRefund(ctx, r.ID)
+	return err
 }
 
 func refundAll(ctx context.Context, t *tripper) error {
-	return t.refund(ctx, map[string]any{"percent": 100, "currency": "USD"})
+	return t.refund(ctx, client.RefundParams{Percent: client.Float(100), Currency: "USD"})
 }
 
 func refundSome(ctx context.Context, t *tripper) error {
-	return t.refund(ctx, map[string]any{"amount": 5.00, "currency": "USD"})
+	return t.refund(ctx, client.RefundParams{Amount: client.Float(5.00), Currency: "USD"})
 }
 
 func returnOne(ctx context.Context, t *tripper) error {
-	var r struct {
-		ID string `json:"id"`
-	}
-	if err := t.c.do(ctx, "POST", "/returns", map[string]any{"orderId": t.order, "reason": "too small",
-		"items": []any{map[string]any{"itemId": t.items[0], "quantity": 1}}}, &r); err != nil {
+	r, err := t.c.CreateReturn(ctx, client.ReturnParams{OrderID: t.order, Reason: "too small",
+		Items: []client.ReturnItem{{ItemID: t.items[0], Quantity: 1}}})
+	if err != nil {
 		return fmt.Errorf("return from order %s: %w", t.order, err)
 	}
 	t.made(r.ID)
@@ -227,64 +214,64 @@ func returnOne(ctx context.Context, t *tripper) error {
 }
 
 func (t *tripper) subscribe(ctx context.Context, trial bool) error {
-	var p struct {
-		ID string `json:"id"`
-	}
-	if err := t.c.do(ctx, "POST", "/plans", map[string]any{"name": "Gold", "terms": "Gold terms: renews every month.",
-		"interval": "month", "intervalCount": 1, "reminderOffsetDays": 7, "billingOffsetDays": 0,
-		"collectionPeriodDays": 8, "state": "active"}, &p); err != nil {
+	p, err := t.c.CreatePlan(ctx, client.PlanParams{Name: "Gold", Terms: "Gold terms: renews every month.",
+		Interval: "month", IntervalCount: client.Int(1), ReminderOffsetDays: client.Int(7), BillingOffsetDays: client.Int(0),
+		CollectionPeriodDays: client.Int(8), State: "active"})
+	if err != nil {
 		return fmt.Errorf("create the plan: %w", err)
 	}
 	t.plan = p.ID
-	if err := t.place(ctx, map[string]any{"planId": p.ID, "terms": "Gold terms", "autoRenewal": true, "freeTrial": trial}, "4444222233331111"); err != nil {
+	if err := t.place(ctx, &client.SubscriptionInfo{PlanID: p.ID, Terms: "Gold terms", AutoRenewal: client.Bool(true), FreeTrial: trial}, "4444222233331111"); err != nil {
 		return err
 	}
 	if t.sub == "" {
 		return fmt.Errorf("order %s started no subscription", t.order)
 	}
-	return t.c.do(ctx, "POST", "/_sim/orders/"+t.order+"/accept", nil, nil)
+	_, err = t.c.AcceptOrder(ctx, t.order)
+	return err
 }
 
 func subscribed(ctx context.Context, t *tripper) error { return t.subscribe(ctx, false) }
 func trial(ctx context.Context, t *tripper) error      { return t.subscribe(ctx, true) }
 
 func declines(ctx context.Context, t *tripper) error {
-	var src struct {
-		ID string `json:"id"`
-	}
-	if err := t.c.do(ctx, "POST", "/sources", map[string]any{"type": "creditCard", "creditCard": map[string]any{
-		"number": "4000000000003600", "expirationMonth": 12, "expirationYear": time.Now().Year() + 3}}, &src); err != nil {
+	src, err := t.c.CreateSource(ctx, client.SourceParams{Type: "creditCard", CreditCard: &client.CardParams{
+		Number: "4000000000003600", ExpirationMonth: 12, ExpirationYear: time.Now().Year() + 3}})
+	if err != nil {
 		return fmt.Errorf("create the declining card: %w", err)
 	}
-	if err := t.c.do(ctx, "POST", "/customers/"+t.customer+"/sources/"+src.ID, nil, nil); err != nil {
+	if _, err := t.c.AttachSource(ctx, t.customer, src.ID); err != nil {
 		return fmt.Errorf("save the declining card: %w", err)
 	}
-	return t.c.do(ctx, "POST", "/subscriptions/"+t.sub, map[string]any{"sourceId": src.ID}, nil)
+	_, err = t.c.UpdateSubscription(ctx, t.sub, client.SubscriptionUpdateParams{SourceID: src.ID})
+	return err
 }
 
 func cancelSub(ctx context.Context, t *tripper) error {
-	return t.c.do(ctx, "POST", "/subscriptions/"+t.sub, map[string]any{"state": "cancelled"}, nil)
+	_, err := t.c.UpdateSubscription(ctx, t.sub, client.SubscriptionUpdateParams{State: "cancelled"})
+	return err
 }
 
 // until advances the customer's test clock to the subscription's date field.
 func until(field string) func(context.Context, *tripper) error {
 	return func(ctx context.Context, t *tripper) error {
-		var sub map[string]any
-		if err := t.c.do(ctx, "GET", "/subscriptions/"+t.sub, nil, &sub); err != nil {
+		sub, err := t.c.Subscription(ctx, t.sub)
+		if err != nil {
 			return err
 		}
-		v, _ := sub[field].(string)
-		due, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return fmt.Errorf("subscription %s has no %s (%q)", t.sub, field, v)
+		due := map[string]*time.Time{"nextReminderDate": sub.NextReminderDate, "nextInvoiceDate": sub.NextInvoiceDate}[field]
+		if due == nil {
+			return fmt.Errorf("subscription %s has no %s", t.sub, field)
 		}
-		return t.c.do(ctx, "POST", "/_sim/test-clocks/"+t.clock+"/advance", map[string]any{"frozenTime": due}, nil)
+		_, err = t.c.AdvanceTestClockTo(ctx, t.clock, *due)
+		return err
 	}
 }
 
 func days(n int) func(context.Context, *tripper) error {
 	return func(ctx context.Context, t *tripper) error {
-		return t.c.do(ctx, "POST", "/_sim/test-clocks/"+t.clock+"/advance", map[string]any{"advance": (time.Duration(n) * 24 * time.Hour).String()}, nil)
+		_, err := t.c.AdvanceTestClock(ctx, t.clock, time.Duration(n)*24*time.Hour)
+		return err
 	}
 }
 
@@ -320,7 +307,7 @@ func trigger(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	marker, err := c.newestEvent(ctx)
+	marker, err := newestEvent(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -328,11 +315,11 @@ func trigger(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := f.run(ctx, t); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	evs, err := c.eventsAfter(ctx, marker)
+	evs, err := eventsAfter(ctx, c, marker)
 	if err != nil {
 		return err
 	}
-	evs = slices.DeleteFunc(evs, func(e simEvent) bool { return !t.mentions(e) })
+	evs = slices.DeleteFunc(evs, func(e client.Event) bool { return !t.mentions(e) })
 	fmt.Fprintf(stdout, "Triggered %s: customer %s (%s)", name, t.customer, t.email)
 	if t.order != "" {
 		fmt.Fprintf(stdout, ", order %s", t.order)
@@ -350,7 +337,7 @@ func trigger(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "      (no webhook subscribed)\n")
 			continue
 		}
-		as, err := c.attempts(ctx, e.ID, len(e.WebhookIDs), *wait)
+		as, err := c.WaitDeliveries(ctx, client.AttemptFilter{EventID: e.ID}, len(e.WebhookIDs), *wait)
 		if err != nil {
 			fmt.Fprintf(stdout, "      no delivery within %s: %v\n", *wait, err)
 			continue
@@ -363,7 +350,7 @@ func trigger(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // mentions tells whether an event is about something this trigger made.
-func (t *tripper) mentions(e simEvent) bool {
+func (t *tripper) mentions(e client.Event) bool {
 	for _, id := range t.ids {
 		if bytes.Contains(e.Data.Object, []byte(`"`+id+`"`)) {
 			return true
@@ -373,9 +360,9 @@ func (t *tripper) mentions(e simEvent) bool {
 }
 
 // firstAttempts keeps the first automatic attempt per webhook.
-func firstAttempts(as []simAttempt) []simAttempt {
+func firstAttempts(as []client.Attempt) []client.Attempt {
 	seen := map[string]bool{}
-	var out []simAttempt
+	var out []client.Attempt
 	for _, a := range as {
 		if a.Attempt == 1 && !a.Manual && !seen[a.WebhookID] {
 			seen[a.WebhookID] = true
@@ -385,7 +372,7 @@ func firstAttempts(as []simAttempt) []simAttempt {
 	return out
 }
 
-func attemptOutcome(a simAttempt) string {
+func attemptOutcome(a client.Attempt) string {
 	var b strings.Builder
 	if a.Status != 0 {
 		fmt.Fprintf(&b, "%d", a.Status)
@@ -397,7 +384,7 @@ func attemptOutcome(a simAttempt) string {
 	} else {
 		b.WriteString(" FAILED")
 	}
-	fmt.Fprintf(&b, " in %.1f ms", a.LatencyMs)
+	fmt.Fprintf(&b, " in %.1f ms", a.LatencyMS)
 	if a.Error != "" {
 		fmt.Fprintf(&b, " (%s)", a.Error)
 	}

@@ -317,22 +317,26 @@ func (s *Server) dokumentMail(ctx context.Context, e ereignis, art string) error
 	return s.einmal(ctx, e.ID+"/dokument", an, "dokument", v)
 }
 
-// linkDauer is how long a file link the shop makes lives.
+// linkDauer is how long a file link the shop makes lives. The shop
+// computes expiresTime from its own clock; DR measures the span on the
+// customer's clock.
 const linkDauer = 30 * 24 * time.Hour
 
 // dateiLink gives the file link of a file: the one given out before while
-// it lives at least a day more, else a new one.
+// DR says it has not expired, else a new one.
 func (s *Server) dateiLink(ctx context.Context, fileID string) (drFileLink, error) {
-	now := s.jetzt()
 	s.mu.Lock()
 	l, ok := s.links[fileID]
 	s.mu.Unlock()
 	if ok {
-		if exp, ok := drZeit(l.ExpiresTime); ok && exp.After(now.Add(24*time.Hour)) {
+		var cur struct {
+			Expired bool `json:"expired"`
+		}
+		if err := s.dr.call(ctx, "GET", "/file-links/"+esc(l.ID), nil, &cur); err == nil && !cur.Expired {
 			return l, nil
 		}
 	}
-	l, err := s.dr.createFileLink(ctx, fileID, now.Add(linkDauer))
+	l, err := s.dr.createFileLink(ctx, fileID, time.Now().Add(linkDauer))
 	if err != nil {
 		return drFileLink{}, err
 	}

@@ -106,7 +106,6 @@ type Server struct {
 	sessions map[string]sitzung    // session cookie → customer
 	links    map[string]drFileLink // file id → file link given out
 	delays   map[string]int        // order id → delays reported
-	drNow    time.Time             // the latest event time seen from DR
 }
 
 // sitzung is a signed-in customer.

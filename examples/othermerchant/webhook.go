@@ -70,9 +70,6 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	dup := s.seen[e.ID]
 	s.seen[e.ID] = true
-	if t, ok := drZeit(e.CreatedTime); ok && t.After(s.drNow) {
-		s.drNow = t
-	}
 	s.mu.Unlock()
 	if dup {
 		s.log.Info("webhook: duplicate", "event", e.ID, "type", e.Type)
@@ -131,16 +128,4 @@ func (s *Server) einmal(ctx context.Context, key, to, vorlage string, view any) 
 	}
 	s.log.Info("email sent", "to", to, "template", vorlage, "key", key)
 	return nil
-}
-
-// jetzt is the time DR's clock is at, as far as the shop knows: its own
-// clock, or the latest event's time when DR's is ahead.
-func (s *Server) jetzt() time.Time {
-	now := time.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.drNow.After(now) {
-		return s.drNow
-	}
-	return now
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 type scenarioKey struct{}
@@ -416,7 +417,7 @@ func (s *steps) rescue(ctx context.Context, who string) error {
 }
 
 func (s *steps) cancelSubscription(ctx context.Context) error {
-	return ScenarioFrom(ctx).UpdateSubscription(ctx, map[string]any{"state": "cancelled"})
+	return ScenarioFrom(ctx).UpdateSubscription(ctx, client.SubscriptionUpdateParams{State: "cancelled"})
 }
 
 func (s *steps) changePlan(ctx context.Context, plan string) error {

@@ -24,14 +24,17 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Client calls one simulator with one API key. It is safe for concurrent use.
 type Client struct {
-	base   string
-	key    string
-	http   *http.Client
-	strict bool
+	base    string
+	key     string
+	http    *http.Client
+	strict  bool
+	timeout time.Duration // per call, 0: none
+	setting string        // where timeout comes from, for messages
 }
 
 // Option configures a Client.
@@ -43,6 +46,14 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = 
 // Strict makes the client refuse answers with fields its types do not know,
 // so a test notices when the simulator's wire format and these types part.
 func Strict() Option { return func(c *Client) { c.strict = true } }
+
+// WithCallTimeout bounds each call to d; a call asking the simulator to
+// wait (a "wait" query parameter, as WaitDeliveries and WaitFaultHeld send)
+// gets that wait on top. setting names where d comes from in the error
+// (e.g. "profile timeouts.action"); it may be empty.
+func WithCallTimeout(d time.Duration, setting string) Option {
+	return func(c *Client) { c.timeout, c.setting = d, setting }
+}
 
 // New returns a client of the simulator at baseURL (e.g.
 // http://127.0.0.1:8080) calling with key (a secret or public key; "" for
@@ -173,6 +184,21 @@ func (c *Client) decode(method, path string, b []byte, out any) error {
 // send makes one request and returns the answer's body and content type, or
 // an *Error for a non-2xx answer.
 func (c *Client) send(ctx context.Context, method, path string, body io.Reader, ctype string) ([]byte, string, error) {
+	if c.timeout > 0 {
+		limit := c.timeout
+		if u, err := url.Parse(path); err == nil {
+			if w, err := time.ParseDuration(u.Query().Get("wait")); err == nil && w > 0 {
+				limit += w
+			}
+		}
+		cause := fmt.Errorf("the simulator did not answer within %s", limit)
+		if c.setting != "" {
+			cause = fmt.Errorf("the simulator did not answer within %s (%s)", limit, c.setting)
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, limit, cause)
+		defer cancel()
+	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s %s: %w", method, path, err)
@@ -185,6 +211,9 @@ func (c *Client) send(ctx context.Context, method, path string, body io.Reader, 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+			return nil, "", fmt.Errorf("%s %s: %w", method, path, cause)
+		}
 		return nil, "", fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()

@@ -306,3 +306,36 @@ func TestNonDRAnswers(t *testing.T) {
 		t.Fatal("bad URL: no error")
 	}
 }
+
+// A simulator that never answers fails the call after WithCallTimeout; a
+// long-polling call gets its wait on top; a cancelled caller is reported as
+// such, not as a timeout.
+func TestCallTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	c := client.New(srv.URL, "", client.WithHTTPClient(srv.Client()), client.WithCallTimeout(30*time.Millisecond, "profile timeouts.action"))
+	_, err := c.Order(context.Background(), "o1")
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 30ms (profile timeouts.action)") {
+		t.Errorf("Order: err = %v, want the timeout named", err)
+	}
+	_, err = c.WaitDeliveries(context.Background(), client.AttemptFilter{}, 1, 20*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 50ms") {
+		t.Errorf("WaitDeliveries: err = %v, want timeout 30ms + 20ms", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = c.Order(ctx, "o1")
+	if err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("Order with a cancelled context: err = %v", err)
+	}
+	_, err = client.New(srv.URL, "", client.WithCallTimeout(10*time.Millisecond, "")).Order(context.Background(), "o1")
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 10ms") || strings.Contains(err.Error(), "(") {
+		t.Errorf("Order without a setting name: err = %v", err)
+	}
+}

@@ -754,6 +754,10 @@ const (
 	ForgeWrongSecret  = "wrong-secret"  // signed with a secret the merchant does not know
 	ForgeTamperedBody = "tampered-body" // signed, then the body changed
 	ForgeStale        = "stale"         // correctly signed 24 hours ago
+	// ForgeRotating signs as DR does during a secret rotation the merchant
+	// has not caught up with: a digest with a new secret, then the digests
+	// of the webhook's current secrets (redeliveries).
+	ForgeRotating = "rotating"
 )
 
 // Fault changes how matching webhook deliveries go (docs/webhooks.md).

@@ -2,6 +2,7 @@ package state
 
 import (
 	"github.com/drsim/drsim/simulator/internal/apierror"
+	"slices"
 	"sync"
 	"time"
 
@@ -96,7 +97,8 @@ func (a *Account) Requests() []RequestLog {
 // collection keeps resources by id in creation order.
 type collection[T any] struct {
 	byID  map[string]T
-	order []string
+	pos   map[string]int // id → its index in order
+	order []string       // ids, oldest first
 }
 
 func (c *collection[T]) get(id string) (T, bool) {
@@ -106,25 +108,82 @@ func (c *collection[T]) get(id string) (T, bool) {
 
 func (c *collection[T]) put(id string, v T) {
 	if c.byID == nil {
-		c.byID = map[string]T{}
+		c.byID, c.pos = map[string]T{}, map[string]int{}
 	}
 	if _, exists := c.byID[id]; !exists {
+		c.pos[id] = len(c.order)
 		c.order = append(c.order, id)
 	}
 	c.byID[id] = v
 }
 
+// remove deletes id; it is rare (DELETE calls), so it may shift the ids
+// that follow.
 func (c *collection[T]) remove(id string) {
-	if _, ok := c.byID[id]; !ok {
+	i, ok := c.pos[id]
+	if !ok {
 		return
 	}
 	delete(c.byID, id)
-	for i, x := range c.order {
-		if x == id {
-			c.order = append(c.order[:i], c.order[i+1:]...)
-			break
+	delete(c.pos, id)
+	c.order = append(c.order[:i], c.order[i+1:]...)
+	for j := i; j < len(c.order); j++ {
+		c.pos[c.order[j]] = j
+	}
+}
+
+// page is one page of the values keep accepts (all when nil), newest
+// first, cut as DR cuts lists (see paginate). It looks at no more values
+// than it takes to fill the page: a cursor is found by its id, and the walk
+// stops one value past the page, which says whether there are more.
+func (c *collection[T]) page(keep func(T) bool, p ListParams) (Page[T], error) {
+	limit, err := checkPage(p)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	kept := func(i int) (T, bool) {
+		v := c.byID[c.order[i]]
+		return v, keep == nil || keep(v)
+	}
+	cursor := func(param, id string) (int, error) {
+		if i, ok := c.pos[id]; ok {
+			if _, k := kept(i); k {
+				return i, nil
+			}
+		}
+		return 0, apierror.Invalid(param, "No object with id '%s' in this list.", id)
+	}
+	var out []T
+	if p.EndingBefore != "" { // the limit values just newer than the cursor
+		i, err := cursor("endingBefore", p.EndingBefore)
+		if err != nil {
+			return Page[T]{}, err
+		}
+		for j := i + 1; j < len(c.order) && len(out) <= limit; j++ {
+			if v, k := kept(j); k {
+				out = append(out, v)
+			}
+		}
+		more := len(out) > limit
+		out = out[:min(len(out), limit)]
+		slices.Reverse(out)
+		return Page[T]{HasMore: more, Data: nonNil(out)}, nil
+	}
+	from := len(c.order) - 1
+	if p.StartingAfter != "" {
+		i, err := cursor("startingAfter", p.StartingAfter)
+		if err != nil {
+			return Page[T]{}, err
+		}
+		from = i - 1
+	}
+	for j := from; j >= 0 && len(out) <= limit; j-- {
+		if v, k := kept(j); k {
+			out = append(out, v)
 		}
 	}
+	more := len(out) > limit
+	return Page[T]{HasMore: more, Data: nonNil(out[:min(len(out), limit)])}, nil
 }
 
 // newestFirst returns the values newest first, keeping those keep accepts.

@@ -172,10 +172,9 @@ type CustomerFilter struct {
 func (a *Account) Customers(f CustomerFilter) (Page[*Customer], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	items := a.customers.newestFirst(func(c *Customer) bool {
+	return pageOf(&a.customers, func(c *Customer) bool {
 		return (f.Email == "" || c.Email == f.Email) && (len(f.IDs) == 0 || contains(f.IDs, c.ID))
-	})
-	return pageOf(items, func(c *Customer) string { return c.ID }, f.ListParams)
+	}, f.ListParams)
 }
 
 // DeleteCustomer is DELETE /customers/{id}.

@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,7 +63,7 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 	}
 	a.events.put(ev.ID, ev)
 	if a.publisher != nil && len(targets) > 0 {
-		a.publisher.Publish(a.id, clone(ev), targets)
+		a.publisher.Publish(a.id, ev.copy(), targets)
 	}
 	return ev
 }
@@ -120,7 +121,7 @@ func (a *Account) Events(f EventFilter) (Page[*Event], error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	items := a.events.newestFirst(func(e *Event) bool {
+	page, err := a.events.page(func(e *Event) bool {
 		if a.retired(e) || !f.Created.contains(e.CreatedTime) {
 			return false
 		}
@@ -131,8 +132,20 @@ func (a *Account) Events(f EventFilter) (Page[*Event], error) {
 			return contains(f.Types, e.Type)
 		}
 		return true
-	})
-	return pageOf(items, func(e *Event) string { return e.ID }, f.ListParams)
+	}, f.ListParams)
+	for i, e := range page.Data {
+		page.Data[i] = e.copy()
+	}
+	return page, err
+}
+
+// copy is a copy of a recorded event. Events never change once recorded,
+// so the copy shares the recorded JSON of its object (which nobody writes)
+// instead of copying it.
+func (e *Event) copy() *Event {
+	c := *e
+	c.WebhookIDs = slices.Clone(e.WebhookIDs)
+	return &c
 }
 
 // Event is GET /events/{id}.
@@ -143,7 +156,7 @@ func (a *Account) Event(id string) (*Event, error) {
 	if !ok || a.retired(e) {
 		return nil, apierror.NotFound("Event", id)
 	}
-	return clone(e), nil
+	return e.copy(), nil
 }
 
 // retired reports whether e is older than EventRetention on the clock of

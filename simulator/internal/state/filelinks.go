@@ -140,11 +140,10 @@ type FileLinkFilter struct {
 func (a *Account) FileLinks(f FileLinkFilter) (Page[*FileLink], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	items := a.links.newestFirst(func(l *FileLink) bool {
+	p, err := a.links.page(func(l *FileLink) bool {
 		return (len(f.IDs) == 0 || contains(f.IDs, l.ID)) && (f.FileID == "" || l.FileID == f.FileID) &&
 			(f.Expired == nil || *f.Expired == !a.nowOn(l.testClock).Before(l.ExpiresTime))
-	})
-	p, err := paginate(items, func(l *FileLink) string { return l.ID }, f.ListParams)
+	}, f.ListParams)
 	for i, l := range p.Data {
 		p.Data[i] = a.linkView(l)
 	}

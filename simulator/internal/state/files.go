@@ -180,10 +180,9 @@ type FileFilter struct {
 func (a *Account) Files(f FileFilter) (Page[*File], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	items := a.files.newestFirst(func(x *File) bool {
+	p, err := a.files.page(func(x *File) bool {
 		return (len(f.IDs) == 0 || contains(f.IDs, x.ID)) && (f.Purpose == "" || x.Purpose == f.Purpose)
-	})
-	p, err := paginate(items, func(x *File) string { return x.ID }, f.ListParams)
+	}, f.ListParams)
 	for i, x := range p.Data {
 		p.Data[i] = a.fileView(x)
 	}

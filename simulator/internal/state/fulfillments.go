@@ -410,7 +410,7 @@ type FulfillmentFilter struct {
 func (a *Account) Fulfillments(ff FulfillmentFilter) (Page[*Fulfillment], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	items := a.fulfils.newestFirst(func(f *Fulfillment) bool {
+	return pageOf(&a.fulfils, func(f *Fulfillment) bool {
 		if ff.SKUID != "" {
 			found := false
 			for _, it := range f.Items {
@@ -423,6 +423,5 @@ func (a *Account) Fulfillments(ff FulfillmentFilter) (Page[*Fulfillment], error)
 		return (len(ff.IDs) == 0 || contains(ff.IDs, f.ID)) && (ff.OrderID == "" || f.OrderID == ff.OrderID) &&
 			(ff.TrackingNumber == "" || f.TrackingNumber == ff.TrackingNumber) &&
 			(ff.TrackingCompany == "" || f.TrackingCompany == ff.TrackingCompany)
-	})
-	return pageOf(items, func(f *Fulfillment) string { return f.ID }, ff.ListParams)
+	}, ff.ListParams)
 }

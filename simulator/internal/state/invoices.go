@@ -248,9 +248,8 @@ func (a *Account) Invoices(f InvoiceFilter) (Page[*Invoice], error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	items := a.invoices.newestFirst(func(inv *Invoice) bool {
+	return pageOf(&a.invoices, func(inv *Invoice) bool {
 		return (f.State == "" || inv.State == f.State) && (f.CustomerID == "" || inv.CustomerID == f.CustomerID) &&
 			(f.SubscriptionID == "" || inv.subscriptionID == f.SubscriptionID)
-	})
-	return pageOf(items, func(inv *Invoice) string { return inv.ID }, f.ListParams)
+	}, f.ListParams)
 }

@@ -20,15 +20,9 @@ type ListParams struct {
 // paginate cuts a newest-first list the way DR does: limit 1–100 (default 10),
 // startingAfter=<id> and endingBefore=<id> exclusive cursors.
 func paginate[T any](items []T, id func(T) string, p ListParams) (Page[T], error) {
-	limit := p.Limit
-	if limit == 0 {
-		limit = 10
-	}
-	if limit < 1 || limit > 100 {
-		return Page[T]{}, apierror.Invalid("limit", "limit must be between 1 and 100, got %d.", limit)
-	}
-	if p.StartingAfter != "" && p.EndingBefore != "" {
-		return Page[T]{}, apierror.Invalid("startingAfter", "startingAfter and endingBefore cannot be used together.")
+	limit, err := checkPage(p)
+	if err != nil {
+		return Page[T]{}, err
 	}
 	find := func(param, cursor string) (int, error) {
 		for i, it := range items {
@@ -67,6 +61,21 @@ func paginate[T any](items []T, id func(T) string, p ListParams) (Page[T], error
 	}
 }
 
+// checkPage validates DR's pagination parameters and returns the limit.
+func checkPage(p ListParams) (int, error) {
+	limit := p.Limit
+	if limit == 0 {
+		limit = 10
+	}
+	if limit < 1 || limit > 100 {
+		return 0, apierror.Invalid("limit", "limit must be between 1 and 100, got %d.", limit)
+	}
+	if p.StartingAfter != "" && p.EndingBefore != "" {
+		return 0, apierror.Invalid("startingAfter", "startingAfter and endingBefore cannot be used together.")
+	}
+	return limit, nil
+}
+
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}
@@ -74,9 +83,10 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// pageOf paginates a newest-first list and copies the page's resources.
-func pageOf[T any](items []T, id func(T) string, p ListParams) (Page[T], error) {
-	page, err := paginate(items, id, p)
+// pageOf is one page of c's values that keep accepts (see collection.page),
+// copied.
+func pageOf[T any](c *collection[T], keep func(T) bool, p ListParams) (Page[T], error) {
+	page, err := c.page(keep, p)
 	page.Data = cloneAll(page.Data)
 	return page, err
 }

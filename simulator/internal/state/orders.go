@@ -429,12 +429,11 @@ type OrderFilter struct {
 func (a *Account) Orders(f OrderFilter) (Page[*Order], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	items := a.orders.newestFirst(func(o *Order) bool {
+	return pageOf(&a.orders, func(o *Order) bool {
 		return (len(f.IDs) == 0 || contains(f.IDs, o.ID)) && (f.State == "" || o.State == f.State) &&
 			(f.CustomerID == "" || o.CustomerID == f.CustomerID) && (f.Email == "" || o.Email == f.Email) &&
 			f.Created.contains(o.CreatedTime)
-	})
-	return pageOf(items, func(o *Order) string { return o.ID }, f.ListParams)
+	}, f.ListParams)
 }
 
 // OrderUpdateParams is POST /orders/{id}: DR allows only these fields.

@@ -205,10 +205,9 @@ func (a *Account) Plans(f PlanFilter) (Page[*Plan], error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	items := a.plans.newestFirst(func(p *Plan) bool {
+	return pageOf(&a.plans, func(p *Plan) bool {
 		return (f.State == "" || p.State == f.State) && (f.Interval == "" || p.Interval == f.Interval)
-	})
-	return pageOf(items, func(p *Plan) string { return p.ID }, f.ListParams)
+	}, f.ListParams)
 }
 
 // DeletePlan is DELETE /plans/{id}. A plan that subscriptions use cannot be

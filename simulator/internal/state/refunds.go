@@ -379,11 +379,10 @@ type RefundFilter struct {
 func (a *Account) Refunds(f RefundFilter) (Page[*Refund], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	items := a.refunds.newestFirst(func(r *Refund) bool {
+	return pageOf(&a.refunds, func(r *Refund) bool {
 		return (len(f.IDs) == 0 || contains(f.IDs, r.ID)) && (f.OrderID == "" || r.OrderID == f.OrderID) &&
 			(f.State == "" || r.State == f.State)
-	})
-	return pageOf(items, func(r *Refund) string { return r.ID }, f.ListParams)
+	}, f.ListParams)
 }
 
 // RefundUpdateParams is POST /refunds/{id}: DR allows only metadata.

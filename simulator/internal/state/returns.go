@@ -248,9 +248,8 @@ type ReturnFilter struct {
 func (a *Account) Returns(f ReturnFilter) (Page[*Return], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	items := a.returns.newestFirst(func(r *Return) bool {
+	return pageOf(&a.returns, func(r *Return) bool {
 		return (len(f.IDs) == 0 || contains(f.IDs, r.ID)) && (f.OrderID == "" || r.OrderID == f.OrderID) &&
 			(f.State == "" || r.State == f.State)
-	})
-	return pageOf(items, func(r *Return) string { return r.ID }, f.ListParams)
+	}, f.ListParams)
 }

@@ -274,7 +274,7 @@ func (a *Account) eventsSince(first int) []*Event {
 	}
 	out := make([]*Event, 0, len(ids)-first)
 	for _, id := range ids[first:] {
-		out = append(out, clone(a.events.byID[id]))
+		out = append(out, a.events.byID[id].copy())
 	}
 	return out
 }

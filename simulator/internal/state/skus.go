@@ -116,7 +116,7 @@ func (a *Account) SKU(id string) (*SKU, error) {
 func (a *Account) SKUs(lp ListParams) (Page[*SKU], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	p, err := paginate(a.skus.newestFirst(nil), func(s *SKU) string { return s.ID }, lp)
+	p, err := a.skus.page(nil, lp)
 	p.Data = cloneAll(p.Data)
 	return p, err
 }

@@ -252,11 +252,10 @@ func (a *Account) Subscriptions(f SubscriptionFilter) (Page[*Subscription], erro
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	items := a.subs.newestFirst(func(s *Subscription) bool {
+	return pageOf(&a.subs, func(s *Subscription) bool {
 		return (f.PlanID == "" || s.PlanID == f.PlanID) && (f.State == "" || s.State == f.State) &&
 			(f.CustomerID == "" || s.CustomerID == f.CustomerID)
-	})
-	return pageOf(items, func(s *Subscription) string { return s.ID }, f.ListParams)
+	}, f.ListParams)
 }
 
 // SubscriptionItemParams is one line of POST /subscriptions/{id} {items}.

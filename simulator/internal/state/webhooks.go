@@ -285,7 +285,7 @@ type WebhookFilter struct {
 func (a *Account) Webhooks(f WebhookFilter) (Page[*Webhook], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	items := a.webhooks.newestFirst(func(w *Webhook) bool {
+	p, err := a.webhooks.page(func(w *Webhook) bool {
 		if f.Type != "" && !w.subscribed(f.Type) {
 			return false
 		}
@@ -295,8 +295,7 @@ func (a *Account) Webhooks(f WebhookFilter) (Page[*Webhook], error) {
 			}
 		}
 		return true
-	})
-	p, err := paginate(items, func(w *Webhook) string { return w.ID }, f.ListParams)
+	}, f.ListParams)
 	for i, w := range p.Data {
 		p.Data[i] = cloneWebhook(w)
 	}
