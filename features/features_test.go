@@ -3,17 +3,18 @@ package features_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/drsim/drsim/features"
+	"github.com/drsim/drsim/internal/report"
 	"github.com/drsim/drsim/internal/stack"
 	"github.com/drsim/drsim/internal/suite"
 )
 
 // TestFeatures runs every scenario against the reference merchant, in
 // parallel, each scenario a subtest (go test ./features -run 'TestFeatures/Order').
-// It writes JUnit and Cucumber JSON reports to out/.
+// With DRSIM_REPORTS=dir it writes the reports there (junit.xml,
+// cucumber.json, report.html, run.json and the emails as .eml).
 func TestFeatures(t *testing.T) {
 	s, err := stack.Start(context.Background(), stack.Options{})
 	if err != nil {
@@ -32,9 +33,11 @@ func TestFeatures(t *testing.T) {
 		Harness:  s.Harness,
 		Features: features.Files,
 		TestingT: t,
-		Format:   "progress,junit:" + filepath.Join(out, "junit.xml") + ",cucumber:" + filepath.Join(out, "cucumber.json"),
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteAll(out, res.Report); err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Scenarios) == 0 {

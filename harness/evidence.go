@@ -1,8 +1,12 @@
 package harness
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/mailbox"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // EmailEvidence is one email a notification check read: the message, the
@@ -38,3 +42,34 @@ func (s *Scenario) Emails() []EmailEvidence {
 	defer s.mu.Unlock()
 	return append([]EmailEvidence(nil), s.emails...)
 }
+
+// HarnessAgent is the User-Agent of the harness's calls to the simulator,
+// so reports tell the merchant's API calls from the harness's.
+const HarnessAgent = "drsim-harness"
+
+// Deliveries lists the delivery attempts of an event to the merchant's webhook.
+func (h *Harness) Deliveries(ctx context.Context, eventID string) ([]client.Attempt, error) {
+	a, err := h.dr.Deliveries(ctx, client.AttemptFilter{EventID: eventID, WebhookID: h.webhookID})
+	if err != nil {
+		return nil, fmt.Errorf("deliveries of %s: %w", eventID, err)
+	}
+	return a, nil
+}
+
+// APICalls lists the API calls made with the merchant's key, oldest first.
+// The harness's own calls are among them, with Agent HarnessAgent.
+func (h *Harness) APICalls(ctx context.Context) ([]client.RequestLog, error) {
+	calls, err := h.dr.Requests(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("API request log: %w", err)
+	}
+	return calls, nil
+}
+
+// CatalogueEntries lists the catalogue's notifications, for checklists.
+func (h *Harness) CatalogueEntries() []*catalogue.Notification {
+	return h.cfg.Catalogue.Notifications
+}
+
+// MerchantName is the profile's merchant name.
+func (h *Harness) MerchantName() string { return h.cfg.Profile.Name }

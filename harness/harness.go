@@ -79,7 +79,7 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 		cfg.EmailDomain = "example.test"
 	}
 	base := strings.TrimRight(cfg.SimulatorURL, "/")
-	dr := client.New(base, cfg.Profile.API.SecretKey, client.WithCallTimeout(cfg.Profile.ActionTimeout(), "profile timeouts.action"))
+	dr := client.New(base, cfg.Profile.API.SecretKey, client.WithCallTimeout(cfg.Profile.ActionTimeout(), "profile timeouts.action"), client.WithUserAgent(HarnessAgent))
 	h := &Harness{cfg: cfg, dr: dr}
 	if err := h.ensureAccount(ctx); err != nil {
 		return nil, err

@@ -27,6 +27,9 @@ type Scenario struct {
 	// clock is the scenario's test clock: its customers are attached to
 	// it, so moving time moves this scenario only (subscriptions.go).
 	clock string
+	// clockStart is the clock's time when it was made: every event about
+	// the scenario's customers is at or after it (event listing starts there).
+	clockStart time.Time
 
 	mu     sync.Mutex
 	checks []Check
@@ -340,7 +343,14 @@ func (s *Scenario) orderEvents(ctx context.Context, typ string) ([]*event, error
 	var fetched []*event
 	after := ""
 	for {
-		page, err := s.h.dr.Events(ctx, client.ListParams{Limit: 100, StartingAfter: after, Filters: url.Values{"type": {typ}}})
+		q := url.Values{"type": {typ}}
+		s.mu.Lock()
+		if !s.clockStart.IsZero() {
+			// Events of earlier runs and scenarios are older: skip them.
+			q.Set("createdTime[gte]", s.clockStart.Format(time.RFC3339Nano))
+		}
+		s.mu.Unlock()
+		page, err := s.h.dr.Events(ctx, client.ListParams{Limit: 100, StartingAfter: after, Filters: q})
 		if err != nil {
 			return nil, fmt.Errorf("list the %s events of order %s: %w", typ, o.ID, err)
 		}

@@ -75,7 +75,7 @@ func (s *Scenario) testClock(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.clock == "" {
-		s.clock = c.ID
+		s.clock, s.clockStart = c.ID, c.FrozenTime
 	}
 	return s.clock, nil
 }

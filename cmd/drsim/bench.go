@@ -1,13 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
+	"testing/fstest"
 	"time"
 
 	"github.com/drsim/drsim/features"
@@ -26,6 +29,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runs := fs.Int("runs", 3, "suite runs (the median is reported)")
 	events := fs.Int("events", 5000, "webhook events for the delivery figure")
 	tags := fs.String("tags", "", "run only the suite's scenarios matching a tag expression")
+	copies := fs.Int("copies", 1, "run the feature files this many times over in one suite (how suite time grows with features)")
+	concurrency := fs.Int("concurrency", 0, "scenarios at once (the suite's default when 0)")
+	slowest := fs.Int("slowest", 8, "list this many of the slowest scenarios of the median run")
 	stored := fs.String("stored", "0,10000,100000", "stored customers at which to measure the API (comma-separated; empty skips)")
 	conc := fs.Int("conc", 32, "concurrent clients for the API figures")
 	requests := fs.Int("requests", 20000, "requests per API figure")
@@ -33,18 +39,21 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *runs < 1 || *events < 1 {
-		return fmt.Errorf("-runs and -events must be at least 1")
+	if *runs < 1 || *events < 1 || *copies < 1 {
+		return fmt.Errorf("-runs, -events and -copies must be at least 1")
+	}
+	files, err := copiedFeatures(*copies)
+	if err != nil {
+		return err
 	}
 
-	var walls []time.Duration
-	scenarios := 0
+	var results []suite.Result
 	for i := 0; i < *runs; i++ {
 		s, err := stack.Start(ctx, stack.Options{})
 		if err != nil {
 			return err
 		}
-		res, err := suite.Run(suite.Options{Harness: s.Harness, Features: features.Files, Tags: *tags})
+		res, err := suite.Run(suite.Options{Harness: s.Harness, Features: files, Tags: *tags, Concurrency: *concurrency})
 		s.Close()
 		if err != nil {
 			return err
@@ -52,14 +61,25 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if n := len(res.Failed()); n > 0 {
 			return fmt.Errorf("suite run %d: %d scenario(s) failed; run drsim demo to see which", i+1, n)
 		}
-		walls = append(walls, res.Duration)
-		scenarios = len(res.Scenarios)
+		results = append(results, res)
 	}
-	slices.Sort(walls)
-	med := walls[len(walls)/2]
+	slices.SortFunc(results, func(a, b suite.Result) int { return cmp.Compare(a.Duration, b.Duration) })
+	med := results[len(results)/2]
+	scenarios := len(med.Scenarios)
 	fmt.Fprintf(stdout, "suite:      %d scenarios, median %s over %d runs (min %s, max %s), %.1f scenarios/s\n",
-		scenarios, med.Round(time.Millisecond), *runs, walls[0].Round(time.Millisecond), walls[len(walls)-1].Round(time.Millisecond),
-		float64(scenarios)/med.Seconds())
+		scenarios, med.Duration.Round(time.Millisecond), *runs, results[0].Duration.Round(time.Millisecond),
+		results[len(results)-1].Duration.Round(time.Millisecond), float64(scenarios)/med.Duration.Seconds())
+	var busy time.Duration
+	byTime := slices.Clone(med.Scenarios)
+	for _, sc := range byTime {
+		busy += sc.Duration
+	}
+	slices.SortFunc(byTime, func(a, b suite.ScenarioResult) int { return cmp.Compare(b.Duration, a.Duration) })
+	fmt.Fprintf(stdout, "            median run: scenarios took %s in all (%.1f at a time on average); slowest:\n",
+		busy.Round(time.Millisecond), busy.Seconds()/med.Duration.Seconds())
+	for _, sc := range byTime[:min(*slowest, len(byTime))] {
+		fmt.Fprintf(stdout, "            %7s  %s:%d %s\n", sc.Duration.Round(time.Millisecond), sc.Feature, sc.Line, sc.Name)
+	}
 
 	d, err := benchDeliveryFloor(ctx, *events)
 	if err != nil {
@@ -146,6 +166,31 @@ func benchYear(ctx context.Context) (time.Duration, int, error) {
 	return time.Since(start), len(moved.Events), nil
 }
 
+// copiedFeatures is the suite's feature files n times over (copy k of
+// orders.feature is copyk/orders.feature), for measuring how suite time
+// grows with the number of scenarios.
+func copiedFeatures(n int) (fs.FS, error) {
+	if n == 1 {
+		return features.Files, nil
+	}
+	out := fstest.MapFS{}
+	names, err := fs.Glob(features.Files, "*.feature")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		b, err := fs.ReadFile(features.Files, name)
+		if err != nil {
+			return nil, err
+		}
+		for k := 1; k <= n; k++ {
+			out[fmt.Sprintf("copy%d/%s", k, name)] = &fstest.MapFile{Data: b}
+		}
+	}
+	return out, nil
+}
+
+// parseLevels reads "0,10000,100000".
 func parseLevels(s string) ([]int, error) {
 	var out []int
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
-	"github.com/drsim/drsim/features"
 	"github.com/drsim/drsim/fixtures"
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/harness/catalogue"
@@ -20,19 +18,18 @@ import (
 )
 
 // certify runs the suite against a merchant described by a profile and
-// writes JUnit, Cucumber JSON and a text report.
+// writes the reports (JUnit, Cucumber JSON, HTML evidence, emails, text).
 func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("certify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	profilePath := fs.String("profile", "", "merchant profile (YAML); required")
 	cataloguePath := fs.String("catalogue", "", "notification catalogue (YAML); the embedded one when empty")
-	out := fs.String("out", "drsim-report", "directory for junit.xml, cucumber.json and report.txt")
 	simAddr := fs.String("sim-addr", "127.0.0.1:9090", "where to run the simulator when the profile names none")
 	smtpAddr := fs.String("smtp-addr", "127.0.0.1:1025", "where to run embedded MailHog's SMTP when the profile names no mailbox")
 	mailAddr := fs.String("mail-addr", "127.0.0.1:8025", "where to run embedded MailHog's HTTP API when the profile names no mailbox")
 	retryScale := fs.Float64("retry-scale", stack.RetryScale, "speed of the embedded simulator's webhook retry schedule (wall delay = virtual delay × scale)")
 	timeout := fs.Duration("delivery-timeout", stack.DeliveryTimeout, "the embedded simulator's webhook delivery timeout")
-	tags := fs.String("tags", "", `run only scenarios matching a tag expression, e.g. "@order"`)
+	rf := addRunFlags(fs, "drsim-report")
 	verbose := fs.Bool("v", false, "log what the simulator does")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -77,32 +74,16 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return fmt.Errorf("report directory: %w", err)
-	}
-	res, err := suite.Run(suite.Options{
-		Context: ctx, Harness: h, Features: features.Files, Tags: *tags,
-		Format: "junit:" + filepath.Join(*out, "junit.xml") + ",cucumber:" + filepath.Join(*out, "cucumber.json"),
-	})
+	o, err := rf.options(ctx, h, stdout)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\ncertifying %s\n\n", p.Name)
-	res.WriteSummary(stdout)
-	report, err := os.Create(filepath.Join(*out, "report.txt"))
+	res, err := suite.Run(o)
 	if err != nil {
-		return fmt.Errorf("write report: %w", err)
+		return err
 	}
-	fmt.Fprintf(report, "drsim certification of %s (webhook %s)\n\n", p.Name, p.Webhook.URL)
-	res.WriteSummary(report)
-	if err := report.Close(); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	fmt.Fprintf(stdout, "reports in %s\n", *out)
-	if n := len(res.Failed()); n > 0 || res.Status != 0 || res.Interrupted {
-		return failure{failed: n, interrupted: res.Interrupted}
-	}
-	return nil
+	return rf.finish(res, fmt.Sprintf("drsim certification of %s (webhook %s)", p.Name, p.Webhook.URL), stdout)
 }
 
 func loadCatalogue(path string) (*catalogue.Catalogue, error) {

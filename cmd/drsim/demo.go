@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/drsim/drsim/features"
 	"github.com/drsim/drsim/internal/stack"
 	"github.com/drsim/drsim/internal/suite"
 )
@@ -19,7 +18,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	defects := fs.String("defects", "", "comma-separated reference merchant defects to switch on (see drsim defects)")
 	verbose := fs.Bool("v", false, "log what the simulator and merchant do")
-	tags := fs.String("tags", "", `run only scenarios matching a tag expression, e.g. "@order"`)
+	rf := addRunFlags(fs, "")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,13 +39,13 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, " with defects %s", strings.Join(list, ", "))
 	}
 	fmt.Fprint(stdout, "\n\n")
-	res, err := suite.Run(suite.Options{Context: ctx, Harness: s.Harness, Features: features.Files, Tags: *tags})
+	o, err := rf.options(ctx, s.Harness, stdout)
 	if err != nil {
 		return err
 	}
-	res.WriteSummary(stdout)
-	if n := len(res.Failed()); n > 0 || res.Status != 0 || res.Interrupted {
-		return failure{failed: n, interrupted: res.Interrupted}
+	res, err := suite.Run(o)
+	if err != nil {
+		return err
 	}
-	return nil
+	return rf.finish(res, "drsim demo against the reference merchant", stdout)
 }

@@ -27,3 +27,21 @@ func TestVocabularyIsDocumented(t *testing.T) {
 		}
 	}
 }
+
+func TestNearestSuggestsTheIntendedStep(t *testing.T) {
+	for text, want := range map[string]string{
+		"Alice gets an order confirmation email with every required attribute": "Alice receives an order confirmation email with every required attribute",
+		"Digital River accept the order":                                       "Digital River accepts the order",
+		"the merchant ship the order with \"UPS\" tracking number \"1\"":       `the merchant ships the order with "FedEx" tracking number "Z10100002632653"`,
+	} {
+		if steps.Defined(text) {
+			t.Errorf("%q is defined; the test wants an undefined step", text)
+		}
+		if got := steps.Nearest(text); got != want {
+			t.Errorf("Nearest(%q) = %q, want %q", text, got, want)
+		}
+	}
+	if !steps.Defined("Digital River accepts the order") {
+		t.Error("a vocabulary step is not Defined")
+	}
+}

@@ -1,6 +1,9 @@
 package suite
 
 import (
+	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -30,6 +33,31 @@ var testFeatures = fstest.MapFS{
   Scenario: Second
     When 8 days pass
 `)},
+	"sub/b.feature": {Data: []byte(`@order
+Feature: B
+
+  @slow
+  Scenario: Slow one
+    When Digital River accepts the order
+
+  Scenario Outline: Outline <n>
+    When <n> days pass
+
+    Examples:
+      | n |
+      | 1 |
+
+    @wip
+    Examples:
+      | n |
+      | 2 |
+      | 3 |
+
+  Rule: a rule
+    @ruled
+    Scenario: In a rule
+      When Digital River accepts the order
+`)},
 }
 
 func TestLocationsAndPaths(t *testing.T) {
@@ -40,12 +68,6 @@ func TestLocationsAndPaths(t *testing.T) {
 	if got := l.stepLine("a.feature", "First", `a customer "Alice"`); got != 3 {
 		t.Errorf("background step line = %d, want 3", got)
 	}
-	if got := l.stepLine("a.feature", "Second", "8 days pass"); got != 10 {
-		t.Errorf("step line = %d, want 10", got)
-	}
-	if got := l.stepLine("a.feature", "Second", "an outline step"); got != 9 {
-		t.Errorf("unknown step falls back to the scenario's line: %d, want 9", got)
-	}
 	p, err := ScenarioPath(testFeatures, "Second")
 	if err != nil || p != "a.feature:9" {
 		t.Errorf("ScenarioPath = %q, %v; want a.feature:9", p, err)
@@ -55,14 +77,118 @@ func TestLocationsAndPaths(t *testing.T) {
 	}
 }
 
-func TestTagSelection(t *testing.T) {
-	if !hasScenarios(testFeatures, []string{"."}, "@slow") {
-		t.Error("no @slow scenario found")
+func locs(s *Selection) []string {
+	var out []string
+	for _, p := range s.Pickles {
+		out = append(out, p.Location())
 	}
-	if !hasScenarios(testFeatures, []string{"."}, "~@slow") {
-		t.Error("no scenario without @slow found")
+	return out
+}
+
+func TestSelectKeepsLinesKeywordsAndTables(t *testing.T) {
+	s, err := Select(testFeatures, Filter{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if hasScenarios(testFeatures, []string{"."}, "@nothing") {
-		t.Error("a tag nothing carries matched")
+	want := []string{"a.feature:5", "a.feature:9", "sub/b.feature:5", "sub/b.feature:13", "sub/b.feature:18", "sub/b.feature:19", "sub/b.feature:23"}
+	if got := locs(s); !slices.Equal(got, want) {
+		t.Fatalf("selected %v, want %v", got, want)
+	}
+	first := s.Pickles[0]
+	if len(first.Steps) != 2 || first.Steps[0].Keyword != "Given " || first.Steps[0].Line != 3 || first.Steps[1].Line != 6 {
+		t.Errorf("steps of First = %+v, want the background step (line 3) then line 6", first.Steps)
+	}
+	row := s.Pickles[4]
+	if row.Name != "Outline 2" || row.ScenarioLine != 8 || row.Steps[0].Text != "2 days pass" || !slices.Contains(row.Tags, "@wip") || !slices.Contains(row.Tags, "@order") {
+		t.Errorf("outline row = %+v", row)
+	}
+}
+
+// The selection follows Cucumber's tag semantics: a scenario carries its
+// feature's, rule's and examples' tags.
+func TestSelectByTagsAndName(t *testing.T) {
+	tests := []struct {
+		tags, name string
+		want       []string
+	}{
+		{"@slow and not @order", "", []string{"a.feature:9"}},
+		{"not @slow", "", []string{"a.feature:5", "sub/b.feature:13", "sub/b.feature:18", "sub/b.feature:19", "sub/b.feature:23"}},
+		{"@order and not @slow and not @wip", "", []string{"sub/b.feature:13", "sub/b.feature:23"}},
+		{"@wip or (@slow and not @order)", "", []string{"a.feature:9", "sub/b.feature:18", "sub/b.feature:19"}},
+		{"(@slow or @ruled) and @order", "", []string{"sub/b.feature:5", "sub/b.feature:23"}},
+		{"", "^Outline [13]$", []string{"sub/b.feature:13", "sub/b.feature:19"}},
+		{"@order", "rule", []string{"sub/b.feature:23"}},
+	}
+	for _, tc := range tests {
+		s, err := Select(testFeatures, Filter{Tags: tc.tags, Name: tc.name})
+		if err != nil {
+			t.Errorf("tags %q name %q: %v", tc.tags, tc.name, err)
+			continue
+		}
+		if got := locs(s); !slices.Equal(got, tc.want) {
+			t.Errorf("tags %q name %q selected %v, want %v", tc.tags, tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestNothingSelectedSaysWhy(t *testing.T) {
+	_, err := Select(testFeatures, Filter{Tags: "@ordr"})
+	if !errors.Is(err, ErrNothingSelected) || !strings.Contains(err.Error(), `tags "@ordr"`) || !strings.Contains(err.Error(), "7 scenario(s)") {
+		t.Errorf("err = %v, want ErrNothingSelected naming the tags and the scenarios there are", err)
+	}
+	if _, err := Select(testFeatures, Filter{Tags: "@a,@b"}); err == nil || errors.Is(err, ErrNothingSelected) {
+		t.Errorf("a malformed tag expression: err = %v, want a syntax error", err)
+	}
+	if _, err := Select(testFeatures, Filter{Paths: []string{"nope.feature"}}); err == nil {
+		t.Error("a missing path selected something")
+	}
+}
+
+func TestShardsTogetherAreTheWholeSuite(t *testing.T) {
+	whole, err := Select(testFeatures, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var union []string
+	for i := 1; i <= 3; i++ {
+		s, err := Select(testFeatures, Filter{Shard: Shard{i, 3}})
+		if err != nil {
+			t.Fatalf("shard %d/3: %v", i, err)
+		}
+		again, _ := Select(testFeatures, Filter{Shard: Shard{i, 3}})
+		if !slices.Equal(locs(s), locs(again)) {
+			t.Errorf("shard %d/3 is not stable: %v then %v", i, locs(s), locs(again))
+		}
+		union = append(union, locs(s)...)
+	}
+	slices.Sort(union)
+	want := locs(whole)
+	slices.Sort(want)
+	if !slices.Equal(union, want) {
+		t.Errorf("shards 1..3 selected %v, the whole suite is %v", union, want)
+	}
+	// An outline's rows stay in one shard.
+	for i := 1; i <= 3; i++ {
+		s, _ := Select(testFeatures, Filter{Shard: Shard{i, 3}})
+		n := 0
+		for _, p := range s.Pickles {
+			if p.ScenarioLine == 8 {
+				n++
+			}
+		}
+		if n != 0 && n != 3 {
+			t.Errorf("shard %d/3 has %d of the outline's 3 rows", i, n)
+		}
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	if s, err := ParseShard("2/3"); err != nil || s != (Shard{2, 3}) {
+		t.Errorf("ParseShard(2/3) = %v, %v", s, err)
+	}
+	for _, bad := range []string{"0/3", "4/3", "1/0", "a/b", "3"} {
+		if _, err := ParseShard(bad); err == nil {
+			t.Errorf("ParseShard(%q) accepted", bad)
+		}
 	}
 }

@@ -35,6 +35,7 @@ type Client struct {
 	strict  bool
 	timeout time.Duration // per call, 0: none
 	setting string        // where timeout comes from, for messages
+	agent   string        // User-Agent; Go's default when empty
 }
 
 // Option configures a Client.
@@ -54,6 +55,10 @@ func Strict() Option { return func(c *Client) { c.strict = true } }
 func WithCallTimeout(d time.Duration, setting string) Option {
 	return func(c *Client) { c.timeout, c.setting = d, setting }
 }
+
+// WithUserAgent sends ua as the User-Agent of every call; the simulator's
+// request log (Requests) shows it, so a report can tell callers apart.
+func WithUserAgent(ua string) Option { return func(c *Client) { c.agent = ua } }
 
 // New returns a client of the simulator at baseURL (e.g.
 // http://127.0.0.1:8080) calling with key (a secret or public key; "" for
@@ -205,6 +210,9 @@ func (c *Client) send(ctx context.Context, method, path string, body io.Reader, 
 	}
 	if c.key != "" {
 		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	if c.agent != "" {
+		req.Header.Set("User-Agent", c.agent)
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)

@@ -98,7 +98,6 @@ type Source struct {
 	Metadata     map[string]any `json:"metadata,omitempty"`
 	LiveMode     bool           `json:"liveMode"`
 	CreatedTime  time.Time      `json:"createdTime"`
-	UpdatedTime  time.Time      `json:"updatedTime"`
 }
 
 // CardParams are a card's number and expiry (test card numbers choose the
@@ -164,9 +163,11 @@ type Tax struct {
 	Amount float64 `json:"amount"`
 }
 
-// Discount is a line's discount.
+// Discount is a line's discount as DR writes it: amountOff per unit, on quantity units.
 type Discount struct {
-	Amount float64 `json:"amount"`
+	AmountOff  float64 `json:"amountOff"`
+	PercentOff float64 `json:"percentOff,omitempty"`
+	Quantity   int     `json:"quantity"`
 }
 
 // ItemShipping is a line's share of shipping.
@@ -190,7 +191,6 @@ type OrderItem struct {
 	SKUID                   string               `json:"skuId"`
 	ProductDetails          ProductDetails       `json:"productDetails"`
 	Quantity                int                  `json:"quantity"`
-	Price                   float64              `json:"price"`
 	Amount                  float64              `json:"amount"`
 	State                   string               `json:"state"`
 	StateTransitions        map[string]time.Time `json:"stateTransitions"`
@@ -204,12 +204,11 @@ type OrderItem struct {
 
 // ChargeOperation is one capture, cancel or refund of a charge.
 type ChargeOperation struct {
-	ID            string    `json:"id"`
-	CreatedTime   time.Time `json:"createdTime"`
-	Amount        float64   `json:"amount"`
-	State         string    `json:"state"`
-	FulfillmentID string    `json:"fulfillmentId,omitempty"`
-	FailureCode   string    `json:"failureCode,omitempty"`
+	ID          string    `json:"id"`
+	CreatedTime time.Time `json:"createdTime"`
+	Amount      float64   `json:"amount"`
+	State       string    `json:"state"`
+	FailureCode string    `json:"failureCode,omitempty"`
 }
 
 // Charge is an order's charge to a source.
@@ -378,11 +377,18 @@ type RefundItem struct {
 
 // RefundCharge is a charge a refund pays back through.
 type RefundCharge struct {
-	ID       string            `json:"id"`
-	Captured bool              `json:"captured"`
-	Refunded bool              `json:"refunded"`
-	Refunds  []ChargeOperation `json:"refunds"`
-	SourceID string            `json:"sourceId"`
+	ID       string              `json:"id"`
+	Captured bool                `json:"captured"`
+	Refunded bool                `json:"refunded"`
+	Refunds  []RefundChargeEntry `json:"refunds"`
+	SourceID string              `json:"sourceId"`
+}
+
+// RefundChargeEntry is the refund's entry on its charge, as the refund shows it.
+type RefundChargeEntry struct {
+	CreatedTime time.Time `json:"createdTime"`
+	Amount      float64   `json:"amount"`
+	State       string    `json:"state"`
 }
 
 // Refund is a DR refund.
@@ -401,7 +407,6 @@ type Refund struct {
 	Metadata       map[string]any `json:"metadata,omitempty"`
 	LiveMode       bool           `json:"liveMode"`
 	CreatedTime    time.Time      `json:"createdTime"`
-	UpdatedTime    time.Time      `json:"updatedTime"`
 }
 
 // RefundItemParams refund one line: units, an amount or a percentage.
@@ -433,24 +438,26 @@ type MetadataParams struct {
 
 // ReturnItem is one line of a return.
 type ReturnItem struct {
-	ItemID   string `json:"itemId,omitempty"`
-	SKUID    string `json:"skuId,omitempty"`
-	Quantity int    `json:"quantity"`
+	ItemID           string `json:"itemId,omitempty"`
+	SKUID            string `json:"skuId,omitempty"`
+	Quantity         int    `json:"quantity"`
+	QuantityAccepted int    `json:"quantityAccepted,omitempty"`
+	State            string `json:"state,omitempty"`
 }
 
 // Return is a DR return.
 type Return struct {
-	ID               string               `json:"id"`
-	OrderID          string               `json:"orderId"`
-	Currency         string               `json:"currency"`
-	Reason           string               `json:"reason,omitempty"`
-	Items            []ReturnItem         `json:"items"`
-	State            string               `json:"state"`
-	StateTransitions map[string]time.Time `json:"stateTransitions"`
-	Metadata         map[string]any       `json:"metadata,omitempty"`
-	LiveMode         bool                 `json:"liveMode"`
-	CreatedTime      time.Time            `json:"createdTime"`
-	UpdatedTime      time.Time            `json:"updatedTime"`
+	ID          string         `json:"id"`
+	OrderID     string         `json:"orderId"`
+	Currency    string         `json:"currency"`
+	Reason      string         `json:"reason,omitempty"`
+	Items       []ReturnItem   `json:"items"`
+	State       string         `json:"state"`
+	RefundIDs   []string       `json:"refundIds"`
+	Metadata    map[string]any `json:"metadata,omitempty"`
+	LiveMode    bool           `json:"liveMode"`
+	CreatedTime time.Time      `json:"createdTime"`
+	UpdatedTime time.Time      `json:"updatedTime"`
 }
 
 // ReturnParams create a return.
@@ -493,7 +500,6 @@ type Webhook struct {
 	Enabled       bool      `json:"enabled"`
 	APIVersion    string    `json:"apiVersion"`
 	TransportType string    `json:"transportType"`
-	LiveMode      bool      `json:"liveMode"`
 	CreatedTime   time.Time `json:"createdTime"`
 	UpdatedTime   time.Time `json:"updatedTime"`
 }
@@ -517,7 +523,6 @@ type FileLink struct {
 	Metadata    map[string]any `json:"metadata,omitempty"`
 	LiveMode    bool           `json:"liveMode"`
 	CreatedTime time.Time      `json:"createdTime"`
-	UpdatedTime time.Time      `json:"updatedTime"`
 }
 
 // FileLinkParams create a file link; ExpiresTime is an ISO-8601 time.
@@ -640,7 +645,6 @@ type SubscriptionUpdateParams struct {
 type InvoiceItem struct {
 	SKUID            string            `json:"skuId"`
 	ProductDetails   ProductDetails    `json:"productDetails"`
-	Price            float64           `json:"price"`
 	Amount           float64           `json:"amount"`
 	Quantity         int               `json:"quantity"`
 	Tax              Tax               `json:"tax"`
@@ -859,4 +863,6 @@ type RequestLog struct {
 	Status int       `json:"status"`
 	Time   time.Time `json:"time"`
 	Public bool      `json:"publicKey"`
+	// Agent is the caller's User-Agent ("drsim-harness" for the harness's calls).
+	Agent string `json:"agent,omitempty"`
 }

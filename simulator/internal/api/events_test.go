@@ -54,12 +54,13 @@ func TestEventsFilterByTypeAndCreatedTime(t *testing.T) {
 	c := e.newAccount().secret
 
 	// One hour of virtual time between each step, so createdTime filters
-	// have clear boundaries.
+	// have clear boundaries (timestamps are whole seconds, as DR's).
 	sku := c.createSKU("Widget")
 	c.advance("1h")
 	cust := c.createCustomer("bob@example.test")
 	c.advance("1h")
 	o := c.placeOrder(cust, sku)
+	c.advance("1s")
 	c.accept(o.ID)
 	c.advance("1h")
 	c.createCard("4444222233331111")

@@ -13,6 +13,7 @@ import (
 	"github.com/drsim/drsim/simulator/internal/api"
 	"github.com/drsim/drsim/simulator/internal/delivery"
 	"github.com/drsim/drsim/simulator/internal/state"
+	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
 // wait bounds every wait on a channel in these tests.
@@ -214,9 +215,42 @@ func (ev event) object(t *testing.T, out any) {
 	if err := json.Unmarshal(ev.Data, &d); err != nil {
 		t.Fatalf("event %s: data: %v", ev.ID, err)
 	}
-	if err := json.Unmarshal(d.Object, out); err != nil {
+	if err := json.Unmarshal(pairTimesAsRFC3339(t, d.Object), out); err != nil {
 		t.Fatalf("event %s: data.object: %v", ev.ID, err)
 	}
+}
+
+// pairTimesAsRFC3339 rewrites the dates DR writes in the pair events' form
+// ("2022-08-25T21:09:39.061+0000") as RFC 3339, so that they decode into time.Time.
+func pairTimesAsRFC3339(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("object: %v", err)
+	}
+	var walk func(any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				x[k] = walk(e)
+			}
+		case []any:
+			for i, e := range x {
+				x[i] = walk(e)
+			}
+		case string:
+			if tm, err := time.Parse(wire.PairTimeLayout, x); err == nil {
+				return tm.Format(time.RFC3339Nano)
+			}
+		}
+		return v
+	}
+	out, err := json.Marshal(walk(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 type source struct {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/drsim/drsim/simulator/internal/apierror"
 	"github.com/drsim/drsim/simulator/internal/state"
+	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
 // maxBody bounds request bodies.
@@ -46,7 +47,7 @@ func (h *Handler) authed(fn accountHandler, allowPublic, logRequest bool) http.H
 			writeJSON(w, status, v)
 		}
 		if logRequest {
-			a.LogRequest(state.RequestLog{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status, Time: time.Now().UTC(), Public: public})
+			a.LogRequest(state.RequestLog{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status, Time: time.Now().UTC(), Public: public, Agent: r.UserAgent()})
 		}
 	})
 }
@@ -60,7 +61,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		raw.write(w, status)
 		return
 	}
-	b, err := json.Marshal(v)
+	b, err := wire.Marshal(v)
 	if err != nil {
 		writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "cannot encode response: "+err.Error()))
 		return

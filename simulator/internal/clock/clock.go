@@ -33,8 +33,12 @@ func New(wall func() time.Time) *Virtual {
 	return &Virtual{wall: wall}
 }
 
-// Now returns the virtual time in UTC, truncated to microseconds (the
-// precision DR's timestamps carry).
+// Precision is the resolution of business time: whole seconds, as DR's
+// objects write their timestamps ("2021-11-01T18:23:02Z"), so that what a
+// client reads back and filters on is exactly what the simulator compares.
+const Precision = time.Second
+
+// Now returns the virtual time in UTC, truncated to Precision.
 func (c *Virtual) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -43,9 +47,9 @@ func (c *Virtual) Now() time.Time {
 
 func (c *Virtual) nowLocked() time.Time {
 	if c.frozen != nil {
-		return *c.frozen
+		return c.frozen.Truncate(Precision)
 	}
-	return c.wall().Add(c.offset).UTC().Truncate(time.Microsecond)
+	return c.wall().Add(c.offset).UTC().Truncate(Precision)
 }
 
 // Advance moves the clock forward by d. A negative d is refused: the virtual
@@ -88,7 +92,7 @@ func (c *Virtual) Set(t time.Time) (time.Time, error) {
 			now.Format(time.RFC3339), t.UTC().Format(time.RFC3339), maxTime.Format(time.RFC3339))
 	}
 	if c.frozen != nil {
-		ft := t.UTC().Truncate(time.Microsecond)
+		ft := t.UTC().Truncate(Precision)
 		c.frozen = &ft
 	} else {
 		c.offset += diff

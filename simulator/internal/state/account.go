@@ -78,6 +78,9 @@ type RequestLog struct {
 	Status int       `json:"status"`
 	Time   time.Time `json:"time"`
 	Public bool      `json:"publicKey"`
+	// Agent is the caller's User-Agent (the harness sends HarnessAgent, so
+	// reports tell the merchant's calls from the harness's).
+	Agent string `json:"agent,omitempty"`
 }
 
 // LogRequest records an API call.

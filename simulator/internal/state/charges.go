@@ -2,16 +2,15 @@ package state
 
 import "time"
 
-// ChargeOperation is one capture, cancel or refund on a charge (contract
-// §2.3): {id, createdTime, amount, state: pending | complete | failed,
-// failureCode?}; a capture carries the fulfillment that caused it.
+// ChargeOperation is one capture, cancel or refund on a charge (DR's
+// Capture, Cancel and Refund models): {id, createdTime, amount, state:
+// pending | complete | failed, failureCode?}.
 type ChargeOperation struct {
-	ID            string    `json:"id"`
-	CreatedTime   time.Time `json:"createdTime"`
-	Amount        float64   `json:"amount"`
-	State         string    `json:"state"`
-	FulfillmentID string    `json:"fulfillmentId,omitempty"`
-	FailureCode   string    `json:"failureCode,omitempty"`
+	ID          string    `json:"id"`
+	CreatedTime time.Time `json:"createdTime"`
+	Amount      float64   `json:"amount"`
+	State       string    `json:"state"`
+	FailureCode string    `json:"failureCode,omitempty"`
 
 	refundID string // the Refund a refund entry belongs to; not on the wire
 }

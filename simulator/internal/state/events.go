@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
 // APIVersion is the digitalriverVersion the simulator's events carry.
@@ -30,6 +31,17 @@ type Event struct {
 	testClock string // the test clock of the customer it is about (testclocks.go); not on the wire
 }
 
+// MarshalJSON writes the event as DR does: createdTime with microseconds
+// (DR's samples: "2021-11-01T18:23:06.272054Z"), the rest as package wire
+// writes every object.
+func (e Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	return wire.Marshal(struct {
+		plain
+		CreatedTime string `json:"createdTime"`
+	}{plain(e), wire.EventTime(e.CreatedTime)})
+}
+
 // EventData holds the object and, for updates, the changed attributes' old values.
 type EventData struct {
 	Object             json.RawMessage `json:"object"`
@@ -39,7 +51,7 @@ type EventData struct {
 // record snapshots obj into a new event and hands it to the publisher with
 // the webhooks subscribed to typ. The caller holds a.mu.
 func (a *Account) record(typ string, obj any, previous any) *Event {
-	raw, err := json.Marshal(obj)
+	raw, err := wire.Marshal(obj)
 	if err != nil {
 		panic(fmt.Sprintf("state: event %s: cannot marshal %T: %v", typ, obj, err))
 	}
@@ -52,7 +64,7 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 		testClock:           a.curID,
 	}
 	if previous != nil {
-		if ev.Data.PreviousAttributes, err = json.Marshal(previous); err != nil {
+		if ev.Data.PreviousAttributes, err = wire.Marshal(previous); err != nil {
 			panic(fmt.Sprintf("state: event %s: cannot marshal previous attributes: %v", typ, err))
 		}
 	}
@@ -157,6 +169,24 @@ func (a *Account) Event(id string) (*Event, error) {
 		return nil, apierror.NotFound("Event", id)
 	}
 	return e.copy(), nil
+}
+
+// MarshalJSON writes the subscription's dates in DR's pair form
+// ("2022-08-25T21:09:39.061+0000", as in DR's subscription.extended sample)
+// and the invoice like every other object.
+func (p subscriptionPair) MarshalJSON() ([]byte, error) {
+	sub, err := wire.PairMarshal(p.Subscription)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := wire.Marshal(p.Invoice)
+	if err != nil {
+		return nil, err
+	}
+	return wire.Marshal(struct {
+		Subscription json.RawMessage `json:"subscription"`
+		Invoice      json.RawMessage `json:"invoice"`
+	}{sub, inv})
 }
 
 // retired reports whether e is older than EventRetention on the clock of

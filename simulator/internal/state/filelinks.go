@@ -19,7 +19,6 @@ type FileLink struct {
 	Metadata    map[string]any `json:"metadata,omitempty"`
 	LiveMode    bool           `json:"liveMode"`
 	CreatedTime time.Time      `json:"createdTime"`
-	UpdatedTime time.Time      `json:"updatedTime"`
 
 	testClock string // the test clock of its file's customer (testclocks.go); not on the wire
 }
@@ -106,7 +105,7 @@ func (a *Account) CreateFileLink(p FileLinkParams) (*FileLink, error) {
 	id := newUUID()
 	l := &FileLink{
 		ID: id, FileID: p.FileID, ExpiresTime: expires, URL: a.base() + "/links/" + id,
-		Metadata: p.Metadata, CreatedTime: now, UpdatedTime: now, testClock: f.testClock,
+		Metadata: p.Metadata, CreatedTime: now, testClock: f.testClock,
 	}
 	a.links.put(id, l)
 	if a.linkIndex != nil {
@@ -177,7 +176,6 @@ func (a *Account) UpdateFileLink(id string, p FileLinkUpdateParams) (*FileLink, 
 	if len(previous) == 0 {
 		return a.linkView(l), nil
 	}
-	l.UpdatedTime = a.now()
 	v := a.linkView(l)
 	a.record("fileLink.updated", v, previous)
 	return v, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
 // Quantity is a unit count as DR accepts it in request bodies: a JSON number
@@ -229,7 +230,7 @@ func canFulfil(o *Order) error {
 
 // orderDetails is the order as a fulfillment shows it: without payment.
 func orderDetails(o *Order) json.RawMessage {
-	b, err := json.Marshal(o)
+	b, err := wire.Marshal(o)
 	if err != nil {
 		panic(fmt.Sprintf("state: cannot marshal order %s: %v", o.ID, err))
 	}
@@ -238,7 +239,7 @@ func orderDetails(o *Order) json.RawMessage {
 		panic(fmt.Sprintf("state: cannot unmarshal order %s: %v", o.ID, err))
 	}
 	delete(m, "payment")
-	out, err := json.Marshal(m)
+	out, err := wire.Marshal(m)
 	if err != nil {
 		panic(fmt.Sprintf("state: cannot marshal order details %s: %v", o.ID, err))
 	}
@@ -330,11 +331,11 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 	ch := o.charge()
 	var captureOp, cancelOp *ChargeOperation
 	if ch != nil && shipped > 0 {
-		captureOp = &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: round(captureAmt, cur), State: "pending", FulfillmentID: f.ID}
+		captureOp = &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: round(captureAmt, cur), State: "pending"}
 		ch.Captures = append(ch.Captures, captureOp)
 	}
 	if ch != nil && cancelled > 0 {
-		cancelOp = &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: round(cancelAmt, cur), State: "pending", FulfillmentID: f.ID}
+		cancelOp = &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: round(cancelAmt, cur), State: "pending"}
 		ch.Cancels = append(ch.Cancels, cancelOp)
 	}
 	if ch != nil {
@@ -406,11 +407,12 @@ type FulfillmentFilter struct {
 	TrackingCompany string
 }
 
-// Fulfillments is GET /fulfillments.
+// Fulfillments is GET /fulfillments. Its entries are DR's Fulfillment,
+// without the orderDetails that GET /fulfillments/{id} and the event carry.
 func (a *Account) Fulfillments(ff FulfillmentFilter) (Page[*Fulfillment], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return pageOf(&a.fulfils, func(f *Fulfillment) bool {
+	page, err := pageOf(&a.fulfils, func(f *Fulfillment) bool {
 		if ff.SKUID != "" {
 			found := false
 			for _, it := range f.Items {
@@ -424,4 +426,8 @@ func (a *Account) Fulfillments(ff FulfillmentFilter) (Page[*Fulfillment], error)
 			(ff.TrackingNumber == "" || f.TrackingNumber == ff.TrackingNumber) &&
 			(ff.TrackingCompany == "" || f.TrackingCompany == ff.TrackingCompany)
 	}, ff.ListParams)
+	for _, f := range page.Data {
+		f.OrderDetails = nil
+	}
+	return page, err
 }

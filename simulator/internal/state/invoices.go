@@ -47,7 +47,6 @@ type Invoice struct {
 type InvoiceItem struct {
 	SKUID            string            `json:"skuId"`
 	ProductDetails   ProductDetails    `json:"productDetails"`
-	Price            float64           `json:"price"`
 	Amount           float64           `json:"amount"`
 	Quantity         int               `json:"quantity"`
 	Tax              Tax               `json:"tax"`
@@ -130,7 +129,7 @@ func (a *Account) draftInvoice(s *Subscription, at time.Time) *Invoice {
 		}
 		amount := round(it.Price*float64(it.Quantity), cur)
 		line := &InvoiceItem{
-			SKUID: it.SKUID, ProductDetails: pd, Price: it.Price, Amount: amount, Quantity: it.Quantity,
+			SKUID: it.SKUID, ProductDetails: pd, Amount: amount, Quantity: it.Quantity,
 			Tax:              Tax{Rate: it.taxRate, Amount: round(amount*it.taxRate, cur)},
 			SubscriptionInfo: &SubscriptionInfo{SubscriptionID: s.ID, PlanID: s.PlanID, FreeTrial: false},
 		}
@@ -206,7 +205,6 @@ func (a *Account) renewalOrder(s *Subscription, inv *Invoice, src *Source, at ti
 			SKUID:                   line.SKUID,
 			ProductDetails:          line.ProductDetails,
 			Quantity:                line.Quantity,
-			Price:                   line.Price,
 			Amount:                  line.Amount,
 			State:                   "fulfilled",
 			StateTransitions:        map[string]time.Time{"created": at, "fulfilled": at},

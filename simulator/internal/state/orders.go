@@ -23,9 +23,28 @@ type Tax struct {
 	Amount float64 `json:"amount"`
 }
 
-// Discount is a line's discount.
+// Discount is a line's discount as DR writes it (SkuDiscount): amountOff
+// per unit, on quantity units.
 type Discount struct {
-	Amount float64 `json:"amount"`
+	AmountOff  float64 `json:"amountOff"`
+	PercentOff float64 `json:"percentOff,omitempty"`
+	Quantity   int     `json:"quantity"`
+}
+
+// lineDiscount writes a line discount total as DR's per-unit discount: the
+// most units whose equal share is exact in the currency and no more than the
+// unit price; else the whole discount on one unit [choice].
+func lineDiscount(total, price float64, quantity int, cur string) *Discount {
+	if total <= 0 {
+		return nil
+	}
+	for q := quantity; q >= 1; q-- {
+		per := round(total/float64(q), cur)
+		if round(per*float64(q), cur) == total && per <= price {
+			return &Discount{AmountOff: per, Quantity: q}
+		}
+	}
+	return &Discount{AmountOff: total, Quantity: 1}
 }
 
 // ItemShipping is a line's share of the order's shipping.
@@ -40,7 +59,6 @@ type OrderItem struct {
 	SKUID                   string               `json:"skuId"`
 	ProductDetails          ProductDetails       `json:"productDetails"`
 	Quantity                int                  `json:"quantity"`
-	Price                   float64              `json:"price"`
 	Amount                  float64              `json:"amount"`
 	State                   string               `json:"state"`
 	StateTransitions        map[string]time.Time `json:"stateTransitions"`
@@ -278,7 +296,7 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 			return nil, apierror.NotFound("SKU", pi.SKUID)
 		}
 		// The discount is rounded to the currency first, so that
-		// amount + discount.amount is always price × quantity.
+		// amount + the discount is always price × quantity.
 		discount := round(pi.Discount, cur)
 		amount := round(pi.Price*float64(pi.Quantity)-discount, cur)
 		it := &OrderItem{
@@ -288,15 +306,12 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 				ID: sku.ID, Name: sku.Name, Description: sku.Description, Image: sku.Image, URL: sku.URL,
 			},
 			Quantity:         pi.Quantity,
-			Price:            pi.Price,
 			Amount:           amount,
 			State:            "created",
 			StateTransitions: map[string]time.Time{"created": now},
 			Tax:              Tax{Rate: pi.TaxRate, Amount: round(amount*pi.TaxRate, cur)},
 		}
-		if discount > 0 {
-			it.Discount = &Discount{Amount: discount}
-		}
+		it.Discount = lineDiscount(discount, pi.Price, pi.Quantity, cur)
 		o.Items = append(o.Items, it)
 		itemsTotal += amount
 		o.TotalDiscount += discount

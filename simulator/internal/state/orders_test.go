@@ -215,9 +215,13 @@ func TestPlaceOrderArithmetic(t *testing.T) {
 				}
 				var d float64
 				if it.Discount != nil {
-					d = it.Discount.Amount
+					// DR's form: amountOff per unit, on quantity units, no more than a unit's price.
+					if it.Discount.Quantity < 1 || it.Discount.Quantity > it.Quantity || (it.Discount.Quantity > 1 && it.Discount.AmountOff > l.price) {
+						t.Errorf("items[%d].discount = %+v: want amountOff per unit on 1..%d units", i, it.Discount, it.Quantity)
+					}
+					d = roundMinor(it.Discount.AmountOff*float64(it.Discount.Quantity), cur)
 				}
-				eq(fmt.Sprintf("items[%d].discount.amount", i), d, l.discountAmount)
+				eq(fmt.Sprintf("items[%d].discount amountOff × quantity", i), d, l.discountAmount)
 				if (it.Discount != nil) != (l.discountAmount != 0) {
 					t.Errorf("items[%d].discount = %+v, want present only with a discount", i, it.Discount)
 				}
@@ -438,4 +442,12 @@ func TestPlaceOrderRefusals(t *testing.T) {
 	if page, _ := a.Orders(state.OrderFilter{}); len(page.Data) != 0 {
 		t.Fatalf("%d orders stored by refused calls", len(page.Data))
 	}
+}
+
+// roundMinor rounds to the currency's minor unit.
+func roundMinor(v float64, cur string) float64 {
+	if cur == "JPY" {
+		return math.Round(v)
+	}
+	return math.Round(v*100) / 100
 }

@@ -18,14 +18,22 @@ type RefundItem struct {
 	RefundedAmount float64 `json:"refundedAmount"`
 }
 
-// RefundCharge is a charge as a completed or failed refund shows it, with
-// this refund's entry in refunds[].
+// RefundCharge is a charge as a completed or failed refund shows it (DR's
+// Charges model), with this refund's entry in refunds[].
 type RefundCharge struct {
-	ID       string            `json:"id"`
-	Captured bool              `json:"captured"`
-	Refunded bool              `json:"refunded"`
-	Refunds  []ChargeOperation `json:"refunds"`
-	SourceID string            `json:"sourceId"`
+	ID       string              `json:"id"`
+	Captured bool                `json:"captured"`
+	Refunded bool                `json:"refunded"`
+	Refunds  []RefundChargeEntry `json:"refunds"`
+	SourceID string              `json:"sourceId"`
+}
+
+// RefundChargeEntry is a refund's entry on its charge as the Refund shows it
+// (DR's RefundCharges: createdTime, amount, state; the refund.complete sample).
+type RefundChargeEntry struct {
+	CreatedTime time.Time `json:"createdTime"`
+	Amount      float64   `json:"amount"`
+	State       string    `json:"state"`
 }
 
 // Refund is DR's Refund (contract §2.5). State: pending → succeeded | failed.
@@ -44,7 +52,6 @@ type Refund struct {
 	Metadata       map[string]any `json:"metadata,omitempty"`
 	LiveMode       bool           `json:"liveMode"`
 	CreatedTime    time.Time      `json:"createdTime"`
-	UpdatedTime    time.Time      `json:"updatedTime"`
 
 	alloc    []allocation // how the amount comes off the items' availableToRefundAmount
 	returnID string       // the Return this refund pays for, if any
@@ -307,7 +314,7 @@ func (a *Account) newRefund(o *Order, amount float64, items []RefundItem, alloc 
 	now := a.now()
 	r := &Refund{
 		ID: "re_" + newUUID(), OrderID: o.ID, Currency: o.Currency, Amount: amount, Items: items,
-		State: "pending", CreatedTime: now, UpdatedTime: now, alloc: alloc,
+		State: "pending", CreatedTime: now, alloc: alloc,
 	}
 	if ch := o.charge(); ch != nil {
 		ch.Refunds = append(ch.Refunds, &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: amount, State: "pending", refundID: r.ID})
@@ -401,7 +408,6 @@ func (a *Account) UpdateRefund(id string, p RefundUpdateParams) (*Refund, error)
 	defer a.useOrder(r.OrderID)()
 	if p.Metadata != nil {
 		r.Metadata = p.Metadata
-		r.UpdatedTime = a.now()
 	}
 	return clone(r), nil
 }
@@ -448,7 +454,6 @@ func (a *Account) CompleteRefund(id string) (*Refund, error) {
 	for i := range r.Items {
 		r.Items[i].RefundedAmount = r.Items[i].Amount
 	}
-	r.UpdatedTime = now
 	op := settleRefundEntry(ch, r.ID, "complete", "")
 	r.Charges = refundCharges(ch, op)
 	o.RefundedAmount = round(o.RefundedAmount+r.Amount, cur)
@@ -487,7 +492,6 @@ func (a *Account) failRefund(r *Refund, o *Order, reason string) {
 	r.State = "failed"
 	r.RefundedAmount = 0
 	r.FailureReason = reason
-	r.UpdatedTime = now
 	op := settleRefundEntry(ch, r.ID, "failed", "refund_failed")
 	r.Charges = refundCharges(ch, op)
 	o.UpdatedTime = now
@@ -518,5 +522,5 @@ func refundCharges(ch *Charge, op *ChargeOperation) []RefundCharge {
 	if ch == nil || op == nil {
 		return nil
 	}
-	return []RefundCharge{{ID: ch.ID, Captured: ch.Captured, Refunded: ch.Refunded, Refunds: []ChargeOperation{*op}, SourceID: ch.SourceID}}
+	return []RefundCharge{{ID: ch.ID, Captured: ch.Captured, Refunded: ch.Refunded, Refunds: []RefundChargeEntry{{CreatedTime: op.CreatedTime, Amount: op.Amount, State: op.State}}, SourceID: ch.SourceID}}
 }

@@ -7,26 +7,31 @@ import (
 	"github.com/drsim/drsim/simulator/internal/apierror"
 )
 
-// ReturnItem is one line of a Return.
+// ReturnItem is one line of a Return (DR's ReturnsItem): its state follows
+// the return's, and quantityAccepted is how many units were accepted back
+// (0 until the return is accepted) [choice: DR names the fields, not their values].
 type ReturnItem struct {
-	ItemID   string `json:"itemId"`
-	SKUID    string `json:"skuId"`
-	Quantity int    `json:"quantity"`
+	ItemID           string `json:"itemId"`
+	SKUID            string `json:"skuId"`
+	Quantity         int    `json:"quantity"`
+	QuantityAccepted int    `json:"quantityAccepted"`
+	State            string `json:"state"`
 }
 
-// Return is DR's Return (contract §2.6): created → accepted.
+// Return is DR's Return (DR's ReturnsResponse): created → accepted;
+// refundIds lists the refunds DR made for it.
 type Return struct {
-	ID               string               `json:"id"`
-	OrderID          string               `json:"orderId"`
-	Currency         string               `json:"currency"`
-	Reason           string               `json:"reason,omitempty"`
-	Items            []ReturnItem         `json:"items"`
-	State            string               `json:"state"`
-	StateTransitions map[string]time.Time `json:"stateTransitions"`
-	Metadata         map[string]any       `json:"metadata,omitempty"`
-	LiveMode         bool                 `json:"liveMode"`
-	CreatedTime      time.Time            `json:"createdTime"`
-	UpdatedTime      time.Time            `json:"updatedTime"`
+	ID          string         `json:"id"`
+	OrderID     string         `json:"orderId"`
+	Currency    string         `json:"currency"`
+	Reason      string         `json:"reason,omitempty"`
+	Items       []ReturnItem   `json:"items"`
+	State       string         `json:"state"`
+	RefundIDs   []string       `json:"refundIds"`
+	Metadata    map[string]any `json:"metadata,omitempty"`
+	LiveMode    bool           `json:"liveMode"`
+	CreatedTime time.Time      `json:"createdTime"`
+	UpdatedTime time.Time      `json:"updatedTime"`
 }
 
 // ReturnItemParams is one line of POST /returns.
@@ -106,7 +111,7 @@ func (a *Account) CreateReturn(p ReturnParams) (*Return, error) {
 			return nil, apierror.Conflict("quantity_too_large", "%s: item '%s' has %d shipped unit(s) not yet returned; the request returns %d.", param, it.ID, n, qs[i])
 		}
 		claimed[it.ID] += qs[i]
-		items = append(items, ReturnItem{ItemID: it.ID, SKUID: it.SKUID, Quantity: qs[i]})
+		items = append(items, ReturnItem{ItemID: it.ID, SKUID: it.SKUID, Quantity: qs[i], State: "created"})
 		resolved = append(resolved, it)
 	}
 	now := a.now()
@@ -115,7 +120,7 @@ func (a *Account) CreateReturn(p ReturnParams) (*Return, error) {
 	}
 	ret := &Return{
 		ID: "ret_" + newUUID(), OrderID: o.ID, Currency: o.Currency, Reason: p.Reason, Items: items,
-		State: "created", StateTransitions: map[string]time.Time{"created": now}, Metadata: p.Metadata,
+		State: "created", RefundIDs: []string{}, Metadata: p.Metadata,
 		CreatedTime: now, UpdatedTime: now,
 	}
 	a.returns.put(ret.ID, ret)
@@ -154,9 +159,10 @@ func (a *Account) UpdateReturn(id string, p ReturnUpdateParams) (*Return, error)
 	o, _ := a.orders.get(ret.OrderID) // orders are never deleted
 	cur := o.Currency
 	ret.State = "accepted"
-	ret.StateTransitions["accepted"] = now
 	ret.UpdatedTime = now
-	a.record("return.accepted", ret, nil)
+	for i := range ret.Items {
+		ret.Items[i].State, ret.Items[i].QuantityAccepted = "accepted", ret.Items[i].Quantity
+	}
 
 	a.refreshRefundable(o)
 	var (
@@ -179,11 +185,16 @@ func (a *Account) UpdateReturn(id string, p ReturnUpdateParams) (*Return, error)
 		items = append(items, RefundItem{ItemID: it.ID, SKUID: it.SKUID, Quantity: ri.Quantity, Amount: v})
 		alloc = append(alloc, allocation{itemID: it.ID, amount: v})
 	}
+	var refund *Refund
 	if amount > 0 {
-		r := a.newRefund(o, amount, items, alloc)
-		r.Reason = ret.Reason
-		r.returnID = ret.ID
-		a.record("refund.pending", r, nil)
+		refund = a.newRefund(o, amount, items, alloc)
+		refund.Reason = ret.Reason
+		refund.returnID = ret.ID
+		ret.RefundIDs = append(ret.RefundIDs, refund.ID)
+	}
+	a.record("return.accepted", ret, nil)
+	if refund != nil {
+		a.record("refund.pending", refund, nil)
 	}
 	return clone(ret), nil
 }

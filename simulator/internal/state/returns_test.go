@@ -33,7 +33,7 @@ func TestReturnAcceptedRefundsTheReturnedUnits(t *testing.T) {
 	fx.shipAll()
 	ret := fx.mustReturn(`{"orderId":"{order}","reason":"too small","items":[{"itemId":"{A}","quantity":"1"}]}`)
 	if !strings.HasPrefix(ret.ID, "ret_") || ret.State != "created" || ret.Currency != "USD" ||
-		!reflect.DeepEqual(ret.Items, []state.ReturnItem{{ItemID: fx.item[0], SKUID: fx.sku[0], Quantity: 1}}) {
+		!reflect.DeepEqual(ret.Items, []state.ReturnItem{{ItemID: fx.item[0], SKUID: fx.sku[0], Quantity: 1, State: "created"}}) {
 		t.Fatalf("return %+v", ret)
 	}
 	evs := fx.events()
@@ -49,7 +49,7 @@ func TestReturnAcceptedRefundsTheReturnedUnits(t *testing.T) {
 	if err != nil {
 		t.Fatalf("UpdateReturn: %v", err)
 	}
-	if acc.State != "accepted" || acc.StateTransitions["accepted"].IsZero() {
+	if acc.State != "accepted" || len(acc.Items) != 1 || acc.Items[0].State != "accepted" || acc.Items[0].QuantityAccepted != 1 {
 		t.Fatalf("return %+v", acc)
 	}
 	evs = fx.events()
@@ -57,6 +57,9 @@ func TestReturnAcceptedRefundsTheReturnedUnits(t *testing.T) {
 		t.Fatalf("events %v, want [return.accepted refund.pending]", got)
 	}
 	r := lcObject[state.Refund](t, evs[1])
+	if ev := lcObject[state.Return](t, evs[0]); !reflect.DeepEqual(ev.RefundIDs, []string{r.ID}) || !reflect.DeepEqual(acc.RefundIDs, []string{r.ID}) {
+		t.Fatalf("return.accepted refundIds %v, answer %v; want [%s] (DR's refund for it)", ev.RefundIDs, acc.RefundIDs, r.ID)
+	}
 	want := []state.RefundItem{{ItemID: fx.item[0], SKUID: fx.sku[0], Quantity: 1, Amount: 12.16}}
 	if r.State != "pending" || r.Amount != 12.16 || r.Reason != "too small" || !reflect.DeepEqual(r.Items, want) {
 		t.Fatalf("DR-created refund %+v", r)

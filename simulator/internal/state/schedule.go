@@ -210,9 +210,8 @@ func (a *Account) SetClock(t time.Time) (time.Time, []*Event, error) {
 // order.invoice.created; when documents land, renewal orders will get
 // their invoice PDF like any order.
 //
-// Dates are RFC 3339 UTC everywhere, including the subscription inside the
-// pair events, where DR's samples show "2022-08-25T21:09:39.061+0000"
-// [choice: one format for the whole simulator; clients should parse both].
+// Dates: the subscription inside the pair events is written in DR's form
+// "2022-08-25T21:09:39.061+0000" (subscriptionPair.MarshalJSON, events.go).
 func (a *Account) AdvanceTo(t time.Time) ([]*Event, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/simulator/internal/state"
+	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
 // Cards (contract §6.3).
@@ -535,7 +536,7 @@ func pairOf(t *testing.T, e *state.Event) (sub state.Subscription, inv state.Inv
 		Subscription *state.Subscription `json:"subscription"`
 		Invoice      *state.Invoice      `json:"invoice"`
 	}
-	if err := json.Unmarshal(e.Data.Object, &p); err != nil || p.Subscription == nil || p.Invoice == nil {
+	if err := json.Unmarshal(rfc3339Times(t, e.Data.Object), &p); err != nil || p.Subscription == nil || p.Invoice == nil {
 		t.Fatalf("%s object is not {subscription, invoice}: %v: %s", e.Type, err, e.Data.Object)
 	}
 	return *p.Subscription, *p.Invoice
@@ -728,4 +729,45 @@ func TestConcurrentClockMovesAndReads(t *testing.T) {
 	if s := f.subscription(); !s.NextInvoiceDate.Equal(day(f.start, 0, 26)) {
 		t.Fatalf("nextInvoiceDate %s, want %s", s.NextInvoiceDate, day(f.start, 0, 26))
 	}
+}
+
+// rfc3339Times rewrites the dates DR writes in its pair form
+// ("2022-08-25T21:09:39.061+0000") as RFC 3339, so that they decode into
+// time.Time; it fails the test if the subscription of a pair is not in that form.
+func rfc3339Times(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("pair object: %v", err)
+	}
+	var walk func(any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				x[k] = walk(e)
+			}
+		case []any:
+			for i, e := range x {
+				x[i] = walk(e)
+			}
+		case string:
+			if tm, err := time.Parse(wire.PairTimeLayout, x); err == nil {
+				return tm.Format(time.RFC3339Nano)
+			}
+		}
+		return v
+	}
+	m, _ := v.(map[string]any)
+	sub, _ := m["subscription"].(map[string]any)
+	if created, _ := sub["createdTime"].(string); created != "" {
+		if _, err := time.Parse(wire.PairTimeLayout, created); err != nil {
+			t.Fatalf("pair subscription createdTime %q is not in DR's pair form: %v", created, err)
+		}
+	}
+	out, err := json.Marshal(walk(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -41,7 +41,6 @@ type Source struct {
 	Metadata     map[string]any `json:"metadata,omitempty"`
 	LiveMode     bool           `json:"liveMode"`
 	CreatedTime  time.Time      `json:"createdTime"`
-	UpdatedTime  time.Time      `json:"updatedTime"`
 
 	// behaviour is what the test card number makes the source do; not on the wire.
 	behaviour cardBehaviour
@@ -158,7 +157,6 @@ func (a *Account) newCardSource(p SourceParams) *Source {
 			LastFourDigits:  cc.Number[len(cc.Number)-4:],
 		},
 		CreatedTime: now,
-		UpdatedTime: now,
 		behaviour:   testCards[cc.Number],
 	}
 	if s.behaviour.sourceFails {
@@ -201,12 +199,11 @@ func (a *Account) AttachSource(customerID, sourceID string) (*Source, error) {
 	}
 	s.Reusable = true
 	s.CustomerID = customerID
-	s.UpdatedTime = a.now()
 	c.Sources = append(c.Sources, s)
 	if c.DefaultSourceID == "" {
 		c.DefaultSourceID = s.ID
 	}
-	c.UpdatedTime = s.UpdatedTime
+	c.UpdatedTime = a.now()
 	a.record("customer.source.created", s, nil)
 	return clone(s), nil
 }
@@ -235,8 +232,7 @@ func (a *Account) DetachSource(customerID, sourceID string) error {
 		c.DefaultSourceID = ""
 	}
 	s.State = "cancelled"
-	s.UpdatedTime = a.now()
-	c.UpdatedTime = s.UpdatedTime
+	c.UpdatedTime = a.now()
 	a.record("customer.source.deleted", s, nil)
 	return nil
 }

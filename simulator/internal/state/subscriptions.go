@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
 // SubscriptionInfo is subscriptionInfo on a checkout line (the control API's
@@ -29,9 +30,9 @@ type SubscriptionItem struct {
 	taxRate float64 // from the acquisition line; renewal tax = round(amount × taxRate). Not on the wire.
 }
 
-// Subscription is DR's Subscription (contract §2.13). Dates are RFC 3339 in
-// UTC like every other timestamp the simulator writes [choice] — also
-// inside the pair events, where DR's samples show "…T21:09:39.061+0000".
+// Subscription is DR's Subscription (contract §2.13). Dates are whole-second
+// RFC 3339 in UTC like every other timestamp, except inside the pair events,
+// which write DR's "…T21:09:39.061+0000" (events.go).
 type Subscription struct {
 	ID                     string               `json:"id"`
 	State                  string               `json:"state"`
@@ -155,7 +156,7 @@ func (a *Account) startSubscriptions(sc *subscriptionCheckout, o *Order, c *Cust
 		return
 	}
 	if !src.Reusable {
-		src.Reusable, src.State, src.CustomerID, src.UpdatedTime = true, "chargeable", c.ID, now
+		src.Reusable, src.State, src.CustomerID = true, "chargeable", c.ID
 		c.Sources = append(c.Sources, src)
 		if c.DefaultSourceID == "" {
 			c.DefaultSourceID = src.ID
@@ -496,7 +497,7 @@ func (a *Account) DeleteSubscription(id string) error {
 
 // snapshot is an object's wire form, field by field.
 func snapshot(v any) map[string]json.RawMessage {
-	raw, err := json.Marshal(v)
+	raw, err := wire.Marshal(v)
 	if err != nil {
 		panic("state: snapshot: " + err.Error()) // resources are plain data
 	}

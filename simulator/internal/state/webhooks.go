@@ -16,7 +16,6 @@ type Webhook struct {
 	Enabled       bool      `json:"enabled"`
 	APIVersion    string    `json:"apiVersion"`
 	TransportType string    `json:"transportType"`
-	LiveMode      bool      `json:"liveMode"`
 	CreatedTime   time.Time `json:"createdTime"`
 	UpdatedTime   time.Time `json:"updatedTime"`
 

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/drsim/drsim/features"
+	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/internal/report"
+	"github.com/drsim/drsim/internal/suite"
+)
+
+// runFlags are the flags certify and demo share: which scenarios, how many
+// at once, how progress shows and where reports go.
+type runFlags struct {
+	features, tags, name, shard, format, out *string
+	concurrency                              *int
+}
+
+func addRunFlags(fs *flag.FlagSet, defaultOut string) *runFlags {
+	return &runFlags{
+		features:    fs.String("features", "", "directory of .feature files to run instead of the built-in ones"),
+		tags:        fs.String("tags", "", `run only scenarios matching a Cucumber tag expression, e.g. "@order and not @slow"`),
+		name:        fs.String("name", "", "run only scenarios whose name matches this regular expression"),
+		shard:       fs.String("shard", "", "run only shard i of n (i/n), a stable split: shards 1/n…n/n together are the whole suite"),
+		format:      fs.String("format", "progress", "progress (a line per scenario), pretty (each scenario with its steps) or quiet"),
+		out:         fs.String("out", defaultOut, "directory for junit.xml, cucumber.json, report.html, run.json and emails/ (none when empty)"),
+		concurrency: fs.Int("concurrency", 4, "scenarios run at once"),
+	}
+}
+
+func (f *runFlags) options(ctx context.Context, h *harness.Harness, stdout io.Writer) (suite.Options, error) {
+	o := suite.Options{Context: ctx, Harness: h, Features: features.Files, Tags: *f.tags, Name: *f.name, Concurrency: *f.concurrency, Format: *f.format, Output: stdout}
+	switch *f.format {
+	case "progress", "pretty", "quiet":
+	default:
+		return o, fmt.Errorf("-format %q: want progress, pretty or quiet", *f.format)
+	}
+	if *f.concurrency < 1 {
+		return o, fmt.Errorf("-concurrency %d: want at least 1", *f.concurrency)
+	}
+	shard, err := suite.ParseShard(*f.shard)
+	if err != nil {
+		return o, err
+	}
+	o.Shard = shard
+	if *f.features != "" {
+		fsys, err := featureDir(*f.features)
+		if err != nil {
+			return o, err
+		}
+		o.Features = fsys
+	}
+	return o, nil
+}
+
+// featureDir opens a directory of feature files.
+func featureDir(dir string) (fs.FS, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("-features: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("-features %s: not a directory", dir)
+	}
+	return os.DirFS(dir), nil
+}
+
+// finish writes the reports and the summary, and turns failures into exit 1.
+func (f *runFlags) finish(res suite.Result, header string, stdout io.Writer) error {
+	fmt.Fprintln(stdout)
+	res.WriteSummary(stdout)
+	if *f.out != "" {
+		if err := report.WriteAll(*f.out, res.Report); err != nil {
+			return err
+		}
+		rep, err := os.Create(filepath.Join(*f.out, "report.txt"))
+		if err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		fmt.Fprintf(rep, "%s\n\n", header)
+		res.WriteSummary(rep)
+		if err := rep.Close(); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		fmt.Fprintf(stdout, "reports in %s: %s (open in a browser), %s, %s, emails/\n", *f.out, report.HTMLFile, report.JUnitFile, report.CucumberFile)
+	}
+	if n := len(res.Failed()); n > 0 || res.Status != 0 || res.Interrupted {
+		return failure{failed: n, interrupted: res.Interrupted}
+	}
+	return nil
+}
