@@ -2,15 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/simulator"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // serve runs the simulator and an embedded MailHog until interrupted, for
@@ -77,22 +78,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // provision gives the simulator the merchant's configuration: an account
 // with its secret key, its webhook for every event type and its signing secret.
 func provision(ctx context.Context, simURL string, p *profile.Profile, w io.Writer) error {
-	c := newSimClient(simURL, p.API.SecretKey)
-	keys, err := c.account(ctx)
-	if err != nil {
-		var se *simError
-		if !errors.As(err, &se) || se.Status != 401 {
-			return err
-		}
-		if keys, err = c.createAccount(ctx, p.API.SecretKey); err != nil {
-			return err
-		}
+	c := client.New(simURL, p.API.SecretKey)
+	keys, err := c.Account(ctx)
+	if client.StatusOf(err) == http.StatusUnauthorized {
+		keys, err = c.WithKey("").CreateAccount(ctx, p.API.SecretKey)
 	}
-	hook, err := c.ensureWebhook(ctx, p.Webhook.URL, allEventTypes)
 	if err != nil {
 		return err
 	}
-	if err := c.setWebhookSecret(ctx, hook.ID, p.Webhook.SigningSecret); err != nil {
+	hook, err := ensureWebhook(ctx, c, p.Webhook.URL, allEventTypes)
+	if err != nil {
+		return err
+	}
+	if err := c.SetWebhookSecret(ctx, hook.ID, p.Webhook.SigningSecret); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "merchant    %s: account %s, secret key %s, public key %s\n            webhook %s → %s, signing secret %s\n",

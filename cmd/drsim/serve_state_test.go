@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // runningServe is `drsim serve` run in-process until stop.
@@ -105,13 +107,13 @@ func TestServeStateSurvivesARestartAndProfileProvisions(t *testing.T) {
 		t.Fatalf("the merchant's email: %v", err)
 	}
 	order := regexp.MustCompile(`order (\d+)`).FindStringSubmatch(out.String())[1]
-	c := newSimClient(first.url, d.key)
-	keysBefore, err := c.account(ctx)
+	c := client.New(first.url, d.key)
+	keysBefore, err := c.Account(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hooks, err := c.webhooks(ctx)
-	if err != nil || len(hooks) != 1 {
+	hooks, err := c.Webhooks(ctx, client.ListParams{})
+	if err != nil || len(hooks.Data) != 1 {
 		t.Fatalf("webhooks: %v %v", hooks, err)
 	}
 	if stderr := first.stop(); stderr != "" {
@@ -122,31 +124,29 @@ func TestServeStateSurvivesARestartAndProfileProvisions(t *testing.T) {
 	}
 
 	second := startServe(t, "-state", stateFile, "-profile", prof)
-	c = newSimClient(second.url, d.key)
-	keysAfter, err := c.account(ctx)
+	c = client.New(second.url, d.key)
+	keysAfter, err := c.Account(ctx)
 	if err != nil {
 		t.Fatalf("the account after a restart: %v", err)
 	}
-	if keysAfter != keysBefore {
+	if *keysAfter != *keysBefore {
 		t.Errorf("keys after restart %+v, before %+v", keysAfter, keysBefore)
 	}
-	var o struct {
-		ID, State, Email string
-	}
-	if err := c.do(ctx, "GET", "/orders/"+order, nil, &o); err != nil {
+	o, err := c.Order(ctx, order)
+	if err != nil {
 		t.Fatalf("the order after a restart: %v", err)
 	}
 	if o.ID != order || o.State != "accepted" || o.Email != email {
-		t.Errorf("order after restart: %+v, want %s accepted for %s", o, order, email)
+		t.Errorf("order after restart: %s %s %s, want %s accepted for %s", o.ID, o.State, o.Email, order, email)
 	}
-	after, err := c.webhooks(ctx)
-	if err != nil || len(after) != 1 || after[0].ID != hooks[0].ID {
+	after, err := c.Webhooks(ctx, client.ListParams{})
+	if err != nil || len(after.Data) != 1 || after.Data[0].ID != hooks.Data[0].ID {
 		t.Fatalf("webhooks after restart: %+v (before %+v), err %v; -profile must reuse the restored webhook", after, hooks, err)
 	}
-	if sec, err := c.webhookSecret(ctx, after[0].ID); err != nil || sec != d.secret {
-		t.Errorf("signing secret after restart: %q %v", sec, err)
+	if sec, err := c.WebhookSecrets(ctx, after.Data[0].ID); err != nil || sec.Secret != d.secret {
+		t.Errorf("signing secret after restart: %+v %v", sec, err)
 	}
-	evs, err := c.eventsAfter(ctx, "")
+	evs, err := eventsAfter(ctx, c, "")
 	if err != nil || len(evs) == 0 {
 		t.Fatalf("events after restart: %d %v", len(evs), err)
 	}
