@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/drsim/drsim/harness/profile"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // hangingServer answers nothing until the test ends.
@@ -48,5 +49,22 @@ actions:
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("perform: err = %v, want it to mention %q", err, want)
 		}
+	}
+}
+
+// The run's report lists the events the simulator gave up delivering.
+func TestDeliveryGiveUpsReadsTheWebhookState(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/_sim/webhooks/wh1/delivery" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"gaveUp":2,"giveUps":[{"eventId":"e1","eventType":"order.accepted","attempts":9},{"eventId":"e2","eventType":"order.complete","attempts":9}]}`))
+	}))
+	defer srv.Close()
+	h := &Harness{dr: client.New(srv.URL, "", client.WithHTTPClient(srv.Client())), webhookID: "wh1"}
+	n, list, err := h.DeliveryGiveUps(context.Background())
+	if err != nil || n != 2 || len(list) != 2 || list[1].EventID != "e2" || list[0].Attempts != 9 {
+		t.Fatalf("DeliveryGiveUps = %d, %+v, %v; want the 2 give-ups", n, list, err)
 	}
 }

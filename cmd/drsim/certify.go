@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/drsim/drsim/fixtures"
 	"github.com/drsim/drsim/harness"
@@ -83,6 +84,8 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	// Events the simulator gave up delivering are never silent.
+	rf.footer = giveUpReport(context.WithoutCancel(ctx), h)
 	return rf.finish(res, fmt.Sprintf("drsim certification of %s (webhook %s)", p.Name, p.Webhook.URL), stdout)
 }
 
@@ -95,4 +98,19 @@ func loadCatalogue(path string) (*catalogue.Catalogue, error) {
 		return nil, fmt.Errorf("catalogue: %w", err)
 	}
 	return catalogue.Parse(path, b)
+}
+
+// giveUpReport says how many events the simulator gave up delivering to the
+// merchant's webhook, and which.
+func giveUpReport(ctx context.Context, h *harness.Harness) string {
+	n, list, err := h.DeliveryGiveUps(ctx)
+	if err != nil {
+		return fmt.Sprintf("\nwebhook deliveries: %v\n", err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nwebhook deliveries given up (retry budget spent): %d\n", n)
+	for _, g := range list {
+		fmt.Fprintf(&b, "  %s %s after %d attempts (replay: POST /_sim/webhooks/%s/replay)\n", g.EventType, g.EventID, g.Attempts, h.WebhookID())
+	}
+	return b.String()
 }

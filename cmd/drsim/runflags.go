@@ -20,6 +20,9 @@ import (
 type runFlags struct {
 	features, tags, name, shard, format, out *string
 	concurrency                              *int
+	// footer follows the summary on stdout and in report.txt (certify: the
+	// deliveries the simulator gave up).
+	footer string
 }
 
 func addRunFlags(fs *flag.FlagSet, defaultOut string) *runFlags {
@@ -75,6 +78,7 @@ func featureDir(dir string) (fs.FS, error) {
 func (f *runFlags) finish(res suite.Result, header string, stdout io.Writer) error {
 	fmt.Fprintln(stdout)
 	res.WriteSummary(stdout)
+	fmt.Fprint(stdout, f.footer)
 	if *f.out != "" {
 		if err := report.WriteAll(*f.out, res.Report); err != nil {
 			return err
@@ -85,6 +89,7 @@ func (f *runFlags) finish(res suite.Result, header string, stdout io.Writer) err
 		}
 		fmt.Fprintf(rep, "%s\n\n", header)
 		res.WriteSummary(rep)
+		fmt.Fprint(rep, f.footer)
 		if err := rep.Close(); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}

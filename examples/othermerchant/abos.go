@@ -167,6 +167,10 @@ func (s *Server) aboZahlungFehlgeschlagen(ctx context.Context, e ereignis) error
 		return err
 	}
 	v.Versuch = p.Invoice.AttemptCount
+	if s.has(DefectBillingLinksOverview) {
+		s.log.Warn("DEFECT billing-failed-links-overview", "subscription", p.Subscription.ID)
+		v.ZahlungsartenURL = s.url + "/konto"
+	}
 	return s.einmal(ctx, e.ID+"/zahlung", an, "abo_zahlung_fehlgeschlagen", v)
 }
 

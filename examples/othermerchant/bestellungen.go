@@ -78,6 +78,10 @@ func (s *Server) bestellungAngenommen(ctx context.Context, e ereignis) error {
 		return fmt.Errorf("order %s: recipient: %w", o.ID, err)
 	}
 	v := bestellungView{Shop: shopName, Bestellung: o.ID, Datum: datum(o.CreatedTime), Summen: summen(o), KontoURL: s.url + "/konto/bestellungen/" + esc(o.ID)}
+	if s.has(DefectShippingShowsDiscount) {
+		s.log.Warn("DEFECT shipping-shows-discount", "order", o.ID)
+		v.Summen[1].Betrag = geld(o.TotalDiscount, o.Currency)
+	}
 	for _, it := range o.Items {
 		z := zeile{Name: it.ProductDetails.Name, Menge: it.Quantity, Betrag: geld(it.Amount, o.Currency)}
 		v.Zeilen = append(v.Zeilen, z)

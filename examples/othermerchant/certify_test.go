@@ -28,19 +28,26 @@ var knownFailing = map[string]string{}
 // fail, with what the failure must say. notYet names the harness check
 // (issue 15) a defect still waits for: until then the scenario may pass
 // with the defect and the test is skipped saying so; once the defect is
-// caught the test says to clear notYet.
+// caught the test says to clear notYet. later are words the failure
+// should say once the harness names likely causes (issue 15, point 8); until
+// then their absence is only logged.
 var defectCases = []struct {
 	defect, scenario string
 	mention          []string
 	notYet           string
+	later            []string
 }{
-	{othermerchant.DefectRefundHeadlineTotal, "Partial refund", []string{"refundedAmount/refundAmount", "Wir haben Ihnen 89,64 $ erstattet"}, ""},
-	{othermerchant.DefectCancelWholeLine, "Partial cancellation", nil, "effects checked in DR (point 6)"},
-	{othermerchant.DefectSubscriptionCancelNoop, "Subscription cancelled", nil, "subscription actions through the merchant (point 2)"},
-	{othermerchant.DefectPlanChangeNoop, "Updated terms offer cancellation", nil, "subscription actions through the merchant (point 2)"},
-	{othermerchant.DefectCardNotOnSubscription, "Dunning rescued by a new card saved in the portal", nil, "subscription actions through the merchant (point 2)"},
-	{othermerchant.DefectDelayLinksHome, "First and second delayed shipment notices", []string{"cancelLink", "requestCancellation"}, ""},
-	{othermerchant.DefectUnsignedWebhooks, "A webhook without a signature produces no email", []string{"merchant accepted order.accepted"}, ""},
+	{othermerchant.DefectRefundHeadlineTotal, "Partial refund", []string{"refundedAmount/refundAmount", "Wir haben Ihnen 89,64 $ erstattet"}, "", nil},
+	{othermerchant.DefectCancelWholeLine, "Partial cancellation", nil, "effects checked in DR (point 6)", nil},
+	{othermerchant.DefectSubscriptionCancelNoop, "Subscription cancelled", nil, "subscription actions through the merchant (point 2)", nil},
+	{othermerchant.DefectPlanChangeNoop, "Updated terms offer cancellation", nil, "subscription actions through the merchant (point 2)", nil},
+	{othermerchant.DefectCardNotOnSubscription, "Dunning rescued by a new card saved in the portal", nil, "subscription actions through the merchant (point 2)", nil},
+	{othermerchant.DefectDelayLinksHome, "First and second delayed shipment notices", []string{"cancelLink", "requestCancellation"}, "", nil},
+	{othermerchant.DefectUnsignedWebhooks, "A webhook without a signature produces no email", []string{"merchant accepted order.accepted"}, "", nil},
+	{othermerchant.DefectShippingShowsDiscount, "Order confirmation arrives with every required attribute", []string{"totalShipping", "Versandkosten"}, "", nil},
+	{othermerchant.DefectRefusalWithoutReason, "A cancellation asked for after shipment fails, and the customer is told", []string{"reason"}, "", nil},
+	{othermerchant.DefectBillingLinksOverview, "Dunning that ends in failure", []string{"updatePaymentLink", "/konto/zahlungsarten"}, "", nil},
+	{othermerchant.DefectWrongSigningSecret, "Order confirmation arrives with every required attribute", []string{"order confirmation"}, "", []string{"401", "signingSecret"}},
 }
 
 // startShop starts the simulator, MailHog and this shop (with defects) in
@@ -186,6 +193,11 @@ func TestEachDefectFailsItsScenario(t *testing.T) {
 				for _, m := range tc.mention {
 					if !strings.Contains(sc.Err.Error(), m) {
 						t.Errorf("the failure does not mention %q:\n%v", m, sc.Err)
+					}
+				}
+				for _, m := range tc.later {
+					if !strings.Contains(sc.Err.Error(), m) {
+						t.Logf("the failure does not mention %q yet (likely causes, issue 15 point 8)", m)
 					}
 				}
 				t.Logf("caught: %v", sc.Err)

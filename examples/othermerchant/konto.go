@@ -303,6 +303,10 @@ func (s *Server) stornieren(w http.ResponseWriter, r *http.Request, k sitzung) {
 	}
 	if len(bereitsVersandt) > 0 || len(f.Items) == 0 {
 		v := stornoView{Shop: shopName, Bestellung: o.ID, Zeilen: bereitsVersandt, Grund: "bereits versandt", KontoURL: s.url + "/konto/bestellungen/" + esc(o.ID)}
+		if s.has(DefectRefusalWithoutReason) {
+			s.log.Warn("DEFECT refusal-without-reason", "order", o.ID)
+			v.Grund = ""
+		}
 		an, err := s.empfaenger(ctx, o.Email, o.CustomerID)
 		if err == nil {
 			err = s.mail.send(ctx, an, "storno_abgelehnt", v)

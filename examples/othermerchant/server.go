@@ -73,6 +73,18 @@ const (
 	// DefectUnsignedWebhooks: webhooks without a signature header are
 	// accepted.
 	DefectUnsignedWebhooks = "accept-unsigned-webhooks"
+	// DefectShippingShowsDiscount: the order confirmation's shipping line
+	// shows the discount.
+	DefectShippingShowsDiscount = "shipping-shows-discount"
+	// DefectRefusalWithoutReason: the refused-cancellation email does not
+	// say the items have shipped.
+	DefectRefusalWithoutReason = "refusal-without-reason"
+	// DefectBillingLinksOverview: the payment-failed email links to the
+	// account's overview instead of its payment methods page.
+	DefectBillingLinksOverview = "billing-failed-links-overview"
+	// DefectWrongSigningSecret: the shop verifies webhooks with a secret
+	// other than the one DR signs with (a configuration mistake).
+	DefectWrongSigningSecret = "wrong-signing-secret"
 )
 
 // Defects lists every defect with what goes wrong.
@@ -84,6 +96,10 @@ var Defects = map[string]string{
 	DefectCardNotOnSubscription:  "a card saved for a subscription is not put on it",
 	DefectDelayLinksHome:         "the delay notices link to the account overview, not to the cancellation page",
 	DefectUnsignedWebhooks:       "webhooks without a signature are accepted",
+	DefectShippingShowsDiscount:  "the order confirmation's shipping line shows the discount",
+	DefectRefusalWithoutReason:   "a refused cancellation does not say the items have shipped",
+	DefectBillingLinksOverview:   "the payment-failed email links to the account overview, not to the payment methods",
+	DefectWrongSigningSecret:     "webhooks are verified with the wrong secret",
 }
 
 // Server is a running shop.

@@ -736,6 +736,14 @@ type RotateParams struct {
 	OldValidFor string `json:"oldValidFor,omitempty"`
 }
 
+// GiveUp is an event whose retry budget was spent.
+type GiveUp struct {
+	EventID   string    `json:"eventId"`
+	EventType string    `json:"eventType"`
+	Attempts  int       `json:"attempts"`
+	Time      time.Time `json:"time"`
+}
+
 // WebhookDelivery is the state of a webhook's delivery.
 type WebhookDelivery struct {
 	WebhookID           string   `json:"webhookId"`
@@ -747,6 +755,8 @@ type WebhookDelivery struct {
 	Held                int      `json:"held"`
 	ConsecutiveFailures int      `json:"consecutiveFailures"`
 	DisabledByPolicy    bool     `json:"disabledByPolicy"`
+	GaveUp              int      `json:"gaveUp"`
+	GiveUps             []GiveUp `json:"giveUps"`
 	RetrySchedule       []string `json:"retrySchedule"`
 	RetryScale          float64  `json:"retryScale"`
 	DisablePolicy       string   `json:"disablePolicy"`

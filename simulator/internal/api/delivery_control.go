@@ -85,6 +85,47 @@ func (h *Handler) webhookDelivery(a *state.Account, r *http.Request) (int, any, 
 	}, nil
 }
 
+// replayWebhook is POST /_sim/webhooks/{id}/replay {"since"?: time,
+// "undelivered"?: bool}: every event still kept that the webhook is
+// subscribed to, created at or after since (the account's virtual clock;
+// all when absent) — with undelivered, only those it never acknowledged —
+// is queued for it again, oldest first, as a first delivery with a fresh
+// retry schedule.
+func (h *Handler) replayWebhook(a *state.Account, r *http.Request) (int, any, error) {
+	var p struct {
+		Since       *time.Time `json:"since"`
+		Undelivered bool       `json:"undelivered"`
+	}
+	if err := decode(r, &p); err != nil {
+		return 0, nil, err
+	}
+	var since time.Time
+	if p.Since != nil {
+		since = *p.Since
+	}
+	id := pathID(r, "id")
+	evs, t, err := a.ReplayEvents(id, since)
+	if err != nil {
+		return 0, nil, err
+	}
+	var delivered map[string]bool
+	if p.Undelivered {
+		delivered = h.engine.DeliveredEvents(a.ID(), id)
+	}
+	ids := []string{}
+	for _, ev := range evs {
+		if delivered[ev.ID] {
+			continue
+		}
+		ids = append(ids, ev.ID)
+		h.engine.Publish(a.ID(), ev, []state.Target{t})
+	}
+	return http.StatusOK, struct {
+		Replayed int      `json:"replayed"`
+		EventIDs []string `json:"eventIds"`
+	}{len(ids), ids}, nil
+}
+
 // retryNow is POST /_sim/deliveries/retry {"webhookId"?}: every event
 // waiting for its backoff (to that webhook) is retried now.
 func (h *Handler) retryNow(a *state.Account, r *http.Request) (int, any, error) {

@@ -221,11 +221,14 @@ func TestAutoDisableParksAndReEnablingDeliversEverything(t *testing.T) {
 	if retried.Retried != 0 {
 		t.Fatalf("retry-now found %d waiting events; parked events must wait for re-enabling", retried.Retried)
 	}
-	// An event recorded while the webhook is disabled is not sent to it (DR).
+	// An event recorded while the engine has the webhook disabled is kept
+	// for it (parked) and sent when it is enabled again: nothing is lost.
 	c.createSKU("Gamma")
-	if g := c.events("?type=sku.created").Data[0]; len(g.WebhookIDs) != 0 {
-		t.Fatalf("an event recorded while the webhook is disabled went to %v", g.WebhookIDs)
+	gamma := c.events("?type=sku.created").Data[0]
+	if len(gamma.WebhookIDs) != 1 || gamma.WebhookIDs[0] != hook {
+		t.Fatalf("an event recorded while the webhook is disabled went to %v, want [%s] (parked)", gamma.WebhookIDs, hook)
 	}
+	events = append(events, gamma)
 
 	for range 3 {
 		rc.next(t, "the three failed attempts")
@@ -233,23 +236,23 @@ func TestAutoDisableParksAndReEnablingDeliversEverything(t *testing.T) {
 	down.Store(false)
 	c.must("PATCH", "/webhooks/"+hook, `{"enabled":true}`, http.StatusOK, &w)
 	got := map[string]int{}
-	for range 2 {
+	for range 3 {
 		got[eventOf(t, rc.next(t, "a parked event after re-enabling")).ID]++
 	}
 	for _, ev := range events {
 		if got[ev.ID] != 1 {
-			t.Fatalf("after re-enabling the merchant got %v, want each of %s and %s once", got, events[0].ID, events[1].ID)
+			t.Fatalf("after re-enabling the merchant got %v, want each of the 3 events once", got)
 		}
 	}
-	at = c.attempts("webhookId="+hook, 5)
+	at = c.attempts("webhookId="+hook, 6)
 	delivered := 0
 	for _, a := range at {
 		if a.Delivered {
 			delivered++
 		}
 	}
-	if len(at) != 5 || delivered != 2 || !at[3].Delivered || !at[4].Delivered {
-		t.Fatalf("attempts %+v, want 3 failures then 2 deliveries", at)
+	if len(at) != 6 || delivered != 3 || !at[3].Delivered || !at[4].Delivered || !at[5].Delivered {
+		t.Fatalf("attempts %+v, want 3 failures then 3 deliveries", at)
 	}
 	st = deliveryView{}
 	c.must("GET", "/_sim/webhooks/"+hook+"/delivery", nil, http.StatusOK, &st)

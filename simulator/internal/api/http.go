@@ -98,6 +98,13 @@ func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var syntaxErr *json.SyntaxError
+		if !errors.As(err, &syntaxErr) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			// A value's own decoder failed (a time, say): the walk names it.
+			if werr := checkBody(body, reflect.TypeOf(v).Elem()); werr != nil {
+				return werr
+			}
+		}
 		return jsonError(err)
 	}
 	return checkBody(body, reflect.TypeOf(v).Elem())

@@ -146,6 +146,7 @@ func (h *Handler) routes() {
 	ctl("POST", "/_sim/webhooks/{id}/secret/rotate", h.rotateWebhookSecret)
 	ctl("GET", "/_sim/webhooks/{id}/delivery", h.webhookDelivery)
 	ctl("POST", "/_sim/deliveries/retry", h.retryNow)
+	ctl("POST", "/_sim/webhooks/{id}/replay", h.replayWebhook)
 	ctl("GET", "/_sim/faults/{id}", h.getFault)
 	ctl("POST", "/_sim/faults/{id}/release", h.releaseFault)
 	ctl("POST", "/_sim/api-faults", h.addAPIFault)

@@ -290,9 +290,9 @@ func checkMetadataKeys(param, key string, v json.RawMessage) error {
 
 // checkTime refuses times Go cannot write back and DR does not represent.
 func checkTime(param, s string) error {
-	t, err := time.Parse(time.RFC3339Nano, s)
+	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return nil // the decoder reports the format
+		return apierror.Invalid(param, "'%s' must be an ISO-8601 date-time such as 2026-01-01T00:00:00Z, got '%s'.", param, firstRunes(s, 40))
 	}
 	return checkYear(param, t)
 }

@@ -101,3 +101,17 @@ func (e *Engine) ForgetAccount(account string) {
 	defer e.mu.Unlock()
 	delete(e.attempts, account)
 }
+
+// DeliveredEvents is the set of event ids with at least one delivered
+// attempt (automatic or manual) to webhookID of an account.
+func (e *Engine) DeliveredEvents(accountID, webhookID string) map[string]bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string]bool{}
+	for _, a := range e.attempts[accountID] {
+		if a.Delivered && a.WebhookID == webhookID {
+			out[a.EventID] = true
+		}
+	}
+	return out
+}

@@ -16,8 +16,10 @@
 // A webhook that keeps failing is disabled (DisablePolicy): its enabled
 // becomes false through the account (state.WebhookSource) and its pending
 // events are parked; PATCH enabled:true (state.Resumer) sends them again.
-// Events are never dropped except when their retry budget is spent or their
-// webhook is deleted.
+// Events recorded while the engine has a webhook disabled are parked too.
+// Events are never dropped except when their retry budget is spent (then
+// they are counted and listed per webhook, logged at warning level, and can
+// be replayed) or their webhook is deleted.
 //
 // Every attempt is recorded and can be read back. Faults (forged signatures,
 // failing statuses, timeouts, redirects, duplicates, latency, holds) are
@@ -143,8 +145,23 @@ type hook struct {
 	gen      uint64 // bumped by ResumeWebhook
 	parked   []*job // waiting for the webhook to be enabled again
 	waiting  map[*job]struct{}
-	failures int // consecutive failed automatic attempts
+	failures int      // consecutive failed automatic attempts
+	gaveUp   int      // events whose retry budget was spent
+	giveUps  []GiveUp // the latest maxGiveUps of them, oldest first
 }
+
+// GiveUp is an event the engine stopped retrying: its retry budget was
+// spent. It stays readable (GET /events/{id}) and can be sent again
+// (POST /_sim/events/{id}/deliveries, POST /_sim/webhooks/{id}/replay).
+type GiveUp struct {
+	EventID   string    `json:"eventId"`
+	EventType string    `json:"eventType"`
+	Attempts  int       `json:"attempts"`
+	Time      time.Time `json:"time"` // of the last attempt
+}
+
+// maxGiveUps bounds the give-ups listed per webhook (all are counted).
+const maxGiveUps = 1000
 
 // job is one event on its way to one webhook.
 type job struct {
@@ -321,10 +338,19 @@ func (e *Engine) finish(h *hook, j *job, a Attempt, dup *Attempt) {
 				e.scheduleLocked(h, j, wait)
 			} else {
 				a.GaveUp = true
+				h.gaveUp++
+				h.giveUps = append(h.giveUps, GiveUp{EventID: j.event.ID, EventType: j.event.Type, Attempts: j.attempts, Time: a.Time})
+				if len(h.giveUps) > maxGiveUps {
+					h.giveUps = slices.Delete(h.giveUps, 0, len(h.giveUps)-maxGiveUps)
+				}
 			}
 		}
 	}
 	e.mu.Unlock()
+	if a.GaveUp {
+		e.log.Warn("webhook delivery given up: retry budget spent; the event is listed in GET /_sim/webhooks/{id}/delivery and can be replayed",
+			"account", h.key.account, "webhook", h.key.webhook, "event", j.event.ID, "type", j.event.Type, "attempts", j.attempts)
+	}
 	if reason != "" {
 		e.log.Warn("webhook disabled", "account", h.key.account, "webhook", h.key.webhook, "reason", reason)
 		if j.target.Source != nil {
@@ -447,12 +473,14 @@ func (e *Engine) RetryNow(accountID, webhookID string) int {
 
 // HookStatus is the engine's view of one webhook.
 type HookStatus struct {
-	Queued              int  `json:"queued"`              // to be attempted now
-	WaitingRetry        int  `json:"waitingRetry"`        // in backoff
-	Parked              int  `json:"parked"`              // waiting for the webhook to be enabled
-	Held                int  `json:"held"`                // held by hold faults
-	ConsecutiveFailures int  `json:"consecutiveFailures"` // automatic attempts since the last success
-	DisabledByPolicy    bool `json:"disabledByPolicy"`    // the failure policy disabled it and it was not re-enabled since
+	Queued              int      `json:"queued"`              // to be attempted now
+	WaitingRetry        int      `json:"waitingRetry"`        // in backoff
+	Parked              int      `json:"parked"`              // waiting for the webhook to be enabled
+	Held                int      `json:"held"`                // held by hold faults
+	ConsecutiveFailures int      `json:"consecutiveFailures"` // automatic attempts since the last success
+	DisabledByPolicy    bool     `json:"disabledByPolicy"`    // the failure policy disabled it and it was not re-enabled since
+	GaveUp              int      `json:"gaveUp"`              // events given up (retry budget spent)
+	GiveUps             []GiveUp `json:"giveUps"`             // the latest of them (at most 1000), oldest first
 }
 
 // Status returns the engine's view of one webhook of an account.
@@ -504,7 +532,31 @@ func (e *Engine) statusLocked(accountID, webhookID string) HookStatus {
 	s.Parked = len(h.parked)
 	s.ConsecutiveFailures = h.failures
 	s.DisabledByPolicy = h.disabled
+	s.GaveUp = h.gaveUp
+	s.GiveUps = slices.Clone(h.giveUps)
 	return s
+}
+
+// GiveUps counts, per webhook of an account, the events given up.
+func (e *Engine) GiveUps(accountID string) map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string]int{}
+	for k, h := range e.hooks {
+		if k.account == accountID && h.gaveUp > 0 {
+			out[k.webhook] = h.gaveUp
+		}
+	}
+	return out
+}
+
+// PolicyDisabled reports whether the failure policy disabled the webhook
+// and no ResumeWebhook followed (state.PolicyDisabler).
+func (e *Engine) PolicyDisabled(accountID, webhookID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.hooks[hookKey{accountID, webhookID}]
+	return h != nil && h.disabled
 }
 
 // pause waits d of wall time, or until the engine closes.

@@ -117,17 +117,14 @@ func (a *Account) orderDocument(o *Order, kind documents.Kind) documents.Documen
 	}
 }
 
-// storeDocument renders d, numbered with a new File id, and stores the PDF. A
-// rendering error is a simulator bug (the input is plain data), so it
-// panics; the HTTP layer turns that into a 500. Caller holds a.mu.
+// storeDocument stores d, numbered with a new File id, as a PDF rendered in
+// the background: nothing waits for it until its size or bytes are read. A
+// rendering error (a simulator bug: the input is plain data) is answered
+// when the file is read. Caller holds a.mu.
 func (a *Account) storeDocument(d documents.Document, purpose, title, name string) *File {
 	id := newUUID()
 	d.Number = id
-	b, err := documents.Render(d)
-	if err != nil {
-		panic(fmt.Sprintf("state: %v", err))
-	}
-	return a.newFile(id, purpose, title, name, "pdf", "application/pdf", b)
+	return a.newFile(id, purpose, title, name, "pdf", "application/pdf", rendering(func() ([]byte, error) { return documents.Render(d) }))
 }
 
 func (a *Account) notice(o *Order, f *File) FileNotice {

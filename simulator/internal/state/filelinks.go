@@ -215,7 +215,8 @@ func (a *Account) linkDownload(id string) (*Download, bool, error) {
 	if !ok { // files take their links with them; kept as a guard
 		return nil, true, apierror.NotFound("File", l.FileID)
 	}
-	return f.download(), true, nil
+	d, err := f.download()
+	return d, true, err
 }
 
 // DownloadLink serves a file link's url: no key, any account's link. The

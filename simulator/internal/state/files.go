@@ -1,9 +1,11 @@
 package state
 
 import (
+	"fmt"
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -41,7 +43,7 @@ type File struct {
 	LiveMode    bool        `json:"liveMode"`
 	CreatedTime time.Time   `json:"createdTime"`
 
-	content     []byte // not on the wire
+	content     *content // not on the wire
 	contentType string
 	testClock   string // the test clock of the customer it is about (testclocks.go)
 }
@@ -73,11 +75,11 @@ func (a *Account) base() string {
 }
 
 // newFile stores a file made now. Caller holds a.mu.
-func (a *Account) newFile(id, purpose, title, name, typ, contentType string, content []byte) *File {
+func (a *Account) newFile(id, purpose, title, name, typ, contentType string, c *content) *File {
 	f := &File{
-		ID: id, FileName: name, Title: title, Purpose: purpose, Size: len(content), Type: typ,
+		ID: id, FileName: name, Title: title, Purpose: purpose, Type: typ,
 		URL: a.base() + "/files/" + id + "/content", CreatedTime: a.now(),
-		content: content, contentType: contentType, testClock: a.curID,
+		content: c, contentType: contentType, testClock: a.curID,
 	}
 	a.files.put(id, f)
 	return f
@@ -87,6 +89,9 @@ func (a *Account) newFile(id, purpose, title, name, typ, contentType string, con
 // first, their expired flags read from the clock now. Caller holds a.mu.
 func (a *Account) fileView(f *File) *File {
 	v := clone(f)
+	if b, err := f.content.get(); err == nil {
+		v.Size = len(b)
+	}
 	for _, id := range a.links.order {
 		if l := a.links.byID[id]; l.FileID == f.ID {
 			v.Links = append(v.Links, a.linkView(l))
@@ -136,7 +141,7 @@ func (a *Account) CreateFile(p FileUploadParams) (*File, error) {
 	content := append([]byte(nil), p.Content...)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	f := a.newFile(newUUID(), PurposeUpload, p.Title, name, typ, ctype, content)
+	f := a.newFile(newUUID(), PurposeUpload, p.Title, name, typ, ctype, made(content))
 	return a.fileView(f), nil
 }
 
@@ -209,14 +214,57 @@ func (a *Account) DeleteFile(id string) error {
 // enforces that).
 func (a *Account) FileContent(id string) (*Download, error) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	f, ok := a.files.get(id)
+	a.mu.Unlock()
 	if !ok {
 		return nil, apierror.NotFound("File", id)
 	}
-	return f.download(), nil
+	return f.download()
 }
 
-func (f *File) download() *Download {
-	return &Download{Content: append([]byte(nil), f.content...), ContentType: f.contentType, FileName: f.FileName}
+// download reads the file's bytes; a document still rendering is waited
+// for. It needs no lock: a file's content is made once and never changes.
+func (f *File) download() (*Download, error) {
+	b, err := f.content.get()
+	if err != nil {
+		return nil, err
+	}
+	return &Download{Content: append([]byte(nil), b...), ContentType: f.contentType, FileName: f.FileName}, nil
+}
+
+// content is a file's bytes, made once. A document's PDF is rendered off
+// the request that issued it (an order's acceptance does not wait for its
+// invoice), and whoever reads it first waits for it.
+type content struct {
+	once  sync.Once
+	make  func() ([]byte, error)
+	bytes []byte
+	err   error
+}
+
+// made is content that is already there (an upload).
+func made(b []byte) *content {
+	c := &content{bytes: b}
+	c.once.Do(func() {})
+	return c
+}
+
+// rendering starts make in the background and returns its content.
+func rendering(make func() ([]byte, error)) *content {
+	c := &content{make: make}
+	go c.get()
+	return c
+}
+
+func (c *content) get() ([]byte, error) {
+	c.once.Do(func() {
+		defer func() {
+			if r := recover(); r != nil {
+				c.err = fmt.Errorf("state: rendering a document: %v", r)
+			}
+		}()
+		c.bytes, c.err = c.make()
+		c.make = nil
+	})
+	return c.bytes, c.err
 }

@@ -70,10 +70,19 @@ type WebhookSource interface {
 
 // Resumer is implemented by a Publisher that parks the deliveries of
 // disabled webhooks (the delivery engine). UpdateWebhook calls ResumeWebhook,
-// without holding the account's lock, whenever a PATCH sets enabled:true, so
-// the parked events go out again.
+// holding the account's lock (ResumeWebhook must not call back into the
+// account), whenever a PATCH sets enabled:true, so the parked events go out
+// again.
 type Resumer interface {
 	ResumeWebhook(accountID, webhookID string)
+}
+
+// PolicyDisabler is implemented by a Publisher that disables webhooks by a
+// failure policy: DisableWebhook asks it, under the account's lock, whether
+// the webhook is still disabled by the policy (a PATCH may have resumed it
+// since the decision).
+type PolicyDisabler interface {
+	PolicyDisabled(accountID, webhookID string) bool
 }
 
 // WebhookParams is the body of POST /webhooks and PATCH /webhooks/{id}.
@@ -143,13 +152,17 @@ func (w *Webhook) subscribed(typ string) bool {
 	return false
 }
 
-// subscribedTargets lists the enabled webhooks subscribed to typ. Caller holds a.mu.
+// subscribedTargets lists the webhooks subscribed to typ that take events:
+// the enabled ones, and those the delivery engine disabled (it parks their
+// events until PATCH enabled:true, so none is lost [choice]). A webhook the
+// merchant disabled gets nothing; POST /_sim/webhooks/{id}/replay resends
+// what it missed. Caller holds a.mu.
 func (a *Account) subscribedTargets(typ string) []Target {
 	var out []Target
 	now := a.now()
 	for _, id := range a.webhooks.order {
 		w := a.webhooks.byID[id]
-		if w.Enabled && w.subscribed(typ) {
+		if (w.Enabled || w.disabledReason != "") && w.subscribed(typ) {
 			out = append(out, a.targetLocked(w, now))
 		}
 	}
@@ -214,10 +227,13 @@ func (a *Account) UpdateWebhook(id string, p WebhookParams) (*Webhook, error) {
 	}
 	w.apply(p, a.now())
 	out := cloneWebhook(w)
-	a.mu.Unlock()
+	// Resumed under a.mu, so that a concurrent DisableWebhook (which asks
+	// the engine under a.mu too) sees either both changes or neither: the
+	// account and the engine never disagree on whether it is enabled.
 	if r, ok := a.publisher.(Resumer); ok && p.Enabled != nil && *p.Enabled {
 		r.ResumeWebhook(a.id, id)
 	}
+	a.mu.Unlock()
 	return out, nil
 }
 
@@ -230,6 +246,9 @@ func (a *Account) DisableWebhook(id, reason string) error {
 	w, ok := a.webhooks.get(id)
 	if !ok {
 		return apierror.NotFound("Webhook", id)
+	}
+	if pd, ok := a.publisher.(PolicyDisabler); ok && !pd.PolicyDisabled(a.id, id) {
+		return nil // re-enabled by a PATCH since the engine decided
 	}
 	w.Enabled = false
 	w.disabledReason = reason
@@ -396,4 +415,24 @@ func (a *Account) RotateWebhookSecret(id, secret string, oldValidFor time.Durati
 func (a *Account) DeliveryTarget(webhookID string) (Target, error) {
 	t, _, err := a.CurrentTarget(webhookID)
 	return t, err
+}
+
+// ReplayEvents lists, oldest first, the events still kept (DR's retention)
+// created at or after since that webhook id is subscribed to, with the
+// webhook's target now: POST /_sim/webhooks/{id}/replay resends them.
+func (a *Account) ReplayEvents(id string, since time.Time) ([]*Event, Target, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w, ok := a.webhooks.get(id)
+	if !ok {
+		return nil, Target{}, apierror.NotFound("Webhook", id)
+	}
+	evs := a.events.newestFirst(func(e *Event) bool {
+		return !a.retired(e) && !e.CreatedTime.Before(since) && w.subscribed(e.Type)
+	})
+	out := make([]*Event, len(evs))
+	for i, e := range evs {
+		out[len(evs)-1-i] = clone(e)
+	}
+	return out, a.targetLocked(w, a.now()), nil
 }
