@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,7 +17,7 @@ import (
 
 // serve runs the simulator and an embedded MailHog until interrupted, for
 // developing a merchant against them.
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	simAddr := fs.String("sim-addr", "127.0.0.1:9090", "simulator listen address")
@@ -52,7 +53,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer sim.Close()
+	defer func() {
+		if cerr := sim.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("stop the simulator: %w", cerr)) // e.g. the -state file could not be written
+		}
+	}()
 	fmt.Fprintf(stdout, "simulator   %s   (create an account: curl -X POST %s/_sim/accounts)\n", sim.URL(), sim.URL())
 	fmt.Fprintf(stdout, "dashboard   %s\n", sim.DashboardURL())
 	if mb != nil {

@@ -49,7 +49,15 @@ var (
 	timeType    = reflect.TypeFor[time.Time]()
 	clockType   = reflect.TypeFor[*clock.Virtual]()
 	rawType     = reflect.TypeFor[json.RawMessage]()
+	contentPtr  = reflect.TypeFor[*content]()
 )
+
+// savedContent is a file's content in the state file: its bytes, made now
+// if it was still rendering, or the error that rendering gave.
+type savedContent struct {
+	Bytes []byte `json:"bytes"`
+	Err   string `json:"err,omitempty"`
+}
 
 type snapshotFile struct {
 	Format   string            `json:"format"`
@@ -69,7 +77,7 @@ func SchemaFingerprint() string {
 
 func describe(b *strings.Builder, t reflect.Type, seen map[reflect.Type]bool) {
 	switch {
-	case t == timeType || t == clockType || t == rawType:
+	case t == timeType || t == clockType || t == rawType || t == contentPtr:
 		b.WriteString(t.String())
 		return
 	}
@@ -202,6 +210,17 @@ func (e *encoder) value(v reflect.Value, path string) error {
 		return e.json(readable(v).Interface().(*clock.Virtual).Snapshot(), path)
 	case t == rawType:
 		return e.json(readable(v).Interface(), path)
+	case t == contentPtr:
+		if v.IsNil() {
+			e.buf.WriteString("null")
+			return nil
+		}
+		b, err := v.Interface().(*content).get()
+		sc := savedContent{Bytes: b}
+		if err != nil {
+			sc.Err = err.Error()
+		}
+		return e.json(sc, path)
 	}
 	switch t.Kind() {
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
@@ -338,6 +357,20 @@ func (d *decoder) value(raw json.RawMessage, v reflect.Value, path string) error
 		return nil
 	case t == timeType || t == rawType:
 		return jsonInto(raw, v, path)
+	case t == contentPtr:
+		if isNull {
+			return nil
+		}
+		var sc savedContent
+		if err := strictJSON(raw, &sc); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		c := made(sc.Bytes)
+		if sc.Err != "" {
+			c.err = errors.New(sc.Err)
+		}
+		v.Set(reflect.ValueOf(c))
+		return nil
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

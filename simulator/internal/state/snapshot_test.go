@@ -125,7 +125,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	if !bytes.Equal(first, second) {
 		t.Fatalf("the state changed in a save/load/save round trip:\nfirst  %s\nsecond %s", first, second)
 	}
-	for _, want := range []string{"whsec_before", "whsec_after", `"content":"JVBERi`, "renewals", "cart"} {
+	for _, want := range []string{"whsec_before", "whsec_after", `"bytes":"JVBERi`, "renewals", "cart"} {
 		if !bytes.Contains(first, []byte(want)) {
 			t.Errorf("the state file lacks %q", want)
 		}
