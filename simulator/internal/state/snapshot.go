@@ -35,6 +35,18 @@ const (
 	snapshotVersion = 1
 )
 
+// skipped tells the Account fields rebuilt on restore instead of saved:
+// those named in accountSkip, and the account's runtime machinery (locks,
+// channels, funcs), which starts empty. Deeper than the account everything
+// must be data.
+func skipped(t reflect.Type, f reflect.StructField) bool {
+	if t != accountType {
+		return false
+	}
+	k := f.Type.Kind()
+	return accountSkip[f.Name] || k == reflect.Chan || k == reflect.Func || f.Type.PkgPath() == "sync"
+}
+
 // accountSkip are Account fields rebuilt on restore instead of saved.
 var accountSkip = map[string]bool{
 	"mu":        true, // a fresh lock
@@ -99,7 +111,7 @@ func describe(b *strings.Builder, t reflect.Type, seen map[reflect.Type]bool) {
 		b.WriteString("{")
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if t == accountType && accountSkip[f.Name] {
+			if skipped(t, f) {
 				continue
 			}
 			b.WriteString(f.Name + ":")
@@ -296,7 +308,7 @@ func (e *encoder) value(v reflect.Value, path string) error {
 		n := 0
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if t == accountType && accountSkip[f.Name] {
+			if skipped(t, f) {
 				continue
 			}
 			if n > 0 {
@@ -455,7 +467,7 @@ func (d *decoder) value(raw json.RawMessage, v reflect.Value, path string) error
 		}
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if t == accountType && accountSkip[f.Name] {
+			if skipped(t, f) {
 				continue
 			}
 			fr, ok := fields[f.Name]
