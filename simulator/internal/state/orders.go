@@ -102,8 +102,8 @@ type SellingEntity struct {
 	Name string `json:"name"`
 }
 
-// DefaultSellingEntity is the seller of every simulated order unless told otherwise.
-var DefaultSellingEntity = SellingEntity{ID: "C5_INC-ENTITY", Name: "DR globalTech Inc."}
+// defaultSellingEntity is the seller of every simulated order unless told otherwise.
+var defaultSellingEntity = SellingEntity{ID: "C5_INC-ENTITY", Name: "DR globalTech Inc."}
 
 // ShippingChoice is the shipping option the customer chose.
 type ShippingChoice struct {
@@ -160,6 +160,8 @@ type PlaceItem struct {
 
 	// SubscriptionInfo makes the line a subscription (subscriptions.go).
 	SubscriptionInfo *SubscriptionInfo `json:"subscriptionInfo"`
+	// Metadata is the checkout line's metadata, kept on the order's item.
+	Metadata map[string]any `json:"metadata"`
 }
 
 // PlaceShipping is the shipping of a simulated checkout.
@@ -283,7 +285,7 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 		Currency:         cur,
 		FraudState:       "passed",
 		ShipTo:           p.ShipTo,
-		SellingEntity:    DefaultSellingEntity,
+		SellingEntity:    defaultSellingEntity,
 		Metadata:         p.Metadata,
 		StateTransitions: map[string]time.Time{},
 		CreatedTime:      now,
@@ -309,6 +311,7 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 			Amount:           amount,
 			State:            "created",
 			StateTransitions: map[string]time.Time{"created": now},
+			Metadata:         pi.Metadata,
 			Tax:              Tax{Rate: pi.TaxRate, Amount: round(amount*pi.TaxRate, cur)},
 		}
 		it.Discount = lineDiscount(discount, pi.Price, pi.Quantity, cur)
@@ -420,7 +423,8 @@ func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
 	if state == "accepted" {
 		// documents.go: the invoice PDF and order.invoice.created, right after order.accepted.
 		a.issueInvoice(o)
-		a.activateSubscriptions(o, o.StateTransitions["accepted"]) // subscriptions.go
+		// Its draft subscriptions wait for the merchant's POST
+		// /subscriptions/{id} {"state":"active"} (subscriptions.go).
 	}
 	return clone(o), nil
 }

@@ -93,9 +93,9 @@ func subInfoParam(i int, field string) string { return itemParam(i, "subscriptio
 // subscriptionId (or, when none is given, the same planId) share one.
 // Nothing changes yet. Caller holds a.mu.
 //
-// [choice] A freeTrial line's price is the price after the trial: the
-// subscription's items[].price, which the trial-conversion invoice bills.
-// The acquisition order charges 0 for the line.
+// A freeTrial line's price is 0, on the order and on the subscription's
+// item (DR: the merchant sets the paid price or plan during the trial; a
+// price still 0 at the trial's end leaves the subscription activeFree).
 func (a *Account) prepareSubscriptions(items []PlaceItem) (*subscriptionCheckout, error) {
 	sc := &subscriptionCheckout{items: items, lines: append([]PlaceItem(nil), items...)}
 	byKey := map[string]*subscriptionGroup{}
@@ -184,28 +184,17 @@ func (a *Account) startSubscriptions(sc *subscriptionCheckout, o *Order, c *Cust
 		}
 		for _, i := range g.lines {
 			pi := sc.items[i]
-			s.Items = append(s.Items, &SubscriptionItem{SKUID: pi.SKUID, Price: pi.Price, Quantity: pi.Quantity, taxRate: pi.TaxRate})
+			price := pi.Price
+			if g.info.FreeTrial {
+				price = 0 // DR: a trial line costs 0 until the merchant sets the paid price
+			}
+			s.Items = append(s.Items, &SubscriptionItem{SKUID: pi.SKUID, Price: price, Quantity: pi.Quantity, taxRate: pi.TaxRate})
 			o.Items[i].SubscriptionInfo = &SubscriptionInfo{
 				SubscriptionID: s.ID, PlanID: s.PlanID, Terms: terms, AutoRenewal: &autoRenewal, FreeTrial: g.info.FreeTrial,
 			}
 		}
 		a.subs.put(s.ID, s)
 		a.record("subscription.created", s, nil)
-	}
-}
-
-// activateSubscriptions is what accepting an order does to its draft
-// subscriptions: each is activated (subscription.updated). Caller holds a.mu.
-func (a *Account) activateSubscriptions(o *Order, at time.Time) {
-	done := map[string]bool{}
-	for _, it := range o.Items {
-		if it.SubscriptionInfo == nil || done[it.SubscriptionInfo.SubscriptionID] {
-			continue
-		}
-		done[it.SubscriptionInfo.SubscriptionID] = true
-		if s, ok := a.subs.get(it.SubscriptionInfo.SubscriptionID); ok && s.State == "draft" {
-			a.activate(s, o, at)
-		}
 	}
 }
 
@@ -298,7 +287,8 @@ func (a *Account) UpdateSubscription(id string, p SubscriptionUpdateParams) (*Su
 	if !ok {
 		return nil, apierror.NotFound("Subscription", id)
 	}
-	defer a.useCustomer(s.CustomerID)()
+	// A draft has no customerId yet: its clock is its acquisition order's customer's.
+	defer a.useOrder(s.acqOrderID)()
 	now := a.now()
 	if p.State != nil {
 		if p.hasTermsFields() {
