@@ -1,15 +1,10 @@
 // Package harness is the certification harness's Go API: it drives a
 // merchant through the simulator and checks the emails the merchant sends
-// against the notification catalogue. The godog steps (package steps) are
-// thin sentences over this API, and a Go merchant can call it from a plain
-// `go test` without Gherkin.
-//
-//	h, err := harness.New(ctx, harness.Config{Profile: p, Catalogue: c, SimulatorURL: sim.URL(), Mailbox: mb})
-//	sc := h.NewScenario("order confirmation")
-//	alice, _ := sc.CreateCustomer(ctx, "Alice")
-//	sc.PlaceOrder(ctx, "Alice", harness.OrderSpec{Currency: "USD", Lines: ...})
-//	sc.AcceptOrder(ctx, "")
-//	err = sc.ExpectNotification(ctx, "Alice", "order-confirmation")
+// against the notification catalogue. The godog steps are thin sentences
+// over this API, and a Go merchant can call it from a plain `go test`
+// without Gherkin: see the package Example (New, NewScenario, then the
+// scenario's steps such as CreateCustomer, PlaceOrder, AcceptOrder and
+// ExpectNotification).
 package harness
 
 import (

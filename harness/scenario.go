@@ -62,6 +62,8 @@ type Scenario struct {
 	lastAttempts []client.Attempt
 	// subscriptionID is the subscription the scenario's order started.
 	subscriptionID string
+	// activated is set once the merchant has activated that subscription.
+	activated bool
 	// plans are the scenario's plans by name.
 	plans map[string]string
 	// kept are events fetched as the clock moved, oldest first.

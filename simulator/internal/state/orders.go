@@ -420,7 +420,8 @@ func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
 	if state == "accepted" {
 		// documents.go: the invoice PDF and order.invoice.created, right after order.accepted.
 		a.issueInvoice(o)
-		a.activateSubscriptions(o, o.StateTransitions["accepted"]) // subscriptions.go
+		// Its draft subscriptions wait for the merchant's POST
+		// /subscriptions/{id} {"state":"active"} (subscriptions.go).
 	}
 	return clone(o), nil
 }
