@@ -311,6 +311,11 @@ func (s *Scenario) subscriptionData(ctx context.Context) (profile.ActionData, er
 	if s.subscriptionID == "" {
 		return profile.ActionData{}, fmt.Errorf("no subscription in this scenario yet")
 	}
+	// The merchant activates the subscription after order.accepted; act on
+	// it once it has.
+	if err := s.awaitActivation(ctx); err != nil {
+		return profile.ActionData{}, err
+	}
 	d, err := s.actionData(nil)
 	if err != nil {
 		return d, err
