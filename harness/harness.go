@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/mailbox"
@@ -83,6 +84,13 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 	if err := h.ensureWebhook(ctx); err != nil {
 		return nil, err
 	}
+	// Events of earlier runs against this simulator are older than the
+	// simulator's clock now (a minute of slack for a wall clock that steps).
+	now, err := h.dr.Clock(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("harness: read the simulator's clock: %w", err)
+	}
+	h.events.since = now.Add(-time.Minute)
 	return h, nil
 }
 
