@@ -96,6 +96,7 @@ func (h *Handler) routes() {
 	dr("GET", "/orders", secretOnly, h.listOrders)
 	dr("GET", "/orders/{id}", secretOnly, h.getOrder)
 	dr("POST", "/orders/{id}", secretOnly, h.updateOrder)
+	dr("GET", "/charges/{id}", secretOnly, h.getCharge)
 	// Plans, subscriptions and billing invoices (docs/dr-api.md: Plan, Subscription, Invoice): subscriptions.go.
 	h.billingRoutes(dr)
 	// Fulfillments, refunds and returns (docs/dr-api.md: Fulfillment, Refund, Return).
