@@ -44,6 +44,10 @@ type Options struct {
 	RetryScale float64
 	// MailURL is the mail sink's web UI (MailHog), linked from the dashboard.
 	MailURL string
+	// PublicURL is the base of the file link URLs the simulator hands out
+	// (what merchants and their customers reach it at, e.g. behind a proxy);
+	// the listen address's URL when empty. Never taken from a request's Host.
+	PublicURL string
 }
 
 // Server is a running simulator.
@@ -66,9 +70,18 @@ func Start(o Options) (*Server, error) {
 	}
 	engine := delivery.New(delivery.Options{Timeout: o.DeliveryTimeout, Logger: o.Logger, Retry: delivery.RetryPolicy{Scale: o.RetryScale}})
 	store := state.NewStore(engine, time.Now)
+	apiHandler := api.New(store, engine, o.Logger)
+	public := o.PublicURL
+	if public == "" {
+		public = "http://" + ln.Addr().String()
+		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+			public = "http://" + net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+		}
+	}
+	apiHandler.SetPublicURL(public)
 	s := &Server{
 		engine: engine,
-		srv:    &http.Server{Handler: withDashboard(api.New(store, engine, o.Logger), dashboard.New(store, engine, dashboard.Options{MailURL: o.MailURL})), ReadHeaderTimeout: 10 * time.Second},
+		srv:    &http.Server{Handler: withDashboard(apiHandler, dashboard.New(store, engine, dashboard.Options{MailURL: o.MailURL})), ReadHeaderTimeout: 10 * time.Second},
 		ln:     ln,
 		done:   make(chan error, 1),
 	}

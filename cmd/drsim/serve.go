@@ -23,6 +23,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	timeout := fs.Duration("delivery-timeout", 3*time.Second, "how long a webhook delivery waits for the merchant's answer (DR: 3s)")
 	withMail := fs.Bool("mail", true, "also run an embedded MailHog (false when a MailHog runs beside, as in docker-compose)")
 	verbose := fs.Bool("v", true, "log webhook deliveries")
+	publicURL := fs.String("public-url", "", "base of the file link URLs handed out (what merchants and customers reach the simulator at); the listen address when empty, never a request's Host header")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,7 +42,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	sim, err := simulator.Start(simulator.Options{
 		Addr: *simAddr, Logger: newLogger(stderr, *verbose), DeliveryTimeout: *timeout,
-		RetryScale: *retryScale, MailURL: mailURL,
+		RetryScale: *retryScale, MailURL: mailURL, PublicURL: *publicURL,
 	})
 	if err != nil {
 		return err
