@@ -36,6 +36,7 @@ var defectCases = []struct {
 	{"no-credit-memo-link", "A credit memo follows a refund, by email and on the order page", []string{"customer_portal.feature:", "credit memo email"}},
 	{"portal-missing-invoice", "The invoice arrives by email and is on the order page", []string{"customer_portal.feature:", "is a file link of file"}},
 	{"no-attach", "Saving a payment method in the portal, outside checkout", []string{"customer_portal.feature:", "never called POST /customers/"}},
+	{"never-activates-subscriptions", "Renewal reminder and renewal confirmation", []string{"subscription_notifications.feature:", "never activated", `POST /subscriptions/{id} {"state":"active"}`}},
 	{"no-acquisition-email", "Acquisition confirmation", []string{"subscription_notifications.feature:", "subscription acquisition email"}},
 	{"no-trial-conversion", "Trial conversion", []string{"subscription_notifications.feature:", "trial conversion email"}},
 	{"reminder-without-date", "Renewal reminder and renewal confirmation", []string{"subscription_notifications.feature:", "renewal reminder email"}},

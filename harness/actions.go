@@ -31,7 +31,7 @@ func (s *Scenario) perform(ctx context.Context, name string, data profile.Action
 	p := s.h.cfg.Profile
 	a, ok := p.Actions[name]
 	if !ok {
-		return nil, fmt.Errorf("the merchant profile has no %q action (%s); add it under actions:", name, profile.ActionNames[name])
+		return nil, fmt.Errorf("the merchant profile has no %q action (%s); add it under actions:", name, profile.ActionDoc(name))
 	}
 	if name != "login" {
 		s.remember(name, data)
@@ -78,10 +78,20 @@ type session struct {
 	lastHeaders []http.Header
 }
 
+// merchantTransport carries every merchant action. It keeps no idle
+// connections: a connection dialled for a request that another one then
+// served would sit unused, and an unused connection holds a merchant's
+// http.Server.Shutdown for 5 s.
+var merchantTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DisableKeepAlives = true
+	return t
+}()
+
 func newSession() *session {
 	jar, _ := cookiejar.New(nil) // never fails without options
 	ss := &session{}
-	ss.client = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	ss.client = &http.Client{Jar: jar, Transport: merchantTransport, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if len(via) >= 10 {
 			return errors.New("stopped after 10 redirects")
 		}
@@ -357,10 +367,14 @@ func (s *Scenario) pick(sel Selection) ([]profile.ActionItem, []*OrderItem, erro
 }
 
 // Ship has the merchant ship units with a carrier and tracking number; the
-// tracking URL is https://track.example.test/<carrier>/<number>.
+// tracking URL is https://track.example.test/<carrier>/<number>. It then
+// checks in DR that exactly those units shipped with that tracking number.
 func (s *Scenario) Ship(ctx context.Context, sel Selection, carrier, tracking string) error {
 	items, lines, err := s.pick(sel)
 	if err != nil {
+		return err
+	}
+	if err := s.checkLimits("ship", items, lines); err != nil {
 		return err
 	}
 	d, err := s.actionData(items)
@@ -369,7 +383,14 @@ func (s *Scenario) Ship(ctx context.Context, sel Selection, carrier, tracking st
 	}
 	d.Carrier, d.TrackingNumber = carrier, tracking
 	d.TrackingURL = "https://track.example.test/" + url.PathEscape(carrier) + "/" + url.PathEscape(tracking)
-	if _, err := s.perform(ctx, "ship", d); err != nil {
+	before, err := s.fulfilled(ctx, s.order.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.performEach(ctx, "ship", d); err != nil {
+		return err
+	}
+	if err := s.expectUnits(ctx, "ship", "shipped", before, items, tracking); err != nil {
 		return err
 	}
 	for i, l := range lines {
@@ -378,17 +399,28 @@ func (s *Scenario) Ship(ctx context.Context, sel Selection, carrier, tracking st
 	return nil
 }
 
-// Cancel has the merchant cancel units.
+// Cancel has the merchant cancel units, then checks in DR that exactly those
+// units were cancelled.
 func (s *Scenario) Cancel(ctx context.Context, sel Selection) error {
 	items, lines, err := s.pick(sel)
 	if err != nil {
+		return err
+	}
+	if err := s.checkLimits("cancel", items, lines); err != nil {
 		return err
 	}
 	d, err := s.actionData(items)
 	if err != nil {
 		return err
 	}
-	if _, err := s.perform(ctx, "cancel", d); err != nil {
+	before, err := s.fulfilled(ctx, s.order.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.performEach(ctx, "cancel", d); err != nil {
+		return err
+	}
+	if err := s.expectUnits(ctx, "cancel", "cancelled", before, items, ""); err != nil {
 		return err
 	}
 	for i, l := range lines {
@@ -397,7 +429,26 @@ func (s *Scenario) Cancel(ctx context.Context, sel Selection) error {
 	return nil
 }
 
-// RequestCancellation has the customer ask, in the portal, to cancel every unit of the order.
+// performEach performs an action once, or once per item when the action
+// takes one item per request (cannot: [severalItems]).
+func (s *Scenario) performEach(ctx context.Context, name string, d profile.ActionData) error {
+	a := s.h.cfg.Profile.Actions[name]
+	if a == nil || a.Can(profile.CannotSeveralItems) || len(d.Items) < 2 {
+		_, err := s.perform(ctx, name, d)
+		return err
+	}
+	for _, it := range d.Items {
+		one := d
+		one.Items = []profile.ActionItem{it}
+		if _, err := s.perform(ctx, name, one); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RequestCancellation has the customer ask, in the portal, to cancel every
+// remaining unit of the order.
 func (s *Scenario) RequestCancellation(ctx context.Context, customerName string) error {
 	if err := s.isOrderCustomer(customerName); err != nil {
 		return err
@@ -405,14 +456,19 @@ func (s *Scenario) RequestCancellation(ctx context.Context, customerName string)
 	o := s.order
 	var items []profile.ActionItem
 	for _, it := range o.Items {
-		items = append(items, profile.ActionItem{ItemID: it.ID, SKUID: it.SKUID, Product: it.ProductDetails.Name, Quantity: it.Quantity})
+		q := it.remaining()
+		if q <= 0 {
+			// Every unit shipped or cancelled: ask for all of them, as a
+			// customer who does not know does.
+			q = it.Quantity
+		}
+		items = append(items, profile.ActionItem{ItemID: it.ID, SKUID: it.SKUID, Product: it.ProductDetails.Name, Quantity: q})
 	}
 	d, err := s.actionData(items)
 	if err != nil {
 		return err
 	}
-	_, err = s.perform(ctx, "requestCancellation", d)
-	return err
+	return s.performEach(ctx, "requestCancellation", d)
 }
 
 // ReportDelay has the merchant report a shipment delay with a new date (YYYY-MM-DD).
@@ -433,13 +489,23 @@ func (s *Scenario) RequestReturn(ctx context.Context, customerName string, sel S
 	}
 	o := s.order
 	var items []profile.ActionItem
-	for _, it := range o.Items {
+	var lines []*OrderItem
+	for i := range o.Items {
+		it := &o.Items[i]
 		if strings.EqualFold(it.ProductDetails.Name, sel.Product) {
 			items = append(items, profile.ActionItem{ItemID: it.ID, SKUID: it.SKUID, Product: it.ProductDetails.Name, Quantity: sel.Quantity})
+			lines = append(lines, it)
 		}
 	}
 	if len(items) == 0 {
 		return fmt.Errorf("order %s has no product %q", o.ID, sel.Product)
+	}
+	if a := s.h.cfg.Profile.Actions["requestReturn"]; a != nil && !a.Can(profile.CannotPartialQuantity) {
+		for i, it := range items {
+			if it.Quantity < lines[i].Quantity {
+				return s.notApplicable("requestReturn of %d of the %d %q: actions.requestReturn cannot act on part of an item (cannot: [partialQuantity])", it.Quantity, lines[i].Quantity, it.Product)
+			}
+		}
 	}
 	d, err := s.actionData(items)
 	if err != nil {

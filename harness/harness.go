@@ -47,6 +47,7 @@ type Harness struct {
 	dr        *client.Client
 	webhookID string
 	scenarios atomic.Int64
+	events    eventLog // the account's events, read incrementally
 }
 
 // New checks the configuration, makes sure the simulator has an account for

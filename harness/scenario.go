@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -27,9 +26,6 @@ type Scenario struct {
 	// clock is the scenario's test clock: its customers are attached to
 	// it, so moving time moves this scenario only (subscriptions.go).
 	clock string
-	// clockStart is the clock's time when it was made: every event about
-	// the scenario's customers is at or after it (event listing starts there).
-	clockStart time.Time
 
 	mu     sync.Mutex
 	checks []Check
@@ -39,6 +35,10 @@ type Scenario struct {
 	// was matched as, so a second "receives a shipment email" checks the
 	// next one and an email is never counted as two notifications.
 	consumed map[string]string
+	// na is why the scenario does not apply to the merchant.
+	na string
+	// did are the steps the harness performed itself through DR's API.
+	did []string
 	// views are the emails as the matcher reads them, decoded once.
 	views map[string]*seenEmail
 	// usedEvents are the trigger events already matched to an email.
@@ -62,6 +62,8 @@ type Scenario struct {
 	lastAttempts []client.Attempt
 	// subscriptionID is the subscription the scenario's order started.
 	subscriptionID string
+	// activated is set once the merchant has activated that subscription.
+	activated bool
 	// plans are the scenario's plans by name.
 	plans map[string]string
 	// kept are events fetched as the clock moved, oldest first.
@@ -340,37 +342,17 @@ func (s *Scenario) orderEvents(ctx context.Context, typ string) ([]*event, error
 		}
 	}
 	s.mu.Unlock()
-	var fetched []*event
-	after := ""
-	for {
-		q := url.Values{"type": {typ}}
-		s.mu.Lock()
-		if !s.clockStart.IsZero() {
-			// Events of earlier runs and scenarios are older: skip them.
-			q.Set("createdTime[gte]", s.clockStart.Format(time.RFC3339Nano))
-		}
-		s.mu.Unlock()
-		page, err := s.h.dr.Events(ctx, client.ListParams{Limit: 100, StartingAfter: after, Filters: q})
-		if err != nil {
-			return nil, fmt.Errorf("list the %s events of order %s: %w", typ, o.ID, err)
-		}
-		for i := range page.Data {
-			e, err := decodeEvent(&page.Data[i])
-			if err != nil {
-				return nil, err
-			}
-			if !seen[e.ID] && s.about(e) {
-				fetched = append(fetched, e)
-			}
-		}
-		if !page.HasMore || len(page.Data) == 0 {
-			slices.Reverse(fetched)
-			out = append(out, fetched...)
-			slices.SortStableFunc(out, func(a, b *event) int { return a.CreatedTime.Compare(b.CreatedTime) })
-			return out, nil
-		}
-		after = page.Data[len(page.Data)-1].ID
+	all, err := s.h.events.of(ctx, s.h.dr, typ)
+	if err != nil {
+		return nil, fmt.Errorf("order %s: %w", o.ID, err)
 	}
+	for _, e := range all {
+		if !seen[e.ID] && s.about(e) {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *event) int { return a.CreatedTime.Compare(b.CreatedTime) })
+	return out, nil
 }
 
 // orderEvent finds the newest event of type typ about the current order.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/drsim/drsim/simulator/client"
@@ -75,7 +76,7 @@ func (s *Scenario) testClock(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.clock == "" {
-		s.clock, s.clockStart = c.ID, c.FrozenTime
+		s.clock = c.ID
 	}
 	return s.clock, nil
 }
@@ -201,6 +202,9 @@ func (s *Scenario) PassUntil(ctx context.Context, field string) error {
 	if s.subscriptionID == "" {
 		return fmt.Errorf("no subscription in this scenario yet")
 	}
+	if err := s.awaitActivation(ctx); err != nil {
+		return err
+	}
 	sub, err := s.h.dr.Subscription(ctx, s.subscriptionID)
 	if err != nil {
 		return err
@@ -230,6 +234,9 @@ func (s *Scenario) PassUntil(ctx context.Context, field string) error {
 }
 
 func (s *Scenario) advance(ctx context.Context, left time.Duration) error {
+	if err := s.awaitActivation(ctx); err != nil {
+		return err
+	}
 	for left > 0 {
 		step := min(left, maxStep)
 		left -= step
@@ -256,11 +263,41 @@ func (s *Scenario) advance(ctx context.Context, left time.Duration) error {
 	return nil
 }
 
+// awaitActivation waits (up to the profile's email timeout: the merchant
+// acts on order.accepted asynchronously) until the merchant has activated
+// the scenario's subscription. DR creates it as a draft from the checkout
+// and leaves it so until the merchant calls POST /subscriptions/{id}
+// {"state":"active"} after order.accepted; a draft is never reminded,
+// renewed or billed, so time passing means nothing until then.
+func (s *Scenario) awaitActivation(ctx context.Context) error {
+	if s.subscriptionID == "" || s.activated {
+		return nil
+	}
+	wait := s.h.cfg.Profile.EmailTimeout()
+	if _, err := s.h.dr.WaitSubscriptionState(ctx, s.subscriptionID, wait, "active", "activeFree"); err != nil {
+		state := "unknown"
+		if sub, gerr := s.h.dr.Subscription(ctx, s.subscriptionID); gerr == nil {
+			state = sub.State
+		}
+		if client.StatusOf(err) == http.StatusRequestTimeout {
+			return fmt.Errorf("subscription %s is still %s %s after order.accepted: the merchant never activated it. "+
+				"Digital River leaves an accepted order's subscriptions in draft until the merchant calls "+
+				`POST /subscriptions/{id} {"state":"active"}; a draft is never reminded, renewed or billed`, s.subscriptionID, state, wait)
+		}
+		return fmt.Errorf("wait for subscription %s to be activated: %w", s.subscriptionID, err)
+	}
+	s.activated = true
+	return nil
+}
+
 // UpdateSubscription sends POST /subscriptions/{id} with p (as the
 // merchant does for its customer).
 func (s *Scenario) UpdateSubscription(ctx context.Context, p client.SubscriptionUpdateParams) error {
 	if s.subscriptionID == "" {
 		return fmt.Errorf("no subscription in this scenario yet")
+	}
+	if err := s.awaitActivation(ctx); err != nil {
+		return err
 	}
 	if _, err := s.h.dr.UpdateSubscription(ctx, s.subscriptionID, p); err != nil {
 		return fmt.Errorf("update subscription %s with %+v: %w", s.subscriptionID, p, err)
@@ -311,6 +348,11 @@ func (s *Scenario) RescueWithNewCard(ctx context.Context, customerName string) e
 func (s *Scenario) ExpectSubscriptionState(ctx context.Context, want string) error {
 	if s.subscriptionID == "" {
 		return fmt.Errorf("no subscription in this scenario yet")
+	}
+	if want != "draft" {
+		if err := s.awaitActivation(ctx); err != nil {
+			return err
+		}
 	}
 	sub, err := s.h.dr.Subscription(ctx, s.subscriptionID)
 	if err != nil {

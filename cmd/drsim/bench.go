@@ -158,6 +158,10 @@ func benchYear(ctx context.Context) (time.Duration, int, error) {
 	if _, err := c.AcceptOrder(ctx, order.ID); err != nil {
 		return 0, 0, err
 	}
+	// As the merchant does after order.accepted.
+	if _, err := c.UpdateSubscription(ctx, order.Items[0].SubscriptionInfo.SubscriptionID, client.SubscriptionUpdateParams{State: "active"}); err != nil {
+		return 0, 0, err
+	}
 	start := time.Now()
 	moved, err := c.AdvanceTestClock(ctx, clk.ID, 366*24*time.Hour)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -227,9 +228,25 @@ func (t *tripper) subscribe(ctx context.Context, trial bool) error {
 	if t.sub == "" {
 		return fmt.Errorf("order %s started no subscription", t.order)
 	}
-	_, err = t.c.AcceptOrder(ctx, t.order)
+	if _, err = t.c.AcceptOrder(ctx, t.order); err != nil {
+		return err
+	}
+	// DR leaves the subscription draft until the merchant activates it after
+	// order.accepted. Give a listening merchant the time to do so; activate
+	// it here when none did, so that the time-moving steps that follow mean
+	// something.
+	if _, err := t.c.WaitSubscriptionState(ctx, t.sub, activationWait, "active", "activeFree"); err == nil {
+		return nil
+	} else if client.StatusOf(err) != http.StatusRequestTimeout {
+		return fmt.Errorf("wait for the activation of subscription %s: %w", t.sub, err)
+	}
+	_, err = t.c.UpdateSubscription(ctx, t.sub, client.SubscriptionUpdateParams{State: "active"})
 	return err
 }
+
+// activationWait is how long a trigger leaves a listening merchant to
+// activate the subscription of an accepted order.
+const activationWait = 3 * time.Second
 
 func subscribed(ctx context.Context, t *tripper) error { return t.subscribe(ctx, false) }
 func trial(ctx context.Context, t *tripper) error      { return t.subscribe(ctx, true) }

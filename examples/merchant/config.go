@@ -125,6 +125,7 @@ const (
 	DefectPortalMissingInvoice = "portal-missing-invoice"
 	DefectNoAttach             = "no-attach"
 
+	DefectNeverActivate           = "never-activates-subscriptions"
 	DefectNoAcquisitionEmail      = "no-acquisition-email"
 	DefectNoTrialConversion       = "no-trial-conversion"
 	DefectReminderWithoutDate     = "reminder-without-date"
@@ -163,6 +164,7 @@ var knownDefects = []Defect{
 	{DefectNoCreditMemoLink, "send no credit memo email and show no credit memo link on the portal's order page"},
 	{DefectPortalMissingInvoice, "show no invoice link on the portal's order page"},
 	{DefectNoAttach, "answer a saved payment method with success without attaching the source at DR"},
+	{DefectNeverActivate, "never activate the draft subscriptions of an accepted order (no POST /subscriptions/{id} {\"state\":\"active\"})"},
 	{DefectNoAcquisitionEmail, "send no subscription confirmation when an order with subscription items is accepted"},
 	{DefectNoTrialConversion, "send nothing when a free trial converts to a paid subscription"},
 	{DefectReminderWithoutDate, "leave the renewal date (nextInvoiceDate) out of the renewal reminder, subject included"},

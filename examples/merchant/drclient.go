@@ -357,6 +357,20 @@ func (c *drClient) getSubscription(ctx context.Context, id string) (subscription
 	return getJSON[subscription](ctx, c, "/subscriptions/"+url.PathEscape(id))
 }
 
+// activateSubscription is POST /subscriptions/{id} with exactly
+// {"state":"active"}: DR creates a subscription as a draft from the checkout
+// and the merchant activates it once the order is accepted. A subscription
+// that is already active (a retry after a lost answer) counts as done.
+func (c *drClient) activateSubscription(ctx context.Context, id string) error {
+	_, err := c.do(ctx, http.MethodPost, "/subscriptions/"+url.PathEscape(id), map[string]string{"state": "active"})
+	if e, ok := asDRError(err); ok && e.Status == http.StatusConflict {
+		if sub, gerr := c.getSubscription(ctx, id); gerr == nil && sub.State != "draft" {
+			return nil
+		}
+	}
+	return err
+}
+
 // cancelSubscription is POST /subscriptions/{id} with exactly
 // {"state":"cancelled"}: DR refuses (409 restricted_update) a cancellation
 // that changes anything else.

@@ -38,7 +38,7 @@ type drReply struct {
 // /file-links), and customers with their sources (GET /customers?email=,
 // GET /customers/{id}, POST /customers/{id}/sources/{sourceId}), SKUs and
 // plans (GET /skus/{id}, GET /plans/{id}), and subscriptions
-// (GET /subscriptions/{id}, POST /subscriptions/{id} to cancel). It records
+// (GET /subscriptions/{id}, POST /subscriptions/{id} to activate or cancel). It records
 // every call. Replies queued for a route ("POST /fulfillments",
 // "GET /orders/301") are served first, one per call.
 type fakeDR struct {
@@ -288,6 +288,16 @@ func (f *fakeDR) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPost && len(parts) == 2 && parts[0] == "subscriptions":
 		sub, ok := f.subs[parts[1]]
 		switch {
+		case sameJSONBytes(body, `{"state":"active"}`) && (!ok || sub["state"] == "draft"):
+			// DR made the draft from the checkout; the fake learns of it here.
+			if !ok {
+				sub = map[string]any{"id": parts[1]}
+				f.subs[parts[1]] = sub
+			}
+			sub["state"] = "active"
+			answerJSON(http.StatusOK, sub)
+		case sameJSONBytes(body, `{"state":"active"}`):
+			answer(http.StatusConflict, drErrorJSON("conflict", "invalid_state", "Subscription '"+parts[1]+"' is not a draft."))
 		case !ok:
 			answer(http.StatusNotFound, drErrorJSON("not_found", "not_found", "Subscription '"+parts[1]+"' not found."))
 		case !sameJSONBytes(body, `{"state":"cancelled"}`):

@@ -113,6 +113,9 @@ func (s *Server) handleOrderAccepted(ev event) (work, error) {
 		return nil, err
 	}
 	return func(ctx context.Context) error {
+		if err := s.activateSubscriptions(ctx, o); err != nil {
+			return err
+		}
 		subject := "Order confirmation – order " + o.ID
 		if err := s.notifyOnce(ctx, ev.ID+"/confirmation", to, subject, confirmationEmail, s.confirmationView(o)); err != nil {
 			return fmt.Errorf("order %s: confirmation: %w", o.ID, err)

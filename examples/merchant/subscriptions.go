@@ -154,6 +154,31 @@ func (s *Server) subscriber(ctx context.Context, email, customerID string) (*mai
 	return to, nil
 }
 
+// --- Activation ----------------------------------------------------------
+
+// activateSubscriptions activates each draft subscription an accepted order
+// started (POST /subscriptions/{id} {"state":"active"}): DR leaves them in
+// draft until the merchant does, and a draft is never billed, reminded or
+// renewed.
+func (s *Server) activateSubscriptions(ctx context.Context, o order) error {
+	done := map[string]bool{}
+	for _, it := range o.Items {
+		if it.SubscriptionInfo == nil || it.SubscriptionInfo.SubscriptionID == "" || done[it.SubscriptionInfo.SubscriptionID] {
+			continue
+		}
+		id := it.SubscriptionInfo.SubscriptionID
+		done[id] = true
+		if s.defects.has(DefectNeverActivate) {
+			s.log.Warn("subscriptions: DEFECT never-activates-subscriptions: subscription left in draft", "order", o.ID, "subscription", id)
+			continue
+		}
+		if err := s.dr.activateSubscription(ctx, id); err != nil {
+			return fmt.Errorf("order %s: activate subscription %s: %w", o.ID, id, err)
+		}
+	}
+	return nil
+}
+
 // --- 1. Acquisition confirmation ----------------------------------------
 
 // sendAcquisition sends the subscription confirmation of an accepted order

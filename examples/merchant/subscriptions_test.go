@@ -209,6 +209,31 @@ func TestSubscriptionAcquisitionConfirmation(t *testing.T) {
 	expectNoMoreMail(t, s.smtp)
 }
 
+// DR leaves an accepted order's subscriptions in draft: the merchant
+// activates each once, with a body of exactly {"state":"active"}.
+func TestAcceptedOrderActivatesItsSubscriptions(t *testing.T) {
+	t.Parallel()
+	s := startSubShop(t)
+	deliverOK(t, s.srv, subscriptionOrderAccepted("evt-act-1", "250000040336"))
+	awaitMail(t, s.smtp, "order confirmation")
+	awaitMail(t, s.smtp, "subscription confirmation")
+	calls := s.dr.CallsTo("POST /subscriptions/" + subID)
+	if len(calls) != 1 || !sameJSONBytes([]byte(calls[0].Body), `{"state":"active"}`) {
+		t.Fatalf("activation calls %+v, want one POST /subscriptions/%s {\"state\":\"active\"}", calls, subID)
+	}
+	if st := s.dr.subscriptionState(subID); st != "active" {
+		t.Fatalf("subscription %s is %v at DR, want active", subID, st)
+	}
+	// The defect: the confirmation emails go out, the subscription stays draft.
+	d := startSubShop(t, merchant.DefectNeverActivate)
+	deliverOK(t, d.srv, subscriptionOrderAccepted("evt-act-2", "250000050336"))
+	awaitMail(t, d.smtp, "order confirmation")
+	awaitMail(t, d.smtp, "subscription confirmation")
+	if calls := d.dr.CallsTo("POST /subscriptions/" + subID); len(calls) != 0 {
+		t.Fatalf("never-activates-subscriptions made activation calls %+v", calls)
+	}
+}
+
 func TestSubscriptionAcquisitionRetryDoesNotResendTheOrderConfirmation(t *testing.T) {
 	t.Parallel()
 	s := startSubShop(t)
@@ -521,7 +546,7 @@ func TestSubscriptionDefectsAreKnown(t *testing.T) {
 		merchant.DefectNoAcquisitionEmail, merchant.DefectNoTrialConversion, merchant.DefectReminderWithoutDate,
 		merchant.DefectRenewalWithoutOrder, merchant.DefectCancelledWithoutProduct, merchant.DefectTermsWithoutCancel,
 		merchant.DefectBillingFailedNoLink, merchant.DefectFailedNoReactivation, merchant.DefectNoExpiryCheck,
-		merchant.DefectSlowAck,
+		merchant.DefectSlowAck, merchant.DefectNeverActivate,
 	} {
 		if !known[name] {
 			t.Errorf("defect %q is not in KnownDefects (%v)", name, slices.Sorted(maps.Keys(known)))

@@ -177,7 +177,9 @@ func Start(cfg Config) (*Server, error) {
 	s.ln = ln
 	s.url = "http://" + ln.Addr().String()
 	s.pool = newPool(cfg.Workers)
-	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	// A client may open a connection it never uses (a spare dial); the
+	// header timeout closes it, so Close does not wait 5 s for it.
+	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: time.Second}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("othermerchant: serve", "err", err)

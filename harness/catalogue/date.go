@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// DateLayouts are the date renderings the matcher accepts (Go layouts).
-var DateLayouts = []string{
+// dateLayouts are the date renderings the matcher accepts (Go layouts).
+var dateLayouts = []string{
 	"2006-01-02",
 	"2 January 2006",
 	"02 January 2006",
@@ -21,11 +21,11 @@ var DateLayouts = []string{
 }
 
 // FindDate reports whether text shows the calendar date of t (in UTC) in
-// any of DateLayouts, and the rendering found.
+// any of dateLayouts, and the rendering found.
 func FindDate(text string, t time.Time) (string, bool) {
 	t = t.UTC()
 	lower := strings.ToLower(text)
-	for _, layout := range DateLayouts {
+	for _, layout := range dateLayouts {
 		s := t.Format(layout)
 		if strings.Contains(lower, strings.ToLower(s)) {
 			return s, true

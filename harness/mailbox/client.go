@@ -36,7 +36,6 @@ type Client struct {
 	wsURL     string
 	urlErr    error
 	http      *http.Client
-	ownsHTTP  bool
 	dialer    *websocket.Dialer
 	afterSync func() // test hook, called after each search in Wait and Collect
 
@@ -56,23 +55,13 @@ type Client struct {
 // Option configures a Client.
 type Option func(*Client)
 
-// WithHTTPClient makes the client use hc for MailHog's HTTP API. The
-// websocket is dialled separately and does not use hc's transport.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) {
-		c.http = hc
-		c.ownsHTTP = false
-	}
-}
-
 // NewClient returns a client for the MailHog API rooted at apiURL, such as
 // Server.URL() or "http://localhost:8025". It connects lazily; an invalid URL
 // is reported by the first call that needs it.
 func NewClient(apiURL string, opts ...Option) *Client {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{
-		http:     &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
-		ownsHTTP: true,
+		http: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
 		dialer: &websocket.Dialer{
 			Proxy:            http.ProxyFromEnvironment,
 			HandshakeTimeout: 10 * time.Second,
@@ -115,9 +104,7 @@ func (c *Client) Close() error {
 		conn.Close() // unblocks the reader
 	}
 	c.wg.Wait()
-	if c.ownsHTTP {
-		c.http.CloseIdleConnections()
-	}
+	c.http.CloseIdleConnections()
 	return nil
 }
 

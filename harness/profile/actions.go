@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -27,8 +28,8 @@ type ActionSpec struct {
 	Side string
 }
 
-// Actions are the merchant operations scenarios perform.
-var Actions = map[string]ActionSpec{
+// knownActions are the merchant operations scenarios perform.
+var knownActions = map[string]ActionSpec{
 	"ship":                {"admin ships items with a carrier and tracking number (calls DR POST /fulfillments)", SideMerchant},
 	"cancel":              {"admin cancels items (calls DR POST /fulfillments with cancelQuantity)", SideMerchant},
 	"reportDelay":         {"admin reports a shipment delay with a new date", SideMerchant},
@@ -42,14 +43,11 @@ var Actions = map[string]ActionSpec{
 	"updatePaymentMethod": {"the customer puts a new card (.SourceID) on the subscription (attach it, then DR POST /subscriptions/{id} with sourceId)", SideCustomer},
 }
 
-// ActionNames are the merchant operations scenarios perform, and what each is for.
-var ActionNames = func() map[string]string {
-	m := make(map[string]string, len(Actions))
-	for n, a := range Actions {
-		m[n] = a.Doc
-	}
-	return m
-}()
+// KnownActions returns the merchant operations scenarios perform (a copy).
+func KnownActions() map[string]ActionSpec { return maps.Clone(knownActions) }
+
+// ActionDoc says what the known action name is for ("" when it is not one).
+func ActionDoc(name string) string { return knownActions[name].Doc }
 
 // Limits an action may declare (`cannot:`): what the merchant's endpoint
 // cannot do. A scenario that needs it is reported as not applicable.
@@ -144,8 +142,8 @@ type ActionPlan struct {
 	ID, Name string
 }
 
-// SampleData is what templates are tried with when a profile is loaded.
-var SampleData = ActionData{
+// sampleData is what templates are tried with when a profile is loaded.
+var sampleData = ActionData{
 	Customer: ActionCustomer{Name: "Alice", Email: "alice+run-1@example.test", ID: "cus_sample"},
 	Order: ActionOrder{ID: "1000001", Currency: "USD", Items: []ActionItem{
 		{ItemID: "item_1", SKUID: "sku_widget", Product: "Widget", Quantity: 2},
@@ -164,13 +162,13 @@ var funcs = template.FuncMap{
 	},
 }
 
-// compile parses the action's templates and tries them on SampleData. at
+// compile parses the action's templates and tries them on sampleData. at
 // gives the position of a field for messages.
 func (a *Action) compile(name string, at func(...string) string) error {
-	spec, ok := Actions[name]
+	spec, ok := knownActions[name]
 	if !ok {
-		known := make([]string, 0, len(Actions))
-		for n := range Actions {
+		known := make([]string, 0, len(knownActions))
+		for n := range knownActions {
 			known = append(known, n)
 		}
 		slices.Sort(known)
@@ -230,10 +228,10 @@ func (a *Action) compile(name string, at func(...string) string) error {
 			return err
 		}
 	}
-	if _, err := a.PagePath(SampleData); err != nil {
+	if _, err := a.PagePath(sampleData); err != nil {
 		return fmt.Errorf("%sactions.%s.page: the template fails on sample data: %s", at("actions", name, "page"), name, explainTemplateError(err))
 	}
-	if _, err := a.Render(SampleData); err != nil {
+	if _, err := a.Render(sampleData); err != nil {
 		return fmt.Errorf("%sactions.%s: the templates fail on sample data: %s", at("actions", name), name, explainTemplateError(err))
 	}
 	return nil

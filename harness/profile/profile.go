@@ -56,7 +56,7 @@ type Profile struct {
 	// Merchant is where the merchant's own admin and portal live.
 	Merchant Merchant `yaml:"merchant"`
 	// Actions are the merchant's admin and portal operations as HTTP
-	// request templates (see ActionNames).
+	// request templates (see KnownActions).
 	Actions map[string]*Action `yaml:"actions"`
 	// Session says how a customer's portal session is kept besides cookies.
 	Session Session `yaml:"session"`

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cucumber/godog"
 
@@ -52,10 +53,21 @@ func Register(sc *godog.ScenarioContext, h *harness.Harness, onDone func(*godog.
 			return ctx, nil
 		})
 	}
-	for _, st := range (&steps{}).all() {
-		sc.Step(st.Pattern, st.fn)
+	for i, st := range (&steps{}).all() {
+		sc.Step(patterns()[i], st.fn)
 	}
 }
+
+// patterns are the step patterns compiled once per process, not once per
+// scenario (compiling them was a measurable part of a scenario's setup).
+var patterns = sync.OnceValue(func() []*regexp.Regexp {
+	all := (&steps{}).all()
+	out := make([]*regexp.Regexp, len(all))
+	for i, st := range all {
+		out[i] = regexp.MustCompile(st.Pattern)
+	}
+	return out
+})
 
 type steps struct{}
 

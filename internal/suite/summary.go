@@ -17,13 +17,20 @@ func (r Result) WriteSummary(w io.Writer) {
 	passed := 0
 	notif := map[string][2]int{} // id → passed, failed
 	subjects := map[string]map[string]bool{}
-	var warnings []string
+	var warnings, notApplicable, did []string
 	for _, s := range r.Scenarios {
 		mark := "PASS"
-		if s.Err != nil {
+		switch {
+		case s.NotApplicable != "":
+			mark = "N/A "
+			notApplicable = append(notApplicable, fmt.Sprintf("%s:%d  %s: %s", s.Feature, s.Line, s.Name, s.NotApplicable))
+		case s.Err != nil:
 			mark = "FAIL"
-		} else {
+		default:
 			passed++
+		}
+		for _, d := range s.HarnessDid {
+			did = append(did, fmt.Sprintf("%s:%d  %s: %s", s.Feature, s.Line, s.Name, d))
 		}
 		fmt.Fprintf(w, "%s  %s:%d  %s (%s)\n", mark, s.Feature, s.Line, s.Name, s.Duration.Round(1e6))
 		for _, c := range s.Checks {
@@ -91,7 +98,24 @@ func (r Result) WriteSummary(w io.Writer) {
 			fmt.Fprintf(w, "  %s\n", wn)
 		}
 	}
-	fmt.Fprintf(w, "\nscenarios: %d passed, %d failed (%s)\n", passed, len(r.Scenarios)-passed, r.Duration.Round(1e6))
+	if len(notApplicable) > 0 {
+		fmt.Fprintln(w, "\nNot applicable (the profile declares the merchant cannot do what they need; not passed):")
+		for _, na := range notApplicable {
+			fmt.Fprintf(w, "  %s\n", na)
+		}
+	}
+	if len(did) > 0 {
+		fmt.Fprintln(w, "\nDone by the harness through Digital River's API, not by the merchant (the profile has no action for it):")
+		for _, d := range did {
+			fmt.Fprintf(w, "  %s\n", d)
+		}
+	}
+	failed := len(r.Scenarios) - passed - len(notApplicable)
+	if len(notApplicable) > 0 {
+		fmt.Fprintf(w, "\nscenarios: %d passed, %d failed, %d not applicable (%s)\n", passed, failed, len(notApplicable), r.Duration.Round(1e6))
+		return
+	}
+	fmt.Fprintf(w, "\nscenarios: %d passed, %d failed (%s)\n", passed, failed, r.Duration.Round(1e6))
 }
 
 func firstLines(s string, n int) string {

@@ -183,6 +183,9 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 	if subID == "" {
 		t.Fatalf("accepted subscription order %s has no subscription id: %+v", so.ID, so.Items[0].SubscriptionInfo)
 	}
+	// The merchant activates the draft after order.accepted, as DR documents.
+	must[*client.Subscription](t, "activate subscription")(c.UpdateSubscription(ctx, subID, client.SubscriptionUpdateParams{State: "active"}))
+	must[*client.Subscription](t, "wait for active")(c.WaitSubscriptionState(ctx, subID, time.Second, "active"))
 	sub := must[*client.Subscription](t, "get subscription")(c.Subscription(ctx, subID))
 	must[*client.Page[client.Subscription]](t, "list subscriptions")(c.Subscriptions(ctx, client.ListParams{}))
 	must[time.Time](t, "clock")(c.Clock(ctx))

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -263,4 +264,13 @@ func (c *Client) Requests(ctx context.Context) ([]RequestLog, error) {
 		return nil, err
 	}
 	return page.Data, nil
+}
+
+// WaitSubscriptionState is GET /_sim/subscriptions/{id}?state=…&wait=…: the
+// subscription once its state is one of states (e.g. "active", "activeFree"
+// after the merchant activated it), or an *Error with status 408 naming the
+// state it is still in when wait passes.
+func (c *Client) WaitSubscriptionState(ctx context.Context, id string, wait time.Duration, states ...string) (*Subscription, error) {
+	q := url.Values{"state": {strings.Join(states, ",")}, "wait": {wait.String()}}
+	return get[Subscription](ctx, c, "/_sim/subscriptions/"+seg(id)+"?"+q.Encode())
 }

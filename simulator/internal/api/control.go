@@ -58,11 +58,6 @@ type secretBody struct {
 	Secret string `json:"secret"`
 }
 
-func (h *Handler) getWebhookSecret(a *state.Account, r *http.Request) (int, any, error) {
-	s, err := a.WebhookSecret(pathID(r, "id"))
-	return http.StatusOK, secretBody{Secret: s}, err
-}
-
 func (h *Handler) setWebhookSecret(a *state.Account, r *http.Request) (int, any, error) {
 	var p secretBody
 	if err := decode(r, &p); err != nil {

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/drsim/drsim/simulator/internal/apierror"
 	"github.com/drsim/drsim/simulator/internal/state"
 )
 
@@ -104,4 +107,23 @@ type eventRef struct {
 	ID          string    `json:"id"`
 	Type        string    `json:"type"`
 	CreatedTime time.Time `json:"createdTime"`
+}
+
+// waitSubscription is GET /_sim/subscriptions/{id}?state=active,activeFree&wait=10s:
+// the subscription once it is in one of the states (what a harness waits
+// for after asking the merchant to act), or 408 when wait passes first.
+func (h *Handler) waitSubscription(a *state.Account, r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	states := strings.FieldsFunc(q.Get("state"), func(c rune) bool { return c == ',' })
+	if len(states) == 0 {
+		return 0, nil, apierror.Missing("state")
+	}
+	wait, err := time.ParseDuration(q.Get("wait"))
+	if err != nil || wait <= 0 || wait > maxWait {
+		return 0, nil, apierror.Invalid("wait", "wait must be a duration between 1ms and %s, got '%s'.", maxWait, q.Get("wait"))
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	s, err := a.WaitSubscriptionState(ctx, pathID(r, "id"), states)
+	return http.StatusOK, s, err
 }

@@ -43,6 +43,10 @@ func init() {
 		{route: "POST /subscriptions/{id}", name: "state a number", path: "/subscriptions/nope", body: `{"state":1}`, status: 400, code: "invalid_parameter", param: "state"},
 		{route: "POST /subscriptions/{id}", name: "unknown field", path: "/subscriptions/nope", body: `{"nextInvoiceDate":"2030-01-01T00:00:00Z"}`, status: 400, code: "invalid_parameter", param: "nextInvoiceDate"},
 		{route: "DELETE /subscriptions/{id}", name: "unknown id", path: "/subscriptions/nope", status: 404, code: "not_found", param: "id"},
+		// GET /_sim/subscriptions/{id}: wait for a state.
+		{route: "GET /_sim/subscriptions/{id}", name: "no state", path: "/_sim/subscriptions/nope?wait=1s", status: 400, code: "missing_parameter", param: "state"},
+		{route: "GET /_sim/subscriptions/{id}", name: "wait not a duration", path: "/_sim/subscriptions/nope?state=active&wait=soon", status: 400, code: "invalid_parameter", param: "wait"},
+		{route: "GET /_sim/subscriptions/{id}", name: "unknown id", path: "/_sim/subscriptions/nope?state=active&wait=1s", status: 404, code: "not_found", param: "id"},
 		// Billing invoices
 		{route: "GET /invoices", name: "limit 0", path: "/invoices?limit=0", status: 400, code: "invalid_parameter", param: "limit"},
 		{route: "GET /invoices", name: "state unknown", path: "/invoices?state=late", status: 400, code: "invalid_parameter", param: "state"},
@@ -174,8 +178,31 @@ func subscribeOverHTTP(c client, planBody map[string]any, price float64, qty int
 			"subscriptionInfo": map[string]any{"planId": p.ID, "terms": "Monthly, cancel any time", "autoRenewal": true}}},
 	}, http.StatusCreated, &o)
 	c.accept(o.ID)
+	id := o.Items[0].SubscriptionInfo.SubscriptionID
+	// Accepting the order leaves the subscription draft until the merchant
+	// activates it (POST /subscriptions/{id} {"state":"active"}); the
+	// control API's wait answers 408 while it is not.
 	var s subscription
-	c.must("GET", "/subscriptions/"+o.Items[0].SubscriptionInfo.SubscriptionID, nil, http.StatusOK, &s)
+	c.must("GET", "/subscriptions/"+id, nil, http.StatusOK, &s)
+	if s.State != "draft" {
+		c.e.t.Fatalf("subscription %s is %s after order.accepted, want draft until the merchant activates it", id, s.State)
+	}
+	c.mustError("GET", "/_sim/subscriptions/"+id+"?state=active,activeFree&wait=10ms", nil, 408, "request_timeout", "state")
+	done := make(chan subscription, 1)
+	go func() {
+		var w subscription
+		c.must("GET", "/_sim/subscriptions/"+id+"?state=active,activeFree&wait=5s", nil, http.StatusOK, &w)
+		done <- w
+	}()
+	c.must("POST", "/subscriptions/"+id, map[string]string{"state": "active"}, http.StatusOK, &s)
+	select {
+	case w := <-done:
+		if w.State != s.State || w.ID != id {
+			c.e.t.Fatalf("the wait answered %s %s, want %s %s", w.ID, w.State, id, s.State)
+		}
+	case <-time.After(wait):
+		c.e.t.Fatalf("GET /_sim/subscriptions/%s?state=active did not answer within %s of the activation", id, wait)
+	}
 	return s, cust, sku, clk
 }
 
@@ -299,7 +326,7 @@ func TestSubscriptionRulesOverHTTP(t *testing.T) {
 
 	c.mustError("POST", "/subscriptions/"+s.ID, `{"state":"cancelled","planId":"`+s.PlanID+`"}`, 409, "restricted_update", "")
 	c.mustError("POST", "/subscriptions/"+s.ID, `{"state":"active","metadata":{"a":1}}`, 409, "restricted_update", "")
-	c.mustError("POST", "/subscriptions/"+s.ID, `{"state":"active"}`, 409, "invalid_state", "")
+	c.mustError("POST", "/subscriptions/"+s.ID, `{"state":"active"}`, 409, "invalid_state", "") // already active
 	c.mustError("POST", "/subscriptions/"+s.ID, `{"state":"paused"}`, 400, "invalid_parameter", "state")
 	c.mustError("POST", "/subscriptions/"+s.ID, `{}`, 400, "missing_parameter", "")
 	c.mustError("DELETE", "/subscriptions/"+s.ID, nil, 409, "invalid_state", "")

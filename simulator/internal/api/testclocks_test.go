@@ -46,7 +46,8 @@ func (c client) clockSubscriber(clk, planID, sku, email string) (string, subscri
 	}, http.StatusCreated, &o)
 	c.accept(o.ID)
 	var s subscription
-	c.must("GET", "/subscriptions/"+o.Items[0].SubscriptionInfo.SubscriptionID, nil, http.StatusOK, &s)
+	// As the merchant does after order.accepted.
+	c.must("POST", "/subscriptions/"+o.Items[0].SubscriptionInfo.SubscriptionID, map[string]string{"state": "active"}, http.StatusOK, &s)
 	return cu.ID, s
 }
 

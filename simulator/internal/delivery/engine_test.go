@@ -317,7 +317,7 @@ func TestDeliverForgeries(t *testing.T) {
 	if _, err := e.Deliver(context.Background(), "acct_1", ev, tg, "sideways"); apierror.As(err).Status != http.StatusBadRequest {
 		t.Fatalf("unknown forge: %v, want 400", err)
 	}
-	for _, f := range append([]delivery.Forgery{delivery.ForgeNone}, delivery.Forgeries...) {
+	for _, f := range append([]delivery.Forgery{delivery.ForgeNone}, delivery.Forgeries()...) {
 		if err := f.Validate(); err != nil {
 			t.Errorf("Validate(%q) = %v", f, err)
 		}

@@ -35,19 +35,21 @@ const (
 const StaleAge = 24 * time.Hour
 
 // Forgeries lists the valid non-empty forgeries.
-var Forgeries = []Forgery{ForgeMissing, ForgeWrongSecret, ForgeTamperedBody, ForgeStale, ForgeRotating}
+func Forgeries() []Forgery {
+	return []Forgery{ForgeMissing, ForgeWrongSecret, ForgeTamperedBody, ForgeStale, ForgeRotating}
+}
 
 // Validate reports an unknown forgery as a DR 400.
 func (f Forgery) Validate() error {
 	if f == ForgeNone {
 		return nil
 	}
-	for _, k := range Forgeries {
+	for _, k := range Forgeries() {
 		if f == k {
 			return nil
 		}
 	}
-	return apierror.Invalid("forge", "forge must be one of %v, got '%s'.", Forgeries, string(f))
+	return apierror.Invalid("forge", "forge must be one of %v, got '%s'.", Forgeries(), string(f))
 }
 
 // apply returns the body to send and the header value (empty = no header).

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// DefaultSchedule is the virtual delay before each retry of a failed
+// DefaultSchedule returns the virtual delay before each retry of a failed
 // automatic delivery [choice]. DR publishes no schedule, only "retries over
 // 72 hours" in production (contract §4): this one makes 9 attempts, the
 // last about 68½ hours after the first.
@@ -14,9 +14,11 @@ import (
 //	attempt:        1    2    3    4     5      6      7       8       9
 //	delay before:   -   1m   5m  30m    2h     6h    12h     24h     24h
 //	since first:    0   1m   6m  36m  2h36m  8h36m 20h36m  44h36m  68h36m
-var DefaultSchedule = []time.Duration{
-	time.Minute, 5 * time.Minute, 30 * time.Minute,
-	2 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 24 * time.Hour,
+func DefaultSchedule() []time.Duration {
+	return []time.Duration{
+		time.Minute, 5 * time.Minute, 30 * time.Minute,
+		2 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 24 * time.Hour,
+	}
 }
 
 // RetryPolicy says when a failed automatic delivery is tried again. Delays
@@ -37,7 +39,7 @@ type RetryPolicy struct {
 // or not finite → 1. (Negative delays count as 0 where they are read.)
 func (p RetryPolicy) normalized() RetryPolicy {
 	if p.Schedule == nil {
-		p.Schedule = DefaultSchedule
+		p.Schedule = DefaultSchedule()
 	}
 	if p.Scale <= 0 || math.IsNaN(p.Scale) || math.IsInf(p.Scale, 0) {
 		p.Scale = 1

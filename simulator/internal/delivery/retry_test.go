@@ -19,12 +19,12 @@ import (
 
 func TestRetryPolicySchedule(t *testing.T) {
 	var zero delivery.RetryPolicy
-	for i, want := range delivery.DefaultSchedule {
+	for i, want := range delivery.DefaultSchedule() {
 		if d, ok := zero.Delay(i + 1); !ok || d != want {
 			t.Fatalf("default Delay(%d) = %s, %v; want %s", i+1, d, ok, want)
 		}
 	}
-	if _, ok := zero.Delay(len(delivery.DefaultSchedule) + 1); ok {
+	if _, ok := zero.Delay(len(delivery.DefaultSchedule()) + 1); ok {
 		t.Fatal("the default schedule has a retry after its last")
 	}
 	if _, ok := zero.Delay(0); ok {
@@ -155,8 +155,8 @@ func TestRetriesFollowTheScaledScheduleWithFreshSignatures(t *testing.T) {
 	// The merchant never sees a retry before its scaled backoff.
 	prev := published
 	for i, m := range got[1:] {
-		if gap, min := m.at.Sub(got[i].at), retry.Wall(delivery.DefaultSchedule[i]); gap < min {
-			t.Fatalf("retry %d came %s after the attempt before it, want at least %s (%s × 1e-4)", i+1, gap, min, delivery.DefaultSchedule[i])
+		if gap, min := m.at.Sub(got[i].at), retry.Wall(delivery.DefaultSchedule()[i]); gap < min {
+			t.Fatalf("retry %d came %s after the attempt before it, want at least %s (%s × 1e-4)", i+1, gap, min, delivery.DefaultSchedule()[i])
 		}
 		prev = m.at
 	}
@@ -175,7 +175,7 @@ func TestRetriesFollowTheScaledScheduleWithFreshSignatures(t *testing.T) {
 			}
 			continue
 		}
-		d := delivery.DefaultSchedule[i]
+		d := delivery.DefaultSchedule()[i]
 		if a.Delivered || a.RetryDelay != d || a.NextRetryAt == nil || !a.NextRetryAt.Equal(a.Time.Add(retry.Wall(d))) {
 			t.Fatalf("attempt %d: %+v; want a retry %s (%s of wall time) after it", i+1, a, d, retry.Wall(d))
 		}

@@ -40,6 +40,7 @@ type Account struct {
 	testClocks collection[*testClock] // testclocks.go
 	cur        *clock.Virtual         // the clock in use (testclocks.go use); nil: a.clock
 	curID      string                 // its test clock id
+	changed    chan struct{}          // wait.go: closed at the next recorded event, when someone waits
 }
 
 func newAccount(pub Publisher, wall func() time.Time, idx *linkIndex) *Account {

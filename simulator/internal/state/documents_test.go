@@ -145,7 +145,7 @@ func TestNoInvoiceForAFreeOrderOrANonPDFSeller(t *testing.T) {
 			t.Fatal("an order.invoice.created was recorded")
 		}
 	}
-	for _, e := range []SellingEntity{DefaultSellingEntity, {ID: "DR_INC-ENTITY"}, {Name: "DR Japan"}, {ID: "x", Name: "Digital River Ireland Ltd."}} {
+	for _, e := range []SellingEntity{defaultSellingEntity, {ID: "DR_INC-ENTITY"}, {Name: "DR Japan"}, {ID: "x", Name: "Digital River Ireland Ltd."}} {
 		if !makesPDFs(e) {
 			t.Errorf("makesPDFs(%+v) = false", e)
 		}

@@ -74,6 +74,7 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 		ev.WebhookIDs = append(ev.WebhookIDs, t.WebhookID)
 	}
 	a.events.put(ev.ID, ev)
+	a.signalChange()
 	if a.publisher != nil && len(targets) > 0 {
 		a.publisher.Publish(a.id, ev.copy(), targets)
 	}

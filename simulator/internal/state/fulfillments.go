@@ -25,9 +25,6 @@ type Quantity struct {
 // maxQuantity bounds quantities so arithmetic on them cannot overflow.
 const maxQuantity = 1_000_000_000
 
-// Qty is a quantity of n units (for Go callers).
-func Qty(n int) Quantity { return Quantity{n: n, set: true} }
-
 // Value is the quantity and whether the request gave one.
 func (q Quantity) Value() (n int, set bool) { return q.n, q.set }
 

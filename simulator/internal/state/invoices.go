@@ -191,7 +191,7 @@ func (a *Account) renewalOrder(s *Subscription, inv *Invoice, src *Source, at ti
 		TotalAmount:             inv.TotalAmount,
 		CapturedAmount:          inv.TotalAmount,
 		AvailableToRefundAmount: inv.TotalAmount,
-		SellingEntity:           DefaultSellingEntity,
+		SellingEntity:           defaultSellingEntity,
 		CreatedTime:             at,
 		UpdatedTime:             at,
 	}

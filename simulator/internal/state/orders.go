@@ -102,8 +102,8 @@ type SellingEntity struct {
 	Name string `json:"name"`
 }
 
-// DefaultSellingEntity is the seller of every simulated order unless told otherwise.
-var DefaultSellingEntity = SellingEntity{ID: "C5_INC-ENTITY", Name: "DR globalTech Inc."}
+// defaultSellingEntity is the seller of every simulated order unless told otherwise.
+var defaultSellingEntity = SellingEntity{ID: "C5_INC-ENTITY", Name: "DR globalTech Inc."}
 
 // ShippingChoice is the shipping option the customer chose.
 type ShippingChoice struct {
@@ -283,7 +283,7 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 		Currency:         cur,
 		FraudState:       "passed",
 		ShipTo:           p.ShipTo,
-		SellingEntity:    DefaultSellingEntity,
+		SellingEntity:    defaultSellingEntity,
 		Metadata:         p.Metadata,
 		StateTransitions: map[string]time.Time{},
 		CreatedTime:      now,
@@ -420,7 +420,8 @@ func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
 	if state == "accepted" {
 		// documents.go: the invoice PDF and order.invoice.created, right after order.accepted.
 		a.issueInvoice(o)
-		a.activateSubscriptions(o, o.StateTransitions["accepted"]) // subscriptions.go
+		// Its draft subscriptions wait for the merchant's POST
+		// /subscriptions/{id} {"state":"active"} (subscriptions.go).
 	}
 	return clone(o), nil
 }

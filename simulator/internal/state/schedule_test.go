@@ -104,6 +104,10 @@ func subscribe(t *testing.T, a *state.Account, b buy) *fixture {
 	if err != nil {
 		t.Fatalf("AcceptOrder: %v", err)
 	}
+	// The merchant activates the draft after order.accepted, as DR documents.
+	if _, err := a.UpdateSubscription(f.sub, state.SubscriptionUpdateParams{State: ptr("active")}); err != nil {
+		t.Fatalf("activate: %v", err)
+	}
 	f.start = accepted.StateTransitions["accepted"]
 	return f
 }

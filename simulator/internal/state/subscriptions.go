@@ -194,21 +194,6 @@ func (a *Account) startSubscriptions(sc *subscriptionCheckout, o *Order, c *Cust
 	}
 }
 
-// activateSubscriptions is what accepting an order does to its draft
-// subscriptions: each is activated (subscription.updated). Caller holds a.mu.
-func (a *Account) activateSubscriptions(o *Order, at time.Time) {
-	done := map[string]bool{}
-	for _, it := range o.Items {
-		if it.SubscriptionInfo == nil || done[it.SubscriptionInfo.SubscriptionID] {
-			continue
-		}
-		done[it.SubscriptionInfo.SubscriptionID] = true
-		if s, ok := a.subs.get(it.SubscriptionInfo.SubscriptionID); ok && s.State == "draft" {
-			a.activate(s, o, at)
-		}
-	}
-}
-
 // activate fills a draft subscription from its acquisition order and starts
 // its first period: active (stateTransitions.activated), or activeFree
 // (activatedFree) for a free trial. Caller holds a.mu.
@@ -298,7 +283,8 @@ func (a *Account) UpdateSubscription(id string, p SubscriptionUpdateParams) (*Su
 	if !ok {
 		return nil, apierror.NotFound("Subscription", id)
 	}
-	defer a.useCustomer(s.CustomerID)()
+	// A draft has no customerId yet: its clock is its acquisition order's customer's.
+	defer a.useOrder(s.acqOrderID)()
 	now := a.now()
 	if p.State != nil {
 		if p.hasTermsFields() {

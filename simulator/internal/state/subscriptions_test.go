@@ -59,26 +59,23 @@ func TestAcquisitionCreatesAndActivates(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := accepted.StateTransitions["accepted"]
-	// order.accepted, then (after any document events) subscription.updated.
-	evs = allEvents(t, a)
-	var last *state.Event
-	seenAccepted := false
-	for _, e := range evs {
-		switch e.Type {
-		case "order.accepted":
-			seenAccepted = true
-		case "subscription.updated":
-			if !seenAccepted {
-				t.Fatalf("subscription.updated before order.accepted")
-			}
-			if last != nil {
-				t.Fatalf("two subscription.updated events on acceptance")
-			}
-			last = e
+	// Accepting the order leaves the subscription draft: DR's merchant
+	// activates it with POST /subscriptions/{id} {"state":"active"}.
+	for _, e := range allEvents(t, a) {
+		if e.Type == "subscription.updated" {
+			t.Fatalf("subscription.updated on acceptance, before the merchant activated it")
 		}
 	}
-	if last == nil {
-		t.Fatalf("no subscription.updated after order.accepted: %v", describe(evs))
+	if s, _ := a.Subscription(info.SubscriptionID); s.State != "draft" {
+		t.Fatalf("after order.accepted the subscription is %s, want draft until the merchant activates it", s.State)
+	}
+	if _, err := a.UpdateSubscription(info.SubscriptionID, state.SubscriptionUpdateParams{State: ptr("active")}); err != nil {
+		t.Fatalf("activate: %v", err)
+	}
+	evs = allEvents(t, a)
+	last := evs[len(evs)-1]
+	if last.Type != "subscription.updated" {
+		t.Fatalf("activation recorded %s, want subscription.updated: %v", last.Type, describe(evs))
 	}
 	var s state.Subscription
 	if err := json.Unmarshal(last.Data.Object, &s); err != nil {

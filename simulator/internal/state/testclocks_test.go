@@ -68,6 +68,9 @@ func TestLinkDownloadOfAnotherAccountDuringAnAdvance(t *testing.T) {
 		if _, err := busy.AcceptOrder(o.ID); err != nil {
 			t.Fatalf("AcceptOrder: %v", err)
 		}
+		if _, err := busy.UpdateSubscription(o.Items[0].SubscriptionInfo.SubscriptionID, state.SubscriptionUpdateParams{State: ptr("active")}); err != nil {
+			t.Fatalf("activate: %v", err)
+		}
 	}
 
 	// The other account: an invoice and a link to it.

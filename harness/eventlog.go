@@ -1,0 +1,112 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"sync"
+
+	"github.com/drsim/drsim/simulator/client"
+)
+
+// eventLog keeps the account's events of each type that a check asked for,
+// decoded once and shared by every scenario of the harness (scenarios copy
+// an event's object before changing it). Each read asks DR only for the
+// events newer than the newest it has (endingBefore), so a suite reads
+// each event once instead of once per check.
+type eventLog struct {
+	mu    sync.Mutex
+	types map[string]*typeLog
+}
+
+// typeLog is the events of one type, oldest first (DR's list order
+// reversed).
+type typeLog struct {
+	mu     sync.Mutex // one refresh of the type at a time
+	events []*event
+}
+
+// of returns every event of type typ DR lists now, oldest first. The slice
+// must not be changed.
+func (l *eventLog) of(ctx context.Context, dr *client.Client, typ string) ([]*event, error) {
+	l.mu.Lock()
+	if l.types == nil {
+		l.types = map[string]*typeLog{}
+	}
+	t := l.types[typ]
+	if t == nil {
+		t = &typeLog{}
+		l.types[typ] = t
+	}
+	l.mu.Unlock()
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.events) > 0 {
+		newer, err := newerEvents(ctx, dr, typ, t.events[len(t.events)-1].ID)
+		if err == nil {
+			t.events = append(t.events, newer...)
+			return t.events, nil
+		}
+		if client.StatusOf(err) != 400 {
+			return nil, err
+		}
+		// The newest event we had is gone from the list (DR keeps events 30
+		// days): read the whole list again.
+	}
+	all, err := allEvents(ctx, dr, typ)
+	if err != nil {
+		return nil, err
+	}
+	t.events = all
+	return t.events, nil
+}
+
+// newerEvents lists the events of typ newer than the event cursor, oldest
+// first.
+func newerEvents(ctx context.Context, dr *client.Client, typ, cursor string) ([]*event, error) {
+	var out []*event
+	for {
+		page, err := dr.Events(ctx, client.ListParams{Limit: 100, EndingBefore: cursor, Filters: url.Values{"type": {typ}}})
+		if err != nil {
+			return nil, fmt.Errorf("list the %s events after %s: %w", typ, cursor, err)
+		}
+		// A page is the events just newer than the cursor, newest first.
+		for i := len(page.Data) - 1; i >= 0; i-- {
+			e, err := decodeEvent(&page.Data[i])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		if !page.HasMore || len(page.Data) == 0 {
+			return out, nil
+		}
+		cursor = page.Data[0].ID
+	}
+}
+
+// allEvents lists every event of typ, oldest first.
+func allEvents(ctx context.Context, dr *client.Client, typ string) ([]*event, error) {
+	var out []*event
+	after := ""
+	for {
+		page, err := dr.Events(ctx, client.ListParams{Limit: 100, StartingAfter: after, Filters: url.Values{"type": {typ}}})
+		if err != nil {
+			return nil, fmt.Errorf("list the %s events: %w", typ, err)
+		}
+		for i := range page.Data {
+			e, err := decodeEvent(&page.Data[i])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		if !page.HasMore || len(page.Data) == 0 {
+			slices.Reverse(out)
+			return out, nil
+		}
+		after = page.Data[len(page.Data)-1].ID
+	}
+}
