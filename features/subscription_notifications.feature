@@ -36,6 +36,16 @@ Feature: Subscription notifications
     Then Alice receives a trial conversion email with every required attribute
     And the subscription is now active
 
+  Scenario: A free trial the merchant never prices stays free
+    Given Alice has started a free trial in USD of the "Gold" plan with:
+      | product   | quantity | price | tax rate |
+      | Music box | 1        | 0.00  | 0.08     |
+    And Digital River accepts the order
+    And the subscription is now activeFree
+    When the subscription's next invoice date arrives
+    Then the subscription is now activeFree
+    And Alice receives no trial conversion email
+
   Scenario: A year of monthly renewals
     Given Alice has subscribed in USD to the "Gold" plan with:
       | product   | quantity | price | tax rate |

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/drsim/drsim/simulator/client"
 )
@@ -18,6 +19,21 @@ import (
 type eventLog struct {
 	mu    sync.Mutex
 	types map[string]*typeLog
+	// since, when set, is a time on the simulator's clock before the
+	// harness made anything: every event this harness's scenarios cause is
+	// at or after it (their test clocks start at the simulator's wall time),
+	// so the first read of a type skips what earlier runs against the same
+	// simulator left behind.
+	since time.Time
+}
+
+// filters are the list filters of a read of type typ.
+func (l *eventLog) filters(typ string) url.Values {
+	q := url.Values{"type": {typ}}
+	if !l.since.IsZero() {
+		q.Set("createdTime[gte]", l.since.Format(time.RFC3339Nano))
+	}
+	return q
 }
 
 // typeLog is the events of one type, oldest first (DR's list order
@@ -44,7 +60,7 @@ func (l *eventLog) of(ctx context.Context, dr *client.Client, typ string) ([]*ev
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.events) > 0 {
-		newer, err := newerEvents(ctx, dr, typ, t.events[len(t.events)-1].ID)
+		newer, err := newerEvents(ctx, dr, l.filters(typ), t.events[len(t.events)-1].ID)
 		if err == nil {
 			t.events = append(t.events, newer...)
 			return t.events, nil
@@ -55,7 +71,7 @@ func (l *eventLog) of(ctx context.Context, dr *client.Client, typ string) ([]*ev
 		// The newest event we had is gone from the list (DR keeps events 30
 		// days): read the whole list again.
 	}
-	all, err := allEvents(ctx, dr, typ)
+	all, err := allEvents(ctx, dr, l.filters(typ))
 	if err != nil {
 		return nil, err
 	}
@@ -65,12 +81,12 @@ func (l *eventLog) of(ctx context.Context, dr *client.Client, typ string) ([]*ev
 
 // newerEvents lists the events of typ newer than the event cursor, oldest
 // first.
-func newerEvents(ctx context.Context, dr *client.Client, typ, cursor string) ([]*event, error) {
+func newerEvents(ctx context.Context, dr *client.Client, q url.Values, cursor string) ([]*event, error) {
 	var out []*event
 	for {
-		page, err := dr.Events(ctx, client.ListParams{Limit: 100, EndingBefore: cursor, Filters: url.Values{"type": {typ}}})
+		page, err := dr.Events(ctx, client.ListParams{Limit: 100, EndingBefore: cursor, Filters: q})
 		if err != nil {
-			return nil, fmt.Errorf("list the %s events after %s: %w", typ, cursor, err)
+			return nil, fmt.Errorf("list the %s events after %s: %w", q.Get("type"), cursor, err)
 		}
 		// A page is the events just newer than the cursor, newest first.
 		for i := len(page.Data) - 1; i >= 0; i-- {
@@ -88,13 +104,13 @@ func newerEvents(ctx context.Context, dr *client.Client, typ, cursor string) ([]
 }
 
 // allEvents lists every event of typ, oldest first.
-func allEvents(ctx context.Context, dr *client.Client, typ string) ([]*event, error) {
+func allEvents(ctx context.Context, dr *client.Client, q url.Values) ([]*event, error) {
 	var out []*event
 	after := ""
 	for {
-		page, err := dr.Events(ctx, client.ListParams{Limit: 100, StartingAfter: after, Filters: url.Values{"type": {typ}}})
+		page, err := dr.Events(ctx, client.ListParams{Limit: 100, StartingAfter: after, Filters: q})
 		if err != nil {
-			return nil, fmt.Errorf("list the %s events: %w", typ, err)
+			return nil, fmt.Errorf("list the %s events: %w", q.Get("type"), err)
 		}
 		for i := range page.Data {
 			e, err := decodeEvent(&page.Data[i])

@@ -1,15 +1,10 @@
 // Package harness is the certification harness's Go API: it drives a
 // merchant through the simulator and checks the emails the merchant sends
-// against the notification catalogue. The godog steps (package steps) are
-// thin sentences over this API, and a Go merchant can call it from a plain
-// `go test` without Gherkin.
-//
-//	h, err := harness.New(ctx, harness.Config{Profile: p, Catalogue: c, SimulatorURL: sim.URL(), Mailbox: mb})
-//	sc := h.NewScenario("order confirmation")
-//	alice, _ := sc.CreateCustomer(ctx, "Alice")
-//	sc.PlaceOrder(ctx, "Alice", harness.OrderSpec{Currency: "USD", Lines: ...})
-//	sc.AcceptOrder(ctx, "")
-//	err = sc.ExpectNotification(ctx, "Alice", "order-confirmation")
+// against the notification catalogue. The godog steps are thin sentences
+// over this API, and a Go merchant can call it from a plain `go test`
+// without Gherkin: see the package Example (New, NewScenario, then the
+// scenario's steps such as CreateCustomer, PlaceOrder, AcceptOrder and
+// ExpectNotification).
 package harness
 
 import (
@@ -21,6 +16,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/mailbox"
@@ -88,6 +84,13 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 	if err := h.ensureWebhook(ctx); err != nil {
 		return nil, err
 	}
+	// Events of earlier runs against this simulator are older than the
+	// simulator's clock now (a minute of slack for a wall clock that steps).
+	now, err := h.dr.Clock(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("harness: read the simulator's clock: %w", err)
+	}
+	h.events.since = now.Add(-time.Minute)
 	return h, nil
 }
 

@@ -217,7 +217,14 @@ func (s *Scenario) placeItems(ctx context.Context, lines []Line, sub *client.Sub
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, client.PlaceItem{SKUID: id, Quantity: l.Quantity, Price: l.Price, TaxRate: l.TaxRate, Discount: l.Discount, SubscriptionInfo: sub})
+		item := client.PlaceItem{SKUID: id, Quantity: l.Quantity, Price: l.Price, TaxRate: l.TaxRate, Discount: l.Discount, SubscriptionInfo: sub}
+		if sub != nil && sub.FreeTrial {
+			// DR charges a trial line 0; the merchant's checkout records the
+			// price after the trial on the line, for the merchant to set it
+			// at DR during the trial (README [choice] "free trials").
+			item.Metadata = map[string]any{"paidPrice": l.Price}
+		}
+		items = append(items, item)
 	}
 	return items, nil
 }

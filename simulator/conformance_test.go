@@ -537,7 +537,8 @@ func TestConformanceWithDRModels(t *testing.T) {
 	l.call("GET", "/webhooks", nil, 200)
 
 	// Catalogue: SKUs and plans.
-	sku := l.call("POST", "/skus", map[string]any{"name": "Widget", "description": "A small gadget", "image": "https://example.test/w.png", "url": "https://example.test/w", "physical": true, "taxCode": "4323.310_A", "countryOfOrigin": "US"}, 201)
+	sku := l.call("POST", "/skus", map[string]any{"name": "Widget", "description": "A small gadget", "image": "https://example.test/w.png", "url": "https://example.test/w", "physical": true, "taxCode": "4323.310_A", "countryOfOrigin": "US",
+		"eccn": "EAR99", "hsCode": "8517.62", "partNumber": "W-1", "weight": 1.5, "weightUnit": "kg", "manufacturerId": "ACME", "skuGroupId": "gadgets"}, 201)
 	sku2 := l.call("PUT", "/skus/sku_fidelity_2", map[string]any{"name": "Gadget", "physical": true}, 201)
 	l.call("POST", "/skus/"+str(sku2, "id"), map[string]any{"description": "Another gadget"}, 200)
 	subSKU := l.call("POST", "/skus", map[string]any{"name": "Cloud Backup", "physical": false}, 201)

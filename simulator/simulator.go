@@ -20,9 +20,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,6 +47,13 @@ type Options struct {
 	RetryScale float64
 	// MailURL is the mail sink's web UI (MailHog), linked from the dashboard.
 	MailURL string
+	// StateFile keeps accounts, keys, resources, events, test clocks and
+	// webhook secrets across restarts: read at Start when it exists (a
+	// corrupt or incompatible file is an error, never a silent reset),
+	// written atomically every SaveEvery and at Close. Delivery attempts,
+	// pending retries and faults are not kept.
+	StateFile string
+	SaveEvery time.Duration // 30 s when 0
 	// PublicURL is the base of the file link URLs the simulator hands out
 	// (what merchants and their customers reach it at, e.g. behind a proxy);
 	// the listen address's URL when empty. Never taken from a request's Host.
@@ -52,6 +62,11 @@ type Options struct {
 
 // Server is a running simulator.
 type Server struct {
+	store  *state.Store
+	state  string // the state file, or ""
+	log    *slog.Logger
+	stop   chan struct{}
+	saved  chan struct{} // closed when the periodic saver ends
 	engine *delivery.Engine
 	srv    *http.Server
 	ln     net.Listener
@@ -70,6 +85,17 @@ func Start(o Options) (*Server, error) {
 	}
 	engine := delivery.New(delivery.Options{Timeout: o.DeliveryTimeout, Logger: o.Logger, Retry: delivery.RetryPolicy{Scale: o.RetryScale}})
 	store := state.NewStore(engine, time.Now)
+	if o.StateFile != "" {
+		if err := loadState(store, o.StateFile); err != nil {
+			ln.Close()
+			engine.Close()
+			return nil, err
+		}
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	apiHandler := api.New(store, engine, o.Logger)
 	public := o.PublicURL
 	if public == "" {
@@ -80,13 +106,81 @@ func Start(o Options) (*Server, error) {
 	}
 	apiHandler.SetPublicURL(public)
 	s := &Server{
+		store: store, state: o.StateFile, log: logger, stop: make(chan struct{}), saved: make(chan struct{}),
 		engine: engine,
 		srv:    &http.Server{Handler: withDashboard(apiHandler, dashboard.New(store, engine, dashboard.Options{MailURL: o.MailURL})), ReadHeaderTimeout: 10 * time.Second},
 		ln:     ln,
 		done:   make(chan error, 1),
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
+	go s.saveEvery(o.SaveEvery)
 	return s, nil
+}
+
+// loadState restores the store from path; a missing file is a fresh start.
+func loadState(store *state.Store, path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("simulator: state file: %w", err)
+	}
+	defer f.Close()
+	if err := store.Load(f); err != nil {
+		return fmt.Errorf("simulator: state file %s: %w", path, err)
+	}
+	return nil
+}
+
+func (s *Server) saveEvery(every time.Duration) {
+	defer close(s.saved)
+	if s.state == "" {
+		return
+	}
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := s.SaveState(); err != nil {
+				s.log.Error("save the state file", "err", err)
+			}
+		}
+	}
+}
+
+// SaveState writes the state file now (temporary file, then rename, so a
+// crash never leaves half a file). Without Options.StateFile it does nothing.
+func (s *Server) SaveState() error {
+	if s.state == "" {
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(s.state), filepath.Base(s.state)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("simulator: save state: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
+	if err := s.store.Save(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("simulator: save state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("simulator: save state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("simulator: save state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), s.state); err != nil {
+		return fmt.Errorf("simulator: save state: %w", err)
+	}
+	return nil
 }
 
 // withDashboard serves the dashboard under dashboard.Prefix and sends a
@@ -120,6 +214,9 @@ func (s *Server) Close() error {
 	defer cancel()
 	err := s.srv.Shutdown(ctx)
 	s.engine.Close()
+	close(s.stop)
+	<-s.saved
+	err = errors.Join(err, s.SaveState())
 	if serveErr := <-s.done; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return errors.Join(err, serveErr)
 	}

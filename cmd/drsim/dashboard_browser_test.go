@@ -145,7 +145,7 @@ func TestDashboardShowsEventsDeliveriesAndMailLive(t *testing.T) {
 			t.Errorf("delivery detail lacks %q:\n%s", want, detail)
 		}
 	}
-	screenshot(t, b, "dashboard-deliveries.png")
+	screenshot(t, b, "dashboard.png")
 	within(t, b, "the order shows its state and events", 10*time.Second,
 		chromedp.Click(chromedp.CSS(`#tabs button[data-tab="orders"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#orders tr[data-state="accepted"] .tag`)),

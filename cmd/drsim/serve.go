@@ -2,18 +2,22 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/drsim/drsim/harness/mailbox"
+	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/simulator"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // serve runs the simulator and an embedded MailHog until interrupted, for
 // developing a merchant against them.
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	simAddr := fs.String("sim-addr", "127.0.0.1:9090", "simulator listen address")
@@ -24,6 +28,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	withMail := fs.Bool("mail", true, "also run an embedded MailHog (false when a MailHog runs beside, as in docker-compose)")
 	verbose := fs.Bool("v", true, "log webhook deliveries")
 	publicURL := fs.String("public-url", "", "base of the file link URLs handed out (what merchants and customers reach the simulator at); the listen address when empty, never a request's Host header")
+	stateFile := fs.String("state", "", "keep accounts, keys, resources, events, test clocks and secrets in this file across restarts (read at start, written every -save-every and at exit)")
+	saveEvery := fs.Duration("save-every", 30*time.Second, "how often to write the -state file")
+	profilePath := fs.String("profile", "", "a merchant profile (YAML): its account (api.secretKey), webhook (webhook.url) and signing secret are provisioned at start")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,18 +49,57 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	sim, err := simulator.Start(simulator.Options{
 		Addr: *simAddr, Logger: newLogger(stderr, *verbose), DeliveryTimeout: *timeout,
-		RetryScale: *retryScale, MailURL: mailURL, PublicURL: *publicURL,
+		RetryScale: *retryScale, MailURL: mailURL, StateFile: *stateFile, SaveEvery: *saveEvery, PublicURL: *publicURL,
 	})
 	if err != nil {
 		return err
 	}
-	defer sim.Close()
+	defer func() {
+		if cerr := sim.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("stop the simulator: %w", cerr)) // e.g. the -state file could not be written
+		}
+	}()
 	fmt.Fprintf(stdout, "simulator   %s   (create an account: curl -X POST %s/_sim/accounts)\n", sim.URL(), sim.URL())
 	fmt.Fprintf(stdout, "dashboard   %s\n", sim.DashboardURL())
 	if mb != nil {
 		fmt.Fprintf(stdout, "MailHog     SMTP %s, web UI and API %s\n", mb.SMTPAddr(), mb.URL())
 	}
+	if *stateFile != "" {
+		fmt.Fprintf(stdout, "state       %s (restored when it existed; saved every %s and at exit)\n", *stateFile, *saveEvery)
+	}
+	if *profilePath != "" {
+		p, err := profile.Load(*profilePath)
+		if err != nil {
+			return err
+		}
+		if err := provision(ctx, sim.URL(), p, stdout); err != nil {
+			return fmt.Errorf("provision %s: %w", *profilePath, err)
+		}
+	}
 	fmt.Fprintln(stdout, "Ctrl-C to stop.")
 	<-ctx.Done()
+	return nil
+}
+
+// provision gives the simulator the merchant's configuration: an account
+// with its secret key, its webhook for every event type and its signing secret.
+func provision(ctx context.Context, simURL string, p *profile.Profile, w io.Writer) error {
+	c := client.New(simURL, p.API.SecretKey)
+	keys, err := c.Account(ctx)
+	if client.StatusOf(err) == http.StatusUnauthorized {
+		keys, err = c.WithKey("").CreateAccount(ctx, p.API.SecretKey)
+	}
+	if err != nil {
+		return err
+	}
+	hook, err := ensureWebhook(ctx, c, p.Webhook.URL, allEventTypes)
+	if err != nil {
+		return err
+	}
+	if err := c.SetWebhookSecret(ctx, hook.ID, p.Webhook.SigningSecret); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "merchant    %s: account %s, secret key %s, public key %s\n            webhook %s → %s, signing secret %s\n",
+		p.Name, keys.AccountID, keys.SecretKey, keys.PublicKey, hook.ID, hook.Address, p.Webhook.SigningSecret)
 	return nil
 }

@@ -121,6 +121,9 @@ func (t *tripper) place(ctx context.Context, sub *client.SubscriptionInfo, card 
 	if sub != nil {
 		item.Quantity = 1
 		item.SubscriptionInfo = sub
+		if sub.FreeTrial {
+			item.Metadata = map[string]any{"paidPrice": item.Price} // the price after the trial
+		}
 	}
 	p := client.PlaceOrderParams{CustomerID: t.customer, Email: t.email, Currency: "USD", Items: []client.PlaceItem{item},
 		Shipping: &client.PlaceShipping{Amount: 5.00, TaxAmount: 0.40, Description: "Standard"}}
@@ -232,21 +235,24 @@ func (t *tripper) subscribe(ctx context.Context, trial bool) error {
 		return err
 	}
 	// DR leaves the subscription draft until the merchant activates it after
-	// order.accepted. Give a listening merchant the time to do so; activate
-	// it here when none did, so that the time-moving steps that follow mean
-	// something.
+	// order.accepted (and, for a free trial, sets the price after the trial).
+	// Give a listening merchant the time to do so; do it here when none did,
+	// so that the time-moving steps that follow mean something.
 	if _, err := t.c.WaitSubscriptionState(ctx, t.sub, activationWait, "active", "activeFree"); err == nil {
 		return nil
 	} else if client.StatusOf(err) != http.StatusRequestTimeout {
 		return fmt.Errorf("wait for the activation of subscription %s: %w", t.sub, err)
 	}
-	_, err = t.c.UpdateSubscription(ctx, t.sub, client.SubscriptionUpdateParams{State: "active"})
+	if _, err = t.c.UpdateSubscription(ctx, t.sub, client.SubscriptionUpdateParams{State: "active"}); err != nil || !trial {
+		return err
+	}
+	_, err = t.c.UpdateSubscription(ctx, t.sub, client.SubscriptionUpdateParams{Items: []client.SubscriptionItemParams{{SKUID: "sku_drsim_widget", Quantity: client.Int(1), Price: client.Float(10.00)}}})
 	return err
 }
 
 // activationWait is how long a trigger leaves a listening merchant to
 // activate the subscription of an accepted order.
-const activationWait = 3 * time.Second
+const activationWait = 500 * time.Millisecond
 
 func subscribed(ctx context.Context, t *tripper) error { return t.subscribe(ctx, false) }
 func trial(ctx context.Context, t *tripper) error      { return t.subscribe(ctx, true) }

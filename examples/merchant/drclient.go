@@ -371,6 +371,14 @@ func (c *drClient) activateSubscription(ctx context.Context, id string) error {
 	return err
 }
 
+// setSubscriptionPrice is POST /subscriptions/{id} {items}: the unit price
+// of one SKU's line (how a merchant sets the paid terms during a free trial).
+func (c *drClient) setSubscriptionPrice(ctx context.Context, id, skuID string, quantity int, price float64) error {
+	body := map[string]any{"items": []map[string]any{{"skuId": skuID, "quantity": quantity, "price": price}}}
+	_, err := c.do(ctx, http.MethodPost, "/subscriptions/"+url.PathEscape(id), body)
+	return err
+}
+
 // cancelSubscription is POST /subscriptions/{id} with exactly
 // {"state":"cancelled"}: DR refuses (409 restricted_update) a cancellation
 // that changes anything else.

@@ -300,6 +300,16 @@ func (f *fakeDR) serve(w http.ResponseWriter, r *http.Request) {
 			answer(http.StatusConflict, drErrorJSON("conflict", "invalid_state", "Subscription '"+parts[1]+"' is not a draft."))
 		case !ok:
 			answer(http.StatusNotFound, drErrorJSON("not_found", "not_found", "Subscription '"+parts[1]+"' not found."))
+		case strings.HasPrefix(string(body), `{"items":`):
+			var upd struct {
+				Items []any `json:"items"`
+			}
+			if err := json.Unmarshal(body, &upd); err != nil {
+				answer(http.StatusBadRequest, drErrorJSON("bad_request", "invalid_parameter", err.Error()))
+				return
+			}
+			sub["items"] = upd.Items
+			answerJSON(http.StatusOK, sub)
 		case !sameJSONBytes(body, `{"state":"cancelled"}`):
 			answer(http.StatusConflict, drErrorJSON("conflict", "restricted_update", "only {\"state\":\"cancelled\"} is supported by the fake"))
 		default:

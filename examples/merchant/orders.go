@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
 )
 
@@ -61,6 +62,22 @@ type orderItem struct {
 		PlanID         string `json:"planId"`
 		FreeTrial      bool   `json:"freeTrial"`
 	} `json:"subscriptionInfo"`
+	// Metadata is what this merchant's checkout put on the line: for a free
+	// trial, paidPrice is the unit price after the trial.
+	Metadata map[string]any `json:"metadata"`
+}
+
+// paidPrice is the unit price after a free trial that the checkout recorded
+// on the line (metadata.paidPrice, a number or a numeric string).
+func (it orderItem) paidPrice() (float64, bool) {
+	switch v := it.Metadata["paidPrice"].(type) {
+	case float64:
+		return v, v > 0
+	case string:
+		f, err := strconv.ParseFloat(v, 64)
+		return f, err == nil && f > 0
+	}
+	return 0, false
 }
 
 // charge is the part of a Charge (order.payment.charges[]) that this

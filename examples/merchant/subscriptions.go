@@ -175,6 +175,13 @@ func (s *Server) activateSubscriptions(ctx context.Context, o order) error {
 		if err := s.dr.activateSubscription(ctx, id); err != nil {
 			return fmt.Errorf("order %s: activate subscription %s: %w", o.ID, id, err)
 		}
+		// A free trial costs 0 at DR until the merchant sets the price
+		// after the trial; without it the subscription stays activeFree.
+		if price, ok := it.paidPrice(); ok && it.SubscriptionInfo.FreeTrial {
+			if err := s.dr.setSubscriptionPrice(ctx, id, it.SKUID, it.Quantity, price); err != nil {
+				return fmt.Errorf("order %s: set the paid price of trial %s: %w", o.ID, id, err)
+			}
+		}
 	}
 	return nil
 }
@@ -366,6 +373,11 @@ func (s *Server) handleSubscriptionUpdated(ev event) (work, error) {
 	}
 	_, planChanged := prev["planId"]
 	_, itemsChanged := prev["items"]
+	if itemsChanged && !planChanged && sub.State == "activeFree" && freeItems(prev["items"]) {
+		// This merchant's own setting of the price after a free trial,
+		// agreed at checkout: not new terms to announce.
+		itemsChanged = false
+	}
 
 	switch {
 	case sub.State == "cancelled" && stateChanged:
@@ -664,3 +676,20 @@ var (
 	failedEmail          = parseEmailTemplate("subscription_failed")
 	cardExpiryEmail      = parseEmailTemplate("subscription_card_expiring")
 )
+
+// freeItems reports whether previous items (previousAttributes.items) all
+// cost 0: a free trial's lines before the merchant set the paid price.
+func freeItems(raw json.RawMessage) bool {
+	var items []struct {
+		Price float64 `json:"price"`
+	}
+	if json.Unmarshal(raw, &items) != nil || len(items) == 0 {
+		return false
+	}
+	for _, it := range items {
+		if it.Price != 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -234,6 +234,27 @@ func TestAcceptedOrderActivatesItsSubscriptions(t *testing.T) {
 	}
 }
 
+// A free trial costs 0 at DR: after activating it the merchant sets the
+// price after the trial that its checkout recorded (metadata.paidPrice).
+func TestTrialActivationSetsThePaidPrice(t *testing.T) {
+	t.Parallel()
+	s := startSubShop(t)
+	deliverOK(t, s.srv, eventJSON("evt-trial-1", "order.accepted", mustJSON(map[string]any{
+		"id": "250000060336", "customerId": "cus_alice", "email": customer, "currency": "USD", "locale": "en_US",
+		"subtotal": 0.0, "totalTax": 0.0, "totalDiscount": 0.0, "totalShipping": 0.0, "totalAmount": 0.0, "state": "accepted",
+		"items": []any{map[string]any{"id": "item_trial", "skuId": "sku_coffee", "productDetails": map[string]any{"name": "Coffee Beans"},
+			"amount": 0.0, "quantity": 2, "state": "created", "metadata": map[string]any{"paidPrice": 12.5},
+			"subscriptionInfo": map[string]any{"subscriptionId": subID, "planId": planID, "freeTrial": true}}},
+	})))
+	awaitMail(t, s.smtp, "order confirmation")
+	awaitMail(t, s.smtp, "subscription confirmation")
+	calls := s.dr.CallsTo("POST /subscriptions/" + subID)
+	if len(calls) != 2 || !sameJSONBytes([]byte(calls[0].Body), `{"state":"active"}`) ||
+		!sameJSONBytes([]byte(calls[1].Body), `{"items":[{"skuId":"sku_coffee","quantity":2,"price":12.5}]}`) {
+		t.Fatalf("calls %+v, want the activation then the paid price 12.5 for 2 × sku_coffee", calls)
+	}
+}
+
 func TestSubscriptionAcquisitionRetryDoesNotResendTheOrderConfirmation(t *testing.T) {
 	t.Parallel()
 	s := startSubShop(t)

@@ -110,7 +110,13 @@ type drOrderItem struct {
 	SubscriptionInfo *struct {
 		SubscriptionID string `json:"subscriptionId"`
 		PlanID         string `json:"planId"`
+		FreeTrial      bool   `json:"freeTrial"`
 	} `json:"subscriptionInfo"`
+	// Metadata of the shop's checkout line: paidPrice is a free trial's
+	// price after the trial.
+	Metadata struct {
+		PaidPrice float64 `json:"paidPrice"`
+	} `json:"metadata"`
 }
 
 type drRefund struct {

@@ -129,6 +129,13 @@ type SKU struct {
 	Physical        bool           `json:"physical"`
 	TaxCode         string         `json:"taxCode,omitempty"`
 	CountryOfOrigin string         `json:"countryOfOrigin,omitempty"`
+	ECCN            string         `json:"eccn,omitempty"`
+	HSCode          string         `json:"hsCode,omitempty"`
+	PartNumber      string         `json:"partNumber,omitempty"`
+	Weight          float64        `json:"weight,omitempty"`
+	WeightUnit      string         `json:"weightUnit,omitempty"`
+	ManufacturerID  string         `json:"manufacturerId,omitempty"`
+	SkuGroupID      string         `json:"skuGroupId,omitempty"`
 	Metadata        map[string]any `json:"metadata,omitempty"`
 	LiveMode        bool           `json:"liveMode"`
 	CreatedTime     time.Time      `json:"createdTime"`
@@ -145,6 +152,13 @@ type SKUParams struct {
 	Physical        *bool          `json:"physical,omitempty"`
 	TaxCode         string         `json:"taxCode,omitempty"`
 	CountryOfOrigin string         `json:"countryOfOrigin,omitempty"`
+	ECCN            string         `json:"eccn,omitempty"`
+	HSCode          string         `json:"hsCode,omitempty"`
+	PartNumber      string         `json:"partNumber,omitempty"`
+	Weight          *float64       `json:"weight,omitempty"`
+	WeightUnit      string         `json:"weightUnit,omitempty"`
+	ManufacturerID  string         `json:"manufacturerId,omitempty"`
+	SkuGroupID      string         `json:"skuGroupId,omitempty"`
 	Metadata        map[string]any `json:"metadata,omitempty"`
 }
 
@@ -308,6 +322,8 @@ type PlaceItem struct {
 	Discount float64 `json:"discount,omitempty"` // line discount
 	// SubscriptionInfo makes the line a subscription.
 	SubscriptionInfo *SubscriptionInfo `json:"subscriptionInfo,omitempty"`
+	// Metadata is the line's checkout metadata, kept on the order's item.
+	Metadata map[string]any `json:"metadata,omitempty"`
 }
 
 // PlaceShipping is a checkout's shipping.

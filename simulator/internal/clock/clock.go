@@ -109,3 +109,33 @@ func (c *Virtual) Freeze() time.Time {
 	c.frozen = &t
 	return t
 }
+
+// Snapshot is what rebuilds a clock (drsim serve -state): frozen clocks keep
+// their reading, running ones their offset from wall time.
+type Snapshot struct {
+	Frozen *time.Time    `json:"frozen,omitempty"`
+	Offset time.Duration `json:"offset"`
+}
+
+// Snapshot returns the clock's state.
+func (c *Virtual) Snapshot() Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := Snapshot{Offset: c.offset}
+	if c.frozen != nil {
+		t := *c.frozen
+		s.Frozen = &t
+	}
+	return s
+}
+
+// Restore rebuilds a clock from a Snapshot, reading wall time through wall.
+func Restore(wall func() time.Time, s Snapshot) *Virtual {
+	c := New(wall)
+	c.offset = s.Offset
+	if s.Frozen != nil {
+		t := s.Frozen.UTC()
+		c.frozen = &t
+	}
+	return c
+}

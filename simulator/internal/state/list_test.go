@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -79,4 +80,42 @@ func BenchmarkEventsPage(b *testing.B) {
 			b.Fatalf("page of %d, %v", len(p.Data), err)
 		}
 	}
+}
+
+// heapAfterGC is the live heap after a collection.
+func heapAfterGC() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkStoredBytes reports the live heap each stored object costs: a
+// customer (with the customer.created event it records), an event, and a
+// request log entry. It stores b.N of each.
+func BenchmarkStoredBytes(b *testing.B) {
+	s := NewStore(nil, time.Now)
+	a, _, _ := s.Lookup(s.CreateAccount().SecretKey)
+	h0 := heapAfterGC()
+	for i := range b.N {
+		email := fmt.Sprintf("c%d@example.test", i)
+		if _, err := a.CreateCustomer(CustomerParams{Email: &email}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	h1 := heapAfterGC()
+	a.mu.Lock()
+	for i := range b.N {
+		a.record("order.accepted", map[string]any{"id": fmt.Sprint(260000000336 + i), "state": "accepted", "totalAmount": 27.01}, nil)
+	}
+	a.mu.Unlock()
+	h2 := heapAfterGC()
+	for range b.N {
+		a.LogRequest(RequestLog{Method: "GET", Path: "/customers/3f6d2f4e-8a7b-4c1e-9b5a-2d8c7e6f1a0b", Status: 200, Time: time.Now()})
+	}
+	h3 := heapAfterGC()
+	b.ReportMetric(float64(h1-h0)/float64(b.N), "B/customer")
+	b.ReportMetric(float64(h2-h1)/float64(b.N), "B/event")
+	b.ReportMetric(float64(h3-h2)/float64(b.N), "B/logentry")
+	runtime.KeepAlive(a)
 }

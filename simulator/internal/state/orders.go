@@ -160,6 +160,8 @@ type PlaceItem struct {
 
 	// SubscriptionInfo makes the line a subscription (subscriptions.go).
 	SubscriptionInfo *SubscriptionInfo `json:"subscriptionInfo"`
+	// Metadata is the checkout line's metadata, kept on the order's item.
+	Metadata map[string]any `json:"metadata"`
 }
 
 // PlaceShipping is the shipping of a simulated checkout.
@@ -309,6 +311,7 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 			Amount:           amount,
 			State:            "created",
 			StateTransitions: map[string]time.Time{"created": now},
+			Metadata:         pi.Metadata,
 			Tax:              Tax{Rate: pi.TaxRate, Amount: round(amount*pi.TaxRate, cur)},
 		}
 		it.Discount = lineDiscount(discount, pi.Price, pi.Quantity, cur)

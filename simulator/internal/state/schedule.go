@@ -118,9 +118,8 @@ func (a *Account) SetClock(t time.Time) (time.Time, []*Event, error) {
 //     subscriptionId, or per planId when none is given
 //     (subscription.created, before order.pending_payment), and fills
 //     items[].subscriptionInfo.subscriptionId on the order. The plan must be
-//     active. [choice] A freeTrial line's price is the price after the
-//     trial: the order charges 0 for it and the subscription's item keeps
-//     the price. [choice] A card that is not saved is saved to the customer
+//     active. A freeTrial line costs 0 on the order and on the
+//     subscription's item until the merchant sets the paid price. [choice] A card that is not saved is saved to the customer
 //     for the subscription (reusable, not consumed).
 //   - Activation (accepting the acquisition order, after order.accepted):
 //     subscription.updated with previousAttributes; customerId and sourceId

@@ -165,6 +165,17 @@ func advance(d time.Duration) step {
 
 func advanceDays(n int) step { return advance(time.Duration(n) * 24 * time.Hour) }
 
+// paidPrice is the merchant setting the price after a free trial (POST
+// /subscriptions/{id} {items}), as DR documents for trials.
+func paidPrice(price float64) step {
+	return func(f *fixture) {
+		f.t.Helper()
+		if _, err := f.a.UpdateSubscription(f.sub, state.SubscriptionUpdateParams{Items: []state.SubscriptionItemParams{{SKUID: f.sku, Price: &price}}}); err != nil {
+			f.t.Fatalf("set the paid price: %v", err)
+		}
+	}
+}
+
 // newCard saves a card and makes it the subscription's source.
 func newCard(number string, month, year int) step {
 	return func(f *fixture) {
@@ -323,9 +334,9 @@ func TestScheduleTable(t *testing.T) {
 			wantState: "active",
 		},
 		{
-			name:  "free trial of 14 days converts to paid",
+			name:  "free trial of 14 days converts to paid once the merchant sets the price",
 			buy:   buy{plan: planParams("day", 14, 3, 0, 0), price: 9.99, trial: true},
-			steps: []step{advanceDays(15)},
+			steps: []step{paidPrice(9.99), advanceDays(15)},
 			want: []at{
 				{"subscription.reminder", 0, 11},
 				{"invoice.open", 0, 14}, {"subscription.extended", 0, 14}, {"invoice.paid", 0, 14},

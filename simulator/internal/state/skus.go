@@ -16,6 +16,13 @@ type SKU struct {
 	Physical        bool           `json:"physical"`
 	TaxCode         string         `json:"taxCode,omitempty"`
 	CountryOfOrigin string         `json:"countryOfOrigin,omitempty"`
+	ECCN            string         `json:"eccn,omitempty"`
+	HSCode          string         `json:"hsCode,omitempty"`
+	PartNumber      string         `json:"partNumber,omitempty"`
+	Weight          float64        `json:"weight,omitempty"`
+	WeightUnit      string         `json:"weightUnit,omitempty"`
+	ManufacturerID  string         `json:"manufacturerId,omitempty"`
+	SkuGroupID      string         `json:"skuGroupId,omitempty"`
 	Metadata        map[string]any `json:"metadata,omitempty"`
 	LiveMode        bool           `json:"liveMode"`
 	CreatedTime     time.Time      `json:"createdTime"`
@@ -32,7 +39,26 @@ type SKUParams struct {
 	Physical        *bool          `json:"physical"`
 	TaxCode         *string        `json:"taxCode"`
 	CountryOfOrigin *string        `json:"countryOfOrigin"`
+	ECCN            *string        `json:"eccn"`
+	HSCode          *string        `json:"hsCode"`
+	PartNumber      *string        `json:"partNumber"`
+	Weight          *float64       `json:"weight"`
+	WeightUnit      *string        `json:"weightUnit"`
+	ManufacturerID  *string        `json:"manufacturerId"`
+	SkuGroupID      *string        `json:"skuGroupId"`
 	Metadata        map[string]any `json:"metadata"`
+}
+
+// validate checks DR's SKU fields that have a fixed form (DR's Sku model:
+// weight a number, weightUnit one of DR's units).
+func (p *SKUParams) validate() error {
+	if p.Weight != nil && (*p.Weight < 0 || *p.Weight > 1e9) {
+		return apierror.Invalid("weight", "weight must be between 0 and 10⁹, got %g.", *p.Weight)
+	}
+	if p.WeightUnit != nil && *p.WeightUnit != "" && !contains([]string{"oz", "lb", "g", "kg"}, *p.WeightUnit) {
+		return apierror.Invalid("weightUnit", "weightUnit must be oz, lb, g or kg, got '%s'.", *p.WeightUnit)
+	}
+	return nil
 }
 
 func (s *SKU) apply(p SKUParams, now time.Time) {
@@ -47,6 +73,15 @@ func (s *SKU) apply(p SKUParams, now time.Time) {
 	set(&s.URL, p.URL)
 	set(&s.TaxCode, p.TaxCode)
 	set(&s.CountryOfOrigin, p.CountryOfOrigin)
+	set(&s.ECCN, p.ECCN)
+	set(&s.HSCode, p.HSCode)
+	set(&s.PartNumber, p.PartNumber)
+	set(&s.WeightUnit, p.WeightUnit)
+	set(&s.ManufacturerID, p.ManufacturerID)
+	set(&s.SkuGroupID, p.SkuGroupID)
+	if p.Weight != nil {
+		s.Weight = *p.Weight
+	}
 	if p.Physical != nil {
 		s.Physical = *p.Physical
 	}
@@ -58,6 +93,9 @@ func (s *SKU) apply(p SKUParams, now time.Time) {
 
 // CreateSKU is POST /skus; with upsert (PUT /skus/{id}) an existing SKU is updated.
 func (a *Account) CreateSKU(p SKUParams, upsert bool) (sku *SKU, created bool, err error) {
+	if err := p.validate(); err != nil {
+		return nil, false, err
+	}
 	if p.Name == nil || *p.Name == "" {
 		if !upsert {
 			return nil, false, apierror.Missing("name")
@@ -101,6 +139,9 @@ func (a *Account) UpdateSKU(id string, p SKUParams) (*SKU, error) {
 	}
 	if p.Name != nil && *p.Name == "" {
 		return nil, apierror.Invalid("name", "name cannot be empty.")
+	}
+	if err := p.validate(); err != nil {
+		return nil, err
 	}
 	s.apply(p, a.now())
 	a.record("sku.updated", s, nil)

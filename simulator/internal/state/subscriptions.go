@@ -93,9 +93,9 @@ func subInfoParam(i int, field string) string { return itemParam(i, "subscriptio
 // subscriptionId (or, when none is given, the same planId) share one.
 // Nothing changes yet. Caller holds a.mu.
 //
-// [choice] A freeTrial line's price is the price after the trial: the
-// subscription's items[].price, which the trial-conversion invoice bills.
-// The acquisition order charges 0 for the line.
+// A freeTrial line's price is 0, on the order and on the subscription's
+// item (DR: the merchant sets the paid price or plan during the trial; a
+// price still 0 at the trial's end leaves the subscription activeFree).
 func (a *Account) prepareSubscriptions(items []PlaceItem) (*subscriptionCheckout, error) {
 	sc := &subscriptionCheckout{items: items, lines: append([]PlaceItem(nil), items...)}
 	byKey := map[string]*subscriptionGroup{}
@@ -184,7 +184,11 @@ func (a *Account) startSubscriptions(sc *subscriptionCheckout, o *Order, c *Cust
 		}
 		for _, i := range g.lines {
 			pi := sc.items[i]
-			s.Items = append(s.Items, &SubscriptionItem{SKUID: pi.SKUID, Price: pi.Price, Quantity: pi.Quantity, taxRate: pi.TaxRate})
+			price := pi.Price
+			if g.info.FreeTrial {
+				price = 0 // DR: a trial line costs 0 until the merchant sets the paid price
+			}
+			s.Items = append(s.Items, &SubscriptionItem{SKUID: pi.SKUID, Price: price, Quantity: pi.Quantity, taxRate: pi.TaxRate})
 			o.Items[i].SubscriptionInfo = &SubscriptionInfo{
 				SubscriptionID: s.ID, PlanID: s.PlanID, Terms: terms, AutoRenewal: &autoRenewal, FreeTrial: g.info.FreeTrial,
 			}

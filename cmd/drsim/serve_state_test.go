@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drsim/drsim/simulator/client"
+)
+
+// runningServe is `drsim serve` run in-process until stop.
+type runningServe struct {
+	url  string
+	out  *notifyBuffer
+	stop func() string // ends serve; returns its stderr
+}
+
+func startServe(t *testing.T, args ...string) *runningServe {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut := newNotifyBuffer(), newNotifyBuffer()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "-sim-addr", "127.0.0.1:0", "-mail=false", "-v=false"}, args...), out, errOut)
+	}()
+	ready := make(chan struct{})
+	go func() {
+		defer close(ready)
+		for {
+			out.mu.Lock()
+			s, ch := out.b.String(), out.changed
+			out.mu.Unlock()
+			if strings.Contains(s, "Ctrl-C to stop.") {
+				return
+			}
+			select {
+			case <-ch:
+			case <-done:
+				done <- -1
+				return
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(15 * time.Second):
+		cancel()
+		t.Fatalf("drsim serve %v did not print Ctrl-C to stop. within 15s; stdout:\n%s\nstderr:\n%s", args, out.String(), errOut.String())
+	}
+	m := regexp.MustCompile(`simulator +(http://\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		cancel()
+		t.Fatalf("drsim serve %v: no simulator URL in\n%s\nstderr:\n%s", args, out.String(), errOut.String())
+	}
+	stopped := false
+	r := &runningServe{url: m[1], out: out, stop: func() string {
+		if stopped {
+			return ""
+		}
+		stopped = true
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("drsim serve exited %d: %s", code, errOut.String())
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("drsim serve did not stop within 15s of Ctrl-C")
+		}
+		return errOut.String()
+	}}
+	t.Cleanup(func() { r.stop() })
+	return r
+}
+
+func TestServeStateSurvivesARestartAndProfileProvisions(t *testing.T) {
+	d := startLocalDev(t) // the reference merchant the profile points at
+	dir := t.TempDir()
+	stateFile := filepath.Join(dir, "drsim-state.json")
+	prof := filepath.Join(dir, "merchant.yaml")
+	if err := os.WriteFile(prof, []byte(fmt.Sprintf("name: Local Shop\nwebhook:\n  url: %s\n  signingSecret: %s\napi:\n  secretKey: %s\n",
+		d.merchant.WebhookURL(), d.secret, d.key)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	first := startServe(t, "-state", stateFile, "-profile", prof)
+	if !strings.Contains(first.out.String(), "secret key "+d.key) || !strings.Contains(first.out.String(), "signing secret "+d.secret) {
+		t.Fatalf("serve -profile did not print the provisioned account:\n%s", first.out.String())
+	}
+	ctx := context.Background()
+	email := fmt.Sprintf("erin+%d@example.test", time.Now().UnixNano())
+	out, errOut := newNotifyBuffer(), newNotifyBuffer()
+	if code := run(ctx, []string{"trigger", "-sim", first.url, "-key", d.key, "-email", email, "order.accepted"}, out, errOut); code != 0 {
+		t.Fatalf("trigger: %d %s %s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "200 delivered") {
+		t.Errorf("the provisioned webhook did not deliver to the merchant:\n%s", out.String())
+	}
+	mctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := d.mailbox.Wait(mctx, email, "order confirmation", nil); err != nil {
+		t.Fatalf("the merchant's email: %v", err)
+	}
+	order := regexp.MustCompile(`order (\d+)`).FindStringSubmatch(out.String())[1]
+	c := client.New(first.url, d.key)
+	keysBefore, err := c.Account(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks, err := c.Webhooks(ctx, client.ListParams{})
+	if err != nil || len(hooks.Data) != 1 {
+		t.Fatalf("webhooks: %v %v", hooks, err)
+	}
+	if stderr := first.stop(); stderr != "" {
+		t.Logf("first serve's stderr: %s", stderr)
+	}
+	if fi, err := os.Stat(stateFile); err != nil || fi.Size() == 0 {
+		t.Fatalf("no state file after serve stopped: %v", err)
+	}
+
+	second := startServe(t, "-state", stateFile, "-profile", prof)
+	c = client.New(second.url, d.key)
+	keysAfter, err := c.Account(ctx)
+	if err != nil {
+		t.Fatalf("the account after a restart: %v", err)
+	}
+	if *keysAfter != *keysBefore {
+		t.Errorf("keys after restart %+v, before %+v", keysAfter, keysBefore)
+	}
+	o, err := c.Order(ctx, order)
+	if err != nil {
+		t.Fatalf("the order after a restart: %v", err)
+	}
+	if o.ID != order || o.State != "accepted" || o.Email != email {
+		t.Errorf("order after restart: %s %s %s, want %s accepted for %s", o.ID, o.State, o.Email, order, email)
+	}
+	after, err := c.Webhooks(ctx, client.ListParams{})
+	if err != nil || len(after.Data) != 1 || after.Data[0].ID != hooks.Data[0].ID {
+		t.Fatalf("webhooks after restart: %+v (before %+v), err %v; -profile must reuse the restored webhook", after, hooks, err)
+	}
+	if sec, err := c.WebhookSecrets(ctx, after.Data[0].ID); err != nil || sec.Secret != d.secret {
+		t.Errorf("signing secret after restart: %+v %v", sec, err)
+	}
+	evs, err := eventsAfter(ctx, c, "")
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("events after restart: %d %v", len(evs), err)
+	}
+	second.stop()
+
+	// A corrupt file is refused with a clear error; the file stays as it was.
+	if err := os.WriteFile(stateFile, []byte(`{"format":"drsim-state","version":1,`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o2, e2 := newNotifyBuffer(), newNotifyBuffer()
+	if code := run(ctx, []string{"serve", "-sim-addr", "127.0.0.1:0", "-mail=false", "-state", stateFile}, o2, e2); code != 2 || !strings.Contains(e2.String(), "not a drsim state file") {
+		t.Errorf("serve with a corrupt state file: exit %d, %q; want 2 and a clear error", code, e2.String())
+	}
+	if b, _ := os.ReadFile(stateFile); string(b) != `{"format":"drsim-state","version":1,` {
+		t.Errorf("the corrupt state file was overwritten: %q", b)
+	}
+}
