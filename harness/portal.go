@@ -204,6 +204,27 @@ func (s *Scenario) SavePaymentMethod(ctx context.Context, customerName, cardNumb
 	if err != nil {
 		return "", err
 	}
+	srcID, err := s.browserSource(ctx, customerName, cardNumber)
+	if err != nil {
+		return "", err
+	}
+	d := profile.ActionData{Customer: profile.ActionCustomer{Name: c.Name, Email: c.Email, ID: c.ID}, SourceID: srcID}
+	if _, err := s.perform(ctx, "savePaymentMethod", d); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.savedSource = srcID
+	s.mu.Unlock()
+	return srcID, nil
+}
+
+// browserSource creates a chargeable card source with the public key, as
+// DigitalRiver.js does in the customer's browser.
+func (s *Scenario) browserSource(ctx context.Context, customerName, cardNumber string) (string, error) {
+	c, err := s.customer(customerName)
+	if err != nil {
+		return "", err
+	}
 	keys, err := s.h.dr.Account(ctx)
 	if err != nil {
 		return "", fmt.Errorf("read the account's public key: %w", err)
@@ -218,13 +239,6 @@ func (s *Scenario) SavePaymentMethod(ctx context.Context, customerName, cardNumb
 	if err != nil {
 		return "", fmt.Errorf("create a source with the public key: %w", err)
 	}
-	d := profile.ActionData{Customer: profile.ActionCustomer{Name: c.Name, Email: c.Email, ID: c.ID}, SourceID: src.ID}
-	if _, err := s.perform(ctx, "savePaymentMethod", d); err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	s.savedSource = src.ID
-	s.mu.Unlock()
 	return src.ID, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/simulator/client"
 )
 
@@ -305,13 +306,94 @@ func (s *Scenario) UpdateSubscription(ctx context.Context, p client.Subscription
 	return nil
 }
 
-// ChangePlan moves the subscription to another plan of the scenario.
+// subscriptionData is the template data of a subscription action.
+func (s *Scenario) subscriptionData(ctx context.Context) (profile.ActionData, error) {
+	if s.subscriptionID == "" {
+		return profile.ActionData{}, fmt.Errorf("no subscription in this scenario yet")
+	}
+	// The merchant activates the subscription after order.accepted; act on
+	// it once it has.
+	if err := s.awaitActivation(ctx); err != nil {
+		return profile.ActionData{}, err
+	}
+	d, err := s.actionData(nil)
+	if err != nil {
+		return d, err
+	}
+	sub, err := s.h.dr.Subscription(ctx, s.subscriptionID)
+	if err != nil {
+		return d, fmt.Errorf("read subscription %s: %w", s.subscriptionID, err)
+	}
+	d.Subscription = profile.ActionSubscription{ID: sub.ID, PlanID: sub.PlanID}
+	return d, nil
+}
+
+// waitSubscription waits (up to the email timeout) until DR's subscription
+// shows what ok wants; it fails with what was asked and what DR shows.
+func (s *Scenario) waitSubscription(ctx context.Context, action, asked string, ok func(*client.Subscription) bool) error {
+	deadline := time.Now().Add(s.h.cfg.Profile.EmailTimeout())
+	tick := time.NewTicker(effectPoll)
+	defer tick.Stop()
+	for {
+		sub, err := s.h.dr.Subscription(ctx, s.subscriptionID)
+		if err != nil {
+			return fmt.Errorf("read subscription %s: %w", s.subscriptionID, err)
+		}
+		if ok(sub) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("action %s: asked %s, but after %s Digital River shows subscription %s %s on plan %s with source %q; did the merchant call POST /subscriptions/%s?",
+				action, asked, s.h.cfg.Profile.EmailTimeout(), sub.ID, sub.State, sub.PlanID, sub.SourceID, sub.ID)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// CancelSubscription has the merchant cancel the subscription (the
+// profile's cancelSubscription action), then checks in DR that it is
+// cancelled. Without that action the harness cancels it through DR's API
+// and says so (HarnessDid).
+func (s *Scenario) CancelSubscription(ctx context.Context) error {
+	d, err := s.subscriptionData(ctx)
+	if err != nil {
+		return err
+	}
+	if s.h.cfg.Profile.Actions["cancelSubscription"] == nil {
+		s.harnessDid("cancelled the subscription through Digital River's API (POST /subscriptions/{id} {state: cancelled}): the profile has no cancelSubscription action, so the merchant's own endpoint was not exercised")
+		return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{State: "cancelled"})
+	}
+	if _, err := s.perform(ctx, "cancelSubscription", d); err != nil {
+		return err
+	}
+	return s.waitSubscription(ctx, "cancelSubscription", "to cancel subscription "+d.Subscription.ID, func(sub *client.Subscription) bool { return sub.State == "cancelled" })
+}
+
+// ChangePlan moves the subscription to another plan of the scenario through
+// the merchant (changePlan, with .Plan), then checks the plan in DR. Without
+// that action the harness moves it through DR's API and says so.
 func (s *Scenario) ChangePlan(ctx context.Context, plan string) error {
 	id, err := s.planID(plan)
 	if err != nil {
 		return err
 	}
-	return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{PlanID: id})
+	d, err := s.subscriptionData(ctx)
+	if err != nil {
+		return err
+	}
+	if s.h.cfg.Profile.Actions["changePlan"] == nil {
+		s.harnessDid("moved the subscription to another plan through Digital River's API (POST /subscriptions/{id} {planId}): the profile has no changePlan action, so the merchant's own endpoint was not exercised")
+		return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{PlanID: id})
+	}
+	d.Plan = profile.ActionPlan{ID: id, Name: plan}
+	if _, err := s.perform(ctx, "changePlan", d); err != nil {
+		return err
+	}
+	return s.waitSubscription(ctx, "changePlan", fmt.Sprintf("plan %s (%q)", id, plan), func(sub *client.Subscription) bool { return sub.PlanID == id })
 }
 
 // CardDeclines puts a card that declines every charge on the subscription.
@@ -334,14 +416,36 @@ func (s *Scenario) CardDeclines(ctx context.Context) error {
 	return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{SourceID: src})
 }
 
-// RescueWithNewCard saves a new card in the merchant's portal and funds the
-// subscription with it (POST /subscriptions/{id} {sourceId}).
+// RescueWithNewCard has the customer put a new card on the subscription in
+// the merchant's portal: the updatePaymentMethod action (with .SourceID and
+// .Subscription), then checks in DR that the subscription is funded by it.
+// Without that action, the card is saved with savePaymentMethod and the
+// harness puts it on the subscription through DR's API, and says so.
 func (s *Scenario) RescueWithNewCard(ctx context.Context, customerName string) error {
-	src, err := s.SavePaymentMethod(ctx, customerName, "5466160000000008")
+	if s.h.cfg.Profile.Actions["updatePaymentMethod"] == nil {
+		src, err := s.SavePaymentMethod(ctx, customerName, "5466160000000008")
+		if err != nil {
+			return err
+		}
+		s.harnessDid("put the card saved in the portal on the subscription through Digital River's API (POST /subscriptions/{id} {sourceId}): the profile has no updatePaymentMethod action")
+		return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{SourceID: src})
+	}
+	d, err := s.subscriptionData(ctx)
 	if err != nil {
 		return err
 	}
-	return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{SourceID: src})
+	src, err := s.browserSource(ctx, customerName, "5466160000000008")
+	if err != nil {
+		return err
+	}
+	d.SourceID = src
+	if _, err := s.perform(ctx, "updatePaymentMethod", d); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.savedSource = src
+	s.mu.Unlock()
+	return s.waitSubscription(ctx, "updatePaymentMethod", "source "+src+" on subscription "+d.Subscription.ID, func(sub *client.Subscription) bool { return sub.SourceID == src })
 }
 
 // ExpectSubscriptionState checks the subscription's state in the simulator.

@@ -17,7 +17,6 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/drsim/drsim/harness"
-	"github.com/drsim/drsim/simulator/client"
 )
 
 type scenarioKey struct{}
@@ -429,7 +428,7 @@ func (s *steps) rescue(ctx context.Context, who string) error {
 }
 
 func (s *steps) cancelSubscription(ctx context.Context) error {
-	return ScenarioFrom(ctx).UpdateSubscription(ctx, client.SubscriptionUpdateParams{State: "cancelled"})
+	return ScenarioFrom(ctx).CancelSubscription(ctx)
 }
 
 func (s *steps) changePlan(ctx context.Context, plan string) error {

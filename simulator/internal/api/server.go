@@ -98,6 +98,7 @@ func (h *Handler) routes() {
 	dr("GET", "/orders", secretOnly, h.listOrders)
 	dr("GET", "/orders/{id}", secretOnly, h.getOrder)
 	dr("POST", "/orders/{id}", secretOnly, h.updateOrder)
+	dr("GET", "/charges/{id}", secretOnly, h.getCharge)
 	// Plans, subscriptions and billing invoices (§2.12–2.14): subscriptions.go.
 	h.billingRoutes(dr)
 	// Fulfillments, refunds and returns (§2.4–2.6).
