@@ -569,9 +569,13 @@ func TestConformanceWithDRModels(t *testing.T) {
 			{"skuId": str(sku2, "id"), "quantity": 1, "price": 28.0, "taxRate": 0.08},
 		},
 		"shipping": map[string]any{"amount": 5.0, "taxAmount": 0.40, "description": "Standard"},
+		"billTo":   map[string]any{"name": "Fi Delity", "email": "billing@example.test", "address": map[string]any{"line1": "2 Main St", "city": "Minnetonka", "postalCode": "55343", "state": "MN", "country": "US"}},
 		"shipTo":   map[string]any{"name": "Fi Delity", "address": map[string]any{"line1": "1 Main St", "city": "Minnetonka", "postalCode": "55343", "state": "MN", "country": "US"}},
 	}, 201)
 	o1ID := str(o1, "id")
+	if got := str(o1, "billTo", "email"); got != "billing@example.test" {
+		t.Errorf("order billTo.email %q, want the checkout's billing@example.test", got)
+	}
 	l.call("POST", "/_sim/orders/"+o1ID+"/accept", nil, 200)
 	l.call("POST", "/orders/"+o1ID, map[string]any{"upstreamId": "up-1", "metadata": map[string]any{"k": "v"}}, 200)
 	l.call("POST", "/fulfillments", map[string]any{"orderId": o1ID, "items": []map[string]any{{"itemId": str(o1, "items", "0", "id"), "cancelQuantity": 1}}}, 201)
@@ -580,17 +584,9 @@ func TestConformanceWithDRModels(t *testing.T) {
 	l.call("GET", "/fulfillments/"+str(ful, "id"), nil, 200)
 	l.call("GET", "/fulfillments?orderId="+o1ID, nil, 200)
 	order := l.call("GET", "/orders/"+o1ID, nil, 200)
-	if id := str(order, "payment", "charges", "0", "id"); id != "" {
-		if req, _ := http.NewRequest("GET", l.base+"/charges/"+id, nil); req != nil {
-			req.Header.Set("Authorization", "Bearer "+l.key)
-			resp, err := http.DefaultClient.Do(req)
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					l.call("GET", "/charges/"+id, nil, 200)
-				}
-			}
-		}
+	chargeID := str(order, "payment", "charges", "0", "id")
+	if ch := l.call("GET", "/charges/"+chargeID, nil, 200); ch["id"] != chargeID || ch["orderId"] != o1ID {
+		t.Fatalf("GET /charges/%s answered %v, want the charge of order %s", chargeID, ch, o1ID)
 	}
 	ref := l.call("POST", "/refunds", map[string]any{"orderId": o1ID, "currency": "USD", "amount": 5.0, "reason": "goodwill"}, 201)
 	l.call("POST", "/_sim/refunds/"+str(ref, "id")+"/complete", nil, 200)
@@ -612,6 +608,9 @@ func TestConformanceWithDRModels(t *testing.T) {
 
 	// Order 2: cancelled in full.
 	o2 := l.call("POST", "/_sim/orders", map[string]any{"customerId": custID, "items": []map[string]any{{"skuId": str(sku, "id"), "quantity": 1, "price": 28.0}}}, 201)
+	if got := str(o2, "billTo", "email"); got != "fid@example.test" {
+		t.Errorf("order without a billTo: billTo.email %q, want the order's email fid@example.test", got)
+	}
 	l.call("POST", "/_sim/orders/"+str(o2, "id")+"/accept", nil, 200)
 	l.call("POST", "/fulfillments", map[string]any{"orderId": str(o2, "id"), "items": []map[string]any{{"itemId": str(o2, "items", "0", "id"), "cancelQuantity": 1}}}, 201)
 	// Order 3: blocked.

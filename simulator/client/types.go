@@ -345,6 +345,7 @@ type PlaceOrderParams struct {
 	Items      []PlaceItem    `json:"items"`
 	Shipping   *PlaceShipping `json:"shipping,omitempty"`
 	ShipTo     *Contact       `json:"shipTo,omitempty"`
+	BillTo     *Contact       `json:"billTo,omitempty"`
 	Metadata   map[string]any `json:"metadata,omitempty"`
 }
 
@@ -716,6 +717,9 @@ type Invoice struct {
 	CollectionPeriodDays int                  `json:"collectionPeriodDays"`
 	ChargeType           string               `json:"chargeType"`
 	OrderID              string               `json:"orderId,omitempty"`
+	SellingEntity        *SellingEntity       `json:"sellingEntity,omitempty"`
+	BillTo               *Contact             `json:"billTo,omitempty"`
+	ShipTo               *Contact             `json:"shipTo,omitempty"`
 	Metadata             map[string]any       `json:"metadata,omitempty"`
 	LiveMode             bool                 `json:"liveMode"`
 	CreatedTime          time.Time            `json:"createdTime"`

@@ -86,6 +86,7 @@ var badRows = []badRow{
 	{route: "POST /skus", name: "bad JSON", path: "/skus", body: `{"name":`, status: 400, code: "invalid_parameter"},
 	{route: "POST /skus", name: "missing name", path: "/skus", body: `{"description":"no name"}`, status: 400, code: "missing_parameter", param: "name"},
 	{route: "POST /skus", name: "empty name", path: "/skus", body: `{"name":""}`, status: 400, code: "missing_parameter", param: "name"},
+	{route: "GET /charges/{id}", name: "unknown id", path: "/charges/nope", status: 404, code: "not_found", param: "id"},
 	{route: "POST /skus", name: "weightUnit stone", path: "/skus", body: `{"name":"W","weightUnit":"stone"}`, status: 400, code: "invalid_parameter", param: "weightUnit"},
 	{route: "POST /skus", name: "weight negative", path: "/skus", body: `{"name":"W","weight":-1}`, status: 400, code: "invalid_parameter", param: "weight"},
 	{route: "POST /skus", name: "name is a number", path: "/skus", body: `{"name":5}`, status: 400, code: "invalid_parameter", param: "name"},

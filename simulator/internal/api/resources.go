@@ -129,6 +129,11 @@ func (h *Handler) getOrder(a *state.Account, r *http.Request) (int, any, error) 
 	return http.StatusOK, o, err
 }
 
+func (h *Handler) getCharge(a *state.Account, r *http.Request) (int, any, error) {
+	ch, err := a.Charge(pathID(r, "id"))
+	return http.StatusOK, ch, err
+}
+
 func (h *Handler) updateOrder(a *state.Account, r *http.Request) (int, any, error) {
 	return withBody(r, http.StatusOK, func(p state.OrderUpdateParams) (any, error) { return a.UpdateOrder(pathID(r, "id"), p) })
 }

@@ -22,6 +22,8 @@ type Handler struct {
 	engine *delivery.Engine
 	log    *slog.Logger
 	router *mux.Router
+	// publicURL, when set, is the base of link URLs (SetPublicURL).
+	publicURL string
 }
 
 // New builds the handler over a store and its delivery engine.
@@ -96,6 +98,7 @@ func (h *Handler) routes() {
 	dr("GET", "/orders", secretOnly, h.listOrders)
 	dr("GET", "/orders/{id}", secretOnly, h.getOrder)
 	dr("POST", "/orders/{id}", secretOnly, h.updateOrder)
+	dr("GET", "/charges/{id}", secretOnly, h.getCharge)
 	// Plans, subscriptions and billing invoices (§2.12–2.14): subscriptions.go.
 	h.billingRoutes(dr)
 	// Fulfillments, refunds and returns (§2.4–2.6).

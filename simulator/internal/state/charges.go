@@ -1,6 +1,10 @@
 package state
 
-import "time"
+import (
+	"time"
+
+	"github.com/drsim/drsim/simulator/internal/apierror"
+)
 
 // ChargeOperation is one capture, cancel or refund on a charge (DR's
 // Capture, Cancel and Refund models): {id, createdTime, amount, state:
@@ -150,4 +154,19 @@ func setItemState(it *OrderItem, state string, at time.Time) {
 		it.StateTransitions = map[string]time.Time{}
 	}
 	it.StateTransitions[state] = at
+}
+
+// Charge is GET /charges/{id}: an order's charge (DR's Charge, with its
+// captures, cancels and refunds), found through the orders that hold it.
+func (a *Account) Charge(id string) (*Charge, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, o := range a.orders.newestFirst(func(*Order) bool { return true }) {
+		for _, ch := range o.Payment.Charges {
+			if ch.ID == id {
+				return clone(ch), nil
+			}
+		}
+	}
+	return nil, apierror.NotFound("Charge", id)
 }

@@ -34,6 +34,9 @@ type Invoice struct {
 	CollectionPeriodDays int                  `json:"collectionPeriodDays"`
 	ChargeType           string               `json:"chargeType"`
 	OrderID              string               `json:"orderId,omitempty"`
+	SellingEntity        *SellingEntity       `json:"sellingEntity,omitempty"`
+	BillTo               *Contact             `json:"billTo,omitempty"`
+	ShipTo               *Contact             `json:"shipTo,omitempty"`
 	Metadata             map[string]any       `json:"metadata,omitempty"`
 	LiveMode             bool                 `json:"liveMode"`
 	CreatedTime          time.Time            `json:"createdTime"`
@@ -120,6 +123,12 @@ func (a *Account) draftInvoice(s *Subscription, at time.Time) *Invoice {
 	inv.Currency = cur
 	inv.Locale = s.Locale
 	inv.CollectionPeriodDays = plan.CollectionPeriodDays
+	// The seller and the addresses are the acquisition order's (DR's Invoice
+	// model: sellingEntity, billTo, shipTo).
+	if acq, ok := a.orders.get(s.acqOrderID); ok {
+		se := acq.SellingEntity
+		inv.SellingEntity, inv.BillTo, inv.ShipTo = &se, acq.BillTo, acq.ShipTo
+	}
 	inv.Items = make([]*InvoiceItem, 0, len(s.Items))
 	var subtotal, tax float64
 	for _, it := range s.Items {

@@ -183,6 +183,7 @@ type PlaceOrderParams struct {
 	Items      []PlaceItem    `json:"items"`
 	Shipping   *PlaceShipping `json:"shipping"`
 	ShipTo     *Contact       `json:"shipTo"`
+	BillTo     *Contact       `json:"billTo"`
 	Metadata   map[string]any `json:"metadata"`
 }
 
@@ -285,6 +286,7 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 		Currency:         cur,
 		FraudState:       "passed",
 		ShipTo:           p.ShipTo,
+		BillTo:           billTo(p.BillTo, p.ShipTo, c, email),
 		SellingEntity:    defaultSellingEntity,
 		Metadata:         p.Metadata,
 		StateTransitions: map[string]time.Time{},
@@ -427,6 +429,25 @@ func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
 		// /subscriptions/{id} {"state":"active"} (subscriptions.go).
 	}
 	return clone(o), nil
+}
+
+// billTo is an order's billTo: the checkout's, else its shipTo, else the
+// customer's shipping contact, always with an email (the order's when the
+// contact has none) [choice: DR's orders carry the checkout's billTo].
+func billTo(given, shipTo *Contact, c *Customer, email string) *Contact {
+	var b Contact
+	switch {
+	case given != nil:
+		b = *given
+	case shipTo != nil:
+		b = *shipTo
+	case c.Shipping != nil:
+		b = *c.Shipping
+	}
+	if b.Email == "" {
+		b.Email = email
+	}
+	return &b
 }
 
 // Order is GET /orders/{id}.
