@@ -70,6 +70,7 @@ var badRows = []badRow{
 	// POST /sources (public key allowed: a bad request is a 400, not a 401)
 	{route: "POST /sources", name: "bad JSON", path: "/sources", body: `{"email":`, status: 400, code: "invalid_parameter"},
 	{route: "POST /sources", name: "bad JSON with public key", key: "public", path: "/sources", body: `{"type":`, status: 400, code: "invalid_parameter"},
+	{route: "POST /sources", name: "expired card (01/2020)", path: "/sources", body: `{"type":"creditCard","creditCard":{"number":"4444222233331111","expirationMonth":1,"expirationYear":2020}}`, status: 400, code: "invalid_parameter", param: "creditCard.expirationYear"},
 	{route: "POST /sources", name: "missing type", path: "/sources", body: `{}`, status: 400, code: "missing_parameter", param: "type"},
 	{route: "POST /sources", name: "type not creditCard", key: "public", path: "/sources", body: `{"type":"payPal"}`, status: 400, code: "invalid_parameter", param: "type"},
 	{route: "POST /sources", name: "missing creditCard", key: "public", path: "/sources", body: `{"type":"creditCard"}`, status: 400, code: "missing_parameter", param: "creditCard"},
