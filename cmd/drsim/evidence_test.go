@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/drsim/drsim/internal/report"
 )
 
 // Surefire's report shape, as Jenkins, GitLab and other JUnit readers parse it.
@@ -123,5 +128,89 @@ func TestJUnitOfARunWithADefect(t *testing.T) {
 	emls, _ := filepath.Glob(filepath.Join(dir, "emails", "*", "*.eml"))
 	if len(emls) < 4 {
 		t.Errorf("%d .eml files saved, want one per checked email (at least 4): %v", len(emls), emls)
+	}
+}
+
+func locationsOf(t *testing.T, dir string) []string {
+	t.Helper()
+	r, err := report.Load(filepath.Join(dir, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range r.Scenarios {
+		out = append(out, fmt.Sprintf("%s:%d %s", s.File, s.Line, s.Status))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Shards 1/3, 2/3 and 3/3 run the whole suite between them, and their
+// reports merge into one JUnit and one HTML report of every scenario.
+func TestShardsMergeIntoTheWholeRun(t *testing.T) {
+	ctx := context.Background()
+	full := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"demo", "-format", "quiet", "-out", full}, &out, &errOut); code != 0 {
+		t.Fatalf("full demo exited %d:\n%s%s", code, out.String(), errOut.String())
+	}
+	var shards []string
+	for i := 1; i <= 3; i++ {
+		dir := t.TempDir()
+		out.Reset()
+		errOut.Reset()
+		if code := run(ctx, []string{"demo", "-format", "quiet", "-shard", fmt.Sprintf("%d/3", i), "-out", dir}, &out, &errOut); code != 0 {
+			t.Fatalf("demo -shard %d/3 exited %d:\n%s%s", i, code, out.String(), errOut.String())
+		}
+		shards = append(shards, dir)
+	}
+	merged := t.TempDir()
+	out.Reset()
+	errOut.Reset()
+	if code := run(ctx, append([]string{"report", "merge", "-out", merged}, shards...), &out, &errOut); code != 0 {
+		t.Fatalf("report merge exited %d:\n%s%s", code, out.String(), errOut.String())
+	}
+	want, got := locationsOf(t, full), locationsOf(t, merged)
+	if !slices.Equal(got, want) {
+		t.Errorf("merged shards ran\n%v\nthe full run ran\n%v", got, want)
+	}
+	var sizes []int
+	for _, d := range shards {
+		sizes = append(sizes, len(locationsOf(t, d)))
+	}
+	if slices.Min(sizes) == 0 || slices.Max(sizes)-slices.Min(sizes) > 2 {
+		t.Errorf("shard sizes %v: want an even split", sizes)
+	}
+	var doc surefireSuites
+	b, err := os.ReadFile(filepath.Join(merged, "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != len(want) {
+		t.Errorf("merged junit.xml: %d tests (err %v), want %d", doc.Tests, err, len(want))
+	}
+	if _, err := os.Stat(filepath.Join(merged, "report.html")); err != nil {
+		t.Error(err)
+	}
+	// The same shard twice is a mistake merge refuses.
+	if code := run(ctx, []string{"report", "merge", "-out", t.TempDir(), shards[0], shards[0]}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "in two runs") {
+		t.Errorf("merging a shard with itself: exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestNothingSelectedExits2(t *testing.T) {
+	for _, args := range [][]string{
+		{"demo", "-tags", "@ordr"},
+		{"demo", "-name", "^no such scenario$"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), args, &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), "no scenario selected") {
+			t.Errorf("drsim %v: exit %d, stderr %q; want 2 and \"no scenario selected\"", args, code, errOut.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"demo", "-tags", "@a,@b"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "@a or @b") {
+		t.Errorf("a godog-style tag list: exit %d, stderr %q; want 2 and the Cucumber spelling", code, errOut.String())
 	}
 }

@@ -3,6 +3,8 @@
 //
 //	drsim demo      run every scenario against the reference merchant, in-process
 //	drsim certify   run every scenario against your merchant (a merchant profile)
+//	drsim lint      check QA's feature files against the vocabulary and catalogue
+//	drsim report    merge shard reports into one
 //	drsim serve     run the simulator and an embedded MailHog for local development
 //	drsim bench     measure the suite, webhook throughput and a year of renewals
 //	drsim listen    register a webhook, print keys and secret, tail deliveries
@@ -28,9 +30,13 @@ import (
 const usage = `drsim: a Digital River simulator and notification certification suite.
 
 Usage:
-  drsim demo    [-defects a,b] [-v]            run the suite against the reference merchant in-process
-  drsim certify -profile merchant.yaml [-out dir] [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr]
+  drsim demo    [-defects a,b] [-v] [run flags] run the suite against the reference merchant in-process
+  drsim certify -profile merchant.yaml [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [run flags]
                                               run the suite against your merchant
+      run flags: [-features DIR] [-tags EXPR] [-name REGEX] [-shard i/n] [-concurrency N]
+                 [-format progress|pretty|quiet] [-out DIR]
+  drsim lint    [-catalogue file] DIR          check feature files: undefined steps, notifications, customers, products
+  drsim report merge -out DIR SHARD_DIR...     merge shard reports into one JUnit, Cucumber JSON and HTML report
   drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [-retry-scale f] [-delivery-timeout d]
                                               run the simulator and an embedded MailHog
   drsim bench   [-runs 3] [-events 5000]        measure the suite, webhook delivery and a year of renewals
@@ -68,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"defects": defects,
 		"steps":   stepsCmd,
 		"bench":   bench,
+		"report":  reportCmd,
+		"lint":    lintCmd,
 		"listen":  listen,
 		"trigger": trigger,
 		"events":  events,

@@ -38,7 +38,7 @@ var defectCases = []struct {
 	later            []string
 }{
 	{othermerchant.DefectRefundHeadlineTotal, "Partial refund", []string{"refundedAmount/refundAmount", "Wir haben Ihnen 89,64 $ erstattet"}, "", nil},
-	{othermerchant.DefectCancelWholeLine, "Partial cancellation", nil, "effects checked in DR (point 6)", nil},
+	{othermerchant.DefectCancelWholeLine, "Partial cancellation", []string{"did more than asked"}, "", nil},
 	{othermerchant.DefectSubscriptionCancelNoop, "Subscription cancelled", nil, "subscription actions through the merchant (point 2)", nil},
 	{othermerchant.DefectPlanChangeNoop, "Updated terms offer cancellation", nil, "subscription actions through the merchant (point 2)", nil},
 	{othermerchant.DefectCardNotOnSubscription, "Dunning rescued by a new card saved in the portal", nil, "subscription actions through the merchant (point 2)", nil},

@@ -110,6 +110,7 @@ type Server struct {
 	mail      *mailer
 	pool      *pool
 	defects   map[string]bool
+	aufgaben  map[string]aufgabe // the work of each event type the shop acts on
 	lagerAuth string
 
 	ln  net.Listener
@@ -170,6 +171,7 @@ func Start(cfg Config) (*Server, error) {
 	for _, d := range cfg.Defects {
 		s.defects[d] = true
 	}
+	s.aufgaben = s.handlers()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("othermerchant: listen: %w", err)

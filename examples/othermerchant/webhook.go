@@ -66,7 +66,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "kein Ereignis", http.StatusBadRequest)
 		return
 	}
-	h, ok := s.handlers()[e.Type]
+	h, ok := s.aufgaben[e.Type]
 	if !ok {
 		w.WriteHeader(http.StatusOK)
 		return

@@ -155,6 +155,10 @@ func pathsOrDot(p []string) []string {
 	return p
 }
 
+// Parse reads every scenario under paths (files, directories or
+// file:line), in file and line order, without filtering.
+func Parse(fsys fs.FS, paths []string) ([]*Pickle, error) { return parsePaths(fsys, paths) }
+
 // parsePaths reads every scenario under paths, in file and line order.
 func parsePaths(fsys fs.FS, paths []string) ([]*Pickle, error) {
 	seen := map[string]bool{}
@@ -207,7 +211,7 @@ func parsePaths(fsys fs.FS, paths []string) ([]*Pickle, error) {
 	return out, nil
 }
 
-// ParseFeatureFile parses one feature file into its pickles.
+// parseFile parses one feature file into its pickles.
 func parseFile(fsys fs.FS, file string) ([]*Pickle, error) {
 	f, err := fsys.Open(file)
 	if err != nil {

@@ -22,6 +22,8 @@ type Handler struct {
 	engine *delivery.Engine
 	log    *slog.Logger
 	router *mux.Router
+	// publicURL, when set, is the base of link URLs (SetPublicURL).
+	publicURL string
 }
 
 // New builds the handler over a store and its delivery engine.

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/drsim/drsim/internal/report"
+)
+
+// reportCmd is `drsim report merge -out DIR SHARD_DIR...`: one JUnit, one
+// Cucumber JSON and one HTML report from the run.json of shard runs.
+func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "merge" {
+		return errors.New("usage: drsim report merge -out DIR SHARD_REPORT_DIR...")
+	}
+	fs := flag.NewFlagSet("report merge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "drsim-report", "directory for the merged junit.xml, cucumber.json, report.html, run.json and emails/")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("report merge: name the shards' report directories (each with a run.json)")
+	}
+	var runs []*report.Run
+	for _, dir := range fs.Args() {
+		r, err := report.Load(filepath.Join(dir, report.RunFile))
+		if err != nil {
+			return fmt.Errorf("report merge: %w", err)
+		}
+		runs = append(runs, r)
+	}
+	merged, err := report.Merge(runs...)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("report merge: %w", err)
+	}
+	if err := report.WriteAll(*out, merged); err != nil {
+		return err
+	}
+	c := merged.Counts()
+	fmt.Fprintf(stdout, "merged %d run(s): %d scenarios, %d passed, %d failed, %d errors; reports in %s\n", len(runs), c.Scenarios, c.Passed, c.Failed, c.Errors, *out)
+	if c.Passed != c.Scenarios {
+		return failure{failed: c.Scenarios - c.Passed}
+	}
+	return nil
+}
