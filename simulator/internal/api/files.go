@@ -13,7 +13,7 @@ import (
 	"github.com/drsim/drsim/simulator/internal/state"
 )
 
-// Files and file links (contract §2.7, §2.8).
+// Files and file links (docs/dr-api.md#file, docs/dr-api.md#filelink).
 //
 // URLs: a File's url, a FileLink's url, an order's invoicePDFs[].url and an
 // event's invoiceURL are built from the scheme and Host header of the

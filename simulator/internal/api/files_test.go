@@ -660,7 +660,7 @@ func TestUploadChecksThePurpose(t *testing.T) {
 }
 
 // TestSavePaymentMethodOutsideCheckout is the customer portal's "save a
-// payment method" (contract §5.3 item 2) end to end: the browser creates a
+// payment method" (docs/notifications.md#customer-portal-checklist-items item 2) end to end: the browser creates a
 // source with the public key, the merchant's back end attaches it with the
 // secret key, and the request log proves both calls.
 func TestSavePaymentMethodOutsideCheckout(t *testing.T) {
