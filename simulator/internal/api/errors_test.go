@@ -167,6 +167,8 @@ var badRows = []badRow{
 	{route: "POST /_sim/orders", name: "unknown customer", path: "/_sim/orders", body: `{"customerId":"nope","items":[{"skuId":"{sku}","quantity":1,"price":1}]}`, status: 404, code: "not_found", param: "id"},
 	{route: "POST /_sim/orders", name: "unknown SKU", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"nope","quantity":1,"price":1}]}`, status: 404, code: "not_found", param: "id"},
 	{route: "POST /_sim/orders/{id}/accept", name: "unknown order", path: "/_sim/orders/nope/accept", status: 404, code: "not_found", param: "id"},
+	{route: "POST /_sim/orders/{id}/review", name: "unknown order", path: "/_sim/orders/nope/review", status: 404, code: "not_found", param: "id"},
+	{route: "POST /_sim/orders/{id}/review", name: "accepted order", path: "/_sim/orders/{accepted}/review", status: 409, code: "invalid_state"},
 	{route: "POST /_sim/orders/{id}/accept", name: "accepted twice", path: "/_sim/orders/{accepted}/accept", status: 409, code: "invalid_state"},
 	{route: "POST /_sim/orders/{id}/block", name: "unknown order", path: "/_sim/orders/nope/block", status: 404, code: "not_found", param: "id"},
 	{route: "POST /_sim/orders/{id}/block", name: "block an accepted order", path: "/_sim/orders/{accepted}/block", status: 409, code: "invalid_state"},
