@@ -2,12 +2,110 @@ package harness
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // diagnose explains a missing email: what happened to the deliveries of
-// the notification's trigger events, and what the merchant asked DR.
+// the notification's trigger events about the scenario's order (status,
+// error, latency), the merchant's DR API calls since the first of them, and
+// the likely cause. It returns "" when there is nothing to say (no trigger,
+// or the simulator cannot be read).
 func (s *Scenario) diagnose(ctx context.Context, n *catalogue.Notification) string {
-	return ""
+	if n.Trigger == "" || s.order == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	events, err := s.orderEvents(ctx, n.Trigger)
+	if err != nil || len(events) == 0 {
+		return fmt.Sprintf("\nno %s event about order %s exists in Digital River: the scenario's steps did not produce one", n.Trigger, s.order.ID)
+	}
+	if len(events) > 5 {
+		events = events[len(events)-5:]
+	}
+	var b strings.Builder
+	var all []client.Attempt
+	for _, e := range events {
+		atts, err := s.h.dr.Deliveries(ctx, client.AttemptFilter{EventID: e.ID, WebhookID: s.h.webhookID})
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(&b, "\n  deliveries of %s %s:", n.Trigger, e.ID)
+		if len(atts) == 0 {
+			b.WriteString(" none yet")
+		}
+		for _, a := range atts {
+			all = append(all, a)
+			fmt.Fprintf(&b, "\n    attempt %d to %s: ", a.Attempt, a.Address)
+			switch {
+			case a.Status != 0:
+				fmt.Fprintf(&b, "answered %d in %.0f ms", a.Status, a.LatencyMS)
+			default:
+				fmt.Fprintf(&b, "no answer (%s)", a.Error)
+			}
+			if a.ResponseExcerpt != "" {
+				fmt.Fprintf(&b, ": %q", firstBytes([]byte(a.ResponseExcerpt), 120))
+			}
+		}
+	}
+	since := events[0].CreatedTime
+	if logs, err := s.h.dr.Requests(ctx); err == nil {
+		var calls []string
+		for _, r := range logs {
+			if r.Agent == HarnessAgent || r.Time.Before(since) {
+				continue
+			}
+			calls = append(calls, fmt.Sprintf("%s %s → %d", r.Method, r.Path, r.Status))
+		}
+		if len(calls) > 10 {
+			calls = append(calls[:10], fmt.Sprintf("… (%d in all)", len(calls)))
+		}
+		if len(calls) == 0 {
+			b.WriteString("\n  the merchant made no Digital River API call since the event")
+		} else {
+			b.WriteString("\n  the merchant's Digital River API calls since the event:\n    " + strings.Join(calls, "\n    "))
+		}
+	}
+	return "\nlikely cause: " + likelyCause(n.Trigger, all, s.h.cfg.Profile.Webhook.URL) + b.String()
+}
+
+// likelyCause names the most probable reason for a missing email from the
+// deliveries of its trigger events.
+func likelyCause(trigger string, atts []client.Attempt, hook string) string {
+	if len(atts) == 0 {
+		return fmt.Sprintf("Digital River has not delivered %s to the merchant yet (a held or slow delivery?)", trigger)
+	}
+	var auth, refused, server, ok, other int
+	for _, a := range atts {
+		switch {
+		case a.Delivered:
+			ok++
+		case a.Status == 401 || a.Status == 403:
+			auth++
+		case a.Status == 0:
+			refused++
+		case a.Status >= 500:
+			server++
+		default:
+			other++
+		}
+	}
+	total := len(atts)
+	switch {
+	case ok > 0:
+		return fmt.Sprintf("the merchant acknowledged %s (%d of %d deliveries) but sent no matching email: does it send this notification, to the order's address, through the SMTP server the run uses?", trigger, ok, total)
+	case auth == total:
+		return fmt.Sprintf("the merchant answered 401/403 to all %d deliveries of %s: does webhook.signingSecret match the merchant's secret?", total, trigger)
+	case refused == total:
+		return fmt.Sprintf("no delivery of %s got an answer (%s): is the merchant running, and is webhook.url (%s) its webhook endpoint?", trigger, atts[0].Error, hook)
+	case server > 0:
+		return fmt.Sprintf("the merchant answered 5xx to %d of %d deliveries of %s: see its log", server, total, trigger)
+	default:
+		return fmt.Sprintf("the merchant refused all %d deliveries of %s (status %d): is webhook.url (%s) its webhook endpoint?", total, trigger, atts[0].Status, hook)
+	}
 }

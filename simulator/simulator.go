@@ -54,6 +54,10 @@ type Options struct {
 	// pending retries and faults are not kept.
 	StateFile string
 	SaveEvery time.Duration // 30 s when 0
+	// PublicURL is the base of the file link URLs the simulator hands out
+	// (what merchants and their customers reach it at, e.g. behind a proxy);
+	// the listen address's URL when empty. Never taken from a request's Host.
+	PublicURL string
 }
 
 // Server is a running simulator.
@@ -92,10 +96,19 @@ func Start(o Options) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	apiHandler := api.New(store, engine, o.Logger)
+	public := o.PublicURL
+	if public == "" {
+		public = "http://" + ln.Addr().String()
+		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+			public = "http://" + net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+		}
+	}
+	apiHandler.SetPublicURL(public)
 	s := &Server{
 		store: store, state: o.StateFile, log: logger, stop: make(chan struct{}), saved: make(chan struct{}),
 		engine: engine,
-		srv:    &http.Server{Handler: withDashboard(api.New(store, engine, o.Logger), dashboard.New(store, engine, dashboard.Options{MailURL: o.MailURL})), ReadHeaderTimeout: 10 * time.Second},
+		srv:    &http.Server{Handler: withDashboard(apiHandler, dashboard.New(store, engine, dashboard.Options{MailURL: o.MailURL})), ReadHeaderTimeout: 10 * time.Second},
 		ln:     ln,
 		done:   make(chan error, 1),
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,23 +16,11 @@ import (
 	"github.com/drsim/drsim/simulator/client"
 )
 
-// browser starts a headless Chromium (Debian's chromium package). Without
-// one the test is skipped, unless DRSIM_REQUIRE_BROWSER is set (as .ci/run does).
+// browser starts a headless Chromium (Debian's chromium package; found by
+// chromiumPath, which skips outside CI and fails in CI when there is none).
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("DRSIM_REQUIRE_BROWSER") != "" {
-			t.Fatal("no chromium on PATH and DRSIM_REQUIRE_BROWSER is set: apt-get install -y chromium")
-		}
-		t.Skip("no chromium on PATH (apt-get install -y chromium)")
-	}
+	path := chromiumPath(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),

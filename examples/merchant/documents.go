@@ -14,10 +14,10 @@ import (
 // order.invoice.created or order.credit_memo.created. The File's own URL
 // (the event's invoiceURL, the order's invoicePDFs[].url) needs the secret
 // key, so customers get a file link instead: POST /file-links makes a
-// public URL that works until it expires (contract §2.8, §5.3).
+// public URL that works until it expires (docs/dr-api.md#filelink, docs/notifications.md#customer-portal-checklist-items).
 
 // documentObject is data.object of order.invoice.created and
-// order.credit_memo.created (contract §3.4).
+// order.credit_memo.created (docs/events.md#invoice-and-credit-memo-file-events).
 type documentObject struct {
 	ID         string `json:"id"`     // the File id
 	FileID     string `json:"fileId"` // the same

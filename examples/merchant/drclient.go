@@ -222,7 +222,7 @@ func getJSON[T any](ctx context.Context, c *drClient, path string) (T, error) {
 	return out, nil
 }
 
-// maxListLimit is the largest page DR's lists give (contract §1.4).
+// maxListLimit is the largest page DR's lists give (docs/dr-api.md#lists-and-pagination).
 const maxListLimit = "100"
 
 // listOrders is GET /orders?customerId=…: the customer's orders, at most

@@ -260,8 +260,8 @@ func formatDate(dr string) string {
 	return ""
 }
 
-// parseDRTime reads a DR date-time in any of the forms DR sends (contract
-// §1.2): RFC 3339 with or without fractions, or with a +0000 offset.
+// parseDRTime reads a DR date-time in any of the forms DR sends
+// (docs/dr-api.md#dates): RFC 3339 with or without fractions, or with a +0000 offset.
 func parseDRTime(dr string) (time.Time, bool) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
 		if t, err := time.Parse(layout, dr); err == nil {

@@ -79,7 +79,7 @@ func cancel(l line, n int) entry { return entry{l.ID, l.SKU, 0, n} }
 
 type tracking struct{ Company, Number, URL string }
 
-// fulfillmentObject is a Fulfillment with its orderDetails (contract §3.2):
+// fulfillmentObject is a Fulfillment with its orderDetails (docs/events.md#order-and-fulfillment-events):
 // the order before this fulfillment, without payment.
 func fulfillmentObject(orderID string, tr tracking, entries ...entry) json.RawMessage {
 	b, err := json.Marshal(map[string]any{

@@ -42,7 +42,7 @@ func startMerchant(t *testing.T, smtp *fakeSMTP, change ...func(*merchant.Config
 	return srv
 }
 
-// orderAccepted is an order.accepted event body in DR's shape (contract §3.2).
+// orderAccepted is an order.accepted event body in DR's shape (docs/events.md#order-and-fulfillment-events).
 func orderAccepted(eventID, orderID, email string) []byte {
 	return fmt.Appendf(nil, `{"id":%q,"type":"order.accepted","liveMode":false,
  "createdTime":"2026-03-01T18:23:06.272054Z","webhookIds":["498f81d7-0000"],"digitalriverVersion":"2021-03-23",

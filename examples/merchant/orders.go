@@ -89,7 +89,7 @@ type charge struct {
 type chargeRefund struct {
 	Amount float64 `json:"amount"`
 	State  string  `json:"state"` // pending, complete or failed
-	// CreatedTime is kept as text: DR's date formats vary (contract §1.2),
+	// CreatedTime is kept as text: DR's date formats vary (docs/dr-api.md#dates),
 	// and a date we cannot read must not make the whole event unreadable.
 	CreatedTime string `json:"createdTime"`
 }

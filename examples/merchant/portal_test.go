@@ -54,7 +54,7 @@ func docOrder(id, customerID string, invoices, creditMemos []string) string {
 }
 
 // documentEvent is an order.invoice.created or order.credit_memo.created
-// event (contract §3.4).
+// event (docs/events.md#invoice-and-credit-memo-file-events).
 func documentEvent(eventID, typ, fileID, orderID string) []byte {
 	purpose := "customer_invoice"
 	if typ == "order.credit_memo.created" {

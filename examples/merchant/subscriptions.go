@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Subscription notifications (contract §5.2). DR coordinates subscriptions:
+// Subscription notifications (docs/notifications.md#subscription-notifications-9). DR coordinates subscriptions:
 // it bills each renewal itself and tells the merchant what happened.
 //
 //	#  notification              trigger
@@ -55,7 +55,7 @@ type subscriptionItem struct {
 	} `json:"productDetails"`
 }
 
-// billingInvoice is the part of a DR billing Invoice (contract §2.14, not a
+// billingInvoice is the part of a DR billing Invoice (docs/dr-api.md#invoice-billing-invoice-not-a-pdf, not a
 // PDF) that this merchant reads. Its items are shaped like an order's.
 type billingInvoice struct {
 	ID               string            `json:"id"`
@@ -257,7 +257,7 @@ func (s *Server) handleSubscriptionExtended(ev event) (work, error) {
 }
 
 // isTrialConversion tells a trial conversion from a renewal; both are
-// subscription.extended and no flag says which (contract §5.2). The first
+// subscription.extended and no flag says which (docs/notifications.md#subscription-notifications-9). The first
 // paid invoice after a free trial sets activated to the instant it is
 // paid: a subscription that had a trial (activatedFree) and whose activated
 // equals the invoice's paid time has just converted. A renewal's

@@ -12,7 +12,7 @@ import (
 	"github.com/drsim/drsim/examples/merchant"
 )
 
-// Subscription events shaped like the simulator's (contract §3.5): one
+// Subscription events shaped like the simulator's (docs/events.md#subscription-events): one
 // subscription to the plan "Monthly Coffee & Co" of alice@example.test
 // (customer cus_alice), active since 15 January 2026, renewing on 22
 // December 2026: two bags of coffee and a mug, paid with a MasterCard

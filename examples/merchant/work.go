@@ -13,7 +13,7 @@ import (
 // An event's work (its DR calls and emails) runs after the webhook has
 // answered: DR gives up on a delivery after 3 s and counts it as failed, so
 // the webhook only verifies, decodes and claims the event, queues its work
-// and answers 202 (contract §4: DR recommends 202 for asynchronous
+// and answers 202 (docs/webhooks.md#webhook-delivery: DR recommends 202 for asynchronous
 // processing). The workers below do the rest.
 //
 // Since DR has had its 2xx, DR will not retry: work that fails is retried

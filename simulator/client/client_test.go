@@ -107,6 +107,12 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 		t.Fatalf("order state %s after AcceptOrder, want accepted", o.State)
 	}
 	must[*client.Order](t, "update order")(c.UpdateOrder(ctx, o.ID, client.OrderUpdateParams{UpstreamID: "shop-1"}))
+	if len(o.Payment.Charges) == 0 {
+		t.Fatalf("accepted order %s has no charge", o.ID)
+	}
+	if ch := must[*client.Charge](t, "get charge")(c.Charge(ctx, o.Payment.Charges[0].ID)); ch.OrderID != o.ID {
+		t.Fatalf("charge %s belongs to order %s, want %s", ch.ID, ch.OrderID, o.ID)
+	}
 	must[*client.Page[client.Order]](t, "list orders")(c.Orders(ctx, client.ListParams{Filters: map[string][]string{"customerId": {cust.ID}}}))
 
 	f := must[*client.Fulfillment](t, "fulfil")(c.CreateFulfillment(ctx, client.FulfillmentParams{OrderID: o.ID, Items: []client.FulfillmentItem{{ItemID: o.Items[0].ID, Quantity: 2}}, TrackingNumber: "1Z"}))

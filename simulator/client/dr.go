@@ -100,6 +100,11 @@ func (c *Client) UpdateOrder(ctx context.Context, id string, p OrderUpdateParams
 	return send[Order](ctx, c, http.MethodPost, "/orders/"+seg(id), p)
 }
 
+// Charge is GET /charges/{id}: one of an order's charges.
+func (c *Client) Charge(ctx context.Context, id string) (*Charge, error) {
+	return get[Charge](ctx, c, "/charges/"+seg(id))
+}
+
 // CreateFulfillment is POST /fulfillments: ship or cancel units.
 func (c *Client) CreateFulfillment(ctx context.Context, p FulfillmentParams) (*Fulfillment, error) {
 	return send[Fulfillment](ctx, c, http.MethodPost, "/fulfillments", p)

@@ -12,7 +12,7 @@ import (
 	"github.com/drsim/drsim/simulator/internal/api"
 )
 
-// unauthorizedBody is DR's 401 body, byte for byte (contract §1.1): no code.
+// unauthorizedBody is DR's 401 body, byte for byte (docs/dr-api.md#hosts-auth-content): no code.
 const unauthorizedBody = `{"type":"unauthorized","errors":[{"message":"An authorization error has occurred."}]}`
 
 // badRow is one bad request and the error it must get.

@@ -13,7 +13,7 @@ import (
 	"github.com/drsim/drsim/simulator/internal/state"
 )
 
-// Files and file links (contract §2.7, §2.8).
+// Files and file links (docs/dr-api.md#file, docs/dr-api.md#filelink).
 //
 // URLs: a File's url, a FileLink's url, an order's invoicePDFs[].url and an
 // event's invoiceURL are built from the scheme and Host header of the
@@ -23,17 +23,27 @@ import (
 // account's API request, so it is not in GET /_sim/requests [choice].
 
 // noteBaseURL tells the account behind a secret key where this request
-// reached the simulator.
+// reached the simulator, unless a public URL is configured (SetPublicURL):
+// then link URLs always use that, never the request's Host header.
 func (h *Handler) noteBaseURL(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 			if a, public, found := h.store.Lookup(strings.TrimSpace(key)); found && !public {
-				a.SetBaseURL(requestBase(r))
+				base := h.publicURL
+				if base == "" {
+					base = requestBase(r)
+				}
+				a.SetBaseURL(base)
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// SetPublicURL makes every file link URL start with u (e.g.
+// http://127.0.0.1:9090), whatever Host header a request carries. Call it
+// before serving.
+func (h *Handler) SetPublicURL(u string) { h.publicURL = strings.TrimRight(u, "/") }
 
 func requestBase(r *http.Request) string {
 	scheme := "http"
@@ -43,17 +53,36 @@ func requestBase(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
+// safeInline are the stored types served inline.
+var safeInline = map[string]bool{"application/pdf": true, "image/png": true, "image/jpeg": true, "image/gif": true}
+
 // rawBody is a response that is not JSON: a file's bytes (writeJSON hands
 // it here).
 type rawBody struct {
 	d *state.Download
 }
 
+// A file is served with its stored type, inline, only when that type is
+// safe to render on the simulator's origin (PDF, PNG, JPEG, GIF); anything
+// else (an uploaded .html or .svg, say) goes as an application/octet-stream
+// attachment. Never sniffed, never scripted.
 func (b rawBody) write(w http.ResponseWriter, status int) {
-	w.Header().Set("Content-Type", b.d.ContentType)
+	ctype, disposition := "application/octet-stream", "attachment"
+	if mt, _, err := mime.ParseMediaType(b.d.ContentType); err == nil && safeInline[mt] {
+		ctype, disposition = mt, "inline"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "sandbox")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b.d.Content)))
+	params := map[string]string{}
 	if b.d.FileName != "" {
-		w.Header().Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": b.d.FileName}))
+		params["filename"] = b.d.FileName
+	}
+	if cd := mime.FormatMediaType(disposition, params); cd != "" {
+		w.Header().Set("Content-Disposition", cd)
+	} else {
+		w.Header().Set("Content-Disposition", disposition)
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b.d.Content)

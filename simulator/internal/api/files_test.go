@@ -660,7 +660,7 @@ func TestUploadChecksThePurpose(t *testing.T) {
 }
 
 // TestSavePaymentMethodOutsideCheckout is the customer portal's "save a
-// payment method" (contract §5.3 item 2) end to end: the browser creates a
+// payment method" (docs/notifications.md#customer-portal-checklist-items item 2) end to end: the browser creates a
 // source with the public key, the merchant's back end attaches it with the
 // secret key, and the request log proves both calls.
 func TestSavePaymentMethodOutsideCheckout(t *testing.T) {
@@ -737,4 +737,24 @@ func TestSavePaymentMethodOutsideCheckout(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("request log\n got %v\nwant %v", got, want)
 	}
+}
+
+func TestUploadedHTMLIsNeverRendered(t *testing.T) {
+	e := newEnv(t, 0)
+	acct := e.newAccount()
+	c := acct.secret
+	purpose := [2]string{"purpose", "tax_document_customer_upload"}
+	// An uploaded HTML page is never rendered on the simulator's origin:
+	// an attachment, not sniffed, sandboxed.
+	status, raw := c.upload([][2]string{purpose, {"fileName", "page.html"}}, "page.html", []byte("<script>alert(1)</script>"))
+	var html file
+	if status != http.StatusCreated || json.Unmarshal(raw, &html) != nil {
+		t.Fatalf("upload of page.html: %d %s", status, raw)
+	}
+	resp, _ := get(t, html.URL, "Bearer "+acct.keys.SecretKey)
+	if ct, cd := resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"); ct != "application/octet-stream" || !strings.HasPrefix(cd, "attachment") ||
+		resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Content-Security-Policy") != "sandbox" {
+		t.Fatalf("page.html served as %q, %q, nosniff %q, CSP %q; want an octet-stream attachment, nosniff, sandbox", ct, cd, resp.Header.Get("X-Content-Type-Options"), resp.Header.Get("Content-Security-Policy"))
+	}
+
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/drsim/drsim/simulator/internal/state"
 )
 
-// Fulfillments (contract §2.4).
+// Fulfillments (docs/dr-api.md#fulfillment).
 
 func (h *Handler) createFulfillment(a *state.Account, r *http.Request) (int, any, error) {
 	return withBody(r, http.StatusCreated, a.CreateFulfillment)
@@ -30,7 +30,7 @@ func (h *Handler) getFulfillment(a *state.Account, r *http.Request) (int, any, e
 	return http.StatusOK, f, err
 }
 
-// Refunds (§2.5).
+// Refunds (docs/dr-api.md#refund).
 
 func (h *Handler) createRefund(a *state.Account, r *http.Request) (int, any, error) {
 	return withBody(r, http.StatusCreated, a.CreateRefund)
@@ -55,7 +55,7 @@ func (h *Handler) updateRefund(a *state.Account, r *http.Request) (int, any, err
 	return withBody(r, http.StatusOK, func(p state.RefundUpdateParams) (any, error) { return a.UpdateRefund(pathID(r, "id"), p) })
 }
 
-// Returns (§2.6).
+// Returns (docs/dr-api.md#return-optional).
 
 func (h *Handler) createReturn(a *state.Account, r *http.Request) (int, any, error) {
 	return withBody(r, http.StatusCreated, a.CreateReturn)

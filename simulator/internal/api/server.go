@@ -22,6 +22,8 @@ type Handler struct {
 	engine *delivery.Engine
 	log    *slog.Logger
 	router *mux.Router
+	// publicURL, when set, is the base of link URLs (SetPublicURL).
+	publicURL string
 }
 
 // New builds the handler over a store and its delivery engine.
@@ -74,7 +76,7 @@ func (h *Handler) routes() {
 	dr := func(method, path string, allowPublic bool, fn accountHandler) {
 		r.Handle(path, h.authed(fn, allowPublic, true)).Methods(method)
 	}
-	// Customers and saved sources (contract §2.1).
+	// Customers and saved sources (docs/dr-api.md#customer).
 	dr("POST", "/customers", secretOnly, h.createCustomer)
 	dr("GET", "/customers", secretOnly, h.listCustomers)
 	dr("GET", "/customers/{id}", secretOnly, h.getCustomer)
@@ -82,24 +84,24 @@ func (h *Handler) routes() {
 	dr("DELETE", "/customers/{id}", secretOnly, h.deleteCustomer)
 	dr("POST", "/customers/{id}/sources/{sourceId}", secretOnly, h.attachSource)
 	dr("DELETE", "/customers/{id}/sources/{sourceId}", secretOnly, h.detachSource)
-	// Sources (§2.2): the public key may create and retrieve [choice].
+	// Sources (docs/dr-api.md#source): the public key may create and retrieve [choice].
 	dr("POST", "/sources", publicOK, h.createSource)
 	dr("GET", "/sources/{id}", publicOK, h.getSource)
-	// SKUs (§2.11).
+	// SKUs (docs/dr-api.md#sku).
 	dr("POST", "/skus", secretOnly, h.createSKU)
 	dr("GET", "/skus", secretOnly, h.listSKUs)
 	dr("GET", "/skus/{id}", secretOnly, h.getSKU)
 	dr("PUT", "/skus/{id}", secretOnly, h.upsertSKU)
 	dr("POST", "/skus/{id}", secretOnly, h.updateSKU)
 	dr("DELETE", "/skus/{id}", secretOnly, h.deleteSKU)
-	// Orders (§2.3).
+	// Orders (docs/dr-api.md#order).
 	dr("GET", "/orders", secretOnly, h.listOrders)
 	dr("GET", "/orders/{id}", secretOnly, h.getOrder)
 	dr("POST", "/orders/{id}", secretOnly, h.updateOrder)
 	dr("GET", "/charges/{id}", secretOnly, h.getCharge)
-	// Plans, subscriptions and billing invoices (§2.12–2.14): subscriptions.go.
+	// Plans, subscriptions and billing invoices (docs/dr-api.md: Plan, Subscription, Invoice): subscriptions.go.
 	h.billingRoutes(dr)
-	// Fulfillments, refunds and returns (§2.4–2.6).
+	// Fulfillments, refunds and returns (docs/dr-api.md: Fulfillment, Refund, Return).
 	dr("POST", "/fulfillments", secretOnly, h.createFulfillment)
 	dr("GET", "/fulfillments", secretOnly, h.listFulfillments)
 	dr("GET", "/fulfillments/{id}", secretOnly, h.getFulfillment)
@@ -111,7 +113,7 @@ func (h *Handler) routes() {
 	dr("GET", "/returns", secretOnly, h.listReturns)
 	dr("GET", "/returns/{id}", secretOnly, h.getReturn)
 	dr("POST", "/returns/{id}", secretOnly, h.updateReturn)
-	// Events (§2.9) and webhooks (§2.10).
+	// Events (docs/dr-api.md#event) and webhooks (docs/dr-api.md#webhook).
 	dr("GET", "/events", secretOnly, h.listEvents)
 	dr("GET", "/events/{id}", secretOnly, h.getEvent)
 	dr("POST", "/webhooks", secretOnly, h.createWebhook)
@@ -119,7 +121,7 @@ func (h *Handler) routes() {
 	dr("GET", "/webhooks/{id}", secretOnly, h.getWebhook)
 	dr("PATCH", "/webhooks/{id}", secretOnly, h.updateWebhook)
 	dr("DELETE", "/webhooks/{id}", secretOnly, h.deleteWebhook)
-	// Files and file links (§2.7, §2.8).
+	// Files and file links (docs/dr-api.md#file, docs/dr-api.md#filelink).
 	dr("GET", "/files", secretOnly, h.listFiles)
 	dr("POST", "/files", secretOnly, h.createFile)
 	dr("GET", "/files/{id}", secretOnly, h.getFile)

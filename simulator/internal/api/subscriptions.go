@@ -11,7 +11,7 @@ import (
 )
 
 // billingRoutes registers plans, subscriptions and billing invoices
-// (contract §2.12–2.14). There is no POST /subscriptions: the control API's
+// (docs/dr-api.md: Plan, Subscription, Invoice). There is no POST /subscriptions: the control API's
 // POST /_sim/orders creates them from lines with subscriptionInfo.
 func (h *Handler) billingRoutes(dr func(method, path string, allowPublic bool, fn accountHandler)) {
 	dr("POST", "/plans", secretOnly, h.createPlan)

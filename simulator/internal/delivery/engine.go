@@ -1,6 +1,6 @@
 // Package delivery sends recorded events to webhooks the way Digital River
 // does: a signed POST of the full Event, success on any 2xx, failure on
-// anything else (3xx included) or no answer within the timeout (contract §4).
+// anything else (3xx included) or no answer within the timeout (docs/webhooks.md#webhook-delivery).
 //
 // Each webhook has its own queue drained by one worker goroutine, so a slow
 // or failing webhook never holds up another, and first deliveries reach a

@@ -8,7 +8,7 @@ import (
 
 // DefaultSchedule returns the virtual delay before each retry of a failed
 // automatic delivery [choice]. DR publishes no schedule, only "retries over
-// 72 hours" in production (contract §4): this one makes 9 attempts, the
+// 72 hours" in production (docs/webhooks.md#webhook-delivery): this one makes 9 attempts, the
 // last about 68½ hours after the first.
 //
 //	attempt:        1    2    3    4     5      6      7       8       9
@@ -91,7 +91,7 @@ const (
 
 // DisablePolicy says when the engine disables a webhook whose deliveries
 // keep failing (DR: "fails to acknowledge events over several days"; no
-// threshold is published, contract §4). Both conditions must hold when an
+// threshold is published, docs/webhooks.md#webhook-delivery). Both conditions must hold when an
 // automatic attempt fails:
 //
 //   - the webhook's last Failures automatic attempts all failed (no 2xx in

@@ -1,6 +1,6 @@
 // Package documents renders the PDFs Digital River makes for an order: the
 // customer invoice once the order is accepted and a customer credit memo for
-// each completed refund (contract §2.7, §6.1). It knows nothing about
+// each completed refund (docs/dr-api.md#file, docs/lifecycles.md#order-third-party-fulfilment). It knows nothing about
 // accounts or HTTP: the state package fills a Document and stores the bytes.
 //
 // Render is deterministic: the same Document gives the same bytes, because

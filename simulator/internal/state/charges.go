@@ -126,7 +126,7 @@ func (a *Account) sourceBehaviour(ch *Charge) cardBehaviour {
 }
 
 // refreshRefundable recomputes availableToRefundAmount on the order and its
-// items: captured − (pending + succeeded refunds) (contract §2.3). Caller
+// items: captured − (pending + succeeded refunds) (docs/dr-api.md#order). Caller
 // holds a.mu.
 func (a *Account) refreshRefundable(o *Order) {
 	cur := o.Currency

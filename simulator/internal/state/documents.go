@@ -15,7 +15,7 @@ type FileRef struct {
 }
 
 // FileNotice is data.object of order.invoice.created and
-// order.credit_memo.created (contract §3.4): not a File. id equals fileId,
+// order.credit_memo.created (docs/events.md#invoice-and-credit-memo-file-events): not a File. id equals fileId,
 // and the URL is named invoiceURL for credit memos too.
 type FileNotice struct {
 	ID         string `json:"id"`
@@ -26,8 +26,8 @@ type FileNotice struct {
 	InvoiceURL string `json:"invoiceURL"`
 }
 
-// pdfEntities are the selling entities DR generates PDFs for (contract
-// §2.7): Digital River Inc., DR globalTech Inc., Digital River Ireland Ltd.,
+// pdfEntities are the selling entities DR generates PDFs for
+// (docs/dr-api.md#file): Digital River Inc., DR globalTech Inc., Digital River Ireland Ltd.,
 // Digital River UK and DR Japan. DR publishes the ids of the first two only;
 // the others are recognised by these ids or by name [choice].
 var pdfEntities = map[string]bool{
@@ -41,7 +41,7 @@ func makesPDFs(e SellingEntity) bool {
 	return pdfEntities[e.ID] || pdfEntities[strings.ToLower(strings.TrimSpace(e.Name))]
 }
 
-// issueInvoice is what DR does once an order is accepted [choice, §6.1]:
+// issueInvoice is what DR does once an order is accepted [choice, docs/lifecycles.md#order-third-party-fulfilment]:
 // unless the total is 0 or the seller makes no PDFs, it renders the
 // customer invoice, stores it as a customer_invoice File, adds it to
 // invoicePDFs[] and records order.invoice.created. Caller holds a.mu and
@@ -67,7 +67,7 @@ func (a *Account) issueInvoice(o *Order) {
 	a.record("order.invoice.created", a.notice(o, f), nil)
 }
 
-// issueCreditMemo is what DR does once a refund succeeds [choice, §6.1]:
+// issueCreditMemo is what DR does once a refund succeeds [choice, docs/lifecycles.md#order-third-party-fulfilment]:
 // a customer_credit_memo File for the refund, an entry in
 // creditMemoPDFs[] and order.credit_memo.created, after order.refunded.
 // The memo lists what was refunded: the refund's items, else the order

@@ -8,7 +8,7 @@ import (
 	"github.com/drsim/drsim/simulator/internal/apierror"
 )
 
-// FileLink is DR's FileLink (contract §2.8): a public URL that serves a
+// FileLink is DR's FileLink (docs/dr-api.md#filelink): a public URL that serves a
 // file without a key until expiresTime, on the account's virtual clock.
 type FileLink struct {
 	ID          string         `json:"id"`
@@ -85,7 +85,7 @@ func (a *Account) expiry(s, clockID string) (time.Time, error) {
 }
 
 // CreateFileLink is POST /file-links: the link is appended to the file's
-// links[] and fileLink.created is recorded with the link [choice, §7 item 4].
+// links[] and fileLink.created is recorded with the link [choice, docs/dr-api.md#undocumented-points item 4].
 func (a *Account) CreateFileLink(p FileLinkParams) (*FileLink, error) {
 	if p.FileID == "" {
 		return nil, apierror.Missing("fileId")

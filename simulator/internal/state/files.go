@@ -12,7 +12,7 @@ import (
 	"github.com/drsim/drsim/simulator/internal/apierror"
 )
 
-// File purposes (contract §2.7). DR makes the first two; merchants upload
+// File purposes (docs/dr-api.md#file). DR makes the first two; merchants upload
 // the third.
 const (
 	PurposeInvoice    = "customer_invoice"

@@ -99,7 +99,7 @@ type FulfillmentItemParams struct {
 	CancelQuantity Quantity `json:"cancelQuantity"`
 }
 
-// FulfillmentParams is the body of POST /fulfillments (contract §2.4).
+// FulfillmentParams is the body of POST /fulfillments (docs/dr-api.md#fulfillment).
 type FulfillmentParams struct {
 	OrderID         string                  `json:"orderId"`
 	Items           []FulfillmentItemParams `json:"items"`
@@ -212,7 +212,7 @@ func (o *Order) findItem(param, itemID, skuID string, prefer func(*OrderItem) bo
 }
 
 // canFulfil says whether an order in this state takes fulfillments, with
-// DR's 409 when it does not (contract §6.1).
+// DR's 409 when it does not (docs/lifecycles.md#order-third-party-fulfilment).
 func canFulfil(o *Order) error {
 	switch o.State {
 	case "accepted":
@@ -245,7 +245,7 @@ func orderDetails(o *Order) json.RawMessage {
 
 // CreateFulfillment is POST /fulfillments. Shipped units become a capture
 // and cancelled units a cancel on the order's charge; item and order states
-// follow (contract §6.1). Events, in this order:
+// follow (docs/lifecycles.md#order-third-party-fulfilment). Events, in this order:
 //
 //	fulfillment.created (always; orderDetails = the order before this call)
 //	order.fulfilled     (every unit is now fulfilled or cancelled, at least one fulfilled; capture pending)

@@ -6,7 +6,7 @@ import (
 	"github.com/drsim/drsim/simulator/internal/apierror"
 )
 
-// Invoice is DR's billing invoice (contract §2.14): what one renewal of a
+// Invoice is DR's billing invoice (docs/dr-api.md#invoice-billing-invoice-not-a-pdf): what one renewal of a
 // subscription bills. Not a PDF. Its id is 32 hex characters.
 //
 // States: draft (built for subscription.reminder, or just before opening)

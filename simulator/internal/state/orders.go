@@ -241,7 +241,7 @@ func itemParam(i int, field string) string {
 // PlaceOrder creates an order the way DR does when a checkout is submitted:
 // state pending_payment, one capturable charge for totalAmount.
 //
-// Arithmetic (contract §2.3): item amount = price × quantity − discount;
+// Arithmetic (docs/dr-api.md#order): item amount = price × quantity − discount;
 // item tax = round(amount × taxRate); subtotal = Σ amount + shipping;
 // totalTax = Σ item tax + shipping tax; totalAmount = subtotal + totalTax.
 // Shipping is shared between lines in proportion to their amounts.

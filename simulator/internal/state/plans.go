@@ -6,7 +6,7 @@ import (
 	"github.com/drsim/drsim/simulator/internal/apierror"
 )
 
-// Plan is DR's subscription Plan (contract §2.12): how often a subscription
+// Plan is DR's subscription Plan (docs/dr-api.md#plan): how often a subscription
 // renews and when, relative to the end of each period, its reminder, its
 // invoice and its dunning happen.
 type Plan struct {
@@ -95,7 +95,7 @@ func (p *Plan) apply(pp PlanParams, now time.Time) {
 	p.UpdatedTime = now
 }
 
-// validate checks a plan as it would be after an update (contract §2.12).
+// validate checks a plan as it would be after an update (docs/dr-api.md#plan).
 func (p *Plan) validate() error {
 	switch {
 	case p.Name == "":

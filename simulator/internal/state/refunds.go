@@ -36,7 +36,7 @@ type RefundChargeEntry struct {
 	State       string    `json:"state"`
 }
 
-// Refund is DR's Refund (contract §2.5). State: pending → succeeded | failed.
+// Refund is DR's Refund (docs/dr-api.md#refund). State: pending → succeeded | failed.
 type Refund struct {
 	ID             string         `json:"id"`
 	OrderID        string         `json:"orderId"`
@@ -216,7 +216,7 @@ func componentTotal(o *Order, typ string) float64 {
 	return o.CapturedAmount
 }
 
-// CreateRefund is POST /refunds (contract §2.5). The refund is pending and
+// CreateRefund is POST /refunds (docs/dr-api.md#refund). The refund is pending and
 // stays so until the control API completes or fails it [choice]; while it
 // is pending its amount is already off availableToRefundAmount.
 //

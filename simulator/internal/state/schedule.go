@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// This file is the subscription lifecycle on the virtual clock (contract
-// §3.5, §6.2). Nothing here waits on wall time: advancing a test clock
+// This file is the subscription lifecycle on the virtual clock
+// (docs/events.md#subscription-events, docs/lifecycles.md#subscription-dr-coordinated). Nothing here waits on wall time: advancing a test clock
 // (AdvanceTestClock; AdvanceClock for the account clock in Go tests) runs every transition
 // that falls due, in time order, before the clock reaches its target.
 
@@ -108,109 +108,8 @@ func (a *Account) SetClock(t time.Time) (time.Time, []*Event, error) {
 // are exact.) It returns the events recorded, oldest first. Moving back is
 // refused. Transitions run only when the control API moves the clock: wall
 // time passing never triggers one.
-//
-// Per subscription, with plan offsets R = reminderOffsetDays, B =
-// billingOffsetDays, C = collectionPeriodDays:
-//
-//   - Acquisition: POST /_sim/orders with lines carrying
-//     subscriptionInfo{planId, terms, autoRenewal (default true), freeTrial,
-//     subscriptionId (optional)} creates one draft subscription per
-//     subscriptionId, or per planId when none is given
-//     (subscription.created, before order.pending_payment), and fills
-//     items[].subscriptionInfo.subscriptionId on the order. The plan must be
-//     active. A freeTrial line costs 0 on the order and on the
-//     subscription's item until the merchant sets the paid price. [choice] A card that is not saved is saved to the customer
-//     for the subscription (reusable, not consumed).
-//   - Activation (accepting the acquisition order, after order.accepted):
-//     subscription.updated with previousAttributes; customerId and sourceId
-//     from the order; currentPeriodStartDate = now, currentPeriodEndDate =
-//     now + interval × intervalCount (months clamp to shorter month ends),
-//     contractBindingUntil = now + contractBindingDays, nextInvoiceDate =
-//     periodEnd − B days, nextReminderDate = nextInvoiceDate − R days (none
-//     when R < 0, or when that date is not after the moment the period is
-//     scheduled: its start, or a late payment). State active
-//     (stateTransitions.activated) or, for a free trial, activeFree
-//     (activatedFree). Plan changes (a new planId, or the plan's own
-//     offsets) apply from the next period.
-//   - nextReminderDate: subscription.reminder with {subscription, invoice},
-//     the invoice a draft (attemptCount 0, no charges) showing what will be
-//     billed.
-//   - nextInvoiceDate runs the first of the next four bullets that applies.
-//   - Ending: the plan is deactivated, or the subscription was bought with
-//     autoRenewal false. The subscription ends (state ended,
-//     stateTransitions.ended, subscription.updated — contract §7 item 18)
-//     and the draft invoice, if any, becomes void.
-//   - Source invalid: the source is not chargeable (detached, failed), or
-//     is a card that has expired by then (valid through the last day of its
-//     expiration month). subscription.source_invalid, a bare subscription
-//     whose state stays active/activeFree [choice: DR emits it instead of
-//     building the invoice]. If no new sourceId arrives within C days,
-//     subscription.lapsed (state lapsed, stateTransitions.lapsed; the draft
-//     invoice becomes void). A new sourceId before then opens and charges
-//     the invoice at once. (A card that declines is not "invalid": it is
-//     charged and fails, below.)
-//   - Nothing to bill: the invoice totals 0 (a free trial whose price
-//     stayed 0). The draft invoice becomes void, the period advances
-//     silently and the state stays as it is.
-//   - Billing: the invoice opens (invoice.open; the subscription is
-//     activePendingInvoice) and is charged at once.
-//   - A charge succeeds unless the card declines (test card …3600, whose
-//     behaviour is chargeFails) or the source became unusable. Success:
-//     the invoice is paid (charge complete, orderId = a new renewal order),
-//     the subscription is active and its period advances, then
-//     subscription.extended {subscription, invoice} and invoice.paid.
-//     Failure: the charge is failed with failureCode "declined", then
-//     subscription.payment_failed {subscription, invoice} and
-//     invoice.payment_failed; the invoice stays open.
-//   - Dunning [choice]: up to four attempts, on days ⌊i·C/4⌋ (i = 0…3,
-//     duplicates dropped) after the invoice opened, so C = 0 or 1 is a
-//     single attempt, C = 7 tries on days 0, 1, 3, 5 and C = 30 on days 0,
-//     7, 15, 22. attemptCount counts every attempt, failed or not [choice:
-//     DR's payment_failed sample shows 0]. At day C, if still unpaid:
-//     subscription.failed (state failed, stateTransitions.failed) and
-//     invoice.uncollectible. A new sourceId during dunning voids the open
-//     invoice (invoice.void) and opens and charges a new one at once with
-//     the new source: the rescue is immediate, not at the next retry
-//     [choice].
-//   - POST {"state":"cancelled"} at any time while active: state cancelled,
-//     stateTransitions.cancelled, subscription.updated, then the draft or
-//     open invoice becomes void (invoice.void). Nothing more is scheduled.
-//
-// Plans [choice]: defaults intervalCount 1, contractBindingDays 365,
-// reminderOffsetDays -1 (no reminders), billingOffsetDays 0,
-// collectionPeriodDays 0, state active. billingOffsetDays must be at most
-// collectionPeriodDays (DR's rule) and less than the plan's shortest period
-// (28 days a month, 365 a year); reminderOffsetDays at most
-// contractBindingDays. A plan that subscriptions use cannot be deleted (409
-// conflict).
-//
-// Invoice events [choice]: the simulator records invoice.open,
-// invoice.payment_failed, invoice.paid, invoice.uncollectible and
-// invoice.void (bare Invoice objects, contract §3.1), each after the
-// subscription event of the same step; it records no invoice.created or
-// invoice.updated.
-//
-// Trial conversion versus renewal (contract §5.2, §7 item 12) [choice]: both
-// are subscription.extended, with no flag. A free-trial subscription starts
-// activeFree with only stateTransitions.activatedFree; its first paid
-// invoice sets stateTransitions.activated to the very instant the invoice
-// is paid. So subscription.extended is the trial conversion exactly when
-// subscription.stateTransitions.activatedFree is set and
-// subscription.stateTransitions.activated equals
-// invoice.stateTransitions.paid; every other subscription.extended is a
-// renewal. (A subscription that never had a trial keeps activated from its
-// acquisition, which no invoice's paid time equals.)
-//
-// Renewal orders [choice]: each paid invoice creates an order in the
-// account (GET /orders/{id} with the invoice's orderId): state complete at
-// once, the invoice's items with their subscriptionInfo, one captured
-// merchant_initiated charge, no order.* events. The simulator has no
-// invoice PDFs yet, so a renewal order has no invoicePDFs and no
-// order.invoice.created; when documents land, renewal orders will get
-// their invoice PDF like any order.
-//
-// Dates: the subscription inside the pair events is written in DR's form
-// "2022-08-25T21:09:39.061+0000" (subscriptionPair.MarshalJSON, events.go).
+// The schedule it runs, per subscription, is in
+// docs/lifecycles.md#the-subscription-schedule-in-the-simulator.
 func (a *Account) AdvanceTo(t time.Time) ([]*Event, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -293,7 +192,7 @@ func (a *Account) runDue(s *Subscription, at time.Time, kind dueKind) {
 }
 
 // subscriptionPair is data.object of subscription.reminder, .extended and
-// .payment_failed (contract §3.1).
+// .payment_failed (docs/events.md#shape-of-dataobject).
 type subscriptionPair struct {
 	Subscription *Subscription `json:"subscription"`
 	Invoice      *Invoice      `json:"invoice"`

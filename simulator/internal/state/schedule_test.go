@@ -13,7 +13,7 @@ import (
 	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
-// Cards (contract §6.3).
+// Cards (docs/lifecycles.md#test-mode-triggers-doc).
 const (
 	goodCard     = "4444222233331111"
 	goodCard2    = "5466160000000008"

@@ -65,7 +65,7 @@ type SourceParams struct {
 	Metadata   map[string]any `json:"metadata"`
 }
 
-// cardBehaviour is what DR's test cards do (contract §6.3).
+// cardBehaviour is what DR's test cards do (docs/lifecycles.md#test-mode-triggers-doc).
 type cardBehaviour struct {
 	sourceFails, chargeFails, captureFails, cancelFails, refundFails bool
 }
@@ -172,7 +172,7 @@ func (a *Account) Source(id string) (*Source, error) {
 }
 
 // AttachSource is POST /customers/{id}/sources/{sourceId}: it saves the
-// source for reuse (contract §2.1).
+// source for reuse (docs/dr-api.md#customer).
 func (a *Account) AttachSource(customerID, sourceID string) (*Source, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

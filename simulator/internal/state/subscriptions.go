@@ -10,8 +10,8 @@ import (
 )
 
 // SubscriptionInfo is subscriptionInfo on a checkout line (the control API's
-// POST /_sim/orders), an order line and a billing-invoice line (contract
-// §2.13). On a checkout line subscriptionId is optional (merchant-supplied;
+// POST /_sim/orders), an order line and a billing-invoice line
+// (docs/dr-api.md#subscription). On a checkout line subscriptionId is optional (merchant-supplied;
 // a UUID otherwise) and autoRenewal defaults to true.
 type SubscriptionInfo struct {
 	SubscriptionID string `json:"subscriptionId,omitempty"`
@@ -30,7 +30,7 @@ type SubscriptionItem struct {
 	taxRate float64 // from the acquisition line; renewal tax = round(amount × taxRate). Not on the wire.
 }
 
-// Subscription is DR's Subscription (contract §2.13). Dates are whole-second
+// Subscription is DR's Subscription (docs/dr-api.md#subscription). Dates are whole-second
 // RFC 3339 in UTC like every other timestamp, except inside the pair events,
 // which write DR's "…T21:09:39.061+0000" (events.go).
 type Subscription struct {
@@ -271,7 +271,7 @@ func (p *SubscriptionUpdateParams) hasTermsFields() bool {
 	return p.PlanID != nil || p.SourceID != nil || p.Items != nil || p.Locale != nil || p.Metadata != nil
 }
 
-// UpdateSubscription is POST /subscriptions/{id} (contract §2.13, §6.2).
+// UpdateSubscription is POST /subscriptions/{id} (docs/dr-api.md#subscription, docs/lifecycles.md#subscription-dr-coordinated).
 // Every change emits subscription.updated with previousAttributes; a
 // request that changes nothing emits nothing.
 //
@@ -468,7 +468,7 @@ func (a *Account) cancel(s *Subscription, now time.Time) error {
 
 // DeleteSubscription is DELETE /subscriptions/{id}: draft only, else 409
 // invalid_state. subscription.deleted carries {} as its object and the
-// subscription in previousAttributes (contract §3.5).
+// subscription in previousAttributes (docs/events.md#subscription-events).
 func (a *Account) DeleteSubscription(id string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -47,7 +47,7 @@ type Target struct {
 	WebhookID string
 	Address   string
 	// Secrets sign the delivery: the current secret first, then the old
-	// secrets still valid after a rotation (contract §4 "Secret rotation").
+	// secrets still valid after a rotation (docs/webhooks.md#webhook-delivery "Secret rotation").
 	Secrets []string
 	// Source, when set, is the account the webhook belongs to. The delivery
 	// engine re-reads the target from it before every attempt (so a retry

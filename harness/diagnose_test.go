@@ -1,0 +1,80 @@
+package harness_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/drsim/drsim/fixtures"
+	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/harness/mailbox"
+	"github.com/drsim/drsim/harness/profile"
+	"github.com/drsim/drsim/simulator"
+)
+
+// A missing email is explained by what happened to its trigger's deliveries.
+func TestMissingEmailNamesTheLikelyCause(t *testing.T) {
+	ctx := context.Background()
+	sim, err := simulator.Start(simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	mail, err := mailbox.StartEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mail.Close()
+	mb := mailbox.NewClient(mail.URL())
+	defer mb.Close()
+	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A merchant whose secret differs from the profile's: it refuses every delivery.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close()
+	for _, tc := range []struct{ name, hook, key, want string }{
+		{"wrong secret", srv.URL + "/hook", "sk_test_diagnose0000000000", "answered 401/403 to all"},
+		{"merchant down", downURL + "/hook", "sk_test_diagnose1111111111", "is the merchant running, and is webhook.url"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := profile.Parse("p.yaml", []byte(fmt.Sprintf("webhook: {url: %q, signingSecret: whsec_x}\napi: {secretKey: %s}\ntimeouts: {email: 1s}\n", tc.hook, tc.key)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := harness.New(ctx, harness.Config{Profile: p, Catalogue: cat, SimulatorURL: sim.URL(), Mailbox: mb})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := h.NewScenario(t.Name())
+			if _, err := sc.CreateCustomer(ctx, "Bob"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sc.PlaceOrder(ctx, "Bob", harness.OrderSpec{Currency: "USD", Lines: []harness.Line{{Product: "Widget", Quantity: 1, Price: 10}}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := sc.AcceptOrder(ctx, ""); err != nil {
+				t.Fatal(err)
+			}
+			err = sc.ExpectNotification(ctx, "Bob", "order-confirmation")
+			if err == nil {
+				t.Fatal("no error for an email that never came")
+			}
+			for _, want := range []string{"likely cause: ", tc.want, "deliveries of order.accepted", "attempt 1 to " + tc.hook} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not mention %q:\n%v", want, err)
+				}
+			}
+		})
+	}
+}
