@@ -31,7 +31,7 @@ func (s *Scenario) perform(ctx context.Context, name string, data profile.Action
 	p := s.h.cfg.Profile
 	a, ok := p.Actions[name]
 	if !ok {
-		return nil, fmt.Errorf("the merchant profile has no %q action (%s); add it under actions:", name, profile.ActionDoc(name))
+		return nil, fmt.Errorf("the merchant profile has no %q action (%s); add it under \"actions\"", name, profile.ActionDoc(name))
 	}
 	if name != "login" {
 		s.remember(name, data)

@@ -122,7 +122,7 @@ func Parse(name string, data []byte) (*Catalogue, error) {
 		n.labels = c.Labels
 		for j, a := range n.Attributes {
 			if a.Label != "" && c.Labels[a.Label] == nil {
-				return nil, fmt.Errorf("%s: attributes[%d] (%s): label %q is not under labels:", where, j, a.Name, a.Label)
+				return nil, fmt.Errorf("%s: attributes[%d] (%s): label %q is not under \"labels\"", where, j, a.Name, a.Label)
 			}
 			if a.Pick != "" && a.Pick != "last" {
 				return nil, fmt.Errorf("%s: attributes[%d] (%s): pick %q: want last", where, j, a.Name, a.Pick)

@@ -96,9 +96,7 @@ func Lint(fsys fs.FS, cat *catalogue.Catalogue) ([]Problem, int, error) {
 		customers := map[string]bool{}
 		var products []string
 		for _, st := range pk.Steps {
-			for _, row := range productRows(st.Table) {
-				products = append(products, row)
-			}
+			products = append(products, productRows(st.Table)...)
 			var match *pattern
 			var groups []string
 			for i := range pats {
