@@ -45,6 +45,14 @@ func (h *Handler) acceptOrder(a *state.Account, r *http.Request) (int, any, erro
 	return http.StatusOK, o, err
 }
 
+func (h *Handler) reviewOrder(a *state.Account, r *http.Request) (int, any, error) {
+	if err := decode(r, &struct{}{}); err != nil {
+		return 0, nil, err
+	}
+	o, err := a.ReviewOrder(pathID(r, "id"))
+	return http.StatusOK, o, err
+}
+
 func (h *Handler) blockOrder(a *state.Account, r *http.Request) (int, any, error) {
 	var empty struct{}
 	if err := decode(r, &empty); err != nil {
@@ -160,7 +168,7 @@ type clockBody struct {
 // getClock is GET /_sim/clock: the account's clock, which follows wall
 // time (virtual time lives in test clocks, testclocks.go).
 func (h *Handler) getClock(a *state.Account, r *http.Request) (int, any, error) {
-	return http.StatusOK, clockBody{Now: a.Clock().Now()}, nil
+	return http.StatusOK, clockBody{Now: a.Now()}, nil
 }
 
 func (h *Handler) listRequests(a *state.Account, r *http.Request) (int, any, error) {

@@ -147,6 +147,7 @@ func (h *Handler) routes() {
 	ctl("GET", "/_sim/account", h.getAccount)
 	ctl("POST", "/_sim/orders", h.placeOrder)
 	ctl("POST", "/_sim/orders/{id}/accept", h.acceptOrder)
+	ctl("POST", "/_sim/orders/{id}/review", h.reviewOrder)
 	ctl("GET", "/_sim/subscriptions/{id}", h.waitSubscription)
 	ctl("POST", "/_sim/orders/{id}/block", h.blockOrder)
 	ctl("POST", "/_sim/refunds/{id}/complete", h.completeRefund)
