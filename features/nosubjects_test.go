@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/drsim/drsim/features"
+	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/internal/stack"
 	"github.com/drsim/drsim/internal/suite"
 )
@@ -42,5 +43,17 @@ func TestFeaturesWithoutSubjects(t *testing.T) {
 	res.WriteSummary(&b)
 	if !strings.Contains(b.String(), "Subjects recognised") || !strings.Contains(b.String(), "Order confirmation") {
 		t.Errorf("the summary does not list the subjects recognised:\n%s", b.String())
+	}
+}
+
+// The reference merchant passes the doctor (certify's preflight).
+func TestDoctorOnReferenceMerchant(t *testing.T) {
+	s, err := stack.Start(context.Background(), stack.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := harness.Doctor(context.Background(), s.Profile); err != nil {
+		t.Fatal(err)
 	}
 }

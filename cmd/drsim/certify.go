@@ -32,6 +32,7 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	timeout := fs.Duration("delivery-timeout", stack.DeliveryTimeout, "the embedded simulator's webhook delivery timeout")
 	rf := addRunFlags(fs, "drsim-report")
 	verbose := fs.Bool("v", false, "log what the simulator does")
+	noPreflight := fs.Bool("no-preflight", false, "skip the check that the merchant's webhook and merchant.url answer and verify signatures")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,6 +46,13 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cat, err := loadCatalogue(*cataloguePath)
 	if err != nil {
 		return err
+	}
+	// Preflight: a merchant that is down or verifies with another secret
+	// would fail every scenario slowly; say what to fix at once (exit 2).
+	if !*noPreflight {
+		if err := harness.Doctor(ctx, p); err != nil {
+			return fmt.Errorf("preflight (skip with -no-preflight): %w", err)
+		}
 	}
 	simURL := p.Simulator.URL
 	if simURL == "" {

@@ -3,6 +3,7 @@
 //
 //	drsim demo      run every scenario against the reference merchant, in-process
 //	drsim certify   run every scenario against your merchant (a merchant profile)
+//	drsim doctor    check that a merchant is ready to be certified
 //	drsim lint      check QA's feature files against the vocabulary and catalogue
 //	drsim report    merge shard reports into one
 //	drsim serve     run the simulator and an embedded MailHog for local development
@@ -32,7 +33,10 @@ const usage = `drsim: a Digital River simulator and notification certification s
 Usage:
   drsim demo    [-defects a,b] [-v] [run flags] run the suite against the reference merchant in-process
   drsim certify -profile merchant.yaml [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [run flags]
-                                              run the suite against your merchant
+                                              run the suite against your merchant (after a ~1 s preflight;
+                                              -no-preflight skips it)
+  drsim doctor  -profile merchant.yaml         is the merchant ready? its webhook answers, accepts a genuinely
+                                              signed event, refuses a forged one; merchant.url answers (exit 2 if not)
       run flags: [-features DIR] [-tags EXPR] [-name REGEX] [-shard i/n] [-concurrency N]
                  [-format progress|pretty|quiet] [-out DIR]
   drsim lint    [-catalogue file] DIR          check feature files: undefined steps, notifications, customers, products
@@ -70,6 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"demo":    demo,
 		"certify": certify,
+		"doctor":  doctor,
 		"serve":   serve,
 		"defects": defects,
 		"steps":   stepsCmd,

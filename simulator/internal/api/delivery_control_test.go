@@ -266,7 +266,7 @@ func TestSecretRotationKeepsTheOldSecretUntilItExpires(t *testing.T) {
 	acct := e.newAccount()
 	c := acct.secret
 	a, _, _ := e.store.Lookup(acct.keys.SecretKey)
-	now := a.Clock().Freeze()
+	now := a.FreezeClock()
 	rc := newReceiver(t, nil)
 	hook := c.createWebhook(rc.url, "sku.created")
 	old := c.webhookSecret(hook)
@@ -294,7 +294,7 @@ func TestSecretRotationKeepsTheOldSecretUntilItExpires(t *testing.T) {
 		}
 	}
 
-	if _, err := a.Clock().Advance(time.Hour); err != nil { // an hour of wall time passes
+	if _, _, err := a.AdvanceClock(time.Hour); err != nil { // an hour of wall time passes
 		t.Fatal(err)
 	}
 	c.must("GET", "/_sim/webhooks/"+hook+"/secret", nil, http.StatusOK, &view)
@@ -315,7 +315,7 @@ func TestSecretRotationKeepsTheOldSecretUntilItExpires(t *testing.T) {
 	}
 
 	// A given secret, DR's 12 h default; then one that blocks the old at once.
-	now = a.Clock().Now()
+	now = a.Now()
 	c.must("POST", "/_sim/webhooks/"+hook+"/secret/rotate", `{"secret":"whsec_third"}`, http.StatusOK, &view)
 	if view.Secret != "whsec_third" || len(view.Old) != 1 || view.Old[0].Secret != rot.Secret || !view.Old[0].Expires.Equal(now.Add(12*time.Hour)) {
 		t.Fatalf("rotation with defaults %+v; want whsec_third and %s valid for 12h", view, rot.Secret)

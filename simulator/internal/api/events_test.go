@@ -38,7 +38,7 @@ func (c client) advance(d string) time.Time {
 	if !ok {
 		c.e.t.Fatalf("no account for %q", c.auth)
 	}
-	now, err := a.Clock().Advance(dur)
+	now, _, err := a.AdvanceClock(dur)
 	if err != nil {
 		c.e.t.Fatal(err)
 	}

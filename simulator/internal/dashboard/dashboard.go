@@ -122,7 +122,7 @@ func (h *Handler) accounts(w http.ResponseWriter, r *http.Request) {
 	out := []AccountSummary{}
 	for _, a := range h.store.Accounts() {
 		k := a.Keys()
-		out = append(out, AccountSummary{ID: a.ID(), SecretKey: k.SecretKey, PublicKey: k.PublicKey, Clock: a.Clock().Now()})
+		out = append(out, AccountSummary{ID: a.ID(), SecretKey: k.SecretKey, PublicKey: k.PublicKey, Clock: a.Now()})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"accounts": out, "mailUrl": h.opts.MailURL})
 }
@@ -193,7 +193,7 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	k := a.Keys()
-	v := View{Account: AccountSummary{ID: a.ID(), SecretKey: k.SecretKey, PublicKey: k.PublicKey, Clock: a.Clock().Now()},
+	v := View{Account: AccountSummary{ID: a.ID(), SecretKey: k.SecretKey, PublicKey: k.PublicKey, Clock: a.Now()},
 		Webhooks: []WebhookView{}, Events: []*state.Event{}, EventTypes: []string{}, Deliveries: []AttemptView{}, Requests: []state.RequestLog{}}
 	var errs []error
 	hooks, err := all(func(lp state.ListParams) (state.Page[*state.Webhook], error) {

@@ -66,10 +66,15 @@ func (a *Account) ID() string { return a.id }
 // Keys returns the account's keys.
 func (a *Account) Keys() Keys { return a.keys }
 
-// Clock is the account's own clock. It follows wall time: the control API
-// cannot move it (virtual time lives in test clocks); Go tests of this
-// package's callers may freeze or move it.
-func (a *Account) Clock() *clock.Virtual { return a.clock }
+// Now is the time on the account's own clock. It follows wall time: the
+// control API cannot move it (virtual time lives in test clocks); Go tests
+// move it with AdvanceClock or SetClock, which run what falls due.
+func (a *Account) Now() time.Time { return a.clock.Now() }
+
+// FreezeClock stops the account's own clock at its current reading, for Go
+// tests that compare exact timestamps; AdvanceClock and SetClock still move
+// it.
+func (a *Account) FreezeClock() time.Time { return a.clock.Freeze() }
 
 // RequestLog is one API call the account made.
 type RequestLog struct {

@@ -91,7 +91,7 @@ func docText(t *testing.T, a *Account, fileID string) (string, []byte) {
 func TestInvoiceOnAccept(t *testing.T) {
 	a := docAccount(t)
 	o := docOrder(t, a, "fr_FR", 1000)
-	if _, err := a.Clock().Advance(90 * time.Second); err != nil {
+	if _, _, err := a.AdvanceClock(90 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 	got, err := a.AcceptOrder(o.ID)

@@ -134,14 +134,14 @@ func TestEventRetentionFollowsTheAccountClock(t *testing.T) {
 	mustSKU(t, a, "old")
 	page, _ := a.Events(state.EventFilter{})
 	old := page.Data[0]
-	if _, err := a.Clock().Advance(state.EventRetention); err != nil {
+	if _, _, err := a.AdvanceClock(state.EventRetention); err != nil {
 		t.Fatal(err)
 	}
 	// Exactly 30 days old: still kept.
 	if _, err := a.Event(old.ID); err != nil {
 		t.Fatalf("event exactly 30 days old: %v, want kept", err)
 	}
-	if _, err := a.Clock().Advance(time.Second); err != nil {
+	if _, _, err := a.AdvanceClock(time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Event(old.ID); apierror.As(err).Status != http.StatusNotFound {

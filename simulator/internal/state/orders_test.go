@@ -286,7 +286,7 @@ func TestAcceptOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Clock().Advance(90 * time.Second); err != nil {
+	if _, _, err := a.AdvanceClock(90 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 	acceptedAt := wall.Add(90 * time.Second)

@@ -1,0 +1,96 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/drsim/drsim/harness/profile"
+	"github.com/drsim/drsim/simulator/signature"
+)
+
+// DoctorTimeout bounds each of the doctor's requests.
+const DoctorTimeout = time.Second
+
+// Doctor checks, in about a second, that the merchant can be certified with
+// p: its webhook answers, accepts a genuinely signed test event and refuses
+// one signed with another secret, and merchant.url (when given) answers. It
+// returns nil, or an error saying what to fix. `drsim doctor` and the
+// preflight of `drsim certify` run it.
+func Doctor(ctx context.Context, p *profile.Profile) error {
+	var problems []string
+	hc := &http.Client{Timeout: DoctorTimeout, Transport: merchantTransport}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	now := time.Now().UTC()
+	body, _ := json.Marshal(map[string]any{
+		"id": "doctor-" + hex.EncodeToString(b), "type": "drsim.doctor", "createdTime": now.Format(time.RFC3339),
+		"liveMode": false, "data": map[string]any{"object": map[string]any{}},
+	})
+	post := func(sig string) (int, string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Webhook.URL, bytes.NewReader(body))
+		if err != nil {
+			return 0, "", err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("DigitalRiver-Signature", sig)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		return resp.StatusCode, strings.TrimSpace(string(excerpt)), nil
+	}
+	status, excerpt, err := post(signature.Sign(body, now, p.Webhook.SigningSecret))
+	switch {
+	case err != nil:
+		problems = append(problems, fmt.Sprintf("webhook.url %s does not answer (%v): start the merchant, or fix webhook.url", p.Webhook.URL, unwrapURLError(err)))
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		problems = append(problems, fmt.Sprintf("the webhook refused a test event signed with webhook.signingSecret (%d %s): does webhook.signingSecret match the secret the merchant verifies with?", status, excerpt))
+	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed:
+		problems = append(problems, fmt.Sprintf("webhook.url %s answered %d to a POST: is it the merchant's webhook endpoint?", p.Webhook.URL, status))
+	case status >= 500:
+		problems = append(problems, fmt.Sprintf("the webhook answered %d to a genuinely signed test event (%s): see the merchant's log", status, excerpt))
+	}
+	if err == nil && status != http.StatusUnauthorized && status != http.StatusForbidden && status < 500 && status != http.StatusNotFound {
+		forged, _, ferr := post(signature.Sign(body, now, "whsec_doctor_forged_"+hex.EncodeToString(b)))
+		if ferr == nil && forged >= 200 && forged < 300 {
+			problems = append(problems, fmt.Sprintf("the webhook accepted (%d) a test event signed with another secret: the merchant must verify DigitalRiver-Signature and answer non-2xx when it does not match", forged))
+		}
+	}
+	if p.Merchant.URL != "" {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.Merchant.URL, nil)
+		if err == nil {
+			var resp *http.Response
+			if resp, err = hc.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("merchant.url %s does not answer (%v): start the merchant, or fix merchant.url", p.Merchant.URL, unwrapURLError(err)))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return errors.New("the merchant is not ready to be certified:\n  - " + strings.Join(problems, "\n  - "))
+}
+
+func unwrapURLError(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
