@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"text/template"
+
+	"github.com/drsim/drsim/internal/editdist"
 )
 
 // Sides of an action: who performs it.
@@ -361,22 +363,4 @@ func didYouMean(s string, known []string) string {
 // DidYouMean is didYouMean for other packages' names.
 func DidYouMean(s string, known []string) string { return didYouMean(s, known) }
 
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+func editDistance(a, b string) int { return editdist.Distance([]byte(a), []byte(b)) }

@@ -3,6 +3,8 @@ package steps
 import (
 	"regexp"
 	"strings"
+
+	"github.com/drsim/drsim/internal/editdist"
 )
 
 // Defined reports whether text (a step without its keyword) matches a step
@@ -22,7 +24,7 @@ func Nearest(text string) string {
 	best, bestD := "", -1
 	words := strings.Fields(strings.ToLower(text))
 	for _, st := range compiled() {
-		d := distance(words, st.words)
+		d := editdist.Distance(words, st.words)
 		if bestD < 0 || d < bestD {
 			best, bestD = st.example, d
 		}
@@ -55,25 +57,4 @@ func StripKeyword(s string) string {
 		}
 	}
 	return s
-}
-
-// distance is the Levenshtein distance between two word lists.
-func distance(a, b []string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
