@@ -64,6 +64,11 @@ type Scenario struct {
 	subscriptionID string
 	// activated is set once the merchant has activated that subscription.
 	activated bool
+	// trialPrice is the price after the free trial the checkout recorded
+	// (0: none; the trial stays free); priced is set once the merchant has
+	// put a price on the subscription.
+	trialPrice float64
+	priced     bool
 	// plans are the scenario's plans by name.
 	plans map[string]string
 	// kept are events fetched as the clock moved, oldest first.

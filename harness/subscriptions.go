@@ -183,6 +183,11 @@ func (s *Scenario) PlaceSubscriptionOrder(ctx context.Context, customerName, cur
 	if s.subscriptionID == "" {
 		return nil, fmt.Errorf("order %s started no subscription", placed.ID)
 	}
+	if freeTrial {
+		for _, l := range lines {
+			s.trialPrice = max(s.trialPrice, l.Price)
+		}
+	}
 	return s.order, nil
 }
 
@@ -288,7 +293,45 @@ func (s *Scenario) awaitActivation(ctx context.Context) error {
 		return fmt.Errorf("wait for subscription %s to be activated: %w", s.subscriptionID, err)
 	}
 	s.activated = true
-	return nil
+	return s.awaitTrialPrice(ctx)
+}
+
+// awaitTrialPrice waits (up to the email timeout) until the merchant has
+// set the price after a free trial on the subscription, when the checkout
+// recorded one: DR bills a trial's end at the subscription's price, so
+// moving time before the merchant priced it would end the trial at 0 (and
+// fail a merchant that prices it a little later, as DR allows any time
+// during the trial).
+func (s *Scenario) awaitTrialPrice(ctx context.Context) error {
+	if s.trialPrice <= 0 || s.priced {
+		return nil
+	}
+	deadline := time.Now().Add(s.h.cfg.Profile.EmailTimeout())
+	tick := time.NewTicker(effectPoll)
+	defer tick.Stop()
+	for {
+		sub, err := s.h.dr.Subscription(ctx, s.subscriptionID)
+		if err != nil {
+			return fmt.Errorf("read subscription %s: %w", s.subscriptionID, err)
+		}
+		for _, it := range sub.Items {
+			if it.Price > 0 {
+				s.priced = true
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("free trial subscription %s is %s with price 0 %s after its activation: the merchant never set the price after the trial "+
+				"(%.2f, the checkout line's metadata.paidPrice). Digital River bills the trial's end at the subscription's price, "+
+				"so the merchant must set it during the trial with POST /subscriptions/{id} {\"items\":[{\"skuId\":…,\"price\":…}]}",
+				s.subscriptionID, sub.State, s.h.cfg.Profile.EmailTimeout(), s.trialPrice)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the price after the trial on subscription %s: %w", s.subscriptionID, ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 // UpdateSubscription sends POST /subscriptions/{id} with p (as the
