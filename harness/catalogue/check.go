@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Email is what the matcher reads of a message: its decoded text (every
@@ -113,9 +115,17 @@ func (n *Notification) Check(obj map[string]any, e Email) Report {
 	return r
 }
 
-// matchAny finds any one of a's literal alternatives.
+// matchAny finds any one of a's literal alternatives. A wording
+// alternative counts as a whole word or phrase only: "sent" is not found in
+// "sentimos".
 func matchAny(a Attribute, currency, text string, links []string) Finding {
 	for _, v := range a.Values {
+		if a.Match == MatchText {
+			if found, ok := findWord(text, v); ok {
+				return Finding{Attribute: a.Name, Optional: a.Optional, Want: v, Found: found}
+			}
+			continue
+		}
 		if f := matchOne(a, v, currency, text, links); f.Found != "" {
 			return f
 		}
@@ -300,4 +310,34 @@ func matchOne(a Attribute, v any, currency, text string, links []string) Finding
 		}
 	}
 	return f
+}
+
+// findWord finds w in text, ignoring case, where neither side of it
+// continues a word (a letter or digit), and returns it as the text has it.
+func findWord(text, w string) (string, bool) {
+	if w == "" {
+		return "", false
+	}
+	lt, lw := strings.ToLower(text), strings.ToLower(w)
+	if len(lt) != len(text) { // lower-casing changed byte lengths: compare as is
+		lt, lw = text, w
+	}
+	for from := 0; ; {
+		i := strings.Index(lt[from:], lw)
+		if i < 0 {
+			return "", false
+		}
+		i += from
+		end := i + len(lw)
+		before, _ := utf8.DecodeLastRuneInString(lt[:i])
+		after, _ := utf8.DecodeRuneInString(lt[end:])
+		if !isWordRune(before) && !isWordRune(after) {
+			return text[i:end], true
+		}
+		from = i + 1
+	}
+}
+
+func isWordRune(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
