@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,16 +82,46 @@ type matching struct {
 	n      *catalogue.Notification
 	emails []*seenEmail
 	subs   []subject
-	memo   map[[2]int]catalogue.Report
-	// excluded are emails another notification claims (see rival).
-	excluded map[int]bool
+	// memo keeps each email × subject check: emails arrive one at a time
+	// and are inserted anywhere, so checks are kept by message and event,
+	// not by position, and each pair is checked once per wait.
+	memo map[pairKey]catalogue.Report
+	// excluded are the message ids of emails another notification claims
+	// (see rival).
+	excluded map[string]bool
 	// pairs[i] is the subject assigned to email i, or -1.
 	pairs []int
 	size  int
 }
 
+// pairKey names an email × subject check: the message id, and the
+// subject's event id with the document links known for it (a link the
+// merchant makes later is a new subject), or its position for a
+// merchant-side subject, which has no event (those are forgotten whenever
+// the subjects are read again).
+type pairKey struct{ msg, sub string }
+
+func (mt *matching) key(i, j int) pairKey {
+	sub := mt.subs[j]
+	k := "#" + strconv.Itoa(j)
+	if sub.eventID != "" {
+		k = sub.eventID + " " + strings.Join(sub.docLinks, " ")
+	}
+	return pairKey{mt.emails[i].msg.ID, k}
+}
+
+// setSubjects replaces the subjects, keeping the checks of event subjects.
+func (mt *matching) setSubjects(subs []subject) {
+	mt.subs = subs
+	for k := range mt.memo {
+		if strings.HasPrefix(k.sub, "#") {
+			delete(mt.memo, k)
+		}
+	}
+}
+
 func (mt *matching) report(i, j int) catalogue.Report {
-	k := [2]int{i, j}
+	k := mt.key(i, j)
 	if r, ok := mt.memo[k]; ok {
 		return r
 	}
@@ -110,7 +141,7 @@ func (mt *matching) report(i, j int) catalogue.Report {
 }
 
 func (mt *matching) fits(i, j int) bool {
-	return !mt.excluded[i] && mt.report(i, j).Err() == nil
+	return !mt.excluded[mt.emails[i].msg.ID] && mt.report(i, j).Err() == nil
 }
 
 // assign finds a largest assignment of emails to subjects (Kuhn's augmenting
@@ -205,7 +236,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	consumed := s.consumedIDs()
 	s.mu.Unlock()
 	hintRE := hint(nt)
-	mt := &matching{n: nt, memo: map[[2]int]catalogue.Report{}, excluded: map[int]bool{}}
+	mt := &matching{n: nt, memo: map[pairKey]catalogue.Report{}, excluded: map[string]bool{}}
 	rivals := map[string][]subject{}
 	var subsErr error
 	stale := true
@@ -224,7 +255,6 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 			}
 		}
 		mt.emails = slices.Insert(mt.emails, at, v)
-		mt.memo, mt.excluded = map[[2]int]catalogue.Report{}, map[int]bool{}
 		if len(mt.emails) < n {
 			return false
 		}
@@ -234,7 +264,8 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 				subsErr = err
 				return true
 			}
-			mt.subs, stale = subs, false
+			mt.setSubjects(subs)
+			stale = false
 		}
 		mt.assign()
 		for mt.size >= n && s.excludeRivals(wctx, mt, rivals) {
@@ -258,7 +289,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	// the trigger events.
 	if len(mt.emails) > 0 {
 		if subs, err := s.subjects(ctx, nt, false); err == nil {
-			mt.subs, mt.memo = subs, map[[2]int]catalogue.Report{}
+			mt.setSubjects(subs)
 			mt.assign()
 			for mt.size >= n && s.excludeRivals(ctx, mt, rivals) {
 				mt.assign()
@@ -414,11 +445,11 @@ func required(n *catalogue.Notification) int {
 func (s *Scenario) excludeRivals(ctx context.Context, mt *matching, rivals map[string][]subject) bool {
 	changed := false
 	for i, j := range mt.pairs {
-		if j < 0 || mt.excluded[i] {
+		if j < 0 || mt.excluded[mt.emails[i].msg.ID] {
 			continue
 		}
 		if y := s.rival(ctx, mt.n, mt.emails[i], rivals); y != "" {
-			mt.excluded[i] = true
+			mt.excluded[mt.emails[i].msg.ID] = true
 			changed = true
 		}
 	}

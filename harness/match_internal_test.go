@@ -35,7 +35,7 @@ func TestAssignmentIgnoresArrivalOrder(t *testing.T) {
 		}
 		r := rand.New(rand.NewPCG(seed, seed))
 		r.Shuffle(len(emails), func(i, j int) { emails[i], emails[j] = emails[j], emails[i] })
-		mt := &matching{n: n, emails: emails, subs: subs, memo: map[[2]int]catalogue.Report{}, excluded: map[int]bool{}}
+		mt := &matching{n: n, emails: emails, subs: subs, memo: map[pairKey]catalogue.Report{}, excluded: map[string]bool{}}
 		mt.assign()
 		if mt.size != 3 {
 			t.Fatalf("seed %d: matched %d of 3", seed, mt.size)
@@ -64,7 +64,7 @@ func TestAssignmentReportsTheClosestEmail(t *testing.T) {
 		{Name: "id", Path: "id", Match: catalogue.MatchText},
 		{Name: "tracking", Path: "tracking", Match: catalogue.MatchText},
 	}}
-	mt := &matching{n: n, memo: map[[2]int]catalogue.Report{}, excluded: map[int]bool{},
+	mt := &matching{n: n, memo: map[pairKey]catalogue.Report{}, excluded: map[string]bool{},
 		subs: []subject{{eventID: "e1", object: map[string]any{"id": "1001", "tracking": "Z1"}}},
 		emails: []*seenEmail{
 			{msg: &mailbox.Message{ID: "a"}, email: catalogue.Email{Body: "hello"}},

@@ -616,6 +616,17 @@ func TestConformanceWithDRModels(t *testing.T) {
 	// Order 3: blocked.
 	o3 := l.call("POST", "/_sim/orders", map[string]any{"customerId": custID, "items": []map[string]any{{"skuId": str(sku, "id"), "quantity": 1, "price": 3.5}}}, 201)
 	l.call("POST", "/_sim/orders/"+str(o3, "id")+"/block", nil, 200)
+	// Order 4: a fraud review, then accepted.
+	o4 := l.call("POST", "/_sim/orders", map[string]any{"customerId": custID, "items": []map[string]any{{"skuId": str(sku, "id"), "quantity": 1, "price": 4.25}}}, 201)
+	if rev := l.call("POST", "/_sim/orders/"+str(o4, "id")+"/review", nil, 200); rev["state"] != "in_review" || rev["fraudState"] != "review_opened" {
+		t.Fatalf("review: state %v fraudState %v, want in_review review_opened", rev["state"], rev["fraudState"])
+	}
+	if acc := l.call("POST", "/_sim/orders/"+str(o4, "id")+"/accept", nil, 200); acc["state"] != "accepted" || acc["fraudState"] != "passed" {
+		t.Fatalf("accept after review: state %v fraudState %v", acc["state"], acc["fraudState"])
+	}
+	if evs := l.call("GET", "/events?type=order.review_opened", nil, 200); len(evs["data"].([]any)) != 1 {
+		t.Fatalf("order.review_opened events: %v, want 1", evs["data"])
+	}
 	l.call("GET", "/orders?customerId="+custID, nil, 200)
 
 	// Files and file links.

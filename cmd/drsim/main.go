@@ -41,6 +41,7 @@ Usage:
                  [-format progress|pretty|quiet] [-out DIR]
   drsim lint    [-catalogue file] DIR          check feature files: undefined steps, notifications, customers, products
   drsim report merge -out DIR SHARD_DIR...     merge shard reports into one JUnit, Cucumber JSON and HTML report
+  drsim health  [URL]                          exit 0 when the simulator (or URL) is healthy
   drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [-retry-scale f] [-delivery-timeout d]
                                               run the simulator and an embedded MailHog
   drsim bench   [-runs 3] [-events 5000]        measure the suite, webhook delivery and a year of renewals
@@ -81,6 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"bench":   bench,
 		"report":  reportCmd,
 		"lint":    lintCmd,
+		"health":  health,
 		"listen":  listen,
 		"trigger": trigger,
 		"events":  events,

@@ -45,6 +45,14 @@ func (h *Handler) acceptOrder(a *state.Account, r *http.Request) (int, any, erro
 	return http.StatusOK, o, err
 }
 
+func (h *Handler) reviewOrder(a *state.Account, r *http.Request) (int, any, error) {
+	if err := decode(r, &struct{}{}); err != nil {
+		return 0, nil, err
+	}
+	o, err := a.ReviewOrder(pathID(r, "id"))
+	return http.StatusOK, o, err
+}
+
 func (h *Handler) blockOrder(a *state.Account, r *http.Request) (int, any, error) {
 	var empty struct{}
 	if err := decode(r, &empty); err != nil {

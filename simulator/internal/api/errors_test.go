@@ -70,6 +70,7 @@ var badRows = []badRow{
 	// POST /sources (public key allowed: a bad request is a 400, not a 401)
 	{route: "POST /sources", name: "bad JSON", path: "/sources", body: `{"email":`, status: 400, code: "invalid_parameter"},
 	{route: "POST /sources", name: "bad JSON with public key", key: "public", path: "/sources", body: `{"type":`, status: 400, code: "invalid_parameter"},
+	{route: "POST /sources", name: "expired card (01/2020)", path: "/sources", body: `{"type":"creditCard","creditCard":{"number":"4444222233331111","expirationMonth":1,"expirationYear":2020}}`, status: 400, code: "invalid_parameter", param: "creditCard.expirationYear"},
 	{route: "POST /sources", name: "missing type", path: "/sources", body: `{}`, status: 400, code: "missing_parameter", param: "type"},
 	{route: "POST /sources", name: "type not creditCard", key: "public", path: "/sources", body: `{"type":"payPal"}`, status: 400, code: "invalid_parameter", param: "type"},
 	{route: "POST /sources", name: "missing creditCard", key: "public", path: "/sources", body: `{"type":"creditCard"}`, status: 400, code: "missing_parameter", param: "creditCard"},
@@ -166,6 +167,8 @@ var badRows = []badRow{
 	{route: "POST /_sim/orders", name: "unknown customer", path: "/_sim/orders", body: `{"customerId":"nope","items":[{"skuId":"{sku}","quantity":1,"price":1}]}`, status: 404, code: "not_found", param: "id"},
 	{route: "POST /_sim/orders", name: "unknown SKU", path: "/_sim/orders", body: `{"customerId":"{cust}","items":[{"skuId":"nope","quantity":1,"price":1}]}`, status: 404, code: "not_found", param: "id"},
 	{route: "POST /_sim/orders/{id}/accept", name: "unknown order", path: "/_sim/orders/nope/accept", status: 404, code: "not_found", param: "id"},
+	{route: "POST /_sim/orders/{id}/review", name: "unknown order", path: "/_sim/orders/nope/review", status: 404, code: "not_found", param: "id"},
+	{route: "POST /_sim/orders/{id}/review", name: "accepted order", path: "/_sim/orders/{accepted}/review", status: 409, code: "invalid_state"},
 	{route: "POST /_sim/orders/{id}/accept", name: "accepted twice", path: "/_sim/orders/{accepted}/accept", status: 409, code: "invalid_state"},
 	{route: "POST /_sim/orders/{id}/block", name: "unknown order", path: "/_sim/orders/nope/block", status: 404, code: "not_found", param: "id"},
 	{route: "POST /_sim/orders/{id}/block", name: "block an accepted order", path: "/_sim/orders/{accepted}/block", status: 409, code: "invalid_state"},
@@ -219,8 +222,8 @@ func authRows(routes []string) []badRow {
 	fill := strings.NewReplacer("{id}", "x", "{sourceId}", "y")
 	var rows []badRow
 	for _, r := range routes {
-		if r == "POST /_sim/accounts" {
-			continue // the one unauthenticated route
+		if r == "POST /_sim/accounts" || r == "GET /_sim/health" {
+			continue // the unauthenticated routes
 		}
 		method, tpl, _ := strings.Cut(r, " ")
 		kinds := []string{"none", "unknown", "basic"}
@@ -247,7 +250,7 @@ func TestBadRequestsGetDRErrors(t *testing.T) {
 	for _, r := range badRows {
 		covered[r.route] = true
 	}
-	inputless := map[string]bool{"GET /_sim/clock": true, "GET /_sim/requests": true, "GET /_sim/test-clocks": true,
+	inputless := map[string]bool{"GET /_sim/clock": true, "GET /_sim/requests": true, "GET /_sim/test-clocks": true, "GET /_sim/health": true,
 		"DELETE /_sim/account": true} // deleting the fixtures' account would end the test: accounts_test.go
 	var missing []string
 	for _, r := range routes {

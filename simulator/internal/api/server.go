@@ -135,12 +135,19 @@ func (h *Handler) routes() {
 
 	// Control API: what only DR does. Not recorded in the request log.
 	r.HandleFunc("/_sim/accounts", h.createAccount).Methods("POST")
+	// Health for orchestrators (compose healthchecks, Kubernetes probes): no
+	// key needed, nothing about any account.
+	r.HandleFunc("/_sim/health", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	}).Methods("GET")
 	ctl := func(method, path string, fn accountHandler) {
 		r.Handle(path, h.authed(fn, secretOnly, false)).Methods(method)
 	}
 	ctl("GET", "/_sim/account", h.getAccount)
 	ctl("POST", "/_sim/orders", h.placeOrder)
 	ctl("POST", "/_sim/orders/{id}/accept", h.acceptOrder)
+	ctl("POST", "/_sim/orders/{id}/review", h.reviewOrder)
 	ctl("GET", "/_sim/subscriptions/{id}", h.waitSubscription)
 	ctl("POST", "/_sim/orders/{id}/block", h.blockOrder)
 	ctl("POST", "/_sim/refunds/{id}/complete", h.completeRefund)

@@ -401,6 +401,27 @@ func (a *Account) AcceptOrder(id string) (*Order, error) {
 	return a.decideOrder(id, "accepted", "order.accepted")
 }
 
+// ReviewOrder is DR opening a secondary fraud review of a pending_payment
+// order: state in_review, fraudState review_opened, order.review_opened
+// (DR's "Processing orders": in_review then accepted or blocked). Only DR
+// decides this, so it is a control call.
+func (a *Account) ReviewOrder(id string) (*Order, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o, ok := a.orders.get(id)
+	if !ok {
+		return nil, apierror.NotFound("Order", id)
+	}
+	defer a.useCustomer(o.CustomerID)()
+	if o.State != "pending_payment" {
+		return nil, apierror.Conflict("invalid_state", "Order '%s' is %s; only a pending_payment order can go into review.", id, o.State)
+	}
+	o.FraudState = "review_opened"
+	a.setOrderState(o, "in_review", a.now())
+	a.record("order.review_opened", o, nil)
+	return clone(o), nil
+}
+
 // BlockOrder is DR's fraud block: state blocked, order.blocked.
 func (a *Account) BlockOrder(id string) (*Order, error) {
 	return a.decideOrder(id, "blocked", "order.blocked")
@@ -417,8 +438,11 @@ func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
 	if o.State != "pending_payment" && o.State != "in_review" {
 		return nil, apierror.Conflict("invalid_state", "Order '%s' is %s; only a pending_payment or in_review order can become %s.", id, o.State, state)
 	}
-	if state == "blocked" {
+	switch state {
+	case "blocked":
 		o.FraudState = "blocked"
+	case "accepted":
+		o.FraudState = "passed"
 	}
 	a.setOrderState(o, state, a.now())
 	a.record(eventType, o, nil)

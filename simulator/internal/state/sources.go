@@ -128,6 +128,11 @@ func (a *Account) CreateSource(p SourceParams) (*Source, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// DR refuses to tokenise a card past its expiry (the end of its
+	// expiration month), on the account's clock.
+	if exp := cardExpiry(&CreditCard{ExpirationMonth: p.CreditCard.ExpirationMonth, ExpirationYear: p.CreditCard.ExpirationYear}); !a.now().Before(exp) {
+		return nil, apierror.Invalid("creditCard.expirationYear", "The card expired at the end of %02d/%d.", p.CreditCard.ExpirationMonth, p.CreditCard.ExpirationYear)
+	}
 	s := a.newCardSource(p)
 	a.record("source.created", s, nil)
 	if s.State == "chargeable" {

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// health is `drsim health [URL]`: exit 0 when URL answers 200 within 5 s.
+// The image has no shell or curl, so compose healthchecks call this.
+func health(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("health", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	url := "http://127.0.0.1:9090/_sim/health"
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		url = fs.Arg(0)
+	default:
+		return errors.New("usage: drsim health [URL]")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health: %s answered %d %s", url, resp.StatusCode, body)
+	}
+	fmt.Fprintf(stdout, "%s: %s", url, body)
+	return nil
+}

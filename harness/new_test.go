@@ -1,0 +1,138 @@
+package harness_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/drsim/drsim/fixtures"
+	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/harness/mailbox"
+	"github.com/drsim/drsim/harness/profile"
+)
+
+// fakeSim is an httptest fake of the simulator's calls harness.New makes:
+// an unknown key at first (401), then an account, a webhook list, webhook
+// create/update and the secret.
+type fakeSim struct {
+	mu       sync.Mutex
+	accounts map[string]bool
+	hooks    []map[string]any
+	calls    []string
+	secret   string
+}
+
+func (f *fakeSim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, r.Method+" "+r.URL.Path)
+	key := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	var body map[string]any
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	w.Header().Set("Content-Type", "application/json")
+	if r.URL.Path == "/_sim/accounts" {
+		f.accounts[body["secretKey"].(string)] = true
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"accountId":"a1","secretKey":%q,"publicKey":"pk_test_x"}`, body["secretKey"])
+		return
+	}
+	if !f.accounts[key] {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"type":"unauthorized","errors":[{"message":"An authorization error has occurred."}]}`)
+		return
+	}
+	switch {
+	case r.Method == "GET" && r.URL.Path == "/_sim/clock":
+		fmt.Fprint(w, `{"now":"2026-12-01T00:00:00Z"}`)
+	case r.Method == "GET" && r.URL.Path == "/webhooks":
+		b, _ := json.Marshal(map[string]any{"hasMore": false, "data": f.hooks})
+		_, _ = w.Write(b)
+	case r.Method == "POST" && r.URL.Path == "/webhooks":
+		body["id"] = fmt.Sprintf("wh%d", len(f.hooks)+1)
+		f.hooks = append(f.hooks, body)
+		w.WriteHeader(http.StatusCreated)
+		b, _ := json.Marshal(body)
+		_, _ = w.Write(b)
+	case r.Method == "PATCH" && strings.HasPrefix(r.URL.Path, "/webhooks/"):
+		b, _ := json.Marshal(f.hooks[0])
+		_, _ = w.Write(b)
+	case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/secret"):
+		f.secret, _ = body["secret"].(string)
+		fmt.Fprintf(w, `{"secret":%q}`, f.secret)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"type":"not_found","errors":[{"code":"not_found","message":"no"}]}`)
+	}
+}
+
+func testConfig(t *testing.T, simURL string) harness.Config {
+	t.Helper()
+	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := profile.Parse("reference-merchant.yaml", fixtures.ReferenceProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof.Webhook.URL = "http://shop.example.test/webhooks"
+	mb := mailbox.NewClient("http://127.0.0.1:1")
+	t.Cleanup(func() { _ = mb.Close() })
+	return harness.Config{Profile: prof, Catalogue: cat, SimulatorURL: simURL, Mailbox: mb}
+}
+
+// New creates the account for the profile's key when the simulator does not
+// know it, registers the webhook once (and updates it on a second New), and
+// sets the profile's signing secret.
+func TestNewArrangesAccountWebhookAndSecret(t *testing.T) {
+	f := &fakeSim{accounts: map[string]bool{}}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	cfg := testConfig(t, srv.URL+"/")
+	h, err := harness.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.WebhookID() != "wh1" || f.secret != cfg.Profile.Webhook.SigningSecret {
+		t.Fatalf("webhook %q, secret %q; want wh1 signed with the profile's secret", h.WebhookID(), f.secret)
+	}
+	if _, err := harness.New(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(f.calls, ", ")
+	for _, want := range []string{"POST /_sim/accounts", "POST /webhooks", "PATCH /webhooks/wh1", "POST /_sim/webhooks/wh1/secret"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("calls %s: missing %s", joined, want)
+		}
+	}
+	if n := strings.Count(joined, "POST /webhooks,"); n > 1 || len(f.hooks) != 1 {
+		t.Errorf("registered %d webhooks, want the one reused: %s", len(f.hooks), joined)
+	}
+}
+
+// New says which part of the configuration is missing, and that the
+// simulator cannot be reached.
+func TestNewRefusesBadConfigAndUnreachableSimulator(t *testing.T) {
+	full := testConfig(t, "http://127.0.0.1:1")
+	for name, mutate := range map[string]func(*harness.Config){
+		"Profile":      func(c *harness.Config) { c.Profile = nil },
+		"Catalogue":    func(c *harness.Config) { c.Catalogue = nil },
+		"SimulatorURL": func(c *harness.Config) { c.SimulatorURL = "" },
+		"Mailbox":      func(c *harness.Config) { c.Mailbox = nil },
+	} {
+		cfg := full
+		mutate(&cfg)
+		if _, err := harness.New(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("without %s: %v, want an error naming it", name, err)
+		}
+	}
+	if _, err := harness.New(context.Background(), full); err == nil || !strings.Contains(err.Error(), "reach the simulator at http://127.0.0.1:1") {
+		t.Errorf("unreachable simulator: %v", err)
+	}
+}
