@@ -243,6 +243,6 @@ func (h *Handler) applyAPIFaults(next http.Handler) http.Handler {
 			w.Header().Set("Retry-After", strconv.Itoa(s))
 		}
 		writeError(w, e)
-		a.LogRequest(state.RequestLog{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: e.Status, Time: time.Now().UTC(), Public: public, Agent: r.UserAgent()})
+		a.LogRequest(state.RequestLog{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: e.Status, Time: a.Now().UTC(), Public: public, Agent: r.UserAgent()})
 	})
 }

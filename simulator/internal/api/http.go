@@ -47,7 +47,7 @@ func (h *Handler) authed(fn accountHandler, allowPublic, logRequest bool) http.H
 			writeJSON(w, status, v)
 		}
 		if logRequest {
-			a.LogRequest(state.RequestLog{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status, Time: time.Now().UTC(), Public: public, Agent: r.UserAgent()})
+			a.LogRequest(state.RequestLog{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status, Time: a.Now().UTC(), Public: public, Agent: r.UserAgent()})
 		}
 	})
 }

@@ -271,6 +271,13 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 	if email == "" {
 		return nil, apierror.Missing("email")
 	}
+	// Every check that can fail comes before orderSource, which may store
+	// a new card: a failing request changes nothing.
+	for _, pi := range p.Items {
+		if _, ok := a.skus.get(pi.SKUID); !ok {
+			return nil, apierror.NotFound("SKU", pi.SKUID)
+		}
+	}
 	src, err := a.orderSource(c, p)
 	if err != nil {
 		return nil, err
