@@ -110,7 +110,7 @@ func (s *Server) bestellungAngenommen(ctx context.Context, e ereignis) error {
 			// A free trial costs 0 until the shop sets the price after it.
 			for _, it := range o.Items {
 				if si := it.SubscriptionInfo; si != nil && si.SubscriptionID == id && si.FreeTrial && it.Metadata.PaidPrice > 0 {
-					preis := map[string]any{"items": []map[string]any{{"skuId": it.SKUID, "quantity": it.Quantity, "price": it.Metadata.PaidPrice}}}
+					preis := map[string]any{"items": []map[string]any{{"skuId": it.SKUID, "quantity": it.Quantity, "price": float64(it.Metadata.PaidPrice)}}}
 					if err := s.dr.updateSubscription(ctx, id, preis); err != nil {
 						return fmt.Errorf("order %s: price after the trial of %s: %w", o.ID, id, err)
 					}

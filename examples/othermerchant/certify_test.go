@@ -39,15 +39,15 @@ var defectCases = []struct {
 }{
 	{othermerchant.DefectRefundHeadlineTotal, "Partial refund", []string{"refundedAmount/refundAmount", "Wir haben Ihnen 89,64 $ erstattet"}, "", nil},
 	{othermerchant.DefectCancelWholeLine, "Partial cancellation", []string{"did more than asked"}, "", nil},
-	{othermerchant.DefectSubscriptionCancelNoop, "Subscription cancelled", nil, "subscription actions through the merchant (point 2)", nil},
-	{othermerchant.DefectPlanChangeNoop, "Updated terms offer cancellation", nil, "subscription actions through the merchant (point 2)", nil},
-	{othermerchant.DefectCardNotOnSubscription, "Dunning rescued by a new card saved in the portal", nil, "subscription actions through the merchant (point 2)", nil},
+	{othermerchant.DefectSubscriptionCancelNoop, "Subscription cancelled", []string{"action cancelSubscription", "did the merchant call POST /subscriptions/"}, "", nil},
+	{othermerchant.DefectPlanChangeNoop, "Updated terms offer cancellation", []string{"action changePlan", "did the merchant call POST /subscriptions/"}, "", nil},
+	{othermerchant.DefectCardNotOnSubscription, "Dunning rescued by a new card saved in the portal", []string{"action updatePaymentMethod", "did the merchant call POST /subscriptions/"}, "", nil},
 	{othermerchant.DefectDelayLinksHome, "First and second delayed shipment notices", []string{"cancelLink", "requestCancellation"}, "", nil},
 	{othermerchant.DefectUnsignedWebhooks, "A webhook without a signature produces no email", []string{"merchant accepted order.accepted"}, "", nil},
 	{othermerchant.DefectShippingShowsDiscount, "Order confirmation arrives with every required attribute", []string{"totalShipping", "Versandkosten"}, "", nil},
 	{othermerchant.DefectRefusalWithoutReason, "A cancellation asked for after shipment fails, and the customer is told", []string{"reason"}, "", nil},
 	{othermerchant.DefectBillingLinksOverview, "Dunning that ends in failure", []string{"updatePaymentLink", "/konto/zahlungsarten"}, "", nil},
-	{othermerchant.DefectWrongSigningSecret, "Order confirmation arrives with every required attribute", []string{"order confirmation"}, "", []string{"401", "signingSecret"}},
+	{othermerchant.DefectWrongSigningSecret, "Order confirmation arrives with every required attribute", []string{"order confirmation", "401", "signingSecret"}, "", nil},
 }
 
 // startShop starts the simulator, MailHog and this shop (with defects) in

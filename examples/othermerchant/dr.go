@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -115,7 +116,7 @@ type drOrderItem struct {
 	// Metadata of the shop's checkout line: paidPrice is a free trial's
 	// price after the trial.
 	Metadata struct {
-		PaidPrice float64 `json:"paidPrice"`
+		PaidPrice zahl `json:"paidPrice"`
 	} `json:"metadata"`
 }
 
@@ -295,4 +296,22 @@ func (c *drAPI) createFileLink(ctx context.Context, fileID string, expires time.
 	body := map[string]any{"fileId": fileID, "expiresTime": expires.UTC().Format(time.RFC3339)}
 	err := c.call(ctx, "POST", "/file-links", body, &l)
 	return l, err
+}
+
+// zahl is a number DR may write as a JSON number or, in metadata, as a
+// string ("9.99").
+type zahl float64
+
+func (z *zahl) UnmarshalJSON(b []byte) error {
+	t := strings.Trim(strings.TrimSpace(string(b)), `"`)
+	if t == "" || t == "null" {
+		*z = 0
+		return nil
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil {
+		return fmt.Errorf("number %s: %w", b, err)
+	}
+	*z = zahl(f)
+	return nil
 }
