@@ -53,6 +53,30 @@ func TestFindDate(t *testing.T) {
 	}
 }
 
+// Long dates in German, French and Spanish, as whole words: the 2nd is not
+// found in "22. Dezember".
+func TestFindDateInOtherLanguages(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		day  int
+		want bool
+	}{
+		{"Nächste Zahlung am 22. Dezember 2026.", 22, true},
+		{"Prochain paiement le 22 décembre 2026", 22, true},
+		{"Prochain paiement le 1er décembre 2026", 1, true},
+		{"Próximo pago: 22 de diciembre de 2026", 22, true},
+		{"Próximo pago: 02 diciembre 2026", 2, true},
+		{"Nächste Zahlung am 22. Dezember 2026.", 2, false},
+		{"le 12 décembre 2026", 2, false},
+		{"el 22 de noviembre de 2026", 22, false},
+	} {
+		d := time.Date(2026, 12, tc.day, 0, 0, 0, 0, time.UTC)
+		if _, ok := catalogue.FindDate(tc.text, d); ok != tc.want {
+			t.Errorf("FindDate(%q, %s) = %v, want %v", tc.text, d.Format("2006-01-02"), ok, tc.want)
+		}
+	}
+}
+
 func TestLookupWalksArrays(t *testing.T) {
 	obj := map[string]any{"items": []any{
 		map[string]any{"productDetails": map[string]any{"name": "Widget"}},

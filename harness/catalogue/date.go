@@ -1,6 +1,7 @@
 package catalogue
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -31,7 +32,38 @@ func FindDate(text string, t time.Time) (string, bool) {
 			return s, true
 		}
 	}
+	for _, s := range localDates(t) {
+		if found, ok := findWord(text, s); ok {
+			return found, true
+		}
+	}
 	return "", false
+}
+
+// monthNames are the months in German, French and Spanish, January first.
+var monthNames = [][12]string{
+	{"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"},
+	{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
+	{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"},
+}
+
+// localDates are t's long renderings in German ("22. Dezember 2026"),
+// French ("22 décembre 2026", "1er décembre 2026") and Spanish ("22 de
+// diciembre de 2026"), each matched as whole words.
+func localDates(t time.Time) []string {
+	d, y := t.Day(), t.Year()
+	var out []string
+	for _, months := range monthNames {
+		m := months[t.Month()-1]
+		out = append(out,
+			fmt.Sprintf("%d. %s %d", d, m, y), fmt.Sprintf("%02d. %s %d", d, m, y),
+			fmt.Sprintf("%d %s %d", d, m, y), fmt.Sprintf("%02d %s %d", d, m, y),
+			fmt.Sprintf("%d de %s de %d", d, m, y))
+		if d == 1 {
+			out = append(out, fmt.Sprintf("1er %s %d", m, y))
+		}
+	}
+	return out
 }
 
 // ParseTime reads DR's timestamp renderings (RFC 3339 with any fraction, or
