@@ -1,4 +1,4 @@
-@order @payment
+@payment
 Feature: Orders paid without a card
   Customers pay with PayPal or by wire transfer too. Their orders carry no
   creditCard, and a wire transfer's order waits for the customer's funds
