@@ -155,6 +155,7 @@ func (h *Handler) routes() {
 	ctl("POST", "/_sim/orders/{id}/review", h.reviewOrder)
 	ctl("GET", "/_sim/subscriptions/{id}", h.waitSubscription)
 	ctl("POST", "/_sim/orders/{id}/block", h.blockOrder)
+	ctl("POST", "/_sim/sources/{id}/funds", h.fundSource)
 	ctl("POST", "/_sim/refunds/{id}/complete", h.completeRefund)
 	ctl("POST", "/_sim/refunds/{id}/fail", h.failRefund)
 	ctl("GET", "/_sim/webhooks/{id}/secret", h.webhookSecrets)
