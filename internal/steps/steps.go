@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cucumber/godog"
 
@@ -115,6 +116,8 @@ func (s *steps) all() []Step {
 		{`^a (weekly|monthly|yearly) plan "([^"]+)" with reminders (\d+) days before billing$`, `Given a monthly plan "Gold" with reminders 7 days before billing`, s.plan},
 		{`^a (weekly|monthly|yearly) plan "([^"]+)" with reminders (\d+) days before billing and (\d+) days to collect$`, `Given a monthly plan "Gold" with reminders 7 days before billing and 8 days to collect`, s.planCollect},
 		{`^([A-Z][\w-]*) pays with a card that expires this month$`, `Given Alice pays with a card that expires this month`, s.expiringCard},
+		{`^([A-Z][\w-]*) pays with a card that expires in ((?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4})$`, `Given Alice pays with a card that expires in March 2027`, s.cardExpiringIn},
+		{`^([A-Z][\w-]*)'s card expires before the next invoice$`, `Given Alice's card expires before the next invoice`, s.cardExpiresBeforeInvoice},
 		{`^([A-Z][\w-]*) has subscribed in ([A-Z]{3}) to the "([^"]+)" plan with:$`,
 			"Given Alice has subscribed in USD to the \"Gold\" plan with:\n  | product   | quantity | price | tax rate |\n  | Music box | 1        | 9.99  | 0.08     |", s.subscribe},
 		{`^([A-Z][\w-]*) has started a free trial in ([A-Z]{3}) of the "([^"]+)" plan with:$`,
@@ -381,6 +384,18 @@ func (s *steps) planCollect(ctx context.Context, every, name, reminder, collect 
 
 func (s *steps) expiringCard(ctx context.Context, who string) error {
 	return ScenarioFrom(ctx).PayWithCardExpiringThisMonth(ctx)
+}
+
+func (s *steps) cardExpiringIn(ctx context.Context, who, month string) error {
+	t, err := time.Parse("January 2006", month)
+	if err != nil {
+		return fmt.Errorf("%q is not a month and year like \"March 2027\"", month)
+	}
+	return ScenarioFrom(ctx).PayWithCardExpiringIn(ctx, t.Month(), t.Year())
+}
+
+func (s *steps) cardExpiresBeforeInvoice(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).CardExpiresBeforeNextInvoice(ctx)
 }
 
 func (s *steps) subscribe(ctx context.Context, who, currency, plan string, table *godog.Table) error {
