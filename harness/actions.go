@@ -11,7 +11,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/profile"
@@ -67,10 +66,11 @@ type signedOut struct{ why string }
 func (e *signedOut) Error() string { return e.why }
 
 // session is a browser: a cookie jar, redirects followed, and the portal's
-// session token once signed in.
+// session token once signed in. Like the rest of a scenario's step-owned
+// state it is used by one step at a time (redirects are followed in the
+// caller's goroutine) and needs no lock.
 type session struct {
 	client *http.Client
-	mu     sync.Mutex
 	token  string
 	in     bool // signed in
 	// lastHeaders are the headers of every answer of the last request,
@@ -96,9 +96,7 @@ func newSession() *session {
 			return errors.New("stopped after 10 redirects")
 		}
 		if req.Response != nil {
-			ss.mu.Lock()
 			ss.lastHeaders = append(ss.lastHeaders, req.Response.Header)
-			ss.mu.Unlock()
 		}
 		return nil
 	}}
@@ -106,15 +104,11 @@ func newSession() *session {
 }
 
 func (ss *session) setLoggedIn(v bool) {
-	ss.mu.Lock()
 	ss.in = v
-	ss.mu.Unlock()
 }
 
 // customerSession is the customer's browser for this scenario.
 func (s *Scenario) customerSession(c profile.ActionCustomer) *session {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.sessions == nil {
 		s.sessions = map[string]*session{}
 	}
@@ -127,8 +121,6 @@ func (s *Scenario) customerSession(c profile.ActionCustomer) *session {
 
 // merchantSession is the merchant's admin browser for this scenario.
 func (s *Scenario) merchantSession() *session {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.admin == nil {
 		s.admin = newSession()
 	}
@@ -141,9 +133,7 @@ func (s *Scenario) ensureLogin(ctx context.Context, sess *session, data profile.
 	if s.h.cfg.Profile.Actions["login"] == nil {
 		return nil
 	}
-	sess.mu.Lock()
 	in := sess.in
-	sess.mu.Unlock()
 	if in {
 		return nil
 	}
@@ -163,13 +153,11 @@ func (s *Scenario) login(ctx context.Context, sess *session, data profile.Action
 	if tok.JSON != "" || tok.Header != "" {
 		var token string
 		if tok.Header != "" {
-			sess.mu.Lock()
 			for _, h := range sess.lastHeaders {
 				if v := h.Get(tok.Header); v != "" {
 					token = v
 				}
 			}
-			sess.mu.Unlock()
 		} else {
 			var v any
 			if json.Unmarshal(body, &v) == nil {
@@ -185,9 +173,7 @@ func (s *Scenario) login(ctx context.Context, sess *session, data profile.Action
 			}
 			return nil, fmt.Errorf("action login: the answer has no session token in its %s (session.token); it was: %s", where, firstBytes(body, 300))
 		}
-		sess.mu.Lock()
 		sess.token = token
-		sess.mu.Unlock()
 	}
 	sess.setLoggedIn(true)
 	return body, nil
@@ -230,10 +216,8 @@ func (s *Scenario) send(ctx context.Context, name string, a *profile.Action, dat
 			hr.Header.Set(k, v)
 		}
 	}
-	sess.mu.Lock()
 	token := sess.token
 	sess.lastHeaders = nil
-	sess.mu.Unlock()
 	if h, prefix := p.Session.TokenHeader(); customer && h != "" && token != "" {
 		hr.Header.Set(h, prefix+token)
 	}
@@ -251,9 +235,7 @@ func (s *Scenario) send(ctx context.Context, name string, a *profile.Action, dat
 		return nil, fmt.Errorf("action %s: %s %s: %w", name, req.Method, u, err)
 	}
 	defer resp.Body.Close()
-	sess.mu.Lock()
 	sess.lastHeaders = append(sess.lastHeaders, resp.Header)
-	sess.mu.Unlock()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
 		if errors.Is(context.Cause(ctx), errActionTimeout) {
@@ -304,8 +286,6 @@ func (s *Scenario) remember(action string, d profile.ActionData) {
 	for i, it := range d.Items {
 		items[i] = map[string]any{"itemId": it.ItemID, "skuId": it.SKUID, "product": it.Product, "quantity": float64(it.Quantity)}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.lastRequest = map[string]any{
 		"action": action, "items": items, "carrier": d.Carrier, "trackingNumber": d.TrackingNumber,
 		"trackingUrl": d.TrackingURL, "newDate": d.NewDate, "reason": d.Reason,
@@ -598,9 +578,7 @@ func (s *Scenario) pageData() profile.ActionData {
 			d.Customer = profile.ActionCustomer{Name: c.Name, Email: c.Email, ID: c.ID}
 		}
 	}
-	s.mu.Lock()
 	d.Subscription.ID = s.subscriptionID
 	d.SourceID = s.savedSource
-	s.mu.Unlock()
 	return d
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,19 +30,21 @@ func (e *NotApplicableError) Is(target error) bool { return target == godog.ErrS
 // notApplicable records the reason on the scenario and returns the error.
 func (s *Scenario) notApplicable(format string, args ...any) error {
 	e := &NotApplicableError{Reason: fmt.Sprintf(format, args...)}
-	s.mu.Lock()
-	if s.na == "" {
-		s.na = e.Reason
+	r := &s.res
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.na == "" {
+		r.na = e.Reason
 	}
-	s.mu.Unlock()
 	return e
 }
 
 // NotApplicable is why the scenario does not apply to the merchant, or "".
 func (s *Scenario) NotApplicable() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.na
+	r := &s.res
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.na
 }
 
 // IsNotApplicable reports whether err says a scenario does not apply.
@@ -53,15 +56,17 @@ func IsNotApplicable(err error) bool {
 // HarnessDid lists the steps the harness performed itself through DR's API
 // because the profile has no action for them (reported plainly).
 func (s *Scenario) HarnessDid() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.did...)
+	r := &s.res
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.did)
 }
 
 func (s *Scenario) harnessDid(what string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.did = append(s.did, what)
+	r := &s.res
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.did = append(r.did, what)
 }
 
 // checkLimits refuses, as not applicable, a request the action cannot make.

@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/mailbox"
@@ -31,16 +32,18 @@ type EmailEvidence struct {
 // RecordEmail keeps the evidence of an email the scenario checked. Checks
 // call it once per email they matched, whether it passed or not.
 func (s *Scenario) RecordEmail(e EmailEvidence) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.emails = append(s.emails, e)
+	r := &s.res
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.emails = append(r.emails, e)
 }
 
 // Emails returns the evidence of the emails checked so far, in check order.
 func (s *Scenario) Emails() []EmailEvidence {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]EmailEvidence(nil), s.emails...)
+	r := &s.res
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.emails)
 }
 
 // HarnessAgent is the User-Agent of the harness's calls to the simulator,

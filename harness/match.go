@@ -35,8 +35,6 @@ type seenEmail struct {
 
 // view returns the scenario's decoded view of m (made once per message).
 func (s *Scenario) view(m *mailbox.Message) *seenEmail {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.views == nil {
 		s.views = map[string]*seenEmail{}
 	}
@@ -47,9 +45,7 @@ func (s *Scenario) view(m *mailbox.Message) *seenEmail {
 	if v, ok := s.views[key]; ok {
 		return v
 	}
-	s.mu.Unlock()
 	pages := s.actionPages()
-	s.mu.Lock()
 	v := &seenEmail{msg: m, email: catalogue.Email{Subject: m.Subject, Body: m.Body(), Links: m.Links, Pages: pages}}
 	s.views[key] = v
 	return v
@@ -232,9 +228,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	if pin != nil {
 		desc = fmt.Sprintf("%s (subject matching %q)", what, pin.String())
 	}
-	s.mu.Lock()
 	consumed := s.consumedIDs()
-	s.mu.Unlock()
 	hintRE := hint(nt)
 	mt := &matching{n: nt, memo: map[pairKey]catalogue.Report{}, excluded: map[string]bool{}}
 	rivals := map[string][]subject{}
@@ -347,12 +341,9 @@ func (s *Scenario) settle(ctx context.Context, c *Customer, nt *catalogue.Notifi
 			if err != nil {
 				return fmt.Errorf("%s to %s: %w", strings.ToLower(nt.Name), c.Email, err)
 			}
-			s.mu.Lock()
 			s.lastLink = fl
-			s.mu.Unlock()
 		}
 	}
-	s.mu.Lock()
 	if s.consumed == nil {
 		s.consumed = map[string]string{}
 	}
@@ -365,7 +356,6 @@ func (s *Scenario) settle(ctx context.Context, c *Customer, nt *catalogue.Notifi
 			s.usedEvents[p.sub.eventID] = true
 		}
 	}
-	s.mu.Unlock()
 	// Arrival order against event order: a warning only.
 	byArrival := slices.Clone(pairs)
 	slices.SortStableFunc(byArrival, func(a, b pair) int { return a.v.msg.Created.Compare(b.v.msg.Created) })
@@ -378,7 +368,7 @@ func (s *Scenario) settle(ctx context.Context, c *Customer, nt *catalogue.Notifi
 	return nil
 }
 
-// consumedIDs copies the set of consumed message ids; the caller holds s.mu.
+// consumedIDs copies the set of consumed message ids.
 func (s *Scenario) consumedIDs() map[string]bool {
 	out := make(map[string]bool, len(s.consumed))
 	for id := range s.consumed {
@@ -406,9 +396,7 @@ func (s *Scenario) recogniser(ctx context.Context, nt *catalogue.Notification) (
 	}
 	rivals := map[string][]subject{}
 	return func(m *mailbox.Message) bool {
-		s.mu.Lock()
 		as, done := s.consumed[m.ID]
-		s.mu.Unlock()
 		if done {
 			return as == nt.ID
 		}

@@ -69,9 +69,7 @@ func (s *Scenario) OpenOrderPage(ctx context.Context, customerName string) error
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
 	s.page = page
-	s.mu.Unlock()
 	return nil
 }
 
@@ -79,9 +77,7 @@ func (s *Scenario) OpenOrderPage(ctx context.Context, customerName string) error
 // file link of the order's invoice ("invoice") or newest credit memo
 // ("credit memo"), whose PDF shows the order id.
 func (s *Scenario) ExpectPageDocument(ctx context.Context, kind string) error {
-	s.mu.Lock()
 	page := s.page
-	s.mu.Unlock()
 	if page == nil {
 		return fmt.Errorf("no portal page opened yet; add a step like `When Alice opens the order page in the portal`")
 	}
@@ -119,9 +115,7 @@ func (s *Scenario) ExpectPageDocument(ctx context.Context, kind string) error {
 	if !strings.Contains(text, o.ID) {
 		return fmt.Errorf("the %s behind %s does not show order %s; its text was:\n%s", kind, fl.URL, o.ID, indent(text))
 	}
-	s.mu.Lock()
 	s.lastLink = fl
-	s.mu.Unlock()
 	return nil
 }
 
@@ -148,9 +142,7 @@ func (s *Scenario) ExpectNoSecretURL(ctx context.Context, customerName string) e
 			return fmt.Errorf("the email %q to %s shows a secret-key file URL: …%s…", m.Subject, c.Email, l)
 		}
 	}
-	s.mu.Lock()
 	page := s.page
-	s.mu.Unlock()
 	if page != nil {
 		if l := leak(page.HTML); l != "" {
 			return fmt.Errorf("the portal page shows a secret-key file URL: …%s…", l)
@@ -162,9 +154,7 @@ func (s *Scenario) ExpectNoSecretURL(ctx context.Context, customerName string) e
 // ExpireLastLink moves the scenario's test clock past the expiry of the
 // last document link checked (links of its customers expire on it).
 func (s *Scenario) ExpireLastLink(ctx context.Context) error {
-	s.mu.Lock()
 	fl := s.lastLink
-	s.mu.Unlock()
 	if fl == nil {
 		return fmt.Errorf("no document link checked yet in this scenario")
 	}
@@ -180,9 +170,7 @@ func (s *Scenario) ExpireLastLink(ctx context.Context) error {
 
 // ExpectLastLinkRefused checks that the last document link no longer downloads.
 func (s *Scenario) ExpectLastLinkRefused(ctx context.Context) error {
-	s.mu.Lock()
 	fl := s.lastLink
-	s.mu.Unlock()
 	if fl == nil {
 		return fmt.Errorf("no document link checked yet in this scenario")
 	}
@@ -212,9 +200,7 @@ func (s *Scenario) SavePaymentMethod(ctx context.Context, customerName, cardNumb
 	if _, err := s.perform(ctx, "savePaymentMethod", d); err != nil {
 		return "", err
 	}
-	s.mu.Lock()
 	s.savedSource = srcID
-	s.mu.Unlock()
 	return srcID, nil
 }
 
@@ -250,9 +236,7 @@ func (s *Scenario) ExpectSourceSaved(ctx context.Context, customerName string) e
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
 	sid := s.savedSource
-	s.mu.Unlock()
 	if sid == "" {
 		return fmt.Errorf("no payment method saved yet in this scenario")
 	}

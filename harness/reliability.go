@@ -79,9 +79,7 @@ func (s *Scenario) HoldOrderWebhooks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
 	s.hold = f
-	s.mu.Unlock()
 	return nil
 }
 
@@ -89,9 +87,7 @@ func (s *Scenario) HoldOrderWebhooks(ctx context.Context) error {
 // "reverse" or "shuffle") once every event about the order that the webhook
 // subscribes to is held.
 func (s *Scenario) ReleaseOrderWebhooks(ctx context.Context, order string) error {
-	s.mu.Lock()
 	f := s.hold
-	s.mu.Unlock()
 	if f == nil {
 		return fmt.Errorf("no webhooks are held; add a step like `Given Digital River holds the webhooks about the order`")
 	}
@@ -129,18 +125,14 @@ func (s *Scenario) RedeliverDuringRotation(ctx context.Context, typ string) erro
 	if err != nil {
 		return fmt.Errorf("deliver %s during the rotation: %w", typ, err)
 	}
-	s.mu.Lock()
 	s.lastAttempts = atts
-	s.mu.Unlock()
 	return nil
 }
 
 // ExpectLastDeliveryAccepted checks that the merchant answered 2xx to the
 // last manual delivery.
 func (s *Scenario) ExpectLastDeliveryAccepted() error {
-	s.mu.Lock()
 	atts := s.lastAttempts
-	s.mu.Unlock()
 	if len(atts) == 0 {
 		return fmt.Errorf("no manual delivery was made in this scenario")
 	}

@@ -18,6 +18,9 @@ import (
 
 // Scenario is one scenario's state: its customers, the order it works on and
 // the checks it made. Scenarios are independent and may run in parallel.
+// A scenario's steps run one at a time and own its state; only its results
+// (Checks, Emails, NotApplicable, HarnessDid) may be read meanwhile from
+// another goroutine.
 type Scenario struct {
 	h         *Harness
 	name      string
@@ -28,18 +31,15 @@ type Scenario struct {
 	// it, so moving time moves this scenario only (subscriptions.go).
 	clock string
 
-	mu     sync.Mutex
-	checks []Check
-	emails []EmailEvidence
+	// res are the scenario's results, the only part read from outside
+	// its steps (reports); everything else here is owned by the steps,
+	// which run one at a time, and needs no lock.
+	res results
 
 	// consumed are the emails already matched, with the notification each
 	// was matched as, so a second "receives a shipment email" checks the
 	// next one and an email is never counted as two notifications.
 	consumed map[string]string
-	// na is why the scenario does not apply to the merchant.
-	na string
-	// did are the steps the harness performed itself through DR's API.
-	did []string
 	// views are the emails as the matcher reads them, decoded once.
 	views map[string]*seenEmail
 	// usedEvents are the trigger events already matched to an email.
@@ -125,15 +125,29 @@ type Check struct {
 
 // Checks returns the notification checks made so far.
 func (s *Scenario) Checks() []Check {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Check(nil), s.checks...)
+	r := &s.res
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.checks)
 }
 
 func (s *Scenario) addCheck(c Check) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.checks = append(s.checks, c)
+	r := &s.res
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.checks = append(r.checks, c)
+}
+
+// results are what a scenario found so far: its checks, the emails it
+// read, why it does not apply and what the harness did itself. Reports
+// read them while the scenario runs, so they sit behind one small lock;
+// each method locks and defers the unlock, and nothing else touches mu.
+type results struct {
+	mu     sync.Mutex
+	checks []Check
+	emails []EmailEvidence
+	na     string   // why the scenario does not apply to the merchant
+	did    []string // steps the harness performed itself through DR's API
 }
 
 // CreateCustomer creates a DR customer with an address of its own,
@@ -349,14 +363,12 @@ func (s *Scenario) orderEvents(ctx context.Context, typ string) ([]*event, error
 	}
 	seen := map[string]bool{}
 	var out []*event
-	s.mu.Lock()
 	for _, e := range s.kept {
 		if e.Type == typ && s.about(e) {
 			out = append(out, e)
 			seen[e.ID] = true
 		}
 	}
-	s.mu.Unlock()
 	all, err := s.h.events.of(ctx, s.h.dr, typ)
 	if err != nil {
 		return nil, fmt.Errorf("order %s: %w", o.ID, err)
@@ -411,18 +423,14 @@ func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification, incl
 		if err != nil {
 			return nil, err
 		}
-		s.mu.Lock()
 		req := s.lastRequest
-		s.mu.Unlock()
 		return []subject{{object: map[string]any{"order": order, "request": req}}}, nil
 	}
 	events, err := s.orderEvents(ctx, n.Trigger)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
 	used := maps.Clone(s.usedEvents)
-	s.mu.Unlock()
 	// The lock covers only the read of usedEvents: augment calls DR and
 	// may fail, so no lock is held across it (no unlock on an error path).
 	var out []subject

@@ -29,8 +29,6 @@ func (s *Scenario) CreatePlan(ctx context.Context, p PlanSpec) error {
 	if err != nil {
 		return fmt.Errorf("create plan %q: %w", p.Name, err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.plans == nil {
 		s.plans = map[string]string{}
 	}
@@ -39,8 +37,6 @@ func (s *Scenario) CreatePlan(ctx context.Context, p PlanSpec) error {
 }
 
 func (s *Scenario) planID(name string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	id, ok := s.plans[name]
 	if !ok {
 		return "", fmt.Errorf("no plan %q in this scenario; add a step like `Given a monthly plan %q`", name, name)
@@ -130,21 +126,14 @@ func (s *Scenario) CardExpiresBeforeNextInvoice(ctx context.Context) error {
 // scenario is attached to it, so a scenario that moves time moves only its
 // own customers, and runs in parallel with every other scenario.
 func (s *Scenario) testClock(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	id := s.clock
-	s.mu.Unlock()
-	if id != "" {
-		return id, nil
+	if s.clock != "" {
+		return s.clock, nil
 	}
 	c, err := s.h.dr.CreateTestClock(ctx, s.name, time.Time{})
 	if err != nil {
 		return "", fmt.Errorf("create the scenario's test clock: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.clock == "" {
-		s.clock = c.ID
-	}
+	s.clock = c.ID
 	return s.clock, nil
 }
 
@@ -326,9 +315,7 @@ func (s *Scenario) advance(ctx context.Context, left time.Duration) error {
 				return err
 			}
 			if s.about(ev) {
-				s.mu.Lock()
 				s.kept = append(s.kept, ev)
-				s.mu.Unlock()
 			}
 		}
 	}
@@ -551,9 +538,7 @@ func (s *Scenario) RescueWithNewCard(ctx context.Context, customerName string) e
 	if _, err := s.perform(ctx, "updatePaymentMethod", d); err != nil {
 		return err
 	}
-	s.mu.Lock()
 	s.savedSource = src
-	s.mu.Unlock()
 	return s.waitSubscription(ctx, "updatePaymentMethod", "source "+src+" on subscription "+d.Subscription.ID, func(sub *client.Subscription) bool { return sub.SourceID == src })
 }
 
@@ -617,9 +602,7 @@ func (s *Scenario) augment(ctx context.Context, obj map[string]any) error {
 // lookup fetches a SKU or plan once per scenario (they do not change under
 // it), as decoded JSON; key names it in the cache.
 func (s *Scenario) lookup(key string, fetch func() (any, error)) (map[string]any, error) {
-	s.mu.Lock()
 	v, ok := s.lookups[key]
-	s.mu.Unlock()
 	if ok {
 		return deepCopy(v), nil
 	}
@@ -630,12 +613,10 @@ func (s *Scenario) lookup(key string, fetch func() (any, error)) (map[string]any
 	if v, err = asMap(got); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
 	if s.lookups == nil {
 		s.lookups = map[string]map[string]any{}
 	}
 	s.lookups[key] = v
-	s.mu.Unlock()
 	return deepCopy(v), nil
 }
 

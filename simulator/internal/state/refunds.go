@@ -495,6 +495,9 @@ func (a *Account) failRefund(r *Refund, o *Order, reason string) {
 	op := settleRefundEntry(ch, r.ID, "failed", "refund_failed")
 	r.Charges = refundCharges(ch, op)
 	o.UpdatedTime = now
+	if r.returnID != "" {
+		a.releaseReturn(o, r.returnID)
+	}
 	a.refreshRefundable(o)
 	a.record("refund.failed", r, nil)
 	if ch != nil {

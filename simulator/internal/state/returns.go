@@ -242,6 +242,23 @@ func (a *Account) markReturned(o *Order, returnID string, now time.Time) {
 	}
 }
 
+// releaseReturn gives a return's units back when the refund DR made for it
+// failed: they count as shipped and not returned again, so a new return
+// may claim them and be refunded while money is left to refund. The return
+// itself stays accepted (its refundIds name the failed refund). Caller
+// holds a.mu.
+func (a *Account) releaseReturn(o *Order, returnID string) {
+	ret, ok := a.returns.get(returnID)
+	if !ok {
+		return
+	}
+	for _, ri := range ret.Items {
+		it := o.item(ri.ItemID)
+		it.progress.returnRequested -= ri.Quantity
+		it.progress.returnAccepted -= ri.QuantityAccepted
+	}
+}
+
 // Return is GET /returns/{id}.
 func (a *Account) Return(id string) (*Return, error) {
 	return find(a, &a.returns, "Return", id)

@@ -222,3 +222,48 @@ func TestReturnsListAndGet(t *testing.T) {
 	_, err = fx.a.Return("ret_nope")
 	lcWantErr(t, err, 404, "not_found", "id")
 }
+
+// A return whose refund fails gives its units back: a new return of the
+// same units is accepted and refunded while the money is still refundable,
+// and once that refund succeeds the units are returned.
+func TestFailedReturnRefundReleasesItsUnits(t *testing.T) {
+	fx := lcOrder(t, lcDRLines)
+	fx.shipAll()
+	ret := fx.mustReturn(`{"orderId":"{order}","items":[{"itemId":"{A}","quantity":2}]}`)
+	if _, err := fx.a.UpdateReturn(ret.ID, state.ReturnUpdateParams{State: "accepted"}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := fx.a.Refunds(state.RefundFilter{OrderID: fx.id})
+	if len(p.Data) != 1 || p.Data[0].Amount != 24.31 {
+		t.Fatalf("refunds %+v, want one of 24.31", p.Data)
+	}
+	// While the refund is pending the units are claimed.
+	_, err := fx.ret(`{"orderId":"{order}","items":[{"itemId":"{A}","quantity":1}]}`)
+	lcWantErr(t, err, 409, "quantity_too_large", "")
+	if _, err := fx.a.FailRefund(p.Data[0].ID, "bank closed the account"); err != nil {
+		t.Fatal(err)
+	}
+	fx.checkAvailability(48.62)
+
+	again, err := fx.ret(`{"orderId":"{order}","items":[{"itemId":"{A}","quantity":2}]}`)
+	if err != nil {
+		t.Fatalf("a new return of the units whose refund failed: %v (want it accepted: the money is still refundable)", err)
+	}
+	if _, err := fx.a.UpdateReturn(again.ID, state.ReturnUpdateParams{State: "accepted"}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = fx.a.Refunds(state.RefundFilter{OrderID: fx.id, State: "pending"})
+	if len(p.Data) != 1 || p.Data[0].Amount != 24.31 {
+		t.Fatalf("pending refunds %+v, want one of 24.31 (the units' full value again)", p.Data)
+	}
+	if _, err := fx.a.CompleteRefund(p.Data[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	o := fx.order()
+	if o.Items[0].State != "returned" || o.RefundedAmount != 24.31 {
+		t.Fatalf("order item A %s refunded %.2f; want returned, 24.31", o.Items[0].State, o.RefundedAmount)
+	}
+	// Now they are back for good.
+	_, err = fx.ret(`{"orderId":"{order}","items":[{"itemId":"{A}","quantity":1}]}`)
+	lcWantErr(t, err, 409, "quantity_too_large", "")
+}
