@@ -52,10 +52,10 @@ func TestMistakesListWhatWouldHaveBeenValid(t *testing.T) {
 	want := map[string][]string{
 		"A misspelt notification": {`no notification "order confirmaton" in the catalogue; did you mean "order confirmation"?`,
 			`"order confirmation", "shipment"`, `"renewal reminder"`, `"payment method expiration"`},
-		"A misspelt product": {`has no product "Widgte"; did you mean "Widget"? its products are: "Widget", "Gadget"`},
-		"A misspelt customer": {`no customer "Alcie" in this scenario; did you mean "Alice"? the customers here are: "Alice", "Bob"`},
+		"A misspelt product":                           {`has no product "Widgte"; did you mean "Widget"? its products are: "Widget", "Gadget"`},
+		"A misspelt customer":                          {`no customer "Alcie" in this scenario; did you mean "Alice"? the customers here are: "Alice", "Bob"`},
 		"A product to return that is not in the order": {`has no product "Music box"; its products are: "Widget", "Gadget"`},
-		"A card month already over": {`a card that expires at the end of January 2020 has expired already: the scenario's clock is at`},
+		"A card month already over":                    {`a card that expires at the end of January 2020 has expired already: the scenario's clock is at`},
 	}
 	if len(res.Scenarios) != len(want) {
 		t.Fatalf("%d scenarios ran, want %d", len(res.Scenarios), len(want))
