@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,24 +38,117 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	conc := fs.Int("conc", 32, "concurrent clients for the API figures")
 	requests := fs.Int("requests", 20000, "requests per API figure")
 	notify := fs.Int("notify", 300, "orders for the notification latency figure (0 skips)")
+	only := fs.String("only", "", "measure only these parts (comma-separated: "+strings.Join(benchPartNames, ",")+"; all when empty)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the bench to this file (simulator, MailHog, merchant and load generator share the process)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *runs < 1 || *events < 1 || *copies < 1 {
 		return fmt.Errorf("-runs, -events and -copies must be at least 1")
 	}
-	files, err := copiedFeatures(*copies)
+	parts, err := benchParts(*only)
 	if err != nil {
 		return err
 	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
+	if parts["suite"] {
+		if err := benchSuite(ctx, stdout, *runs, *copies, *tags, *concurrency, *slowest); err != nil {
+			return err
+		}
+	}
+
+	if parts["delivery"] {
+		d, err := benchDeliveryFloor(ctx, *events)
+		if err != nil {
+			return err
+		}
+		engine, floor := float64(d.n)/d.engine.Seconds(), float64(d.n)/d.load.Seconds()
+		fmt.Fprintf(stdout, "delivery:   %d signed webhooks, %.0f deliveries/s; plain loopback POSTs to the same receiver %.0f/s; ratio %.2f\n",
+			d.n, engine, floor, engine/floor)
+	}
+
+	if parts["notify"] && *notify > 0 {
+		lat, err := benchNotification(ctx, *notify)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "notify:     order accepted → confirmation email matched, %d orders: %s\n", len(lat), lat)
+	}
+
+	if levels, err := parseLevels(*stored); err != nil {
+		return err
+	} else if parts["api"] && len(levels) > 0 {
+		figs, err := benchAPI(ctx, levels, *conc, *requests)
+		if err != nil {
+			return err
+		}
+		base := figs[0]
+		for _, f := range figs {
+			fmt.Fprintf(stdout, "api:        %7d stored, c%d: create %6.0f req/s (%.2f× of first) %s\n", f.stored, *conc, f.create.rate(), f.create.rate()/base.create.rate(), f.create.lat)
+			fmt.Fprintf(stdout, "            %7s         GET id %6.0f req/s (%.2f× of first) %s\n", "", f.get.rate(), f.get.rate()/base.get.rate(), f.get.lat)
+			fmt.Fprintf(stdout, "            %7s         list   %6.0f req/s (%.2f× of first) %s\n", "", f.lists.rate(), f.lists.rate()/base.lists.rate(), f.lists.lat)
+		}
+	}
+
+	if parts["year"] {
+		year, n, err := benchYear(ctx)
+		if err != nil {
+			return err
+		}
+		virtual := 366 * 24 * time.Hour
+		fmt.Fprintf(stdout, "year:       366 virtual days of a monthly subscription (%d events) in %s of wall time, %.0f× faster than real time\n",
+			n, year.Round(time.Microsecond), virtual.Seconds()/year.Seconds())
+	}
+	return nil
+}
+
+// benchPartNames are the parts of the bench, in the order they run.
+var benchPartNames = []string{"suite", "delivery", "notify", "api", "year"}
+
+// benchParts reads -only: the parts to measure, all when empty.
+func benchParts(only string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if strings.TrimSpace(only) == "" {
+		for _, p := range benchPartNames {
+			out[p] = true
+		}
+		return out, nil
+	}
+	for _, p := range strings.Split(only, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(benchPartNames, p) {
+			return nil, fmt.Errorf("-only: %q is not a part of the bench (%s)", p, strings.Join(benchPartNames, ", "))
+		}
+		out[p] = true
+	}
+	return out, nil
+}
+
+// benchSuite runs the suite runs times and prints the median run and its
+// slowest scenarios.
+func benchSuite(ctx context.Context, stdout io.Writer, runs, copies int, tags string, concurrency, slowest int) error {
+	files, err := copiedFeatures(copies)
+	if err != nil {
+		return err
+	}
 	var results []suite.Result
-	for i := 0; i < *runs; i++ {
+	for i := 0; i < runs; i++ {
 		s, err := stack.Start(ctx, stack.Options{})
 		if err != nil {
 			return err
 		}
-		res, err := suite.Run(suite.Options{Harness: s.Harness, Features: files, Tags: *tags, Concurrency: *concurrency})
+		res, err := suite.Run(suite.Options{Harness: s.Harness, Features: files, Tags: tags, Concurrency: concurrency})
 		s.Close()
 		if err != nil {
 			return err
@@ -67,7 +162,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	med := results[len(results)/2]
 	scenarios := len(med.Scenarios)
 	fmt.Fprintf(stdout, "suite:      %d scenarios, median %s over %d runs (min %s, max %s), %.1f scenarios/s\n",
-		scenarios, med.Duration.Round(time.Millisecond), *runs, results[0].Duration.Round(time.Millisecond),
+		scenarios, med.Duration.Round(time.Millisecond), runs, results[0].Duration.Round(time.Millisecond),
 		results[len(results)-1].Duration.Round(time.Millisecond), float64(scenarios)/med.Duration.Seconds())
 	var busy time.Duration
 	byTime := slices.Clone(med.Scenarios)
@@ -77,48 +172,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	slices.SortFunc(byTime, func(a, b suite.ScenarioResult) int { return cmp.Compare(b.Duration, a.Duration) })
 	fmt.Fprintf(stdout, "            median run: scenarios took %s in all (%.1f at a time on average); slowest:\n",
 		busy.Round(time.Millisecond), busy.Seconds()/med.Duration.Seconds())
-	for _, sc := range byTime[:min(*slowest, len(byTime))] {
+	for _, sc := range byTime[:min(slowest, len(byTime))] {
 		fmt.Fprintf(stdout, "            %7s  %s:%d %s\n", sc.Duration.Round(time.Millisecond), sc.Feature, sc.Line, sc.Name)
 	}
-
-	d, err := benchDeliveryFloor(ctx, *events)
-	if err != nil {
-		return err
-	}
-	engine, floor := float64(d.n)/d.engine.Seconds(), float64(d.n)/d.load.Seconds()
-	fmt.Fprintf(stdout, "delivery:   %d signed webhooks, %.0f deliveries/s; plain loopback POSTs to the same receiver %.0f/s; ratio %.2f\n",
-		d.n, engine, floor, engine/floor)
-
-	if *notify > 0 {
-		lat, err := benchNotification(ctx, *notify)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "notify:     order accepted → confirmation email matched, %d orders: %s\n", len(lat), lat)
-	}
-
-	if levels, err := parseLevels(*stored); err != nil {
-		return err
-	} else if len(levels) > 0 {
-		figs, err := benchAPI(ctx, levels, *conc, *requests)
-		if err != nil {
-			return err
-		}
-		base := figs[0]
-		for _, f := range figs {
-			fmt.Fprintf(stdout, "api:        %7d stored, c%d: create %6.0f req/s (%.2f× of first) %s\n", f.stored, *conc, f.create.rate(), f.create.rate()/base.create.rate(), f.create.lat)
-			fmt.Fprintf(stdout, "            %7s         GET id %6.0f req/s (%.2f× of first) %s\n", "", f.get.rate(), f.get.rate()/base.get.rate(), f.get.lat)
-			fmt.Fprintf(stdout, "            %7s         list   %6.0f req/s (%.2f× of first) %s\n", "", f.lists.rate(), f.lists.rate()/base.lists.rate(), f.lists.lat)
-		}
-	}
-
-	year, n, err := benchYear(ctx)
-	if err != nil {
-		return err
-	}
-	virtual := 366 * 24 * time.Hour
-	fmt.Fprintf(stdout, "year:       366 virtual days of a monthly subscription (%d events) in %s of wall time, %.0f× faster than real time\n",
-		n, year.Round(time.Microsecond), virtual.Seconds()/year.Seconds())
 	return nil
 }
 

@@ -96,7 +96,7 @@ func (s *steps) all() []Step {
 		{`^Digital River refunds (\d+(?:\.\d+)?) of the order$`, `When Digital River refunds 5.00 of the order`, s.refund},
 		{`^Digital River refunds the rest of the order$`, `When Digital River refunds the rest of the order`, s.refundRest},
 		{`^([A-Z][\w-]*) asks to return (\d+) "([^"]+)"$`, `When Alice asks to return 1 "Widget"`, s.requestReturn},
-		{`^the order is (accepted|cancelled|fulfilled|complete)$`, `Then the order is complete`, s.orderState},
+		{`^the order is (pending_payment|accepted|cancelled|fulfilled|complete)$`, `Then the order is complete`, s.orderState},
 		{`^([A-Z][\w-]*) opens the order page in the portal$`, `When Alice opens the order page in the portal`, s.openOrderPage},
 		{`^the order page links to the (invoice|credit memo)$`, `Then the order page links to the invoice`, s.pageLinks},
 		{`^no email to ([A-Z][\w-]*) and no portal page shows a secret-key file URL$`, `Then no email to Alice and no portal page shows a secret-key file URL`, s.noSecretURL},
@@ -118,6 +118,9 @@ func (s *steps) all() []Step {
 		{`^([A-Z][\w-]*) pays with a card that expires this month$`, `Given Alice pays with a card that expires this month`, s.expiringCard},
 		{`^([A-Z][\w-]*) pays with a card that expires in ((?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4})$`, `Given Alice pays with a card that expires in March 2027`, s.cardExpiringIn},
 		{`^([A-Z][\w-]*)'s card expires before the next invoice$`, `Given Alice's card expires before the next invoice`, s.cardExpiresBeforeInvoice},
+		{`^([A-Z][\w-]*) pays with PayPal$`, `Given Alice pays with PayPal`, s.payPal},
+		{`^([A-Z][\w-]*) pays by wire transfer$`, `Given Alice pays by wire transfer`, s.wireTransfer},
+		{`^([A-Z][\w-]*)'s wire transfer arrives$`, `When Alice's wire transfer arrives`, s.wireArrives},
 		{`^([A-Z][\w-]*) has subscribed in ([A-Z]{3}) to the "([^"]+)" plan with:$`,
 			"Given Alice has subscribed in USD to the \"Gold\" plan with:\n  | product   | quantity | price | tax rate |\n  | Music box | 1        | 9.99  | 0.08     |", s.subscribe},
 		{`^([A-Z][\w-]*) has started a free trial in ([A-Z]{3}) of the "([^"]+)" plan with:$`,
@@ -396,6 +399,18 @@ func (s *steps) cardExpiringIn(ctx context.Context, who, month string) error {
 
 func (s *steps) cardExpiresBeforeInvoice(ctx context.Context, who string) error {
 	return ScenarioFrom(ctx).CardExpiresBeforeNextInvoice(ctx)
+}
+
+func (s *steps) payPal(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).PayWithPayPal(ctx, who)
+}
+
+func (s *steps) wireTransfer(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).PayByWireTransfer(ctx, who)
+}
+
+func (s *steps) wireArrives(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).WireTransferArrives(ctx, who)
 }
 
 func (s *steps) subscribe(ctx context.Context, who, currency, plan string, table *godog.Table) error {
