@@ -128,10 +128,10 @@ func (s *Store) CreateAccountWithKey(secretKey string) (Keys, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.accounts) >= MaxAccounts {
-		return Keys{}, apierror.Conflict("too_many_accounts", "The simulator keeps at most %d accounts; delete one with DELETE /_sim/account.", MaxAccounts)
+		return Keys{}, problem.Conflictf("too_many_accounts", "The simulator keeps at most %d accounts; delete one with DELETE /_sim/account.", MaxAccounts)
 	}
 	if _, taken := s.byKey[a.keys.SecretKey]; taken {
-		return Keys{}, apierror.Invalid("secretKey", "Secret key '%s' already belongs to an account.", secretKey)
+		return Keys{}, problem.Invalidf("secretKey", "Secret key '%s' already belongs to an account.", secretKey)
 	}
 	s.addLocked(a)
 	return a.keys, nil
@@ -145,11 +145,11 @@ func checkSecretKey(k string) error {
 		if len(shown) > 40 {
 			shown = shown[:40] + "…"
 		}
-		return apierror.Invalid("secretKey", "Secret key '%s' (%d bytes): want sk_test_ followed by 8 to %d characters.", strings.ToValidUTF8(shown, "?"), len(k), MaxKeyLength-len(prefix))
+		return problem.Invalidf("secretKey", "Secret key '%s' (%d bytes): want sk_test_ followed by 8 to %d characters.", strings.ToValidUTF8(shown, "?"), len(k), MaxKeyLength-len(prefix))
 	}
 	for _, c := range rest {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return apierror.Invalid("secretKey", "Secret key '%s': only letters, digits, '_' and '-' may follow sk_test_.", k)
+			return problem.Invalidf("secretKey", "Secret key '%s': only letters, digits, '_' and '-' may follow sk_test_.", k)
 		}
 	}
 	return nil
