@@ -23,6 +23,7 @@ var defectCases = []struct {
 }{
 	{"skip-signature-check", "A webhook signed with the wrong secret produces no email", []string{"webhook_security.feature:", "merchant accepted order.accepted"}},
 	{"omit-total-tax", "Order confirmation arrives with every required attribute", []string{"order_confirmation.feature:", "totalTax", "not found"}},
+	{"assumes-card", "An order paid with PayPal gets its confirmation and shipment emails", []string{"payment_methods.feature:", "order confirmation email"}},
 	{"no-idempotency", "The same order.accepted delivered twice produces one email", []string{"order_confirmation.feature:", "want exactly 1 email(s)", "got 2"}},
 	{"accept-stale-signature", "A replayed webhook with a stale signature produces no email", []string{"webhook_security.feature:", "forged: \"stale\"", "want a non-2xx answer"}},
 	{"omit-tracking-url", "Shipment of every item", []string{"order_notifications.feature:", "trackingUrl", "not found"}},

@@ -75,6 +75,11 @@ type Scenario struct {
 	kept []*event
 	// card is the card the next order pays with (nil: the simulator's default).
 	card *client.CardParams
+	// method is another payment method the next order pays with
+	// ("payPal", "wireTransfer"; payments.go), and fundsSource the wire
+	// transfer source whose funds the customer has yet to push.
+	method      string
+	fundsSource string
 	// lookups caches SKUs and plans by path.
 	lookups map[string]map[string]any
 }

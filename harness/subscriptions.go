@@ -133,6 +133,9 @@ func (s *Scenario) newCardSource(ctx context.Context, card *client.CardParams) (
 // cardSource is the source the next order pays with: a new source of the
 // card chosen by a step, or "" for the simulator's default.
 func (s *Scenario) cardSource(ctx context.Context) (string, error) {
+	if s.method != "" {
+		return s.methodSource(ctx) // payments.go
+	}
 	if s.card == nil {
 		return "", nil
 	}

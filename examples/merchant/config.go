@@ -108,6 +108,7 @@ type Config struct {
 const (
 	DefectSkipSignatureCheck = "skip-signature-check"
 	DefectOmitTotalTax       = "omit-total-tax"
+	DefectAssumesCard        = "assumes-card"
 	DefectNoIdempotency      = "no-idempotency"
 	DefectAcceptStale        = "accept-stale-signature"
 	DefectProcessBeforeCheck = "process-before-verify"
@@ -150,6 +151,7 @@ type Defect struct {
 var knownDefects = []Defect{
 	{DefectSkipSignatureCheck, "accept webhooks without verifying the DigitalRiver-Signature header"},
 	{DefectOmitTotalTax, "leave the tax line (totalTax) out of the order confirmation email"},
+	{DefectAssumesCard, "write the order confirmation for card payments only: an order paid without a card (PayPal, wire transfer) gets none"},
 	{DefectNoIdempotency, "process every delivery of an event, duplicates included"},
 	{DefectAcceptStale, "accept signatures whatever their timestamp (replays)"},
 	{DefectProcessBeforeCheck, "act on the event first and check the signature afterwards"},

@@ -29,6 +29,9 @@ type order struct {
 	RefundedAmount float64 `json:"refundedAmount"`
 	Payment        struct {
 		Charges []charge `json:"charges"`
+		// Sources are what paid: a card, PayPal, a wire transfer…
+		// (only cards have creditCard).
+		Sources []source `json:"sources"`
 	} `json:"payment"`
 	// InvoicePDFs and CreditMemoPDFs are the order's documents, once DR has
 	// generated them. Their url needs the secret key: customers get a file
@@ -134,7 +137,11 @@ func (s *Server) handleOrderAccepted(ev event) (work, error) {
 			return err
 		}
 		subject := "Order confirmation – order " + o.ID
-		if err := s.notifyOnce(ctx, ev.ID+"/confirmation", to, subject, confirmationEmail, s.confirmationView(o)); err != nil {
+		v, err := s.confirmationView(o)
+		if err != nil {
+			return err
+		}
+		if err := s.notifyOnce(ctx, ev.ID+"/confirmation", to, subject, confirmationEmail, v); err != nil {
 			return fmt.Errorf("order %s: confirmation: %w", o.ID, err)
 		}
 		return s.sendAcquisition(ctx, ev, o, to)
@@ -148,6 +155,7 @@ type confirmationView struct {
 	OrderID  string
 	Items    []lineView
 	Totals   []totalView
+	Payment  string // "Visa ending in 1111", "PayPal", "wire transfer"; "" when DR sent none
 }
 
 type lineView struct {
@@ -161,8 +169,17 @@ type totalView struct {
 	Amount string
 }
 
-func (s *Server) confirmationView(o order) confirmationView {
+func (s *Server) confirmationView(o order) (confirmationView, error) {
 	v := confirmationView{ShopName: s.cfg.ShopName, OrderID: o.ID}
+	if len(o.Payment.Sources) > 0 {
+		src := o.Payment.Sources[0]
+		if s.defects.has(DefectAssumesCard) && src.CreditCard == nil {
+			// The defect: a confirmation written for cards only cannot
+			// read an order paid another way, and gives up on it.
+			return v, fmt.Errorf("%w: order %s: payment source %s has no creditCard", errBadPayload, o.ID, src.Type)
+		}
+		v.Payment = describeSource(src)
+	}
 	for _, it := range o.Items {
 		v.Items = append(v.Items, lineView{
 			Name:     oneLine(it.ProductDetails.Name),
@@ -171,7 +188,7 @@ func (s *Server) confirmationView(o order) confirmationView {
 		})
 	}
 	v.Totals = orderTotals(o, !s.defects.has(DefectOmitTotalTax))
-	return v
+	return v, nil
 }
 
 // oneLine collapses whitespace, so a product name cannot break the layout

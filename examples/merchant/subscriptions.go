@@ -615,7 +615,7 @@ func (s *Server) notifySubscriber(ctx context.Context, p subscriptionPair, subje
 }
 
 // describeSource names a payment source as customers know it: "Visa ending
-// in 1111", or its type for other than cards.
+// in 1111", "PayPal", "wire transfer", or its type for other methods.
 func describeSource(src source) string {
 	if cc := src.CreditCard; cc != nil {
 		brand := cmp.Or(oneLine(cc.Brand), "Card")
@@ -624,7 +624,16 @@ func describeSource(src source) string {
 		}
 		return brand
 	}
+	if name, ok := methodNames[src.Type]; ok {
+		return name
+	}
 	return oneLine(src.Type)
+}
+
+// methodNames are DR's source types as customers call them.
+var methodNames = map[string]string{
+	"payPal": "PayPal", "payPalBilling": "PayPal", "payPalCredit": "PayPal Credit",
+	"wireTransfer": "wire transfer", "directDebit": "direct debit", "googlePay": "Google Pay", "applePay": "Apple Pay",
 }
 
 func (it subscriptionItem) quantity() int { return max(it.Quantity, 1) }

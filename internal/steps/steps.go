@@ -95,7 +95,7 @@ func (s *steps) all() []Step {
 		{`^Digital River refunds (\d+(?:\.\d+)?) of the order$`, `When Digital River refunds 5.00 of the order`, s.refund},
 		{`^Digital River refunds the rest of the order$`, `When Digital River refunds the rest of the order`, s.refundRest},
 		{`^([A-Z][\w-]*) asks to return (\d+) "([^"]+)"$`, `When Alice asks to return 1 "Widget"`, s.requestReturn},
-		{`^the order is (accepted|cancelled|fulfilled|complete)$`, `Then the order is complete`, s.orderState},
+		{`^the order is (pending_payment|accepted|cancelled|fulfilled|complete)$`, `Then the order is complete`, s.orderState},
 		{`^([A-Z][\w-]*) opens the order page in the portal$`, `When Alice opens the order page in the portal`, s.openOrderPage},
 		{`^the order page links to the (invoice|credit memo)$`, `Then the order page links to the invoice`, s.pageLinks},
 		{`^no email to ([A-Z][\w-]*) and no portal page shows a secret-key file URL$`, `Then no email to Alice and no portal page shows a secret-key file URL`, s.noSecretURL},
@@ -115,6 +115,9 @@ func (s *steps) all() []Step {
 		{`^a (weekly|monthly|yearly) plan "([^"]+)" with reminders (\d+) days before billing$`, `Given a monthly plan "Gold" with reminders 7 days before billing`, s.plan},
 		{`^a (weekly|monthly|yearly) plan "([^"]+)" with reminders (\d+) days before billing and (\d+) days to collect$`, `Given a monthly plan "Gold" with reminders 7 days before billing and 8 days to collect`, s.planCollect},
 		{`^([A-Z][\w-]*) pays with a card that expires this month$`, `Given Alice pays with a card that expires this month`, s.expiringCard},
+		{`^([A-Z][\w-]*) pays with PayPal$`, `Given Alice pays with PayPal`, s.payPal},
+		{`^([A-Z][\w-]*) pays by wire transfer$`, `Given Alice pays by wire transfer`, s.wireTransfer},
+		{`^([A-Z][\w-]*)'s wire transfer arrives$`, `When Alice's wire transfer arrives`, s.wireArrives},
 		{`^([A-Z][\w-]*) has subscribed in ([A-Z]{3}) to the "([^"]+)" plan with:$`,
 			"Given Alice has subscribed in USD to the \"Gold\" plan with:\n  | product   | quantity | price | tax rate |\n  | Music box | 1        | 9.99  | 0.08     |", s.subscribe},
 		{`^([A-Z][\w-]*) has started a free trial in ([A-Z]{3}) of the "([^"]+)" plan with:$`,
@@ -381,6 +384,18 @@ func (s *steps) planCollect(ctx context.Context, every, name, reminder, collect 
 
 func (s *steps) expiringCard(ctx context.Context, who string) error {
 	return ScenarioFrom(ctx).PayWithCardExpiringThisMonth(ctx)
+}
+
+func (s *steps) payPal(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).PayWithPayPal(ctx, who)
+}
+
+func (s *steps) wireTransfer(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).PayByWireTransfer(ctx, who)
+}
+
+func (s *steps) wireArrives(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).WireTransferArrives(ctx, who)
 }
 
 func (s *steps) subscribe(ctx context.Context, who, currency, plan string, table *godog.Table) error {

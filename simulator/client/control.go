@@ -42,6 +42,12 @@ func (c *Client) AcceptOrder(ctx context.Context, id string) (*Order, error) {
 	return send[Order](ctx, c, http.MethodPost, "/_sim/orders/"+seg(id)+"/accept", nil)
 }
 
+// FundSource is POST /_sim/sources/{id}/funds: the customer pushed the funds
+// of a delayed (wireTransfer) source; DR accepts the order it pays.
+func (c *Client) FundSource(ctx context.Context, id string) (*Source, error) {
+	return send[Source](ctx, c, http.MethodPost, "/_sim/sources/"+seg(id)+"/funds", nil)
+}
+
 // BlockOrder is POST /_sim/orders/{id}/block: DR's fraud review blocking it.
 func (c *Client) BlockOrder(ctx context.Context, id string) (*Order, error) {
 	return send[Order](ctx, c, http.MethodPost, "/_sim/orders/"+seg(id)+"/block", nil)

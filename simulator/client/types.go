@@ -95,9 +95,39 @@ type Source struct {
 	Owner        *Owner         `json:"owner,omitempty"`
 	CustomerID   string         `json:"customerId,omitempty"`
 	CreditCard   *CreditCard    `json:"creditCard,omitempty"`
+	PayPal       *PayPal        `json:"payPal,omitempty"`
+	WireTransfer *WireTransfer  `json:"wireTransfer,omitempty"`
 	Metadata     map[string]any `json:"metadata,omitempty"`
 	LiveMode     bool           `json:"liveMode"`
 	CreatedTime  time.Time      `json:"createdTime"`
+}
+
+// PayPal is a payPal source's details: the redirect and PayPal's token.
+type PayPal struct {
+	Redirect    *Redirect `json:"redirect,omitempty"`
+	DirectDebit *struct {
+		Token string `json:"token"`
+	} `json:"directDebit,omitempty"`
+}
+
+// Redirect is where a redirect payment method sends the customer.
+type Redirect struct {
+	RedirectURL string `json:"redirectUrl,omitempty"`
+	ReturnURL   string `json:"returnUrl,omitempty"`
+	CancelURL   string `json:"cancelUrl,omitempty"`
+}
+
+// WireTransfer is where the customer pushes a wireTransfer source's funds.
+type WireTransfer struct {
+	AccountHolder             string `json:"accountHolder"`
+	BankName                  string `json:"bankName"`
+	City                      string `json:"city"`
+	Country                   string `json:"country"`
+	ReferenceID               string `json:"referenceId"`
+	AccountNumber             string `json:"accountNumber"`
+	AdditionalBankInformation string `json:"additionalBankInformation,omitempty"`
+	IBAN                      string `json:"iban"`
+	SwiftCode                 string `json:"swiftCode"`
 }
 
 // CardParams are a card's number and expiry (test card numbers choose the
@@ -109,15 +139,26 @@ type CardParams struct {
 	CVV             string `json:"cvv,omitempty"`
 }
 
-// SourceParams create a source.
+// SourceParams create a source: type creditCard with CreditCard, payPal
+// with PayPal (optional), or wireTransfer with WireTransfer (optional).
 type SourceParams struct {
-	Type       string         `json:"type"`
-	Owner      *Owner         `json:"owner,omitempty"`
-	CreditCard *CardParams    `json:"creditCard,omitempty"`
-	Currency   string         `json:"currency,omitempty"`
-	Amount     float64        `json:"amount,omitempty"`
-	Metadata   map[string]any `json:"metadata,omitempty"`
+	Type         string              `json:"type"`
+	Owner        *Owner              `json:"owner,omitempty"`
+	CreditCard   *CardParams         `json:"creditCard,omitempty"`
+	PayPal       *PayPalParams       `json:"payPal,omitempty"`
+	WireTransfer *WireTransferParams `json:"wireTransfer,omitempty"`
+	Currency     string              `json:"currency,omitempty"`
+	Amount       float64             `json:"amount,omitempty"`
+	Metadata     map[string]any      `json:"metadata,omitempty"`
 }
+
+// PayPalParams are a payPal source's redirect URLs (optional).
+type PayPalParams struct {
+	Redirect *Redirect `json:"redirect,omitempty"`
+}
+
+// WireTransferParams is a wireTransfer source's request (empty, as DR's).
+type WireTransferParams struct{}
 
 // SKU is a product.
 type SKU struct {

@@ -62,6 +62,16 @@ func (h *Handler) blockOrder(a *state.Account, r *http.Request) (int, any, error
 	return http.StatusOK, o, err
 }
 
+// fundSource is POST /_sim/sources/{id}/funds: the customer pushed the
+// funds of a delayed (wireTransfer) source; DR accepts the order it pays.
+func (h *Handler) fundSource(a *state.Account, r *http.Request) (int, any, error) {
+	if err := decode(r, &struct{}{}); err != nil {
+		return 0, nil, err
+	}
+	s, err := a.FundSource(pathID(r, "id"))
+	return http.StatusOK, s, err
+}
+
 type secretBody struct {
 	Secret string `json:"secret"`
 }

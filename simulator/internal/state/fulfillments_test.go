@@ -24,7 +24,8 @@ type lcLine struct {
 // lcOpts describe the order a fixture places.
 type lcOpts struct {
 	currency string
-	card     string // test card number paying for the order ("" = a plain Visa)
+	card     string              // test card number paying for the order ("" = a plain Visa)
+	source   *state.SourceParams // another source paying for the order (payments_test.go)
 	lines    []lcLine
 	shipping *state.PlaceShipping
 	decide   string // "accept" (default), "block" or "none" (pending_payment)
@@ -66,6 +67,13 @@ func lcOrder(t *testing.T, opts lcOpts) *lcFixture {
 		s, err := a.CreateSource(state.SourceParams{Type: "creditCard", CreditCard: &state.CardParams{Number: opts.card, ExpirationMonth: 7, ExpirationYear: 2031}})
 		if err != nil {
 			t.Fatalf("CreateSource(%s): %v", opts.card, err)
+		}
+		p.SourceID = s.ID
+	}
+	if opts.source != nil {
+		s, err := a.CreateSource(*opts.source)
+		if err != nil {
+			t.Fatalf("CreateSource(%s): %v", opts.source.Type, err)
 		}
 		p.SourceID = s.ID
 	}

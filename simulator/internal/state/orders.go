@@ -345,7 +345,12 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 			SourceID: src.ID, OrderID: o.ID, Type: "customer_initiated",
 		}},
 	}
-	if !src.Reusable {
+	switch {
+	case src.State == "pending_funds":
+		// A delayed method's charge waits for the customer's funds
+		// (FundSource); the source stays pending_funds until then.
+		o.Payment.Charges[0].State = "pending"
+	case !src.Reusable:
 		src.State = "consumed"
 	}
 	a.startSubscriptions(sc, o, c, src, now) // subscriptions.go: subscription.created
@@ -387,7 +392,7 @@ func (a *Account) orderSource(c *Customer, p PlaceOrderParams) (*Source, error) 
 	if !ok {
 		return nil, apierror.NotFound("Source", id)
 	}
-	if s.State != "chargeable" {
+	if s.State != "chargeable" && (s.State != "pending_funds" || a.sourceInUse(s.ID)) {
 		return nil, apierror.Conflict("failed-request", "Source '%s' is %s, not chargeable.", id, s.State)
 	}
 	if s.behaviour.chargeFails {
@@ -445,12 +450,23 @@ func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
 	if o.State != "pending_payment" && o.State != "in_review" {
 		return nil, apierror.Conflict("invalid_state", "Order '%s' is %s; only a pending_payment or in_review order can become %s.", id, o.State, state)
 	}
+	if ch := o.charge(); state == "accepted" && ch != nil && ch.State == "pending" {
+		return nil, apierror.Conflict("invalid_state", "Order '%s' waits for the funds of source '%s' (%s); DR accepts it when they arrive: POST /_sim/sources/%s/funds.", id, ch.SourceID, o.Payment.Sources[0].Type, ch.SourceID)
+	}
 	switch state {
 	case "blocked":
 		o.FraudState = "blocked"
 	case "accepted":
 		o.FraudState = "passed"
 	}
+	a.finishDecision(o, state, eventType)
+	return clone(o), nil
+}
+
+// finishDecision moves a pending_payment or in_review order to its decided
+// state with its event (and, when accepted, its invoice). Caller holds a.mu
+// and the order's clock.
+func (a *Account) finishDecision(o *Order, state, eventType string) {
 	a.setOrderState(o, state, a.now())
 	a.record(eventType, o, nil)
 	if state == "accepted" {
@@ -459,7 +475,56 @@ func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
 		// Its draft subscriptions wait for the merchant's POST
 		// /subscriptions/{id} {"state":"active"} (subscriptions.go).
 	}
-	return clone(o), nil
+}
+
+// sourceInUse reports whether an order already waits for the funds of
+// delayed source id (a pending_funds source pays one order). Caller holds a.mu.
+func (a *Account) sourceInUse(id string) bool {
+	for _, oid := range a.orders.order {
+		if ch := a.orders.byID[oid].charge(); ch != nil && ch.SourceID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// FundSource is the control call POST /_sim/sources/{id}/funds: the
+// customer has pushed the funds of a delayed (wireTransfer) source. The
+// source becomes chargeable (source.chargeable), the order it pays has its
+// charge authorized and, unless a fraud review holds it, is accepted as DR
+// does ("Handling delayed payment methods": order.accepted once the
+// payment is authorized); the single-use source is then consumed.
+func (a *Account) FundSource(id string) (*Source, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.sources.get(id)
+	if !ok {
+		return nil, apierror.NotFound("Source", id)
+	}
+	if s.State != "pending_funds" {
+		return nil, apierror.Conflict("invalid_state", "Source '%s' is %s; only a pending_funds source takes funds.", id, s.State)
+	}
+	var o *Order
+	for _, oid := range a.orders.order {
+		if x := a.orders.byID[oid]; x.charge() != nil && x.charge().SourceID == id && x.charge().State == "pending" {
+			o = x
+		}
+	}
+	if o != nil {
+		defer a.useCustomer(o.CustomerID)()
+	}
+	s.State = "chargeable"
+	a.record("source.chargeable", s, nil)
+	if o == nil {
+		return clone(s), nil
+	}
+	o.charge().State = "capturable"
+	s.State = "consumed"
+	o.Payment.Sources[0].State = "consumed"
+	if o.State == "pending_payment" {
+		a.finishDecision(o, "accepted", "order.accepted")
+	}
+	return clone(s), nil
 }
 
 // billTo is an order's billTo: the checkout's, else its shipTo, else the

@@ -38,12 +38,48 @@ type Source struct {
 	Owner        *Owner         `json:"owner,omitempty"`
 	CustomerID   string         `json:"customerId,omitempty"`
 	CreditCard   *CreditCard    `json:"creditCard,omitempty"`
+	PayPal       *PayPal        `json:"payPal,omitempty"`
+	WireTransfer *WireTransfer  `json:"wireTransfer,omitempty"`
 	Metadata     map[string]any `json:"metadata,omitempty"`
 	LiveMode     bool           `json:"liveMode"`
 	CreatedTime  time.Time      `json:"createdTime"`
 
-	// behaviour is what the test card number makes the source do; not on the wire.
+	// behaviour is what the test card number (or, for other methods, the
+	// owner's last name) makes the source do; not on the wire.
 	behaviour cardBehaviour
+}
+
+// PayPal is a payPal source's details (DR's PayPal model): the redirect the
+// customer approved the payment through and PayPal's token.
+type PayPal struct {
+	Redirect    *Redirect    `json:"redirect,omitempty"`
+	DirectDebit *PayPalToken `json:"directDebit,omitempty"`
+}
+
+// Redirect is where a redirect payment method sends the customer.
+type Redirect struct {
+	RedirectURL string `json:"redirectUrl,omitempty"`
+	ReturnURL   string `json:"returnUrl,omitempty"`
+	CancelURL   string `json:"cancelUrl,omitempty"`
+}
+
+// PayPalToken is PayPal's token for the approved payment.
+type PayPalToken struct {
+	Token string `json:"token"`
+}
+
+// WireTransfer is what the customer needs to push the funds of a
+// wireTransfer source (DR's WireTransfer model).
+type WireTransfer struct {
+	AccountHolder             string `json:"accountHolder"`
+	BankName                  string `json:"bankName"`
+	City                      string `json:"city"`
+	Country                   string `json:"country"`
+	ReferenceID               string `json:"referenceId"`
+	AccountNumber             string `json:"accountNumber"`
+	AdditionalBankInformation string `json:"additionalBankInformation,omitempty"`
+	IBAN                      string `json:"iban"`
+	SwiftCode                 string `json:"swiftCode"`
 }
 
 // CardParams is the test-only card data of POST /sources.
@@ -54,21 +90,54 @@ type CardParams struct {
 	CVV             string `json:"cvv"`
 }
 
+// PayPalParams is a payPal source's request: where DR.js would send the
+// customer back (both optional in the simulator).
+type PayPalParams struct {
+	Redirect *struct {
+		ReturnURL string `json:"returnUrl"`
+		CancelURL string `json:"cancelUrl"`
+	} `json:"redirect"`
+}
+
+// WireTransferParams is a wireTransfer source's request (DR's is empty).
+type WireTransferParams struct{}
+
 // SourceParams is the body of the simulator's test-only POST /sources
-// (DR tokenises real cards client-side) [choice].
+// (DR tokenises real payment details client-side) [choice].
 type SourceParams struct {
-	Type       string         `json:"type"`
-	Owner      *Owner         `json:"owner"`
-	CreditCard *CardParams    `json:"creditCard"`
-	Currency   string         `json:"currency"`
-	Amount     float64        `json:"amount"`
-	Metadata   map[string]any `json:"metadata"`
+	Type         string              `json:"type"`
+	Owner        *Owner              `json:"owner"`
+	CreditCard   *CardParams         `json:"creditCard"`
+	PayPal       *PayPalParams       `json:"payPal"`
+	WireTransfer *WireTransferParams `json:"wireTransfer"`
+	Currency     string              `json:"currency"`
+	Amount       float64             `json:"amount"`
+	Metadata     map[string]any      `json:"metadata"`
 }
 
 // cardBehaviour is what DR's test cards do (docs/lifecycles.md#test-mode-triggers-doc).
 type cardBehaviour struct {
 	sourceFails, chargeFails, captureFails, cancelFails, refundFails bool
 }
+
+// ownerBehaviour is what DR's test owner last names do to sources of other
+// methods than cards (docs/lifecycles.md#test-mode-triggers-doc).
+var ownerBehaviour = map[string]cardBehaviour{
+	"ChargeFail": {chargeFails: true},
+	"RefundFail": {refundFails: true},
+}
+
+// Source types the simulator creates, and how each pays
+// (docs/dr-api.md#source).
+const (
+	sourceCard         = "creditCard"
+	sourcePayPal       = "payPal"
+	sourceWireTransfer = "wireTransfer"
+)
+
+// delayed reports whether the source is a delayed ("receiver") method:
+// the customer pushes the funds after the order is placed.
+func (s *Source) delayed() bool { return s.Flow == "receiver" }
 
 // testCards maps DR's documented failure card numbers to their behaviour.
 var testCards = map[string]cardBehaviour{
@@ -98,8 +167,23 @@ func (p *SourceParams) validate() error {
 	if p.Type == "" {
 		return apierror.Missing("type")
 	}
-	if p.Type != "creditCard" {
-		return apierror.Invalid("type", "The simulator creates 'creditCard' sources only, got '%s'.", p.Type)
+	for _, g := range []struct {
+		typ string
+		set bool
+	}{{sourceCard, p.CreditCard != nil}, {sourcePayPal, p.PayPal != nil}, {sourceWireTransfer, p.WireTransfer != nil}} {
+		if g.set && g.typ != p.Type {
+			return apierror.Invalid(g.typ, "'%s' does not go with a source of type '%s'.", g.typ, p.Type)
+		}
+	}
+	switch p.Type {
+	case sourceCard:
+	case sourcePayPal, sourceWireTransfer:
+		if p.Amount < 0 || p.Amount > maxAmount {
+			return apierror.Invalid("amount", "amount must be between 0 and %.0f.", maxAmount)
+		}
+		return nil
+	default:
+		return apierror.Invalid("type", "The simulator creates 'creditCard', 'payPal' and 'wireTransfer' sources, got '%s'.", p.Type)
 	}
 	if p.CreditCard == nil {
 		return apierror.Missing("creditCard")
@@ -128,6 +212,14 @@ func (a *Account) CreateSource(p SourceParams) (*Source, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if p.Type != sourceCard {
+		s := a.newOtherSource(p)
+		a.record("source.created", s, nil)
+		if s.State == "chargeable" {
+			a.record("source.chargeable", s, nil)
+		}
+		return clone(s), nil
+	}
 	// DR refuses to tokenise a card past its expiry (the end of its
 	// expiration month), on the account's clock.
 	if exp := cardExpiry(&CreditCard{ExpirationMonth: p.CreditCard.ExpirationMonth, ExpirationYear: p.CreditCard.ExpirationYear}); !a.now().Before(exp) {
@@ -166,6 +258,41 @@ func (a *Account) newCardSource(p SourceParams) *Source {
 	}
 	if s.behaviour.sourceFails {
 		s.State = "failed"
+	}
+	a.sources.put(s.ID, s)
+	return s
+}
+
+// newOtherSource makes a payPal or wireTransfer source (docs/dr-api.md#source).
+// PayPal is a redirect method: the simulator's source is the one DR.js
+// hands back once the customer approved the payment at PayPal, chargeable
+// at once. A wire transfer is a delayed ("receiver") method: pending_funds,
+// with the bank details the customer pushes the funds to, until the control
+// call FundSource says the funds arrived. Neither is reusable. Caller holds a.mu.
+func (a *Account) newOtherSource(p SourceParams) *Source {
+	id := newUUID()
+	s := &Source{
+		ID: id, ClientSecret: id + "_" + newUUID(), Type: p.Type,
+		Currency: p.Currency, Amount: p.Amount, Owner: p.Owner, Metadata: p.Metadata,
+		CreatedTime: a.now(),
+	}
+	if p.Owner != nil {
+		s.behaviour = ownerBehaviour[p.Owner.LastName]
+	}
+	switch p.Type {
+	case sourcePayPal:
+		s.State, s.Flow = "chargeable", "redirect"
+		s.PayPal = &PayPal{DirectDebit: &PayPalToken{Token: "EC-" + strings.ToUpper(strings.ReplaceAll(newUUID(), "-", "")[:17])}}
+		if r := p.PayPal; r != nil && r.Redirect != nil {
+			s.PayPal.Redirect = &Redirect{ReturnURL: r.Redirect.ReturnURL, CancelURL: r.Redirect.CancelURL}
+		}
+	case sourceWireTransfer:
+		s.State, s.Flow = "pending_funds", "receiver"
+		s.WireTransfer = &WireTransfer{
+			AccountHolder: "Digital River Ireland Ltd.", BankName: "Simulated Bank", City: "Dublin", Country: "IE",
+			ReferenceID: strings.ToUpper(strings.ReplaceAll(id, "-", "")[:12]), AccountNumber: "12345678",
+			IBAN: "IE29AIBK93115212345678", SwiftCode: "AIBKIE2D",
+		}
 	}
 	a.sources.put(s.ID, s)
 	return s

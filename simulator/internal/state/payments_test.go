@@ -1,0 +1,161 @@
+package state_test
+
+import (
+	"net/http"
+	"reflect"
+	"testing"
+
+	"github.com/drsim/drsim/simulator/internal/state"
+)
+
+// Payment methods beyond cards (docs/dr-api.md#source): PayPal, chargeable at
+// once and single-use; wire transfer, a delayed method that waits for the
+// customer's funds.
+
+var (
+	payPal       = &state.SourceParams{Type: "payPal", Owner: &state.Owner{FirstName: "Pat", LastName: "Doe"}}
+	wireTransfer = &state.SourceParams{Type: "wireTransfer", Owner: &state.Owner{FirstName: "Pat", LastName: "Doe"}, WireTransfer: &state.WireTransferParams{}}
+)
+
+func TestPayPalSourceIsChargeableAndSingleUse(t *testing.T) {
+	a := newAccount(t)
+	s, err := a.CreateSource(state.SourceParams{Type: "payPal", PayPal: &state.PayPalParams{}})
+	if err != nil {
+		t.Fatalf("CreateSource(payPal): %v", err)
+	}
+	if s.State != "chargeable" || s.Flow != "redirect" || s.Reusable || s.CreditCard != nil || s.WireTransfer != nil {
+		t.Fatalf("source %+v; want chargeable, flow redirect, not reusable, no creditCard", s)
+	}
+	if s.PayPal == nil || s.PayPal.DirectDebit == nil || s.PayPal.DirectDebit.Token == "" {
+		t.Fatalf("payPal %+v; want PayPal's token", s.PayPal)
+	}
+	page, _ := a.Events(state.EventFilter{Type: "source.*"})
+	if got := lcTypes(page.Data); !reflect.DeepEqual(got, []string{"source.chargeable", "source.created"}) {
+		t.Fatalf("events %v (newest first), want source.created then source.chargeable", got)
+	}
+	_, err = a.AttachSource(mustCustomer(t, a), s.ID)
+	lcWantErr(t, err, http.StatusConflict, "nonreusable_source", "")
+}
+
+func TestOrderPaidWithPayPal(t *testing.T) {
+	fx := lcOrder(t, lcOpts{source: payPal, lines: lcDRLines.lines, shipping: lcDRLines.shipping})
+	o := fx.order()
+	src := o.Payment.Sources[0]
+	if o.State != "accepted" || src.Type != "payPal" || src.CreditCard != nil || src.State != "consumed" {
+		t.Fatalf("order %s paid by %s (%s, card %v); want accepted, a consumed payPal source without creditCard", o.State, src.Type, src.State, src.CreditCard)
+	}
+	fx.shipAll()
+	if o := fx.order(); o.State != "complete" {
+		t.Fatalf("order %s after shipping everything, want complete", o.State)
+	}
+}
+
+func TestWireTransferWaitsForFunds(t *testing.T) {
+	fx := lcOrder(t, lcOpts{source: wireTransfer, lines: lcDRLines.lines, shipping: lcDRLines.shipping, decide: "none"})
+	o := fx.order()
+	src := o.Payment.Sources[0]
+	if o.State != "pending_payment" || o.Payment.Charges[0].State != "pending" || src.State != "pending_funds" || src.Flow != "receiver" {
+		t.Fatalf("placed order %s charge %s source %s flow %s; want pending_payment, pending, pending_funds, receiver",
+			o.State, o.Payment.Charges[0].State, src.State, src.Flow)
+	}
+	if w := src.WireTransfer; w == nil || w.IBAN == "" || w.ReferenceID == "" || src.CreditCard != nil {
+		t.Fatalf("source %+v; want the bank details to push the funds to and no creditCard", src)
+	}
+	_, err := fx.a.AcceptOrder(fx.id)
+	lcWantErr(t, err, http.StatusConflict, "invalid_state", "")
+	if fx.order().State != "pending_payment" {
+		t.Fatal("a refused accept changed the order")
+	}
+	// A pending_funds source pays one order.
+	cust := fx.order().CustomerID
+	_, err = fx.a.PlaceOrder(state.PlaceOrderParams{CustomerID: cust, SourceID: src.ID, Items: []state.PlaceItem{{SKUID: fx.sku[0], Quantity: 1, Price: 1}}})
+	lcWantErr(t, err, http.StatusConflict, "failed-request", "")
+	fx.events()
+
+	funded, err := fx.a.FundSource(src.ID)
+	if err != nil {
+		t.Fatalf("FundSource: %v", err)
+	}
+	if funded.State != "consumed" {
+		t.Fatalf("funded source %s, want consumed (single-use, charged)", funded.State)
+	}
+	want := []string{"source.chargeable", "order.accepted", "order.invoice.created"}
+	if got := lcTypes(fx.events()); !reflect.DeepEqual(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	o = fx.order()
+	if o.State != "accepted" || o.Payment.Charges[0].State != "capturable" {
+		t.Fatalf("funded order %s charge %s; want accepted, capturable", o.State, o.Payment.Charges[0].State)
+	}
+	_, err = fx.a.FundSource(src.ID)
+	lcWantErr(t, err, http.StatusConflict, "invalid_state", "")
+	_, err = fx.a.FundSource("no-such-source")
+	lcWantErr(t, err, http.StatusNotFound, "not_found", "id")
+	fx.shipAll()
+	if o := fx.order(); o.State != "complete" {
+		t.Fatalf("order %s after shipping everything, want complete", o.State)
+	}
+}
+
+func TestWireTransferFundedDuringReview(t *testing.T) {
+	fx := lcOrder(t, lcOpts{source: wireTransfer, lines: lcDRLines.lines, decide: "none"})
+	if _, err := fx.a.ReviewOrder(fx.id); err != nil {
+		t.Fatalf("ReviewOrder: %v", err)
+	}
+	fx.events()
+	if _, err := fx.a.FundSource(fx.order().Payment.Sources[0].ID); err != nil {
+		t.Fatalf("FundSource: %v", err)
+	}
+	if got := lcTypes(fx.events()); !reflect.DeepEqual(got, []string{"source.chargeable"}) {
+		t.Fatalf("events %v; want only source.chargeable while the review decides", got)
+	}
+	if _, err := fx.a.AcceptOrder(fx.id); err != nil {
+		t.Fatalf("AcceptOrder after the funds and the review: %v", err)
+	}
+}
+
+func TestOtherMethodsSourceRefusals(t *testing.T) {
+	a := newAccount(t)
+	cases := []struct {
+		name  string
+		p     state.SourceParams
+		param string
+	}{
+		{"unknown type", state.SourceParams{Type: "konbini"}, "type"},
+		{"card data on PayPal", state.SourceParams{Type: "payPal", CreditCard: &state.CardParams{Number: "4444222233331111", ExpirationMonth: 1, ExpirationYear: 2030}}, "creditCard"},
+		{"wire data on a card", state.SourceParams{Type: "creditCard", WireTransfer: &state.WireTransferParams{}}, "wireTransfer"},
+		{"PayPal data on a wire transfer", state.SourceParams{Type: "wireTransfer", PayPal: &state.PayPalParams{}}, "payPal"},
+		{"negative amount", state.SourceParams{Type: "payPal", Amount: -1}, "amount"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := a.CreateSource(c.p)
+			lcWantErr(t, err, http.StatusBadRequest, "invalid_parameter", c.param)
+		})
+	}
+	if page, _ := a.Events(state.EventFilter{}); len(page.Data) != 0 {
+		t.Fatalf("refused sources recorded %d events", len(page.Data))
+	}
+}
+
+// DR's test owner last names make other methods than cards fail
+// (docs/lifecycles.md#test-mode-triggers-doc).
+func TestOwnerLastNameTriggers(t *testing.T) {
+	a := newAccount(t)
+	sku := mustSKU(t, a, "Widget")
+	cust := mustCustomer(t, a)
+	s, err := a.CreateSource(state.SourceParams{Type: "payPal", Owner: &state.Owner{LastName: "ChargeFail"}})
+	if err != nil {
+		t.Fatalf("CreateSource: %v", err)
+	}
+	_, err = a.PlaceOrder(state.PlaceOrderParams{CustomerID: cust, SourceID: s.ID, Items: []state.PlaceItem{{SKUID: sku, Quantity: 1, Price: 5}}})
+	lcWantErr(t, err, http.StatusConflict, "failed-request", "")
+
+	fx := lcOrder(t, lcOpts{source: &state.SourceParams{Type: "payPal", Owner: &state.Owner{LastName: "RefundFail"}}, lines: lcDRLines.lines})
+	fx.shipAll()
+	r := fx.mustRefund(`{"orderId":"` + fx.id + `","currency":"USD","amount":5}`)
+	fx.events()
+	if r, err = fx.a.CompleteRefund(r.ID); err != nil || r.State != "failed" {
+		t.Fatalf("CompleteRefund on a RefundFail PayPal order: %v, state %v; want failed", err, r)
+	}
+}
