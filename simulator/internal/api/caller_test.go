@@ -43,7 +43,7 @@ func TestResolverScopesAndLog(t *testing.T) {
 		logged            bool
 	}{
 		{"GET", "/skus", keys.SecretKey, 200, true},
-		{"GET", "/skus", keys.PublicKey, 401, false},      // secret-only DR route
+		{"GET", "/skus", keys.PublicKey, 401, false},         // secret-only DR route
 		{"GET", "/sources/src_x", keys.PublicKey, 404, true}, // public key allowed, and logged
 		{"GET", "/_sim/clock", keys.SecretKey, 200, false},   // control: never logged
 		{"GET", "/_sim/clock", keys.PublicKey, 401, false},   // control: secret key only
