@@ -226,7 +226,7 @@ var allEventTypes = []string{
 	"source.created", "source.chargeable", "sku.created", "sku.updated", "sku.deleted",
 	"order.pending_payment", "order.accepted", "order.blocked", "order.invoice.created", "order.fulfilled",
 	"order.complete", "order.cancelled", "order.refunded", "order.credit_memo.created",
-	"order.charge.capture.complete", "order.charge.capture.failed", "order.charge.cancel.complete",
+	"order.charge.capture.complete", "order.charge.capture.failed", "order.charge.cancel.complete", "order.charge.cancel.failed",
 	"order.charge.refund.complete", "order.charge.refund.failed", "fulfillment.created",
 	"refund.pending", "refund.complete", "refund.failed", "return.created", "return.accepted",
 	"subscription.created", "subscription.updated", "subscription.deleted", "subscription.reminder",
