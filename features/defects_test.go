@@ -47,6 +47,7 @@ var defectCases = []struct {
 	{"billing-failed-without-link", "Dunning that ends in failure", []string{"subscription_notifications.feature:", "updatePaymentLink"}},
 	{"failed-without-reactivation", "Dunning that ends in failure", []string{"subscription_notifications.feature:", "reactivate", "not found"}},
 	{"no-expiry-check", "Payment method expiration", []string{"subscription_notifications.feature:", "payment method expiration email"}},
+	{"no-expiry-check", "A free trial converts, then the card expires", []string{"subscription_notifications.feature:", "payment method expiration email"}},
 	{"slow-ack", "The merchant acknowledges a webhook within Digital River's timeout", []string{"delivery_reliability.feature:", "not acknowledged in time"}},
 	{"process-before-verify", "A webhook signed with the wrong secret produces no email", []string{"webhook_security.feature:", "want exactly 0 email(s)", "got 1"}},
 }

@@ -106,3 +106,19 @@ Feature: Subscription notifications
     And Digital River accepts the order
     When the subscription's next reminder date arrives
     Then Alice receives a payment method expiration email with every required attribute
+
+  Scenario: A free trial converts, then the card expires
+    Given Alice has started a free trial in USD of the "Gold" plan with:
+      | product   | quantity | price | tax rate |
+      | Music box | 1        | 9.99  | 0.08     |
+    And Digital River accepts the order
+    When the subscription's next invoice date arrives
+    Then Alice receives a trial conversion email with every required attribute
+    And the subscription is now active
+    Given Alice's card expires before the next invoice
+    When the subscription's next reminder date arrives
+    Then Alice receives a payment method expiration email with every required attribute
+    When the subscription's next invoice date arrives
+    Then the subscription is now active
+    When 8 days pass
+    Then the subscription is now lapsed

@@ -339,7 +339,7 @@ func (s *Scenario) pick(sel Selection) ([]profile.ActionItem, []*OrderItem, erro
 	}
 	if len(items) == 0 {
 		if sel.Product != "" {
-			return nil, nil, fmt.Errorf("order %s has no product %q", o.ID, sel.Product)
+			return nil, nil, o.noProduct(sel.Product)
 		}
 		return nil, nil, fmt.Errorf("order %s has no units left", o.ID)
 	}
@@ -478,7 +478,7 @@ func (s *Scenario) RequestReturn(ctx context.Context, customerName string, sel S
 		}
 	}
 	if len(items) == 0 {
-		return fmt.Errorf("order %s has no product %q", o.ID, sel.Product)
+		return o.noProduct(sel.Product)
 	}
 	if a := s.h.cfg.Profile.Actions["requestReturn"]; a != nil && !a.Can(profile.CannotPartialQuantity) {
 		for i, it := range items {
@@ -502,6 +502,9 @@ func (s *Scenario) isOrderCustomer(name string) error {
 		return err
 	}
 	if o.Customer.Name != name {
+		if _, err := s.customer(name); err != nil {
+			return err
+		}
 		return fmt.Errorf("the order belongs to %s, not %s", o.Customer.Name, name)
 	}
 	return nil

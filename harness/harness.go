@@ -29,7 +29,10 @@ type Config struct {
 	Profile      *profile.Profile
 	Catalogue    *catalogue.Catalogue
 	SimulatorURL string
-	Mailbox      *mailbox.Client
+	// AdminToken is the simulator's admin token (simulator.Options.AdminToken),
+	// needed when it listens beyond loopback; sent with every call.
+	AdminToken string
+	Mailbox    *mailbox.Client
 	// RunID tells this run's addresses from other runs' in a shared mailbox;
 	// random when empty.
 	RunID string
@@ -76,7 +79,7 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 		cfg.EmailDomain = "example.test"
 	}
 	base := strings.TrimRight(cfg.SimulatorURL, "/")
-	dr := client.New(base, cfg.Profile.API.SecretKey, client.WithCallTimeout(cfg.Profile.ActionTimeout(), "profile timeouts.action"), client.WithUserAgent(HarnessAgent))
+	dr := client.New(base, cfg.Profile.API.SecretKey, client.WithCallTimeout(cfg.Profile.ActionTimeout(), "profile timeouts.action"), client.WithUserAgent(HarnessAgent), client.WithAdminToken(cfg.AdminToken))
 	h := &Harness{cfg: cfg, dr: dr}
 	if err := h.ensureAccount(ctx); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/internal/editdist"
 	"github.com/drsim/drsim/simulator/client"
 )
 
@@ -178,7 +179,9 @@ func (s *Scenario) CreateCustomer(ctx context.Context, name string) (*Customer, 
 func (s *Scenario) customer(name string) (*Customer, error) {
 	c, ok := s.customers[name]
 	if !ok {
-		return nil, fmt.Errorf("no customer %q in this scenario; add a step like `Given a customer %q`", name, name)
+		known := slices.Sorted(maps.Keys(s.customers))
+		return nil, fmt.Errorf("no customer %q in this scenario;%s the customers here are: %s (add a step like `Given a customer %q` to introduce one)",
+			name, editdist.DidYouMean(name, known), quoteAll(known), name)
 	}
 	return c, nil
 }
@@ -549,6 +552,30 @@ func (s *Scenario) ExpectRejected(ctx context.Context, typ string) error {
 		}
 	}
 	return nil
+}
+
+// quoteAll quotes names for a message: "Alice", "Bob"; none is "none".
+func quoteAll(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// noProduct is the error for a product the order does not have: it lists
+// the order's products and the one meant when a slip away.
+func (o *Order) noProduct(product string) error {
+	names := make([]string, 0, len(o.Items))
+	for _, it := range o.Items {
+		if !slices.Contains(names, it.ProductDetails.Name) {
+			names = append(names, it.ProductDetails.Name)
+		}
+	}
+	return fmt.Errorf("order %s has no product %q;%s its products are: %s", o.ID, product, editdist.DidYouMean(product, names), quoteAll(names))
 }
 
 func indent(s string) string {

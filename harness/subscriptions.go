@@ -55,6 +55,72 @@ func (s *Scenario) PayWithCardExpiringThisMonth(ctx context.Context) error {
 	return nil
 }
 
+// PayWithCardExpiringIn makes the next order pay with a Visa that expires
+// at the end of month/year (a card is valid through the last day of its
+// expiration month). A month already over on the scenario's clock is
+// refused: DR does not tokenise an expired card.
+func (s *Scenario) PayWithCardExpiringIn(ctx context.Context, month time.Month, year int) error {
+	now, err := s.clockNow(ctx)
+	if err != nil {
+		return err
+	}
+	if !now.Before(cardExpiry(month, year)) {
+		return fmt.Errorf("a card that expires at the end of %s %d has expired already: the scenario's clock is at %s; name a later month",
+			month, year, now.Format("2 January 2006"))
+	}
+	s.card = &client.CardParams{Number: "4444222233331111", ExpirationMonth: int(month), ExpirationYear: year}
+	return nil
+}
+
+// cardExpiry is the first instant a card of month/year is no longer valid.
+func cardExpiry(month time.Month, year int) time.Time {
+	return time.Date(year, month+1, 1, 0, 0, 0, 0, time.UTC)
+}
+
+// CardExpiresBeforeNextInvoice puts on the subscription (through DR's API,
+// as CardDeclines does) a new Visa that is valid now but expires at the end
+// of the month before the subscription's next invoice, the latest expiry
+// that does not reach that invoice. It fails when the next invoice is in
+// the clock's current month (no card valid today expires before it).
+func (s *Scenario) CardExpiresBeforeNextInvoice(ctx context.Context) error {
+	o, err := s.currentOrder()
+	if err != nil {
+		return err
+	}
+	if s.subscriptionID == "" {
+		return fmt.Errorf("no subscription in this scenario yet")
+	}
+	if err := s.awaitActivation(ctx); err != nil {
+		return err
+	}
+	sub, err := s.h.dr.Subscription(ctx, s.subscriptionID)
+	if err != nil {
+		return fmt.Errorf("read subscription %s: %w", s.subscriptionID, err)
+	}
+	if sub.NextInvoiceDate == nil {
+		return fmt.Errorf("subscription %s (%s) has no next invoice date", sub.ID, sub.State)
+	}
+	now, err := s.clockNow(ctx)
+	if err != nil {
+		return err
+	}
+	next := sub.NextInvoiceDate.UTC()
+	y, m, _ := next.Date()
+	last := time.Date(y, m-1, 1, 0, 0, 0, 0, time.UTC) // the month before the invoice's
+	if !now.Before(cardExpiry(last.Month(), last.Year())) {
+		return fmt.Errorf("subscription %s invoices next on %s, in the scenario clock's current month (now %s): no card valid today expires before it; let time pass first",
+			sub.ID, next.Format("2 January 2006"), now.Format("2 January 2006"))
+	}
+	src, err := s.newCardSource(ctx, &client.CardParams{Number: "4444222233331111", ExpirationMonth: int(last.Month()), ExpirationYear: last.Year()})
+	if err != nil {
+		return err
+	}
+	if _, err := s.h.dr.AttachSource(ctx, o.Customer.ID, src); err != nil {
+		return fmt.Errorf("save the expiring card: %w", err)
+	}
+	return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{SourceID: src})
+}
+
 // testClock is the scenario's test clock, created frozen at wall time now
 // when the scenario makes its first customer. Every customer of the
 // scenario is attached to it, so a scenario that moves time moves only its

@@ -58,12 +58,29 @@ type Options struct {
 	// (what merchants and their customers reach it at, e.g. behind a proxy);
 	// the listen address's URL when empty. Never taken from a request's Host.
 	PublicURL string
+	// AdminToken guards what no DR merchant can do: with it set, the
+	// control API under /_sim/ (account creation included; the health
+	// check excepted) needs it in the X-Drsim-Admin-Token header, and the
+	// dashboard needs it too (AdminHeader, or the cookie the dashboard sets
+	// when opened as /_sim/dashboard/?token=…). Start refuses to listen
+	// beyond loopback without one: anyone who reaches the simulator could
+	// otherwise create accounts and make it call any URL.
+	AdminToken string
 }
+
+// AdminHeader is the header that carries Options.AdminToken.
+const AdminHeader = api.AdminHeader
+
+// adminCookie is the dashboard's copy of the admin token, set when the
+// dashboard is opened with ?token=… (a browser cannot send a header when
+// it navigates).
+const adminCookie = "drsim_admin"
 
 // Server is a running simulator.
 type Server struct {
 	store  *state.Store
 	state  string // the state file, or ""
+	admin  string // Options.AdminToken
 	log    *slog.Logger
 	stop   chan struct{}
 	saved  chan struct{} // closed when the periodic saver ends
@@ -82,6 +99,10 @@ func Start(o Options) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("simulator: listen on %s: %w", addr, err)
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() && o.AdminToken == "" {
+		ln.Close()
+		return nil, fmt.Errorf("simulator: %s listens beyond loopback; set an admin token (Options.AdminToken, drsim serve -admin-token or DRSIM_ADMIN_TOKEN), or listen on 127.0.0.1", ln.Addr())
 	}
 	engine := delivery.New(delivery.Options{Timeout: o.DeliveryTimeout, Logger: o.Logger, Retry: delivery.RetryPolicy{Scale: o.RetryScale}})
 	store := state.NewStore(engine, time.Now)
@@ -105,10 +126,21 @@ func Start(o Options) (*Server, error) {
 		}
 	}
 	apiHandler.SetPublicURL(public)
+	apiHandler.SetAdminToken(o.AdminToken)
+	dashOpts := dashboard.Options{MailURL: o.MailURL}
+	if o.AdminToken != "" {
+		dashOpts.Allow = func(r *http.Request) bool {
+			if api.AdminTokenOK(r.Header.Get(AdminHeader), o.AdminToken) {
+				return true
+			}
+			c, err := r.Cookie(adminCookie)
+			return err == nil && api.AdminTokenOK(c.Value, o.AdminToken)
+		}
+	}
 	s := &Server{
-		store: store, state: o.StateFile, log: logger, stop: make(chan struct{}), saved: make(chan struct{}),
+		store: store, state: o.StateFile, admin: o.AdminToken, log: logger, stop: make(chan struct{}), saved: make(chan struct{}),
 		engine: engine,
-		srv:    &http.Server{Handler: withDashboard(apiHandler, dashboard.New(store, engine, dashboard.Options{MailURL: o.MailURL})), ReadHeaderTimeout: 10 * time.Second},
+		srv:    &http.Server{Handler: withDashboard(apiHandler, dashboard.New(store, engine, dashOpts), o.AdminToken), ReadHeaderTimeout: 10 * time.Second},
 		ln:     ln,
 		done:   make(chan error, 1),
 	}
@@ -184,10 +216,20 @@ func (s *Server) SaveState() error {
 }
 
 // withDashboard serves the dashboard under dashboard.Prefix and sends a
-// browser that opens "/" there; everything else is the API.
-func withDashboard(apiHandler, dash http.Handler) http.Handler {
+// browser that opens "/" there; everything else is the API. With an admin
+// token, opening the dashboard as Prefix?token=<token> stores the token in
+// an HttpOnly, SameSite=Strict cookie and redirects to Prefix (so the token
+// leaves the address bar); the dashboard's own calls then carry the cookie.
+func withDashboard(apiHandler, dash http.Handler, adminToken string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
+		case adminToken != "" && r.URL.Path == dashboard.Prefix && r.Method == http.MethodGet && r.URL.Query().Has("token"):
+			if !api.AdminTokenOK(r.URL.Query().Get("token"), adminToken) {
+				dash.ServeHTTP(w, r) // refused by its Allow: 403 in DR's shape
+				return
+			}
+			http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: adminToken, Path: dashboard.Prefix, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+			http.Redirect(w, r, dashboard.Prefix, http.StatusSeeOther)
 		case strings.HasPrefix(r.URL.Path, dashboard.Prefix):
 			dash.ServeHTTP(w, r)
 		case r.URL.Path == "/" && r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html"):
@@ -205,8 +247,11 @@ func (s *Server) DashboardURL() string { return s.URL() + dashboard.Prefix }
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
 
 // Client returns a ready client of this simulator calling with key: an
-// account's secret or public key, or "" for CreateAccount.
-func (s *Server) Client(key string) *client.Client { return client.New(s.URL(), key) }
+// account's secret or public key, or "" for CreateAccount. It carries the
+// admin token when the simulator has one.
+func (s *Server) Client(key string) *client.Client {
+	return client.New(s.URL(), key, client.WithAdminToken(s.admin))
+}
 
 // Close stops serving and waits for in-flight webhook deliveries to end.
 func (s *Server) Close() error {

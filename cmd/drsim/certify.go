@@ -30,6 +30,7 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	mailAddr := fs.String("mail-addr", "127.0.0.1:8025", "where to run embedded MailHog's HTTP API when the profile names no mailbox")
 	retryScale := fs.Float64("retry-scale", stack.RetryScale, "speed of the embedded simulator's webhook retry schedule (wall delay = virtual delay × scale)")
 	timeout := fs.Duration("delivery-timeout", stack.DeliveryTimeout, "the embedded simulator's webhook delivery timeout")
+	adminToken := fs.String("admin-token", os.Getenv("DRSIM_ADMIN_TOKEN"), "the simulator's admin token (env DRSIM_ADMIN_TOKEN): sent to a simulator the profile names, or given to the one started here (generated when -sim-addr is beyond loopback)")
 	rf := addRunFlags(fs, "drsim-report")
 	verbose := fs.Bool("v", false, "log what the simulator does")
 	noPreflight := fs.Bool("no-preflight", false, "skip the check that the merchant's webhook and merchant.url answer and verify signatures")
@@ -54,11 +55,14 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("preflight (skip with -no-preflight): %w", err)
 		}
 	}
-	simURL := p.Simulator.URL
+	simURL, token := p.Simulator.URL, *adminToken
 	if simURL == "" {
+		if token, _, err = adminTokenFor(*simAddr, token); err != nil {
+			return err
+		}
 		sim, err := simulator.Start(simulator.Options{
 			Addr: *simAddr, Logger: newLogger(stderr, *verbose), DeliveryTimeout: *timeout,
-			RetryScale: *retryScale,
+			RetryScale: *retryScale, AdminToken: token,
 		})
 		if err != nil {
 			return err
@@ -79,7 +83,7 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	client := mailbox.NewClient(mailURL)
 	defer client.Close()
-	h, err := harness.New(ctx, harness.Config{Profile: p, Catalogue: cat, SimulatorURL: simURL, Mailbox: client})
+	h, err := harness.New(ctx, harness.Config{Profile: p, Catalogue: cat, SimulatorURL: simURL, AdminToken: token, Mailbox: client})
 	if err != nil {
 		return err
 	}

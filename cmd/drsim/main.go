@@ -43,7 +43,8 @@ Usage:
   drsim report merge -out DIR SHARD_DIR...     merge shard reports into one JUnit, Cucumber JSON and HTML report
   drsim health  [URL]                          exit 0 when the simulator (or URL) is healthy
   drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [-retry-scale f] [-delivery-timeout d]
-                                              run the simulator and an embedded MailHog
+                                              run the simulator and an embedded MailHog; beyond loopback
+                                              the control API needs -admin-token (generated when not given)
   drsim bench   [-runs 3] [-events 5000]        measure the suite, webhook delivery and a year of renewals
   drsim listen  -forward-to URL [-events types] [-key sk_test_…]
                                               register your webhook, print keys and secret, tail deliveries

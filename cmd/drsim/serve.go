@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/drsim/drsim/harness/mailbox"
@@ -30,12 +31,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	publicURL := fs.String("public-url", "", "base of the file link URLs handed out (what merchants and customers reach the simulator at); the listen address when empty, never a request's Host header")
 	stateFile := fs.String("state", "", "keep accounts, keys, resources, events, test clocks and secrets in this file across restarts (read at start, written every -save-every and at exit)")
 	saveEvery := fs.Duration("save-every", 30*time.Second, "how often to write the -state file")
+	adminToken := fs.String("admin-token", os.Getenv("DRSIM_ADMIN_TOKEN"), "token the control API (/_sim/…, account creation) and the dashboard need (env DRSIM_ADMIN_TOKEN); generated and printed when -sim-addr is beyond loopback and none is given")
 	profilePath := fs.String("profile", "", "a merchant profile (YAML): its account (api.secretKey), webhook (webhook.url) and signing secret are provisioned at start")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *retryScale <= 0 {
 		return fmt.Errorf("-retry-scale must be positive, got %g", *retryScale)
+	}
+	token, generated, err := adminTokenFor(*simAddr, *adminToken)
+	if err != nil {
+		return err
 	}
 	var mb *mailbox.Server
 	mailURL := ""
@@ -50,6 +56,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	sim, err := simulator.Start(simulator.Options{
 		Addr: *simAddr, Logger: newLogger(stderr, *verbose), DeliveryTimeout: *timeout,
 		RetryScale: *retryScale, MailURL: mailURL, StateFile: *stateFile, SaveEvery: *saveEvery, PublicURL: *publicURL,
+		AdminToken: token,
 	})
 	if err != nil {
 		return err
@@ -59,8 +66,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 			err = errors.Join(err, fmt.Errorf("stop the simulator: %w", cerr)) // e.g. the -state file could not be written
 		}
 	}()
-	fmt.Fprintf(stdout, "simulator   %s   (create an account: curl -X POST %s/_sim/accounts)\n", sim.URL(), sim.URL())
-	fmt.Fprintf(stdout, "dashboard   %s\n", sim.DashboardURL())
+	if token == "" {
+		fmt.Fprintf(stdout, "simulator   %s   (create an account: curl -X POST %s/_sim/accounts)\n", sim.URL(), sim.URL())
+		fmt.Fprintf(stdout, "dashboard   %s\n", sim.DashboardURL())
+	} else {
+		fmt.Fprintf(stdout, "simulator   %s   (create an account: curl -X POST -H '%s: %s' %s/_sim/accounts)\n", sim.URL(), simulator.AdminHeader, token, sim.URL())
+		fmt.Fprintf(stdout, "dashboard   %s?token=%s\n", sim.DashboardURL(), token)
+		how := "from -admin-token or DRSIM_ADMIN_TOKEN"
+		if generated {
+			how = "generated: the simulator listens beyond loopback; set DRSIM_ADMIN_TOKEN for drsim's commands"
+		}
+		fmt.Fprintf(stdout, "admin token %s   (%s header of every /_sim/ call; %s)\n", token, simulator.AdminHeader, how)
+	}
 	if mb != nil {
 		fmt.Fprintf(stdout, "MailHog     SMTP %s, web UI and API %s\n", mb.SMTPAddr(), mb.URL())
 	}
@@ -72,7 +89,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		if err != nil {
 			return err
 		}
-		if err := provision(ctx, sim.URL(), p, stdout); err != nil {
+		if err := provision(ctx, sim.Client(""), p, stdout); err != nil {
 			return fmt.Errorf("provision %s: %w", *profilePath, err)
 		}
 	}
@@ -83,8 +100,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 
 // provision gives the simulator the merchant's configuration: an account
 // with its secret key, its webhook for every event type and its signing secret.
-func provision(ctx context.Context, simURL string, p *profile.Profile, w io.Writer) error {
-	c := client.New(simURL, p.API.SecretKey)
+func provision(ctx context.Context, sim *client.Client, p *profile.Profile, w io.Writer) error {
+	c := sim.WithKey(p.API.SecretKey)
 	keys, err := c.Account(ctx)
 	if client.StatusOf(err) == http.StatusUnauthorized {
 		keys, err = c.WithKey("").CreateAccount(ctx, p.API.SecretKey)

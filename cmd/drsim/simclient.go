@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -58,7 +61,7 @@ func newestEvent(ctx context.Context, c *client.Client) (string, error) {
 
 // connection flags shared by the local-development commands.
 type conn struct {
-	sim, key string
+	sim, key, admin string
 }
 
 func (c *conn) flags(fs interface {
@@ -66,13 +69,14 @@ func (c *conn) flags(fs interface {
 }) {
 	fs.StringVar(&c.sim, "sim", envOr("DRSIM_URL", "http://127.0.0.1:9090"), "the running simulator (env DRSIM_URL)")
 	fs.StringVar(&c.key, "key", os.Getenv("DRSIM_SECRET_KEY"), "the account's secret key (env DRSIM_SECRET_KEY)")
+	fs.StringVar(&c.admin, "admin-token", os.Getenv("DRSIM_ADMIN_TOKEN"), "the simulator's admin token, needed when it listens beyond loopback (env DRSIM_ADMIN_TOKEN)")
 }
 
 func (c *conn) client(needKey bool) (*client.Client, error) {
 	if needKey && c.key == "" {
 		return nil, fmt.Errorf("no secret key: pass -key sk_test_… or set DRSIM_SECRET_KEY (drsim listen prints one)")
 	}
-	return client.New(c.sim, c.key, client.WithHTTPClient(&http.Client{Timeout: 2 * time.Minute})), nil
+	return client.New(c.sim, c.key, client.WithHTTPClient(&http.Client{Timeout: 2 * time.Minute}), client.WithAdminToken(c.admin)), nil
 }
 
 func envOr(name, def string) string {
@@ -92,4 +96,41 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// adminTokenFor is the admin token a simulator started on addr runs with:
+// given (flag or DRSIM_ADMIN_TOKEN), else none on loopback, else a fresh
+// random one (generated reports that it was made here, to print it).
+func adminTokenFor(addr, given string) (token string, generated bool, err error) {
+	if given != "" || loopbackAddr(addr) {
+		return given, false, nil
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", false, fmt.Errorf("generate an admin token: %w", err)
+	}
+	return "adm_" + hex.EncodeToString(b), true, nil
+}
+
+// loopbackAddr reports whether a listen address stays on loopback: an IP
+// that is loopback, or a name all of whose addresses are ("localhost").
+// An empty host (":9090") listens on every interface.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil || len(ips) == 0 {
+		return false
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return false
+		}
+	}
+	return true
 }

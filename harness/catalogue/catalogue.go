@@ -8,8 +8,12 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/drsim/drsim/internal/editdist"
 )
 
 // Match kinds.
@@ -156,17 +160,38 @@ func Parse(name string, data []byte) (*Catalogue, error) {
 	return &c, nil
 }
 
-// Get returns a notification by id.
-func (c *Catalogue) Get(id string) (*Notification, error) {
-	n, ok := c.byID[id]
-	if !ok {
-		ids := make([]string, 0, len(c.Notifications))
-		for _, n := range c.Notifications {
-			ids = append(ids, n.ID)
-		}
-		return nil, fmt.Errorf("no notification %q in the catalogue (known: %v)", id, ids)
+// Get returns a notification by its id ("order-confirmation") or by the
+// words QA types in a step ("order confirmation", in any case and spacing).
+// An unknown one fails with the names QA can type and, when one is a slip
+// away, the one meant.
+func (c *Catalogue) Get(name string) (*Notification, error) {
+	if n, ok := c.byID[ID(name)]; ok {
+		return n, nil
 	}
-	return n, nil
+	names := c.Names()
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = strconv.Quote(n)
+	}
+	typed := strings.Join(strings.Fields(strings.ReplaceAll(name, "-", " ")), " ")
+	return nil, fmt.Errorf("no notification %q in the catalogue;%s the notifications are: %s",
+		typed, editdist.DidYouMean(strings.ToLower(typed), names), strings.Join(quoted, ", "))
+}
+
+// ID is the catalogue id of a notification named in words: "Order
+// confirmation" is "order-confirmation".
+func ID(name string) string {
+	return strings.Join(strings.Fields(strings.ToLower(name)), "-")
+}
+
+// Names are the notifications as QA names them in steps ("order
+// confirmation"), in catalogue order.
+func (c *Catalogue) Names() []string {
+	out := make([]string, len(c.Notifications))
+	for i, n := range c.Notifications {
+		out[i] = strings.ToLower(n.Name)
+	}
+	return out
 }
 
 // Triggers lists the distinct trigger event types, for webhook subscriptions.

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/internal/editdist"
 	"github.com/drsim/drsim/internal/steps"
 	"github.com/drsim/drsim/internal/suite"
 )
@@ -77,12 +78,6 @@ func Lint(fsys fs.FS, cat *catalogue.Catalogue) ([]Problem, int, error) {
 		return nil, 0, err
 	}
 	pats := patterns()
-	known := map[string]bool{}
-	var names []string
-	for _, n := range cat.Notifications {
-		known[n.ID] = true
-		names = append(names, strings.ToLower(n.Name))
-	}
 	seen := map[string]bool{}
 	var out []Problem
 	add := func(file string, line int, format string, args ...any) {
@@ -115,19 +110,20 @@ func Lint(fsys fs.FS, cat *catalogue.Catalogue) ([]Problem, int, error) {
 			}
 			for _, g := range match.customer {
 				if who := groups[g]; !customers[who] {
-					add(pk.File, st.Line, "customer %q is not introduced in scenario %q; add `Given a customer %q` before this step (customers here: %s)", who, pk.Name, who, list(keys(customers)))
+					add(pk.File, st.Line, "customer %q is not introduced in scenario %q;%s add `Given a customer %q` before this step (customers here: %s)", who, pk.Name, editdist.DidYouMean(who, keys(customers)), who, list(keys(customers)))
 				}
 			}
 			for _, g := range match.notif {
 				name := groups[g]
-				id := strings.Join(strings.Fields(strings.ToLower(name)), "-")
-				if !known[id] && !known[strings.TrimSuffix(id, "s")] {
-					add(pk.File, st.Line, "no notification %q in the catalogue; the notifications are: %s", name, list(names))
+				if _, err := cat.Get(name); err != nil {
+					if _, plural := cat.Get(strings.TrimSuffix(name, "s")); plural != nil {
+						add(pk.File, st.Line, "%v", err) // the same words as at run time
+					}
 				}
 			}
 			for _, g := range match.product {
 				if p := groups[g]; !slices.Contains(products, p) {
-					add(pk.File, st.Line, "product %q is not in the scenario's order; its products are: %s", p, list(products))
+					add(pk.File, st.Line, "product %q is not in the scenario's order;%s its products are: %s", p, editdist.DidYouMean(p, products), list(products))
 				}
 			}
 		}

@@ -53,8 +53,8 @@ func TestLintFindsQAMistakes(t *testing.T) {
 	}
 	want := []string{
 		`qa/orders.feature:9: undefined step "Digital River accept the order"; did you mean "Digital River accepts the order"?`,
-		`qa/orders.feature:10: product "Widgit" is not in the scenario's order; its products are: "Widget"`,
-		`qa/orders.feature:11: no notification "order confirmaton" in the catalogue; the notifications are: "order confirmation", "shipment"`,
+		`qa/orders.feature:10: product "Widgit" is not in the scenario's order; did you mean "Widget"? its products are: "Widget"`,
+		`qa/orders.feature:11: no notification "order confirmaton" in the catalogue; did you mean "order confirmation"? the notifications are: "order confirmation", "shipment"`,
 		`qa/orders.feature:12: customer "Bob" is not introduced in scenario "Mistakes"; add ` + "`Given a customer \"Bob\"`" + ` before this step (customers here: "Alice")`,
 	}
 	if len(problems) != len(want) {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cucumber/godog"
 
@@ -115,6 +116,8 @@ func (s *steps) all() []Step {
 		{`^a (weekly|monthly|yearly) plan "([^"]+)" with reminders (\d+) days before billing$`, `Given a monthly plan "Gold" with reminders 7 days before billing`, s.plan},
 		{`^a (weekly|monthly|yearly) plan "([^"]+)" with reminders (\d+) days before billing and (\d+) days to collect$`, `Given a monthly plan "Gold" with reminders 7 days before billing and 8 days to collect`, s.planCollect},
 		{`^([A-Z][\w-]*) pays with a card that expires this month$`, `Given Alice pays with a card that expires this month`, s.expiringCard},
+		{`^([A-Z][\w-]*) pays with a card that expires in ((?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4})$`, `Given Alice pays with a card that expires in March 2027`, s.cardExpiringIn},
+		{`^([A-Z][\w-]*)'s card expires before the next invoice$`, `Given Alice's card expires before the next invoice`, s.cardExpiresBeforeInvoice},
 		{`^([A-Z][\w-]*) pays with PayPal$`, `Given Alice pays with PayPal`, s.payPal},
 		{`^([A-Z][\w-]*) pays by wire transfer$`, `Given Alice pays by wire transfer`, s.wireTransfer},
 		{`^([A-Z][\w-]*)'s wire transfer arrives$`, `When Alice's wire transfer arrives`, s.wireArrives},
@@ -384,6 +387,18 @@ func (s *steps) planCollect(ctx context.Context, every, name, reminder, collect 
 
 func (s *steps) expiringCard(ctx context.Context, who string) error {
 	return ScenarioFrom(ctx).PayWithCardExpiringThisMonth(ctx)
+}
+
+func (s *steps) cardExpiringIn(ctx context.Context, who, month string) error {
+	t, err := time.Parse("January 2006", month)
+	if err != nil {
+		return fmt.Errorf("%q is not a month and year like \"March 2027\"", month)
+	}
+	return ScenarioFrom(ctx).PayWithCardExpiringIn(ctx, t.Month(), t.Year())
+}
+
+func (s *steps) cardExpiresBeforeInvoice(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).CardExpiresBeforeNextInvoice(ctx)
 }
 
 func (s *steps) payPal(ctx context.Context, who string) error {

@@ -36,6 +36,7 @@ type Client struct {
 	timeout time.Duration // per call, 0: none
 	setting string        // where timeout comes from, for messages
 	agent   string        // User-Agent; Go's default when empty
+	admin   string        // the simulator's admin token, sent in AdminHeader when set
 }
 
 // Option configures a Client.
@@ -59,6 +60,14 @@ func WithCallTimeout(d time.Duration, setting string) Option {
 // WithUserAgent sends ua as the User-Agent of every call; the simulator's
 // request log (Requests) shows it, so a report can tell callers apart.
 func WithUserAgent(ua string) Option { return func(c *Client) { c.agent = ua } }
+
+// AdminHeader carries a simulator's admin token (simulator.Options.AdminToken).
+const AdminHeader = "X-Drsim-Admin-Token"
+
+// WithAdminToken sends tok in AdminHeader with every call: a simulator that
+// listens beyond loopback needs it for the control API (CreateAccount and
+// everything under /_sim/). WithKey keeps it.
+func WithAdminToken(tok string) Option { return func(c *Client) { c.admin = tok } }
 
 // New returns a client of the simulator at baseURL (e.g.
 // http://127.0.0.1:8080) calling with key (a secret or public key; "" for
@@ -213,6 +222,9 @@ func (c *Client) send(ctx context.Context, method, path string, body io.Reader, 
 	}
 	if c.agent != "" {
 		req.Header.Set("User-Agent", c.agent)
+	}
+	if c.admin != "" {
+		req.Header.Set(AdminHeader, c.admin)
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)

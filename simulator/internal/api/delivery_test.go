@@ -273,6 +273,12 @@ func TestRedeliveryForgeries(t *testing.T) {
 	orig := rc.next(t, "the first order.accepted")
 	ev := eventOf(t, orig)
 	canonical := c.must("GET", "/events/"+ev.ID, nil, http.StatusOK, nil)
+	// The merchant has the first delivery, but the engine records its
+	// attempt only once it has read the answer: wait for that record, or
+	// the count at the end could miss it on a loaded machine.
+	if first := c.deliveries("?eventId=" + ev.ID + "&min=1&wait=10s"); len(first) != 1 {
+		t.Fatalf("attempts for the first delivery: %+v, want 1", first)
+	}
 
 	cases := []struct {
 		forge string

@@ -24,6 +24,8 @@ type Handler struct {
 	router *mux.Router
 	// publicURL, when set, is the base of link URLs (SetPublicURL).
 	publicURL string
+	// adminToken, when set, guards the control API (admin.go).
+	adminToken string
 }
 
 // New builds the handler over a store and its delivery engine.
@@ -50,6 +52,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A file link's url: DR serves these from another host, not the
 		// API; so no key, no API faults, no request log [choice] (files.go).
 		h.downloadLink(w, r, id)
+		return
+	}
+	if h.adminRefused(w, r) {
 		return
 	}
 	h.router.ServeHTTP(w, r)

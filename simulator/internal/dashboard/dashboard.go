@@ -88,7 +88,7 @@ func Loopback(r *http.Request) bool {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.opts.Allow(r) {
-		writeError(w, apierror.New(http.StatusForbidden, "forbidden", "", "The dashboard shows every account's keys and secrets; it answers only on loopback."))
+		writeError(w, apierror.New(http.StatusForbidden, "forbidden", "", "The dashboard shows every account's keys and secrets; it answers only on loopback, or with the admin token when the simulator has one (open /_sim/dashboard/?token=…)."))
 		return
 	}
 	if r.Method == http.MethodPost && r.Header.Get("X-Drsim-Dashboard") == "" {

@@ -123,8 +123,12 @@ func TestLatencyFaultDelaysTheDelivery(t *testing.T) {
 	if m := rc.next(t, "the delayed delivery"); m.at.Sub(start) < 80*time.Millisecond {
 		t.Fatalf("delivered %s after publishing, want at least 80ms", m.at.Sub(start))
 	}
-	if a := waitAttempts(t, e, "acct_1", delivery.AttemptFilter{}, 1)[0]; !a.Delivered || a.Latency >= 80*time.Millisecond {
-		t.Fatalf("attempt %+v: the added latency comes before sending and is not the merchant's", a)
+	// The pause comes before the attempt starts (its Time, from which its
+	// Latency is measured), so it is not counted as the merchant's. Compared
+	// as instants, never as a bound on how long the merchant took, which a
+	// loaded machine can stretch.
+	if a := waitAttempts(t, e, "acct_1", delivery.AttemptFilter{}, 1)[0]; !a.Delivered || a.Time.Sub(start) < 80*time.Millisecond {
+		t.Fatalf("attempt %+v started %s after publishing: want delivered, started after the 80ms of added latency", a, a.Time.Sub(start))
 	}
 }
 
