@@ -52,9 +52,9 @@ type Refund struct {
 	// TokenInformation is set while a refund of an asynchronous (delayed)
 	// method waits for the customer's bank details (pending_information).
 	TokenInformation *TokenInformation `json:"tokenInformation,omitempty"`
-	Metadata       map[string]any `json:"metadata,omitempty"`
-	LiveMode       bool           `json:"liveMode"`
-	CreatedTime    time.Time      `json:"createdTime"`
+	Metadata         map[string]any    `json:"metadata,omitempty"`
+	LiveMode         bool              `json:"liveMode"`
+	CreatedTime      time.Time         `json:"createdTime"`
 
 	alloc    []allocation // how the amount comes off the items' availableToRefundAmount
 	returnID string       // the Return this refund pays for, if any
