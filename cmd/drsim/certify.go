@@ -72,6 +72,7 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "simulator: %s (point your merchant's Digital River base URL here)\n", simURL)
 	}
 	mailURL := p.Mailbox.URL
+	var client *mailbox.Client
 	if mailURL == "" {
 		mb, err := mailbox.StartEmbedded(mailbox.Addrs{SMTP: *smtpAddr, HTTP: *mailAddr})
 		if err != nil {
@@ -80,8 +81,10 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer mb.Close()
 		mailURL = mb.URL()
 		fmt.Fprintf(stdout, "MailHog: SMTP %s, API %s (point your merchant's SMTP here)\n", mb.SMTPAddr(), mailURL)
+		client = mb.Client() // reads the embedded MailHog in-process
+	} else {
+		client = mailbox.NewClient(mailURL)
 	}
-	client := mailbox.NewClient(mailURL)
 	defer client.Close()
 	h, err := harness.New(ctx, harness.Config{Profile: p, Catalogue: cat, SimulatorURL: simURL, AdminToken: token, Mailbox: client})
 	if err != nil {

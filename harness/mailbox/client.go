@@ -38,6 +38,9 @@ type Client struct {
 	http      *http.Client
 	dialer    *websocket.Dialer
 	afterSync func() // test hook, called after each search in Wait and Collect
+	// local, when set, is the in-process storage of an embedded MailHog
+	// (Server.Client): searches and pushes come from it directly.
+	local *lockedStorage
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -237,6 +240,11 @@ type searchResult struct {
 // MailHog's kind=to search matches substrings of envelope recipients and the
 // To header, newest first; the results are filtered to exact recipients here.
 func (c *Client) search(ctx context.Context, to string) ([]*data.Message, error) {
+	if c.local != nil {
+		found := c.local.to(to)
+		slices.SortStableFunc(found, func(a, b *data.Message) int { return a.Created.Compare(b.Created) })
+		return found, nil
+	}
 	if c.urlErr != nil {
 		return nil, c.urlErr
 	}

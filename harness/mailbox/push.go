@@ -34,6 +34,8 @@ type subscription struct {
 	// needResync marks subscriptions that were active when the websocket
 	// dropped; guarded by Client.mu.
 	needResync bool
+	// local is its registration with an in-process storage (Client.local).
+	local *storeWatcher
 }
 
 func (s *subscription) signalResync() {
@@ -68,6 +70,13 @@ func (c *Client) subscribe(ctx context.Context, to string) (*subscription, error
 		c.mu.Unlock()
 		return nil, errClosed
 	}
+	if c.local != nil {
+		c.mu.Unlock()
+		// Registered at once: no websocket to wait for.
+		sub.local = &storeWatcher{to: to, deliver: sub.deliver}
+		c.local.watch(sub.local)
+		return sub, nil
+	}
 	if !c.started {
 		c.started = true
 		c.wg.Add(1)
@@ -90,6 +99,10 @@ func (c *Client) subscribe(ctx context.Context, to string) (*subscription, error
 }
 
 func (c *Client) unsubscribe(sub *subscription) {
+	if sub.local != nil {
+		c.local.unwatch(sub.local)
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.subs, sub)

@@ -175,6 +175,18 @@ func StartEmbedded(addrs ...Addrs) (*Server, error) {
 	return s, nil
 }
 
+// Client returns a client of this server that reads the process's MailHog
+// storage in-process: searching is a look-up in an index by recipient and a
+// stored message reaches a waiting Wait or Collect straight from the
+// storage, with no HTTP search, no websocket and no JSON. It behaves like
+// NewClient(s.URL()) otherwise (DeleteAll goes through the HTTP API). It
+// sees the mail of every embedded server of the process, as that one does.
+func (s *Server) Client(opts ...Option) *Client {
+	c := NewClient(s.URL(), opts...)
+	c.local = s.backend.conf.Storage.(*lockedStorage)
+	return c
+}
+
 // SMTPAddr is the SMTP listener's address, "127.0.0.1:port".
 func (s *Server) SMTPAddr() string { return s.smtpLn.Addr().String() }
 

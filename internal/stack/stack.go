@@ -106,7 +106,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("stack: mailbox: %w", err)
 	}
 	s.closers = append(s.closers, s.Mail.Close)
-	s.Mailbox = mailbox.NewClient(s.Mail.URL())
+	s.Mailbox = s.Mail.Client() // in-process: no HTTP search, no websocket
+
 	s.closers = append(s.closers, s.Mailbox.Close)
 	var m RunningMerchant
 	if o.Merchant != nil {

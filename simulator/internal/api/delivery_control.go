@@ -186,19 +186,19 @@ func (h *Handler) releaseFault(a *state.Account, r *http.Request) (int, any, err
 }
 
 // addAPIFault is POST /_sim/api-faults {"method"?, "path", "status"?,
-// "retryAfter"?, "delay"?, "count"?} (delivery.APIFault).
+// "retryAfter"?, "delay"?, "count"?} (apiFault, apifaults.go).
 func (h *Handler) addAPIFault(a *state.Account, r *http.Request) (int, any, error) {
-	var f delivery.APIFault
+	var f apiFault
 	if err := decode(r, &f); err != nil {
 		return 0, nil, err
 	}
-	out, err := h.engine.APIFaults().Add(a.ID(), f)
+	out, err := h.apiFaults.Add(a.ID(), f)
 	return http.StatusCreated, out, err
 }
 
 // getAPIFault is GET /_sim/api-faults/{id}.
 func (h *Handler) getAPIFault(a *state.Account, r *http.Request) (int, any, error) {
-	f, err := h.engine.APIFaults().Get(a.ID(), pathID(r, "id"))
+	f, err := h.apiFaults.Get(a.ID(), pathID(r, "id"))
 	return http.StatusOK, f, err
 }
 
@@ -219,7 +219,7 @@ func (h *Handler) applyAPIFaults(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		f, hit := h.engine.APIFaults().Take(a.ID(), r.Method, r.URL.Path)
+		f, hit := h.apiFaults.Take(a.ID(), r.Method, r.URL.Path)
 		if !hit {
 			next.ServeHTTP(w, r)
 			return

@@ -24,6 +24,8 @@ type Handler struct {
 	router *mux.Router
 	// publicURL, when set, is the base of link URLs (SetPublicURL).
 	publicURL string
+	// apiFaults are the faults of the merchants' own API calls (apifaults.go).
+	apiFaults apiFaults
 	// adminToken, when set, guards the control API (admin.go).
 	adminToken string
 }

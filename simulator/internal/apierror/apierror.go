@@ -2,14 +2,18 @@
 //
 //	{"type":"bad_request","errors":[{"code":"missing_parameter","parameter":"email","message":"…"}]}
 //
-// The simulator's rules return *Error values; the HTTP layer writes them with
-// their status. A client mistake is never a 500.
+// The simulator's rules (state, delivery) return problem.Error values, which
+// know nothing of HTTP; As maps each problem kind to DR's status here, in the
+// HTTP layer, which also makes *Error values of its own (401, 405, …). A
+// client mistake is never a 500.
 package apierror
 
 import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // Detail is one entry of the errors array. Code and Parameter are optional.
@@ -99,12 +103,26 @@ func Unauthorized() *Error {
 	return New(http.StatusUnauthorized, "", "", "An authorization error has occurred.")
 }
 
-// As returns err as an *Error, or a 500 internal_server_error wrapping it
-// (which marks a simulator bug, never a client mistake).
+// statusFor maps a problem's kind to DR's status.
+var statusFor = [...]int{
+	problem.Invalid:  http.StatusBadRequest,
+	problem.NotFound: http.StatusNotFound,
+	problem.Conflict: http.StatusConflict,
+	problem.Timeout:  http.StatusRequestTimeout,
+	problem.Expired:  http.StatusGone,
+}
+
+// As returns err as an *Error: itself, or a rule's problem with its kind's
+// status, or else a 500 internal_server_error wrapping it (which marks a
+// simulator bug, never a client mistake).
 func As(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var p *problem.Error
+	if errors.As(err, &p) && int(p.Kind) < len(statusFor) && statusFor[p.Kind] != 0 {
+		return New(statusFor[p.Kind], p.Code, p.Parameter, p.Message)
 	}
 	return New(http.StatusInternalServerError, "internal_error", "", err.Error())
 }

@@ -60,13 +60,12 @@ type Options struct {
 
 // Engine delivers events. It implements state.Publisher and state.Resumer.
 type Engine struct {
-	client    *http.Client
-	log       *slog.Logger
-	wall      func() time.Time
-	timeout   time.Duration
-	retry     RetryPolicy
-	disable   DisablePolicy
-	apiFaults *APIFaults
+	client  *http.Client
+	log     *slog.Logger
+	wall    func() time.Time
+	timeout time.Duration
+	retry   RetryPolicy
+	disable DisablePolicy
 
 	mu       sync.Mutex
 	hooks    map[hookKey]*hook
@@ -113,7 +112,7 @@ func New(o Options) *Engine {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{
 		client: c, log: logger, wall: wall, timeout: timeout,
-		retry: retry, disable: o.Disable.normalized(), apiFaults: &APIFaults{},
+		retry: retry, disable: o.Disable.normalized(),
 		hooks: map[hookKey]*hook{}, attempts: map[string][]Attempt{},
 		changed: make(chan struct{}),
 		ctx:     ctx, cancel: cancel,
@@ -129,9 +128,6 @@ func (e *Engine) Retry() RetryPolicy {
 
 // Disable is the engine's disable policy, defaults filled in.
 func (e *Engine) Disable() DisablePolicy { return e.disable }
-
-// APIFaults is the registry of faults for the merchant's own API calls.
-func (e *Engine) APIFaults() *APIFaults { return e.apiFaults }
 
 type hookKey struct{ account, webhook string }
 

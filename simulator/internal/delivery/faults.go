@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 	"github.com/drsim/drsim/simulator/signature"
 )
 
@@ -49,7 +49,7 @@ func (f Forgery) Validate() error {
 			return nil
 		}
 	}
-	return apierror.Invalid("forge", "forge must be one of %v, got '%s'.", Forgeries(), string(f))
+	return problem.Invalidf("forge", "forge must be one of %v, got '%s'.", Forgeries(), string(f))
 }
 
 // apply returns the body to send and the header value (empty = no header).
@@ -148,10 +148,10 @@ func (e *Engine) AddFault(accountID string, f Fault) (Fault, error) {
 		return Fault{}, err
 	}
 	if f.ID != "" || f.Used != 0 || f.Held != 0 || f.Released != 0 || f.Done {
-		return Fault{}, apierror.Invalid("id", "id, used, held, released and done are set by the simulator.")
+		return Fault{}, problem.Invalidf("id", "id, used, held, released and done are set by the simulator.")
 	}
 	if f.Status != 0 && (f.Status < 100 || f.Status > 599 || (f.Status >= 200 && f.Status < 300)) {
-		return Fault{}, apierror.Invalid("status", "status must be a non-2xx HTTP status, got %d.", f.Status)
+		return Fault{}, problem.Invalidf("status", "status must be a non-2xx HTTP status, got %d.", f.Status)
 	}
 	outcomes := 0
 	for _, on := range []bool{f.Status != 0, f.Timeout, f.Redirect} {
@@ -160,24 +160,24 @@ func (e *Engine) AddFault(accountID string, f Fault) (Fault, error) {
 		}
 	}
 	if outcomes > 1 {
-		return Fault{}, apierror.Invalid("status", "Give at most one of status, timeout and redirect.")
+		return Fault{}, problem.Invalidf("status", "Give at most one of status, timeout and redirect.")
 	}
 	if f.Latency != "" {
 		d, err := time.ParseDuration(f.Latency)
 		if err != nil || d <= 0 || d > MaxLatency {
-			return Fault{}, apierror.Invalid("latency", "latency must be a duration between 1ns and %s such as 200ms, got '%s'.", MaxLatency, f.Latency)
+			return Fault{}, problem.Invalidf("latency", "latency must be a duration between 1ns and %s such as 200ms, got '%s'.", MaxLatency, f.Latency)
 		}
 		f.latency = d
 	}
 	if f.Hold && (outcomes > 0 || f.Forge != ForgeNone || f.Duplicate || f.latency > 0) {
-		return Fault{}, apierror.Invalid("hold", "hold cannot be combined with forge, status, timeout, redirect, duplicate or latency.")
+		return Fault{}, problem.Invalidf("hold", "hold cannot be combined with forge, status, timeout, redirect, duplicate or latency.")
 	}
 	if f.Forge == ForgeNone && outcomes == 0 && !f.Duplicate && f.latency == 0 && !f.Hold {
-		return Fault{}, apierror.BadRequest("missing_parameter", "forge",
+		return Fault{}, problem.Bad("missing_parameter", "forge",
 			"A fault needs one of forge, status, timeout, redirect, duplicate, latency or hold.")
 	}
 	if f.Count < 0 {
-		return Fault{}, apierror.Invalid("count", "count cannot be negative.")
+		return Fault{}, problem.Invalidf("count", "count cannot be negative.")
 	}
 	if f.Count == 0 && !f.Hold {
 		f.Count = 1
@@ -239,10 +239,10 @@ func (e *Engine) Release(accountID, id, order string, seed *uint64) (Fault, erro
 	defer e.mu.Unlock()
 	f := e.faultLocked(accountID, id)
 	if f == nil {
-		return Fault{}, apierror.NotFound("Fault", id)
+		return Fault{}, problem.NotFoundID("Fault", id)
 	}
 	if !f.Hold {
-		return Fault{}, apierror.Invalid("id", "Fault '%s' holds nothing: it is not a hold fault.", id)
+		return Fault{}, problem.Invalidf("id", "Fault '%s' holds nothing: it is not a hold fault.", id)
 	}
 	jobs := f.held
 	switch order {
@@ -256,7 +256,7 @@ func (e *Engine) Release(accountID, id, order string, seed *uint64) (Fault, erro
 		}
 		r.Shuffle(len(jobs), func(a, b int) { jobs[a], jobs[b] = jobs[b], jobs[a] })
 	default:
-		return Fault{}, apierror.Invalid("order", "order must be fifo, reverse or shuffle, got '%s'.", order)
+		return Fault{}, problem.Invalidf("order", "order must be fifo, reverse or shuffle, got '%s'.", order)
 	}
 	f.held = nil
 	f.Done = true
@@ -285,7 +285,7 @@ func (e *Engine) Fault(accountID, id string) (Fault, error) {
 	defer e.mu.Unlock()
 	f := e.faultLocked(accountID, id)
 	if f == nil {
-		return Fault{}, apierror.NotFound("Fault", id)
+		return Fault{}, problem.NotFoundID("Fault", id)
 	}
 	return f.view(), nil
 }
@@ -298,7 +298,7 @@ func (e *Engine) WaitHeld(ctx context.Context, accountID, id string, min int) (F
 		f := e.faultLocked(accountID, id)
 		if f == nil {
 			e.mu.Unlock()
-			return Fault{}, apierror.NotFound("Fault", id)
+			return Fault{}, problem.NotFoundID("Fault", id)
 		}
 		v := f.view()
 		changed := e.changed

@@ -1,7 +1,7 @@
 package state
 
 import (
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 	"slices"
 	"sync"
 	"time"
@@ -160,7 +160,7 @@ func (c *collection[T]) page(keep func(T) bool, p ListParams) (Page[T], error) {
 				return i, nil
 			}
 		}
-		return 0, apierror.Invalid(param, "No object with id '%s' in this list.", id)
+		return 0, problem.Invalidf(param, "No object with id '%s' in this list.", id)
 	}
 	var out []T
 	if p.EndingBefore != "" { // the limit values just newer than the cursor
@@ -214,7 +214,7 @@ func find[T any](a *Account, c *collection[T], kind, id string) (T, error) {
 	v, ok := c.get(id)
 	if !ok {
 		var zero T
-		return zero, apierror.NotFound(kind, id)
+		return zero, problem.NotFoundID(kind, id)
 	}
 	return clone(v), nil
 }

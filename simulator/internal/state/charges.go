@@ -3,7 +3,7 @@ package state
 import (
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // ChargeOperation is one capture, cancel or refund on a charge (DR's
@@ -168,5 +168,5 @@ func (a *Account) Charge(id string) (*Charge, error) {
 			}
 		}
 	}
-	return nil, apierror.NotFound("Charge", id)
+	return nil, problem.NotFoundID("Charge", id)
 }

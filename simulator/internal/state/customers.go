@@ -4,7 +4,7 @@ import (
 	"net/mail"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // Address is DR's postal address.
@@ -61,14 +61,14 @@ type CustomerParams struct {
 func (p *CustomerParams) validate() error {
 	if p.Email != nil && *p.Email != "" {
 		if _, err := mail.ParseAddress(*p.Email); err != nil {
-			return apierror.Invalid("email", "'%s' is not a valid email address.", *p.Email)
+			return problem.Invalidf("email", "'%s' is not a valid email address.", *p.Email)
 		}
 	}
 	if p.Type != nil && *p.Type != "individual" && *p.Type != "business" {
-		return apierror.Invalid("type", "type must be 'individual' or 'business', got '%s'.", *p.Type)
+		return problem.Invalidf("type", "type must be 'individual' or 'business', got '%s'.", *p.Type)
 	}
 	if p.ID != nil && (len(*p.ID) == 0 || len(*p.ID) > 40) {
-		return apierror.Invalid("id", "id must be 1 to 40 characters.")
+		return problem.Invalidf("id", "id must be 1 to 40 characters.")
 	}
 	return nil
 }
@@ -90,14 +90,14 @@ func (a *Account) createCustomer(p CustomerParams) (*Customer, error) {
 	c := &Customer{Type: "individual", Enabled: true, CreatedTime: now, testClock: a.curID}
 	if p.ID != nil {
 		if _, taken := a.customers.get(*p.ID); taken {
-			return nil, apierror.Conflict("conflict", "Customer '%s' already exists.", *p.ID)
+			return nil, problem.Conflictf("conflict", "Customer '%s' already exists.", *p.ID)
 		}
 		c.ID = *p.ID
 	} else {
 		c.ID = a.ids.numeric()
 	}
 	if p.DefaultSourceID != nil {
-		return nil, apierror.Invalid("defaultSourceId", "Attach a source before making it the default.")
+		return nil, problem.Invalidf("defaultSourceId", "Attach a source before making it the default.")
 	}
 	a.applyCustomer(c, p)
 	a.customers.put(c.ID, c)
@@ -136,18 +136,18 @@ func (a *Account) UpdateCustomer(id string, p CustomerParams) (*Customer, error)
 		return nil, err
 	}
 	if p.ID != nil && *p.ID != id {
-		return nil, apierror.Invalid("id", "A customer's id cannot change.")
+		return nil, problem.Invalidf("id", "A customer's id cannot change.")
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	c, ok := a.customers.get(id)
 	if !ok {
-		return nil, apierror.NotFound("Customer", id)
+		return nil, problem.NotFoundID("Customer", id)
 	}
 	defer a.use(c.testClock)()
 	if p.DefaultSourceID != nil {
 		if !c.hasSource(*p.DefaultSourceID) {
-			return nil, apierror.Invalid("defaultSourceId", "Source '%s' is not attached to customer '%s'.", *p.DefaultSourceID, id)
+			return nil, problem.Invalidf("defaultSourceId", "Source '%s' is not attached to customer '%s'.", *p.DefaultSourceID, id)
 		}
 		c.DefaultSourceID = *p.DefaultSourceID
 	}
@@ -183,7 +183,7 @@ func (a *Account) DeleteCustomer(id string) error {
 	defer a.mu.Unlock()
 	c, ok := a.customers.get(id)
 	if !ok {
-		return apierror.NotFound("Customer", id)
+		return problem.NotFoundID("Customer", id)
 	}
 	defer a.use(c.testClock)()
 	if tc, ok := a.testClocks.get(c.testClock); ok {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
@@ -127,10 +127,10 @@ func MatchType(pattern, typ string) bool {
 // Events is GET /events.
 func (a *Account) Events(f EventFilter) (Page[*Event], error) {
 	if f.Type != "" && len(f.Types) > 0 {
-		return Page[*Event]{}, apierror.Invalid("types", "Use either 'type' or 'types', not both.")
+		return Page[*Event]{}, problem.Invalidf("types", "Use either 'type' or 'types', not both.")
 	}
 	if len(f.Types) >= 20 {
-		return Page[*Event]{}, apierror.Invalid("types", "'types' takes fewer than 20 names, got %d.", len(f.Types))
+		return Page[*Event]{}, problem.Invalidf("types", "'types' takes fewer than 20 names, got %d.", len(f.Types))
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -167,7 +167,7 @@ func (a *Account) Event(id string) (*Event, error) {
 	defer a.mu.Unlock()
 	e, ok := a.events.get(id)
 	if !ok || a.retired(e) {
-		return nil, apierror.NotFound("Event", id)
+		return nil, problem.NotFoundID("Event", id)
 	}
 	return e.copy(), nil
 }

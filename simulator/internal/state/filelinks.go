@@ -1,11 +1,10 @@
 package state
 
 import (
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // FileLink is DR's FileLink (docs/dr-api.md#filelink): a public URL that serves a
@@ -50,12 +49,12 @@ func parseTime(param, s string) (time.Time, error) {
 		if t, err := time.Parse(layout, s); err == nil {
 			// Go writes back only years 0–9999; DR's times start in 1970.
 			if y := t.UTC().Year(); y < 1970 || y > 9999 {
-				return time.Time{}, apierror.Invalid(param, "'%s' must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z, got '%s' (year %d in UTC).", param, s, y)
+				return time.Time{}, problem.Invalidf(param, "'%s' must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z, got '%s' (year %d in UTC).", param, s, y)
 			}
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, apierror.Invalid(param, "'%s' must be an ISO-8601 date-time such as 2026-01-01T00:00:00Z, got '%s'.", param, s)
+	return time.Time{}, problem.Invalidf(param, "'%s' must be an ISO-8601 date-time such as 2026-01-01T00:00:00Z, got '%s'.", param, s)
 }
 
 // expiry parses the expiresTime a merchant sends for a link on test clock
@@ -67,7 +66,7 @@ func parseTime(param, s string) (time.Time, error) {
 // clock is wall time and the link expires at expiresTime. Caller holds a.mu.
 func (a *Account) expiry(s, clockID string) (time.Time, error) {
 	if s == "" {
-		return time.Time{}, apierror.Missing("expiresTime")
+		return time.Time{}, problem.Missing("expiresTime")
 	}
 	t, err := parseTime("expiresTime", s)
 	if err != nil {
@@ -75,7 +74,7 @@ func (a *Account) expiry(s, clockID string) (time.Time, error) {
 	}
 	now := a.clock.Now()
 	if !t.After(now) {
-		return t, apierror.Invalid("expiresTime", "'expiresTime' must be in the future; it is %s and now is %s.",
+		return t, problem.Invalidf("expiresTime", "'expiresTime' must be in the future; it is %s and now is %s.",
 			t.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))
 	}
 	if tc, ok := a.testClocks.get(clockID); ok && clockID != "" {
@@ -88,13 +87,13 @@ func (a *Account) expiry(s, clockID string) (time.Time, error) {
 // links[] and fileLink.created is recorded with the link [choice, docs/dr-api.md#undocumented-points item 4].
 func (a *Account) CreateFileLink(p FileLinkParams) (*FileLink, error) {
 	if p.FileID == "" {
-		return nil, apierror.Missing("fileId")
+		return nil, problem.Missing("fileId")
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	f, ok := a.files.get(p.FileID)
 	if !ok {
-		return nil, apierror.NotFound("File", p.FileID)
+		return nil, problem.NotFoundID("File", p.FileID)
 	}
 	defer a.use(f.testClock)()
 	expires, err := a.expiry(p.ExpiresTime, f.testClock)
@@ -122,7 +121,7 @@ func (a *Account) FileLink(id string) (*FileLink, error) {
 	defer a.mu.Unlock()
 	l, ok := a.links.get(id)
 	if !ok {
-		return nil, apierror.NotFound("FileLink", id)
+		return nil, problem.NotFoundID("FileLink", id)
 	}
 	return a.linkView(l), nil
 }
@@ -157,7 +156,7 @@ func (a *Account) UpdateFileLink(id string, p FileLinkUpdateParams) (*FileLink, 
 	defer a.mu.Unlock()
 	l, ok := a.links.get(id)
 	if !ok {
-		return nil, apierror.NotFound("FileLink", id)
+		return nil, problem.NotFoundID("FileLink", id)
 	}
 	defer a.use(l.testClock)()
 	previous := map[string]any{}
@@ -188,7 +187,7 @@ func (a *Account) DeleteFileLink(id string) error {
 	defer a.mu.Unlock()
 	l, ok := a.links.get(id)
 	if !ok {
-		return apierror.NotFound("FileLink", id)
+		return problem.NotFoundID("FileLink", id)
 	}
 	defer a.use(l.testClock)()
 	v := a.linkView(l)
@@ -208,12 +207,11 @@ func (a *Account) linkDownload(id string) (*Download, bool, error) {
 		return nil, false, nil
 	}
 	if now := a.nowOn(l.testClock); !now.Before(l.ExpiresTime) {
-		return nil, true, apierror.New(http.StatusGone, "link_expired", "",
-			"File link '"+id+"' expired at "+l.ExpiresTime.Format(time.RFC3339Nano)+".")
+		return nil, true, problem.Gone("link_expired", "File link '%s' expired at %s.", id, l.ExpiresTime.Format(time.RFC3339Nano))
 	}
 	f, ok := a.files.get(l.FileID)
 	if !ok { // files take their links with them; kept as a guard
-		return nil, true, apierror.NotFound("File", l.FileID)
+		return nil, true, problem.NotFoundID("File", l.FileID)
 	}
 	d, err := f.download()
 	return d, true, err
@@ -231,7 +229,7 @@ func (s *Store) DownloadLink(id string) (*Download, error) {
 			return d, err
 		}
 	}
-	return nil, apierror.NotFound("FileLink", id)
+	return nil, problem.NotFoundID("FileLink", id)
 }
 
 // unindexLink forgets link id in the store's index. Caller holds a.mu.

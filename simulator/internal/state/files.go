@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // File purposes (docs/dr-api.md#file). DR makes the first two; merchants upload
@@ -114,17 +114,17 @@ type FileUploadParams struct {
 func (a *Account) CreateFile(p FileUploadParams) (*File, error) {
 	switch {
 	case p.Purpose == "":
-		return nil, apierror.Missing("purpose")
+		return nil, problem.Missing("purpose")
 	case p.Purpose == PurposeInvoice || p.Purpose == PurposeCreditMemo:
-		return nil, apierror.Invalid("purpose", "Files with purpose '%s' are made by Digital River; upload only '%s'.", p.Purpose, PurposeUpload)
+		return nil, problem.Invalidf("purpose", "Files with purpose '%s' are made by Digital River; upload only '%s'.", p.Purpose, PurposeUpload)
 	case p.Purpose != PurposeUpload:
-		return nil, apierror.Invalid("purpose", "'purpose' must be '%s', got '%s'.", PurposeUpload, p.Purpose)
+		return nil, problem.Invalidf("purpose", "'purpose' must be '%s', got '%s'.", PurposeUpload, p.Purpose)
 	case len(p.Content) == 0:
-		return nil, apierror.Missing("file")
+		return nil, problem.Missing("file")
 	case len(p.Content) > MaxUpload:
-		return nil, apierror.Invalid("file", "The file is larger than %d bytes.", MaxUpload)
+		return nil, problem.Invalidf("file", "The file is larger than %d bytes.", MaxUpload)
 	case !utf8.ValidString(p.FileName) || len(p.FileName) > 255:
-		return nil, apierror.Invalid("fileName", "'fileName' must be UTF-8 text of at most 255 bytes.")
+		return nil, problem.Invalidf("fileName", "'fileName' must be UTF-8 text of at most 255 bytes.")
 	}
 	name := path.Base(strings.ReplaceAll(p.FileName, `\`, "/"))
 	if name == "." || name == "/" {
@@ -169,7 +169,7 @@ func (a *Account) File(id string) (*File, error) {
 	defer a.mu.Unlock()
 	f, ok := a.files.get(id)
 	if !ok {
-		return nil, apierror.NotFound("File", id)
+		return nil, problem.NotFoundID("File", id)
 	}
 	return a.fileView(f), nil
 }
@@ -200,7 +200,7 @@ func (a *Account) DeleteFile(id string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if _, ok := a.files.get(id); !ok {
-		return apierror.NotFound("File", id)
+		return problem.NotFoundID("File", id)
 	}
 	for _, l := range a.links.newestFirst(func(l *FileLink) bool { return l.FileID == id }) {
 		a.links.remove(l.ID)
@@ -217,7 +217,7 @@ func (a *Account) FileContent(id string) (*Download, error) {
 	f, ok := a.files.get(id)
 	a.mu.Unlock()
 	if !ok {
-		return nil, apierror.NotFound("File", id)
+		return nil, problem.NotFoundID("File", id)
 	}
 	return f.download()
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
@@ -82,10 +82,10 @@ func parseWhole(s string) (int, bool) {
 // whole returns the quantity (0 when absent) or DR's 400 for param.
 func (q Quantity) whole(param string) (int, error) {
 	if q.bad != "" {
-		return 0, apierror.Invalid(param, "'%s' must be a whole number or a string holding one, got %s.", param, q.bad)
+		return 0, problem.Invalidf(param, "'%s' must be a whole number or a string holding one, got %s.", param, q.bad)
 	}
 	if q.n < 0 {
-		return 0, apierror.Invalid(param, "'%s' cannot be negative, got %d.", param, q.n)
+		return 0, problem.Invalidf(param, "'%s' cannot be negative, got %d.", param, q.n)
 	}
 	return q.n, nil
 }
@@ -144,16 +144,16 @@ type fulfilLine struct {
 
 func (p *FulfillmentParams) validate() ([]fulfilLine, error) {
 	if p.OrderID == "" {
-		return nil, apierror.Missing("orderId")
+		return nil, problem.Missing("orderId")
 	}
 	if len(p.Items) == 0 {
-		return nil, apierror.Missing("items")
+		return nil, problem.Missing("items")
 	}
 	lines := make([]fulfilLine, 0, len(p.Items))
 	for i, it := range p.Items {
 		param := "items[" + strconv.Itoa(i) + "]"
 		if it.ItemID == "" && it.SKUID == "" {
-			return nil, apierror.Missing(param + ".itemId")
+			return nil, problem.Missing(param + ".itemId")
 		}
 		ship, err := it.Quantity.whole(param + ".quantity")
 		if err != nil {
@@ -165,12 +165,12 @@ func (p *FulfillmentParams) validate() ([]fulfilLine, error) {
 		}
 		if _, set := it.Quantity.Value(); !set {
 			if _, set := it.CancelQuantity.Value(); !set {
-				return nil, apierror.BadRequest("missing_parameter", param+".quantity",
+				return nil, problem.Bad("missing_parameter", param+".quantity",
 					"'%s' needs a quantity or a cancelQuantity.", param)
 			}
 		}
 		if ship == 0 && cancelled == 0 {
-			return nil, apierror.Invalid(param+".quantity", "'%s' must ship or cancel at least one unit.", param)
+			return nil, problem.Invalidf(param+".quantity", "'%s' must ship or cancel at least one unit.", param)
 		}
 		lines = append(lines, fulfilLine{param: param, itemID: it.ItemID, skuID: it.SKUID, ship: ship, cancelled: cancelled})
 	}
@@ -187,11 +187,11 @@ func (o *Order) findItem(param, itemID, skuID string, prefer func(*OrderItem) bo
 				continue
 			}
 			if skuID != "" && it.SKUID != skuID {
-				return nil, apierror.Invalid(param+".skuId", "Item '%s' is SKU '%s', not '%s'.", itemID, it.SKUID, skuID)
+				return nil, problem.Invalidf(param+".skuId", "Item '%s' is SKU '%s', not '%s'.", itemID, it.SKUID, skuID)
 			}
 			return it, nil
 		}
-		return nil, apierror.Invalid(param+".itemId", "Order '%s' has no item '%s'.", o.ID, itemID)
+		return nil, problem.Invalidf(param+".itemId", "Order '%s' has no item '%s'.", o.ID, itemID)
 	}
 	var first *OrderItem
 	for _, it := range o.Items {
@@ -206,7 +206,7 @@ func (o *Order) findItem(param, itemID, skuID string, prefer func(*OrderItem) bo
 		}
 	}
 	if first == nil {
-		return nil, apierror.Invalid(param+".skuId", "Order '%s' has no item with SKU '%s'.", o.ID, skuID)
+		return nil, problem.Invalidf(param+".skuId", "Order '%s' has no item with SKU '%s'.", o.ID, skuID)
 	}
 	return first, nil
 }
@@ -218,11 +218,11 @@ func canFulfil(o *Order) error {
 	case "accepted":
 		return nil
 	case "fulfilled", "complete", "returned":
-		return apierror.Conflict("order_fulfilled", "Order '%s' is already %s.", o.ID, o.State)
+		return problem.Conflictf("order_fulfilled", "Order '%s' is already %s.", o.ID, o.State)
 	case "cancelled":
-		return apierror.Conflict("conflict", "Order '%s' is cancelled.", o.ID) // [choice]
+		return problem.Conflictf("conflict", "Order '%s' is cancelled.", o.ID) // [choice]
 	}
-	return apierror.Conflict("invalid_state", "Order '%s' is %s; only an accepted order can be fulfilled or cancelled.", o.ID, o.State)
+	return problem.Conflictf("invalid_state", "Order '%s' is %s; only an accepted order can be fulfilled or cancelled.", o.ID, o.State)
 }
 
 // orderDetails is the order as a fulfillment shows it: without payment.
@@ -266,7 +266,7 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 	defer a.mu.Unlock()
 	o, ok := a.orders.get(p.OrderID)
 	if !ok {
-		return nil, apierror.NotFound("Order", p.OrderID)
+		return nil, problem.NotFoundID("Order", p.OrderID)
 	}
 	defer a.useCustomer(o.CustomerID)()
 	if err := canFulfil(o); err != nil {
@@ -289,7 +289,7 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 		}
 		left := it.remaining() - claimed[it.ID]
 		if n := l.ship + l.cancelled; n > left {
-			return nil, apierror.Conflict("conflict", "%s: item '%s' has %d unit(s) left to fulfil or cancel; the request asks for %d.", l.param, it.ID, left, n)
+			return nil, problem.Conflictf("conflict", "%s: item '%s' has %d unit(s) left to fulfil or cancel; the request asks for %d.", l.param, it.ID, left, n)
 		}
 		claimed[it.ID] += l.ship + l.cancelled
 		steps = append(steps, step{it: it, ship: l.ship, cancelled: l.cancelled})

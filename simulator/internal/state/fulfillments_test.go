@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 	"github.com/drsim/drsim/simulator/internal/state"
 )
 
@@ -186,10 +187,11 @@ func (fx *lcFixture) shipAll() {
 // lcWantErr checks err is DR's error with this status, code and parameter.
 func lcWantErr(t *testing.T, err error, status int, code, param string) {
 	t.Helper()
-	var e *apierror.Error
-	if !errors.As(err, &e) {
+	var p *problem.Error
+	if !errors.As(err, &p) {
 		t.Fatalf("error %v, want a %d %s", err, status, code)
 	}
+	e := apierror.As(p)
 	if e.Status != status || e.Errors[0].Code != code || e.Errors[0].Parameter != param {
 		t.Fatalf("error %v; want %d %s (%s)", e, status, code, param)
 	}
@@ -242,8 +244,8 @@ func TestQuantityAcceptsNumbersAndNumericStrings(t *testing.T) {
 			}
 			// A valid line gets as far as looking the order up (404).
 			_, err := a.CreateFulfillment(state.FulfillmentParams{OrderID: "nope", Items: []state.FulfillmentItemParams{p}})
-			var e *apierror.Error
-			rejected := errors.As(err, &e) && e.Errors[0].Parameter == "items[0].quantity"
+			var e *problem.Error
+			rejected := errors.As(err, &e) && e.Parameter == "items[0].quantity"
 			if rejected == c.ok {
 				t.Fatalf("validation error %v; want accepted %v", err, c.ok)
 			}

@@ -3,7 +3,7 @@ package state
 import (
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // Invoice is DR's billing invoice (docs/dr-api.md#invoice-billing-invoice-not-a-pdf): what one renewal of a
@@ -251,7 +251,7 @@ var invoiceStates = []string{"draft", "open", "paid", "uncollectible", "void"}
 // Invoices is GET /invoices.
 func (a *Account) Invoices(f InvoiceFilter) (Page[*Invoice], error) {
 	if f.State != "" && !contains(invoiceStates, f.State) {
-		return Page[*Invoice]{}, apierror.Invalid("state", "'%s' is not an invoice state.", f.State)
+		return Page[*Invoice]{}, problem.Invalidf("state", "'%s' is not an invoice state.", f.State)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

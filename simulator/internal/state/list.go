@@ -1,7 +1,7 @@
 package state
 
 import (
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // Page is DR's list envelope.
@@ -30,7 +30,7 @@ func paginate[T any](items []T, id func(T) string, p ListParams) (Page[T], error
 				return i, nil
 			}
 		}
-		return 0, apierror.Invalid(param, "No object with id '%s' in this list.", cursor)
+		return 0, problem.Invalidf(param, "No object with id '%s' in this list.", cursor)
 	}
 	switch {
 	case p.StartingAfter != "":
@@ -68,10 +68,10 @@ func checkPage(p ListParams) (int, error) {
 		limit = 10
 	}
 	if limit < 1 || limit > 100 {
-		return 0, apierror.Invalid("limit", "limit must be between 1 and 100, got %d.", limit)
+		return 0, problem.Invalidf("limit", "limit must be between 1 and 100, got %d.", limit)
 	}
 	if p.StartingAfter != "" && p.EndingBefore != "" {
-		return 0, apierror.Invalid("startingAfter", "startingAfter and endingBefore cannot be used together.")
+		return 0, problem.Invalidf("startingAfter", "startingAfter and endingBefore cannot be used together.")
 	}
 	return limit, nil
 }

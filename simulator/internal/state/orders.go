@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // ProductDetails is the product as an order line shows it (copied from the SKU).
@@ -189,43 +189,43 @@ type PlaceOrderParams struct {
 
 func (p *PlaceOrderParams) validate() error {
 	if p.CustomerID == "" {
-		return apierror.Missing("customerId")
+		return problem.Missing("customerId")
 	}
 	if p.Currency == "" {
 		p.Currency = "USD"
 	}
 	if len(p.Currency) != 3 {
-		return apierror.Invalid("currency", "currency must be a three-letter ISO code, got '%s'.", p.Currency)
+		return problem.Invalidf("currency", "currency must be a three-letter ISO code, got '%s'.", p.Currency)
 	}
 	if p.Email != "" {
 		if _, err := mail.ParseAddress(p.Email); err != nil {
-			return apierror.Invalid("email", "'%s' is not a valid email address.", p.Email)
+			return problem.Invalidf("email", "'%s' is not a valid email address.", p.Email)
 		}
 	}
 	if len(p.Items) == 0 {
-		return apierror.Missing("items")
+		return problem.Missing("items")
 	}
 	for i, it := range p.Items {
 		switch {
 		case it.SKUID == "":
-			return apierror.Missing(itemParam(i, "skuId"))
+			return problem.Missing(itemParam(i, "skuId"))
 		case it.Quantity < 1:
-			return apierror.Invalid(itemParam(i, "quantity"), "quantity must be at least 1, got %d.", it.Quantity)
+			return problem.Invalidf(itemParam(i, "quantity"), "quantity must be at least 1, got %d.", it.Quantity)
 		case it.Price < 0:
-			return apierror.Invalid(itemParam(i, "price"), "price cannot be negative.")
+			return problem.Invalidf(itemParam(i, "price"), "price cannot be negative.")
 		case it.TaxRate < 0 || it.TaxRate > 1:
-			return apierror.Invalid(itemParam(i, "taxRate"), "taxRate must be between 0 and 1, got %g.", it.TaxRate)
+			return problem.Invalidf(itemParam(i, "taxRate"), "taxRate must be between 0 and 1, got %g.", it.TaxRate)
 		case it.Price*float64(it.Quantity) > maxAmount:
-			return apierror.Invalid(itemParam(i, "price"), "price × quantity cannot exceed %.0f.", maxAmount)
+			return problem.Invalidf(itemParam(i, "price"), "price × quantity cannot exceed %.0f.", maxAmount)
 		case it.Discount < 0 || it.Discount > it.Price*float64(it.Quantity):
-			return apierror.Invalid(itemParam(i, "discount"), "discount must be between 0 and the line price.")
+			return problem.Invalidf(itemParam(i, "discount"), "discount must be between 0 and the line price.")
 		}
 	}
 	if s := p.Shipping; s != nil && (s.Amount < 0 || s.TaxAmount < 0) {
-		return apierror.Invalid("shipping", "shipping amounts cannot be negative.")
+		return problem.Invalidf("shipping", "shipping amounts cannot be negative.")
 	}
 	if s := p.Shipping; s != nil && (s.Amount > maxAmount || s.TaxAmount > maxAmount) {
-		return apierror.Invalid("shipping", "shipping amounts cannot exceed %.0f.", maxAmount)
+		return problem.Invalidf("shipping", "shipping amounts cannot exceed %.0f.", maxAmount)
 	}
 	return nil
 }
@@ -253,11 +253,11 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 	defer a.mu.Unlock()
 	c, ok := a.customers.get(p.CustomerID)
 	if !ok {
-		return nil, apierror.NotFound("Customer", p.CustomerID)
+		return nil, problem.NotFoundID("Customer", p.CustomerID)
 	}
 	defer a.use(c.testClock)()
 	if !c.Enabled {
-		return nil, apierror.Conflict("failed-request", "Customer '%s' is disabled.", c.ID)
+		return nil, problem.Conflictf("failed-request", "Customer '%s' is disabled.", c.ID)
 	}
 	sc, err := a.prepareSubscriptions(p.Items) // subscriptions.go
 	if err != nil {
@@ -269,13 +269,13 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 		email = c.Email
 	}
 	if email == "" {
-		return nil, apierror.Missing("email")
+		return nil, problem.Missing("email")
 	}
 	// Every check that can fail comes before orderSource, which may store
 	// a new card: a failing request changes nothing.
 	for _, pi := range p.Items {
 		if _, ok := a.skus.get(pi.SKUID); !ok {
-			return nil, apierror.NotFound("SKU", pi.SKUID)
+			return nil, problem.NotFoundID("SKU", pi.SKUID)
 		}
 	}
 	src, err := a.orderSource(c, p)
@@ -304,7 +304,7 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 	for _, pi := range p.Items {
 		sku, ok := a.skus.get(pi.SKUID)
 		if !ok {
-			return nil, apierror.NotFound("SKU", pi.SKUID)
+			return nil, problem.NotFoundID("SKU", pi.SKUID)
 		}
 		// The discount is rounded to the currency first, so that
 		// amount + the discount is always price × quantity.
@@ -390,13 +390,13 @@ func (a *Account) orderSource(c *Customer, p PlaceOrderParams) (*Source, error) 
 	}
 	s, ok := a.sources.get(id)
 	if !ok {
-		return nil, apierror.NotFound("Source", id)
+		return nil, problem.NotFoundID("Source", id)
 	}
 	if s.State != "chargeable" && (s.State != "pending_funds" || a.sourceInUse(s.ID)) {
-		return nil, apierror.Conflict("failed-request", "Source '%s' is %s, not chargeable.", id, s.State)
+		return nil, problem.Conflictf("failed-request", "Source '%s' is %s, not chargeable.", id, s.State)
 	}
 	if s.behaviour.chargeFails {
-		return nil, apierror.Conflict("failed-request", "The charge on source '%s' was declined.", id)
+		return nil, problem.Conflictf("failed-request", "The charge on source '%s' was declined.", id)
 	}
 	return s, nil
 }
@@ -422,11 +422,11 @@ func (a *Account) ReviewOrder(id string) (*Order, error) {
 	defer a.mu.Unlock()
 	o, ok := a.orders.get(id)
 	if !ok {
-		return nil, apierror.NotFound("Order", id)
+		return nil, problem.NotFoundID("Order", id)
 	}
 	defer a.useCustomer(o.CustomerID)()
 	if o.State != "pending_payment" {
-		return nil, apierror.Conflict("invalid_state", "Order '%s' is %s; only a pending_payment order can go into review.", id, o.State)
+		return nil, problem.Conflictf("invalid_state", "Order '%s' is %s; only a pending_payment order can go into review.", id, o.State)
 	}
 	o.FraudState = "review_opened"
 	a.setOrderState(o, "in_review", a.now())
@@ -444,14 +444,14 @@ func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
 	defer a.mu.Unlock()
 	o, ok := a.orders.get(id)
 	if !ok {
-		return nil, apierror.NotFound("Order", id)
+		return nil, problem.NotFoundID("Order", id)
 	}
 	defer a.useCustomer(o.CustomerID)()
 	if o.State != "pending_payment" && o.State != "in_review" {
-		return nil, apierror.Conflict("invalid_state", "Order '%s' is %s; only a pending_payment or in_review order can become %s.", id, o.State, state)
+		return nil, problem.Conflictf("invalid_state", "Order '%s' is %s; only a pending_payment or in_review order can become %s.", id, o.State, state)
 	}
 	if ch := o.charge(); state == "accepted" && ch != nil && ch.State == "pending" {
-		return nil, apierror.Conflict("invalid_state", "Order '%s' waits for the funds of source '%s' (%s); DR accepts it when they arrive: POST /_sim/sources/%s/funds.", id, ch.SourceID, o.Payment.Sources[0].Type, ch.SourceID)
+		return nil, problem.Conflictf("invalid_state", "Order '%s' waits for the funds of source '%s' (%s); DR accepts it when they arrive: POST /_sim/sources/%s/funds.", id, ch.SourceID, o.Payment.Sources[0].Type, ch.SourceID)
 	}
 	switch state {
 	case "blocked":
@@ -499,10 +499,10 @@ func (a *Account) FundSource(id string) (*Source, error) {
 	defer a.mu.Unlock()
 	s, ok := a.sources.get(id)
 	if !ok {
-		return nil, apierror.NotFound("Source", id)
+		return nil, problem.NotFoundID("Source", id)
 	}
 	if s.State != "pending_funds" {
-		return nil, apierror.Conflict("invalid_state", "Source '%s' is %s; only a pending_funds source takes funds.", id, s.State)
+		return nil, problem.Conflictf("invalid_state", "Source '%s' is %s; only a pending_funds source takes funds.", id, s.State)
 	}
 	var o *Order
 	for _, oid := range a.orders.order {
@@ -585,7 +585,7 @@ func (a *Account) UpdateOrder(id string, p OrderUpdateParams) (*Order, error) {
 	defer a.mu.Unlock()
 	o, ok := a.orders.get(id)
 	if !ok {
-		return nil, apierror.NotFound("Order", id)
+		return nil, problem.NotFoundID("Order", id)
 	}
 	defer a.useCustomer(o.CustomerID)()
 	if p.RequestToBeForgotten != nil {

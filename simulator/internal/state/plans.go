@@ -3,7 +3,7 @@ package state
 import (
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // Plan is DR's subscription Plan (docs/dr-api.md#plan): how often a subscription
@@ -99,28 +99,28 @@ func (p *Plan) apply(pp PlanParams, now time.Time) {
 func (p *Plan) validate() error {
 	switch {
 	case p.Name == "":
-		return apierror.Invalid("name", "name cannot be empty.")
+		return problem.Invalidf("name", "name cannot be empty.")
 	case !contains(planIntervals, p.Interval):
-		return apierror.Invalid("interval", "interval must be one of day, week, month, year; got '%s'.", p.Interval)
+		return problem.Invalidf("interval", "interval must be one of day, week, month, year; got '%s'.", p.Interval)
 	case p.IntervalCount < 1 || p.IntervalCount > 1000:
-		return apierror.Invalid("intervalCount", "intervalCount must be between 1 and 1000, got %d.", p.IntervalCount)
+		return problem.Invalidf("intervalCount", "intervalCount must be between 1 and 1000, got %d.", p.IntervalCount)
 	case !contains(planStates, p.State):
-		return apierror.Invalid("state", "state must be one of draft, active, discontinued, deactivated; got '%s'.", p.State)
+		return problem.Invalidf("state", "state must be one of draft, active, discontinued, deactivated; got '%s'.", p.State)
 	case p.ContractBindingDays < 0 || p.ContractBindingDays > maxPlanDays:
-		return apierror.Invalid("contractBindingDays", "contractBindingDays must be between 0 and %d, got %d.", maxPlanDays, p.ContractBindingDays)
+		return problem.Invalidf("contractBindingDays", "contractBindingDays must be between 0 and %d, got %d.", maxPlanDays, p.ContractBindingDays)
 	case p.CollectionPeriodDays < 0 || p.CollectionPeriodDays > maxPlanDays:
-		return apierror.Invalid("collectionPeriodDays", "collectionPeriodDays must be between 0 and %d, got %d.", maxPlanDays, p.CollectionPeriodDays)
+		return problem.Invalidf("collectionPeriodDays", "collectionPeriodDays must be between 0 and %d, got %d.", maxPlanDays, p.CollectionPeriodDays)
 	case p.BillingOffsetDays < 0:
-		return apierror.Invalid("billingOffsetDays", "billingOffsetDays cannot be negative, got %d.", p.BillingOffsetDays)
+		return problem.Invalidf("billingOffsetDays", "billingOffsetDays cannot be negative, got %d.", p.BillingOffsetDays)
 	case p.BillingOffsetDays > p.CollectionPeriodDays:
-		return apierror.Invalid("billingOffsetDays", "billingOffsetDays (%d) cannot exceed collectionPeriodDays (%d).", p.BillingOffsetDays, p.CollectionPeriodDays)
+		return problem.Invalidf("billingOffsetDays", "billingOffsetDays (%d) cannot exceed collectionPeriodDays (%d).", p.BillingOffsetDays, p.CollectionPeriodDays)
 	case p.BillingOffsetDays >= p.minPeriodDays():
 		// [choice] The invoice must open inside the period it renews.
-		return apierror.Invalid("billingOffsetDays", "billingOffsetDays (%d) must be less than the shortest period of the plan (%d days).", p.BillingOffsetDays, p.minPeriodDays())
+		return problem.Invalidf("billingOffsetDays", "billingOffsetDays (%d) must be less than the shortest period of the plan (%d days).", p.BillingOffsetDays, p.minPeriodDays())
 	case p.ReminderOffsetDays > p.ContractBindingDays:
-		return apierror.Invalid("reminderOffsetDays", "reminderOffsetDays (%d) cannot exceed contractBindingDays (%d).", p.ReminderOffsetDays, p.ContractBindingDays)
+		return problem.Invalidf("reminderOffsetDays", "reminderOffsetDays (%d) cannot exceed contractBindingDays (%d).", p.ReminderOffsetDays, p.ContractBindingDays)
 	case p.ReminderOffsetDays < -maxPlanDays:
-		return apierror.Invalid("reminderOffsetDays", "reminderOffsetDays must be at least %d, got %d.", -maxPlanDays, p.ReminderOffsetDays)
+		return problem.Invalidf("reminderOffsetDays", "reminderOffsetDays must be at least %d, got %d.", -maxPlanDays, p.ReminderOffsetDays)
 	}
 	return nil
 }
@@ -128,10 +128,10 @@ func (p *Plan) validate() error {
 // CreatePlan is POST /plans.
 func (a *Account) CreatePlan(pp PlanParams) (*Plan, error) {
 	if pp.Name == nil || *pp.Name == "" {
-		return nil, apierror.Missing("name")
+		return nil, problem.Missing("name")
 	}
 	if pp.Interval == nil || *pp.Interval == "" {
-		return nil, apierror.Missing("interval")
+		return nil, problem.Missing("interval")
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -139,12 +139,12 @@ func (a *Account) CreatePlan(pp PlanParams) (*Plan, error) {
 	id := newUUID()
 	if pp.ID != nil {
 		if *pp.ID == "" || len(*pp.ID) > 100 {
-			return nil, apierror.Invalid("id", "id must be 1 to 100 characters.")
+			return nil, problem.Invalidf("id", "id must be 1 to 100 characters.")
 		}
 		id = *pp.ID
 	}
 	if _, taken := a.plans.get(id); taken {
-		return nil, apierror.Conflict("conflict", "Plan '%s' already exists.", id)
+		return nil, problem.Conflictf("conflict", "Plan '%s' already exists.", id)
 	}
 	p := &Plan{
 		ID: id, IntervalCount: 1, ContractBindingDays: 365, ReminderOffsetDays: -1,
@@ -164,15 +164,15 @@ func (a *Account) UpdatePlan(id string, pp PlanParams) (*Plan, error) {
 	defer a.mu.Unlock()
 	p, ok := a.plans.get(id)
 	if !ok {
-		return nil, apierror.NotFound("Plan", id)
+		return nil, problem.NotFoundID("Plan", id)
 	}
 	switch {
 	case pp.ID != nil && *pp.ID != id:
-		return nil, apierror.Invalid("id", "A plan's id cannot change.")
+		return nil, problem.Invalidf("id", "A plan's id cannot change.")
 	case pp.Interval != nil && *pp.Interval != p.Interval:
-		return nil, apierror.Invalid("interval", "interval is immutable (the plan's is '%s').", p.Interval)
+		return nil, problem.Invalidf("interval", "interval is immutable (the plan's is '%s').", p.Interval)
 	case pp.IntervalCount != nil && *pp.IntervalCount != p.IntervalCount:
-		return nil, apierror.Invalid("intervalCount", "intervalCount is immutable (the plan's is %d).", p.IntervalCount)
+		return nil, problem.Invalidf("intervalCount", "intervalCount is immutable (the plan's is %d).", p.IntervalCount)
 	}
 	next := *p
 	next.apply(pp, a.now())
@@ -198,10 +198,10 @@ type PlanFilter struct {
 // Plans is GET /plans.
 func (a *Account) Plans(f PlanFilter) (Page[*Plan], error) {
 	if f.State != "" && !contains(planStates, f.State) {
-		return Page[*Plan]{}, apierror.Invalid("state", "state must be one of draft, active, discontinued, deactivated; got '%s'.", f.State)
+		return Page[*Plan]{}, problem.Invalidf("state", "state must be one of draft, active, discontinued, deactivated; got '%s'.", f.State)
 	}
 	if f.Interval != "" && !contains(planIntervals, f.Interval) {
-		return Page[*Plan]{}, apierror.Invalid("interval", "interval must be one of day, week, month, year; got '%s'.", f.Interval)
+		return Page[*Plan]{}, problem.Invalidf("interval", "interval must be one of day, week, month, year; got '%s'.", f.Interval)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -216,11 +216,11 @@ func (a *Account) DeletePlan(id string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if _, ok := a.plans.get(id); !ok {
-		return apierror.NotFound("Plan", id)
+		return problem.NotFoundID("Plan", id)
 	}
 	for _, sid := range a.subs.order {
 		if a.subs.byID[sid].PlanID == id {
-			return apierror.Conflict("conflict", "Plan '%s' is used by subscription '%s'; deactivate it instead.", id, sid)
+			return problem.Conflictf("conflict", "Plan '%s' is used by subscription '%s'; deactivate it instead.", id, sid)
 		}
 	}
 	a.plans.remove(id)

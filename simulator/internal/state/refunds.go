@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // RefundItem is one line of an item-level refund.
@@ -106,14 +106,14 @@ var refundTypes = []string{"shipping", "tax", "duty", "importer_tax", "fees"}
 
 func checkPercent(param string, p float64) error {
 	if p < 0.01 || p > 100 {
-		return apierror.Invalid(param, "'%s' must be between 0.01 and 100, got %g.", param, p)
+		return problem.Invalidf(param, "'%s' must be between 0.01 and 100, got %g.", param, p)
 	}
 	return nil
 }
 
 func checkAmount(param string, v float64) error {
 	if v <= 0 || v > maxAmount {
-		return apierror.Invalid(param, "'%s' must be a positive amount, got %g.", param, v)
+		return problem.Invalidf(param, "'%s' must be a positive amount, got %g.", param, v)
 	}
 	return nil
 }
@@ -121,12 +121,12 @@ func checkAmount(param string, v float64) error {
 func (p *RefundParams) validate() error {
 	if p.OrderID == "" {
 		if p.InvoiceID != "" {
-			return apierror.Invalid("invoiceId", "The simulator refunds orders only; give 'orderId'.")
+			return problem.Invalidf("invoiceId", "The simulator refunds orders only; give 'orderId'.")
 		}
-		return apierror.Missing("orderId")
+		return problem.Missing("orderId")
 	}
 	if p.Currency == "" {
-		return apierror.Missing("currency")
+		return problem.Missing("currency")
 	}
 	modes := 0
 	for _, given := range []bool{p.Amount != nil, p.Percent != nil, len(p.Items) > 0} {
@@ -136,9 +136,9 @@ func (p *RefundParams) validate() error {
 	}
 	switch {
 	case modes == 0:
-		return apierror.BadRequest("missing_parameter", "amount", "Give one of 'amount', 'percent' or 'items'.")
+		return problem.Bad("missing_parameter", "amount", "Give one of 'amount', 'percent' or 'items'.")
 	case modes > 1:
-		return apierror.Invalid("amount", "Give exactly one of 'amount', 'percent' or 'items'.")
+		return problem.Invalidf("amount", "Give exactly one of 'amount', 'percent' or 'items'.")
 	}
 	if p.Amount != nil {
 		if err := checkAmount("amount", *p.Amount); err != nil {
@@ -152,27 +152,27 @@ func (p *RefundParams) validate() error {
 	}
 	if p.Type != "" {
 		if !contains(refundTypes, p.Type) {
-			return apierror.Invalid("type", "'type' must be one of %s, got '%s'.", strings.Join(refundTypes, ", "), p.Type)
+			return problem.Invalidf("type", "'type' must be one of %s, got '%s'.", strings.Join(refundTypes, ", "), p.Type)
 		}
 		if len(p.Items) > 0 {
-			return apierror.Invalid("type", "'type' is for non-product refunds; it cannot be used with 'items'.")
+			return problem.Invalidf("type", "'type' is for non-product refunds; it cannot be used with 'items'.")
 		}
 	}
 	for i, it := range p.Items {
 		param := "items[" + strconv.Itoa(i) + "]"
 		if it.ItemID == "" && it.SKUID == "" {
-			return apierror.Missing(param + ".itemId")
+			return problem.Missing(param + ".itemId")
 		}
 		q, err := it.Quantity.whole(param + ".quantity")
 		if err != nil {
 			return err
 		}
 		if _, set := it.Quantity.Value(); set && q < 1 {
-			return apierror.Invalid(param+".quantity", "'%s.quantity' must be at least 1, got %d.", param, q)
+			return problem.Invalidf(param+".quantity", "'%s.quantity' must be at least 1, got %d.", param, q)
 		}
 		switch {
 		case it.Amount != nil && it.Percent != nil:
-			return apierror.Invalid(param+".amount", "Give either '%s.amount' or '%s.percent', not both.", param, param)
+			return problem.Invalidf(param+".amount", "Give either '%s.amount' or '%s.percent', not both.", param, param)
 		case it.Amount != nil:
 			if err := checkAmount(param+".amount", *it.Amount); err != nil {
 				return err
@@ -183,7 +183,7 @@ func (p *RefundParams) validate() error {
 			}
 		default:
 			if _, set := it.Quantity.Value(); !set {
-				return apierror.BadRequest("missing_parameter", param+".quantity", "'%s' needs a quantity, an amount or a percent.", param)
+				return problem.Bad("missing_parameter", param+".quantity", "'%s' needs a quantity, an amount or a percent.", param)
 			}
 		}
 	}
@@ -197,7 +197,7 @@ func minorOf(v float64, cur string) int64 {
 
 // overAvailable is DR's 400 for a refund larger than what is left.
 func overAvailable(requested, available float64) error {
-	return apierror.Invalid("amountRequested", "The requested amount %.2f exceeds the amount available to refund (%.2f).", requested, available)
+	return problem.Invalidf("amountRequested", "The requested amount %.2f exceeds the amount available to refund (%.2f).", requested, available)
 }
 
 // unitsRefundValue is what n shipped units of a line refund: the line's
@@ -247,15 +247,15 @@ func (a *Account) CreateRefund(p RefundParams) (*Refund, error) {
 	defer a.mu.Unlock()
 	o, ok := a.orders.get(p.OrderID)
 	if !ok {
-		return nil, apierror.NotFound("Order", p.OrderID)
+		return nil, problem.NotFoundID("Order", p.OrderID)
 	}
 	defer a.useCustomer(o.CustomerID)()
 	cur := o.Currency
 	if !strings.EqualFold(p.Currency, cur) {
-		return nil, apierror.Invalid("currency", "Currency '%s' does not match the order's currency '%s'.", p.Currency, cur)
+		return nil, problem.Invalidf("currency", "Currency '%s' does not match the order's currency '%s'.", p.Currency, cur)
 	}
 	if o.CapturedAmount <= 0 {
-		return nil, apierror.Conflict("invalid_state", "Order '%s' has no completed captures to refund.", o.ID)
+		return nil, problem.Conflictf("invalid_state", "Order '%s' has no completed captures to refund.", o.ID)
 	}
 	a.refreshRefundable(o)
 	var (
@@ -267,12 +267,12 @@ func (a *Account) CreateRefund(p RefundParams) (*Refund, error) {
 	case p.Amount != nil:
 		amount = round(*p.Amount, cur)
 		if minorOf(amount, cur) <= 0 {
-			return nil, apierror.Invalid("amount", "%g %s rounds to nothing to refund (%s has %d decimal places).", *p.Amount, cur, cur, minorUnits(cur))
+			return nil, problem.Invalidf("amount", "%g %s rounds to nothing to refund (%s has %d decimal places).", *p.Amount, cur, cur, minorUnits(cur))
 		}
 	case p.Percent != nil:
 		amount = round(componentTotal(o, p.Type)**p.Percent/100, cur)
 		if amount <= 0 {
-			return nil, apierror.Invalid("percent", "%g%% of %.2f is nothing to refund.", *p.Percent, componentTotal(o, p.Type))
+			return nil, problem.Invalidf("percent", "%g%% of %.2f is nothing to refund.", *p.Percent, componentTotal(o, p.Type))
 		}
 	default:
 		held := map[string]float64{}
@@ -291,12 +291,12 @@ func (a *Account) CreateRefund(p RefundParams) (*Refund, error) {
 				v = round(it.progress.captured**ip.Percent/100, cur)
 			default:
 				if q > it.progress.fulfilled {
-					return nil, apierror.Invalid(param+".quantity", "Item '%s' has %d shipped unit(s); cannot refund %d.", it.ID, it.progress.fulfilled, q)
+					return nil, problem.Invalidf(param+".quantity", "Item '%s' has %d shipped unit(s); cannot refund %d.", it.ID, it.progress.fulfilled, q)
 				}
 				v = unitsRefundValue(it, q, cur)
 			}
 			if minorOf(v, cur) <= 0 {
-				return nil, apierror.Invalid(param+".amount", "Item '%s' has nothing captured to refund, or the amount rounds to nothing.", it.ID)
+				return nil, problem.Invalidf(param+".amount", "Item '%s' has nothing captured to refund, or the amount rounds to nothing.", it.ID)
 			}
 			if minorOf(held[it.ID]+v, cur) > minorOf(it.AvailableToRefundAmount, cur) {
 				return nil, overAvailable(round(held[it.ID]+v, cur), it.AvailableToRefundAmount)
@@ -435,7 +435,7 @@ func (a *Account) UpdateRefund(id string, p RefundUpdateParams) (*Refund, error)
 	defer a.mu.Unlock()
 	r, ok := a.refunds.get(id)
 	if !ok {
-		return nil, apierror.NotFound("Refund", id)
+		return nil, problem.NotFoundID("Refund", id)
 	}
 	defer a.useOrder(r.OrderID)()
 	if p.Metadata != nil {
@@ -449,14 +449,14 @@ func (a *Account) UpdateRefund(id string, p RefundUpdateParams) (*Refund, error)
 func (a *Account) pendingRefund(id string) (*Refund, *Order, error) {
 	r, ok := a.refunds.get(id)
 	if !ok {
-		return nil, nil, apierror.NotFound("Refund", id)
+		return nil, nil, problem.NotFoundID("Refund", id)
 	}
 	if r.State != "pending" && r.State != "pending_information" {
-		return nil, nil, apierror.Conflict("invalid_state", "Refund '%s' is %s; only a pending or pending_information refund can complete or fail.", id, r.State)
+		return nil, nil, problem.Conflictf("invalid_state", "Refund '%s' is %s; only a pending or pending_information refund can complete or fail.", id, r.State)
 	}
 	o, ok := a.orders.get(r.OrderID)
 	if !ok {
-		return nil, nil, apierror.NotFound("Order", r.OrderID) // orders are never deleted
+		return nil, nil, problem.NotFoundID("Order", r.OrderID) // orders are never deleted
 	}
 	return r, o, nil
 }

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // ReturnItem is one line of a Return (DR's ReturnsItem): its state follows
@@ -57,26 +57,26 @@ type ReturnUpdateParams struct {
 
 func (p *ReturnParams) validate() ([]int, error) {
 	if p.OrderID == "" {
-		return nil, apierror.Missing("orderId")
+		return nil, problem.Missing("orderId")
 	}
 	if len(p.Items) == 0 {
-		return nil, apierror.Missing("items")
+		return nil, problem.Missing("items")
 	}
 	qs := make([]int, len(p.Items))
 	for i, it := range p.Items {
 		param := "items[" + strconv.Itoa(i) + "]"
 		if it.ItemID == "" && it.SKUID == "" {
-			return nil, apierror.Missing(param + ".itemId")
+			return nil, problem.Missing(param + ".itemId")
 		}
 		q, err := it.Quantity.whole(param + ".quantity")
 		if err != nil {
 			return nil, err
 		}
 		if _, set := it.Quantity.Value(); !set {
-			return nil, apierror.Missing(param + ".quantity")
+			return nil, problem.Missing(param + ".quantity")
 		}
 		if q < 1 {
-			return nil, apierror.Invalid(param+".quantity", "'%s.quantity' must be at least 1, got %d.", param, q)
+			return nil, problem.Invalidf(param+".quantity", "'%s.quantity' must be at least 1, got %d.", param, q)
 		}
 		qs[i] = q
 	}
@@ -94,7 +94,7 @@ func (a *Account) CreateReturn(p ReturnParams) (*Return, error) {
 	defer a.mu.Unlock()
 	o, ok := a.orders.get(p.OrderID)
 	if !ok {
-		return nil, apierror.NotFound("Order", p.OrderID)
+		return nil, problem.NotFoundID("Order", p.OrderID)
 	}
 	defer a.useCustomer(o.CustomerID)()
 	claimed := map[string]int{}
@@ -108,7 +108,7 @@ func (a *Account) CreateReturn(p ReturnParams) (*Return, error) {
 			return nil, err
 		}
 		if n := left(it); qs[i] > n {
-			return nil, apierror.Conflict("quantity_too_large", "%s: item '%s' has %d shipped unit(s) not yet returned; the request returns %d.", param, it.ID, n, qs[i])
+			return nil, problem.Conflictf("quantity_too_large", "%s: item '%s' has %d shipped unit(s) not yet returned; the request returns %d.", param, it.ID, n, qs[i])
 		}
 		claimed[it.ID] += qs[i]
 		items = append(items, ReturnItem{ItemID: it.ID, SKUID: it.SKUID, Quantity: qs[i], State: "created"})
@@ -136,17 +136,17 @@ func (a *Account) CreateReturn(p ReturnParams) (*Return, error) {
 // shipped unit is back, become returned.
 func (a *Account) UpdateReturn(id string, p ReturnUpdateParams) (*Return, error) {
 	if p.State != "" && p.State != "accepted" {
-		return nil, apierror.Invalid("state", "'state' can only be set to 'accepted', got '%s'.", p.State)
+		return nil, problem.Invalidf("state", "'state' can only be set to 'accepted', got '%s'.", p.State)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	ret, ok := a.returns.get(id)
 	if !ok {
-		return nil, apierror.NotFound("Return", id)
+		return nil, problem.NotFoundID("Return", id)
 	}
 	defer a.useOrder(ret.OrderID)()
 	if p.State == "accepted" && ret.State != "created" {
-		return nil, apierror.Conflict("invalid_state", "Return '%s' is %s; only a created return can be accepted.", id, ret.State)
+		return nil, problem.Conflictf("invalid_state", "Return '%s' is %s; only a created return can be accepted.", id, ret.State)
 	}
 	now := a.now()
 	if p.Metadata != nil {

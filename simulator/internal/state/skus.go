@@ -3,7 +3,7 @@ package state
 import (
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // SKU is DR's SKU: the product facts notifications show.
@@ -53,10 +53,10 @@ type SKUParams struct {
 // weight a number, weightUnit one of DR's units).
 func (p *SKUParams) validate() error {
 	if p.Weight != nil && (*p.Weight < 0 || *p.Weight > 1e9) {
-		return apierror.Invalid("weight", "weight must be between 0 and 10⁹, got %g.", *p.Weight)
+		return problem.Invalidf("weight", "weight must be between 0 and 10⁹, got %g.", *p.Weight)
 	}
 	if p.WeightUnit != nil && *p.WeightUnit != "" && !contains([]string{"oz", "lb", "g", "kg"}, *p.WeightUnit) {
-		return apierror.Invalid("weightUnit", "weightUnit must be oz, lb, g or kg, got '%s'.", *p.WeightUnit)
+		return problem.Invalidf("weightUnit", "weightUnit must be oz, lb, g or kg, got '%s'.", *p.WeightUnit)
 	}
 	return nil
 }
@@ -98,7 +98,7 @@ func (a *Account) CreateSKU(p SKUParams, upsert bool) (sku *SKU, created bool, e
 	}
 	if p.Name == nil || *p.Name == "" {
 		if !upsert {
-			return nil, false, apierror.Missing("name")
+			return nil, false, problem.Missing("name")
 		}
 	}
 	a.mu.Lock()
@@ -107,20 +107,20 @@ func (a *Account) CreateSKU(p SKUParams, upsert bool) (sku *SKU, created bool, e
 	id := "sku_" + newUUID()
 	if p.ID != nil {
 		if *p.ID == "" || len(*p.ID) > 100 {
-			return nil, false, apierror.Invalid("id", "id must be 1 to 100 characters.")
+			return nil, false, problem.Invalidf("id", "id must be 1 to 100 characters.")
 		}
 		id = *p.ID
 	}
 	if s, ok := a.skus.get(id); ok {
 		if !upsert {
-			return nil, false, apierror.Conflict("conflict", "SKU '%s' already exists.", id)
+			return nil, false, problem.Conflictf("conflict", "SKU '%s' already exists.", id)
 		}
 		s.apply(p, now)
 		a.record("sku.updated", s, nil)
 		return clone(s), false, nil
 	}
 	if p.Name == nil || *p.Name == "" {
-		return nil, false, apierror.Missing("name")
+		return nil, false, problem.Missing("name")
 	}
 	s := &SKU{ID: id, CreatedTime: now}
 	s.apply(p, now)
@@ -135,10 +135,10 @@ func (a *Account) UpdateSKU(id string, p SKUParams) (*SKU, error) {
 	defer a.mu.Unlock()
 	s, ok := a.skus.get(id)
 	if !ok {
-		return nil, apierror.NotFound("SKU", id)
+		return nil, problem.NotFoundID("SKU", id)
 	}
 	if p.Name != nil && *p.Name == "" {
-		return nil, apierror.Invalid("name", "name cannot be empty.")
+		return nil, problem.Invalidf("name", "name cannot be empty.")
 	}
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func (a *Account) DeleteSKU(id string) error {
 	defer a.mu.Unlock()
 	s, ok := a.skus.get(id)
 	if !ok {
-		return apierror.NotFound("SKU", id)
+		return problem.NotFoundID("SKU", id)
 	}
 	a.skus.remove(id)
 	a.record("sku.deleted", s, nil)

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // CreditCard is what DR returns of a card: never the full number.
@@ -165,42 +165,42 @@ func brandOf(number string) string {
 
 func (p *SourceParams) validate() error {
 	if p.Type == "" {
-		return apierror.Missing("type")
+		return problem.Missing("type")
 	}
 	for _, g := range []struct {
 		typ string
 		set bool
 	}{{sourceCard, p.CreditCard != nil}, {sourcePayPal, p.PayPal != nil}, {sourceWireTransfer, p.WireTransfer != nil}} {
 		if g.set && g.typ != p.Type {
-			return apierror.Invalid(g.typ, "'%s' does not go with a source of type '%s'.", g.typ, p.Type)
+			return problem.Invalidf(g.typ, "'%s' does not go with a source of type '%s'.", g.typ, p.Type)
 		}
 	}
 	switch p.Type {
 	case sourceCard:
 	case sourcePayPal, sourceWireTransfer:
 		if p.Amount < 0 || p.Amount > maxAmount {
-			return apierror.Invalid("amount", "amount must be between 0 and %.0f.", maxAmount)
+			return problem.Invalidf("amount", "amount must be between 0 and %.0f.", maxAmount)
 		}
 		return nil
 	default:
-		return apierror.Invalid("type", "The simulator creates 'creditCard', 'payPal' and 'wireTransfer' sources, got '%s'.", p.Type)
+		return problem.Invalidf("type", "The simulator creates 'creditCard', 'payPal' and 'wireTransfer' sources, got '%s'.", p.Type)
 	}
 	if p.CreditCard == nil {
-		return apierror.Missing("creditCard")
+		return problem.Missing("creditCard")
 	}
 	n := strings.ReplaceAll(strings.ReplaceAll(p.CreditCard.Number, " ", ""), "-", "")
 	if n == "" {
-		return apierror.Missing("creditCard.number")
+		return problem.Missing("creditCard.number")
 	}
 	if len(n) < 12 || len(n) > 19 || strings.Trim(n, "0123456789") != "" {
-		return apierror.Invalid("creditCard.number", "Card number must be 12 to 19 digits.")
+		return problem.Invalidf("creditCard.number", "Card number must be 12 to 19 digits.")
 	}
 	p.CreditCard.Number = n
 	if p.CreditCard.ExpirationMonth < 1 || p.CreditCard.ExpirationMonth > 12 {
-		return apierror.Invalid("creditCard.expirationMonth", "expirationMonth must be 1 to 12, got %d.", p.CreditCard.ExpirationMonth)
+		return problem.Invalidf("creditCard.expirationMonth", "expirationMonth must be 1 to 12, got %d.", p.CreditCard.ExpirationMonth)
 	}
 	if p.CreditCard.ExpirationYear < 2000 || p.CreditCard.ExpirationYear > 2100 {
-		return apierror.Invalid("creditCard.expirationYear", "expirationYear must be a four-digit year, got %d.", p.CreditCard.ExpirationYear)
+		return problem.Invalidf("creditCard.expirationYear", "expirationYear must be a four-digit year, got %d.", p.CreditCard.ExpirationYear)
 	}
 	return nil
 }
@@ -223,7 +223,7 @@ func (a *Account) CreateSource(p SourceParams) (*Source, error) {
 	// DR refuses to tokenise a card past its expiry (the end of its
 	// expiration month), on the account's clock.
 	if exp := cardExpiry(&CreditCard{ExpirationMonth: p.CreditCard.ExpirationMonth, ExpirationYear: p.CreditCard.ExpirationYear}); !a.now().Before(exp) {
-		return nil, apierror.Invalid("creditCard.expirationYear", "The card expired at the end of %02d/%d.", p.CreditCard.ExpirationMonth, p.CreditCard.ExpirationYear)
+		return nil, problem.Invalidf("creditCard.expirationYear", "The card expired at the end of %02d/%d.", p.CreditCard.ExpirationMonth, p.CreditCard.ExpirationYear)
 	}
 	s := a.newCardSource(p)
 	a.record("source.created", s, nil)
@@ -310,24 +310,24 @@ func (a *Account) AttachSource(customerID, sourceID string) (*Source, error) {
 	defer a.mu.Unlock()
 	c, ok := a.customers.get(customerID)
 	if !ok {
-		return nil, apierror.NotFound("Customer", customerID)
+		return nil, problem.NotFoundID("Customer", customerID)
 	}
 	defer a.use(c.testClock)()
 	s, ok := a.sources.get(sourceID)
 	if !ok {
-		return nil, apierror.NotFound("Source", sourceID)
+		return nil, problem.NotFoundID("Source", sourceID)
 	}
 	if s.CustomerID != "" && s.CustomerID != customerID {
-		return nil, apierror.Conflict("source_in_use", "Source '%s' belongs to another customer.", sourceID)
+		return nil, problem.Conflictf("source_in_use", "Source '%s' belongs to another customer.", sourceID)
 	}
 	if s.CustomerID == customerID && c.hasSource(sourceID) {
 		return clone(s), nil
 	}
 	if s.State != "chargeable" {
-		return nil, apierror.Conflict("source_not_chargeable", "Source '%s' is %s, not chargeable.", sourceID, s.State)
+		return nil, problem.Conflictf("source_not_chargeable", "Source '%s' is %s, not chargeable.", sourceID, s.State)
 	}
 	if s.Type != "creditCard" {
-		return nil, apierror.Conflict("nonreusable_source", "Source type '%s' cannot be reused.", s.Type)
+		return nil, problem.Conflictf("nonreusable_source", "Source type '%s' cannot be reused.", s.Type)
 	}
 	s.Reusable = true
 	s.CustomerID = customerID
@@ -346,11 +346,11 @@ func (a *Account) DetachSource(customerID, sourceID string) error {
 	defer a.mu.Unlock()
 	c, ok := a.customers.get(customerID)
 	if !ok {
-		return apierror.NotFound("Customer", customerID)
+		return problem.NotFoundID("Customer", customerID)
 	}
 	defer a.use(c.testClock)()
 	if !c.hasSource(sourceID) {
-		return apierror.NotFound("Source", sourceID)
+		return problem.NotFoundID("Source", sourceID)
 	}
 	s, _ := a.sources.get(sourceID)
 	kept := c.Sources[:0]

@@ -2,7 +2,8 @@
 // rules Digital River applies to them: arithmetic, lifecycles, validation and
 // the events each state change records. It knows nothing about HTTP; the api
 // package decodes requests into the Params types here and writes what these
-// methods return. Every method returns copies, so callers never share memory
+// methods return. A refused request is a *problem.Error (its kind, DR's code,
+// the parameter, a message); the api package maps it to DR's status. Every method returns copies, so callers never share memory
 // with the store.
 package state
 
@@ -15,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // Publisher receives every event an account records, with the targets (the
@@ -163,7 +164,7 @@ func (s *Store) DeleteAccount(a *Account) error {
 	s.mu.Lock()
 	if s.accounts[a.id] != a {
 		s.mu.Unlock()
-		return apierror.NotFound("Account", a.id)
+		return problem.NotFoundID("Account", a.id)
 	}
 	delete(s.accounts, a.id)
 	delete(s.byKey, a.keys.SecretKey)

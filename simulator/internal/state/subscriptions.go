@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
@@ -105,21 +105,21 @@ func (a *Account) prepareSubscriptions(items []PlaceItem) (*subscriptionCheckout
 			continue
 		}
 		if si.PlanID == "" {
-			return nil, apierror.Missing(subInfoParam(i, "planId"))
+			return nil, problem.Missing(subInfoParam(i, "planId"))
 		}
 		plan, ok := a.plans.get(si.PlanID)
 		if !ok {
-			return nil, apierror.NotFound("Plan", si.PlanID)
+			return nil, problem.NotFoundID("Plan", si.PlanID)
 		}
 		if plan.State != "active" {
-			return nil, apierror.Invalid(subInfoParam(i, "planId"), "Plan '%s' is %s; only an active plan takes new subscriptions.", plan.ID, plan.State)
+			return nil, problem.Invalidf(subInfoParam(i, "planId"), "Plan '%s' is %s; only an active plan takes new subscriptions.", plan.ID, plan.State)
 		}
 		if len(si.SubscriptionID) > 100 {
-			return nil, apierror.Invalid(subInfoParam(i, "subscriptionId"), "subscriptionId must be at most 100 characters.")
+			return nil, problem.Invalidf(subInfoParam(i, "subscriptionId"), "subscriptionId must be at most 100 characters.")
 		}
 		if si.SubscriptionID != "" {
 			if _, taken := a.subs.get(si.SubscriptionID); taken {
-				return nil, apierror.Conflict("conflict", "Subscription '%s' already exists.", si.SubscriptionID)
+				return nil, problem.Conflictf("conflict", "Subscription '%s' already exists.", si.SubscriptionID)
 			}
 		}
 		key := "id:" + si.SubscriptionID
@@ -135,7 +135,7 @@ func (a *Account) prepareSubscriptions(items []PlaceItem) (*subscriptionCheckout
 			byKey[key] = g
 			sc.groups = append(sc.groups, g)
 		} else if g.info.PlanID != si.PlanID || g.info.FreeTrial != si.FreeTrial {
-			return nil, apierror.Invalid(subInfoParam(i, "planId"), "Lines of one subscription must share planId and freeTrial.")
+			return nil, problem.Invalidf(subInfoParam(i, "planId"), "Lines of one subscription must share planId and freeTrial.")
 		}
 		g.lines = append(g.lines, i)
 		if si.FreeTrial {
@@ -238,7 +238,7 @@ type SubscriptionFilter struct {
 // Subscriptions is GET /subscriptions.
 func (a *Account) Subscriptions(f SubscriptionFilter) (Page[*Subscription], error) {
 	if f.State != "" && !contains(subscriptionStates, f.State) {
-		return Page[*Subscription]{}, apierror.Invalid("state", "'%s' is not a subscription state.", f.State)
+		return Page[*Subscription]{}, problem.Invalidf("state", "'%s' is not a subscription state.", f.State)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -285,14 +285,14 @@ func (a *Account) UpdateSubscription(id string, p SubscriptionUpdateParams) (*Su
 	defer a.mu.Unlock()
 	s, ok := a.subs.get(id)
 	if !ok {
-		return nil, apierror.NotFound("Subscription", id)
+		return nil, problem.NotFoundID("Subscription", id)
 	}
 	// A draft has no customerId yet: its clock is its acquisition order's customer's.
 	defer a.useOrder(s.acqOrderID)()
 	now := a.now()
 	if p.State != nil {
 		if p.hasTermsFields() {
-			return nil, apierror.Conflict("restricted_update", "Activating or cancelling a subscription takes a body of exactly {\"state\":\"%s\"}.", *p.State)
+			return nil, problem.Conflictf("restricted_update", "Activating or cancelling a subscription takes a body of exactly {\"state\":\"%s\"}.", *p.State)
 		}
 		switch *p.State {
 		case "active":
@@ -304,15 +304,15 @@ func (a *Account) UpdateSubscription(id string, p SubscriptionUpdateParams) (*Su
 				return nil, err
 			}
 		default:
-			return nil, apierror.Invalid("state", "state can only be set to 'active' or 'cancelled', got '%s'.", *p.State)
+			return nil, problem.Invalidf("state", "state can only be set to 'active' or 'cancelled', got '%s'.", *p.State)
 		}
 		return clone(s), nil
 	}
 	if !p.hasTermsFields() {
-		return nil, apierror.BadRequest("missing_parameter", "", "Give state, or at least one of planId, sourceId, items, locale, metadata.")
+		return nil, problem.Bad("missing_parameter", "", "Give state, or at least one of planId, sourceId, items, locale, metadata.")
 	}
 	if s.State != "draft" && !s.isActive() {
-		return nil, apierror.Conflict("invalid_state", "Subscription '%s' is %s and cannot be updated.", s.ID, s.State)
+		return nil, problem.Conflictf("invalid_state", "Subscription '%s' is %s and cannot be updated.", s.ID, s.State)
 	}
 	items, err := a.checkTerms(s, p)
 	if err != nil {
@@ -358,35 +358,35 @@ func (a *Account) checkTerms(s *Subscription, p SubscriptionUpdateParams) ([]*Su
 	if p.PlanID != nil {
 		plan, ok := a.plans.get(*p.PlanID)
 		if !ok {
-			return nil, apierror.NotFound("Plan", *p.PlanID)
+			return nil, problem.NotFoundID("Plan", *p.PlanID)
 		}
 		if plan.State != "active" {
-			return nil, apierror.Invalid("planId", "Plan '%s' is %s; a subscription can move only to an active plan.", plan.ID, plan.State)
+			return nil, problem.Invalidf("planId", "Plan '%s' is %s; a subscription can move only to an active plan.", plan.ID, plan.State)
 		}
 	}
 	if p.SourceID != nil {
 		if !s.isActive() {
-			return nil, apierror.Conflict("invalid_state", "Subscription '%s' is %s; its source can change only once it is active.", s.ID, s.State)
+			return nil, problem.Conflictf("invalid_state", "Subscription '%s' is %s; its source can change only once it is active.", s.ID, s.State)
 		}
 		src, ok := a.sources.get(*p.SourceID)
 		if !ok {
-			return nil, apierror.NotFound("Source", *p.SourceID)
+			return nil, problem.NotFoundID("Source", *p.SourceID)
 		}
 		if src.State != "chargeable" {
-			return nil, apierror.Conflict("source_not_chargeable", "Source '%s' is %s, not chargeable.", src.ID, src.State)
+			return nil, problem.Conflictf("source_not_chargeable", "Source '%s' is %s, not chargeable.", src.ID, src.State)
 		}
 		if src.CustomerID != s.CustomerID {
-			return nil, apierror.Invalid("sourceId", "Source '%s' is not attached to customer '%s'; attach it with POST /customers/%s/sources/%s first.", src.ID, s.CustomerID, s.CustomerID, src.ID)
+			return nil, problem.Invalidf("sourceId", "Source '%s' is not attached to customer '%s'; attach it with POST /customers/%s/sources/%s first.", src.ID, s.CustomerID, s.CustomerID, src.ID)
 		}
 	}
 	if p.Locale != nil && *p.Locale == "" {
-		return nil, apierror.Invalid("locale", "locale cannot be empty.")
+		return nil, problem.Invalidf("locale", "locale cannot be empty.")
 	}
 	if p.Items == nil {
 		return nil, nil
 	}
 	if len(p.Items) == 0 {
-		return nil, apierror.Invalid("items", "A subscription needs at least one item.")
+		return nil, problem.Invalidf("items", "A subscription needs at least one item.")
 	}
 	out := make([]*SubscriptionItem, 0, len(p.Items))
 	for i, ip := range p.Items {
@@ -396,18 +396,18 @@ func (a *Account) checkTerms(s *Subscription, p SubscriptionUpdateParams) ([]*Su
 		}
 		switch {
 		case ip.SKUID == "":
-			return nil, apierror.Missing(itemParam(i, "skuId"))
+			return nil, problem.Missing(itemParam(i, "skuId"))
 		case ip.Price == nil:
-			return nil, apierror.Missing(itemParam(i, "price"))
+			return nil, problem.Missing(itemParam(i, "price"))
 		case *ip.Price < 0:
-			return nil, apierror.Invalid(itemParam(i, "price"), "price cannot be negative.")
+			return nil, problem.Invalidf(itemParam(i, "price"), "price cannot be negative.")
 		case q < 1 || q > 1_000_000:
-			return nil, apierror.Invalid(itemParam(i, "quantity"), "quantity must be between 1 and 1000000, got %d.", q)
+			return nil, problem.Invalidf(itemParam(i, "quantity"), "quantity must be between 1 and 1000000, got %d.", q)
 		case *ip.Price*float64(q) > maxAmount:
-			return nil, apierror.Invalid(itemParam(i, "price"), "price × quantity cannot exceed %.0f.", maxAmount)
+			return nil, problem.Invalidf(itemParam(i, "price"), "price × quantity cannot exceed %.0f.", maxAmount)
 		}
 		if _, ok := a.skus.get(ip.SKUID); !ok {
-			return nil, apierror.NotFound("SKU", ip.SKUID)
+			return nil, problem.NotFoundID("SKU", ip.SKUID)
 		}
 		out = append(out, &SubscriptionItem{SKUID: ip.SKUID, Price: *ip.Price, Quantity: q, taxRate: s.taxRateFor(ip.SKUID)})
 	}
@@ -434,7 +434,7 @@ func (s *Subscription) taxRateFor(skuID string) float64 {
 // order is still pending, which it refuses.) Caller holds a.mu.
 func (a *Account) activateOnRequest(s *Subscription, now time.Time) error {
 	if s.State != "draft" {
-		return apierror.Conflict("invalid_state", "Subscription '%s' is %s; only a draft subscription can be activated.", s.ID, s.State)
+		return problem.Conflictf("invalid_state", "Subscription '%s' is %s; only a draft subscription can be activated.", s.ID, s.State)
 	}
 	o, ok := a.orders.get(s.acqOrderID)
 	if !ok || o.State == "pending_payment" || o.State == "in_review" || o.State == "blocked" || o.State == "cancelled" {
@@ -442,7 +442,7 @@ func (a *Account) activateOnRequest(s *Subscription, now time.Time) error {
 		if ok {
 			st = o.State
 		}
-		return apierror.Conflict("invalid_state", "The acquisition order of subscription '%s' is %s; a subscription is activated once its order is accepted.", s.ID, st)
+		return problem.Conflictf("invalid_state", "The acquisition order of subscription '%s' is %s; a subscription is activated once its order is accepted.", s.ID, st)
 	}
 	a.activate(s, o, now)
 	return nil
@@ -453,7 +453,7 @@ func (a *Account) activateOnRequest(s *Subscription, now time.Time) error {
 // Caller holds a.mu.
 func (a *Account) cancel(s *Subscription, now time.Time) error {
 	if !s.isActive() {
-		return apierror.Conflict("invalid_state", "Subscription '%s' is %s; only an active subscription can be cancelled.", s.ID, s.State)
+		return problem.Conflictf("invalid_state", "Subscription '%s' is %s; only an active subscription can be cancelled.", s.ID, s.State)
 	}
 	before := snapshot(s)
 	s.State = "cancelled"
@@ -474,11 +474,11 @@ func (a *Account) DeleteSubscription(id string) error {
 	defer a.mu.Unlock()
 	s, ok := a.subs.get(id)
 	if !ok {
-		return apierror.NotFound("Subscription", id)
+		return problem.NotFoundID("Subscription", id)
 	}
 	defer a.useCustomer(s.CustomerID)()
 	if s.State != "draft" {
-		return apierror.Conflict("invalid_state", "Subscription '%s' is %s; only a draft subscription can be deleted.", s.ID, s.State)
+		return problem.Conflictf("invalid_state", "Subscription '%s' is %s; only a draft subscription can be deleted.", s.ID, s.State)
 	}
 	a.subs.remove(id)
 	a.record("subscription.deleted", struct{}{}, s)

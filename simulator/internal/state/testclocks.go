@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
 	"github.com/drsim/drsim/simulator/internal/clock"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // Test clocks (as in Stripe's test clocks) hold virtual time for the
@@ -67,18 +67,18 @@ func (a *Account) CreateTestClock(p TestClockParams) (TestClock, error) {
 		start = p.FrozenTime.UTC().Truncate(time.Microsecond)
 	}
 	if start.Year() < 1970 || start.After(lastClockTime) {
-		return TestClock{}, apierror.Invalid("frozenTime", "frozenTime must be between 1970 and %s, got %s.",
+		return TestClock{}, problem.Invalidf("frozenTime", "frozenTime must be between 1970 and %s, got %s.",
 			lastClockTime.Format(time.RFC3339), start.Format(time.RFC3339))
 	}
 	if len(p.Name) > 200 {
-		return TestClock{}, apierror.Invalid("name", "name must be at most 200 characters.")
+		return TestClock{}, problem.Invalidf("name", "name must be at most 200 characters.")
 	}
 	c := clock.New(func() time.Time { return start })
 	c.Freeze()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.testClocks.byID) >= MaxTestClocks {
-		return TestClock{}, apierror.Conflict("too_many_test_clocks", "The account has %d test clocks, the most it keeps; delete some.", MaxTestClocks)
+		return TestClock{}, problem.Conflictf("too_many_test_clocks", "The account has %d test clocks, the most it keeps; delete some.", MaxTestClocks)
 	}
 	tc := &testClock{id: "clock_" + randomHex(12), name: p.Name, created: a.wallNow(), clock: c}
 	a.testClocks.put(tc.id, tc)
@@ -99,7 +99,7 @@ func (a *Account) TestClock(id string) (TestClock, error) {
 	defer a.mu.Unlock()
 	tc, ok := a.testClocks.get(id)
 	if !ok {
-		return TestClock{}, apierror.NotFound("TestClock", id)
+		return TestClock{}, problem.NotFoundID("TestClock", id)
 	}
 	return tc.view(), nil
 }
@@ -126,10 +126,10 @@ func (a *Account) DeleteTestClock(id string) error {
 	defer a.mu.Unlock()
 	tc, ok := a.testClocks.get(id)
 	if !ok {
-		return apierror.NotFound("TestClock", id)
+		return problem.NotFoundID("TestClock", id)
 	}
 	if tc.advancing {
-		return apierror.Conflict("test_clock_advancing", "Test clock '%s' is advancing; delete it once its status is ready.", id)
+		return problem.Conflictf("test_clock_advancing", "Test clock '%s' is advancing; delete it once its status is ready.", id)
 	}
 	a.dropClockResources(id)
 	a.testClocks.remove(id)
@@ -200,7 +200,7 @@ func (a *Account) TestClockCustomer(clockID string, p CustomerParams) (*Customer
 	defer a.mu.Unlock()
 	tc, ok := a.testClocks.get(clockID)
 	if !ok {
-		return nil, apierror.NotFound("TestClock", clockID)
+		return nil, problem.NotFoundID("TestClock", clockID)
 	}
 	defer a.use(clockID)()
 	c, err := a.createCustomer(p)
@@ -232,10 +232,10 @@ func (a *Account) AdvanceTestClock(id string, t time.Time) (TestClock, []*Event,
 // a no-op, never an error.
 func (a *Account) AdvanceTestClockBy(id string, d time.Duration) (TestClock, []*Event, error) {
 	if d < 0 {
-		return TestClock{}, nil, apierror.Invalid("advance", "A test clock never moves back; advance must be positive, got %s.", d)
+		return TestClock{}, nil, problem.Invalidf("advance", "A test clock never moves back; advance must be positive, got %s.", d)
 	}
 	if d > MaxAdvanceSpan {
-		return TestClock{}, nil, apierror.Invalid("advance", "One advance moves a test clock at most %s (%d days), asked for %s. Advance in several steps.",
+		return TestClock{}, nil, problem.Invalidf("advance", "One advance moves a test clock at most %s (%d days), asked for %s. Advance in several steps.",
 			MaxAdvanceSpan, MaxAdvanceSpan/(24*time.Hour), d)
 	}
 	return a.advanceTestClock(id, func(now time.Time) time.Time { return now.Add(d) })
@@ -246,7 +246,7 @@ func (a *Account) advanceTestClock(id string, target func(now time.Time) time.Ti
 	tc, ok := a.testClocks.get(id)
 	if !ok {
 		a.mu.Unlock()
-		return TestClock{}, nil, apierror.NotFound("TestClock", id)
+		return TestClock{}, nil, problem.NotFoundID("TestClock", id)
 	}
 	t := target(tc.clock.Now())
 	if err := a.checkAdvance(tc, t); err != nil {
@@ -270,22 +270,22 @@ func (a *Account) advanceTestClock(id string, target func(now time.Time) time.Ti
 // would record too many events. Caller holds a.mu.
 func (a *Account) checkAdvance(tc *testClock, t time.Time) error {
 	if tc.advancing {
-		return apierror.Conflict("test_clock_advancing", "Test clock '%s' is already advancing; wait until its status is ready.", tc.id)
+		return problem.Conflictf("test_clock_advancing", "Test clock '%s' is already advancing; wait until its status is ready.", tc.id)
 	}
 	now := tc.clock.Now()
 	switch {
 	case t.Before(now):
-		return apierror.Invalid("frozenTime", "A test clock never moves back: it is at %s, asked for %s.",
+		return problem.Invalidf("frozenTime", "A test clock never moves back: it is at %s, asked for %s.",
 			now.Format(time.RFC3339Nano), t.Format(time.RFC3339Nano))
 	case t.After(lastClockTime):
-		return apierror.Invalid("frozenTime", "A test clock never goes past %s, asked for %s.",
+		return problem.Invalidf("frozenTime", "A test clock never goes past %s, asked for %s.",
 			lastClockTime.Format(time.RFC3339), t.Format(time.RFC3339))
 	case t.Sub(now) > MaxAdvanceSpan:
-		return apierror.Invalid("frozenTime", "One advance moves a test clock at most %s (%d days); asked for %s from %s. Advance in several steps.",
+		return problem.Invalidf("frozenTime", "One advance moves a test clock at most %s (%d days); asked for %s from %s. Advance in several steps.",
 			MaxAdvanceSpan, MaxAdvanceSpan/(24*time.Hour), t.Format(time.RFC3339), now.Format(time.RFC3339))
 	}
 	if n := a.eventBound(tc.id, t.Sub(now)); n > MaxAdvanceEvents {
-		return apierror.Invalid("frozenTime", "Advancing test clock '%s' by %s could record up to %d events, more than the %d one advance may; advance in shorter steps.",
+		return problem.Invalidf("frozenTime", "Advancing test clock '%s' by %s could record up to %d events, more than the %d one advance may; advance in shorter steps.",
 			tc.id, t.Sub(now), n, MaxAdvanceEvents)
 	}
 	return nil

@@ -2,10 +2,9 @@ package state
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // signalChange wakes whoever waits for the account to change. Caller holds a.mu.
@@ -52,10 +51,10 @@ func (a *Account) WaitSubscriptionState(ctx context.Context, id string, states [
 	defer a.mu.Unlock()
 	cur, ok := a.subs.get(id)
 	if !ok {
-		return nil, apierror.NotFound("Subscription", id)
+		return nil, problem.NotFoundID("Subscription", id)
 	}
 	if err != nil {
-		return nil, apierror.New(408, "request_timeout", "state", fmt.Sprintf("Subscription '%s' is still %s, not %v.", id, cur.State, states))
+		return nil, problem.TimedOut("state", "Subscription '%s' is still %s, not %v.", id, cur.State, states)
 	}
 	return clone(cur), nil
 }

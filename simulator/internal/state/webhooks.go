@@ -4,7 +4,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // Webhook is DR's Webhook. Its signing secret is not part of DR's API; the
@@ -96,29 +96,29 @@ type WebhookParams struct {
 
 func (p *WebhookParams) validate(create bool) error {
 	if create && p.Address == nil {
-		return apierror.Missing("address")
+		return problem.Missing("address")
 	}
 	if p.Address != nil {
 		u, err := url.Parse(*p.Address)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return apierror.Invalid("address", "address must be an absolute http or https URL, got '%s'.", *p.Address)
+			return problem.Invalidf("address", "address must be an absolute http or https URL, got '%s'.", *p.Address)
 		}
 	}
 	if create && p.Types == nil {
-		return apierror.Missing("types")
+		return problem.Missing("types")
 	}
 	if p.Types != nil {
 		if len(*p.Types) == 0 {
-			return apierror.Invalid("types", "types must name at least one event type.")
+			return problem.Invalidf("types", "types must name at least one event type.")
 		}
 		for _, t := range *p.Types {
 			if t == "" {
-				return apierror.Invalid("types", "types cannot contain an empty name.")
+				return problem.Invalidf("types", "types cannot contain an empty name.")
 			}
 		}
 	}
 	if p.TransportType != nil && *p.TransportType != "HTTP" && *p.TransportType != "OAUTH" {
-		return apierror.Invalid("transportType", "transportType must be HTTP or OAUTH, got '%s'.", *p.TransportType)
+		return problem.Invalidf("transportType", "transportType must be HTTP or OAUTH, got '%s'.", *p.TransportType)
 	}
 	return nil
 }
@@ -223,7 +223,7 @@ func (a *Account) UpdateWebhook(id string, p WebhookParams) (*Webhook, error) {
 	w, ok := a.webhooks.get(id)
 	if !ok {
 		a.mu.Unlock()
-		return nil, apierror.NotFound("Webhook", id)
+		return nil, problem.NotFoundID("Webhook", id)
 	}
 	w.apply(p, a.now())
 	out := cloneWebhook(w)
@@ -245,7 +245,7 @@ func (a *Account) DisableWebhook(id, reason string) error {
 	defer a.mu.Unlock()
 	w, ok := a.webhooks.get(id)
 	if !ok {
-		return apierror.NotFound("Webhook", id)
+		return problem.NotFoundID("Webhook", id)
 	}
 	if pd, ok := a.publisher.(PolicyDisabler); ok && !pd.PolicyDisabled(a.id, id) {
 		return nil // re-enabled by a PATCH since the engine decided
@@ -263,7 +263,7 @@ func (a *Account) WebhookDisabledReason(id string) (string, error) {
 	defer a.mu.Unlock()
 	w, ok := a.webhooks.get(id)
 	if !ok {
-		return "", apierror.NotFound("Webhook", id)
+		return "", problem.NotFoundID("Webhook", id)
 	}
 	return w.disabledReason, nil
 }
@@ -276,7 +276,7 @@ func (a *Account) CurrentTarget(id string) (Target, bool, error) {
 	defer a.mu.Unlock()
 	w, ok := a.webhooks.get(id)
 	if !ok {
-		return Target{}, false, apierror.NotFound("Webhook", id)
+		return Target{}, false, problem.NotFoundID("Webhook", id)
 	}
 	return a.targetLocked(w, a.now()), w.Enabled, nil
 }
@@ -287,7 +287,7 @@ func (a *Account) Webhook(id string) (*Webhook, error) {
 	defer a.mu.Unlock()
 	w, ok := a.webhooks.get(id)
 	if !ok {
-		return nil, apierror.NotFound("Webhook", id)
+		return nil, problem.NotFoundID("Webhook", id)
 	}
 	return cloneWebhook(w), nil
 }
@@ -325,7 +325,7 @@ func (a *Account) DeleteWebhook(id string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if _, ok := a.webhooks.get(id); !ok {
-		return apierror.NotFound("Webhook", id)
+		return problem.NotFoundID("Webhook", id)
 	}
 	a.webhooks.remove(id)
 	return nil
@@ -337,7 +337,7 @@ func (a *Account) WebhookSecret(id string) (string, error) {
 	defer a.mu.Unlock()
 	w, ok := a.webhooks.get(id)
 	if !ok {
-		return "", apierror.NotFound("Webhook", id)
+		return "", problem.NotFoundID("Webhook", id)
 	}
 	return w.secret, nil
 }
@@ -349,7 +349,7 @@ func (a *Account) WebhookSecrets(id string) (WebhookSecrets, error) {
 	defer a.mu.Unlock()
 	w, ok := a.webhooks.get(id)
 	if !ok {
-		return WebhookSecrets{}, apierror.NotFound("Webhook", id)
+		return WebhookSecrets{}, problem.NotFoundID("Webhook", id)
 	}
 	w.pruneSecrets(a.now())
 	return WebhookSecrets{Secret: w.secret, Old: append([]OldSecret{}, w.oldSecrets...)}, nil
@@ -359,13 +359,13 @@ func (a *Account) WebhookSecrets(id string) (WebhookSecrets, error) {
 // no old secret stays valid.
 func (a *Account) SetWebhookSecret(id, secret string) error {
 	if secret == "" {
-		return apierror.Missing("secret")
+		return problem.Missing("secret")
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	w, ok := a.webhooks.get(id)
 	if !ok {
-		return apierror.NotFound("Webhook", id)
+		return problem.NotFoundID("Webhook", id)
 	}
 	w.secret = secret
 	w.oldSecrets = nil
@@ -380,13 +380,13 @@ func (a *Account) SetWebhookSecret(id, secret string) error {
 // valid secret, the current one first (control API).
 func (a *Account) RotateWebhookSecret(id, secret string, oldValidFor time.Duration) (WebhookSecrets, error) {
 	if oldValidFor < 0 {
-		return WebhookSecrets{}, apierror.Invalid("oldValidFor", "oldValidFor cannot be negative, got %s.", oldValidFor)
+		return WebhookSecrets{}, problem.Invalidf("oldValidFor", "oldValidFor cannot be negative, got %s.", oldValidFor)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	w, ok := a.webhooks.get(id)
 	if !ok {
-		return WebhookSecrets{}, apierror.NotFound("Webhook", id)
+		return WebhookSecrets{}, problem.NotFoundID("Webhook", id)
 	}
 	now := a.now()
 	w.pruneSecrets(now)
@@ -394,7 +394,7 @@ func (a *Account) RotateWebhookSecret(id, secret string, oldValidFor time.Durati
 		secret = "whsec_" + randomHex(16)
 	}
 	if secret == w.secret {
-		return WebhookSecrets{}, apierror.Invalid("secret", "secret must differ from the current secret.")
+		return WebhookSecrets{}, problem.Invalidf("secret", "secret must differ from the current secret.")
 	}
 	old := w.oldSecrets[:0:0]
 	if oldValidFor > 0 {
@@ -425,7 +425,7 @@ func (a *Account) ReplayEvents(id string, since time.Time) ([]*Event, Target, er
 	defer a.mu.Unlock()
 	w, ok := a.webhooks.get(id)
 	if !ok {
-		return nil, Target{}, apierror.NotFound("Webhook", id)
+		return nil, Target{}, problem.NotFoundID("Webhook", id)
 	}
 	evs := a.events.newestFirst(func(e *Event) bool {
 		return !a.retired(e) && !e.CreatedTime.Before(since) && w.subscribed(e.Type)

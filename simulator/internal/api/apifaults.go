@@ -1,4 +1,4 @@
-package delivery
+package api
 
 import (
 	"fmt"
@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/simulator/internal/apierror"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
-// APIFault makes the merchant's own calls to the DR API fail or slow down:
+// apiFault makes the merchant's own calls to the DR API fail or slow down:
 // the next Count calls made with the account's keys whose method (any when
 // empty) and path match answer Status in DR's error shape (with Retry-After
 // when RetryAfter is set), after waiting Delay when set; a fault with a
@@ -20,9 +21,10 @@ import (
 //
 // Path is a path.Match glob over the request path: "/skus/*" matches
 // "/skus/abc" but neither "/skus" nor "/skus/abc/x". The control API (/_sim/)
-// is never faulted. This registry is the one place API faults live; the api
-// package's middleware consults it before routing a DR call.
-type APIFault struct {
+// is never faulted. API faults are the HTTP layer's alone: the handler keeps
+// their registry and its middleware (applyAPIFaults) consults it before
+// routing a DR call.
+type apiFault struct {
 	ID         string `json:"id"`
 	Method     string `json:"method,omitempty"`
 	Path       string `json:"path"`
@@ -39,32 +41,32 @@ type APIFault struct {
 
 // Bounds of API fault durations.
 const (
-	MaxAPIFaultDelay      = 2 * time.Minute
-	MaxAPIFaultRetryAfter = time.Hour
+	maxAPIFaultDelay      = 2 * time.Minute
+	maxAPIFaultRetryAfter = time.Hour
 )
 
-// APIFaults is an engine's registry of API faults. It is safe for concurrent use.
-type APIFaults struct {
+// apiFaults is the handler's registry of API faults. It is safe for concurrent use.
+type apiFaults struct {
 	mu     sync.Mutex
-	faults []*APIFault
+	faults []*apiFault
 }
 
 var apiMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
 // Add registers an API fault for an account, or explains in DR's 400 shape
 // what is wrong with it.
-func (r *APIFaults) Add(accountID string, f APIFault) (APIFault, error) {
+func (r *apiFaults) Add(accountID string, f apiFault) (apiFault, error) {
 	if f.ID != "" || f.Used != 0 {
-		return APIFault{}, apierror.Invalid("id", "id and used are set by the simulator.")
+		return apiFault{}, problem.Invalidf("id", "id and used are set by the simulator.")
 	}
 	if f.Path == "" {
-		return APIFault{}, apierror.Missing("path")
+		return apiFault{}, problem.Missing("path")
 	}
 	if _, err := path.Match(f.Path, "/"); err != nil || !strings.HasPrefix(f.Path, "/") {
-		return APIFault{}, apierror.Invalid("path", "path must be a glob over a request path such as /skus/*, got '%s'.", f.Path)
+		return apiFault{}, problem.Invalidf("path", "path must be a glob over a request path such as /skus/*, got '%s'.", f.Path)
 	}
 	if strings.HasPrefix(f.Path, "/_sim/") {
-		return APIFault{}, apierror.Invalid("path", "API faults apply to the DR API, not the control API (%s).", f.Path)
+		return apiFault{}, problem.Invalidf("path", "API faults apply to the DR API, not the control API (%s).", f.Path)
 	}
 	if f.Method != "" {
 		f.Method = strings.ToUpper(f.Method)
@@ -73,34 +75,34 @@ func (r *APIFaults) Add(accountID string, f APIFault) (APIFault, error) {
 			ok = ok || m == f.Method
 		}
 		if !ok {
-			return APIFault{}, apierror.Invalid("method", "method must be one of %v, got '%s'.", apiMethods, f.Method)
+			return apiFault{}, problem.Invalidf("method", "method must be one of %v, got '%s'.", apiMethods, f.Method)
 		}
 	}
 	if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
-		return APIFault{}, apierror.Invalid("status", "status must be an HTTP error status (400-599), got %d.", f.Status)
+		return apiFault{}, problem.Invalidf("status", "status must be an HTTP error status (400-599), got %d.", f.Status)
 	}
 	if f.RetryAfter != "" {
 		d, err := time.ParseDuration(f.RetryAfter)
-		if err != nil || d <= 0 || d > MaxAPIFaultRetryAfter {
-			return APIFault{}, apierror.Invalid("retryAfter", "retryAfter must be a duration between 1s and %s such as 2s, got '%s'.", MaxAPIFaultRetryAfter, f.RetryAfter)
+		if err != nil || d <= 0 || d > maxAPIFaultRetryAfter {
+			return apiFault{}, problem.Invalidf("retryAfter", "retryAfter must be a duration between 1s and %s such as 2s, got '%s'.", maxAPIFaultRetryAfter, f.RetryAfter)
 		}
 		if f.Status == 0 {
-			return APIFault{}, apierror.Invalid("retryAfter", "retryAfter needs a status (429 or 503).")
+			return apiFault{}, problem.Invalidf("retryAfter", "retryAfter needs a status (429 or 503).")
 		}
 		f.retryAfter = d
 	}
 	if f.Delay != "" {
 		d, err := time.ParseDuration(f.Delay)
-		if err != nil || d <= 0 || d > MaxAPIFaultDelay {
-			return APIFault{}, apierror.Invalid("delay", "delay must be a duration between 1ns and %s such as 100ms, got '%s'.", MaxAPIFaultDelay, f.Delay)
+		if err != nil || d <= 0 || d > maxAPIFaultDelay {
+			return apiFault{}, problem.Invalidf("delay", "delay must be a duration between 1ns and %s such as 100ms, got '%s'.", maxAPIFaultDelay, f.Delay)
 		}
 		f.delay = d
 	}
 	if f.Status == 0 && f.delay == 0 {
-		return APIFault{}, apierror.BadRequest("missing_parameter", "status", "An API fault needs a status, a delay, or both.")
+		return apiFault{}, problem.Bad("missing_parameter", "status", "An API fault needs a status, a delay, or both.")
 	}
 	if f.Count < 0 {
-		return APIFault{}, apierror.Invalid("count", "count cannot be negative.")
+		return apiFault{}, problem.Invalidf("count", "count cannot be negative.")
 	}
 	if f.Count == 0 {
 		f.Count = 1
@@ -115,7 +117,7 @@ func (r *APIFaults) Add(accountID string, f APIFault) (APIFault, error) {
 
 // Take finds the first unused fault of the account matching method and
 // urlPath, counts its use and returns it.
-func (r *APIFaults) Take(accountID, method, urlPath string) (APIFault, bool) {
+func (r *apiFaults) Take(accountID, method, urlPath string) (apiFault, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, f := range r.faults {
@@ -128,11 +130,11 @@ func (r *APIFaults) Take(accountID, method, urlPath string) (APIFault, bool) {
 		f.Used++
 		return *f, true
 	}
-	return APIFault{}, false
+	return apiFault{}, false
 }
 
 // Get returns one of an account's API faults.
-func (r *APIFaults) Get(accountID, id string) (APIFault, error) {
+func (r *apiFaults) Get(accountID, id string) (apiFault, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, f := range r.faults {
@@ -140,14 +142,14 @@ func (r *APIFaults) Get(accountID, id string) (APIFault, error) {
 			return *f, nil
 		}
 	}
-	return APIFault{}, apierror.NotFound("APIFault", id)
+	return apiFault{}, problem.NotFoundID("apiFault", id)
 }
 
 // DelayDuration is how long to wait before answering (0: no delay).
-func (f APIFault) DelayDuration() time.Duration { return f.delay }
+func (f apiFault) DelayDuration() time.Duration { return f.delay }
 
 // RetryAfterSeconds is the Retry-After header value (0: no header).
-func (f APIFault) RetryAfterSeconds() int {
+func (f apiFault) RetryAfterSeconds() int {
 	if f.retryAfter <= 0 {
 		return 0
 	}
@@ -156,7 +158,7 @@ func (f APIFault) RetryAfterSeconds() int {
 
 // APIError is the DR error the faulted call answers (nil when the fault
 // only delays): DR's shape, with the status's type as the code.
-func (f APIFault) APIError() *apierror.Error {
+func (f apiFault) APIError() *apierror.Error {
 	if f.Status == 0 {
 		return nil
 	}
