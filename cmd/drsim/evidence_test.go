@@ -112,6 +112,16 @@ func TestJUnitOfARunWithADefect(t *testing.T) {
 					t.Errorf("failure body lacks %q:\n%s", want, c.Failure.Body)
 				}
 			}
+			// report.txt has the whole failure too: every line of the body.
+			txt, err := os.ReadFile(filepath.Join(dir, "report.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range strings.Split(c.Failure.Body, "\n") {
+				if l = strings.TrimSpace(l); l != "" && !strings.Contains(string(txt), l) {
+					t.Errorf("report.txt lacks the failure's line %q", l)
+				}
+			}
 			if !strings.Contains(c.SystemOut, "skipped") && !strings.Contains(c.SystemOut, "failed") {
 				t.Errorf("system-out does not list the steps:\n%s", c.SystemOut)
 			}
