@@ -231,6 +231,6 @@ var allEventTypes = []string{
 	"refund.pending", "refund.pending_information", "refund.complete", "refund.failed", "return.created", "return.accepted",
 	"subscription.created", "subscription.updated", "subscription.deleted", "subscription.reminder",
 	"subscription.extended", "subscription.payment_failed", "subscription.failed", "subscription.lapsed",
-	"subscription.source_invalid", "invoice.open", "invoice.paid", "invoice.payment_failed",
+	"subscription.source_invalid", "invoice.created", "invoice.updated", "invoice.open", "invoice.paid", "invoice.payment_failed",
 	"invoice.uncollectible", "invoice.void",
 }
