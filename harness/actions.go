@@ -267,8 +267,8 @@ var errActionTimeout = errors.New("timeouts.action elapsed")
 
 func firstBytes(b []byte, n int) string {
 	s := strings.TrimSpace(string(b))
-	if len(s) > n {
-		return s[:n] + "…"
+	if cut, more := cutRunes(s, n); more > 0 {
+		return fmt.Sprintf("%s… (%d more characters of the answer not shown)", cut, more)
 	}
 	return s
 }

@@ -123,7 +123,7 @@ func (s *Scenario) checkDocument(ctx context.Context, d *catalogue.Document, obj
 	}
 	check := &catalogue.Notification{Name: "document", Currency: d.Currency, Attributes: d.Contains}
 	if err := check.Check(view, catalogue.Email{Body: text}).Err(); err != nil {
-		return nil, fmt.Errorf("the PDF behind %s: %w; its text was:\n%s", fl.URL, err, indent(text))
+		return nil, fmt.Errorf("the PDF behind %s: %w; its text was:\n%s", fl.URL, err, indent(text, "in the PDF at "+fl.URL))
 	}
 	return fl, nil
 }

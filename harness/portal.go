@@ -113,7 +113,7 @@ func (s *Scenario) ExpectPageDocument(ctx context.Context, kind string) error {
 		return err
 	}
 	if !strings.Contains(text, o.ID) {
-		return fmt.Errorf("the %s behind %s does not show order %s; its text was:\n%s", kind, fl.URL, o.ID, indent(text))
+		return fmt.Errorf("the %s behind %s does not show order %s; its text was:\n%s", kind, fl.URL, o.ID, indent(text, "in the PDF at "+fl.URL))
 	}
 	s.lastLink = fl
 	return nil

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/internal/editdist"
@@ -578,10 +579,28 @@ func (o *Order) noProduct(product string) error {
 	return fmt.Errorf("order %s has no product %q;%s its products are: %s", o.ID, product, editdist.DidYouMean(product, names), quoteAll(names))
 }
 
-func indent(s string) string {
+// indent indents a text quoted in a failure. A text longer than
+// quoteLimit is cut there, and the cut says how much is left out and where
+// (rest) the whole text is.
+func indent(s, rest string) string {
 	s = strings.TrimSpace(s)
-	if len(s) > 2000 {
-		s = s[:2000] + "…"
+	if cut, more := cutRunes(s, quoteLimit); more > 0 {
+		s = fmt.Sprintf("%s… (%d more characters not shown here; the whole text is %s)", cut, more, rest)
 	}
 	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}
+
+// quoteLimit is the most characters of an email or page a failure quotes.
+const quoteLimit = 4000
+
+// cutRunes is s cut to n characters (never inside one) and how many
+// characters were cut off.
+func cutRunes(s string, n int) (string, int) {
+	i, count := 0, 0
+	for i < len(s) && count < n {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		count++
+	}
+	return s[:i], utf8.RuneCountInString(s[i:])
 }

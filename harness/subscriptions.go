@@ -51,7 +51,7 @@ func (s *Scenario) PayWithCardExpiringThisMonth(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.card = &client.CardParams{Number: "4444222233331111", ExpirationMonth: int(now.Month()), ExpirationYear: now.Year()}
+	s.card, s.method = &client.CardParams{Number: "4444222233331111", ExpirationMonth: int(now.Month()), ExpirationYear: now.Year()}, ""
 	return nil
 }
 
@@ -68,7 +68,7 @@ func (s *Scenario) PayWithCardExpiringIn(ctx context.Context, month time.Month, 
 		return fmt.Errorf("a card that expires at the end of %s %d has expired already: the scenario's clock is at %s; name a later month",
 			month, year, now.Format("2 January 2006"))
 	}
-	s.card = &client.CardParams{Number: "4444222233331111", ExpirationMonth: int(month), ExpirationYear: year}
+	s.card, s.method = &client.CardParams{Number: "4444222233331111", ExpirationMonth: int(month), ExpirationYear: year}, ""
 	return nil
 }
 

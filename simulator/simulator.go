@@ -76,6 +76,15 @@ const AdminHeader = api.AdminHeader
 // it navigates).
 const adminCookie = "drsim_admin"
 
+// limits bound what one connection may hold (README "Limits"): a client
+// that sends its headers or its body too slowly is cut off, and an idle
+// keep-alive connection is closed. No write timeout: control calls that
+// wait (?wait=) answer when their wait ends.
+var limits = struct {
+	readHeader, read, idle time.Duration
+	headerBytes            int
+}{readHeader: 10 * time.Second, read: time.Minute, idle: 2 * time.Minute, headerBytes: 64 << 10}
+
 // Server is a running simulator.
 type Server struct {
 	store  *state.Store
@@ -140,9 +149,10 @@ func Start(o Options) (*Server, error) {
 	s := &Server{
 		store: store, state: o.StateFile, admin: o.AdminToken, log: logger, stop: make(chan struct{}), saved: make(chan struct{}),
 		engine: engine,
-		srv:    &http.Server{Handler: withDashboard(apiHandler, dashboard.New(store, engine, dashOpts), o.AdminToken), ReadHeaderTimeout: 10 * time.Second},
-		ln:     ln,
-		done:   make(chan error, 1),
+		srv: &http.Server{Handler: withDashboard(apiHandler, dashboard.New(store, engine, dashOpts), o.AdminToken),
+			ReadHeaderTimeout: limits.readHeader, ReadTimeout: limits.read, IdleTimeout: limits.idle, MaxHeaderBytes: limits.headerBytes},
+		ln:   ln,
+		done: make(chan error, 1),
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
 	go s.saveEvery(o.SaveEvery)

@@ -88,7 +88,7 @@ func (f *runFlags) finish(res suite.Result, header string, stdout io.Writer) err
 			return fmt.Errorf("write report: %w", err)
 		}
 		fmt.Fprintf(rep, "%s\n\n", header)
-		res.WriteSummary(rep)
+		res.WriteFullSummary(rep)
 		fmt.Fprint(rep, f.footer)
 		if err := rep.Close(); err != nil {
 			return fmt.Errorf("write report: %w", err)

@@ -7,10 +7,22 @@ import (
 	"strings"
 )
 
-// WriteSummary prints a readable outcome: each scenario with its status and
-// location, the notifications checked (passed or the attribute that failed),
-// and the totals.
-func (r Result) WriteSummary(w io.Writer) {
+// SummaryLines is how many lines of a failure WriteSummary shows; the rest
+// is counted, and WriteFullSummary, junit.xml and report.html have it all.
+const SummaryLines = 12
+
+// WriteSummary prints a readable outcome for a terminal: each scenario with
+// its status and location, the first SummaryLines lines of each failure
+// (saying how many more there are and where they are), the notifications
+// checked (passed or the attribute that failed), and the totals.
+func (r Result) WriteSummary(w io.Writer) { r.writeSummary(w, SummaryLines) }
+
+// WriteFullSummary is WriteSummary with every failure's whole text, for
+// report.txt: nothing is cut.
+func (r Result) WriteFullSummary(w io.Writer) { r.writeSummary(w, 0) }
+
+// writeSummary shows at most maxLines lines of each failure; 0: all.
+func (r Result) writeSummary(w io.Writer, maxLines int) {
 	if r.Interrupted {
 		fmt.Fprintln(w, "INTERRUPTED: the run was cancelled; the results below are partial")
 	}
@@ -52,7 +64,7 @@ func (r Result) WriteSummary(w io.Writer) {
 			}
 		}
 		if s.Err != nil {
-			fmt.Fprintf(w, "      %s\n", strings.ReplaceAll(firstLines(s.Err.Error(), 12), "\n", "\n      "))
+			fmt.Fprintf(w, "      %s\n", strings.ReplaceAll(firstLines(s.Err.Error(), maxLines), "\n", "\n      "))
 		}
 	}
 	if len(notif) > 0 {
@@ -118,10 +130,13 @@ func (r Result) WriteSummary(w io.Writer) {
 	fmt.Fprintf(w, "\nscenarios: %d passed, %d failed (%s)\n", passed, failed, r.Duration.Round(1e6))
 }
 
+// firstLines is s cut to n lines (all when n is 0), with a last line that
+// says how many were left out and where the whole text is.
 func firstLines(s string, n int) string {
 	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = append(lines[:n], "…")
+	if n > 0 && len(lines) > n {
+		more := len(lines) - n
+		lines = append(lines[:n], fmt.Sprintf("… %d more line(s) not shown here: the whole text is in report.txt, junit.xml (the failure's body) and report.html (with -out)", more))
 	}
 	return strings.Join(lines, "\n")
 }

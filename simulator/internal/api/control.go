@@ -20,13 +20,9 @@ func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apierror.As(err))
 		return
 	}
-	if p.SecretKey == "" {
-		writeJSON(w, http.StatusCreated, h.store.CreateAccount())
-		return
-	}
 	keys, err := h.store.CreateAccountWithKey(p.SecretKey)
 	if err != nil {
-		writeError(w, apierror.Invalid("secretKey", "%v", err))
+		writeError(w, apierror.As(err))
 		return
 	}
 	writeJSON(w, http.StatusCreated, keys)

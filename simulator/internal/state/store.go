@@ -86,35 +86,73 @@ type Keys struct {
 	PublicKey string `json:"publicKey"`
 }
 
-// CreateAccount makes a fresh account with its own state, clock and keys.
+// MaxAccounts bounds the accounts of one simulator; DELETE /_sim/account
+// frees one.
+const MaxAccounts = 10000
+
+// MaxKeyLength bounds a secret key given to CreateAccountWithKey (DR's keys
+// are sk_test_ and 32 characters).
+const MaxKeyLength = 100
+
+// CreateAccount makes a fresh account with its own state, clock and keys
+// (for Go tests: it ignores MaxAccounts).
 func (s *Store) CreateAccount() Keys {
 	a := newAccount(s.publisher, s.wall, &s.links)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.accounts[a.id] = a
-	s.byKey[a.keys.SecretKey] = keyRef{account: a}
-	s.byKey[a.keys.PublicKey] = keyRef{account: a, public: true}
+	s.addLocked(a)
 	return a.keys
 }
 
-// CreateAccountWithKey makes an account whose secret key is given (for a
-// merchant configured with a fixed key). It is an error if the key is taken
-// or does not look like a test secret key.
-func (s *Store) CreateAccountWithKey(secretKey string) (Keys, error) {
-	if len(secretKey) < len("sk_test_")+8 || secretKey[:8] != "sk_test_" {
-		return Keys{}, fmt.Errorf("secret key %q: want sk_test_ followed by at least 8 characters", secretKey)
-	}
-	a := newAccount(s.publisher, s.wall, &s.links)
-	a.keys.SecretKey = secretKey
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, taken := s.byKey[secretKey]; taken {
-		return Keys{}, fmt.Errorf("secret key %q already belongs to an account", secretKey)
-	}
+func (s *Store) addLocked(a *Account) {
 	s.accounts[a.id] = a
 	s.byKey[a.keys.SecretKey] = keyRef{account: a}
 	s.byKey[a.keys.PublicKey] = keyRef{account: a, public: true}
+}
+
+// CreateAccountWithKey is POST /_sim/accounts: an account whose secret key
+// is given (for a merchant configured with a fixed key), or generated when
+// secretKey is "". Refused: a key taken, one that does not look like a test
+// secret key (sk_test_, then 8 to MaxKeyLength−8 letters, digits, '_' or
+// '-'), and an account beyond MaxAccounts (409 too_many_accounts).
+func (s *Store) CreateAccountWithKey(secretKey string) (Keys, error) {
+	if secretKey != "" {
+		if err := checkSecretKey(secretKey); err != nil {
+			return Keys{}, err
+		}
+	}
+	a := newAccount(s.publisher, s.wall, &s.links)
+	if secretKey != "" {
+		a.keys.SecretKey = secretKey
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.accounts) >= MaxAccounts {
+		return Keys{}, problem.Conflictf("too_many_accounts", "The simulator keeps at most %d accounts; delete one with DELETE /_sim/account.", MaxAccounts)
+	}
+	if _, taken := s.byKey[a.keys.SecretKey]; taken {
+		return Keys{}, problem.Invalidf("secretKey", "Secret key '%s' already belongs to an account.", secretKey)
+	}
+	s.addLocked(a)
 	return a.keys, nil
+}
+
+func checkSecretKey(k string) error {
+	const prefix = "sk_test_"
+	rest, ok := strings.CutPrefix(k, prefix)
+	if !ok || len(rest) < 8 || len(k) > MaxKeyLength {
+		shown := k
+		if len(shown) > 40 {
+			shown = shown[:40] + "…"
+		}
+		return problem.Invalidf("secretKey", "Secret key '%s' (%d bytes): want sk_test_ followed by 8 to %d characters.", strings.ToValidUTF8(shown, "?"), len(k), MaxKeyLength-len(prefix))
+	}
+	for _, c := range rest {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return problem.Invalidf("secretKey", "Secret key '%s': only letters, digits, '_' and '-' may follow sk_test_.", k)
+		}
+	}
+	return nil
 }
 
 // Lookup finds the account a key belongs to and says whether it is the public key.
