@@ -2,7 +2,8 @@
 Feature: Orders paid without a card
   Customers pay with PayPal or by wire transfer too. Their orders carry no
   creditCard, and a wire transfer's order waits for the customer's funds
-  before Digital River accepts it; every notification must still arrive.
+  before Digital River accepts it (its refunds wait for the customer's bank
+  details: refund.pending_information); every notification must still arrive.
 
   Background:
     Given a customer "Alice"
@@ -17,7 +18,7 @@ Feature: Orders paid without a card
     When the merchant ships the order with "UPS" tracking number "1Z999AA10123456784"
     Then Alice receives a shipment email with every required attribute
 
-  Scenario: An order paid by wire transfer is confirmed once the funds arrive
+  Scenario: An order paid by wire transfer is confirmed once the funds arrive, and refunded
     Given Alice pays by wire transfer
     And Alice has placed an order in EUR for:
       | product      | quantity | price  | tax rate |
@@ -29,3 +30,5 @@ Feature: Orders paid without a card
     And Alice receives an order confirmation email with every required attribute
     When the merchant ships the order with "DHL" tracking number "JD014600006281230701"
     Then Alice receives a shipment email with every required attribute
+    When Digital River refunds 20.00 of the order
+    Then Alice receives a refund confirmation email with every required attribute

@@ -642,6 +642,20 @@ func TestConformanceWithDRModels(t *testing.T) {
 		t.Fatalf("wire transfer order after the funds: state %v, want accepted", o["state"])
 	}
 	l.call("GET", "/sources/"+str(wt, "id"), nil, 200)
+	l.call("POST", "/fulfillments", map[string]any{"orderId": str(o6, "id"), "items": []map[string]any{{"itemId": str(o6, "items", "0", "id"), "quantity": 1}}}, 201)
+	wref := l.call("POST", "/refunds", map[string]any{"orderId": str(o6, "id"), "currency": "USD", "amount": 2.0}, 201)
+	if wref["state"] != "pending_information" || str(wref, "tokenInformation", "token") == "" {
+		t.Fatalf("wire transfer refund: state %v tokenInformation %v, want pending_information with a token", wref["state"], wref["tokenInformation"])
+	}
+	l.call("POST", "/_sim/refunds/"+str(wref, "id")+"/complete", nil, 200)
+	// Order 7: the "cancel fails" test card.
+	cf := l.call("POST", "/sources", map[string]any{"type": "creditCard", "creditCard": map[string]any{"number": "4000000000004442", "expirationMonth": 7, "expirationYear": 2040}}, 201)
+	o7 := l.call("POST", "/_sim/orders", map[string]any{"customerId": custID, "sourceId": str(cf, "id"), "items": []map[string]any{{"skuId": str(sku, "id"), "quantity": 1, "price": 8.0}}}, 201)
+	l.call("POST", "/_sim/orders/"+str(o7, "id")+"/accept", nil, 200)
+	l.call("POST", "/fulfillments", map[string]any{"orderId": str(o7, "id"), "items": []map[string]any{{"itemId": str(o7, "items", "0", "id"), "cancelQuantity": 1}}}, 201)
+	if evs := l.call("GET", "/events?type=order.charge.cancel.failed", nil, 200); len(evs["data"].([]any)) != 1 {
+		t.Fatalf("order.charge.cancel.failed events: %v, want 1", evs["data"])
+	}
 	l.call("GET", "/orders?customerId="+custID, nil, 200)
 
 	// Files and file links.

@@ -229,13 +229,13 @@ func tailRequests(ctx context.Context, c *client.Client, poll time.Duration, w i
 var allEventTypes = []string{
 	"customer.created", "customer.updated", "customer.deleted", "customer.source.created", "customer.source.deleted",
 	"source.created", "source.chargeable", "sku.created", "sku.updated", "sku.deleted",
-	"order.pending_payment", "order.accepted", "order.blocked", "order.invoice.created", "order.fulfilled",
+	"order.pending_payment", "order.review_opened", "order.accepted", "order.blocked", "order.invoice.created", "order.fulfilled",
 	"order.complete", "order.cancelled", "order.refunded", "order.credit_memo.created",
-	"order.charge.capture.complete", "order.charge.capture.failed", "order.charge.cancel.complete",
+	"order.charge.capture.complete", "order.charge.capture.failed", "order.charge.cancel.complete", "order.charge.cancel.failed",
 	"order.charge.refund.complete", "order.charge.refund.failed", "fulfillment.created",
-	"refund.pending", "refund.complete", "refund.failed", "return.created", "return.accepted",
+	"refund.pending", "refund.pending_information", "refund.complete", "refund.failed", "return.created", "return.accepted",
 	"subscription.created", "subscription.updated", "subscription.deleted", "subscription.reminder",
 	"subscription.extended", "subscription.payment_failed", "subscription.failed", "subscription.lapsed",
-	"subscription.source_invalid", "invoice.open", "invoice.paid", "invoice.payment_failed",
+	"subscription.source_invalid", "invoice.created", "invoice.updated", "invoice.open", "invoice.paid", "invoice.payment_failed",
 	"invoice.uncollectible", "invoice.void",
 }

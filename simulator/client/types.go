@@ -471,9 +471,18 @@ type Refund struct {
 	FailureReason  string         `json:"failureReason,omitempty"`
 	State          string         `json:"state"`
 	Charges        []RefundCharge `json:"charges,omitempty"`
-	Metadata       map[string]any `json:"metadata,omitempty"`
-	LiveMode       bool           `json:"liveMode"`
-	CreatedTime    time.Time      `json:"createdTime"`
+	// TokenInformation is set while the refund of a delayed method
+	// (wire transfer) waits for the customer's bank details.
+	TokenInformation *TokenInformation `json:"tokenInformation,omitempty"`
+	Metadata         map[string]any    `json:"metadata,omitempty"`
+	LiveMode         bool              `json:"liveMode"`
+	CreatedTime      time.Time         `json:"createdTime"`
+}
+
+// TokenInformation is a refund's token for collecting bank details.
+type TokenInformation struct {
+	Token       string    `json:"token"`
+	ExpiresTime time.Time `json:"expiresTime"`
 }
 
 // RefundItemParams refund one line: units, an amount or a percentage.

@@ -1,12 +1,12 @@
 package state
 
 import (
-	"github.com/drsim/drsim/simulator/internal/problem"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/drsim/drsim/simulator/internal/clock"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // Account is one tenant: a secret key, its public key, and everything created with them.
@@ -34,6 +34,7 @@ type Account struct {
 	files     collection[*File]         // files.go (invoice and credit memo PDFs, uploads)
 	links     collection[*FileLink]     // filelinks.go
 	baseURL   string                    // files.go: where the account's API is reached, for URLs
+	baseMu    sync.RWMutex              // with mu for writes of baseURL; alone for SetBaseURL's check
 	webhooks  collection[*Webhook]
 	requests  []RequestLog // the latest MaxRequestLog, oldest first
 	reqSeq    int          // Seq of the newest request

@@ -134,7 +134,7 @@ func (a *Account) refreshRefundable(o *Order) {
 	heldByItem := map[string]float64{}
 	for _, id := range a.refunds.order {
 		r := a.refunds.byID[id]
-		if r.OrderID != o.ID || (r.State != "pending" && r.State != "succeeded") {
+		if r.OrderID != o.ID || (r.State != "pending" && r.State != "pending_information" && r.State != "succeeded") {
 			continue
 		}
 		held += r.Amount

@@ -250,7 +250,7 @@ func orderDetails(o *Order) json.RawMessage {
 //	fulfillment.created (always; orderDetails = the order before this call)
 //	order.fulfilled     (every unit is now fulfilled or cancelled, at least one fulfilled; capture pending)
 //	order.charge.capture.complete | .failed (units shipped; .failed for the capture-failing test card)
-//	order.charge.cancel.complete  (units cancelled)
+//	order.charge.cancel.complete  (units cancelled) | .failed (the cancel-failing test card: the units stay uncancelled)
 //	order.cancelled     (every unit is now cancelled) or
 //	order.complete      (fulfilled and the charge fully captured or cancelled)
 //
@@ -295,6 +295,9 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 		steps = append(steps, step{it: it, ship: l.ship, cancelled: l.cancelled})
 	}
 
+	// The "cancel fails" test card (docs/lifecycles.md#test-mode-triggers-doc):
+	// the cancel is recorded as failed and its units stay uncancelled.
+	cancelFails := a.sourceBehaviour(o.charge()).cancelFails
 	now := a.now()
 	cur := o.Currency
 	f := &Fulfillment{
@@ -311,7 +314,9 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 		s.capture = round(unitsValue(it, base+s.ship, cur)-unitsValue(it, base, cur), cur)
 		s.release = round(unitsValue(it, base+s.ship+s.cancelled, cur)-unitsValue(it, base+s.ship, cur), cur)
 		it.progress.fulfilled += s.ship
-		it.progress.cancelled += s.cancelled
+		if !cancelFails {
+			it.progress.cancelled += s.cancelled
+		}
 		if it.remaining() == 0 {
 			if it.progress.fulfilled > 0 {
 				setItemState(it, "fulfilled", now)
@@ -366,6 +371,15 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 			a.refreshRefundable(o)
 			a.record("order.charge.capture.complete", ch, nil)
 		}
+	}
+	if cancelOp != nil && cancelFails {
+		// No event for a failed cancel is in DR's catalogue;
+		// order.charge.cancel.failed follows DR's naming of
+		// order.charge.capture.failed [choice].
+		cancelOp.State, cancelOp.FailureCode = "failed", "cancel_failed"
+		settleCharge(ch)
+		a.record("order.charge.cancel.failed", ch, nil)
+		cancelOp = nil
 	}
 	if cancelOp != nil {
 		cancelOp.State = "complete"

@@ -621,3 +621,30 @@ func TestFulfillmentsListAndGet(t *testing.T) {
 		t.Fatal("limit 101 accepted")
 	}
 }
+
+// The "cancel fails" test card: the cancel is recorded failed with
+// order.charge.cancel.failed, the units stay uncancelled and can still ship.
+func TestCancelFailingCardLeavesUnitsUncancelled(t *testing.T) {
+	fx := lcOrder(t, lcOpts{card: "4000000000004442", lines: lcDRLines.lines, shipping: lcDRLines.shipping})
+	f := fx.fulfil(fx.line(0, -1, 2), fx.line(1, -1, 2))
+	if f.Items[0].CancelQuantity != 2 {
+		t.Fatalf("fulfillment %+v; want the cancelQuantity asked for", f.Items)
+	}
+	evs := fx.events()
+	want := []string{"fulfillment.created", "order.charge.cancel.failed"}
+	if got := lcTypes(evs); !reflect.DeepEqual(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	ch := lcObject[state.Charge](t, evs[1])
+	if len(ch.Cancels) != 1 || ch.Cancels[0].State != "failed" || ch.Cancels[0].FailureCode != "cancel_failed" || ch.State != "capturable" {
+		t.Fatalf("charge %s cancels %+v; want one failed cancel (cancel_failed) and the charge still capturable", ch.State, ch.Cancels)
+	}
+	o := fx.order()
+	if o.State != "accepted" || o.CancelledAmount != 0 || o.Items[0].State != "created" || o.Items[1].State != "created" {
+		t.Fatalf("order %s cancelled %.2f items %s %s; want accepted, nothing cancelled, items created", o.State, o.CancelledAmount, o.Items[0].State, o.Items[1].State)
+	}
+	fx.shipAll()
+	if o := fx.order(); o.State != "complete" || o.CapturedAmount != o.TotalAmount {
+		t.Fatalf("after shipping the uncancelled units: order %s captured %.2f of %.2f; want complete, all captured", o.State, o.CapturedAmount, o.TotalAmount)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/drsim/drsim/simulator/internal/state"
 )
@@ -157,5 +158,47 @@ func TestOwnerLastNameTriggers(t *testing.T) {
 	fx.events()
 	if r, err = fx.a.CompleteRefund(r.ID); err != nil || r.State != "failed" {
 		t.Fatalf("CompleteRefund on a RefundFail PayPal order: %v, state %v; want failed", err, r)
+	}
+}
+
+// A refund of an order paid by wire transfer waits for the customer's bank
+// details: pending_information with a token valid 90 days (DR's "Refunding
+// asynchronous payment methods"), then completes as any refund.
+func TestWireTransferRefundNeedsInformation(t *testing.T) {
+	fx := lcOrder(t, lcOpts{source: wireTransfer, lines: lcDRLines.lines, shipping: lcDRLines.shipping, decide: "none"})
+	if _, err := fx.a.FundSource(fx.order().Payment.Sources[0].ID); err != nil {
+		t.Fatalf("FundSource: %v", err)
+	}
+	fx.shipAll()
+	before := fx.order().AvailableToRefundAmount
+	r := fx.mustRefund(`{"orderId":"` + fx.id + `","currency":"USD","amount":5}`)
+	if r.State != "pending_information" || r.TokenInformation == nil || r.TokenInformation.Token == "" {
+		t.Fatalf("refund %s token %+v; want pending_information with a token", r.State, r.TokenInformation)
+	}
+	if got := r.TokenInformation.ExpiresTime.Sub(r.CreatedTime); got != 90*24*time.Hour {
+		t.Fatalf("token expires %v after the refund, want 90 days", got)
+	}
+	evs := fx.events()
+	if got := lcTypes(evs); !reflect.DeepEqual(got, []string{"refund.pending_information"}) {
+		t.Fatalf("events %v, want refund.pending_information", got)
+	}
+	o := fx.order()
+	if o.AvailableToRefundAmount != round2(before-5) || o.Payment.Charges[0].Refunds[0].State != "pending_information" {
+		t.Fatalf("available %.2f (was %.2f), charge refund %s; want 5.00 held and the charge's entry pending_information",
+			o.AvailableToRefundAmount, before, o.Payment.Charges[0].Refunds[0].State)
+	}
+	done, err := fx.a.CompleteRefund(r.ID)
+	if err != nil || done.State != "succeeded" {
+		t.Fatalf("CompleteRefund: %v (%v); want succeeded once the customer gave the details", err, done)
+	}
+	if got := lcTypes(fx.events()); !reflect.DeepEqual(got[:3], []string{"refund.complete", "order.charge.refund.complete", "order.refunded"}) {
+		t.Fatalf("events %v; want refund.complete, order.charge.refund.complete, order.refunded first", got)
+	}
+
+	// A card order's refund stays plain pending.
+	card := lcOrder(t, lcDRLines)
+	card.shipAll()
+	if r := card.mustRefund(`{"orderId":"` + card.id + `","currency":"USD","amount":5}`); r.State != "pending" || r.TokenInformation != nil {
+		t.Fatalf("card refund %s token %+v; want pending without a token", r.State, r.TokenInformation)
 	}
 }

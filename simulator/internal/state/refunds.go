@@ -49,13 +49,28 @@ type Refund struct {
 	FailureReason  string         `json:"failureReason,omitempty"`
 	State          string         `json:"state"`
 	Charges        []RefundCharge `json:"charges,omitempty"`
-	Metadata       map[string]any `json:"metadata,omitempty"`
-	LiveMode       bool           `json:"liveMode"`
-	CreatedTime    time.Time      `json:"createdTime"`
+	// TokenInformation is set while a refund of an asynchronous (delayed)
+	// method waits for the customer's bank details (pending_information).
+	TokenInformation *TokenInformation `json:"tokenInformation,omitempty"`
+	Metadata         map[string]any    `json:"metadata,omitempty"`
+	LiveMode         bool              `json:"liveMode"`
+	CreatedTime      time.Time         `json:"createdTime"`
 
 	alloc    []allocation // how the amount comes off the items' availableToRefundAmount
 	returnID string       // the Return this refund pays for, if any
 }
+
+// TokenInformation is what a merchant's page hands DigitalRiver.js to
+// collect the bank details a refund of a delayed method needs.
+type TokenInformation struct {
+	Token       string    `json:"token"`
+	ExpiresTime time.Time `json:"expiresTime"`
+}
+
+// refundInfoLifetime is how long the customer has to give the bank details:
+// 90 days after the refund.pending_information event (DR's "Refunding
+// asynchronous payment methods").
+const refundInfoLifetime = 90 * 24 * time.Hour
 
 // allocation is the part of a refund held against one order line.
 type allocation struct {
@@ -303,21 +318,38 @@ func (a *Account) CreateRefund(p RefundParams) (*Refund, error) {
 	}
 	r := a.newRefund(o, amount, items, alloc)
 	r.Type, r.Reason, r.Metadata = p.Type, p.Reason, p.Metadata
-	a.record("refund.pending", r, nil)
+	a.record(refundEvent(r), r, nil)
 	return clone(r), nil
 }
 
-// newRefund stores a pending refund, adds its pending entry to the charge
-// and takes it off availableToRefundAmount. Caller holds a.mu and records
-// refund.pending once the refund is complete.
+// refundEvent is the event a new refund records: refund.pending, or
+// refund.pending_information when it waits for the customer's details.
+func refundEvent(r *Refund) string {
+	if r.State == "pending_information" {
+		return "refund.pending_information"
+	}
+	return "refund.pending"
+}
+
+// newRefund stores a pending refund (pending_information for a delayed
+// method), adds its entry to the charge and takes it off
+// availableToRefundAmount. Caller holds a.mu and records refundEvent(r)
+// once the refund is complete.
 func (a *Account) newRefund(o *Order, amount float64, items []RefundItem, alloc []allocation) *Refund {
 	now := a.now()
 	r := &Refund{
 		ID: "re_" + newUUID(), OrderID: o.ID, Currency: o.Currency, Amount: amount, Items: items,
 		State: "pending", CreatedTime: now, alloc: alloc,
 	}
+	if len(o.Payment.Sources) > 0 && o.Payment.Sources[0].delayed() {
+		// A delayed (asynchronous) method needs the customer's bank
+		// details first: DR creates the refund pending_information with
+		// a token (DR's "Refunding asynchronous payment methods").
+		r.State = "pending_information"
+		r.TokenInformation = &TokenInformation{Token: newUUID(), ExpiresTime: now.Add(refundInfoLifetime)}
+	}
 	if ch := o.charge(); ch != nil {
-		ch.Refunds = append(ch.Refunds, &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: amount, State: "pending", refundID: r.ID})
+		ch.Refunds = append(ch.Refunds, &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: amount, State: r.State, refundID: r.ID})
 	}
 	a.refunds.put(r.ID, r)
 	o.UpdatedTime = now
@@ -419,8 +451,8 @@ func (a *Account) pendingRefund(id string) (*Refund, *Order, error) {
 	if !ok {
 		return nil, nil, problem.NotFoundID("Refund", id)
 	}
-	if r.State != "pending" {
-		return nil, nil, problem.Conflictf("invalid_state", "Refund '%s' is %s; only a pending refund can complete or fail.", id, r.State)
+	if r.State != "pending" && r.State != "pending_information" {
+		return nil, nil, problem.Conflictf("invalid_state", "Refund '%s' is %s; only a pending or pending_information refund can complete or fail.", id, r.State)
 	}
 	o, ok := a.orders.get(r.OrderID)
 	if !ok {

@@ -194,7 +194,7 @@ func (a *Account) UpdateReturn(id string, p ReturnUpdateParams) (*Return, error)
 	}
 	a.record("return.accepted", ret, nil)
 	if refund != nil {
-		a.record("refund.pending", refund, nil)
+		a.record(refundEvent(refund), refund, nil)
 	}
 	return clone(ret), nil
 }
