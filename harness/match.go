@@ -234,6 +234,25 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	rivals := map[string][]subject{}
 	var subsErr error
 	stale := true
+	// The trigger events are read while the first email is awaited, not
+	// after it has arrived. An email that matches none of them has them
+	// read again at once: its event may be newer than that first read.
+	type read struct {
+		subs []subject
+		err  error
+	}
+	early := make(chan read, 1)
+	go func() {
+		subs, err := s.subjects(wctx, nt, false)
+		early <- read{subs, err}
+	}()
+	matched := func() bool {
+		mt.assign()
+		for mt.size >= n && s.excludeRivals(wctx, mt, rivals) {
+			mt.assign()
+		}
+		return mt.size >= n
+	}
 	started := time.Now()
 	_, werr := s.h.cfg.Mailbox.Wait(wctx, c.Email, desc, func(m *mailbox.Message) bool {
 		if consumed[m.ID] || (pin != nil && !pin.MatchString(m.Subject)) {
@@ -253,7 +272,19 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 			return false
 		}
 		if stale || len(mt.subs) < n {
-			subs, err := s.subjects(wctx, nt, false)
+			var subs []subject
+			var err error
+			if early != nil {
+				r := <-early
+				early = nil
+				if r.err == nil {
+					mt.setSubjects(r.subs)
+					if matched() {
+						return true
+					}
+				}
+			}
+			subs, err = s.subjects(wctx, nt, false)
 			if err != nil {
 				subsErr = err
 				return true
@@ -261,11 +292,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 			mt.setSubjects(subs)
 			stale = false
 		}
-		mt.assign()
-		for mt.size >= n && s.excludeRivals(wctx, mt, rivals) {
-			mt.assign()
-		}
-		if mt.size >= n {
+		if matched() {
 			return true
 		}
 		stale = true
