@@ -56,6 +56,9 @@ type Options struct {
 	Wall    func() time.Time // signature timestamps; time.Now when nil
 	Retry   RetryPolicy      // DefaultSchedule in real time when zero
 	Disable DisablePolicy    // DefaultDisableFailures and DefaultDisableFor when zero
+	// MaxAttempts bounds the attempts kept per account (oldest dropped and
+	// counted); the package's MaxAttempts when 0.
+	MaxAttempts int
 }
 
 // Engine delivers events. It implements state.Publisher and state.Resumer.
@@ -67,16 +70,18 @@ type Engine struct {
 	retry   RetryPolicy
 	disable DisablePolicy
 
-	mu       sync.Mutex
-	hooks    map[hookKey]*hook
-	attempts map[string][]Attempt // by account id
-	faults   []*Fault
-	changed  chan struct{} // closed and replaced when an attempt is recorded or a hold changes
-	seq      uint64
-	closed   bool
-	wg       sync.WaitGroup
-	ctx      context.Context
-	cancel   context.CancelFunc
+	mu           sync.Mutex
+	hooks        map[hookKey]*hook
+	attempts     map[string]*attemptLog // by account id (attempts.go)
+	keepAttempts int                    // per account (Options.MaxAttempts)
+	faults       []*Fault
+	faultSeq     int           // numbers fault ids (faults.go)
+	changed      chan struct{} // closed and replaced when an attempt is recorded or a hold changes
+	seq          uint64
+	closed       bool
+	wg           sync.WaitGroup
+	ctx          context.Context
+	cancel       context.CancelFunc
 }
 
 // New returns a running engine; Close stops it.
@@ -107,13 +112,17 @@ func New(o Options) *Engine {
 	if wall == nil {
 		wall = time.Now
 	}
+	keep := o.MaxAttempts
+	if keep <= 0 {
+		keep = MaxAttempts
+	}
 	retry := o.Retry.normalized()
 	retry.Schedule = slices.Clone(retry.Schedule)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{
-		client: c, log: logger, wall: wall, timeout: timeout,
+		client: c, log: logger, wall: wall, timeout: timeout, keepAttempts: keep,
 		retry: retry, disable: o.Disable.normalized(),
-		hooks: map[hookKey]*hook{}, attempts: map[string][]Attempt{},
+		hooks: map[hookKey]*hook{}, attempts: map[string]*attemptLog{},
 		changed: make(chan struct{}),
 		ctx:     ctx, cancel: cancel,
 	}
@@ -679,8 +688,7 @@ func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *Fault) Att
 func (e *Engine) store(accountID string, a Attempt) Attempt {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	a.Seq = len(e.attempts[accountID]) + 1
-	e.attempts[accountID] = append(e.attempts[accountID], a)
+	a = e.attemptLogLocked(accountID).add(a, e.keepAttempts)
 	e.signalLocked()
 	if e.log.Enabled(context.Background(), slog.LevelDebug) { // the arguments cost allocations even when discarded
 		e.log.Debug("webhook delivery", "event", a.EventID, "type", a.EventType, "webhook", a.WebhookID, "attempt", a.Attempt,
