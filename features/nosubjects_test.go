@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/features"
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/internal/stack"
@@ -14,7 +15,7 @@ import (
 // TestFeaturesWithoutSubjects certifies the reference merchant with a
 // profile that pins no subject: every email is recognised by what it shows.
 func TestFeaturesWithoutSubjects(t *testing.T) {
-	s, err := stack.Start(context.Background(), stack.Options{})
+	s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestFeaturesWithoutSubjects(t *testing.T) {
 
 // The reference merchant passes the doctor (certify's preflight).
 func TestDoctorOnReferenceMerchant(t *testing.T) {
-	s, err := stack.Start(context.Background(), stack.Options{})
+	s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/features"
 	"github.com/drsim/drsim/internal/stack"
 	"github.com/drsim/drsim/internal/suite"
@@ -145,7 +146,7 @@ func benchSuite(ctx context.Context, stdout io.Writer, runs, copies int, tags st
 	}
 	var results []suite.Result
 	for i := 0; i < runs; i++ {
-		s, err := stack.Start(ctx, stack.Options{})
+		s, err := stack.Start(ctx, stack.Options{Merchant: merchant.Starter()})
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/internal/stack"
 	"github.com/drsim/drsim/simulator"
@@ -214,7 +215,7 @@ func benchAPI(ctx context.Context, stored []int, conc, requests int) ([]apiFigur
 // confirmation email has arrived in MailHog and matched the catalogue: what
 // a merchant's customer waits for, as the harness sees it.
 func benchNotification(ctx context.Context, n int) (latencies, error) {
-	s, err := stack.Start(ctx, stack.Options{})
+	s, err := stack.Start(ctx, stack.Options{Merchant: merchant.Starter()})
 	if err != nil {
 		return nil, err
 	}
