@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -199,6 +200,34 @@ func BenchmarkRender(b *testing.B) {
 	for b.Loop() {
 		if _, err := documents.Render(d); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Renders run at once (an account's invoice and another's credit memo):
+// each gives the bytes it gives alone (the shared Windows-1252 translator
+// keeps a buffer; under -race this test catches a render that shares it
+// without taking turns).
+func TestConcurrentRendersDoNotMix(t *testing.T) {
+	locales := []string{"de_DE", "en_US", "fr_FR", "ja_JP"}
+	want := map[string][]byte{}
+	for _, l := range locales {
+		want[l] = render(t, invoice(l))
+	}
+	got := make([][]byte, 4*len(locales))
+	errs := make([]error, len(got))
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = documents.Render(invoice(locales[i%len(locales)]))
+		}()
+	}
+	wg.Wait()
+	for i, b := range got {
+		if l := locales[i%len(locales)]; errs[i] != nil || !bytes.Equal(b, want[l]) {
+			t.Fatalf("concurrent render %d (%s): %v; bytes equal to a lone render: %v", i, l, errs[i], bytes.Equal(b, want[l]))
 		}
 	}
 }
