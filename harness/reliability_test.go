@@ -39,14 +39,8 @@ func TestReliabilityChecks(t *testing.T) {
 		sc := ordered(t, h)
 		wantErr(t, "forged accept", sc.AcceptOrder(ctx, "wrong-secret"))
 		wantErr(t, "rejected", sc.ExpectRejected(ctx, "order.accepted"))
-		r.shop.mu.Lock()
-		r.shop.trusting = true
-		r.shop.mu.Unlock()
-		defer func() {
-			r.shop.mu.Lock()
-			r.shop.trusting = false
-			r.shop.mu.Unlock()
-		}()
+		r.shop.set(func(s *shop) { s.trusting = true })
+		defer r.shop.set(func(s *shop) { s.trusting = false })
 		gullible := ordered(t, h)
 		wantErr(t, "forged accept", gullible.AcceptOrder(ctx, "tampered-body"))
 		wantErr(t, "accepted a forgery", gullible.ExpectRejected(ctx, "order.accepted"), "the merchant accepted order.accepted", `"tampered-body"`)

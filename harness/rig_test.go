@@ -41,23 +41,38 @@ var rigKeys atomic.Int64
 
 type shop struct {
 	mu       sync.Mutex
-	trusting bool     // accept any signature
-	actions  []string // "METHOD /path body" of each action served
+	trusting bool             // accept any signature
+	actions  []string         // "METHOD /path body" of each action served
+	portal   http.HandlerFunc // serves /portal/… when set
 }
 
 func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	portal, trusting := s.portal, s.trusting
+	s.mu.Unlock()
+	if portal != nil && strings.HasPrefix(r.URL.Path, "/portal/") {
+		portal(w, r)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
 	if r.URL.Path == "/hook" {
-		if !s.trusting && signature.Verify(r.Header.Get(signature.Header), body, rigSecret, time.Now(), signature.DefaultTolerance) != nil {
+		if !trusting && signature.Verify(r.Header.Get(signature.Header), body, rigSecret, time.Now(), signature.DefaultTolerance) != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 		}
 		return
 	}
+	s.mu.Lock()
 	s.actions = append(s.actions, r.Method+" "+r.URL.Path+" "+string(body))
+	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprint(w, "{}")
+}
+
+// set changes the shop under its lock.
+func (s *shop) set(f func(*shop)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s)
 }
 
 func (s *shop) served() []string {
