@@ -110,4 +110,3 @@ func qEncode(b []byte) string {
 	}
 	return s.String()
 }
-
