@@ -97,6 +97,11 @@ type Attribute struct {
 	Label string `yaml:"label"`
 	// Pick "last" keeps only the last value of the path (the newest refund).
 	Pick string `yaml:"pick"`
+	// Near anchors a number to its context: it must stand alone on a line
+	// that contains one of these words (anywhere in a word, in any case:
+	// "versuch" in "Abbuchungsversuch"), so an attempt count is not found
+	// in a quantity. Only for match: number.
+	Near []string `yaml:"near"`
 }
 
 // Parse reads a catalogue, rejecting unknown fields and bad values with the
@@ -127,6 +132,9 @@ func Parse(name string, data []byte) (*Catalogue, error) {
 		for j, a := range n.Attributes {
 			if a.Label != "" && c.Labels[a.Label] == nil {
 				return nil, fmt.Errorf("%s: attributes[%d] (%s): label %q is not under \"labels\"", where, j, a.Name, a.Label)
+			}
+			if len(a.Near) > 0 && a.Match != MatchNumber {
+				return nil, fmt.Errorf("%s: attributes[%d] (%s): near is for match number, not %q", where, j, a.Name, a.Match)
 			}
 			if a.Pick != "" && a.Pick != "last" {
 				return nil, fmt.Errorf("%s: attributes[%d] (%s): pick %q: want last", where, j, a.Name, a.Pick)
