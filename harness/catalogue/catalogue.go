@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -62,8 +63,25 @@ type Notification struct {
 	// Document, when set, says the email must link to a file link of a DR
 	// file whose PDF text shows what it lists.
 	Document *Document `yaml:"document"`
+	// DistinctFrom names notifications with the same trigger that are
+	// separate messages for the same event (a subscription's acquisition
+	// and its order's confirmation): one email is never both, so a check
+	// of either needs another email that is the other. It works both ways.
+	DistinctFrom []string `yaml:"distinctFrom"`
 
 	labels map[string][]string // the catalogue's labels
+}
+
+// Twins are the notifications that must be other emails than n's for the
+// same event: those n's distinctFrom names and those naming n.
+func (c *Catalogue) Twins(n *Notification) []*Notification {
+	var out []*Notification
+	for _, y := range c.Notifications {
+		if y.ID != n.ID && (slices.Contains(n.DistinctFrom, y.ID) || slices.Contains(y.DistinctFrom, n.ID)) {
+			out = append(out, y)
+		}
+	}
+	return out
 }
 
 // Document describes the PDF a notification must link to. Its paths read
@@ -164,6 +182,17 @@ func Parse(name string, data []byte) (*Catalogue, error) {
 			return nil, fmt.Errorf("%s: document needs fileId and contains", where)
 		}
 		c.byID[n.ID] = n
+	}
+	for i, n := range c.Notifications {
+		for _, id := range n.DistinctFrom {
+			y, ok := c.byID[id]
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("notifications[%d] (%s): distinctFrom %q is not a notification of the catalogue", i, n.ID, id)
+			case y.Trigger != n.Trigger || n.Trigger == "":
+				return nil, fmt.Errorf("notifications[%d] (%s): distinctFrom %q has another trigger (%q, not %q): only notifications of one event can be confused", i, n.ID, id, y.Trigger, n.Trigger)
+			}
+		}
 	}
 	return &c, nil
 }

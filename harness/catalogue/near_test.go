@@ -54,3 +54,41 @@ func TestNumberNearItsLabel(t *testing.T) {
 		t.Errorf("near on a text attribute: err = %v", err)
 	}
 }
+
+// distinctFrom works both ways and names only notifications of the same
+// trigger.
+func TestDistinctFrom(t *testing.T) {
+	c, err := Parse("twins.yaml", []byte(`notifications:
+  - {id: a, name: A, trigger: order.accepted, recipient: email, distinctFrom: [b]}
+  - {id: b, name: B, trigger: order.accepted, recipient: email}
+  - {id: c, name: C, trigger: order.accepted, recipient: email}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := c.Get("a")
+	b, _ := c.Get("b")
+	cc, _ := c.Get("c")
+	if tw := c.Twins(a); len(tw) != 1 || tw[0].ID != "b" {
+		t.Errorf("Twins(a) = %v, want [b]", tw)
+	}
+	if tw := c.Twins(b); len(tw) != 1 || tw[0].ID != "a" {
+		t.Errorf("Twins(b) = %v, want [a] (distinctFrom works both ways)", tw)
+	}
+	if tw := c.Twins(cc); len(tw) != 0 {
+		t.Errorf("Twins(c) = %v, want none", tw)
+	}
+	for yaml, want := range map[string]string{
+		`notifications:
+  - {id: a, name: A, trigger: order.accepted, recipient: email, distinctFrom: [nope]}
+`: `distinctFrom "nope" is not a notification`,
+		`notifications:
+  - {id: a, name: A, trigger: order.accepted, recipient: email, distinctFrom: [b]}
+  - {id: b, name: B, trigger: order.refunded, recipient: email}
+`: `has another trigger`,
+	} {
+		if _, err := Parse("bad.yaml", []byte(yaml)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+}
