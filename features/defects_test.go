@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/features"
 	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/internal/stack"
@@ -59,7 +60,7 @@ func TestEachDefectFailsItsScenario(t *testing.T) {
 	for _, tc := range defectCases {
 		t.Run(tc.defect, func(t *testing.T) {
 			t.Parallel()
-			s, err := stack.Start(context.Background(), stack.Options{Defects: []string{tc.defect}})
+			s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter(tc.defect)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/features"
 	"github.com/drsim/drsim/internal/report"
 	"github.com/drsim/drsim/internal/stack"
@@ -16,7 +17,7 @@ import (
 // With DRSIM_REPORTS=dir it writes the reports there (junit.xml,
 // cucumber.json, report.html, run.json and the emails as .eml).
 func TestFeatures(t *testing.T) {
-	s, err := stack.Start(context.Background(), stack.Options{})
+	s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter()})
 	if err != nil {
 		t.Fatal(err)
 	}

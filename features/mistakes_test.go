@@ -6,6 +6,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/internal/stack"
 	"github.com/drsim/drsim/internal/suite"
 )
@@ -14,7 +15,7 @@ import (
 // notification names QA types (not catalogue ids), the order's products,
 // the scenario's customers, each with the one meant when a slip away.
 func TestMistakesListWhatWouldHaveBeenValid(t *testing.T) {
-	s, err := stack.Start(context.Background(), stack.Options{})
+	s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter()})
 	if err != nil {
 		t.Fatal(err)
 	}

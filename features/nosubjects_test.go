@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/features"
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/harness/profile"
@@ -16,7 +17,7 @@ import (
 // TestFeaturesWithoutSubjects certifies the reference merchant with a
 // profile that pins no subject: every email is recognised by what it shows.
 func TestFeaturesWithoutSubjects(t *testing.T) {
-	s, err := stack.Start(context.Background(), stack.Options{})
+	s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestFeaturesWithoutSubjects(t *testing.T) {
 
 // The reference merchant passes the doctor (certify's preflight).
 func TestDoctorOnReferenceMerchant(t *testing.T) {
-	s, err := stack.Start(context.Background(), stack.Options{})
+	s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/features"
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/internal/stack"
@@ -31,7 +32,7 @@ func TestRepeatedCertificationDoesNotDrift(t *testing.T) {
 		runs = n
 	}
 	ctx := context.Background()
-	s, err := stack.Start(ctx, stack.Options{})
+	s, err := stack.Start(ctx, stack.Options{Merchant: merchant.Starter()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/internal/stack"
@@ -15,7 +16,7 @@ import (
 // is how a Go merchant writes the same checks in its own tests.
 func TestGoAPIWithoutGherkin(t *testing.T) {
 	ctx := context.Background()
-	s, err := stack.Start(ctx, stack.Options{})
+	s, err := stack.Start(ctx, stack.Options{Merchant: merchant.Starter()})
 	if err != nil {
 		t.Fatal(err)
 	}

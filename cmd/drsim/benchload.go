@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/internal/stack"
 	"github.com/drsim/drsim/simulator"
@@ -214,7 +215,7 @@ func benchAPI(ctx context.Context, stored []int, conc, requests int) ([]apiFigur
 // confirmation email has arrived in MailHog and matched the catalogue: what
 // a merchant's customer waits for, as the harness sees it.
 func benchNotification(ctx context.Context, n int) (latencies, error) {
-	s, err := stack.Start(ctx, stack.Options{})
+	s, err := stack.Start(ctx, stack.Options{Merchant: merchant.Starter()})
 	if err != nil {
 		return nil, err
 	}
@@ -241,31 +242,43 @@ func benchNotification(ctx context.Context, n int) (latencies, error) {
 }
 
 // deliveryFigures compares the engine's webhook deliveries with plain
-// POSTs of the same bodies to the same receiver.
+// POSTs of the same bodies and headers to the same receiver.
 type deliveryFigures struct {
 	n            int
 	engine, load time.Duration
 }
 
-// benchDeliveryFloor records n events (customers created by 8 concurrent
-// callers, so the producer outpaces delivery) and measures the time from
-// the first to the last delivery the receiver acknowledged; then it POSTs
-// n bodies of the same size to the receiver from one keep-alive connection
-// (the engine sends one webhook's events one connection at a time).
+// benchDeliveryFloor measures the delivery engine alone: n events
+// (customer.created) are recorded while a hold fault keeps every delivery
+// to the webhook, so recording them costs nothing measured; then the hold
+// is released and the time runs until the receiver has acknowledged the
+// n-th delivery. Each is queued, signed, sent, answered and recorded as
+// any delivery is. The floor is n POSTs of the bodies and headers the
+// receiver got (signature included), to the same receiver, one at a time
+// over one keep-alive connection: the engine's concurrency for one webhook.
 func benchDeliveryFloor(ctx context.Context, n int) (deliveryFigures, error) {
-	var got atomic.Int64
-	var first, last atomic.Int64
-	var size atomic.Int64
+	type request struct {
+		body   []byte
+		header http.Header
+	}
+	var (
+		mu       sync.Mutex
+		received []request
+		record   atomic.Bool
+		last     atomic.Int64
+	)
+	record.Store(true)
 	done := make(chan struct{})
-	var once sync.Once
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		size.Store(int64(len(b)))
-		now := time.Now().UnixNano()
-		first.CompareAndSwap(0, now)
-		last.Store(now)
-		if got.Add(1) == int64(n) {
-			once.Do(func() { close(done) })
+		if record.Load() {
+			mu.Lock()
+			received = append(received, request{b, r.Header.Clone()})
+			if len(received) == n {
+				last.Store(time.Now().UnixNano())
+				close(done)
+			}
+			mu.Unlock()
 		}
 		w.WriteHeader(http.StatusAccepted)
 	}))
@@ -280,7 +293,12 @@ func benchDeliveryFloor(ctx context.Context, n int) (deliveryFigures, error) {
 		return deliveryFigures{}, err
 	}
 	c := client.New(sim.URL(), keys.SecretKey)
-	if _, err := c.CreateWebhook(ctx, client.WebhookParams{Address: rcv.URL, Types: &[]string{"customer.created"}}); err != nil {
+	wh, err := c.CreateWebhook(ctx, client.WebhookParams{Address: rcv.URL, Types: &[]string{"customer.created"}})
+	if err != nil {
+		return deliveryFigures{}, err
+	}
+	hold, err := c.AddFault(ctx, client.Fault{WebhookID: wh.ID, Hold: true})
+	if err != nil {
 		return deliveryFigures{}, err
 	}
 	api := newRawAPI(sim.URL(), keys.SecretKey, 8)
@@ -289,24 +307,41 @@ func benchDeliveryFloor(ctx context.Context, n int) (deliveryFigures, error) {
 	}); err != nil {
 		return deliveryFigures{}, err
 	}
+	if _, err := c.WaitFaultHeld(ctx, hold.ID, n, time.Minute); err != nil {
+		return deliveryFigures{}, fmt.Errorf("delivery bench: awaited %d held deliveries: %w", n, err)
+	}
+	start := time.Now()
+	if _, err := c.ReleaseFault(ctx, hold.ID, ""); err != nil {
+		return deliveryFigures{}, err
+	}
 	select {
 	case <-done:
 	case <-time.After(time.Minute):
-		return deliveryFigures{}, fmt.Errorf("delivery bench: awaited %d acknowledged webhooks; %d after a minute", n, got.Load())
+		mu.Lock()
+		got := len(received)
+		mu.Unlock()
+		return deliveryFigures{}, fmt.Errorf("delivery bench: awaited %d acknowledged webhooks; %d after a minute", n, got)
 	case <-ctx.Done():
 		return deliveryFigures{}, ctx.Err()
 	}
-	f := deliveryFigures{n: n, engine: time.Duration(last.Load() - first.Load())}
+	f := deliveryFigures{n: n, engine: time.Duration(last.Load() - start.UnixNano())}
 
-	body := bytes.Repeat([]byte("x"), int(size.Load()))
-	hc := &http.Client{}
+	record.Store(false)
+	mu.Lock()
+	reqs := received
+	mu.Unlock()
+	tr := &http.Transport{MaxIdleConnsPerHost: 1}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
 	t0 := time.Now()
-	for range n {
-		req, err := http.NewRequestWithContext(ctx, "POST", rcv.URL, bytes.NewReader(body))
+	for _, r := range reqs {
+		req, err := http.NewRequestWithContext(ctx, "POST", rcv.URL, bytes.NewReader(r.body))
 		if err != nil {
 			return f, err
 		}
-		req.Header.Set("Content-Type", "application/json")
+		for _, k := range []string{"Content-Type", "User-Agent", "Digitalriver-Signature"} {
+			req.Header[k] = r.header[k]
+		}
 		resp, err := hc.Do(req)
 		if err != nil {
 			return f, fmt.Errorf("delivery floor: %w", err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/internal/stack"
 	"github.com/drsim/drsim/internal/suite"
 )
@@ -28,7 +29,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			list = append(list, d)
 		}
 	}
-	s, err := stack.Start(ctx, stack.Options{Defects: list, Logger: newLogger(stderr, *verbose)})
+	s, err := stack.Start(ctx, stack.Options{Merchant: merchant.Starter(list...), Logger: newLogger(stderr, *verbose)})
 	if err != nil {
 		return err
 	}

@@ -90,12 +90,12 @@ func ensureWebhook(ctx context.Context, c *client.Client, address string, types 
 // tailDeliveries prints each new delivery attempt (to webhookID, or every
 // webhook when empty) until ctx ends. It long-polls the simulator.
 func tailDeliveries(ctx context.Context, c *client.Client, webhookID string, w io.Writer) error {
-	seen := 0
-	if as, err := c.Deliveries(ctx, client.AttemptFilter{}); err == nil {
-		seen = len(as)
+	seen := 0 // the seq of the last attempt shown
+	if as, err := c.Deliveries(ctx, client.AttemptFilter{}); err == nil && len(as) > 0 {
+		seen = as[len(as)-1].Seq
 	}
 	for ctx.Err() == nil {
-		as, err := c.WaitDeliveries(ctx, client.AttemptFilter{}, seen+1, 25*time.Second)
+		as, err := c.WaitDeliveries(ctx, client.AttemptFilter{After: seen}, 1, 25*time.Second)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -105,12 +105,12 @@ func tailDeliveries(ctx context.Context, c *client.Client, webhookID string, w i
 		if err != nil {
 			return err
 		}
-		for _, a := range as[min(seen, len(as)):] {
+		for _, a := range as {
 			if webhookID == "" || a.WebhookID == webhookID {
 				fmt.Fprintf(w, "%s  --> %-36s %s [%s] attempt %d  <-- %s\n", a.Time.Local().Format("15:04:05"), a.EventType, a.EventID, a.WebhookID, a.Attempt, attemptOutcome(a))
 			}
+			seen = a.Seq
 		}
-		seen = len(as)
 	}
 	return nil
 }
@@ -190,19 +190,19 @@ func logs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func tailRequests(ctx context.Context, c *client.Client, poll time.Duration, w io.Writer) error {
-	seen := -1
+	seen := -1 // the seq of the last call shown; -1 before the first read
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		rs, err := c.Requests(ctx)
+		rs, err := c.RequestsAfter(ctx, max(seen, 0))
 		if ctx.Err() != nil {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if seen >= 0 {
-			for _, r := range rs[min(seen, len(rs)):] {
+		for _, r := range rs {
+			if seen >= 0 {
 				q := ""
 				if r.Query != "" {
 					q = "?" + r.Query
@@ -210,7 +210,12 @@ func tailRequests(ctx context.Context, c *client.Client, poll time.Duration, w i
 				fmt.Fprintf(w, "%s  %s %s%s  <-- %d\n", r.Time.Local().Format("15:04:05"), r.Method, r.Path, q, r.Status)
 			}
 		}
-		seen = len(rs)
+		switch {
+		case len(rs) > 0:
+			seen = rs[len(rs)-1].Seq
+		case seen < 0:
+			seen = 0
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -231,6 +236,6 @@ var allEventTypes = []string{
 	"refund.pending", "refund.pending_information", "refund.complete", "refund.failed", "return.created", "return.accepted",
 	"subscription.created", "subscription.updated", "subscription.deleted", "subscription.reminder",
 	"subscription.extended", "subscription.payment_failed", "subscription.failed", "subscription.lapsed",
-	"subscription.source_invalid", "invoice.open", "invoice.paid", "invoice.payment_failed",
+	"subscription.source_invalid", "invoice.created", "invoice.updated", "invoice.open", "invoice.paid", "invoice.payment_failed",
 	"invoice.uncollectible", "invoice.void",
 }

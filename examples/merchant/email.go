@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"embed"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"mime"
@@ -14,7 +15,9 @@ import (
 	"net/mail"
 	"net/smtp"
 	"net/textproto"
+	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	texttemplate "text/template"
 	"time"
@@ -128,37 +131,57 @@ func domainOf(addr string) string {
 
 // send composes msg and hands it to the SMTP server. It is smtp.SendMail
 // with deadlines, so a stuck mail server cannot hold a webhook (or Close)
-// forever. No authentication and no TLS: the mail server is local.
+// forever, and with the connection kept for the next email (smtpConns):
+// a new connection costs a dial, the greeting, HELO and QUIT, four round
+// trips of the seven an email takes. No authentication and no TLS: the
+// mail server is local.
 func (s *Server) send(ctx context.Context, msg email) error {
 	data, err := s.compose(msg)
 	if err != nil {
 		return fmt.Errorf("compose: %w", err)
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", s.cfg.SMTPAddr)
-	if err != nil {
-		return fmt.Errorf("smtp: %w", err)
+	for {
+		c, reused, err := s.smtp.get(ctx, s.cfg.SMTPAddr, domainOf(s.from.Address))
+		if err != nil {
+			return err
+		}
+		err = s.transact(ctx, c, msg, data)
+		switch {
+		case err == nil:
+			s.smtp.put(c)
+			return nil
+		case reused && errors.Is(err, errStaleSMTP):
+			// The server closed the idle connection before anything of
+			// this email was accepted: send it on a new one.
+			c.close()
+			continue
+		}
+		c.close()
+		return err
 	}
-	if deadline, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(deadline)
+}
+
+// errStaleSMTP marks a kept connection that failed at MAIL FROM without an
+// SMTP reply: the server closed it while it was idle.
+var errStaleSMTP = errors.New("kept SMTP connection closed by the server")
+
+// transact sends one email on c: MAIL FROM, RCPT TO, DATA.
+func (s *Server) transact(ctx context.Context, c *smtpConn, msg email, data []byte) error {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(workTimeout)
 	}
-	host, _, _ := net.SplitHostPort(s.cfg.SMTPAddr)
-	c, err := smtp.NewClient(conn, host)
-	if err != nil {
-		conn.Close()
-		return fmt.Errorf("smtp: %w", err)
-	}
-	defer c.Close()
-	if err := c.Hello(domainOf(s.from.Address)); err != nil {
-		return fmt.Errorf("smtp HELO: %w", err)
-	}
-	if err := c.Mail(s.from.Address); err != nil {
+	c.conn.SetDeadline(deadline)
+	if err := c.c.Mail(s.from.Address); err != nil {
+		if _, isReply := errors.AsType[*textproto.Error](err); !isReply {
+			return fmt.Errorf("smtp MAIL FROM: %w: %w", errStaleSMTP, err)
+		}
 		return fmt.Errorf("smtp MAIL FROM: %w", err)
 	}
-	if err := c.Rcpt(msg.To.Address); err != nil {
+	if err := c.c.Rcpt(msg.To.Address); err != nil {
 		return fmt.Errorf("smtp RCPT TO %s: %w", msg.To.Address, err)
 	}
-	w, err := c.Data()
+	w, err := c.c.Data()
 	if err != nil {
 		return fmt.Errorf("smtp DATA: %w", err)
 	}
@@ -168,10 +191,111 @@ func (s *Server) send(ctx context.Context, msg email) error {
 	if err := w.Close(); err != nil { // the server accepts or refuses the message here
 		return fmt.Errorf("smtp DATA: %w", err)
 	}
-	// The message is accepted; a failed QUIT must not make DR retry (and the
-	// customer get a second email).
-	if err := c.Quit(); err != nil {
-		s.log.Debug("smtp QUIT", "err", err)
-	}
+	c.conn.SetDeadline(time.Time{})
 	return nil
 }
+
+// maxIdleSMTP is how many SMTP connections are kept for reuse, and
+// idleSMTP how long each is kept unused before QUIT (a mail server that
+// waits for its sessions to end when it stops is not held up long).
+const (
+	maxIdleSMTP = 8
+	idleSMTP    = time.Second
+)
+
+// smtpConns keeps open SMTP connections between emails. A connection is
+// kept only after an email went through on it; one that failed in any way
+// is closed.
+type smtpConns struct {
+	mu     sync.Mutex
+	idle   []*smtpConn
+	closed bool
+}
+
+type smtpConn struct {
+	conn  net.Conn
+	c     *smtp.Client
+	timer *time.Timer // QUIT after idleSMTP unused (guarded by smtpConns.mu)
+}
+
+// get returns a kept connection (reused true) or a new one that has said
+// HELO.
+func (p *smtpConns) get(ctx context.Context, addr, helo string) (*smtpConn, bool, error) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		c := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		c.timer.Stop()
+		p.mu.Unlock()
+		return c, true, nil
+	}
+	p.mu.Unlock()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, false, fmt.Errorf("smtp: %w", err)
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(deadline)
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		conn.Close()
+		return nil, false, fmt.Errorf("smtp: %w", err)
+	}
+	if err := c.Hello(helo); err != nil {
+		c.Close()
+		return nil, false, fmt.Errorf("smtp HELO: %w", err)
+	}
+	return &smtpConn{conn: conn, c: c}, false, nil
+}
+
+// put keeps c for the next email, or says QUIT when enough are kept or
+// the merchant is stopping.
+func (p *smtpConns) put(c *smtpConn) {
+	p.mu.Lock()
+	if !p.closed && len(p.idle) < maxIdleSMTP {
+		p.idle = append(p.idle, c)
+		c.timer = time.AfterFunc(idleSMTP, func() { p.expire(c) })
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	c.quit()
+}
+
+// expire says QUIT on c unless it was taken for an email meanwhile.
+func (p *smtpConns) expire(c *smtpConn) {
+	p.mu.Lock()
+	i := slices.Index(p.idle, c)
+	if i < 0 {
+		p.mu.Unlock()
+		return
+	}
+	p.idle = slices.Delete(p.idle, i, i+1)
+	p.mu.Unlock()
+	c.quit()
+}
+
+// close says QUIT on every kept connection; later ones are not kept.
+func (p *smtpConns) close() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle, p.closed = nil, true
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.timer.Stop()
+		c.quit()
+	}
+}
+
+// quit ends the session politely. The emails sent on it are accepted
+// already: a failed QUIT changes nothing.
+func (c *smtpConn) quit() {
+	c.conn.SetDeadline(time.Now().Add(time.Second))
+	_ = c.c.Quit()
+	c.c.Close()
+}
+
+func (c *smtpConn) close() { c.c.Close() }

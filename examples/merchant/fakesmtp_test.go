@@ -27,6 +27,8 @@ type fakeSMTP struct {
 	Messages chan received
 	// RejectNext makes the next N messages fail with 554 after DATA.
 	RejectNext atomic.Int32
+	// Sessions counts the connections accepted.
+	Sessions atomic.Int32
 
 	ln net.Listener
 	wg sync.WaitGroup
@@ -37,6 +39,17 @@ type fakeSMTP struct {
 	gate       chan struct{} // while set, DATA is not answered until it is closed
 	waiting    chan struct{} // signalled when a message waits at the gate
 	senders    []func(context.Context) error
+	open       map[net.Conn]struct{} // connections being served
+}
+
+// dropConnections closes every open connection, as a mail server does
+// with sessions idle too long.
+func (f *fakeSMTP) dropConnections() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.open {
+		c.Close()
+	}
 }
 
 // hold makes the server keep every message it receives waiting, without a
@@ -113,6 +126,18 @@ func startFakeSMTP(t *testing.T) *fakeSMTP {
 }
 
 func (f *fakeSMTP) serve(conn net.Conn) {
+	f.Sessions.Add(1)
+	f.mu.Lock()
+	if f.open == nil {
+		f.open = map[net.Conn]struct{}{}
+	}
+	f.open[conn] = struct{}{}
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.open, conn)
+		f.mu.Unlock()
+	}()
 	defer conn.Close()
 	c := textproto.NewConn(conn)
 	reply := func(line string) bool { return c.PrintfLine("%s", line) == nil }

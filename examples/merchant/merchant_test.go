@@ -479,3 +479,36 @@ func TestStartRejectsBadConfig(t *testing.T) {
 		t.Error("Start without SMTPAddr: no error")
 	}
 }
+
+// TestEmailsShareOneSMTPConnection: emails sent one after the other go
+// over one kept SMTP session; when the server has dropped it meanwhile,
+// the next email goes out on a new one, once.
+func TestEmailsShareOneSMTPConnection(t *testing.T) {
+	t.Parallel()
+	smtp := startFakeSMTP(t)
+	srv := startMerchant(t, smtp)
+	send := func(n int) {
+		t.Helper()
+		body := orderAccepted(fmt.Sprintf("e5bf7399-01%02d", n), fmt.Sprintf("2044409%05d", n), fmt.Sprintf("kim+%d@example.test", n))
+		if code, text := deliver(t, srv, body, signNow(body)); code != http.StatusAccepted {
+			t.Fatalf("delivery %d: status %d %q, want 202", n, code, text)
+		}
+		m := awaitMail(t, smtp, fmt.Sprintf("order confirmation %d", n))
+		if want := fmt.Sprintf("kim+%d@example.test", n); len(m.To) != 1 || m.To[0] != want {
+			t.Fatalf("email %d went to %v, want %s", n, m.To, want)
+		}
+		smtp.settle(t) // the merchant has put the connection back
+	}
+	for n := range 3 {
+		send(n)
+	}
+	if got := smtp.Sessions.Load(); got != 1 {
+		t.Errorf("3 emails took %d SMTP sessions, want 1", got)
+	}
+	smtp.dropConnections()
+	send(3)
+	if got := smtp.Sessions.Load(); got != 2 {
+		t.Errorf("after the server dropped the kept session: %d sessions in all, want 2", got)
+	}
+	expectNoMoreMail(t, smtp)
+}

@@ -25,6 +25,7 @@ type Server struct {
 	sent     *eventLog // emails sent, when one event sends several
 	handlers map[string]eventHandler
 	work     *workPool // runs the events' work after the webhook answered
+	smtp     smtpConns // SMTP connections kept between emails
 	dr       *drClient
 	delays   *delayLog
 	links    *linkStore
@@ -137,6 +138,7 @@ func (s *Server) Close() error {
 		s.closeErr = s.http.Shutdown(context.Background())
 		<-s.served
 		s.work.close()
+		s.smtp.close()
 		s.log.Info("merchant stopped", "url", s.URL())
 	})
 	return s.closeErr

@@ -1,8 +1,11 @@
 // Package stack starts everything drsim needs in-process on loopback ports
-// chosen by the OS: the simulator, an embedded MailHog, the reference
-// merchant (with any named defects) and a harness connected to all three.
-// The features test, `drsim demo` and the defect tests compose it the same
-// way: Start, use, Close.
+// chosen by the OS: the simulator, an embedded MailHog, a merchant and a
+// harness connected to all three. The merchant is the caller's: a library
+// package does not import the examples, so the features tests and drsim's
+// commands pass the reference merchant's starter (merchant.Starter in
+// examples/merchant), and a shop's own tests pass theirs. The features
+// test, `drsim demo` and the defect tests compose it the same way: Start,
+// use, Close.
 package stack
 
 import (
@@ -12,7 +15,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/fixtures"
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/harness/catalogue"
@@ -31,13 +33,14 @@ const (
 
 // Options configure a stack.
 type Options struct {
-	Defects []string     // reference merchant defects to switch on
-	Logger  *slog.Logger // nil discards
-	// Merchant, when set, starts another merchant instead of the reference
-	// one (Defects are then the starter's business), and Profile is that
-	// merchant's profile (YAML). The stack fills in the profile's URLs.
+	// Merchant starts the merchant under test (required); for the
+	// reference merchant, merchant.Starter(defects...).
 	Merchant MerchantStarter
-	Profile  []byte
+	// Profile is the merchant's profile (YAML); empty means the reference
+	// merchant's (fixtures/reference-merchant.yaml). The stack fills in its
+	// URLs.
+	Profile []byte
+	Logger  *slog.Logger // nil discards
 }
 
 // MerchantEnv is what a merchant started by a MerchantStarter is given.
@@ -55,7 +58,7 @@ type RunningMerchant interface {
 	Close() error
 }
 
-// MerchantStarter starts a merchant other than the reference one.
+// MerchantStarter starts the merchant of a stack.
 type MerchantStarter func(MerchantEnv) (RunningMerchant, error)
 
 // Stack is a running set of in-process services.
@@ -63,8 +66,7 @@ type Stack struct {
 	Simulator *simulator.Server
 	Mail      *mailbox.Server
 	Mailbox   *mailbox.Client
-	Merchant  *merchant.Server // nil when Options.Merchant started another
-	Other     RunningMerchant  // the merchant Options.Merchant started
+	Merchant  RunningMerchant // the merchant Options.Merchant started
 	Profile   *profile.Profile
 	Catalogue *catalogue.Catalogue
 	Harness   *harness.Harness
@@ -87,8 +89,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if s.Catalogue, err = catalogue.Parse("fixtures/notifications.yaml", fixtures.Notifications); err != nil {
 		return nil, err
 	}
+	if o.Merchant == nil {
+		return nil, errors.New("stack: no merchant to start (Options.Merchant; the reference merchant's is merchant.Starter)")
+	}
 	profileName, profileYAML := "fixtures/reference-merchant.yaml", fixtures.ReferenceProfile
-	if o.Merchant != nil {
+	if len(o.Profile) > 0 {
 		profileName, profileYAML = "merchant profile", o.Profile
 	}
 	if s.Profile, err = profile.Parse(profileName, profileYAML); err != nil {
@@ -109,32 +114,14 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.Mailbox = s.Mail.Client() // in-process: no HTTP search, no websocket
 
 	s.closers = append(s.closers, s.Mailbox.Close)
-	var m RunningMerchant
-	if o.Merchant != nil {
-		s.Other, err = o.Merchant(MerchantEnv{
-			SimulatorURL: s.Simulator.URL(), SMTPAddr: s.Mail.SMTPAddr(), Profile: s.Profile,
-			Logger: logger.With("component", "merchant"),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("stack: merchant: %w", err)
-		}
-		m = s.Other
-	} else {
-		s.Merchant, err = merchant.Start(merchant.Config{
-			SigningSecret: s.Profile.Webhook.SigningSecret,
-			DRBaseURL:     s.Simulator.URL(),
-			DRSecretKey:   s.Profile.API.SecretKey,
-			SMTPAddr:      s.Mail.SMTPAddr(),
-			Defects:       o.Defects,
-			// slow-ack answers just after the stack's delivery timeout.
-			SlowAckDelay: DeliveryTimeout + 500*time.Millisecond,
-			Logger:       logger.With("component", "merchant"),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("stack: reference merchant: %w", err)
-		}
-		m = s.Merchant
+	s.Merchant, err = o.Merchant(MerchantEnv{
+		SimulatorURL: s.Simulator.URL(), SMTPAddr: s.Mail.SMTPAddr(), Profile: s.Profile,
+		Logger: logger.With("component", "merchant"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stack: merchant: %w", err)
 	}
+	m := s.Merchant
 	s.closers = append(s.closers, m.Close)
 	s.Profile.Webhook.URL = m.WebhookURL()
 	s.Profile.Merchant.URL = m.URL()

@@ -151,9 +151,11 @@ func (c *Client) Redeliver(ctx context.Context, eventID string, p RedeliverParam
 }
 
 // AttemptFilter selects delivery attempts; empty fields match every one.
+// After keeps the attempts numbered (Seq) above it.
 type AttemptFilter struct {
 	EventID   string
 	WebhookID string
+	After     int
 }
 
 func (f AttemptFilter) values() url.Values {
@@ -164,29 +166,43 @@ func (f AttemptFilter) values() url.Values {
 	if f.WebhookID != "" {
 		q.Set("webhookId", f.WebhookID)
 	}
+	if f.After > 0 {
+		q.Set("startingAfter", strconv.Itoa(f.After))
+	}
 	return q
 }
 
-// Deliveries is GET /_sim/deliveries: the recorded attempts, oldest first.
+// logPageMax is the largest page of a control log.
+const logPageMax = 1000
+
+// Deliveries is GET /_sim/deliveries: the recorded attempts the simulator
+// still keeps, oldest first, every page of them.
 func (c *Client) Deliveries(ctx context.Context, f AttemptFilter) ([]Attempt, error) {
-	path := "/_sim/deliveries"
-	if q := f.values(); len(q) > 0 {
-		path += "?" + q.Encode()
+	var all []Attempt
+	for {
+		q := f.values()
+		q.Set("limit", strconv.Itoa(logPageMax))
+		page, err := get[LogPage[Attempt]](ctx, c, "/_sim/deliveries?"+q.Encode())
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Data...)
+		if !page.HasMore || len(page.Data) == 0 {
+			return all, nil
+		}
+		f.After = page.Data[len(page.Data)-1].Seq
 	}
-	page, err := get[Page[Attempt]](ctx, c, path)
-	if err != nil {
-		return nil, err
-	}
-	return page.Data, nil
 }
 
 // WaitDeliveries is GET /_sim/deliveries?min=…&wait=…: it answers once at
-// least min attempts match, or fails with 408 after wait.
+// least min attempts match, or fails with 408 after wait; it returns the
+// first 1000 that match.
 func (c *Client) WaitDeliveries(ctx context.Context, f AttemptFilter, min int, wait time.Duration) ([]Attempt, error) {
 	q := f.values()
 	q.Set("min", strconv.Itoa(min))
 	q.Set("wait", wait.String())
-	page, err := get[Page[Attempt]](ctx, c, "/_sim/deliveries?"+q.Encode())
+	q.Set("limit", strconv.Itoa(logPageMax))
+	page, err := get[LogPage[Attempt]](ctx, c, "/_sim/deliveries?"+q.Encode())
 	if err != nil {
 		return nil, err
 	}
@@ -263,13 +279,27 @@ func (c *Client) DeleteAccount(ctx context.Context) error {
 	return del(ctx, c, "/_sim/account")
 }
 
-// Requests is GET /_sim/requests: the DR API calls the account received.
+// Requests is GET /_sim/requests: the DR API calls the account received
+// that the simulator still keeps, oldest first, every page of them.
 func (c *Client) Requests(ctx context.Context) ([]RequestLog, error) {
-	page, err := get[Page[RequestLog]](ctx, c, "/_sim/requests")
-	if err != nil {
-		return nil, err
+	return c.RequestsAfter(ctx, 0)
+}
+
+// RequestsAfter is Requests from the call numbered after on (Seq > after).
+func (c *Client) RequestsAfter(ctx context.Context, after int) ([]RequestLog, error) {
+	var all []RequestLog
+	for {
+		q := url.Values{"limit": {strconv.Itoa(logPageMax)}, "startingAfter": {strconv.Itoa(after)}}
+		page, err := get[LogPage[RequestLog]](ctx, c, "/_sim/requests?"+q.Encode())
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Data...)
+		if !page.HasMore || len(page.Data) == 0 {
+			return all, nil
+		}
+		after = page.Data[len(page.Data)-1].Seq
 	}
-	return page.Data, nil
 }
 
 // WaitSubscriptionState is GET /_sim/subscriptions/{id}?state=…&wait=…: the

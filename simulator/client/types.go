@@ -15,6 +15,15 @@ type Page[T any] struct {
 	Data    []T  `json:"data"`
 }
 
+// LogPage is a page of a control log (GET /_sim/requests, GET
+// /_sim/deliveries), oldest first; Dropped counts the entries the
+// simulator no longer keeps (the oldest, past its limit).
+type LogPage[T any] struct {
+	HasMore bool `json:"hasMore"`
+	Data    []T  `json:"data"`
+	Dropped int  `json:"dropped"`
+}
+
 // Address is a postal address.
 type Address struct {
 	Line1      string `json:"line1,omitempty"`
@@ -937,6 +946,7 @@ type ClockMove struct {
 
 // RequestLog is one DR API call the account received.
 type RequestLog struct {
+	Seq    int       `json:"seq"` // numbers the account's calls from 1
 	Method string    `json:"method"`
 	Path   string    `json:"path"`
 	Query  string    `json:"query,omitempty"`

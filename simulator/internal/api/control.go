@@ -125,9 +125,13 @@ func (h *Handler) redeliver(a *state.Account, r *http.Request) (int, any, error)
 // wait with 408 and the attempts seen.
 func (h *Handler) listDeliveries(a *state.Account, r *http.Request) (int, any, error) {
 	q := r.URL.Query()
-	f := delivery.AttemptFilter{EventID: q.Get("eventId"), WebhookID: q.Get("webhookId")}
+	after, limit, err := controlPage(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	f := delivery.AttemptFilter{EventID: q.Get("eventId"), WebhookID: q.Get("webhookId"), After: after}
 	if q.Get("min") == "" && q.Get("wait") == "" {
-		return http.StatusOK, state.Page[delivery.Attempt]{Data: h.engine.Attempts(a.ID(), f)}, nil
+		return http.StatusOK, h.engine.AttemptsPage(a.ID(), f, limit), nil
 	}
 	min, err := strconv.Atoi(q.Get("min"))
 	if err != nil || min < 1 {
@@ -139,12 +143,12 @@ func (h *Handler) listDeliveries(a *state.Account, r *http.Request) (int, any, e
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
-	attempts, err := h.engine.WaitAttempts(ctx, a.ID(), f, min)
+	page, err := h.engine.WaitAttemptsPage(ctx, a.ID(), f, min, limit)
 	if err != nil {
 		e := apierror.New(http.StatusRequestTimeout, "request_timeout", "wait", err.Error())
 		return 0, nil, e
 	}
-	return http.StatusOK, state.Page[delivery.Attempt]{Data: attempts}, nil
+	return http.StatusOK, page, nil
 }
 
 // maxWait bounds long-polling control calls.
@@ -177,6 +181,36 @@ func (h *Handler) getClock(a *state.Account, r *http.Request) (int, any, error) 
 	return http.StatusOK, clockBody{Now: a.Now()}, nil
 }
 
+// Control lists (GET /_sim/requests, GET /_sim/deliveries) page oldest
+// first: limit (default 100, at most 1000) entries numbered (seq) after
+// startingAfter; hasMore says more follow, dropped how many the simulator
+// no longer keeps (state.MaxRequestLog, delivery.MaxAttempts).
+const (
+	controlPageDefault = 100
+	controlPageMax     = 1000
+)
+
+// controlPage reads limit and startingAfter (a seq) of a control list.
+func controlPage(r *http.Request) (after, limit int, err error) {
+	q := r.URL.Query()
+	limit = controlPageDefault
+	if s := q.Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > controlPageMax {
+			return 0, 0, apierror.Invalid("limit", "limit must be a whole number between 1 and %d, got '%s'.", controlPageMax, s)
+		}
+	}
+	if s := q.Get("startingAfter"); s != "" {
+		if after, err = strconv.Atoi(s); err != nil || after < 0 {
+			return 0, 0, apierror.Invalid("startingAfter", "startingAfter must be the seq of an entry (a whole number, 0 or more), got '%s'.", s)
+		}
+	}
+	return after, limit, nil
+}
+
 func (h *Handler) listRequests(a *state.Account, r *http.Request) (int, any, error) {
-	return http.StatusOK, state.Page[state.RequestLog]{Data: a.Requests()}, nil
+	after, limit, err := controlPage(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, a.RequestsPage(after, limit), nil
 }

@@ -213,13 +213,12 @@ func (h *Handler) applyAPIFaults(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		a, public, found := h.store.Lookup(strings.TrimSpace(key))
-		if !ok || !found {
+		c, ok := callerOf(r)
+		if !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
-		f, hit := h.apiFaults.Take(a.ID(), r.Method, r.URL.Path)
+		f, hit := h.apiFaults.Take(c.account.ID(), r.Method, r.URL.Path)
 		if !hit {
 			next.ServeHTTP(w, r)
 			return
@@ -243,6 +242,6 @@ func (h *Handler) applyAPIFaults(next http.Handler) http.Handler {
 			w.Header().Set("Retry-After", strconv.Itoa(s))
 		}
 		writeError(w, e)
-		a.LogRequest(state.RequestLog{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: e.Status, Time: a.Now().UTC(), Public: public, Agent: r.UserAgent()})
+		logCall(c, r, e.Status)
 	})
 }

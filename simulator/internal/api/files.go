@@ -27,14 +27,12 @@ import (
 // then link URLs always use that, never the request's Host header.
 func (h *Handler) noteBaseURL(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-			if a, public, found := h.store.Lookup(strings.TrimSpace(key)); found && !public {
-				base := h.publicURL
-				if base == "" {
-					base = requestBase(r)
-				}
-				a.SetBaseURL(base)
+		if c, ok := callerOf(r); ok && !c.public {
+			base := h.publicURL
+			if base == "" {
+				base = requestBase(r)
 			}
+			c.account.SetBaseURL(base)
 		}
 		next.ServeHTTP(w, r)
 	})

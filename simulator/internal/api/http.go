@@ -21,37 +21,6 @@ import (
 // maxBody bounds request bodies.
 const maxBody = 1 << 20
 
-// accountHandler serves one request for an authenticated account and returns
-// the status and value to write, or an error.
-type accountHandler func(a *state.Account, r *http.Request) (int, any, error)
-
-// authed resolves the Bearer key to its account, enforces key scope, calls
-// fn, writes the result and (for DR API routes) logs the call.
-func (h *Handler) authed(fn accountHandler, allowPublic, logRequest bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		a, public, found := h.store.Lookup(strings.TrimSpace(key))
-		if !ok || !found || (public && !allowPublic) {
-			writeError(w, apierror.Unauthorized())
-			return
-		}
-		status, v, err := fn(a, r)
-		if err != nil {
-			e := apierror.As(err)
-			if e.Status >= 500 {
-				h.log.Error("simulator error (a bug)", "method", r.Method, "path", r.URL.Path, "err", err)
-			}
-			status = e.Status
-			writeError(w, e)
-		} else {
-			writeJSON(w, status, v)
-		}
-		if logRequest {
-			a.LogRequest(state.RequestLog{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status, Time: a.Now().UTC(), Public: public, Agent: r.UserAgent()})
-		}
-	})
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	if status == http.StatusNoContent {
 		w.WriteHeader(status)

@@ -62,12 +62,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.router.ServeHTTP(w, r)
 }
 
-// secret and public mark who may call a route.
-const (
-	secretOnly = false
-	publicOK   = true
-)
-
 func (h *Handler) routes() {
 	r := h.router
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -77,11 +71,12 @@ func (h *Handler) routes() {
 		writeError(w, apierror.New(http.StatusMethodNotAllowed, "method_not_allowed", "", r.Method+" is not allowed on "+r.URL.Path))
 	})
 
+	r.Use(h.resolve)        // the account of the request's key, once (caller.go)
 	r.Use(h.applyAPIFaults) // API faults for DR calls (delivery_control.go)
 	r.Use(h.noteBaseURL)    // where the account is reached, for the URLs it gets (files.go)
 
-	dr := func(method, path string, allowPublic bool, fn accountHandler) {
-		r.Handle(path, h.authed(fn, allowPublic, true)).Methods(method)
+	dr := func(method, path string, keys keyScope, fn accountHandler) {
+		r.Handle(path, h.drCall(keys, fn)).Methods(method)
 	}
 	// Customers and saved sources (docs/dr-api.md#customer).
 	dr("POST", "/customers", secretOnly, h.createCustomer)
@@ -149,7 +144,7 @@ func (h *Handler) routes() {
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	}).Methods("GET")
 	ctl := func(method, path string, fn accountHandler) {
-		r.Handle(path, h.authed(fn, secretOnly, false)).Methods(method)
+		r.Handle(path, h.controlCall(fn)).Methods(method)
 	}
 	ctl("GET", "/_sim/account", h.getAccount)
 	ctl("POST", "/_sim/orders", h.placeOrder)

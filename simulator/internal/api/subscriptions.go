@@ -13,7 +13,7 @@ import (
 // billingRoutes registers plans, subscriptions and billing invoices
 // (docs/dr-api.md: Plan, Subscription, Invoice). There is no POST /subscriptions: the control API's
 // POST /_sim/orders creates them from lines with subscriptionInfo.
-func (h *Handler) billingRoutes(dr func(method, path string, allowPublic bool, fn accountHandler)) {
+func (h *Handler) billingRoutes(dr func(method, path string, keys keyScope, fn accountHandler)) {
 	dr("POST", "/plans", secretOnly, h.createPlan)
 	dr("GET", "/plans", secretOnly, h.listPlans)
 	dr("GET", "/plans/{id}", secretOnly, h.getPlan)

@@ -228,11 +228,11 @@ func TestSubscriptionLifecycleOverHTTP(t *testing.T) {
 	}
 
 	m := c.moveClock(clk, map[string]string{"frozenTime": s.NextInvoiceDate.Add(time.Hour).Format(time.RFC3339Nano)})
-	want := []string{"subscription.reminder", "invoice.open", "subscription.extended", "invoice.paid"}
+	want := []string{"invoice.created", "subscription.reminder", "invoice.open", "invoice.updated", "subscription.extended", "invoice.paid", "invoice.updated"}
 	if !reflect.DeepEqual(m.types(), want) {
 		t.Fatalf("clock move events %v, want %v", m.types(), want)
 	}
-	for i, due := range []time.Time{*s.NextReminderDate, *s.NextInvoiceDate, *s.NextInvoiceDate, *s.NextInvoiceDate} {
+	for i, due := range []time.Time{*s.NextReminderDate, *s.NextReminderDate, *s.NextInvoiceDate, *s.NextInvoiceDate, *s.NextInvoiceDate, *s.NextInvoiceDate, *s.NextInvoiceDate} {
 		if got := m.Events[i].CreatedTime; got.Before(due) || got.After(due.Add(time.Second)) {
 			t.Errorf("%s at %s, want its due time %s (not the move's end %s)", m.Events[i].Type, got, due, m.Now)
 		}
@@ -240,7 +240,7 @@ func TestSubscriptionLifecycleOverHTTP(t *testing.T) {
 
 	// The pair events as DR sends them.
 	var ev event
-	c.must("GET", "/events/"+m.Events[0].ID, nil, http.StatusOK, &ev)
+	c.must("GET", "/events/"+m.Events[1].ID, nil, http.StatusOK, &ev)
 	var reminder struct {
 		Subscription map[string]json.RawMessage `json:"subscription"`
 		Invoice      map[string]json.RawMessage `json:"invoice"`
@@ -253,7 +253,7 @@ func TestSubscriptionLifecycleOverHTTP(t *testing.T) {
 	if _, has := payment["charges"]; has || string(reminder.Invoice["state"]) != `"draft"` || string(reminder.Invoice["attemptCount"]) != "0" {
 		t.Fatalf("reminder invoice: state %s attemptCount %s payment %s", reminder.Invoice["state"], reminder.Invoice["attemptCount"], reminder.Invoice["payment"])
 	}
-	c.must("GET", "/events/"+m.Events[2].ID, nil, http.StatusOK, &ev)
+	c.must("GET", "/events/"+m.Events[4].ID, nil, http.StatusOK, &ev)
 	var extended struct {
 		Subscription subscription `json:"subscription"`
 		Invoice      invoice      `json:"invoice"`
@@ -407,7 +407,7 @@ func TestDunningRescuedOverHTTP(t *testing.T) {
 	c.must("POST", "/subscriptions/"+s.ID, map[string]string{"sourceId": bad.ID}, http.StatusOK, nil)
 
 	m := c.moveClock(clk, map[string]string{"frozenTime": s.NextInvoiceDate.Add(time.Hour).Format(time.RFC3339Nano)})
-	if want := []string{"invoice.open", "subscription.payment_failed", "invoice.payment_failed"}; !reflect.DeepEqual(m.types(), want) {
+	if want := []string{"invoice.created", "invoice.open", "invoice.updated", "subscription.payment_failed", "invoice.payment_failed"}; !reflect.DeepEqual(m.types(), want) {
 		t.Fatalf("first attempt: %v, want %v", m.types(), want)
 	}
 	var pending subscription

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -52,10 +54,52 @@ func (a Attempt) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// AttemptFilter selects attempts; empty fields match everything.
+// MaxAttempts bounds the attempts kept per account by default
+// (Options.MaxAttempts): beyond it the oldest
+// are dropped (and counted), so a simulator that runs for weeks holds the
+// latest ones. Which events were delivered is kept apart (DeliveredEvents),
+// so dropping an attempt never makes its event look undelivered.
+const MaxAttempts = 10000
+
+// attemptLog is one account's attempts, oldest first, at most MaxAttempts.
+type attemptLog struct {
+	list      []Attempt
+	seq       int                 // of the newest attempt
+	dropped   int                 // attempts dropped as the log went past MaxAttempts
+	delivered map[string]struct{} // webhookID + " " + eventID of every delivered attempt
+}
+
+func (e *Engine) attemptLogLocked(accountID string) *attemptLog {
+	l := e.attempts[accountID]
+	if l == nil {
+		l = &attemptLog{delivered: map[string]struct{}{}}
+		e.attempts[accountID] = l
+	}
+	return l
+}
+
+// add numbers a and keeps it, dropping the oldest beyond keep.
+func (l *attemptLog) add(a Attempt, keep int) Attempt {
+	l.seq++
+	a.Seq = l.seq
+	l.list = append(l.list, a)
+	if over := len(l.list) - keep; over > 0 {
+		clear(l.list[:over]) // let the dropped attempts' strings go
+		l.list = l.list[over:]
+		l.dropped += over
+	}
+	if a.Delivered {
+		l.delivered[a.WebhookID+" "+a.EventID] = struct{}{}
+	}
+	return a
+}
+
+// AttemptFilter selects attempts; empty fields match everything. After
+// keeps only attempts numbered (Seq) above it.
 type AttemptFilter struct {
 	EventID   string
 	WebhookID string
+	After     int
 }
 
 // Attempts returns an account's recorded attempts, oldest first.
@@ -65,29 +109,69 @@ func (e *Engine) Attempts(accountID string, f AttemptFilter) []Attempt {
 	return e.attemptsLocked(accountID, f)
 }
 
+// AttemptPage is a page of an account's attempts, oldest first: those
+// matching the filter after f.After, at most limit; HasMore when more
+// match; Dropped is how many attempts of the account were dropped
+// (MaxAttempts), oldest first.
+type AttemptPage struct {
+	HasMore bool      `json:"hasMore"`
+	Data    []Attempt `json:"data"`
+	Dropped int       `json:"dropped"`
+}
+
+// AttemptsPage is Attempts cut to at most limit.
+func (e *Engine) AttemptsPage(accountID string, f AttemptFilter, limit int) AttemptPage {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.pageLocked(accountID, f, limit)
+}
+
+func (e *Engine) pageLocked(accountID string, f AttemptFilter, limit int) AttemptPage {
+	all := e.attemptsLocked(accountID, f)
+	p := AttemptPage{Data: all}
+	if len(all) > limit {
+		p.Data, p.HasMore = all[:limit:limit], true
+	}
+	if l := e.attempts[accountID]; l != nil {
+		p.Dropped = l.dropped
+	}
+	return p
+}
+
 // WaitAttempts waits until at least min attempts match f, or ctx ends; it
 // returns the attempts seen either way, with an error saying what was awaited.
 func (e *Engine) WaitAttempts(ctx context.Context, accountID string, f AttemptFilter, min int) ([]Attempt, error) {
+	p, err := e.WaitAttemptsPage(ctx, accountID, f, min, e.keepAttempts)
+	return p.Data, err
+}
+
+// WaitAttemptsPage is WaitAttempts answering a page of at most limit.
+func (e *Engine) WaitAttemptsPage(ctx context.Context, accountID string, f AttemptFilter, min, limit int) (AttemptPage, error) {
 	for {
 		e.mu.Lock()
 		got := e.attemptsLocked(accountID, f)
+		p := e.pageLocked(accountID, f, limit)
 		changed := e.changed
 		e.mu.Unlock()
 		if len(got) >= min {
-			return got, nil
+			return p, nil
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return got, fmt.Errorf("waited for %d delivery attempt(s) of event %q, saw %d: %w", min, f.EventID, len(got), ctx.Err())
+			return p, fmt.Errorf("waited for %d delivery attempt(s) of event %q, saw %d: %w", min, f.EventID, len(got), ctx.Err())
 		}
 	}
 }
 
 func (e *Engine) attemptsLocked(accountID string, f AttemptFilter) []Attempt {
 	out := []Attempt{}
-	for _, a := range e.attempts[accountID] {
-		if (f.EventID == "" || a.EventID == f.EventID) && (f.WebhookID == "" || a.WebhookID == f.WebhookID) {
+	l := e.attempts[accountID]
+	if l == nil {
+		return out
+	}
+	for _, a := range l.list {
+		if a.Seq > f.After && (f.EventID == "" || a.EventID == f.EventID) && (f.WebhookID == "" || a.WebhookID == f.WebhookID) {
 			out = append(out, a)
 		}
 	}
@@ -95,22 +179,28 @@ func (e *Engine) attemptsLocked(accountID string, f AttemptFilter) []Attempt {
 }
 
 // ForgetAccount drops the attempts recorded for account (the account was
-// deleted). Deliveries already queued still run.
+// deleted) and its faults. Deliveries already queued still run.
 func (e *Engine) ForgetAccount(account string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.attempts, account)
+	e.faults = slices.DeleteFunc(e.faults, func(f *Fault) bool { return f.accountID == account })
 }
 
 // DeliveredEvents is the set of event ids with at least one delivered
-// attempt (automatic or manual) to webhookID of an account.
+// attempt (automatic or manual) to webhookID of an account, dropped
+// attempts included.
 func (e *Engine) DeliveredEvents(accountID, webhookID string) map[string]bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := map[string]bool{}
-	for _, a := range e.attempts[accountID] {
-		if a.Delivered && a.WebhookID == webhookID {
-			out[a.EventID] = true
+	l := e.attempts[accountID]
+	if l == nil {
+		return out
+	}
+	for k := range l.delivered {
+		if hook, ev, _ := strings.Cut(k, " "); hook == webhookID {
+			out[ev] = true
 		}
 	}
 	return out

@@ -56,6 +56,9 @@ type Options struct {
 	Wall    func() time.Time // signature timestamps; time.Now when nil
 	Retry   RetryPolicy      // DefaultSchedule in real time when zero
 	Disable DisablePolicy    // DefaultDisableFailures and DefaultDisableFor when zero
+	// MaxAttempts bounds the attempts kept per account (oldest dropped and
+	// counted); the package's MaxAttempts when 0.
+	MaxAttempts int
 }
 
 // Engine delivers events. It implements state.Publisher and state.Resumer.
@@ -67,16 +70,18 @@ type Engine struct {
 	retry   RetryPolicy
 	disable DisablePolicy
 
-	mu       sync.Mutex
-	hooks    map[hookKey]*hook
-	attempts map[string][]Attempt // by account id
-	faults   []*Fault
-	changed  chan struct{} // closed and replaced when an attempt is recorded or a hold changes
-	seq      uint64
-	closed   bool
-	wg       sync.WaitGroup
-	ctx      context.Context
-	cancel   context.CancelFunc
+	mu           sync.Mutex
+	hooks        map[hookKey]*hook
+	attempts     map[string]*attemptLog // by account id (attempts.go)
+	keepAttempts int                    // per account (Options.MaxAttempts)
+	faults       []*Fault
+	faultSeq     int           // numbers fault ids (faults.go)
+	changed      chan struct{} // closed and replaced when an attempt is recorded or a hold changes
+	seq          uint64
+	closed       bool
+	wg           sync.WaitGroup
+	ctx          context.Context
+	cancel       context.CancelFunc
 }
 
 // New returns a running engine; Close stops it.
@@ -107,13 +112,17 @@ func New(o Options) *Engine {
 	if wall == nil {
 		wall = time.Now
 	}
+	keep := o.MaxAttempts
+	if keep <= 0 {
+		keep = MaxAttempts
+	}
 	retry := o.Retry.normalized()
 	retry.Schedule = slices.Clone(retry.Schedule)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{
-		client: c, log: logger, wall: wall, timeout: timeout,
+		client: c, log: logger, wall: wall, timeout: timeout, keepAttempts: keep,
 		retry: retry, disable: o.Disable.normalized(),
-		hooks: map[hookKey]*hook{}, attempts: map[string][]Attempt{},
+		hooks: map[hookKey]*hook{}, attempts: map[string]*attemptLog{},
 		changed: make(chan struct{}),
 		ctx:     ctx, cancel: cancel,
 	}
@@ -164,13 +173,41 @@ type job struct {
 	seq       uint64 // publish order
 	accountID string
 	event     *state.Event
-	body      []byte
+	*payload               // shared by the event's jobs
 	target    state.Target // as published; re-read from target.Source before each attempt
-	objectID  string       // data.object.id, for fault matching
-	orderID   string       // data.object.orderId
 	attempts  int          // automatic attempts made (Engine.mu)
 	failed    int          // failed attempts since the schedule (re)started (Engine.mu)
 	timer     *time.Timer  // backoff (Engine.mu)
+}
+
+// payload is what the deliveries of one event send and match faults on,
+// made once, by the first worker that needs it: Publish runs under the
+// account's lock and only enqueues.
+type payload struct {
+	once     sync.Once
+	ev       *state.Event
+	body     []byte // the event as JSON; nil when it cannot be marshalled
+	err      error  // why it cannot
+	objectID string // data.object.id, for fault matching
+	orderID  string // data.object.orderId
+}
+
+func (p *payload) prepare(log *slog.Logger) {
+	p.once.Do(func() {
+		body, err := json.Marshal(p.ev)
+		if err != nil {
+			p.err = err
+			log.Error("cannot marshal event", "event", p.ev.ID, "err", err)
+			return
+		}
+		p.body = body
+		var obj struct {
+			ID      string `json:"id"`
+			OrderID string `json:"orderId"`
+		}
+		_ = json.Unmarshal(p.ev.Data.Object, &obj) // an object without ids matches only id-less faults
+		p.objectID, p.orderID = obj.ID, obj.OrderID
+	})
 }
 
 func (e *Engine) hookLocked(accountID, webhookID string) *hook {
@@ -199,17 +236,9 @@ func (e *Engine) signalLocked() {
 }
 
 // Publish enqueues ev for each target. It never blocks on the network.
+// The event is marshalled later, once, by the first worker to send it.
 func (e *Engine) Publish(accountID string, ev *state.Event, targets []state.Target) {
-	body, err := json.Marshal(ev)
-	if err != nil {
-		e.log.Error("cannot marshal event", "event", ev.ID, "err", err)
-		return
-	}
-	var obj struct {
-		ID      string `json:"id"`
-		OrderID string `json:"orderId"`
-	}
-	_ = json.Unmarshal(ev.Data.Object, &obj) // an object without ids matches only id-less faults
+	p := &payload{ev: ev}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -218,7 +247,7 @@ func (e *Engine) Publish(accountID string, ev *state.Event, targets []state.Targ
 	for _, t := range targets {
 		h := e.hookLocked(accountID, t.WebhookID)
 		e.seq++
-		h.fresh = append(h.fresh, &job{seq: e.seq, accountID: accountID, event: ev, body: body, target: t, objectID: obj.ID, orderID: obj.OrderID})
+		h.fresh = append(h.fresh, &job{seq: e.seq, accountID: accountID, event: ev, payload: p, target: t})
 		e.kickLocked(h)
 	}
 }
@@ -250,6 +279,10 @@ func (e *Engine) drain(h *hook) {
 // process makes one automatic attempt of j, applying the first fault that
 // matches, and decides what follows.
 func (e *Engine) process(h *hook, j *job, gen uint64) {
+	j.prepare(e.log)
+	if j.body == nil {
+		return // logged by prepare
+	}
 	t, enabled := j.target, true
 	if j.target.Source != nil {
 		var err error
@@ -572,9 +605,10 @@ func (e *Engine) Deliver(ctx context.Context, accountID string, ev *state.Event,
 	if err := forge.Validate(); err != nil {
 		return Attempt{}, err
 	}
-	body, err := json.Marshal(ev)
-	if err != nil {
-		return Attempt{}, fmt.Errorf("marshal event %s: %w", ev.ID, err)
+	p := &payload{ev: ev}
+	p.prepare(e.log)
+	if p.err != nil {
+		return Attempt{}, fmt.Errorf("marshal event %s: %w", ev.ID, p.err)
 	}
 	e.mu.Lock()
 	closed := e.closed
@@ -586,7 +620,7 @@ func (e *Engine) Deliver(ctx context.Context, accountID string, ev *state.Event,
 		return Attempt{}, errors.New("delivery engine closed")
 	}
 	defer e.wg.Done()
-	a := e.send(ctx, &job{accountID: accountID, event: ev, body: body, target: target}, target, &Fault{Forge: forge})
+	a := e.send(ctx, &job{accountID: accountID, event: ev, payload: p, target: target}, target, &Fault{Forge: forge})
 	a.Attempt, a.Manual = 1, true
 	return e.store(accountID, a), nil
 }
@@ -654,11 +688,12 @@ func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *Fault) Att
 func (e *Engine) store(accountID string, a Attempt) Attempt {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	a.Seq = len(e.attempts[accountID]) + 1
-	e.attempts[accountID] = append(e.attempts[accountID], a)
+	a = e.attemptLogLocked(accountID).add(a, e.keepAttempts)
 	e.signalLocked()
-	e.log.Debug("webhook delivery", "event", a.EventID, "type", a.EventType, "webhook", a.WebhookID, "attempt", a.Attempt,
-		"status", a.Status, "delivered", a.Delivered, "forged", a.Forged, "fault", a.Fault, "err", a.Error)
+	if e.log.Enabled(context.Background(), slog.LevelDebug) { // the arguments cost allocations even when discarded
+		e.log.Debug("webhook delivery", "event", a.EventID, "type", a.EventType, "webhook", a.WebhookID, "attempt", a.Attempt,
+			"status", a.Status, "delivered", a.Delivered, "forged", a.Forged, "fault", a.Fault, "err", a.Error)
+	}
 	return a
 }
 

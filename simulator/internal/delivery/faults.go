@@ -184,10 +184,44 @@ func (e *Engine) AddFault(accountID string, f Fault) (Fault, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	f.ID = fmt.Sprintf("flt_%d", len(e.faults)+1)
+	if !e.roomForFaultLocked(accountID) {
+		return Fault{}, problem.Conflictf("too_many_faults", "The account has %d faults that can still apply; at most %d are kept. Let some be used up or released.", MaxFaults, MaxFaults)
+	}
+	e.faultSeq++
+	f.ID = fmt.Sprintf("flt_%d", e.faultSeq)
 	f.accountID = accountID
 	e.faults = append(e.faults, &f)
 	return f.view(), nil
+}
+
+// MaxFaults bounds the faults kept per account. A new fault beyond it
+// drops the account's oldest spent fault (used up or released, holding
+// nothing), whose id then answers 404; when every kept fault can still
+// apply, the new one is refused (409 too_many_faults) rather than silently
+// dropping one a test relies on.
+const MaxFaults = 1000
+
+// roomForFaultLocked makes room for one more fault of the account, if it
+// can. Caller holds e.mu.
+func (e *Engine) roomForFaultLocked(accountID string) bool {
+	n, oldestSpent := 0, -1
+	for i, f := range e.faults {
+		if f.accountID != accountID {
+			continue
+		}
+		n++
+		if oldestSpent < 0 && len(f.held) == 0 && (f.Done || (f.Count > 0 && f.Used >= f.Count)) {
+			oldestSpent = i
+		}
+	}
+	switch {
+	case n < MaxFaults:
+		return true
+	case oldestSpent < 0:
+		return false
+	}
+	e.faults = slices.Delete(e.faults, oldestSpent, oldestSpent+1)
+	return true
 }
 
 // view is a copy safe to hand out. Caller holds e.mu (or owns f).

@@ -105,7 +105,9 @@ func TestSoak(t *testing.T) {
 	srv := httptest.NewServer(m)
 	t.Cleanup(srv.Close)
 	// Retries after 0.6 ms, 3 ms, 18 ms… (DR's minutes × 1e-5).
-	e := newEngine(t, delivery.Options{Retry: delivery.RetryPolicy{Scale: 1e-5}})
+	// Every attempt is kept (about 13,000, past the default MaxAttempts) so
+	// the record can be checked against the merchant's.
+	e := newEngine(t, delivery.Options{Retry: delivery.RetryPolicy{Scale: 1e-5}, MaxAttempts: 2 * events})
 
 	start := time.Now()
 	soakEvents(e, srv.URL, events, hooks)

@@ -1,12 +1,12 @@
 package state
 
 import (
-	"github.com/drsim/drsim/simulator/internal/problem"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/drsim/drsim/simulator/internal/clock"
+	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // Account is one tenant: a secret key, its public key, and everything created with them.
@@ -34,8 +34,11 @@ type Account struct {
 	files     collection[*File]         // files.go (invoice and credit memo PDFs, uploads)
 	links     collection[*FileLink]     // filelinks.go
 	baseURL   string                    // files.go: where the account's API is reached, for URLs
+	baseMu    sync.RWMutex              // with mu for writes of baseURL; alone for SetBaseURL's check
 	webhooks  collection[*Webhook]
-	requests  []RequestLog
+	requests  []RequestLog // the latest MaxRequestLog, oldest first
+	reqSeq    int          // Seq of the newest request
+	reqDrop   int          // requests dropped past MaxRequestLog
 
 	testClocks collection[*testClock] // testclocks.go
 	cur        *clock.Virtual         // the clock in use (testclocks.go use); nil: a.clock
@@ -78,6 +81,7 @@ func (a *Account) FreezeClock() time.Time { return a.clock.Freeze() }
 
 // RequestLog is one API call the account made.
 type RequestLog struct {
+	Seq    int       `json:"seq"` // numbers the account's calls from 1
 	Method string    `json:"method"`
 	Path   string    `json:"path"`
 	Query  string    `json:"query,omitempty"`
@@ -89,18 +93,52 @@ type RequestLog struct {
 	Agent string `json:"agent,omitempty"`
 }
 
+// MaxRequestLog bounds the API calls kept per account: beyond it the
+// oldest are dropped and counted (RequestsPage's dropped).
+const MaxRequestLog = 10000
+
 // LogRequest records an API call.
 func (a *Account) LogRequest(r RequestLog) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.reqSeq++
+	r.Seq = a.reqSeq
 	a.requests = append(a.requests, r)
+	if over := len(a.requests) - MaxRequestLog; over > 0 {
+		clear(a.requests[:over])
+		a.requests = a.requests[over:]
+		a.reqDrop += over
+	}
 }
 
-// Requests returns the API calls the account made, oldest first.
+// Requests returns the API calls the account made, oldest first (the
+// latest MaxRequestLog).
 func (a *Account) Requests() []RequestLog {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([]RequestLog(nil), a.requests...)
+}
+
+// RequestPage is a page of the request log, oldest first.
+type RequestPage struct {
+	HasMore bool         `json:"hasMore"`
+	Data    []RequestLog `json:"data"`
+	Dropped int          `json:"dropped"` // calls dropped, oldest first, past MaxRequestLog
+}
+
+// RequestsPage is GET /_sim/requests: the calls numbered after after,
+// oldest first, at most limit.
+func (a *Account) RequestsPage(after, limit int) RequestPage {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	// Seqs are consecutive, so the first call after after is found by arithmetic.
+	i := 0
+	if len(a.requests) > 0 {
+		i = min(max(after-a.requests[0].Seq+1, 0), len(a.requests))
+	}
+	rest := a.requests[i:]
+	p := RequestPage{Data: append([]RequestLog{}, rest[:min(limit, len(rest))]...), HasMore: len(rest) > limit, Dropped: a.reqDrop}
+	return p
 }
 
 // collection keeps resources by id in creation order.

@@ -56,14 +56,26 @@ type Download struct {
 }
 
 // SetBaseURL tells the account the scheme and host its API is reached at
-// ("http://127.0.0.1:41234"). The HTTP layer calls it for every request of
-// the account, so the URLs the simulator makes (a File's url, a FileLink's
-// url, invoiceURL, invoicePDFs[].url) point at the host the request that
-// caused them came in on [choice].
+// ("http://127.0.0.1:41234"). The HTTP layer calls it for every secret-key
+// request of the account, so the URLs the simulator makes (a File's url, a
+// FileLink's url, invoiceURL, invoicePDFs[].url) point at the host the
+// request that caused them came in on [choice]. It is configuration, not
+// state: a request that finds it unchanged takes only baseMu's read lock;
+// only a change takes the account's lock (so readers under a.mu, the
+// snapshot among them, see a stable value).
 func (a *Account) SetBaseURL(u string) {
+	u = strings.TrimRight(u, "/")
+	a.baseMu.RLock()
+	same := a.baseURL == u
+	a.baseMu.RUnlock()
+	if same {
+		return
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.baseURL = strings.TrimRight(u, "/")
+	a.baseMu.Lock()
+	defer a.baseMu.Unlock()
+	a.baseURL = u
 }
 
 // base is the account's base URL. Caller holds a.mu.

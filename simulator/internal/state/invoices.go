@@ -100,7 +100,8 @@ func (a *Account) currentInvoice(s *Subscription) *Invoice {
 // name, items, prices, source). Caller holds a.mu.
 func (a *Account) draftInvoice(s *Subscription, at time.Time) *Invoice {
 	inv := a.currentInvoice(s)
-	if inv == nil {
+	created := inv == nil
+	if created {
 		inv = &Invoice{
 			ID:               randomHex(16),
 			State:            "draft",
@@ -159,15 +160,25 @@ func (a *Account) draftInvoice(s *Subscription, at time.Time) *Invoice {
 		inv.Payment.Sources = append(inv.Payment.Sources, is)
 	}
 	inv.UpdatedTime = at
+	if created {
+		// DR's invoice events (docs/events.md): invoice.created when the
+		// draft is built (at the reminder, or at the invoice date when no
+		// reminder came first).
+		a.record("invoice.created", inv, nil)
+	}
 	return inv
 }
 
-// setInvoiceState moves an invoice and records invoice.<state>. Caller holds a.mu.
+// setInvoiceState moves an invoice and records invoice.<state>, then
+// invoice.updated with the state it left in previousAttributes (a later
+// transition also emits invoice.updated: docs/events.md). Caller holds a.mu.
 func (a *Account) setInvoiceState(inv *Invoice, state string, at time.Time) {
+	old := inv.State
 	inv.State = state
 	inv.StateTransitions[state] = at
 	inv.UpdatedTime = at
 	a.record("invoice."+state, inv, nil)
+	a.record("invoice.updated", inv, map[string]any{"state": old})
 }
 
 // voidInvoice voids a draft or open invoice (invoice.void); others are left alone.

@@ -336,6 +336,7 @@ func (a *Account) attemptCharge(s *Subscription, at time.Time) {
 	inv.UpdatedTime = at
 	if sourceUsable(src, at) && !src.behaviour.chargeFails {
 		ch.State, ch.Captured = "complete", true
+		wasState := inv.State
 		inv.State = "paid"
 		inv.StateTransitions["paid"] = at
 		inv.OrderID = a.renewalOrder(s, inv, src, at).ID
@@ -348,6 +349,7 @@ func (a *Account) attemptCharge(s *Subscription, at time.Time) {
 		s.UpdatedTime = at
 		a.record("subscription.extended", subscriptionPair{Subscription: s, Invoice: inv}, nil)
 		a.record("invoice.paid", inv, nil)
+		a.record("invoice.updated", inv, map[string]any{"state": wasState})
 		return
 	}
 	ch.State, ch.FailureCode = "failed", "declined"

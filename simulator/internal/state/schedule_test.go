@@ -517,8 +517,14 @@ func TestScheduleTable(t *testing.T) {
 			for i, w := range tc.want {
 				want[i] = w.String(f.start)
 			}
+			// The table lists the subscription events and the invoice's state
+			// events; invoice.created and invoice.updated accompany them
+			// (TestInvoiceCreatedAndUpdated).
 			var got []*state.Event
 			for _, e := range f.log {
+				if e.Type == "invoice.created" || e.Type == "invoice.updated" {
+					continue
+				}
 				if strings.HasPrefix(e.Type, "subscription.") || strings.HasPrefix(e.Type, "invoice.") {
 					got = append(got, e)
 				}
@@ -703,7 +709,7 @@ func TestClockMovesForwardOnly(t *testing.T) {
 		t.Fatalf("refused moves changed the schedule: %v", s.NextReminderDate)
 	}
 	now, evs, err := a.SetClock(day(f.start, 1, -7))
-	if err != nil || !now.Equal(day(f.start, 1, -7)) || len(evs) != 1 || evs[0].Type != "subscription.reminder" {
+	if err != nil || !now.Equal(day(f.start, 1, -7)) || len(evs) != 2 || evs[0].Type != "invoice.created" || evs[1].Type != "subscription.reminder" {
 		t.Fatalf("SetClock(reminder date) = %s, %v, %v", now, describe(evs), err)
 	}
 }
@@ -785,4 +791,52 @@ func rfc3339Times(t *testing.T, raw []byte) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// DR's invoice events (docs/events.md): invoice.created when the draft is
+// built, and invoice.updated after every later state event, its
+// previousAttributes naming the state left.
+func TestInvoiceCreatedAndUpdated(t *testing.T) {
+	a := newAccount(t)
+	f := subscribe(t, a, buy{plan: planParams("month", 1, 7, 0, 0), price: 10})
+	advanceDays(31)(f)
+	var got []string
+	var invoiceID string
+	for _, e := range f.log {
+		if !strings.HasPrefix(e.Type, "invoice.") && e.Type != "subscription.reminder" {
+			continue
+		}
+		desc := e.Type
+		if e.Type == "invoice.updated" {
+			var prev map[string]any
+			if err := json.Unmarshal(e.Data.PreviousAttributes, &prev); err != nil {
+				t.Fatalf("invoice.updated previousAttributes %s: %v", e.Data.PreviousAttributes, err)
+			}
+			desc += fmt.Sprintf(" (was %v)", prev["state"])
+		}
+		if strings.HasPrefix(e.Type, "invoice.") {
+			var inv state.Invoice
+			if err := json.Unmarshal(e.Data.Object, &inv); err != nil {
+				t.Fatalf("%s: %v", e.Type, err)
+			}
+			if invoiceID == "" {
+				invoiceID = inv.ID
+			}
+			if inv.ID != invoiceID {
+				t.Fatalf("%s is about invoice %s, want the cycle's %s", e.Type, inv.ID, invoiceID)
+			}
+			if e.Type == "invoice.created" && (inv.State != "draft" || inv.TotalAmount != 10) {
+				t.Fatalf("invoice.created: state %s total %.2f; want the filled draft", inv.State, inv.TotalAmount)
+			}
+		}
+		got = append(got, desc)
+	}
+	want := []string{
+		"invoice.created", "subscription.reminder",
+		"invoice.open", "invoice.updated (was draft)",
+		"invoice.paid", "invoice.updated (was open)",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("events\n got %v\nwant %v", got, want)
+	}
 }
