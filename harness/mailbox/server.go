@@ -9,7 +9,9 @@ import (
 	stdlog "log"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/pat"
@@ -47,6 +49,35 @@ var (
 type backend struct {
 	conf   *config.Config
 	router *pat.Router
+	// received takes each stored message from the SMTP sessions. MailHog's
+	// API turns every message it is handed into JSON twice, for its v1
+	// event stream and its v2 websocket; that is only worth doing once a
+	// client has asked for either (pushWanted), so until then the messages
+	// stop here. Clients of Server.Client are told by the storage itself.
+	received   chan *data.Message
+	pushWanted atomic.Bool
+}
+
+// pushPaths are MailHog's push endpoints: the v1 event stream and the v2
+// websocket (MailHog's UI and NewClient's waits use the latter).
+var pushPaths = []string{"/api/v1/events", "/api/v2/websocket"}
+
+// forward hands MailHog's API the messages received once a push client
+// has appeared.
+func (b *backend) forward() {
+	for m := range b.received {
+		if b.pushWanted.Load() {
+			b.conf.MessageChan <- m
+		}
+	}
+}
+
+// ServeHTTP notes the first request for pushes, then serves MailHog's API.
+func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !b.pushWanted.Load() && slices.Contains(pushPaths, r.URL.Path) {
+		b.pushWanted.Store(true)
+	}
+	b.router.ServeHTTP(w, r)
 }
 
 var (
@@ -69,7 +100,8 @@ func theBackend() *backend {
 		// Its download links use v1 endpoints that answer 500 with
 		// lockedStorage (storage.go); everything else works.
 		webui.CreateWeb(uiconfig.DefaultConfig(), router, uiassets.Asset)
-		sharedBackend = &backend{conf: conf, router: router}
+		sharedBackend = &backend{conf: conf, router: router, received: make(chan *data.Message, 256)}
+		go sharedBackend.forward()
 	})
 	return sharedBackend
 }
@@ -165,7 +197,7 @@ func StartEmbedded(addrs ...Addrs) (*Server, error) {
 		hijacked:   make(map[net.Conn]struct{}),
 	}
 	s.httpSrv = &http.Server{
-		Handler:           b.router,
+		Handler:           b,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          stdlog.New(io.Discard, "", 0),
 		ConnState:         s.trackHTTP,
@@ -241,7 +273,7 @@ func (s *Server) acceptSMTP() {
 			defer s.sessions.Done()
 			defer s.removeSession(conn)
 			mhsmtp.Accept(sessionTag+conn.RemoteAddr().String(), conn,
-				b.conf.Storage, b.conf.MessageChan, b.conf.Hostname, nil)
+				b.conf.Storage, b.received, b.conf.Hostname, nil)
 		}()
 	}
 }

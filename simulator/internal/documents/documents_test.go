@@ -190,3 +190,15 @@ func TestRenderToPNG(t *testing.T) {
 		t.Logf("%s: %d bytes; page 1 in %s", name, len(b), dir)
 	}
 }
+
+// BenchmarkRender renders a two-line invoice, as the first download of an
+// order's invoice does.
+func BenchmarkRender(b *testing.B) {
+	d := invoice("de_DE")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := documents.Render(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -18,27 +18,29 @@ type Account struct {
 	publisher Publisher
 	linkIndex *linkIndex // the store's: file link id → account
 
-	mu        sync.Mutex
-	ids       idGen
-	customers collection[*Customer]
-	sources   collection[*Source]
-	skus      collection[*SKU]
-	orders    collection[*Order]
-	fulfils   collection[*Fulfillment]
-	refunds   collection[*Refund]
-	returns   collection[*Return]
-	events    collection[*Event]
-	plans     collection[*Plan]         // plans.go
-	subs      collection[*Subscription] // subscriptions.go
-	invoices  collection[*Invoice]      // invoices.go (billing invoices)
-	files     collection[*File]         // files.go (invoice and credit memo PDFs, uploads)
-	links     collection[*FileLink]     // filelinks.go
-	baseURL   string                    // files.go: where the account's API is reached, for URLs
-	baseMu    sync.RWMutex              // with mu for writes of baseURL; alone for SetBaseURL's check
-	webhooks  collection[*Webhook]
-	requests  []RequestLog // the latest MaxRequestLog, oldest first
-	reqSeq    int          // Seq of the newest request
-	reqDrop   int          // requests dropped past MaxRequestLog
+	mu          sync.Mutex
+	ids         idGen
+	customers   collection[*Customer]
+	sources     collection[*Source]
+	skus        collection[*SKU]
+	orders      collection[*Order]
+	fulfils     collection[*Fulfillment]
+	refunds     collection[*Refund]
+	returns     collection[*Return]
+	events      collection[*Event]
+	recorded    int                       // events recorded since the last prune (events.go)
+	plans       collection[*Plan]         // plans.go
+	subs        collection[*Subscription] // subscriptions.go
+	invoices    collection[*Invoice]      // invoices.go (billing invoices)
+	files       collection[*File]         // files.go (invoice and credit memo PDFs, uploads)
+	links       collection[*FileLink]     // filelinks.go
+	baseURL     string                    // files.go: where the account's API is reached, for URLs
+	uploadBytes int                       // files.go: bytes of the uploads kept (MaxUploadTotal)
+	baseMu      sync.RWMutex              // with mu for writes of baseURL; alone for SetBaseURL's check
+	webhooks    collection[*Webhook]
+	requests    []RequestLog // the latest MaxRequestLog, oldest first
+	reqSeq      int          // Seq of the newest request
+	reqDrop     int          // requests dropped past MaxRequestLog
 
 	testClocks collection[*testClock] // testclocks.go
 	cur        *clock.Virtual         // the clock in use (testclocks.go use); nil: a.clock
@@ -162,6 +164,25 @@ func (c *collection[T]) put(id string, v T) {
 		c.order = append(c.order, id)
 	}
 	c.byID[id] = v
+}
+
+// removeWhere deletes every value drop accepts, in one pass, and says how
+// many went.
+func (c *collection[T]) removeWhere(drop func(T) bool) int {
+	kept := c.order[:0]
+	for _, id := range c.order {
+		if drop(c.byID[id]) {
+			delete(c.byID, id)
+			delete(c.pos, id)
+			continue
+		}
+		c.pos[id] = len(kept)
+		kept = append(kept, id)
+	}
+	n := len(c.order) - len(kept)
+	clear(c.order[len(kept):])
+	c.order = kept
+	return n
 }
 
 // remove deletes id; it is rare (DELETE calls), so it may shift the ids

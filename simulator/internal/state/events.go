@@ -74,6 +74,9 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 		ev.WebhookIDs = append(ev.WebhookIDs, t.WebhookID)
 	}
 	a.events.put(ev.ID, ev)
+	if a.recorded++; a.recorded >= pruneEvery {
+		a.pruneEvents()
+	}
 	a.signalChange()
 	if a.publisher != nil && len(targets) > 0 {
 		a.publisher.Publish(a.id, ev.copy(), targets)
@@ -188,6 +191,18 @@ func (p subscriptionPair) MarshalJSON() ([]byte, error) {
 		Subscription json.RawMessage `json:"subscription"`
 		Invoice      json.RawMessage `json:"invoice"`
 	}{sub, inv})
+}
+
+// pruneEvery is how many events an account records between two prunes.
+const pruneEvery = 1000
+
+// pruneEvents forgets the events past DR's retention (retired), which no
+// list, GET or replay shows any more, so memory follows the last 30 days.
+// It runs every pruneEvery recorded events, a pass over the account's
+// events each time. Caller holds a.mu.
+func (a *Account) pruneEvents() int {
+	a.recorded = 0
+	return a.events.removeWhere(a.retired)
 }
 
 // retired reports whether e is older than EventRetention on the clock of

@@ -24,6 +24,10 @@ const (
 // documented) [choice].
 const MaxUpload = 10 << 20
 
+// MaxUploadTotal bounds the bytes of an account's uploads together;
+// DELETE /files/{id} frees an upload's share.
+var MaxUploadTotal = 100 << 20 // a variable so tests can lower it
+
 // defaultBaseURL is the simulator's address in URLs made before any request
 // told an account where it is served (only state-level tests do that).
 const defaultBaseURL = "http://localhost"
@@ -153,6 +157,10 @@ func (a *Account) CreateFile(p FileUploadParams) (*File, error) {
 	content := append([]byte(nil), p.Content...)
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.uploadBytes+len(content) > MaxUploadTotal {
+		return nil, problem.Conflictf("upload_limit_exceeded", "The account's uploads hold %d bytes; this file's %d would pass the %d-byte limit. Delete uploads with DELETE /files/{id}.", a.uploadBytes, len(content), MaxUploadTotal)
+	}
+	a.uploadBytes += len(content)
 	f := a.newFile(newUUID(), PurposeUpload, p.Title, name, typ, ctype, made(content))
 	return a.fileView(f), nil
 }
@@ -211,8 +219,14 @@ func (a *Account) Files(f FileFilter) (Page[*File], error) {
 func (a *Account) DeleteFile(id string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, ok := a.files.get(id); !ok {
+	f, ok := a.files.get(id)
+	if !ok {
 		return problem.NotFoundID("File", id)
+	}
+	if f.Purpose == PurposeUpload {
+		if b, err := f.content.get(); err == nil {
+			a.uploadBytes -= len(b)
+		}
 	}
 	for _, l := range a.links.newestFirst(func(l *FileLink) bool { return l.FileID == id }) {
 		a.links.remove(l.ID)

@@ -1,0 +1,72 @@
+package state
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// Events past DR's 30-day retention are forgotten, not only hidden: after
+// the account's clock passes 30 days, the next pruneEvery recorded events
+// prune the old ones from memory. An event of a test-clock customer is
+// judged on its clock, so one frozen at the start keeps its events.
+func TestRetiredEventsArePruned(t *testing.T) {
+	wall := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := NewStore(nil, func() time.Time { return wall })
+	a, _, _ := s.Lookup(s.CreateAccount().SecretKey)
+	email := func(i int) *string { e := fmt.Sprintf("c%d@example.test", i); return &e }
+
+	frozen := wall
+	tc, err := a.CreateTestClock(TestClockParams{FrozenTime: &frozen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onClock, err := a.TestClockCustomer(tc.ID, CustomerParams{Email: email(-1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if _, err := a.CreateCustomer(CustomerParams{Email: email(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.mu.Lock()
+	onTC := 0 // events of the test-clock customer
+	for _, e := range a.events.byID {
+		if e.testClock == tc.ID {
+			onTC++
+		}
+	}
+	a.mu.Unlock()
+	if onTC == 0 {
+		t.Fatal("the test-clock customer has no event")
+	}
+
+	wall = wall.Add(EventRetention + time.Hour)
+	for i := range pruneEvery {
+		if _, err := a.CreateCustomer(CustomerParams{Email: email(100 + i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	kept := len(a.events.order)
+	for _, id := range a.events.order {
+		if e := a.events.byID[id]; a.retired(e) {
+			t.Fatalf("event %s (%s, %s) past retention is still kept", e.ID, e.Type, e.CreatedTime)
+		}
+	}
+	// The new events, plus the test-clock customer's (its clock did not move).
+	if want := pruneEvery + onTC; kept != want {
+		t.Fatalf("kept %d events; want %d (the %d new and the %d of customer %s on the frozen test clock)", kept, want, pruneEvery, onTC, onClock.ID)
+	}
+	// What is kept is still consistent: every position maps back.
+	for i, id := range a.events.order {
+		if a.events.pos[id] != i {
+			t.Fatalf("pos[%s] = %d, want %d", id, a.events.pos[id], i)
+		}
+	}
+	if len(a.events.byID) != kept || len(a.events.pos) != kept {
+		t.Fatalf("byID %d pos %d order %d", len(a.events.byID), len(a.events.pos), kept)
+	}
+}
