@@ -66,7 +66,7 @@ func TestDoctorOnReferenceMerchant(t *testing.T) {
 // confirmation shows everything the notice must: without pinned subjects
 // the check needs its own email (catalogue distinctFrom), and says why.
 func TestConfirmationIsNotAlsoTheAcquisition(t *testing.T) {
-	s, err := stack.Start(context.Background(), stack.Options{Defects: []string{"no-acquisition-email"}})
+	s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter("no-acquisition-email")})
 	if err != nil {
 		t.Fatal(err)
 	}
