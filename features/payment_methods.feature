@@ -32,3 +32,13 @@ Feature: Orders paid without a card
     Then Alice receives a shipment email with every required attribute
     When Digital River refunds 20.00 of the order
     Then Alice receives a refund confirmation email with every required attribute
+
+  Scenario: An order paid by wire transfer is cancelled when the funds never arrive
+    Given Alice pays by wire transfer
+    And Alice has placed an order in USD for:
+      | product | quantity | price | tax rate |
+      | Widget  | 2        | 10.00 | 0.0805   |
+    When Alice's wire transfer never arrives
+    Then the order is cancelled
+    And Alice receives a cancellation email with every required attribute
+    And Alice receives no order confirmation email

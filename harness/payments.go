@@ -71,3 +71,23 @@ func (s *Scenario) WireTransferArrives(ctx context.Context, who string) error {
 	s.fundsSource = ""
 	return nil
 }
+
+// WireTransferNeverArrives is the time to pay running out with no funds: DR
+// cancels the order paid by wire transfer (order.cancelled).
+func (s *Scenario) WireTransferNeverArrives(ctx context.Context, who string) error {
+	if _, err := s.customer(who); err != nil {
+		return err
+	}
+	o, err := s.currentOrder()
+	if err != nil {
+		return err
+	}
+	if s.fundsSource == "" {
+		return fmt.Errorf("order %s does not wait for a wire transfer; add `Given %s pays by wire transfer` before the order", o.ID, who)
+	}
+	if _, err := s.h.dr.ExpireSource(ctx, s.fundsSource); err != nil {
+		return fmt.Errorf("expire wire transfer source %s of order %s: %w", s.fundsSource, o.ID, err)
+	}
+	s.fundsSource = ""
+	return nil
+}

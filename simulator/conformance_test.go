@@ -648,6 +648,13 @@ func TestConformanceWithDRModels(t *testing.T) {
 		t.Fatalf("wire transfer refund: state %v tokenInformation %v, want pending_information with a token", wref["state"], wref["tokenInformation"])
 	}
 	l.call("POST", "/_sim/refunds/"+str(wref, "id")+"/complete", nil, 200)
+	// Order 8: a wire transfer never funded: DR cancels the order.
+	wt2 := l.call("POST", "/sources", map[string]any{"type": "wireTransfer", "wireTransfer": map[string]any{}}, 201)
+	o8 := l.call("POST", "/_sim/orders", map[string]any{"customerId": custID, "sourceId": str(wt2, "id"), "items": []map[string]any{{"skuId": str(sku, "id"), "quantity": 1, "price": 9.0}}}, 201)
+	l.call("POST", "/_sim/sources/"+str(wt2, "id")+"/expire", nil, 200)
+	if o := l.call("GET", "/orders/"+str(o8, "id"), nil, 200); o["state"] != "cancelled" {
+		t.Fatalf("unfunded wire transfer order: state %v, want cancelled", o["state"])
+	}
 	// Order 7: the "cancel fails" test card.
 	cf := l.call("POST", "/sources", map[string]any{"type": "creditCard", "creditCard": map[string]any{"number": "4000000000004442", "expirationMonth": 7, "expirationYear": 2040}}, 201)
 	o7 := l.call("POST", "/_sim/orders", map[string]any{"customerId": custID, "sourceId": str(cf, "id"), "items": []map[string]any{{"skuId": str(sku, "id"), "quantity": 1, "price": 8.0}}}, 201)

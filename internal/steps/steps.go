@@ -121,6 +121,7 @@ func (s *steps) all() []Step {
 		{`^([A-Z][\w-]*) pays with PayPal$`, `Given Alice pays with PayPal`, s.payPal},
 		{`^([A-Z][\w-]*) pays by wire transfer$`, `Given Alice pays by wire transfer`, s.wireTransfer},
 		{`^([A-Z][\w-]*)'s wire transfer arrives$`, `When Alice's wire transfer arrives`, s.wireArrives},
+		{`^([A-Z][\w-]*)'s wire transfer never arrives$`, `When Alice's wire transfer never arrives`, s.wireNeverArrives},
 		{`^([A-Z][\w-]*) has subscribed in ([A-Z]{3}) to the "([^"]+)" plan with:$`,
 			"Given Alice has subscribed in USD to the \"Gold\" plan with:\n  | product   | quantity | price | tax rate |\n  | Music box | 1        | 9.99  | 0.08     |", s.subscribe},
 		{`^([A-Z][\w-]*) has started a free trial in ([A-Z]{3}) of the "([^"]+)" plan with:$`,
@@ -411,6 +412,10 @@ func (s *steps) wireTransfer(ctx context.Context, who string) error {
 
 func (s *steps) wireArrives(ctx context.Context, who string) error {
 	return ScenarioFrom(ctx).WireTransferArrives(ctx, who)
+}
+
+func (s *steps) wireNeverArrives(ctx context.Context, who string) error {
+	return ScenarioFrom(ctx).WireTransferNeverArrives(ctx, who)
 }
 
 func (s *steps) subscribe(ctx context.Context, who, currency, plan string, table *godog.Table) error {

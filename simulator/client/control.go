@@ -48,6 +48,12 @@ func (c *Client) FundSource(ctx context.Context, id string) (*Source, error) {
 	return send[Source](ctx, c, http.MethodPost, "/_sim/sources/"+seg(id)+"/funds", nil)
 }
 
+// ExpireSource is POST /_sim/sources/{id}/expire: the funds of a delayed
+// (wireTransfer) source never came; DR cancels the order it pays.
+func (c *Client) ExpireSource(ctx context.Context, id string) (*Source, error) {
+	return send[Source](ctx, c, http.MethodPost, "/_sim/sources/"+seg(id)+"/expire", nil)
+}
+
 // BlockOrder is POST /_sim/orders/{id}/block: DR's fraud review blocking it.
 func (c *Client) BlockOrder(ctx context.Context, id string) (*Order, error) {
 	return send[Order](ctx, c, http.MethodPost, "/_sim/orders/"+seg(id)+"/block", nil)

@@ -68,6 +68,16 @@ func (h *Handler) fundSource(a *state.Account, r *http.Request) (int, any, error
 	return http.StatusOK, s, err
 }
 
+// expireSource is POST /_sim/sources/{id}/expire: the funds of a delayed
+// (wireTransfer) source never came; DR cancels the order it pays.
+func (h *Handler) expireSource(a *state.Account, r *http.Request) (int, any, error) {
+	if err := decode(r, &struct{}{}); err != nil {
+		return 0, nil, err
+	}
+	s, err := a.ExpireSource(pathID(r, "id"))
+	return http.StatusOK, s, err
+}
+
 type secretBody struct {
 	Secret string `json:"secret"`
 }

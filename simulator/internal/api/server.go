@@ -153,6 +153,7 @@ func (h *Handler) routes() {
 	ctl("GET", "/_sim/subscriptions/{id}", h.waitSubscription)
 	ctl("POST", "/_sim/orders/{id}/block", h.blockOrder)
 	ctl("POST", "/_sim/sources/{id}/funds", h.fundSource)
+	ctl("POST", "/_sim/sources/{id}/expire", h.expireSource)
 	ctl("POST", "/_sim/refunds/{id}/complete", h.completeRefund)
 	ctl("POST", "/_sim/refunds/{id}/fail", h.failRefund)
 	ctl("GET", "/_sim/webhooks/{id}/secret", h.webhookSecrets)

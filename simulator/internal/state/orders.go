@@ -504,12 +504,7 @@ func (a *Account) FundSource(id string) (*Source, error) {
 	if s.State != "pending_funds" {
 		return nil, problem.Conflictf("invalid_state", "Source '%s' is %s; only a pending_funds source takes funds.", id, s.State)
 	}
-	var o *Order
-	for _, oid := range a.orders.order {
-		if x := a.orders.byID[oid]; x.charge() != nil && x.charge().SourceID == id && x.charge().State == "pending" {
-			o = x
-		}
-	}
+	o := a.awaitingFunds(id)
 	if o != nil {
 		defer a.useCustomer(o.CustomerID)()
 	}
@@ -524,6 +519,50 @@ func (a *Account) FundSource(id string) (*Source, error) {
 	if o.State == "pending_payment" {
 		a.finishDecision(o, "accepted", "order.accepted")
 	}
+	return clone(s), nil
+}
+
+// awaitingFunds is the order whose charge waits for the funds of delayed
+// source id, if any. Caller holds a.mu.
+func (a *Account) awaitingFunds(id string) *Order {
+	for _, oid := range a.orders.order {
+		if x := a.orders.byID[oid]; x.charge() != nil && x.charge().SourceID == id && x.charge().State == "pending" {
+			return x
+		}
+	}
+	return nil
+}
+
+// ExpireSource is the control call POST /_sim/sources/{id}/expire: the
+// customer never pushed the funds of a delayed (wireTransfer) source in
+// the time allowed. The source is cancelled, and the order it pays is
+// cancelled with every item and its charge (order.cancelled), as DR's
+// "Handling delayed payment methods" tells merchants to expect.
+func (a *Account) ExpireSource(id string) (*Source, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.sources.get(id)
+	if !ok {
+		return nil, problem.NotFoundID("Source", id)
+	}
+	if s.State != "pending_funds" {
+		return nil, problem.Conflictf("invalid_state", "Source '%s' is %s; only a pending_funds source expires unfunded.", id, s.State)
+	}
+	s.State = "cancelled"
+	o := a.awaitingFunds(id)
+	if o == nil {
+		return clone(s), nil
+	}
+	defer a.useCustomer(o.CustomerID)()
+	now := a.now()
+	for _, it := range o.Items {
+		it.progress.cancelled = it.Quantity - it.progress.fulfilled
+		setItemState(it, "cancelled", now)
+	}
+	o.charge().State = "cancelled"
+	o.CancelledAmount = o.TotalAmount
+	a.setOrderState(o, "cancelled", now)
+	a.record("order.cancelled", o, nil)
 	return clone(s), nil
 }
 

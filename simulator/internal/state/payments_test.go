@@ -202,3 +202,33 @@ func TestWireTransferRefundNeedsInformation(t *testing.T) {
 		t.Fatalf("card refund %s token %+v; want pending without a token", r.State, r.TokenInformation)
 	}
 }
+
+// Funds that never come: the wire transfer source is cancelled and DR
+// cancels the order it pays (DR's "Handling delayed payment methods").
+func TestWireTransferUnfundedCancelsTheOrder(t *testing.T) {
+	fx := lcOrder(t, lcOpts{source: wireTransfer, lines: lcDRLines.lines, shipping: lcDRLines.shipping, decide: "none"})
+	src := fx.order().Payment.Sources[0].ID
+	expired, err := fx.a.ExpireSource(src)
+	if err != nil || expired.State != "cancelled" {
+		t.Fatalf("ExpireSource: %v (%+v); want the source cancelled", err, expired)
+	}
+	evs := fx.events()
+	if got := lcTypes(evs); !reflect.DeepEqual(got, []string{"order.cancelled"}) {
+		t.Fatalf("events %v, want order.cancelled", got)
+	}
+	o := lcObject[state.Order](t, evs[0])
+	if o.State != "cancelled" || o.Payment.Charges[0].State != "cancelled" || o.CancelledAmount != o.TotalAmount {
+		t.Fatalf("order %s charge %s cancelled %.2f of %.2f; want everything cancelled", o.State, o.Payment.Charges[0].State, o.CancelledAmount, o.TotalAmount)
+	}
+	for _, it := range o.Items {
+		if it.State != "cancelled" {
+			t.Fatalf("item %s is %s, want cancelled", it.ID, it.State)
+		}
+	}
+	_, err = fx.a.ExpireSource(src)
+	lcWantErr(t, err, http.StatusConflict, "invalid_state", "")
+	_, err = fx.a.FundSource(src)
+	lcWantErr(t, err, http.StatusConflict, "invalid_state", "")
+	_, err = fx.a.CreateFulfillment(state.FulfillmentParams{OrderID: fx.id, Items: []state.FulfillmentItemParams{fx.line(0, 1, -1)}})
+	lcWantErr(t, err, http.StatusConflict, "conflict", "")
+}
