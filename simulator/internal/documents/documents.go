@@ -84,8 +84,7 @@ const (
 
 // cp1252 translates UTF-8 to Windows-1252, the core fonts' encoding. fpdf
 // builds the translator by parsing a code page table; it is made once. The
-// translator writes into one buffer of its own, so concurrent renders take
-// turns at it.
+// translator writes into one buffer of its own, so calls take turns.
 var cp1252 = sync.OnceValue(func() func(string) string {
 	tr := fpdf.New("P", "mm", "A4", "").UnicodeTranslatorFromDescriptor("")
 	var mu sync.Mutex
