@@ -31,7 +31,7 @@ func TestMissingEmailNamesTheLikelyCause(t *testing.T) {
 	defer mail.Close()
 	mb := mailbox.NewClient(mail.URL())
 	defer mb.Close()
-	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications)
+	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,11 +19,11 @@ import (
 // through the harness. Here the merchant is the reference one.
 func Example() {
 	ctx := context.Background()
-	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications)
+	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
 	if err != nil {
 		log.Fatal(err)
 	}
-	prof, err := profile.Parse("reference-merchant.yaml", fixtures.ReferenceProfile)
+	prof, err := profile.Parse("reference-merchant.yaml", fixtures.ReferenceProfile())
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -73,11 +73,11 @@ func (f *fakeSim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func testConfig(t *testing.T, simURL string) harness.Config {
 	t.Helper()
-	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications)
+	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
 	if err != nil {
 		t.Fatal(err)
 	}
-	prof, err := profile.Parse("reference-merchant.yaml", fixtures.ReferenceProfile)
+	prof, err := profile.Parse("reference-merchant.yaml", fixtures.ReferenceProfile())
 	if err != nil {
 		t.Fatal(err)
 	}

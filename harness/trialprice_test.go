@@ -37,7 +37,7 @@ func TestTimeWaitsForTheTrialPrice(t *testing.T) {
 	defer mail.Close()
 	mb := mailbox.NewClient(mail.URL())
 	defer mb.Close()
-	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications)
+	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,7 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 func loadCatalogue(path string) (*catalogue.Catalogue, error) {
 	if path == "" {
-		return catalogue.Parse("fixtures/notifications.yaml", fixtures.Notifications)
+		return catalogue.Parse("fixtures/notifications.yaml", fixtures.Notifications())
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -92,7 +92,7 @@ func TestLookupWalksArrays(t *testing.T) {
 }
 
 func TestShippedCatalogueChecksOrderConfirmation(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications)
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestLookupFiltersAndJoins(t *testing.T) {
 }
 
 func TestLabelledAmounts(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications)
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestLabelledAmounts(t *testing.T) {
 }
 
 func TestWordingAndLinksWithoutEnglish(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications)
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 
 // Parse reads a notification catalogue; Get finds a notification by id.
 func ExampleParse() {
-	cat, err := catalogue.Parse("fixtures/notifications.yaml", fixtures.Notifications)
+	cat, err := catalogue.Parse("fixtures/notifications.yaml", fixtures.Notifications())
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 // Parse reads a merchant profile: where its webhook, admin and portal are,
 // its keys, timeouts and the HTTP requests of its actions.
 func ExampleParse() {
-	p, err := profile.Parse("fixtures/reference-merchant.yaml", fixtures.ReferenceProfile)
+	p, err := profile.Parse("fixtures/reference-merchant.yaml", fixtures.ReferenceProfile())
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func TestReferenceProfileParses(t *testing.T) {
-	p, err := profile.Parse("reference-merchant.yaml", fixtures.ReferenceProfile)
+	p, err := profile.Parse("reference-merchant.yaml", fixtures.ReferenceProfile())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestComposeProfileParses(t *testing.T) {
 }
 
 func TestActionsRender(t *testing.T) {
-	p, err := profile.Parse("reference-merchant.yaml", fixtures.ReferenceProfile)
+	p, err := profile.Parse("reference-merchant.yaml", fixtures.ReferenceProfile())
 	if err != nil {
 		t.Fatal(err)
 	}

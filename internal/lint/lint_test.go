@@ -12,7 +12,7 @@ import (
 
 func shipped(t *testing.T) *catalogue.Catalogue {
 	t.Helper()
-	c, err := catalogue.Parse("fixtures/notifications.yaml", fixtures.Notifications)
+	c, err := catalogue.Parse("fixtures/notifications.yaml", fixtures.Notifications())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,13 +86,13 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			err = errors.Join(err, s.Close())
 		}
 	}()
-	if s.Catalogue, err = catalogue.Parse("fixtures/notifications.yaml", fixtures.Notifications); err != nil {
+	if s.Catalogue, err = catalogue.Parse("fixtures/notifications.yaml", fixtures.Notifications()); err != nil {
 		return nil, err
 	}
 	if o.Merchant == nil {
 		return nil, errors.New("stack: no merchant to start (Options.Merchant; the reference merchant's is merchant.Starter)")
 	}
-	profileName, profileYAML := "fixtures/reference-merchant.yaml", fixtures.ReferenceProfile
+	profileName, profileYAML := "fixtures/reference-merchant.yaml", fixtures.ReferenceProfile()
 	if len(o.Profile) > 0 {
 		profileName, profileYAML = "merchant profile", o.Profile
 	}

@@ -83,9 +83,16 @@ const (
 )
 
 // cp1252 translates UTF-8 to Windows-1252, the core fonts' encoding. fpdf
-// builds the translator by parsing a code page table; it is made once.
+// builds the translator by parsing a code page table; it is made once. The
+// translator writes into one buffer of its own, so calls take turns.
 var cp1252 = sync.OnceValue(func() func(string) string {
-	return fpdf.New("P", "mm", "A4", "").UnicodeTranslatorFromDescriptor("")
+	tr := fpdf.New("P", "mm", "A4", "").UnicodeTranslatorFromDescriptor("")
+	var mu sync.Mutex
+	return func(s string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		return tr(s)
+	}
 })
 
 // Render draws the document as a PDF.

@@ -2,6 +2,7 @@ package documents_test
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -199,6 +200,28 @@ func BenchmarkRender(b *testing.B) {
 	for b.Loop() {
 		if _, err := documents.Render(d); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestRenderConcurrently: documents render at once from several goroutines
+// (first downloads of different orders) the same as one at a time; under
+// -race this also proves they share nothing unguarded.
+func TestRenderConcurrently(t *testing.T) {
+	want := render(t, invoice("de_DE"))
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			b, err := documents.Render(invoice("de_DE"))
+			if err == nil && !bytes.Equal(b, want) {
+				err = errors.New("a concurrent render differs from the one made alone")
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -38,6 +38,7 @@ type Account struct {
 	uploadBytes int                       // files.go: bytes of the uploads kept (MaxUploadTotal)
 	baseMu      sync.RWMutex              // with mu for writes of baseURL; alone for SetBaseURL's check
 	webhooks    collection[*Webhook]
+	reqMu       sync.Mutex   // guards requests, reqSeq and reqDrop instead of mu: logging a call never waits for the account
 	requests    []RequestLog // the latest MaxRequestLog, oldest first
 	reqSeq      int          // Seq of the newest request
 	reqDrop     int          // requests dropped past MaxRequestLog
@@ -101,8 +102,8 @@ const MaxRequestLog = 10000
 
 // LogRequest records an API call.
 func (a *Account) LogRequest(r RequestLog) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.reqMu.Lock()
+	defer a.reqMu.Unlock()
 	a.reqSeq++
 	r.Seq = a.reqSeq
 	a.requests = append(a.requests, r)
@@ -116,8 +117,8 @@ func (a *Account) LogRequest(r RequestLog) {
 // Requests returns the API calls the account made, oldest first (the
 // latest MaxRequestLog).
 func (a *Account) Requests() []RequestLog {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.reqMu.Lock()
+	defer a.reqMu.Unlock()
 	return append([]RequestLog(nil), a.requests...)
 }
 
@@ -131,8 +132,8 @@ type RequestPage struct {
 // RequestsPage is GET /_sim/requests: the calls numbered after after,
 // oldest first, at most limit.
 func (a *Account) RequestsPage(after, limit int) RequestPage {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.reqMu.Lock()
+	defer a.reqMu.Unlock()
 	// Seqs are consecutive, so the first call after after is found by arithmetic.
 	i := 0
 	if len(a.requests) > 0 {

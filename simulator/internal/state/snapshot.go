@@ -141,6 +141,8 @@ func (s *Store) Save(w io.Writer) error {
 func (a *Account) snapshot() (json.RawMessage, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.reqMu.Lock() // the request log has its own lock
+	defer a.reqMu.Unlock()
 	e := &encoder{seen: map[uintptr]int{}}
 	if err := e.value(reflect.ValueOf(a).Elem(), "account"); err != nil {
 		return nil, err
