@@ -4,10 +4,12 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/features"
 	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/internal/stack"
 	"github.com/drsim/drsim/internal/suite"
 )
@@ -56,5 +58,37 @@ func TestDoctorOnReferenceMerchant(t *testing.T) {
 	defer s.Close()
 	if err := harness.Doctor(context.Background(), s.Profile); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A merchant that sends only the order confirmation for a subscription
+// order has not sent the subscription acquisition notice, though the
+// confirmation shows everything the notice must: without pinned subjects
+// the check needs its own email (catalogue distinctFrom), and says why.
+func TestConfirmationIsNotAlsoTheAcquisition(t *testing.T) {
+	s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter("no-acquisition-email")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Profile.Notifications = nil
+	s.Profile.Timeouts.Email = profile.Duration(2 * time.Second)
+	path, err := suite.ScenarioPath(features.Files, "Acquisition confirmation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := suite.Run(suite.Options{Harness: s.Harness, Features: features.Files, Paths: []string{path}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := res.Failed()
+	if len(failed) != 1 {
+		t.Fatalf("%d of %d scenarios failed, want the acquisition to fail", len(failed), len(res.Scenarios))
+	}
+	msg := failed[0].Err.Error()
+	for _, want := range []string{"subscription acquisition to ", `"Order confirmation`, "is just as well the order confirmation about the same order.accepted event", "separate messages"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the failure does not say %q:\n%s", want, msg)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -85,6 +86,10 @@ type matching struct {
 	// excluded are the message ids of emails another notification claims
 	// (see rival).
 	excluded map[string]bool
+	// twinless are the message ids of emails that could as well be a twin
+	// notification of the same event (catalogue distinctFrom) while no
+	// other email can: why, by message id (see excludeTwinless).
+	twinless map[string]string
 	// pairs[i] is the subject assigned to email i, or -1.
 	pairs []int
 	size  int
@@ -137,7 +142,8 @@ func (mt *matching) report(i, j int) catalogue.Report {
 }
 
 func (mt *matching) fits(i, j int) bool {
-	return !mt.excluded[mt.emails[i].msg.ID] && mt.report(i, j).Err() == nil
+	id := mt.emails[i].msg.ID
+	return !mt.excluded[id] && mt.twinless[id] == "" && mt.report(i, j).Err() == nil
 }
 
 // assign finds a largest assignment of emails to subjects (Kuhn's augmenting
@@ -231,6 +237,8 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	consumed := s.consumedIDs()
 	hintRE := hint(nt)
 	mt := &matching{n: nt, memo: map[pairKey]catalogue.Report{}, excluded: map[string]bool{}}
+	// all is every email to the customer, for the twins' check.
+	var all []*mailbox.Message
 	rivals := map[string][]subject{}
 	var subsErr error
 	stale := true
@@ -246,15 +254,10 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 		subs, err := s.subjects(wctx, nt, false)
 		early <- read{subs, err}
 	}()
-	matched := func() bool {
-		mt.assign()
-		for mt.size >= n && s.excludeRivals(wctx, mt, rivals) {
-			mt.assign()
-		}
-		return mt.size >= n
-	}
+	matched := func() bool { return s.match(wctx, mt, n, rivals, all) }
 	started := time.Now()
 	_, werr := s.h.cfg.Mailbox.Wait(wctx, c.Email, desc, func(m *mailbox.Message) bool {
+		all = append(all, m)
 		if consumed[m.ID] || (pin != nil && !pin.MatchString(m.Subject)) {
 			return false
 		}
@@ -311,14 +314,13 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	if len(mt.emails) > 0 {
 		if subs, err := s.subjects(ctx, nt, false); err == nil {
 			mt.setSubjects(subs)
-			mt.assign()
-			for mt.size >= n && s.excludeRivals(ctx, mt, rivals) {
-				mt.assign()
-			}
-			if mt.size >= n {
+			if s.match(ctx, mt, n, rivals, all) {
 				return s.settle(ctx, c, nt, mt, n, &check)
 			}
 		}
+	}
+	if why := mt.twinReason(); why != "" {
+		return fmt.Errorf("%s to %s: %s", strings.ToLower(nt.Name), c.Email, why)
 	}
 	if i, j, ok := mt.closest(); ok {
 		v, sub := mt.emails[i], mt.subs[j]
@@ -337,6 +339,92 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 		werr = fmt.Errorf("no %s after %s", desc, time.Since(started).Round(time.Millisecond))
 	}
 	return fmt.Errorf("%s: %w%s", nt.Name, werr, s.diagnose(ctx, nt))
+}
+
+// match assigns emails to subjects, dropping those another notification
+// claims (rivals) and those that could as well be a twin of the same event
+// when no other email can, and reports whether n were matched.
+func (s *Scenario) match(ctx context.Context, mt *matching, n int, rivals map[string][]subject, all []*mailbox.Message) bool {
+	mt.twinless = map[string]string{} // a new email may be the twin now
+	for {
+		mt.assign()
+		if mt.size < n {
+			return false
+		}
+		if s.excludeRivals(ctx, mt, rivals) || s.excludeTwinless(mt, all) {
+			continue
+		}
+		return true
+	}
+}
+
+// excludeTwinless drops from the assignment each email that could as well
+// be a twin notification of its event (the catalogue's distinctFrom: a
+// subscription order's confirmation shows all a subscription acquisition
+// does) when no other email to the customer can be that twin: the two are
+// separate messages, so one email never counts as both. It reports
+// whether it dropped any.
+func (s *Scenario) excludeTwinless(mt *matching, all []*mailbox.Message) bool {
+	twins := s.h.cfg.Catalogue.Twins(mt.n)
+	if len(twins) == 0 {
+		return false
+	}
+	consumed := s.consumedAs()
+	changed := false
+	for i, j := range mt.pairs {
+		if j < 0 {
+			continue
+		}
+		v, sub := mt.emails[i], mt.subs[j]
+		for _, y := range twins {
+			if !y.About(sub.object) || !s.couldBe(y, sub, v, consumed) {
+				continue
+			}
+			other := false
+			for _, m := range all {
+				if m.ID != v.msg.ID && s.couldBe(y, sub, s.view(m), consumed) {
+					other = true
+					break
+				}
+			}
+			if !other {
+				mt.twinless[v.msg.ID] = fmt.Sprintf("the only email that shows what a %s does, %q, is just as well the %s about the same %s event %s, and no other email is: the two are separate messages, so the merchant sent one where Digital River requires both",
+					strings.ToLower(mt.n.Name), v.msg.Subject, strings.ToLower(y.Name), y.Trigger, sub.eventID)
+				changed = true
+				break
+			}
+		}
+	}
+	return changed
+}
+
+// couldBe reports whether email v could be notification y about subject
+// sub: it was matched as y, or it is not matched yet and its subject fits
+// y's pinned pattern (when the profile pins one) or it shows every
+// required attribute of y.
+func (s *Scenario) couldBe(y *catalogue.Notification, sub subject, v *seenEmail, consumed map[string]string) bool {
+	if as, done := consumed[v.msg.ID]; done {
+		return as == y.ID
+	}
+	if pin, _ := s.pinned(y.ID); pin != nil {
+		return pin.MatchString(v.msg.Subject)
+	}
+	return y.Check(sub.object, v.email).Err() == nil
+}
+
+// consumedAs copies the consumed emails and what each was matched as.
+func (s *Scenario) consumedAs() map[string]string {
+	return maps.Clone(s.consumed)
+}
+
+// twinReason is why an email was left out as twinless, or "".
+func (mt *matching) twinReason() string {
+	for _, v := range mt.emails {
+		if why := mt.twinless[v.msg.ID]; why != "" {
+			return why
+		}
+	}
+	return ""
 }
 
 func eventType(n *catalogue.Notification, sub subject) string {

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -62,8 +63,25 @@ type Notification struct {
 	// Document, when set, says the email must link to a file link of a DR
 	// file whose PDF text shows what it lists.
 	Document *Document `yaml:"document"`
+	// DistinctFrom names notifications with the same trigger that are
+	// separate messages for the same event (a subscription's acquisition
+	// and its order's confirmation): one email is never both, so a check
+	// of either needs another email that is the other. It works both ways.
+	DistinctFrom []string `yaml:"distinctFrom"`
 
 	labels map[string][]string // the catalogue's labels
+}
+
+// Twins are the notifications that must be other emails than n's for the
+// same event: those n's distinctFrom names and those naming n.
+func (c *Catalogue) Twins(n *Notification) []*Notification {
+	var out []*Notification
+	for _, y := range c.Notifications {
+		if y.ID != n.ID && (slices.Contains(n.DistinctFrom, y.ID) || slices.Contains(y.DistinctFrom, n.ID)) {
+			out = append(out, y)
+		}
+	}
+	return out
 }
 
 // Document describes the PDF a notification must link to. Its paths read
@@ -97,6 +115,11 @@ type Attribute struct {
 	Label string `yaml:"label"`
 	// Pick "last" keeps only the last value of the path (the newest refund).
 	Pick string `yaml:"pick"`
+	// Near anchors a number to its context: it must stand alone on a line
+	// that contains one of these words (anywhere in a word, in any case:
+	// "versuch" in "Abbuchungsversuch"), so an attempt count is not found
+	// in a quantity. Only for match: number.
+	Near []string `yaml:"near"`
 }
 
 // Parse reads a catalogue, rejecting unknown fields and bad values with the
@@ -128,6 +151,9 @@ func Parse(name string, data []byte) (*Catalogue, error) {
 			if a.Label != "" && c.Labels[a.Label] == nil {
 				return nil, fmt.Errorf("%s: attributes[%d] (%s): label %q is not under \"labels\"", where, j, a.Name, a.Label)
 			}
+			if len(a.Near) > 0 && a.Match != MatchNumber {
+				return nil, fmt.Errorf("%s: attributes[%d] (%s): near is for match number, not %q", where, j, a.Name, a.Match)
+			}
 			if a.Pick != "" && a.Pick != "last" {
 				return nil, fmt.Errorf("%s: attributes[%d] (%s): pick %q: want last", where, j, a.Name, a.Pick)
 			}
@@ -156,6 +182,17 @@ func Parse(name string, data []byte) (*Catalogue, error) {
 			return nil, fmt.Errorf("%s: document needs fileId and contains", where)
 		}
 		c.byID[n.ID] = n
+	}
+	for i, n := range c.Notifications {
+		for _, id := range n.DistinctFrom {
+			y, ok := c.byID[id]
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("notifications[%d] (%s): distinctFrom %q is not a notification of the catalogue", i, n.ID, id)
+			case y.Trigger != n.Trigger || n.Trigger == "":
+				return nil, fmt.Errorf("notifications[%d] (%s): distinctFrom %q has another trigger (%q, not %q): only notifications of one event can be confused", i, n.ID, id, y.Trigger, n.Trigger)
+			}
+		}
 	}
 	return &c, nil
 }

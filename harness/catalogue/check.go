@@ -247,6 +247,29 @@ func findNumberOrText(text, w string) (string, bool) {
 	return "", false
 }
 
+// findNumberNear finds w standing alone on a line of text that contains
+// one of words (case-insensitive, anywhere in a word), and returns that
+// line.
+func findNumberNear(text, w string, words []string) (string, bool) {
+	for _, line := range strings.Split(text, "\n") {
+		lower := strings.ToLower(line)
+		near := false
+		for _, word := range words {
+			if strings.Contains(lower, strings.ToLower(word)) {
+				near = true
+				break
+			}
+		}
+		if !near {
+			continue
+		}
+		if _, ok := findNumberOrText(line, w); ok {
+			return strings.TrimSpace(line), true
+		}
+	}
+	return "", false
+}
+
 func matchOne(a Attribute, v any, currency, text string, links []string) Finding {
 	f := Finding{Attribute: a.Name, Optional: a.Optional, Want: stringify(v)}
 	switch a.Match {
@@ -256,6 +279,13 @@ func matchOne(a Attribute, v any, currency, text string, links []string) Finding
 			f.Found = s
 		}
 	case MatchNumber:
+		if len(a.Near) > 0 {
+			f.Want = fmt.Sprintf("%s on a line with %s", stringify(v), strings.Join(a.Near, "/"))
+			if found, ok := findNumberNear(text, stringify(v), a.Near); ok {
+				f.Found = found
+			}
+			return f
+		}
 		if found, ok := findNumberOrText(text, stringify(v)); ok {
 			f.Found = found
 		}
