@@ -45,7 +45,7 @@ Usage:
   drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [-retry-scale f] [-delivery-timeout d]
                                               run the simulator and an embedded MailHog; beyond loopback
                                               the control API needs -admin-token (generated when not given)
-  drsim bench   [-runs 3] [-events 5000]        measure the suite, webhook delivery and a year of renewals
+  drsim bench   [-runs 3] [-only parts]         measure the suite, webhook delivery, notification latency, the API and a year of renewals
   drsim listen  -forward-to URL [-events types] [-key sk_test_…]
                                               register your webhook, print keys and secret, tail deliveries
   drsim trigger [-key sk_test_…] FLOW          drive a business flow (order.accepted, order.refunded, …); prints its events

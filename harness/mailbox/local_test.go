@@ -152,3 +152,32 @@ func TestInProcessClientSeesDeletes(t *testing.T) { // not parallel: DeleteAll e
 		t.Errorf("after DeleteAll: %q, %v; want none", subjects(ms), err)
 	}
 }
+
+// BenchmarkSendAndWait sends a message over SMTP and waits for it, with
+// each kind of client: what a harness check of one email costs.
+func BenchmarkSendAndWait(b *testing.B) {
+	srv, err := mailbox.StartEmbedded()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	for _, kind := range []struct {
+		name string
+		c    *mailbox.Client
+	}{{"in-process", srv.Client()}, {"http", mailbox.NewClient(srv.URL())}} { // in-process first: the http one turns MailHog's JSON pushes on for good
+		b.Run(kind.name, func(b *testing.B) {
+			defer kind.c.Close()
+			n := 0
+			for b.Loop() {
+				n++
+				to := fmt.Sprintf("bench-%s-%d-%d@example.test", kind.name, n, addrSeq.Add(1))
+				if err := sendPlain(srv.SMTPAddr(), to, "hello", "body"); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := kind.c.Wait(b.Context(), to, "hello", nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
