@@ -24,16 +24,27 @@ type flow struct {
 
 // flows are the trigger names, each with what it does.
 var flows = map[string]flow{
-	"order.accepted":               {"a customer's order of 2 Widgets is accepted (also order.invoice.created)", acceptedOrder},
-	"order.shipped":                {"an accepted order is shipped in full (fulfillment.created, order.fulfilled, order.complete)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll) }},
-	"order.partly-shipped":         {"1 of 2 Widgets is shipped", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipOne) }},
-	"order.partly-cancelled":       {"1 of 2 Widgets is cancelled (order.cancelled.partial… )", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, cancelOne) }},
-	"order.cancelled":              {"an accepted order is cancelled in full", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, cancelAll) }},
-	"order.refunded":               {"a shipped order is refunded in full (refund.complete, order.refunded, order.credit_memo.created)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, refundAll) }},
-	"order.partly-refunded":        {"a shipped order is refunded 5.00", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, refundSome) }},
-	"order.invoice.created":        {"the invoice PDF of an accepted order (same as order.accepted)", acceptedOrder},
-	"order.credit_memo.created":    {"the credit memo of a refunded order (same as order.refunded)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, refundAll) }},
-	"order.blocked":                {"DR blocks a placed order", blockedOrder},
+	"order.accepted":            {"a customer's order of 2 Widgets is accepted (also order.invoice.created)", acceptedOrder},
+	"order.shipped":             {"an accepted order is shipped in full (fulfillment.created, order.fulfilled, order.complete)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll) }},
+	"order.partly-shipped":      {"1 of 2 Widgets is shipped", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipOne) }},
+	"order.partly-cancelled":    {"1 of 2 Widgets is cancelled (order.cancelled.partial… )", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, cancelOne) }},
+	"order.cancelled":           {"an accepted order is cancelled in full", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, cancelAll) }},
+	"order.refunded":            {"a shipped order is refunded in full (refund.complete, order.refunded, order.credit_memo.created)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, refundAll) }},
+	"order.partly-refunded":     {"a shipped order is refunded 5.00", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, refundSome) }},
+	"order.invoice.created":     {"the invoice PDF of an accepted order (same as order.accepted)", acceptedOrder},
+	"order.credit_memo.created": {"the credit memo of a refunded order (same as order.refunded)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, refundAll) }},
+	"order.blocked":             {"DR blocks a placed order", blockedOrder},
+	"order.paypal":              {"an order paid with PayPal (no creditCard) is accepted", func(ctx context.Context, t *tripper) error { return t.then(ctx, payWith("payPal"), placed, accept) }},
+	"order.wire-transfer":       {"an order paid by wire transfer waits in pending_payment, then the funds arrive (source.chargeable, order.accepted)", func(ctx context.Context, t *tripper) error { return t.then(ctx, payWith("wireTransfer"), placed, fund) }},
+	"order.wire-transfer-expired": {"an order paid by wire transfer whose funds never come is cancelled (order.cancelled)", func(ctx context.Context, t *tripper) error {
+		return t.then(ctx, payWith("wireTransfer"), placed, expire)
+	}},
+	"refund.pending_information": {"a shipped wire transfer order is refunded 5.00: the refund waits for the customer's bank details", func(ctx context.Context, t *tripper) error {
+		return t.then(ctx, payWith("wireTransfer"), placed, fund, shipAll, refundPending)
+	}},
+	"order.charge.cancel.failed": {"cancelling 1 of 2 Widgets paid with the cancel-failing test card 4000000000004442", func(ctx context.Context, t *tripper) error {
+		return t.then(ctx, payWithCard("4000000000004442"), placed, accept, cancelOne)
+	}},
 	"return.created":               {"the customer returns 1 Widget of a shipped order", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, returnOne) }},
 	"subscription.created":         {"a monthly subscription is bought and accepted (subscription acquired)", func(ctx context.Context, t *tripper) error { return t.subscribe(ctx, false) }},
 	"subscription.reminder":        {"a subscription reaches its renewal reminder (clock advanced)", func(ctx context.Context, t *tripper) error { return t.then(ctx, subscribed, until("nextReminderDate")) }},
@@ -82,6 +93,44 @@ type tripper struct {
 	items                []string // the order's item ids
 	plan                 string
 	ids                  []string // everything made, to pick out its events
+	method, card         string   // how the next order pays ("": the simulator's default card)
+	source               string   // the order's source when the flow made one
+}
+
+// payWith and payWithCard choose how the next order pays.
+func payWith(method string) func(context.Context, *tripper) error {
+	return func(_ context.Context, t *tripper) error { t.method = method; return nil }
+}
+
+func payWithCard(number string) func(context.Context, *tripper) error {
+	return func(_ context.Context, t *tripper) error { t.card = number; return nil }
+}
+
+// placed places the flow's order, paid as chosen.
+func placed(ctx context.Context, t *tripper) error { return t.place(ctx, nil, t.card) }
+
+func accept(ctx context.Context, t *tripper) error {
+	_, err := t.c.AcceptOrder(ctx, t.order)
+	return err
+}
+
+func fund(ctx context.Context, t *tripper) error {
+	_, err := t.c.FundSource(ctx, t.source)
+	return err
+}
+
+func expire(ctx context.Context, t *tripper) error {
+	_, err := t.c.ExpireSource(ctx, t.source)
+	return err
+}
+
+func refundPending(ctx context.Context, t *tripper) error {
+	r, err := t.c.CreateRefund(ctx, client.RefundParams{OrderID: t.order, Amount: client.Float(5.00), Currency: "USD", Reason: "requested by customer"})
+	if err != nil {
+		return fmt.Errorf("refund order %s: %w", t.order, err)
+	}
+	t.made(r.ID)
+	return nil
 }
 
 func (t *tripper) then(ctx context.Context, steps ...func(context.Context, *tripper) error) error {
@@ -134,6 +183,24 @@ func (t *tripper) place(ctx context.Context, sub *client.SubscriptionInfo, card 
 			return fmt.Errorf("create the card: %w", err)
 		}
 		p.SourceID = src.ID
+	}
+	if t.method != "" {
+		sp := client.SourceParams{Type: t.method, Owner: &client.Owner{FirstName: "Trigger", LastName: "Customer", Email: t.email}}
+		switch t.method {
+		case "payPal":
+			sp.PayPal = &client.PayPalParams{}
+		case "wireTransfer":
+			sp.WireTransfer = &client.WireTransferParams{}
+		}
+		src, err := t.c.CreateSource(ctx, sp)
+		if err != nil {
+			return fmt.Errorf("create the %s source: %w", t.method, err)
+		}
+		p.SourceID = src.ID
+	}
+	if p.SourceID != "" {
+		t.source = p.SourceID
+		t.made(p.SourceID)
 	}
 	o, err := t.c.PlaceOrder(ctx, p)
 	if err != nil {
