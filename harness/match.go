@@ -184,24 +184,95 @@ func (mt *matching) assign() {
 	}
 }
 
-// closest is the unassigned email and subject that miss the fewest required
-// attributes, for a failure message; ok is false when there is none.
-func (mt *matching) closest() (i, j int, ok bool) {
-	best := -1
-	for a := range mt.emails {
-		if mt.pairs[a] >= 0 {
-			continue
+// closest is the unassigned email and subject to show in a failure, and
+// why they were chosen; ok is false when there is none. Emails another
+// notification claims (rivals, twins) are left out, and so are events that
+// already have their email, when others are left. Among the rest it prefers,
+// in order: the most required attributes shown, a subject that matches the
+// catalogue's hint for the notification, and an email whose place among
+// the unmatched emails (by arrival) is the event's place among the
+// unmatched events (the n-th email left for the n-th event left).
+func (mt *matching) closest(hintRE *regexp.Regexp) (i, j int, why string, ok bool) {
+	taken := map[int]bool{}
+	for _, b := range mt.pairs {
+		if b >= 0 && mt.subs[b].eventID != "" {
+			taken[b] = true
 		}
-		for b := range mt.subs {
-			r := mt.report(a, b)
-			found := len(r.Findings) - len(r.Failed())
-			score := found*1000 - len(r.Failed())
-			if best < 0 || score > best {
-				best, i, j, ok = score, a, b, true
+	}
+	var emails, subs []int
+	for a := range mt.emails {
+		id := mt.emails[a].msg.ID
+		if mt.pairs[a] < 0 && !mt.excluded[id] && mt.twinless[id] == "" {
+			emails = append(emails, a)
+		}
+	}
+	for b := range mt.subs {
+		if !taken[b] {
+			subs = append(subs, b)
+		}
+	}
+	freeEvents := len(subs) > 0
+	if len(emails) == 0 {
+		for a := range mt.emails {
+			if mt.pairs[a] < 0 {
+				emails = append(emails, a)
 			}
 		}
 	}
-	return i, j, ok
+	if len(subs) == 0 {
+		for b := range mt.subs {
+			subs = append(subs, b)
+		}
+	}
+	// The unmatched emails by arrival, the events by time.
+	slices.SortStableFunc(emails, func(x, y int) int { return mt.emails[x].msg.Created.Compare(mt.emails[y].msg.Created) })
+	type score struct{ found, hinted, place int }
+	better := func(x, y score) bool {
+		if x.found != y.found {
+			return x.found > y.found
+		}
+		if x.hinted != y.hinted {
+			return x.hinted > y.hinted
+		}
+		return x.place < y.place
+	}
+	var best score
+	for ra, a := range emails {
+		hinted := 0
+		if hintRE != nil && hintRE.MatchString(mt.emails[a].msg.Subject) {
+			hinted = 1
+		}
+		for rb, b := range subs {
+			r := mt.report(a, b)
+			sc := score{found: len(r.Findings) - len(r.Failed()), hinted: hinted, place: abs(ra - rb)}
+			if !ok || better(sc, best) {
+				best, i, j, ok = sc, a, b, true
+			}
+		}
+	}
+	if !ok {
+		return 0, 0, "", false
+	}
+	r := mt.report(i, j)
+	why = fmt.Sprintf("chosen among %d unmatched email(s) as the one that shows the most required attributes (%d of %d)", len(emails), len(r.Findings)-len(r.Failed()), len(r.Findings))
+	if ev := mt.subs[j].eventID; ev != "" {
+		if freeEvents {
+			why += fmt.Sprintf(" of an event that no email matched, %s %s", mt.n.Trigger, ev)
+		} else {
+			why += fmt.Sprintf(" of any event, %s %s: every %s event about the order already has its email, so this email's own event may be missing", mt.n.Trigger, ev, mt.n.Trigger)
+		}
+	}
+	if best.hinted > 0 {
+		why += fmt.Sprintf("; its subject fits %q", hintRE.String())
+	}
+	return i, j, why, true
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // ExpectNotifications waits until n emails of notification id have reached
@@ -322,7 +393,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	if why := mt.twinReason(); why != "" {
 		return fmt.Errorf("%s to %s: %s", strings.ToLower(nt.Name), c.Email, why)
 	}
-	if i, j, ok := mt.closest(); ok {
+	if i, j, why, ok := mt.closest(hintRE); ok {
 		v, sub := mt.emails[i], mt.subs[j]
 		r := mt.report(i, j)
 		s.RecordEmail(EmailEvidence{Notification: id, Recipient: c.Email, Message: v.msg, EventID: sub.eventID, EventType: eventType(nt, sub), Object: sub.object, Findings: r.Findings, Err: r.Err()})
@@ -330,7 +401,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 		if n > 1 {
 			got = fmt.Sprintf(" (%d of %d matched)", mt.size, n)
 		}
-		return fmt.Errorf("%s to %s%s: the closest email, %q, %w; text was:\n%s", strings.ToLower(nt.Name), c.Email, got, v.msg.Subject, r.Err(), indent(v.msg.Body(), "in the report's emails/ directory as .eml and in report.html"))
+		return fmt.Errorf("%s to %s%s: the closest email, %q (%s), %w; text was:\n%s", strings.ToLower(nt.Name), c.Email, got, v.msg.Subject, why, r.Err(), indent(v.msg.Body(), "in the report's emails/ directory as .eml and in report.html"))
 	}
 	if len(mt.emails) > 0 && len(mt.subs) == 0 {
 		return fmt.Errorf("%s to %s: an email arrived (%q) but no %s event about order %s is left to match it", strings.ToLower(nt.Name), c.Email, mt.emails[0].msg.Subject, nt.Trigger, s.orderIDOrNone())

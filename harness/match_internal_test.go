@@ -3,7 +3,10 @@ package harness
 import (
 	"fmt"
 	"math/rand/v2"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/mailbox"
@@ -74,11 +77,58 @@ func TestAssignmentReportsTheClosestEmail(t *testing.T) {
 	if mt.size != 0 {
 		t.Fatalf("matched %d, want 0", mt.size)
 	}
-	i, _, ok := mt.closest()
+	i, _, _, ok := mt.closest(nil)
 	if !ok || mt.emails[i].msg.ID != "b" {
 		t.Fatalf("closest = %v %v, want email b", i, ok)
 	}
 	if err := mt.report(i, 0).Err(); err == nil || err.Error() != "tracking Z1 not found" {
 		t.Errorf("report = %v, want the missing tracking number", err)
+	}
+}
+
+// The closest email of a failure is shown against an event that no email
+// matched (not one that has its email already), leaves out emails another
+// notification claims, prefers a subject that fits the hint, and says why
+// it was chosen.
+func TestClosestEmailIsRelated(t *testing.T) {
+	n := &catalogue.Notification{ID: "renewal-confirmation", Name: "Renewal confirmation", Trigger: "subscription.extended", Attributes: []catalogue.Attribute{
+		{Name: "plan", Path: "plan", Match: catalogue.MatchText},
+		{Name: "next", Path: "next", Match: catalogue.MatchText},
+	}}
+	t0 := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	email := func(id, subject, body string, at int) *seenEmail {
+		return &seenEmail{msg: &mailbox.Message{ID: id, Subject: subject, Created: t0.Add(time.Duration(at) * time.Second)}, email: catalogue.Email{Subject: subject, Body: body}}
+	}
+	mt := &matching{n: n, memo: map[pairKey]catalogue.Report{}, excluded: map[string]bool{"rival": true},
+		subs: []subject{
+			{eventID: "feb", object: map[string]any{"plan": "Gold", "next": "2 February"}},
+			{eventID: "jul", object: map[string]any{"plan": "Gold", "next": "2 July"}},
+		},
+		emails: []*seenEmail{
+			email("m-feb", "Your subscription has renewed", "Gold, next payment 2 February", 1),
+			// A second February email: it shows all of the February event,
+			// which has its email; against July it lacks the date.
+			email("dup", "Your subscription has renewed", "Gold, next payment 2 February", 2),
+			// Shows as much, but its subject is not a renewal's.
+			email("other", "Your order", "Gold, next payment 2 February", 3),
+			// Claimed by another notification: never shown.
+			email("rival", "Your subscription has renewed", "Gold, next payment 2 July (reminder)", 4),
+		}}
+	mt.assign()
+	mt.pairs[3] = -1 // the rival's exclusion, as excludeRivals leaves it
+	i, j, why, ok := mt.closest(regexp.MustCompile(`(?i)renewed`))
+	if !ok {
+		t.Fatal("no closest email")
+	}
+	if got := mt.emails[i].msg.ID + " for " + mt.subs[j].eventID; got != "dup for jul" {
+		t.Errorf("closest = %s, want dup for jul (%s)", got, why)
+	}
+	if err := mt.report(i, j).Err(); err == nil || err.Error() != "next 2 July not found" {
+		t.Errorf("report = %v, want the missing date", err)
+	}
+	for _, want := range []string{"chosen among 2 unmatched email(s)", "(1 of 2)", "an event that no email matched, subscription.extended jul", `its subject fits "(?i)renewed"`} {
+		if !strings.Contains(why, want) {
+			t.Errorf("why = %q, want it to say %q", why, want)
+		}
 	}
 }
