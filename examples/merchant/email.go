@@ -172,6 +172,9 @@ func (s *Server) transact(ctx context.Context, c *smtpConn, msg email, data []by
 		deadline = time.Now().Add(workTimeout)
 	}
 	c.conn.SetDeadline(deadline)
+	if c.pipelining {
+		return s.transactPipelined(c, msg, data)
+	}
 	if err := c.c.Mail(s.from.Address); err != nil {
 		if _, isReply := errors.AsType[*textproto.Error](err); !isReply {
 			return fmt.Errorf("smtp MAIL FROM: %w: %w", errStaleSMTP, err)
@@ -189,6 +192,45 @@ func (s *Server) transact(ctx context.Context, c *smtpConn, msg email, data []by
 		return fmt.Errorf("smtp DATA: %w", err)
 	}
 	if err := w.Close(); err != nil { // the server accepts or refuses the message here
+		return fmt.Errorf("smtp DATA: %w", err)
+	}
+	c.conn.SetDeadline(time.Time{})
+	return nil
+}
+
+// transactPipelined is transact for a server that offers PIPELINING
+// (RFC 2920; MailHog does): MAIL FROM, RCPT TO and DATA go in one write and
+// their three replies are read after it, one round trip instead of three.
+func (s *Server) transactPipelined(c *smtpConn, msg email, data []byte) error {
+	from, to := s.from.Address, msg.To.Address
+	if strings.ContainsAny(from+to, "\r\n") {
+		return fmt.Errorf("smtp: address %q or %q has a line break", from, to)
+	}
+	text := c.c.Text
+	fmt.Fprintf(text.W, "MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n", from, to)
+	if err := text.W.Flush(); err != nil {
+		return fmt.Errorf("smtp MAIL FROM: %w: %w", errStaleSMTP, err)
+	}
+	if _, _, err := text.ReadResponse(250); err != nil {
+		if _, isReply := errors.AsType[*textproto.Error](err); !isReply {
+			return fmt.Errorf("smtp MAIL FROM: %w: %w", errStaleSMTP, err)
+		}
+		return fmt.Errorf("smtp MAIL FROM: %w", err)
+	}
+	if _, _, err := text.ReadResponse(25); err != nil {
+		return fmt.Errorf("smtp RCPT TO %s: %w", to, err)
+	}
+	if _, _, err := text.ReadResponse(354); err != nil {
+		return fmt.Errorf("smtp DATA: %w", err)
+	}
+	w := text.DotWriter()
+	if _, err := w.Write(data); err != nil {
+		return fmt.Errorf("smtp DATA: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("smtp DATA: %w", err)
+	}
+	if _, _, err := text.ReadResponse(250); err != nil { // the server accepts or refuses the message here
 		return fmt.Errorf("smtp DATA: %w", err)
 	}
 	c.conn.SetDeadline(time.Time{})
@@ -213,9 +255,10 @@ type smtpConns struct {
 }
 
 type smtpConn struct {
-	conn  net.Conn
-	c     *smtp.Client
-	timer *time.Timer // QUIT after idleSMTP unused (guarded by smtpConns.mu)
+	conn       net.Conn
+	c          *smtp.Client
+	pipelining bool        // the server offers PIPELINING
+	timer      *time.Timer // QUIT after idleSMTP unused (guarded by smtpConns.mu)
 }
 
 // get returns a kept connection (reused true) or a new one that has said
@@ -248,7 +291,8 @@ func (p *smtpConns) get(ctx context.Context, addr, helo string) (*smtpConn, bool
 		c.Close()
 		return nil, false, fmt.Errorf("smtp HELO: %w", err)
 	}
-	return &smtpConn{conn: conn, c: c}, false, nil
+	pipelining, _ := c.Extension("PIPELINING")
+	return &smtpConn{conn: conn, c: c, pipelining: pipelining}, false, nil
 }
 
 // put keeps c for the next email, or says QUIT when enough are kept or

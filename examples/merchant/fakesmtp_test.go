@@ -29,6 +29,9 @@ type fakeSMTP struct {
 	RejectNext atomic.Int32
 	// Sessions counts the connections accepted.
 	Sessions atomic.Int32
+	// Pipelining makes EHLO offer PIPELINING (RFC 2920); commands are
+	// read and answered one by one either way, as a server may.
+	Pipelining atomic.Bool
 
 	ln net.Listener
 	wg sync.WaitGroup
@@ -153,6 +156,11 @@ func (f *fakeSMTP) serve(conn net.Conn) {
 		verb, arg, _ := strings.Cut(line, " ")
 		switch strings.ToUpper(verb) {
 		case "EHLO", "HELO":
+			if strings.EqualFold(verb, "EHLO") && f.Pipelining.Load() {
+				reply("250-fake.test")
+				reply("250 PIPELINING")
+				continue
+			}
 			reply("250 fake.test")
 		case "MAIL":
 			msg = received{From: path(arg)}

@@ -485,7 +485,20 @@ func TestStartRejectsBadConfig(t *testing.T) {
 // the next email goes out on a new one, once.
 func TestEmailsShareOneSMTPConnection(t *testing.T) {
 	t.Parallel()
+	for _, pipelining := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pipelining=%v", pipelining), func(t *testing.T) {
+			t.Parallel()
+			emailsShareOneSMTPConnection(t, pipelining)
+		})
+	}
+}
+
+// emailsShareOneSMTPConnection sends four emails, the server dropping the
+// session after the third; with pipelining MAIL, RCPT and DATA go in one
+// write.
+func emailsShareOneSMTPConnection(t *testing.T, pipelining bool) {
 	smtp := startFakeSMTP(t)
+	smtp.Pipelining.Store(pipelining)
 	srv := startMerchant(t, smtp)
 	send := func(n int) {
 		t.Helper()
@@ -496,6 +509,9 @@ func TestEmailsShareOneSMTPConnection(t *testing.T) {
 		m := awaitMail(t, smtp, fmt.Sprintf("order confirmation %d", n))
 		if want := fmt.Sprintf("kim+%d@example.test", n); len(m.To) != 1 || m.To[0] != want {
 			t.Fatalf("email %d went to %v, want %s", n, m.To, want)
+		}
+		if c := parseConfirmation(t, m); !strings.Contains(c.Subject, fmt.Sprintf("2044409%05d", n)) {
+			t.Fatalf("email %d has subject %q, want its order", n, c.Subject)
 		}
 		smtp.settle(t) // the merchant has put the connection back
 	}
