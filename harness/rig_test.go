@@ -2,6 +2,7 @@ package harness_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/simulator"
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/signature"
 )
 
@@ -44,11 +46,14 @@ type shop struct {
 	trusting bool             // accept any signature
 	actions  []string         // "METHOD /path body" of each action served
 	portal   http.HandlerFunc // serves /portal/… when set
+	// dr is DR with the last harness's key: on order.accepted the shop
+	// activates the order's subscriptions, as a merchant must.
+	dr *client.Client
 }
 
 func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	portal, trusting := s.portal, s.trusting
+	portal, trusting, dr := s.portal, s.trusting, s.dr
 	s.mu.Unlock()
 	if portal != nil && strings.HasPrefix(r.URL.Path, "/portal/") {
 		portal(w, r)
@@ -58,6 +63,26 @@ func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/hook" {
 		if !trusting && signature.Verify(r.Header.Get(signature.Header), body, rigSecret, time.Now(), signature.DefaultTolerance) != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var ev struct {
+			Type string `json:"type"`
+			Data struct {
+				Object struct {
+					Items []struct {
+						SubscriptionInfo struct {
+							SubscriptionID string `json:"subscriptionId"`
+						} `json:"subscriptionInfo"`
+					} `json:"items"`
+				} `json:"object"`
+			} `json:"data"`
+		}
+		if dr != nil && json.Unmarshal(body, &ev) == nil && ev.Type == "order.accepted" {
+			for _, it := range ev.Data.Object.Items {
+				if id := it.SubscriptionInfo.SubscriptionID; id != "" {
+					_, _ = dr.UpdateSubscription(r.Context(), id, client.SubscriptionUpdateParams{State: "active"})
+				}
+			}
 		}
 		return
 	}
@@ -125,6 +150,7 @@ timeouts: {email: 1s, quiet: 100ms}
 		t.Fatal(err)
 	}
 	r.key = key
+	r.shop.set(func(s *shop) { s.dr = client.New(r.sim.URL(), key) })
 	return h
 }
 

@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
+
+	"github.com/drsim/drsim/simulator/internal/state"
 )
 
 // Attempt is one delivery of one event to one webhook.
@@ -66,13 +67,13 @@ type attemptLog struct {
 	list      []Attempt
 	seq       int                 // of the newest attempt
 	dropped   int                 // attempts dropped as the log went past MaxAttempts
-	delivered map[string]struct{} // webhookID + " " + eventID of every delivered attempt
+	delivered map[string][]string // event id → the webhooks that acknowledged it (until the account forgets the event)
 }
 
 func (e *Engine) attemptLogLocked(accountID string) *attemptLog {
 	l := e.attempts[accountID]
 	if l == nil {
-		l = &attemptLog{delivered: map[string]struct{}{}}
+		l = &attemptLog{delivered: map[string][]string{}}
 		e.attempts[accountID] = l
 	}
 	return l
@@ -88,8 +89,8 @@ func (l *attemptLog) add(a Attempt, keep int) Attempt {
 		l.list = l.list[over:]
 		l.dropped += over
 	}
-	if a.Delivered {
-		l.delivered[a.WebhookID+" "+a.EventID] = struct{}{}
+	if a.Delivered && !slices.Contains(l.delivered[a.EventID], a.WebhookID) {
+		l.delivered[a.EventID] = append(l.delivered[a.EventID], a.WebhookID)
 	}
 	return a
 }
@@ -198,10 +199,25 @@ func (e *Engine) DeliveredEvents(accountID, webhookID string) map[string]bool {
 	if l == nil {
 		return out
 	}
-	for k := range l.delivered {
-		if hook, ev, _ := strings.Cut(k, " "); hook == webhookID {
+	for ev, hooks := range l.delivered {
+		if slices.Contains(hooks, webhookID) {
 			out[ev] = true
 		}
 	}
 	return out
+}
+
+var _ state.EventForgetter = (*Engine)(nil)
+
+// ForgetEvents drops what the engine remembers of events the account no
+// longer keeps (state.EventForgetter): past DR's retention they cannot be
+// listed or replayed, so whether they were acknowledged no longer matters.
+func (e *Engine) ForgetEvents(accountID string, eventIDs []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if l := e.attempts[accountID]; l != nil {
+		for _, id := range eventIDs {
+			delete(l.delivered, id)
+		}
+	}
 }

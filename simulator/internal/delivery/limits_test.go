@@ -58,6 +58,12 @@ func TestAttemptsAreCappedOldestDropped(t *testing.T) {
 			t.Errorf("%s is not counted as delivered once its attempt was dropped", id)
 		}
 	}
+	// Once the account forgets an event (past retention), so does the engine.
+	e.ForgetEvents("acct_1", []string{"ev_1", "ev_2"})
+	delivered = e.DeliveredEvents("acct_1", "wh_1")
+	if delivered["ev_1"] || delivered["ev_2"] || !delivered["ev_3"] || len(delivered) != 6 {
+		t.Fatalf("after forgetting ev_1 and ev_2, delivered = %v; want ev_3…ev_8", delivered)
+	}
 	// Another account's log is its own.
 	if p := e.AttemptsPage("acct_2", delivery.AttemptFilter{}, 100); len(p.Data) != 0 || p.Dropped != 0 {
 		t.Fatalf("acct_2's page %+v", p)

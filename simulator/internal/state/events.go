@@ -202,7 +202,18 @@ const pruneEvery = 1000
 // events each time. Caller holds a.mu.
 func (a *Account) pruneEvents() int {
 	a.recorded = 0
-	return a.events.removeWhere(a.retired)
+	var gone []string
+	n := a.events.removeWhere(func(e *Event) bool {
+		if a.retired(e) {
+			gone = append(gone, e.ID)
+			return true
+		}
+		return false
+	})
+	if f, ok := a.publisher.(EventForgetter); ok && len(gone) > 0 {
+		f.ForgetEvents(a.id, gone)
+	}
+	return n
 }
 
 // retired reports whether e is older than EventRetention on the clock of

@@ -522,11 +522,13 @@ func (a *Account) FundSource(id string) (*Source, error) {
 	return clone(s), nil
 }
 
-// awaitingFunds is the order whose charge waits for the funds of delayed
-// source id, if any. Caller holds a.mu.
+// awaitingFunds is the pending_payment or in_review order whose charge
+// waits for the funds of delayed source id, if any (a blocked order waits
+// for nothing). Caller holds a.mu.
 func (a *Account) awaitingFunds(id string) *Order {
 	for _, oid := range a.orders.order {
-		if x := a.orders.byID[oid]; x.charge() != nil && x.charge().SourceID == id && x.charge().State == "pending" {
+		x := a.orders.byID[oid]
+		if ch := x.charge(); ch != nil && ch.SourceID == id && ch.State == "pending" && (x.State == "pending_payment" || x.State == "in_review") {
 			return x
 		}
 	}

@@ -232,3 +232,18 @@ func TestWireTransferUnfundedCancelsTheOrder(t *testing.T) {
 	_, err = fx.a.CreateFulfillment(state.FulfillmentParams{OrderID: fx.id, Items: []state.FulfillmentItemParams{fx.line(0, 1, -1)}})
 	lcWantErr(t, err, http.StatusConflict, "conflict", "")
 }
+
+// A blocked order waits for no funds: they make the source chargeable and
+// leave the order blocked.
+func TestWireTransferFundsAfterABlock(t *testing.T) {
+	fx := lcOrder(t, lcOpts{source: wireTransfer, lines: lcDRLines.lines, decide: "block"})
+	if _, err := fx.a.FundSource(fx.order().Payment.Sources[0].ID); err != nil {
+		t.Fatalf("FundSource: %v", err)
+	}
+	if got := lcTypes(fx.events()); !reflect.DeepEqual(got, []string{"source.chargeable"}) {
+		t.Fatalf("events %v; want only source.chargeable", got)
+	}
+	if o := fx.order(); o.State != "blocked" || o.Payment.Charges[0].State != "pending" {
+		t.Fatalf("order %s charge %s; want still blocked, the charge never authorized", o.State, o.Payment.Charges[0].State)
+	}
+}

@@ -12,7 +12,8 @@ import (
 // judged on its clock, so one frozen at the start keeps its events.
 func TestRetiredEventsArePruned(t *testing.T) {
 	wall := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	s := NewStore(nil, func() time.Time { return wall })
+	pub := &forgetter{}
+	s := NewStore(pub, func() time.Time { return wall })
 	a, _, _ := s.Lookup(s.CreateAccount().SecretKey)
 	email := func(i int) *string { e := fmt.Sprintf("c%d@example.test", i); return &e }
 
@@ -60,6 +61,15 @@ func TestRetiredEventsArePruned(t *testing.T) {
 	if want := pruneEvery + onTC; kept != want {
 		t.Fatalf("kept %d events; want %d (the %d new and the %d of customer %s on the frozen test clock)", kept, want, pruneEvery, onTC, onClock.ID)
 	}
+	// The publisher is told which events went: exactly those no longer kept.
+	if len(pub.forgotten) != 10 {
+		t.Fatalf("the publisher was told to forget %d events, want the 10 pruned", len(pub.forgotten))
+	}
+	for _, id := range pub.forgotten {
+		if _, kept := a.events.byID[id]; kept {
+			t.Fatalf("the publisher was told to forget %s, which is kept", id)
+		}
+	}
 	// What is kept is still consistent: every position maps back.
 	for i, id := range a.events.order {
 		if a.events.pos[id] != i {
@@ -70,3 +80,10 @@ func TestRetiredEventsArePruned(t *testing.T) {
 		t.Fatalf("byID %d pos %d order %d", len(a.events.byID), len(a.events.pos), kept)
 	}
 }
+
+// forgetter is a Publisher that records what it is told to forget.
+type forgetter struct{ forgotten []string }
+
+func (*forgetter) Publish(string, *Event, []Target) {}
+
+func (f *forgetter) ForgetEvents(_ string, ids []string) { f.forgotten = append(f.forgotten, ids...) }

@@ -77,6 +77,14 @@ type Resumer interface {
 	ResumeWebhook(accountID, webhookID string)
 }
 
+// EventForgetter is implemented by a Publisher that remembers events (the
+// delivery engine keeps which were acknowledged): when an account forgets
+// events past DR's retention it calls ForgetEvents, holding the account's
+// lock, so the publisher can forget them too.
+type EventForgetter interface {
+	ForgetEvents(accountID string, eventIDs []string)
+}
+
 // PolicyDisabler is implemented by a Publisher that disables webhooks by a
 // failure policy: DisableWebhook asks it, under the account's lock, whether
 // the webhook is still disabled by the policy (a PATCH may have resumed it
