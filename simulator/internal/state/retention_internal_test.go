@@ -9,8 +9,9 @@ import (
 
 // Events past DR's 30-day retention are forgotten, not only hidden: after
 // the account's clock passes 30 days, the next pruneEvery recorded events
-// prune the old ones from memory. An event of a test-clock customer is
-// judged on its clock, so one frozen at the start keeps its events.
+// prune the old ones from memory. Retention counts wall time since an event
+// was recorded: a test clock advanced a year keeps its customer's events
+// (its webhooks and the merchant's GET /events/{id} come after the advance).
 func TestRetiredEventsArePruned(t *testing.T) {
 	wall := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	pub := &forgetter{}
@@ -32,16 +33,26 @@ func TestRetiredEventsArePruned(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, _, err := a.AdvanceTestClockBy(tc.ID, 400*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	a.mu.Lock()
-	onTC := 0 // events of the test-clock customer
+	var onTC []string // events of the test-clock customer
 	for _, e := range a.events.byID {
 		if e.testClock == tc.ID {
-			onTC++
+			onTC = append(onTC, e.ID)
 		}
 	}
+	before := len(a.events.order)
 	a.mu.Unlock()
-	if onTC == 0 {
+	if len(onTC) == 0 {
 		t.Fatal("the test-clock customer has no event")
+	}
+	// A year later on its clock, the same instant on the wall: kept.
+	for _, id := range onTC {
+		if _, err := a.Event(id); err != nil {
+			t.Fatalf("event %s of customer %s after its clock moved 400 days (wall time unchanged): %v, want kept", id, onClock.ID, err)
+		}
 	}
 
 	wall = wall.Add(EventRetention + time.Hour)
@@ -58,13 +69,14 @@ func TestRetiredEventsArePruned(t *testing.T) {
 			t.Fatalf("event %s (%s, %s) past retention is still kept", e.ID, e.Type, e.CreatedTime)
 		}
 	}
-	// The new events, plus the test-clock customer's (its clock did not move).
-	if want := pruneEvery + onTC; kept != want {
-		t.Fatalf("kept %d events; want %d (the %d new and the %d of customer %s on the frozen test clock)", kept, want, pruneEvery, onTC, onClock.ID)
+	// Only the new events: the old ones, the test clock's included, were
+	// recorded more than 30 days ago on the wall.
+	if kept != pruneEvery {
+		t.Fatalf("kept %d events; want the %d new ones", kept, pruneEvery)
 	}
 	// The publisher is told which events went: exactly those no longer kept.
-	if len(pub.forgotten) != 10 {
-		t.Fatalf("the publisher was told to forget %d events, want the 10 pruned", len(pub.forgotten))
+	if len(pub.forgotten) != before {
+		t.Fatalf("the publisher was told to forget %d events, want the %d pruned", len(pub.forgotten), before)
 	}
 	for _, id := range pub.forgotten {
 		if _, kept := a.events.byID[id]; kept {
