@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/internal/editdist"
 	"github.com/drsim/drsim/simulator/client"
 )
@@ -499,9 +500,16 @@ func (s *Scenario) ExpectCount(ctx context.Context, customerName, id string, wan
 		return fmt.Errorf("%s: %w", n.Name, err)
 	}
 	if want > 0 {
-		wctx, cancel := context.WithTimeout(ctx, s.h.cfg.Profile.EmailTimeout())
-		defer cancel()
-		if _, err := s.h.cfg.Mailbox.Wait(wctx, c.Email, strings.ToLower(n.Name)+" email", match); err != nil {
+		// As in ExpectNotifications, recognising each arrival is the
+		// harness's work and does not count against timeouts.email.
+		budget := newWaitBudget(ctx, s.h.cfg.Profile.EmailTimeout())
+		defer budget.stop()
+		paused := func(m *mailbox.Message) bool {
+			budget.pause()
+			defer budget.resume()
+			return match(m)
+		}
+		if _, err := s.h.cfg.Mailbox.Wait(budget.ctx, c.Email, strings.ToLower(n.Name)+" email", paused); err != nil {
 			return fmt.Errorf("%s: %w", n.Name, err)
 		}
 	}

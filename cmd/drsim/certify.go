@@ -57,7 +57,8 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	simURL, token := p.Simulator.URL, *adminToken
 	if simURL == "" {
-		if token, _, err = adminTokenFor(*simAddr, token); err != nil {
+		var generated bool
+		if token, generated, err = adminTokenFor(*simAddr, token); err != nil {
 			return err
 		}
 		sim, err := simulator.Start(simulator.Options{
@@ -70,6 +71,9 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer sim.Close()
 		simURL = sim.URL()
 		fmt.Fprintf(stdout, "simulator: %s (point your merchant's Digital River base URL here)\n", simURL)
+		if generated {
+			fmt.Fprintf(stdout, "admin token: %s (generated: -sim-addr is beyond loopback; the control API and dashboard need it in %s)\n", token, simulator.AdminHeader)
+		}
 	}
 	mailURL := p.Mailbox.URL
 	var client *mailbox.Client

@@ -14,8 +14,11 @@ import (
 // APIVersion is the digitalriverVersion the simulator's events carry.
 const APIVersion = "2021-12-13"
 
-// EventRetention is how long GET /events keeps events (DR: 30 days), on the
-// clock of the customer an event is about (testclocks.go).
+// EventRetention is how long GET /events keeps events (DR: 30 days),
+// counted on the account's clock (wall time) from when an event was
+// recorded. A test clock's advance does not age its events out: the
+// webhooks of an advance reach the merchant after it, and a merchant may
+// fetch each event then, as it could seconds after it on DR.
 const EventRetention = 30 * 24 * time.Hour
 
 // Event is DR's Event; Data.Object is a snapshot of the object at the time.
@@ -28,7 +31,8 @@ type Event struct {
 	WebhookIDs          []string  `json:"webhookIds"`
 	Data                EventData `json:"data"`
 
-	testClock string // the test clock of the customer it is about (testclocks.go); not on the wire
+	testClock string    // the test clock of the customer it is about (testclocks.go); not on the wire
+	recorded  time.Time // the account's clock when it was recorded: retention counts from it
 }
 
 // MarshalJSON writes the event as DR does: createdTime with microseconds
@@ -62,6 +66,7 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 		DigitalriverVersion: APIVersion,
 		Data:                EventData{Object: raw},
 		testClock:           a.curID,
+		recorded:            a.clock.Now(),
 	}
 	if previous != nil {
 		if ev.Data.PreviousAttributes, err = wire.Marshal(previous); err != nil {
@@ -74,6 +79,9 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 		ev.WebhookIDs = append(ev.WebhookIDs, t.WebhookID)
 	}
 	a.events.put(ev.ID, ev)
+	for _, c := range a.collecting {
+		*c = append(*c, ev)
+	}
 	if a.recorded++; a.recorded >= pruneEvery {
 		a.pruneEvents()
 	}
@@ -216,8 +224,8 @@ func (a *Account) pruneEvents() int {
 	return n
 }
 
-// retired reports whether e is older than EventRetention on the clock of
-// the customer it is about. Caller holds a.mu.
+// retired reports whether e was recorded more than EventRetention ago on
+// the account's clock. Caller holds a.mu.
 func (a *Account) retired(e *Event) bool {
-	return e.CreatedTime.Before(a.nowOn(e.testClock).Add(-EventRetention))
+	return e.recorded.Before(a.clock.Now().Add(-EventRetention))
 }

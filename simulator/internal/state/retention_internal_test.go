@@ -2,14 +2,16 @@ package state
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
 
 // Events past DR's 30-day retention are forgotten, not only hidden: after
 // the account's clock passes 30 days, the next pruneEvery recorded events
-// prune the old ones from memory. An event of a test-clock customer is
-// judged on its clock, so one frozen at the start keeps its events.
+// prune the old ones from memory. Retention counts wall time since an event
+// was recorded: a test clock advanced a year keeps its customer's events
+// (its webhooks and the merchant's GET /events/{id} come after the advance).
 func TestRetiredEventsArePruned(t *testing.T) {
 	wall := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	pub := &forgetter{}
@@ -31,16 +33,26 @@ func TestRetiredEventsArePruned(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, _, err := a.AdvanceTestClockBy(tc.ID, 400*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	a.mu.Lock()
-	onTC := 0 // events of the test-clock customer
+	var onTC []string // events of the test-clock customer
 	for _, e := range a.events.byID {
 		if e.testClock == tc.ID {
-			onTC++
+			onTC = append(onTC, e.ID)
 		}
 	}
+	before := len(a.events.order)
 	a.mu.Unlock()
-	if onTC == 0 {
+	if len(onTC) == 0 {
 		t.Fatal("the test-clock customer has no event")
+	}
+	// A year later on its clock, the same instant on the wall: kept.
+	for _, id := range onTC {
+		if _, err := a.Event(id); err != nil {
+			t.Fatalf("event %s of customer %s after its clock moved 400 days (wall time unchanged): %v, want kept", id, onClock.ID, err)
+		}
 	}
 
 	wall = wall.Add(EventRetention + time.Hour)
@@ -57,13 +69,14 @@ func TestRetiredEventsArePruned(t *testing.T) {
 			t.Fatalf("event %s (%s, %s) past retention is still kept", e.ID, e.Type, e.CreatedTime)
 		}
 	}
-	// The new events, plus the test-clock customer's (its clock did not move).
-	if want := pruneEvery + onTC; kept != want {
-		t.Fatalf("kept %d events; want %d (the %d new and the %d of customer %s on the frozen test clock)", kept, want, pruneEvery, onTC, onClock.ID)
+	// Only the new events: the old ones, the test clock's included, were
+	// recorded more than 30 days ago on the wall.
+	if kept != pruneEvery {
+		t.Fatalf("kept %d events; want the %d new ones", kept, pruneEvery)
 	}
 	// The publisher is told which events went: exactly those no longer kept.
-	if len(pub.forgotten) != 10 {
-		t.Fatalf("the publisher was told to forget %d events, want the 10 pruned", len(pub.forgotten))
+	if len(pub.forgotten) != before {
+		t.Fatalf("the publisher was told to forget %d events, want the %d pruned", len(pub.forgotten), before)
 	}
 	for _, id := range pub.forgotten {
 		if _, kept := a.events.byID[id]; kept {
@@ -87,3 +100,56 @@ type forgetter struct{ forgotten []string }
 func (*forgetter) Publish(string, *Event, []Target) {}
 
 func (f *forgetter) ForgetEvents(_ string, ids []string) { f.forgotten = append(f.forgotten, ids...) }
+
+// A clock move returns every event it recorded even when a prune runs in
+// the middle of it: the prune removes older events from the account's
+// order, so a position taken before the move no longer marks where the
+// move's events start (a year of renewals lost one reminder that way).
+func TestEventsCollectedAcrossAPrune(t *testing.T) {
+	wall := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := NewStore(nil, func() time.Time { return wall })
+	a, _, _ := s.Lookup(s.CreateAccount().SecretKey)
+	email := func(i int) *string { e := fmt.Sprintf("c%d@example.test", i); return &e }
+	for i := range 50 { // old events, retired once the clock passes retention
+		if _, err := a.CreateCustomer(CustomerParams{Email: email(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wall = wall.Add(EventRetention + time.Hour)
+	a.mu.Lock()
+	a.recorded = pruneEvery - 3 // the third event from now prunes
+	before := len(a.events.order)
+	var got []*Event
+	stop := a.collect(&got)
+	a.mu.Unlock()
+	var want []string
+	for i := range 6 {
+		c, err := a.CreateCustomer(CustomerParams{Email: email(100 + i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, c.ID)
+	}
+	a.mu.Lock()
+	stop()
+	after := len(a.events.order)
+	a.mu.Unlock()
+	if after >= before {
+		t.Fatalf("no prune ran during the move (%d events before, %d after): the test proves nothing", before, after)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("collected %d events, want the %d recorded", len(got), len(want))
+	}
+	for i, e := range got {
+		if !strings.Contains(string(e.Data.Object), want[i]) {
+			t.Errorf("event %d is %s about %s, want customer %s", i, e.Type, e.Data.Object, want[i])
+		}
+	}
+	// Collection stops with stop.
+	if _, err := a.CreateCustomer(CustomerParams{Email: email(200)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Errorf("an event recorded after stop was collected")
+	}
+}
