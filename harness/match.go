@@ -318,18 +318,6 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	rivals := map[string][]subject{}
 	var subsErr error
 	stale := true
-	// The trigger events are read while the first email is awaited, not
-	// after it has arrived. An email that matches none of them has them
-	// read again at once: its event may be newer than that first read.
-	type read struct {
-		subs []subject
-		err  error
-	}
-	early := make(chan read, 1)
-	go func() {
-		subs, err := s.subjects(wctx, nt, false)
-		early <- read{subs, err}
-	}()
 	matched := func() bool { return s.match(wctx, mt, n, rivals, all) }
 	started := time.Now()
 	_, werr := s.h.cfg.Mailbox.Wait(wctx, c.Email, desc, func(m *mailbox.Message) bool {
@@ -353,19 +341,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 			return false
 		}
 		if stale || len(mt.subs) < n {
-			var subs []subject
-			var err error
-			if early != nil {
-				r := <-early
-				early = nil
-				if r.err == nil {
-					mt.setSubjects(r.subs)
-					if matched() {
-						return true
-					}
-				}
-			}
-			subs, err = s.subjects(wctx, nt, false)
+			subs, err := s.subjects(wctx, nt, false)
 			if err != nil {
 				subsErr = err
 				return true

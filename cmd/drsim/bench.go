@@ -75,9 +75,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		engine, floor := float64(d.n)/d.engine.Seconds(), float64(d.n)/d.load.Seconds()
-		fmt.Fprintf(stdout, "delivery:   %d signed webhooks released at once to one webhook, %.0f deliveries/s; floor %.0f/s; ratio %.2f\n",
+		fmt.Fprintf(stdout, "delivery:   %d signed webhooks to one webhook, each round released at once, %.0f deliveries/s; floor %.0f/s; ratio %.2f\n",
 			d.n, engine, floor, engine/floor)
-		fmt.Fprintf(stdout, "            (floor: the same bodies and headers POSTed to the same receiver one at a time over one keep-alive connection, as the engine sends to one webhook)\n")
+		fmt.Fprintf(stdout, "            (floor: the same bodies and headers POSTed to the same receiver one at a time over one keep-alive connection, as the engine sends to one webhook; %d rounds, engine and floor in turns)\n", deliveryRounds)
 	}
 
 	if parts["notify"] && *notify > 0 {

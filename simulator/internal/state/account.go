@@ -19,17 +19,22 @@ type Account struct {
 	publisher Publisher
 	linkIndex *linkIndex // the store's: file link id → account
 
-	mu          sync.Mutex
-	ids         idGen
-	customers   collection[*Customer]
-	sources     collection[*Source]
-	skus        collection[*SKU]
-	orders      collection[*Order]
-	fulfils     collection[*Fulfillment]
-	refunds     collection[*Refund]
-	returns     collection[*Return]
-	events      collection[*Event]
-	recorded    int                       // events recorded since the last prune (events.go)
+	mu        sync.Mutex
+	ids       idGen
+	customers collection[*Customer]
+	sources   collection[*Source]
+	skus      collection[*SKU]
+	orders    collection[*Order]
+	fulfils   collection[*Fulfillment]
+	refunds   collection[*Refund]
+	returns   collection[*Return]
+	events    collection[*Event]
+	recorded  int // events recorded since the last prune (events.go)
+	// collecting are the lists a clock move gathers its events in: record
+	// appends each new event to every one (events.go). Positions in
+	// events.order cannot mark "the events since": a prune during the
+	// move removes older events and shifts them.
+	collecting  []*[]*Event
 	plans       collection[*Plan]         // plans.go
 	subs        collection[*Subscription] // subscriptions.go
 	invoices    collection[*Invoice]      // invoices.go (billing invoices)

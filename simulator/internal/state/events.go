@@ -79,6 +79,9 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 		ev.WebhookIDs = append(ev.WebhookIDs, t.WebhookID)
 	}
 	a.events.put(ev.ID, ev)
+	for _, c := range a.collecting {
+		*c = append(*c, ev)
+	}
 	if a.recorded++; a.recorded >= pruneEvery {
 		a.pruneEvents()
 	}

@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -99,3 +100,56 @@ type forgetter struct{ forgotten []string }
 func (*forgetter) Publish(string, *Event, []Target) {}
 
 func (f *forgetter) ForgetEvents(_ string, ids []string) { f.forgotten = append(f.forgotten, ids...) }
+
+// A clock move returns every event it recorded even when a prune runs in
+// the middle of it: the prune removes older events from the account's
+// order, so a position taken before the move no longer marks where the
+// move's events start (a year of renewals lost one reminder that way).
+func TestEventsCollectedAcrossAPrune(t *testing.T) {
+	wall := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := NewStore(nil, func() time.Time { return wall })
+	a, _, _ := s.Lookup(s.CreateAccount().SecretKey)
+	email := func(i int) *string { e := fmt.Sprintf("c%d@example.test", i); return &e }
+	for i := range 50 { // old events, retired once the clock passes retention
+		if _, err := a.CreateCustomer(CustomerParams{Email: email(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wall = wall.Add(EventRetention + time.Hour)
+	a.mu.Lock()
+	a.recorded = pruneEvery - 3 // the third event from now prunes
+	before := len(a.events.order)
+	var got []*Event
+	stop := a.collect(&got)
+	a.mu.Unlock()
+	var want []string
+	for i := range 6 {
+		c, err := a.CreateCustomer(CustomerParams{Email: email(100 + i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, c.ID)
+	}
+	a.mu.Lock()
+	stop()
+	after := len(a.events.order)
+	a.mu.Unlock()
+	if after >= before {
+		t.Fatalf("no prune ran during the move (%d events before, %d after): the test proves nothing", before, after)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("collected %d events, want the %d recorded", len(got), len(want))
+	}
+	for i, e := range got {
+		if !strings.Contains(string(e.Data.Object), want[i]) {
+			t.Errorf("event %d is %s about %s, want customer %s", i, e.Type, e.Data.Object, want[i])
+		}
+	}
+	// Collection stops with stop.
+	if _, err := a.CreateCustomer(CustomerParams{Email: email(200)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Errorf("an event recorded after stop was collected")
+	}
+}

@@ -126,7 +126,9 @@ func (a *Account) advanceTo(t time.Time) ([]*Event, error) {
 		return nil, fmt.Errorf("clock: cannot move from %s to %s (never past %s)",
 			now.Format(time.RFC3339), t.Format(time.RFC3339), lastClockTime.Format(time.RFC3339))
 	}
-	first := len(a.events.order)
+	var recorded []*Event
+	stop := a.collect(&recorded)
+	defer stop()
 	for {
 		s, due, kind, ok := a.earliestDue("")
 		if !ok || due.After(t) {
@@ -134,17 +136,40 @@ func (a *Account) advanceTo(t time.Time) ([]*Event, error) {
 		}
 		if due.After(a.now()) {
 			if _, err := a.clock.Set(due); err != nil {
-				return a.eventsSince(first), err
+				return copies(recorded), err
 			}
 		}
 		a.runDue(s, due, kind)
 	}
 	if rest := t.Sub(a.now()); rest > 0 {
 		if _, err := a.clock.Advance(rest); err != nil {
-			return a.eventsSince(first), err
+			return copies(recorded), err
 		}
 	}
-	return a.eventsSince(first), nil
+	return copies(recorded), nil
+}
+
+// collect makes record append each new event to *into until the returned
+// func runs. Caller holds a.mu (and still holds it when calling the func).
+func (a *Account) collect(into *[]*Event) (stop func()) {
+	a.collecting = append(a.collecting, into)
+	return func() {
+		for i, c := range a.collecting {
+			if c == into {
+				a.collecting = append(a.collecting[:i], a.collecting[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// copies are copies of recorded events, in their order.
+func copies(evs []*Event) []*Event {
+	out := make([]*Event, len(evs))
+	for i, e := range evs {
+		out[i] = e.copy()
+	}
+	return out
 }
 
 // earliestDue is the next transition of the customers on test clock
@@ -162,18 +187,6 @@ func (a *Account) earliestDue(clockID string) (s *Subscription, at time.Time, ki
 		}
 	}
 	return s, at, kind, ok
-}
-
-func (a *Account) eventsSince(first int) []*Event {
-	ids := a.events.order
-	if first > len(ids) {
-		first = len(ids)
-	}
-	out := make([]*Event, 0, len(ids)-first)
-	for _, id := range ids[first:] {
-		out = append(out, a.events.byID[id].copy())
-	}
-	return out
 }
 
 func (a *Account) runDue(s *Subscription, at time.Time, kind dueKind) {

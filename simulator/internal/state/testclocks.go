@@ -351,9 +351,11 @@ func (a *Account) advanceStep(tc *testClock, t time.Time, evs *[]*Event) bool {
 		}
 	}
 	defer a.use(tc.id)()
-	first := len(a.events.order)
+	var recorded []*Event
+	stop := a.collect(&recorded)
 	a.runDue(s, due, kind)
-	*evs = append(*evs, a.eventsSince(first)...)
+	stop()
+	*evs = append(*evs, copies(recorded)...)
 	return true
 }
 
