@@ -3,28 +3,14 @@ package state
 import (
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // Plan is DR's subscription Plan (docs/dr-api.md#plan): how often a subscription
 // renews and when, relative to the end of each period, its reminder, its
 // invoice and its dunning happen.
-type Plan struct {
-	ID                   string         `json:"id"`
-	Name                 string         `json:"name"`
-	Terms                string         `json:"terms,omitempty"`
-	Interval             string         `json:"interval"`
-	IntervalCount        int            `json:"intervalCount"`
-	ContractBindingDays  int            `json:"contractBindingDays"`
-	ReminderOffsetDays   int            `json:"reminderOffsetDays"`
-	BillingOffsetDays    int            `json:"billingOffsetDays"`
-	CollectionPeriodDays int            `json:"collectionPeriodDays"`
-	State                string         `json:"state"`
-	Metadata             map[string]any `json:"metadata,omitempty"`
-	LiveMode             bool           `json:"liveMode"`
-	CreatedTime          time.Time      `json:"createdTime"`
-	UpdatedTime          time.Time      `json:"updatedTime"`
-}
+type Plan = client.Plan
 
 // PlanParams is the body of POST /plans and POST /plans/{id}.
 //
@@ -57,7 +43,7 @@ const maxPlanDays = 36500
 
 // minPeriodDays is the fewest days one period of the plan can last (a month
 // of February, a year of 365 days).
-func (p *Plan) minPeriodDays() int {
+func minPeriodDays(p *Plan) int {
 	switch p.Interval {
 	case "day":
 		return p.IntervalCount
@@ -69,7 +55,8 @@ func (p *Plan) minPeriodDays() int {
 	return 365 * p.IntervalCount
 }
 
-func (p *Plan) apply(pp PlanParams, now time.Time) {
+// applyPlan sets the fields pp gives on p, updated now.
+func applyPlan(p *Plan, pp PlanParams, now time.Time) {
 	setStr := func(dst *string, src *string) {
 		if src != nil {
 			*dst = *src
@@ -95,8 +82,8 @@ func (p *Plan) apply(pp PlanParams, now time.Time) {
 	p.UpdatedTime = now
 }
 
-// validate checks a plan as it would be after an update (docs/dr-api.md#plan).
-func (p *Plan) validate() error {
+// validatePlan checks a plan as it would be after an update (docs/dr-api.md#plan).
+func validatePlan(p *Plan) error {
 	switch {
 	case p.Name == "":
 		return problem.Invalidf("name", "name cannot be empty.")
@@ -114,9 +101,9 @@ func (p *Plan) validate() error {
 		return problem.Invalidf("billingOffsetDays", "billingOffsetDays cannot be negative, got %d.", p.BillingOffsetDays)
 	case p.BillingOffsetDays > p.CollectionPeriodDays:
 		return problem.Invalidf("billingOffsetDays", "billingOffsetDays (%d) cannot exceed collectionPeriodDays (%d).", p.BillingOffsetDays, p.CollectionPeriodDays)
-	case p.BillingOffsetDays >= p.minPeriodDays():
+	case p.BillingOffsetDays >= minPeriodDays(p):
 		// [choice] The invoice must open inside the period it renews.
-		return problem.Invalidf("billingOffsetDays", "billingOffsetDays (%d) must be less than the shortest period of the plan (%d days).", p.BillingOffsetDays, p.minPeriodDays())
+		return problem.Invalidf("billingOffsetDays", "billingOffsetDays (%d) must be less than the shortest period of the plan (%d days).", p.BillingOffsetDays, minPeriodDays(p))
 	case p.ReminderOffsetDays > p.ContractBindingDays:
 		return problem.Invalidf("reminderOffsetDays", "reminderOffsetDays (%d) cannot exceed contractBindingDays (%d).", p.ReminderOffsetDays, p.ContractBindingDays)
 	case p.ReminderOffsetDays < -maxPlanDays:
@@ -150,8 +137,8 @@ func (a *Account) CreatePlan(pp PlanParams) (*Plan, error) {
 		ID: id, IntervalCount: 1, ContractBindingDays: 365, ReminderOffsetDays: -1,
 		State: "active", CreatedTime: now,
 	}
-	p.apply(pp, now)
-	if err := p.validate(); err != nil {
+	applyPlan(p, pp, now)
+	if err := validatePlan(p); err != nil {
 		return nil, err
 	}
 	a.plans.put(id, p)
@@ -175,8 +162,8 @@ func (a *Account) UpdatePlan(id string, pp PlanParams) (*Plan, error) {
 		return nil, problem.Invalidf("intervalCount", "intervalCount is immutable (the plan's is %d).", p.IntervalCount)
 	}
 	next := *p
-	next.apply(pp, a.now())
-	if err := next.validate(); err != nil {
+	applyPlan(&next, pp, a.now())
+	if err := validatePlan(&next); err != nil {
 		return nil, err
 	}
 	*p = next

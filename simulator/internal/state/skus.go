@@ -3,31 +3,12 @@ package state
 import (
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // SKU is DR's SKU: the product facts notifications show.
-type SKU struct {
-	ID              string         `json:"id"`
-	Name            string         `json:"name"`
-	Description     string         `json:"description,omitempty"`
-	Image           string         `json:"image,omitempty"`
-	URL             string         `json:"url,omitempty"`
-	Physical        bool           `json:"physical"`
-	TaxCode         string         `json:"taxCode,omitempty"`
-	CountryOfOrigin string         `json:"countryOfOrigin,omitempty"`
-	ECCN            string         `json:"eccn,omitempty"`
-	HSCode          string         `json:"hsCode,omitempty"`
-	PartNumber      string         `json:"partNumber,omitempty"`
-	Weight          float64        `json:"weight,omitempty"`
-	WeightUnit      string         `json:"weightUnit,omitempty"`
-	ManufacturerID  string         `json:"manufacturerId,omitempty"`
-	SkuGroupID      string         `json:"skuGroupId,omitempty"`
-	Metadata        map[string]any `json:"metadata,omitempty"`
-	LiveMode        bool           `json:"liveMode"`
-	CreatedTime     time.Time      `json:"createdTime"`
-	UpdatedTime     time.Time      `json:"updatedTime"`
-}
+type SKU = client.SKU
 
 // SKUParams is the body of POST /skus, PUT /skus/{id} and POST /skus/{id}.
 type SKUParams struct {
@@ -61,7 +42,8 @@ func (p *SKUParams) validate() error {
 	return nil
 }
 
-func (s *SKU) apply(p SKUParams, now time.Time) {
+// applySKU sets the fields p gives on s, updated now.
+func applySKU(s *SKU, p SKUParams, now time.Time) {
 	set := func(dst *string, src *string) {
 		if src != nil {
 			*dst = *src
@@ -115,7 +97,7 @@ func (a *Account) CreateSKU(p SKUParams, upsert bool) (sku *SKU, created bool, e
 		if !upsert {
 			return nil, false, problem.Conflictf("conflict", "SKU '%s' already exists.", id)
 		}
-		s.apply(p, now)
+		applySKU(s, p, now)
 		a.record("sku.updated", s, nil)
 		return clone(s), false, nil
 	}
@@ -123,7 +105,7 @@ func (a *Account) CreateSKU(p SKUParams, upsert bool) (sku *SKU, created bool, e
 		return nil, false, problem.Missing("name")
 	}
 	s := &SKU{ID: id, CreatedTime: now}
-	s.apply(p, now)
+	applySKU(s, p, now)
 	a.skus.put(id, s)
 	a.record("sku.created", s, nil)
 	return clone(s), true, nil
@@ -143,7 +125,7 @@ func (a *Account) UpdateSKU(id string, p SKUParams) (*SKU, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	s.apply(p, a.now())
+	applySKU(s, p, a.now())
 	a.record("sku.updated", s, nil)
 	return clone(s), nil
 }
