@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/clock"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
@@ -88,18 +89,7 @@ func (a *Account) Now() time.Time { return a.clock.Now() }
 func (a *Account) FreezeClock() time.Time { return a.clock.Freeze() }
 
 // RequestLog is one API call the account made.
-type RequestLog struct {
-	Seq    int       `json:"seq"` // numbers the account's calls from 1
-	Method string    `json:"method"`
-	Path   string    `json:"path"`
-	Query  string    `json:"query,omitempty"`
-	Status int       `json:"status"`
-	Time   time.Time `json:"time"`
-	Public bool      `json:"publicKey"`
-	// Agent is the caller's User-Agent (the harness sends HarnessAgent, so
-	// reports tell the merchant's calls from the harness's).
-	Agent string `json:"agent,omitempty"`
-}
+type RequestLog = client.RequestLog
 
 // MaxRequestLog bounds the API calls kept per account: beyond it the
 // oldest are dropped and counted (RequestsPage's dropped).

@@ -4,27 +4,15 @@ import (
 	"net/mail"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // Address is DR's postal address.
-type Address struct {
-	Line1      string `json:"line1,omitempty"`
-	Line2      string `json:"line2,omitempty"`
-	City       string `json:"city,omitempty"`
-	PostalCode string `json:"postalCode,omitempty"`
-	State      string `json:"state,omitempty"`
-	Country    string `json:"country,omitempty"`
-}
+type Address = client.Address
 
 // Contact is DR's shipping/billing block.
-type Contact struct {
-	Name         string   `json:"name,omitempty"`
-	Phone        string   `json:"phone,omitempty"`
-	Email        string   `json:"email,omitempty"`
-	Organization string   `json:"organization,omitempty"`
-	Address      *Address `json:"address,omitempty"`
-}
+type Contact = client.Contact
 
 // Customer is DR's Customer.
 type Customer struct {

@@ -4,15 +4,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/documents"
 )
 
 // FileRef is an entry of an order's invoicePDFs[] or creditMemoPDFs[].
-type FileRef struct {
-	ID       string `json:"id"`  // the File id
-	URL      string `json:"url"` // the File's content URL (secret key only)
-	LiveMode bool   `json:"liveMode"`
-}
+type FileRef = client.FileRef
 
 // FileNotice is data.object of order.invoice.created and
 // order.credit_memo.created (docs/events.md#invoice-and-credit-memo-file-events): not a File. id equals fileId,

@@ -5,31 +5,19 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // ProductDetails is the product as an order line shows it (copied from the SKU).
-type ProductDetails struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
-	Image       string `json:"image,omitempty"`
-	URL         string `json:"url,omitempty"`
-}
+type ProductDetails = client.ProductDetails
 
 // Tax is a line's tax.
-type Tax struct {
-	Rate   float64 `json:"rate"`
-	Amount float64 `json:"amount"`
-}
+type Tax = client.Tax
 
 // Discount is a line's discount as DR writes it (SkuDiscount): amountOff
 // per unit, on quantity units.
-type Discount struct {
-	AmountOff  float64 `json:"amountOff"`
-	PercentOff float64 `json:"percentOff,omitempty"`
-	Quantity   int     `json:"quantity"`
-}
+type Discount = client.Discount
 
 // lineDiscount writes a line discount total as DR's per-unit discount: the
 // most units whose equal share is exact in the currency and no more than the
@@ -48,10 +36,7 @@ func lineDiscount(total, price float64, quantity int, cur string) *Discount {
 }
 
 // ItemShipping is a line's share of the order's shipping.
-type ItemShipping struct {
-	Amount    float64 `json:"amount"`
-	TaxAmount float64 `json:"taxAmount"`
-}
+type ItemShipping = client.ItemShipping
 
 // OrderItem is one line of an order.
 type OrderItem struct {
@@ -97,20 +82,13 @@ type Payment struct {
 }
 
 // SellingEntity is the DR entity that sells.
-type SellingEntity struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
+type SellingEntity = client.SellingEntity
 
 // defaultSellingEntity is the seller of every simulated order unless told otherwise.
 var defaultSellingEntity = SellingEntity{ID: "C5_INC-ENTITY", Name: "DR globalTech Inc."}
 
 // ShippingChoice is the shipping option the customer chose.
-type ShippingChoice struct {
-	Amount      float64 `json:"amount"`
-	TaxAmount   float64 `json:"taxAmount"`
-	Description string  `json:"description,omitempty"`
-}
+type ShippingChoice = client.ShippingChoice
 
 // Order is DR's Order.
 type Order struct {

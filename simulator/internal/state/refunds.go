@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
@@ -62,10 +63,7 @@ type Refund struct {
 
 // TokenInformation is what a merchant's page hands DigitalRiver.js to
 // collect the bank details a refund of a delayed method needs.
-type TokenInformation struct {
-	Token       string    `json:"token"`
-	ExpiresTime time.Time `json:"expiresTime"`
-}
+type TokenInformation = client.TokenInformation
 
 // refundInfoLifetime is how long the customer has to give the bank details:
 // 90 days after the refund.pending_information event (DR's "Refunding

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
@@ -80,11 +81,7 @@ func NewStore(pub Publisher, wall func() time.Time) *Store {
 }
 
 // Keys are an account's API keys.
-type Keys struct {
-	AccountID string `json:"accountId"`
-	SecretKey string `json:"secretKey"`
-	PublicKey string `json:"publicKey"`
-}
+type Keys = client.Keys
 
 // MaxAccounts bounds the accounts of one simulator; DELETE /_sim/account
 // frees one.

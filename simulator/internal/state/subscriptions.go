@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 	"github.com/drsim/drsim/simulator/internal/wire"
 )
@@ -13,13 +14,7 @@ import (
 // POST /_sim/orders), an order line and a billing-invoice line
 // (docs/dr-api.md#subscription). On a checkout line subscriptionId is optional (merchant-supplied;
 // a UUID otherwise) and autoRenewal defaults to true.
-type SubscriptionInfo struct {
-	SubscriptionID string `json:"subscriptionId,omitempty"`
-	PlanID         string `json:"planId"`
-	Terms          string `json:"terms,omitempty"`
-	AutoRenewal    *bool  `json:"autoRenewal,omitempty"`
-	FreeTrial      bool   `json:"freeTrial"`
-}
+type SubscriptionInfo = client.SubscriptionInfo
 
 // SubscriptionItem is one line of a subscription: what each renewal bills.
 type SubscriptionItem struct {

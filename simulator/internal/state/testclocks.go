@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/clock"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
@@ -24,15 +25,7 @@ import (
 // clock, which follows wall time.
 
 // TestClock is a test clock as the control API shows it.
-type TestClock struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name,omitempty"`
-	FrozenTime time.Time `json:"frozenTime"`
-	// Status is ready, or advancing while an advance runs its due work.
-	Status      string    `json:"status"`
-	CreatedTime time.Time `json:"createdTime"` // wall time
-	Customers   int       `json:"customers"`
-}
+type TestClock = client.TestClock
 
 type testClock struct {
 	id, name  string

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
@@ -31,16 +32,10 @@ const DefaultOldSecretValidity = 12 * time.Hour
 
 // OldSecret is a rotated-out signing secret still valid until Expires
 // (account's virtual clock).
-type OldSecret struct {
-	Secret  string    `json:"secret"`
-	Expires time.Time `json:"expiresTime"`
-}
+type OldSecret = client.OldSecret
 
 // WebhookSecrets is a webhook's signing secrets as the control API shows them.
-type WebhookSecrets struct {
-	Secret string      `json:"secret"` // the current secret; it signs first
-	Old    []OldSecret `json:"old"`    // still valid, newest first
-}
+type WebhookSecrets = client.WebhookSecrets
 
 // Target is where and how one event goes to one webhook.
 type Target struct {
