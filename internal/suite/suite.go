@@ -122,6 +122,11 @@ func Run(o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if o.TestingT != nil {
+		if sel.Pickles, err = keepGoTestRun(sel.Pickles, goTestRunPattern()); err != nil {
+			return Result{}, err
+		}
+	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
