@@ -65,24 +65,8 @@ func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
-		var ev struct {
-			Type string `json:"type"`
-			Data struct {
-				Object struct {
-					Items []struct {
-						SubscriptionInfo struct {
-							SubscriptionID string `json:"subscriptionId"`
-						} `json:"subscriptionInfo"`
-					} `json:"items"`
-				} `json:"object"`
-			} `json:"data"`
-		}
-		if dr != nil && json.Unmarshal(body, &ev) == nil && ev.Type == "order.accepted" {
-			for _, it := range ev.Data.Object.Items {
-				if id := it.SubscriptionInfo.SubscriptionID; id != "" {
-					_, _ = dr.UpdateSubscription(r.Context(), id, client.SubscriptionUpdateParams{State: "active"})
-				}
-			}
+		if dr != nil {
+			activateOnAccept(r.Context(), dr, body)
 		}
 		return
 	}
@@ -91,6 +75,31 @@ func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprint(w, "{}")
+}
+
+// activateOnAccept does what a merchant must on order.accepted (body):
+// activate the order's subscriptions at DR.
+func activateOnAccept(ctx context.Context, dr *client.Client, body []byte) {
+	var ev struct {
+		Type string `json:"type"`
+		Data struct {
+			Object struct {
+				Items []struct {
+					SubscriptionInfo struct {
+						SubscriptionID string `json:"subscriptionId"`
+					} `json:"subscriptionInfo"`
+				} `json:"items"`
+			} `json:"object"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &ev) != nil || ev.Type != "order.accepted" {
+		return
+	}
+	for _, it := range ev.Data.Object.Items {
+		if id := it.SubscriptionInfo.SubscriptionID; id != "" {
+			_, _ = dr.UpdateSubscription(ctx, id, client.SubscriptionUpdateParams{State: "active"})
+		}
+	}
 }
 
 // set changes the shop under its lock.

@@ -2,8 +2,8 @@ package harness_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -49,26 +49,8 @@ func TestSubscriptionActionsThroughTheMerchant(t *testing.T) {
 	got := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), calls...) }
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/hook" {
-			// As a merchant must: activate the subscriptions of an accepted order.
-			var ev struct {
-				Type string `json:"type"`
-				Data struct {
-					Object struct {
-						Items []struct {
-							SubscriptionInfo struct {
-								SubscriptionID string `json:"subscriptionId"`
-							} `json:"subscriptionInfo"`
-						} `json:"items"`
-					} `json:"object"`
-				} `json:"data"`
-			}
-			if json.NewDecoder(r.Body).Decode(&ev) == nil && ev.Type == "order.accepted" {
-				for _, it := range ev.Data.Object.Items {
-					if id := it.SubscriptionInfo.SubscriptionID; id != "" {
-						_, _ = dr.UpdateSubscription(r.Context(), id, client.SubscriptionUpdateParams{State: "active"})
-					}
-				}
-			}
+			body, _ := io.ReadAll(r.Body)
+			activateOnAccept(r.Context(), dr, body)
 			return
 		}
 		_ = r.ParseForm()
