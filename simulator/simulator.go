@@ -97,6 +97,9 @@ type Server struct {
 	srv    *http.Server
 	ln     net.Listener
 	done   chan error
+	// cancel ends the context of every request, so that long polls
+	// (?wait=) return at Close instead of holding the shutdown.
+	cancel context.CancelFunc
 }
 
 // Start listens and serves in the background.
@@ -146,13 +149,16 @@ func Start(o Options) (*Server, error) {
 			return err == nil && api.AdminTokenOK(c.Value, o.AdminToken)
 		}
 	}
+	base, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		store: store, state: o.StateFile, admin: o.AdminToken, log: logger, stop: make(chan struct{}), saved: make(chan struct{}),
 		engine: engine,
 		srv: &http.Server{Handler: withDashboard(apiHandler, dashboard.New(store, engine, dashOpts), o.AdminToken),
-			ReadHeaderTimeout: limits.readHeader, ReadTimeout: limits.read, IdleTimeout: limits.idle, MaxHeaderBytes: limits.headerBytes},
-		ln:   ln,
-		done: make(chan error, 1),
+			ReadHeaderTimeout: limits.readHeader, ReadTimeout: limits.read, IdleTimeout: limits.idle, MaxHeaderBytes: limits.headerBytes,
+			BaseContext: func(net.Listener) context.Context { return base }},
+		ln:     ln,
+		done:   make(chan error, 1),
+		cancel: cancel,
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
 	go s.saveEvery(o.SaveEvery)
@@ -267,6 +273,7 @@ func (s *Server) Client(key string) *client.Client {
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	s.cancel() // long polls answer now; other requests finish as usual
 	err := s.srv.Shutdown(ctx)
 	s.engine.Close()
 	close(s.stop)

@@ -106,14 +106,14 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}); err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, s.Simulator.Close)
+	s.closers = append(s.closers, named("simulator", s.Simulator.Close))
 	if s.Mail, err = mailbox.StartEmbedded(); err != nil {
 		return nil, fmt.Errorf("stack: mailbox: %w", err)
 	}
-	s.closers = append(s.closers, s.Mail.Close)
+	s.closers = append(s.closers, named("mail server", s.Mail.Close))
 	s.Mailbox = s.Mail.Client() // in-process: no HTTP search, no websocket
 
-	s.closers = append(s.closers, s.Mailbox.Close)
+	s.closers = append(s.closers, named("mailbox client", s.Mailbox.Close))
 	s.Merchant, err = o.Merchant(MerchantEnv{
 		SimulatorURL: s.Simulator.URL(), SMTPAddr: s.Mail.SMTPAddr(), Profile: s.Profile,
 		Logger: logger.With("component", "merchant"),
@@ -122,7 +122,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("stack: merchant: %w", err)
 	}
 	m := s.Merchant
-	s.closers = append(s.closers, m.Close)
+	s.closers = append(s.closers, named("merchant", m.Close))
 	s.Profile.Webhook.URL = m.WebhookURL()
 	s.Profile.Merchant.URL = m.URL()
 	s.Profile.Simulator.URL = s.Simulator.URL()
@@ -144,4 +144,15 @@ func (s *Stack) Close() error {
 	}
 	s.closers = nil
 	return errors.Join(errs...)
+}
+
+// named wraps a closer's error with what it closes, so that a failed
+// Close says which part did not stop.
+func named(what string, close func() error) func() error {
+	return func() error {
+		if err := close(); err != nil {
+			return fmt.Errorf("stack: close %s: %w", what, err)
+		}
+		return nil
+	}
 }
