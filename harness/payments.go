@@ -55,26 +55,18 @@ func (s *Scenario) methodSource(ctx context.Context) (string, error) {
 // by wire transfer: DR accepts the order (order.accepted), as it does when a
 // delayed payment is authorized.
 func (s *Scenario) WireTransferArrives(ctx context.Context, who string) error {
-	if _, err := s.customer(who); err != nil {
-		return err
-	}
-	o, err := s.currentOrder()
-	if err != nil {
-		return err
-	}
-	if s.fundsSource == "" {
-		return fmt.Errorf("order %s is not paid by wire transfer; add `Given %s pays by wire transfer` before the order", o.ID, who)
-	}
-	if _, err := s.h.dr.FundSource(ctx, s.fundsSource); err != nil {
-		return fmt.Errorf("the funds of wire transfer source %s for order %s: %w", s.fundsSource, o.ID, err)
-	}
-	s.fundsSource = ""
-	return nil
+	return s.settleWireTransfer(ctx, who, "is not paid by wire transfer", "the funds of wire transfer source", s.h.dr.FundSource)
 }
 
 // WireTransferNeverArrives is the time to pay running out with no funds: DR
 // cancels the order paid by wire transfer (order.cancelled).
 func (s *Scenario) WireTransferNeverArrives(ctx context.Context, who string) error {
+	return s.settleWireTransfer(ctx, who, "does not wait for a wire transfer", "expire wire transfer source", s.h.dr.ExpireSource)
+}
+
+// settleWireTransfer makes DR decide the current order's wire transfer
+// with call (fund or expire its source); notPaid and doing word the errors.
+func (s *Scenario) settleWireTransfer(ctx context.Context, who, notPaid, doing string, call func(context.Context, string) (*client.Source, error)) error {
 	if _, err := s.customer(who); err != nil {
 		return err
 	}
@@ -83,10 +75,10 @@ func (s *Scenario) WireTransferNeverArrives(ctx context.Context, who string) err
 		return err
 	}
 	if s.fundsSource == "" {
-		return fmt.Errorf("order %s does not wait for a wire transfer; add `Given %s pays by wire transfer` before the order", o.ID, who)
+		return fmt.Errorf("order %s %s; add `Given %s pays by wire transfer` before the order", o.ID, notPaid, who)
 	}
-	if _, err := s.h.dr.ExpireSource(ctx, s.fundsSource); err != nil {
-		return fmt.Errorf("expire wire transfer source %s of order %s: %w", s.fundsSource, o.ID, err)
+	if _, err := call(ctx, s.fundsSource); err != nil {
+		return fmt.Errorf("%s %s of order %s: %w", doing, s.fundsSource, o.ID, err)
 	}
 	s.fundsSource = ""
 	return nil
