@@ -8,10 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drsim/drsim/fixtures"
 	"github.com/drsim/drsim/harness"
-	"github.com/drsim/drsim/harness/catalogue"
-	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/simulator"
 )
@@ -19,22 +16,7 @@ import (
 // A missing email is explained by what happened to its trigger's deliveries.
 func TestMissingEmailNamesTheLikelyCause(t *testing.T) {
 	ctx := context.Background()
-	sim, err := simulator.Start(simulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	mail, err := mailbox.StartEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mail.Close()
-	mb := mailbox.NewClient(mail.URL())
-	defer mb.Close()
-	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, mb, cat := services(t, simulator.Options{})
 	// A merchant whose secret differs from the profile's: it refuses every delivery.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)

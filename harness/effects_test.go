@@ -10,10 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drsim/drsim/fixtures"
 	"github.com/drsim/drsim/harness"
-	"github.com/drsim/drsim/harness/catalogue"
-	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/simulator"
 )
@@ -78,22 +75,7 @@ func (m *fulfilMerchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func TestEffectsCheckedInDR(t *testing.T) {
 	ctx := context.Background()
-	sim, err := simulator.Start(simulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	mail, err := mailbox.StartEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mail.Close()
-	mb := mailbox.NewClient(mail.URL())
-	defer mb.Close()
-	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, mb, cat := services(t, simulator.Options{})
 	const key = "sk_test_effects000000000000"
 	m := &fulfilMerchant{dr: sim.URL(), key: key}
 	srv := httptest.NewServer(m)
@@ -147,6 +129,7 @@ actions:
 			m.mode = tc.mode
 			sc := start(t, h)
 			sel := harness.Selection{Product: "Trail lantern", Quantity: 1}
+			var err error
 			if tc.action == "ship" {
 				err = sc.Ship(ctx, sel, "UPS", "1Z1")
 			} else {

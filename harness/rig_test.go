@@ -117,7 +117,19 @@ func (s *shop) served() []string {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	sim, err := simulator.Start(simulator.Options{RetryScale: 1e-4, DeliveryTimeout: 500 * time.Millisecond})
+	sim, mb, cat := services(t, simulator.Options{RetryScale: 1e-4, DeliveryTimeout: 500 * time.Millisecond})
+	sh := &shop{}
+	srv := httptest.NewServer(sh)
+	t.Cleanup(srv.Close)
+	return &rig{sim: sim, mb: mb, cat: cat, shop: sh, url: srv.URL}
+}
+
+// services starts what every harness test runs against, in process: the
+// simulator with o, an embedded MailHog with its client, and the embedded
+// notification catalogue. Each is closed when the test ends.
+func services(t *testing.T, o simulator.Options) (*simulator.Server, *mailbox.Client, *catalogue.Catalogue) {
+	t.Helper()
+	sim, err := simulator.Start(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,10 +145,7 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh := &shop{}
-	srv := httptest.NewServer(sh)
-	t.Cleanup(srv.Close)
-	return &rig{sim: sim, mb: mb, cat: cat, shop: sh, url: srv.URL}
+	return sim, mb, cat
 }
 
 // harness connects a harness to the rig with a profile of the shop; extra

@@ -10,10 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/drsim/drsim/fixtures"
 	"github.com/drsim/drsim/harness"
-	"github.com/drsim/drsim/harness/catalogue"
-	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/simulator"
 	"github.com/drsim/drsim/simulator/client"
@@ -24,22 +21,7 @@ import (
 // itself and says so.
 func TestSubscriptionActionsThroughTheMerchant(t *testing.T) {
 	ctx := context.Background()
-	sim, err := simulator.Start(simulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	mail, err := mailbox.StartEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mail.Close()
-	mb := mailbox.NewClient(mail.URL())
-	defer mb.Close()
-	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, mb, cat := services(t, simulator.Options{})
 	const key = "sk_test_subactions00000000"
 	dr := client.New(sim.URL(), key)
 	var mu sync.Mutex // the handler runs on the server's goroutines

@@ -10,10 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drsim/drsim/fixtures"
 	"github.com/drsim/drsim/harness"
-	"github.com/drsim/drsim/harness/catalogue"
-	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/simulator"
 	"github.com/drsim/drsim/simulator/client"
@@ -25,22 +22,7 @@ import (
 // converts its trial; one that never prices fails with what to do.
 func TestTimeWaitsForTheTrialPrice(t *testing.T) {
 	ctx := context.Background()
-	sim, err := simulator.Start(simulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	mail, err := mailbox.StartEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mail.Close()
-	mb := mailbox.NewClient(mail.URL())
-	defer mb.Close()
-	cat, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, mb, cat := services(t, simulator.Options{})
 	const key = "sk_test_trialprice000000000"
 	dr := client.New(sim.URL(), key)
 	prices := make(chan bool, 1) // whether the merchant will price the next trial
