@@ -475,12 +475,9 @@ func (a *Account) sourceInUse(id string) bool {
 func (a *Account) FundSource(id string) (*Source, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s, ok := a.sources.get(id)
-	if !ok {
-		return nil, problem.NotFoundID("Source", id)
-	}
-	if s.State != "pending_funds" {
-		return nil, problem.Conflictf("invalid_state", "Source '%s' is %s; only a pending_funds source takes funds.", id, s.State)
+	s, err := a.pendingFunds(id, "takes funds")
+	if err != nil {
+		return nil, err
 	}
 	o := a.awaitingFunds(id)
 	if o != nil {
@@ -498,6 +495,19 @@ func (a *Account) FundSource(id string) (*Source, error) {
 		a.finishDecision(o, "accepted", "order.accepted")
 	}
 	return clone(s), nil
+}
+
+// pendingFunds is delayed source id while it waits for funds; what says
+// what only such a source does, for the 409. Caller holds a.mu.
+func (a *Account) pendingFunds(id, what string) (*Source, error) {
+	s, ok := a.sources.get(id)
+	if !ok {
+		return nil, problem.NotFoundID("Source", id)
+	}
+	if s.State != "pending_funds" {
+		return nil, problem.Conflictf("invalid_state", "Source '%s' is %s; only a pending_funds source %s.", id, s.State, what)
+	}
+	return s, nil
 }
 
 // awaitingFunds is the pending_payment or in_review order whose charge
@@ -521,12 +531,9 @@ func (a *Account) awaitingFunds(id string) *Order {
 func (a *Account) ExpireSource(id string) (*Source, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s, ok := a.sources.get(id)
-	if !ok {
-		return nil, problem.NotFoundID("Source", id)
-	}
-	if s.State != "pending_funds" {
-		return nil, problem.Conflictf("invalid_state", "Source '%s' is %s; only a pending_funds source expires unfunded.", id, s.State)
+	s, err := a.pendingFunds(id, "expires unfunded")
+	if err != nil {
+		return nil, err
 	}
 	s.State = "cancelled"
 	o := a.awaitingFunds(id)
