@@ -27,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/drsim/drsim/simulator/client"
@@ -100,6 +101,11 @@ type Server struct {
 	// cancel ends the context of every request, so that long polls
 	// (?wait=) return at Close instead of holding the shutdown.
 	cancel context.CancelFunc
+	// fresh holds the connections that have sent nothing yet (StateNew):
+	// Go's HTTP clients dial spare ones, and Shutdown would wait for them
+	// to age 5 s. Close closes them once the listener is closed.
+	fresh   sync.Map      // net.Conn → struct{}
+	freshed chan struct{} // a connection became fresh (tests)
 }
 
 // Start listens and serves in the background.
@@ -156,10 +162,30 @@ func Start(o Options) (*Server, error) {
 		srv: &http.Server{Handler: withDashboard(apiHandler, dashboard.New(store, engine, dashOpts), o.AdminToken),
 			ReadHeaderTimeout: limits.readHeader, ReadTimeout: limits.read, IdleTimeout: limits.idle, MaxHeaderBytes: limits.headerBytes,
 			BaseContext: func(net.Listener) context.Context { return base }},
-		ln:     ln,
-		done:   make(chan error, 1),
-		cancel: cancel,
+		ln:      ln,
+		done:    make(chan error, 1),
+		cancel:  cancel,
+		freshed: make(chan struct{}, 1),
 	}
+	s.srv.ConnState = func(c net.Conn, st http.ConnState) {
+		if st != http.StateNew {
+			s.fresh.Delete(c)
+			return
+		}
+		s.fresh.Store(c, struct{}{})
+		select {
+		case s.freshed <- struct{}{}:
+		default:
+		}
+	}
+	// Shutdown runs this once its listeners are closed: a connection that
+	// has sent nothing will send nothing this server answers.
+	s.srv.RegisterOnShutdown(func() {
+		s.fresh.Range(func(c, _ any) bool {
+			c.(net.Conn).Close()
+			return true
+		})
+	})
 	go func() { s.done <- s.srv.Serve(ln) }()
 	go s.saveEvery(o.SaveEvery)
 	return s, nil
