@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cucumber/godog"
 
@@ -197,5 +198,255 @@ func TestOrderStepsReachDRAndTheShop(t *testing.T) {
 		if !strings.Contains(served, w) {
 			t.Errorf("the shop was not asked %s; it served:\n%s", w, served)
 		}
+	}
+}
+
+// order is a Background: Alice and an order of one lantern, not yet accepted.
+const order = `Feature: webhooks
+  Background:
+    Given a customer "Alice"
+    And Alice has placed an order in USD for:
+      | product       | quantity | price |
+      | Trail lantern | 1        | 15    |
+`
+
+// The webhook steps arrange DR's faults and read its deliveries: on a shop
+// that checks signatures, the ones about a behaving merchant pass, and the
+// numbers in them reach the harness in their places.
+func TestWebhookSteps(t *testing.T) {
+	r := testrig.New(t)
+	h := r.Harness(t, "")
+	got := run(t, h, order+`
+  Scenario: down, then delivered
+    When Digital River accepts the order while the merchant answers 503 to the first 2 deliveries
+    Then Digital River retried the "order.accepted" webhook after 2 failures until it was delivered
+
+  Scenario: retried fewer times than said
+    When Digital River accepts the order while the merchant answers 500 to the first 1 deliveries
+    Then Digital River retried the "order.accepted" webhook after 3 failures until it was delivered
+
+  Scenario: forged
+    When Digital River accepts the order with a "wrong-secret" signature
+    Then the merchant rejects the "order.accepted" webhook
+
+  Scenario: delivered again
+    When Digital River accepts the order
+    Then the merchant acknowledges the "order.accepted" webhook the first time
+    When Digital River delivers the "order.accepted" event again
+    And Digital River delivers the "order.accepted" event again with a "stale" signature
+    And Digital River delivers the "order.accepted" event again while rotating the webhook secret
+    Then the merchant accepts that delivery
+
+  Scenario: twice at once
+    When Digital River accepts the order and delivers the webhook twice at once
+    Then the merchant acknowledges the "order.accepted" webhook the first time
+
+  Scenario: held and released
+    Given Digital River holds the webhooks about the order
+    When Digital River accepts the order
+    And Digital River releases the held webhooks in shuffled order
+    Then the merchant acknowledges the "order.accepted" webhook the first time
+
+  Scenario: too late
+    When Digital River accepts the order and gets no answer in time to the first delivery
+    Then the merchant acknowledges the "order.accepted" webhook the first time
+`)
+	for name, want := range map[string][]string{
+		"down, then delivered":          nil,
+		"retried fewer times than said": {"wait for 4 delivery attempt(s) of event"},
+		"forged":                        nil,
+		"delivered again":               nil,
+		"twice at once":                 nil,
+		"held and released":             nil,
+		"too late":                      {"was not acknowledged in time"},
+	} {
+		testrig.WantErr(t, name, got[name].err, want...)
+	}
+}
+
+// The subscription and payment steps: plans with their intervals and days,
+// subscriptions and trials, time passing, cards, PayPal and wire transfers.
+func TestSubscriptionAndPaymentSteps(t *testing.T) {
+	ctx := context.Background()
+	r := testrig.New(t)
+	h := r.Harness(t, `actions:
+  savePaymentMethod: {path: /portal/save, json: '{"customer":{{json .Customer.ID}},"source":{{json .SourceID}}}'}
+`)
+	dr := dr(r)
+	r.Shop.Set(func(s *testrig.Shop) {
+		s.Portal = func(w http.ResponseWriter, req *http.Request) {
+			var b struct{ Customer, Source string }
+			_ = json.NewDecoder(req.Body).Decode(&b)
+			if _, err := dr.AttachSource(req.Context(), b.Customer, b.Source); err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+			}
+		}
+	})
+	got := run(t, h, `Feature: subscriptions
+  Scenario: renewed, moved, rescued and cancelled
+    Given a customer "Alice"
+    And a monthly plan "Monthly" with reminders 7 days before billing and 8 days to collect
+    And a yearly plan "Yearly" with reminders 30 days before billing
+    And Alice has subscribed in USD to the "Monthly" plan with:
+      | product     | quantity | price |
+      | Coffee club | 1        | 20    |
+    When Digital River accepts the order
+    Then the subscription is now active
+    When the subscription's next reminder date arrives
+    And the subscription's next invoice date arrives
+    And 2 renewals pass
+    And 3 days pass
+    And Alice's card declines from now on
+    And Alice saves a new card in the portal for the subscription
+    And the merchant moves the subscription to the "Yearly" plan
+    And the merchant cancels the subscription
+    Then the subscription is now cancelled
+
+  Scenario: cards that expire
+    Given a customer "Frank"
+    And a monthly plan "Frank's" with reminders 7 days before billing
+    And Frank pays with a card that expires this month
+    And Frank has subscribed in USD to the "Frank's" plan with:
+      | product     | quantity | price |
+      | Coffee club | 1        | 20    |
+    When Digital River accepts the order
+    And Frank's card expires before the next invoice
+    Then the subscription is now active
+
+  Scenario: a free trial
+    Given a customer "Bob"
+    And a weekly plan "Weekly" with reminders 1 days before billing
+    And Bob pays with a card that expires in March 2031
+    And Bob has started a free trial in USD of the "Weekly" plan with:
+      | product     | quantity | price |
+      | Coffee club | 1        | 5     |
+    When Digital River accepts the order
+    Then the subscription is now activeFree
+
+  Scenario: PayPal
+    Given a customer "Carol"
+    And Carol pays with PayPal
+    And Carol has placed an order in USD for:
+      | product | quantity | price |
+      | Widget  | 1        | 10    |
+    When Digital River accepts the order
+    Then the order is accepted
+
+  Scenario: wire transfer
+    Given a customer "Dave"
+    And Dave pays by wire transfer
+    And Dave has placed an order in USD for:
+      | product | quantity | price |
+      | Widget  | 1        | 10    |
+    Then the order is pending_payment
+    When Dave's wire transfer arrives
+    Then the order is accepted
+
+  Scenario: no wire transfer
+    Given a customer "Erin"
+    And Erin pays by wire transfer
+    And Erin has placed an order in USD for:
+      | product | quantity | price |
+      | Widget  | 1        | 10    |
+    When Erin's wire transfer never arrives
+    Then the order is cancelled
+`)
+	for name, want := range map[string][]string{
+		"renewed, moved, rescued and cancelled": nil,
+		"cards that expire":                     nil,
+		"PayPal":                                nil,
+		"wire transfer":                         nil,
+		"no wire transfer":                      nil,
+		// The shop never sets the price after the trial: the failure says
+		// what was expected, what DR has, and what the merchant must do.
+		"a free trial": {"is activeFree with price 0", "the merchant never set the price after the trial (5.00", `POST /subscriptions/{id} {"items":[{"skuId":…,"price":…}]}`},
+	} {
+		testrig.WantErr(t, name, got[name].err, want...)
+	}
+	did := strings.Join(got["renewed, moved, rescued and cancelled"].sc.HarnessDid(), "\n")
+	for _, w := range []string{"no updatePaymentMethod action", "no changePlan action", "no cancelSubscription action"} {
+		if !strings.Contains(did, w) {
+			t.Errorf("the harness did not say it acted itself because the profile has %s; it said:\n%s", w, did)
+		}
+	}
+	plans, err := dr.Plans(ctx, client.ListParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	planOf := map[string]string{}
+	var gotPlans []string
+	for _, p := range plans.Data {
+		planOf[p.ID] = p.Name
+		gotPlans = append(gotPlans, fmt.Sprintf("%s every %s, reminder %d, collect %d", p.Name, p.Interval, p.ReminderOffsetDays, p.CollectionPeriodDays))
+	}
+	sort.Strings(gotPlans)
+	wantPlans := []string{"Frank's every month, reminder 7, collect 0", "Monthly every month, reminder 7, collect 8", "Weekly every week, reminder 1, collect 0", "Yearly every year, reminder 30, collect 0"}
+	if strings.Join(gotPlans, "\n") != strings.Join(wantPlans, "\n") {
+		t.Errorf("DR's plans:\n%s\nwant:\n%s", strings.Join(gotPlans, "\n"), strings.Join(wantPlans, "\n"))
+	}
+	subs, err := dr.Subscriptions(ctx, client.ListParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range subs.Data {
+		switch planOf[sub.PlanID] {
+		case "Yearly": // Alice's, moved from Monthly
+			// Three invoices (the next one and 2 renewals) moved the period
+			// three months on; the cancellation came 3 days into it.
+			start, cancelled := sub.StateTransitions["activated"].AddDate(0, 3, 0), sub.StateTransitions["cancelled"]
+			if sub.State != "cancelled" || !sub.CurrentPeriodStartDate.Equal(start) || !cancelled.Equal(start.AddDate(0, 0, 3)) {
+				t.Errorf("Alice's subscription is %s, period from %s, cancelled %s; want cancelled 3 days into the period from %s", sub.State, sub.CurrentPeriodStartDate, cancelled, start)
+			}
+		case "Frank's":
+			src, err := dr.Source(ctx, sub.SourceID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := src.CreditCard; c == nil || sub.NextInvoiceDate == nil || !time.Date(c.ExpirationYear, time.Month(c.ExpirationMonth)+1, 1, 0, 0, 0, 0, time.UTC).Before(*sub.NextInvoiceDate) {
+				t.Errorf("Frank's card %+v on the subscription, next invoice %s; want a card that expires before it", c, sub.NextInvoiceDate)
+			}
+		case "Weekly": // Bob's
+			src, err := dr.Source(ctx, sub.SourceID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := src.CreditCard; c == nil || c.ExpirationMonth != 3 || c.ExpirationYear != 2031 {
+				t.Errorf("Bob's card %+v, want one that expires in March 2031", c)
+			}
+		}
+	}
+}
+
+// The email steps ask the harness for the notification the sentence names
+// (its catalogue id); on a shop that sends none, each says which email
+// it awaited, what it found and why it may be missing.
+func TestEmailStepsNameTheNotification(t *testing.T) {
+	r := testrig.New(t)
+	h := r.Harness(t, "")
+	got := run(t, h, order+`
+  Scenario: confirmation
+    When Digital River accepts the order
+    Then Alice receives an order confirmation email with every required attribute
+
+  Scenario: none
+    When Digital River accepts the order
+    Then Alice receives no order confirmation email
+
+  Scenario: exactly one
+    When Digital River accepts the order
+    Then Alice receives exactly 1 order confirmation email
+
+  Scenario: two
+    When Digital River accepts the order
+    Then Alice receives 2 order   confirmation emails with every required attribute
+`)
+	for name, want := range map[string][]string{
+		"confirmation": {"Order confirmation: ", `no "order confirmation email (recognised by content)" to alice+`, "saw no message at all",
+			"likely cause: the merchant acknowledged order.accepted (1 of 1 deliveries) but sent no matching email", "attempt 1 to " + r.URL + "/hook: answered 200"},
+		"none":        nil,
+		"exactly one": {"Order confirmation: ", `no "order confirmation email" to alice+`},
+		"two":         {"Order confirmation: ", `no "2 order confirmation emails (recognised by content)" to alice+`, "likely cause: "},
+	} {
+		testrig.WantErr(t, name, got[name].err, want...)
 	}
 }
