@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/internal/testrig"
 	"github.com/drsim/drsim/simulator/client"
 )
 
@@ -14,27 +15,27 @@ import (
 // before anything is sent.
 func TestActionsReachTheShop(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t)
-	h := r.harness(t, `actions:
+	r := testrig.New(t)
+	h := r.Harness(t, `actions:
   requestCancellation: {cannot: [severalItems], path: /cancel-request, json: '{"order":{{json .Order.ID}},"item":{{json (index .Items 0).Product}},"quantity":{{(index .Items 0).Quantity}}}'}
   reportDelay: {path: /delay, json: '{"order":{{json .Order.ID}},"date":{{json .NewDate}}}'}
   requestReturn: {path: /return, json: '{"order":{{json .Order.ID}},"reason":{{json .Reason}},"quantity":{{(index .Items 0).Quantity}}}'}
 `)
-	sc := ordered(t, h)
-	wantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+	sc := testrig.Ordered(t, h)
+	testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
 	if _, err := sc.CreateCustomer(ctx, "Bob"); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "Bob cancels Alice's order", sc.RequestCancellation(ctx, "Bob"), "the order belongs to Alice, not Bob")
-	wantErr(t, "an unknown customer", sc.RequestCancellation(ctx, "Carol"), `no customer "Carol" in this scenario`)
-	wantErr(t, "a product not ordered", sc.RequestReturn(ctx, "Alice", harness.Selection{Product: "Kayak", Quantity: 1}, "too small"), "Kayak")
-	before := len(r.shop.served())
+	testrig.WantErr(t, "Bob cancels Alice's order", sc.RequestCancellation(ctx, "Bob"), "the order belongs to Alice, not Bob")
+	testrig.WantErr(t, "an unknown customer", sc.RequestCancellation(ctx, "Carol"), `no customer "Carol" in this scenario`)
+	testrig.WantErr(t, "a product not ordered", sc.RequestReturn(ctx, "Alice", harness.Selection{Product: "Kayak", Quantity: 1}, "too small"), "Kayak")
+	before := len(r.Shop.Served())
 
-	wantErr(t, "cancellation", sc.RequestCancellation(ctx, "Alice"))
-	wantErr(t, "delay", sc.ReportDelay(ctx, "2026-12-24"))
-	wantErr(t, "return", sc.RequestReturn(ctx, "Alice", harness.Selection{Product: "Trail lantern", Quantity: 1}, "too small"))
+	testrig.WantErr(t, "cancellation", sc.RequestCancellation(ctx, "Alice"))
+	testrig.WantErr(t, "delay", sc.ReportDelay(ctx, "2026-12-24"))
+	testrig.WantErr(t, "return", sc.RequestReturn(ctx, "Alice", harness.Selection{Product: "Trail lantern", Quantity: 1}, "too small"))
 
-	got := r.shop.served()[before:]
+	got := r.Shop.Served()[before:]
 	want := []string{
 		`POST /cancel-request {"order":"`, `"item":"Trail lantern","quantity":2}`,
 		`POST /cancel-request {"order":"`, `"item":"Camp stove","quantity":1}`,
@@ -49,15 +50,15 @@ func TestActionsReachTheShop(t *testing.T) {
 			t.Errorf("action %d = %s; want %s…%s", i, g, want[2*i], want[2*i+1])
 		}
 	}
-	wantErr(t, "an action the profile lacks", sc.Ship(ctx, harness.Selection{Product: "Trail lantern", Quantity: 1}, "UPS", "1Z"), "ship")
+	testrig.WantErr(t, "an action the profile lacks", sc.Ship(ctx, harness.Selection{Product: "Trail lantern", Quantity: 1}, "UPS", "1Z"), "ship")
 }
 
 // Refunds are DR's own: the harness refunds through the API and reads the
 // order's state back.
 func TestRefundAndOrderState(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t)
-	h := r.harness(t, "")
+	r := testrig.New(t)
+	h := r.Harness(t, "")
 	sc := h.NewScenario(t.Name())
 	if _, err := sc.CreateCustomer(ctx, "Alice"); err != nil {
 		t.Fatal(err)
@@ -66,15 +67,15 @@ func TestRefundAndOrderState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "accept", sc.AcceptOrder(ctx, ""))
-	wantErr(t, "state accepted", sc.ExpectOrderState(ctx, "accepted"))
-	wantErr(t, "state wrong", sc.ExpectOrderState(ctx, "complete"), "is accepted, want complete")
-	wantErr(t, "refund before any capture", sc.Refund(ctx, 5), "refund 5.00 of order "+o.ID)
-	dr := client.New(r.sim.URL(), r.key)
+	testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+	testrig.WantErr(t, "state accepted", sc.ExpectOrderState(ctx, "accepted"))
+	testrig.WantErr(t, "state wrong", sc.ExpectOrderState(ctx, "complete"), "is accepted, want complete")
+	testrig.WantErr(t, "refund before any capture", sc.Refund(ctx, 5), "refund 5.00 of order "+o.ID)
+	dr := client.New(r.Sim.URL(), r.Key)
 	if _, err := dr.CreateFulfillment(ctx, client.FulfillmentParams{OrderID: o.ID, Items: []client.FulfillmentItemParams{{ItemID: o.Items[0].ID, Quantity: 2}}}); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "partial refund", sc.Refund(ctx, 5))
-	wantErr(t, "refund the rest", sc.Refund(ctx, 0))
-	wantErr(t, "refund past the total", sc.Refund(ctx, 1000), "refund 1000.00 of order "+o.ID)
+	testrig.WantErr(t, "partial refund", sc.Refund(ctx, 5))
+	testrig.WantErr(t, "refund the rest", sc.Refund(ctx, 0))
+	testrig.WantErr(t, "refund past the total", sc.Refund(ctx, 1000), "refund 1000.00 of order "+o.ID)
 }

@@ -10,13 +10,14 @@ import (
 
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/harness/profile"
+	"github.com/drsim/drsim/internal/testrig"
 	"github.com/drsim/drsim/simulator"
 )
 
 // A missing email is explained by what happened to its trigger's deliveries.
 func TestMissingEmailNamesTheLikelyCause(t *testing.T) {
 	ctx := context.Background()
-	sim, mb, cat := services(t, simulator.Options{})
+	sim, mb, cat := testrig.Services(t, simulator.Options{})
 	// A merchant whose secret differs from the profile's: it refuses every delivery.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/harness/profile"
+	"github.com/drsim/drsim/internal/testrig"
 	"github.com/drsim/drsim/simulator"
 )
 
@@ -75,7 +76,7 @@ func (m *fulfilMerchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func TestEffectsCheckedInDR(t *testing.T) {
 	ctx := context.Background()
-	sim, mb, cat := services(t, simulator.Options{})
+	sim, mb, cat := testrig.Services(t, simulator.Options{})
 	const key = "sk_test_effects000000000000"
 	m := &fulfilMerchant{dr: sim.URL(), key: key}
 	srv := httptest.NewServer(m)

@@ -9,6 +9,7 @@ import (
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/internal/stack"
+	"github.com/drsim/drsim/internal/testrig"
 )
 
 // Notification checks against the reference merchant: an email with a
@@ -39,14 +40,14 @@ func TestNotificationCountsAndDocuments(t *testing.T) {
 	if _, err := sc.PlaceOrder(ctx, "Alice", harness.OrderSpec{Currency: "USD", Lines: []harness.Line{{Product: "Kettle", Quantity: 1, Price: 40, TaxRate: 0.1}}}); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "accept", sc.AcceptOrder(ctx, ""))
-	wantErr(t, "confirmation", sc.ExpectNotification(ctx, "Alice", "order-confirmation"))
-	wantErr(t, "invoice with its PDF", sc.ExpectNotification(ctx, "Alice", "invoice"))
-	wantErr(t, "one confirmation", sc.ExpectCount(ctx, "Alice", "order-confirmation", 1))
-	wantErr(t, "no shipment", sc.ExpectCount(ctx, "Alice", "shipment", 0))
-	wantErr(t, "two confirmations", sc.ExpectCount(ctx, "Alice", "order-confirmation", 2), "want exactly 2 email(s)", "order confirmation to alice+")
-	wantErr(t, "an unknown customer", sc.ExpectCount(ctx, "Zoe", "shipment", 0), `no customer "Zoe"`)
-	wantErr(t, "an unknown notification", sc.ExpectCount(ctx, "Alice", "carrier-pigeon", 0), `no notification "carrier pigeon" in the catalogue`, `"order confirmation"`)
+	testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+	testrig.WantErr(t, "confirmation", sc.ExpectNotification(ctx, "Alice", "order-confirmation"))
+	testrig.WantErr(t, "invoice with its PDF", sc.ExpectNotification(ctx, "Alice", "invoice"))
+	testrig.WantErr(t, "one confirmation", sc.ExpectCount(ctx, "Alice", "order-confirmation", 1))
+	testrig.WantErr(t, "no shipment", sc.ExpectCount(ctx, "Alice", "shipment", 0))
+	testrig.WantErr(t, "two confirmations", sc.ExpectCount(ctx, "Alice", "order-confirmation", 2), "want exactly 2 email(s)", "order confirmation to alice+")
+	testrig.WantErr(t, "an unknown customer", sc.ExpectCount(ctx, "Zoe", "shipment", 0), `no customer "Zoe"`)
+	testrig.WantErr(t, "an unknown notification", sc.ExpectCount(ctx, "Alice", "carrier-pigeon", 0), `no notification "carrier pigeon" in the catalogue`, `"order confirmation"`)
 
 	checks := sc.Checks()
 	if len(checks) != 5 {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drsim/drsim/internal/testrig"
 	"github.com/drsim/drsim/simulator/client"
 )
 
@@ -18,18 +19,18 @@ import (
 // through them.
 func TestPortalDocumentsAndSavedSources(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t)
-	h := r.harness(t, `actions:
+	r := testrig.New(t)
+	h := r.Harness(t, `actions:
   orderPage: {method: GET, path: '/portal/orders/{{.Order.ID}}'}
   savePaymentMethod: {path: /portal/save, json: '{"customer":{{json .Customer.ID}},"source":{{json .SourceID}}}'}
 `)
-	dr := client.New(r.sim.URL(), r.key)
+	dr := client.New(r.Sim.URL(), r.Key)
 	// mode is what the portal does: "link" the invoice, show "none", or
 	// "secret" URLs; attach a saved source ("link") or not.
 	var mode atomic.Value
 	mode.Store("link")
-	r.shop.set(func(s *shop) {
-		s.portal = func(w http.ResponseWriter, req *http.Request) {
+	r.Shop.Set(func(s *testrig.Shop) {
+		s.Portal = func(w http.ResponseWriter, req *http.Request) {
 			if req.URL.Path == "/portal/save" {
 				var b struct{ Customer, Source string }
 				_ = json.NewDecoder(req.Body).Decode(&b)
@@ -57,7 +58,7 @@ func TestPortalDocumentsAndSavedSources(t *testing.T) {
 				}
 				fmt.Fprintf(w, `<a href="%s">Invoice</a>`, fl.URL)
 			case mode.Load() == "secret" && len(o.InvoicePDFs) > 0:
-				fmt.Fprintf(w, `<a href="%s/files/%s/content">Invoice</a>`, r.sim.URL(), o.InvoicePDFs[0].ID)
+				fmt.Fprintf(w, `<a href="%s/files/%s/content">Invoice</a>`, r.Sim.URL(), o.InvoicePDFs[0].ID)
 			}
 			fmt.Fprint(w, "</body></html>")
 		}
@@ -65,51 +66,51 @@ func TestPortalDocumentsAndSavedSources(t *testing.T) {
 
 	t.Run("invoice linked, then expired", func(t *testing.T) {
 		mode.Store("link")
-		sc := ordered(t, h)
-		wantErr(t, "no page yet", sc.ExpectPageDocument(ctx, "invoice"), "no portal page opened yet")
-		wantErr(t, "no link yet", sc.ExpireLastLink(ctx), "no document link checked yet")
-		wantErr(t, "no link yet", sc.ExpectLastLinkRefused(ctx), "no document link checked yet")
-		wantErr(t, "accept", sc.AcceptOrder(ctx, ""))
-		wantErr(t, "open", sc.OpenOrderPage(ctx, "Alice"))
-		wantErr(t, "invoice", sc.ExpectPageDocument(ctx, "invoice"))
-		wantErr(t, "no credit memo", sc.ExpectPageDocument(ctx, "credit memo"), "has no credit memo yet")
-		wantErr(t, "no secret URL", sc.ExpectNoSecretURL(ctx, "Alice"))
-		wantErr(t, "link still works", sc.ExpectLastLinkRefused(ctx), "still answers 200")
-		wantErr(t, "expire", sc.ExpireLastLink(ctx))
-		wantErr(t, "refused once expired", sc.ExpectLastLinkRefused(ctx))
+		sc := testrig.Ordered(t, h)
+		testrig.WantErr(t, "no page yet", sc.ExpectPageDocument(ctx, "invoice"), "no portal page opened yet")
+		testrig.WantErr(t, "no link yet", sc.ExpireLastLink(ctx), "no document link checked yet")
+		testrig.WantErr(t, "no link yet", sc.ExpectLastLinkRefused(ctx), "no document link checked yet")
+		testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+		testrig.WantErr(t, "open", sc.OpenOrderPage(ctx, "Alice"))
+		testrig.WantErr(t, "invoice", sc.ExpectPageDocument(ctx, "invoice"))
+		testrig.WantErr(t, "no credit memo", sc.ExpectPageDocument(ctx, "credit memo"), "has no credit memo yet")
+		testrig.WantErr(t, "no secret URL", sc.ExpectNoSecretURL(ctx, "Alice"))
+		testrig.WantErr(t, "link still works", sc.ExpectLastLinkRefused(ctx), "still answers 200")
+		testrig.WantErr(t, "expire", sc.ExpireLastLink(ctx))
+		testrig.WantErr(t, "refused once expired", sc.ExpectLastLinkRefused(ctx))
 	})
 
 	t.Run("no invoice on the page", func(t *testing.T) {
 		mode.Store("none")
-		sc := ordered(t, h)
-		wantErr(t, "accept", sc.AcceptOrder(ctx, ""))
-		wantErr(t, "open", sc.OpenOrderPage(ctx, "Alice"))
-		wantErr(t, "invoice", sc.ExpectPageDocument(ctx, "invoice"), "the order page: invoice")
+		sc := testrig.Ordered(t, h)
+		testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+		testrig.WantErr(t, "open", sc.OpenOrderPage(ctx, "Alice"))
+		testrig.WantErr(t, "invoice", sc.ExpectPageDocument(ctx, "invoice"), "the order page: invoice")
 	})
 
 	t.Run("secret-key URL shown", func(t *testing.T) {
 		mode.Store("secret")
-		sc := ordered(t, h)
-		wantErr(t, "accept", sc.AcceptOrder(ctx, ""))
-		wantErr(t, "open", sc.OpenOrderPage(ctx, "Alice"))
-		wantErr(t, "secret URL", sc.ExpectNoSecretURL(ctx, "Alice"), "the portal page shows a secret-key file URL")
+		sc := testrig.Ordered(t, h)
+		testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+		testrig.WantErr(t, "open", sc.OpenOrderPage(ctx, "Alice"))
+		testrig.WantErr(t, "secret URL", sc.ExpectNoSecretURL(ctx, "Alice"), "the portal page shows a secret-key file URL")
 	})
 
 	t.Run("payment method saved, or not attached", func(t *testing.T) {
 		mode.Store("link")
-		sc := ordered(t, h)
-		wantErr(t, "nothing saved yet", sc.ExpectSourceSaved(ctx, "Alice"), "no payment method saved yet")
+		sc := testrig.Ordered(t, h)
+		testrig.WantErr(t, "nothing saved yet", sc.ExpectSourceSaved(ctx, "Alice"), "no payment method saved yet")
 		if _, err := sc.SavePaymentMethod(ctx, "Alice", "4444222233331111"); err != nil {
 			t.Fatal(err)
 		}
-		wantErr(t, "saved", sc.ExpectSourceSaved(ctx, "Alice"))
+		testrig.WantErr(t, "saved", sc.ExpectSourceSaved(ctx, "Alice"))
 		mode.Store("forget")
-		sc = ordered(t, h)
+		sc = testrig.Ordered(t, h)
 		if _, err := sc.SavePaymentMethod(ctx, "Alice", "4444222233331111"); err != nil {
 			t.Fatal(err)
 		}
-		wantErr(t, "not attached", sc.ExpectSourceSaved(ctx, "Alice"), "the merchant never called POST /customers/")
+		testrig.WantErr(t, "not attached", sc.ExpectSourceSaved(ctx, "Alice"), "the merchant never called POST /customers/")
 		_, err := sc.SavePaymentMethod(ctx, "Nobody", "4444222233331111")
-		wantErr(t, "unknown customer", err, `no customer "Nobody"`)
+		testrig.WantErr(t, "unknown customer", err, `no customer "Nobody"`)
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/harness/profile"
+	"github.com/drsim/drsim/internal/testrig"
 	"github.com/drsim/drsim/simulator"
 	"github.com/drsim/drsim/simulator/client"
 )
@@ -21,7 +22,7 @@ import (
 // itself and says so.
 func TestSubscriptionActionsThroughTheMerchant(t *testing.T) {
 	ctx := context.Background()
-	sim, mb, cat := services(t, simulator.Options{})
+	sim, mb, cat := testrig.Services(t, simulator.Options{})
 	const key = "sk_test_subactions00000000"
 	dr := client.New(sim.URL(), key)
 	var mu sync.Mutex // the handler runs on the server's goroutines
@@ -32,7 +33,7 @@ func TestSubscriptionActionsThroughTheMerchant(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/hook" {
 			body, _ := io.ReadAll(r.Body)
-			activateOnAccept(r.Context(), dr, body)
+			testrig.ActivateOnAccept(r.Context(), dr, body)
 			return
 		}
 		_ = r.ParseForm()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/drsim/drsim/harness"
 	"github.com/drsim/drsim/harness/profile"
+	"github.com/drsim/drsim/internal/testrig"
 	"github.com/drsim/drsim/simulator"
 	"github.com/drsim/drsim/simulator/client"
 )
@@ -22,7 +23,7 @@ import (
 // converts its trial; one that never prices fails with what to do.
 func TestTimeWaitsForTheTrialPrice(t *testing.T) {
 	ctx := context.Background()
-	sim, mb, cat := services(t, simulator.Options{})
+	sim, mb, cat := testrig.Services(t, simulator.Options{})
 	const key = "sk_test_trialprice000000000"
 	dr := client.New(sim.URL(), key)
 	prices := make(chan bool, 1) // whether the merchant will price the next trial

@@ -140,10 +140,16 @@ func (a *Account) RequestsPage(after, limit int) RequestPage {
 }
 
 // collection keeps resources by id in creation order.
+//
+// A position in pos is base plus the id's index in order: dropping the
+// oldest ids (dropOldest, the event retention's prune) moves base instead
+// of rewriting the position of every id kept, so the prune costs what it
+// removes, not what the account stores.
 type collection[T any] struct {
 	byID  map[string]T
-	pos   map[string]int // id → its index in order
+	pos   map[string]int // id → base + its index in order
 	order []string       // ids, oldest first
+	base  int
 }
 
 func (c *collection[T]) get(id string) (T, bool) {
@@ -151,19 +157,25 @@ func (c *collection[T]) get(id string) (T, bool) {
 	return v, ok
 }
 
+// index is id's index in order.
+func (c *collection[T]) index(id string) (int, bool) {
+	p, ok := c.pos[id]
+	return p - c.base, ok
+}
+
 func (c *collection[T]) put(id string, v T) {
 	if c.byID == nil {
 		c.byID, c.pos = map[string]T{}, map[string]int{}
 	}
 	if _, exists := c.byID[id]; !exists {
-		c.pos[id] = len(c.order)
+		c.pos[id] = c.base + len(c.order)
 		c.order = append(c.order, id)
 	}
 	c.byID[id] = v
 }
 
 // removeWhere deletes every value drop accepts, in one pass, and says how
-// many went.
+// many went. Only the ids after the first removed one change position.
 func (c *collection[T]) removeWhere(drop func(T) bool) int {
 	kept := c.order[:0]
 	for _, id := range c.order {
@@ -172,7 +184,9 @@ func (c *collection[T]) removeWhere(drop func(T) bool) int {
 			delete(c.pos, id)
 			continue
 		}
-		c.pos[id] = len(kept)
+		if p := c.base + len(kept); c.pos[id] != p {
+			c.pos[id] = p
+		}
 		kept = append(kept, id)
 	}
 	n := len(c.order) - len(kept)
@@ -181,10 +195,26 @@ func (c *collection[T]) removeWhere(drop func(T) bool) int {
 	return n
 }
 
+// dropOldest deletes the oldest values while drop accepts them, stopping at
+// the first it refuses, and says how many went. It looks at one value past
+// those it removes.
+func (c *collection[T]) dropOldest(drop func(T) bool) int {
+	n := 0
+	for n < len(c.order) && drop(c.byID[c.order[n]]) {
+		delete(c.byID, c.order[n])
+		delete(c.pos, c.order[n])
+		n++
+	}
+	clear(c.order[:n])
+	c.order = c.order[n:]
+	c.base += n
+	return n
+}
+
 // remove deletes id; it is rare (DELETE calls), so it may shift the ids
 // that follow.
 func (c *collection[T]) remove(id string) {
-	i, ok := c.pos[id]
+	i, ok := c.index(id)
 	if !ok {
 		return
 	}
@@ -192,7 +222,7 @@ func (c *collection[T]) remove(id string) {
 	delete(c.pos, id)
 	c.order = append(c.order[:i], c.order[i+1:]...)
 	for j := i; j < len(c.order); j++ {
-		c.pos[c.order[j]] = j
+		c.pos[c.order[j]] = c.base + j
 	}
 }
 
@@ -210,7 +240,7 @@ func (c *collection[T]) page(keep func(T) bool, p ListParams) (Page[T], error) {
 		return v, keep == nil || keep(v)
 	}
 	cursor := func(param, id string) (int, error) {
-		if i, ok := c.pos[id]; ok {
+		if i, ok := c.index(id); ok {
 			if _, k := kept(i); k {
 				return i, nil
 			}

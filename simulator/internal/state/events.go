@@ -206,12 +206,15 @@ const pruneEvery = 1000
 
 // pruneEvents forgets the events past DR's retention (retired), which no
 // list, GET or replay shows any more, so memory follows the last 30 days.
-// It runs every pruneEvery recorded events, a pass over the account's
-// events each time. Caller holds a.mu.
+// It runs every pruneEvery recorded events. Events are kept in the order
+// they were recorded, on the account's clock, which never runs back: the
+// retired ones are the oldest, so the prune looks at those and at the
+// first event kept, not at every stored event (a create at 100,000 stored
+// events spent 70 % of its time here). Caller holds a.mu.
 func (a *Account) pruneEvents() int {
 	a.recorded = 0
 	var gone []string
-	n := a.events.removeWhere(func(e *Event) bool {
+	n := a.events.dropOldest(func(e *Event) bool {
 		if a.retired(e) {
 			gone = append(gone, e.ID)
 			return true

@@ -5,28 +5,62 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 )
 
 // collection.page walks only as far as a page needs; it must cut exactly
 // the page that paginating the whole filtered newest-first list cuts, for
-// every filter, cursor and limit, across removals and re-insertions.
+// every filter, cursor and limit, across removals (one id, a filter, the
+// oldest run: the retention prune) and re-insertions; and every id's
+// position must stay its index in creation order.
 func TestCollectionPageMatchesPaginate(t *testing.T) {
 	type item struct {
 		id string
 		n  int
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for round := range 200 {
+	for round := range 400 {
 		var c collection[*item]
-		for i := range rng.IntN(60) {
+		var model []string // ids, oldest first, as the collection should keep them
+		for i := range rng.IntN(80) {
 			id := fmt.Sprintf("i%d", rng.IntN(40))
-			switch rng.IntN(5) {
+			switch rng.IntN(8) {
 			case 0:
 				c.remove(id)
+				model = slices.DeleteFunc(model, func(m string) bool { return m == id })
+			case 1: // drop every third-ish value
+				k := rng.IntN(3)
+				dropped := c.removeWhere(func(it *item) bool { return it.n%3 == k })
+				before := len(model)
+				model = slices.DeleteFunc(model, func(m string) bool { return c.byID[m] == nil })
+				if dropped != before-len(model) {
+					t.Fatalf("round %d: removeWhere said %d went, %d did", round, dropped, before-len(model))
+				}
+			case 2: // the oldest values made before i-k, as the prune drops retired events
+				cut := i - rng.IntN(10)
+				n := 0
+				for n < len(model) && c.byID[model[n]].n < cut {
+					n++
+				}
+				if got := c.dropOldest(func(it *item) bool { return it.n < cut }); got != n {
+					t.Fatalf("round %d: dropOldest removed %d, want the %d oldest", round, got, n)
+				}
+				model = model[n:]
 			default:
+				if _, ok := c.get(id); !ok {
+					model = append(model, id)
+				}
 				c.put(id, &item{id: id, n: i})
+			}
+			if !slices.Equal(c.order, model) || len(c.byID) != len(model) || len(c.pos) != len(model) {
+				t.Fatalf("round %d step %d: order %v (byID %d, pos %d), want %v", round, i, c.order, len(c.byID), len(c.pos), model)
+			}
+			for j, m := range model {
+				if got, ok := c.index(m); !ok || got != j {
+					t.Fatalf("round %d step %d: index(%s) = %d, %v; want %d", round, i, m, got, ok, j)
+				}
 			}
 		}
 		mod := 1 + rng.IntN(3)
@@ -118,4 +152,47 @@ func BenchmarkStoredBytes(b *testing.B) {
 	b.ReportMetric(float64(h2-h1)/float64(b.N), "B/event")
 	b.ReportMetric(float64(h3-h2)/float64(b.N), "B/logentry")
 	runtime.KeepAlive(a)
+}
+
+// Deleting a test clock removes its customers from the middle of the
+// account's list; a cursor after them still pages from the right place (the
+// positions of the customers after them move down).
+func TestListAfterTestClockDeletion(t *testing.T) {
+	s := NewStore(nil, nil)
+	a, _, _ := s.Lookup(s.CreateAccount().SecretKey)
+	email := func(i int) *string { e := fmt.Sprintf("c%d@example.test", i); return &e }
+	tc, err := a.CreateTestClock(TestClockParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string // newest first
+	for i := range 6 {
+		if i == 1 || i == 2 {
+			if _, err := a.TestClockCustomer(tc.ID, CustomerParams{Email: email(i)}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		c, err := a.CreateCustomer(CustomerParams{Email: email(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append([]string{c.ID}, want...)
+	}
+	if err := a.DeleteTestClock(tc.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i, after := range want {
+		p, err := a.Customers(CustomerFilter{ListParams: ListParams{Limit: 10, StartingAfter: after}})
+		if err != nil {
+			t.Fatalf("startingAfter %s: %v", after, err)
+		}
+		var got []string
+		for _, c := range p.Data {
+			got = append(got, c.ID)
+		}
+		if !slices.Equal(got, want[i+1:]) {
+			t.Fatalf("startingAfter %s: %v, want %v", after, got, want[i+1:])
+		}
+	}
 }

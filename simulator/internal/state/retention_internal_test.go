@@ -85,8 +85,8 @@ func TestRetiredEventsArePruned(t *testing.T) {
 	}
 	// What is kept is still consistent: every position maps back.
 	for i, id := range a.events.order {
-		if a.events.pos[id] != i {
-			t.Fatalf("pos[%s] = %d, want %d", id, a.events.pos[id], i)
+		if got, _ := a.events.index(id); got != i {
+			t.Fatalf("index(%s) = %d, want %d", id, got, i)
 		}
 	}
 	if len(a.events.byID) != kept || len(a.events.pos) != kept {

@@ -150,36 +150,23 @@ func (a *Account) dropClockResources(id string) {
 			subs[s.ID] = true
 		}
 	}
-	removeWhere(&a.subs, func(s *Subscription) bool { return subs[s.ID] })
-	removeWhere(&a.invoices, func(i *Invoice) bool { return subs[i.subscriptionID] || custs[i.CustomerID] })
-	removeWhere(&a.fulfils, func(f *Fulfillment) bool { return orders[f.OrderID] })
-	removeWhere(&a.refunds, func(r *Refund) bool { return orders[r.OrderID] })
-	removeWhere(&a.returns, func(r *Return) bool { return orders[r.OrderID] })
-	removeWhere(&a.links, func(l *FileLink) bool {
+	a.subs.removeWhere(func(s *Subscription) bool { return subs[s.ID] })
+	a.invoices.removeWhere(func(i *Invoice) bool { return subs[i.subscriptionID] || custs[i.CustomerID] })
+	a.fulfils.removeWhere(func(f *Fulfillment) bool { return orders[f.OrderID] })
+	a.refunds.removeWhere(func(r *Refund) bool { return orders[r.OrderID] })
+	a.returns.removeWhere(func(r *Return) bool { return orders[r.OrderID] })
+	a.links.removeWhere(func(l *FileLink) bool {
 		if l.testClock == id {
 			a.unindexLink(l.ID)
 			return true
 		}
 		return false
 	})
-	removeWhere(&a.files, func(f *File) bool { return f.testClock == id })
-	removeWhere(&a.orders, func(o *Order) bool { return orders[o.ID] })
-	removeWhere(&a.sources, func(s *Source) bool { return custs[s.CustomerID] })
-	removeWhere(&a.customers, func(c *Customer) bool { return custs[c.ID] })
-	removeWhere(&a.events, func(e *Event) bool { return e.testClock == id })
-}
-
-// removeWhere removes the values drop accepts, in one pass.
-func removeWhere[T any](c *collection[T], drop func(T) bool) {
-	kept := c.order[:0]
-	for _, id := range c.order {
-		if drop(c.byID[id]) {
-			delete(c.byID, id)
-			continue
-		}
-		kept = append(kept, id)
-	}
-	c.order = kept
+	a.files.removeWhere(func(f *File) bool { return f.testClock == id })
+	a.orders.removeWhere(func(o *Order) bool { return orders[o.ID] })
+	a.sources.removeWhere(func(s *Source) bool { return custs[s.CustomerID] })
+	a.customers.removeWhere(func(c *Customer) bool { return custs[c.ID] })
+	a.events.removeWhere(func(e *Event) bool { return e.testClock == id })
 }
 
 // TestClockCustomer is POST /_sim/test-clocks/{id}/customers: POST

@@ -1,4 +1,9 @@
-package harness_test
+// Package testrig starts, in process and on loopback, what the harness's
+// own tests run against: the simulator, an embedded MailHog with its
+// client, the embedded notification catalogue, and a small shop served by
+// httptest. Tests of harness, internal/steps and internal/suite share it;
+// nothing outside tests imports it.
+package testrig
 
 import (
 	"context"
@@ -23,37 +28,39 @@ import (
 	"github.com/drsim/drsim/simulator/signature"
 )
 
-// rig is the simulator and MailHog in-process and a small shop served by
-// httptest: its webhook checks DR's signature (or, trusting, takes
-// anything), and every other request is an action it records and answers
-// 200 {}.
-type rig struct {
-	sim  *simulator.Server
-	mb   *mailbox.Client
-	cat  *catalogue.Catalogue
-	shop *shop
-	url  string
-	key  string // the secret key of the last harness made
+// Secret is the webhook signing secret of the rig's profile.
+const Secret = "whsec_rig"
+
+// Rig is the simulator and MailHog in-process and a Shop served by
+// httptest.
+type Rig struct {
+	Sim       *simulator.Server
+	Mailbox   *mailbox.Client
+	Catalogue *catalogue.Catalogue
+	Shop      *Shop
+	URL       string // the shop's
+	Key       string // the secret key of the last harness made
 }
 
-const rigSecret = "whsec_rig"
+// keys numbers the rig's secret keys, one account per harness.
+var keys atomic.Int64
 
-// rigKeys numbers the rig's secret keys, one account per harness.
-var rigKeys atomic.Int64
-
-type shop struct {
+// Shop is a small merchant: its webhook (/hook) checks DR's signature (or,
+// Trusting, takes anything), and every other request is an action it
+// records and answers 200 {}. Change its fields with Set.
+type Shop struct {
 	mu       sync.Mutex
-	trusting bool             // accept any signature
-	actions  []string         // "METHOD /path body" of each action served
-	portal   http.HandlerFunc // serves /portal/… when set
-	// dr is DR with the last harness's key: on order.accepted the shop
+	Trusting bool             // accept any signature
+	Portal   http.HandlerFunc // serves /portal/… when set
+	// DR is DR with the last harness's key: on order.accepted the shop
 	// activates the order's subscriptions, as a merchant must.
-	dr *client.Client
+	DR      *client.Client
+	actions []string // "METHOD /path body" of each action served
 }
 
-func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	portal, trusting, dr := s.portal, s.trusting, s.dr
+	portal, trusting, dr := s.Portal, s.Trusting, s.DR
 	s.mu.Unlock()
 	if portal != nil && strings.HasPrefix(r.URL.Path, "/portal/") {
 		portal(w, r)
@@ -61,12 +68,12 @@ func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(r.Body)
 	if r.URL.Path == "/hook" {
-		if !trusting && signature.Verify(r.Header.Get(signature.Header), body, rigSecret, time.Now(), signature.DefaultTolerance) != nil {
+		if !trusting && signature.Verify(r.Header.Get(signature.Header), body, Secret, time.Now(), signature.DefaultTolerance) != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
 		if dr != nil {
-			activateOnAccept(r.Context(), dr, body)
+			ActivateOnAccept(r.Context(), dr, body)
 		}
 		return
 	}
@@ -77,9 +84,9 @@ func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, "{}")
 }
 
-// activateOnAccept does what a merchant must on order.accepted (body):
+// ActivateOnAccept does what a merchant must on order.accepted (body):
 // activate the order's subscriptions at DR.
-func activateOnAccept(ctx context.Context, dr *client.Client, body []byte) {
+func ActivateOnAccept(ctx context.Context, dr *client.Client, body []byte) {
 	var ev struct {
 		Type string `json:"type"`
 		Data struct {
@@ -102,32 +109,35 @@ func activateOnAccept(ctx context.Context, dr *client.Client, body []byte) {
 	}
 }
 
-// set changes the shop under its lock.
-func (s *shop) set(f func(*shop)) {
+// Set changes the shop under its lock.
+func (s *Shop) Set(f func(*Shop)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f(s)
 }
 
-func (s *shop) served() []string {
+// Served lists the actions served so far, "METHOD /path body" each.
+func (s *Shop) Served() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.actions...)
 }
 
-func newRig(t *testing.T) *rig {
+// New starts a rig whose simulator retries 10,000 times faster than DR
+// and times a delivery out after 500 ms; everything closes when t ends.
+func New(t testing.TB) *Rig {
 	t.Helper()
-	sim, mb, cat := services(t, simulator.Options{RetryScale: 1e-4, DeliveryTimeout: 500 * time.Millisecond})
-	sh := &shop{}
+	sim, mb, cat := Services(t, simulator.Options{RetryScale: 1e-4, DeliveryTimeout: 500 * time.Millisecond})
+	sh := &Shop{}
 	srv := httptest.NewServer(sh)
 	t.Cleanup(srv.Close)
-	return &rig{sim: sim, mb: mb, cat: cat, shop: sh, url: srv.URL}
+	return &Rig{Sim: sim, Mailbox: mb, Catalogue: cat, Shop: sh, URL: srv.URL}
 }
 
-// services starts what every harness test runs against, in process: the
+// Services starts what every harness test runs against, in process: the
 // simulator with o, an embedded MailHog with its client, and the embedded
 // notification catalogue. Each is closed when the test ends.
-func services(t *testing.T, o simulator.Options) (*simulator.Server, *mailbox.Client, *catalogue.Catalogue) {
+func Services(t testing.TB, o simulator.Options) (*simulator.Server, *mailbox.Client, *catalogue.Catalogue) {
 	t.Helper()
 	sim, err := simulator.Start(o)
 	if err != nil {
@@ -148,33 +158,34 @@ func services(t *testing.T, o simulator.Options) (*simulator.Server, *mailbox.Cl
 	return sim, mb, cat
 }
 
-// harness connects a harness to the rig with a profile of the shop; extra
-// is more YAML (actions:, say). Each call makes its own account.
-func (r *rig) harness(t *testing.T, extra string) *harness.Harness {
+// Harness connects a harness to the rig with a profile of the shop named
+// "Rig shop"; extra is more YAML (actions:, say). Each call makes its own
+// account.
+func (r *Rig) Harness(t testing.TB, extra string) *harness.Harness {
 	t.Helper()
-	key := fmt.Sprintf("sk_test_rig%d_%d", time.Now().UnixNano(), rigKeys.Add(1))
+	key := fmt.Sprintf("sk_test_rig%d_%d", time.Now().UnixNano(), keys.Add(1))
 	p, err := profile.Parse("rig.yaml", []byte(fmt.Sprintf(`
 name: Rig shop
 webhook: {url: "%[1]s/hook", signingSecret: %[2]s}
 api: {secretKey: %[3]s}
 merchant: {url: "%[1]s"}
 timeouts: {email: 1s, quiet: 100ms}
-%[4]s`, r.url, rigSecret, key, extra)))
+%[4]s`, r.URL, Secret, key, extra)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := harness.New(context.Background(), harness.Config{Profile: p, Catalogue: r.cat, SimulatorURL: r.sim.URL(), Mailbox: r.mb})
+	h, err := harness.New(context.Background(), harness.Config{Profile: p, Catalogue: r.Catalogue, SimulatorURL: r.Sim.URL(), Mailbox: r.Mailbox})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.key = key
-	r.shop.set(func(s *shop) { s.dr = client.New(r.sim.URL(), key) })
+	r.Key = key
+	r.Shop.Set(func(s *Shop) { s.DR = client.New(r.Sim.URL(), key) })
 	return h
 }
 
-// ordered is a scenario whose customer Alice placed an order of two
+// Ordered is a scenario whose customer Alice placed an order of two
 // "Trail lantern" and one "Camp stove" (not yet accepted).
-func ordered(t *testing.T, h *harness.Harness) *harness.Scenario {
+func Ordered(t testing.TB, h *harness.Harness) *harness.Scenario {
 	t.Helper()
 	ctx := context.Background()
 	sc := h.NewScenario(t.Name())
@@ -188,9 +199,9 @@ func ordered(t *testing.T, h *harness.Harness) *harness.Scenario {
 	return sc
 }
 
-// wantErr fails unless err's message holds every one of want (no error
+// WantErr fails unless err's message holds every one of want (no error
 // wanted when want is empty).
-func wantErr(t *testing.T, what string, err error, want ...string) {
+func WantErr(t testing.TB, what string, err error, want ...string) {
 	t.Helper()
 	if len(want) == 0 {
 		if err != nil {
