@@ -382,7 +382,7 @@ func TestFulfillmentRequestLeavesOutUnusedQuantities(t *testing.T) {
 
 	c, _ := strictAccount(t)
 	sku := must[*client.SKU](t, "sku")(c.CreateSKU(ctx, client.SKUParams{Name: "Widget"}))
-	cust := must[*client.Customer](t, "customer")(c.CreateCustomer(ctx, client.CustomerParams{Email: "zoe@example.test"}))
+	cust := must[*client.Customer](t, "customer")(c.CreateCustomer(ctx, client.CustomerParams{Email: client.String("zoe@example.test")}))
 	o := must[*client.Order](t, "place order")(c.PlaceOrder(ctx, client.PlaceOrderParams{
 		CustomerID: cust.ID, Currency: "USD", Items: []client.PlaceItem{{SKUID: sku.ID, Quantity: 2, Price: 10}},
 	}))
