@@ -444,15 +444,27 @@ type Fulfillment struct {
 	OrderDetails    json.RawMessage   `json:"orderDetails,omitempty"`
 }
 
+// FulfillmentItemParams ship (Quantity) or cancel (CancelQuantity) units of
+// one order line, named by ItemID or SKUID. Both quantities are optional in
+// DR's request (docs/dr-api.md#fulfillment) and a 0 is left out: a line that
+// only cancels sends no quantity, one that only ships no cancelQuantity. The
+// answer's FulfillmentItem has both, 0 when unused.
+type FulfillmentItemParams struct {
+	ItemID         string `json:"itemId,omitempty"`
+	SKUID          string `json:"skuId,omitempty"`
+	Quantity       int    `json:"quantity,omitempty"`
+	CancelQuantity int    `json:"cancelQuantity,omitempty"`
+}
+
 // FulfillmentParams create a fulfillment.
 type FulfillmentParams struct {
-	OrderID         string            `json:"orderId"`
-	Items           []FulfillmentItem `json:"items"`
-	TrackingCompany string            `json:"trackingCompany,omitempty"`
-	TrackingNumber  string            `json:"trackingNumber,omitempty"`
-	TrackingURL     string            `json:"trackingUrl,omitempty"`
-	ShipmentID      string            `json:"shipmentId,omitempty"`
-	Metadata        map[string]any    `json:"metadata,omitempty"`
+	OrderID         string                  `json:"orderId"`
+	Items           []FulfillmentItemParams `json:"items"`
+	TrackingCompany string                  `json:"trackingCompany,omitempty"`
+	TrackingNumber  string                  `json:"trackingNumber,omitempty"`
+	TrackingURL     string                  `json:"trackingUrl,omitempty"`
+	ShipmentID      string                  `json:"shipmentId,omitempty"`
+	Metadata        map[string]any          `json:"metadata,omitempty"`
 }
 
 // RefundItem is one line of a refund.
