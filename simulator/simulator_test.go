@@ -86,7 +86,7 @@ func TestStartServesAnOrderFlowEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cust, err := c.CreateCustomer(ctx, client.CustomerParams{Email: "zoe@example.test"})
+	cust, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new("zoe@example.test")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestConcurrentUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cust, err := c.CreateCustomer(ctx, client.CustomerParams{Email: "many@example.test"})
+	cust, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new("many@example.test")})
 	if err != nil {
 		t.Fatal(err)
 	}

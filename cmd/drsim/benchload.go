@@ -168,7 +168,7 @@ func benchAPI(ctx context.Context, stored []int, conc, requests int) ([]apiFigur
 			// Fill with the typed client's ids, concurrently, counted apart
 			// from the measured load.
 			if _, err := load(ctx, 8, level-have, func(ctx context.Context, i int) error {
-				cu, err := c.CreateCustomer(ctx, client.CustomerParams{Email: fmt.Sprintf("fill%d@example.test", have+i)})
+				cu, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new(fmt.Sprintf("fill%d@example.test", have+i))})
 				if err != nil {
 					return err
 				}
@@ -182,7 +182,7 @@ func benchAPI(ctx context.Context, stored []int, conc, requests int) ([]apiFigur
 			have = level
 		}
 		if len(ids) == 0 { // GET by id needs one
-			cu, err := c.CreateCustomer(ctx, client.CustomerParams{Email: "seed@example.test"})
+			cu, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new("seed@example.test")})
 			if err != nil {
 				return nil, err
 			}
