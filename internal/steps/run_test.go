@@ -70,7 +70,7 @@ func fulfilling(dr *client.Client) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
 		var b struct {
 			Order, Carrier, Tracking string
-			Items                    []client.FulfillmentItem
+			Items                    []client.FulfillmentItemParams
 		}
 		if err := json.NewDecoder(req.Body).Decode(&b); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
