@@ -22,6 +22,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,6 +92,52 @@ func Verify(header string, body []byte, secret string, now time.Time, tolerance 
 	}
 	return ErrMismatch
 }
+
+// Signer signs as Sign does with fixed secrets, keeping one keyed hash per
+// secret instead of keying a new one for every body. It is not safe for
+// concurrent use: keep one per goroutine, or a free list.
+type Signer struct {
+	secrets []string
+	macs    []hash.Hash
+	buf     []byte
+	sum     []byte
+}
+
+// NewSigner returns a Signer for secrets (the current secret first, then
+// any old secrets still valid). It panics if secrets is empty, as Sign does.
+func NewSigner(secrets ...string) *Signer {
+	if len(secrets) == 0 {
+		panic("signature.NewSigner: no secret")
+	}
+	s := &Signer{secrets: slices.Clone(secrets), macs: make([]hash.Hash, len(secrets))}
+	for i, sec := range secrets {
+		s.macs[i] = hmac.New(sha256.New, []byte(sec))
+	}
+	return s
+}
+
+// Secrets are the secrets s signs with; callers must not modify them.
+func (s *Signer) Secrets() []string { return s.secrets }
+
+// Sign returns the header value for body signed at t: Sign(body, t, s.Secrets()...).
+func (s *Signer) Sign(body []byte, t time.Time) string {
+	b := append(s.buf[:0], "t="...)
+	b = strconv.AppendInt(b, t.Unix(), 10)
+	tsLen := len(b)
+	for _, m := range s.macs {
+		m.Reset()
+		m.Write(b[:tsLen])
+		m.Write(dot)
+		m.Write(body)
+		s.sum = m.Sum(s.sum[:0])
+		b = append(b, ", "...)
+		b = base64.StdEncoding.AppendEncode(b, s.sum)
+	}
+	s.buf = b
+	return string(b)
+}
+
+var dot = []byte{'.'}
 
 func digest(secret, ts string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -83,4 +84,40 @@ func TestVerify(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A Signer writes the header Sign writes, body after body: its keyed
+// hashes are reset between bodies, not carried over.
+func TestSignerMatchesSign(t *testing.T) {
+	at := time.Date(2026, 12, 2, 3, 4, 5, 0, time.UTC)
+	for _, secrets := range [][]string{{"whsec_one"}, {"whsec_current", "whsec_old", "whsec_older"}} {
+		s := signature.NewSigner(secrets...)
+		for i, body := range [][]byte{[]byte(`{"id":"ev_1"}`), nil, []byte(`{"id":"ev_2","data":{"object":{}}}`), []byte(`{"id":"ev_1"}`)} {
+			now := at.Add(time.Duration(i) * time.Second)
+			if got, want := s.Sign(body, now), signature.Sign(body, now, secrets...); got != want {
+				t.Fatalf("%d secrets, body %d: Signer.Sign = %q, Sign = %q", len(secrets), i, got, want)
+			}
+		}
+		if got := s.Secrets(); !slices.Equal(got, secrets) {
+			t.Fatalf("Secrets() = %v, want %v", got, secrets)
+		}
+	}
+}
+
+func BenchmarkSign(b *testing.B) {
+	body := []byte(strings.Repeat(`{"id":"ev_1","type":"order.accepted"}`, 30))
+	now := time.Now()
+	b.Run("Sign", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			signature.Sign(body, now, "whsec_one")
+		}
+	})
+	b.Run("Signer", func(b *testing.B) {
+		s := signature.NewSigner("whsec_one")
+		b.ReportAllocs()
+		for b.Loop() {
+			s.Sign(body, now)
+		}
+	})
 }

@@ -62,11 +62,15 @@ func (a Attempt) MarshalJSON() ([]byte, error) {
 // so dropping an attempt never makes its event look undelivered.
 const MaxAttempts = 10000
 
-// attemptLog is one account's attempts, oldest first, at most MaxAttempts.
+// attemptLog is one account's attempts, oldest first, at most keep: a ring
+// that grows to keep and then overwrites its oldest, so recording an
+// attempt never copies the others. Seqs are consecutive, so the attempts
+// after a seq are found by position.
 type attemptLog struct {
-	list      []Attempt
+	ring      []Attempt           // ring[head] is the oldest once the ring is full
+	head      int                 // position of the oldest
 	seq       int                 // of the newest attempt
-	dropped   int                 // attempts dropped as the log went past MaxAttempts
+	dropped   int                 // attempts dropped as the log went past keep
 	delivered map[string][]string // event id → the webhooks that acknowledged it (until the account forgets the event)
 }
 
@@ -83,16 +87,32 @@ func (e *Engine) attemptLogLocked(accountID string) *attemptLog {
 func (l *attemptLog) add(a Attempt, keep int) Attempt {
 	l.seq++
 	a.Seq = l.seq
-	l.list = append(l.list, a)
-	if over := len(l.list) - keep; over > 0 {
-		clear(l.list[:over]) // let the dropped attempts' strings go
-		l.list = l.list[over:]
-		l.dropped += over
+	if len(l.ring) < keep {
+		l.ring = append(l.ring, a)
+	} else {
+		l.ring[l.head] = a // drops the oldest, and lets its strings go
+		l.head = (l.head + 1) % len(l.ring)
+		l.dropped++
 	}
 	if a.Delivered && !slices.Contains(l.delivered[a.EventID], a.WebhookID) {
 		l.delivered[a.EventID] = append(l.delivered[a.EventID], a.WebhookID)
 	}
 	return a
+}
+
+// after appends to out the attempts numbered above seq that match keep,
+// oldest first.
+func (l *attemptLog) after(out []Attempt, seq int, keep func(*Attempt) bool) []Attempt {
+	n := len(l.ring)
+	oldest := l.seq - n + 1
+	start := max(0, min(n, seq-oldest+1))
+	for i := start; i < n; i++ {
+		a := &l.ring[(l.head+i)%n]
+		if keep(a) {
+			out = append(out, *a)
+		}
+	}
+	return out
 }
 
 // AttemptFilter selects attempts; empty fields match everything. After
@@ -171,12 +191,9 @@ func (e *Engine) attemptsLocked(accountID string, f AttemptFilter) []Attempt {
 	if l == nil {
 		return out
 	}
-	for _, a := range l.list {
-		if a.Seq > f.After && (f.EventID == "" || a.EventID == f.EventID) && (f.WebhookID == "" || a.WebhookID == f.WebhookID) {
-			out = append(out, a)
-		}
-	}
-	return out
+	return l.after(out, f.After, func(a *Attempt) bool {
+		return (f.EventID == "" || a.EventID == f.EventID) && (f.WebhookID == "" || a.WebhookID == f.WebhookID)
+	})
 }
 
 // ForgetAccount drops the attempts recorded for account (the account was

@@ -150,9 +150,10 @@ type hook struct {
 	gen      uint64 // bumped by ResumeWebhook
 	parked   []*job // waiting for the webhook to be enabled again
 	waiting  map[*job]struct{}
-	failures int      // consecutive failed automatic attempts
-	gaveUp   int      // events whose retry budget was spent
-	giveUps  []GiveUp // the latest maxGiveUps of them, oldest first
+	failures int                 // consecutive failed automatic attempts
+	gaveUp   int                 // events whose retry budget was spent
+	giveUps  []GiveUp            // the latest maxGiveUps of them, oldest first
+	signers  []*signature.Signer // free, keyed with the secrets of recent attempts (signerLocked)
 }
 
 // GiveUp is an event the engine stopped retrying: its retry budget was
@@ -295,9 +296,9 @@ func (e *Engine) process(h *hook, j *job, gen uint64) {
 		return // logged by prepare
 	}
 	t, enabled := j.target, true
-	if j.target.Source != nil {
+	if src := j.target.Source; src != nil && !j.captured() {
 		var err error
-		t, enabled, err = j.target.Source.CurrentTarget(j.target.WebhookID)
+		t, enabled, err = src.CurrentTarget(j.target.WebhookID)
 		if err != nil {
 			e.log.Warn("webhook gone; event not delivered", "webhook", j.target.WebhookID, "event", j.event.ID, "err", err)
 			return
@@ -310,6 +311,10 @@ func (e *Engine) process(h *hook, j *job, gen uint64) {
 		return
 	}
 	f := e.takeFaultLocked(h, j)
+	var sg *signature.Signer
+	if f == nil || f.Forge == ForgeNone {
+		sg = h.signerLocked(t.Secrets)
+	}
 	e.mu.Unlock()
 	if f != nil && f.Hold {
 		return // takeFaultLocked kept j with the fault until it is released
@@ -321,15 +326,42 @@ func (e *Engine) process(h *hook, j *job, gen uint64) {
 	var wg sync.WaitGroup
 	if f != nil && f.Duplicate {
 		wg.Go(func() {
-			a := e.send(e.ctx, j, t, f)
+			a := e.send(e.ctx, j, t, f, nil) // sg is the worker's
 			a.Duplicate = true
 			dup = &a
 		})
 	}
-	a := e.send(e.ctx, j, t, f)
+	a := e.send(e.ctx, j, t, f, sg)
 	wg.Wait()
-	e.finish(h, j, a, dup)
+	e.finish(h, j, a, dup, sg)
 }
+
+// captured reports whether j's first attempt can use the target captured
+// at publish: the webhook was enabled then, has not changed since (its
+// account's webhook version is the same), and signs with one secret (an
+// old secret kept by a rotation expires on the account's clock).
+func (j *job) captured() bool {
+	t := j.target
+	return j.attempts == 0 && t.Enabled && len(t.Secrets) == 1 && t.Source.WebhookVersion() == t.Version
+}
+
+// signerLocked is a Signer for secrets from h's free list, or a new one.
+// finish gives it back. Caller holds Engine.mu.
+func (h *hook) signerLocked(secrets []string) *signature.Signer {
+	for i, sg := range h.signers {
+		if slices.Equal(sg.Secrets(), secrets) {
+			h.signers = slices.Delete(h.signers, i, i+1)
+			return sg
+		}
+	}
+	if len(secrets) == 0 {
+		return nil // send reports it
+	}
+	return signature.NewSigner(secrets...)
+}
+
+// maxSigners bounds the signers a webhook keeps between attempts.
+const maxSigners = 2
 
 // parkLocked keeps j until its webhook is enabled again, unless it was
 // resumed since the worker took j (then j goes back in the queue).
@@ -345,8 +377,11 @@ func (e *Engine) parkLocked(h *hook, j *job, gen uint64) {
 
 // finish counts an attempt's outcome, schedules the retry, parks or gives
 // up, disables the webhook when the policy says so, and records the attempt.
-func (e *Engine) finish(h *hook, j *job, a Attempt, dup *Attempt) {
+func (e *Engine) finish(h *hook, j *job, a Attempt, dup *Attempt, sg *signature.Signer) {
 	e.mu.Lock()
+	if sg != nil && len(h.signers) < maxSigners {
+		h.signers = append(h.signers, sg)
+	}
 	j.attempts++
 	a.Attempt = j.attempts
 	if dup != nil {
@@ -631,20 +666,21 @@ func (e *Engine) Deliver(ctx context.Context, accountID string, ev *state.Event,
 		return Attempt{}, errors.New("delivery engine closed")
 	}
 	defer e.wg.Done()
-	a := e.send(ctx, &job{accountID: accountID, event: ev, payload: p, target: target}, target, &Fault{Forge: forge})
+	a := e.send(ctx, &job{accountID: accountID, event: ev, payload: p, target: target}, target, &Fault{Forge: forge}, nil)
 	a.Attempt, a.Manual = 1, true
 	return e.store(accountID, a), nil
 }
 
 // send makes one HTTP delivery of j to t under fault f (may be nil) and
-// returns the attempt, not yet recorded.
-func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *Fault) Attempt {
+// returns the attempt, not yet recorded. An unforged delivery is signed
+// with sg when not nil (keyed with t's secrets; one goroutine at a time).
+func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *Fault, sg *signature.Signer) Attempt {
 	now := e.wall()
 	forge := ForgeNone
 	if f != nil {
 		forge = f.Forge
 	}
-	body, sig := forge.apply(j.body, now, t.Secrets)
+	body, sig := forge.apply(j.body, now, t.Secrets, sg)
 	a := Attempt{
 		EventID: j.event.ID, EventType: j.event.Type, WebhookID: t.WebhookID, Address: t.Address,
 		Time: now.UTC(), Signature: sig, Forged: string(forge),

@@ -53,7 +53,7 @@ func (f Forgery) Validate() error {
 }
 
 // apply returns the body to send and the header value (empty = no header).
-func (f Forgery) apply(body []byte, now time.Time, secrets []string) ([]byte, string) {
+func (f Forgery) apply(body []byte, now time.Time, secrets []string, sg *signature.Signer) ([]byte, string) {
 	switch f {
 	case ForgeMissing:
 		return body, ""
@@ -66,6 +66,9 @@ func (f Forgery) apply(body []byte, now time.Time, secrets []string) ([]byte, st
 		return body, signature.Sign(body, now.Add(-StaleAge), secrets...)
 	case ForgeRotating:
 		return body, signature.Sign(body, now, append([]string{"whsec_rotated_" + newSecretSuffix()}, secrets...)...)
+	}
+	if sg != nil {
+		return body, sg.Sign(body, now)
 	}
 	return body, signature.Sign(body, now, secrets...)
 }

@@ -246,38 +246,88 @@ func TestABackingOffEventDoesNotBlockNewerOnes(t *testing.T) {
 	}
 }
 
-// source is a fake account: it serves a webhook's current target and
-// records disabling.
+// source is a fake account: it serves a webhook's current target, counts
+// how often it is asked, records disabling, and bumps its webhook version
+// with every change (set).
 type source struct {
 	mu       sync.Mutex
 	target   state.Target
 	enabled  bool
 	disabled []string // reasons
+	version  atomic.Uint64
+	reads    int // CurrentTarget calls
 }
 
 func (s *source) CurrentTarget(id string) (state.Target, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.reads++
 	if id != s.target.WebhookID {
 		return state.Target{}, false, apierror.NotFound("Webhook", id)
 	}
 	t := s.target
-	t.Source = s
+	t.Source, t.Enabled, t.Version = s, s.enabled, s.version.Load()
 	return t, s.enabled, nil
 }
 
 func (s *source) DisableWebhook(id, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.version.Add(1)
 	s.enabled = false
 	s.disabled = append(s.disabled, reason)
 	return nil
 }
 
+func (s *source) WebhookVersion() uint64 { return s.version.Load() }
+
 func (s *source) set(f func(*source)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.version.Add(1)
 	f(s)
+}
+
+func (s *source) readCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reads
+}
+
+// A first attempt uses the target captured at publish while the webhook
+// has not changed since; once it has, the attempt reads the current one.
+func TestFirstAttemptUsesTheTargetCapturedAtPublish(t *testing.T) {
+	e := newEngine(t, delivery.Options{})
+	before, after := newReceiver(t, nil), newReceiver(t, nil)
+	src := &source{target: state.Target{WebhookID: "wh_1", Address: before.url, Secrets: []string{"whsec_a"}}, enabled: true}
+	tg, _, _ := src.CurrentTarget("wh_1")
+	reads := src.readCount()
+
+	e.Publish("acct_1", newEvent("ev_1", "order.accepted", `{}`), []state.Target{tg})
+	m := before.next(t, "ev_1 at the address captured at publish")
+	if err := signature.Verify(m.header.Get(signature.Header), m.body, "whsec_a", time.Now(), 0); err != nil {
+		t.Fatalf("ev_1: %v", err)
+	}
+	waitAttempts(t, e, "acct_1", delivery.AttemptFilter{EventID: "ev_1"}, 1)
+	if n := src.readCount() - reads; n != 0 {
+		t.Fatalf("the first attempt of an unchanged webhook read the target %d times, want 0", n)
+	}
+
+	// Moved and re-keyed after ev_2 was published with the old target.
+	src.set(func(s *source) { s.target.Address, s.target.Secrets = after.url, []string{"whsec_b"} })
+	e.Publish("acct_1", newEvent("ev_2", "order.accepted", `{}`), []state.Target{tg})
+	m = after.next(t, "ev_2 at the address set after publish")
+	if err := signature.Verify(m.header.Get(signature.Header), m.body, "whsec_b", time.Now(), 0); err != nil {
+		t.Fatalf("ev_2 signed with the old secret: %v", err)
+	}
+	if n := src.readCount() - reads; n != 1 {
+		t.Fatalf("the first attempt of a changed webhook read the target %d times, want 1", n)
+	}
+	select {
+	case m := <-before.got:
+		t.Fatalf("the old address got a delivery after the change: %s", m.body)
+	default:
+	}
 }
 
 func TestRetriesReReadTheTargetAndTheFailurePolicyDisablesIt(t *testing.T) {
@@ -354,11 +404,12 @@ func TestRetriesReReadTheTargetAndTheFailurePolicyDisablesIt(t *testing.T) {
 func TestEventsOfAWebhookDisabledThroughTheAPIAreParked(t *testing.T) {
 	e := newEngine(t, delivery.Options{})
 	rc := newReceiver(t, nil)
-	src := &source{target: state.Target{WebhookID: "wh_1", Address: rc.url, Secrets: []string{"whsec_a"}}, enabled: false}
+	src := &source{target: state.Target{WebhookID: "wh_1", Address: rc.url, Secrets: []string{"whsec_a"}}, enabled: true}
 	tg, _, _ := src.CurrentTarget("wh_1")
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	// Published while enabled, disabled before the worker got to it.
+	src.set(func(s *source) { s.enabled = false })
 	e.Publish("acct_1", newEvent("ev_1", "order.accepted", `{}`), []state.Target{tg})
 	if _, err := e.WaitStatus(ctx, "acct_1", "wh_1", func(s delivery.HookStatus) bool { return s.Parked == 1 }); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package state
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drsim/drsim/simulator/client"
@@ -44,15 +45,19 @@ type Account struct {
 	uploadBytes int                       // files.go: bytes of the uploads kept (MaxUploadTotal)
 	baseMu      sync.RWMutex              // with mu for writes of baseURL; alone for SetBaseURL's check
 	webhooks    collection[*Webhook]
-	reqMu       sync.Mutex   // guards requests, reqSeq and reqDrop instead of mu: logging a call never waits for the account
-	requests    []RequestLog // the latest MaxRequestLog, oldest first
-	reqSeq      int          // Seq of the newest request
-	reqDrop     int          // requests dropped past MaxRequestLog
+	// webhookVersion changes with any webhook (webhooks.go WebhookVersion).
+	webhookVersion atomic.Uint64
+	reqMu          sync.Mutex   // guards requests, reqSeq and reqDrop instead of mu: logging a call never waits for the account
+	requests       []RequestLog // the latest MaxRequestLog, oldest first
+	reqSeq         int          // Seq of the newest request
+	reqDrop        int          // requests dropped past MaxRequestLog
 
 	// What the simulator keeps on resources beyond their wire form (the
 	// wire types are package client's), by resource id.
 	customerClock notes[string]        // customer → the test clock it is attached to (testclocks.go)
 	behaviours    notes[cardBehaviour] // source → what its test card or owner makes it do (sources.go)
+	progress      notes[*itemProgress] // order line → its fulfilment, capture and return counters (charges.go)
+	refundEntry   notes[string]        // refund → the id of its entry in its charge's refunds (refunds.go)
 
 	testClocks collection[*testClock] // testclocks.go
 	cur        *clock.Virtual         // the clock in use (testclocks.go use); nil: a.clock

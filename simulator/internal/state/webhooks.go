@@ -45,11 +45,18 @@ type Target struct {
 	// secrets still valid after a rotation (docs/webhooks.md#webhook-delivery "Secret rotation").
 	Secrets []string
 	// Source, when set, is the account the webhook belongs to. The delivery
-	// engine re-reads the target from it before every attempt (so a retry
-	// uses the address and secrets valid then, and a disabled webhook's
-	// events are parked) and disables the webhook through it after sustained
-	// failure. Targets built by hand (tests) leave it nil and are used as is.
+	// engine re-reads the target from it before every attempt but a first
+	// one whose webhook has not changed since publish (so a retry uses the
+	// address and secrets valid then, and a disabled webhook's events are
+	// parked) and disables the webhook through it after sustained failure.
+	// Targets built by hand (tests) leave it nil and are used as is.
 	Source WebhookSource
+	// Enabled and Version are the webhook's enabled flag and its account's
+	// WebhookVersion when the target was read. While the version is the
+	// same the webhook has not changed, so a first attempt may use the
+	// target captured at publish without asking Source.
+	Enabled bool
+	Version uint64
 }
 
 // WebhookSource is what the delivery engine may ask of the account a webhook
@@ -61,6 +68,9 @@ type WebhookSource interface {
 	CurrentTarget(webhookID string) (t Target, enabled bool, err error)
 	// DisableWebhook sets enabled:false because deliveries keep failing.
 	DisableWebhook(webhookID, reason string) error
+	// WebhookVersion changes whenever any of the account's webhooks may
+	// have changed (address, secrets, enabled, deleted). It takes no lock.
+	WebhookVersion() uint64
 }
 
 // Resumer is implemented by a Publisher that parks the deliveries of
@@ -180,8 +190,12 @@ func (a *Account) targetLocked(w *Webhook, now time.Time) Target {
 	for _, o := range w.oldSecrets {
 		secrets = append(secrets, o.Secret)
 	}
-	return Target{WebhookID: w.ID, Address: w.Address, Secrets: secrets, Source: a}
+	return Target{WebhookID: w.ID, Address: w.Address, Secrets: secrets, Source: a, Enabled: w.Enabled, Version: a.webhookVersion.Load()}
 }
+
+// WebhookVersion is bumped, under a.mu and before the change, by every
+// call that may change a webhook once created (WebhookSource).
+func (a *Account) WebhookVersion() uint64 { return a.webhookVersion.Load() }
 
 // pruneSecrets drops the old secrets expired at now.
 func (w *Webhook) pruneSecrets(now time.Time) {
@@ -223,6 +237,7 @@ func (a *Account) UpdateWebhook(id string, p WebhookParams) (*Webhook, error) {
 		return nil, err
 	}
 	a.mu.Lock()
+	a.webhookVersion.Add(1)
 	w, ok := a.webhooks.get(id)
 	if !ok {
 		a.mu.Unlock()
@@ -245,6 +260,7 @@ func (a *Account) UpdateWebhook(id string, p WebhookParams) (*Webhook, error) {
 // turns it back on.
 func (a *Account) DisableWebhook(id, reason string) error {
 	a.mu.Lock()
+	a.webhookVersion.Add(1)
 	defer a.mu.Unlock()
 	w, ok := a.webhooks.get(id)
 	if !ok {
@@ -326,6 +342,7 @@ func (a *Account) Webhooks(f WebhookFilter) (Page[*Webhook], error) {
 // DeleteWebhook is DELETE /webhooks/{id}.
 func (a *Account) DeleteWebhook(id string) error {
 	a.mu.Lock()
+	a.webhookVersion.Add(1)
 	defer a.mu.Unlock()
 	if _, ok := a.webhooks.get(id); !ok {
 		return problem.NotFoundID("Webhook", id)
@@ -365,6 +382,7 @@ func (a *Account) SetWebhookSecret(id, secret string) error {
 		return problem.Missing("secret")
 	}
 	a.mu.Lock()
+	a.webhookVersion.Add(1)
 	defer a.mu.Unlock()
 	w, ok := a.webhooks.get(id)
 	if !ok {
@@ -386,6 +404,7 @@ func (a *Account) RotateWebhookSecret(id, secret string, oldValidFor time.Durati
 		return WebhookSecrets{}, problem.Invalidf("oldValidFor", "oldValidFor cannot be negative, got %s.", oldValidFor)
 	}
 	a.mu.Lock()
+	a.webhookVersion.Add(1)
 	defer a.mu.Unlock()
 	w, ok := a.webhooks.get(id)
 	if !ok {
