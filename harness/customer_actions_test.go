@@ -72,7 +72,7 @@ func TestRefundAndOrderState(t *testing.T) {
 	testrig.WantErr(t, "state wrong", sc.ExpectOrderState(ctx, "complete"), "is accepted, want complete")
 	testrig.WantErr(t, "refund before any capture", sc.Refund(ctx, 5), "refund 5.00 of order "+o.ID)
 	dr := client.New(r.Sim.URL(), r.Key)
-	if _, err := dr.CreateFulfillment(ctx, client.FulfillmentParams{OrderID: o.ID, Items: []client.FulfillmentItem{{ItemID: o.Items[0].ID, Quantity: 2}}}); err != nil {
+	if _, err := dr.CreateFulfillment(ctx, client.FulfillmentParams{OrderID: o.ID, Items: []client.FulfillmentItemParams{{ItemID: o.Items[0].ID, Quantity: 2}}}); err != nil {
 		t.Fatal(err)
 	}
 	testrig.WantErr(t, "partial refund", sc.Refund(ctx, 5))

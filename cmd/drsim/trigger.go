@@ -235,7 +235,7 @@ func blockedOrder(ctx context.Context, t *tripper) error {
 }
 
 func (t *tripper) fulfil(ctx context.Context, ship, cancel int) error {
-	p := client.FulfillmentParams{OrderID: t.order, Items: []client.FulfillmentItem{{ItemID: t.items[0], Quantity: ship, CancelQuantity: cancel}}}
+	p := client.FulfillmentParams{OrderID: t.order, Items: []client.FulfillmentItemParams{{ItemID: t.items[0], Quantity: ship, CancelQuantity: cancel}}}
 	if ship > 0 {
 		p.TrackingCompany = "UPS"
 		p.TrackingNumber = "1Z999AA10123456784"

@@ -162,7 +162,9 @@ const maxAnswer = 64 << 20
 
 // Do sends in as JSON (nothing when nil) and decodes a JSON answer into out
 // (when not nil). path is relative to the base URL and may carry a query.
-// The typed methods are built on it; it serves routes they do not cover.
+// The typed methods are built on it; it serves routes they do not cover,
+// and callers' own answer types: out may be a *json.RawMessage (the answer
+// as received) or a type of the caller's (e.g. a Page of it).
 func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	ctype := ""

@@ -2,7 +2,9 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -106,7 +108,7 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 	if o.State != "accepted" {
 		t.Fatalf("order state %s after AcceptOrder, want accepted", o.State)
 	}
-	must[*client.Order](t, "update order")(c.UpdateOrder(ctx, o.ID, client.OrderUpdateParams{UpstreamID: "shop-1"}))
+	must[*client.Order](t, "update order")(c.UpdateOrder(ctx, o.ID, client.OrderUpdateParams{UpstreamID: new("shop-1")}))
 	if len(o.Payment.Charges) == 0 {
 		t.Fatalf("accepted order %s has no charge", o.ID)
 	}
@@ -115,7 +117,7 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 	}
 	must[*client.Page[client.Order]](t, "list orders")(c.Orders(ctx, client.ListParams{Filters: map[string][]string{"customerId": {cust.ID}}}))
 
-	f := must[*client.Fulfillment](t, "fulfil")(c.CreateFulfillment(ctx, client.FulfillmentParams{OrderID: o.ID, Items: []client.FulfillmentItem{{ItemID: o.Items[0].ID, Quantity: 2}}, TrackingNumber: "1Z"}))
+	f := must[*client.Fulfillment](t, "fulfil")(c.CreateFulfillment(ctx, client.FulfillmentParams{OrderID: o.ID, Items: []client.FulfillmentItemParams{{ItemID: o.Items[0].ID, Quantity: 2}}, TrackingNumber: "1Z"}))
 	must[*client.Fulfillment](t, "get fulfillment")(c.Fulfillment(ctx, f.ID))
 	must[*client.Page[client.Fulfillment]](t, "list fulfillments")(c.Fulfillments(ctx, client.ListParams{}))
 	o = must[*client.Order](t, "get order")(c.Order(ctx, o.ID))
@@ -346,5 +348,79 @@ func TestCallTimeout(t *testing.T) {
 	_, err = client.New(srv.URL, "", client.WithCallTimeout(10*time.Millisecond, "")).Order(context.Background(), "o1")
 	if err == nil || !strings.Contains(err.Error(), "did not answer within 10ms") || strings.Contains(err.Error(), "(") {
 		t.Errorf("Order without a setting name: err = %v", err)
+	}
+}
+
+// TestFulfillmentRequestLeavesOutUnusedQuantities checks the body of POST
+// /fulfillments: a line that only cancels sends no quantity and one that
+// only ships no cancelQuantity (both are optional in DR's request), and the
+// simulator takes a cancel-only line.
+func TestFulfillmentRequestLeavesOutUnusedQuantities(t *testing.T) {
+	ctx := context.Background()
+	bodies := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- string(b)
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id":"ful_1"}`))
+	}))
+	t.Cleanup(srv.Close)
+	rec := client.New(srv.URL, "sk", client.WithHTTPClient(srv.Client()))
+	for _, tc := range []struct {
+		item client.FulfillmentItemParams
+		want string
+	}{
+		{client.FulfillmentItemParams{ItemID: "i1", CancelQuantity: 2}, `{"orderId":"o1","items":[{"itemId":"i1","cancelQuantity":2}]}`},
+		{client.FulfillmentItemParams{SKUID: "s1", Quantity: 1}, `{"orderId":"o1","items":[{"skuId":"s1","quantity":1}]}`},
+		{client.FulfillmentItemParams{ItemID: "i1", Quantity: 1, CancelQuantity: 1}, `{"orderId":"o1","items":[{"itemId":"i1","quantity":1,"cancelQuantity":1}]}`},
+	} {
+		must[*client.Fulfillment](t, "fulfil")(rec.CreateFulfillment(ctx, client.FulfillmentParams{OrderID: "o1", Items: []client.FulfillmentItemParams{tc.item}}))
+		if got := <-bodies; got != tc.want {
+			t.Errorf("%+v: body %s, want %s", tc.item, got, tc.want)
+		}
+	}
+
+	c, _ := strictAccount(t)
+	sku := must[*client.SKU](t, "sku")(c.CreateSKU(ctx, client.SKUParams{Name: "Widget"}))
+	cust := must[*client.Customer](t, "customer")(c.CreateCustomer(ctx, client.CustomerParams{Email: client.String("zoe@example.test")}))
+	o := must[*client.Order](t, "place order")(c.PlaceOrder(ctx, client.PlaceOrderParams{
+		CustomerID: cust.ID, Currency: "USD", Items: []client.PlaceItem{{SKUID: sku.ID, Quantity: 2, Price: 10}},
+	}))
+	o = must[*client.Order](t, "accept")(c.AcceptOrder(ctx, o.ID))
+	f := must[*client.Fulfillment](t, "cancel")(c.CreateFulfillment(ctx, client.FulfillmentParams{OrderID: o.ID, Items: []client.FulfillmentItemParams{{ItemID: o.Items[0].ID, CancelQuantity: 2}}}))
+	if len(f.Items) != 1 || f.Items[0].Quantity != 0 || f.Items[0].CancelQuantity != 2 {
+		t.Fatalf("cancel-only fulfillment items %+v, want quantity 0 and cancelQuantity 2", f.Items)
+	}
+	if o = must[*client.Order](t, "get order")(c.Order(ctx, o.ID)); o.State != "cancelled" {
+		t.Fatalf("order state %s after cancelling every unit, want cancelled", o.State)
+	}
+}
+
+// TestDoDecodesIntoCallersTypes checks that Do serves a caller's own
+// answer types: a *json.RawMessage gets the answer as received, a
+// Page of the caller's type a list.
+func TestDoDecodesIntoCallersTypes(t *testing.T) {
+	ctx := context.Background()
+	const answer = `{"id":"ful_1", "orderId":"o1","extra":{"kept":true}}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/orders" {
+			_, _ = w.Write([]byte(`{"hasMore":true,"data":[{"id":"o1","state":"accepted"}]}`))
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(answer + "\n"))
+	}))
+	t.Cleanup(srv.Close)
+	c := client.New(srv.URL, "sk", client.WithHTTPClient(srv.Client()))
+	var raw json.RawMessage
+	ok(t, "POST into RawMessage", c.Do(ctx, http.MethodPost, "/fulfillments", client.FulfillmentParams{OrderID: "o1"}, &raw))
+	if string(raw) != answer {
+		t.Errorf("raw answer %s, want %s as received", raw, answer)
+	}
+	type myOrder struct{ ID, State string }
+	var page client.Page[myOrder]
+	ok(t, "GET into Page[myOrder]", c.Do(ctx, http.MethodGet, "/orders?customerId=c1", nil, &page))
+	if !page.HasMore || len(page.Data) != 1 || page.Data[0] != (myOrder{"o1", "accepted"}) {
+		t.Errorf("page %+v, want one accepted order o1 and hasMore", page)
 	}
 }
