@@ -108,7 +108,7 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 	if o.State != "accepted" {
 		t.Fatalf("order state %s after AcceptOrder, want accepted", o.State)
 	}
-	must[*client.Order](t, "update order")(c.UpdateOrder(ctx, o.ID, client.OrderUpdateParams{UpstreamID: "shop-1"}))
+	must[*client.Order](t, "update order")(c.UpdateOrder(ctx, o.ID, client.OrderUpdateParams{UpstreamID: new("shop-1")}))
 	if len(o.Payment.Charges) == 0 {
 		t.Fatalf("accepted order %s has no charge", o.ID)
 	}

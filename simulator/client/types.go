@@ -284,7 +284,8 @@ type OrderItem struct {
 	SubscriptionInfo        *SubscriptionInfo    `json:"subscriptionInfo,omitempty"`
 }
 
-// ChargeOperation is one capture, cancel or refund of a charge.
+// ChargeOperation is one capture, cancel or refund of a charge (DR's
+// Capture, Cancel and Refund models); State is pending, complete or failed.
 type ChargeOperation struct {
 	ID          string    `json:"id"`
 	CreatedTime time.Time `json:"createdTime"`
@@ -293,7 +294,7 @@ type ChargeOperation struct {
 	FailureCode string    `json:"failureCode,omitempty"`
 }
 
-// Charge is an order's charge to a source.
+// Charge is an order's charge to a source (an order has one).
 type Charge struct {
 	ID          string             `json:"id"`
 	CreatedTime time.Time          `json:"createdTime"`
@@ -305,9 +306,9 @@ type Charge struct {
 	SourceID    string             `json:"sourceId"`
 	OrderID     string             `json:"orderId"`
 	Type        string             `json:"type"`
-	Captures    []*ChargeOperation `json:"captures,omitempty"`
-	Cancels     []*ChargeOperation `json:"cancels,omitempty"`
-	Refunds     []*ChargeOperation `json:"refunds,omitempty"`
+	Captures    []*ChargeOperation `json:"captures,omitempty"` // one per fulfillment that ships units
+	Cancels     []*ChargeOperation `json:"cancels,omitempty"`  // one per fulfillment that cancels units
+	Refunds     []*ChargeOperation `json:"refunds,omitempty"`  // one per refund
 }
 
 // Payment is an order's sources and charges.
@@ -374,10 +375,11 @@ type Order struct {
 	UpdatedTime             time.Time            `json:"updatedTime"`
 }
 
-// OrderUpdateParams update an order.
+// OrderUpdateParams update an order (POST /orders/{id}: DR allows only
+// these fields); nil fields are left alone, "" clears the upstream id.
 type OrderUpdateParams struct {
 	RequestToBeForgotten *bool          `json:"requestToBeForgotten,omitempty"`
-	UpstreamID           string         `json:"upstreamId,omitempty"`
+	UpstreamID           *string        `json:"upstreamId,omitempty"`
 	Metadata             map[string]any `json:"metadata,omitempty"`
 }
 
@@ -402,7 +404,9 @@ type PlaceShipping struct {
 }
 
 // PlaceOrderParams are a checkout for POST /_sim/orders: what DR turns into
-// an order when a shopper submits it.
+// an order when a shopper submits it. The order is paid with SourceID, else
+// the customer's default source, else a new test Visa; Currency is USD when
+// empty, Email the customer's.
 type PlaceOrderParams struct {
 	CustomerID string         `json:"customerId,omitempty"`
 	Email      string         `json:"email,omitempty"`

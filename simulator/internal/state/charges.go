@@ -3,21 +3,14 @@ package state
 import (
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // ChargeOperation is one capture, cancel or refund on a charge (DR's
-// Capture, Cancel and Refund models): {id, createdTime, amount, state:
-// pending | complete | failed, failureCode?}.
-type ChargeOperation struct {
-	ID          string    `json:"id"`
-	CreatedTime time.Time `json:"createdTime"`
-	Amount      float64   `json:"amount"`
-	State       string    `json:"state"`
-	FailureCode string    `json:"failureCode,omitempty"`
-
-	refundID string // the Refund a refund entry belongs to; not on the wire
-}
+// Capture, Cancel and Refund models). The refund a refund entry belongs to
+// is the account's refundEntry note.
+type ChargeOperation = client.ChargeOperation
 
 // itemProgress is what has happened to an order line's units and money.
 // The wire shows only its consequences (item state, availableToRefundAmount).
@@ -30,9 +23,23 @@ type itemProgress struct {
 	cancelledAmount      float64
 }
 
-// remaining is how many units are neither fulfilled nor cancelled.
-func (it *OrderItem) remaining() int {
-	return it.Quantity - it.progress.fulfilled - it.progress.cancelled
+// progressOf is what has happened to order line it: the account's
+// progress note, which PlaceOrder makes for every line (and this, for a
+// renewal order's, on first use). Caller holds a.mu.
+func (a *Account) progressOf(it *OrderItem) *itemProgress {
+	p := a.progress[it.ID]
+	if p == nil {
+		p = &itemProgress{}
+		a.progress.set(it.ID, p)
+	}
+	return p
+}
+
+// remaining is how many units of line it are neither fulfilled nor
+// cancelled. Caller holds a.mu.
+func (a *Account) remaining(it *OrderItem) int {
+	p := a.progressOf(it)
+	return it.Quantity - p.fulfilled - p.cancelled
 }
 
 // itemTotal is what a line costs the customer: amount (after discount) +
@@ -57,8 +64,8 @@ func unitsValue(it *OrderItem, k int, cur string) float64 {
 	return round(total*float64(k)/float64(it.Quantity), cur)
 }
 
-// charge is the order's charge (orders have one).
-func (o *Order) charge() *Charge {
+// orderCharge is the order's charge (orders have one).
+func orderCharge(o *Order) *Charge {
 	if len(o.Payment.Charges) == 0 {
 		return nil
 	}
@@ -144,7 +151,7 @@ func (a *Account) refreshRefundable(o *Order) {
 	}
 	o.AvailableToRefundAmount = round(o.CapturedAmount-held, cur)
 	for _, it := range o.Items {
-		it.AvailableToRefundAmount = round(it.progress.captured-heldByItem[it.ID], cur)
+		it.AvailableToRefundAmount = round(a.progressOf(it).captured-heldByItem[it.ID], cur)
 	}
 }
 

@@ -180,7 +180,7 @@ func (p *FulfillmentParams) validate() ([]fulfilLine, error) {
 // findItem resolves a request line's itemId or skuId to an order line. With
 // a SKU shared by several lines, the first line that prefer accepts wins,
 // else the first line with that SKU.
-func (o *Order) findItem(param, itemID, skuID string, prefer func(*OrderItem) bool) (*OrderItem, error) {
+func findItem(o *Order, param, itemID, skuID string, prefer func(*OrderItem) bool) (*OrderItem, error) {
 	if itemID != "" {
 		for _, it := range o.Items {
 			if it.ID != itemID {
@@ -283,11 +283,11 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 	claimed := map[string]int{}
 	steps := make([]step, 0, len(lines))
 	for _, l := range lines {
-		it, err := o.findItem(l.param, l.itemID, l.skuID, func(it *OrderItem) bool { return it.remaining()-claimed[it.ID] > 0 })
+		it, err := findItem(o, l.param, l.itemID, l.skuID, func(it *OrderItem) bool { return a.remaining(it)-claimed[it.ID] > 0 })
 		if err != nil {
 			return nil, err
 		}
-		left := it.remaining() - claimed[it.ID]
+		left := a.remaining(it) - claimed[it.ID]
 		if n := l.ship + l.cancelled; n > left {
 			return nil, problem.Conflictf("conflict", "%s: item '%s' has %d unit(s) left to fulfil or cancel; the request asks for %d.", l.param, it.ID, left, n)
 		}
@@ -297,7 +297,7 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 
 	// The "cancel fails" test card (docs/lifecycles.md#test-mode-triggers-doc):
 	// the cancel is recorded as failed and its units stay uncancelled.
-	cancelFails := a.sourceBehaviour(o.charge()).cancelFails
+	cancelFails := a.sourceBehaviour(orderCharge(o)).cancelFails
 	now := a.now()
 	cur := o.Currency
 	f := &Fulfillment{
@@ -309,16 +309,16 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 	var captureAmt, cancelAmt float64
 	for i := range steps {
 		s := &steps[i]
-		it := s.it
-		base := it.progress.fulfilled + it.progress.cancelled
+		it, pr := s.it, a.progressOf(s.it)
+		base := pr.fulfilled + pr.cancelled
 		s.capture = round(unitsValue(it, base+s.ship, cur)-unitsValue(it, base, cur), cur)
 		s.release = round(unitsValue(it, base+s.ship+s.cancelled, cur)-unitsValue(it, base+s.ship, cur), cur)
-		it.progress.fulfilled += s.ship
+		pr.fulfilled += s.ship
 		if !cancelFails {
-			it.progress.cancelled += s.cancelled
+			pr.cancelled += s.cancelled
 		}
-		if it.remaining() == 0 {
-			if it.progress.fulfilled > 0 {
+		if a.remaining(it) == 0 {
+			if pr.fulfilled > 0 {
 				setItemState(it, "fulfilled", now)
 			} else {
 				setItemState(it, "cancelled", now)
@@ -330,7 +330,7 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 		cancelAmt += s.release
 		f.Items = append(f.Items, FulfillmentItem{ItemID: it.ID, SKUID: it.SKUID, Quantity: s.ship, CancelQuantity: s.cancelled})
 	}
-	ch := o.charge()
+	ch := orderCharge(o)
 	var captureOp, cancelOp *ChargeOperation
 	if ch != nil && shipped > 0 {
 		captureOp = &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: round(captureAmt, cur), State: "pending"}
@@ -349,8 +349,8 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 
 	done, anyShipped := true, false
 	for _, it := range o.Items {
-		done = done && it.remaining() == 0
-		anyShipped = anyShipped || it.progress.fulfilled > 0
+		done = done && a.remaining(it) == 0
+		anyShipped = anyShipped || a.progressOf(it).fulfilled > 0
 	}
 	if done && anyShipped {
 		a.setOrderState(o, "fulfilled", now)
@@ -364,7 +364,8 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 		} else {
 			captureOp.State = "complete"
 			for _, s := range steps {
-				s.it.progress.captured = round(s.it.progress.captured+s.capture, cur)
+				pr := a.progressOf(s.it)
+				pr.captured = round(pr.captured+s.capture, cur)
 			}
 			o.CapturedAmount = round(o.CapturedAmount+captureOp.Amount, cur)
 			settleCharge(ch)
@@ -384,7 +385,8 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 	if cancelOp != nil {
 		cancelOp.State = "complete"
 		for _, s := range steps {
-			s.it.progress.cancelledAmount = round(s.it.progress.cancelledAmount+s.release, cur)
+			pr := a.progressOf(s.it)
+			pr.cancelledAmount = round(pr.cancelledAmount+s.release, cur)
 		}
 		o.CancelledAmount = round(o.CancelledAmount+cancelOp.Amount, cur)
 		settleCharge(ch)

@@ -38,48 +38,13 @@ func lineDiscount(total, price float64, quantity int, cur string) *Discount {
 // ItemShipping is a line's share of the order's shipping.
 type ItemShipping = client.ItemShipping
 
-// OrderItem is one line of an order.
-type OrderItem struct {
-	ID                      string               `json:"id"`
-	SKUID                   string               `json:"skuId"`
-	ProductDetails          ProductDetails       `json:"productDetails"`
-	Quantity                int                  `json:"quantity"`
-	Amount                  float64              `json:"amount"`
-	State                   string               `json:"state"`
-	StateTransitions        map[string]time.Time `json:"stateTransitions"`
-	Tax                     Tax                  `json:"tax"`
-	Discount                *Discount            `json:"discount,omitempty"`
-	Shipping                ItemShipping         `json:"shipping"`
-	AvailableToRefundAmount float64              `json:"availableToRefundAmount"`
-	Metadata                map[string]any       `json:"metadata,omitempty"`
-	SubscriptionInfo        *SubscriptionInfo    `json:"subscriptionInfo,omitempty"` // subscriptions.go
-
-	progress itemProgress // fulfilment, capture and return counters (charges.go); not on the wire
-}
-
-// Charge is one payment charge of an order.
-type Charge struct {
-	ID          string    `json:"id"`
-	CreatedTime time.Time `json:"createdTime"`
-	Currency    string    `json:"currency"`
-	Amount      float64   `json:"amount"`
-	State       string    `json:"state"`
-	Captured    bool      `json:"captured"`
-	Refunded    bool      `json:"refunded"`
-	SourceID    string    `json:"sourceId"`
-	OrderID     string    `json:"orderId"`
-	Type        string    `json:"type"`
-
-	Captures []*ChargeOperation `json:"captures,omitempty"` // one per fulfillment that ships units
-	Cancels  []*ChargeOperation `json:"cancels,omitempty"`  // one per fulfillment that cancels units
-	Refunds  []*ChargeOperation `json:"refunds,omitempty"`  // one per refund
-}
-
-// Payment is an order's sources and charges.
-type Payment struct {
-	Sources []*Source `json:"sources"`
-	Charges []*Charge `json:"charges"`
-}
+// The order types are package client's: DR's wire form. What has happened
+// to a line's units is the account's progress note (charges.go).
+type (
+	OrderItem = client.OrderItem
+	Charge    = client.Charge
+	Payment   = client.Payment
+)
 
 // SellingEntity is the DR entity that sells.
 type SellingEntity = client.SellingEntity
@@ -91,81 +56,17 @@ var defaultSellingEntity = SellingEntity{ID: "C5_INC-ENTITY", Name: "DR globalTe
 type ShippingChoice = client.ShippingChoice
 
 // Order is DR's Order.
-type Order struct {
-	ID                      string               `json:"id"`
-	CustomerID              string               `json:"customerId"`
-	UpstreamID              string               `json:"upstreamId,omitempty"`
-	Email                   string               `json:"email"`
-	Locale                  string               `json:"locale"`
-	Currency                string               `json:"currency"`
-	State                   string               `json:"state"`
-	StateTransitions        map[string]time.Time `json:"stateTransitions"`
-	FraudState              string               `json:"fraudState"`
-	ShipTo                  *Contact             `json:"shipTo,omitempty"`
-	BillTo                  *Contact             `json:"billTo,omitempty"`
-	Subtotal                float64              `json:"subtotal"`
-	TotalTax                float64              `json:"totalTax"`
-	TotalDiscount           float64              `json:"totalDiscount"`
-	TotalShipping           float64              `json:"totalShipping"`
-	TotalFees               float64              `json:"totalFees"`
-	TotalDuty               float64              `json:"totalDuty"`
-	TotalImporterTax        float64              `json:"totalImporterTax"`
-	TotalAmount             float64              `json:"totalAmount"`
-	CapturedAmount          float64              `json:"capturedAmount"`
-	CancelledAmount         float64              `json:"cancelledAmount"`
-	RefundedAmount          float64              `json:"refundedAmount"`
-	AvailableToRefundAmount float64              `json:"availableToRefundAmount"`
-	ShippingChoice          ShippingChoice       `json:"shippingChoice"`
-	Items                   []*OrderItem         `json:"items"`
-	Payment                 Payment              `json:"payment"`
-	SellingEntity           SellingEntity        `json:"sellingEntity"`
-	InvoicePDFs             []FileRef            `json:"invoicePDFs,omitempty"`    // documents.go
-	CreditMemoPDFs          []FileRef            `json:"creditMemoPDFs,omitempty"` // documents.go
-	RequestToBeForgotten    bool                 `json:"requestToBeForgotten"`
-	Metadata                map[string]any       `json:"metadata,omitempty"`
-	LiveMode                bool                 `json:"liveMode"`
-	CreatedTime             time.Time            `json:"createdTime"`
-	UpdatedTime             time.Time            `json:"updatedTime"`
-}
+type Order = client.Order
 
-// PlaceItem is one line of a simulated checkout.
-type PlaceItem struct {
-	SKUID    string  `json:"skuId"`
-	Quantity int     `json:"quantity"`
-	Price    float64 `json:"price"`    // unit price before discount
-	TaxRate  float64 `json:"taxRate"`  // tax = round(amount × taxRate)
-	Discount float64 `json:"discount"` // line discount
+// The checkout of the control API's POST /_sim/orders: what DR does when a
+// checkout is submitted.
+type (
+	PlaceItem        = client.PlaceItem
+	PlaceShipping    = client.PlaceShipping
+	PlaceOrderParams = client.PlaceOrderParams
+)
 
-	// SubscriptionInfo makes the line a subscription (subscriptions.go).
-	SubscriptionInfo *SubscriptionInfo `json:"subscriptionInfo"`
-	// Metadata is the checkout line's metadata, kept on the order's item.
-	Metadata map[string]any `json:"metadata"`
-}
-
-// PlaceShipping is the shipping of a simulated checkout.
-type PlaceShipping struct {
-	Amount      float64 `json:"amount"`
-	TaxAmount   float64 `json:"taxAmount"`
-	Description string  `json:"description"`
-}
-
-// PlaceOrderParams is the control API's POST /_sim/orders: what DR does
-// when a checkout is submitted.
-type PlaceOrderParams struct {
-	CustomerID string         `json:"customerId"`
-	Email      string         `json:"email"`
-	Currency   string         `json:"currency"`
-	Locale     string         `json:"locale"`
-	SourceID   string         `json:"sourceId"`
-	UpstreamID string         `json:"upstreamId"`
-	Items      []PlaceItem    `json:"items"`
-	Shipping   *PlaceShipping `json:"shipping"`
-	ShipTo     *Contact       `json:"shipTo"`
-	BillTo     *Contact       `json:"billTo"`
-	Metadata   map[string]any `json:"metadata"`
-}
-
-func (p *PlaceOrderParams) validate() error {
+func validatePlaceOrder(p *PlaceOrderParams) error {
 	if p.CustomerID == "" {
 		return problem.Missing("customerId")
 	}
@@ -224,7 +125,7 @@ func itemParam(i int, field string) string {
 // totalTax = Σ item tax + shipping tax; totalAmount = subtotal + totalTax.
 // Shipping is shared between lines in proportion to their amounts.
 func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
-	if err := p.validate(); err != nil {
+	if err := validatePlaceOrder(&p); err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
@@ -303,6 +204,7 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 		}
 		it.Discount = lineDiscount(discount, pi.Price, pi.Quantity, cur)
 		o.Items = append(o.Items, it)
+		a.progress.set(it.ID, &itemProgress{})
 		itemsTotal += amount
 		o.TotalDiscount += discount
 		o.TotalTax += it.Tax.Amount
@@ -428,7 +330,7 @@ func (a *Account) decideOrder(id, state, eventType string) (*Order, error) {
 	if o.State != "pending_payment" && o.State != "in_review" {
 		return nil, problem.Conflictf("invalid_state", "Order '%s' is %s; only a pending_payment or in_review order can become %s.", id, o.State, state)
 	}
-	if ch := o.charge(); state == "accepted" && ch != nil && ch.State == "pending" {
+	if ch := orderCharge(o); state == "accepted" && ch != nil && ch.State == "pending" {
 		return nil, problem.Conflictf("invalid_state", "Order '%s' waits for the funds of source '%s' (%s); DR accepts it when they arrive: POST /_sim/sources/%s/funds.", id, ch.SourceID, o.Payment.Sources[0].Type, ch.SourceID)
 	}
 	switch state {
@@ -459,7 +361,7 @@ func (a *Account) finishDecision(o *Order, state, eventType string) {
 // delayed source id (a pending_funds source pays one order). Caller holds a.mu.
 func (a *Account) sourceInUse(id string) bool {
 	for _, oid := range a.orders.order {
-		if ch := a.orders.byID[oid].charge(); ch != nil && ch.SourceID == id {
+		if ch := orderCharge(a.orders.byID[oid]); ch != nil && ch.SourceID == id {
 			return true
 		}
 	}
@@ -488,7 +390,7 @@ func (a *Account) FundSource(id string) (*Source, error) {
 	if o == nil {
 		return clone(s), nil
 	}
-	o.charge().State = "capturable"
+	orderCharge(o).State = "capturable"
 	s.State = "consumed"
 	o.Payment.Sources[0].State = "consumed"
 	if o.State == "pending_payment" {
@@ -516,7 +418,7 @@ func (a *Account) pendingFunds(id, what string) (*Source, error) {
 func (a *Account) awaitingFunds(id string) *Order {
 	for _, oid := range a.orders.order {
 		x := a.orders.byID[oid]
-		if ch := x.charge(); ch != nil && ch.SourceID == id && ch.State == "pending" && (x.State == "pending_payment" || x.State == "in_review") {
+		if ch := orderCharge(x); ch != nil && ch.SourceID == id && ch.State == "pending" && (x.State == "pending_payment" || x.State == "in_review") {
 			return x
 		}
 	}
@@ -543,10 +445,11 @@ func (a *Account) ExpireSource(id string) (*Source, error) {
 	defer a.useCustomer(o.CustomerID)()
 	now := a.now()
 	for _, it := range o.Items {
-		it.progress.cancelled = it.Quantity - it.progress.fulfilled
+		p := a.progressOf(it)
+		p.cancelled = it.Quantity - p.fulfilled
 		setItemState(it, "cancelled", now)
 	}
-	o.charge().State = "cancelled"
+	orderCharge(o).State = "cancelled"
 	o.CancelledAmount = o.TotalAmount
 	a.setOrderState(o, "cancelled", now)
 	a.record("order.cancelled", o, nil)
@@ -599,11 +502,7 @@ func (a *Account) Orders(f OrderFilter) (Page[*Order], error) {
 }
 
 // OrderUpdateParams is POST /orders/{id}: DR allows only these fields.
-type OrderUpdateParams struct {
-	RequestToBeForgotten *bool          `json:"requestToBeForgotten"`
-	UpstreamID           *string        `json:"upstreamId"`
-	Metadata             map[string]any `json:"metadata"`
-}
+type OrderUpdateParams = client.OrderUpdateParams
 
 // UpdateOrder is POST /orders/{id}.
 func (a *Account) UpdateOrder(id string, p OrderUpdateParams) (*Order, error) {

@@ -201,15 +201,17 @@ func overAvailable(requested, available float64) error {
 // unitsRefundValue is what n shipped units of a line refund: the line's
 // captured amount shared evenly over its shipped units (the last takes the
 // remainder), so that refunding every shipped unit refunds every capture.
-func unitsRefundValue(it *OrderItem, n int, cur string) float64 {
-	f := it.progress.fulfilled
+// Caller holds a.mu.
+func (a *Account) unitsRefundValue(it *OrderItem, n int, cur string) float64 {
+	p := a.progressOf(it)
+	f := p.fulfilled
 	if n <= 0 || f <= 0 {
 		return 0
 	}
 	if n >= f {
-		return it.progress.captured
+		return p.captured
 	}
-	return round(it.progress.captured*float64(n)/float64(f), cur)
+	return round(p.captured*float64(n)/float64(f), cur)
 }
 
 // componentTotal is the order's total of a non-product refund type.
@@ -276,22 +278,23 @@ func (a *Account) CreateRefund(p RefundParams) (*Refund, error) {
 		held := map[string]float64{}
 		for i, ip := range p.Items {
 			param := "items[" + strconv.Itoa(i) + "]"
-			it, err := o.findItem(param, ip.ItemID, ip.SKUID, func(it *OrderItem) bool { return it.progress.fulfilled > 0 })
+			it, err := findItem(o, param, ip.ItemID, ip.SKUID, func(it *OrderItem) bool { return a.progressOf(it).fulfilled > 0 })
 			if err != nil {
 				return nil, err
 			}
 			q, _ := ip.Quantity.Value()
+			pr := a.progressOf(it)
 			var v float64
 			switch {
 			case ip.Amount != nil:
 				v = round(*ip.Amount, cur)
 			case ip.Percent != nil:
-				v = round(it.progress.captured**ip.Percent/100, cur)
+				v = round(pr.captured**ip.Percent/100, cur)
 			default:
-				if q > it.progress.fulfilled {
-					return nil, problem.Invalidf(param+".quantity", "Item '%s' has %d shipped unit(s); cannot refund %d.", it.ID, it.progress.fulfilled, q)
+				if q > pr.fulfilled {
+					return nil, problem.Invalidf(param+".quantity", "Item '%s' has %d shipped unit(s); cannot refund %d.", it.ID, pr.fulfilled, q)
 				}
-				v = unitsRefundValue(it, q, cur)
+				v = a.unitsRefundValue(it, q, cur)
 			}
 			if minorOf(v, cur) <= 0 {
 				return nil, problem.Invalidf(param+".amount", "Item '%s' has nothing captured to refund, or the amount rounds to nothing.", it.ID)
@@ -346,8 +349,10 @@ func (a *Account) newRefund(o *Order, amount float64, items []RefundItem, alloc 
 		r.State = "pending_information"
 		r.TokenInformation = &TokenInformation{Token: newUUID(), ExpiresTime: now.Add(refundInfoLifetime)}
 	}
-	if ch := o.charge(); ch != nil {
-		ch.Refunds = append(ch.Refunds, &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: amount, State: r.State, refundID: r.ID})
+	if ch := orderCharge(o); ch != nil {
+		op := &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: amount, State: r.State}
+		ch.Refunds = append(ch.Refunds, op)
+		a.refundEntry.set(r.ID, op.ID)
 	}
 	a.refunds.put(r.ID, r)
 	o.UpdatedTime = now
@@ -472,7 +477,7 @@ func (a *Account) CompleteRefund(id string) (*Refund, error) {
 		return nil, err
 	}
 	defer a.useCustomer(o.CustomerID)()
-	ch := o.charge()
+	ch := orderCharge(o)
 	if a.sourceBehaviour(ch).refundFails {
 		a.failRefund(r, o, "The payment provider declined the refund (test card).")
 		return clone(r), nil
@@ -484,7 +489,7 @@ func (a *Account) CompleteRefund(id string) (*Refund, error) {
 	for i := range r.Items {
 		r.Items[i].RefundedAmount = r.Items[i].Amount
 	}
-	op := settleRefundEntry(ch, r.ID, "complete", "")
+	op := a.settleRefundEntry(ch, r, "complete", "")
 	r.Charges = refundCharges(ch, op)
 	o.RefundedAmount = round(o.RefundedAmount+r.Amount, cur)
 	o.UpdatedTime = now
@@ -518,11 +523,11 @@ func (a *Account) FailRefund(id, reason string) (*Refund, error) {
 
 func (a *Account) failRefund(r *Refund, o *Order, reason string) {
 	now := a.now()
-	ch := o.charge()
+	ch := orderCharge(o)
 	r.State = "failed"
 	r.RefundedAmount = 0
 	r.FailureReason = reason
-	op := settleRefundEntry(ch, r.ID, "failed", "refund_failed")
+	op := a.settleRefundEntry(ch, r, "failed", "refund_failed")
 	r.Charges = refundCharges(ch, op)
 	o.UpdatedTime = now
 	if r.returnID != "" {
@@ -535,13 +540,15 @@ func (a *Account) failRefund(r *Refund, o *Order, reason string) {
 	}
 }
 
-// settleRefundEntry moves a refund's entry on the charge to state.
-func settleRefundEntry(ch *Charge, refundID, state, failureCode string) *ChargeOperation {
+// settleRefundEntry moves refund r's entry on the charge to state. Caller
+// holds a.mu.
+func (a *Account) settleRefundEntry(ch *Charge, r *Refund, state, failureCode string) *ChargeOperation {
 	if ch == nil {
 		return nil
 	}
+	entry := a.refundEntry[r.ID]
 	for _, op := range ch.Refunds {
-		if op.refundID == refundID {
+		if op.ID == entry {
 			op.State, op.FailureCode = state, failureCode
 			settleCharge(ch)
 			return op

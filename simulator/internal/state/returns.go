@@ -98,12 +98,15 @@ func (a *Account) CreateReturn(p ReturnParams) (*Return, error) {
 	}
 	defer a.useCustomer(o.CustomerID)()
 	claimed := map[string]int{}
-	left := func(it *OrderItem) int { return it.progress.fulfilled - it.progress.returnRequested - claimed[it.ID] }
+	left := func(it *OrderItem) int {
+		pr := a.progressOf(it)
+		return pr.fulfilled - pr.returnRequested - claimed[it.ID]
+	}
 	items := make([]ReturnItem, 0, len(p.Items))
 	resolved := make([]*OrderItem, 0, len(p.Items))
 	for i, ip := range p.Items {
 		param := "items[" + strconv.Itoa(i) + "]"
-		it, err := o.findItem(param, ip.ItemID, ip.SKUID, func(it *OrderItem) bool { return left(it) > 0 })
+		it, err := findItem(o, param, ip.ItemID, ip.SKUID, func(it *OrderItem) bool { return left(it) > 0 })
 		if err != nil {
 			return nil, err
 		}
@@ -116,7 +119,7 @@ func (a *Account) CreateReturn(p ReturnParams) (*Return, error) {
 	}
 	now := a.now()
 	for i, it := range resolved {
-		it.progress.returnRequested += qs[i]
+		a.progressOf(it).returnRequested += qs[i]
 	}
 	ret := &Return{
 		ID: "ret_" + newUUID(), OrderID: o.ID, Currency: o.Currency, Reason: p.Reason, Items: items,
@@ -172,10 +175,11 @@ func (a *Account) UpdateReturn(id string, p ReturnUpdateParams) (*Return, error)
 		held   = map[string]float64{}
 	)
 	for _, ri := range ret.Items {
-		it := o.item(ri.ItemID)
-		before := it.progress.returnAccepted
-		it.progress.returnAccepted += ri.Quantity
-		v := round(unitsRefundValue(it, before+ri.Quantity, cur)-unitsRefundValue(it, before, cur), cur)
+		it := orderItem(o, ri.ItemID)
+		pr := a.progressOf(it)
+		before := pr.returnAccepted
+		pr.returnAccepted += ri.Quantity
+		v := round(a.unitsRefundValue(it, before+ri.Quantity, cur)-a.unitsRefundValue(it, before, cur), cur)
 		v = min(v, round(it.AvailableToRefundAmount-held[it.ID], cur))
 		if v <= 0 {
 			continue
@@ -199,8 +203,8 @@ func (a *Account) UpdateReturn(id string, p ReturnUpdateParams) (*Return, error)
 	return clone(ret), nil
 }
 
-// item is the order line with this id (nil if none).
-func (o *Order) item(id string) *OrderItem {
+// orderItem is the order line with this id (nil if none).
+func orderItem(o *Order, id string) *OrderItem {
 	for _, it := range o.Items {
 		if it.ID == id {
 			return it
@@ -218,9 +222,10 @@ func (a *Account) markReturned(o *Order, returnID string, now time.Time) {
 		return
 	}
 	for _, ri := range ret.Items {
-		it := o.item(ri.ItemID)
-		it.progress.returned += ri.Quantity
-		if it.progress.fulfilled > 0 && it.progress.returned >= it.progress.fulfilled {
+		it := orderItem(o, ri.ItemID)
+		pr := a.progressOf(it)
+		pr.returned += ri.Quantity
+		if pr.fulfilled > 0 && pr.returned >= pr.fulfilled {
 			setItemState(it, "returned", now)
 		}
 	}
@@ -229,10 +234,11 @@ func (a *Account) markReturned(o *Order, returnID string, now time.Time) {
 	}
 	all := false
 	for _, it := range o.Items {
-		if it.progress.fulfilled == 0 {
+		pr := a.progressOf(it)
+		if pr.fulfilled == 0 {
 			continue
 		}
-		if it.progress.returned < it.progress.fulfilled {
+		if pr.returned < pr.fulfilled {
 			return
 		}
 		all = true
@@ -253,9 +259,10 @@ func (a *Account) releaseReturn(o *Order, returnID string) {
 		return
 	}
 	for _, ri := range ret.Items {
-		it := o.item(ri.ItemID)
-		it.progress.returnRequested -= ri.Quantity
-		it.progress.returnAccepted -= ri.QuantityAccepted
+		it := orderItem(o, ri.ItemID)
+		pr := a.progressOf(it)
+		pr.returnRequested -= ri.Quantity
+		pr.returnAccepted -= ri.QuantityAccepted
 	}
 }
 

@@ -153,7 +153,13 @@ func (a *Account) dropClockResources(id string) {
 	a.subs.removeWhere(func(s *Subscription) bool { return subs[s.ID] })
 	a.invoices.removeWhere(func(i *Invoice) bool { return subs[i.subscriptionID] || custs[i.CustomerID] })
 	a.fulfils.removeWhere(func(f *Fulfillment) bool { return orders[f.OrderID] })
-	a.refunds.removeWhere(func(r *Refund) bool { return orders[r.OrderID] })
+	a.refunds.removeWhere(func(r *Refund) bool {
+		if orders[r.OrderID] {
+			delete(a.refundEntry, r.ID)
+			return true
+		}
+		return false
+	})
 	a.returns.removeWhere(func(r *Return) bool { return orders[r.OrderID] })
 	a.links.removeWhere(func(l *FileLink) bool {
 		if l.testClock == id {
@@ -163,7 +169,15 @@ func (a *Account) dropClockResources(id string) {
 		return false
 	})
 	a.files.removeWhere(func(f *File) bool { return f.testClock == id })
-	a.orders.removeWhere(func(o *Order) bool { return orders[o.ID] })
+	a.orders.removeWhere(func(o *Order) bool {
+		if !orders[o.ID] {
+			return false
+		}
+		for _, it := range o.Items {
+			delete(a.progress, it.ID)
+		}
+		return true
+	})
 	a.sources.removeWhere(func(s *Source) bool {
 		if custs[s.CustomerID] {
 			delete(a.behaviours, s.ID)
