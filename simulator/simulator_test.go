@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -306,5 +307,81 @@ func TestBrowsersOpeningTheRootGoToTheDashboard(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("GET %s: %d %s", s.DashboardURL(), resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// FillCustomers stores what POST /customers stores: customers reading back
+// as one created over the API does, and a customer.created event each,
+// newest first in lists; it logs no requests.
+func TestFillCustomersStoresWhatTheAPIStores(t *testing.T) {
+	sim, c := start(t, simulator.Options{})
+	ctx := context.Background()
+	keys, err := c.Account(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaAPI, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new("api@example.test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged, err := c.Requests(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := sim.FillCustomers(keys.SecretKey, 3, func(i int) string { return fmt.Sprintf("fill%d@example.test", i) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 3 {
+		t.Fatalf("FillCustomers returned %d ids, want 3", len(ids))
+	}
+	page, err := c.Customers(ctx, client.ListParams{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Data) != 4 || page.Data[3].ID != viaAPI.ID {
+		t.Fatalf("customers %+v; want the 3 filled, newest first, then %s", page.Data, viaAPI.ID)
+	}
+	for i, id := range ids {
+		got, err := c.Customer(ctx, id)
+		if err != nil {
+			t.Fatalf("GET filled customer %s: %v", id, err)
+		}
+		want := *viaAPI
+		want.ID, want.Email, want.CreatedTime, want.UpdatedTime = id, fmt.Sprintf("fill%d@example.test", i), got.CreatedTime, got.UpdatedTime
+		if !reflect.DeepEqual(*got, want) || got.CreatedTime.IsZero() {
+			t.Fatalf("filled customer %+v; want %+v (as created over the API, but for id, email and times)", *got, want)
+		}
+		if page.Data[2-i].ID != id {
+			t.Fatalf("list position of %s: got %s", id, page.Data[2-i].ID)
+		}
+	}
+	events, err := c.Events(ctx, client.ListParams{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created []string
+	for _, e := range events.Data {
+		if e.Type == "customer.created" {
+			var obj struct{ ID string }
+			if err := json.Unmarshal(e.Data.Object, &obj); err != nil {
+				t.Fatal(err)
+			}
+			created = append(created, obj.ID)
+		}
+	}
+	if want := []string{ids[2], ids[1], ids[0], viaAPI.ID}; !reflect.DeepEqual(created, want) {
+		t.Fatalf("customer.created events for %v; want %v", created, want)
+	}
+	after, err := c.Requests(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The calls above after the fill (list, GETs, events) are logged; the fill is not.
+	if got, want := len(after)-len(logged), 2+len(ids); got != want {
+		t.Fatalf("%d requests logged after the fill, want %d (the test's own list, GETs and events list)", got, want)
+	}
+	if _, err := sim.FillCustomers(keys.PublicKey, 1, func(int) string { return "x@example.test" }); err == nil {
+		t.Fatal("FillCustomers with a public key: no error")
 	}
 }

@@ -35,7 +35,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	copies := fs.Int("copies", 1, "run the feature files this many times over in one suite (how suite time grows with features)")
 	concurrency := fs.Int("concurrency", 0, "scenarios at once (the suite's default when 0)")
 	slowest := fs.Int("slowest", 8, "list this many of the slowest scenarios of the median run")
-	stored := fs.String("stored", "0,10000,100000", "stored customers at which to measure the API (comma-separated; empty skips)")
+	stored := fs.String("stored", "0,10000,100000", "stored customers at which to measure the API, each with its customer.created event (comma-separated, ascending; empty skips)")
 	conc := fs.Int("conc", 32, "concurrent clients for the API figures")
 	requests := fs.Int("requests", 20000, "requests per API figure")
 	notify := fs.Int("notify", 300, "orders for the notification latency figure (0 skips)")
@@ -95,12 +95,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		base := figs[0]
-		for _, f := range figs {
-			fmt.Fprintf(stdout, "api:        %7d stored, c%d: create %6.0f req/s (%.2f× of first) %s\n", f.stored, *conc, f.create.rate(), f.create.rate()/base.create.rate(), f.create.lat)
-			fmt.Fprintf(stdout, "            %7s         GET id %6.0f req/s (%.2f× of first) %s\n", "", f.get.rate(), f.get.rate()/base.get.rate(), f.get.lat)
-			fmt.Fprintf(stdout, "            %7s         list   %6.0f req/s (%.2f× of first) %s\n", "", f.lists.rate(), f.lists.rate()/base.lists.rate(), f.lists.lat)
-		}
+		printAPI(stdout, figs, *conc)
 	}
 
 	if parts["year"] {
@@ -113,6 +108,36 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			n, year.Round(time.Microsecond), virtual.Seconds()/year.Seconds())
 	}
 	return nil
+}
+
+// printAPI prints the API figures of each stored level, each with its
+// ratio to the first level, and the memory the stored objects take.
+func printAPI(w io.Writer, figs []apiFigures, conc int) {
+	base := figs[0]
+	gc := func(r loadResult) string { return fmt.Sprintf("gc %d", r.gc.cycles) }
+	for _, f := range figs {
+		fmt.Fprintf(w, "api:        %7d stored, c%d: create %6.0f req/s (%.2f× of first) %s %s\n", f.stored, conc, f.create.rate(), f.create.rate()/base.create.rate(), f.create.lat, gc(f.create))
+		fmt.Fprintf(w, "            %7s         GET id %6.0f req/s (%.2f× of first) %s %s\n", "", f.get.rate(), f.get.rate()/base.get.rate(), f.get.lat, gc(f.get))
+		fmt.Fprintf(w, "            %7s         list   %6.0f req/s (%.2f× of first) %s %s\n", "", f.lists.rate(), f.lists.rate()/base.lists.rate(), f.lists.lat, gc(f.lists))
+		per := ""
+		if n := f.stored - base.stored; n > 0 && f.mem.live > base.mem.live {
+			per = fmt.Sprintf(", %d B per stored customer with its event (live heap over the first level's)", (f.mem.live-base.mem.live)/uint64(n))
+		}
+		fill := ""
+		if f.fill > 0 {
+			fill = fmt.Sprintf("; filled in %s", f.fill.Round(time.Millisecond))
+		}
+		fmt.Fprintf(w, "            %7s         memory: %d customers and %d events stored, live heap %s, RSS %s%s%s\n", "", f.stored, f.stored, mib(f.mem.live), mib(f.mem.rss), per, fill)
+	}
+	fmt.Fprintf(w, "            (stored customers are filled straight into the state, as POST /customers makes them; memory is measured after the fill, before the load, for the whole bench process: RSS is /proc/self/status VmRSS after debug.FreeOSMemory; gc: collections during each figure's run; at a large live heap a run may fall between two, so compare runs long enough to hold some)\n")
+}
+
+// mib writes a byte count in MiB.
+func mib(b uint64) string {
+	if b == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
 }
 
 // benchPartNames are the parts of the bench, in the order they run.

@@ -8,7 +8,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"runtime/debug"
+	"runtime/metrics"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,6 +64,7 @@ type loadResult struct {
 	n    int
 	wall time.Duration
 	lat  latencies
+	gc   gcCounters // collections during the run
 }
 
 func (r loadResult) rate() float64 { return float64(r.n) / r.wall.Seconds() }
@@ -71,6 +76,7 @@ func load(ctx context.Context, conc, total int, req func(ctx context.Context, i 
 	lats := make([]latencies, conc)
 	errs := make(chan error, conc)
 	var wg sync.WaitGroup
+	gc0 := readGC()
 	start := time.Now()
 	for w := range conc {
 		wg.Go(func() {
@@ -90,6 +96,7 @@ func load(ctx context.Context, conc, total int, req func(ctx context.Context, i 
 	}
 	wg.Wait()
 	wall := time.Since(start)
+	gc1 := readGC()
 	close(errs)
 	if err := <-errs; err != nil {
 		return loadResult{}, err
@@ -98,7 +105,7 @@ func load(ctx context.Context, conc, total int, req func(ctx context.Context, i 
 	for _, l := range lats {
 		all = append(all, l...)
 	}
-	return loadResult{n: len(all), wall: wall, lat: all}, nil
+	return loadResult{n: len(all), wall: wall, lat: all, gc: gcCounters{cycles: gc1.cycles - gc0.cycles}}, nil
 }
 
 // rawAPI sends requests with a keep-alive client and no decoding, so the
@@ -140,13 +147,93 @@ func (a *rawAPI) do(ctx context.Context, method, path, body string) error {
 
 // apiFigures is one stored-object level of the API benchmark.
 type apiFigures struct {
-	stored             int
+	stored             int           // customers stored (each with its customer.created event) when measured
+	fill               time.Duration // time to fill up to stored (straight into the state, no HTTP)
+	mem                memFigures    // after the fill, before the load
 	create, get, lists loadResult
+}
+
+// memFigures is the process's memory at one point.
+type memFigures struct {
+	live uint64 // live heap after a collection (runtime/metrics /gc/heap/live:bytes)
+	rss  uint64 // VmRSS from /proc/self/status after debug.FreeOSMemory; 0 where there is no /proc
+}
+
+// measureMemory collects garbage, returns freed memory to the OS and reads
+// the live heap and the resident set of this process (simulator and load
+// generator).
+func measureMemory() memFigures {
+	debug.FreeOSMemory() // a collection first, then the scavenger
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	var m memFigures
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		m.live = s[0].Value.Uint64()
+	}
+	m.rss = vmRSS()
+	return m
+}
+
+// vmRSS is this process's resident set size, from /proc/self/status (Linux).
+func vmRSS() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v) // "123456 kB"
+			if len(f) == 2 && f[1] == "kB" {
+				n, _ := strconv.ParseUint(f[0], 10, 64)
+				return n << 10
+			}
+		}
+	}
+	return 0
+}
+
+// gcCounters are the collector's cycles so far.
+type gcCounters struct {
+	cycles uint64
+}
+
+func readGC() gcCounters {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	var g gcCounters
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		g.cycles = s[0].Value.Uint64()
+	}
+	return g
+}
+
+// sampleSize bounds the ids kept for GET by id: a uniform sample of every
+// customer stored, so the GETs reach across the whole store.
+const sampleSize = 10000
+
+// idSample keeps a uniform sample of the ids offered (reservoir sampling).
+type idSample struct {
+	ids  []string
+	seen int
+}
+
+func (s *idSample) offer(id string) {
+	s.seen++
+	if len(s.ids) < sampleSize {
+		s.ids = append(s.ids, id)
+		return
+	}
+	if j := rand.IntN(s.seen); j < sampleSize {
+		s.ids[j] = id
+	}
 }
 
 // benchAPI measures create, GET by id and list of customers with conc
 // concurrent clients, after filling the account with each of the stored
-// counts in turn (cumulative: one account grows).
+// counts in turn (cumulative: one account grows; the creates measured at a
+// level count towards the next). The fill goes straight into the state
+// (simulator.Server.FillCustomers: the customers and events POST
+// /customers makes), so a million customers take seconds, not minutes.
 func benchAPI(ctx context.Context, stored []int, conc, requests int) ([]apiFigures, error) {
 	sim, err := simulator.Start(simulator.Options{RetryScale: stack.RetryScale})
 	if err != nil {
@@ -158,45 +245,42 @@ func benchAPI(ctx context.Context, stored []int, conc, requests int) ([]apiFigur
 		return nil, err
 	}
 	api := newRawAPI(sim.URL(), keys.SecretKey, conc)
-	var ids []string
-	var idsMu sync.Mutex
-	c := client.New(sim.URL(), keys.SecretKey)
+	var sample idSample
 	have := 0
 	var out []apiFigures
 	for _, level := range stored {
+		f := apiFigures{stored: max(level, have)}
 		if level > have {
-			// Fill with the typed client's ids, concurrently, counted apart
-			// from the measured load.
-			if _, err := load(ctx, 8, level-have, func(ctx context.Context, i int) error {
-				cu, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new(fmt.Sprintf("fill%d@example.test", have+i))})
-				if err != nil {
-					return err
-				}
-				idsMu.Lock()
-				ids = append(ids, cu.ID)
-				idsMu.Unlock()
-				return nil
-			}); err != nil {
+			t0 := time.Now()
+			ids, err := sim.FillCustomers(keys.SecretKey, level-have, func(i int) string { return fmt.Sprintf("fill%d@example.test", have+i) })
+			if err != nil {
 				return nil, fmt.Errorf("fill to %d customers: %w", level, err)
+			}
+			f.fill = time.Since(t0)
+			for _, id := range ids {
+				sample.offer(id)
 			}
 			have = level
 		}
-		if len(ids) == 0 { // GET by id needs one
-			cu, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new("seed@example.test")})
+		if len(sample.ids) == 0 { // GET by id needs one
+			ids, err := sim.FillCustomers(keys.SecretKey, 1, func(int) string { return "seed@example.test" })
 			if err != nil {
 				return nil, err
 			}
-			ids = append(ids, cu.ID)
+			sample.offer(ids[0])
+			have++
+			f.stored = have
 		}
-		f := apiFigures{stored: level}
+		f.mem = measureMemory()
 		if f.create, err = load(ctx, conc, requests, func(ctx context.Context, i int) error {
 			return api.do(ctx, "POST", "/customers", fmt.Sprintf(`{"email":"load%d-%d@example.test"}`, level, i))
 		}); err != nil {
 			return nil, err
 		}
-		snapshot := slices.Clone(ids)
+		have += requests // the creates above stored more
+		ids := slices.Clone(sample.ids)
 		if f.get, err = load(ctx, conc, requests, func(ctx context.Context, i int) error {
-			return api.do(ctx, "GET", "/customers/"+snapshot[rand.IntN(len(snapshot))], "")
+			return api.do(ctx, "GET", "/customers/"+ids[rand.IntN(len(ids))], "")
 		}); err != nil {
 			return nil, err
 		}
@@ -205,7 +289,6 @@ func benchAPI(ctx context.Context, stored []int, conc, requests int) ([]apiFigur
 		}); err != nil {
 			return nil, err
 		}
-		have += 2 * requests // the creates above stored more
 		out = append(out, f)
 	}
 	return out, nil

@@ -79,12 +79,21 @@ func TestBenchMeasuresRealWork(t *testing.T) {
 	if len(lat) != 2 {
 		t.Fatalf("notification bench: %d latencies, want 2", len(lat))
 	}
-	figs, err := benchAPI(ctx, []int{0, 20}, 2, 20)
+	figs, err := benchAPI(ctx, []int{0, 50}, 2, 20)
 	if err != nil {
 		t.Fatalf("API bench: %v", err)
 	}
-	if len(figs) != 2 || figs[1].stored != 20 || figs[1].create.n != 20 || figs[1].get.n != 20 || figs[1].lists.n != 5 {
-		t.Fatalf("API bench: %+v, want two levels of 20 creates, 20 GETs and 5 lists", figs)
+	// Level 0 stores a seed customer and 20 creates; level 50 fills up to 50.
+	if len(figs) != 2 || figs[0].stored != 1 || figs[1].stored != 50 || figs[1].fill <= 0 || figs[1].create.n != 20 || figs[1].get.n != 20 || figs[1].lists.n != 5 {
+		t.Fatalf("API bench: %+v, want levels of 1 and 50 stored customers, each with 20 creates, 20 GETs and 5 lists", figs)
+	}
+	if figs[1].mem.live == 0 {
+		t.Fatalf("API bench: no live heap measured: %+v", figs[1].mem)
+	}
+	var printed bytes.Buffer
+	printAPI(&printed, figs, 2)
+	if out := printed.String(); !strings.Contains(out, "50 customers and 50 events stored, live heap") {
+		t.Fatalf("API bench output lacks the memory figures:\n%s", out)
 	}
 	_, n, err := benchYear(ctx)
 	if err != nil {
