@@ -27,7 +27,7 @@ func TestEventLogReadsIncrementally(t *testing.T) {
 	create := func(from, to int) []string {
 		var ids []string
 		for i := from; i < to; i++ {
-			c, err := dr.CreateCustomer(ctx, client.CustomerParams{Email: fmt.Sprintf("e%d@example.test", i)})
+			c, err := dr.CreateCustomer(ctx, client.CustomerParams{Email: new(fmt.Sprintf("e%d@example.test", i))})
 			if err != nil {
 				t.Fatal(err)
 			}

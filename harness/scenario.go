@@ -169,7 +169,7 @@ func (s *Scenario) CreateCustomer(ctx context.Context, name string) (*Customer, 
 	if err != nil {
 		return nil, err
 	}
-	dc, err := s.h.dr.CreateClockCustomer(ctx, clk, client.CustomerParams{Email: email})
+	dc, err := s.h.dr.CreateClockCustomer(ctx, clk, client.CustomerParams{Email: new(email)})
 	if err != nil {
 		return nil, fmt.Errorf("create customer %s: %w", name, err)
 	}

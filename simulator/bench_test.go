@@ -29,7 +29,7 @@ func benchAPI(b *testing.B, stored int) (do func(method, path, body string), ids
 	}
 	c := client.New(sim.URL(), keys.SecretKey)
 	for i := range max(stored, 1) {
-		cu, err := c.CreateCustomer(ctx, client.CustomerParams{Email: fmt.Sprintf("c%d@example.test", i)})
+		cu, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new(fmt.Sprintf("c%d@example.test", i))})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -24,7 +24,7 @@ func ExampleStart() {
 		log.Fatal(err)
 	}
 	dr := sim.Client(keys.SecretKey)
-	cust, err := dr.CreateCustomer(ctx, client.CustomerParams{Email: "zoe@example.test"})
+	cust, err := dr.CreateCustomer(ctx, client.CustomerParams{Email: new("zoe@example.test")})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func ExampleServer_Client() {
 	if _, err := dr.PutSKU(ctx, "sku_kettle", client.SKUParams{Name: "Kettle"}); err != nil {
 		log.Fatal(err)
 	}
-	cust, err := dr.CreateCustomer(ctx, client.CustomerParams{Email: "zoe@example.test"})
+	cust, err := dr.CreateCustomer(ctx, client.CustomerParams{Email: new("zoe@example.test")})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func TestStartServesAnOrderFlowEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cust, err := c.CreateCustomer(ctx, client.CustomerParams{Email: "zoe@example.test"})
+	cust, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new("zoe@example.test")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestConcurrentUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cust, err := c.CreateCustomer(ctx, client.CustomerParams{Email: "many@example.test"})
+	cust, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new("many@example.test")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestFillCustomersStoresWhatTheAPIStores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	viaAPI, err := c.CreateCustomer(ctx, client.CustomerParams{Email: "api@example.test"})
+	viaAPI, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new("api@example.test")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -228,7 +228,7 @@ func benchYear(ctx context.Context) (time.Duration, int, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	cust, err := c.CreateClockCustomer(ctx, clk.ID, client.CustomerParams{Email: "year@example.test"})
+	cust, err := c.CreateClockCustomer(ctx, clk.ID, client.CustomerParams{Email: new("year@example.test")})
 	if err != nil {
 		return 0, 0, err
 	}

@@ -150,7 +150,7 @@ func (t *tripper) newCustomer(ctx context.Context) error {
 		return fmt.Errorf("create the customer's test clock: %w", err)
 	}
 	t.clock = clk.ID
-	c, err := t.c.CreateClockCustomer(ctx, clk.ID, client.CustomerParams{Email: t.email, Shipping: &client.Contact{Name: "Trigger Customer"}})
+	c, err := t.c.CreateClockCustomer(ctx, clk.ID, client.CustomerParams{Email: new(t.email), Shipping: &client.Contact{Name: "Trigger Customer"}})
 	if err != nil {
 		return fmt.Errorf("create the customer: %w", err)
 	}

@@ -10,7 +10,7 @@
 // to any simulator by URL:
 //
 //	c := client.New("http://127.0.0.1:8080", "sk_test_…")
-//	cust, err := c.CreateCustomer(ctx, client.CustomerParams{Email: "zoe@example.test"})
+//	cust, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new("zoe@example.test")})
 package client
 
 import (

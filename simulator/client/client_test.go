@@ -86,8 +86,8 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 	must[*client.SKU](t, "get sku")(c.SKU(ctx, "sku_box"))
 	must[*client.Page[client.SKU]](t, "list skus")(c.SKUs(ctx, client.ListParams{}))
 
-	cust := must[*client.Customer](t, "create customer")(c.CreateCustomer(ctx, client.CustomerParams{Email: "zoe@example.test", Shipping: &client.Contact{Name: "Zoe", Address: &client.Address{Country: "US"}}}))
-	must[*client.Customer](t, "update customer")(c.UpdateCustomer(ctx, cust.ID, client.CustomerParams{Locale: "en_US"}))
+	cust := must[*client.Customer](t, "create customer")(c.CreateCustomer(ctx, client.CustomerParams{Email: new("zoe@example.test"), Shipping: &client.Contact{Name: "Zoe", Address: &client.Address{Country: "US"}}}))
+	must[*client.Customer](t, "update customer")(c.UpdateCustomer(ctx, cust.ID, client.CustomerParams{Locale: new("en_US")}))
 	pub := c.WithKey(acc.PublicKey)
 	src := must[*client.Source](t, "create source with the public key")(pub.CreateSource(ctx, client.SourceParams{Type: "creditCard", CreditCard: &client.CardParams{Number: "4444222233331111", ExpirationMonth: 12, ExpirationYear: time.Now().Year() + 3}}))
 	must[*client.Source](t, "get source")(pub.Source(ctx, src.ID))
@@ -180,7 +180,7 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 	clk := must[*client.TestClock](t, "test clock")(c.CreateTestClock(ctx, "subscriber", time.Time{}))
 	must[*client.TestClock](t, "get test clock")(c.TestClock(ctx, clk.ID))
 	must[*client.Page[client.TestClock]](t, "list test clocks")(c.TestClocks(ctx, client.ListParams{}))
-	subscriber := must[*client.Customer](t, "clock customer")(c.CreateClockCustomer(ctx, clk.ID, client.CustomerParams{Email: "sub@example.test"}))
+	subscriber := must[*client.Customer](t, "clock customer")(c.CreateClockCustomer(ctx, clk.ID, client.CustomerParams{Email: new("sub@example.test")}))
 	card := must[*client.Source](t, "subscriber's card")(pub.CreateSource(ctx, client.SourceParams{Type: "creditCard", CreditCard: &client.CardParams{Number: "4444222233331111", ExpirationMonth: 12, ExpirationYear: clk.FrozenTime.Year() + 3}}))
 	so := must[*client.Order](t, "subscription order")(c.PlaceOrder(ctx, client.PlaceOrderParams{CustomerID: subscriber.ID, Currency: "USD", SourceID: card.ID,
 		Items: []client.PlaceItem{{SKUID: "sku_box", Quantity: 1, Price: 9.99, SubscriptionInfo: &client.SubscriptionInfo{PlanID: plan.ID, Terms: "Monthly terms", AutoRenewal: client.Bool(true)}}}}))
@@ -230,7 +230,7 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 	}
 	unused := must[*client.Plan](t, "unused plan")(c.CreatePlan(ctx, client.PlanParams{Name: "Yearly", Interval: "year"}))
 	ok(t, "delete plan", c.DeletePlan(ctx, unused.ID))
-	other := must[*client.Customer](t, "customer to delete")(c.CreateCustomer(ctx, client.CustomerParams{Email: "gone@example.test"}))
+	other := must[*client.Customer](t, "customer to delete")(c.CreateCustomer(ctx, client.CustomerParams{Email: new("gone@example.test")}))
 	ok(t, "delete customer", c.DeleteCustomer(ctx, other.ID))
 	sub2 := must[*client.Page[client.Subscription]](t, "subscriptions")(c.Subscriptions(ctx, client.ListParams{}))
 	if len(sub2.Data) == 0 {

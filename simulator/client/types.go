@@ -49,8 +49,8 @@ type Customer struct {
 	Email                string         `json:"email,omitempty"`
 	Shipping             *Contact       `json:"shipping,omitempty"`
 	DefaultSourceID      string         `json:"defaultSourceId,omitempty"`
-	Sources              []*Source      `json:"sources,omitempty"`
-	Type                 string         `json:"type"`
+	Sources              []*Source      `json:"sources,omitempty"` // the saved (attached) sources
+	Type                 string         `json:"type"`              // individual or business
 	Locale               string         `json:"locale,omitempty"`
 	Enabled              bool           `json:"enabled"`
 	RequestToBeForgotten bool           `json:"requestToBeForgotten"`
@@ -60,20 +60,23 @@ type Customer struct {
 	UpdatedTime          time.Time      `json:"updatedTime"`
 }
 
-// CustomerParams create or update a customer; nil fields are left alone.
+// CustomerParams create a customer (POST /customers) or update one (POST
+// /customers/{id}); nil fields are left alone, and a field set to its zero
+// value is set so ("" clears the locale). Go 1.26's new(expr) makes the
+// pointers: CustomerParams{Email: new("zoe@example.test")}.
 type CustomerParams struct {
-	ID                   string         `json:"id,omitempty"`
-	Email                string         `json:"email,omitempty"`
+	ID                   *string        `json:"id,omitempty"` // 1 to 40 characters; numeric when nil; cannot change
+	Email                *string        `json:"email,omitempty"`
 	Shipping             *Contact       `json:"shipping,omitempty"`
-	DefaultSourceID      string         `json:"defaultSourceId,omitempty"`
-	Type                 string         `json:"type,omitempty"`
-	Locale               string         `json:"locale,omitempty"`
+	DefaultSourceID      *string        `json:"defaultSourceId,omitempty"` // an attached source; updates only
+	Type                 *string        `json:"type,omitempty"`            // individual (the default) or business
+	Locale               *string        `json:"locale,omitempty"`
 	Enabled              *bool          `json:"enabled,omitempty"`
 	RequestToBeForgotten *bool          `json:"requestToBeForgotten,omitempty"`
 	Metadata             map[string]any `json:"metadata,omitempty"`
 }
 
-// CreditCard is what a source shows of its card.
+// CreditCard is what a source shows of its card: never the full number.
 type CreditCard struct {
 	Brand           string `json:"brand"`
 	ExpirationMonth int    `json:"expirationMonth"`
@@ -111,12 +114,16 @@ type Source struct {
 	CreatedTime  time.Time      `json:"createdTime"`
 }
 
-// PayPal is a payPal source's details: the redirect and PayPal's token.
+// PayPal is a payPal source's details (DR's PayPal model): the redirect the
+// customer approved the payment through and PayPal's token.
 type PayPal struct {
-	Redirect    *Redirect `json:"redirect,omitempty"`
-	DirectDebit *struct {
-		Token string `json:"token"`
-	} `json:"directDebit,omitempty"`
+	Redirect    *Redirect    `json:"redirect,omitempty"`
+	DirectDebit *PayPalToken `json:"directDebit,omitempty"`
+}
+
+// PayPalToken is PayPal's token for the approved payment.
+type PayPalToken struct {
+	Token string `json:"token"`
 }
 
 // Redirect is where a redirect payment method sends the customer.
@@ -126,7 +133,8 @@ type Redirect struct {
 	CancelURL   string `json:"cancelUrl,omitempty"`
 }
 
-// WireTransfer is where the customer pushes a wireTransfer source's funds.
+// WireTransfer is where the customer pushes a wireTransfer source's funds
+// (DR's WireTransfer model).
 type WireTransfer struct {
 	AccountHolder             string `json:"accountHolder"`
 	BankName                  string `json:"bankName"`
@@ -140,7 +148,7 @@ type WireTransfer struct {
 }
 
 // CardParams are a card's number and expiry (test card numbers choose the
-// card's behaviour: docs/dr-api.md).
+// card's behaviour: docs/lifecycles.md#test-mode-triggers-doc).
 type CardParams struct {
 	Number          string `json:"number"`
 	ExpirationMonth int    `json:"expirationMonth"`
@@ -148,8 +156,10 @@ type CardParams struct {
 	CVV             string `json:"cvv,omitempty"`
 }
 
-// SourceParams create a source: type creditCard with CreditCard, payPal
-// with PayPal (optional), or wireTransfer with WireTransfer (optional).
+// SourceParams create a source with the simulator's test-only POST
+// /sources (DR tokenises real payment details in the browser): type
+// creditCard with CreditCard, payPal with PayPal (optional), or
+// wireTransfer with WireTransfer (optional).
 type SourceParams struct {
 	Type         string              `json:"type"`
 	Owner        *Owner              `json:"owner,omitempty"`
@@ -161,9 +171,17 @@ type SourceParams struct {
 	Metadata     map[string]any      `json:"metadata,omitempty"`
 }
 
-// PayPalParams are a payPal source's redirect URLs (optional).
+// PayPalParams are a payPal source's request: where DR.js would send the
+// customer back (optional in the simulator).
 type PayPalParams struct {
-	Redirect *Redirect `json:"redirect,omitempty"`
+	Redirect *RedirectParams `json:"redirect,omitempty"`
+}
+
+// RedirectParams are the URLs a redirect payment method sends the customer
+// back to.
+type RedirectParams struct {
+	ReturnURL string `json:"returnUrl,omitempty"`
+	CancelURL string `json:"cancelUrl,omitempty"`
 }
 
 // WireTransferParams is a wireTransfer source's request (empty, as DR's).

@@ -180,27 +180,36 @@ type job struct {
 	timer     *time.Timer  // backoff (Engine.mu)
 }
 
-// payload is what the deliveries of one event send and match faults on,
-// made once, by the first worker that needs it: Publish runs under the
-// account's lock and only enqueues.
+// payload is what the deliveries of one event send and match faults on.
+// A recorded event brings its JSON, written once when it was recorded
+// (state.Event.JSON); the ids faults match on are read only when a fault
+// asks for them. Publish runs under the account's lock and only enqueues.
 type payload struct {
-	once     sync.Once
-	ev       *state.Event
-	body     []byte // the event as JSON; nil when it cannot be marshalled
-	err      error  // why it cannot
+	once sync.Once
+	ev   *state.Event
+	body []byte // the event as JSON; nil when it cannot be marshalled
+	err  error  // why it cannot
+
+	idsOnce  sync.Once
 	objectID string // data.object.id, for fault matching
 	orderID  string // data.object.orderId
 }
 
 func (p *payload) prepare(log *slog.Logger) {
 	p.once.Do(func() {
-		body, err := json.Marshal(p.ev)
+		body, err := p.ev.JSON()
 		if err != nil {
 			p.err = err
 			log.Error("cannot marshal event", "event", p.ev.ID, "err", err)
 			return
 		}
 		p.body = body
+	})
+}
+
+// ids reads data.object's id and orderId once, for faults that match on them.
+func (p *payload) ids() (objectID, orderID string) {
+	p.idsOnce.Do(func() {
 		var obj struct {
 			ID      string `json:"id"`
 			OrderID string `json:"orderId"`
@@ -208,6 +217,7 @@ func (p *payload) prepare(log *slog.Logger) {
 		_ = json.Unmarshal(p.ev.Data.Object, &obj) // an object without ids matches only id-less faults
 		p.objectID, p.orderID = obj.ID, obj.OrderID
 	})
+	return p.objectID, p.orderID
 }
 
 func (e *Engine) hookLocked(accountID, webhookID string) *hook {
@@ -236,7 +246,8 @@ func (e *Engine) signalLocked() {
 }
 
 // Publish enqueues ev for each target. It never blocks on the network.
-// The event is marshalled later, once, by the first worker to send it.
+// A recorded event brings its JSON; others are marshalled once, by the
+// first worker to send them.
 func (e *Engine) Publish(accountID string, ev *state.Event, targets []state.Target) {
 	p := &payload{ev: ev}
 	e.mu.Lock()

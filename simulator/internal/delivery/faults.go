@@ -242,8 +242,10 @@ func (e *Engine) takeFaultLocked(h *hook, j *job) *Fault {
 		if (f.WebhookID != "" && f.WebhookID != h.key.webhook) || (f.EventType != "" && f.EventType != j.event.Type) {
 			continue
 		}
-		if f.ObjectID != "" && f.ObjectID != j.objectID && f.ObjectID != j.orderID {
-			continue
+		if f.ObjectID != "" {
+			if objectID, orderID := j.ids(); f.ObjectID != objectID && f.ObjectID != orderID {
+				continue
+			}
 		}
 		f.Used++
 		if f.Hold {

@@ -49,6 +49,11 @@ type Account struct {
 	reqSeq      int          // Seq of the newest request
 	reqDrop     int          // requests dropped past MaxRequestLog
 
+	// What the simulator keeps on resources beyond their wire form (the
+	// wire types are package client's), by resource id.
+	customerClock notes[string]        // customer → the test clock it is attached to (testclocks.go)
+	behaviours    notes[cardBehaviour] // source → what its test card or owner makes it do (sources.go)
+
 	testClocks collection[*testClock] // testclocks.go
 	cur        *clock.Virtual         // the clock in use (testclocks.go use); nil: a.clock
 	curID      string                 // its test clock id
@@ -137,6 +142,26 @@ func (a *Account) RequestsPage(after, limit int) RequestPage {
 	rest := a.requests[i:]
 	p := RequestPage{Data: append([]RequestLog{}, rest[:min(limit, len(rest))]...), HasMore: len(rest) > limit, Dropped: a.reqDrop}
 	return p
+}
+
+// notes keeps, by resource id, what the simulator knows of resources of
+// one kind beyond their wire form: the wire types (package client) carry
+// only what DR's API shows. It holds non-zero values only (a missing id
+// reads as the zero value), goes into state files with the account
+// (snapshot.go), and whoever removes a resource deletes its note.
+type notes[V comparable] map[string]V
+
+// set notes v for id, or forgets id when v is the zero value.
+func (n *notes[V]) set(id string, v V) {
+	var zero V
+	if v == zero {
+		delete(*n, id)
+		return
+	}
+	if *n == nil {
+		*n = notes[V]{}
+	}
+	(*n)[id] = v
 }
 
 // collection keeps resources by id in creation order.

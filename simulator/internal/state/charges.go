@@ -120,7 +120,7 @@ func (a *Account) sourceBehaviour(ch *Charge) cardBehaviour {
 		return cardBehaviour{}
 	}
 	if s, ok := a.sources.get(ch.SourceID); ok {
-		return s.behaviour
+		return a.behaviours[s.ID]
 	}
 	return cardBehaviour{}
 }

@@ -2,7 +2,6 @@ package state
 
 import (
 	"net/mail"
-	"time"
 
 	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
@@ -14,39 +13,14 @@ type Address = client.Address
 // Contact is DR's shipping/billing block.
 type Contact = client.Contact
 
-// Customer is DR's Customer.
-type Customer struct {
-	ID                   string         `json:"id"`
-	Email                string         `json:"email,omitempty"`
-	Shipping             *Contact       `json:"shipping,omitempty"`
-	DefaultSourceID      string         `json:"defaultSourceId,omitempty"`
-	Sources              []*Source      `json:"sources,omitempty"`
-	Type                 string         `json:"type"`
-	Locale               string         `json:"locale,omitempty"`
-	Enabled              bool           `json:"enabled"`
-	RequestToBeForgotten bool           `json:"requestToBeForgotten"`
-	Metadata             map[string]any `json:"metadata,omitempty"`
-	LiveMode             bool           `json:"liveMode"`
-	CreatedTime          time.Time      `json:"createdTime"`
-	UpdatedTime          time.Time      `json:"updatedTime"`
-
-	testClock string // testclocks.go: the test clock it is attached to, if any; not on the wire
-}
+// Customer is DR's Customer. The test clock a customer is attached to is
+// the account's customerClock note.
+type Customer = client.Customer
 
 // CustomerParams is the body of POST /customers and POST /customers/{id}.
-type CustomerParams struct {
-	ID                   *string        `json:"id"`
-	Email                *string        `json:"email"`
-	Shipping             *Contact       `json:"shipping"`
-	DefaultSourceID      *string        `json:"defaultSourceId"`
-	Type                 *string        `json:"type"`
-	Locale               *string        `json:"locale"`
-	Enabled              *bool          `json:"enabled"`
-	RequestToBeForgotten *bool          `json:"requestToBeForgotten"`
-	Metadata             map[string]any `json:"metadata"`
-}
+type CustomerParams = client.CustomerParams
 
-func (p *CustomerParams) validate() error {
+func validateCustomer(p *CustomerParams) error {
 	if p.Email != nil && *p.Email != "" {
 		if _, err := mail.ParseAddress(*p.Email); err != nil {
 			return problem.Invalidf("email", "'%s' is not a valid email address.", *p.Email)
@@ -63,7 +37,7 @@ func (p *CustomerParams) validate() error {
 
 // CreateCustomer is POST /customers.
 func (a *Account) CreateCustomer(p CustomerParams) (*Customer, error) {
-	if err := p.validate(); err != nil {
+	if err := validateCustomer(&p); err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
@@ -75,7 +49,7 @@ func (a *Account) CreateCustomer(p CustomerParams) (*Customer, error) {
 // holds a.mu; p is valid.
 func (a *Account) createCustomer(p CustomerParams) (*Customer, error) {
 	now := a.now()
-	c := &Customer{Type: "individual", Enabled: true, CreatedTime: now, testClock: a.curID}
+	c := &Customer{Type: "individual", Enabled: true, CreatedTime: now}
 	if p.ID != nil {
 		if _, taken := a.customers.get(*p.ID); taken {
 			return nil, problem.Conflictf("conflict", "Customer '%s' already exists.", *p.ID)
@@ -89,6 +63,7 @@ func (a *Account) createCustomer(p CustomerParams) (*Customer, error) {
 	}
 	a.applyCustomer(c, p)
 	a.customers.put(c.ID, c)
+	a.customerClock.set(c.ID, a.curID)
 	a.record("customer.created", c, nil)
 	return clone(c), nil
 }
@@ -120,7 +95,7 @@ func (a *Account) applyCustomer(c *Customer, p CustomerParams) {
 
 // UpdateCustomer is POST /customers/{id}.
 func (a *Account) UpdateCustomer(id string, p CustomerParams) (*Customer, error) {
-	if err := p.validate(); err != nil {
+	if err := validateCustomer(&p); err != nil {
 		return nil, err
 	}
 	if p.ID != nil && *p.ID != id {
@@ -132,9 +107,9 @@ func (a *Account) UpdateCustomer(id string, p CustomerParams) (*Customer, error)
 	if !ok {
 		return nil, problem.NotFoundID("Customer", id)
 	}
-	defer a.use(c.testClock)()
+	defer a.use(a.customerClock[c.ID])()
 	if p.DefaultSourceID != nil {
-		if !c.hasSource(*p.DefaultSourceID) {
+		if !hasSource(c, *p.DefaultSourceID) {
 			return nil, problem.Invalidf("defaultSourceId", "Source '%s' is not attached to customer '%s'.", *p.DefaultSourceID, id)
 		}
 		c.DefaultSourceID = *p.DefaultSourceID
@@ -173,16 +148,17 @@ func (a *Account) DeleteCustomer(id string) error {
 	if !ok {
 		return problem.NotFoundID("Customer", id)
 	}
-	defer a.use(c.testClock)()
-	if tc, ok := a.testClocks.get(c.testClock); ok {
+	defer a.use(a.customerClock[c.ID])()
+	if tc, ok := a.testClocks.get(a.customerClock[c.ID]); ok {
 		tc.customers--
 	}
 	a.customers.remove(id)
+	delete(a.customerClock, id)
 	a.record("customer.deleted", c, nil)
 	return nil
 }
 
-func (c *Customer) hasSource(id string) bool {
+func hasSource(c *Customer, id string) bool {
 	for _, s := range c.Sources {
 		if s.ID == id {
 			return true

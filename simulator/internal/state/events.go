@@ -33,12 +33,16 @@ type Event struct {
 
 	testClock string    // the test clock of the customer it is about (testclocks.go); not on the wire
 	recorded  time.Time // the account's clock when it was recorded: retention counts from it
+	body      []byte    // the event as JSON, written when recorded (eventjson.go); shared by copies, never written
 }
 
 // MarshalJSON writes the event as DR does: createdTime with microseconds
 // (DR's samples: "2021-11-01T18:23:06.272054Z"), the rest as package wire
 // writes every object.
 func (e Event) MarshalJSON() ([]byte, error) {
+	if e.body != nil {
+		return e.body[:len(e.body):len(e.body)], nil // an append by the caller copies
+	}
 	type plain Event
 	return wire.Marshal(struct {
 		plain
@@ -78,6 +82,7 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 	for _, t := range targets {
 		ev.WebhookIDs = append(ev.WebhookIDs, t.WebhookID)
 	}
+	ev.body = appendEvent(make([]byte, 0, 256+len(ev.Data.Object)+len(ev.Data.PreviousAttributes)), ev)
 	a.events.put(ev.ID, ev)
 	for _, c := range a.collecting {
 		*c = append(*c, ev)

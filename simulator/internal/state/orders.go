@@ -233,7 +233,7 @@ func (a *Account) PlaceOrder(p PlaceOrderParams) (*Order, error) {
 	if !ok {
 		return nil, problem.NotFoundID("Customer", p.CustomerID)
 	}
-	defer a.use(c.testClock)()
+	defer a.use(a.customerClock[c.ID])()
 	if !c.Enabled {
 		return nil, problem.Conflictf("failed-request", "Customer '%s' is disabled.", c.ID)
 	}
@@ -373,7 +373,7 @@ func (a *Account) orderSource(c *Customer, p PlaceOrderParams) (*Source, error) 
 	if s.State != "chargeable" && (s.State != "pending_funds" || a.sourceInUse(s.ID)) {
 		return nil, problem.Conflictf("failed-request", "Source '%s' is %s, not chargeable.", id, s.State)
 	}
-	if s.behaviour.chargeFails {
+	if a.behaviours[s.ID].chargeFails {
 		return nil, problem.Conflictf("failed-request", "The charge on source '%s' was declined.", id)
 	}
 	return s, nil

@@ -339,7 +339,7 @@ func (a *Account) newRefund(o *Order, amount float64, items []RefundItem, alloc 
 		ID: "re_" + newUUID(), OrderID: o.ID, Currency: o.Currency, Amount: amount, Items: items,
 		State: "pending", CreatedTime: now, alloc: alloc,
 	}
-	if len(o.Payment.Sources) > 0 && o.Payment.Sources[0].delayed() {
+	if len(o.Payment.Sources) > 0 && delayed(o.Payment.Sources[0]) {
 		// A delayed (asynchronous) method needs the customer's bank
 		// details first: DR creates the refund pending_information with
 		// a token (DR's "Refunding asynchronous payment methods").

@@ -347,7 +347,7 @@ func (a *Account) attemptCharge(s *Subscription, at time.Time) {
 	}
 	inv.Payment.Charges = append(inv.Payment.Charges, ch)
 	inv.UpdatedTime = at
-	if sourceUsable(src, at) && !src.behaviour.chargeFails {
+	if sourceUsable(src, at) && !a.behaviours[src.ID].chargeFails {
 		ch.State, ch.Captured = "complete", true
 		wasState := inv.State
 		inv.State = "paid"

@@ -2,118 +2,27 @@ package state
 
 import (
 	"strings"
-	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
-// CreditCard is what DR returns of a card: never the full number.
-type CreditCard struct {
-	Brand           string `json:"brand"`
-	ExpirationMonth int    `json:"expirationMonth"`
-	ExpirationYear  int    `json:"expirationYear"`
-	LastFourDigits  string `json:"lastFourDigits"`
-	FundingSource   string `json:"fundingSource,omitempty"`
-}
-
-// Owner is a source's owner.
-type Owner struct {
-	FirstName    string   `json:"firstName,omitempty"`
-	LastName     string   `json:"lastName,omitempty"`
-	Email        string   `json:"email,omitempty"`
-	Organization string   `json:"organization,omitempty"`
-	Address      *Address `json:"address,omitempty"`
-}
-
-// Source is DR's payment Source.
-type Source struct {
-	ID           string         `json:"id"`
-	ClientSecret string         `json:"clientSecret"`
-	Type         string         `json:"type"`
-	State        string         `json:"state"`
-	Reusable     bool           `json:"reusable"`
-	Flow         string         `json:"flow"`
-	Currency     string         `json:"currency,omitempty"`
-	Amount       float64        `json:"amount,omitempty"`
-	Owner        *Owner         `json:"owner,omitempty"`
-	CustomerID   string         `json:"customerId,omitempty"`
-	CreditCard   *CreditCard    `json:"creditCard,omitempty"`
-	PayPal       *PayPal        `json:"payPal,omitempty"`
-	WireTransfer *WireTransfer  `json:"wireTransfer,omitempty"`
-	Metadata     map[string]any `json:"metadata,omitempty"`
-	LiveMode     bool           `json:"liveMode"`
-	CreatedTime  time.Time      `json:"createdTime"`
-
-	// behaviour is what the test card number (or, for other methods, the
-	// owner's last name) makes the source do; not on the wire.
-	behaviour cardBehaviour
-}
-
-// PayPal is a payPal source's details (DR's PayPal model): the redirect the
-// customer approved the payment through and PayPal's token.
-type PayPal struct {
-	Redirect    *Redirect    `json:"redirect,omitempty"`
-	DirectDebit *PayPalToken `json:"directDebit,omitempty"`
-}
-
-// Redirect is where a redirect payment method sends the customer.
-type Redirect struct {
-	RedirectURL string `json:"redirectUrl,omitempty"`
-	ReturnURL   string `json:"returnUrl,omitempty"`
-	CancelURL   string `json:"cancelUrl,omitempty"`
-}
-
-// PayPalToken is PayPal's token for the approved payment.
-type PayPalToken struct {
-	Token string `json:"token"`
-}
-
-// WireTransfer is what the customer needs to push the funds of a
-// wireTransfer source (DR's WireTransfer model).
-type WireTransfer struct {
-	AccountHolder             string `json:"accountHolder"`
-	BankName                  string `json:"bankName"`
-	City                      string `json:"city"`
-	Country                   string `json:"country"`
-	ReferenceID               string `json:"referenceId"`
-	AccountNumber             string `json:"accountNumber"`
-	AdditionalBankInformation string `json:"additionalBankInformation,omitempty"`
-	IBAN                      string `json:"iban"`
-	SwiftCode                 string `json:"swiftCode"`
-}
-
-// CardParams is the test-only card data of POST /sources.
-type CardParams struct {
-	Number          string `json:"number"`
-	ExpirationMonth int    `json:"expirationMonth"`
-	ExpirationYear  int    `json:"expirationYear"`
-	CVV             string `json:"cvv"`
-}
-
-// PayPalParams is a payPal source's request: where DR.js would send the
-// customer back (both optional in the simulator).
-type PayPalParams struct {
-	Redirect *struct {
-		ReturnURL string `json:"returnUrl"`
-		CancelURL string `json:"cancelUrl"`
-	} `json:"redirect"`
-}
-
-// WireTransferParams is a wireTransfer source's request (DR's is empty).
-type WireTransferParams struct{}
-
-// SourceParams is the body of the simulator's test-only POST /sources
-// (DR tokenises real payment details client-side) [choice].
-type SourceParams struct {
-	Type         string              `json:"type"`
-	Owner        *Owner              `json:"owner"`
-	CreditCard   *CardParams         `json:"creditCard"`
-	PayPal       *PayPalParams       `json:"payPal"`
-	WireTransfer *WireTransferParams `json:"wireTransfer"`
-	Currency     string              `json:"currency"`
-	Amount       float64             `json:"amount"`
-	Metadata     map[string]any      `json:"metadata"`
-}
+// The source types are package client's: DR's wire form.
+type (
+	CreditCard         = client.CreditCard
+	Owner              = client.Owner
+	Source             = client.Source // what its test card does is the account's behaviours note
+	PayPal             = client.PayPal
+	PayPalToken        = client.PayPalToken
+	Redirect           = client.Redirect
+	WireTransfer       = client.WireTransfer
+	CardParams         = client.CardParams
+	PayPalParams       = client.PayPalParams
+	WireTransferParams = client.WireTransferParams
+	// SourceParams is the body of the simulator's test-only POST /sources
+	// (DR tokenises real payment details client-side) [choice].
+	SourceParams = client.SourceParams
+)
 
 // cardBehaviour is what DR's test cards do (docs/lifecycles.md#test-mode-triggers-doc).
 type cardBehaviour struct {
@@ -137,7 +46,7 @@ const (
 
 // delayed reports whether the source is a delayed ("receiver") method:
 // the customer pushes the funds after the order is placed.
-func (s *Source) delayed() bool { return s.Flow == "receiver" }
+func delayed(s *Source) bool { return s.Flow == "receiver" }
 
 // testCards maps DR's documented failure card numbers to their behaviour.
 var testCards = map[string]cardBehaviour{
@@ -163,7 +72,7 @@ func brandOf(number string) string {
 	return "Unknown"
 }
 
-func (p *SourceParams) validate() error {
+func validateSource(p *SourceParams) error {
 	if p.Type == "" {
 		return problem.Missing("type")
 	}
@@ -207,7 +116,7 @@ func (p *SourceParams) validate() error {
 
 // CreateSource is the test-only POST /sources (public or secret key).
 func (a *Account) CreateSource(p SourceParams) (*Source, error) {
-	if err := p.validate(); err != nil {
+	if err := validateSource(&p); err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
@@ -254,12 +163,12 @@ func (a *Account) newCardSource(p SourceParams) *Source {
 			LastFourDigits:  cc.Number[len(cc.Number)-4:],
 		},
 		CreatedTime: now,
-		behaviour:   testCards[cc.Number],
 	}
-	if s.behaviour.sourceFails {
+	if testCards[cc.Number].sourceFails {
 		s.State = "failed"
 	}
 	a.sources.put(s.ID, s)
+	a.behaviours.set(s.ID, testCards[cc.Number])
 	return s
 }
 
@@ -275,9 +184,6 @@ func (a *Account) newOtherSource(p SourceParams) *Source {
 		ID: id, ClientSecret: id + "_" + newUUID(), Type: p.Type,
 		Currency: p.Currency, Amount: p.Amount, Owner: p.Owner, Metadata: p.Metadata,
 		CreatedTime: a.now(),
-	}
-	if p.Owner != nil {
-		s.behaviour = ownerBehaviour[p.Owner.LastName]
 	}
 	switch p.Type {
 	case sourcePayPal:
@@ -295,6 +201,9 @@ func (a *Account) newOtherSource(p SourceParams) *Source {
 		}
 	}
 	a.sources.put(s.ID, s)
+	if p.Owner != nil {
+		a.behaviours.set(s.ID, ownerBehaviour[p.Owner.LastName])
+	}
 	return s
 }
 
@@ -312,7 +221,7 @@ func (a *Account) AttachSource(customerID, sourceID string) (*Source, error) {
 	if !ok {
 		return nil, problem.NotFoundID("Customer", customerID)
 	}
-	defer a.use(c.testClock)()
+	defer a.use(a.customerClock[c.ID])()
 	s, ok := a.sources.get(sourceID)
 	if !ok {
 		return nil, problem.NotFoundID("Source", sourceID)
@@ -320,7 +229,7 @@ func (a *Account) AttachSource(customerID, sourceID string) (*Source, error) {
 	if s.CustomerID != "" && s.CustomerID != customerID {
 		return nil, problem.Conflictf("source_in_use", "Source '%s' belongs to another customer.", sourceID)
 	}
-	if s.CustomerID == customerID && c.hasSource(sourceID) {
+	if s.CustomerID == customerID && hasSource(c, sourceID) {
 		return clone(s), nil
 	}
 	if s.State != "chargeable" {
@@ -348,8 +257,8 @@ func (a *Account) DetachSource(customerID, sourceID string) error {
 	if !ok {
 		return problem.NotFoundID("Customer", customerID)
 	}
-	defer a.use(c.testClock)()
-	if !c.hasSource(sourceID) {
+	defer a.use(a.customerClock[c.ID])()
+	if !hasSource(c, sourceID) {
 		return problem.NotFoundID("Source", sourceID)
 	}
 	s, _ := a.sources.get(sourceID)

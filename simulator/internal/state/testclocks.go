@@ -133,9 +133,9 @@ func (a *Account) DeleteTestClock(id string) error {
 // Caller holds a.mu.
 func (a *Account) dropClockResources(id string) {
 	custs := map[string]bool{}
-	for _, c := range a.customers.byID {
-		if c.testClock == id {
-			custs[c.ID] = true
+	for cid, clk := range a.customerClock {
+		if clk == id {
+			custs[cid] = true
 		}
 	}
 	orders := map[string]bool{}
@@ -164,8 +164,17 @@ func (a *Account) dropClockResources(id string) {
 	})
 	a.files.removeWhere(func(f *File) bool { return f.testClock == id })
 	a.orders.removeWhere(func(o *Order) bool { return orders[o.ID] })
-	a.sources.removeWhere(func(s *Source) bool { return custs[s.CustomerID] })
+	a.sources.removeWhere(func(s *Source) bool {
+		if custs[s.CustomerID] {
+			delete(a.behaviours, s.ID)
+			return true
+		}
+		return false
+	})
 	a.customers.removeWhere(func(c *Customer) bool { return custs[c.ID] })
+	for cid := range custs {
+		delete(a.customerClock, cid)
+	}
 	a.events.removeWhere(func(e *Event) bool { return e.testClock == id })
 }
 
@@ -173,7 +182,7 @@ func (a *Account) dropClockResources(id string) {
 // /customers, with the new customer attached to the clock. Its
 // createdTime and customer.created event carry the clock's time.
 func (a *Account) TestClockCustomer(clockID string, p CustomerParams) (*Customer, error) {
-	if err := p.validate(); err != nil {
+	if err := validateCustomer(&p); err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
@@ -373,10 +382,7 @@ func (a *Account) useOrder(id string) func() {
 
 // clockOf is the test clock of customer id, "" for none. Caller holds a.mu.
 func (a *Account) clockOf(customerID string) string {
-	if c, ok := a.customers.get(customerID); ok {
-		return c.testClock
-	}
-	return ""
+	return a.customerClock[customerID]
 }
 
 // now is the current time of the clock in use (see use). Caller holds a.mu.
