@@ -102,17 +102,30 @@ type RequestLog = client.RequestLog
 const MaxRequestLog = 10000
 
 // LogRequest records an API call.
+//
+// The log's slice holds up to a quarter of MaxRequestLog more calls than
+// it shows: when it is that full, the latest MaxRequestLog move to its
+// front, within the same array. Dropping the oldest call at each call
+// shrank the slice from its front, so appends kept allocating a new array
+// and copying the whole log (about 500 bytes a request).
 func (a *Account) LogRequest(r RequestLog) {
 	a.reqMu.Lock()
 	defer a.reqMu.Unlock()
 	a.reqSeq++
 	r.Seq = a.reqSeq
 	a.requests = append(a.requests, r)
-	if over := len(a.requests) - MaxRequestLog; over > 0 {
-		clear(a.requests[:over])
-		a.requests = a.requests[over:]
+	if over := len(a.requests) - MaxRequestLog; over > MaxRequestLog/4 {
+		n := copy(a.requests, a.requests[over:])
+		clear(a.requests[n:])
+		a.requests = a.requests[:n]
 		a.reqDrop += over
 	}
+}
+
+// keptRequests are the calls the log shows: the latest MaxRequestLog.
+// Caller holds a.reqMu.
+func (a *Account) keptRequests() []RequestLog {
+	return a.requests[max(len(a.requests)-MaxRequestLog, 0):]
 }
 
 // Requests returns the API calls the account made, oldest first (the
@@ -120,7 +133,7 @@ func (a *Account) LogRequest(r RequestLog) {
 func (a *Account) Requests() []RequestLog {
 	a.reqMu.Lock()
 	defer a.reqMu.Unlock()
-	return append([]RequestLog(nil), a.requests...)
+	return append([]RequestLog(nil), a.keptRequests()...)
 }
 
 // RequestPage is a page of the request log, oldest first.
@@ -135,13 +148,14 @@ type RequestPage struct {
 func (a *Account) RequestsPage(after, limit int) RequestPage {
 	a.reqMu.Lock()
 	defer a.reqMu.Unlock()
+	kept := a.keptRequests()
 	// Seqs are consecutive, so the first call after after is found by arithmetic.
 	i := 0
-	if len(a.requests) > 0 {
-		i = min(max(after-a.requests[0].Seq+1, 0), len(a.requests))
+	if len(kept) > 0 {
+		i = min(max(after-kept[0].Seq+1, 0), len(kept))
 	}
-	rest := a.requests[i:]
-	p := RequestPage{Data: append([]RequestLog{}, rest[:min(limit, len(rest))]...), HasMore: len(rest) > limit, Dropped: a.reqDrop}
+	rest := kept[i:]
+	p := RequestPage{Data: append([]RequestLog{}, rest[:min(limit, len(rest))]...), HasMore: len(rest) > limit, Dropped: a.reqDrop + len(a.requests) - len(kept)}
 	return p
 }
 
