@@ -37,15 +37,86 @@ func (l *eventLog) filters(typ string) url.Values {
 }
 
 // typeLog is the events of one type, oldest first (DR's list order
-// reversed).
+// reversed), indexed by the ids they are about (subjectIDs), so a check
+// reads its own order's events however many the suite has made.
 type typeLog struct {
 	mu     sync.Mutex // one refresh of the type at a time
 	events []*event
+	byID   map[string][]int // subject id → positions in events, ascending
+}
+
+func (t *typeLog) add(es []*event) {
+	if t.byID == nil {
+		t.byID = map[string][]int{}
+	}
+	for _, e := range es {
+		for _, id := range subjectIDs(e) {
+			t.byID[id] = append(t.byID[id], len(t.events))
+		}
+		t.events = append(t.events, e)
+	}
+}
+
+// subjectIDs are the ids an event may be about, as Scenario.about reads
+// them: data.object's id, orderId and subscription.id, and
+// data.previousAttributes' id.
+func subjectIDs(e *event) []string {
+	var ids []string
+	note := func(v any) {
+		if id, ok := v.(string); ok && id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	obj := e.Data.Object
+	note(obj["id"])
+	note(obj["orderId"])
+	if sub, ok := obj["subscription"].(map[string]any); ok {
+		note(sub["id"])
+	}
+	note(e.Data.PreviousAttributes["id"])
+	return ids
+}
+
+// about returns the events of type typ DR lists now that are about any of
+// ids (subjectIDs), oldest first.
+func (l *eventLog) about(ctx context.Context, dr *client.Client, typ string, ids ...string) ([]*event, error) {
+	t, err := l.refresh(ctx, dr, typ)
+	if err != nil {
+		return nil, err
+	}
+	defer t.mu.Unlock()
+	return t.aboutLocked(ids), nil
+}
+
+// aboutLocked is the events about any of ids, oldest first. Caller holds t.mu.
+func (t *typeLog) aboutLocked(ids []string) []*event {
+	var pos []int
+	for _, id := range ids {
+		pos = append(pos, t.byID[id]...)
+	}
+	slices.Sort(pos)
+	pos = slices.Compact(pos)
+	out := make([]*event, len(pos))
+	for i, p := range pos {
+		out[i] = t.events[p]
+	}
+	return out
 }
 
 // of returns every event of type typ DR lists now, oldest first. The slice
 // must not be changed.
 func (l *eventLog) of(ctx context.Context, dr *client.Client, typ string) ([]*event, error) {
+	t, err := l.refresh(ctx, dr, typ)
+	if err != nil {
+		return nil, err
+	}
+	defer t.mu.Unlock()
+	return t.events, nil
+}
+
+// refresh reads the events of typ DR added since the last read and returns
+// the type's log, locked.
+func (l *eventLog) refresh(ctx context.Context, dr *client.Client, typ string) (*typeLog, error) {
 	l.mu.Lock()
 	if l.types == nil {
 		l.types = map[string]*typeLog{}
@@ -58,14 +129,14 @@ func (l *eventLog) of(ctx context.Context, dr *client.Client, typ string) ([]*ev
 	l.mu.Unlock()
 
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if len(t.events) > 0 {
 		newer, err := newerEvents(ctx, dr, l.filters(typ), t.events[len(t.events)-1].ID)
 		if err == nil {
-			t.events = append(t.events, newer...)
-			return t.events, nil
+			t.add(newer)
+			return t, nil
 		}
 		if client.StatusOf(err) != 400 {
+			t.mu.Unlock()
 			return nil, err
 		}
 		// The newest event we had is gone from the list (DR keeps events 30
@@ -73,10 +144,12 @@ func (l *eventLog) of(ctx context.Context, dr *client.Client, typ string) ([]*ev
 	}
 	all, err := allEvents(ctx, dr, l.filters(typ))
 	if err != nil {
+		t.mu.Unlock()
 		return nil, err
 	}
-	t.events = all
-	return t.events, nil
+	t.events, t.byID = nil, nil
+	t.add(all)
+	return t, nil
 }
 
 // newerEvents lists the events of typ newer than the event cursor, oldest

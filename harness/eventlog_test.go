@@ -81,3 +81,51 @@ func requests(t *testing.T, ctx context.Context, dr *client.Client) []client.Req
 	}
 	return r
 }
+
+// The log's index finds, in log order, exactly the events Scenario.about
+// accepts for an order and its subscription: by the object's id, orderId
+// or subscription.id, or the previous attributes' id, whatever else the
+// log holds.
+func TestEventLogIndexFindsWhatAScenarioIsAbout(t *testing.T) {
+	mk := func(id string, obj, prev map[string]any) *event {
+		e := &event{ID: id}
+		e.Data.Object, e.Data.PreviousAttributes = obj, prev
+		return e
+	}
+	evs := []*event{
+		mk("ev_order", map[string]any{"id": "ord_1"}, nil),
+		mk("ev_other", map[string]any{"id": "ord_2"}, nil),
+		mk("ev_charge", map[string]any{"id": "chg_1", "orderId": "ord_1"}, nil),
+		mk("ev_sub", map[string]any{"id": "sub_1"}, nil),
+		mk("ev_pair", map[string]any{"invoice": map[string]any{"id": "inv_1"}, "subscription": map[string]any{"id": "sub_1"}}, nil),
+		mk("ev_prev", map[string]any{"id": "x"}, map[string]any{"id": "sub_1"}),
+		mk("ev_both", map[string]any{"id": "ord_1", "subscription": map[string]any{"id": "sub_1"}}, nil),
+		mk("ev_number", map[string]any{"id": 12.0, "orderId": nil}, nil),
+		mk("ev_other_sub", map[string]any{"subscription": map[string]any{"id": "sub_2"}}, nil),
+	}
+	var log typeLog
+	log.add(evs[:4])
+	log.add(evs[4:]) // two reads, as a refresh appends
+	for _, c := range []struct {
+		order, sub string
+	}{{"ord_1", ""}, {"ord_1", "sub_1"}, {"ord_2", "sub_2"}, {"ord_9", ""}} {
+		s := &Scenario{order: &Order{ID: c.order}, subscriptionID: c.sub}
+		var want []string
+		for _, e := range evs {
+			if s.about(e) {
+				want = append(want, e.ID)
+			}
+		}
+		ids := []string{c.order}
+		if c.sub != "" {
+			ids = append(ids, c.sub)
+		}
+		var got []string
+		for _, e := range log.aboutLocked(ids) {
+			got = append(got, e.ID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("order %s subscription %q: index finds %v, about accepts %v", c.order, c.sub, got, want)
+		}
+	}
+}

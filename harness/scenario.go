@@ -376,7 +376,11 @@ func (s *Scenario) orderEvents(ctx context.Context, typ string) ([]*event, error
 			seen[e.ID] = true
 		}
 	}
-	all, err := s.h.events.of(ctx, s.h.dr, typ)
+	ids := []string{o.ID}
+	if s.subscriptionID != "" {
+		ids = append(ids, s.subscriptionID)
+	}
+	all, err := s.h.events.about(ctx, s.h.dr, typ, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("order %s: %w", o.ID, err)
 	}

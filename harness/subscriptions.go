@@ -623,8 +623,13 @@ func (s *Scenario) lookup(key string, fetch func() (any, error)) (map[string]any
 	return deepCopy(v), nil
 }
 
-// deepCopy copies decoded JSON.
+// deepCopy copies decoded JSON: maps, slices, strings, numbers, booleans
+// and nulls are copied as they are; a map holding anything else is copied
+// through a JSON round trip, which turns it into decoded JSON.
 func deepCopy(m map[string]any) map[string]any {
+	if out, ok := copyJSON(m).(map[string]any); ok {
+		return out
+	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return m
@@ -635,3 +640,42 @@ func deepCopy(m map[string]any) map[string]any {
 	}
 	return out
 }
+
+// copyJSON deep-copies a value of decoded JSON (encoding/json's decoding
+// into any), or returns notJSON{} when v holds anything else.
+func copyJSON(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if v == nil {
+			return v
+		}
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			c := copyJSON(e)
+			if _, bad := c.(notJSON); bad {
+				return c
+			}
+			out[k] = c
+		}
+		return out
+	case []any:
+		if v == nil {
+			return v
+		}
+		out := make([]any, len(v))
+		for i, e := range v {
+			c := copyJSON(e)
+			if _, bad := c.(notJSON); bad {
+				return c
+			}
+			out[i] = c
+		}
+		return out
+	case nil, string, float64, bool:
+		return v
+	}
+	return notJSON{}
+}
+
+// notJSON marks a value copyJSON cannot copy.
+type notJSON struct{}

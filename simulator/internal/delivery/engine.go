@@ -312,7 +312,7 @@ func (e *Engine) process(h *hook, j *job, gen uint64) {
 	}
 	f := e.takeFaultLocked(h, j)
 	var sg *signature.Signer
-	if f == nil || f.Forge == ForgeNone {
+	if f == nil || (f.Forge == ForgeNone && !f.Hold) {
 		sg = h.signerLocked(t.Secrets)
 	}
 	e.mu.Unlock()
