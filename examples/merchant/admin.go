@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // The shop's own endpoints, JSON in and out. Staff use /admin/ (guarded by
@@ -106,14 +108,14 @@ func (s *Server) handleShip(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	f := fulfillmentRequest{
+	f := client.FulfillmentParams{
 		OrderID:         r.PathValue("orderId"),
 		TrackingCompany: req.Carrier,
 		TrackingNumber:  req.TrackingNumber,
 		TrackingURL:     req.TrackingURL,
 	}
 	for _, it := range req.Items {
-		f.Items = append(f.Items, fulfillmentRequestItem{ItemID: it.ItemID, Quantity: int(it.Quantity)})
+		f.Items = append(f.Items, client.FulfillmentItemParams{ItemID: it.ItemID, Quantity: int(it.Quantity)})
 	}
 	s.fulfil(w, r, f, "shipment")
 }
@@ -132,18 +134,18 @@ func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	f := fulfillmentRequest{OrderID: r.PathValue("orderId")}
+	f := client.FulfillmentParams{OrderID: r.PathValue("orderId")}
 	for _, it := range req.Items {
-		f.Items = append(f.Items, fulfillmentRequestItem{ItemID: it.ItemID, CancelQuantity: int(it.Quantity)})
+		f.Items = append(f.Items, client.FulfillmentItemParams{ItemID: it.ItemID, CancelQuantity: int(it.Quantity)})
 	}
 	s.fulfil(w, r, f, "cancellation")
 }
 
 // fulfil creates the fulfillment f and answers 201 with DR's Fulfillment.
-func (s *Server) fulfil(w http.ResponseWriter, r *http.Request, f fulfillmentRequest, what string) {
+func (s *Server) fulfil(w http.ResponseWriter, r *http.Request, f client.FulfillmentParams, what string) {
 	ctx, cancel := actionContext(r)
 	defer cancel()
-	body, err := s.dr.createFulfillment(ctx, f)
+	body, err := s.createFulfillment(ctx, f)
 	if err != nil {
 		s.drFailed(w, err, what, f.OrderID)
 		return
@@ -240,11 +242,11 @@ func (s *Server) handleCancelRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	f := fulfillmentRequest{OrderID: o.ID}
+	f := client.FulfillmentParams{OrderID: o.ID}
 	for _, it := range wanted {
-		f.Items = append(f.Items, fulfillmentRequestItem{ItemID: it.ItemID, CancelQuantity: int(it.Quantity)})
+		f.Items = append(f.Items, client.FulfillmentItemParams{ItemID: it.ItemID, CancelQuantity: int(it.Quantity)})
 	}
-	if _, err := s.dr.createFulfillment(ctx, f); err != nil {
+	if _, err := s.createFulfillment(ctx, f); err != nil {
 		s.drFailed(w, err, "customer cancellation", o.ID)
 		return
 	}
@@ -280,7 +282,7 @@ func (s *Server) handleDelay(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := actionContext(r)
 	defer cancel()
 	orderID := r.PathValue("orderId")
-	o, err := s.dr.getOrder(ctx, orderID)
+	o, err := s.getOrder(ctx, orderID)
 	if err != nil {
 		s.drFailed(w, err, "delay", orderID)
 		return
@@ -352,7 +354,7 @@ func (s *Server) handleReturnRequest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rr := returnRequest{OrderID: o.ID, Reason: req.Reason}
+	rr := client.ReturnParams{OrderID: o.ID, Reason: req.Reason}
 	var items []itemView
 	for _, want := range req.Items {
 		it, found := o.item(want.ItemID)
@@ -360,7 +362,7 @@ func (s *Server) handleReturnRequest(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "order %s has no item %s", o.ID, want.ItemID)
 			return
 		}
-		rr.Items = append(rr.Items, returnRequestItem{ItemID: want.ItemID, Quantity: int(want.Quantity)})
+		rr.Items = append(rr.Items, client.ReturnItem{ItemID: want.ItemID, Quantity: int(want.Quantity)})
 		items = append(items, itemView{it.name(), int(want.Quantity)})
 	}
 	to, err := o.recipient()
@@ -368,7 +370,10 @@ func (s *Server) handleReturnRequest(w http.ResponseWriter, r *http.Request) {
 		s.failed(w, err, "return", o.ID)
 		return
 	}
-	ret, err := s.dr.createReturn(ctx, rr)
+	ret, err := s.dr.CreateReturn(ctx, rr)
+	if err == nil && ret.ID == "" {
+		err = errors.New("POST /returns: the answer has no id")
+	}
 	if err != nil {
 		s.drFailed(w, err, "return", o.ID)
 		return
@@ -410,7 +415,7 @@ func (s *Server) handleReturnRequest(w http.ResponseWriter, r *http.Request) {
 // portal request must give the order's email. On failure it answers and
 // returns false.
 func (s *Server) customerOrder(ctx context.Context, w http.ResponseWriter, orderID, email string) (order, bool) {
-	o, err := s.dr.getOrder(ctx, orderID)
+	o, err := s.getOrder(ctx, orderID)
 	if err != nil {
 		s.drFailed(w, err, "portal", orderID)
 		return order{}, false
@@ -489,11 +494,11 @@ func actionContext(r *http.Request) (context.Context, context.CancelFunc) {
 // drFailed answers a failed DR call: DR's 4xx as DR sent it (status and
 // body), anything else (unreachable, timeout, 5xx) 502.
 func (s *Server) drFailed(w http.ResponseWriter, err error, what, orderID string) {
-	if e, ok := asDRError(err); ok && e.Status >= 400 && e.Status < 500 {
+	if e, ok := errors.AsType[*client.Error](err); ok && e.Status >= 400 && e.Status < 500 {
 		s.log.Info("DR refused "+what, "order", orderID, "err", err)
-		body := e.Body
+		body := []byte(e.Body)
 		if len(body) == 0 {
-			body, _ = json.Marshal(drErrorBody{Type: strings.ReplaceAll(strings.ToLower(http.StatusText(e.Status)), " ", "_")})
+			body, _ = json.Marshal(&client.Error{Type: strings.ReplaceAll(strings.ToLower(http.StatusText(e.Status)), " ", "_")})
 		}
 		writeRaw(w, e.Status, body)
 		return

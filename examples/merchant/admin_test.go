@@ -141,6 +141,11 @@ func TestAdminPassesDRErrorsOn(t *testing.T) {
 	if code, body := admin(t, offline, "/admin/orders/403/shipments", ship); code != http.StatusBadGateway || !strings.Contains(body, `"error"`) {
 		t.Errorf("DR unreachable: %d %s, want 502 with an error", code, body)
 	}
+	// No DR configured: every call fails, naming the setting.
+	unset := startMerchant(t, smtp, func(c *merchant.Config) { c.DRBaseURL = "" })
+	if code, body := admin(t, unset, "/admin/orders/403/shipments", ship); code != http.StatusBadGateway || !strings.Contains(body, "Config.DRBaseURL is not set") {
+		t.Errorf("no DRBaseURL: %d %s, want 502 naming Config.DRBaseURL", code, body)
+	}
 	expectNoMoreMail(t, s.smtp)
 }
 

@@ -22,7 +22,9 @@
 //     order.accepted and the subscription.* events
 //   - portal.go: the customer portal's HTML pages behind a simple login:
 //     orders, their invoices and credit memos, saved payment methods
-//   - drclient.go: the few Digital River API calls those need
+//   - dr.go: how it calls Digital River's API: through simulator/client,
+//     drsim's typed Go client, which speaks DR's API (the simulator serves
+//     DR's API, so the same calls reach Digital River itself)
 //   - email.go: composing a multipart/alternative email and sending it
 //   - money.go: amounts in the order's currency
 //

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // Invoices and credit memos. DR generates the PDFs and announces each with
@@ -73,7 +75,7 @@ func (s *Server) handleDocumentCreated(ev event, kind documentKind) (work, error
 // documentEmail finds who gets the document, makes or reuses its file link
 // and sends the email.
 func (s *Server) documentEmail(ctx context.Context, ev event, kind documentKind, d documentObject, fileID string) error {
-	o, err := s.dr.getOrder(ctx, d.OrderID)
+	o, err := s.getOrder(ctx, d.OrderID)
 	if err != nil {
 		return fmt.Errorf("order %s: who gets the %s? %w", d.OrderID, kind.Name, err)
 	}
@@ -86,7 +88,7 @@ func (s *Server) documentEmail(ctx context.Context, ev event, kind documentKind,
 	view := documentView{ShopName: s.cfg.ShopName, OrderID: d.OrderID, Document: kind.Name}
 	if kind == invoiceDoc && s.defects.has(DefectEmailInvoiceURL) {
 		s.log.Warn("documents: DEFECT email-invoice-url: secret-key URL emailed", "order", d.OrderID, "file", fileID)
-		view.URL = cmp.Or(d.InvoiceURL, s.dr.base+"/files/"+url.PathEscape(fileID)+"/content")
+		view.URL = cmp.Or(d.InvoiceURL, s.dr.BaseURL()+"/files/"+url.PathEscape(fileID)+"/content")
 	} else {
 		// DR's clock may be ahead of ours (drsim's virtual clock is): a
 		// link must not have expired for DR the moment it is made.
@@ -133,17 +135,17 @@ func (s *Server) fileLinkFor(ctx context.Context, fileID string, notBefore time.
 	}
 
 	// Links survive the merchant's restarts at DR: reuse one that lasts.
-	if known, err := s.dr.listFileLinks(ctx, fileID); err != nil {
+	known, err := s.dr.FileLinks(ctx, client.ListParams{Limit: maxListLimit, Filters: url.Values{"fileId": {fileID}}})
+	if err != nil {
 		s.log.Warn("file links: cannot list DR's; creating one", "file", fileID, "err", err)
 	} else {
 		var best storedLink
-		for _, fl := range known {
-			expires, ok := parseDRTime(fl.ExpiresTime)
-			if fl.FileID != fileID || fl.Expired || fl.URL == "" || !ok || !expires.After(needed) {
+		for _, fl := range known.Data {
+			if fl.FileID != fileID || fl.Expired || fl.URL == "" || !fl.ExpiresTime.After(needed) {
 				continue
 			}
-			if expires.After(best.Expires) {
-				best = storedLink{URL: fl.URL, Expires: expires}
+			if fl.ExpiresTime.After(best.Expires) {
+				best = storedLink{URL: fl.URL, Expires: fl.ExpiresTime}
 			}
 		}
 		if best.URL != "" {
@@ -151,13 +153,17 @@ func (s *Server) fileLinkFor(ctx context.Context, fileID string, notBefore time.
 		}
 	}
 
-	fl, err := s.dr.createFileLink(ctx, fileID, now.Add(s.cfg.FileLinkTTL))
+	asked := now.Add(s.cfg.FileLinkTTL)
+	fl, err := s.dr.CreateFileLink(ctx, client.FileLinkParams{FileID: fileID, ExpiresTime: asked.UTC().Format(time.RFC3339)})
+	if err == nil && fl.URL == "" {
+		err = fmt.Errorf("POST /file-links: the answer has no url (link %q)", fl.ID)
+	}
 	if err != nil {
 		return storedLink{}, err
 	}
-	expires, ok := parseDRTime(fl.ExpiresTime)
-	if !ok {
-		expires = now.Add(s.cfg.FileLinkTTL)
+	expires := fl.ExpiresTime
+	if expires.IsZero() {
+		expires = asked
 	}
 	s.log.Info("file link created", "file", fileID, "link", fl.ID, "expires", expires)
 	return s.links.put(fileID, storedLink{URL: fl.URL, Expires: expires}), nil

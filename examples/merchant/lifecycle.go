@@ -162,7 +162,7 @@ func (s *Server) fulfillmentEmails(ctx context.Context, ev event, f fulfillment,
 		// cancellation, one email. The fulfillment's orderDetails show the
 		// order as it was before, so ask DR how it is now.
 		if !s.defects.has(DefectDoubleCancelEmail) {
-			o, err := s.dr.getOrder(ctx, orderID)
+			o, err := s.getOrder(ctx, orderID)
 			if err != nil {
 				return fmt.Errorf("order %s: is the cancellation full? %w", orderID, err)
 			}

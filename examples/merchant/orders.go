@@ -9,8 +9,9 @@ import (
 	"strings"
 )
 
-// order is the part of a Digital River Order (data.object of order.* events)
-// that this merchant reads. Amounts are JSON numbers in the order's currency.
+// order is the part of a Digital River Order (data.object of order.* events,
+// and DR's answer to GET /orders/{id}: see getOrder) that this merchant
+// reads. Amounts are JSON numbers in the order's currency.
 type order struct {
 	ID            string      `json:"id"`
 	CustomerID    string      `json:"customerId"`
@@ -95,6 +96,23 @@ type chargeRefund struct {
 	// CreatedTime is kept as text: DR's date formats vary (docs/dr-api.md#dates),
 	// and a date we cannot read must not make the whole event unreadable.
 	CreatedTime string `json:"createdTime"`
+}
+
+// source is the part of a DR Source (an order's or a billing invoice's
+// payment.sources[]) that this merchant reads. Full card numbers never
+// leave DR.
+type source struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	State      string `json:"state"`
+	Reusable   bool   `json:"reusable"`
+	CustomerID string `json:"customerId"`
+	CreditCard *struct {
+		Brand           string `json:"brand"`
+		ExpirationMonth int    `json:"expirationMonth"`
+		ExpirationYear  int    `json:"expirationYear"`
+		LastFourDigits  string `json:"lastFourDigits"`
+	} `json:"creditCard"`
 }
 
 // item looks up an order line by id.

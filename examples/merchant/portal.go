@@ -3,6 +3,7 @@ package merchant
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // The customer portal's HTML pages. Customers sign in, see their orders with
@@ -172,15 +175,15 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := actionContext(r)
 	defer cancel()
-	found, err := s.dr.findCustomers(ctx, addr.Address)
+	found, err := s.dr.Customers(ctx, client.ListParams{Limit: maxListLimit, Filters: url.Values{"email": {addr.Address}}})
 	if err != nil {
 		s.portalDRFailed(w, portalSession{}, err, "sign-in")
 		return
 	}
 	// DR allows several customers with one email; a shop with its own
 	// accounts would know which one is this customer's.
-	var c customer
-	for _, f := range found {
+	var c client.Customer
+	for _, f := range found.Data {
 		if f.ID != "" && sameAddress(f.Email, addr.Address) {
 			c = f
 			break
@@ -245,7 +248,7 @@ type (
 func (s *Server) handleOrdersPage(w http.ResponseWriter, r *http.Request, sess portalSession) {
 	ctx, cancel := actionContext(r)
 	defer cancel()
-	list, err := s.dr.listOrders(ctx, sess.CustomerID)
+	list, err := s.listOrders(ctx, sess.CustomerID)
 	if err != nil {
 		s.portalDRFailed(w, sess, err, "orders")
 		return
@@ -274,8 +277,8 @@ func (s *Server) handleOrderPage(w http.ResponseWriter, r *http.Request, sess po
 	notFound := func() {
 		s.message(w, http.StatusNotFound, sess, "Order not found", "You have no order "+id+".")
 	}
-	o, err := s.dr.getOrder(ctx, id)
-	if e, ok := asDRError(err); ok && e.Status == http.StatusNotFound {
+	o, err := s.getOrder(ctx, id)
+	if client.StatusOf(err) == http.StatusNotFound {
 		notFound()
 		return
 	}
@@ -374,7 +377,7 @@ type (
 func (s *Server) handlePaymentMethodsPage(w http.ResponseWriter, r *http.Request, sess portalSession) {
 	ctx, cancel := actionContext(r)
 	defer cancel()
-	c, err := s.dr.getCustomer(ctx, sess.CustomerID)
+	c, err := s.dr.Customer(ctx, sess.CustomerID)
 	if err != nil {
 		s.portalDRFailed(w, sess, err, "payment methods")
 		return
@@ -416,7 +419,7 @@ func (s *Server) handleSavePaymentMethod(w http.ResponseWriter, r *http.Request,
 	}
 	ctx, cancel := actionContext(r)
 	defer cancel()
-	if _, err := s.dr.attachSource(ctx, sess.CustomerID, sourceID); err != nil {
+	if _, err := s.dr.AttachSource(ctx, sess.CustomerID, sourceID); err != nil {
 		s.portalDRFailed(w, sess, err, "payment method")
 		return
 	}
@@ -437,22 +440,22 @@ type subscriptionCancelView struct {
 
 // customerSubscription fetches the subscription and checks that it is the
 // signed-in customer's. On failure it answers and returns false.
-func (s *Server) customerSubscription(w http.ResponseWriter, r *http.Request, sess portalSession) (subscription, bool) {
+func (s *Server) customerSubscription(w http.ResponseWriter, r *http.Request, sess portalSession) (*client.Subscription, bool) {
 	ctx, cancel := actionContext(r)
 	defer cancel()
 	id := r.PathValue("subscriptionId")
-	sub, err := s.dr.getSubscription(ctx, id)
-	if e, ok := asDRError(err); (ok && e.Status == http.StatusNotFound) || (err == nil && sub.CustomerID != sess.CustomerID) {
+	sub, err := s.dr.Subscription(ctx, id)
+	if client.StatusOf(err) == http.StatusNotFound || (err == nil && sub.CustomerID != sess.CustomerID) {
 		s.message(w, http.StatusNotFound, sess, "Subscription not found", "You have no subscription "+id+".")
-		return subscription{}, false
+		return nil, false
 	}
 	if err != nil {
 		s.portalDRFailed(w, sess, err, "subscription")
-		return subscription{}, false
+		return nil, false
 	}
 	if sub.State != "active" && sub.State != "activeFree" && sub.State != "activePendingInvoice" {
 		s.message(w, http.StatusOK, sess, "Subscription not active", "Your subscription "+sub.ID+" is "+sub.State+": there is nothing to cancel.")
-		return subscription{}, false
+		return nil, false
 	}
 	return sub, true
 }
@@ -470,7 +473,7 @@ func (s *Server) handleSubscriptionCancelPage(w http.ResponseWriter, r *http.Req
 	}
 	ctx, cancel := actionContext(r)
 	defer cancel()
-	if pl, err := s.dr.getPlan(ctx, sub.PlanID); err == nil {
+	if pl, err := s.dr.Plan(ctx, sub.PlanID); err == nil {
 		view.Plan = oneLine(pl.Name)
 	}
 	s.render(w, http.StatusOK, subscriptionCancelPage, view)
@@ -485,7 +488,9 @@ func (s *Server) handleCancelSubscription(w http.ResponseWriter, r *http.Request
 	}
 	ctx, cancel := actionContext(r)
 	defer cancel()
-	if err := s.dr.cancelSubscription(ctx, sub.ID); err != nil {
+	// DR refuses (409 restricted_update) a cancellation that changes
+	// anything else: the body is exactly {"state":"cancelled"}.
+	if _, err := s.dr.UpdateSubscription(ctx, sub.ID, client.SubscriptionUpdateParams{State: "cancelled"}); err != nil {
 		s.portalDRFailed(w, sess, err, "subscription")
 		return
 	}
@@ -511,7 +516,7 @@ type messageView struct {
 	pageBase
 	Title   string
 	Message string
-	Errors  []drErrorItem // DR's, when DR refused
+	Errors  []client.ErrorDetail // DR's, when DR refused
 }
 
 // message answers status with a message page.
@@ -523,7 +528,7 @@ func (s *Server) message(w http.ResponseWriter, status int, sess portalSession, 
 // with DR's status and messages (an unauthorized key is the shop's fault,
 // not the customer's: 502), anything else 502.
 func (s *Server) portalDRFailed(w http.ResponseWriter, sess portalSession, err error, what string) {
-	if e, ok := asDRError(err); ok && e.Status >= 400 && e.Status < 500 &&
+	if e, ok := errors.AsType[*client.Error](err); ok && e.Status >= 400 && e.Status < 500 &&
 		e.Status != http.StatusUnauthorized && e.Status != http.StatusForbidden {
 		s.log.Info("portal: DR refused "+what, "err", err)
 		view := messageView{

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // Server is a running reference merchant. Start one with Start and stop it
@@ -24,9 +26,9 @@ type Server struct {
 	events   *eventLog
 	sent     *eventLog // emails sent, when one event sends several
 	handlers map[string]eventHandler
-	work     *workPool // runs the events' work after the webhook answered
-	smtp     smtpConns // SMTP connections kept between emails
-	dr       *drClient
+	work     *workPool      // runs the events' work after the webhook answered
+	smtp     smtpConns      // SMTP connections kept between emails
+	dr       *client.Client // Digital River's API (dr.go)
 	delays   *delayLog
 	links    *linkStore
 	sessions *sessionStore

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // Subscription notifications (docs/notifications.md#subscription-notifications-9). DR coordinates subscriptions:
@@ -141,7 +143,7 @@ func checkSubscriber(email, customerID string) error {
 // else the customer's (GET /customers/{id}).
 func (s *Server) subscriber(ctx context.Context, email, customerID string) (*mail.Address, error) {
 	if email == "" {
-		c, err := s.dr.getCustomer(ctx, customerID)
+		c, err := s.dr.Customer(ctx, customerID)
 		if err != nil {
 			return nil, fmt.Errorf("who is customer %s? %w", customerID, err)
 		}
@@ -172,13 +174,14 @@ func (s *Server) activateSubscriptions(ctx context.Context, o order) error {
 			s.log.Warn("subscriptions: DEFECT never-activates-subscriptions: subscription left in draft", "order", o.ID, "subscription", id)
 			continue
 		}
-		if err := s.dr.activateSubscription(ctx, id); err != nil {
+		if err := s.activateSubscription(ctx, id); err != nil {
 			return fmt.Errorf("order %s: activate subscription %s: %w", o.ID, id, err)
 		}
 		// A free trial costs 0 at DR until the merchant sets the price
 		// after the trial; without it the subscription stays activeFree.
 		if price, ok := it.paidPrice(); ok && it.SubscriptionInfo.FreeTrial {
-			if err := s.dr.setSubscriptionPrice(ctx, id, it.SKUID, it.Quantity, price); err != nil {
+			paid := client.SubscriptionItemParams{SKUID: it.SKUID, Quantity: client.Int(it.Quantity), Price: client.Float(price)}
+			if _, err := s.dr.UpdateSubscription(ctx, id, client.SubscriptionUpdateParams{Items: []client.SubscriptionItemParams{paid}}); err != nil {
 				return fmt.Errorf("order %s: set the paid price of trial %s: %w", o.ID, id, err)
 			}
 		}
@@ -416,18 +419,18 @@ func (s *Server) sendCancelled(ctx context.Context, ev event, sub subscription) 
 
 // planFacts are what the plan-based notices (updated terms, subscription
 // failed) look up: the recipient, the plan and the product names.
-func (s *Server) planFacts(ctx context.Context, sub subscription) (*mail.Address, plan, []string, error) {
+func (s *Server) planFacts(ctx context.Context, sub subscription) (*mail.Address, *client.Plan, []string, error) {
 	to, err := s.subscriber(ctx, "", sub.CustomerID)
 	if err != nil {
-		return nil, plan{}, nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+		return nil, nil, nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
 	}
-	pl, err := s.dr.getPlan(ctx, sub.PlanID)
+	pl, err := s.dr.Plan(ctx, sub.PlanID)
 	if err != nil {
-		return nil, plan{}, nil, fmt.Errorf("subscription %s: plan: %w", sub.ID, err)
+		return nil, nil, nil, fmt.Errorf("subscription %s: plan: %w", sub.ID, err)
 	}
 	names, err := s.productNames(ctx, sub.Items)
 	if err != nil {
-		return nil, plan{}, nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+		return nil, nil, nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
 	}
 	return to, pl, names, nil
 }
@@ -460,7 +463,7 @@ func (s *Server) sendUpdatedTerms(ctx context.Context, sub subscription) error {
 
 // renewalPeriod says how often the plan renews: "every month", "every 3
 // months"; "" when the plan does not say.
-func renewalPeriod(p plan) string {
+func renewalPeriod(p *client.Plan) string {
 	if p.Interval == "" {
 		return ""
 	}
@@ -650,7 +653,7 @@ func (s *Server) productNames(ctx context.Context, items []subscriptionItem) ([]
 		}
 		name, ok := known[it.SKUID]
 		if !ok {
-			sk, err := s.dr.getSKU(ctx, it.SKUID)
+			sk, err := s.dr.SKU(ctx, it.SKUID)
 			if err != nil {
 				return nil, fmt.Errorf("product %s: %w", it.SKUID, err)
 			}

@@ -234,6 +234,37 @@ func TestAcceptedOrderActivatesItsSubscriptions(t *testing.T) {
 	}
 }
 
+// An activation DR refuses with 409 is done when the subscription is no
+// longer a draft (an earlier activation whose answer was lost): the
+// merchant asks DR and carries on. A 409 for a draft is a failure: the work
+// is retried.
+func TestActivationConflictCountsAsDoneOnlyWhenActive(t *testing.T) {
+	t.Parallel()
+	conflict := drErrorJSON("conflict", "invalid_state", "Subscription '"+subID+"' is not a draft.")
+
+	s := startSubShop(t)
+	s.dr.setSubscription(subID, "cus_alice", planID, "active")
+	deliverOK(t, s.srv, subscriptionOrderAccepted("evt-act-3", "250000070336"))
+	awaitMail(t, s.smtp, "order confirmation")
+	awaitMail(t, s.smtp, "subscription confirmation")
+	if posts, gets := s.dr.CallsTo("POST /subscriptions/"+subID), s.dr.CallsTo("GET /subscriptions/"+subID); len(posts) != 1 || len(gets) != 1 {
+		t.Fatalf("already active: %d activations and %d look-ups, want 1 and 1", len(posts), len(gets))
+	}
+
+	d := startSubShop(t)
+	d.dr.setSubscription(subID, "cus_alice", planID, "draft")
+	d.dr.queue("POST /subscriptions/"+subID, http.StatusConflict, conflict)
+	deliverOK(t, d.srv, subscriptionOrderAccepted("evt-act-4", "250000080336"))
+	awaitMail(t, d.smtp, "order confirmation after the retry")
+	awaitMail(t, d.smtp, "subscription confirmation after the retry")
+	if posts := d.dr.CallsTo("POST /subscriptions/" + subID); len(posts) != 2 {
+		t.Fatalf("draft refused once: %d activations, want 2 (the refusal, then the retry)", len(posts))
+	}
+	if st := d.dr.subscriptionState(subID); st != "active" {
+		t.Fatalf("subscription %s is %v at DR after the retry, want active", subID, st)
+	}
+}
+
 // A free trial costs 0 at DR: after activating it the merchant sets the
 // price after the trial that its checkout recorded (metadata.paidPrice).
 func TestTrialActivationSetsThePaidPrice(t *testing.T) {
