@@ -139,8 +139,7 @@ func (a *Account) refreshRefundable(o *Order) {
 	cur := o.Currency
 	held := 0.0
 	heldByItem := map[string]float64{}
-	for _, id := range a.refunds.order {
-		r := a.refunds.byID[id]
+	for _, r := range a.refunds.all() {
 		if r.OrderID != o.ID || (r.State != "pending" && r.State != "pending_information" && r.State != "succeeded") {
 			continue
 		}

@@ -136,7 +136,8 @@ func TestNoInvoiceForAFreeOrderOrANonPDFSeller(t *testing.T) {
 	}
 	other := docOrder(t, a, "en_US", 10)
 	a.mu.Lock()
-	a.orders.byID[other.ID].SellingEntity = SellingEntity{ID: "XX_OTHER-ENTITY", Name: "Somebody Else Ltd."}
+	o, _ := a.orders.get(other.ID)
+	o.SellingEntity = SellingEntity{ID: "XX_OTHER-ENTITY", Name: "Somebody Else Ltd."}
 	a.mu.Unlock()
 	if o, err := a.AcceptOrder(other.ID); err != nil || o.InvoicePDFs != nil {
 		t.Fatalf("non-DR seller: invoicePDFs %+v, err %v", o.InvoicePDFs, err)
@@ -246,7 +247,8 @@ func TestAttachRefusesANonReusableSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.mu.Lock()
-	a.sources.byID[s.ID].Type = "wireTransfer"
+	src, _ := a.sources.get(s.ID)
+	src.Type = "wireTransfer"
 	a.mu.Unlock()
 	_, err = a.AttachSource(c.ID, s.ID)
 	e := apierror.As(err)
