@@ -1,6 +1,7 @@
 package state
 
 import (
+	"iter"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -57,7 +58,7 @@ type Account struct {
 	customerClock notes[string]        // customer → the test clock it is attached to (testclocks.go)
 	behaviours    notes[cardBehaviour] // source → what its test card or owner makes it do (sources.go)
 	progress      notes[*itemProgress] // order line → its fulfilment, capture and return counters (charges.go)
-	refundEntry   notes[string]        // refund → the id of its entry in its charge's refunds (refunds.go)
+	refundNotes   notes[*refundNote]   // refund → its allocation, return and charge entry (refunds.go)
 
 	testClocks collection[*testClock] // testclocks.go
 	cur        *clock.Virtual         // the clock in use (testclocks.go use); nil: a.clock
@@ -106,17 +107,30 @@ type RequestLog = client.RequestLog
 const MaxRequestLog = 10000
 
 // LogRequest records an API call.
+//
+// The log's slice holds up to a quarter of MaxRequestLog more calls than
+// it shows: when it is that full, the latest MaxRequestLog move to its
+// front, within the same array. Dropping the oldest call at each call
+// shrank the slice from its front, so appends kept allocating a new array
+// and copying the whole log (about 500 bytes a request).
 func (a *Account) LogRequest(r RequestLog) {
 	a.reqMu.Lock()
 	defer a.reqMu.Unlock()
 	a.reqSeq++
 	r.Seq = a.reqSeq
 	a.requests = append(a.requests, r)
-	if over := len(a.requests) - MaxRequestLog; over > 0 {
-		clear(a.requests[:over])
-		a.requests = a.requests[over:]
+	if over := len(a.requests) - MaxRequestLog; over > MaxRequestLog/4 {
+		n := copy(a.requests, a.requests[over:])
+		clear(a.requests[n:])
+		a.requests = a.requests[:n]
 		a.reqDrop += over
 	}
+}
+
+// keptRequests are the calls the log shows: the latest MaxRequestLog.
+// Caller holds a.reqMu.
+func (a *Account) keptRequests() []RequestLog {
+	return a.requests[max(len(a.requests)-MaxRequestLog, 0):]
 }
 
 // Requests returns the API calls the account made, oldest first (the
@@ -124,7 +138,7 @@ func (a *Account) LogRequest(r RequestLog) {
 func (a *Account) Requests() []RequestLog {
 	a.reqMu.Lock()
 	defer a.reqMu.Unlock()
-	return append([]RequestLog(nil), a.requests...)
+	return append([]RequestLog(nil), a.keptRequests()...)
 }
 
 // RequestPage is a page of the request log, oldest first.
@@ -139,13 +153,14 @@ type RequestPage struct {
 func (a *Account) RequestsPage(after, limit int) RequestPage {
 	a.reqMu.Lock()
 	defer a.reqMu.Unlock()
+	kept := a.keptRequests()
 	// Seqs are consecutive, so the first call after after is found by arithmetic.
 	i := 0
-	if len(a.requests) > 0 {
-		i = min(max(after-a.requests[0].Seq+1, 0), len(a.requests))
+	if len(kept) > 0 {
+		i = min(max(after-kept[0].Seq+1, 0), len(kept))
 	}
-	rest := a.requests[i:]
-	p := RequestPage{Data: append([]RequestLog{}, rest[:min(limit, len(rest))]...), HasMore: len(rest) > limit, Dropped: a.reqDrop}
+	rest := kept[i:]
+	p := RequestPage{Data: append([]RequestLog{}, rest[:min(limit, len(rest))]...), HasMore: len(rest) > limit, Dropped: a.reqDrop + len(a.requests) - len(kept)}
 	return p
 }
 
@@ -171,57 +186,83 @@ func (n *notes[V]) set(id string, v V) {
 
 // collection keeps resources by id in creation order.
 //
-// A position in pos is base plus the id's index in order: dropping the
-// oldest ids (dropOldest, the event retention's prune) moves base instead
-// of rewriting the position of every id kept, so the prune costs what it
-// removes, not what the account stores.
+// One map finds an id's entry in items, which holds the ids and values
+// oldest first: a stored object costs one map entry and one slice entry,
+// and a put one map lookup and one insert. An id's position in idx is base
+// plus its index in items: dropping the oldest entries (dropOldest, the
+// event retention's prune) moves base instead of rewriting the position of
+// every entry kept, so the prune costs what it removes, not what the
+// account stores.
 type collection[T any] struct {
-	byID  map[string]T
-	pos   map[string]int // id → base + its index in order
-	order []string       // ids, oldest first
+	idx   map[string]int // id → base + its index in items
+	items []entry[T]     // oldest first
 	base  int
 }
 
-func (c *collection[T]) get(id string) (T, bool) {
-	v, ok := c.byID[id]
-	return v, ok
+// entry is one stored value and its id.
+type entry[T any] struct {
+	id string
+	v  T
 }
 
-// index is id's index in order.
+func (c *collection[T]) get(id string) (T, bool) {
+	if i, ok := c.index(id); ok {
+		return c.items[i].v, true
+	}
+	var zero T
+	return zero, false
+}
+
+// index is id's index in items.
 func (c *collection[T]) index(id string) (int, bool) {
-	p, ok := c.pos[id]
+	p, ok := c.idx[id]
 	return p - c.base, ok
 }
 
+// len is how many values are stored.
+func (c *collection[T]) len() int { return len(c.items) }
+
+// all yields the ids and values, oldest first. The loop must not change
+// the collection.
+func (c *collection[T]) all() iter.Seq2[string, T] {
+	return func(yield func(string, T) bool) {
+		for _, e := range c.items {
+			if !yield(e.id, e.v) {
+				return
+			}
+		}
+	}
+}
+
 func (c *collection[T]) put(id string, v T) {
-	if c.byID == nil {
-		c.byID, c.pos = map[string]T{}, map[string]int{}
+	if i, ok := c.index(id); ok {
+		c.items[i].v = v
+		return
 	}
-	if _, exists := c.byID[id]; !exists {
-		c.pos[id] = c.base + len(c.order)
-		c.order = append(c.order, id)
+	if c.idx == nil {
+		c.idx = map[string]int{}
 	}
-	c.byID[id] = v
+	c.idx[id] = c.base + len(c.items)
+	c.items = append(c.items, entry[T]{id, v})
 }
 
 // removeWhere deletes every value drop accepts, in one pass, and says how
-// many went. Only the ids after the first removed one change position.
+// many went. Only the entries after the first removed one change position.
 func (c *collection[T]) removeWhere(drop func(T) bool) int {
-	kept := c.order[:0]
-	for _, id := range c.order {
-		if drop(c.byID[id]) {
-			delete(c.byID, id)
-			delete(c.pos, id)
+	kept := c.items[:0]
+	for _, e := range c.items {
+		if drop(e.v) {
+			delete(c.idx, e.id)
 			continue
 		}
-		if p := c.base + len(kept); c.pos[id] != p {
-			c.pos[id] = p
+		if p := c.base + len(kept); c.idx[e.id] != p {
+			c.idx[e.id] = p
 		}
-		kept = append(kept, id)
+		kept = append(kept, e)
 	}
-	n := len(c.order) - len(kept)
-	clear(c.order[len(kept):])
-	c.order = kept
+	n := len(c.items) - len(kept)
+	clear(c.items[len(kept):])
+	c.items = kept
 	return n
 }
 
@@ -230,29 +271,30 @@ func (c *collection[T]) removeWhere(drop func(T) bool) int {
 // those it removes.
 func (c *collection[T]) dropOldest(drop func(T) bool) int {
 	n := 0
-	for n < len(c.order) && drop(c.byID[c.order[n]]) {
-		delete(c.byID, c.order[n])
-		delete(c.pos, c.order[n])
+	for n < len(c.items) && drop(c.items[n].v) {
+		delete(c.idx, c.items[n].id)
 		n++
 	}
-	clear(c.order[:n])
-	c.order = c.order[n:]
+	clear(c.items[:n])
+	c.items = c.items[n:]
 	c.base += n
 	return n
 }
 
-// remove deletes id; it is rare (DELETE calls), so it may shift the ids
-// that follow.
+// remove deletes id; it is rare (DELETE calls), so it may shift the
+// entries that follow.
 func (c *collection[T]) remove(id string) {
 	i, ok := c.index(id)
 	if !ok {
 		return
 	}
-	delete(c.byID, id)
-	delete(c.pos, id)
-	c.order = append(c.order[:i], c.order[i+1:]...)
-	for j := i; j < len(c.order); j++ {
-		c.pos[c.order[j]] = c.base + j
+	delete(c.idx, id)
+	last := len(c.items) - 1
+	copy(c.items[i:], c.items[i+1:])
+	c.items[last] = entry[T]{}
+	c.items = c.items[:last]
+	for j := i; j < len(c.items); j++ {
+		c.idx[c.items[j].id] = c.base + j
 	}
 }
 
@@ -266,7 +308,7 @@ func (c *collection[T]) page(keep func(T) bool, p ListParams) (Page[T], error) {
 		return Page[T]{}, err
 	}
 	kept := func(i int) (T, bool) {
-		v := c.byID[c.order[i]]
+		v := c.items[i].v
 		return v, keep == nil || keep(v)
 	}
 	cursor := func(param, id string) (int, error) {
@@ -283,7 +325,7 @@ func (c *collection[T]) page(keep func(T) bool, p ListParams) (Page[T], error) {
 		if err != nil {
 			return Page[T]{}, err
 		}
-		for j := i + 1; j < len(c.order) && len(out) <= limit; j++ {
+		for j := i + 1; j < len(c.items) && len(out) <= limit; j++ {
 			if v, k := kept(j); k {
 				out = append(out, v)
 			}
@@ -293,7 +335,7 @@ func (c *collection[T]) page(keep func(T) bool, p ListParams) (Page[T], error) {
 		slices.Reverse(out)
 		return Page[T]{HasMore: more, Data: nonNil(out)}, nil
 	}
-	from := len(c.order) - 1
+	from := len(c.items) - 1
 	if p.StartingAfter != "" {
 		i, err := cursor("startingAfter", p.StartingAfter)
 		if err != nil {
@@ -312,10 +354,9 @@ func (c *collection[T]) page(keep func(T) bool, p ListParams) (Page[T], error) {
 
 // newestFirst returns the values newest first, keeping those keep accepts.
 func (c *collection[T]) newestFirst(keep func(T) bool) []T {
-	out := make([]T, 0, len(c.order))
-	for i := len(c.order) - 1; i >= 0; i-- {
-		v := c.byID[c.order[i]]
-		if keep == nil || keep(v) {
+	out := make([]T, 0, len(c.items))
+	for i := len(c.items) - 1; i >= 0; i-- {
+		if v := c.items[i].v; keep == nil || keep(v) {
 			out = append(out, v)
 		}
 	}

@@ -9,7 +9,7 @@ import (
 
 // ChargeOperation is one capture, cancel or refund on a charge (DR's
 // Capture, Cancel and Refund models). The refund a refund entry belongs to
-// is the account's refundEntry note.
+// is in the account's refundNotes.
 type ChargeOperation = client.ChargeOperation
 
 // itemProgress is what has happened to an order line's units and money.
@@ -139,13 +139,12 @@ func (a *Account) refreshRefundable(o *Order) {
 	cur := o.Currency
 	held := 0.0
 	heldByItem := map[string]float64{}
-	for _, id := range a.refunds.order {
-		r := a.refunds.byID[id]
+	for _, r := range a.refunds.all() {
 		if r.OrderID != o.ID || (r.State != "pending" && r.State != "pending_information" && r.State != "succeeded") {
 			continue
 		}
 		held += r.Amount
-		for _, al := range r.alloc {
+		for _, al := range a.noteOf(r).alloc {
 			heldByItem[al.itemID] += al.amount
 		}
 	}

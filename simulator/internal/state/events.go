@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -82,7 +83,8 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 	for _, t := range targets {
 		ev.WebhookIDs = append(ev.WebhookIDs, t.WebhookID)
 	}
-	ev.body = appendEvent(make([]byte, 0, 256+len(ev.Data.Object)+len(ev.Data.PreviousAttributes)), ev)
+	ev.body = appendEvent(make([]byte, 0, eventLen(ev)), ev)
+	ev.Data = viewsOf(ev.body, ev.Data)
 	a.events.put(ev.ID, ev)
 	for _, c := range a.collecting {
 		*c = append(*c, ev)
@@ -95,6 +97,52 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 		a.publisher.Publish(a.id, ev.copy(), targets)
 	}
 	return ev
+}
+
+// eventLen is the length appendEvent writes for e when its strings need no
+// escaping (an escape grows the buffer), its time written at its longest:
+// the kept bytes are allocated once, at their size or a few bytes over.
+func eventLen(e *Event) int {
+	n := len(`{"id":""`) + len(e.ID) + len(`,"type":""`) + len(e.Type) + len(`,"liveMode":false`) +
+		len(`,"digitalriverVersion":""`) + len(e.DigitalriverVersion) + len(`,"webhookIds":[]`) +
+		len(`,"data":{"object":`) + max(len(e.Data.Object), len("null")) + len(`},"createdTime":""}`) + len("2006-01-02T15:04:05.000000Z") // wire.EventTime's longest
+	for i, id := range e.WebhookIDs {
+		n += len(id) + len(`""`)
+		if i > 0 {
+			n += len(`,`)
+		}
+	}
+	if len(e.Data.PreviousAttributes) > 0 {
+		n += len(`,"previousAttributes":`) + len(e.Data.PreviousAttributes)
+	}
+	return n
+}
+
+// viewsOf returns d with its raw messages as views of body, where
+// appendEvent copied them, so a stored event keeps its object's JSON once,
+// not twice (the views' capacity ends with them: an append copies). The
+// first `,"data":{"object":` in body is data's: the fields before it are
+// JSON strings, whose quotes are escaped. Where a message is not found as
+// expected, d keeps its own copy.
+func viewsOf(body []byte, d EventData) EventData {
+	const marker = `,"data":{"object":`
+	i := bytes.Index(body, []byte(marker))
+	if i < 0 {
+		return d
+	}
+	i += len(marker)
+	if j := i + len(d.Object); len(d.Object) > 0 && j <= len(body) && bytes.Equal(body[i:j], d.Object) {
+		d.Object = body[i:j:j]
+		i = j
+	}
+	const prev = `,"previousAttributes":`
+	if len(d.PreviousAttributes) > 0 && bytes.HasPrefix(body[i:], []byte(prev)) {
+		i += len(prev)
+		if j := i + len(d.PreviousAttributes); j <= len(body) && bytes.Equal(body[i:j], d.PreviousAttributes) {
+			d.PreviousAttributes = body[i:j:j]
+		}
+	}
+	return d
 }
 
 // EventFilter is GET /events' query: type (one name, '*' wildcard) or types.

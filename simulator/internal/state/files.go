@@ -108,8 +108,8 @@ func (a *Account) fileView(f *File) *File {
 	if b, err := f.content.get(); err == nil {
 		v.Size = len(b)
 	}
-	for _, id := range a.links.order {
-		if l := a.links.byID[id]; l.FileID == f.ID {
+	for _, l := range a.links.all() {
+		if l.FileID == f.ID {
 			v.Links = append(v.Links, a.linkView(l))
 		}
 	}

@@ -116,7 +116,7 @@ func (a *Account) draftInvoice(s *Subscription, at time.Time) *Invoice {
 	if inv.State != "draft" {
 		return inv
 	}
-	plan := a.plans.byID[s.PlanID]
+	plan, _ := a.plans.get(s.PlanID)
 	cur := s.Currency
 	inv.Description = plan.Name
 	inv.CustomerID = s.CustomerID

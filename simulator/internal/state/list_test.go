@@ -34,14 +34,14 @@ func TestCollectionPageMatchesPaginate(t *testing.T) {
 				k := rng.IntN(3)
 				dropped := c.removeWhere(func(it *item) bool { return it.n%3 == k })
 				before := len(model)
-				model = slices.DeleteFunc(model, func(m string) bool { return c.byID[m] == nil })
+				model = slices.DeleteFunc(model, func(m string) bool { _, ok := c.get(m); return !ok })
 				if dropped != before-len(model) {
 					t.Fatalf("round %d: removeWhere said %d went, %d did", round, dropped, before-len(model))
 				}
 			case 2: // the oldest values made before i-k, as the prune drops retired events
 				cut := i - rng.IntN(10)
 				n := 0
-				for n < len(model) && c.byID[model[n]].n < cut {
+				for n < len(model) && c.items[n].v.n < cut {
 					n++
 				}
 				if got := c.dropOldest(func(it *item) bool { return it.n < cut }); got != n {
@@ -54,8 +54,8 @@ func TestCollectionPageMatchesPaginate(t *testing.T) {
 				}
 				c.put(id, &item{id: id, n: i})
 			}
-			if !slices.Equal(c.order, model) || len(c.byID) != len(model) || len(c.pos) != len(model) {
-				t.Fatalf("round %d step %d: order %v (byID %d, pos %d), want %v", round, i, c.order, len(c.byID), len(c.pos), model)
+			if !slices.Equal(c.ids(), model) || len(c.idx) != len(model) {
+				t.Fatalf("round %d step %d: ids %v (idx %d), want %v", round, i, c.ids(), len(c.idx), model)
 			}
 			for j, m := range model {
 				if got, ok := c.index(m); !ok || got != j {
@@ -67,15 +67,15 @@ func TestCollectionPageMatchesPaginate(t *testing.T) {
 		keep := func(it *item) bool { return it.n%mod == 0 }
 		all := func() []*item { // the newest-first filtered list
 			var out []*item
-			for i := len(c.order) - 1; i >= 0; i-- {
-				if v := c.byID[c.order[i]]; keep(v) {
+			for i := len(c.items) - 1; i >= 0; i-- {
+				if v := c.items[i].v; keep(v) {
 					out = append(out, v)
 				}
 			}
 			return out
 		}()
 		var ids []string
-		for id := range c.byID {
+		for id := range c.all() {
 			ids = append(ids, id)
 		}
 		ids = append(ids, "missing")
@@ -224,4 +224,13 @@ func BenchmarkCreateCustomerStored(b *testing.B) {
 			}
 		})
 	}
+}
+
+// ids are the collection's ids, oldest first.
+func (c *collection[T]) ids() []string {
+	var out []string
+	for id := range c.all() {
+		out = append(out, id)
+	}
+	return out
 }

@@ -360,8 +360,8 @@ func (a *Account) finishDecision(o *Order, state, eventType string) {
 // sourceInUse reports whether an order already waits for the funds of
 // delayed source id (a pending_funds source pays one order). Caller holds a.mu.
 func (a *Account) sourceInUse(id string) bool {
-	for _, oid := range a.orders.order {
-		if ch := orderCharge(a.orders.byID[oid]); ch != nil && ch.SourceID == id {
+	for _, o := range a.orders.all() {
+		if ch := orderCharge(o); ch != nil && ch.SourceID == id {
 			return true
 		}
 	}
@@ -416,8 +416,7 @@ func (a *Account) pendingFunds(id, what string) (*Source, error) {
 // waits for the funds of delayed source id, if any (a blocked order waits
 // for nothing). Caller holds a.mu.
 func (a *Account) awaitingFunds(id string) *Order {
-	for _, oid := range a.orders.order {
-		x := a.orders.byID[oid]
+	for _, x := range a.orders.all() {
 		if ch := orderCharge(x); ch != nil && ch.SourceID == id && ch.State == "pending" && (x.State == "pending_payment" || x.State == "in_review") {
 			return x
 		}

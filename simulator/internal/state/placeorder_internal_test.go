@@ -13,12 +13,12 @@ func TestFailedPlaceOrderStoresNoSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := len(a.sources.order)
+	before := a.sources.len()
 	_, err = a.PlaceOrder(PlaceOrderParams{CustomerID: c.ID, Items: []PlaceItem{{SKUID: "nope", Quantity: 1, Price: 1}}})
 	if err == nil {
 		t.Fatal("PlaceOrder with an unknown SKU succeeded")
 	}
-	if after := len(a.sources.order); after != before {
+	if after := a.sources.len(); after != before {
 		t.Fatalf("a failed PlaceOrder stored %d source(s)", after-before)
 	}
 }

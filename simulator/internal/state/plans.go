@@ -205,8 +205,8 @@ func (a *Account) DeletePlan(id string) error {
 	if _, ok := a.plans.get(id); !ok {
 		return problem.NotFoundID("Plan", id)
 	}
-	for _, sid := range a.subs.order {
-		if a.subs.byID[sid].PlanID == id {
+	for sid, sub := range a.subs.all() {
+		if sub.PlanID == id {
 			return problem.Conflictf("conflict", "Plan '%s' is used by subscription '%s'; deactivate it instead.", id, sid)
 		}
 	}

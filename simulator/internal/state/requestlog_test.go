@@ -45,3 +45,31 @@ func TestRequestLogIsCapped(t *testing.T) {
 		}
 	}
 }
+
+// However many calls come, the log shows exactly the latest MaxRequestLog,
+// with consecutive seqs, and counts every call before them as dropped
+// (the log compacts itself now and then: before, at and after that).
+func TestRequestLogShowsTheLatestAcrossCompactions(t *testing.T) {
+	s := state.NewStore(nil, nil)
+	a, _, _ := s.Lookup(s.CreateAccount().SecretKey)
+	logged := 0
+	for _, upto := range []int{1, state.MaxRequestLog, state.MaxRequestLog + 1, state.MaxRequestLog * 5 / 4, state.MaxRequestLog*5/4 + 1, state.MaxRequestLog*5/4 + 2, 3*state.MaxRequestLog + 17} {
+		for ; logged < upto; logged++ {
+			a.LogRequest(state.RequestLog{Method: "GET", Path: "/customers"})
+		}
+		all := a.Requests()
+		want := min(logged, state.MaxRequestLog)
+		if len(all) != want || all[0].Seq != logged-want+1 || all[len(all)-1].Seq != logged {
+			t.Fatalf("after %d calls: %d shown, seqs %d…%d; want %d, %d…%d", logged, len(all), all[0].Seq, all[len(all)-1].Seq, want, logged-want+1, logged)
+		}
+		for i := 1; i < len(all); i++ {
+			if all[i].Seq != all[i-1].Seq+1 {
+				t.Fatalf("after %d calls: seq %d follows %d", logged, all[i].Seq, all[i-1].Seq)
+			}
+		}
+		p := a.RequestsPage(0, 2)
+		if p.Dropped != logged-want || len(p.Data) != min(2, want) || p.Data[0].Seq != logged-want+1 {
+			t.Fatalf("after %d calls: page from the start %+v dropped %d; want seqs from %d, dropped %d", logged, p.Data, p.Dropped, logged-want+1, logged-want)
+		}
+	}
+}

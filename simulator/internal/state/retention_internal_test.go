@@ -38,12 +38,12 @@ func TestRetiredEventsArePruned(t *testing.T) {
 	}
 	a.mu.Lock()
 	var onTC []string // events of the test-clock customer
-	for _, e := range a.events.byID {
+	for _, e := range a.events.all() {
 		if e.testClock == tc.ID {
 			onTC = append(onTC, e.ID)
 		}
 	}
-	before := len(a.events.order)
+	before := a.events.len()
 	a.mu.Unlock()
 	if len(onTC) == 0 {
 		t.Fatal("the test-clock customer has no event")
@@ -63,9 +63,9 @@ func TestRetiredEventsArePruned(t *testing.T) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	kept := len(a.events.order)
-	for _, id := range a.events.order {
-		if e := a.events.byID[id]; a.retired(e) {
+	kept := a.events.len()
+	for _, e := range a.events.all() {
+		if a.retired(e) {
 			t.Fatalf("event %s (%s, %s) past retention is still kept", e.ID, e.Type, e.CreatedTime)
 		}
 	}
@@ -79,18 +79,18 @@ func TestRetiredEventsArePruned(t *testing.T) {
 		t.Fatalf("the publisher was told to forget %d events, want the %d pruned", len(pub.forgotten), before)
 	}
 	for _, id := range pub.forgotten {
-		if _, kept := a.events.byID[id]; kept {
+		if _, kept := a.events.get(id); kept {
 			t.Fatalf("the publisher was told to forget %s, which is kept", id)
 		}
 	}
 	// What is kept is still consistent: every position maps back.
-	for i, id := range a.events.order {
+	for i, id := range a.events.ids() {
 		if got, _ := a.events.index(id); got != i {
 			t.Fatalf("index(%s) = %d, want %d", id, got, i)
 		}
 	}
-	if len(a.events.byID) != kept || len(a.events.pos) != kept {
-		t.Fatalf("byID %d pos %d order %d", len(a.events.byID), len(a.events.pos), kept)
+	if len(a.events.idx) != kept || a.events.len() != kept {
+		t.Fatalf("idx %d items %d, want %d", len(a.events.idx), a.events.len(), kept)
 	}
 }
 
@@ -118,7 +118,7 @@ func TestEventsCollectedAcrossAPrune(t *testing.T) {
 	wall = wall.Add(EventRetention + time.Hour)
 	a.mu.Lock()
 	a.recorded = pruneEvery - 3 // the third event from now prunes
-	before := len(a.events.order)
+	before := a.events.len()
 	var got []*Event
 	stop := a.collect(&got)
 	a.mu.Unlock()
@@ -132,7 +132,7 @@ func TestEventsCollectedAcrossAPrune(t *testing.T) {
 	}
 	a.mu.Lock()
 	stop()
-	after := len(a.events.order)
+	after := a.events.len()
 	a.mu.Unlock()
 	if after >= before {
 		t.Fatalf("no prune ran during the move (%d events before, %d after): the test proves nothing", before, after)

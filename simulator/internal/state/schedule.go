@@ -176,8 +176,7 @@ func copies(evs []*Event) []*Event {
 // clockID (on the account's own clock when ""); ties go to the subscription
 // created first.
 func (a *Account) earliestDue(clockID string) (s *Subscription, at time.Time, kind dueKind, ok bool) {
-	for _, id := range a.subs.order {
-		sub := a.subs.byID[id]
+	for _, sub := range a.subs.all() {
 		if a.clockOf(sub.CustomerID) != clockID {
 			continue
 		}
@@ -239,7 +238,8 @@ func (s *Subscription) beginPeriod(p *Plan, start, at time.Time) {
 // advancePeriod moves a subscription to its next period. Caller holds a.mu.
 func (a *Account) advancePeriod(s *Subscription, at time.Time) {
 	s.sched.periods++
-	s.beginPeriod(a.plans.byID[s.PlanID], *s.CurrentPeriodEndDate, at)
+	plan, _ := a.plans.get(s.PlanID)
+	s.beginPeriod(plan, *s.CurrentPeriodEndDate, at)
 }
 
 // addInterval is t plus n days, weeks, months or years; months and years
@@ -301,7 +301,7 @@ func (a *Account) remind(s *Subscription, at time.Time) {
 // end, source_invalid, no billing, or open and charge (see AdvanceTo).
 func (a *Account) invoiceDue(s *Subscription, at time.Time) {
 	s.sched.invoiceAt, s.sched.remindAt = nil, nil
-	plan := a.plans.byID[s.PlanID]
+	plan, _ := a.plans.get(s.PlanID)
 	if plan.State == "deactivated" || !s.autoRenewal {
 		a.end(s, at)
 		return

@@ -190,7 +190,7 @@ func (s *Store) Load(r io.Reader) error {
 		s.accounts[a.id] = a
 		s.byKey[a.keys.SecretKey] = keyRef{account: a}
 		s.byKey[a.keys.PublicKey] = keyRef{account: a, public: true}
-		for _, id := range a.links.order {
+		for id := range a.links.all() {
 			s.links.put(id, a)
 		}
 	}

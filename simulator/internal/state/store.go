@@ -207,7 +207,7 @@ func (s *Store) DeleteAccount(a *Account) error {
 	s.mu.Unlock()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, id := range a.links.order {
+	for id := range a.links.all() {
 		s.links.remove(id)
 	}
 	return nil

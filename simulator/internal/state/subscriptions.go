@@ -198,7 +198,7 @@ func (a *Account) startSubscriptions(sc *subscriptionCheckout, o *Order, c *Cust
 // (activatedFree) for a free trial. Caller holds a.mu.
 func (a *Account) activate(s *Subscription, o *Order, at time.Time) {
 	before := snapshot(s)
-	plan := a.plans.byID[s.PlanID]
+	plan, _ := a.plans.get(s.PlanID)
 	s.CustomerID = o.CustomerID
 	if len(o.Payment.Sources) > 0 {
 		s.SourceID = o.Payment.Sources[0].ID

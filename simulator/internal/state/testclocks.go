@@ -70,7 +70,7 @@ func (a *Account) CreateTestClock(p TestClockParams) (TestClock, error) {
 	c.Freeze()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if len(a.testClocks.byID) >= MaxTestClocks {
+	if a.testClocks.len() >= MaxTestClocks {
 		return TestClock{}, problem.Conflictf("too_many_test_clocks", "The account has %d test clocks, the most it keeps; delete some.", MaxTestClocks)
 	}
 	tc := &testClock{id: "clock_" + randomHex(12), name: p.Name, created: a.wallNow(), clock: c}
@@ -139,13 +139,13 @@ func (a *Account) dropClockResources(id string) {
 		}
 	}
 	orders := map[string]bool{}
-	for _, o := range a.orders.byID {
+	for _, o := range a.orders.all() {
 		if custs[o.CustomerID] {
 			orders[o.ID] = true
 		}
 	}
 	subs := map[string]bool{}
-	for _, s := range a.subs.byID {
+	for _, s := range a.subs.all() {
 		if custs[s.CustomerID] {
 			subs[s.ID] = true
 		}
@@ -155,7 +155,7 @@ func (a *Account) dropClockResources(id string) {
 	a.fulfils.removeWhere(func(f *Fulfillment) bool { return orders[f.OrderID] })
 	a.refunds.removeWhere(func(r *Refund) bool {
 		if orders[r.OrderID] {
-			delete(a.refundEntry, r.ID)
+			delete(a.refundNotes, r.ID)
 			return true
 		}
 		return false
@@ -309,12 +309,12 @@ const (
 // per shortest period of its plan in span. Caller holds a.mu.
 func (a *Account) eventBound(id string, span time.Duration) int {
 	n := 0
-	for _, s := range a.subs.byID {
+	for _, s := range a.subs.all() {
 		if _, _, due := s.nextDue(); !due || a.clockOf(s.CustomerID) != id {
 			continue
 		}
 		period := 28 * 24 * time.Hour
-		if p, ok := a.plans.byID[s.PlanID]; ok {
+		if p, ok := a.plans.get(s.PlanID); ok {
 			count := max(p.IntervalCount, 1)
 			switch p.Interval {
 			case "day":

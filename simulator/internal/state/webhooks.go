@@ -173,8 +173,7 @@ func (w *Webhook) subscribed(typ string) bool {
 func (a *Account) subscribedTargets(typ string) []Target {
 	var out []Target
 	now := a.now()
-	for _, id := range a.webhooks.order {
-		w := a.webhooks.byID[id]
+	for _, w := range a.webhooks.all() {
 		if (w.Enabled || w.disabledReason != "") && w.subscribed(typ) {
 			out = append(out, a.targetLocked(w, now))
 		}
