@@ -31,6 +31,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		raw.write(w, status)
 		return
 	}
+	if b, ok := v.(jsonBody); ok { // written already
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(b)
+		return
+	}
 	b, err := wire.Marshal(v)
 	if err != nil {
 		writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "cannot encode response: "+err.Error()))
@@ -40,6 +46,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
+
+// jsonBody is a response the state wrote as JSON already (as wire.Marshal
+// writes it), sent as it is.
+type jsonBody []byte
 
 func writeError(w http.ResponseWriter, e *apierror.Error) {
 	b, _ := json.Marshal(e) // plain strings; cannot fail
