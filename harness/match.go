@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/drsim/drsim/harness/catalogue"
@@ -58,7 +59,7 @@ func (s *Scenario) pinned(id string) (*regexp.Regexp, error) {
 	if pat == "" {
 		return nil, nil
 	}
-	re, err := regexp.Compile(pat)
+	re, err := compiled(pat)
 	if err != nil {
 		return nil, fmt.Errorf("subject pattern %q for %s: %w", pat, id, err)
 	}
@@ -70,8 +71,26 @@ func hint(n *catalogue.Notification) *regexp.Regexp {
 	if n.Subject == "" {
 		return nil
 	}
-	re, _ := regexp.Compile(n.Subject) // checked when the catalogue was parsed
+	re, _ := compiled(n.Subject) // checked when the catalogue was parsed
 	return re
+}
+
+// patterns are the subject patterns compiled so far (profiles' and
+// catalogues', a few dozen): every email check uses them.
+var patterns sync.Map // string → *regexp.Regexp
+
+// compiled is regexp.Compile(pat), compiled once per process. A Regexp is
+// safe for concurrent use.
+func compiled(pat string) (*regexp.Regexp, error) {
+	if re, ok := patterns.Load(pat); ok {
+		return re.(*regexp.Regexp), nil
+	}
+	re, err := regexp.Compile(pat)
+	if err != nil {
+		return nil, err
+	}
+	patterns.Store(pat, re)
+	return re, nil
 }
 
 // matching is one attempt to assign emails to subjects.

@@ -75,8 +75,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		engine, floor := float64(d.n)/d.engine.Seconds(), float64(d.n)/d.load.Seconds()
-		fmt.Fprintf(stdout, "delivery:   %d signed webhooks to one webhook, each round released at once, %.0f deliveries/s; floor %.0f/s; ratio %.2f\n",
-			d.n, engine, floor, engine/floor)
+		fmt.Fprintf(stdout, "delivery:   %d signed webhooks to one webhook, each round released at once, %.0f deliveries/s; floor %.0f/s; ratio %.2f (target ≥ %.2f)\n",
+			d.n, engine, floor, engine/floor, deliveryTarget)
 		fmt.Fprintf(stdout, "            (floor: the same bodies and headers POSTed to the same receiver one at a time over one keep-alive connection, as the engine sends to one webhook; %d rounds, engine and floor in turns)\n", deliveryRounds)
 	}
 
@@ -86,6 +86,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "notify:     order accepted → confirmation email matched, %d orders: %s\n", len(lat), lat)
+		p50, p99 := lat.pct(0.5), lat.pct(0.99)
+		fmt.Fprintf(stdout, "            targets: p50 %s of %s (ratio %.2f), p99 %s of %s (ratio %.2f); a ratio ≤ 1.00 meets its target\n",
+			round(p50), notifyP50Target, p50.Seconds()/notifyP50Target.Seconds(), round(p99), notifyP99Target, p99.Seconds()/notifyP99Target.Seconds())
 	}
 
 	if levels, err := parseLevels(*stored); err != nil {
@@ -139,6 +142,13 @@ func mib(b uint64) string {
 	}
 	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
 }
+
+// The targets the bench reports against (issue 14, docs/performance.md).
+const (
+	deliveryTarget  = 0.8                   // deliveries/s as a share of the loopback floor, at least
+	notifyP50Target = 2 * time.Millisecond  // notification latency, median, at most
+	notifyP99Target = 10 * time.Millisecond // and 99th percentile, at most
+)
 
 // benchPartNames are the parts of the bench, in the order they run.
 var benchPartNames = []string{"suite", "delivery", "notify", "api", "year"}

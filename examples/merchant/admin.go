@@ -160,26 +160,9 @@ func (s *Server) fulfil(w http.ResponseWriter, r *http.Request, f client.Fulfill
 // cancellation email and the answer is 409. Otherwise the items are
 // cancelled at DR (202), and DR's events send the cancellation email.
 func (s *Server) handleCancelRequest(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Email string        `json:"email"`
-		Items []requestItem `json:"items"`
-	}
-	if !decodeRequest(w, r, &req) {
-		return
-	}
-	if req.Email == "" {
-		writeError(w, http.StatusBadRequest, "email is required")
-		return
-	}
-	if len(req.Items) > 0 {
-		if err := checkItems(req.Items); err != nil {
-			writeError(w, http.StatusBadRequest, "%v", err)
-			return
-		}
-	}
 	ctx, cancel := actionContext(r)
 	defer cancel()
-	o, ok := s.customerOrder(ctx, w, r.PathValue("orderId"), req.Email)
+	req, o, ok := s.customerOrder(ctx, w, r, true)
 	if !ok {
 		return
 	}
@@ -332,25 +315,9 @@ func (s *Server) handleDelay(w http.ResponseWriter, r *http.Request) {
 // returns items. The return is created at DR and the customer gets the
 // return instructions, with DR's return id as the reference.
 func (s *Server) handleReturnRequest(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Email  string        `json:"email"`
-		Items  []requestItem `json:"items"`
-		Reason string        `json:"reason"`
-	}
-	if !decodeRequest(w, r, &req) {
-		return
-	}
-	if req.Email == "" {
-		writeError(w, http.StatusBadRequest, "email is required")
-		return
-	}
-	if err := checkItems(req.Items); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
-		return
-	}
 	ctx, cancel := actionContext(r)
 	defer cancel()
-	o, ok := s.customerOrder(ctx, w, r.PathValue("orderId"), req.Email)
+	req, o, ok := s.customerOrder(ctx, w, r, false)
 	if !ok {
 		return
 	}
@@ -362,7 +329,7 @@ func (s *Server) handleReturnRequest(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "order %s has no item %s", o.ID, want.ItemID)
 			return
 		}
-		rr.Items = append(rr.Items, client.ReturnItem{ItemID: want.ItemID, Quantity: int(want.Quantity)})
+		rr.Items = append(rr.Items, client.ReturnItemParams{ItemID: want.ItemID, Quantity: int(want.Quantity)})
 		items = append(items, itemView{it.name(), int(want.Quantity)})
 	}
 	to, err := o.recipient()
@@ -411,21 +378,46 @@ func (s *Server) handleReturnRequest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]string{"returnId": ret.ID})
 }
 
-// customerOrder fetches the order and checks that it is the customer's: a
-// portal request must give the order's email. On failure it answers and
-// returns false.
-func (s *Server) customerOrder(ctx context.Context, w http.ResponseWriter, orderID, email string) (order, bool) {
+// orderRequest is the body of a customer's request about an order (a
+// cancellation or a return): the order's email, the units, and for a
+// return its reason.
+type orderRequest struct {
+	Email  string        `json:"email"`
+	Items  []requestItem `json:"items"`
+	Reason string        `json:"reason"`
+}
+
+// customerOrder reads and checks a customer's orderRequest (no items means
+// the whole order when wholeOrder allows it), then fetches the order and
+// checks that it is the customer's: the request must give the order's
+// email. On failure it answers (400, 403 or DR's refusal) and returns false.
+func (s *Server) customerOrder(ctx context.Context, w http.ResponseWriter, r *http.Request, wholeOrder bool) (orderRequest, order, bool) {
+	var req orderRequest
+	if !decodeRequest(w, r, &req) {
+		return req, order{}, false
+	}
+	if req.Email == "" {
+		writeError(w, http.StatusBadRequest, "email is required")
+		return req, order{}, false
+	}
+	if len(req.Items) > 0 || !wholeOrder {
+		if err := checkItems(req.Items); err != nil {
+			writeError(w, http.StatusBadRequest, "%v", err)
+			return req, order{}, false
+		}
+	}
+	orderID := r.PathValue("orderId")
 	o, err := s.getOrder(ctx, orderID)
 	if err != nil {
 		s.drFailed(w, err, "portal", orderID)
-		return order{}, false
+		return req, order{}, false
 	}
-	if !sameAddress(email, o.Email) {
+	if !sameAddress(req.Email, o.Email) {
 		s.log.Warn("portal: email does not match the order", "order", orderID)
 		writeError(w, http.StatusForbidden, "this is not the email of order %s", orderID)
-		return order{}, false
+		return req, order{}, false
 	}
-	return o, true
+	return req, o, true
 }
 
 // sameAddress reports whether a and b are the same mailbox ("Alice

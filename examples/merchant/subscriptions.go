@@ -417,28 +417,21 @@ func (s *Server) sendCancelled(ctx context.Context, ev event, sub subscription) 
 	return nil
 }
 
-// planFacts are what the plan-based notices (updated terms, subscription
-// failed) look up: the recipient, the plan and the product names.
-func (s *Server) planFacts(ctx context.Context, sub subscription) (*mail.Address, *client.Plan, []string, error) {
+// planView is what the plan-based notices (updated terms, subscription
+// failed) look up and show: the recipient, and the plan with its terms and
+// the subscription's products (GET /plans/{id}, GET /skus/{id}).
+func (s *Server) planView(ctx context.Context, sub subscription) (*mail.Address, subscriptionView, error) {
 	to, err := s.subscriber(ctx, "", sub.CustomerID)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+		return nil, subscriptionView{}, fmt.Errorf("subscription %s: %w", sub.ID, err)
 	}
 	pl, err := s.dr.Plan(ctx, sub.PlanID)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("subscription %s: plan: %w", sub.ID, err)
+		return nil, subscriptionView{}, fmt.Errorf("subscription %s: plan: %w", sub.ID, err)
 	}
 	names, err := s.productNames(ctx, sub.Items)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
-	}
-	return to, pl, names, nil
-}
-
-func (s *Server) sendUpdatedTerms(ctx context.Context, sub subscription) error {
-	to, pl, names, err := s.planFacts(ctx, sub)
-	if err != nil {
-		return err
+		return nil, subscriptionView{}, fmt.Errorf("subscription %s: %w", sub.ID, err)
 	}
 	v := subscriptionView{
 		ShopName:       s.cfg.ShopName,
@@ -446,11 +439,20 @@ func (s *Server) sendUpdatedTerms(ctx context.Context, sub subscription) error {
 		Plan:           cmp.Or(oneLine(pl.Name), sub.PlanID),
 		Terms:          strings.TrimSpace(pl.Terms),
 		Renews:         renewalPeriod(pl),
-		CancelURL:      s.URL() + "/portal/subscriptions/" + url.PathEscape(sub.ID) + "/cancel",
 	}
 	for i, it := range sub.Items {
 		v.Items = append(v.Items, lineView{names[i], it.quantity(), formatMoney(it.Price, sub.Currency)})
+		v.Products = append(v.Products, itemView{names[i], it.quantity()})
 	}
+	return to, v, nil
+}
+
+func (s *Server) sendUpdatedTerms(ctx context.Context, sub subscription) error {
+	to, v, err := s.planView(ctx, sub)
+	if err != nil {
+		return err
+	}
+	v.CancelURL = s.URL() + "/portal/subscriptions/" + url.PathEscape(sub.ID) + "/cancel"
 	if s.defects.has(DefectTermsWithoutCancel) {
 		s.log.Warn("subscriptions: DEFECT terms-without-cancel: no offer to cancel", "subscription", sub.ID)
 		v.CancelURL = ""
@@ -506,20 +508,12 @@ func (s *Server) handleSubscriptionFailed(ev event) (work, error) {
 		return nil, fmt.Errorf("%w: subscription %s has no planId", errBadPayload, sub.ID)
 	}
 	return func(ctx context.Context) error {
-		to, pl, names, err := s.planFacts(ctx, sub)
+		to, v, err := s.planView(ctx, sub)
 		if err != nil {
 			return err
 		}
-		v := subscriptionView{
-			ShopName:       s.cfg.ShopName,
-			SubscriptionID: sub.ID,
-			Plan:           cmp.Or(oneLine(pl.Name), sub.PlanID),
-			Failed:         transitionDate(sub, "failed", ev),
-			PortalURL:      s.URL() + "/portal",
-		}
-		for i, it := range sub.Items {
-			v.Products = append(v.Products, itemView{names[i], it.quantity()})
-		}
+		v.Failed = transitionDate(sub, "failed", ev)
+		v.PortalURL = s.URL() + "/portal"
 		if s.defects.has(DefectFailedNoReactivation) {
 			s.log.Warn("subscriptions: DEFECT failed-without-reactivation: no way to reactivate", "subscription", sub.ID)
 			v.PortalURL = ""
