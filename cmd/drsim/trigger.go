@@ -276,7 +276,7 @@ func refundSome(ctx context.Context, t *tripper) error {
 
 func returnOne(ctx context.Context, t *tripper) error {
 	r, err := t.c.CreateReturn(ctx, client.ReturnParams{OrderID: t.order, Reason: "too small",
-		Items: []client.ReturnItem{{ItemID: t.items[0], Quantity: 1}}})
+		Items: []client.ReturnItemParams{{ItemID: t.items[0], Quantity: 1}}})
 	if err != nil {
 		return fmt.Errorf("return from order %s: %w", t.order, err)
 	}

@@ -329,7 +329,7 @@ func (s *Server) handleReturnRequest(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "order %s has no item %s", o.ID, want.ItemID)
 			return
 		}
-		rr.Items = append(rr.Items, client.ReturnItem{ItemID: want.ItemID, Quantity: int(want.Quantity)})
+		rr.Items = append(rr.Items, client.ReturnItemParams{ItemID: want.ItemID, Quantity: int(want.Quantity)})
 		items = append(items, itemView{it.name(), int(want.Quantity)})
 	}
 	to, err := o.recipient()

@@ -125,7 +125,7 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 		t.Fatalf("order %s state %s, invoices %v; want complete with an invoice PDF", o.ID, o.State, o.InvoicePDFs)
 	}
 
-	ret := must[*client.Return](t, "return")(c.CreateReturn(ctx, client.ReturnParams{OrderID: o.ID, Reason: "broken", Items: []client.ReturnItem{{ItemID: o.Items[0].ID, Quantity: 1}}}))
+	ret := must[*client.Return](t, "return")(c.CreateReturn(ctx, client.ReturnParams{OrderID: o.ID, Reason: "broken", Items: []client.ReturnItemParams{{ItemID: o.Items[0].ID, Quantity: 1}}}))
 	must[*client.Return](t, "get return")(c.Return(ctx, ret.ID))
 	must[*client.Page[client.Return]](t, "list returns")(c.Returns(ctx, client.ListParams{}))
 	must[*client.Return](t, "update return")(c.UpdateReturn(ctx, ret.ID, client.ReturnUpdateParams{Metadata: map[string]any{"rma": "7"}}))

@@ -421,15 +421,18 @@ type PlaceOrderParams struct {
 	Metadata   map[string]any `json:"metadata,omitempty"`
 }
 
-// FulfillmentItem is one line of a fulfillment: units shipped or cancelled.
+// FulfillmentItem is one line of a fulfillment: units shipped or
+// cancelled; both quantities are always present.
 type FulfillmentItem struct {
-	ItemID         string `json:"itemId,omitempty"`
-	SKUID          string `json:"skuId,omitempty"`
+	ItemID         string `json:"itemId"`
+	SKUID          string `json:"skuId"`
 	Quantity       int    `json:"quantity"`
 	CancelQuantity int    `json:"cancelQuantity"`
 }
 
-// Fulfillment ships or cancels units of an order.
+// Fulfillment ships or cancels units of an order (DR's Fulfillment).
+// OrderDetails is the order without its payment as it was just before the
+// fulfillment took effect (DR's sample shows pre-fulfilment states).
 type Fulfillment struct {
 	ID              string            `json:"id"`
 	CreatedTime     time.Time         `json:"createdTime"`
@@ -456,7 +459,8 @@ type FulfillmentItemParams struct {
 	CancelQuantity int    `json:"cancelQuantity,omitempty"`
 }
 
-// FulfillmentParams create a fulfillment.
+// FulfillmentParams create a fulfillment (POST /fulfillments,
+// docs/dr-api.md#fulfillment).
 type FulfillmentParams struct {
 	OrderID         string                  `json:"orderId"`
 	Items           []FulfillmentItemParams `json:"items"`
@@ -467,7 +471,7 @@ type FulfillmentParams struct {
 	Metadata        map[string]any          `json:"metadata,omitempty"`
 }
 
-// RefundItem is one line of a refund.
+// RefundItem is one line of an item-level refund.
 type RefundItem struct {
 	ItemID         string  `json:"itemId"`
 	SKUID          string  `json:"skuId"`
@@ -476,7 +480,8 @@ type RefundItem struct {
 	RefundedAmount float64 `json:"refundedAmount"`
 }
 
-// RefundCharge is a charge a refund pays back through.
+// RefundCharge is a charge as a completed or failed refund shows it (DR's
+// Charges model), with this refund's entry in Refunds.
 type RefundCharge struct {
 	ID       string              `json:"id"`
 	Captured bool                `json:"captured"`
@@ -485,14 +490,16 @@ type RefundCharge struct {
 	SourceID string              `json:"sourceId"`
 }
 
-// RefundChargeEntry is the refund's entry on its charge, as the refund shows it.
+// RefundChargeEntry is the refund's entry on its charge, as the refund
+// shows it (DR's RefundCharges).
 type RefundChargeEntry struct {
 	CreatedTime time.Time `json:"createdTime"`
 	Amount      float64   `json:"amount"`
 	State       string    `json:"state"`
 }
 
-// Refund is a DR refund.
+// Refund is a DR refund (docs/dr-api.md#refund). State: pending (or
+// pending_information) → succeeded | failed.
 type Refund struct {
 	ID             string         `json:"id"`
 	OrderID        string         `json:"orderId"`
@@ -528,7 +535,9 @@ type RefundItemParams struct {
 	Percent  *float64 `json:"percent,omitempty"`
 }
 
-// RefundParams create a refund of an order (or a billing invoice).
+// RefundParams create a refund of an order (POST /refunds): exactly one of
+// Amount, Percent and Items; Type refunds one component (shipping, tax,
+// duty, importer_tax, fees) instead of products.
 type RefundParams struct {
 	OrderID   string             `json:"orderId,omitempty"`
 	InvoiceID string             `json:"invoiceId,omitempty"`
@@ -541,21 +550,25 @@ type RefundParams struct {
 	Metadata  map[string]any     `json:"metadata,omitempty"`
 }
 
-// MetadataParams update only a resource's metadata (refunds).
+// MetadataParams update only a resource's metadata (POST /refunds/{id}:
+// DR allows only metadata).
 type MetadataParams struct {
 	Metadata map[string]any `json:"metadata"`
 }
 
-// ReturnItem is one line of a return.
+// ReturnItem is one line of a return (DR's ReturnsItem): its state follows
+// the return's, and QuantityAccepted is how many units were accepted back
+// (0 until the return is accepted).
 type ReturnItem struct {
-	ItemID           string `json:"itemId,omitempty"`
-	SKUID            string `json:"skuId,omitempty"`
+	ItemID           string `json:"itemId"`
+	SKUID            string `json:"skuId"`
 	Quantity         int    `json:"quantity"`
-	QuantityAccepted int    `json:"quantityAccepted,omitempty"`
-	State            string `json:"state,omitempty"`
+	QuantityAccepted int    `json:"quantityAccepted"`
+	State            string `json:"state"`
 }
 
-// Return is a DR return.
+// Return is a DR return (DR's ReturnsResponse): created → accepted;
+// RefundIDs lists the refunds DR made for it.
 type Return struct {
 	ID          string         `json:"id"`
 	OrderID     string         `json:"orderId"`
@@ -570,12 +583,20 @@ type Return struct {
 	UpdatedTime time.Time      `json:"updatedTime"`
 }
 
-// ReturnParams create a return.
+// ReturnItemParams return units of one order line, named by ItemID or SKUID.
+type ReturnItemParams struct {
+	ItemID   string `json:"itemId,omitempty"`
+	SKUID    string `json:"skuId,omitempty"`
+	Quantity int    `json:"quantity"`
+}
+
+// ReturnParams create a return (POST /returns): the customer sends shipped
+// units back.
 type ReturnParams struct {
-	OrderID  string         `json:"orderId"`
-	Reason   string         `json:"reason,omitempty"`
-	Items    []ReturnItem   `json:"items"`
-	Metadata map[string]any `json:"metadata,omitempty"`
+	OrderID  string             `json:"orderId"`
+	Reason   string             `json:"reason,omitempty"`
+	Items    []ReturnItemParams `json:"items"`
+	Metadata map[string]any     `json:"metadata,omitempty"`
 }
 
 // ReturnUpdateParams move a return (e.g. state "accepted") or set metadata.

@@ -74,9 +74,40 @@ func decode(r *http.Request, v any) error {
 				return werr
 			}
 		}
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			typeErr.Field = wirePath(reflect.TypeOf(v).Elem(), typeErr.Field)
+		}
 		return jsonError(err)
 	}
 	return checkBody(body, reflect.TypeOf(v).Elem())
+}
+
+// wirePath drops from a decoder's field path the Go names of embedded
+// structs (state's request forms embed package client's params, and
+// encoding/json names them in UnmarshalTypeError.Field): DR names a
+// parameter by its JSON path only.
+func wirePath(t reflect.Type, path string) string {
+	if path == "" {
+		return ""
+	}
+	var out []string
+	for _, seg := range strings.Split(path, ".") {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
+		}
+		if t != nil && t.Kind() == reflect.Struct {
+			if f, ok := t.FieldByName(seg); ok && f.Anonymous {
+				t = f.Type
+				continue
+			}
+			t = fieldsOf(t)[seg] // nil when unknown: the rest is kept as it is
+		} else {
+			t = nil
+		}
+		out = append(out, seg)
+	}
+	return strings.Join(out, ".")
 }
 
 func jsonError(err error) error {

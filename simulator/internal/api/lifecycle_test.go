@@ -22,6 +22,7 @@ func init() {
 		{route: "POST /fulfillments", name: "quantity a word", path: "/fulfillments", body: `{"orderId":"{accepted}","items":[{"skuId":"{sku}","quantity":"two"}]}`, status: 400, code: "invalid_parameter", param: "items[0].quantity"},
 		{route: "POST /fulfillments", name: "orderId a number", path: "/fulfillments", body: `{"orderId":5}`, status: 400, code: "invalid_parameter", param: "orderId"},
 		{route: "POST /fulfillments", name: "unknown field", path: "/fulfillments", body: `{"carrier":"x"}`, status: 400, code: "invalid_parameter", param: "carrier"},
+		{route: "POST /fulfillments", name: "line itemId a number", path: "/fulfillments", body: `{"orderId":"{accepted}","items":[{"itemId":5,"quantity":1}]}`, status: 400, code: "invalid_parameter", param: "items.itemId"},
 		{route: "POST /fulfillments", name: "unknown order", path: "/fulfillments", body: `{"orderId":"nope","items":[{"itemId":"x","quantity":1}]}`, status: 404, code: "not_found", param: "id"},
 		{route: "POST /fulfillments", name: "unknown sku", path: "/fulfillments", body: `{"orderId":"{accepted}","items":[{"skuId":"nope","quantity":1}]}`, status: 400, code: "invalid_parameter", param: "items[0].skuId"},
 		{route: "POST /fulfillments", name: "pending_payment order", path: "/fulfillments", body: `{"orderId":"{order}","items":[{"skuId":"{sku}","quantity":1}]}`, status: 409, code: "invalid_state"},
@@ -33,6 +34,7 @@ func init() {
 		// POST /refunds
 		{route: "POST /refunds", name: "bad JSON", path: "/refunds", body: `{"amount":`, status: 400, code: "invalid_parameter"},
 		{route: "POST /refunds", name: "amount a string", path: "/refunds", body: `{"amount":"5"}`, status: 400, code: "invalid_parameter", param: "amount"},
+		{route: "POST /refunds", name: "line amount a string", path: "/refunds", body: `{"orderId":"{accepted}","currency":"USD","items":[{"itemId":"x","amount":"5"}]}`, status: 400, code: "invalid_parameter", param: "items.amount"},
 		{route: "POST /refunds", name: "no orderId", path: "/refunds", body: `{"currency":"USD","amount":1}`, status: 400, code: "missing_parameter", param: "orderId"},
 		{route: "POST /refunds", name: "no currency", path: "/refunds", body: `{"orderId":"{accepted}","amount":1}`, status: 400, code: "missing_parameter", param: "currency"},
 		{route: "POST /refunds", name: "percent over 100", path: "/refunds", body: `{"orderId":"{accepted}","currency":"USD","percent":101}`, status: 400, code: "invalid_parameter", param: "percent"},
@@ -47,6 +49,8 @@ func init() {
 		// POST /returns
 		{route: "POST /returns", name: "bad JSON", path: "/returns", body: `{"orderId"`, status: 400, code: "invalid_parameter"},
 		{route: "POST /returns", name: "no orderId", path: "/returns", body: `{"items":[{"itemId":"x","quantity":1}]}`, status: 400, code: "missing_parameter", param: "orderId"},
+		{route: "POST /returns", name: "reason a number", path: "/returns", body: `{"orderId":"{accepted}","reason":5}`, status: 400, code: "invalid_parameter", param: "reason"},
+		{route: "POST /returns", name: "line skuId a number", path: "/returns", body: `{"orderId":"{accepted}","items":[{"skuId":5,"quantity":1}]}`, status: 400, code: "invalid_parameter", param: "items.skuId"},
 		{route: "POST /returns", name: "no quantity", path: "/returns", body: `{"orderId":"{accepted}","items":[{"skuId":"{sku}"}]}`, status: 400, code: "missing_parameter", param: "items[0].quantity"},
 		{route: "POST /returns", name: "unknown order", path: "/returns", body: `{"orderId":"nope","items":[{"itemId":"x","quantity":1}]}`, status: 404, code: "not_found", param: "id"},
 		{route: "POST /returns", name: "nothing shipped", path: "/returns", body: `{"orderId":"{accepted}","items":[{"skuId":"{sku}","quantity":1}]}`, status: 409, code: "quantity_too_large"},

@@ -58,7 +58,7 @@ type Account struct {
 	customerClock notes[string]        // customer → the test clock it is attached to (testclocks.go)
 	behaviours    notes[cardBehaviour] // source → what its test card or owner makes it do (sources.go)
 	progress      notes[*itemProgress] // order line → its fulfilment, capture and return counters (charges.go)
-	refundEntry   notes[string]        // refund → the id of its entry in its charge's refunds (refunds.go)
+	refundNotes   notes[*refundNote]   // refund → its allocation, return and charge entry (refunds.go)
 
 	testClocks collection[*testClock] // testclocks.go
 	cur        *clock.Virtual         // the clock in use (testclocks.go use); nil: a.clock

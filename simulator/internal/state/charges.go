@@ -9,7 +9,7 @@ import (
 
 // ChargeOperation is one capture, cancel or refund on a charge (DR's
 // Capture, Cancel and Refund models). The refund a refund entry belongs to
-// is the account's refundEntry note.
+// is in the account's refundNotes.
 type ChargeOperation = client.ChargeOperation
 
 // itemProgress is what has happened to an order line's units and money.
@@ -144,7 +144,7 @@ func (a *Account) refreshRefundable(o *Order) {
 			continue
 		}
 		held += r.Amount
-		for _, al := range r.alloc {
+		for _, al := range a.noteOf(r).alloc {
 			heldByItem[al.itemID] += al.amount
 		}
 	}

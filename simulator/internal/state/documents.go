@@ -84,8 +84,8 @@ func (a *Account) issueCreditMemo(o *Order, r *Refund) {
 		for _, ri := range r.Items {
 			d.Lines = append(d.Lines, documents.Line{Name: a.orderItemName(o, ri.ItemID, ri.SKUID), Quantity: ri.Quantity, Amount: ri.RefundedAmount})
 		}
-	case r.Type == "" && len(r.alloc) > 0:
-		for _, al := range r.alloc {
+	case r.Type == "" && len(a.noteOf(r).alloc) > 0:
+		for _, al := range a.noteOf(r).alloc {
 			d.Lines = append(d.Lines, documents.Line{Name: a.orderItemName(o, al.itemID, ""), Amount: al.amount})
 		}
 	default:

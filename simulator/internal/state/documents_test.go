@@ -14,6 +14,7 @@ import (
 
 	"github.com/ledongthuc/pdf"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/apierror"
 )
 
@@ -160,7 +161,7 @@ func shipped(t *testing.T, a *Account) *Order {
 	if _, err := a.AcceptOrder(o.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.CreateFulfillment(FulfillmentParams{OrderID: o.ID, Items: []FulfillmentItemParams{{ItemID: o.Items[0].ID, Quantity: Qty(2)}}}); err != nil {
+	if _, err := a.CreateFulfillment(FulfillmentParams{FulfillmentParams: client.FulfillmentParams{OrderID: o.ID}, Items: []FulfillmentItemParams{{FulfillmentItemParams: client.FulfillmentItemParams{ItemID: o.Items[0].ID}, Quantity: Qty(2)}}}); err != nil {
 		t.Fatal(err)
 	}
 	return o
@@ -174,16 +175,16 @@ func TestCreditMemoLines(t *testing.T) {
 		want   []string
 	}{
 		{"by amount: the lines it came off", func(o *Order) RefundParams {
-			return RefundParams{OrderID: o.ID, Currency: "USD", Amount: ptrTo(11.0)}
+			return RefundParams{RefundParams: client.RefundParams{OrderID: o.ID, Currency: "USD", Amount: ptrTo(11.0)}}
 		}, []string{"Desk lamp", "11,00 USD", "1,00 USD"}}, // 11 × 2.50 / 27.50
 		{"by item quantity", func(o *Order) RefundParams {
-			return RefundParams{OrderID: o.ID, Currency: "USD", Items: []RefundItemParams{{ItemID: o.Items[0].ID, Quantity: Qty(1)}}}
+			return RefundParams{RefundParams: client.RefundParams{OrderID: o.ID, Currency: "USD"}, Items: []RefundItemParams{{RefundItemParams: client.RefundItemParams{ItemID: o.Items[0].ID}, Quantity: Qty(1)}}}
 		}, []string{"Desk lamp", "\n1\n", "13,75 USD", "1,25 USD"}},
 		{"shipping", func(o *Order) RefundParams {
-			return RefundParams{OrderID: o.ID, Currency: "USD", Type: "shipping", Amount: ptrTo(5.0)}
+			return RefundParams{RefundParams: client.RefundParams{OrderID: o.ID, Currency: "USD", Type: "shipping", Amount: ptrTo(5.0)}}
 		}, []string{"Envío", "5,00 USD", "Impuestos incluidos\n0,00 USD"}},
 		{"tax", func(o *Order) RefundParams {
-			return RefundParams{OrderID: o.ID, Currency: "USD", Type: "tax", Percent: ptrTo(100.0)}
+			return RefundParams{RefundParams: client.RefundParams{OrderID: o.ID, Currency: "USD", Type: "tax", Percent: ptrTo(100.0)}}
 		}, []string{"Impuestos\n", "Impuestos incluidos\n2,50 USD", "Total reembolsado\n2,50 USD"}},
 	}
 	for _, tc := range cases {

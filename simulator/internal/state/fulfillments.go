@@ -6,8 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 	"github.com/drsim/drsim/simulator/internal/wire"
 )
@@ -90,50 +90,27 @@ func (q Quantity) whole(param string) (int, error) {
 	return q.n, nil
 }
 
-// FulfillmentItemParams is one line of POST /fulfillments: the item (by id
-// or SKU) and how many units ship and/or are cancelled.
+// FulfillmentItemParams is one line of POST /fulfillments as the API
+// decodes it: the client's, with quantities that also take DR's numeric
+// strings and keep a malformed value for validation's 400.
 type FulfillmentItemParams struct {
-	ItemID         string   `json:"itemId"`
-	SKUID          string   `json:"skuId"`
+	client.FulfillmentItemParams
 	Quantity       Quantity `json:"quantity"`
 	CancelQuantity Quantity `json:"cancelQuantity"`
 }
 
-// FulfillmentParams is the body of POST /fulfillments (docs/dr-api.md#fulfillment).
+// FulfillmentParams is the body of POST /fulfillments as the API decodes
+// it (docs/dr-api.md#fulfillment): the client's, with lines of Quantity.
 type FulfillmentParams struct {
-	OrderID         string                  `json:"orderId"`
-	Items           []FulfillmentItemParams `json:"items"`
-	TrackingCompany string                  `json:"trackingCompany"`
-	TrackingNumber  string                  `json:"trackingNumber"`
-	TrackingURL     string                  `json:"trackingUrl"`
-	ShipmentID      string                  `json:"shipmentId"`
-	Metadata        map[string]any          `json:"metadata"`
+	client.FulfillmentParams
+	Items []FulfillmentItemParams `json:"items"`
 }
 
-// FulfillmentItem is one line of a Fulfillment; both quantities are always present.
-type FulfillmentItem struct {
-	ItemID         string `json:"itemId"`
-	SKUID          string `json:"skuId"`
-	Quantity       int    `json:"quantity"`
-	CancelQuantity int    `json:"cancelQuantity"`
-}
-
-// Fulfillment is DR's Fulfillment. OrderDetails is the order without
-// payment as it was just before this fulfillment took effect (DR's sample
-// shows pre-fulfilment states).
-type Fulfillment struct {
-	ID              string            `json:"id"`
-	CreatedTime     time.Time         `json:"createdTime"`
-	OrderID         string            `json:"orderId"`
-	Items           []FulfillmentItem `json:"items"`
-	TrackingCompany string            `json:"trackingCompany,omitempty"`
-	TrackingNumber  string            `json:"trackingNumber,omitempty"`
-	TrackingURL     string            `json:"trackingUrl,omitempty"`
-	ShipmentID      string            `json:"shipmentId,omitempty"`
-	Metadata        map[string]any    `json:"metadata,omitempty"`
-	LiveMode        bool              `json:"liveMode"`
-	OrderDetails    json.RawMessage   `json:"orderDetails,omitempty"`
-}
+// The fulfillment types are package client's: DR's wire form.
+type (
+	FulfillmentItem = client.FulfillmentItem
+	Fulfillment     = client.Fulfillment
+)
 
 // fulfilLine is one validated request line.
 type fulfilLine struct {
@@ -142,7 +119,7 @@ type fulfilLine struct {
 	ship, cancelled int
 }
 
-func (p *FulfillmentParams) validate() ([]fulfilLine, error) {
+func validateFulfillment(p *FulfillmentParams) ([]fulfilLine, error) {
 	if p.OrderID == "" {
 		return nil, problem.Missing("orderId")
 	}
@@ -258,7 +235,7 @@ func orderDetails(o *Order) json.RawMessage {
 // event only. An item whose units are all fulfilled or all cancelled becomes
 // fulfilled or cancelled; one with some of each becomes fulfilled [choice].
 func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
-	lines, err := p.validate()
+	lines, err := validateFulfillment(&p)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/apierror"
 	"github.com/drsim/drsim/simulator/internal/problem"
 	"github.com/drsim/drsim/simulator/internal/state"
@@ -154,7 +155,7 @@ func (fx *lcFixture) order() *state.Order {
 
 // ship is a fulfillment request line for item i; a negative count is left out.
 func (fx *lcFixture) line(i, ship, cancel int) state.FulfillmentItemParams {
-	l := state.FulfillmentItemParams{ItemID: fx.item[i]}
+	l := state.FulfillmentItemParams{FulfillmentItemParams: client.FulfillmentItemParams{ItemID: fx.item[i]}}
 	if ship >= 0 {
 		l.Quantity = state.Qty(ship)
 	}
@@ -166,7 +167,7 @@ func (fx *lcFixture) line(i, ship, cancel int) state.FulfillmentItemParams {
 
 func (fx *lcFixture) fulfil(lines ...state.FulfillmentItemParams) *state.Fulfillment {
 	fx.t.Helper()
-	f, err := fx.a.CreateFulfillment(state.FulfillmentParams{OrderID: fx.id, Items: lines, TrackingCompany: "Fedex", TrackingNumber: "Z1", TrackingURL: "https://track.example/Z1"})
+	f, err := fx.a.CreateFulfillment(state.FulfillmentParams{FulfillmentParams: client.FulfillmentParams{OrderID: fx.id, TrackingCompany: "Fedex", TrackingNumber: "Z1", TrackingURL: "https://track.example/Z1"}, Items: lines})
 	if err != nil {
 		fx.t.Fatalf("CreateFulfillment: %v", err)
 	}
@@ -243,7 +244,7 @@ func TestQuantityAcceptsNumbersAndNumericStrings(t *testing.T) {
 				t.Fatalf("set = %v, want %v", set, c.set)
 			}
 			// A valid line gets as far as looking the order up (404).
-			_, err := a.CreateFulfillment(state.FulfillmentParams{OrderID: "nope", Items: []state.FulfillmentItemParams{p}})
+			_, err := a.CreateFulfillment(state.FulfillmentParams{FulfillmentParams: client.FulfillmentParams{OrderID: "nope"}, Items: []state.FulfillmentItemParams{p}})
 			var e *problem.Error
 			rejected := errors.As(err, &e) && e.Parameter == "items[0].quantity"
 			if rejected == c.ok {
@@ -571,7 +572,7 @@ func TestCaptureFailingCardLeavesOrderFulfilled(t *testing.T) {
 func TestFulfillmentsListAndGet(t *testing.T) {
 	fx := lcOrder(t, lcDRLines)
 	first := fx.fulfil(fx.line(0, 1, -1))
-	second, err := fx.a.CreateFulfillment(state.FulfillmentParams{OrderID: fx.id, Items: []state.FulfillmentItemParams{fx.line(1, -1, 1)}, TrackingCompany: "UPS", TrackingNumber: "1Z"})
+	second, err := fx.a.CreateFulfillment(state.FulfillmentParams{FulfillmentParams: client.FulfillmentParams{OrderID: fx.id, TrackingCompany: "UPS", TrackingNumber: "1Z"}, Items: []state.FulfillmentItemParams{fx.line(1, -1, 1)}})
 	if err != nil {
 		t.Fatal(err)
 	}

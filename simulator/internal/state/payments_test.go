@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/state"
 )
 
@@ -229,7 +230,7 @@ func TestWireTransferUnfundedCancelsTheOrder(t *testing.T) {
 	lcWantErr(t, err, http.StatusConflict, "invalid_state", "")
 	_, err = fx.a.FundSource(src)
 	lcWantErr(t, err, http.StatusConflict, "invalid_state", "")
-	_, err = fx.a.CreateFulfillment(state.FulfillmentParams{OrderID: fx.id, Items: []state.FulfillmentItemParams{fx.line(0, 1, -1)}})
+	_, err = fx.a.CreateFulfillment(state.FulfillmentParams{FulfillmentParams: client.FulfillmentParams{OrderID: fx.id}, Items: []state.FulfillmentItemParams{fx.line(0, 1, -1)}})
 	lcWantErr(t, err, http.StatusConflict, "conflict", "")
 }
 

@@ -10,55 +10,28 @@ import (
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
-// RefundItem is one line of an item-level refund.
-type RefundItem struct {
-	ItemID         string  `json:"itemId"`
-	SKUID          string  `json:"skuId"`
-	Quantity       int     `json:"quantity"`
-	Amount         float64 `json:"amount"`
-	RefundedAmount float64 `json:"refundedAmount"`
-}
+// The refund types are package client's: DR's wire form. What the
+// simulator keeps on a refund beyond it is the account's refundNotes.
+type (
+	RefundItem        = client.RefundItem
+	RefundCharge      = client.RefundCharge
+	RefundChargeEntry = client.RefundChargeEntry
+	Refund            = client.Refund
+)
 
-// RefundCharge is a charge as a completed or failed refund shows it (DR's
-// Charges model), with this refund's entry in refunds[].
-type RefundCharge struct {
-	ID       string              `json:"id"`
-	Captured bool                `json:"captured"`
-	Refunded bool                `json:"refunded"`
-	Refunds  []RefundChargeEntry `json:"refunds"`
-	SourceID string              `json:"sourceId"`
-}
-
-// RefundChargeEntry is a refund's entry on its charge as the Refund shows it
-// (DR's RefundCharges: createdTime, amount, state; the refund.complete sample).
-type RefundChargeEntry struct {
-	CreatedTime time.Time `json:"createdTime"`
-	Amount      float64   `json:"amount"`
-	State       string    `json:"state"`
-}
-
-// Refund is DR's Refund (docs/dr-api.md#refund). State: pending → succeeded | failed.
-type Refund struct {
-	ID             string         `json:"id"`
-	OrderID        string         `json:"orderId"`
-	Currency       string         `json:"currency"`
-	Type           string         `json:"type,omitempty"`
-	Amount         float64        `json:"amount"`
-	RefundedAmount float64        `json:"refundedAmount"`
-	Items          []RefundItem   `json:"items"`
-	Reason         string         `json:"reason,omitempty"`
-	FailureReason  string         `json:"failureReason,omitempty"`
-	State          string         `json:"state"`
-	Charges        []RefundCharge `json:"charges,omitempty"`
-	// TokenInformation is set while a refund of an asynchronous (delayed)
-	// method waits for the customer's bank details (pending_information).
-	TokenInformation *TokenInformation `json:"tokenInformation,omitempty"`
-	Metadata         map[string]any    `json:"metadata,omitempty"`
-	LiveMode         bool              `json:"liveMode"`
-	CreatedTime      time.Time         `json:"createdTime"`
-
+// refundNote is what the simulator keeps on a refund beyond its wire form.
+type refundNote struct {
 	alloc    []allocation // how the amount comes off the items' availableToRefundAmount
 	returnID string       // the Return this refund pays for, if any
+	entry    string       // the id of its entry in its charge's refunds
+}
+
+// noteOf is refund r's note (newRefund makes it). Caller holds a.mu.
+func (a *Account) noteOf(r *Refund) *refundNote {
+	if n := a.refundNotes[r.ID]; n != nil {
+		return n
+	}
+	return &refundNote{}
 }
 
 // TokenInformation is what a merchant's page hands DigitalRiver.js to
@@ -76,27 +49,18 @@ type allocation struct {
 	amount float64
 }
 
-// RefundItemParams is one line of an item-level POST /refunds.
+// RefundItemParams is one line of an item-level POST /refunds as the API
+// decodes it: the client's, with a Quantity (see FulfillmentItemParams).
 type RefundItemParams struct {
-	ItemID   string   `json:"itemId"`
-	SKUID    string   `json:"skuId"`
+	client.RefundItemParams
 	Quantity Quantity `json:"quantity"`
-	Amount   *float64 `json:"amount"`
-	Percent  *float64 `json:"percent"`
 }
 
-// RefundParams is the body of POST /refunds: exactly one of amount,
-// percent and items.
+// RefundParams is the body of POST /refunds as the API decodes it: exactly
+// one of amount, percent and items.
 type RefundParams struct {
-	OrderID   string             `json:"orderId"`
-	InvoiceID string             `json:"invoiceId"`
-	Currency  string             `json:"currency"`
-	Amount    *float64           `json:"amount"`
-	Percent   *float64           `json:"percent"`
-	Items     []RefundItemParams `json:"items"`
-	Type      string             `json:"type"`
-	Reason    string             `json:"reason"`
-	Metadata  map[string]any     `json:"metadata"`
+	client.RefundParams
+	Items []RefundItemParams `json:"items"`
 }
 
 // refundTypes are DR's non-product refund types.
@@ -116,7 +80,7 @@ func checkAmount(param string, v float64) error {
 	return nil
 }
 
-func (p *RefundParams) validate() error {
+func validateRefund(p *RefundParams) error {
 	if p.OrderID == "" {
 		if p.InvoiceID != "" {
 			return problem.Invalidf("invoiceId", "The simulator refunds orders only; give 'orderId'.")
@@ -240,7 +204,7 @@ func componentTotal(o *Order, typ string) float64 {
 // captured amount, or by quantity (the item's captured amount shared evenly
 // over its shipped units).
 func (a *Account) CreateRefund(p RefundParams) (*Refund, error) {
-	if err := p.validate(); err != nil {
+	if err := validateRefund(&p); err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
@@ -340,8 +304,10 @@ func (a *Account) newRefund(o *Order, amount float64, items []RefundItem, alloc 
 	now := a.now()
 	r := &Refund{
 		ID: "re_" + newUUID(), OrderID: o.ID, Currency: o.Currency, Amount: amount, Items: items,
-		State: "pending", CreatedTime: now, alloc: alloc,
+		State: "pending", CreatedTime: now,
 	}
+	note := &refundNote{alloc: alloc}
+	a.refundNotes.set(r.ID, note)
 	if len(o.Payment.Sources) > 0 && delayed(o.Payment.Sources[0]) {
 		// A delayed (asynchronous) method needs the customer's bank
 		// details first: DR creates the refund pending_information with
@@ -352,7 +318,7 @@ func (a *Account) newRefund(o *Order, amount float64, items []RefundItem, alloc 
 	if ch := orderCharge(o); ch != nil {
 		op := &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: amount, State: r.State}
 		ch.Refunds = append(ch.Refunds, op)
-		a.refundEntry.set(r.ID, op.ID)
+		note.entry = op.ID
 	}
 	a.refunds.put(r.ID, r)
 	o.UpdatedTime = now
@@ -428,9 +394,7 @@ func (a *Account) Refunds(f RefundFilter) (Page[*Refund], error) {
 }
 
 // RefundUpdateParams is POST /refunds/{id}: DR allows only metadata.
-type RefundUpdateParams struct {
-	Metadata map[string]any `json:"metadata"`
-}
+type RefundUpdateParams = client.MetadataParams
 
 // UpdateRefund is POST /refunds/{id}.
 func (a *Account) UpdateRefund(id string, p RefundUpdateParams) (*Refund, error) {
@@ -493,8 +457,8 @@ func (a *Account) CompleteRefund(id string) (*Refund, error) {
 	r.Charges = refundCharges(ch, op)
 	o.RefundedAmount = round(o.RefundedAmount+r.Amount, cur)
 	o.UpdatedTime = now
-	if r.returnID != "" {
-		a.markReturned(o, r.returnID, now)
+	if ret := a.noteOf(r).returnID; ret != "" {
+		a.markReturned(o, ret, now)
 	}
 	a.refreshRefundable(o)
 	a.record("refund.complete", r, nil)
@@ -530,8 +494,8 @@ func (a *Account) failRefund(r *Refund, o *Order, reason string) {
 	op := a.settleRefundEntry(ch, r, "failed", "refund_failed")
 	r.Charges = refundCharges(ch, op)
 	o.UpdatedTime = now
-	if r.returnID != "" {
-		a.releaseReturn(o, r.returnID)
+	if ret := a.noteOf(r).returnID; ret != "" {
+		a.releaseReturn(o, ret)
 	}
 	a.refreshRefundable(o)
 	a.record("refund.failed", r, nil)
@@ -546,7 +510,7 @@ func (a *Account) settleRefundEntry(ch *Charge, r *Refund, state, failureCode st
 	if ch == nil {
 		return nil
 	}
-	entry := a.refundEntry[r.ID]
+	entry := a.noteOf(r).entry
 	for _, op := range ch.Refunds {
 		if op.ID == entry {
 			op.State, op.FailureCode = state, failureCode

@@ -4,58 +4,32 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
-// ReturnItem is one line of a Return (DR's ReturnsItem): its state follows
-// the return's, and quantityAccepted is how many units were accepted back
-// (0 until the return is accepted) [choice: DR names the fields, not their values].
-type ReturnItem struct {
-	ItemID           string `json:"itemId"`
-	SKUID            string `json:"skuId"`
-	Quantity         int    `json:"quantity"`
-	QuantityAccepted int    `json:"quantityAccepted"`
-	State            string `json:"state"`
-}
+// The return types are package client's: DR's wire form.
+type (
+	ReturnItem = client.ReturnItem
+	Return     = client.Return
+	// ReturnUpdateParams is the body of POST /returns/{id}.
+	ReturnUpdateParams = client.ReturnUpdateParams
+)
 
-// Return is DR's Return (DR's ReturnsResponse): created → accepted;
-// refundIds lists the refunds DR made for it.
-type Return struct {
-	ID          string         `json:"id"`
-	OrderID     string         `json:"orderId"`
-	Currency    string         `json:"currency"`
-	Reason      string         `json:"reason,omitempty"`
-	Items       []ReturnItem   `json:"items"`
-	State       string         `json:"state"`
-	RefundIDs   []string       `json:"refundIds"`
-	Metadata    map[string]any `json:"metadata,omitempty"`
-	LiveMode    bool           `json:"liveMode"`
-	CreatedTime time.Time      `json:"createdTime"`
-	UpdatedTime time.Time      `json:"updatedTime"`
-}
-
-// ReturnItemParams is one line of POST /returns.
+// ReturnItemParams is one line of POST /returns as the API decodes it: the
+// client's, with a Quantity (see FulfillmentItemParams).
 type ReturnItemParams struct {
-	ItemID   string   `json:"itemId"`
-	SKUID    string   `json:"skuId"`
+	client.ReturnItemParams
 	Quantity Quantity `json:"quantity"`
 }
 
-// ReturnParams is the body of POST /returns.
+// ReturnParams is the body of POST /returns as the API decodes it.
 type ReturnParams struct {
-	OrderID  string             `json:"orderId"`
-	Reason   string             `json:"reason"`
-	Items    []ReturnItemParams `json:"items"`
-	Metadata map[string]any     `json:"metadata"`
+	client.ReturnParams
+	Items []ReturnItemParams `json:"items"`
 }
 
-// ReturnUpdateParams is the body of POST /returns/{id}.
-type ReturnUpdateParams struct {
-	State    string         `json:"state"`
-	Metadata map[string]any `json:"metadata"`
-}
-
-func (p *ReturnParams) validate() ([]int, error) {
+func validateReturn(p *ReturnParams) ([]int, error) {
 	if p.OrderID == "" {
 		return nil, problem.Missing("orderId")
 	}
@@ -86,7 +60,7 @@ func (p *ReturnParams) validate() ([]int, error) {
 // CreateReturn is POST /returns: the customer sends shipped units back.
 // More units than were shipped and not yet returned → 409 quantity_too_large.
 func (a *Account) CreateReturn(p ReturnParams) (*Return, error) {
-	qs, err := p.validate()
+	qs, err := validateReturn(&p)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +167,7 @@ func (a *Account) UpdateReturn(id string, p ReturnUpdateParams) (*Return, error)
 	if amount > 0 {
 		refund = a.newRefund(o, amount, items, alloc)
 		refund.Reason = ret.Reason
-		refund.returnID = ret.ID
+		a.noteOf(refund).returnID = ret.ID
 		ret.RefundIDs = append(ret.RefundIDs, refund.ID)
 	}
 	a.record("return.accepted", ret, nil)

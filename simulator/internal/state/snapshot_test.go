@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/state"
 )
 
@@ -45,19 +46,19 @@ func richStore(t *testing.T) (*state.Store, *state.Account, *fixture) {
 	if err := json.Unmarshal([]byte("1"), &q1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.CreateFulfillment(state.FulfillmentParams{OrderID: o.ID, TrackingCompany: "UPS", TrackingNumber: "1Z",
-		Items: []state.FulfillmentItemParams{{ItemID: item, Quantity: q2, CancelQuantity: q1}}}); err != nil {
+	if _, err := a.CreateFulfillment(state.FulfillmentParams{FulfillmentParams: client.FulfillmentParams{OrderID: o.ID, TrackingCompany: "UPS", TrackingNumber: "1Z"},
+		Items: []state.FulfillmentItemParams{{FulfillmentItemParams: client.FulfillmentItemParams{ItemID: item}, Quantity: q2, CancelQuantity: q1}}}); err != nil {
 		t.Fatal(err)
 	}
 	amount := 5.0
-	r, err := a.CreateRefund(state.RefundParams{OrderID: o.ID, Currency: "EUR", Amount: &amount, Reason: "late"})
+	r, err := a.CreateRefund(state.RefundParams{RefundParams: client.RefundParams{OrderID: o.ID, Currency: "EUR", Amount: &amount, Reason: "late"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.CompleteRefund(r.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.CreateReturn(state.ReturnParams{OrderID: o.ID, Reason: "small", Items: []state.ReturnItemParams{{ItemID: item, Quantity: q1}}}); err != nil {
+	if _, err := a.CreateReturn(state.ReturnParams{ReturnParams: client.ReturnParams{OrderID: o.ID, Reason: "small"}, Items: []state.ReturnItemParams{{ReturnItemParams: client.ReturnItemParams{ItemID: item}, Quantity: q1}}}); err != nil {
 		t.Fatal(err)
 	}
 	files, err := a.Files(state.FileFilter{ListParams: state.ListParams{Limit: 100}})

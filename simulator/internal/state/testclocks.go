@@ -155,7 +155,7 @@ func (a *Account) dropClockResources(id string) {
 	a.fulfils.removeWhere(func(f *Fulfillment) bool { return orders[f.OrderID] })
 	a.refunds.removeWhere(func(r *Refund) bool {
 		if orders[r.OrderID] {
-			delete(a.refundEntry, r.ID)
+			delete(a.refundNotes, r.ID)
 			return true
 		}
 		return false
