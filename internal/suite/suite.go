@@ -540,7 +540,10 @@ func merchantCalls(calls []client.RequestLog, e *report.Email, objectIDs []strin
 	if len(e.Deliveries) == 0 || len(objectIDs) == 0 {
 		return nil
 	}
-	from := e.Deliveries[0].Time
+	// The request log's times are written as DR writes times, in whole
+	// seconds; a delivery's is exact. A call made during the first
+	// delivery's second would otherwise look earlier than it.
+	from := e.Deliveries[0].Time.Truncate(time.Second)
 	var out []report.Call
 	for _, c := range calls {
 		if c.Agent == harness.HarnessAgent || c.Time.Before(from) || (!e.Received.IsZero() && c.Time.After(e.Received)) {

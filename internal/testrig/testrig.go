@@ -39,6 +39,7 @@ type Rig struct {
 	Catalogue *catalogue.Catalogue
 	Shop      *Shop
 	URL       string // the shop's
+	SMTP      string // the embedded MailHog's SMTP address, for a shop's emails
 	Key       string // the secret key of the last harness made
 }
 
@@ -54,13 +55,16 @@ type Shop struct {
 	Portal   http.HandlerFunc // serves /portal/… when set
 	// DR is DR with the last harness's key: on order.accepted the shop
 	// activates the order's subscriptions, as a merchant must.
-	DR      *client.Client
+	DR *client.Client
+	// OnEvent, when set, is given each webhook the shop accepts (its body),
+	// before the shop answers: to send an email, say.
+	OnEvent func(ctx context.Context, body []byte)
 	actions []string // "METHOD /path body" of each action served
 }
 
 func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	portal, trusting, dr := s.Portal, s.Trusting, s.DR
+	portal, trusting, dr, onEvent := s.Portal, s.Trusting, s.DR, s.OnEvent
 	s.mu.Unlock()
 	if portal != nil && strings.HasPrefix(r.URL.Path, "/portal/") {
 		portal(w, r)
@@ -74,6 +78,9 @@ func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if dr != nil {
 			ActivateOnAccept(r.Context(), dr, body)
+		}
+		if onEvent != nil {
+			onEvent(r.Context(), body)
 		}
 		return
 	}
@@ -127,17 +134,23 @@ func (s *Shop) Served() []string {
 // and times a delivery out after 500 ms; everything closes when t ends.
 func New(t testing.TB) *Rig {
 	t.Helper()
-	sim, mb, cat := Services(t, simulator.Options{RetryScale: 1e-4, DeliveryTimeout: 500 * time.Millisecond})
+	sim, mail, mb, cat := services(t, simulator.Options{RetryScale: 1e-4, DeliveryTimeout: 500 * time.Millisecond})
 	sh := &Shop{}
 	srv := httptest.NewServer(sh)
 	t.Cleanup(srv.Close)
-	return &Rig{Sim: sim, Mailbox: mb, Catalogue: cat, Shop: sh, URL: srv.URL}
+	return &Rig{Sim: sim, Mailbox: mb, Catalogue: cat, Shop: sh, URL: srv.URL, SMTP: mail.SMTPAddr()}
 }
 
 // Services starts what every harness test runs against, in process: the
 // simulator with o, an embedded MailHog with its client, and the embedded
 // notification catalogue. Each is closed when the test ends.
 func Services(t testing.TB, o simulator.Options) (*simulator.Server, *mailbox.Client, *catalogue.Catalogue) {
+	t.Helper()
+	sim, _, mb, cat := services(t, o)
+	return sim, mb, cat
+}
+
+func services(t testing.TB, o simulator.Options) (*simulator.Server, *mailbox.Server, *mailbox.Client, *catalogue.Catalogue) {
 	t.Helper()
 	sim, err := simulator.Start(o)
 	if err != nil {
@@ -155,7 +168,7 @@ func Services(t testing.TB, o simulator.Options) (*simulator.Server, *mailbox.Cl
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sim, mb, cat
+	return sim, mail, mb, cat
 }
 
 // Harness connects a harness to the rig with a profile of the shop named

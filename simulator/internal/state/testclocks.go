@@ -215,12 +215,12 @@ func (a *Account) TestClockCustomer(clockID string, p CustomerParams) (*Customer
 		return nil, problem.NotFoundID("TestClock", clockID)
 	}
 	defer a.use(clockID)()
-	c, err := a.createCustomer(p)
+	c, _, err := a.createCustomer(p)
 	if err != nil {
 		return nil, err
 	}
 	tc.customers++
-	return c, nil
+	return clone(c), nil
 }
 
 // AdvanceTestClock is POST /_sim/test-clocks/{id}/advance: it moves the
