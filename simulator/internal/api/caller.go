@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strings"
 
@@ -16,27 +15,39 @@ type caller struct {
 	public  bool
 }
 
-type callerKey struct{}
-
-// resolve is the router middleware that resolves a request's Bearer key to
-// its account, once: the other middleware (API faults, base URL) and the
-// handlers read the result from the request's context (callerOf). A request
-// without a known key goes on without one; the handler answers 401.
-func (h *Handler) resolve(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-			if a, public, found := h.store.Lookup(strings.TrimSpace(key)); found {
-				r = r.WithContext(context.WithValue(r.Context(), callerKey{}, caller{account: a, public: public}))
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
+// prelude is what every routed request runs first, once: it resolves the
+// request's Bearer key to its account, then, for a known key, applies API
+// faults (delivery_control.go) and notes where the account is reached
+// (files.go). It passes the caller on as a value, not in the request's
+// context (a copy of the request each time). A request without a known key
+// goes on without one; the handler answers 401. answered: a fault answered
+// the request, and nothing else may.
+func (h *Handler) prelude(w http.ResponseWriter, r *http.Request) (c caller, known, answered bool) {
+	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return caller{}, false, false
+	}
+	a, public, found := h.store.Lookup(strings.TrimSpace(key))
+	if !found {
+		return caller{}, false, false
+	}
+	c = caller{account: a, public: public}
+	if h.applyAPIFault(w, r, c) {
+		return c, true, true
+	}
+	h.noteBaseURL(r, c)
+	return c, true, false
 }
 
-// callerOf is the caller resolve found for r, if any.
-func callerOf(r *http.Request) (caller, bool) {
-	c, ok := r.Context().Value(callerKey{}).(caller)
-	return c, ok
+// plainCall serves a route that needs no key (POST /_sim/accounts, health)
+// after the prelude every route runs.
+func (h *Handler) plainCall(fn http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, _, answered := h.prelude(w, r); answered {
+			return
+		}
+		fn(w, r)
+	})
 }
 
 // accountHandler serves one request for an authenticated account and returns
@@ -55,7 +66,10 @@ const (
 // account's request log.
 func (h *Handler) drCall(keys keyScope, fn accountHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, ok := callerOf(r)
+		c, ok, answered := h.prelude(w, r)
+		if answered {
+			return
+		}
 		if !ok || (c.public && keys != publicOK) {
 			writeError(w, apierror.Unauthorized())
 			return
@@ -69,7 +83,10 @@ func (h *Handler) drCall(keys keyScope, fn accountHandler) http.Handler {
 // request log (the log is of the merchant's DR calls).
 func (h *Handler) controlCall(fn accountHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, ok := callerOf(r)
+		c, ok, answered := h.prelude(w, r)
+		if answered {
+			return
+		}
 		if !ok || c.public {
 			writeError(w, apierror.Unauthorized())
 			return

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -10,10 +9,10 @@ import (
 	"github.com/drsim/drsim/simulator/internal/state"
 )
 
-// The resolver finds the account of a request's key once and hands it on
-// in the context, with which key it was; the route's scope then decides,
+// The prelude finds the account of a request's key once and hands it on,
+// with which key it was; the route's scope then decides,
 // and only DR calls that reach a handler go in the request log.
-func TestResolverScopesAndLog(t *testing.T) {
+func TestPreludeScopesAndLog(t *testing.T) {
 	engine := delivery.New(delivery.Options{})
 	t.Cleanup(engine.Close)
 	store := state.NewStore(engine, time.Now)
@@ -22,16 +21,12 @@ func TestResolverScopesAndLog(t *testing.T) {
 	a, _, _ := store.Lookup(keys.SecretKey)
 
 	var seen []caller
-	probe := h.resolve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, ok := callerOf(r)
-		if ok {
-			seen = append(seen, c)
-		}
-	}))
 	for _, auth := range []string{"Bearer " + keys.SecretKey, "Bearer " + keys.PublicKey, "Bearer sk_test_unknown", keys.SecretKey, ""} {
 		r := httptest.NewRequest("GET", "/skus", nil)
 		r.Header.Set("Authorization", auth)
-		probe.ServeHTTP(httptest.NewRecorder(), r)
+		if c, ok, answered := h.prelude(httptest.NewRecorder(), r); ok && !answered {
+			seen = append(seen, c)
+		}
 	}
 	if len(seen) != 2 || seen[0].account != a || seen[0].public || seen[1].account != a || !seen[1].public {
 		t.Fatalf("resolved callers %+v; want the account by its secret key, then by its public key, and no other", seen)

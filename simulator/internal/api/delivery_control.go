@@ -202,46 +202,38 @@ func (h *Handler) getAPIFault(a *state.Account, r *http.Request) (int, any, erro
 	return http.StatusOK, f, err
 }
 
-// applyAPIFaults is the router middleware that applies API faults to DR API
-// calls (never to /_sim/) made with either key of an account that has one
-// matching: it waits the fault's delay, then answers its status in DR's
-// error shape (with Retry-After, and X-Drsim-Fault naming the fault) and logs
-// the call, or, for a delay-only fault, lets the call through.
-func (h *Handler) applyAPIFaults(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/_sim/") {
-			next.ServeHTTP(w, r)
-			return
+// applyAPIFault applies API faults to DR API calls (never to /_sim/) made
+// with either key of an account that has one matching: it waits the
+// fault's delay, then answers its status in DR's error shape (with
+// Retry-After, and X-Drsim-Fault naming the fault) and logs the call, or,
+// for a delay-only fault, lets the call through. It reports whether it
+// answered (or the caller left during the delay): then nothing else runs.
+func (h *Handler) applyAPIFault(w http.ResponseWriter, r *http.Request, c caller) bool {
+	if strings.HasPrefix(r.URL.Path, "/_sim/") {
+		return false
+	}
+	f, hit := h.apiFaults.Take(c.account.ID(), r.Method, r.URL.Path)
+	if !hit {
+		return false
+	}
+	if d := f.DelayDuration(); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return true
 		}
-		c, ok := callerOf(r)
-		if !ok {
-			next.ServeHTTP(w, r)
-			return
-		}
-		f, hit := h.apiFaults.Take(c.account.ID(), r.Method, r.URL.Path)
-		if !hit {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if d := f.DelayDuration(); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
-		}
-		e := f.APIError()
-		if e == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		w.Header().Set("X-Drsim-Fault", f.ID)
-		if s := f.RetryAfterSeconds(); s > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(s))
-		}
-		writeError(w, e)
-		logCall(c, r, e.Status)
-	})
+	}
+	e := f.APIError()
+	if e == nil {
+		return false
+	}
+	w.Header().Set("X-Drsim-Fault", f.ID)
+	if s := f.RetryAfterSeconds(); s > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(s))
+	}
+	writeError(w, e)
+	logCall(c, r, e.Status)
+	return true
 }

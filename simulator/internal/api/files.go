@@ -25,17 +25,15 @@ import (
 // noteBaseURL tells the account behind a secret key where this request
 // reached the simulator, unless a public URL is configured (SetPublicURL):
 // then link URLs always use that, never the request's Host header.
-func (h *Handler) noteBaseURL(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, ok := callerOf(r); ok && !c.public {
-			base := h.publicURL
-			if base == "" {
-				base = requestBase(r)
-			}
-			c.account.SetBaseURL(base)
-		}
-		next.ServeHTTP(w, r)
-	})
+func (h *Handler) noteBaseURL(r *http.Request, c caller) {
+	if c.public {
+		return
+	}
+	base := h.publicURL
+	if base == "" {
+		base = requestBase(r)
+	}
+	c.account.SetBaseURL(base)
 }
 
 // SetPublicURL makes every file link URL start with u (e.g.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		raw.write(w, status)
 		return
 	}
+	if b, ok := v.(jsonBody); ok { // written already
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(b)
+		return
+	}
 	b, err := wire.Marshal(v)
 	if err != nil {
 		writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "cannot encode response: "+err.Error()))
@@ -39,6 +46,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
+
+// jsonBody is a response the state wrote as JSON already (as wire.Marshal
+// writes it), sent as it is.
+type jsonBody []byte
 
 func writeError(w http.ResponseWriter, e *apierror.Error) {
 	b, _ := json.Marshal(e) // plain strings; cannot fail
@@ -51,20 +62,20 @@ func writeError(w http.ResponseWriter, e *apierror.Error) {
 // malformed JSON and what checkBody refuses (strict.go) with DR's 400. An
 // empty body decodes as {}.
 func decode(r *http.Request, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := readBody(r)
 	if err != nil {
 		return apierror.BadRequest("invalid_parameter", "", "Cannot read the request body: %v", err)
 	}
 	if len(body) > maxBody {
 		return apierror.BadRequest("invalid_parameter", "", "The request body is larger than %d bytes.", maxBody)
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
 	if err := precheck(body); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var syntaxErr *json.SyntaxError
@@ -81,6 +92,20 @@ func decode(r *http.Request, v any) error {
 		return jsonError(err)
 	}
 	return checkBody(body, reflect.TypeOf(v).Elem())
+}
+
+// readBody reads at most maxBody+1 bytes of r's body: into a buffer of the
+// announced length when there is one (the server ends the body there), as
+// it comes otherwise.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= maxBody {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 }
 
 // wirePath drops from a decoder's field path the Go names of embedded

@@ -9,7 +9,7 @@ import (
 // Customers.
 
 func (h *Handler) createCustomer(a *state.Account, r *http.Request) (int, any, error) {
-	return withBody(r, http.StatusCreated, a.CreateCustomer)
+	return withBody(r, http.StatusCreated, func(p state.CustomerParams) (jsonBody, error) { return a.CreateCustomerJSON(p) })
 }
 
 func (h *Handler) listCustomers(a *state.Account, r *http.Request) (int, any, error) {

@@ -71,10 +71,8 @@ func (h *Handler) routes() {
 		writeError(w, apierror.New(http.StatusMethodNotAllowed, "method_not_allowed", "", r.Method+" is not allowed on "+r.URL.Path))
 	})
 
-	r.Use(h.resolve)        // the account of the request's key, once (caller.go)
-	r.Use(h.applyAPIFaults) // API faults for DR calls (delivery_control.go)
-	r.Use(h.noteBaseURL)    // where the account is reached, for the URLs it gets (files.go)
-
+	// Every route runs prelude first (caller.go): the account of the
+	// request's key, API faults, the base URL.
 	dr := func(method, path string, keys keyScope, fn accountHandler) {
 		r.Handle(path, h.drCall(keys, fn)).Methods(method)
 	}
@@ -136,13 +134,13 @@ func (h *Handler) routes() {
 	dr("DELETE", "/file-links/{id}", secretOnly, h.deleteFileLink)
 
 	// Control API: what only DR does. Not recorded in the request log.
-	r.HandleFunc("/_sim/accounts", h.createAccount).Methods("POST")
+	r.Handle("/_sim/accounts", h.plainCall(h.createAccount)).Methods("POST")
 	// Health for orchestrators (compose healthchecks, Kubernetes probes): no
 	// key needed, nothing about any account.
-	r.HandleFunc("/_sim/health", func(w http.ResponseWriter, _ *http.Request) {
+	r.Handle("/_sim/health", h.plainCall(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
-	}).Methods("GET")
+	})).Methods("GET")
 	ctl := func(method, path string, fn accountHandler) {
 		r.Handle(path, h.controlCall(fn)).Methods(method)
 	}

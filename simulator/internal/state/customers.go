@@ -42,30 +42,52 @@ func (a *Account) CreateCustomer(p CustomerParams) (*Customer, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.createCustomer(p)
+	c, _, err := a.createCustomer(p)
+	if err != nil {
+		return nil, err
+	}
+	return clone(c), nil
 }
 
-// createCustomer makes a customer on the clock in use (see use). Caller
+// CreateCustomerJSON is CreateCustomer for POST /customers: it returns the
+// new customer as JSON, the bytes its customer.created event carries (the
+// object as wire.Marshal writes it, which a copy would write again).
+// Callers must not modify them.
+func (a *Account) CreateCustomerJSON(p CustomerParams) ([]byte, error) {
+	if err := validateCustomer(&p); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ev, err := a.createCustomer(p)
+	if err != nil {
+		return nil, err
+	}
+	return ev.Data.Object, nil
+}
+
+// createCustomer makes a customer on the clock in use (see use) and
+// returns it (the stored one) with its customer.created event. Caller
 // holds a.mu; p is valid.
-func (a *Account) createCustomer(p CustomerParams) (*Customer, error) {
+func (a *Account) createCustomer(p CustomerParams) (*Customer, *Event, error) {
 	now := a.now()
 	c := &Customer{Type: "individual", Enabled: true, CreatedTime: now}
 	if p.ID != nil {
 		if _, taken := a.customers.get(*p.ID); taken {
-			return nil, problem.Conflictf("conflict", "Customer '%s' already exists.", *p.ID)
+			return nil, nil, problem.Conflictf("conflict", "Customer '%s' already exists.", *p.ID)
 		}
 		c.ID = *p.ID
 	} else {
 		c.ID = a.ids.numeric()
 	}
 	if p.DefaultSourceID != nil {
-		return nil, problem.Invalidf("defaultSourceId", "Attach a source before making it the default.")
+		return nil, nil, problem.Invalidf("defaultSourceId", "Attach a source before making it the default.")
 	}
 	a.applyCustomer(c, p)
 	a.customers.put(c.ID, c)
 	a.customerClock.set(c.ID, a.curID)
-	a.record("customer.created", c, nil)
-	return clone(c), nil
+	ev := a.record("customer.created", c, nil)
+	return c, ev, nil
 }
 
 func (a *Account) applyCustomer(c *Customer, p CustomerParams) {
