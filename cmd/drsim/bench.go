@@ -252,7 +252,7 @@ func benchYear(ctx context.Context) (time.Duration, int, error) {
 		return 0, 0, err
 	}
 	// As the merchant does after order.accepted.
-	if _, err := c.UpdateSubscription(ctx, order.Items[0].SubscriptionInfo.SubscriptionID, client.SubscriptionUpdateParams{State: "active"}); err != nil {
+	if _, err := c.UpdateSubscription(ctx, order.Items[0].SubscriptionInfo.SubscriptionID, client.SubscriptionUpdateParams{State: client.String("active")}); err != nil {
 		return 0, 0, err
 	}
 	start := time.Now()

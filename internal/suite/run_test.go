@@ -220,3 +220,97 @@ func TestRunReportsEachScenarioWhereItIs(t *testing.T) {
 		}
 	}
 }
+
+// The filters reach Run: a name, a path with a line, a shard (named in the
+// report), and a selection of nothing says so before anything runs.
+func TestRunSelects(t *testing.T) {
+	r := rigHarness(t)
+	h := r.Harness(t, cannotSplit)
+	names := func(res Result) []string {
+		var out []string
+		for _, s := range res.Scenarios {
+			out = append(out, s.Name)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		o    Options
+		want []string
+	}{
+		{Options{Name: "^accepted$"}, []string{"accepted"}},
+		{Options{Paths: []string{"orders.feature:35"}}, []string{"outline accepted"}},
+		{Options{Tags: "not @email", Shard: Shard{2, 2}, Name: "accept|outline"}, []string{"outline accepted", "outline cancelled"}},
+	} {
+		tc.o.Harness, tc.o.Features, tc.o.Concurrency = h, orders, 1
+		res, err := Run(tc.o)
+		if err != nil {
+			t.Fatalf("%+v: %v", tc.o, err)
+		}
+		if got := names(res); !slices.Equal(got, tc.want) {
+			t.Errorf("name %q paths %q shard %s ran %q, want %q", tc.o.Name, tc.o.Paths, tc.o.Shard, got, tc.want)
+		}
+		if s := tc.o.Shard.String(); s != "" && !slices.Equal(res.Report.Shards, []string{s}) {
+			t.Errorf("the report names shards %q, want %q", res.Report.Shards, s)
+		}
+	}
+	if _, err := Run(Options{Harness: h, Features: orders, Tags: "@nothing"}); !errors.Is(err, ErrNothingSelected) {
+		t.Errorf("tags that select nothing: %v, want ErrNothingSelected", err)
+	}
+	if _, err := Run(Options{Features: orders}); err == nil || !strings.Contains(err.Error(), "Options.Harness and Options.Features are required") {
+		t.Errorf("no harness: %v, want an error saying what is required", err)
+	}
+}
+
+// A cancelled run (Ctrl-C) starts no scenario: each fails as interrupted,
+// the result says the run was, and the summary says so first.
+func TestRunInterrupted(t *testing.T) {
+	r := rigHarness(t)
+	h := r.Harness(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := Run(Options{Harness: h, Features: orders, Context: ctx, Name: "^(accepted|wrong state)$"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || res.Status != 1 || len(res.Scenarios) != 2 {
+		t.Fatalf("interrupted %v, status %d, %d scenarios; want an interrupted failed run of 2", res.Interrupted, res.Status, len(res.Scenarios))
+	}
+	for _, s := range res.Scenarios {
+		if s.Err == nil || !strings.Contains(s.Err.Error(), "run interrupted before this scenario started: context canceled") {
+			t.Errorf("%s: %v, want it interrupted before it started", s.Name, s.Err)
+		}
+	}
+	var sum strings.Builder
+	res.WriteSummary(&sum)
+	if !strings.HasPrefix(sum.String(), "INTERRUPTED: the run was cancelled; the results below are partial\n") {
+		t.Errorf("summary:\n%s", sum.String())
+	}
+}
+
+// Under go test each scenario is a subtest named after it.
+func TestRunUnderGoTest(t *testing.T) {
+	r := rigHarness(t)
+	h := r.Harness(t, "")
+	res, err := Run(Options{Harness: h, Features: orders, Name: "^(accepted|outline accepted)$", TestingT: t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != 0 || len(res.Scenarios) != 2 {
+		t.Errorf("status %d with %d scenarios: %+v", res.Status, len(res.Scenarios), res.Scenarios)
+	}
+}
+
+// A scenario written without steps yet is reported, not passed.
+func TestRunReportsAScenarioWithoutSteps(t *testing.T) {
+	r := rigHarness(t)
+	h := r.Harness(t, "")
+	fsys := fstest.MapFS{"todo.feature": {Data: []byte("Feature: To do\n\n  Scenario: not written yet\n")}}
+	res, err := Run(Options{Harness: h, Features: fsys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var se *StepError
+	if len(res.Scenarios) != 1 || !errors.As(res.Scenarios[0].Err, &se) || se.Line != 3 || se.Err.Error() != "the scenario has no steps" || res.Report.Scenarios[0].Status != report.Undefined {
+		t.Errorf("scenarios %+v; want the one at line 3 undefined: the scenario has no steps", res.Scenarios)
+	}
+}

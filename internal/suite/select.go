@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -300,4 +301,26 @@ func parseFile(fsys fs.FS, file string) ([]*Pickle, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// ScenarioPath returns "file:line" of the scenario (or outline) named name,
+// a path Run and godog run alone (Options.Paths).
+func ScenarioPath(fsys fs.FS, name string) (string, error) {
+	all, err := parsePaths(fsys, nil)
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for _, p := range all {
+		if p.Name == name && !slices.Contains(found, p.unit()) {
+			found = append(found, p.unit())
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("no scenario named %q", name)
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("%d scenarios are named %q: %v", len(found), name, found)
 }

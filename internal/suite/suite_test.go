@@ -6,6 +6,13 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/internal/report"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 func TestFeatureFileDropsLine(t *testing.T) {
@@ -60,20 +67,18 @@ Feature: B
 `)},
 }
 
-func TestLocationsAndPaths(t *testing.T) {
-	l, err := indexFeatures(testFeatures)
-	if err != nil {
-		t.Fatal(err)
+func TestScenarioPath(t *testing.T) {
+	for name, want := range map[string]string{"Second": "a.feature:9", "In a rule": "sub/b.feature:23", "Outline 2": "sub/b.feature:8"} {
+		if p, err := ScenarioPath(testFeatures, name); err != nil || p != want {
+			t.Errorf("ScenarioPath(%q) = %q, %v; want %s", name, p, err, want)
+		}
 	}
-	if got := l.stepLine("a.feature", "First", `a customer "Alice"`); got != 3 {
-		t.Errorf("background step line = %d, want 3", got)
+	if _, err := ScenarioPath(testFeatures, "Third"); err == nil || err.Error() != `no scenario named "Third"` {
+		t.Errorf("a scenario that does not exist: %v", err)
 	}
-	p, err := ScenarioPath(testFeatures, "Second")
-	if err != nil || p != "a.feature:9" {
-		t.Errorf("ScenarioPath = %q, %v; want a.feature:9", p, err)
-	}
-	if _, err := ScenarioPath(testFeatures, "Third"); err == nil {
-		t.Error("ScenarioPath found a scenario that does not exist")
+	twice := fstest.MapFS{"a.feature": testFeatures["a.feature"], "c.feature": {Data: []byte("Feature: C\n  Scenario: First\n    When 1 days pass\n")}}
+	if _, err := ScenarioPath(twice, "First"); err == nil || err.Error() != `2 scenarios are named "First": [a.feature:5 c.feature:2]` {
+		t.Errorf("a name two scenarios have: %v", err)
 	}
 }
 
@@ -190,5 +195,49 @@ func TestParseShard(t *testing.T) {
 		if _, err := ParseShard(bad); err == nil {
 			t.Errorf("ParseShard(%q) accepted", bad)
 		}
+	}
+}
+
+func TestStepStatus(t *testing.T) {
+	for in, want := range map[godog.StepResultStatus]report.Status{
+		godog.StepPassed: report.Passed, godog.StepFailed: report.Failed, godog.StepSkipped: report.Skipped,
+		godog.StepUndefined: report.Undefined, godog.StepPending: report.Pending, godog.StepAmbiguous: report.Ambiguous,
+		godog.StepResultStatus(99): report.Failed,
+	} {
+		if got := stepStatus(in); got != want {
+			t.Errorf("stepStatus(%v) = %s, want %s", in, got, want)
+		}
+	}
+	r := &recorder{}
+	if err := r.stepError(report.Step{Status: report.Pending}, nil); err == nil || err.Error() != "pending step" {
+		t.Errorf("a pending step without an error: %v", err)
+	}
+}
+
+// An email's merchant calls are the merchant's (not the harness's) about
+// the event's objects, from the second of the event's first delivery (the
+// request log keeps whole seconds) until the email arrived.
+func TestMerchantCalls(t *testing.T) {
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	e := &report.Email{Deliveries: []report.Delivery{{Time: at.Add(400 * time.Millisecond)}}, Received: at.Add(3 * time.Second)}
+	calls := []client.RequestLog{
+		{Method: "GET", Path: "/orders/ord_1", Time: at.Add(-time.Second)},                     // before the delivery
+		{Method: "GET", Path: "/orders/ord_1", Time: at},                                       // in the delivery's second
+		{Method: "GET", Path: "/orders/ord_1", Time: at, Agent: harness.HarnessAgent},          // the harness's
+		{Method: "GET", Path: "/orders/ord_2", Time: at.Add(time.Second)},                      // another order
+		{Method: "GET", Path: "/customers", Query: "orderId=ord_1", Time: at.Add(time.Second)}, // by query
+		{Method: "POST", Path: "/fulfillments/ord_1", Time: at.Add(4 * time.Second)},           // after the email
+	}
+	got := merchantCalls(calls, e, []string{"ord_1"})
+	if len(got) != 2 || got[0].Path != "/orders/ord_1" || got[1].Query != "orderId=ord_1" {
+		t.Errorf("merchant calls %+v; want the GET in the delivery's second and the one by query", got)
+	}
+	if merchantCalls(calls, &report.Email{}, []string{"ord_1"}) != nil || merchantCalls(calls, e, nil) != nil {
+		t.Error("calls listed for an email without deliveries or object ids")
+	}
+	ids := ids(map[string]any{"id": "ord_1", "customerId": "cus_9", "x": "abc", "items": []any{map[string]any{"skuId": "sku_1", "id": "it"}}}, nil)
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"cus_9", "ord_1", "sku_1"}) {
+		t.Errorf("ids = %q, want the id-like values of four characters or more", ids)
 	}
 }
