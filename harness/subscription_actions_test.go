@@ -48,9 +48,9 @@ func TestSubscriptionActionsThroughTheMerchant(t *testing.T) {
 		var p client.SubscriptionUpdateParams
 		switch r.URL.Path {
 		case "/cancel":
-			p.State = "cancelled"
+			p.State = client.String("cancelled")
 		case "/plan":
-			p.PlanID = r.Form.Get("plan")
+			p.PlanID = client.String(r.Form.Get("plan"))
 		}
 		if _, err := dr.UpdateSubscription(r.Context(), id, p); err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)

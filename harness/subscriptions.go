@@ -118,7 +118,7 @@ func (s *Scenario) CardExpiresBeforeNextInvoice(ctx context.Context) error {
 	if _, err := s.h.dr.AttachSource(ctx, o.Customer.ID, src); err != nil {
 		return fmt.Errorf("save the expiring card: %w", err)
 	}
-	return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{SourceID: src})
+	return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{SourceID: client.String(src)})
 }
 
 // testClock is the scenario's test clock, created frozen at wall time now
@@ -464,7 +464,7 @@ func (s *Scenario) CancelSubscription(ctx context.Context) error {
 	}
 	if s.h.cfg.Profile.Actions["cancelSubscription"] == nil {
 		s.harnessDid("cancelled the subscription through Digital River's API (POST /subscriptions/{id} {state: cancelled}): the profile has no cancelSubscription action, so the merchant's own endpoint was not exercised")
-		return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{State: "cancelled"})
+		return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{State: client.String("cancelled")})
 	}
 	if _, err := s.perform(ctx, "cancelSubscription", d); err != nil {
 		return err
@@ -486,7 +486,7 @@ func (s *Scenario) ChangePlan(ctx context.Context, plan string) error {
 	}
 	if s.h.cfg.Profile.Actions["changePlan"] == nil {
 		s.harnessDid("moved the subscription to another plan through Digital River's API (POST /subscriptions/{id} {planId}): the profile has no changePlan action, so the merchant's own endpoint was not exercised")
-		return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{PlanID: id})
+		return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{PlanID: client.String(id)})
 	}
 	d.Plan = profile.ActionPlan{ID: id, Name: plan}
 	if _, err := s.perform(ctx, "changePlan", d); err != nil {
@@ -512,7 +512,7 @@ func (s *Scenario) CardDeclines(ctx context.Context) error {
 	if _, err := s.h.dr.AttachSource(ctx, o.Customer.ID, src); err != nil {
 		return fmt.Errorf("save the declining card: %w", err)
 	}
-	return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{SourceID: src})
+	return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{SourceID: client.String(src)})
 }
 
 // RescueWithNewCard has the customer put a new card on the subscription in
@@ -527,7 +527,7 @@ func (s *Scenario) RescueWithNewCard(ctx context.Context, customerName string) e
 			return err
 		}
 		s.harnessDid("put the card saved in the portal on the subscription through Digital River's API (POST /subscriptions/{id} {sourceId}): the profile has no updatePaymentMethod action")
-		return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{SourceID: src})
+		return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{SourceID: client.String(src)})
 	}
 	d, err := s.subscriptionData(ctx)
 	if err != nil {

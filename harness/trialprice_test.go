@@ -51,7 +51,7 @@ func TestTimeWaitsForTheTrialPrice(t *testing.T) {
 			if id == "" {
 				continue
 			}
-			_, _ = dr.UpdateSubscription(context.Background(), id, client.SubscriptionUpdateParams{State: "active"})
+			_, _ = dr.UpdateSubscription(context.Background(), id, client.SubscriptionUpdateParams{State: client.String("active")})
 			paid, _ := it.Metadata["paidPrice"].(float64)
 			if price {
 				// A slow merchant: the price goes on a while after the

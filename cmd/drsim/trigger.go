@@ -310,7 +310,7 @@ func (t *tripper) subscribe(ctx context.Context, trial bool) error {
 	} else if client.StatusOf(err) != http.StatusRequestTimeout {
 		return fmt.Errorf("wait for the activation of subscription %s: %w", t.sub, err)
 	}
-	if _, err = t.c.UpdateSubscription(ctx, t.sub, client.SubscriptionUpdateParams{State: "active"}); err != nil || !trial {
+	if _, err = t.c.UpdateSubscription(ctx, t.sub, client.SubscriptionUpdateParams{State: client.String("active")}); err != nil || !trial {
 		return err
 	}
 	_, err = t.c.UpdateSubscription(ctx, t.sub, client.SubscriptionUpdateParams{Items: []client.SubscriptionItemParams{{SKUID: "sku_drsim_widget", Quantity: client.Int(1), Price: client.Float(10.00)}}})
@@ -333,12 +333,12 @@ func declines(ctx context.Context, t *tripper) error {
 	if _, err := t.c.AttachSource(ctx, t.customer, src.ID); err != nil {
 		return fmt.Errorf("save the declining card: %w", err)
 	}
-	_, err = t.c.UpdateSubscription(ctx, t.sub, client.SubscriptionUpdateParams{SourceID: src.ID})
+	_, err = t.c.UpdateSubscription(ctx, t.sub, client.SubscriptionUpdateParams{SourceID: client.String(src.ID)})
 	return err
 }
 
 func cancelSub(ctx context.Context, t *tripper) error {
-	_, err := t.c.UpdateSubscription(ctx, t.sub, client.SubscriptionUpdateParams{State: "cancelled"})
+	_, err := t.c.UpdateSubscription(ctx, t.sub, client.SubscriptionUpdateParams{State: client.String("cancelled")})
 	return err
 }
 

@@ -79,7 +79,7 @@ func (s *Server) createFulfillment(ctx context.Context, f client.FulfillmentPara
 // and the merchant activates it once the order is accepted. A subscription
 // that is already active (a retry after a lost answer) counts as done.
 func (s *Server) activateSubscription(ctx context.Context, id string) error {
-	_, err := s.dr.UpdateSubscription(ctx, id, client.SubscriptionUpdateParams{State: "active"})
+	_, err := s.dr.UpdateSubscription(ctx, id, client.SubscriptionUpdateParams{State: client.String("active")})
 	if client.StatusOf(err) == http.StatusConflict {
 		if sub, gerr := s.dr.Subscription(ctx, id); gerr == nil && sub.State != "draft" {
 			return nil

@@ -490,7 +490,7 @@ func (s *Server) handleCancelSubscription(w http.ResponseWriter, r *http.Request
 	defer cancel()
 	// DR refuses (409 restricted_update) a cancellation that changes
 	// anything else: the body is exactly {"state":"cancelled"}.
-	if _, err := s.dr.UpdateSubscription(ctx, sub.ID, client.SubscriptionUpdateParams{State: "cancelled"}); err != nil {
+	if _, err := s.dr.UpdateSubscription(ctx, sub.ID, client.SubscriptionUpdateParams{State: client.String("cancelled")}); err != nil {
 		s.portalDRFailed(w, sess, err, "subscription")
 		return
 	}

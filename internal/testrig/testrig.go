@@ -111,7 +111,7 @@ func ActivateOnAccept(ctx context.Context, dr *client.Client, body []byte) {
 	}
 	for _, it := range ev.Data.Object.Items {
 		if id := it.SubscriptionInfo.SubscriptionID; id != "" {
-			_, _ = dr.UpdateSubscription(ctx, id, client.SubscriptionUpdateParams{State: "active"})
+			_, _ = dr.UpdateSubscription(ctx, id, client.SubscriptionUpdateParams{State: client.String("active")})
 		}
 	}
 }

@@ -192,7 +192,7 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 		t.Fatalf("accepted subscription order %s has no subscription id: %+v", so.ID, so.Items[0].SubscriptionInfo)
 	}
 	// The merchant activates the draft after order.accepted, as DR documents.
-	must[*client.Subscription](t, "activate subscription")(c.UpdateSubscription(ctx, subID, client.SubscriptionUpdateParams{State: "active"}))
+	must[*client.Subscription](t, "activate subscription")(c.UpdateSubscription(ctx, subID, client.SubscriptionUpdateParams{State: client.String("active")}))
 	must[*client.Subscription](t, "wait for active")(c.WaitSubscriptionState(ctx, subID, time.Second, "active"))
 	sub := must[*client.Subscription](t, "get subscription")(c.Subscription(ctx, subID))
 	must[*client.Page[client.Subscription]](t, "list subscriptions")(c.Subscriptions(ctx, client.ListParams{}))
@@ -207,7 +207,7 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 		t.Fatalf("no billing invoice after a month of subscription %s", sub.ID)
 	}
 	must[*client.Invoice](t, "get invoice")(c.Invoice(ctx, invs.Data[0].ID))
-	must[*client.Subscription](t, "cancel subscription")(c.UpdateSubscription(ctx, sub.ID, client.SubscriptionUpdateParams{State: "cancelled"}))
+	must[*client.Subscription](t, "cancel subscription")(c.UpdateSubscription(ctx, sub.ID, client.SubscriptionUpdateParams{State: client.String("cancelled")}))
 
 	hold := must[*client.Fault](t, "fault")(c.AddFault(ctx, client.Fault{WebhookID: hook.ID, ObjectID: "ord_none", Hold: true}))
 	must[*client.Fault](t, "get fault")(c.Fault(ctx, hold.ID))

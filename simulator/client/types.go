@@ -62,8 +62,8 @@ type Customer struct {
 
 // CustomerParams create a customer (POST /customers) or update one (POST
 // /customers/{id}); nil fields are left alone, and a field set to its zero
-// value is set so ("" clears the locale). Go 1.26's new(expr) makes the
-// pointers: CustomerParams{Email: new("zoe@example.test")}.
+// value is set so ("" clears the locale). String and Bool (or Go 1.26's
+// new(expr)) make the pointers: CustomerParams{Email: String("zoe@example.test")}.
 type CustomerParams struct {
 	ID                   *string        `json:"id,omitempty"` // 1 to 40 characters; numeric when nil; cannot change
 	Email                *string        `json:"email,omitempty"`
@@ -754,21 +754,23 @@ type Subscription struct {
 	UpdatedTime            time.Time            `json:"updatedTime"`
 }
 
-// SubscriptionItemParams change a subscription's product.
+// SubscriptionItemParams are one line of a subscription's new items:
+// Price is required, Quantity is 1 when nil.
 type SubscriptionItemParams struct {
 	SKUID    string   `json:"skuId"`
 	Price    *float64 `json:"price,omitempty"`
 	Quantity *int     `json:"quantity,omitempty"`
 }
 
-// SubscriptionUpdateParams update a subscription: its state (e.g.
-// "cancelled"), plan, source, items, locale or metadata.
+// SubscriptionUpdateParams update a subscription (POST
+// /subscriptions/{id}): either State alone ("active" or "cancelled"), or
+// any of the other fields; nil fields are left alone.
 type SubscriptionUpdateParams struct {
-	State    string                   `json:"state,omitempty"`
-	PlanID   string                   `json:"planId,omitempty"`
-	SourceID string                   `json:"sourceId,omitempty"`
+	State    *string                  `json:"state,omitempty"`
+	PlanID   *string                  `json:"planId,omitempty"`
+	SourceID *string                  `json:"sourceId,omitempty"`
 	Items    []SubscriptionItemParams `json:"items,omitempty"`
-	Locale   string                   `json:"locale,omitempty"`
+	Locale   *string                  `json:"locale,omitempty"`
 	Metadata map[string]any           `json:"metadata,omitempty"`
 }
 

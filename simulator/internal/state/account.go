@@ -55,10 +55,12 @@ type Account struct {
 
 	// What the simulator keeps on resources beyond their wire form (the
 	// wire types are package client's), by resource id.
-	customerClock notes[string]        // customer → the test clock it is attached to (testclocks.go)
-	behaviours    notes[cardBehaviour] // source → what its test card or owner makes it do (sources.go)
-	progress      notes[*itemProgress] // order line → its fulfilment, capture and return counters (charges.go)
-	refundNotes   notes[*refundNote]   // refund → its allocation, return and charge entry (refunds.go)
+	customerClock notes[string]            // customer → the test clock it is attached to (testclocks.go)
+	behaviours    notes[cardBehaviour]     // source → what its test card or owner makes it do (sources.go)
+	progress      notes[*itemProgress]     // order line → its fulfilment, capture and return counters (charges.go)
+	refundNotes   notes[*refundNote]       // refund → its allocation, return and charge entry (refunds.go)
+	subNotes      notes[*subscriptionNote] // subscription → its terms, tax rates and schedule (subscriptions.go)
+	invoiceSub    notes[string]            // billing invoice → the subscription it bills (invoices.go)
 
 	testClocks collection[*testClock] // testclocks.go
 	cur        *clock.Virtual         // the clock in use (testclocks.go use); nil: a.clock

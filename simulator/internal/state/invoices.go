@@ -3,95 +3,36 @@ package state
 import (
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
-// Invoice is DR's billing invoice (docs/dr-api.md#invoice-billing-invoice-not-a-pdf): what one renewal of a
-// subscription bills. Not a PDF. Its id is 32 hex characters.
-//
-// States: draft (built for subscription.reminder, or just before opening)
-// → open (a charge is attempted at once) → paid | uncollectible | void.
-// [choice] A draft that will never be opened (the subscription is
-// cancelled, lapses or ends, or the total is 0) also becomes void.
-type Invoice struct {
-	ID                   string               `json:"id"`
-	State                string               `json:"state"`
-	StateTransitions     map[string]time.Time `json:"stateTransitions"`
-	Description          string               `json:"description"`
-	CustomerID           string               `json:"customerId"`
-	Email                string               `json:"email"`
-	Currency             string               `json:"currency"`
-	Locale               string               `json:"locale,omitempty"`
-	Items                []*InvoiceItem       `json:"items"`
-	Subtotal             float64              `json:"subtotal"`
-	TotalTax             float64              `json:"totalTax"`
-	TotalDiscount        float64              `json:"totalDiscount"`
-	TotalFees            float64              `json:"totalFees"`
-	TotalShipping        float64              `json:"totalShipping"`
-	TotalAmount          float64              `json:"totalAmount"`
-	Payment              InvoicePayment       `json:"payment"`
-	AttemptCount         int                  `json:"attemptCount"`
-	CollectionPeriodDays int                  `json:"collectionPeriodDays"`
-	ChargeType           string               `json:"chargeType"`
-	OrderID              string               `json:"orderId,omitempty"`
-	SellingEntity        *SellingEntity       `json:"sellingEntity,omitempty"`
-	BillTo               *Contact             `json:"billTo,omitempty"`
-	ShipTo               *Contact             `json:"shipTo,omitempty"`
-	Metadata             map[string]any       `json:"metadata,omitempty"`
-	LiveMode             bool                 `json:"liveMode"`
-	CreatedTime          time.Time            `json:"createdTime"`
-	UpdatedTime          time.Time            `json:"updatedTime"`
-
-	subscriptionID string // not on the wire: items[].subscriptionInfo carries it
-}
-
-// InvoiceItem is one line of a billing invoice: amount is the line total
-// (price × quantity).
-type InvoiceItem struct {
-	SKUID            string            `json:"skuId"`
-	ProductDetails   ProductDetails    `json:"productDetails"`
-	Amount           float64           `json:"amount"`
-	Quantity         int               `json:"quantity"`
-	Tax              Tax               `json:"tax"`
-	SubscriptionInfo *SubscriptionInfo `json:"subscriptionInfo"`
-}
-
-// InvoicePayment is an invoice's sources and, once it is open, its charge attempts.
-type InvoicePayment struct {
-	Sources []*InvoiceSource `json:"sources"`
-	Charges []*InvoiceCharge `json:"charges,omitempty"`
-}
-
-// InvoiceSource is the source an invoice bills: the card's brand, last four
-// digits and expiry, never its number.
-type InvoiceSource struct {
-	ID         string      `json:"id"`
-	Type       string      `json:"type"`
-	CustomerID string      `json:"customerId,omitempty"`
-	CreditCard *CreditCard `json:"creditCard,omitempty"`
-}
-
-// InvoiceCharge is one charge attempt on an invoice: complete and captured,
-// or failed with failureCode "declined".
-type InvoiceCharge struct {
-	ID          string    `json:"id"`
-	CreatedTime time.Time `json:"createdTime"`
-	Currency    string    `json:"currency"`
-	Amount      float64   `json:"amount"`
-	State       string    `json:"state"`
-	Captured    bool      `json:"captured"`
-	SourceID    string    `json:"sourceId"`
-	FailureCode string    `json:"failureCode,omitempty"`
-	Type        string    `json:"type"`
-}
+// The billing invoice types are package client's: DR's wire form. The
+// subscription an invoice bills is the account's invoiceSub note.
+type (
+	// Invoice is DR's billing invoice
+	// (docs/dr-api.md#invoice-billing-invoice-not-a-pdf): what one renewal
+	// of a subscription bills. Not a PDF. Its id is 32 hex characters.
+	//
+	// States: draft (built for subscription.reminder, or just before
+	// opening) → open (a charge is attempted at once) → paid |
+	// uncollectible | void. [choice] A draft that will never be opened
+	// (the subscription is cancelled, lapses or ends, or the total is 0)
+	// also becomes void.
+	Invoice        = client.Invoice
+	InvoiceItem    = client.InvoiceItem
+	InvoicePayment = client.InvoicePayment
+	InvoiceSource  = client.InvoiceSource
+	InvoiceCharge  = client.InvoiceCharge
+)
 
 // currentInvoice is the subscription's invoice of this cycle, if any.
 // Caller holds a.mu.
 func (a *Account) currentInvoice(s *Subscription) *Invoice {
-	if s.sched.invoiceID == "" {
+	if a.schedOf(s).invoiceID == "" {
 		return nil
 	}
-	inv, _ := a.invoices.get(s.sched.invoiceID)
+	inv, _ := a.invoices.get(a.schedOf(s).invoiceID)
 	return inv
 }
 
@@ -108,10 +49,10 @@ func (a *Account) draftInvoice(s *Subscription, at time.Time) *Invoice {
 			StateTransitions: map[string]time.Time{"draft": at},
 			ChargeType:       "merchant_initiated",
 			CreatedTime:      at,
-			subscriptionID:   s.ID,
 		}
 		a.invoices.put(inv.ID, inv)
-		s.sched.invoiceID = inv.ID
+		a.invoiceSub.set(inv.ID, s.ID)
+		a.schedOf(s).invoiceID = inv.ID
 	}
 	if inv.State != "draft" {
 		return inv
@@ -120,19 +61,20 @@ func (a *Account) draftInvoice(s *Subscription, at time.Time) *Invoice {
 	cur := s.Currency
 	inv.Description = plan.Name
 	inv.CustomerID = s.CustomerID
-	inv.Email = s.email
+	inv.Email = a.subNote(s).email
 	inv.Currency = cur
 	inv.Locale = s.Locale
 	inv.CollectionPeriodDays = plan.CollectionPeriodDays
 	// The seller and the addresses are the acquisition order's (DR's Invoice
 	// model: sellingEntity, billTo, shipTo).
-	if acq, ok := a.orders.get(s.acqOrderID); ok {
+	if acq, ok := a.orders.get(a.subNote(s).acqOrderID); ok {
 		se := acq.SellingEntity
 		inv.SellingEntity, inv.BillTo, inv.ShipTo = &se, acq.BillTo, acq.ShipTo
 	}
 	inv.Items = make([]*InvoiceItem, 0, len(s.Items))
 	var subtotal, tax float64
-	for _, it := range s.Items {
+	rates := a.subNote(s).taxRates
+	for i, it := range s.Items {
 		pd := ProductDetails{ID: it.SKUID, Name: it.SKUID}
 		if sku, ok := a.skus.get(it.SKUID); ok {
 			pd = ProductDetails{ID: sku.ID, Name: sku.Name, Description: sku.Description, Image: sku.Image, URL: sku.URL}
@@ -140,7 +82,7 @@ func (a *Account) draftInvoice(s *Subscription, at time.Time) *Invoice {
 		amount := round(it.Price*float64(it.Quantity), cur)
 		line := &InvoiceItem{
 			SKUID: it.SKUID, ProductDetails: pd, Amount: amount, Quantity: it.Quantity,
-			Tax:              Tax{Rate: it.taxRate, Amount: round(amount*it.taxRate, cur)},
+			Tax:              Tax{Rate: rates[i], Amount: round(amount*rates[i], cur)},
 			SubscriptionInfo: &SubscriptionInfo{SubscriptionID: s.ID, PlanID: s.PlanID, FreeTrial: false},
 		}
 		inv.Items = append(inv.Items, line)
@@ -215,7 +157,7 @@ func (a *Account) renewalOrder(s *Subscription, inv *Invoice, src *Source, at ti
 		CreatedTime:             at,
 		UpdatedTime:             at,
 	}
-	if acq, ok := a.orders.get(s.acqOrderID); ok {
+	if acq, ok := a.orders.get(a.subNote(s).acqOrderID); ok {
 		o.BillTo, o.ShipTo = acq.BillTo, acq.ShipTo
 	}
 	for _, line := range inv.Items {
@@ -268,6 +210,6 @@ func (a *Account) Invoices(f InvoiceFilter) (Page[*Invoice], error) {
 	defer a.mu.Unlock()
 	return pageOf(&a.invoices, func(inv *Invoice) bool {
 		return (f.State == "" || inv.State == f.State) && (f.CustomerID == "" || inv.CustomerID == f.CustomerID) &&
-			(f.SubscriptionID == "" || inv.subscriptionID == f.SubscriptionID)
+			(f.SubscriptionID == "" || a.invoiceSub[inv.ID] == f.SubscriptionID)
 	}, f.ListParams)
 }

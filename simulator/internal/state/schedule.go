@@ -46,8 +46,10 @@ const (
 	dueLapse
 )
 
-// nextDue is the subscription's earliest pending transition.
-func (s *Subscription) nextDue() (at time.Time, kind dueKind, ok bool) {
+// nextDue is the subscription's earliest pending transition. Caller holds
+// a.mu.
+func (a *Account) nextDue(s *Subscription) (at time.Time, kind dueKind, ok bool) {
+	sc := a.schedOf(s)
 	consider := func(t *time.Time, k dueKind) {
 		if t != nil && (!ok || t.Before(at)) {
 			at, kind, ok = *t, k, true
@@ -55,12 +57,12 @@ func (s *Subscription) nextDue() (at time.Time, kind dueKind, ok bool) {
 	}
 	switch s.State {
 	case "active", "activeFree":
-		consider(s.sched.remindAt, dueReminder)
-		consider(s.sched.invoiceAt, dueInvoice)
-		consider(s.sched.lapseAt, dueLapse)
+		consider(sc.remindAt, dueReminder)
+		consider(sc.invoiceAt, dueInvoice)
+		consider(sc.lapseAt, dueLapse)
 	case "activePendingInvoice":
-		consider(s.sched.retryAt, dueRetry)
-		consider(s.sched.failAt, dueFail)
+		consider(sc.retryAt, dueRetry)
+		consider(sc.failAt, dueFail)
 	}
 	return at, kind, ok
 }
@@ -180,7 +182,7 @@ func (a *Account) earliestDue(clockID string) (s *Subscription, at time.Time, ki
 		if a.clockOf(sub.CustomerID) != clockID {
 			continue
 		}
-		t, k, due := sub.nextDue()
+		t, k, due := a.nextDue(sub)
 		if due && (!ok || t.Before(at)) {
 			s, at, kind, ok = sub, t, k, true
 		}
@@ -213,8 +215,8 @@ type subscriptionPair struct {
 // beginPeriod starts the period that begins at start, scheduling at time at
 // (start, or later when a late payment starts it): dates, reminder and
 // invoice. Caller holds a.mu.
-func (s *Subscription) beginPeriod(p *Plan, start, at time.Time) {
-	sc := &s.sched
+func (a *Account) beginPeriod(s *Subscription, p *Plan, start, at time.Time) {
+	sc := a.schedOf(s)
 	if sc.anchor.IsZero() || sc.anchorInterval != p.Interval || sc.anchorCount != p.IntervalCount {
 		sc.anchor, sc.anchorInterval, sc.anchorCount, sc.periods = start, p.Interval, p.IntervalCount, 0
 	}
@@ -237,9 +239,9 @@ func (s *Subscription) beginPeriod(p *Plan, start, at time.Time) {
 
 // advancePeriod moves a subscription to its next period. Caller holds a.mu.
 func (a *Account) advancePeriod(s *Subscription, at time.Time) {
-	s.sched.periods++
+	a.schedOf(s).periods++
 	plan, _ := a.plans.get(s.PlanID)
-	s.beginPeriod(plan, *s.CurrentPeriodEndDate, at)
+	a.beginPeriod(s, plan, *s.CurrentPeriodEndDate, at)
 }
 
 // addInterval is t plus n days, weeks, months or years; months and years
@@ -292,7 +294,7 @@ func attemptDays(c int) []int {
 
 // remind is nextReminderDate: subscription.reminder with a draft invoice.
 func (a *Account) remind(s *Subscription, at time.Time) {
-	s.sched.remindAt = nil
+	a.schedOf(s).remindAt = nil
 	inv := a.draftInvoice(s, at)
 	a.record("subscription.reminder", subscriptionPair{Subscription: s, Invoice: inv}, nil)
 }
@@ -300,23 +302,24 @@ func (a *Account) remind(s *Subscription, at time.Time) {
 // invoiceDue is nextInvoiceDate (and a new source after source_invalid):
 // end, source_invalid, no billing, or open and charge (see AdvanceTo).
 func (a *Account) invoiceDue(s *Subscription, at time.Time) {
-	s.sched.invoiceAt, s.sched.remindAt = nil, nil
+	sc := a.schedOf(s)
+	sc.invoiceAt, sc.remindAt = nil, nil
 	plan, _ := a.plans.get(s.PlanID)
-	if plan.State == "deactivated" || !s.autoRenewal {
+	if plan.State == "deactivated" || !a.subNote(s).autoRenewal {
 		a.end(s, at)
 		return
 	}
 	src, _ := a.sources.get(s.SourceID)
 	if !sourceUsable(src, at) {
-		if s.sched.lapseAt == nil {
+		if sc.lapseAt == nil {
 			lapse := at.AddDate(0, 0, plan.CollectionPeriodDays)
-			s.sched.lapseAt = &lapse
+			sc.lapseAt = &lapse
 		}
 		s.UpdatedTime = at
 		a.record("subscription.source_invalid", s, nil)
 		return
 	}
-	s.sched.lapseAt = nil
+	sc.lapseAt = nil
 	inv := a.draftInvoice(s, at)
 	if inv.TotalAmount == 0 {
 		a.voidInvoice(inv, at)
@@ -324,23 +327,23 @@ func (a *Account) invoiceDue(s *Subscription, at time.Time) {
 		s.UpdatedTime = at
 		return
 	}
-	s.sched.resumeState = s.State
+	sc.resumeState = s.State
 	s.State = "activePendingInvoice"
 	s.UpdatedTime = at
-	s.sched.dunningStart, s.sched.attempts = at, 0
+	sc.dunningStart, sc.attempts = at, 0
 	fail := at.AddDate(0, 0, inv.CollectionPeriodDays)
-	s.sched.failAt = &fail
+	sc.failAt = &fail
 	a.setInvoiceState(inv, "open", at)
 	a.attemptCharge(s, at)
 }
 
 // attemptCharge charges the open invoice once (see AdvanceTo).
 func (a *Account) attemptCharge(s *Subscription, at time.Time) {
-	s.sched.retryAt = nil
+	a.schedOf(s).retryAt = nil
 	inv := a.currentInvoice(s)
 	src, _ := a.sources.get(s.SourceID)
 	inv.AttemptCount++
-	s.sched.attempts++
+	a.schedOf(s).attempts++
 	ch := &InvoiceCharge{
 		ID: newUUID(), CreatedTime: at, Currency: inv.Currency, Amount: inv.TotalAmount,
 		SourceID: s.SourceID, Type: "merchant_initiated",
@@ -357,7 +360,7 @@ func (a *Account) attemptCharge(s *Subscription, at time.Time) {
 		if _, had := s.StateTransitions["activated"]; !had {
 			s.StateTransitions["activated"] = at // the trial conversion
 		}
-		s.sched.failAt = nil
+		a.schedOf(s).failAt = nil
 		a.advancePeriod(s, at)
 		s.UpdatedTime = at
 		a.record("subscription.extended", subscriptionPair{Subscription: s, Invoice: inv}, nil)
@@ -366,9 +369,9 @@ func (a *Account) attemptCharge(s *Subscription, at time.Time) {
 		return
 	}
 	ch.State, ch.FailureCode = "failed", "declined"
-	if days := attemptDays(inv.CollectionPeriodDays); s.sched.attempts < len(days) {
-		retry := s.sched.dunningStart.AddDate(0, 0, days[s.sched.attempts])
-		s.sched.retryAt = &retry
+	if sc, days := a.schedOf(s), attemptDays(inv.CollectionPeriodDays); sc.attempts < len(days) {
+		retry := sc.dunningStart.AddDate(0, 0, days[sc.attempts])
+		sc.retryAt = &retry
 	}
 	a.record("subscription.payment_failed", subscriptionPair{Subscription: s, Invoice: inv}, nil)
 	a.record("invoice.payment_failed", inv, nil)
@@ -377,7 +380,7 @@ func (a *Account) attemptCharge(s *Subscription, at time.Time) {
 // failSubscription is the end of the collection period with the invoice unpaid.
 func (a *Account) failSubscription(s *Subscription, at time.Time) {
 	inv := a.currentInvoice(s)
-	s.sched = schedule{}
+	*a.schedOf(s) = schedule{}
 	s.State = "failed"
 	s.StateTransitions["failed"] = at
 	s.UpdatedTime = at
@@ -390,7 +393,7 @@ func (a *Account) failSubscription(s *Subscription, at time.Time) {
 // lapse is the end of the source_invalid grace period with no new source.
 func (a *Account) lapse(s *Subscription, at time.Time) {
 	inv := a.currentInvoice(s)
-	s.sched = schedule{}
+	*a.schedOf(s) = schedule{}
 	s.State = "lapsed"
 	s.StateTransitions["lapsed"] = at
 	s.UpdatedTime = at
@@ -403,7 +406,7 @@ func (a *Account) lapse(s *Subscription, at time.Time) {
 func (a *Account) end(s *Subscription, at time.Time) {
 	before := snapshot(s)
 	inv := a.currentInvoice(s)
-	s.sched = schedule{}
+	*a.schedOf(s) = schedule{}
 	s.State = "ended"
 	s.StateTransitions["ended"] = at
 	s.UpdatedTime = at
@@ -415,7 +418,8 @@ func (a *Account) end(s *Subscription, at time.Time) {
 // void and a new one is opened and charged at once.
 func (a *Account) reissueInvoice(s *Subscription, at time.Time) {
 	a.voidInvoice(a.currentInvoice(s), at)
-	s.State = s.sched.resumeState
-	s.sched.invoiceID, s.sched.retryAt, s.sched.failAt = "", nil, nil
+	sc := a.schedOf(s)
+	s.State = sc.resumeState
+	sc.invoiceID, sc.retryAt, sc.failAt = "", nil, nil
 	a.invoiceDue(s, at)
 }

@@ -16,52 +16,50 @@ import (
 // a UUID otherwise) and autoRenewal defaults to true.
 type SubscriptionInfo = client.SubscriptionInfo
 
-// SubscriptionItem is one line of a subscription: what each renewal bills.
-type SubscriptionItem struct {
-	SKUID    string  `json:"skuId"`
-	Price    float64 `json:"price"`
-	Quantity int     `json:"quantity"`
+// The subscription types are package client's: DR's wire form. What the
+// simulator keeps on a subscription beyond it is the account's subNotes.
+type (
+	SubscriptionItem = client.SubscriptionItem
+	// Subscription is DR's Subscription (docs/dr-api.md#subscription).
+	// Dates are whole-second RFC 3339 in UTC like every other timestamp,
+	// except inside the pair events, which write DR's
+	// "…T21:09:39.061+0000" (events.go).
+	Subscription = client.Subscription
+)
 
-	taxRate float64 // from the acquisition line; renewal tax = round(amount × taxRate). Not on the wire.
-}
-
-// Subscription is DR's Subscription (docs/dr-api.md#subscription). Dates are whole-second
-// RFC 3339 in UTC like every other timestamp, except inside the pair events,
-// which write DR's "…T21:09:39.061+0000" (events.go).
-type Subscription struct {
-	ID                     string               `json:"id"`
-	State                  string               `json:"state"`
-	StateTransitions       map[string]time.Time `json:"stateTransitions"`
-	CustomerID             string               `json:"customerId,omitempty"`
-	SourceID               string               `json:"sourceId,omitempty"`
-	PlanID                 string               `json:"planId"`
-	Items                  []*SubscriptionItem  `json:"items"`
-	Currency               string               `json:"currency"`
-	TaxInclusive           bool                 `json:"taxInclusive"`
-	Locale                 string               `json:"locale,omitempty"`
-	ContractBindingUntil   *time.Time           `json:"contractBindingUntil,omitempty"`
-	CurrentPeriodStartDate *time.Time           `json:"currentPeriodStartDate,omitempty"`
-	CurrentPeriodEndDate   *time.Time           `json:"currentPeriodEndDate,omitempty"`
-	NextInvoiceDate        *time.Time           `json:"nextInvoiceDate,omitempty"`
-	NextReminderDate       *time.Time           `json:"nextReminderDate,omitempty"`
-	Metadata               map[string]any       `json:"metadata,omitempty"`
-	LiveMode               bool                 `json:"liveMode"`
-	CreatedTime            time.Time            `json:"createdTime"`
-	UpdatedTime            time.Time            `json:"updatedTime"`
-
-	// Not on the wire.
+// subscriptionNote is what the simulator keeps on a subscription beyond
+// its wire form.
+type subscriptionNote struct {
 	acqOrderID  string // the acquisition order
 	email       string // the acquisition order's email: the billing invoices'
 	terms       string
 	freeTrial   bool
 	autoRenewal bool
-	sched       schedule // what the virtual clock will do next (schedule.go)
+	// taxRates are the tax rates of Items, by position: from the
+	// acquisition lines; renewal tax = round(amount × rate).
+	taxRates []float64
+	sched    schedule // what the virtual clock will do next (schedule.go)
+}
+
+// schedOf is what the virtual clock will do next to subscription s.
+// Caller holds a.mu.
+func (a *Account) schedOf(s *Subscription) *schedule { return &a.subNote(s).sched }
+
+// subNote is subscription s's note (made with the subscription). Caller
+// holds a.mu.
+func (a *Account) subNote(s *Subscription) *subscriptionNote {
+	n := a.subNotes[s.ID]
+	if n == nil {
+		n = &subscriptionNote{}
+		a.subNotes.set(s.ID, n)
+	}
+	return n
 }
 
 var subscriptionStates = []string{"draft", "active", "activeFree", "activePendingInvoice", "cancelled", "failed", "ended", "lapsed"}
 
 // isActive reports whether the subscription is in one of DR's three active states.
-func (s *Subscription) isActive() bool {
+func isActive(s *Subscription) bool {
 	return s.State == "active" || s.State == "activeFree" || s.State == "activePendingInvoice"
 }
 
@@ -171,24 +169,22 @@ func (a *Account) startSubscriptions(sc *subscriptionCheckout, o *Order, c *Cust
 			Locale:           o.Locale,
 			CreatedTime:      now,
 			UpdatedTime:      now,
-			acqOrderID:       o.ID,
-			email:            o.Email,
-			terms:            terms,
-			freeTrial:        g.info.FreeTrial,
-			autoRenewal:      autoRenewal,
 		}
+		note := &subscriptionNote{acqOrderID: o.ID, email: o.Email, terms: terms, freeTrial: g.info.FreeTrial, autoRenewal: autoRenewal}
 		for _, i := range g.lines {
 			pi := sc.items[i]
 			price := pi.Price
 			if g.info.FreeTrial {
 				price = 0 // DR: a trial line costs 0 until the merchant sets the paid price
 			}
-			s.Items = append(s.Items, &SubscriptionItem{SKUID: pi.SKUID, Price: price, Quantity: pi.Quantity, taxRate: pi.TaxRate})
+			s.Items = append(s.Items, &SubscriptionItem{SKUID: pi.SKUID, Price: price, Quantity: pi.Quantity})
+			note.taxRates = append(note.taxRates, pi.TaxRate)
 			o.Items[i].SubscriptionInfo = &SubscriptionInfo{
 				SubscriptionID: s.ID, PlanID: s.PlanID, Terms: terms, AutoRenewal: &autoRenewal, FreeTrial: g.info.FreeTrial,
 			}
 		}
 		a.subs.put(s.ID, s)
+		a.subNotes.set(s.ID, note)
 		a.record("subscription.created", s, nil)
 	}
 }
@@ -205,8 +201,8 @@ func (a *Account) activate(s *Subscription, o *Order, at time.Time) {
 	}
 	binding := at.AddDate(0, 0, plan.ContractBindingDays)
 	s.ContractBindingUntil = &binding
-	s.beginPeriod(plan, at, at)
-	if s.freeTrial {
+	a.beginPeriod(s, plan, at, at)
+	if a.subNote(s).freeTrial {
 		s.State = "activeFree"
 		s.StateTransitions["activatedFree"] = at
 	} else {
@@ -244,25 +240,14 @@ func (a *Account) Subscriptions(f SubscriptionFilter) (Page[*Subscription], erro
 }
 
 // SubscriptionItemParams is one line of POST /subscriptions/{id} {items}.
-type SubscriptionItemParams struct {
-	SKUID    string   `json:"skuId"`
-	Price    *float64 `json:"price"`
-	Quantity *int     `json:"quantity"`
-}
+type SubscriptionItemParams = client.SubscriptionItemParams
 
 // SubscriptionUpdateParams is the body of POST /subscriptions/{id}: either
 // exactly {"state":"active"} or {"state":"cancelled"}, or any of the other
 // fields.
-type SubscriptionUpdateParams struct {
-	State    *string                  `json:"state"`
-	PlanID   *string                  `json:"planId"`
-	SourceID *string                  `json:"sourceId"`
-	Items    []SubscriptionItemParams `json:"items"`
-	Locale   *string                  `json:"locale"`
-	Metadata map[string]any           `json:"metadata"`
-}
+type SubscriptionUpdateParams = client.SubscriptionUpdateParams
 
-func (p *SubscriptionUpdateParams) hasTermsFields() bool {
+func hasTermsFields(p *SubscriptionUpdateParams) bool {
 	return p.PlanID != nil || p.SourceID != nil || p.Items != nil || p.Locale != nil || p.Metadata != nil
 }
 
@@ -283,10 +268,10 @@ func (a *Account) UpdateSubscription(id string, p SubscriptionUpdateParams) (*Su
 		return nil, problem.NotFoundID("Subscription", id)
 	}
 	// A draft has no customerId yet: its clock is its acquisition order's customer's.
-	defer a.useOrder(s.acqOrderID)()
+	defer a.useOrder(a.subNote(s).acqOrderID)()
 	now := a.now()
 	if p.State != nil {
-		if p.hasTermsFields() {
+		if hasTermsFields(&p) {
 			return nil, problem.Conflictf("restricted_update", "Activating or cancelling a subscription takes a body of exactly {\"state\":\"%s\"}.", *p.State)
 		}
 		switch *p.State {
@@ -303,13 +288,13 @@ func (a *Account) UpdateSubscription(id string, p SubscriptionUpdateParams) (*Su
 		}
 		return clone(s), nil
 	}
-	if !p.hasTermsFields() {
+	if !hasTermsFields(&p) {
 		return nil, problem.Bad("missing_parameter", "", "Give state, or at least one of planId, sourceId, items, locale, metadata.")
 	}
-	if s.State != "draft" && !s.isActive() {
+	if s.State != "draft" && !isActive(s) {
 		return nil, problem.Conflictf("invalid_state", "Subscription '%s' is %s and cannot be updated.", s.ID, s.State)
 	}
-	items, err := a.checkTerms(s, p)
+	items, rates, err := a.checkTerms(s, p)
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +303,7 @@ func (a *Account) UpdateSubscription(id string, p SubscriptionUpdateParams) (*Su
 		s.PlanID = *p.PlanID
 	}
 	if items != nil {
-		s.Items = items
+		s.Items, a.subNote(s).taxRates = items, rates
 	}
 	if p.Locale != nil {
 		s.Locale = *p.Locale
@@ -340,50 +325,51 @@ func (a *Account) UpdateSubscription(id string, p SubscriptionUpdateParams) (*Su
 		switch {
 		case s.State == "activePendingInvoice":
 			a.reissueInvoice(s, now)
-		case s.sched.lapseAt != nil:
+		case a.schedOf(s).lapseAt != nil:
 			a.invoiceDue(s, now)
 		}
 	}
 	return clone(s), nil
 }
 
-// checkTerms validates a terms update and returns the new items (nil when
-// items is not being changed). Caller holds a.mu.
-func (a *Account) checkTerms(s *Subscription, p SubscriptionUpdateParams) ([]*SubscriptionItem, error) {
+// checkTerms validates a terms update and returns the new items and their
+// tax rates (nil when items is not being changed). Caller holds a.mu.
+func (a *Account) checkTerms(s *Subscription, p SubscriptionUpdateParams) ([]*SubscriptionItem, []float64, error) {
 	if p.PlanID != nil {
 		plan, ok := a.plans.get(*p.PlanID)
 		if !ok {
-			return nil, problem.NotFoundID("Plan", *p.PlanID)
+			return nil, nil, problem.NotFoundID("Plan", *p.PlanID)
 		}
 		if plan.State != "active" {
-			return nil, problem.Invalidf("planId", "Plan '%s' is %s; a subscription can move only to an active plan.", plan.ID, plan.State)
+			return nil, nil, problem.Invalidf("planId", "Plan '%s' is %s; a subscription can move only to an active plan.", plan.ID, plan.State)
 		}
 	}
 	if p.SourceID != nil {
-		if !s.isActive() {
-			return nil, problem.Conflictf("invalid_state", "Subscription '%s' is %s; its source can change only once it is active.", s.ID, s.State)
+		if !isActive(s) {
+			return nil, nil, problem.Conflictf("invalid_state", "Subscription '%s' is %s; its source can change only once it is active.", s.ID, s.State)
 		}
 		src, ok := a.sources.get(*p.SourceID)
 		if !ok {
-			return nil, problem.NotFoundID("Source", *p.SourceID)
+			return nil, nil, problem.NotFoundID("Source", *p.SourceID)
 		}
 		if src.State != "chargeable" {
-			return nil, problem.Conflictf("source_not_chargeable", "Source '%s' is %s, not chargeable.", src.ID, src.State)
+			return nil, nil, problem.Conflictf("source_not_chargeable", "Source '%s' is %s, not chargeable.", src.ID, src.State)
 		}
 		if src.CustomerID != s.CustomerID {
-			return nil, problem.Invalidf("sourceId", "Source '%s' is not attached to customer '%s'; attach it with POST /customers/%s/sources/%s first.", src.ID, s.CustomerID, s.CustomerID, src.ID)
+			return nil, nil, problem.Invalidf("sourceId", "Source '%s' is not attached to customer '%s'; attach it with POST /customers/%s/sources/%s first.", src.ID, s.CustomerID, s.CustomerID, src.ID)
 		}
 	}
 	if p.Locale != nil && *p.Locale == "" {
-		return nil, problem.Invalidf("locale", "locale cannot be empty.")
+		return nil, nil, problem.Invalidf("locale", "locale cannot be empty.")
 	}
 	if p.Items == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if len(p.Items) == 0 {
-		return nil, problem.Invalidf("items", "A subscription needs at least one item.")
+		return nil, nil, problem.Invalidf("items", "A subscription needs at least one item.")
 	}
 	out := make([]*SubscriptionItem, 0, len(p.Items))
+	rates := make([]float64, 0, len(p.Items))
 	for i, ip := range p.Items {
 		q := 1
 		if ip.Quantity != nil {
@@ -391,34 +377,37 @@ func (a *Account) checkTerms(s *Subscription, p SubscriptionUpdateParams) ([]*Su
 		}
 		switch {
 		case ip.SKUID == "":
-			return nil, problem.Missing(itemParam(i, "skuId"))
+			return nil, nil, problem.Missing(itemParam(i, "skuId"))
 		case ip.Price == nil:
-			return nil, problem.Missing(itemParam(i, "price"))
+			return nil, nil, problem.Missing(itemParam(i, "price"))
 		case *ip.Price < 0:
-			return nil, problem.Invalidf(itemParam(i, "price"), "price cannot be negative.")
+			return nil, nil, problem.Invalidf(itemParam(i, "price"), "price cannot be negative.")
 		case q < 1 || q > 1_000_000:
-			return nil, problem.Invalidf(itemParam(i, "quantity"), "quantity must be between 1 and 1000000, got %d.", q)
+			return nil, nil, problem.Invalidf(itemParam(i, "quantity"), "quantity must be between 1 and 1000000, got %d.", q)
 		case *ip.Price*float64(q) > maxAmount:
-			return nil, problem.Invalidf(itemParam(i, "price"), "price × quantity cannot exceed %.0f.", maxAmount)
+			return nil, nil, problem.Invalidf(itemParam(i, "price"), "price × quantity cannot exceed %.0f.", maxAmount)
 		}
 		if _, ok := a.skus.get(ip.SKUID); !ok {
-			return nil, problem.NotFoundID("SKU", ip.SKUID)
+			return nil, nil, problem.NotFoundID("SKU", ip.SKUID)
 		}
-		out = append(out, &SubscriptionItem{SKUID: ip.SKUID, Price: *ip.Price, Quantity: q, taxRate: s.taxRateFor(ip.SKUID)})
+		out = append(out, &SubscriptionItem{SKUID: ip.SKUID, Price: *ip.Price, Quantity: q})
+		rates = append(rates, a.taxRateFor(s, ip.SKUID))
 	}
-	return out, nil
+	return out, rates, nil
 }
 
 // taxRateFor is the tax rate a new item line gets [choice]: that of the
 // current line with the same SKU, else that of the first line.
-func (s *Subscription) taxRateFor(skuID string) float64 {
-	for _, it := range s.Items {
-		if it.SKUID == skuID {
-			return it.taxRate
+// Caller holds a.mu.
+func (a *Account) taxRateFor(s *Subscription, skuID string) float64 {
+	rates := a.subNote(s).taxRates
+	for i, it := range s.Items {
+		if it.SKUID == skuID && i < len(rates) {
+			return rates[i]
 		}
 	}
-	if len(s.Items) > 0 {
-		return s.Items[0].taxRate
+	if len(rates) > 0 {
+		return rates[0]
 	}
 	return 0
 }
@@ -431,7 +420,7 @@ func (a *Account) activateOnRequest(s *Subscription, now time.Time) error {
 	if s.State != "draft" {
 		return problem.Conflictf("invalid_state", "Subscription '%s' is %s; only a draft subscription can be activated.", s.ID, s.State)
 	}
-	o, ok := a.orders.get(s.acqOrderID)
+	o, ok := a.orders.get(a.subNote(s).acqOrderID)
 	if !ok || o.State == "pending_payment" || o.State == "in_review" || o.State == "blocked" || o.State == "cancelled" {
 		st := "gone"
 		if ok {
@@ -447,7 +436,7 @@ func (a *Account) activateOnRequest(s *Subscription, now time.Time) error {
 // is billed, and its invoice in progress (draft or open) becomes void.
 // Caller holds a.mu.
 func (a *Account) cancel(s *Subscription, now time.Time) error {
-	if !s.isActive() {
+	if !isActive(s) {
 		return problem.Conflictf("invalid_state", "Subscription '%s' is %s; only an active subscription can be cancelled.", s.ID, s.State)
 	}
 	before := snapshot(s)
@@ -455,7 +444,7 @@ func (a *Account) cancel(s *Subscription, now time.Time) error {
 	s.StateTransitions["cancelled"] = now
 	s.UpdatedTime = now
 	inv := a.currentInvoice(s)
-	s.sched = schedule{}
+	*a.schedOf(s) = schedule{}
 	a.record("subscription.updated", s, previousAttributes(before, snapshot(s)))
 	a.voidInvoice(inv, now)
 	return nil
@@ -476,6 +465,7 @@ func (a *Account) DeleteSubscription(id string) error {
 		return problem.Conflictf("invalid_state", "Subscription '%s' is %s; only a draft subscription can be deleted.", s.ID, s.State)
 	}
 	a.subs.remove(id)
+	delete(a.subNotes, id)
 	a.record("subscription.deleted", struct{}{}, s)
 	return nil
 }

@@ -151,7 +151,16 @@ func (a *Account) dropClockResources(id string) {
 		}
 	}
 	a.subs.removeWhere(func(s *Subscription) bool { return subs[s.ID] })
-	a.invoices.removeWhere(func(i *Invoice) bool { return subs[i.subscriptionID] || custs[i.CustomerID] })
+	for id := range subs {
+		delete(a.subNotes, id)
+	}
+	a.invoices.removeWhere(func(i *Invoice) bool {
+		if subs[a.invoiceSub[i.ID]] || custs[i.CustomerID] {
+			delete(a.invoiceSub, i.ID)
+			return true
+		}
+		return false
+	})
 	a.fulfils.removeWhere(func(f *Fulfillment) bool { return orders[f.OrderID] })
 	a.refunds.removeWhere(func(r *Refund) bool {
 		if orders[r.OrderID] {
@@ -310,7 +319,7 @@ const (
 func (a *Account) eventBound(id string, span time.Duration) int {
 	n := 0
 	for _, s := range a.subs.all() {
-		if _, _, due := s.nextDue(); !due || a.clockOf(s.CustomerID) != id {
+		if _, _, due := a.nextDue(s); !due || a.clockOf(s.CustomerID) != id {
 			continue
 		}
 		period := 28 * 24 * time.Hour
