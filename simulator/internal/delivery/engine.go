@@ -45,6 +45,14 @@ import (
 	"github.com/drsim/drsim/simulator/signature"
 )
 
+// The headers of every delivery; the slices are shared by all requests and
+// never written.
+var (
+	contentTypeJSON = []string{"application/json"}
+	userAgent       = []string{"drsim-webhooks/1"}
+	signatureHeader = http.CanonicalHeaderKey(signature.Header)
+)
+
 // DefaultTimeout is DR's: no answer within 3 s is a failure.
 const DefaultTimeout = 3 * time.Second
 
@@ -703,10 +711,10 @@ func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *Fault, sg 
 		a.Error = fmt.Sprintf("build request: %v", err)
 		return a
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "drsim-webhooks/1")
+	req.Header["Content-Type"] = contentTypeJSON // shared, never written: set directly, not copied per request
+	req.Header["User-Agent"] = userAgent
 	if sig != "" {
-		req.Header.Set(signature.Header, sig)
+		req.Header[signatureHeader] = []string{sig}
 	}
 	start := time.Now()
 	resp, err := e.client.Do(req)
@@ -714,11 +722,12 @@ func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *Fault, sg 
 	if err != nil {
 		a.Error = err.Error()
 	} else {
-		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		var excerpt [512]byte
+		n, _ := io.ReadFull(resp.Body, excerpt[:])
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 		_ = resp.Body.Close()
 		a.Status = resp.StatusCode
-		a.ResponseExcerpt = string(excerpt)
+		a.ResponseExcerpt = string(excerpt[:n])
 		a.Delivered = resp.StatusCode >= 200 && resp.StatusCode < 300
 	}
 	if f != nil && f.Timeout {
