@@ -102,14 +102,7 @@ actions:
 		return h
 	}
 	start := func(t *testing.T, h *harness.Harness) *harness.Scenario {
-		sc := h.NewScenario(t.Name())
-		if _, err := sc.CreateCustomer(ctx, "Alice"); err != nil {
-			t.Fatal(err)
-		}
-		spec := harness.OrderSpec{Currency: "USD", Lines: []harness.Line{{Product: "Trail lantern", Quantity: 2, Price: 15}, {Product: "Camp stove", Quantity: 1, Price: 49}}}
-		if _, err := sc.PlaceOrder(ctx, "Alice", spec); err != nil {
-			t.Fatal(err)
-		}
+		sc := testrig.Ordered(t, h)
 		if err := sc.AcceptOrder(ctx, ""); err != nil {
 			t.Fatal(err)
 		}

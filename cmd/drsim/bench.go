@@ -123,16 +123,16 @@ func printAPI(w io.Writer, figs []apiFigures, conc int) {
 		fmt.Fprintf(w, "            %7s         GET id %6.0f req/s (%.2f× of first) %s %s\n", "", f.get.rate(), f.get.rate()/base.get.rate(), f.get.lat, gc(f.get))
 		fmt.Fprintf(w, "            %7s         list   %6.0f req/s (%.2f× of first) %s %s\n", "", f.lists.rate(), f.lists.rate()/base.lists.rate(), f.lists.lat, gc(f.lists))
 		per := ""
-		if n := f.stored - base.stored; n > 0 && f.mem.live > base.mem.live {
+		if n := f.memStored - base.memStored; n > 0 && f.mem.live > base.mem.live {
 			per = fmt.Sprintf(", %d B per stored customer with its event (live heap over the first level's)", (f.mem.live-base.mem.live)/uint64(n))
 		}
 		fill := ""
 		if f.fill > 0 {
 			fill = fmt.Sprintf("; filled in %s", f.fill.Round(time.Millisecond))
 		}
-		fmt.Fprintf(w, "            %7s         memory: %d customers and %d events stored, live heap %s, RSS %s%s%s\n", "", f.stored, f.stored, mib(f.mem.live), mib(f.mem.rss), per, fill)
+		fmt.Fprintf(w, "            %7s         memory after these: %d customers and %d events stored, live heap %s, RSS %s%s%s\n", "", f.memStored, f.memStored, mib(f.mem.live), mib(f.mem.rss), per, fill)
 	}
-	fmt.Fprintf(w, "            (stored customers are filled straight into the state, as POST /customers makes them; memory is measured after the fill, before the load, for the whole bench process: RSS is /proc/self/status VmRSS after debug.FreeOSMemory; gc: collections during each figure's run; at a large live heap a run may fall between two, so compare runs long enough to hold some)\n")
+	fmt.Fprintf(w, "            (stored customers are filled straight into the state, as POST /customers makes them; memory is measured after each level's figures, for the whole bench process: RSS is /proc/self/status VmRSS after debug.FreeOSMemory; gc: collections during each figure's run; at a large live heap a run may fall between two, so compare runs long enough to hold some)\n")
 }
 
 // mib writes a byte count in MiB.

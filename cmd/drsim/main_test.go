@@ -92,7 +92,7 @@ func TestBenchMeasuresRealWork(t *testing.T) {
 	}
 	var printed bytes.Buffer
 	printAPI(&printed, figs, 2)
-	if out := printed.String(); !strings.Contains(out, "50 customers and 50 events stored, live heap") {
+	if out := printed.String(); !strings.Contains(out, "70 customers and 70 events stored, live heap") {
 		t.Fatalf("API bench output lacks the memory figures:\n%s", out)
 	}
 	_, n, err := benchYear(ctx)

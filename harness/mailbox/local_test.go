@@ -90,31 +90,39 @@ func TestClientKindsSeeTheSameMail(t *testing.T) {
 	}
 }
 
-// TestInProcessClientConcurrentWaits: many waits at once, each for its own
-// recipient, all get their mail.
-func TestInProcessClientConcurrentWaits(t *testing.T) {
+// TestConcurrentWaitsAllArrive: many waits at once, each for its own
+// recipient, all get their mail, through either kind of client.
+func TestConcurrentWaitsAllArrive(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
-	c := clientKinds[1].make(t, srv)
-	ctx := withTimeout(t, 30*time.Second)
-	const n = 50
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*n)
-	for i := range n {
-		to := newAddr(t, fmt.Sprint("user", i))
-		subject := fmt.Sprint("mail ", i)
-		wg.Go(func() {
-			_, err := c.Wait(ctx, to, subject, func(m *mailbox.Message) bool { return m.Subject == subject })
-			errs <- err
+	for _, kind := range clientKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t)
+			c := kind.make(t, srv)
+			ctx := withTimeout(t, 30*time.Second)
+			const n = 50
+			var wg sync.WaitGroup
+			errs := make(chan error, 2*n)
+			for i := range n {
+				to := newAddr(t, fmt.Sprint("user", i))
+				subject := fmt.Sprint("mail ", i)
+				wg.Go(func() {
+					m, err := c.Wait(ctx, to, subject, func(m *mailbox.Message) bool { return m.Subject == subject })
+					if err == nil && !strings.Contains(m.Text, "body of "+subject) {
+						err = fmt.Errorf("%s: Text = %q", to, m.Text)
+					}
+					errs <- err
+				})
+				wg.Go(func() { errs <- sendPlain(srv.SMTPAddr(), to, subject, "body of "+subject) })
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Error(err)
+				}
+			}
 		})
-		wg.Go(func() { errs <- sendPlain(srv.SMTPAddr(), to, subject, "body of "+subject) })
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
 	}
 }
 

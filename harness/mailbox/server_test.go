@@ -258,35 +258,6 @@ func TestCollectReturnsExactlyTheMessagesSent(t *testing.T) {
 	}
 }
 
-func TestConcurrentWaitsAllArrive(t *testing.T) {
-	t.Parallel()
-	srv := startServer(t)
-	c := newClient(t, srv.URL())
-	ctx := withTimeout(t, 30*time.Second)
-	const n = 50
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*n)
-	for i := range n {
-		to := newAddr(t, fmt.Sprint("user", i))
-		subject := fmt.Sprint("mail ", i)
-		wg.Go(func() {
-			m, err := c.Wait(ctx, to, subject, func(m *mailbox.Message) bool { return m.Subject == subject })
-			if err == nil && !strings.Contains(m.Text, "body of "+subject) {
-				err = fmt.Errorf("%s: Text = %q", to, m.Text)
-			}
-			errs <- err
-		})
-		wg.Go(func() { errs <- sendPlain(srv.SMTPAddr(), to, subject, "body of "+subject) })
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
-	}
-}
-
 func TestTwoEmbeddedServers(t *testing.T) {
 	t.Parallel()
 	a, err := mailbox.StartEmbedded()
