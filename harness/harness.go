@@ -126,7 +126,7 @@ func (h *Harness) ensureWebhook(ctx context.Context) error {
 			hook = &page.Data[i]
 		}
 	}
-	p := client.WebhookParams{Address: url, Types: &types, Enabled: client.Bool(true)}
+	p := client.WebhookParams{Address: client.String(url), Types: &types, Enabled: client.Bool(true)}
 	if hook == nil {
 		if hook, err = h.dr.CreateWebhook(ctx, p); err != nil {
 			return fmt.Errorf("harness: register webhook %s: %w", url, err)

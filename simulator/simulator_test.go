@@ -75,7 +75,7 @@ func TestStartServesAnOrderFlowEndToEnd(t *testing.T) {
 		t.Fatalf("Account() = %+v, %v; want account %s", acc, err, keys.AccountID)
 	}
 
-	hook, err := c.CreateWebhook(ctx, client.WebhookParams{Address: merchant.URL, Types: &[]string{"order.accepted"}})
+	hook, err := c.CreateWebhook(ctx, client.WebhookParams{Address: client.String(merchant.URL), Types: &[]string{"order.accepted"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestDeliveryTimeoutOption(t *testing.T) {
 	t.Cleanup(merchant.Close)
 	t.Cleanup(func() { close(release) })
 
-	if _, err := c.CreateWebhook(ctx, client.WebhookParams{Address: merchant.URL, Types: &[]string{"sku.created"}}); err != nil {
+	if _, err := c.CreateWebhook(ctx, client.WebhookParams{Address: client.String(merchant.URL), Types: &[]string{"sku.created"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.CreateSKU(ctx, client.SKUParams{Name: "Widget"}); err != nil {
@@ -209,7 +209,7 @@ func TestConcurrentUse(t *testing.T) {
 	}))
 	t.Cleanup(merchant.Close)
 
-	if _, err := c.CreateWebhook(ctx, client.WebhookParams{Address: merchant.URL, Types: &[]string{"order.accepted"}}); err != nil {
+	if _, err := c.CreateWebhook(ctx, client.WebhookParams{Address: client.String(merchant.URL), Types: &[]string{"order.accepted"}}); err != nil {
 		t.Fatal(err)
 	}
 	sku, err := c.CreateSKU(ctx, client.SKUParams{Name: "Widget"})

@@ -390,7 +390,7 @@ func benchDeliveryFloor(ctx context.Context, n int) (deliveryFigures, error) {
 		return deliveryFigures{}, err
 	}
 	c := client.New(sim.URL(), keys.SecretKey)
-	wh, err := c.CreateWebhook(ctx, client.WebhookParams{Address: rcv.URL, Types: &[]string{"customer.created"}})
+	wh, err := c.CreateWebhook(ctx, client.WebhookParams{Address: client.String(rcv.URL), Types: &[]string{"customer.created"}})
 	if err != nil {
 		return deliveryFigures{}, err
 	}

@@ -84,7 +84,7 @@ func ensureWebhook(ctx context.Context, c *client.Client, address string, types 
 			return c.UpdateWebhook(ctx, h.ID, client.WebhookParams{Types: &types, Enabled: client.Bool(true)})
 		}
 	}
-	return c.CreateWebhook(ctx, client.WebhookParams{Address: address, Types: &types, Enabled: client.Bool(true)})
+	return c.CreateWebhook(ctx, client.WebhookParams{Address: client.String(address), Types: &types, Enabled: client.Bool(true)})
 }
 
 // tailDeliveries prints each new delivery attempt (to webhookID, or every

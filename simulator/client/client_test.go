@@ -68,7 +68,7 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 		t.Fatalf("Account() = %+v, want the keys CreateAccount gave (%+v)", acc, keys)
 	}
 
-	hook := must[*client.Webhook](t, "create webhook")(c.CreateWebhook(ctx, client.WebhookParams{Address: merchant.URL, Types: &[]string{"order.accepted", "order.complete"}}))
+	hook := must[*client.Webhook](t, "create webhook")(c.CreateWebhook(ctx, client.WebhookParams{Address: client.String(merchant.URL), Types: &[]string{"order.accepted", "order.complete"}}))
 	hook = must[*client.Webhook](t, "update webhook")(c.UpdateWebhook(ctx, hook.ID, client.WebhookParams{Enabled: client.Bool(true)}))
 	must[*client.Webhook](t, "get webhook")(c.Webhook(ctx, hook.ID))
 	if p := must[*client.Page[client.Webhook]](t, "list webhooks")(c.Webhooks(ctx, client.ListParams{Limit: 10})); len(p.Data) != 1 {

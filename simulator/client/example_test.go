@@ -26,7 +26,7 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	dr := client.New(sim.URL(), keys.SecretKey)
-	hook, err := dr.CreateWebhook(ctx, client.WebhookParams{Address: "https://shop.example.test/webhooks", Types: &[]string{"order.accepted"}})
+	hook, err := dr.CreateWebhook(ctx, client.WebhookParams{Address: client.String("https://shop.example.test/webhooks"), Types: &[]string{"order.accepted"}})
 	if err != nil {
 		log.Fatal(err)
 	}

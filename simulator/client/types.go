@@ -623,7 +623,7 @@ type EventData struct {
 	PreviousAttributes json.RawMessage `json:"previousAttributes,omitempty"`
 }
 
-// Webhook is a registered webhook endpoint.
+// Webhook is a registered webhook endpoint (DR's Webhook).
 type Webhook struct {
 	ID            string    `json:"id"`
 	Address       string    `json:"address"`
@@ -635,13 +635,14 @@ type Webhook struct {
 	UpdatedTime   time.Time `json:"updatedTime"`
 }
 
-// WebhookParams create or update a webhook; nil fields are left alone.
+// WebhookParams create (POST /webhooks: Address and Types required) or
+// update (PATCH /webhooks/{id}) a webhook; nil fields are left alone.
 type WebhookParams struct {
-	Address       string    `json:"address,omitempty"`
-	Types         *[]string `json:"types,omitempty"`
+	Address       *string   `json:"address,omitempty"` // an absolute http or https URL
+	Types         *[]string `json:"types,omitempty"`   // event types; '*' matches any run of characters
 	Enabled       *bool     `json:"enabled,omitempty"`
-	APIVersion    string    `json:"apiVersion,omitempty"`
-	TransportType string    `json:"transportType,omitempty"`
+	APIVersion    *string   `json:"apiVersion,omitempty"`
+	TransportType *string   `json:"transportType,omitempty"`
 }
 
 // FileLink is a time-limited public URL of a file.

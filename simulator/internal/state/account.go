@@ -61,6 +61,7 @@ type Account struct {
 	refundNotes   notes[*refundNote]       // refund → its allocation, return and charge entry (refunds.go)
 	subNotes      notes[*subscriptionNote] // subscription → its terms, tax rates and schedule (subscriptions.go)
 	invoiceSub    notes[string]            // billing invoice → the subscription it bills (invoices.go)
+	hookNotes     notes[*webhookNote]      // webhook → its signing secrets and why it was disabled (webhooks.go)
 
 	testClocks collection[*testClock] // testclocks.go
 	cur        *clock.Virtual         // the clock in use (testclocks.go use); nil: a.clock

@@ -8,21 +8,26 @@ import (
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
-// Webhook is DR's Webhook. Its signing secret is not part of DR's API; the
-// control API reads and sets it [choice].
-type Webhook struct {
-	ID            string    `json:"id"`
-	Address       string    `json:"address"`
-	Types         []string  `json:"types"`
-	Enabled       bool      `json:"enabled"`
-	APIVersion    string    `json:"apiVersion"`
-	TransportType string    `json:"transportType"`
-	CreatedTime   time.Time `json:"createdTime"`
-	UpdatedTime   time.Time `json:"updatedTime"`
+// Webhook is DR's Webhook. Its signing secrets are not part of DR's API;
+// the control API reads and sets them [choice]: they are the account's
+// hookNotes.
+type Webhook = client.Webhook
 
+// webhookNote is what the simulator keeps on a webhook beyond its wire form.
+type webhookNote struct {
 	secret         string
 	oldSecrets     []OldSecret // after rotations, newest first; pruned when read
 	disabledReason string      // why the delivery engine disabled it; "" otherwise
+}
+
+// hookNote is webhook w's note (CreateWebhook makes it). Caller holds a.mu.
+func (a *Account) hookNote(w *Webhook) *webhookNote {
+	n := a.hookNotes[w.ID]
+	if n == nil {
+		n = &webhookNote{}
+		a.hookNotes.set(w.ID, n)
+	}
+	return n
 }
 
 // DefaultOldSecretValidity is how long a rotated-out secret keeps signing
@@ -99,15 +104,9 @@ type PolicyDisabler interface {
 }
 
 // WebhookParams is the body of POST /webhooks and PATCH /webhooks/{id}.
-type WebhookParams struct {
-	Address       *string   `json:"address"`
-	Types         *[]string `json:"types"`
-	Enabled       *bool     `json:"enabled"`
-	APIVersion    *string   `json:"apiVersion"`
-	TransportType *string   `json:"transportType"`
-}
+type WebhookParams = client.WebhookParams
 
-func (p *WebhookParams) validate(create bool) error {
+func validateWebhook(p *WebhookParams, create bool) error {
 	if create && p.Address == nil {
 		return problem.Missing("address")
 	}
@@ -136,7 +135,8 @@ func (p *WebhookParams) validate(create bool) error {
 	return nil
 }
 
-func (w *Webhook) apply(p WebhookParams, now time.Time) {
+// apply sets the fields p gives on w. Caller holds a.mu.
+func (a *Account) apply(w *Webhook, p WebhookParams, now time.Time) {
 	if p.Address != nil {
 		w.Address = *p.Address
 	}
@@ -145,7 +145,7 @@ func (w *Webhook) apply(p WebhookParams, now time.Time) {
 	}
 	if p.Enabled != nil {
 		w.Enabled = *p.Enabled
-		w.disabledReason = ""
+		a.hookNote(w).disabledReason = ""
 	}
 	if p.APIVersion != nil {
 		w.APIVersion = *p.APIVersion
@@ -156,7 +156,7 @@ func (w *Webhook) apply(p WebhookParams, now time.Time) {
 	w.UpdatedTime = now
 }
 
-func (w *Webhook) subscribed(typ string) bool {
+func subscribed(w *Webhook, typ string) bool {
 	for _, t := range w.Types {
 		if MatchType(t, typ) {
 			return true
@@ -174,7 +174,7 @@ func (a *Account) subscribedTargets(typ string) []Target {
 	var out []Target
 	now := a.now()
 	for _, w := range a.webhooks.all() {
-		if (w.Enabled || w.disabledReason != "") && w.subscribed(typ) {
+		if (w.Enabled || a.hookNote(w).disabledReason != "") && subscribed(w, typ) {
 			out = append(out, a.targetLocked(w, now))
 		}
 	}
@@ -183,10 +183,11 @@ func (a *Account) subscribedTargets(typ string) []Target {
 
 // targetLocked is w's target at virtual time now. Caller holds a.mu.
 func (a *Account) targetLocked(w *Webhook, now time.Time) Target {
-	w.pruneSecrets(now)
-	secrets := make([]string, 0, 1+len(w.oldSecrets))
-	secrets = append(secrets, w.secret)
-	for _, o := range w.oldSecrets {
+	n := a.hookNote(w)
+	n.pruneSecrets(now)
+	secrets := make([]string, 0, 1+len(n.oldSecrets))
+	secrets = append(secrets, n.secret)
+	for _, o := range n.oldSecrets {
 		secrets = append(secrets, o.Secret)
 	}
 	return Target{WebhookID: w.ID, Address: w.Address, Secrets: secrets, Source: a, Enabled: w.Enabled, Version: a.webhookVersion.Load()}
@@ -197,26 +198,27 @@ func (a *Account) targetLocked(w *Webhook, now time.Time) Target {
 func (a *Account) WebhookVersion() uint64 { return a.webhookVersion.Load() }
 
 // pruneSecrets drops the old secrets expired at now.
-func (w *Webhook) pruneSecrets(now time.Time) {
-	kept := w.oldSecrets[:0:0]
-	for _, o := range w.oldSecrets {
+func (n *webhookNote) pruneSecrets(now time.Time) {
+	kept := n.oldSecrets[:0:0]
+	for _, o := range n.oldSecrets {
 		if now.Before(o.Expires) {
 			kept = append(kept, o)
 		}
 	}
-	w.oldSecrets = kept
+	n.oldSecrets = kept
 }
 
 // CreateWebhook is POST /webhooks.
 func (a *Account) CreateWebhook(p WebhookParams) (*Webhook, error) {
-	if err := p.validate(true); err != nil {
+	if err := validateWebhook(&p, true); err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
-	w := &Webhook{ID: newUUID(), Enabled: true, APIVersion: "default", TransportType: "HTTP", CreatedTime: now, secret: "whsec_" + randomHex(16)}
-	w.apply(p, now)
+	w := &Webhook{ID: newUUID(), Enabled: true, APIVersion: "default", TransportType: "HTTP", CreatedTime: now}
+	a.hookNotes.set(w.ID, &webhookNote{secret: "whsec_" + randomHex(16)})
+	a.apply(w, p, now)
 	a.webhooks.put(w.ID, w)
 	return cloneWebhook(w), nil
 }
@@ -224,7 +226,6 @@ func (a *Account) CreateWebhook(p WebhookParams) (*Webhook, error) {
 func cloneWebhook(w *Webhook) *Webhook {
 	c := *w
 	c.Types = append([]string(nil), w.Types...)
-	c.oldSecrets = append([]OldSecret(nil), w.oldSecrets...)
 	return &c
 }
 
@@ -232,7 +233,7 @@ func cloneWebhook(w *Webhook) *Webhook {
 // publisher (when it is a Resumer) to deliver the events it parked while the
 // webhook was disabled.
 func (a *Account) UpdateWebhook(id string, p WebhookParams) (*Webhook, error) {
-	if err := p.validate(false); err != nil {
+	if err := validateWebhook(&p, false); err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
@@ -242,7 +243,7 @@ func (a *Account) UpdateWebhook(id string, p WebhookParams) (*Webhook, error) {
 		a.mu.Unlock()
 		return nil, problem.NotFoundID("Webhook", id)
 	}
-	w.apply(p, a.now())
+	a.apply(w, p, a.now())
 	out := cloneWebhook(w)
 	// Resumed under a.mu, so that a concurrent DisableWebhook (which asks
 	// the engine under a.mu too) sees either both changes or neither: the
@@ -269,7 +270,7 @@ func (a *Account) DisableWebhook(id, reason string) error {
 		return nil // re-enabled by a PATCH since the engine decided
 	}
 	w.Enabled = false
-	w.disabledReason = reason
+	a.hookNote(w).disabledReason = reason
 	w.UpdatedTime = a.now()
 	return nil
 }
@@ -283,7 +284,7 @@ func (a *Account) WebhookDisabledReason(id string) (string, error) {
 	if !ok {
 		return "", problem.NotFoundID("Webhook", id)
 	}
-	return w.disabledReason, nil
+	return a.hookNote(w).disabledReason, nil
 }
 
 // CurrentTarget is the webhook's target now (address, and the secrets valid
@@ -322,11 +323,11 @@ func (a *Account) Webhooks(f WebhookFilter) (Page[*Webhook], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	p, err := a.webhooks.page(func(w *Webhook) bool {
-		if f.Type != "" && !w.subscribed(f.Type) {
+		if f.Type != "" && !subscribed(w, f.Type) {
 			return false
 		}
 		for _, t := range f.Types {
-			if !w.subscribed(t) {
+			if !subscribed(w, t) {
 				return false
 			}
 		}
@@ -347,6 +348,7 @@ func (a *Account) DeleteWebhook(id string) error {
 		return problem.NotFoundID("Webhook", id)
 	}
 	a.webhooks.remove(id)
+	delete(a.hookNotes, id)
 	return nil
 }
 
@@ -358,7 +360,7 @@ func (a *Account) WebhookSecret(id string) (string, error) {
 	if !ok {
 		return "", problem.NotFoundID("Webhook", id)
 	}
-	return w.secret, nil
+	return a.hookNote(w).secret, nil
 }
 
 // WebhookSecrets returns a webhook's current secret and the old ones still
@@ -370,8 +372,9 @@ func (a *Account) WebhookSecrets(id string) (WebhookSecrets, error) {
 	if !ok {
 		return WebhookSecrets{}, problem.NotFoundID("Webhook", id)
 	}
-	w.pruneSecrets(a.now())
-	return WebhookSecrets{Secret: w.secret, Old: append([]OldSecret{}, w.oldSecrets...)}, nil
+	n := a.hookNote(w)
+	n.pruneSecrets(a.now())
+	return WebhookSecrets{Secret: n.secret, Old: append([]OldSecret{}, n.oldSecrets...)}, nil
 }
 
 // SetWebhookSecret replaces a webhook's signing secret at once (control API):
@@ -387,8 +390,8 @@ func (a *Account) SetWebhookSecret(id, secret string) error {
 	if !ok {
 		return problem.NotFoundID("Webhook", id)
 	}
-	w.secret = secret
-	w.oldSecrets = nil
+	n := a.hookNote(w)
+	n.secret, n.oldSecrets = secret, nil
 	w.UpdatedTime = a.now()
 	return nil
 }
@@ -410,25 +413,26 @@ func (a *Account) RotateWebhookSecret(id, secret string, oldValidFor time.Durati
 		return WebhookSecrets{}, problem.NotFoundID("Webhook", id)
 	}
 	now := a.now()
-	w.pruneSecrets(now)
+	n := a.hookNote(w)
+	n.pruneSecrets(now)
 	if secret == "" {
 		secret = "whsec_" + randomHex(16)
 	}
-	if secret == w.secret {
+	if secret == n.secret {
 		return WebhookSecrets{}, problem.Invalidf("secret", "secret must differ from the current secret.")
 	}
-	old := w.oldSecrets[:0:0]
+	old := n.oldSecrets[:0:0]
 	if oldValidFor > 0 {
-		old = append(old, OldSecret{Secret: w.secret, Expires: now.Add(oldValidFor)})
+		old = append(old, OldSecret{Secret: n.secret, Expires: now.Add(oldValidFor)})
 	}
-	for _, o := range w.oldSecrets {
+	for _, o := range n.oldSecrets {
 		if o.Secret != secret {
 			old = append(old, o)
 		}
 	}
-	w.secret, w.oldSecrets = secret, old
+	n.secret, n.oldSecrets = secret, old
 	w.UpdatedTime = now
-	return WebhookSecrets{Secret: w.secret, Old: append([]OldSecret{}, w.oldSecrets...)}, nil
+	return WebhookSecrets{Secret: n.secret, Old: append([]OldSecret{}, n.oldSecrets...)}, nil
 }
 
 // DeliveryTarget returns the target for delivering an event to one webhook
@@ -449,7 +453,7 @@ func (a *Account) ReplayEvents(id string, since time.Time) ([]*Event, Target, er
 		return nil, Target{}, problem.NotFoundID("Webhook", id)
 	}
 	evs := a.events.newestFirst(func(e *Event) bool {
-		return !a.retired(e) && !e.CreatedTime.Before(since) && w.subscribed(e.Type)
+		return !a.retired(e) && !e.CreatedTime.Before(since) && subscribed(w, e.Type)
 	})
 	out := make([]*Event, len(evs))
 	for i, e := range evs {
