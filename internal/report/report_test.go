@@ -30,7 +30,7 @@ func sample(shard string) *Run {
 				Emails: []Email{{Notification: "order-confirmation", Name: "Order confirmation", Recipient: "alice@example.test", Subject: "Order confirmation 1",
 					Raw: "Subject: Order confirmation 1\r\n\r\nThank you", Passed: true}}},
 			{Feature: "Orders", File: "orders.feature", Line: 12, Keyword: "Scenario", Name: "wrong state", Status: Failed, Steps: steps(Failed),
-				Error: "orders.feature:9: scenario \"wrong state\", step \"the order is accepted\": order 1 is complete, want accepted\nsecond line\x01",
+				Error:  "orders.feature:9: scenario \"wrong state\", step \"the order is accepted\": order 1 is complete, want accepted\nsecond line\x01",
 				Checks: []Check{{Notification: "tax-receipt", Recipient: "alice@example.test", Passed: false, Error: "not found"}}},
 			{Feature: "Orders", File: "orders.feature", Line: 17, Keyword: "Scenario", Name: "a typo", Status: Undefined, Steps: steps(Undefined), Error: `undefined step "x"`},
 			{Feature: "Refunds", File: "refunds.feature", Line: 30, Keyword: "Scenario Outline", Name: "row", Status: Passed, Steps: steps(Passed)},
