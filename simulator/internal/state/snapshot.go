@@ -40,6 +40,11 @@ const (
 // channels, funcs), which starts empty. Deeper than the account everything
 // must be data.
 func skipped(t reflect.Type, f reflect.StructField) bool {
+	if t == eventType {
+		// An event's kept JSON (eventjson.go) is not saved: a loaded
+		// event is marshalled when asked, as before it was kept.
+		return f.Name == "body"
+	}
 	if t != accountType {
 		return false
 	}
@@ -61,6 +66,7 @@ var accountSkip = map[string]bool{
 
 var (
 	accountType = reflect.TypeFor[Account]()
+	eventType   = reflect.TypeFor[Event]()
 	timeType    = reflect.TypeFor[time.Time]()
 	clockType   = reflect.TypeFor[*clock.Virtual]()
 	rawType     = reflect.TypeFor[json.RawMessage]()
@@ -372,6 +378,8 @@ func (d *decoder) value(raw json.RawMessage, v reflect.Value, path string) error
 		}
 		v.Set(reflect.ValueOf(clock.Restore(d.wall, s)))
 		return nil
+	case t == rawType && isNull:
+		return nil // a nil RawMessage, as saved: "null" bytes would show under omitempty
 	case t == timeType || t == rawType:
 		return jsonInto(raw, v, path)
 	case t == contentPtr:

@@ -137,6 +137,22 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	if !ok || public || b.ID() != a.ID() {
 		t.Fatalf("restored account by secret key: ok %v public %v id %s", ok, public, b.ID())
 	}
+	// Events read back as the same JSON (their kept bytes are not saved).
+	before, err := a.Events(state.EventFilter{ListParams: state.ListParams{Limit: 100}})
+	if err != nil || len(before.Data) == 0 {
+		t.Fatalf("events before saving: %v, %d", err, len(before.Data))
+	}
+	for _, e := range before.Data {
+		got, err := b.Event(e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gj, _ := got.JSON()
+		wj, _ := e.JSON()
+		if !bytes.Equal(gj, wj) {
+			t.Fatalf("event %s after restore:\n%s\nbefore:\n%s", e.ID, gj, wj)
+		}
+	}
 	if _, _, ok := restored.Lookup(a.Keys().PublicKey); !ok {
 		t.Fatal("the public key was not restored")
 	}
