@@ -645,7 +645,9 @@ type WebhookParams struct {
 	TransportType *string   `json:"transportType,omitempty"`
 }
 
-// FileLink is a time-limited public URL of a file.
+// FileLink is a time-limited public URL of a file (DR's FileLink): it
+// serves the file without a key until ExpiresTime; Expired is computed when
+// the link is read.
 type FileLink struct {
 	ID          string         `json:"id"`
 	FileID      string         `json:"fileId"`
@@ -657,16 +659,18 @@ type FileLink struct {
 	CreatedTime time.Time      `json:"createdTime"`
 }
 
-// FileLinkParams create a file link; ExpiresTime is an ISO-8601 time.
+// FileLinkParams create a file link (POST /file-links); ExpiresTime is an
+// ISO-8601 time.
 type FileLinkParams struct {
 	FileID      string         `json:"fileId"`
 	ExpiresTime string         `json:"expiresTime,omitempty"`
 	Metadata    map[string]any `json:"metadata,omitempty"`
 }
 
-// FileLinkUpdateParams update a file link.
+// FileLinkUpdateParams update a file link (POST /file-links/{id}); nil
+// fields are left alone.
 type FileLinkUpdateParams struct {
-	ExpiresTime string         `json:"expiresTime,omitempty"`
+	ExpiresTime *string        `json:"expiresTime,omitempty"` // an ISO-8601 time
 	Metadata    map[string]any `json:"metadata,omitempty"`
 }
 

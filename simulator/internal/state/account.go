@@ -62,6 +62,8 @@ type Account struct {
 	subNotes      notes[*subscriptionNote] // subscription → its terms, tax rates and schedule (subscriptions.go)
 	invoiceSub    notes[string]            // billing invoice → the subscription it bills (invoices.go)
 	hookNotes     notes[*webhookNote]      // webhook → its signing secrets and why it was disabled (webhooks.go)
+	fileNotes     notes[*fileNote]         // file → its bytes and test clock (files.go)
+	linkClock     notes[string]            // file link → its file's test clock (filelinks.go)
 
 	testClocks collection[*testClock] // testclocks.go
 	cur        *clock.Virtual         // the clock in use (testclocks.go use); nil: a.clock

@@ -4,43 +4,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
-// FileLink is DR's FileLink (docs/dr-api.md#filelink): a public URL that serves a
-// file without a key until expiresTime, on the account's virtual clock.
-type FileLink struct {
-	ID          string         `json:"id"`
-	FileID      string         `json:"fileId"`
-	ExpiresTime time.Time      `json:"expiresTime"`
-	Expired     bool           `json:"expired"` // computed when read
-	URL         string         `json:"url"`
-	Metadata    map[string]any `json:"metadata,omitempty"`
-	LiveMode    bool           `json:"liveMode"`
-	CreatedTime time.Time      `json:"createdTime"`
-
-	testClock string // the test clock of its file's customer (testclocks.go); not on the wire
-}
+// FileLink is DR's FileLink (docs/dr-api.md#filelink): a public URL that
+// serves a file without a key until expiresTime, on the virtual clock of
+// its file's customer (the account's linkClock note).
+type FileLink = client.FileLink
 
 // linkView is a copy of the link with expired read from the clock. Caller holds a.mu.
 func (a *Account) linkView(l *FileLink) *FileLink {
 	v := clone(l)
-	v.Expired = !a.nowOn(l.testClock).Before(l.ExpiresTime)
+	v.Expired = !a.nowOn(a.linkClock[l.ID]).Before(l.ExpiresTime)
 	return v
 }
 
-// FileLinkParams is the body of POST /file-links.
-type FileLinkParams struct {
-	FileID      string         `json:"fileId"`
-	ExpiresTime string         `json:"expiresTime"`
-	Metadata    map[string]any `json:"metadata"`
-}
-
-// FileLinkUpdateParams is the body of POST /file-links/{id}.
-type FileLinkUpdateParams struct {
-	ExpiresTime *string        `json:"expiresTime"`
-	Metadata    map[string]any `json:"metadata"`
-}
+// The bodies of POST /file-links and POST /file-links/{id}.
+type (
+	FileLinkParams       = client.FileLinkParams
+	FileLinkUpdateParams = client.FileLinkUpdateParams
+)
 
 // parseTime reads a date-time as DR writes them: RFC 3339 with any
 // fractional digits, or with a +0000 style offset.
@@ -95,8 +79,8 @@ func (a *Account) CreateFileLink(p FileLinkParams) (*FileLink, error) {
 	if !ok {
 		return nil, problem.NotFoundID("File", p.FileID)
 	}
-	defer a.use(f.testClock)()
-	expires, err := a.expiry(p.ExpiresTime, f.testClock)
+	defer a.use(a.fileNote(f).testClock)()
+	expires, err := a.expiry(p.ExpiresTime, a.fileNote(f).testClock)
 	if err != nil {
 		return nil, err
 	}
@@ -104,9 +88,10 @@ func (a *Account) CreateFileLink(p FileLinkParams) (*FileLink, error) {
 	id := newUUID()
 	l := &FileLink{
 		ID: id, FileID: p.FileID, ExpiresTime: expires, URL: a.base() + "/links/" + id,
-		Metadata: p.Metadata, CreatedTime: now, testClock: f.testClock,
+		Metadata: p.Metadata, CreatedTime: now,
 	}
 	a.links.put(id, l)
+	a.linkClock.set(id, a.fileNote(f).testClock)
 	if a.linkIndex != nil {
 		a.linkIndex.put(id, a)
 	}
@@ -140,7 +125,7 @@ func (a *Account) FileLinks(f FileLinkFilter) (Page[*FileLink], error) {
 	defer a.mu.Unlock()
 	p, err := a.links.page(func(l *FileLink) bool {
 		return (len(f.IDs) == 0 || contains(f.IDs, l.ID)) && (f.FileID == "" || l.FileID == f.FileID) &&
-			(f.Expired == nil || *f.Expired == !a.nowOn(l.testClock).Before(l.ExpiresTime))
+			(f.Expired == nil || *f.Expired == !a.nowOn(a.linkClock[l.ID]).Before(l.ExpiresTime))
 	}, f.ListParams)
 	for i, l := range p.Data {
 		p.Data[i] = a.linkView(l)
@@ -158,10 +143,10 @@ func (a *Account) UpdateFileLink(id string, p FileLinkUpdateParams) (*FileLink, 
 	if !ok {
 		return nil, problem.NotFoundID("FileLink", id)
 	}
-	defer a.use(l.testClock)()
+	defer a.use(a.linkClock[l.ID])()
 	previous := map[string]any{}
 	if p.ExpiresTime != nil {
-		t, err := a.expiry(*p.ExpiresTime, l.testClock)
+		t, err := a.expiry(*p.ExpiresTime, a.linkClock[l.ID])
 		if err != nil {
 			return nil, err
 		}
@@ -189,9 +174,10 @@ func (a *Account) DeleteFileLink(id string) error {
 	if !ok {
 		return problem.NotFoundID("FileLink", id)
 	}
-	defer a.use(l.testClock)()
+	defer a.use(a.linkClock[l.ID])()
 	v := a.linkView(l)
 	a.links.remove(id)
+	delete(a.linkClock, id)
 	a.unindexLink(id)
 	a.record("fileLink.deleted", v, nil)
 	return nil
@@ -206,14 +192,14 @@ func (a *Account) linkDownload(id string) (*Download, bool, error) {
 	if !ok {
 		return nil, false, nil
 	}
-	if now := a.nowOn(l.testClock); !now.Before(l.ExpiresTime) {
+	if now := a.nowOn(a.linkClock[l.ID]); !now.Before(l.ExpiresTime) {
 		return nil, true, problem.Gone("link_expired", "File link '%s' expired at %s.", id, l.ExpiresTime.Format(time.RFC3339Nano))
 	}
 	f, ok := a.files.get(l.FileID)
 	if !ok { // files take their links with them; kept as a guard
 		return nil, true, problem.NotFoundID("File", l.FileID)
 	}
-	d, err := f.download()
+	d, err := a.fileNote(f).download(f.FileName)
 	return d, true, err
 }
 

@@ -6,9 +6,9 @@ import (
 	"path"
 	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
@@ -34,22 +34,24 @@ const defaultBaseURL = "http://localhost"
 
 // File is DR's File: a stored document. Its bytes are served, with the
 // secret key, at url (GET /files/{id}/content) and, without a key, by its
-// links until they expire.
-type File struct {
-	ID          string      `json:"id"`
-	FileName    string      `json:"fileName"`
-	Title       string      `json:"title,omitempty"`
-	Purpose     string      `json:"purpose"`
-	Size        int         `json:"size"`
-	Type        string      `json:"type"`
-	URL         string      `json:"url"`
-	Links       []*FileLink `json:"links,omitempty"` // filled when read; absent when there is none
-	LiveMode    bool        `json:"liveMode"`
-	CreatedTime time.Time   `json:"createdTime"`
+// links until they expire. The bytes are the account's fileNotes.
+type File = client.File
 
-	content     *content // not on the wire
+// fileNote is what the simulator keeps on a file beyond its wire form.
+type fileNote struct {
+	content     *content
 	contentType string
 	testClock   string // the test clock of the customer it is about (testclocks.go)
+}
+
+// fileNote is file f's note (newFile makes it). Caller holds a.mu.
+func (a *Account) fileNote(f *File) *fileNote {
+	n := a.fileNotes[f.ID]
+	if n == nil {
+		n = &fileNote{content: made(nil)}
+		a.fileNotes.set(f.ID, n)
+	}
+	return n
 }
 
 // Download is a file's bytes as the content URL or a link serves them.
@@ -95,9 +97,9 @@ func (a *Account) newFile(id, purpose, title, name, typ, contentType string, c *
 	f := &File{
 		ID: id, FileName: name, Title: title, Purpose: purpose, Type: typ,
 		URL: a.base() + "/files/" + id + "/content", CreatedTime: a.now(),
-		content: c, contentType: contentType, testClock: a.curID,
 	}
 	a.files.put(id, f)
+	a.fileNotes.set(id, &fileNote{content: c, contentType: contentType, testClock: a.curID})
 	return f
 }
 
@@ -105,7 +107,7 @@ func (a *Account) newFile(id, purpose, title, name, typ, contentType string, c *
 // first, their expired flags read from the clock now. Caller holds a.mu.
 func (a *Account) fileView(f *File) *File {
 	v := clone(f)
-	if b, err := f.content.get(); err == nil {
+	if b, err := a.fileNote(f).content.get(); err == nil {
 		v.Size = len(b)
 	}
 	for _, l := range a.links.all() {
@@ -224,15 +226,17 @@ func (a *Account) DeleteFile(id string) error {
 		return problem.NotFoundID("File", id)
 	}
 	if f.Purpose == PurposeUpload {
-		if b, err := f.content.get(); err == nil {
+		if b, err := a.fileNote(f).content.get(); err == nil {
 			a.uploadBytes -= len(b)
 		}
 	}
 	for _, l := range a.links.newestFirst(func(l *FileLink) bool { return l.FileID == id }) {
 		a.links.remove(l.ID)
+		delete(a.linkClock, l.ID)
 		a.unindexLink(l.ID)
 	}
 	a.files.remove(id)
+	delete(a.fileNotes, id)
 	return nil
 }
 
@@ -241,21 +245,25 @@ func (a *Account) DeleteFile(id string) error {
 func (a *Account) FileContent(id string) (*Download, error) {
 	a.mu.Lock()
 	f, ok := a.files.get(id)
+	var n *fileNote
+	if ok {
+		n = a.fileNote(f)
+	}
 	a.mu.Unlock()
 	if !ok {
 		return nil, problem.NotFoundID("File", id)
 	}
-	return f.download()
+	return n.download(f.FileName)
 }
 
 // download reads the file's bytes; a document still rendering is waited
 // for. It needs no lock: a file's content is made once and never changes.
-func (f *File) download() (*Download, error) {
-	b, err := f.content.get()
+func (n *fileNote) download(fileName string) (*Download, error) {
+	b, err := n.content.get()
 	if err != nil {
 		return nil, err
 	}
-	return &Download{Content: append([]byte(nil), b...), ContentType: f.contentType, FileName: f.FileName}, nil
+	return &Download{Content: append([]byte(nil), b...), ContentType: n.contentType, FileName: fileName}, nil
 }
 
 // content is a file's bytes, made once. A document's PDF is rendered off

@@ -171,13 +171,20 @@ func (a *Account) dropClockResources(id string) {
 	})
 	a.returns.removeWhere(func(r *Return) bool { return orders[r.OrderID] })
 	a.links.removeWhere(func(l *FileLink) bool {
-		if l.testClock == id {
+		if a.linkClock[l.ID] == id {
 			a.unindexLink(l.ID)
+			delete(a.linkClock, l.ID)
 			return true
 		}
 		return false
 	})
-	a.files.removeWhere(func(f *File) bool { return f.testClock == id })
+	a.files.removeWhere(func(f *File) bool {
+		if a.fileNote(f).testClock == id {
+			delete(a.fileNotes, f.ID)
+			return true
+		}
+		return false
+	})
 	a.orders.removeWhere(func(o *Order) bool {
 		if !orders[o.ID] {
 			return false
