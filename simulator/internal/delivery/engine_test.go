@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/apierror"
 	"github.com/drsim/drsim/simulator/internal/delivery"
 	"github.com/drsim/drsim/simulator/internal/state"
@@ -75,11 +76,11 @@ func newEngine(t *testing.T, o delivery.Options) *delivery.Engine {
 }
 
 func newEvent(id, typ string, object string) *state.Event {
-	return &state.Event{
+	return &state.Event{Event: client.Event{
 		ID: id, Type: typ, CreatedTime: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		DigitalriverVersion: state.APIVersion, WebhookIDs: []string{},
 		Data: state.EventData{Object: json.RawMessage(object)},
-	}
+	}}
 }
 
 func target(id, address string) state.Target {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -160,6 +161,63 @@ func TestSoak(t *testing.T) {
 	}
 	t.Logf("soak: %d events over %d webhooks in %s: %.0f deliveries/s (%.0f attempts/s); %d first attempts refused and retried, %d duplicate acknowledgements, 0 lost",
 		events, hooks, elapsed.Round(time.Millisecond), events/elapsed.Seconds(), float64(requests)/elapsed.Seconds(), failed, dupAcks)
+}
+
+// recordedEvents records n customer.created events on an account of a
+// store without a publisher and returns them oldest first: events as the
+// engine gets them from the simulator, their JSON kept since recorded.
+func recordedEvents(b *testing.B, n int) []*state.Event {
+	b.Helper()
+	s := state.NewStore(nil, time.Now)
+	a, _, _ := s.Lookup(s.CreateAccount().SecretKey)
+	addr, types := "http://merchant.example/hooks", []string{"customer.created"}
+	if _, err := a.CreateWebhook(state.WebhookParams{Address: &addr, Types: &types}); err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		email := fmt.Sprintf("c%d@example.test", i)
+		if _, err := a.CreateCustomer(state.CustomerParams{Email: &email}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var out []*state.Event
+	for p := (state.ListParams{Limit: 100}); ; {
+		page, err := a.Events(state.EventFilter{ListParams: p, Type: "customer.created"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, page.Data...)
+		if !page.HasMore || len(page.Data) == 0 {
+			break
+		}
+		p.StartingAfter = page.Data[len(page.Data)-1].ID
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// BenchmarkDeliveryRecorded is BenchmarkDelivery with recorded events to
+// one webhook: their JSON is written once, when recorded (before the timer).
+func BenchmarkDeliveryRecorded(b *testing.B) {
+	evs := recordedEvents(b, b.N)
+	m := newIdempotentMerchant(b.N, 0, 1)
+	srv := httptest.NewServer(m)
+	defer srv.Close()
+	e := delivery.New(delivery.Options{})
+	defer e.Close()
+	tg := []state.Target{{WebhookID: "wh_0", Address: srv.URL, Secrets: []string{"whsec_soak"}}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for _, ev := range evs {
+		e.Publish("acct_soak", ev, tg)
+	}
+	select {
+	case <-m.done:
+	case <-time.After(5 * time.Minute):
+		b.Fatalf("%d of %d events delivered after 5m", len(m.acked), b.N)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
 }
 
 // BenchmarkDelivery measures events delivered per second over loopback to a

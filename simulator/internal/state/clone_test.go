@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // clonedTypes are the resources clone copies (GET by id, lists, events).
@@ -80,7 +82,7 @@ func TestCloneSharesNothing(t *testing.T) {
 // TestCloneLeavesHiddenFieldsZero: what JSON does not carry is not copied,
 // as with the JSON round trip.
 func TestCloneLeavesHiddenFieldsZero(t *testing.T) {
-	e := &Event{ID: "e1", Type: "order.accepted", testClock: "clock_1", WebhookIDs: []string{"w1"}}
+	e := &Event{Event: client.Event{ID: "e1", Type: "order.accepted", WebhookIDs: []string{"w1"}}, testClock: "clock_1"}
 	c := clone(e)
 	if c.testClock != "" || c.ID != "e1" || len(c.WebhookIDs) != 1 {
 		t.Fatalf("clone of %+v = %+v, want the id and webhook ids copied and testClock empty", e, c)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // reflectJSON is the event as encoding/json wrote it before recorded
@@ -80,8 +82,8 @@ func TestRecordedEventBytes(t *testing.T) {
 
 // An event built by hand (no kept bytes) marshals as before.
 func TestUnrecordedEventJSON(t *testing.T) {
-	ev := &Event{ID: "ev_1", Type: "customer.created", CreatedTime: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		Data: EventData{Object: json.RawMessage(`{"a": "<"}`)}}
+	ev := &Event{Event: client.Event{ID: "ev_1", Type: "customer.created", CreatedTime: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Data: EventData{Object: json.RawMessage(`{"a": "<"}`)}}}
 	got, err := ev.JSON()
 	if err != nil {
 		t.Fatal(err)

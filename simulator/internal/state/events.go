@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 	"github.com/drsim/drsim/simulator/internal/wire"
 )
@@ -22,15 +23,15 @@ const APIVersion = "2021-12-13"
 // fetch each event then, as it could seconds after it on DR.
 const EventRetention = 30 * 24 * time.Hour
 
-// Event is DR's Event; Data.Object is a snapshot of the object at the time.
+// Event is DR's Event as the account keeps it: package client's Event
+// (Data.Object is a snapshot of the object at the time) with what the
+// simulator keeps beside it. Unlike the other resources it is not an alias
+// of the wire type with its extras in account notes: webhook delivery and
+// GET /events send the JSON written when it was recorded (body), and
+// MarshalJSON, which must be a method of the type marshalled, returns it
+// without a lookup (eventjson.go).
 type Event struct {
-	ID                  string    `json:"id"`
-	Type                string    `json:"type"`
-	CreatedTime         time.Time `json:"createdTime"`
-	LiveMode            bool      `json:"liveMode"`
-	DigitalriverVersion string    `json:"digitalriverVersion"`
-	WebhookIDs          []string  `json:"webhookIds"`
-	Data                EventData `json:"data"`
+	client.Event
 
 	testClock string    // the test clock of the customer it is about (testclocks.go); not on the wire
 	recorded  time.Time // the account's clock when it was recorded: retention counts from it
@@ -52,10 +53,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 }
 
 // EventData holds the object and, for updates, the changed attributes' old values.
-type EventData struct {
-	Object             json.RawMessage `json:"object"`
-	PreviousAttributes json.RawMessage `json:"previousAttributes,omitempty"`
-}
+type EventData = client.EventData
 
 // record snapshots obj into a new event and hands it to the publisher with
 // the webhooks subscribed to typ. The caller holds a.mu.
@@ -65,13 +63,15 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 		panic(fmt.Sprintf("state: event %s: cannot marshal %T: %v", typ, obj, err))
 	}
 	ev := &Event{
-		ID:                  newUUID(),
-		Type:                typ,
-		CreatedTime:         a.now(),
-		DigitalriverVersion: APIVersion,
-		Data:                EventData{Object: raw},
-		testClock:           a.curID,
-		recorded:            a.clock.Now(),
+		Event: client.Event{
+			ID:                  newUUID(),
+			Type:                typ,
+			CreatedTime:         a.now(),
+			DigitalriverVersion: APIVersion,
+			Data:                EventData{Object: raw},
+		},
+		testClock: a.curID,
+		recorded:  a.clock.Now(),
 	}
 	if previous != nil {
 		if ev.Data.PreviousAttributes, err = wire.Marshal(previous); err != nil {
