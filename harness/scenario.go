@@ -272,7 +272,7 @@ func newOrder(o *client.Order, c *Customer) *Order {
 // ensureSKU makes sure a SKU named product exists and returns its id.
 func (s *Scenario) ensureSKU(ctx context.Context, product string) (string, error) {
 	id := "sku_" + strings.Trim(skuSlug.ReplaceAllString(strings.ToLower(product), "-"), "-")
-	if _, err := s.h.dr.PutSKU(ctx, id, client.SKUParams{Name: product, Physical: client.Bool(true)}); err != nil {
+	if _, err := s.h.dr.PutSKU(ctx, id, client.SKUParams{Name: client.String(product), Physical: client.Bool(true)}); err != nil {
 		return "", fmt.Errorf("create SKU for %q: %w", product, err)
 	}
 	return id, nil

@@ -22,9 +22,9 @@ type PlanSpec struct {
 // CreatePlan creates a plan the scenario can subscribe to by name.
 func (s *Scenario) CreatePlan(ctx context.Context, p PlanSpec) error {
 	plan, err := s.h.dr.CreatePlan(ctx, client.PlanParams{
-		Name: p.Name, Terms: p.Name + " terms: renews every " + p.Interval + ".",
-		Interval: p.Interval, IntervalCount: client.Int(1), ReminderOffsetDays: client.Int(p.ReminderOffsetDays),
-		BillingOffsetDays: client.Int(0), CollectionPeriodDays: client.Int(p.CollectionPeriodDays), State: "active",
+		Name: client.String(p.Name), Terms: client.String(p.Name + " terms: renews every " + p.Interval + "."),
+		Interval: client.String(p.Interval), IntervalCount: client.Int(1), ReminderOffsetDays: client.Int(p.ReminderOffsetDays),
+		BillingOffsetDays: client.Int(0), CollectionPeriodDays: client.Int(p.CollectionPeriodDays), State: client.String("active"),
 	})
 	if err != nil {
 		return fmt.Errorf("create plan %q: %w", p.Name, err)

@@ -46,7 +46,7 @@ func ExampleServer_Client() {
 	}
 	dr := sim.Client(keys.SecretKey)
 
-	if _, err := dr.PutSKU(ctx, "sku_kettle", client.SKUParams{Name: "Kettle"}); err != nil {
+	if _, err := dr.PutSKU(ctx, "sku_kettle", client.SKUParams{Name: client.String("Kettle")}); err != nil {
 		log.Fatal(err)
 	}
 	cust, err := dr.CreateCustomer(ctx, client.CustomerParams{Email: new("zoe@example.test")})

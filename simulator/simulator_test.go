@@ -83,7 +83,7 @@ func TestStartServesAnOrderFlowEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sku, err := c.CreateSKU(ctx, client.SKUParams{Name: "Widget"})
+	sku, err := c.CreateSKU(ctx, client.SKUParams{Name: client.String("Widget")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestDeliveryTimeoutOption(t *testing.T) {
 	if _, err := c.CreateWebhook(ctx, client.WebhookParams{Address: client.String(merchant.URL), Types: &[]string{"sku.created"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CreateSKU(ctx, client.SKUParams{Name: "Widget"}); err != nil {
+	if _, err := c.CreateSKU(ctx, client.SKUParams{Name: client.String("Widget")}); err != nil {
 		t.Fatal(err)
 	}
 	at, err := c.WaitDeliveries(ctx, client.AttemptFilter{}, 1, wait)
@@ -212,7 +212,7 @@ func TestConcurrentUse(t *testing.T) {
 	if _, err := c.CreateWebhook(ctx, client.WebhookParams{Address: client.String(merchant.URL), Types: &[]string{"order.accepted"}}); err != nil {
 		t.Fatal(err)
 	}
-	sku, err := c.CreateSKU(ctx, client.SKUParams{Name: "Widget"})
+	sku, err := c.CreateSKU(ctx, client.SKUParams{Name: client.String("Widget")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -227,11 +227,11 @@ func benchYear(ctx context.Context) (time.Duration, int, error) {
 		return 0, 0, err
 	}
 	c := sim.Client(keys.SecretKey)
-	plan, err := c.CreatePlan(ctx, client.PlanParams{Name: "Monthly", Interval: "month", ReminderOffsetDays: client.Int(7)})
+	plan, err := c.CreatePlan(ctx, client.PlanParams{Name: client.String("Monthly"), Interval: client.String("month"), ReminderOffsetDays: client.Int(7)})
 	if err != nil {
 		return 0, 0, err
 	}
-	if _, err := c.PutSKU(ctx, "sku_bench", client.SKUParams{Name: "Bench box"}); err != nil {
+	if _, err := c.PutSKU(ctx, "sku_bench", client.SKUParams{Name: client.String("Bench box")}); err != nil {
 		return 0, 0, err
 	}
 	clk, err := c.CreateTestClock(ctx, "year of renewals", time.Time{})

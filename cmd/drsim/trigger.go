@@ -163,7 +163,7 @@ func (t *tripper) place(ctx context.Context, sub *client.SubscriptionInfo, card 
 	if err := t.newCustomer(ctx); err != nil {
 		return err
 	}
-	if _, err := t.c.PutSKU(ctx, "sku_drsim_widget", client.SKUParams{Name: "Widget", Physical: client.Bool(true)}); err != nil {
+	if _, err := t.c.PutSKU(ctx, "sku_drsim_widget", client.SKUParams{Name: client.String("Widget"), Physical: client.Bool(true)}); err != nil {
 		return fmt.Errorf("create the SKU: %w", err)
 	}
 	item := client.PlaceItem{SKUID: "sku_drsim_widget", Quantity: 2, Price: 10.00, TaxRate: 0.08}
@@ -285,9 +285,9 @@ func returnOne(ctx context.Context, t *tripper) error {
 }
 
 func (t *tripper) subscribe(ctx context.Context, trial bool) error {
-	p, err := t.c.CreatePlan(ctx, client.PlanParams{Name: "Gold", Terms: "Gold terms: renews every month.",
-		Interval: "month", IntervalCount: client.Int(1), ReminderOffsetDays: client.Int(7), BillingOffsetDays: client.Int(0),
-		CollectionPeriodDays: client.Int(8), State: "active"})
+	p, err := t.c.CreatePlan(ctx, client.PlanParams{Name: client.String("Gold"), Terms: client.String("Gold terms: renews every month."),
+		Interval: client.String("month"), IntervalCount: client.Int(1), ReminderOffsetDays: client.Int(7), BillingOffsetDays: client.Int(0),
+		CollectionPeriodDays: client.Int(8), State: client.String("active")})
 	if err != nil {
 		return fmt.Errorf("create the plan: %w", err)
 	}

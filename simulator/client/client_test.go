@@ -82,9 +82,9 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 	must[*client.WebhookSecrets](t, "secrets")(c.WebhookSecrets(ctx, hook.ID))
 	must[*client.WebhookDelivery](t, "delivery state")(c.WebhookDelivery(ctx, hook.ID))
 
-	sku := must[*client.SKU](t, "create sku")(c.CreateSKU(ctx, client.SKUParams{Name: "Widget", Physical: client.Bool(true)}))
-	must[*client.SKU](t, "put sku")(c.PutSKU(ctx, "sku_box", client.SKUParams{Name: "Box"}))
-	must[*client.SKU](t, "update sku")(c.UpdateSKU(ctx, sku.ID, client.SKUParams{Description: "A widget"}))
+	sku := must[*client.SKU](t, "create sku")(c.CreateSKU(ctx, client.SKUParams{Name: client.String("Widget"), Physical: client.Bool(true)}))
+	must[*client.SKU](t, "put sku")(c.PutSKU(ctx, "sku_box", client.SKUParams{Name: client.String("Box")}))
+	must[*client.SKU](t, "update sku")(c.UpdateSKU(ctx, sku.ID, client.SKUParams{Description: client.String("A widget")}))
 	must[*client.SKU](t, "get sku")(c.SKU(ctx, "sku_box"))
 	must[*client.Page[client.SKU]](t, "list skus")(c.SKUs(ctx, client.ListParams{}))
 
@@ -175,8 +175,8 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 		t.Fatalf("RetryDeliveries = %d, %v; want 0 (nothing in backoff)", n, err)
 	}
 
-	plan := must[*client.Plan](t, "plan")(c.CreatePlan(ctx, client.PlanParams{Name: "Monthly", Interval: "month", IntervalCount: client.Int(1), ReminderOffsetDays: client.Int(7)}))
-	must[*client.Plan](t, "update plan")(c.UpdatePlan(ctx, plan.ID, client.PlanParams{Terms: "Monthly terms"}))
+	plan := must[*client.Plan](t, "plan")(c.CreatePlan(ctx, client.PlanParams{Name: client.String("Monthly"), Interval: client.String("month"), IntervalCount: client.Int(1), ReminderOffsetDays: client.Int(7)}))
+	must[*client.Plan](t, "update plan")(c.UpdatePlan(ctx, plan.ID, client.PlanParams{Terms: client.String("Monthly terms")}))
 	must[*client.Plan](t, "get plan")(c.Plan(ctx, plan.ID))
 	must[*client.Page[client.Plan]](t, "list plans")(c.Plans(ctx, client.ListParams{}))
 	clk := must[*client.TestClock](t, "test clock")(c.CreateTestClock(ctx, "subscriber", time.Time{}))
@@ -230,7 +230,7 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 	if err := c.DeletePlan(ctx, plan.ID); client.StatusOf(err) != http.StatusConflict {
 		t.Fatalf("delete a plan in use: %v, want 409", err)
 	}
-	unused := must[*client.Plan](t, "unused plan")(c.CreatePlan(ctx, client.PlanParams{Name: "Yearly", Interval: "year"}))
+	unused := must[*client.Plan](t, "unused plan")(c.CreatePlan(ctx, client.PlanParams{Name: client.String("Yearly"), Interval: client.String("year")}))
 	ok(t, "delete plan", c.DeletePlan(ctx, unused.ID))
 	other := must[*client.Customer](t, "customer to delete")(c.CreateCustomer(ctx, client.CustomerParams{Email: new("gone@example.test")}))
 	ok(t, "delete customer", c.DeleteCustomer(ctx, other.ID))
@@ -381,7 +381,7 @@ func TestFulfillmentRequestLeavesOutUnusedQuantities(t *testing.T) {
 	}
 
 	c, _ := strictAccount(t)
-	sku := must[*client.SKU](t, "sku")(c.CreateSKU(ctx, client.SKUParams{Name: "Widget"}))
+	sku := must[*client.SKU](t, "sku")(c.CreateSKU(ctx, client.SKUParams{Name: client.String("Widget")}))
 	cust := must[*client.Customer](t, "customer")(c.CreateCustomer(ctx, client.CustomerParams{Email: client.String("zoe@example.test")}))
 	o := must[*client.Order](t, "place order")(c.PlaceOrder(ctx, client.PlaceOrderParams{
 		CustomerID: cust.ID, Currency: "USD", Items: []client.PlaceItem{{SKUID: sku.ID, Quantity: 2, Price: 10}},

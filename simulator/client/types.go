@@ -210,23 +210,24 @@ type SKU struct {
 	UpdatedTime     time.Time      `json:"updatedTime"`
 }
 
-// SKUParams create, replace or update a SKU.
+// SKUParams create (POST /skus), replace (PUT /skus/{id}) or update (POST
+// /skus/{id}) a SKU; nil fields are left alone on update.
 type SKUParams struct {
-	ID              string         `json:"id,omitempty"`
-	Name            string         `json:"name,omitempty"`
-	Description     string         `json:"description,omitempty"`
-	Image           string         `json:"image,omitempty"`
-	URL             string         `json:"url,omitempty"`
+	ID              *string        `json:"id,omitempty"`
+	Name            *string        `json:"name,omitempty"`
+	Description     *string        `json:"description,omitempty"`
+	Image           *string        `json:"image,omitempty"`
+	URL             *string        `json:"url,omitempty"`
 	Physical        *bool          `json:"physical,omitempty"`
-	TaxCode         string         `json:"taxCode,omitempty"`
-	CountryOfOrigin string         `json:"countryOfOrigin,omitempty"`
-	ECCN            string         `json:"eccn,omitempty"`
-	HSCode          string         `json:"hsCode,omitempty"`
-	PartNumber      string         `json:"partNumber,omitempty"`
+	TaxCode         *string        `json:"taxCode,omitempty"`
+	CountryOfOrigin *string        `json:"countryOfOrigin,omitempty"`
+	ECCN            *string        `json:"eccn,omitempty"`
+	HSCode          *string        `json:"hsCode,omitempty"`
+	PartNumber      *string        `json:"partNumber,omitempty"`
 	Weight          *float64       `json:"weight,omitempty"`
-	WeightUnit      string         `json:"weightUnit,omitempty"`
-	ManufacturerID  string         `json:"manufacturerId,omitempty"`
-	SkuGroupID      string         `json:"skuGroupId,omitempty"`
+	WeightUnit      *string        `json:"weightUnit,omitempty"` // oz, lb, g or kg
+	ManufacturerID  *string        `json:"manufacturerId,omitempty"`
+	SkuGroupID      *string        `json:"skuGroupId,omitempty"`
 	Metadata        map[string]any `json:"metadata,omitempty"`
 }
 
@@ -714,18 +715,22 @@ type Plan struct {
 	UpdatedTime          time.Time      `json:"updatedTime"`
 }
 
-// PlanParams create or update a plan; nil fields are left alone.
+// PlanParams create (POST /plans: Name and Interval required) or update
+// (POST /plans/{id}) a plan; nil fields are left alone. Defaults on create
+// [choice]: IntervalCount 1, ContractBindingDays 365, ReminderOffsetDays -1
+// (no reminders), BillingOffsetDays 0, CollectionPeriodDays 0 (a single
+// charge attempt), State active.
 type PlanParams struct {
-	ID                   string         `json:"id,omitempty"`
-	Name                 string         `json:"name,omitempty"`
-	Terms                string         `json:"terms,omitempty"`
-	Interval             string         `json:"interval,omitempty"`
+	ID                   *string        `json:"id,omitempty"`
+	Name                 *string        `json:"name,omitempty"`
+	Terms                *string        `json:"terms,omitempty"`
+	Interval             *string        `json:"interval,omitempty"` // day, week, month or year
 	IntervalCount        *int           `json:"intervalCount,omitempty"`
 	ContractBindingDays  *int           `json:"contractBindingDays,omitempty"`
 	ReminderOffsetDays   *int           `json:"reminderOffsetDays,omitempty"`
 	BillingOffsetDays    *int           `json:"billingOffsetDays,omitempty"`
 	CollectionPeriodDays *int           `json:"collectionPeriodDays,omitempty"`
-	State                string         `json:"state,omitempty"`
+	State                *string        `json:"state,omitempty"` // draft, active, discontinued or deactivated
 	Metadata             map[string]any `json:"metadata,omitempty"`
 }
 

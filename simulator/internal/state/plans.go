@@ -18,19 +18,7 @@ type Plan = client.Plan
 // reminderOffsetDays -1 (no reminders), billingOffsetDays 0,
 // collectionPeriodDays 0 (a single charge attempt), state active (so that a
 // new plan takes subscriptions at once). name and interval are required.
-type PlanParams struct {
-	ID                   *string        `json:"id"`
-	Name                 *string        `json:"name"`
-	Terms                *string        `json:"terms"`
-	Interval             *string        `json:"interval"`
-	IntervalCount        *int           `json:"intervalCount"`
-	ContractBindingDays  *int           `json:"contractBindingDays"`
-	ReminderOffsetDays   *int           `json:"reminderOffsetDays"`
-	BillingOffsetDays    *int           `json:"billingOffsetDays"`
-	CollectionPeriodDays *int           `json:"collectionPeriodDays"`
-	State                *string        `json:"state"`
-	Metadata             map[string]any `json:"metadata"`
-}
+type PlanParams = client.PlanParams
 
 var (
 	planIntervals = []string{"day", "week", "month", "year"}

@@ -11,28 +11,11 @@ import (
 type SKU = client.SKU
 
 // SKUParams is the body of POST /skus, PUT /skus/{id} and POST /skus/{id}.
-type SKUParams struct {
-	ID              *string        `json:"id"`
-	Name            *string        `json:"name"`
-	Description     *string        `json:"description"`
-	Image           *string        `json:"image"`
-	URL             *string        `json:"url"`
-	Physical        *bool          `json:"physical"`
-	TaxCode         *string        `json:"taxCode"`
-	CountryOfOrigin *string        `json:"countryOfOrigin"`
-	ECCN            *string        `json:"eccn"`
-	HSCode          *string        `json:"hsCode"`
-	PartNumber      *string        `json:"partNumber"`
-	Weight          *float64       `json:"weight"`
-	WeightUnit      *string        `json:"weightUnit"`
-	ManufacturerID  *string        `json:"manufacturerId"`
-	SkuGroupID      *string        `json:"skuGroupId"`
-	Metadata        map[string]any `json:"metadata"`
-}
+type SKUParams = client.SKUParams
 
 // validate checks DR's SKU fields that have a fixed form (DR's Sku model:
 // weight a number, weightUnit one of DR's units).
-func (p *SKUParams) validate() error {
+func validateSKU(p *SKUParams) error {
 	if p.Weight != nil && (*p.Weight < 0 || *p.Weight > 1e9) {
 		return problem.Invalidf("weight", "weight must be between 0 and 10⁹, got %g.", *p.Weight)
 	}
@@ -75,7 +58,7 @@ func applySKU(s *SKU, p SKUParams, now time.Time) {
 
 // CreateSKU is POST /skus; with upsert (PUT /skus/{id}) an existing SKU is updated.
 func (a *Account) CreateSKU(p SKUParams, upsert bool) (sku *SKU, created bool, err error) {
-	if err := p.validate(); err != nil {
+	if err := validateSKU(&p); err != nil {
 		return nil, false, err
 	}
 	if p.Name == nil || *p.Name == "" {
@@ -122,7 +105,7 @@ func (a *Account) UpdateSKU(id string, p SKUParams) (*SKU, error) {
 	if p.Name != nil && *p.Name == "" {
 		return nil, problem.Invalidf("name", "name cannot be empty.")
 	}
-	if err := p.validate(); err != nil {
+	if err := validateSKU(&p); err != nil {
 		return nil, err
 	}
 	applySKU(s, p, a.now())
