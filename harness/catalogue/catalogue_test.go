@@ -250,3 +250,36 @@ func TestWordingAndLinksWithoutEnglish(t *testing.T) {
 		t.Errorf("without a requestCancellation action, a link containing a cancel word: %v", err)
 	}
 }
+
+// A labelled amount is found on a line with its label, or on a line with
+// no money label: when shipping and tax are both $0.00, "Tax: $0.00" does
+// not show the shipping, and the failure says where the amount was seen.
+func TestLabelledAmountNotOnAnotherLabelsLine(t *testing.T) {
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, _ := c.Get("order-confirmation")
+	o := map[string]any{"id": "1004", "currency": "USD", "items": []any{map[string]any{"amount": 30.0, "productDetails": map[string]any{"name": "Lantern"}}},
+		"totalTax": 0.0, "totalDiscount": 1.5, "totalShipping": 0.0, "totalAmount": 28.5}
+	head := "Order 1004\nLantern $30.00\nDiscount: $1.50\nTax: $0.00\nTotal: $28.50"
+	for _, tc := range []struct {
+		name, body string
+		ok         bool
+	}{
+		{"shipping on its own line", head + "\nShipping: $0.00", true},
+		{"shipping under a label the catalogue does not know", head + "\nSpedizione $0.00", true},
+		{"label on a line of its own, amount below", head + "\nShipping\n$0.00", true},
+		{"shipping and tax on one line", "Order 1004\nLantern $30.00\nDiscount: $1.50\nShipping and tax: $0.00\nTotal: $28.50", true},
+		{"no shipping line: only the tax shows $0.00", head, false},
+	} {
+		err := conf.Check(o, catalogue.Email{Body: tc.body}).Err()
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err = %v, want ok = %v", tc.name, err, tc.ok)
+			continue
+		}
+		if !tc.ok && !strings.Contains(err.Error(), `totalShipping 0.00 USD on a line labelled shipping (it is only on a line labelled otherwise: "Tax: $0.00")`) {
+			t.Errorf("%s: the failure does not say where $0.00 was seen: %v", tc.name, err)
+		}
+	}
+}

@@ -83,11 +83,11 @@ func (n *Notification) Check(obj map[string]any, e Email) Report {
 			r.Findings = append(r.Findings, matchLines(obj, a, text)...)
 			continue
 		case MatchLinkTo:
-			r.Findings = append(r.Findings, matchLinkTo(a, e))
+			r.Findings = append(r.Findings, n.matchLinkTo(a, e))
 			continue
 		}
 		if a.Path == "" && len(a.Values) > 0 {
-			r.Findings = append(r.Findings, matchAny(a, currency, text, e.Links))
+			r.Findings = append(r.Findings, n.matchAny(a, currency, text, e.Links))
 			continue
 		}
 		vals := []any{a.Value}
@@ -104,7 +104,7 @@ func (n *Notification) Check(obj map[string]any, e Email) Report {
 			continue
 		}
 		for _, v := range vals {
-			f := matchOne(a, v, currency, text, e.Links)
+			f := n.matchOne(a, v, currency, text, e.Links)
 			if a.Absent {
 				f = invert(f)
 			}
@@ -118,7 +118,7 @@ func (n *Notification) Check(obj map[string]any, e Email) Report {
 // matchAny finds any one of a's literal alternatives. A wording
 // alternative counts as a whole word or phrase only: "sent" is not found in
 // "sentimos".
-func matchAny(a Attribute, currency, text string, links []string) Finding {
+func (n *Notification) matchAny(a Attribute, currency, text string, links []string) Finding {
 	for _, v := range a.Values {
 		if a.Match == MatchText {
 			if found, ok := findWord(text, v); ok {
@@ -126,7 +126,7 @@ func matchAny(a Attribute, currency, text string, links []string) Finding {
 			}
 			continue
 		}
-		if f := matchOne(a, v, currency, text, links); f.Found != "" {
+		if f := n.matchOne(a, v, currency, text, links); f.Found != "" {
 			return f
 		}
 	}
@@ -139,7 +139,7 @@ func matchAny(a Attribute, currency, text string, links []string) Finding {
 
 // matchLinkTo finds a link that leads to the page of one of a.Actions, or,
 // when the profile has none of them, one that contains one of a.Values.
-func matchLinkTo(a Attribute, e Email) Finding {
+func (n *Notification) matchLinkTo(a Attribute, e Email) Finding {
 	f := Finding{Attribute: a.Name, Optional: a.Optional}
 	var pages []string
 	for _, name := range a.Actions {
@@ -155,7 +155,7 @@ func matchLinkTo(a Attribute, e Email) Finding {
 		}
 		alt := a
 		alt.Match = MatchLinkContains
-		return matchAny(alt, "", "", e.Links)
+		return n.matchAny(alt, "", "", e.Links)
 	}
 	f.Want = "a link to " + strings.Join(pages, " or ") + " (the page of the profile's " + strings.Join(a.Actions, " or ") + " action)"
 	for _, l := range e.Links {
@@ -270,7 +270,7 @@ func findNumberNear(text, w string, words []string) (string, bool) {
 	return "", false
 }
 
-func matchOne(a Attribute, v any, currency, text string, links []string) Finding {
+func (n *Notification) matchOne(a Attribute, v any, currency, text string, links []string) Finding {
 	f := Finding{Attribute: a.Name, Optional: a.Optional, Want: stringify(v)}
 	switch a.Match {
 	case MatchText:
@@ -305,6 +305,14 @@ func matchOne(a Attribute, v any, currency, text string, links []string) Finding
 			return f
 		}
 		f.Want = fmt.Sprintf("%.*f %s", MinorUnits(currency), amount, currency)
+		if a.Label != "" && !a.Absent {
+			if found, ok := n.findLabelledMoney(text, amount, currency, a.Label); ok {
+				f.Found = found
+			} else if elsewhere, ok := FindMoney(text, amount, currency); ok {
+				f.Want += fmt.Sprintf(" on a line labelled %s (it is only on a line labelled otherwise: %q)", a.Label, elsewhere)
+			}
+			return f
+		}
 		if found, ok := FindMoney(text, amount, currency); ok {
 			f.Found = found
 		}

@@ -126,6 +126,23 @@ func (n *Notification) lineLabels(line string) map[string]bool {
 	return out
 }
 
+// findLabelledMoney finds amount on a line that carries label, or on a
+// line that carries none of the catalogue's labels (a label word the
+// catalogue does not know, or the label on a line of its own), and returns
+// that line. A line labelled otherwise does not show it: "Tax: $0.00" is
+// not the shipping when both are $0.00 and no line shows the shipping.
+func (n *Notification) findLabelledMoney(text string, amount float64, currency, label string) (string, bool) {
+	for _, line := range strings.Split(text, "\n") {
+		if _, ok := FindMoney(line, amount, currency); !ok {
+			continue
+		}
+		if on := n.lineLabels(line); len(on) == 0 || on[label] {
+			return strings.TrimSpace(line), true
+		}
+	}
+	return "", false
+}
+
 var amountLike = regexp.MustCompile(`\d+(?:[.,\x{00a0}\x{202f} ]\d+)*`)
 
 // showsMoney reports whether line shows an amount marked with currency.

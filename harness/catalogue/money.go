@@ -92,7 +92,8 @@ func groupDigits(digits, sep string) string {
 	return b.String()
 }
 
-// FindMoney reports whether text shows amount in currency, and the rendering found.
+// FindMoney reports whether text shows amount in currency, and the line it
+// stands on (trimmed), which is what a report quotes.
 func FindMoney(text string, amount float64, currency string) (string, bool) {
 	markers := append([]string{strings.ToUpper(currency)}, currencySymbols[strings.ToUpper(currency)]...)
 	for _, num := range MoneyRenderings(amount, currency) {
@@ -107,12 +108,22 @@ func FindMoney(text string, amount float64, currency string) (string, bool) {
 			if !standsAlone(text, i, j) {
 				continue
 			}
-			if m, ok := markedBy(text, i, j, markers); ok {
-				return strings.TrimSpace(text[max(0, i-len(m)-2):min(len(text), j+len(m)+2)]), true
+			if _, ok := markedBy(text, i, j, markers); ok {
+				return lineAround(text, i, j), true
 			}
 		}
 	}
 	return "", false
+}
+
+// lineAround is the trimmed line of text that holds text[i:j].
+func lineAround(text string, i, j int) string {
+	start := strings.LastIndexByte(text[:i], '\n') + 1
+	end := len(text)
+	if k := strings.IndexByte(text[j:], '\n'); k >= 0 {
+		end = j + k
+	}
+	return strings.TrimSpace(text[start:end])
 }
 
 // standsAlone reports whether text[i:j] is a whole number, not part of a longer one.
