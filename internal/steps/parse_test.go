@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,18 +33,9 @@ func TestEveryExampleMatchesOneStep(t *testing.T) {
 		ex := StripKeyword(strings.SplitN(st.Example, "\n", 2)[0])
 		m := matching(ex)
 		if _, ok := m[st.Pattern]; !ok || len(m) != 1 {
-			t.Errorf("%q matches %d steps (%v), want only %s", ex, len(m), keys(m), st.Pattern)
+			t.Errorf("%q matches %d steps (%v), want only %s", ex, len(m), slices.Sorted(maps.Keys(m)), st.Pattern)
 		}
 	}
-}
-
-func keys(m map[string][]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // What each sentence captures, and sentences close to a step that must not
@@ -95,12 +87,12 @@ func TestStepParsing(t *testing.T) {
 		m := matching(tc.text)
 		if tc.want == nil {
 			if len(m) != 0 {
-				t.Errorf("%q matches %v, want no step", tc.text, keys(m))
+				t.Errorf("%q matches %v, want no step", tc.text, slices.Sorted(maps.Keys(m)))
 			}
 			continue
 		}
 		if len(m) != 1 {
-			t.Errorf("%q matches %d steps (%v), want one", tc.text, len(m), keys(m))
+			t.Errorf("%q matches %d steps (%v), want one", tc.text, len(m), slices.Sorted(maps.Keys(m)))
 			continue
 		}
 		for _, groups := range m {

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -46,18 +48,9 @@ func run(t *testing.T, h *harness.Harness, feature string) map[string]outcome {
 			FeatureContents: []godog.Feature{{Name: "steps.feature", Contents: []byte(feature)}}},
 	}.Run()
 	if n := strings.Count(feature, "Scenario:"); len(got) != n {
-		t.Fatalf("%d of the feature's %d scenarios ran to their end: %v", len(got), n, names(got))
+		t.Fatalf("%d of the feature's %d scenarios ran to their end: %v", len(got), n, slices.Sorted(maps.Keys(got)))
 	}
 	return got
-}
-
-func names(m map[string]outcome) []string {
-	var out []string
-	for n := range m {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // dr is DR as the rig's last harness's merchant sees it.
