@@ -146,12 +146,9 @@ func (a *Account) Requests() []RequestLog {
 	return append([]RequestLog(nil), a.keptRequests()...)
 }
 
-// RequestPage is a page of the request log, oldest first.
-type RequestPage struct {
-	HasMore bool         `json:"hasMore"`
-	Data    []RequestLog `json:"data"`
-	Dropped int          `json:"dropped"` // calls dropped, oldest first, past MaxRequestLog
-}
+// RequestPage is a page of the request log, oldest first; Dropped counts
+// the calls dropped, oldest first, past MaxRequestLog.
+type RequestPage = client.LogPage[RequestLog]
 
 // RequestsPage is GET /_sim/requests: the calls numbered after after,
 // oldest first, at most limit.

@@ -1,14 +1,12 @@
 package state
 
 import (
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
 
 // Page is DR's list envelope.
-type Page[T any] struct {
-	HasMore bool `json:"hasMore"`
-	Data    []T  `json:"data"`
-}
+type Page[T any] = client.Page[T]
 
 // ListParams are DR's pagination parameters.
 type ListParams struct {
