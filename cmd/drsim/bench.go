@@ -77,7 +77,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		engine, floor := float64(d.n)/d.engine.Seconds(), float64(d.n)/d.load.Seconds()
 		fmt.Fprintf(stdout, "delivery:   %d signed webhooks to one webhook, each round released at once, %.0f deliveries/s; floor %.0f/s; ratio %.2f (target ≥ %.2f)\n",
 			d.n, engine, floor, engine/floor, deliveryTarget)
-		fmt.Fprintf(stdout, "            (floor: the same bodies and headers POSTed to the same receiver one at a time over one keep-alive connection, as the engine sends to one webhook; %d rounds, engine and floor in turns)\n", deliveryRounds)
+		fmt.Fprintf(stdout, "            (floor: the same bodies and headers POSTed to the same receiver one at a time over one keep-alive connection, as the engine sends to one webhook, the receiver keeping each request for both; %d rounds, engine and floor in turns)\n", deliveryRounds)
 	}
 
 	if parts["notify"] && *notify > 0 {
