@@ -63,22 +63,18 @@ func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, go
 	switch {
 	case dup != "" && len(byEvent[dup]) > 1:
 		var d strings.Builder
+		// An attempt that got no answer (a timeout) may still have
+		// reached the merchant: every attempt counts.
 		atts := s.deliveries(ctx, &d, n.Trigger, dup)
-		answered := 0
-		for _, a := range atts {
-			if a.Status != 0 {
-				answered++
-			}
-		}
 		cause := fmt.Sprintf("%d emails answer one %s event, %s, which the merchant received once: it sends this email more than once per event (two handlers for the event, or a mailer that retries a send that succeeded?)", len(byEvent[dup]), n.Trigger, dup)
-		if answered > 1 {
-			cause = fmt.Sprintf("%d emails answer one %s event, %s, which Digital River delivered %d times: the merchant does not deduplicate by event id (DR redelivers events, after a failed or slow answer or at will, so a webhook handler must be idempotent: one email per event id)", len(byEvent[dup]), n.Trigger, dup, answered)
+		if len(atts) > 1 {
+			cause = fmt.Sprintf("%d emails answer one %s event, %s, which Digital River delivered %d times: the merchant does not deduplicate by event id (DR redelivers events, after a failed or slow answer or at will, so a webhook handler must be idempotent: one email per event id)", len(byEvent[dup]), n.Trigger, dup, len(atts))
 		}
 		return "\nlikely cause: " + cause + b.String() + d.String()
 	case len(byEvent) == len(got):
 		return fmt.Sprintf("\nlikely cause: each email answers its own %s event about order %s (%d in all): the merchant emailed for every one, where the step expects %d email(s); did the scenario's steps make more %s events than meant?", n.Trigger, s.order.ID, len(byEvent), want, n.Trigger) + b.String()
 	default:
-		return fmt.Sprintf("\nlikely cause: %d of the emails show no %s event's required attributes: the profile's subject pattern for %s counts emails that are not this notification", len(got)-countAnswered(answers), n.Trigger, n.ID) + b.String()
+		return fmt.Sprintf("\nlikely cause: %d of the %d emails show no %s event's required attributes: the profile's subject pattern for %s counts emails that are not this notification", len(got)-countAnswered(answers), len(got), n.Trigger, n.ID) + b.String()
 	}
 }
 
@@ -104,6 +100,9 @@ func (s *Scenario) tooFew(ctx context.Context, n *catalogue.Notification, subs [
 		}
 	}
 	if len(without) == 0 {
+		if len(byEvent) > 0 {
+			return fmt.Sprintf("\nlikely cause: every %s event about order %s (%d) has its email: the scenario's steps made fewer %s events than the step expects emails", n.Trigger, s.order.ID, len(byEvent), n.Trigger)
+		}
 		return s.diagnose(ctx, n)
 	}
 	return s.diagnoseEvents(ctx, n, without) + fmt.Sprintf("\n  %s events about order %s that no email answers: %s", n.Trigger, s.order.ID, strings.Join(ids, ", "))

@@ -69,6 +69,8 @@ func TestWrongCountNamesTheLikelyCause(t *testing.T) {
 		{"no email for an acknowledged event", 0, false, 1, []string{
 			"likely cause: the merchant acknowledged order.accepted (1 of 1 deliveries) but sent no matching email",
 			"order.accepted events about order", "that no email answers: ", "attempt 1 to "}},
+		{"fewer events than emails expected", 1, false, 2, []string{
+			"got 1", "likely cause: every order.accepted event about order", "(1) has its email: the scenario's steps made fewer order.accepted events"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := testrig.New(t)
@@ -92,4 +94,29 @@ func TestRightCountPasses(t *testing.T) {
 	sc := testrig.Ordered(t, r.Harness(t, ""))
 	testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
 	testrig.WantErr(t, "count", sc.ExpectCount(ctx, "Alice", "order-confirmation", 1))
+}
+
+// With a pinned subject, an email counted by its subject alone that
+// answers no event is named as such.
+func TestCountBySubjectNamesEmailsOfNoEvent(t *testing.T) {
+	ctx := context.Background()
+	r := testrig.New(t)
+	confirm := confirmer(r, 1)
+	r.Shop.Set(func(s *testrig.Shop) {
+		s.OnEvent = func(ctx context.Context, body []byte) {
+			confirm(ctx, body)
+			var ev struct {
+				Data struct{ Object struct{ Email string } }
+			}
+			if json.Unmarshal(body, &ev) == nil && ev.Data.Object.Email != "" {
+				msg := "To: " + ev.Data.Object.Email + "\r\nFrom: shop@example.test\r\nSubject: Order confirmation survey\r\n\r\nHow did we do?\r\n"
+				_ = smtp.SendMail(r.SMTP, nil, "shop@example.test", []string{ev.Data.Object.Email}, []byte(msg))
+			}
+		}
+	})
+	sc := testrig.Ordered(t, r.Harness(t, "notifications: {order-confirmation: {subject: '^Order confirmation'}}\n"))
+	testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+	testrig.WantErr(t, "count", sc.ExpectCount(ctx, "Alice", "order-confirmation", 1),
+		"got 2", "likely cause: 1 of the 2 emails show no order.accepted event's required attributes: the profile's subject pattern for order-confirmation counts emails",
+		`"Order confirmation survey" at `, "shows no order.accepted event's required attributes (counted by the profile's subject pattern)")
 }
