@@ -16,9 +16,10 @@ import (
 // answering one event, and how often Digital River delivered that event
 // (a merchant must send each email once per event id: DR redelivers).
 // Too few: the events no email answers and what happened to their
-// deliveries. It returns "" when there is nothing to say (no trigger, no
-// order, or the simulator cannot be read).
-func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, got []*mailbox.Message, want int) string {
+// deliveries. Each email is recorded as evidence for the report. It
+// returns "" when there is nothing to say (no trigger, no order, or the
+// simulator cannot be read).
+func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, recipient string, got []*mailbox.Message, want int) string {
 	if n.Trigger == "" || s.order == nil {
 		return ""
 	}
@@ -33,13 +34,18 @@ func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, go
 	byEvent := map[string][]int{}
 	for i, m := range got {
 		v := s.view(m)
+		ev := EmailEvidence{Notification: n.ID, Recipient: recipient, Message: m,
+			Err: fmt.Errorf("%d %s email(s) arrived where the step expects exactly %d (see the step's error)", len(got), strings.ToLower(n.Name), want)}
 		for _, sub := range subs {
-			if sub.eventID != "" && n.Check(sub.object, v.email).Err() == nil {
+			if r := n.Check(sub.object, v.email); sub.eventID != "" && r.Err() == nil {
 				answers[i] = sub.eventID
 				byEvent[sub.eventID] = append(byEvent[sub.eventID], i)
+				ev.EventID, ev.EventType, ev.Object, ev.Findings = sub.eventID, n.Trigger, sub.object, r.Findings
 				break
 			}
 		}
+		// The report keeps every email of a wrong count (its .eml among them).
+		s.RecordEmail(ev)
 	}
 	var b strings.Builder
 	for i, m := range got {

@@ -82,6 +82,20 @@ func TestWrongCountNamesTheLikelyCause(t *testing.T) {
 				testrig.WantErr(t, "redeliver", sc.Redeliver(ctx, "order.accepted", ""))
 			}
 			testrig.WantErr(t, "count", sc.ExpectCount(ctx, "Alice", "order-confirmation", tc.want), tc.says...)
+			// The report keeps every email of the wrong count, with its event.
+			sent := tc.copies
+			if tc.redeliver {
+				sent *= 2
+			}
+			ev := sc.Emails()
+			if len(ev) != sent {
+				t.Fatalf("%d emails recorded as evidence, want the %d sent", len(ev), sent)
+			}
+			for _, e := range ev {
+				if e.EventType != "order.accepted" || e.EventID == "" || e.Err == nil || e.Message == nil {
+					t.Errorf("evidence %+v: want the email, its order.accepted event and the count's error", e)
+				}
+			}
 		})
 	}
 }
