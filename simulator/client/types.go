@@ -943,13 +943,13 @@ type Fault struct {
 // APIFault makes the simulator answer the merchant's own DR calls badly.
 type APIFault struct {
 	ID         string `json:"id,omitempty"`
-	Method     string `json:"method,omitempty"`
-	Path       string `json:"path"`
-	Status     int    `json:"status,omitempty"`
-	RetryAfter string `json:"retryAfter,omitempty"` // e.g. "2s"
+	Method     string `json:"method,omitempty"`     // any when empty
+	Path       string `json:"path"`                 // a path.Match glob over the request path, e.g. "/skus/*"
+	Status     int    `json:"status,omitempty"`     // 400-599; DR's 429 and 500 are the usual ones
+	RetryAfter string `json:"retryAfter,omitempty"` // e.g. "2s"; sent as whole seconds, rounded up
 	Delay      string `json:"delay,omitempty"`      // e.g. "100ms"
-	Count      int    `json:"count"`
-	Used       int    `json:"used,omitempty"`
+	Count      int    `json:"count"`                // 1 when 0
+	Used       int    `json:"used"`
 }
 
 // Attempt is one delivery of one event to one webhook, as the control API
