@@ -887,7 +887,7 @@ type GiveUp struct {
 	EventID   string    `json:"eventId"`
 	EventType string    `json:"eventType"`
 	Attempts  int       `json:"attempts"`
-	Time      time.Time `json:"time"`
+	Time      time.Time `json:"time"` // of the last attempt
 }
 
 // WebhookDelivery is the state of a webhook's delivery.

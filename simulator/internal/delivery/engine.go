@@ -41,6 +41,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/state"
 	"github.com/drsim/drsim/simulator/signature"
 )
@@ -173,12 +174,7 @@ type hook struct {
 // GiveUp is an event the engine stopped retrying: its retry budget was
 // spent. It stays readable (GET /events/{id}) and can be sent again
 // (POST /_sim/events/{id}/deliveries, POST /_sim/webhooks/{id}/replay).
-type GiveUp struct {
-	EventID   string    `json:"eventId"`
-	EventType string    `json:"eventType"`
-	Attempts  int       `json:"attempts"`
-	Time      time.Time `json:"time"` // of the last attempt
-}
+type GiveUp = client.GiveUp
 
 // maxGiveUps bounds the give-ups listed per webhook (all are counted).
 const maxGiveUps = 1000
