@@ -25,33 +25,19 @@ func (s *Scenario) diagnose(ctx context.Context, n *catalogue.Notification) stri
 	if err != nil || len(events) == 0 {
 		return fmt.Sprintf("\nno %s event about order %s exists in Digital River: the scenario's steps did not produce one", n.Trigger, s.order.ID)
 	}
+	return s.diagnoseEvents(ctx, n, events)
+}
+
+// diagnoseEvents is diagnose for the given trigger events (at least one):
+// the last five of them.
+func (s *Scenario) diagnoseEvents(ctx context.Context, n *catalogue.Notification, events []*event) string {
 	if len(events) > 5 {
 		events = events[len(events)-5:]
 	}
 	var b strings.Builder
 	var all []client.Attempt
 	for _, e := range events {
-		atts, err := s.h.dr.Deliveries(ctx, client.AttemptFilter{EventID: e.ID, WebhookID: s.h.webhookID})
-		if err != nil {
-			continue
-		}
-		fmt.Fprintf(&b, "\n  deliveries of %s %s:", n.Trigger, e.ID)
-		if len(atts) == 0 {
-			b.WriteString(" none yet")
-		}
-		for _, a := range atts {
-			all = append(all, a)
-			fmt.Fprintf(&b, "\n    attempt %d to %s: ", a.Attempt, a.Address)
-			switch {
-			case a.Status != 0:
-				fmt.Fprintf(&b, "answered %d in %.0f ms", a.Status, a.LatencyMS)
-			default:
-				fmt.Fprintf(&b, "no answer (%s)", a.Error)
-			}
-			if a.ResponseExcerpt != "" {
-				fmt.Fprintf(&b, ": %q", firstBytes([]byte(a.ResponseExcerpt), 120))
-			}
-		}
+		all = append(all, s.deliveries(ctx, &b, n.Trigger, e.ID)...)
 	}
 	since := events[0].CreatedTime
 	if logs, err := s.h.dr.Requests(ctx); err == nil {
@@ -72,6 +58,39 @@ func (s *Scenario) diagnose(ctx context.Context, n *catalogue.Notification) stri
 		}
 	}
 	return "\nlikely cause: " + likelyCause(n.Trigger, all, s.h.cfg.Profile.Webhook.URL) + b.String()
+}
+
+// deliveries writes to b, one line each, the attempts to deliver event id
+// (of type typ) to the run's webhook, and returns them; it writes nothing
+// when the simulator cannot be read.
+func (s *Scenario) deliveries(ctx context.Context, b *strings.Builder, typ, id string) []client.Attempt {
+	atts, err := s.h.dr.Deliveries(ctx, client.AttemptFilter{EventID: id, WebhookID: s.h.webhookID})
+	if err != nil {
+		return nil
+	}
+	fmt.Fprintf(b, "\n  deliveries of %s %s:", typ, id)
+	if len(atts) == 0 {
+		b.WriteString(" none yet")
+	}
+	for _, a := range atts {
+		fmt.Fprintf(b, "\n    attempt %d to %s: ", a.Attempt, a.Address)
+		switch {
+		case a.Status != 0:
+			fmt.Fprintf(b, "answered %d in %.0f ms", a.Status, a.LatencyMS)
+		default:
+			fmt.Fprintf(b, "no answer (%s)", a.Error)
+		}
+		switch {
+		case a.Manual:
+			b.WriteString(" (a manual redelivery)")
+		case a.Duplicate:
+			b.WriteString(" (a duplicate delivery, as DR may make)")
+		}
+		if a.ResponseExcerpt != "" {
+			fmt.Fprintf(b, ": %q", firstBytes([]byte(a.ResponseExcerpt), 120))
+		}
+	}
+	return atts
 }
 
 // likelyCause names the most probable reason for a missing email from the

@@ -514,7 +514,7 @@ func (s *Scenario) ExpectCount(ctx context.Context, customerName, id string, wan
 			return match(m)
 		}
 		if _, err := s.h.cfg.Mailbox.Wait(budget.ctx, c.Email, strings.ToLower(n.Name)+" email", paused); err != nil {
-			return fmt.Errorf("%s: %w", n.Name, err)
+			return fmt.Errorf("%s: %w%s", n.Name, err, s.countCause(ctx, n, c.Email, nil, want))
 		}
 	}
 	got, err := s.h.cfg.Mailbox.Collect(ctx, c.Email, s.h.cfg.Profile.QuietWindow(), match)
@@ -526,8 +526,8 @@ func (s *Scenario) ExpectCount(ctx context.Context, customerName, id string, wan
 		for i, m := range got {
 			subjects[i] = fmt.Sprintf("%q at %s", m.Subject, m.Created.Format(time.RFC3339Nano))
 		}
-		return fmt.Errorf("%s to %s: want exactly %d email(s) within %s of the last, got %d: %s",
-			strings.ToLower(n.Name), c.Email, want, s.h.cfg.Profile.QuietWindow(), len(got), strings.Join(subjects, ", "))
+		return fmt.Errorf("%s to %s: want exactly %d email(s) within %s of the last, got %d: %s%s",
+			strings.ToLower(n.Name), c.Email, want, s.h.cfg.Profile.QuietWindow(), len(got), strings.Join(subjects, ", "), s.countCause(ctx, n, c.Email, got, want))
 	}
 	return nil
 }

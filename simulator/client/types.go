@@ -934,7 +934,7 @@ type Fault struct {
 	Duplicate bool   `json:"duplicate,omitempty"`
 	Latency   string `json:"latency,omitempty"` // a Go duration, e.g. "200ms"
 	Hold      bool   `json:"hold,omitempty"`
-	Used      int    `json:"used,omitempty"`
+	Used      int    `json:"used"`
 	Held      int    `json:"held,omitempty"`     // deliveries held now
 	Released  int    `json:"released,omitempty"` // deliveries sent by the release
 	Done      bool   `json:"done,omitempty"`     // a hold fault after its release
@@ -943,16 +943,17 @@ type Fault struct {
 // APIFault makes the simulator answer the merchant's own DR calls badly.
 type APIFault struct {
 	ID         string `json:"id,omitempty"`
-	Method     string `json:"method,omitempty"`
-	Path       string `json:"path"`
-	Status     int    `json:"status,omitempty"`
-	RetryAfter string `json:"retryAfter,omitempty"` // e.g. "2s"
+	Method     string `json:"method,omitempty"`     // any when empty
+	Path       string `json:"path"`                 // a path.Match glob over the request path, e.g. "/skus/*"
+	Status     int    `json:"status,omitempty"`     // 400-599; DR's 429 and 500 are the usual ones
+	RetryAfter string `json:"retryAfter,omitempty"` // e.g. "2s"; sent as whole seconds, rounded up
 	Delay      string `json:"delay,omitempty"`      // e.g. "100ms"
-	Count      int    `json:"count"`
-	Used       int    `json:"used,omitempty"`
+	Count      int    `json:"count"`                // 1 when 0
+	Used       int    `json:"used"`
 }
 
-// Attempt is one recorded webhook delivery.
+// Attempt is one delivery of one event to one webhook, as the control API
+// records it (GET /_sim/deliveries).
 type Attempt struct {
 	Seq       int    `json:"seq"`
 	EventID   string `json:"eventId"`
@@ -960,24 +961,39 @@ type Attempt struct {
 	WebhookID string `json:"webhookId"`
 	Address   string `json:"address"`
 	// Attempt numbers the automatic attempts of one event to one webhook:
-	// 1 is the first delivery, 2 the first retry…
-	Attempt         int        `json:"attempt"`
-	Time            time.Time  `json:"time"`
-	Signature       string     `json:"signature"`
-	Forged          string     `json:"forged,omitempty"`
-	Fault           string     `json:"fault,omitempty"`
-	Duplicate       bool       `json:"duplicate,omitempty"`
-	Manual          bool       `json:"manual,omitempty"`
-	Status          int        `json:"status"`
-	Delivered       bool       `json:"delivered"`
-	LatencyMS       float64    `json:"latencyMs"`
-	ResponseExcerpt string     `json:"responseExcerpt,omitempty"`
-	Error           string     `json:"error,omitempty"`
-	NextRetryAt     *time.Time `json:"nextRetryAt,omitempty"`
-	RetryDelay      string     `json:"retryDelay,omitempty"`
-	GaveUp          bool       `json:"gaveUp,omitempty"`
-	Parked          bool       `json:"parked,omitempty"`
-	DisabledWebhook bool       `json:"disabledWebhook,omitempty"`
+	// 1 is the first delivery, 2 the first retry… A duplicate copy shares
+	// its original's number; a manual redelivery is 1.
+	Attempt         int       `json:"attempt"`
+	Time            time.Time `json:"time"` // wall clock: when it was signed and sent
+	Signature       string    `json:"signature"`
+	Forged          string    `json:"forged,omitempty"`
+	Fault           string    `json:"fault,omitempty"`     // id of the fault applied
+	Duplicate       bool      `json:"duplicate,omitempty"` // the extra copy of a duplicate fault
+	Manual          bool      `json:"manual,omitempty"`    // a redelivery asked for through the control API
+	Status          int       `json:"status"`
+	Delivered       bool      `json:"delivered"`
+	ResponseExcerpt string    `json:"responseExcerpt,omitempty"`
+	Error           string    `json:"error,omitempty"`
+	// After a failure, exactly one of NextRetryAt, GaveUp and Parked says
+	// what happens next.
+	NextRetryAt *time.Time `json:"nextRetryAt,omitempty"` // wall time of the retry: Time + RetryDelay × scale
+	GaveUp      bool       `json:"gaveUp,omitempty"`      // the retry budget is spent
+	Parked      bool       `json:"parked,omitempty"`      // the webhook is disabled; re-enabling it resumes the event
+	// DisabledWebhook marks the failure that disabled the webhook.
+	DisabledWebhook bool    `json:"disabledWebhook,omitempty"`
+	LatencyMS       float64 `json:"latencyMs"` // how long the merchant took to answer
+	// RetryDelay is the virtual backoff before the retry at NextRetryAt
+	// (a Go duration, e.g. "5m0s").
+	RetryDelay string `json:"retryDelay,omitempty"`
+}
+
+// MarshalJSON writes an attempt in encoding/json's own forms, times with
+// their fractions of a second (nextRetryAt − time is the scaled backoff,
+// often milliseconds), where the simulator writes DR's objects with whole
+// seconds and amounts with a decimal point.
+func (a Attempt) MarshalJSON() ([]byte, error) {
+	type plain Attempt
+	return json.Marshal(plain(a))
 }
 
 // RedeliverParams deliver an event again: to WebhookID (every webhook it

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/apierror"
 	"github.com/drsim/drsim/simulator/internal/problem"
 )
@@ -25,18 +26,11 @@ import (
 // their registry and its middleware (applyAPIFaults) consults it before
 // routing a DR call.
 type apiFault struct {
-	ID         string `json:"id"`
-	Method     string `json:"method,omitempty"`
-	Path       string `json:"path"`
-	Status     int    `json:"status,omitempty"`     // 400-599; DR's 429 and 500 are the usual ones
-	RetryAfter string `json:"retryAfter,omitempty"` // e.g. "2s"; sent as whole seconds, rounded up
-	Delay      string `json:"delay,omitempty"`      // e.g. "100ms"
-	Count      int    `json:"count"`                // 1 when 0
-	Used       int    `json:"used"`
+	client.APIFault // what the control API reads and writes
 
 	accountID  string
-	retryAfter time.Duration
-	delay      time.Duration
+	retryAfter time.Duration // RetryAfter, parsed; sent as whole seconds, rounded up
+	delay      time.Duration // Delay, parsed
 }
 
 // Bounds of API fault durations.

@@ -87,12 +87,9 @@ func (b rawBody) write(w http.ResponseWriter, status int) {
 // Files.
 
 func (h *Handler) listFiles(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	page, err := a.Files(state.FileFilter{ListParams: lp, IDs: multi(r, "ids"), Purpose: r.URL.Query().Get("purpose")})
-	return http.StatusOK, page, err
+	return listed(r, func(lp state.ListParams) (any, error) {
+		return a.Files(state.FileFilter{ListParams: lp, IDs: multi(r, "ids"), Purpose: r.URL.Query().Get("purpose")})
+	})
 }
 
 func (h *Handler) getFile(a *state.Account, r *http.Request) (int, any, error) {

@@ -221,6 +221,17 @@ func timeRange(r *http.Request, name string) (state.TimeRange, error) {
 	return tr, nil
 }
 
+// listed answers a list request: DR's list parameters (listParams) from
+// the query, or their 400, then list's page.
+func listed[V any](r *http.Request, list func(state.ListParams) (V, error)) (int, any, error) {
+	lp, err := listParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := list(lp)
+	return http.StatusOK, page, err
+}
+
 // withBody decodes the request into P and hands it to fn: the shape of every
 // create and update handler. The status is the one answered on success.
 func withBody[P, V any](r *http.Request, status int, fn func(P) (V, error)) (int, any, error) {

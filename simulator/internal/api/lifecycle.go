@@ -13,16 +13,13 @@ func (h *Handler) createFulfillment(a *state.Account, r *http.Request) (int, any
 }
 
 func (h *Handler) listFulfillments(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	q := r.URL.Query()
-	page, err := a.Fulfillments(state.FulfillmentFilter{
-		ListParams: lp, IDs: multi(r, "ids"), OrderID: q.Get("orderId"), SKUID: q.Get("skuId"),
-		TrackingNumber: q.Get("trackingNumber"), TrackingCompany: q.Get("trackingCompany"),
+	return listed(r, func(lp state.ListParams) (any, error) {
+		q := r.URL.Query()
+		return a.Fulfillments(state.FulfillmentFilter{
+			ListParams: lp, IDs: multi(r, "ids"), OrderID: q.Get("orderId"), SKUID: q.Get("skuId"),
+			TrackingNumber: q.Get("trackingNumber"), TrackingCompany: q.Get("trackingCompany"),
+		})
 	})
-	return http.StatusOK, page, err
 }
 
 func (h *Handler) getFulfillment(a *state.Account, r *http.Request) (int, any, error) {
@@ -37,13 +34,10 @@ func (h *Handler) createRefund(a *state.Account, r *http.Request) (int, any, err
 }
 
 func (h *Handler) listRefunds(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	q := r.URL.Query()
-	page, err := a.Refunds(state.RefundFilter{ListParams: lp, IDs: multi(r, "ids"), OrderID: q.Get("orderId"), State: q.Get("state")})
-	return http.StatusOK, page, err
+	return listed(r, func(lp state.ListParams) (any, error) {
+		q := r.URL.Query()
+		return a.Refunds(state.RefundFilter{ListParams: lp, IDs: multi(r, "ids"), OrderID: q.Get("orderId"), State: q.Get("state")})
+	})
 }
 
 func (h *Handler) getRefund(a *state.Account, r *http.Request) (int, any, error) {
@@ -62,13 +56,10 @@ func (h *Handler) createReturn(a *state.Account, r *http.Request) (int, any, err
 }
 
 func (h *Handler) listReturns(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	q := r.URL.Query()
-	page, err := a.Returns(state.ReturnFilter{ListParams: lp, IDs: multi(r, "ids"), OrderID: q.Get("orderId"), State: q.Get("state")})
-	return http.StatusOK, page, err
+	return listed(r, func(lp state.ListParams) (any, error) {
+		q := r.URL.Query()
+		return a.Returns(state.ReturnFilter{ListParams: lp, IDs: multi(r, "ids"), OrderID: q.Get("orderId"), State: q.Get("state")})
+	})
 }
 
 func (h *Handler) getReturn(a *state.Account, r *http.Request) (int, any, error) {

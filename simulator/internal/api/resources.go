@@ -13,12 +13,9 @@ func (h *Handler) createCustomer(a *state.Account, r *http.Request) (int, any, e
 }
 
 func (h *Handler) listCustomers(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	page, err := a.Customers(state.CustomerFilter{ListParams: lp, Email: r.URL.Query().Get("email"), IDs: multi(r, "ids")})
-	return http.StatusOK, page, err
+	return listed(r, func(lp state.ListParams) (any, error) {
+		return a.Customers(state.CustomerFilter{ListParams: lp, Email: r.URL.Query().Get("email"), IDs: multi(r, "ids")})
+	})
 }
 
 func (h *Handler) getCustomer(a *state.Account, r *http.Request) (int, any, error) {
@@ -93,12 +90,7 @@ func (h *Handler) getSKU(a *state.Account, r *http.Request) (int, any, error) {
 }
 
 func (h *Handler) listSKUs(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	page, err := a.SKUs(lp)
-	return http.StatusOK, page, err
+	return listed(r, a.SKUs)
 }
 
 func (h *Handler) deleteSKU(a *state.Account, r *http.Request) (int, any, error) {
@@ -165,12 +157,9 @@ func (h *Handler) createWebhook(a *state.Account, r *http.Request) (int, any, er
 }
 
 func (h *Handler) listWebhooks(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	page, err := a.Webhooks(state.WebhookFilter{ListParams: lp, Type: r.URL.Query().Get("type"), Types: multi(r, "types")})
-	return http.StatusOK, page, err
+	return listed(r, func(lp state.ListParams) (any, error) {
+		return a.Webhooks(state.WebhookFilter{ListParams: lp, Type: r.URL.Query().Get("type"), Types: multi(r, "types")})
+	})
 }
 
 func (h *Handler) getWebhook(a *state.Account, r *http.Request) (int, any, error) {

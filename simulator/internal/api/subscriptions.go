@@ -34,13 +34,10 @@ func (h *Handler) createPlan(a *state.Account, r *http.Request) (int, any, error
 }
 
 func (h *Handler) listPlans(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	q := r.URL.Query()
-	page, err := a.Plans(state.PlanFilter{ListParams: lp, State: q.Get("state"), Interval: q.Get("interval")})
-	return http.StatusOK, page, err
+	return listed(r, func(lp state.ListParams) (any, error) {
+		q := r.URL.Query()
+		return a.Plans(state.PlanFilter{ListParams: lp, State: q.Get("state"), Interval: q.Get("interval")})
+	})
 }
 
 func (h *Handler) getPlan(a *state.Account, r *http.Request) (int, any, error) {
@@ -59,15 +56,12 @@ func (h *Handler) deletePlan(a *state.Account, r *http.Request) (int, any, error
 // Subscriptions.
 
 func (h *Handler) listSubscriptions(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	q := r.URL.Query()
-	page, err := a.Subscriptions(state.SubscriptionFilter{
-		ListParams: lp, PlanID: q.Get("planId"), State: q.Get("state"), CustomerID: q.Get("customerId"),
+	return listed(r, func(lp state.ListParams) (any, error) {
+		q := r.URL.Query()
+		return a.Subscriptions(state.SubscriptionFilter{
+			ListParams: lp, PlanID: q.Get("planId"), State: q.Get("state"), CustomerID: q.Get("customerId"),
+		})
 	})
-	return http.StatusOK, page, err
 }
 
 func (h *Handler) getSubscription(a *state.Account, r *http.Request) (int, any, error) {
@@ -86,15 +80,12 @@ func (h *Handler) deleteSubscription(a *state.Account, r *http.Request) (int, an
 // Billing invoices.
 
 func (h *Handler) listInvoices(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	q := r.URL.Query()
-	page, err := a.Invoices(state.InvoiceFilter{
-		ListParams: lp, State: q.Get("state"), CustomerID: q.Get("customerId"), SubscriptionID: q.Get("subscriptionId"),
+	return listed(r, func(lp state.ListParams) (any, error) {
+		q := r.URL.Query()
+		return a.Invoices(state.InvoiceFilter{
+			ListParams: lp, State: q.Get("state"), CustomerID: q.Get("customerId"), SubscriptionID: q.Get("subscriptionId"),
+		})
 	})
-	return http.StatusOK, page, err
 }
 
 func (h *Handler) getInvoice(a *state.Account, r *http.Request) (int, any, error) {

@@ -24,12 +24,7 @@ func (h *Handler) getTestClock(a *state.Account, r *http.Request) (int, any, err
 }
 
 func (h *Handler) listTestClocks(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	page, err := a.TestClocks(lp)
-	return http.StatusOK, page, err
+	return listed(r, a.TestClocks)
 }
 
 func (h *Handler) deleteTestClock(a *state.Account, r *http.Request) (int, any, error) {

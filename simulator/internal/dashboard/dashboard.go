@@ -143,7 +143,8 @@ type AttemptView struct {
 	Body    json.RawMessage   `json:"body,omitempty"`
 }
 
-// MarshalJSON keeps Attempt's own JSON (latencyMs, retryDelay) and adds headers and body.
+// MarshalJSON keeps Attempt's own JSON (its MarshalJSON would otherwise
+// stand for the whole view) and adds headers and body.
 func (v AttemptView) MarshalJSON() ([]byte, error) {
 	a, err := json.Marshal(v.Attempt)
 	if err != nil {

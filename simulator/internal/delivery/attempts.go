@@ -2,58 +2,15 @@ package delivery
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
-	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/state"
 )
 
-// Attempt is one delivery of one event to one webhook.
-type Attempt struct {
-	Seq       int    `json:"seq"`
-	EventID   string `json:"eventId"`
-	EventType string `json:"eventType"`
-	WebhookID string `json:"webhookId"`
-	Address   string `json:"address"`
-	// Attempt numbers the automatic attempts of one event to one webhook:
-	// 1 is the first delivery, 2 the first retry… A duplicate copy shares
-	// its original's number; a manual redelivery is 1.
-	Attempt         int           `json:"attempt"`
-	Time            time.Time     `json:"time"` // wall clock: when it was signed and sent
-	Signature       string        `json:"signature"`
-	Forged          string        `json:"forged,omitempty"`
-	Fault           string        `json:"fault,omitempty"`     // id of the fault applied
-	Duplicate       bool          `json:"duplicate,omitempty"` // the extra copy of a duplicate fault
-	Manual          bool          `json:"manual,omitempty"`    // a redelivery asked for through the control API
-	Status          int           `json:"status"`
-	Delivered       bool          `json:"delivered"`
-	Latency         time.Duration `json:"-"`
-	ResponseExcerpt string        `json:"responseExcerpt,omitempty"`
-	Error           string        `json:"error,omitempty"`
-	// After a failure, exactly one of these says what happens next.
-	NextRetryAt *time.Time    `json:"nextRetryAt,omitempty"` // wall time of the retry: Time + RetryDelay × scale
-	RetryDelay  time.Duration `json:"-"`                     // the virtual backoff (JSON retryDelay, e.g. "5m0s")
-	GaveUp      bool          `json:"gaveUp,omitempty"`      // the retry budget is spent
-	Parked      bool          `json:"parked,omitempty"`      // the webhook is disabled; re-enabling it resumes the event
-	// DisabledWebhook marks the failure that disabled the webhook.
-	DisabledWebhook bool `json:"disabledWebhook,omitempty"`
-}
-
-// MarshalJSON adds latencyMs and retryDelay.
-func (a Attempt) MarshalJSON() ([]byte, error) {
-	type plain Attempt
-	out := struct {
-		plain
-		LatencyMS  float64 `json:"latencyMs"`
-		RetryDelay string  `json:"retryDelay,omitempty"`
-	}{plain: plain(a), LatencyMS: float64(a.Latency.Microseconds()) / 1000}
-	if a.NextRetryAt != nil {
-		out.RetryDelay = a.RetryDelay.String()
-	}
-	return json.Marshal(out)
-}
+// Attempt is one delivery of one event to one webhook (client.Attempt).
+type Attempt = client.Attempt
 
 // MaxAttempts bounds the attempts kept per account by default
 // (Options.MaxAttempts): beyond it the oldest
@@ -202,7 +159,7 @@ func (e *Engine) ForgetAccount(account string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.attempts, account)
-	e.faults = slices.DeleteFunc(e.faults, func(f *Fault) bool { return f.accountID == account })
+	e.faults = slices.DeleteFunc(e.faults, func(f *fault) bool { return f.accountID == account })
 }
 
 // DeliveredEvents is the set of event ids with at least one delivered

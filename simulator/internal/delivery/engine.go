@@ -76,13 +76,14 @@ type Engine struct {
 	wall    func() time.Time
 	timeout time.Duration
 	retry   RetryPolicy
+	delays  []string // retry.Schedule's delays as Attempt.RetryDelay writes them, formatted once
 	disable DisablePolicy
 
 	mu           sync.Mutex
 	hooks        map[hookKey]*hook
 	attempts     map[string]*attemptLog // by account id (attempts.go)
 	keepAttempts int                    // per account (Options.MaxAttempts)
-	faults       []*Fault
+	faults       []*fault
 	faultSeq     int           // numbers fault ids (faults.go)
 	changed      chan struct{} // closed and replaced when an attempt is recorded or a hold changes
 	seq          uint64
@@ -126,10 +127,15 @@ func New(o Options) *Engine {
 	}
 	retry := o.Retry.normalized()
 	retry.Schedule = slices.Clone(retry.Schedule)
+	delays := make([]string, len(retry.Schedule))
+	for i := range retry.Schedule {
+		d, _ := retry.Delay(i + 1)
+		delays[i] = d.String()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{
 		client: c, log: logger, wall: wall, timeout: timeout, keepAttempts: keep,
-		retry: retry, disable: o.Disable.normalized(),
+		retry: retry, delays: delays, disable: o.Disable.normalized(),
 		hooks: map[hookKey]*hook{}, attempts: map[string]*attemptLog{},
 		changed: make(chan struct{}),
 		ctx:     ctx, cancel: cancel,
@@ -320,7 +326,7 @@ func (e *Engine) process(h *hook, j *job, gen uint64) {
 	}
 	f := e.takeFaultLocked(h, j)
 	var sg *signature.Signer
-	if f == nil || (f.Forge == ForgeNone && !f.Hold) {
+	if f == nil || (f.Forge == "" && !f.Hold) {
 		sg = h.signerLocked(t.Secrets)
 	}
 	e.mu.Unlock()
@@ -417,7 +423,7 @@ func (e *Engine) finish(h *hook, j *job, a Attempt, dup *Attempt, sg *signature.
 			if d, ok := e.retry.Delay(j.failed); ok {
 				wait := e.retry.Wall(d)
 				next := a.Time.Add(wait)
-				a.NextRetryAt, a.RetryDelay = &next, d
+				a.NextRetryAt, a.RetryDelay = &next, e.delays[j.failed-1]
 				e.scheduleLocked(h, j, wait)
 			} else {
 				a.GaveUp = true
@@ -674,7 +680,7 @@ func (e *Engine) Deliver(ctx context.Context, accountID string, ev *state.Event,
 		return Attempt{}, errors.New("delivery engine closed")
 	}
 	defer e.wg.Done()
-	a := e.send(ctx, &job{accountID: accountID, event: ev, payload: p, target: target}, target, &Fault{Forge: forge}, nil)
+	a := e.send(ctx, &job{accountID: accountID, event: ev, payload: p, target: target}, target, &fault{Fault: Fault{Forge: string(forge)}}, nil)
 	a.Attempt, a.Manual = 1, true
 	return e.store(accountID, a), nil
 }
@@ -682,11 +688,11 @@ func (e *Engine) Deliver(ctx context.Context, accountID string, ev *state.Event,
 // send makes one HTTP delivery of j to t under fault f (may be nil) and
 // returns the attempt, not yet recorded. An unforged delivery is signed
 // with sg when not nil (keyed with t's secrets; one goroutine at a time).
-func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *Fault, sg *signature.Signer) Attempt {
+func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *fault, sg *signature.Signer) Attempt {
 	now := e.wall()
 	forge := ForgeNone
 	if f != nil {
-		forge = f.Forge
+		forge = Forgery(f.Forge)
 	}
 	body, sig := forge.apply(j.body, now, t.Secrets, sg)
 	a := Attempt{
@@ -718,7 +724,7 @@ func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *Fault, sg 
 	}
 	start := time.Now()
 	resp, err := e.client.Do(req)
-	a.Latency = time.Since(start)
+	a.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
 		a.Error = err.Error()
 	} else {

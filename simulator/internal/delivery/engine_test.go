@@ -342,11 +342,11 @@ func TestFaults(t *testing.T) {
 	if f1.ID == "" || f1.Count != 2 || f1.Used != 0 {
 		t.Fatalf("AddFault = %+v", f1)
 	}
-	if _, err := e.AddFault("acct_1", delivery.Fault{EventType: "fulfillment.created", ObjectID: "o3", Forge: delivery.ForgeMissing}); err != nil {
+	if _, err := e.AddFault("acct_1", delivery.Fault{EventType: "fulfillment.created", ObjectID: "o3", Forge: string(delivery.ForgeMissing)}); err != nil {
 		t.Fatal(err)
 	}
 	// A fault of another account never applies here.
-	if _, err := e.AddFault("acct_2", delivery.Fault{Forge: delivery.ForgeWrongSecret, Count: 100}); err != nil {
+	if _, err := e.AddFault("acct_2", delivery.Fault{Forge: string(delivery.ForgeWrongSecret), Count: 100}); err != nil {
 		t.Fatal(err)
 	}
 	publish("acct_1", "ev_1", "order.accepted", `{"id":"o1"}`)
@@ -402,7 +402,7 @@ func TestAddFaultRefusesNonsense(t *testing.T) {
 		{"2xx status", delivery.Fault{Status: 204}, "invalid_parameter", "status"},
 		{"status 99", delivery.Fault{Status: 99}, "invalid_parameter", "status"},
 		{"status 600", delivery.Fault{Status: 600}, "invalid_parameter", "status"},
-		{"negative count", delivery.Fault{Forge: delivery.ForgeStale, Count: -1}, "invalid_parameter", "count"},
+		{"negative count", delivery.Fault{Forge: string(delivery.ForgeStale), Count: -1}, "invalid_parameter", "count"},
 	}
 	for _, tc := range cases {
 		_, err := e.AddFault("acct_1", tc.f)

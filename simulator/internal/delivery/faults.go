@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/drsim/drsim/simulator/client"
 	"github.com/drsim/drsim/simulator/internal/problem"
 	"github.com/drsim/drsim/simulator/signature"
 )
@@ -18,17 +19,17 @@ type Forgery string
 // The forgeries a fault or a redelivery can apply.
 const (
 	ForgeNone         Forgery = ""
-	ForgeMissing      Forgery = "missing"       // no DigitalRiver-Signature header
-	ForgeWrongSecret  Forgery = "wrong-secret"  // signed with a secret the merchant does not know
-	ForgeTamperedBody Forgery = "tampered-body" // signed, then the body changed
-	ForgeStale        Forgery = "stale"         // correctly signed 24 hours ago
+	ForgeMissing      Forgery = client.ForgeMissing      // no DigitalRiver-Signature header
+	ForgeWrongSecret  Forgery = client.ForgeWrongSecret  // signed with a secret the merchant does not know
+	ForgeTamperedBody Forgery = client.ForgeTamperedBody // signed, then the body changed
+	ForgeStale        Forgery = client.ForgeStale        // correctly signed 24 hours ago
 	// ForgeRotating signs as DR does during a secret rotation the merchant
 	// has not caught up with: first a digest with a new secret it does not
 	// know, then the digests of the webhook's current secrets. A merchant
 	// that checks every digest accepts it. Unlike a real rotation it
 	// changes nothing the webhook's other deliveries use, so a scenario
 	// can check rotation handling without disturbing the others [choice].
-	ForgeRotating Forgery = "rotating"
+	ForgeRotating Forgery = client.ForgeRotating
 )
 
 // StaleAge is how old a stale signature's timestamp is.
@@ -119,24 +120,13 @@ func tamper(body []byte) []byte {
 //
 // status, timeout and redirect exclude each other; hold excludes every other
 // effect; forge, duplicate and latency combine with the rest.
-type Fault struct {
-	ID        string  `json:"id"`
-	WebhookID string  `json:"webhookId,omitempty"`
-	EventType string  `json:"eventType,omitempty"`
-	ObjectID  string  `json:"objectId,omitempty"` // data.object.id or data.object.orderId
-	Count     int     `json:"count"`
-	Forge     Forgery `json:"forge,omitempty"`
-	Status    int     `json:"status,omitempty"` // answer this status instead of calling the merchant
-	Timeout   bool    `json:"timeout,omitempty"`
-	Redirect  bool    `json:"redirect,omitempty"`
-	Duplicate bool    `json:"duplicate,omitempty"`
-	Latency   string  `json:"latency,omitempty"` // a Go duration, e.g. "200ms"
-	Hold      bool    `json:"hold,omitempty"`
-	Used      int     `json:"used"`
-	Held      int     `json:"held,omitempty"`     // deliveries held now
-	Released  int     `json:"released,omitempty"` // deliveries sent by the release
-	Done      bool    `json:"done,omitempty"`     // a hold fault after its release: it matches nothing more
+type Fault = client.Fault
 
+// fault is a registered Fault and what the engine keeps beside its wire
+// form: the account it belongs to, its parsed latency and the deliveries
+// it holds (Fault.Held counts them in a view).
+type fault struct {
+	Fault
 	accountID string
 	latency   time.Duration
 	held      []*job
@@ -145,16 +135,17 @@ type Fault struct {
 // MaxLatency bounds a latency fault.
 const MaxLatency = 10 * time.Minute
 
-// AddFault registers a fault for an account's deliveries.
-func (e *Engine) AddFault(accountID string, f Fault) (Fault, error) {
-	if err := f.Forge.Validate(); err != nil {
-		return Fault{}, err
+// checkFault validates a fault asked for through the control API and
+// returns its latency, parsed; it reports what is wrong as a DR 400.
+func checkFault(f Fault) (time.Duration, error) {
+	if err := Forgery(f.Forge).Validate(); err != nil {
+		return 0, err
 	}
 	if f.ID != "" || f.Used != 0 || f.Held != 0 || f.Released != 0 || f.Done {
-		return Fault{}, problem.Invalidf("id", "id, used, held, released and done are set by the simulator.")
+		return 0, problem.Invalidf("id", "id, used, held, released and done are set by the simulator.")
 	}
 	if f.Status != 0 && (f.Status < 100 || f.Status > 599 || (f.Status >= 200 && f.Status < 300)) {
-		return Fault{}, problem.Invalidf("status", "status must be a non-2xx HTTP status, got %d.", f.Status)
+		return 0, problem.Invalidf("status", "status must be a non-2xx HTTP status, got %d.", f.Status)
 	}
 	outcomes := 0
 	for _, on := range []bool{f.Status != 0, f.Timeout, f.Redirect} {
@@ -163,24 +154,34 @@ func (e *Engine) AddFault(accountID string, f Fault) (Fault, error) {
 		}
 	}
 	if outcomes > 1 {
-		return Fault{}, problem.Invalidf("status", "Give at most one of status, timeout and redirect.")
+		return 0, problem.Invalidf("status", "Give at most one of status, timeout and redirect.")
 	}
+	var latency time.Duration
 	if f.Latency != "" {
 		d, err := time.ParseDuration(f.Latency)
 		if err != nil || d <= 0 || d > MaxLatency {
-			return Fault{}, problem.Invalidf("latency", "latency must be a duration between 1ns and %s such as 200ms, got '%s'.", MaxLatency, f.Latency)
+			return 0, problem.Invalidf("latency", "latency must be a duration between 1ns and %s such as 200ms, got '%s'.", MaxLatency, f.Latency)
 		}
-		f.latency = d
+		latency = d
 	}
-	if f.Hold && (outcomes > 0 || f.Forge != ForgeNone || f.Duplicate || f.latency > 0) {
-		return Fault{}, problem.Invalidf("hold", "hold cannot be combined with forge, status, timeout, redirect, duplicate or latency.")
+	if f.Hold && (outcomes > 0 || f.Forge != "" || f.Duplicate || latency > 0) {
+		return 0, problem.Invalidf("hold", "hold cannot be combined with forge, status, timeout, redirect, duplicate or latency.")
 	}
-	if f.Forge == ForgeNone && outcomes == 0 && !f.Duplicate && f.latency == 0 && !f.Hold {
-		return Fault{}, problem.Bad("missing_parameter", "forge",
+	if f.Forge == "" && outcomes == 0 && !f.Duplicate && latency == 0 && !f.Hold {
+		return 0, problem.Bad("missing_parameter", "forge",
 			"A fault needs one of forge, status, timeout, redirect, duplicate, latency or hold.")
 	}
 	if f.Count < 0 {
-		return Fault{}, problem.Invalidf("count", "count cannot be negative.")
+		return 0, problem.Invalidf("count", "count cannot be negative.")
+	}
+	return latency, nil
+}
+
+// AddFault registers a fault for an account's deliveries.
+func (e *Engine) AddFault(accountID string, f Fault) (Fault, error) {
+	latency, err := checkFault(f)
+	if err != nil {
+		return Fault{}, err
 	}
 	if f.Count == 0 && !f.Hold {
 		f.Count = 1
@@ -192,9 +193,9 @@ func (e *Engine) AddFault(accountID string, f Fault) (Fault, error) {
 	}
 	e.faultSeq++
 	f.ID = fmt.Sprintf("flt_%d", e.faultSeq)
-	f.accountID = accountID
-	e.faults = append(e.faults, &f)
-	return f.view(), nil
+	rf := &fault{Fault: f, accountID: accountID, latency: latency}
+	e.faults = append(e.faults, rf)
+	return rf.view(), nil
 }
 
 // MaxFaults bounds the faults kept per account. A new fault beyond it
@@ -227,17 +228,23 @@ func (e *Engine) roomForFaultLocked(accountID string) bool {
 	return true
 }
 
-// view is a copy safe to hand out. Caller holds e.mu (or owns f).
-func (f *Fault) view() Fault {
-	c := *f
+// view is the wire form, a copy safe to hand out. Caller holds e.mu (or
+// owns f).
+func (f *fault) view() Fault {
+	c := f.Fault
 	c.Held = len(f.held)
-	c.held = nil
 	return c
+}
+
+// applied is a copy of f to apply outside e.mu, without the held jobs.
+// Caller holds e.mu.
+func (f *fault) applied() *fault {
+	return &fault{Fault: f.view(), accountID: f.accountID, latency: f.latency}
 }
 
 // takeFaultLocked returns the first usable fault matching j and counts its
 // use; a hold fault keeps j. Caller holds e.mu.
-func (e *Engine) takeFaultLocked(h *hook, j *job) *Fault {
+func (e *Engine) takeFaultLocked(h *hook, j *job) *fault {
 	for _, f := range e.faults {
 		if f.accountID != j.accountID || f.Done || (f.Count > 0 && f.Used >= f.Count) {
 			continue
@@ -255,8 +262,7 @@ func (e *Engine) takeFaultLocked(h *hook, j *job) *Fault {
 			f.held = append(f.held, j)
 			e.signalLocked()
 		}
-		c := f.view()
-		return &c
+		return f.applied()
 	}
 	return nil
 }
@@ -309,7 +315,7 @@ func (e *Engine) Release(accountID, id, order string, seed *uint64) (Fault, erro
 	return f.view(), nil
 }
 
-func (e *Engine) faultLocked(accountID, id string) *Fault {
+func (e *Engine) faultLocked(accountID, id string) *fault {
 	for _, f := range e.faults {
 		if f.ID == id && f.accountID == accountID {
 			return f

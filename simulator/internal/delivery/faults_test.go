@@ -256,7 +256,7 @@ func TestAddFaultRefusesBadCombinations(t *testing.T) {
 	}{
 		{"status and redirect", delivery.Fault{Status: 500, Redirect: true}, "status"},
 		{"timeout and redirect", delivery.Fault{Timeout: true, Redirect: true}, "status"},
-		{"hold and forge", delivery.Fault{Hold: true, Forge: delivery.ForgeStale}, "hold"},
+		{"hold and forge", delivery.Fault{Hold: true, Forge: string(delivery.ForgeStale)}, "hold"},
 		{"hold and duplicate", delivery.Fault{Hold: true, Duplicate: true}, "hold"},
 		{"hold and latency", delivery.Fault{Hold: true, Latency: "1s"}, "hold"},
 		{"latency zero", delivery.Fault{Latency: "0s"}, "latency"},
@@ -270,7 +270,7 @@ func TestAddFaultRefusesBadCombinations(t *testing.T) {
 	}
 	// Combinations that are allowed.
 	for _, f := range []delivery.Fault{
-		{Duplicate: true, Forge: delivery.ForgeMissing},
+		{Duplicate: true, Forge: string(delivery.ForgeMissing)},
 		{Timeout: true, Latency: "10ms"},
 		{Status: 500, Count: 3},
 	} {

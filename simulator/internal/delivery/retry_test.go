@@ -176,7 +176,7 @@ func TestRetriesFollowTheScaledScheduleWithFreshSignatures(t *testing.T) {
 			continue
 		}
 		d := delivery.DefaultSchedule()[i]
-		if a.Delivered || a.RetryDelay != d || a.NextRetryAt == nil || !a.NextRetryAt.Equal(a.Time.Add(retry.Wall(d))) {
+		if a.Delivered || a.RetryDelay != d.String() || a.NextRetryAt == nil || !a.NextRetryAt.Equal(a.Time.Add(retry.Wall(d))) {
 			t.Fatalf("attempt %d: %+v; want a retry %s (%s of wall time) after it", i+1, a, d, retry.Wall(d))
 		}
 	}

@@ -1,0 +1,125 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/harness/mailbox"
+)
+
+// countCause explains a wrong count of notification n's emails (got, where
+// want were expected), as diagnose explains a missing one: which trigger
+// event each email answers and the likely cause. Too many: several emails
+// answering one event, and how often Digital River delivered that event
+// (a merchant must send each email once per event id: DR redelivers).
+// Too few: the events no email answers and what happened to their
+// deliveries. Each email is recorded as evidence for the report. It
+// returns "" when there is nothing to say (no trigger, no order, or the
+// simulator cannot be read).
+func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, recipient string, got []*mailbox.Message, want int) string {
+	if n.Trigger == "" || s.order == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	subs, err := s.subjects(ctx, n, true)
+	if err != nil {
+		return ""
+	}
+	// answers[i] is the event email i shows every required attribute of.
+	answers := make([]string, len(got))
+	byEvent := map[string][]int{}
+	for i, m := range got {
+		v := s.view(m)
+		ev := EmailEvidence{Notification: n.ID, Recipient: recipient, Message: m,
+			Err: fmt.Errorf("%d %s email(s) arrived where the step expects exactly %d (see the step's error)", len(got), strings.ToLower(n.Name), want)}
+		for _, sub := range subs {
+			if r := n.Check(sub.object, v.email); sub.eventID != "" && r.Err() == nil {
+				answers[i] = sub.eventID
+				byEvent[sub.eventID] = append(byEvent[sub.eventID], i)
+				ev.EventID, ev.EventType, ev.Object, ev.Findings = sub.eventID, n.Trigger, sub.object, r.Findings
+				break
+			}
+		}
+		// The report keeps every email of a wrong count (its .eml among them).
+		s.RecordEmail(ev)
+	}
+	var b strings.Builder
+	for i, m := range got {
+		fmt.Fprintf(&b, "\n  %q at %s ", m.Subject, m.Created.Format(time.RFC3339Nano))
+		if answers[i] != "" {
+			fmt.Fprintf(&b, "answers %s %s", n.Trigger, answers[i])
+		} else {
+			fmt.Fprintf(&b, "shows no %s event's required attributes (counted by the profile's subject pattern)", n.Trigger)
+		}
+	}
+	if len(got) < want {
+		return s.tooFew(ctx, n, subs, byEvent) + b.String()
+	}
+	// Too many: the event the most emails answer.
+	dup := ""
+	for _, sub := range subs {
+		if len(byEvent[sub.eventID]) > len(byEvent[dup]) {
+			dup = sub.eventID
+		}
+	}
+	switch {
+	case dup != "" && len(byEvent[dup]) > 1:
+		var d strings.Builder
+		// An attempt that got no answer (a timeout) may still have
+		// reached the merchant: every attempt counts.
+		atts := s.deliveries(ctx, &d, n.Trigger, dup)
+		cause := fmt.Sprintf("%d emails answer one %s event, %s, which the merchant received once: it sends this email more than once per event (two handlers for the event, or a mailer that retries a send that succeeded?)", len(byEvent[dup]), n.Trigger, dup)
+		if len(atts) > 1 {
+			cause = fmt.Sprintf("%d emails answer one %s event, %s, which Digital River delivered %d times: the merchant does not deduplicate by event id (DR redelivers events, after a failed or slow answer or at will, so a webhook handler must be idempotent: one email per event id)", len(byEvent[dup]), n.Trigger, dup, len(atts))
+		}
+		return "\nlikely cause: " + cause + b.String() + d.String()
+	case len(byEvent) == len(got):
+		return fmt.Sprintf("\nlikely cause: each email answers its own %s event about order %s (%d in all): the merchant emailed for every one, where the step expects %d email(s); did the scenario's steps make more %s events than meant?", n.Trigger, s.order.ID, len(byEvent), want, n.Trigger) + b.String()
+	default:
+		return fmt.Sprintf("\nlikely cause: %d of the %d emails show no %s event's required attributes: the profile's subject pattern for %s counts emails that are not this notification", len(got)-countAnswered(answers), len(got), n.Trigger, n.ID) + b.String()
+	}
+}
+
+// tooFew explains missing emails by the trigger events no email answers:
+// what happened to their deliveries (see diagnoseEvents).
+func (s *Scenario) tooFew(ctx context.Context, n *catalogue.Notification, subs []subject, byEvent map[string][]int) string {
+	missing := map[string]bool{}
+	for _, sub := range subs {
+		if sub.eventID != "" && len(byEvent[sub.eventID]) == 0 {
+			missing[sub.eventID] = true
+		}
+	}
+	events, err := s.orderEvents(ctx, n.Trigger)
+	if err != nil {
+		return ""
+	}
+	var without []*event
+	var ids []string
+	for _, e := range events {
+		if missing[e.ID] {
+			without = append(without, e)
+			ids = append(ids, e.ID)
+		}
+	}
+	if len(without) == 0 {
+		if len(byEvent) > 0 {
+			return fmt.Sprintf("\nlikely cause: every %s event about order %s (%d) has its email: the scenario's steps made fewer %s events than the step expects emails", n.Trigger, s.order.ID, len(byEvent), n.Trigger)
+		}
+		return s.diagnose(ctx, n)
+	}
+	return s.diagnoseEvents(ctx, n, without) + fmt.Sprintf("\n  %s events about order %s that no email answers: %s", n.Trigger, s.order.ID, strings.Join(ids, ", "))
+}
+
+func countAnswered(answers []string) int {
+	k := 0
+	for _, a := range answers {
+		if a != "" {
+			k++
+		}
+	}
+	return k
+}

@@ -1,0 +1,136 @@
+package harness_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/smtp"
+	"strings"
+	"testing"
+
+	"github.com/drsim/drsim/internal/testrig"
+)
+
+// confirmer is a shop's OnEvent that emails copies order confirmations
+// for each order.accepted it receives, each showing everything the
+// catalogue requires of one.
+func confirmer(r *testrig.Rig, copies int) func(context.Context, []byte) {
+	return func(ctx context.Context, body []byte) {
+		var ev struct {
+			Type string
+			Data struct {
+				Object struct {
+					ID, Email                                           string
+					TotalTax, TotalDiscount, TotalShipping, TotalAmount float64
+					Items                                               []struct {
+						Quantity       int
+						Amount         float64
+						ProductDetails struct{ Name string }
+					}
+				}
+			}
+		}
+		if json.Unmarshal(body, &ev) != nil || ev.Type != "order.accepted" {
+			return
+		}
+		o := ev.Data.Object
+		var b strings.Builder
+		fmt.Fprintf(&b, "To: %s\r\nFrom: shop@example.test\r\nSubject: Order confirmation %s\r\n\r\nThank you for order %s.\r\n", o.Email, o.ID, o.ID)
+		for _, it := range o.Items {
+			fmt.Fprintf(&b, "%d x %s $%.2f\r\n", it.Quantity, it.ProductDetails.Name, it.Amount)
+		}
+		fmt.Fprintf(&b, "Tax: $%.2f\r\nDiscount: $%.2f\r\nShipping: $%.2f\r\nTotal: $%.2f\r\n", o.TotalTax, o.TotalDiscount, o.TotalShipping, o.TotalAmount)
+		for range copies {
+			_ = smtp.SendMail(r.SMTP, nil, "shop@example.test", []string{o.Email}, []byte(b.String()))
+		}
+	}
+}
+
+// A wrong count names its likely cause: several emails for one event (sent
+// twice, or not deduplicated when DR delivered the event again), an email
+// for each of more events than expected, or an event acknowledged with no
+// email.
+func TestWrongCountNamesTheLikelyCause(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		copies    int
+		redeliver bool
+		want      int
+		says      []string
+	}{
+		{"two emails for one delivery", 2, false, 1, []string{
+			"got 2", "likely cause: 2 emails answer one order.accepted event, ", "which the merchant received once: it sends this email more than once per event",
+			"answers order.accepted ", "deliveries of order.accepted ", "attempt 1 to "}},
+		{"an email for each delivery of one event", 1, true, 1, []string{
+			"got 2", "which Digital River delivered 2 times: the merchant does not deduplicate by event id", "must be idempotent", "(a manual redelivery)"}},
+		{"an email where none is expected", 1, false, 0, []string{
+			"got 1", "likely cause: each email answers its own order.accepted event about order", "where the step expects 0 email(s)"}},
+		{"no email for an acknowledged event", 0, false, 1, []string{
+			"likely cause: the merchant acknowledged order.accepted (1 of 1 deliveries) but sent no matching email",
+			"order.accepted events about order", "that no email answers: ", "attempt 1 to "}},
+		{"fewer events than emails expected", 1, false, 2, []string{
+			"got 1", "likely cause: every order.accepted event about order", "(1) has its email: the scenario's steps made fewer order.accepted events"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := testrig.New(t)
+			r.Shop.Set(func(s *testrig.Shop) { s.OnEvent = confirmer(r, tc.copies) })
+			h := r.Harness(t, "")
+			sc := testrig.Ordered(t, h)
+			testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+			if tc.redeliver {
+				testrig.WantErr(t, "redeliver", sc.Redeliver(ctx, "order.accepted", ""))
+			}
+			testrig.WantErr(t, "count", sc.ExpectCount(ctx, "Alice", "order-confirmation", tc.want), tc.says...)
+			// The report keeps every email of the wrong count, with its event.
+			sent := tc.copies
+			if tc.redeliver {
+				sent *= 2
+			}
+			ev := sc.Emails()
+			if len(ev) != sent {
+				t.Fatalf("%d emails recorded as evidence, want the %d sent", len(ev), sent)
+			}
+			for _, e := range ev {
+				if e.EventType != "order.accepted" || e.EventID == "" || e.Err == nil || e.Message == nil {
+					t.Errorf("evidence %+v: want the email, its order.accepted event and the count's error", e)
+				}
+			}
+		})
+	}
+}
+
+// The right count passes against the same shop.
+func TestRightCountPasses(t *testing.T) {
+	ctx := context.Background()
+	r := testrig.New(t)
+	r.Shop.Set(func(s *testrig.Shop) { s.OnEvent = confirmer(r, 1) })
+	sc := testrig.Ordered(t, r.Harness(t, ""))
+	testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+	testrig.WantErr(t, "count", sc.ExpectCount(ctx, "Alice", "order-confirmation", 1))
+}
+
+// With a pinned subject, an email counted by its subject alone that
+// answers no event is named as such.
+func TestCountBySubjectNamesEmailsOfNoEvent(t *testing.T) {
+	ctx := context.Background()
+	r := testrig.New(t)
+	confirm := confirmer(r, 1)
+	r.Shop.Set(func(s *testrig.Shop) {
+		s.OnEvent = func(ctx context.Context, body []byte) {
+			confirm(ctx, body)
+			var ev struct {
+				Data struct{ Object struct{ Email string } }
+			}
+			if json.Unmarshal(body, &ev) == nil && ev.Data.Object.Email != "" {
+				msg := "To: " + ev.Data.Object.Email + "\r\nFrom: shop@example.test\r\nSubject: Order confirmation survey\r\n\r\nHow did we do?\r\n"
+				_ = smtp.SendMail(r.SMTP, nil, "shop@example.test", []string{ev.Data.Object.Email}, []byte(msg))
+			}
+		}
+	})
+	sc := testrig.Ordered(t, r.Harness(t, "notifications: {order-confirmation: {subject: '^Order confirmation'}}\n"))
+	testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+	testrig.WantErr(t, "count", sc.ExpectCount(ctx, "Alice", "order-confirmation", 1),
+		"got 2", "likely cause: 1 of the 2 emails show no order.accepted event's required attributes: the profile's subject pattern for order-confirmation counts emails",
+		`"Order confirmation survey" at `, "shows no order.accepted event's required attributes (counted by the profile's subject pattern)")
+}
