@@ -62,9 +62,9 @@ func appendEvent(dst []byte, e *Event) []byte {
 		dst = append(dst, `,"previousAttributes":`...)
 		dst = append(dst, e.Data.PreviousAttributes...)
 	}
-	dst = append(dst, `},"createdTime":`...)
-	dst = appendString(dst, wire.EventTime(e.CreatedTime))
-	return append(dst, '}')
+	dst = append(dst, `},"createdTime":"`...)
+	dst = wire.AppendEventTime(dst, e.CreatedTime) // digits and -:.TZ: nothing to escape
+	return append(dst, `"}`...)
 }
 
 // appendString appends s as a JSON string the way encoding/json writes it:

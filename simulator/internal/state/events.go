@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/drsim/drsim/simulator/client"
@@ -58,10 +59,21 @@ type EventData = client.EventData
 // record snapshots obj into a new event and hands it to the publisher with
 // the webhooks subscribed to typ. The caller holds a.mu.
 func (a *Account) record(typ string, obj any, previous any) *Event {
-	raw, err := wire.Marshal(obj)
-	if err != nil {
+	// The object is written to a pooled buffer, copied into the kept bytes
+	// (appendEvent) and viewed there (viewsOf): a copy of its own would be
+	// garbage at once.
+	scratch := scratchPool.Get().(*bytes.Buffer)
+	defer func() {
+		if scratch.Cap() <= maxScratch {
+			scratch.Reset()
+			scratchPool.Put(scratch)
+		}
+	}()
+	if err := wire.MarshalWrite(scratch, obj); err != nil {
 		panic(fmt.Sprintf("state: event %s: cannot marshal %T: %v", typ, obj, err))
 	}
+	raw := scratch.Bytes()
+	var err error
 	ev := &Event{
 		Event: client.Event{
 			ID:                  newUUID(),
@@ -99,6 +111,13 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 	return ev
 }
 
+// scratchPool holds the buffers record writes an event's object to before
+// copying it into the event's kept bytes; one that grew past maxScratch (a
+// large order) is not kept.
+var scratchPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxScratch = 64 << 10
+
 // eventLen is the length appendEvent writes for e when its strings need no
 // escaping (an escape grows the buffer), its time written at its longest:
 // the kept bytes are allocated once, at their size or a few bytes over.
@@ -123,17 +142,21 @@ func eventLen(e *Event) int {
 // not twice (the views' capacity ends with them: an append copies). The
 // first `,"data":{"object":` in body is data's: the fields before it are
 // JSON strings, whose quotes are escaped. Where a message is not found as
-// expected, d keeps its own copy.
+// expected, d keeps its own copy (a copy of the scratch buffer record
+// wrote it to, which is reused).
 func viewsOf(body []byte, d EventData) EventData {
 	const marker = `,"data":{"object":`
 	i := bytes.Index(body, []byte(marker))
 	if i < 0 {
+		d.Object = bytes.Clone(d.Object)
 		return d
 	}
 	i += len(marker)
 	if j := i + len(d.Object); len(d.Object) > 0 && j <= len(body) && bytes.Equal(body[i:j], d.Object) {
 		d.Object = body[i:j:j]
 		i = j
+	} else {
+		d.Object = bytes.Clone(d.Object)
 	}
 	const prev = `,"previousAttributes":`
 	if len(d.PreviousAttributes) > 0 && bytes.HasPrefix(body[i:], []byte(prev)) {

@@ -2,6 +2,8 @@ package state
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -53,5 +55,29 @@ func TestRecordedEventDataViewsItsBytes(t *testing.T) {
 				t.Fatalf("eventLen %d for %d kept bytes", n, len(ev.body))
 			}
 		})
+	}
+}
+
+// record writes each object to a pooled buffer it reuses: events recorded
+// one after another each keep their own object, unchanged by the next
+// (short and long objects, so a later one overwrites an earlier one's
+// place in the buffer).
+func TestRecordedEventsKeepTheirObjects(t *testing.T) {
+	s := NewStore(nil, nil)
+	a, _, _ := s.Lookup(s.CreateAccount().SecretKey)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var evs []*Event
+	var want [][]byte
+	for i := range 50 {
+		obj := map[string]any{"id": fmt.Sprint(i), "note": strings.Repeat("x", (i*37)%300)}
+		evs = append(evs, a.record("customer.created", obj, map[string]any{"i": i}))
+		w, _ := wire.Marshal(obj)
+		want = append(want, w)
+	}
+	for i, ev := range evs {
+		if !bytes.Equal(ev.Data.Object, want[i]) || !bytes.Equal(ev.body, appendEvent(nil, ev)) {
+			t.Fatalf("event %d: object %s, want %s (kept bytes %s)", i, ev.Data.Object, want[i], ev.body)
+		}
 	}
 }

@@ -13,6 +13,7 @@ package wire
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -61,6 +62,12 @@ func Marshal(v any) ([]byte, error) {
 	return json.Marshal(v, objectOpts)
 }
 
+// MarshalWrite writes to w what Marshal returns, without a copy of its own
+// (for a caller that keeps the bytes somewhere else).
+func MarshalWrite(w io.Writer, v any) error {
+	return json.MarshalWrite(w, v, objectOpts)
+}
+
 // PairMarshal is Marshal with times in DR's pair-event form
 // ("2022-08-25T21:09:39.061+0000").
 func PairMarshal(v any) ([]byte, error) {
@@ -70,7 +77,12 @@ func PairMarshal(v any) ([]byte, error) {
 // EventTime is how DR writes an event's createdTime: microseconds at most,
 // trailing zeros dropped ("2021-11-01T18:23:06.272054Z", "…54.93644Z").
 func EventTime(t time.Time) string {
-	return t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
+	return string(AppendEventTime(nil, t))
+}
+
+// AppendEventTime appends EventTime(t) to dst.
+func AppendEventTime(dst []byte, t time.Time) []byte {
+	return t.UTC().Truncate(time.Microsecond).AppendFormat(dst, time.RFC3339Nano)
 }
 
 // ParseTime reads every date form DR writes: RFC 3339 (with or without
