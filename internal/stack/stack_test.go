@@ -38,7 +38,7 @@ import (
 // was given and what it saw.
 type testMerchant struct {
 	// Set before Start.
-	startErr func(stack.MerchantEnv) error // fail the start with this
+	startErr func(stack.MerchantEnv) error // fail the start with this (nil: return no merchant and no error)
 	closeErr error                         // Close returns it
 	onClose  func()                        // runs first in Close
 
@@ -72,7 +72,10 @@ func (m *testMerchant) start(env stack.MerchantEnv) (stack.RunningMerchant, erro
 	m.started++
 	m.env = env
 	if m.startErr != nil {
-		return nil, m.startErr(env)
+		if err := m.startErr(env); err != nil {
+			return nil, err
+		}
+		return nil, nil // a broken starter
 	}
 	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
 	return m, nil
@@ -418,7 +421,8 @@ func awaitGoroutines(t *testing.T, what string, want int) {
 // TestCloseReleasesEverything: after Close every listener's address can be
 // bound again and the stack's goroutines are gone; pieces close last
 // started first, so the merchant stops while the simulator and MailHog
-// still serve; a second Close does nothing.
+// still serve; a mailbox wait still running ends; a second Close does
+// nothing.
 func TestCloseReleasesEverything(t *testing.T) {
 	before := goroutineBaseline(t)
 	m := newTestMerchant()
@@ -453,8 +457,23 @@ func TestCloseReleasesEverything(t *testing.T) {
 		smtpUp = err
 	}
 
+	// A wait on the mailbox that is running when the stack closes ends.
+	waitErr := make(chan error, 1)
+	go func() {
+		_, err := s.Mailbox.Wait(ctx, "nobody@example.test", "mail that never comes", nil)
+		waitErr <- err
+	}()
+
 	if err := s.Close(); err != nil {
 		t.Fatalf("close: %v", err)
+	}
+	select {
+	case err := <-waitErr:
+		if err == nil || ctx.Err() != nil {
+			t.Errorf("a mailbox wait running at Close returned %v (its context: %v); want it to fail because the mailbox closed", err, ctx.Err())
+		}
+	case <-ctx.Done():
+		t.Errorf("a mailbox wait running at Close still waits at the deadline (%v)", ctx.Err())
 	}
 	if !m.closed.Load() {
 		t.Error("Close did not close the merchant")
@@ -528,6 +547,8 @@ func TestStartFailsCleanly(t *testing.T) {
 				return fmt.Errorf("listen: %w", err)
 			},
 			want: []string{"stack: merchant: listen:", taken.Addr().String(), "address already in use"}, wantIs: syscall.EADDRINUSE, merchant: "failed"},
+		{name: "merchant starter returns nothing", startErr: func(stack.MerchantEnv) error { return nil },
+			want: []string{"stack: merchant:", "neither a merchant nor an error"}, merchant: "failed"},
 		{name: "harness rejects the profile", profile: badNotification,
 			want: []string{"notifications.order-confirmaton: no such notification", "order-confirmation"}, merchant: "closed"},
 		{name: "context already cancelled", ctx: cancelled,
