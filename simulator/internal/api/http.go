@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -32,20 +33,40 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		return
 	}
 	if b, ok := v.(jsonBody); ok { // written already
-		w.Header().Set("Content-Type", "application/json")
+		w.Header()["Content-Type"] = jsonContentType
 		w.WriteHeader(status)
 		_, _ = w.Write(b)
 		return
 	}
-	b, err := wire.Marshal(v)
-	if err != nil {
+	buf := respBufs.Get().(*bytes.Buffer)
+	defer putRespBuf(buf)
+	if err := wire.MarshalWrite(buf, v); err != nil {
 		writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "cannot encode response: "+err.Error()))
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	_, _ = w.Write(buf.Bytes())
 }
+
+// respBufs are buffers for writeJSON's answers, written to the client and
+// reused (wire.Marshal would allocate each answer's bytes).
+var respBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putRespBuf gives buf back for reuse, unless an unusually large answer
+// grew it (kept, it would hold that memory for good).
+func putRespBuf(buf *bytes.Buffer) {
+	if buf.Cap() > 64<<10 {
+		return
+	}
+	buf.Reset()
+	respBufs.Put(buf)
+}
+
+// jsonContentType is the Content-Type header of JSON answers, one slice for
+// all where Header.Set makes one per call: nothing writes into a header's
+// values, and Header.Add, appending to a slice of capacity 1, copies it.
+var jsonContentType = []string{"application/json"}
 
 // jsonBody is a response the state wrote as JSON already (as wire.Marshal
 // writes it), sent as it is.
@@ -53,7 +74,7 @@ type jsonBody []byte
 
 func writeError(w http.ResponseWriter, e *apierror.Error) {
 	b, _ := json.Marshal(e) // plain strings; cannot fail
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(b)
 }
@@ -69,12 +90,29 @@ func decode(r *http.Request, v any) error {
 	if len(body) > maxBody {
 		return apierror.BadRequest("invalid_parameter", "", "The request body is larger than %d bytes.", maxBody)
 	}
+	return decodeBody(body, v)
+}
+
+// decodeBody is decode of a body read already.
+func decodeBody(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
 	if err := precheck(body); err != nil {
 		return err
 	}
+	// The quick path (quick.go): one decode, one walk over the bytes.
+	t := reflect.TypeOf(v).Elem()
+	if json.Unmarshal(body, v) == nil && quickOK(body, t) {
+		return nil
+	}
+	reflect.ValueOf(v).Elem().SetZero() // Unmarshal may have filled some of it
+	return decodeStrict(body, v)
+}
+
+// decodeStrict decodes body (precheck passed it) into v and checks it, with
+// the errors DR's 400s carry.
+func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
