@@ -31,6 +31,15 @@ func (e *Event) JSON() ([]byte, error) {
 // appendEvent appends e as encoding/json writes it. e.Data's raw messages
 // must be wire.Marshal's output.
 func appendEvent(dst []byte, e *Event) []byte {
+	dst, _ = appendEventSpans(dst, e)
+	return dst
+}
+
+// appendEventSpans is appendEvent, saying where it wrote the webhook ids
+// and data's messages (the event log keeps their offsets, eventlog.go).
+func appendEventSpans(dst []byte, e *Event) ([]byte, eventSpans) {
+	var sp eventSpans
+	start := len(dst)
 	dst = append(dst, `{"id":`...)
 	dst = appendString(dst, e.ID)
 	dst = append(dst, `,"type":`...)
@@ -40,6 +49,7 @@ func appendEvent(dst []byte, e *Event) []byte {
 	dst = append(dst, `,"digitalriverVersion":`...)
 	dst = appendString(dst, e.DigitalriverVersion)
 	dst = append(dst, `,"webhookIds":`...)
+	sp.hooks = len(dst) - start
 	if e.WebhookIDs == nil {
 		dst = append(dst, "null"...)
 	} else {
@@ -52,19 +62,23 @@ func appendEvent(dst []byte, e *Event) []byte {
 		}
 		dst = append(dst, ']')
 	}
-	dst = append(dst, `,"data":{"object":`...)
+	dst = append(dst, dataMarker...)
+	sp.obj = len(dst) - start
 	if len(e.Data.Object) == 0 {
 		dst = append(dst, "null"...)
 	} else {
 		dst = append(dst, e.Data.Object...)
 	}
+	sp.objLen = len(dst) - start - sp.obj
 	if len(e.Data.PreviousAttributes) > 0 {
-		dst = append(dst, `,"previousAttributes":`...)
+		dst = append(dst, prevMarker...)
+		sp.prev = len(dst) - start
 		dst = append(dst, e.Data.PreviousAttributes...)
+		sp.prevLen = len(e.Data.PreviousAttributes)
 	}
 	dst = append(dst, `},"createdTime":"`...)
 	dst = wire.AppendEventTime(dst, e.CreatedTime) // digits and -:.TZ: nothing to escape
-	return append(dst, `"}`...)
+	return append(dst, `"}`...), sp
 }
 
 // appendString appends s as a JSON string the way encoding/json writes it:
