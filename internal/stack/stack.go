@@ -94,7 +94,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	profileName, profileYAML := "fixtures/reference-merchant.yaml", fixtures.ReferenceProfile()
 	if len(o.Profile) > 0 {
-		profileName, profileYAML = "merchant profile", o.Profile
+		// Errors read "merchant profile (stack.Options.Profile): …".
+		profileName, profileYAML = "(stack.Options.Profile)", o.Profile
 	}
 	if s.Profile, err = profile.Parse(profileName, profileYAML); err != nil {
 		return nil, err

@@ -69,12 +69,29 @@ func decode(r *http.Request, v any) error {
 	if len(body) > maxBody {
 		return apierror.BadRequest("invalid_parameter", "", "The request body is larger than %d bytes.", maxBody)
 	}
+	return decodeBody(body, v)
+}
+
+// decodeBody is decode of a body read already.
+func decodeBody(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
 	if err := precheck(body); err != nil {
 		return err
 	}
+	// The quick path (quick.go): one decode, one walk over the bytes.
+	t := reflect.TypeOf(v).Elem()
+	if json.Unmarshal(body, v) == nil && quickOK(body, t) {
+		return nil
+	}
+	reflect.ValueOf(v).Elem().SetZero() // Unmarshal may have filled some of it
+	return decodeStrict(body, v)
+}
+
+// decodeStrict decodes body (precheck passed it) into v and checks it, with
+// the errors DR's 400s carry.
+func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -1,0 +1,187 @@
+package state
+
+import (
+	"iter"
+	"slices"
+
+	"github.com/drsim/drsim/simulator/internal/problem"
+)
+
+// collection keeps resources by id in creation order.
+//
+// One map finds an id's entry in items, which holds the ids and values
+// oldest first: a stored object costs one map entry and one slice entry,
+// and a put one map lookup and one insert. An id's position in idx is base
+// plus its index in items: dropping the oldest entries (dropOldest, the
+// event retention's prune) moves base instead of rewriting the position of
+// every entry kept, so the prune costs what it removes, not what the
+// account stores.
+type collection[T any] struct {
+	idx   map[string]int // id → base + its index in items
+	items []entry[T]     // oldest first
+	base  int
+}
+
+// entry is one stored value and its id.
+type entry[T any] struct {
+	id string
+	v  T
+}
+
+func (c *collection[T]) get(id string) (T, bool) {
+	if i, ok := c.index(id); ok {
+		return c.items[i].v, true
+	}
+	var zero T
+	return zero, false
+}
+
+// index is id's index in items.
+func (c *collection[T]) index(id string) (int, bool) {
+	p, ok := c.idx[id]
+	return p - c.base, ok
+}
+
+// len is how many values are stored.
+func (c *collection[T]) len() int { return len(c.items) }
+
+// all yields the ids and values, oldest first. The loop must not change
+// the collection.
+func (c *collection[T]) all() iter.Seq2[string, T] {
+	return func(yield func(string, T) bool) {
+		for _, e := range c.items {
+			if !yield(e.id, e.v) {
+				return
+			}
+		}
+	}
+}
+
+func (c *collection[T]) put(id string, v T) {
+	if i, ok := c.index(id); ok {
+		c.items[i].v = v
+		return
+	}
+	if c.idx == nil {
+		c.idx = map[string]int{}
+	}
+	c.idx[id] = c.base + len(c.items)
+	c.items = append(c.items, entry[T]{id, v})
+}
+
+// removeWhere deletes every value drop accepts, in one pass, and says how
+// many went. Only the entries after the first removed one change position.
+func (c *collection[T]) removeWhere(drop func(T) bool) int {
+	kept := c.items[:0]
+	for _, e := range c.items {
+		if drop(e.v) {
+			delete(c.idx, e.id)
+			continue
+		}
+		if p := c.base + len(kept); c.idx[e.id] != p {
+			c.idx[e.id] = p
+		}
+		kept = append(kept, e)
+	}
+	n := len(c.items) - len(kept)
+	clear(c.items[len(kept):])
+	c.items = kept
+	return n
+}
+
+// dropOldest deletes the oldest values while drop accepts them, stopping at
+// the first it refuses, and says how many went. It looks at one value past
+// those it removes.
+func (c *collection[T]) dropOldest(drop func(T) bool) int {
+	n := 0
+	for n < len(c.items) && drop(c.items[n].v) {
+		delete(c.idx, c.items[n].id)
+		n++
+	}
+	clear(c.items[:n])
+	c.items = c.items[n:]
+	c.base += n
+	return n
+}
+
+// remove deletes id; it is rare (DELETE calls), so it may shift the
+// entries that follow.
+func (c *collection[T]) remove(id string) {
+	i, ok := c.index(id)
+	if !ok {
+		return
+	}
+	delete(c.idx, id)
+	last := len(c.items) - 1
+	copy(c.items[i:], c.items[i+1:])
+	c.items[last] = entry[T]{}
+	c.items = c.items[:last]
+	for j := i; j < len(c.items); j++ {
+		c.idx[c.items[j].id] = c.base + j
+	}
+}
+
+// page is one page of the values keep accepts (all when nil), newest
+// first, cut as DR cuts lists (see paginate). It looks at no more values
+// than it takes to fill the page: a cursor is found by its id, and the walk
+// stops one value past the page, which says whether there are more.
+func (c *collection[T]) page(keep func(T) bool, p ListParams) (Page[T], error) {
+	limit, err := checkPage(p)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	kept := func(i int) (T, bool) {
+		v := c.items[i].v
+		return v, keep == nil || keep(v)
+	}
+	cursor := func(param, id string) (int, error) {
+		if i, ok := c.index(id); ok {
+			if _, k := kept(i); k {
+				return i, nil
+			}
+		}
+		return 0, problem.Invalidf(param, "No object with id '%s' in this list.", id)
+	}
+	var out []T
+	if p.EndingBefore != "" { // the limit values just newer than the cursor
+		i, err := cursor("endingBefore", p.EndingBefore)
+		if err != nil {
+			return Page[T]{}, err
+		}
+		for j := i + 1; j < len(c.items) && len(out) <= limit; j++ {
+			if v, k := kept(j); k {
+				out = append(out, v)
+			}
+		}
+		more := len(out) > limit
+		out = out[:min(len(out), limit)]
+		slices.Reverse(out)
+		return Page[T]{HasMore: more, Data: nonNil(out)}, nil
+	}
+	from := len(c.items) - 1
+	if p.StartingAfter != "" {
+		i, err := cursor("startingAfter", p.StartingAfter)
+		if err != nil {
+			return Page[T]{}, err
+		}
+		from = i - 1
+	}
+	for j := from; j >= 0 && len(out) <= limit; j-- {
+		if v, k := kept(j); k {
+			out = append(out, v)
+		}
+	}
+	more := len(out) > limit
+	return Page[T]{HasMore: more, Data: nonNil(out[:min(len(out), limit)])}, nil
+}
+
+// newestFirst returns the values newest first, keeping those keep accepts.
+func (c *collection[T]) newestFirst(keep func(T) bool) []T {
+	out := make([]T, 0, len(c.items))
+	for i := len(c.items) - 1; i >= 0; i-- {
+		if v := c.items[i].v; keep == nil || keep(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
