@@ -9,7 +9,8 @@ import (
 )
 
 // A recorded event never changes, so it is written as JSON once, when it is
-// recorded, and every webhook delivery and GET of it sends those bytes.
+// recorded, straight into the account's event log (eventlog.go), and every
+// webhook delivery and GET of it sends those bytes.
 // appendEvent writes them without reflection: the bytes encoding/json's
 // Marshal writes for the event (field order, HTML escaping and all), which
 // TestRecordedEventBytes and FuzzRecordedEventBytes check. It relies on

@@ -24,19 +24,22 @@ const APIVersion = "2021-12-13"
 // fetch each event then, as it could seconds after it on DR.
 const EventRetention = 30 * 24 * time.Hour
 
-// Event is DR's Event as the account keeps it: package client's Event
+// Event is DR's Event as the account shows it: package client's Event
 // (Data.Object is a snapshot of the object at the time) with what the
-// simulator keeps beside it. Unlike the other resources it is not an alias
-// of the wire type with its extras in account notes: webhook delivery and
-// GET /events send the JSON written when it was recorded (body), and
-// MarshalJSON, which must be a method of the type marshalled, returns it
-// without a lookup (eventjson.go).
+// simulator keeps beside it. The account does not keep Event values: its
+// event log (eventlog.go) keeps each event's JSON and a pointer-free entry,
+// and makes an Event of them each time one is read (GET /events, replay,
+// a clock move's events, the publisher). Unlike the other resources it is
+// not an alias of the wire type with its extras in account notes: webhook
+// delivery and GET /events send the JSON written when it was recorded
+// (body), and MarshalJSON, which must be a method of the type marshalled,
+// returns it without a lookup (eventjson.go).
 type Event struct {
 	client.Event
 
 	testClock string    // the test clock of the customer it is about (testclocks.go); not on the wire
 	recorded  time.Time // the account's clock when it was recorded: retention counts from it
-	body      []byte    // the event as JSON, written when recorded (eventjson.go); shared by copies, never written
+	body      []byte    // the event as JSON, written when recorded (eventjson.go): a view of the log's bytes, never written
 }
 
 // MarshalJSON writes the event as DR does: createdTime with microseconds
