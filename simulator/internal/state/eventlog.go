@@ -75,8 +75,8 @@ type eventLog struct {
 // logEntry is one event in the log. Offsets are from the start of the
 // event's JSON. It holds no pointer.
 type logEntry struct {
-	created, recorded     int64 // createdTime and the account's clock when recorded: Unix seconds
-	createdNs, recordedNs int32 // and nanoseconds
+	created, recorded     int64  // createdTime and the account's clock when recorded: Unix seconds
+	createdNs, recordedNs int32  // and nanoseconds
 	chunk                 uint32 // chunk number (chunkBase + its index in chunks)
 	off, n                uint32 // the JSON: chunk[off:off+n]
 	idLen                 uint32 // the id, at idOffset, written as it is (no escapes)

@@ -182,10 +182,10 @@ func checkLog(t *testing.T, l *eventLog, model []logged, full bool, at string) {
 func TestEventLogCollisions(t *testing.T) {
 	cases := []struct {
 		name string
-		drop func(l *eventLog)    // removes ev_a (held in idx) or ev_b (in dup)
-		gone string               // the id dropped
-		left []string             // the ids kept
-		dupN int                  // ids in dup after
+		drop func(l *eventLog) // removes ev_a (held in idx) or ev_b (in dup)
+		gone string            // the id dropped
+		left []string          // the ids kept
+		dupN int               // ids in dup after
 	}{
 		{"drop the one idx holds", func(l *eventLog) {
 			l.dropOldest(func(e *logEntry) bool { return e.created == logT0.Unix() }, nil)
