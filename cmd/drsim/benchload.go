@@ -72,17 +72,80 @@ func (r loadResult) rate() float64 { return float64(r.n) / r.wall.Seconds() }
 // load runs conc workers, each calling req until total requests are done,
 // and records every latency. req returns an error for any non-2xx answer.
 func load(ctx context.Context, conc, total int, req func(ctx context.Context, i int) error) (loadResult, error) {
-	var next atomic.Int64
+	return loadCycles(ctx, conc, total, 0, total, req)
+}
+
+// loadCycles is load measured over whole collection cycles: requests run
+// unmeasured until a collection completes, then are measured until total
+// are done and cycles more collections have completed, up to most
+// requests in all. At a large live heap a collection comes once per live
+// heap's worth of allocation (GOGC=100), so a run of a fixed size may hold
+// none, and look faster than the server is over time, or one that earlier
+// runs' allocation brought on, and look slower. A run from the end of one
+// collection to the end of another holds the collector's work and the
+// allocation that brought it on, as a server running for long sees them.
+// With cycles 0 it is load.
+func loadCycles(ctx context.Context, conc, total, cycles, most int, req func(ctx context.Context, i int) error) (loadResult, error) {
+	const (
+		preRoll = iota
+		measuring
+		done
+	)
+	var (
+		next     atomic.Int64
+		phase    atomic.Int32
+		measured atomic.Int64
+		wg       sync.WaitGroup
+		start    time.Time
+		end      time.Time
+		gcStart  uint64
+	)
 	lats := make([]latencies, conc)
 	errs := make(chan error, conc)
-	var wg sync.WaitGroup
-	gc0 := readGC()
-	start := time.Now()
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	if cycles <= 0 {
+		phase.Store(measuring)
+		start = time.Now()
+		gcStart = readGC().cycles
+		close(watched)
+	} else {
+		// The watcher polls the collector's count and moves the phases;
+		// the workers read one atomic.
+		go func() {
+			defer close(watched)
+			t := time.NewTicker(time.Millisecond)
+			defer t.Stop()
+			gc0 := readGC().cycles
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+				}
+				n := readGC().cycles
+				switch phase.Load() {
+				case preRoll:
+					if n > gc0 {
+						start, gcStart = time.Now(), n
+						phase.Store(measuring)
+					}
+				case measuring:
+					if n >= gcStart+uint64(cycles) && measured.Load() >= int64(total) {
+						end = time.Now()
+						phase.Store(done)
+						return
+					}
+				}
+			}
+		}()
+	}
 	for w := range conc {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= total || ctx.Err() != nil {
+				p := phase.Load()
+				if i >= most || p == done || cycles <= 0 && i >= total || ctx.Err() != nil {
 					return
 				}
 				t0 := time.Now()
@@ -90,22 +153,62 @@ func load(ctx context.Context, conc, total int, req func(ctx context.Context, i 
 					errs <- err
 					return
 				}
-				lats[w] = append(lats[w], time.Since(t0))
+				if p == measuring && phase.Load() == measuring {
+					lats[w] = append(lats[w], time.Since(t0))
+					measured.Add(1)
+				}
 			}
 		})
 	}
 	wg.Wait()
-	wall := time.Since(start)
-	gc1 := readGC()
+	close(stop)
+	<-watched
+	if end.IsZero() { // no watcher, or it gave up at most requests
+		end = time.Now()
+	}
+	gcEnd := readGC().cycles
 	close(errs)
 	if err := <-errs; err != nil {
 		return loadResult{}, err
+	}
+	if start.IsZero() {
+		return loadResult{}, fmt.Errorf("no collection completed in %d requests", most)
 	}
 	var all latencies
 	for _, l := range lats {
 		all = append(all, l...)
 	}
-	return loadResult{n: len(all), wall: wall, lat: all, gc: gcCounters{cycles: gc1.cycles - gc0.cycles}}, nil
+	return loadResult{n: len(all), wall: end.Sub(start), lat: all, gc: gcCounters{cycles: gcEnd - gcStart}}, nil
+}
+
+// loadWarm runs req until cycles collections have completed (or most
+// requests), unmeasured but for its count.
+func loadWarm(ctx context.Context, conc, cycles, most int, req func(ctx context.Context, i int) error) (loadResult, error) {
+	gc0 := readGC().cycles
+	var next, n atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, conc)
+	for range conc {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= most || readGC().cycles >= gc0+uint64(cycles) || ctx.Err() != nil {
+					return
+				}
+				if err := req(ctx, i); err != nil {
+					errs <- err
+					return
+				}
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return loadResult{}, err
+	}
+	return loadResult{n: int(n.Load()), gc: gcCounters{cycles: readGC().cycles - gc0}}, nil
 }
 
 // rawAPI sends requests with a keep-alive client and no decoding, so the
@@ -156,8 +259,21 @@ type apiFigures struct {
 	fill               time.Duration // time to fill up to stored (straight into the state, no HTTP)
 	mem                memFigures    // after the level's figures
 	memStored          int           // customers stored (each with its event) then
+	warm               loadResult    // the GETs before the figures (benchAPI)
 	create, get, lists loadResult
 }
+
+// Each API figure is measured from the end of one collection over at
+// least its requests until apiCycles more collections have completed
+// (loadCycles), within apiMost times its requests and apiMostExtra more in
+// all; before a level's figures, GETs run until apiWarm collections have
+// completed, within as many.
+const (
+	apiCycles    = 1
+	apiWarm      = 2
+	apiMost      = 20
+	apiMostExtra = 100_000
+)
 
 // memFigures is the process's memory at one point.
 type memFigures struct {
@@ -277,19 +393,29 @@ func benchAPI(ctx context.Context, stored []int, conc, requests int) ([]apiFigur
 			have++
 			f.stored = have
 		}
-		if f.create, err = load(ctx, conc, requests, func(ctx context.Context, i int) error {
+		most := apiMost*requests + apiMostExtra
+		get := func(ctx context.Context, i int) error {
+			return api.do(ctx, "GET", "/customers/"+sample.ids[rand.IntN(len(sample.ids))], "")
+		}
+		// Before the figures, GETs until apiCycles collections have
+		// completed at this level's heap: the state a server that grew
+		// this large through its API is in. Straight after a fill its
+		// last collection was at a smaller heap, and the first figure
+		// would pay for faulting in the memory the grown heap allocates
+		// into (about a second at a million customers), once.
+		if f.warm, err = loadWarm(ctx, conc, apiWarm, most, get); err != nil {
+			return nil, err
+		}
+		if f.create, err = loadCycles(ctx, conc, requests, apiCycles, most, func(ctx context.Context, i int) error {
 			return api.do(ctx, "POST", "/customers", fmt.Sprintf(`{"email":"load%d-%d@example.test"}`, level, i))
 		}); err != nil {
 			return nil, err
 		}
-		have += requests // the creates above stored more
-		ids := slices.Clone(sample.ids)
-		if f.get, err = load(ctx, conc, requests, func(ctx context.Context, i int) error {
-			return api.do(ctx, "GET", "/customers/"+ids[rand.IntN(len(ids))], "")
-		}); err != nil {
+		have += f.create.n // the creates above stored more
+		if f.get, err = loadCycles(ctx, conc, requests, apiCycles, most, get); err != nil {
 			return nil, err
 		}
-		if f.lists, err = load(ctx, conc, requests/4, func(ctx context.Context, i int) error {
+		if f.lists, err = loadCycles(ctx, conc, requests/4, apiCycles, most, func(ctx context.Context, i int) error {
 			return api.do(ctx, "GET", "/customers?limit=10", "")
 		}); err != nil {
 			return nil, err

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -83,17 +85,34 @@ func TestBenchMeasuresRealWork(t *testing.T) {
 	if err != nil {
 		t.Fatalf("API bench: %v", err)
 	}
-	// Level 0 stores a seed customer and 20 creates; level 50 fills up to 50.
-	if len(figs) != 2 || figs[0].stored != 1 || figs[1].stored != 50 || figs[1].fill <= 0 || figs[1].create.n != 20 || figs[1].get.n != 20 || figs[1].lists.n != 5 {
-		t.Fatalf("API bench: %+v, want levels of 1 and 50 stored customers, each with 20 creates, 20 GETs and 5 lists", figs)
+	// Level 0 stores a seed customer and its creates; level 50 fills up
+	// to 50. Each figure runs at least its requests (list a quarter) and
+	// over at least one collection, after a warm-up over two.
+	if len(figs) != 2 || figs[0].stored != 1 || figs[1].stored != max(50, 1+figs[0].create.n) {
+		t.Fatalf("API bench: %+v, want levels of 1 and 50 stored customers (plus the first level's creates)", figs)
+	}
+	for _, f := range figs {
+		for _, r := range []struct {
+			name string
+			res  loadResult
+			min  int
+		}{{"create", f.create, 20}, {"GET", f.get, 20}, {"list", f.lists, 5}} {
+			if r.res.n < r.min || r.res.gc.cycles < apiCycles || r.res.wall <= 0 || len(r.res.lat) != r.res.n {
+				t.Errorf("API bench at %d stored: %s ran %d requests over %d collections in %s, want at least %d over at least %d", f.stored, r.name, r.res.n, r.res.gc.cycles, r.res.wall, r.min, apiCycles)
+			}
+		}
+		if f.warm.gc.cycles < apiWarm || f.warm.n == 0 {
+			t.Errorf("API bench at %d stored: warmed with %d GETs over %d collections, want at least %d", f.stored, f.warm.n, f.warm.gc.cycles, apiWarm)
+		}
 	}
 	if figs[1].mem.live == 0 {
 		t.Fatalf("API bench: no live heap measured: %+v", figs[1].mem)
 	}
 	var printed bytes.Buffer
 	printAPI(&printed, figs, 2)
-	if out := printed.String(); !strings.Contains(out, "70 customers and 70 events stored, live heap") {
-		t.Fatalf("API bench output lacks the memory figures:\n%s", out)
+	want := fmt.Sprintf("%d customers and %d events stored, live heap", figs[1].memStored, figs[1].memStored)
+	if out := printed.String(); !strings.Contains(out, want) || figs[1].memStored != figs[1].stored+figs[1].create.n {
+		t.Fatalf("API bench output lacks the memory figures (%q):\n%s", want, out)
 	}
 	_, n, err := benchYear(ctx)
 	if err != nil {
@@ -133,5 +152,34 @@ func TestInterruptedRunExits130WithPartialSummary(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "interrupted; partial reports written") {
 		t.Errorf("stderr = %q, want the interruption named", errOut.String())
+	}
+}
+
+// TestLoadCyclesMeasuresWholeCollections: a run measured over collection
+// cycles starts after one completes and holds at least as many as asked
+// and at least its requests; without cycles it is exactly its requests;
+// one that cannot see a collection within its bound says so.
+func TestLoadCyclesMeasuresWholeCollections(t *testing.T) {
+	ctx := context.Background()
+	var sink atomic.Pointer[[]byte]
+	alloc := func(context.Context, int) error { // garbage, so collections come
+		b := make([]byte, 256<<10)
+		sink.Store(&b)
+		return nil
+	}
+	r, err := loadCycles(ctx, 2, 10, 2, 1_000_000, alloc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.gc.cycles < 2 || r.n < 10 || len(r.lat) != r.n || r.wall <= 0 {
+		t.Errorf("loadCycles(cycles 2, total 10): %d requests over %d collections in %s, want at least 10 over at least 2", r.n, r.gc.cycles, r.wall)
+	}
+	r, err = loadCycles(ctx, 2, 10, 0, 10, alloc)
+	if err != nil || r.n != 10 {
+		t.Errorf("loadCycles(cycles 0, total 10): %d requests, %v; want exactly 10", r.n, err)
+	}
+	idle := func(context.Context, int) error { return nil }
+	if _, err := loadCycles(ctx, 1, 1, 1, 3, idle); err == nil || !strings.Contains(err.Error(), "no collection completed in 3 requests") {
+		t.Errorf("loadCycles with no garbage and at most 3 requests: err %v, want it to say no collection completed", err)
 	}
 }

@@ -201,8 +201,12 @@ func TestRunReportsEachScenarioWhereItIs(t *testing.T) {
 		where["id"] != strings.TrimPrefix(e.Subject, "Order confirmation ")+" @ subject, text part" || where["productName"] != "Trail lantern @ text part" || where["itemAmount"] != " @ " {
 		t.Errorf("the email's evidence: %q %q %s passed=%v, attributes %q", e.Name, e.Subject, e.EventType, e.Passed, where)
 	}
-	if len(e.Deliveries) != 1 || e.Deliveries[0].Status != 200 || len(e.Calls) != 1 || e.Calls[0].Method != "GET" || !strings.HasPrefix(e.Calls[0].Path, "/orders/") {
-		t.Errorf("the email's event: deliveries %+v, the merchant's calls %+v; want one delivery answered 200 and the shop's GET of the order", e.Deliveries, e.Calls)
+	// On a loaded machine a first attempt may time out (the rig's
+	// delivery timeout is short) and be retried: the evidence then lists
+	// both, and the shop's GET for each.
+	otherCall := slices.IndexFunc(e.Calls, func(c report.Call) bool { return c.Method != "GET" || !strings.HasPrefix(c.Path, "/orders/") })
+	if n := len(e.Deliveries); n == 0 || e.Deliveries[n-1].Status != 200 || len(e.Calls) == 0 || len(e.Calls) > n || otherCall >= 0 {
+		t.Errorf("the email's event: deliveries %+v, the merchant's calls %+v; want deliveries ending with one answered 200, and the shop's GET of the order for each (one, unless a first attempt timed out)", e.Deliveries, e.Calls)
 	}
 
 	// Progress and summary, as a terminal shows them.
