@@ -58,3 +58,29 @@ func TestPreludeScopesAndLog(t *testing.T) {
 		t.Errorf("last log entry %+v; want the public-key source call, 404", last)
 	}
 }
+
+// The base URL follows each request's scheme and Host, whatever came
+// before (requestBase keeps the last one built).
+func TestRequestBaseFollowsHost(t *testing.T) {
+	h := New(state.NewStore(nil, time.Now), nil, nil)
+	for _, c := range []struct {
+		host string
+		tls  bool
+		want string
+	}{
+		{"a.test:1", false, "http://a.test:1"},
+		{"a.test:1", false, "http://a.test:1"},
+		{"b.test", false, "http://b.test"},
+		{"b.test", true, "https://b.test"},
+		{"a.test:1", false, "http://a.test:1"},
+	} {
+		url := "http://" + c.host + "/skus"
+		if c.tls {
+			url = "https://" + c.host + "/skus"
+		}
+		r := httptest.NewRequest("GET", url, nil)
+		if got := h.requestBase(r); got != c.want || got != requestBase(r) {
+			t.Errorf("host %s, TLS %v: base %q; want %q", c.host, c.tls, got, c.want)
+		}
+	}
+}

@@ -31,9 +31,27 @@ func (h *Handler) noteBaseURL(r *http.Request, c caller) {
 	}
 	base := h.publicURL
 	if base == "" {
-		base = requestBase(r)
+		base = h.requestBase(r)
 	}
 	c.account.SetBaseURL(base)
+}
+
+// baseEntry is the base URL of the last request's scheme and host.
+type baseEntry struct {
+	host, base string
+	tls        bool
+}
+
+// requestBase is requestBase(r), built once for as long as requests come
+// the same way (one string fewer per request).
+func (h *Handler) requestBase(r *http.Request) string {
+	tls := r.TLS != nil
+	if e := h.lastBase.Load(); e != nil && e.tls == tls && e.host == r.Host {
+		return e.base
+	}
+	base := requestBase(r)
+	h.lastBase.Store(&baseEntry{host: r.Host, base: base, tls: tls})
+	return base
 }
 
 // SetPublicURL makes every file link URL start with u (e.g.

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -32,20 +33,40 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		return
 	}
 	if b, ok := v.(jsonBody); ok { // written already
-		w.Header().Set("Content-Type", "application/json")
+		w.Header()["Content-Type"] = jsonContentType
 		w.WriteHeader(status)
 		_, _ = w.Write(b)
 		return
 	}
-	b, err := wire.Marshal(v)
-	if err != nil {
+	buf := respBufs.Get().(*bytes.Buffer)
+	defer putRespBuf(buf)
+	if err := wire.MarshalWrite(buf, v); err != nil {
 		writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "cannot encode response: "+err.Error()))
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	_, _ = w.Write(buf.Bytes())
 }
+
+// respBufs are buffers for writeJSON's answers, written to the client and
+// reused (wire.Marshal would allocate each answer's bytes).
+var respBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putRespBuf gives buf back for reuse, unless an unusually large answer
+// grew it (kept, it would hold that memory for good).
+func putRespBuf(buf *bytes.Buffer) {
+	if buf.Cap() > 64<<10 {
+		return
+	}
+	buf.Reset()
+	respBufs.Put(buf)
+}
+
+// jsonContentType is the Content-Type header of JSON answers, one slice for
+// all where Header.Set makes one per call: nothing writes into a header's
+// values, and Header.Add, appending to a slice of capacity 1, copies it.
+var jsonContentType = []string{"application/json"}
 
 // jsonBody is a response the state wrote as JSON already (as wire.Marshal
 // writes it), sent as it is.
@@ -53,7 +74,7 @@ type jsonBody []byte
 
 func writeError(w http.ResponseWriter, e *apierror.Error) {
 	b, _ := json.Marshal(e) // plain strings; cannot fail
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(b)
 }

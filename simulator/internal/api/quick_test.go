@@ -1,6 +1,9 @@
 package api
 
 import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -8,6 +11,7 @@ import (
 	"github.com/drsim/drsim/simulator/internal/apierror"
 	"github.com/drsim/drsim/simulator/internal/delivery"
 	"github.com/drsim/drsim/simulator/internal/state"
+	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
 // decodeTypes are request forms the routes decode (each method's
@@ -157,6 +161,28 @@ func TestQuickTakesCommonBodies(t *testing.T) {
 		}
 		if !quickOK(body, c.typ) {
 			t.Errorf("%v %s: the quick path gives up on it", c.typ, c.body)
+		}
+	}
+}
+
+// writeJSON answers with wire.Marshal's bytes exactly, buffer reused or not.
+func TestWriteJSONIsMarshal(t *testing.T) {
+	email := "a@example.test"
+	for range 3 {
+		for _, v := range []any{
+			state.CustomerParams{Email: &email, Metadata: map[string]any{"a": 1.5, "b": []any{"x"}}},
+			map[string]any{"big": strings.Repeat("x", 70<<10)},
+			[]int{},
+		} {
+			want, err := wire.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := httptest.NewRecorder()
+			writeJSON(w, http.StatusOK, v)
+			if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "application/json" || !bytes.Equal(w.Body.Bytes(), want) {
+				t.Fatalf("writeJSON(%T): %d %q %.80q; want 200 application/json %.80q", v, w.Code, w.Header().Get("Content-Type"), w.Body.Bytes(), want)
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gorilla/mux"
 
@@ -28,6 +29,8 @@ type Handler struct {
 	apiFaults apiFaults
 	// adminToken, when set, guards the control API (admin.go).
 	adminToken string
+	// lastBase is the last base URL noteBaseURL built (files.go).
+	lastBase atomic.Pointer[baseEntry]
 }
 
 // New builds the handler over a store and its delivery engine.
@@ -59,7 +62,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.adminRefused(w, r) {
 		return
 	}
-	h.router.ServeHTTP(w, r)
+	// As mux's Router.ServeHTTP (the router does not clean paths), less its
+	// two copies of the request per call, one to carry the route (unused)
+	// and one for the path's variables, which only a path with variables
+	// needs.
+	var match mux.RouteMatch
+	if !h.router.Match(r, &match) || match.Handler == nil {
+		h.router.ServeHTTP(w, r) // not reached: NotFoundHandler and MethodNotAllowedHandler are set
+		return
+	}
+	if len(match.Vars) > 0 {
+		r = mux.SetURLVars(r, match.Vars)
+	}
+	match.Handler.ServeHTTP(w, r)
 }
 
 func (h *Handler) routes() {
