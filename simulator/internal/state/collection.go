@@ -1,6 +1,8 @@
 package state
 
 import (
+	"fmt"
+	"hash/maphash"
 	"iter"
 	"slices"
 
@@ -9,23 +11,111 @@ import (
 
 // collection keeps resources by id in creation order.
 //
-// One map finds an id's entry in items, which holds the ids and values
-// oldest first: a stored object costs one map entry and one slice entry,
-// and a put one map lookup and one insert. An id's position in idx is base
-// plus its index in items: dropping the oldest entries (dropOldest, the
-// event retention's prune) moves base instead of rewriting the position of
-// every entry kept, so the prune costs what it removes, not what the
-// account stores.
+// items holds the ids and values oldest first; idx finds an id's entry in
+// items by a 64-bit hash of the id: a stored object costs one map entry
+// and one slice entry, and a put one hash, one map lookup and one insert.
+// idx holds no pointers (a map keyed by the id strings would), so the
+// garbage collector neither scans its table nor follows its keys, which at
+// a million stored objects is most of what a collection cycle marks. A hit
+// in idx is checked against the entry's id; an id whose hash another
+// stored id already holds in idx (two ids, one hash: about one in 2^64 per
+// pair, or any pair when a test injects the hash) is kept by id in clash
+// instead. Every stored id is in exactly one of the two.
+//
+// An id's position is base plus its index in items: dropping the oldest
+// entries (dropOldest, the event retention's prune) moves base instead of
+// rewriting the position of every entry kept, so the prune costs what it
+// removes, not what the account stores.
 type collection[T any] struct {
-	idx   map[string]int // id → base + its index in items
-	items []entry[T]     // oldest first
-	base  int
+	idx   map[uint64]int      `snapshot:"-"` // hash of id → base + its index in items
+	clash map[string]int      `snapshot:"-"` // id → base + its index in items, for ids whose hash another id holds in idx
+	items []entry[T]          // oldest first
+	base  int                 // the position of items[0]
+	hash  func(string) uint64 `snapshot:"-"` // nil: hashID; tests inject one that collides
 }
 
 // entry is one stored value and its id.
 type entry[T any] struct {
 	id string
 	v  T
+}
+
+// idSeed seeds hashID, the collections' id hash.
+var idSeed = maphash.MakeSeed()
+
+// hashID is the hash that collections index ids by.
+func hashID(id string) uint64 { return maphash.String(idSeed, id) }
+
+func (c *collection[T]) hashOf(id string) uint64 {
+	if c.hash != nil {
+		return c.hash(id)
+	}
+	return hashID(id)
+}
+
+// pos is id's position (base plus its index in items). items must be
+// consistent with idx (not in the middle of a rewrite).
+func (c *collection[T]) pos(id string) (int, bool) {
+	if p, ok := c.idx[c.hashOf(id)]; ok && c.items[p-c.base].id == id {
+		return p, true
+	}
+	p, ok := c.clash[id]
+	return p, ok
+}
+
+// indexAt adds id, which is not stored, at position p.
+func (c *collection[T]) indexAt(id string, p int) {
+	h := c.hashOf(id)
+	if _, taken := c.idx[h]; taken {
+		if c.clash == nil {
+			c.clash = map[string]int{}
+		}
+		c.clash[id] = p
+		return
+	}
+	if c.idx == nil {
+		c.idx = map[uint64]int{}
+	}
+	c.idx[h] = p
+}
+
+// move sets the position of id, which is stored, to p. It does not read
+// items, so it may run while they are rewritten.
+func (c *collection[T]) move(id string, p int) {
+	if _, ok := c.clash[id]; ok {
+		c.clash[id] = p
+		return
+	}
+	h := c.hashOf(id)
+	if c.idx[h] != p {
+		c.idx[h] = p
+	}
+}
+
+// unindex removes id, which is stored, from the index. It does not read
+// items, so it may run while they are rewritten.
+func (c *collection[T]) unindex(id string) {
+	if _, ok := c.clash[id]; ok {
+		delete(c.clash, id)
+		if len(c.clash) == 0 {
+			c.clash = nil
+		}
+		return
+	}
+	delete(c.idx, c.hashOf(id))
+}
+
+// restored rebuilds the index of a collection read from a state file
+// (only items and base are saved).
+func (c *collection[T]) restored() error {
+	c.idx, c.clash = nil, nil
+	for i, e := range c.items {
+		if _, dup := c.pos(e.id); dup {
+			return fmt.Errorf("id %q is stored twice", e.id)
+		}
+		c.indexAt(e.id, c.base+i)
+	}
+	return nil
 }
 
 func (c *collection[T]) get(id string) (T, bool) {
@@ -38,9 +128,12 @@ func (c *collection[T]) get(id string) (T, bool) {
 
 // index is id's index in items.
 func (c *collection[T]) index(id string) (int, bool) {
-	p, ok := c.idx[id]
+	p, ok := c.pos(id)
 	return p - c.base, ok
 }
+
+// indexed is how many ids the index holds (len, unless it is broken).
+func (c *collection[T]) indexed() int { return len(c.idx) + len(c.clash) }
 
 // len is how many values are stored.
 func (c *collection[T]) len() int { return len(c.items) }
@@ -62,10 +155,7 @@ func (c *collection[T]) put(id string, v T) {
 		c.items[i].v = v
 		return
 	}
-	if c.idx == nil {
-		c.idx = map[string]int{}
-	}
-	c.idx[id] = c.base + len(c.items)
+	c.indexAt(id, c.base+len(c.items))
 	c.items = append(c.items, entry[T]{id, v})
 }
 
@@ -75,12 +165,10 @@ func (c *collection[T]) removeWhere(drop func(T) bool) int {
 	kept := c.items[:0]
 	for _, e := range c.items {
 		if drop(e.v) {
-			delete(c.idx, e.id)
+			c.unindex(e.id)
 			continue
 		}
-		if p := c.base + len(kept); c.idx[e.id] != p {
-			c.idx[e.id] = p
-		}
+		c.move(e.id, c.base+len(kept))
 		kept = append(kept, e)
 	}
 	n := len(c.items) - len(kept)
@@ -95,7 +183,7 @@ func (c *collection[T]) removeWhere(drop func(T) bool) int {
 func (c *collection[T]) dropOldest(drop func(T) bool) int {
 	n := 0
 	for n < len(c.items) && drop(c.items[n].v) {
-		delete(c.idx, c.items[n].id)
+		c.unindex(c.items[n].id)
 		n++
 	}
 	clear(c.items[:n])
@@ -111,13 +199,13 @@ func (c *collection[T]) remove(id string) {
 	if !ok {
 		return
 	}
-	delete(c.idx, id)
+	c.unindex(id)
 	last := len(c.items) - 1
 	copy(c.items[i:], c.items[i+1:])
 	c.items[last] = entry[T]{}
 	c.items = c.items[:last]
 	for j := i; j < len(c.items); j++ {
-		c.idx[c.items[j].id] = c.base + j
+		c.move(c.items[j].id, c.base+j)
 	}
 }
 

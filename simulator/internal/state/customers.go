@@ -76,14 +76,23 @@ func (a *Account) createCustomer(p CustomerParams) (*Customer, *Event, error) {
 		if _, taken := a.customers.get(*p.ID); taken {
 			return nil, nil, problem.Conflictf("conflict", "Customer '%s' already exists.", *p.ID)
 		}
-		c.ID = *p.ID
-	} else {
-		c.ID = a.ids.numeric()
 	}
 	if p.DefaultSourceID != nil {
 		return nil, nil, problem.Invalidf("defaultSourceId", "Attach a source before making it the default.")
 	}
 	a.applyCustomer(c, p)
+	// The id and the email share one allocation: a stored customer is
+	// one heap object fewer for every garbage collection to mark.
+	var buf [64]byte
+	b := buf[:0]
+	if p.ID != nil {
+		b = append(b, *p.ID...)
+	} else {
+		b = a.ids.appendNumeric(b)
+	}
+	n := len(b)
+	s := string(append(b, c.Email...))
+	c.ID, c.Email = s[:n], s[n:]
 	a.customers.put(c.ID, c)
 	a.customerClock.set(c.ID, a.curID)
 	ev := a.record("customer.created", c, nil)

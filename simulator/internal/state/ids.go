@@ -1,8 +1,8 @@
 package state
 
 import (
-	"fmt"
 	mrand "math/rand/v2"
+	"strconv"
 
 	"github.com/google/uuid"
 )
@@ -19,8 +19,24 @@ func newIDGen() idGen {
 
 // numeric returns the next 12-digit DR numeric id.
 func (g *idGen) numeric() string {
+	var b [numericLen]byte
+	return string(g.appendNumeric(b[:0]))
+}
+
+// numericLen is the length of a numeric id while the counter has at most
+// 8 digits (it starts below 90,000,000; longer ids are still unique).
+const numericLen = 12
+
+// appendNumeric appends the next numeric id to b: the counter, zero-padded
+// to 8 digits, then 0336.
+func (g *idGen) appendNumeric(b []byte) []byte {
 	g.next++
-	return fmt.Sprintf("%08d0336", g.next)
+	var d [20]byte
+	digits := strconv.AppendUint(d[:0], g.next, 10)
+	for range 8 - len(digits) {
+		b = append(b, '0')
+	}
+	return append(append(b, digits...), "0336"...)
 }
 
 func newUUID() string { return uuid.NewString() }

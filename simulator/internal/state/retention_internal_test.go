@@ -89,8 +89,8 @@ func TestRetiredEventsArePruned(t *testing.T) {
 			t.Fatalf("index(%s) = %d, want %d", id, got, i)
 		}
 	}
-	if len(a.events.idx) != kept || a.events.len() != kept {
-		t.Fatalf("idx %d items %d, want %d", len(a.events.idx), a.events.len(), kept)
+	if a.events.indexed() != kept || a.events.len() != kept {
+		t.Fatalf("idx %d items %d, want %d", a.events.indexed(), a.events.len(), kept)
 	}
 }
 

@@ -35,11 +35,15 @@ const (
 	snapshotVersion = 1
 )
 
-// skipped tells the Account fields rebuilt on restore instead of saved:
-// those named in accountSkip, and the account's runtime machinery (locks,
-// channels, funcs), which starts empty. Deeper than the account everything
-// must be data.
+// skipped tells the fields rebuilt on restore instead of saved: the
+// Account fields named in accountSkip, the account's runtime machinery
+// (locks, channels, funcs), which starts empty, and any field tagged
+// snapshot:"-", which its struct's restored method rebuilds (see
+// restorer). Deeper than the account everything else must be data.
 func skipped(t reflect.Type, f reflect.StructField) bool {
+	if f.Tag.Get("snapshot") == "-" {
+		return true
+	}
 	if t == eventType {
 		// An event's kept JSON (eventjson.go) is not saved: a loaded
 		// event is marshalled when asked, as before it was kept.
@@ -354,6 +358,12 @@ func readable(v reflect.Value) reflect.Value {
 	return reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
 }
 
+// restorer is a struct whose fields tagged snapshot:"-" are derived from
+// its other fields: the decoder calls restored once those are read.
+type restorer interface {
+	restored() error
+}
+
 // decoder reads JSON written by encoder.
 type decoder struct {
 	wall func() time.Time
@@ -494,6 +504,11 @@ func (d *decoder) value(raw json.RawMessage, v reflect.Value, path string) error
 		}
 		for name := range fields {
 			return fmt.Errorf("%s.%s in the state file is unknown to this drsim", path, name)
+		}
+		if r, ok := v.Addr().Interface().(restorer); ok {
+			if err := r.restored(); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
 		}
 		return nil
 	}

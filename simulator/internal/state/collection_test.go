@@ -1,0 +1,222 @@
+package state
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// collectionHashes are the id hashes the collection tests run under: the
+// real one, one where every id collides with every other (so every id after
+// the first lives in clash), and one where some do (ids of equal length).
+var collectionHashes = []struct {
+	name string
+	hash func(string) uint64
+}{
+	{"maphash", nil},
+	{"all collide", func(string) uint64 { return 7 }},
+	{"same length collides", func(id string) uint64 { return uint64(len(id)) }},
+}
+
+type collItem struct {
+	id string
+	n  int
+}
+
+// checkCollection fails unless c holds exactly want (ids oldest first, each
+// value's id its own), finds each at its index, and finds none of absent.
+func checkCollection(t *testing.T, c *collection[*collItem], want []string, absent ...string) {
+	t.Helper()
+	if got := c.ids(); !slices.Equal(got, want) {
+		t.Fatalf("ids %v, want %v", got, want)
+	}
+	if c.len() != len(want) || c.indexed() != len(want) {
+		t.Fatalf("len %d, indexed %d; want %d", c.len(), c.indexed(), len(want))
+	}
+	for i, id := range want {
+		v, ok := c.get(id)
+		if !ok || v.id != id {
+			t.Fatalf("get(%s) = %v, %v; want its value", id, v, ok)
+		}
+		if j, ok := c.index(id); !ok || j != i {
+			t.Fatalf("index(%s) = %d, %v; want %d", id, j, ok, i)
+		}
+	}
+	for _, id := range absent {
+		if v, ok := c.get(id); ok {
+			t.Fatalf("get(%s) = %v; want absent", id, v)
+		}
+	}
+}
+
+func TestCollection(t *testing.T) {
+	type op func(c *collection[*collItem]) string // returns what it said, for the check
+	put := func(ids ...string) op {
+		return func(c *collection[*collItem]) string {
+			for _, id := range ids {
+				c.put(id, &collItem{id: id, n: len(c.items)})
+			}
+			return ""
+		}
+	}
+	remove := func(id string) op {
+		return func(c *collection[*collItem]) string { c.remove(id); return "" }
+	}
+	removeWhere := func(ids ...string) op {
+		return func(c *collection[*collItem]) string {
+			return fmt.Sprint(c.removeWhere(func(it *collItem) bool { return slices.Contains(ids, it.id) }))
+		}
+	}
+	dropOldest := func(ids ...string) op {
+		return func(c *collection[*collItem]) string {
+			return fmt.Sprint(c.dropOldest(func(it *collItem) bool { return slices.Contains(ids, it.id) }))
+		}
+	}
+	tests := []struct {
+		name   string
+		ops    []op
+		said   string // what the ops returned, joined by spaces
+		want   []string
+		absent []string
+	}{
+		{"empty", nil, "", nil, []string{"a", ""}},
+		{"put keeps creation order", []op{put("b", "a", "cc")}, "", []string{"b", "a", "cc"}, []string{"c"}},
+		{"put again replaces in place", []op{put("a", "b", "a")}, "", []string{"a", "b"}, nil},
+		{"remove the oldest", []op{put("a", "b", "c"), remove("a")}, "", []string{"b", "c"}, []string{"a"}},
+		{"remove the middle", []op{put("a", "b", "c", "d"), remove("b")}, "", []string{"a", "c", "d"}, []string{"b"}},
+		{"remove the newest", []op{put("a", "b", "c"), remove("c")}, "", []string{"a", "b"}, []string{"c"}},
+		{"remove what is not there", []op{put("a"), remove("z")}, "", []string{"a"}, []string{"z"}},
+		{"remove then put again goes last", []op{put("a", "b"), remove("a"), put("a")}, "", []string{"b", "a"}, nil},
+		{"removeWhere", []op{put("a", "b", "c", "d", "e"), removeWhere("b", "d", "z")}, "2", []string{"a", "c", "e"}, []string{"b", "d"}},
+		{"removeWhere everything", []op{put("a", "b"), removeWhere("a", "b")}, "2", nil, []string{"a", "b"}},
+		{"dropOldest stops at the first kept", []op{put("a", "b", "c", "d"), dropOldest("a", "b", "d")}, "2", []string{"c", "d"}, []string{"a", "b"}},
+		{"dropOldest then put", []op{put("a", "b", "c"), dropOldest("a"), put("x"), remove("b")}, "1", []string{"c", "x"}, []string{"a", "b"}},
+		{"dropOldest then removeWhere then put", []op{put("a", "b", "c", "d"), dropOldest("a", "b"), removeWhere("c"), put("b")}, "2 1", []string{"d", "b"}, []string{"a", "c"}},
+		{"dropOldest everything, twice", []op{put("a", "b"), dropOldest("a", "b"), put("c"), dropOldest("c")}, "2 1", nil, []string{"a", "b", "c"}},
+	}
+	for _, h := range collectionHashes {
+		for _, tt := range tests {
+			t.Run(h.name+"/"+tt.name, func(t *testing.T) {
+				c := &collection[*collItem]{hash: h.hash}
+				var said []string
+				for _, o := range tt.ops {
+					if s := o(c); s != "" {
+						said = append(said, s)
+					}
+				}
+				if got := strings.Join(said, " "); got != tt.said {
+					t.Fatalf("the operations said %q, want %q", got, tt.said)
+				}
+				checkCollection(t, c, tt.want, tt.absent...)
+			})
+		}
+	}
+}
+
+// When every id hashes alike, all but one live in clash; removing the one
+// in idx leaves its hash free, and the next new id takes it. Every id stays
+// found through all of it.
+func TestCollectionCollisions(t *testing.T) {
+	c := &collection[*collItem]{hash: func(string) uint64 { return 1 }}
+	add := func(id string) { c.put(id, &collItem{id: id}) }
+	add("a")
+	add("b")
+	add("c")
+	if len(c.idx) != 1 || len(c.clash) != 2 {
+		t.Fatalf("idx %v clash %v; want a in idx, b and c in clash", c.idx, c.clash)
+	}
+	checkCollection(t, c, []string{"a", "b", "c"}, "d")
+	c.remove("a") // the id in idx
+	checkCollection(t, c, []string{"b", "c"}, "a", "d")
+	add("d") // takes the free hash
+	if len(c.idx) != 1 || len(c.clash) != 2 {
+		t.Fatalf("idx %v clash %v; want d in idx, b and c in clash", c.idx, c.clash)
+	}
+	checkCollection(t, c, []string{"b", "c", "d"}, "a")
+	c.removeWhere(func(it *collItem) bool { return it.id != "d" })
+	if c.clash != nil {
+		t.Fatalf("clash %v after its ids went; want nil", c.clash)
+	}
+	checkCollection(t, c, []string{"d"}, "a", "b", "c")
+}
+
+// restored (a state file's collection, read without its index) rebuilds
+// the index at the saved positions, and refuses an id stored twice.
+func TestCollectionRestored(t *testing.T) {
+	for _, h := range collectionHashes {
+		t.Run(h.name, func(t *testing.T) {
+			c := &collection[*collItem]{hash: h.hash}
+			for _, id := range []string{"a", "b", "c", "dd"} {
+				c.put(id, &collItem{id: id})
+			}
+			c.dropOldest(func(it *collItem) bool { return it.id == "a" })
+			r := &collection[*collItem]{items: slices.Clone(c.items), base: c.base, hash: h.hash}
+			if err := r.restored(); err != nil {
+				t.Fatal(err)
+			}
+			checkCollection(t, r, []string{"b", "c", "dd"}, "a")
+			r.put("e", &collItem{id: "e"})
+			checkCollection(t, r, []string{"b", "c", "dd", "e"}, "a")
+
+			dup := &collection[*collItem]{items: append(slices.Clone(c.items), entry[*collItem]{"c", &collItem{id: "c"}})}
+			if err := dup.restored(); err == nil || !strings.Contains(err.Error(), `"c"`) {
+				t.Fatalf("restored with c twice: %v; want an error naming it", err)
+			}
+		})
+	}
+}
+
+// page cuts newest first, from a cursor found by id in idx or in clash.
+func TestCollectionPage(t *testing.T) {
+	for _, h := range collectionHashes {
+		c := &collection[*collItem]{hash: h.hash}
+		for i, id := range []string{"a", "b", "c", "d", "e", "f"} {
+			c.put(id, &collItem{id: id, n: i})
+		}
+		c.dropOldest(func(it *collItem) bool { return it.id == "a" })
+		c.remove("d")
+		even := func(it *collItem) bool { return it.n%2 == 0 }
+		tests := []struct {
+			name    string
+			keep    func(*collItem) bool
+			p       ListParams
+			want    []string
+			hasMore bool
+			err     string
+		}{
+			{"first page", nil, ListParams{Limit: 2}, []string{"f", "e"}, true, ""},
+			{"all", nil, ListParams{Limit: 10}, []string{"f", "e", "c", "b"}, false, ""},
+			{"startingAfter", nil, ListParams{Limit: 2, StartingAfter: "e"}, []string{"c", "b"}, false, ""},
+			{"startingAfter the oldest", nil, ListParams{Limit: 2, StartingAfter: "b"}, nil, false, ""},
+			{"endingBefore", nil, ListParams{Limit: 2, EndingBefore: "b"}, []string{"e", "c"}, true, ""},
+			{"endingBefore the newest", nil, ListParams{Limit: 2, EndingBefore: "f"}, nil, false, ""},
+			{"filtered", even, ListParams{Limit: 10}, []string{"e", "c"}, false, ""},
+			{"filtered after a cursor", even, ListParams{Limit: 1, StartingAfter: "e"}, []string{"c"}, false, ""},
+			{"removed cursor", nil, ListParams{Limit: 2, StartingAfter: "d"}, nil, false, "startingAfter"},
+			{"dropped cursor", nil, ListParams{Limit: 2, EndingBefore: "a"}, nil, false, "endingBefore"},
+			{"cursor the filter refuses", even, ListParams{Limit: 2, StartingAfter: "f"}, nil, false, "startingAfter"},
+		}
+		for _, tt := range tests {
+			t.Run(h.name+"/"+tt.name, func(t *testing.T) {
+				p, err := c.page(tt.keep, tt.p)
+				if tt.err != "" {
+					if err == nil || !strings.Contains(err.Error(), tt.err) {
+						t.Fatalf("page: %v; want an error about %s", err, tt.err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, it := range p.Data {
+					got = append(got, it.id)
+				}
+				if !slices.Equal(got, tt.want) || p.HasMore != tt.hasMore {
+					t.Fatalf("page %v hasMore %v; want %v %v", got, p.HasMore, tt.want, tt.hasMore)
+				}
+			})
+		}
+	}
+}
