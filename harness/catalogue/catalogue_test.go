@@ -32,6 +32,20 @@ func TestFindMoney(t *testing.T) {
 		{"Total: 1.234,56 $", 1234.56, "EUR", false}, // wrong currency
 		{"Refund: -$5.00", 5, "USD", true},           // sign before the symbol is fine
 		{"Total: CA$7.50", 7.5, "CAD", true},
+		// As Node's Intl.NumberFormat (CLDR) writes them, for 123456.5 and 12.5.
+		{"Total: 123\u202f456,50\u00a0€", 123456.5, "EUR", true},   // fr-FR
+		{"Total: CHF 123'456.50", 123456.5, "CHF", true},           // de-CH
+		{"Total: CHF 123’456.50", 123456.5, "CHF", true},           // de-CH, typographic apostrophe
+		{"Total: ₹1,23,456.50", 123456.5, "INR", true},             // en-IN, lakhs
+		{"Total: ₹1,23,456.50", 23456.5, "INR", false},             // part of a longer number
+		{"Total: ₹12.50", 12.5, "INR", true},                       // en-IN
+		{"Total: ￥123,457", 123457, "JPY", true},                   // ja-JP
+		{"Total: € 123.456,50", 123456.5, "EUR", true},             // nl-NL
+		{"Total: 123\u00a0456,50\u00a0zł", 123456.5, "PLN", true},  // pl-PL
+		{"Total: 123\u00a0456,50\u00a0kr", 123456.5, "SEK", true},  // sv-SE
+		{"Total: \u200f123,456.50 \u200f₪", 123456.5, "ILS", true}, // he-IL, right-to-left marks
+		{"Total: ₩123,457", 123457, "KRW", true},                   // ko-KR
+		{"Total: 123\u00a0456,50\u00a0zł", 123456.5, "CZK", false}, // wrong currency
 	}
 	for _, tc := range tests {
 		_, got := catalogue.FindMoney(tc.text, tc.amount, tc.currency)
