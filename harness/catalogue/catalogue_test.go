@@ -297,3 +297,111 @@ func TestLabelledAmountNotOnAnotherLabelsLine(t *testing.T) {
 		}
 	}
 }
+
+// TestFindDateAsLocalesWriteIt: the 2nd and the 12th of December 2026 as
+// Node's Intl.DateTimeFormat (CLDR) writes them in 19 locales (dateStyle
+// long, medium and short), each found for its own day and not for the
+// other. Czech's long form ("2. prosince 2026", the month in the genitive)
+// is not found: the month names the matcher knows are nominative there.
+func TestFindDateAsLocalesWriteIt(t *testing.T) {
+	dec2 := []string{
+		"2026年12月2日",
+		"2026/12/02",
+		"2026년 12월 2일",
+		"2026. 12. 2.",
+		"26. 12. 2.",
+		"2026/12/2",
+		"2 dicembre 2026",
+		"2 dic 2026",
+		"02/12/26",
+		"2 grudnia 2026",
+		"2 gru 2026",
+		"2.12.2026",
+		"2 de dezembro de 2026",
+		"2 de dez. de 2026",
+		"02/12/2026",
+		"2 декабря 2026 г.",
+		"2 дек. 2026 г.",
+		"02.12.2026",
+		"2 december 2026",
+		"2 dec 2026",
+		"02-12-2026",
+		"2 dec. 2026",
+		"2026-12-02",
+		"2 Aralık 2026",
+		"2 Ara 2026",
+		"2 décembre 2026",
+		"2 déc. 2026",
+		"2. Dezember 2026",
+		"02.12.26",
+		"2 de diciembre de 2026",
+		"2/12/26",
+		"2 December 2026",
+		"2 Dec 2026",
+		"December 2, 2026",
+		"Dec 2, 2026",
+		"12/2/26",
+		"2. december 2026",
+		"2. dec. 2026",
+		"2. joulukuuta 2026",
+		"2. desember 2026",
+		"2. des. 2026",
+		"2. 12. 2026",
+	}
+	dec12 := []string{
+		"2026年12月12日",
+		"2026/12/12",
+		"2026년 12월 12일",
+		"2026. 12. 12.",
+		"26. 12. 12.",
+		"12 dicembre 2026",
+		"12 dic 2026",
+		"12/12/26",
+		"12 grudnia 2026",
+		"12 gru 2026",
+		"12.12.2026",
+		"12 de dezembro de 2026",
+		"12 de dez. de 2026",
+		"12/12/2026",
+		"12 декабря 2026 г.",
+		"12 дек. 2026 г.",
+		"12 december 2026",
+		"12 dec 2026",
+		"12-12-2026",
+		"12 dec. 2026",
+		"2026-12-12",
+		"12 Aralık 2026",
+		"12 Ara 2026",
+		"12 décembre 2026",
+		"12 déc. 2026",
+		"12. Dezember 2026",
+		"12.12.26",
+		"12 de diciembre de 2026",
+		"12 December 2026",
+		"12 Dec 2026",
+		"December 12, 2026",
+		"Dec 12, 2026",
+		"12. december 2026",
+		"12. dec. 2026",
+		"12. joulukuuta 2026",
+		"12. desember 2026",
+		"12. des. 2026",
+		"12. 12. 2026",
+	}
+	d2 := time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC)
+	d12 := time.Date(2026, 12, 12, 15, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		shown      []string
+		day, other time.Time
+	}{{dec2, d2, d12}, {dec12, d12, d2}} {
+		for _, s := range tc.shown {
+			text := "Nächste Zahlung: " + s + "です。"
+			if _, ok := catalogue.FindDate(text, tc.day); !ok {
+				t.Errorf("FindDate(%q, %s) = false, want true", text, tc.day.Format(time.DateOnly))
+			}
+			if found, ok := catalogue.FindDate(text, tc.other); ok {
+				t.Errorf("FindDate(%q, %s) found %q, want nothing: it shows another day", text, tc.other.Format(time.DateOnly), found)
+			}
+		}
+	}
+}
