@@ -756,3 +756,116 @@ func useStackQuietly(t *testing.T) {
 		}
 	}
 }
+
+// outOfFilesChild marks the run of TestStartFailsWhenListenersCannotOpen
+// that lowers its own file limit.
+const outOfFilesChild = "DRSIM_STACK_OUT_OF_FILES_CHILD"
+
+// TestStartFailsWhenListenersCannotOpen: when the simulator's or MailHog's
+// listener cannot open (here: the process is out of file descriptors, the
+// only way they fail on a fresh loopback port), Start says which, wraps the
+// system's error, and what it had started is closed. The file limit is
+// lowered in a child process so that no other test runs short of files.
+func TestStartFailsWhenListenersCannotOpen(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("counts open files in /proc/self/fd")
+	}
+	if os.Getenv(outOfFilesChild) == "1" {
+		startOutOfFiles(t)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStartFailsWhenListenersCannotOpen$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), outOfFilesChild+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("--- PASS: TestStartFailsWhenListenersCannotOpen/")) {
+		t.Fatalf("the child ran no case:\n%s", out)
+	}
+}
+
+func startOutOfFiles(t *testing.T) {
+	var orig syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &orig); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		files int // descriptors the stack may open
+		want  []string
+	}{
+		{"simulator", 0, []string{"simulator: listen on 127.0.0.1:0"}},
+		{"MailHog SMTP", 1, []string{"stack: mailbox:", "listen for SMTP"}},
+		{"MailHog API", 2, []string{"stack: mailbox:", "listen for HTTP"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := goroutineBaseline(t) // also makes the runtime's poller
+			m := newTestMerchant()
+			limit := fileLimitAllowing(t, tc.files)
+			lowered := orig
+			lowered.Cur = limit
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lowered); err != nil {
+				t.Fatal(err)
+			}
+			s, err := stack.Start(context.Background(), stack.Options{Merchant: m.start})
+			if rerr := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &orig); rerr != nil {
+				t.Fatal(rerr)
+			}
+			if err == nil {
+				s.Close()
+				t.Fatalf("Start succeeded with %d free descriptors", tc.files)
+			}
+			if s != nil {
+				t.Errorf("Start returned a stack with its error %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if !errors.Is(err, syscall.EMFILE) {
+				t.Errorf("error %q does not wrap EMFILE", err)
+			}
+			if m.started != 0 {
+				t.Errorf("merchant started %d times, want none", m.started)
+			}
+			awaitGoroutines(t, "the failed start's goroutines", before)
+		})
+	}
+}
+
+// fileLimitAllowing is the RLIMIT_NOFILE under which the process can open
+// exactly n more descriptors: the n-th free descriptor number, plus one.
+func fileLimitAllowing(t *testing.T, n int) uint64 {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd") // lists its own, now closed, descriptor too: harmless, it is free again
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := map[int]bool{}
+	for _, e := range entries {
+		var fd int
+		if _, err := fmt.Sscan(e.Name(), &fd); err == nil {
+			open[fd] = true
+		}
+	}
+	// The descriptor ReadDir used is listed but free again: find it by
+	// opening one, which takes the lowest free number.
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(open, int(f.Fd()))
+	f.Close()
+	free := 0
+	for fd := 0; ; fd++ {
+		if open[fd] {
+			continue
+		}
+		if free == n {
+			return uint64(fd)
+		}
+		free++
+	}
+}
