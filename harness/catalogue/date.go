@@ -57,7 +57,7 @@ var localeLayouts = []string{
 	"January 2, 2006", "2 Jan 2006", "02 Jan 2006", "2. Jan 2006", "Jan 2, 2006",
 	"2 de January de 2006", "02 de January de 2006",
 	"2 Jan. 2006", "2. Jan. 2006", "02. Jan. 2006", "Jan. 2, 2006", // abbreviations with a period (fr, de, en)
-	"2 de Jan. de 2006", // Portuguese medium
+	"2 de Jan. de 2006",                       // Portuguese medium
 	"2006년 1월 2일", "2006. 1. 2.", "06. 1. 2.", // Korean
 	"02-01-2006", // Dutch numeric
 }
