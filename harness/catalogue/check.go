@@ -350,8 +350,11 @@ func (n *Notification) matchOne(a Attribute, v any, currency, text string, links
 	return f
 }
 
-// findWord finds w in text, ignoring case, where neither side of it
-// continues a word (a letter or digit), and returns it as the text has it.
+// findWord finds w in text, ignoring case, as a word or phrase of its own,
+// and returns it as the text has it. A digit at its edge must not touch
+// another digit, and a letter another letter — except where the edge is
+// Chinese, Japanese or Korean, written without spaces between words
+// ("キャンセルできます", "2026年12月2日です").
 func findWord(text, w string) (string, bool) {
 	if w == "" {
 		return "", false
@@ -360,6 +363,8 @@ func findWord(text, w string) (string, bool) {
 	if len(lt) != len(text) { // lower-casing changed byte lengths: compare as is
 		lt, lw = text, w
 	}
+	first, _ := utf8.DecodeRuneInString(lw)
+	last, _ := utf8.DecodeLastRuneInString(lw)
 	for from := 0; ; {
 		i := strings.Index(lt[from:], lw)
 		if i < 0 {
@@ -369,13 +374,24 @@ func findWord(text, w string) (string, bool) {
 		end := i + len(lw)
 		before, _ := utf8.DecodeLastRuneInString(lt[:i])
 		after, _ := utf8.DecodeRuneInString(lt[end:])
-		if !isWordRune(before) && !isWordRune(after) {
+		if !joins(before, first) && !joins(after, last) {
 			return text[i:end], true
 		}
 		from = i + 1
 	}
 }
 
-func isWordRune(r rune) bool {
-	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
+// joins reports whether neighbour continues the word that edge begins or
+// ends: digits join digits, letters join letters unless edge is Chinese,
+// Japanese or Korean.
+func joins(neighbour, edge rune) bool {
+	switch {
+	case neighbour == utf8.RuneError:
+		return false
+	case unicode.IsDigit(edge):
+		return unicode.IsDigit(neighbour)
+	case unicode.IsLetter(edge):
+		return unicode.IsLetter(neighbour) && !unicode.In(edge, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+	}
+	return false
 }

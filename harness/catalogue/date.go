@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/goodsign/monday"
 )
@@ -32,7 +30,7 @@ var dateLayouts = []string{
 func FindDate(text string, t time.Time) (string, bool) {
 	t = t.UTC()
 	for _, layout := range dateLayouts {
-		if found, ok := findDateWord(text, t.Format(layout)); ok {
+		if found, ok := findWord(text, t.Format(layout)); ok {
 			return found, true
 		}
 	}
@@ -42,7 +40,7 @@ func FindDate(text string, t time.Time) (string, bool) {
 		}
 	}
 	for _, s := range localeDates(t) {
-		if found, ok := findDateWord(text, s); ok {
+		if found, ok := findWord(text, s); ok {
 			return found, true
 		}
 	}
@@ -107,49 +105,6 @@ var localeDateCache = struct {
 
 // unpadded turns a layout's zero-padded month and day into unpadded ones.
 var unpadded = strings.NewReplacer("01", "1", "02", "2")
-
-// findDateWord finds a date rendering in text as a word of its own: a
-// digit at its edge must not touch another digit, and a letter of a script
-// that separates words with spaces another letter. Where it ends in a
-// Chinese, Japanese or Korean character ("2026年12月2日です") no space need
-// follow.
-func findDateWord(text, w string) (string, bool) {
-	lt, lw := strings.ToLower(text), strings.ToLower(w)
-	if len(lt) != len(text) { // lower-casing changed byte lengths: compare as is
-		lt, lw = text, w
-	}
-	first, _ := utf8.DecodeRuneInString(lw)
-	last, _ := utf8.DecodeLastRuneInString(lw)
-	for from := 0; ; {
-		i := strings.Index(lt[from:], lw)
-		if i < 0 {
-			return "", false
-		}
-		i += from
-		end := i + len(lw)
-		before, _ := utf8.DecodeLastRuneInString(lt[:i])
-		after, _ := utf8.DecodeRuneInString(lt[end:])
-		if !joins(before, first) && !joins(after, last) {
-			return text[i:end], true
-		}
-		from = i + 1
-	}
-}
-
-// joins reports whether neighbour continues the word that edge begins or
-// ends: digits join digits; letters join letters, unless edge is Chinese,
-// Japanese or Korean.
-func joins(neighbour, edge rune) bool {
-	switch {
-	case neighbour == utf8.RuneError:
-		return false
-	case unicode.IsDigit(edge):
-		return unicode.IsDigit(neighbour)
-	case unicode.IsLetter(edge):
-		return unicode.IsLetter(neighbour) && !unicode.In(edge, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
-	}
-	return false
-}
 
 // monthNames are the months in German, French and Spanish, January first.
 var monthNames = [][12]string{
