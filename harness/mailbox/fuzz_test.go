@@ -40,7 +40,7 @@ func FuzzParse(f *testing.F) {
 func latin1(s string) ([]byte, bool) {
 	var b []byte
 	for _, r := range s {
-		if r > 0xFF {
+		if r > 0xFF || r >= 0x80 && r <= 0x9F { // C1 controls: an ISO-8859-1 label reads as windows-1252 (charsetReader)
 			return nil, false
 		}
 		b = append(b, byte(r))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"golang.org/x/text/encoding/htmlindex"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -13,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Message is a decoded email.
@@ -43,9 +43,9 @@ var wordDecoder = &mime.WordDecoder{CharsetReader: charsetReader}
 var addressParser = &mail.AddressParser{WordDecoder: wordDecoder}
 
 // Parse decodes a raw RFC 5322 message: headers, RFC 2047 subject, nested
-// multipart bodies, quoted-printable and base64 transfer encodings, and the
-// charsets utf-8, us-ascii, iso-8859-1 and windows-1252. Parts marked as
-// attachments and non-text parts are skipped.
+// multipart bodies, quoted-printable and base64 transfer encodings, and
+// every charset the WHATWG Encoding Standard names (see charsetReader).
+// Parts marked as attachments and non-text parts are skipped.
 func Parse(raw []byte) (*Message, error) {
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
@@ -192,56 +192,25 @@ func decodeText(transferEncoding, charset string, body io.Reader) (string, error
 	return string(b), nil
 }
 
-// charsetReader converts the charsets mail from the simulator and common
-// web shops uses to UTF-8. It also serves mime.WordDecoder for headers.
+// charsetReader converts a charset to UTF-8. It also serves
+// mime.WordDecoder for headers. UTF-8 and US-ASCII pass as they are; any
+// other charset is looked up by its IANA name or alias as the WHATWG
+// Encoding Standard (which mail clients and browsers follow) lists them
+// (golang.org/x/text/encoding/htmlindex): the ISO-8859 and Windows code
+// pages, KOI8, Shift_JIS, EUC-JP, ISO-2022-JP, GBK, GB18030, Big5,
+// EUC-KR and more. As in that standard, ISO-8859-1 and US-ASCII labels
+// read as windows-1252, a superset.
 func charsetReader(charset string, r io.Reader) (io.Reader, error) {
-	switch strings.ToLower(strings.TrimSpace(charset)) {
+	name := strings.ToLower(strings.TrimSpace(charset))
+	switch name {
 	case "utf-8", "utf8", "us-ascii", "ascii":
 		return r, nil
-	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1":
-		return &singleByteReader{r: r}, nil
-	case "windows-1252", "cp1252":
-		return &singleByteReader{r: r, table: &cp1252}, nil
-	default:
+	}
+	enc, err := htmlindex.Get(name)
+	if err != nil {
 		return nil, fmt.Errorf("unsupported charset %q", charset)
 	}
-}
-
-// singleByteReader decodes a single-byte charset: bytes map to the same code
-// point (ISO-8859-1) except 0x80–0x9F, which come from table if set.
-type singleByteReader struct {
-	r     io.Reader
-	table *[32]rune
-	buf   []byte // decoded bytes not yet returned
-	in    [512]byte
-}
-
-func (s *singleByteReader) Read(p []byte) (int, error) {
-	for len(s.buf) == 0 {
-		n, err := s.r.Read(s.in[:])
-		for _, c := range s.in[:n] {
-			r := rune(c)
-			if s.table != nil && c >= 0x80 && c < 0xA0 {
-				r = s.table[c-0x80]
-			}
-			s.buf = utf8.AppendRune(s.buf, r)
-		}
-		if err != nil && len(s.buf) == 0 {
-			return 0, err
-		}
-		if n == 0 && err == nil {
-			return 0, nil
-		}
-	}
-	n := copy(p, s.buf)
-	s.buf = s.buf[n:]
-	return n, nil
-}
-
-// cp1252 is windows-1252 at 0x80–0x9F; undefined positions map to U+FFFD.
-var cp1252 = [32]rune{
-	'€', '\uFFFD', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\uFFFD', 'Ž', '\uFFFD',
-	'\uFFFD', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\uFFFD', 'ž', 'Ÿ',
+	return enc.NewDecoder().Reader(r), nil
 }
 
 // urlPattern finds bare http(s) URLs in plain text.

@@ -2,6 +2,7 @@ package mailbox_test
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"slices"
 	"strings"
 	"testing"
@@ -194,14 +195,50 @@ not part of the text
 
 func TestParseErrors(t *testing.T) {
 	tests := map[string]string{
-		"malformed header":      "this is not a header\n\nbody\n",
-		"unknown charset":       "Subject: x\nContent-Type: text/plain; charset=koi8-r\n\nbody\n",
-		"multipart no boundary": "Subject: x\nContent-Type: multipart/mixed\n\nbody\n",
+		"malformed header":       "this is not a header\n\nbody\n",
+		"unknown charset":        "Subject: x\nContent-Type: text/plain; charset=x-drsim-unknown\n\nbody\n",
+		"unknown header charset": "Subject: =?x-drsim-unknown?q?x?=\n\nbody\n",
+		"multipart no boundary":  "Subject: x\nContent-Type: multipart/mixed\n\nbody\n",
 	}
 	for name, raw := range tests {
 		t.Run(name, func(t *testing.T) {
 			if _, err := mailbox.Parse(crlf(raw)); err == nil {
 				t.Fatal("Parse succeeded, want error")
+			}
+		})
+	}
+}
+
+// TestParseCharsets: mail in the charsets shops in Japan, China, Russia and
+// Europe send reads as the UTF-8 text it stands for, in bodies and in RFC
+// 2047 subjects. The encoded bytes come from Python's codecs, not from the
+// library that decodes them.
+func TestParseCharsets(t *testing.T) {
+	tests := []struct {
+		charset, hex, want string
+	}{
+		{"ISO-2022-JP", "1b24422434436d4a382422246a242c24482426243424362424245e24391b2842", "ご注文ありがとうございます"},
+		{"Shift_JIS", "928d95b68a6d9446", "注文確認"},
+		{"iso-8859-15", "546f74616c3a2031322c303020a4", "Total: 12,00 €"},
+		{"KOI8-R", "fac1cbc1da20d0cfc4d4d7c5d2d6c4a3ce", "Заказ подтверждён"},
+		{"GBK", "b6a9b5a5c8b7c8cf", "订单确认"},
+		{"windows-1252", "80", "€"},
+		{"ISO-8859-1", "e9", "é"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.charset, func(t *testing.T) {
+			body, err := hex.DecodeString(tt.hex)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := "Subject: =?" + tt.charset + "?B?" + base64.StdEncoding.EncodeToString(body) + "?=\r\n" +
+				"Content-Type: text/plain; charset=\"" + tt.charset + "\"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + string(body) + "\r\n"
+			m, err := mailbox.Parse([]byte(raw))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if m.Subject != tt.want || strings.TrimRight(m.Text, "\r\n") != tt.want {
+				t.Errorf("subject %q, text %q; want %q in both", m.Subject, m.Text, tt.want)
 			}
 		})
 	}

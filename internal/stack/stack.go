@@ -122,6 +122,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack: merchant: %w", err)
 	}
+	if s.Merchant == nil {
+		return nil, errors.New("stack: merchant: its MerchantStarter returned neither a merchant nor an error")
+	}
 	m := s.Merchant
 	s.closers = append(s.closers, named("merchant", m.Close))
 	s.Profile.Webhook.URL = m.WebhookURL()

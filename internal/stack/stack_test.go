@@ -7,12 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/smtp"
 	"net/url"
+	"os"
+	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,7 +38,7 @@ import (
 // was given and what it saw.
 type testMerchant struct {
 	// Set before Start.
-	startErr func(stack.MerchantEnv) error // fail the start with this
+	startErr func(stack.MerchantEnv) error // fail the start with this (nil: return no merchant and no error)
 	closeErr error                         // Close returns it
 	onClose  func()                        // runs first in Close
 
@@ -68,7 +72,10 @@ func (m *testMerchant) start(env stack.MerchantEnv) (stack.RunningMerchant, erro
 	m.started++
 	m.env = env
 	if m.startErr != nil {
-		return nil, m.startErr(env)
+		if err := m.startErr(env); err != nil {
+			return nil, err
+		}
+		return nil, nil // a broken starter
 	}
 	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
 	return m, nil
@@ -162,7 +169,7 @@ func placeAcceptedOrder(ctx context.Context, t *testing.T, s *stack.Stack, email
 	return o
 }
 
-// startStack starts a stack with m and closes it at the end of the test.
+// startStack starts a stack with o and closes it at the end of the test.
 func startStack(t *testing.T, o stack.Options) *stack.Stack {
 	t.Helper()
 	s, err := stack.Start(context.Background(), o)
@@ -414,7 +421,8 @@ func awaitGoroutines(t *testing.T, what string, want int) {
 // TestCloseReleasesEverything: after Close every listener's address can be
 // bound again and the stack's goroutines are gone; pieces close last
 // started first, so the merchant stops while the simulator and MailHog
-// still serve; a second Close does nothing.
+// still serve; a mailbox wait still running ends; a second Close does
+// nothing.
 func TestCloseReleasesEverything(t *testing.T) {
 	before := goroutineBaseline(t)
 	m := newTestMerchant()
@@ -449,8 +457,23 @@ func TestCloseReleasesEverything(t *testing.T) {
 		smtpUp = err
 	}
 
+	// A wait on the mailbox that is running when the stack closes ends.
+	waitErr := make(chan error, 1)
+	go func() {
+		_, err := s.Mailbox.Wait(ctx, "nobody@example.test", "mail that never comes", nil)
+		waitErr <- err
+	}()
+
 	if err := s.Close(); err != nil {
 		t.Fatalf("close: %v", err)
+	}
+	select {
+	case err := <-waitErr:
+		if err == nil || ctx.Err() != nil {
+			t.Errorf("a mailbox wait running at Close returned %v (its context: %v); want it to fail because the mailbox closed", err, ctx.Err())
+		}
+	case <-ctx.Done():
+		t.Errorf("a mailbox wait running at Close still waits at the deadline (%v)", ctx.Err())
 	}
 	if !m.closed.Load() {
 		t.Error("Close did not close the merchant")
@@ -524,6 +547,8 @@ func TestStartFailsCleanly(t *testing.T) {
 				return fmt.Errorf("listen: %w", err)
 			},
 			want: []string{"stack: merchant: listen:", taken.Addr().String(), "address already in use"}, wantIs: syscall.EADDRINUSE, merchant: "failed"},
+		{name: "merchant starter returns nothing", startErr: func(stack.MerchantEnv) error { return nil },
+			want: []string{"stack: merchant:", "neither a merchant nor an error"}, merchant: "failed"},
 		{name: "harness rejects the profile", profile: badNotification,
 			want: []string{"notifications.order-confirmaton: no such notification", "order-confirmation"}, merchant: "closed"},
 		{name: "context already cancelled", ctx: cancelled,
@@ -577,5 +602,270 @@ func TestStartFailsCleanly(t *testing.T) {
 			}
 			awaitGoroutines(t, "the failed start's goroutines", before)
 		})
+	}
+}
+
+// recorder is a slog handler that reports each record, with the attributes
+// of its logger, on a channel.
+type recorder struct {
+	attrs   []slog.Attr
+	records chan logged
+}
+
+type logged struct {
+	msg   string
+	attrs map[string]string
+}
+
+func (h *recorder) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *recorder) Handle(_ context.Context, r slog.Record) error {
+	l := logged{msg: r.Message, attrs: map[string]string{}}
+	for _, a := range h.attrs {
+		l.attrs[a.Key] = a.Value.String()
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		l.attrs[a.Key] = a.Value.String()
+		return true
+	})
+	select {
+	case h.records <- l:
+	default:
+	}
+	return nil
+}
+
+func (h *recorder) WithAttrs(as []slog.Attr) slog.Handler {
+	return &recorder{attrs: append(slices.Clone(h.attrs), as...), records: h.records}
+}
+
+func (h *recorder) WithGroup(string) slog.Handler { return h }
+
+func (h *recorder) await(ctx context.Context, t *testing.T, what string, match func(logged) bool) logged {
+	t.Helper()
+	var seen []string
+	for {
+		select {
+		case l := <-h.records:
+			if match(l) {
+				return l
+			}
+			seen = append(seen, fmt.Sprintf("%q %v", l.msg, l.attrs))
+		case <-ctx.Done():
+			t.Fatalf("awaited %s in the log; by the deadline (%v) it had %d other records: %v", what, ctx.Err(), len(seen), seen)
+			return logged{}
+		}
+	}
+}
+
+// TestStackLogger: Options.Logger receives the merchant's records tagged
+// component=merchant and the simulator's tagged component=simulator.
+func TestStackLogger(t *testing.T) {
+	rec := &recorder{records: make(chan logged, 256)}
+	m := newTestMerchant()
+	s := startStack(t, stack.Options{Merchant: m.start, Logger: slog.New(rec)})
+	ctx := deadline(t)
+
+	// The merchant logs each webhook with the logger it was given.
+	o := placeAcceptedOrder(ctx, t, s, "logger@example.test")
+	rec.await(ctx, t, "the merchant's record of order.accepted tagged component=merchant", func(l logged) bool {
+		return l.msg == "webhook received" && l.attrs["type"] == "order.accepted" && l.attrs["component"] == "merchant"
+	})
+
+	// The simulator warns when a held event's webhook is gone by its release.
+	dr := s.Simulator.Client(s.Profile.API.SecretKey)
+	hold, err := dr.AddFault(ctx, client.Fault{WebhookID: s.Harness.WebhookID(), EventType: "order.accepted", Hold: true})
+	if err != nil {
+		t.Fatalf("add hold fault: %v", err)
+	}
+	o = placeAcceptedOrder(ctx, t, s, "logger@example.test")
+	if _, err := dr.WaitFaultHeld(ctx, hold.ID, 1, 10*time.Second); err != nil {
+		t.Fatalf("awaited the hold of order %s's order.accepted: %v", o.ID, err)
+	}
+	if err := dr.DeleteWebhook(ctx, s.Harness.WebhookID()); err != nil {
+		t.Fatalf("delete webhook: %v", err)
+	}
+	if _, err := dr.ReleaseFault(ctx, hold.ID, "fifo"); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	rec.await(ctx, t, "the simulator's warning about the deleted webhook tagged component=simulator", func(l logged) bool {
+		return strings.Contains(l.msg, "webhook gone") && l.attrs["component"] == "simulator"
+	})
+}
+
+// silentChild marks the run of TestStackIsSilent that uses a stack; the
+// parent run reads its output.
+const silentChild = "DRSIM_STACK_SILENT_CHILD"
+
+// TestStackIsSilent: a stack with no Logger writes nothing on stdout or
+// stderr while mail flows through MailHog (SMTP sessions, its API, its web
+// UI and its websocket all log by default). The stack runs in a child
+// process so that everything the process writes, through any logger, is
+// seen.
+func TestStackIsSilent(t *testing.T) {
+	if os.Getenv(silentChild) == "1" {
+		useStackQuietly(t)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStackIsSilent$", "-test.count=1")
+	cmd.Env = append(os.Environ(), silentChild+"=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("child: %v\nstdout:\n%s\nstderr:\n%s", err, &stdout, &stderr)
+	}
+	// The test binary's own lines: PASS, and coverage when built with -cover.
+	var extra []string
+	for line := range strings.Lines(stdout.String()) {
+		if line = strings.TrimSpace(line); line != "PASS" && !strings.HasPrefix(line, "coverage: ") && line != "" {
+			extra = append(extra, line)
+		}
+	}
+	if len(extra) > 0 || stderr.Len() > 0 {
+		t.Errorf("the stack wrote to stdout %d lines:\n%s\nand to stderr:\n%s", len(extra), strings.Join(extra, "\n"), &stderr)
+	}
+}
+
+// useStackQuietly makes every part of the stack work: an order email
+// through MailHog's SMTP, read back through the in-process mailbox and
+// through MailHog's websocket and HTTP API, and its web UI.
+func useStackQuietly(t *testing.T) {
+	m := newTestMerchant()
+	s := startStack(t, stack.Options{Merchant: m.start})
+	ctx := deadline(t)
+	o := placeAcceptedOrder(ctx, t, s, "quiet@example.test")
+	if _, err := s.Mailbox.Wait(ctx, "quiet@example.test", "order email (in process)", nil); err != nil {
+		t.Fatal(err)
+	}
+	remote := mailbox.NewClient(s.Mail.URL())
+	defer remote.Close()
+	if _, err := remote.Wait(ctx, "quiet@example.test", "order email (websocket)", func(msg *mailbox.Message) bool {
+		return strings.Contains(msg.Subject, o.ID)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/", "/api/v2/messages"} {
+		resp, err := http.Get(s.Mail.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s", path, resp.Status)
+		}
+	}
+}
+
+// outOfFilesChild marks the run of TestStartFailsWhenListenersCannotOpen
+// that lowers its own file limit.
+const outOfFilesChild = "DRSIM_STACK_OUT_OF_FILES_CHILD"
+
+// TestStartFailsWhenListenersCannotOpen: when the simulator's or MailHog's
+// listener cannot open (here: the process is out of file descriptors, the
+// only way they fail on a fresh loopback port), Start says which, wraps the
+// system's error, and what it had started is closed. The file limit is
+// lowered in a child process so that no other test runs short of files.
+func TestStartFailsWhenListenersCannotOpen(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("counts open files in /proc/self/fd")
+	}
+	if os.Getenv(outOfFilesChild) == "1" {
+		startOutOfFiles(t)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStartFailsWhenListenersCannotOpen$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), outOfFilesChild+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("--- PASS: TestStartFailsWhenListenersCannotOpen/")) {
+		t.Fatalf("the child ran no case:\n%s", out)
+	}
+}
+
+func startOutOfFiles(t *testing.T) {
+	var orig syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &orig); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		files int // descriptors the stack may open
+		want  []string
+	}{
+		{"simulator", 0, []string{"simulator: listen on 127.0.0.1:0"}},
+		{"MailHog SMTP", 1, []string{"stack: mailbox:", "listen for SMTP"}},
+		{"MailHog API", 2, []string{"stack: mailbox:", "listen for HTTP"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := goroutineBaseline(t) // also makes the runtime's poller
+			m := newTestMerchant()
+			limit := fileLimitAllowing(t, tc.files)
+			lowered := orig
+			lowered.Cur = limit
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lowered); err != nil {
+				t.Fatal(err)
+			}
+			s, err := stack.Start(context.Background(), stack.Options{Merchant: m.start})
+			if rerr := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &orig); rerr != nil {
+				t.Fatal(rerr)
+			}
+			if err == nil {
+				s.Close()
+				t.Fatalf("Start succeeded with %d free descriptors", tc.files)
+			}
+			if s != nil {
+				t.Errorf("Start returned a stack with its error %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if !errors.Is(err, syscall.EMFILE) {
+				t.Errorf("error %q does not wrap EMFILE", err)
+			}
+			if m.started != 0 {
+				t.Errorf("merchant started %d times, want none", m.started)
+			}
+			awaitGoroutines(t, "the failed start's goroutines", before)
+		})
+	}
+}
+
+// fileLimitAllowing is the RLIMIT_NOFILE under which the process can open
+// exactly n more descriptors: the n-th free descriptor number, plus one.
+func fileLimitAllowing(t *testing.T, n int) uint64 {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd") // lists its own, now closed, descriptor too: harmless, it is free again
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := map[int]bool{}
+	for _, e := range entries {
+		var fd int
+		if _, err := fmt.Sscan(e.Name(), &fd); err == nil {
+			open[fd] = true
+		}
+	}
+	// The descriptor ReadDir used is listed but free again: find it by
+	// opening one, which takes the lowest free number.
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(open, int(f.Fd()))
+	f.Close()
+	free := 0
+	for fd := 0; ; fd++ {
+		if open[fd] {
+			continue
+		}
+		if free == n {
+			return uint64(fd)
+		}
+		free++
 	}
 }

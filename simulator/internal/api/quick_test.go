@@ -105,6 +105,13 @@ var decodeBodies = []string{
 	`{"address":"http://127.0.0.1:1/x","types":["order.accepted"],"enabled":true}`, `{"Address":"http://x"}`,
 	`{"seed":18446744073709551615}`, `{"seed":18446744073709551616}`, `{"delay":"1s"}`,
 	`{"a":` + strings.Repeat("[", 31) + strings.Repeat("]", 31) + `}`, strings.Repeat("[", 40) + strings.Repeat("]", 40),
+	`{"quantity":1.0}`, `{"quantity":1e2}`, `{"quantity":-0}`, `{"items":[{"skuId":"s","quantity":1.5,"price":1}]}`,
+	`{"items":[{"skuId":"s","quantity":"1","price":"1"}]}`, `{"items":[{"skuId":"s","quantity":1,"price":1e-400}]}`,
+	`{"email":"\ud800"}`, `{"email":"\ud83d\ude00@example.test"}`, `{"email":"a\u0000@example.test"}`, `{"email":"\/a@example.test"}`,
+	`{"enabled":1}`, `{"enabled":null}`, `{"locale":["en_US"]}`, `{"shipping":[]}`, `{"shipping":"x"}`, `{"id":{"a":1}}`,
+	`{"metadata":{"a":true,"b":null,"c":-1.5e3,"d":"\u00e9"}}`, `{"frozenTime":"2026-01-01T00:00:00.5Z"}`, `{"frozenTime":"2026-01-01T00:00:00,5Z"}`,
+	`{"frozenTime":"2026-01-01T24:00:00Z"}`, `{"frozenTime":"2026-01-01t00:00:00z"}`, `{"frozenTime":"2026-01-01T00:00:00+24:00"}`,
+	`{"since":"2026-01-01T00:00:00Z","undelivered":true}`, `{"types":["a",1]}`, `{"types":"a"}`,
 	"{\"\xff\":1}", "{\"email\":\"a\xff\"}", `{"email":"a@example.test"` + "\n}\n", "\t{ \"email\" : \"a@example.test\" , \"locale\" : \"en_US\" }\r\n",
 }
 

@@ -28,12 +28,12 @@ type Account struct {
 	fulfils   collection[*Fulfillment]
 	refunds   collection[*Refund]
 	returns   collection[*Return]
-	events    collection[*Event]
-	recorded  int // events recorded since the last prune (events.go)
+	events    eventLog // eventlog.go
+	recorded  int      // events recorded since the last prune (events.go)
 	// collecting are the lists a clock move gathers its events in: record
-	// appends each new event to every one (events.go). Positions in
-	// events.order cannot mark "the events since": a prune during the
-	// move removes older events and shifts them.
+	// appends each new event, made from the log, to every one (events.go).
+	// Positions in the log cannot mark "the events since": a prune during
+	// the move may forget the move's first events.
 	collecting  []*[]*Event
 	plans       collection[*Plan]         // plans.go
 	subs        collection[*Subscription] // subscriptions.go

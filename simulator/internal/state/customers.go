@@ -59,26 +59,27 @@ func (a *Account) CreateCustomerJSON(p CustomerParams) ([]byte, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, ev, err := a.createCustomer(p)
+	_, pos, err := a.createCustomer(p)
 	if err != nil {
 		return nil, err
 	}
-	return ev.Data.Object, nil
+	return a.events.object(pos), nil
 }
 
 // createCustomer makes a customer on the clock in use (see use) and
-// returns it (the stored one) with its customer.created event. Caller
+// returns it (the stored one) with its customer.created event's position
+// in the event log. Caller
 // holds a.mu; p is valid.
-func (a *Account) createCustomer(p CustomerParams) (*Customer, *Event, error) {
+func (a *Account) createCustomer(p CustomerParams) (*Customer, uint32, error) {
 	now := a.now()
 	c := &Customer{Type: "individual", Enabled: true, CreatedTime: now}
 	if p.ID != nil {
 		if _, taken := a.customers.get(*p.ID); taken {
-			return nil, nil, problem.Conflictf("conflict", "Customer '%s' already exists.", *p.ID)
+			return nil, 0, problem.Conflictf("conflict", "Customer '%s' already exists.", *p.ID)
 		}
 	}
 	if p.DefaultSourceID != nil {
-		return nil, nil, problem.Invalidf("defaultSourceId", "Attach a source before making it the default.")
+		return nil, 0, problem.Invalidf("defaultSourceId", "Attach a source before making it the default.")
 	}
 	a.applyCustomer(c, p)
 	// The id and the email share one allocation: a stored customer is
@@ -95,8 +96,7 @@ func (a *Account) createCustomer(p CustomerParams) (*Customer, *Event, error) {
 	c.ID, c.Email = s[:n], s[n:]
 	a.customers.put(c.ID, c)
 	a.customerClock.set(c.ID, a.curID)
-	ev := a.record("customer.created", c, nil)
-	return c, ev, nil
+	return c, a.record("customer.created", c, nil), nil
 }
 
 func (a *Account) applyCustomer(c *Customer, p CustomerParams) {

@@ -9,7 +9,8 @@ import (
 )
 
 // A recorded event never changes, so it is written as JSON once, when it is
-// recorded, and every webhook delivery and GET of it sends those bytes.
+// recorded, straight into the account's event log (eventlog.go), and every
+// webhook delivery and GET of it sends those bytes.
 // appendEvent writes them without reflection: the bytes encoding/json's
 // Marshal writes for the event (field order, HTML escaping and all), which
 // TestRecordedEventBytes and FuzzRecordedEventBytes check. It relies on
@@ -31,6 +32,15 @@ func (e *Event) JSON() ([]byte, error) {
 // appendEvent appends e as encoding/json writes it. e.Data's raw messages
 // must be wire.Marshal's output.
 func appendEvent(dst []byte, e *Event) []byte {
+	dst, _ = appendEventSpans(dst, e)
+	return dst
+}
+
+// appendEventSpans is appendEvent, saying where it wrote the webhook ids
+// and data's messages (the event log keeps their offsets, eventlog.go).
+func appendEventSpans(dst []byte, e *Event) ([]byte, eventSpans) {
+	var sp eventSpans
+	start := len(dst)
 	dst = append(dst, `{"id":`...)
 	dst = appendString(dst, e.ID)
 	dst = append(dst, `,"type":`...)
@@ -40,6 +50,7 @@ func appendEvent(dst []byte, e *Event) []byte {
 	dst = append(dst, `,"digitalriverVersion":`...)
 	dst = appendString(dst, e.DigitalriverVersion)
 	dst = append(dst, `,"webhookIds":`...)
+	sp.hooks = len(dst) - start
 	if e.WebhookIDs == nil {
 		dst = append(dst, "null"...)
 	} else {
@@ -52,19 +63,23 @@ func appendEvent(dst []byte, e *Event) []byte {
 		}
 		dst = append(dst, ']')
 	}
-	dst = append(dst, `,"data":{"object":`...)
+	dst = append(dst, dataMarker...)
+	sp.obj = len(dst) - start
 	if len(e.Data.Object) == 0 {
 		dst = append(dst, "null"...)
 	} else {
 		dst = append(dst, e.Data.Object...)
 	}
+	sp.objLen = len(dst) - start - sp.obj
 	if len(e.Data.PreviousAttributes) > 0 {
-		dst = append(dst, `,"previousAttributes":`...)
+		dst = append(dst, prevMarker...)
+		sp.prev = len(dst) - start
 		dst = append(dst, e.Data.PreviousAttributes...)
+		sp.prevLen = len(e.Data.PreviousAttributes)
 	}
 	dst = append(dst, `},"createdTime":"`...)
 	dst = wire.AppendEventTime(dst, e.CreatedTime) // digits and -:.TZ: nothing to escape
-	return append(dst, `"}`...)
+	return append(dst, `"}`...), sp
 }
 
 // appendString appends s as a JSON string the way encoding/json writes it:

@@ -36,7 +36,7 @@ func recordFor(t testing.TB, hooks int, typ string, obj, previous any) *Event {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.record(typ, obj, previous)
+	return a.events.at(a.record(typ, obj, previous))
 }
 
 // A recorded event's kept bytes are exactly what encoding/json writes for

@@ -24,19 +24,22 @@ const APIVersion = "2021-12-13"
 // fetch each event then, as it could seconds after it on DR.
 const EventRetention = 30 * 24 * time.Hour
 
-// Event is DR's Event as the account keeps it: package client's Event
+// Event is DR's Event as the account shows it: package client's Event
 // (Data.Object is a snapshot of the object at the time) with what the
-// simulator keeps beside it. Unlike the other resources it is not an alias
-// of the wire type with its extras in account notes: webhook delivery and
-// GET /events send the JSON written when it was recorded (body), and
-// MarshalJSON, which must be a method of the type marshalled, returns it
-// without a lookup (eventjson.go).
+// simulator keeps beside it. The account does not keep Event values: its
+// event log (eventlog.go) keeps each event's JSON and a pointer-free entry,
+// and makes an Event of them each time one is read (GET /events, replay,
+// a clock move's events, the publisher). Unlike the other resources it is
+// not an alias of the wire type with its extras in account notes: webhook
+// delivery and GET /events send the JSON written when it was recorded
+// (body), and MarshalJSON, which must be a method of the type marshalled,
+// returns it without a lookup (eventjson.go).
 type Event struct {
 	client.Event
 
 	testClock string    // the test clock of the customer it is about (testclocks.go); not on the wire
 	recorded  time.Time // the account's clock when it was recorded: retention counts from it
-	body      []byte    // the event as JSON, written when recorded (eventjson.go); shared by copies, never written
+	body      []byte    // the event as JSON, written when recorded (eventjson.go): a view of the log's bytes, never written
 }
 
 // MarshalJSON writes the event as DR does: createdTime with microseconds
@@ -56,12 +59,13 @@ func (e Event) MarshalJSON() ([]byte, error) {
 // EventData holds the object and, for updates, the changed attributes' old values.
 type EventData = client.EventData
 
-// record snapshots obj into a new event and hands it to the publisher with
-// the webhooks subscribed to typ. The caller holds a.mu.
-func (a *Account) record(typ string, obj any, previous any) *Event {
-	// The object is written to a pooled buffer, copied into the kept bytes
-	// (appendEvent) and viewed there (viewsOf): a copy of its own would be
-	// garbage at once.
+// record snapshots obj into a new event, appends it to the account's
+// event log and hands a copy to the publisher with the webhooks subscribed
+// to typ. It returns the event's position in the log (a.events.at makes
+// the event). The caller holds a.mu.
+func (a *Account) record(typ string, obj any, previous any) uint32 {
+	// The object is written to a pooled buffer and copied into the log's
+	// bytes: a copy of its own would be garbage at once.
 	scratch := scratchPool.Get().(*bytes.Buffer)
 	defer func() {
 		if scratch.Cap() <= maxScratch {
@@ -72,20 +76,17 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 	if err := wire.MarshalWrite(scratch, obj); err != nil {
 		panic(fmt.Sprintf("state: event %s: cannot marshal %T: %v", typ, obj, err))
 	}
-	raw := scratch.Bytes()
-	var err error
-	ev := &Event{
+	ev := Event{
 		Event: client.Event{
 			ID:                  newUUID(),
 			Type:                typ,
 			CreatedTime:         a.now(),
 			DigitalriverVersion: APIVersion,
-			Data:                EventData{Object: raw},
+			Data:                EventData{Object: scratch.Bytes()},
 		},
-		testClock: a.curID,
-		recorded:  a.clock.Now(),
 	}
 	if previous != nil {
+		var err error
 		if ev.Data.PreviousAttributes, err = wire.Marshal(previous); err != nil {
 			panic(fmt.Sprintf("state: event %s: cannot marshal previous attributes: %v", typ, err))
 		}
@@ -95,20 +96,21 @@ func (a *Account) record(typ string, obj any, previous any) *Event {
 	for _, t := range targets {
 		ev.WebhookIDs = append(ev.WebhookIDs, t.WebhookID)
 	}
-	ev.body = appendEvent(make([]byte, 0, eventLen(ev)), ev)
-	ev.Data = viewsOf(ev.body, ev.Data)
-	a.events.put(ev.ID, ev)
+	pos, err := a.events.append(&ev, a.curID, a.clock.Now())
+	if err != nil {
+		panic(fmt.Sprintf("state: event %s: %v", typ, err)) // a UUID is never taken nor escaped
+	}
 	for _, c := range a.collecting {
-		*c = append(*c, ev)
+		*c = append(*c, a.events.at(pos))
 	}
 	if a.recorded++; a.recorded >= pruneEvery {
 		a.pruneEvents()
 	}
 	a.signalChange()
 	if a.publisher != nil && len(targets) > 0 {
-		a.publisher.Publish(a.id, ev.copy(), targets)
+		a.publisher.Publish(a.id, a.events.at(pos), targets)
 	}
-	return ev
+	return pos
 }
 
 // scratchPool holds the buffers record writes an event's object to before
@@ -135,37 +137,6 @@ func eventLen(e *Event) int {
 		n += len(`,"previousAttributes":`) + len(e.Data.PreviousAttributes)
 	}
 	return n
-}
-
-// viewsOf returns d with its raw messages as views of body, where
-// appendEvent copied them, so a stored event keeps its object's JSON once,
-// not twice (the views' capacity ends with them: an append copies). The
-// first `,"data":{"object":` in body is data's: the fields before it are
-// JSON strings, whose quotes are escaped. Where a message is not found as
-// expected, d keeps its own copy (a copy of the scratch buffer record
-// wrote it to, which is reused).
-func viewsOf(body []byte, d EventData) EventData {
-	const marker = `,"data":{"object":`
-	i := bytes.Index(body, []byte(marker))
-	if i < 0 {
-		d.Object = bytes.Clone(d.Object)
-		return d
-	}
-	i += len(marker)
-	if j := i + len(d.Object); len(d.Object) > 0 && j <= len(body) && bytes.Equal(body[i:j], d.Object) {
-		d.Object = body[i:j:j]
-		i = j
-	} else {
-		d.Object = bytes.Clone(d.Object)
-	}
-	const prev = `,"previousAttributes":`
-	if len(d.PreviousAttributes) > 0 && bytes.HasPrefix(body[i:], []byte(prev)) {
-		i += len(prev)
-		if j := i + len(d.PreviousAttributes); j <= len(body) && bytes.Equal(body[i:j], d.PreviousAttributes) {
-			d.PreviousAttributes = body[i:j:j]
-		}
-	}
-	return d
 }
 
 // EventFilter is GET /events' query: type (one name, '*' wildcard) or types.
@@ -221,22 +192,23 @@ func (a *Account) Events(f EventFilter) (Page[*Event], error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	page, err := a.events.page(func(e *Event) bool {
-		if a.retired(e) || !f.Created.contains(e.CreatedTime) {
-			return false
+	// Whether each of the account's few event types matches, worked out
+	// once, not at each event.
+	match := make([]bool, len(a.events.types))
+	for i, typ := range a.events.types {
+		switch {
+		case f.Type != "":
+			match[i] = MatchType(f.Type, typ)
+		case len(f.Types) > 0:
+			match[i] = contains(f.Types, typ)
+		default:
+			match[i] = true
 		}
-		if f.Type != "" {
-			return MatchType(f.Type, e.Type)
-		}
-		if len(f.Types) > 0 {
-			return contains(f.Types, e.Type)
-		}
-		return true
-	}, f.ListParams)
-	for i, e := range page.Data {
-		page.Data[i] = e.copy()
 	}
-	return page, err
+	cutoff := a.retentionCutoff()
+	return a.events.page(func(e *logEntry) bool {
+		return match[e.typ] && !e.retired(cutoff) && f.Created.contains(e.createdTime())
+	}, f.ListParams)
 }
 
 // copy is a copy of a recorded event. Events never change once recorded,
@@ -252,11 +224,11 @@ func (e *Event) copy() *Event {
 func (a *Account) Event(id string) (*Event, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	e, ok := a.events.get(id)
-	if !ok || a.retired(e) {
+	i, ok := a.events.index(id)
+	if !ok || a.events.entries[i].retired(a.retentionCutoff()) {
 		return nil, problem.NotFoundID("Event", id)
 	}
-	return e.copy(), nil
+	return a.events.event(i), nil
 }
 
 // MarshalJSON writes the subscription's dates in DR's pair form
@@ -286,25 +258,32 @@ const pruneEvery = 1000
 // they were recorded, on the account's clock, which never runs back: the
 // retired ones are the oldest, so the prune looks at those and at the
 // first event kept, not at every stored event (a create at 100,000 stored
-// events spent 70 % of its time here). Caller holds a.mu.
+// events spent 70 % of its time here). The log releases the bytes only
+// retired events used. Caller holds a.mu.
 func (a *Account) pruneEvents() int {
 	a.recorded = 0
 	var gone []string
-	n := a.events.dropOldest(func(e *Event) bool {
-		if a.retired(e) {
-			gone = append(gone, e.ID)
-			return true
-		}
-		return false
-	})
-	if f, ok := a.publisher.(EventForgetter); ok && len(gone) > 0 {
-		f.ForgetEvents(a.id, gone)
+	forget, _ := a.publisher.(EventForgetter)
+	var note func(string)
+	if forget != nil {
+		note = func(id string) { gone = append(gone, id) }
+	}
+	cutoff := a.retentionCutoff()
+	n := a.events.dropOldest(func(e *logEntry) bool { return e.retired(cutoff) }, note)
+	if forget != nil && len(gone) > 0 {
+		forget.ForgetEvents(a.id, gone)
 	}
 	return n
 }
 
-// retired reports whether e was recorded more than EventRetention ago on
-// the account's clock. Caller holds a.mu.
-func (a *Account) retired(e *Event) bool {
-	return e.recorded.Before(a.clock.Now().Add(-EventRetention))
+// retentionCutoff is the recording time before which events are retired:
+// recorded more than EventRetention ago on the account's clock. Caller
+// holds a.mu.
+func (a *Account) retentionCutoff() time.Time {
+	return a.clock.Now().Add(-EventRetention)
+}
+
+// retired reports whether e was recorded before cutoff (retentionCutoff).
+func (e *logEntry) retired(cutoff time.Time) bool {
+	return e.recordedTime().Before(cutoff)
 }

@@ -71,7 +71,7 @@ func TestRecordedEventsKeepTheirObjects(t *testing.T) {
 	var want [][]byte
 	for i := range 50 {
 		obj := map[string]any{"id": fmt.Sprint(i), "note": strings.Repeat("x", (i*37)%300)}
-		evs = append(evs, a.record("customer.created", obj, map[string]any{"i": i}))
+		evs = append(evs, a.events.at(a.record("customer.created", obj, map[string]any{"i": i})))
 		w, _ := wire.Marshal(obj)
 		want = append(want, w)
 	}

@@ -65,7 +65,7 @@ func TestRetiredEventsArePruned(t *testing.T) {
 	defer a.mu.Unlock()
 	kept := a.events.len()
 	for _, e := range a.events.all() {
-		if a.retired(e) {
+		if e.recorded.Before(a.retentionCutoff()) {
 			t.Fatalf("event %s (%s, %s) past retention is still kept", e.ID, e.Type, e.CreatedTime)
 		}
 	}
@@ -79,7 +79,7 @@ func TestRetiredEventsArePruned(t *testing.T) {
 		t.Fatalf("the publisher was told to forget %d events, want the %d pruned", len(pub.forgotten), before)
 	}
 	for _, id := range pub.forgotten {
-		if _, kept := a.events.get(id); kept {
+		if _, kept := a.events.index(id); kept {
 			t.Fatalf("the publisher was told to forget %s, which is kept", id)
 		}
 	}
@@ -89,8 +89,8 @@ func TestRetiredEventsArePruned(t *testing.T) {
 			t.Fatalf("index(%s) = %d, want %d", id, got, i)
 		}
 	}
-	if a.events.indexed() != kept || a.events.len() != kept {
-		t.Fatalf("idx %d items %d, want %d", a.events.indexed(), a.events.len(), kept)
+	if len(a.events.idx)+len(a.events.dup) != kept || a.events.len() != kept {
+		t.Fatalf("idx %d+%d entries %d, want %d", len(a.events.idx), len(a.events.dup), a.events.len(), kept)
 	}
 }
 

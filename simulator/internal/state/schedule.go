@@ -138,21 +138,21 @@ func (a *Account) advanceTo(t time.Time) ([]*Event, error) {
 		}
 		if due.After(a.now()) {
 			if _, err := a.clock.Set(due); err != nil {
-				return copies(recorded), err
+				return recorded, err
 			}
 		}
 		a.runDue(s, due, kind)
 	}
 	if rest := t.Sub(a.now()); rest > 0 {
 		if _, err := a.clock.Advance(rest); err != nil {
-			return copies(recorded), err
+			return recorded, err
 		}
 	}
-	return copies(recorded), nil
+	return recorded, nil
 }
 
-// collect makes record append each new event to *into until the returned
-// func runs. Caller holds a.mu (and still holds it when calling the func).
+// collect makes record append each new event (an *Event of the list's
+// own) to *into until the returned func runs. Caller holds a.mu (and still holds it when calling the func).
 func (a *Account) collect(into *[]*Event) (stop func()) {
 	a.collecting = append(a.collecting, into)
 	return func() {
@@ -163,15 +163,6 @@ func (a *Account) collect(into *[]*Event) (stop func()) {
 			}
 		}
 	}
-}
-
-// copies are copies of recorded events, in their order.
-func copies(evs []*Event) []*Event {
-	out := make([]*Event, len(evs))
-	for i, e := range evs {
-		out[i] = e.copy()
-	}
-	return out
 }
 
 // earliestDue is the next transition of the customers on test clock

@@ -45,8 +45,8 @@ func skipped(t reflect.Type, f reflect.StructField) bool {
 		return true
 	}
 	if t == eventType {
-		// An event's kept JSON (eventjson.go) is not saved: a loaded
-		// event is marshalled when asked, as before it was kept.
+		// Events are saved from the account's event log (eventLog.saved);
+		// an *Event field holds only transient ones (Account.collecting).
 		return f.Name == "body"
 	}
 	if t != accountType {
@@ -75,6 +75,10 @@ var (
 	clockType   = reflect.TypeFor[*clock.Virtual]()
 	rawType     = reflect.TypeFor[json.RawMessage]()
 	contentPtr  = reflect.TypeFor[*content]()
+	// The event log (eventlog.go) is kept as data no reflection can save
+	// (offsets, hashes); it is saved as its events' JSON instead.
+	eventLogType = reflect.TypeFor[eventLog]()
+	savedLogType = reflect.TypeFor[[]savedEvent]()
 )
 
 // savedContent is a file's content in the state file: its bytes, made now
@@ -104,6 +108,9 @@ func describe(b *strings.Builder, t reflect.Type, seen map[reflect.Type]bool) {
 	switch {
 	case t == timeType || t == clockType || t == rawType || t == contentPtr:
 		b.WriteString(t.String())
+		return
+	case t == eventLogType:
+		describe(b, savedLogType, seen)
 		return
 	}
 	switch t.Kind() {
@@ -248,6 +255,9 @@ func (e *encoder) value(v reflect.Value, path string) error {
 			sc.Err = err.Error()
 		}
 		return e.json(sc, path)
+	case t == eventLogType:
+		saved := v.Addr().Interface().(*eventLog).saved()
+		return e.value(reflect.ValueOf(&saved).Elem(), path)
 	}
 	switch t.Kind() {
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
@@ -405,6 +415,15 @@ func (d *decoder) value(raw json.RawMessage, v reflect.Value, path string) error
 			c.err = errors.New(sc.Err)
 		}
 		v.Set(reflect.ValueOf(c))
+		return nil
+	case t == eventLogType:
+		var saved []savedEvent
+		if err := d.value(raw, reflect.ValueOf(&saved).Elem(), path); err != nil {
+			return err
+		}
+		if err := v.Addr().Interface().(*eventLog).restore(saved); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 		return nil
 	}
 	switch t.Kind() {

@@ -205,7 +205,7 @@ func (a *Account) dropClockResources(id string) {
 	for cid := range custs {
 		delete(a.customerClock, cid)
 	}
-	a.events.removeWhere(func(e *Event) bool { return e.testClock == id })
+	a.events.removeClock(id)
 }
 
 // TestClockCustomer is POST /_sim/test-clocks/{id}/customers: POST
@@ -381,7 +381,7 @@ func (a *Account) advanceStep(tc *testClock, t time.Time, evs *[]*Event) bool {
 	stop := a.collect(&recorded)
 	a.runDue(s, due, kind)
 	stop()
-	*evs = append(*evs, copies(recorded)...)
+	*evs = append(*evs, recorded...)
 	return true
 }
 

@@ -452,12 +452,16 @@ func (a *Account) ReplayEvents(id string, since time.Time) ([]*Event, Target, er
 	if !ok {
 		return nil, Target{}, problem.NotFoundID("Webhook", id)
 	}
-	evs := a.events.newestFirst(func(e *Event) bool {
-		return !a.retired(e) && !e.CreatedTime.Before(since) && subscribed(w, e.Type)
-	})
-	out := make([]*Event, len(evs))
-	for i, e := range evs {
-		out[len(evs)-1-i] = clone(e)
+	cutoff := a.retentionCutoff()
+	match := make([]bool, len(a.events.types)) // whether w is subscribed to each event type
+	for i, typ := range a.events.types {
+		match[i] = subscribed(w, typ)
+	}
+	var out []*Event
+	for i := range a.events.entries {
+		if e := &a.events.entries[i]; match[e.typ] && !e.retired(cutoff) && !e.createdTime().Before(since) {
+			out = append(out, a.events.event(i))
+		}
 	}
 	return out, a.targetLocked(w, a.now()), nil
 }
