@@ -29,6 +29,7 @@ require (
 	github.com/bmizerany/assert v0.0.0-20160611221934-b7ed37b82869 // indirect
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/gofrs/uuid v4.3.1+incompatible // indirect
+	github.com/goodsign/monday v1.0.2 // indirect
 	github.com/gorilla/context v1.1.2 // indirect
 	github.com/hashicorp/go-immutable-radix v1.3.1 // indirect
 	github.com/hashicorp/go-memdb v1.3.4 // indirect

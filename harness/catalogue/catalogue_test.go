@@ -32,6 +32,20 @@ func TestFindMoney(t *testing.T) {
 		{"Total: 1.234,56 $", 1234.56, "EUR", false}, // wrong currency
 		{"Refund: -$5.00", 5, "USD", true},           // sign before the symbol is fine
 		{"Total: CA$7.50", 7.5, "CAD", true},
+		// As Node's Intl.NumberFormat (CLDR) writes them, for 123456.5 and 12.5.
+		{"Total: 123\u202f456,50\u00a0€", 123456.5, "EUR", true},   // fr-FR
+		{"Total: CHF 123'456.50", 123456.5, "CHF", true},           // de-CH
+		{"Total: CHF 123’456.50", 123456.5, "CHF", true},           // de-CH, typographic apostrophe
+		{"Total: ₹1,23,456.50", 123456.5, "INR", true},             // en-IN, lakhs
+		{"Total: ₹1,23,456.50", 23456.5, "INR", false},             // part of a longer number
+		{"Total: ₹12.50", 12.5, "INR", true},                       // en-IN
+		{"Total: ￥123,457", 123457, "JPY", true},                   // ja-JP
+		{"Total: € 123.456,50", 123456.5, "EUR", true},             // nl-NL
+		{"Total: 123\u00a0456,50\u00a0zł", 123456.5, "PLN", true},  // pl-PL
+		{"Total: 123\u00a0456,50\u00a0kr", 123456.5, "SEK", true},  // sv-SE
+		{"Total: \u200f123,456.50 \u200f₪", 123456.5, "ILS", true}, // he-IL, right-to-left marks
+		{"Total: ₩123,457", 123457, "KRW", true},                   // ko-KR
+		{"Total: 123\u00a0456,50\u00a0zł", 123456.5, "CZK", false}, // wrong currency
 	}
 	for _, tc := range tests {
 		_, got := catalogue.FindMoney(tc.text, tc.amount, tc.currency)
@@ -280,6 +294,114 @@ func TestLabelledAmountNotOnAnotherLabelsLine(t *testing.T) {
 		}
 		if !tc.ok && !strings.Contains(err.Error(), `totalShipping 0.00 USD on a line labelled shipping (it is only on a line labelled otherwise: "Tax: $0.00")`) {
 			t.Errorf("%s: the failure does not say where $0.00 was seen: %v", tc.name, err)
+		}
+	}
+}
+
+// TestFindDateAsLocalesWriteIt: the 2nd and the 12th of December 2026 as
+// Node's Intl.DateTimeFormat (CLDR) writes them in 19 locales (dateStyle
+// long, medium and short), each found for its own day and not for the
+// other. Czech's long form ("2. prosince 2026", the month in the genitive)
+// is not found: the month names the matcher knows are nominative there.
+func TestFindDateAsLocalesWriteIt(t *testing.T) {
+	dec2 := []string{
+		"2026年12月2日",
+		"2026/12/02",
+		"2026년 12월 2일",
+		"2026. 12. 2.",
+		"26. 12. 2.",
+		"2026/12/2",
+		"2 dicembre 2026",
+		"2 dic 2026",
+		"02/12/26",
+		"2 grudnia 2026",
+		"2 gru 2026",
+		"2.12.2026",
+		"2 de dezembro de 2026",
+		"2 de dez. de 2026",
+		"02/12/2026",
+		"2 декабря 2026 г.",
+		"2 дек. 2026 г.",
+		"02.12.2026",
+		"2 december 2026",
+		"2 dec 2026",
+		"02-12-2026",
+		"2 dec. 2026",
+		"2026-12-02",
+		"2 Aralık 2026",
+		"2 Ara 2026",
+		"2 décembre 2026",
+		"2 déc. 2026",
+		"2. Dezember 2026",
+		"02.12.26",
+		"2 de diciembre de 2026",
+		"2/12/26",
+		"2 December 2026",
+		"2 Dec 2026",
+		"December 2, 2026",
+		"Dec 2, 2026",
+		"12/2/26",
+		"2. december 2026",
+		"2. dec. 2026",
+		"2. joulukuuta 2026",
+		"2. desember 2026",
+		"2. des. 2026",
+		"2. 12. 2026",
+	}
+	dec12 := []string{
+		"2026年12月12日",
+		"2026/12/12",
+		"2026년 12월 12일",
+		"2026. 12. 12.",
+		"26. 12. 12.",
+		"12 dicembre 2026",
+		"12 dic 2026",
+		"12/12/26",
+		"12 grudnia 2026",
+		"12 gru 2026",
+		"12.12.2026",
+		"12 de dezembro de 2026",
+		"12 de dez. de 2026",
+		"12/12/2026",
+		"12 декабря 2026 г.",
+		"12 дек. 2026 г.",
+		"12 december 2026",
+		"12 dec 2026",
+		"12-12-2026",
+		"12 dec. 2026",
+		"2026-12-12",
+		"12 Aralık 2026",
+		"12 Ara 2026",
+		"12 décembre 2026",
+		"12 déc. 2026",
+		"12. Dezember 2026",
+		"12.12.26",
+		"12 de diciembre de 2026",
+		"12 December 2026",
+		"12 Dec 2026",
+		"December 12, 2026",
+		"Dec 12, 2026",
+		"12. december 2026",
+		"12. dec. 2026",
+		"12. joulukuuta 2026",
+		"12. desember 2026",
+		"12. des. 2026",
+		"12. 12. 2026",
+	}
+	d2 := time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC)
+	d12 := time.Date(2026, 12, 12, 15, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		shown      []string
+		day, other time.Time
+	}{{dec2, d2, d12}, {dec12, d12, d2}} {
+		for _, s := range tc.shown {
+			text := "Nächste Zahlung: " + s + "です。"
+			if _, ok := catalogue.FindDate(text, tc.day); !ok {
+				t.Errorf("FindDate(%q, %s) = false, want true", text, tc.day.Format(time.DateOnly))
+			}
+			if found, ok := catalogue.FindDate(text, tc.other); ok {
+				t.Errorf("FindDate(%q, %s) found %q, want nothing: it shows another day", text, tc.other.Format(time.DateOnly), found)
+			}
 		}
 	}
 }

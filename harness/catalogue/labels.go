@@ -143,7 +143,7 @@ func (n *Notification) findLabelledMoney(text string, amount float64, currency, 
 	return "", false
 }
 
-var amountLike = regexp.MustCompile(`\d+(?:[.,\x{00a0}\x{202f} ]\d+)*`)
+var amountLike = regexp.MustCompile(`\d+(?:[.,\x{00a0}\x{202f} '\x{2019}]\d+)*`) // the group and decimal marks MoneyRenderings writes
 
 // showsMoney reports whether line shows an amount marked with currency.
 func showsMoney(line, currency string) bool {

@@ -9,11 +9,14 @@ import (
 // Money renderings the matcher accepts, for an amount in a currency:
 //
 //	number: grouped or not, with "." or "," as the decimal mark and ",", ".",
-//	        " " or a no-break space as the group mark (1,234.56  1.234,56
-//	        1 234,56  1234.56), with the currency's minor units (JPY: none);
+//	        " ", a no-break or narrow no-break space, or an apostrophe (' or ’)
+//	        as the group mark (1,234.56  1.234,56  1 234,56  1'234.56
+//	        1234.56), or grouped in lakhs with "," (1,23,456.50), with the
+//	        currency's minor units (JPY: none): what printf-style formatting
+//	        and the CLDR locales (Intl.NumberFormat, ICU, Babel) write;
 //	marker: the currency's symbol or ISO code right before or after the
-//	        number, spaces allowed between ($1,234.56  1.234,56 €  USD 12.00
-//	        12.00 USD  ¥1,235).
+//	        number, spaces and bidirectional marks allowed between ($1,234.56
+//	        1.234,56 €  USD 12.00  12.00 USD  ¥1,235  ‏12.50 ‏₪).
 //
 // The number must stand alone: "12.00" does not match inside "112.00" or "12.005".
 
@@ -33,6 +36,25 @@ var currencySymbols = map[string][]string{
 	"NOK": {"kr"},
 	"DKK": {"kr."},
 	"BRL": {"R$"},
+	"PLN": {"zł"},
+	"CZK": {"Kč"},
+	"HUF": {"Ft"},
+	"RON": {"lei"},
+	"RUB": {"₽"},
+	"UAH": {"₴"},
+	"TRY": {"₺"},
+	"ILS": {"₪"},
+	"MXN": {"MX$", "$"},
+	"NZD": {"NZ$", "$"},
+	"SGD": {"S$", "$"},
+	"HKD": {"HK$", "$"},
+	"TWD": {"NT$", "$"},
+	"ZAR": {"R"},
+	"THB": {"฿"},
+	"PHP": {"₱"},
+	"IDR": {"Rp"},
+	"MYR": {"RM"},
+	"VND": {"₫"},
 }
 
 // MinorUnits is how many decimals a currency's amounts show.
@@ -60,7 +82,7 @@ func MoneyRenderings(amount float64, currency string) []string {
 		}
 	}
 	for _, dec := range []string{".", ","} {
-		for _, group := range []string{"", ",", ".", " ", "\u00a0", "\u202f"} {
+		for _, group := range []string{"", ",", ".", " ", "\u00a0", "\u202f", "'", "\u2019"} {
 			if group == dec {
 				continue
 			}
@@ -71,7 +93,34 @@ func MoneyRenderings(amount float64, currency string) []string {
 			add(s)
 		}
 	}
+	if lakhs := groupLakhs(intPart); lakhs != intPart { // en-IN: 1,23,456.50
+		if units > 0 {
+			lakhs += "." + frac
+		}
+		add(lakhs)
+	}
 	return out
+}
+
+// groupLakhs groups digits as India does: the last three, then twos
+// (12345678 → 1,23,45,678).
+func groupLakhs(digits string) string {
+	if len(digits) <= 3 {
+		return digits
+	}
+	head, tail := digits[:len(digits)-3], digits[len(digits)-3:]
+	var b strings.Builder
+	if len(head)%2 == 1 {
+		b.WriteString(head[:1])
+		head = head[1:]
+	}
+	for ; len(head) > 0; head = head[2:] {
+		if b.Len() > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(head[:2])
+	}
+	return b.String() + "," + tail
 }
 
 func groupDigits(digits, sep string) string {
@@ -147,10 +196,15 @@ func standsAlone(text string, i, j int) bool {
 	return true
 }
 
+// markerGap is what may stand between a number and its currency marker:
+// spaces, and the bidirectional marks right-to-left locales write (LRM,
+// RLM, ALM).
+const markerGap = " \u00a0\u202f\t\u200e\u200f\u061c"
+
 // markedBy finds a currency marker right before or after text[i:j].
 func markedBy(text string, i, j int, markers []string) (string, bool) {
-	before := strings.TrimRight(text[:i], " \u00a0\u202f\t")
-	after := strings.TrimLeft(text[j:], " \u00a0\u202f\t")
+	before := strings.TrimRight(text[:i], markerGap)
+	after := strings.TrimLeft(text[j:], markerGap)
 	for _, m := range markers {
 		if strings.HasSuffix(before, m) || strings.HasPrefix(after, m) {
 			return m, true

@@ -169,7 +169,7 @@ func placeAcceptedOrder(ctx context.Context, t *testing.T, s *stack.Stack, email
 	return o
 }
 
-// startStack starts a stack with m and closes it at the end of the test.
+// startStack starts a stack with o and closes it at the end of the test.
 func startStack(t *testing.T, o stack.Options) *stack.Stack {
 	t.Helper()
 	s, err := stack.Start(context.Background(), o)
