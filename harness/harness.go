@@ -70,6 +70,19 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 	if err := cfg.Profile.CheckNotificationIDs(ids); err != nil {
 		return nil, err
 	}
+	if words := cfg.Profile.NotificationWords(); words != nil {
+		if err := cfg.Profile.CheckNotificationWords(func(id, attr string) error {
+			_, err := cfg.Catalogue.WithWords(map[string]map[string][]string{id: {attr: nil}})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		cat, err := cfg.Catalogue.WithWords(words)
+		if err != nil {
+			return nil, fmt.Errorf("harness: %w", err)
+		}
+		cfg.Catalogue = cat // this harness's copy, with the merchant's words
+	}
 	if cfg.RunID == "" {
 		b := make([]byte, 3)
 		_, _ = rand.Read(b)

@@ -136,3 +136,35 @@ func TestNewRefusesBadConfigAndUnreachableSimulator(t *testing.T) {
 		t.Errorf("unreachable simulator: %v", err)
 	}
 }
+
+// A profile's words are checked against the catalogue: an attribute that
+// takes none fails New, naming the profile's line and what it has; words
+// the catalogue takes make a harness.
+func TestNewChecksProfileWords(t *testing.T) {
+	f := &fakeSim{accounts: map[string]bool{}}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	cfg := testConfig(t, srv.URL)
+	for _, tc := range []struct{ yaml, wantErr string }{
+		{"    words: {orderId: [x]}\n", `notifications.failed-cancellation.words.orderId: failed-cancellation has no attribute "orderId" matched by words (those it has: reason)`},
+		{"    words: {reason: []}\n", "notifications.failed-cancellation.words.reason: give one or more words, none empty"},
+		{"    words: {reason: [kiszállítva]}\n", ""},
+	} {
+		const entry = "  failed-cancellation:\n    subject: '^We could not cancel order'\n"
+		src := strings.Replace(string(fixtures.ReferenceProfile()), entry, entry+tc.yaml, 1)
+		prof, err := profile.Parse("words.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prof.Webhook.URL = cfg.Profile.Webhook.URL
+		c := cfg
+		c.Profile = prof
+		_, err = harness.New(context.Background(), c)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", tc.yaml, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "[24:")):
+			t.Errorf("%s: err %v, want %q at the profile's line 24", tc.yaml, err, tc.wantErr)
+		}
+	}
+}

@@ -197,6 +197,54 @@ func Parse(name string, data []byte) (*Catalogue, error) {
 	return &c, nil
 }
 
+// WordAttributes are the names of n's attributes matched by alternatives
+// (Values): those a profile may add words to (WithWords).
+func (n *Notification) WordAttributes() []string {
+	var out []string
+	for _, a := range n.Attributes {
+		if len(a.Values) > 0 {
+			out = append(out, a.Name)
+		}
+	}
+	return out
+}
+
+// WithWords returns a copy of c in which the attributes named in words
+// (by notification id, then attribute name) take the given words as
+// alternatives besides their own; c is unchanged. An id or attribute that
+// takes no words is an error.
+func (c *Catalogue) WithWords(words map[string]map[string][]string) (*Catalogue, error) {
+	out := &Catalogue{Labels: c.Labels, byID: map[string]*Notification{}}
+	for _, n := range c.Notifications {
+		cp := *n
+		if add, ok := words[n.ID]; ok {
+			cp.Attributes = slices.Clone(n.Attributes)
+			for name, ws := range add {
+				i := slices.IndexFunc(cp.Attributes, func(a Attribute) bool { return a.Name == name && len(a.Values) > 0 })
+				if i < 0 {
+					return nil, fmt.Errorf("%s has no attribute %q matched by words (those it has: %s)", n.ID, name, orNone(n.WordAttributes()))
+				}
+				cp.Attributes[i].Values = append(slices.Clip(cp.Attributes[i].Values), ws...)
+			}
+		}
+		out.Notifications = append(out.Notifications, &cp)
+		out.byID[cp.ID] = &cp
+	}
+	for id := range words {
+		if _, ok := out.byID[id]; !ok {
+			return nil, fmt.Errorf("no notification %q in the catalogue", id)
+		}
+	}
+	return out, nil
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
 // Get returns a notification by its id ("order-confirmation") or by the
 // words QA types in a step ("order confirmation", in any case and spacing).
 // An unknown one fails with the names QA can type and, when one is a slip

@@ -1,6 +1,7 @@
 package catalogue_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -402,6 +403,46 @@ func TestFindDateAsLocalesWriteIt(t *testing.T) {
 			if found, ok := catalogue.FindDate(text, tc.other); ok {
 				t.Errorf("FindDate(%q, %s) found %q, want nothing: it shows another day", text, tc.other.Format(time.DateOnly), found)
 			}
+		}
+	}
+}
+
+// A profile's words extend a wording attribute in a copy of the
+// catalogue: a failed-cancellation notice in Hungarian passes with the
+// merchant's word for "shipped" and fails without it; the catalogue it was
+// copied from is unchanged, and an attribute that takes no words is named.
+func TestWithWords(t *testing.T) {
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := map[string]any{"order": map[string]any{"id": "1003"}, "request": map[string]any{}}
+	email := catalogue.Email{Body: "A(z) 1003 rendelés nem mondható le: már kiszállítva."}
+	fc, _ := c.Get("failed-cancellation")
+	if err := fc.Check(obj, email).Err(); err == nil || !strings.Contains(err.Error(), "reason") {
+		t.Fatalf("without the merchant's word: err = %v, want the reason not found", err)
+	}
+	mine, err := c.WithWords(map[string]map[string][]string{"failed-cancellation": {"reason": {"kiszállítva"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := mine.Get("failed-cancellation")
+	if err := n.Check(obj, email).Err(); err != nil {
+		t.Errorf("with the merchant's word: %v", err)
+	}
+	if err := fc.Check(obj, email).Err(); err == nil {
+		t.Error("the original catalogue took the merchant's word too")
+	}
+	if got := n.WordAttributes(); !slices.Equal(got, []string{"reason"}) {
+		t.Errorf("WordAttributes = %q, want [reason]", got)
+	}
+	for msg, words := range map[string]map[string]map[string][]string{
+		`failed-cancellation has no attribute "orderId" matched by words (those it has: reason)`: {"failed-cancellation": {"orderId": {"x"}}},
+		`invoice has no attribute "reason" matched by words (those it has: none)`:                {"invoice": {"reason": {"x"}}},
+		`no notification "nope" in the catalogue`:                                                {"nope": {}},
+	} {
+		if _, err := c.WithWords(words); err == nil || err.Error() != msg {
+			t.Errorf("WithWords(%v): err = %v, want %q", words, err, msg)
 		}
 	}
 }

@@ -22,6 +22,7 @@ package profile
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -132,6 +133,11 @@ type Endpoint struct {
 // NotificationConfig overrides how one notification is recognised.
 type NotificationConfig struct {
 	Subject string `yaml:"subject"`
+	// Words adds alternatives to the catalogue's wording attributes of the
+	// notification (those it matches by a list of words or link parts: a
+	// cancel option, the reason a cancellation failed), by attribute name:
+	// the merchant's own words, in a language the catalogue lacks.
+	Words map[string][]string `yaml:"words"`
 }
 
 // Timeouts bound the harness's waits.
@@ -273,6 +279,40 @@ func (p *Profile) validate() error {
 		}
 		if _, err := regexp.Compile(n.Subject); err != nil {
 			return fmt.Errorf("%snotifications.%s.subject %q: %w", at("notifications", id, "subject"), id, n.Subject, err)
+		}
+	}
+	return nil
+}
+
+// NotificationWords are the words the profile adds, by notification id and
+// attribute name (NotificationConfig.Words); nil when it adds none.
+func (p *Profile) NotificationWords() map[string]map[string][]string {
+	var out map[string]map[string][]string
+	for id, n := range p.Notifications {
+		if len(n.Words) > 0 {
+			if out == nil {
+				out = map[string]map[string][]string{}
+			}
+			out[id] = n.Words
+		}
+	}
+	return out
+}
+
+// CheckNotificationWords asks check whether each attribute the profile
+// adds words to takes them, and refuses an empty list or word; an error
+// names the profile's line.
+func (p *Profile) CheckNotificationWords(check func(id, attribute string) error) error {
+	for _, id := range sortedKeys(p.Notifications) {
+		words := p.Notifications[id].Words
+		for _, attr := range sortedKeys(words) {
+			err := check(id, attr)
+			if err == nil && (len(words[attr]) == 0 || slices.Contains(words[attr], "")) {
+				err = errors.New("give one or more words, none empty")
+			}
+			if err != nil {
+				return fmt.Errorf("merchant profile %s: %snotifications.%s.words.%s: %w", p.name, p.at("notifications", id, "words", attr), id, attr, err)
+			}
 		}
 	}
 	return nil
