@@ -667,7 +667,7 @@ func TestStackLogger(t *testing.T) {
 	ctx := deadline(t)
 
 	// The merchant logs each webhook with the logger it was given.
-	o := placeAcceptedOrder(ctx, t, s, "logger@example.test")
+	placeAcceptedOrder(ctx, t, s, "logger@example.test")
 	rec.await(ctx, t, "the merchant's record of order.accepted tagged component=merchant", func(l logged) bool {
 		return l.msg == "webhook received" && l.attrs["type"] == "order.accepted" && l.attrs["component"] == "merchant"
 	})
@@ -678,7 +678,7 @@ func TestStackLogger(t *testing.T) {
 	if err != nil {
 		t.Fatalf("add hold fault: %v", err)
 	}
-	o = placeAcceptedOrder(ctx, t, s, "logger@example.test")
+	o := placeAcceptedOrder(ctx, t, s, "logger@example.test")
 	if _, err := dr.WaitFaultHeld(ctx, hold.ID, 1, 10*time.Second); err != nil {
 		t.Fatalf("awaited the hold of order %s's order.accepted: %v", o.ID, err)
 	}
