@@ -20,8 +20,11 @@ import (
 // returns "" when there is nothing to say (no trigger, no order, or the
 // simulator cannot be read).
 func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, recipient string, got []*mailbox.Message, want int) string {
-	if n.Trigger == "" || s.order == nil {
+	if s.order == nil {
 		return ""
+	}
+	if n.Trigger == "" {
+		return s.merchantSideCause(n, recipient, got, want)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -81,6 +84,28 @@ func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, re
 		return fmt.Sprintf("\nlikely cause: each email answers its own %s event about order %s (%d in all): the merchant emailed for every one, where the step expects %d email(s); did the scenario's steps make more %s events than meant?", n.Trigger, s.order.ID, len(byEvent), want, n.Trigger) + b.String()
 	default:
 		return fmt.Sprintf("\nlikely cause: %d of the %d emails show no %s event's required attributes: the profile's subject pattern for %s counts emails that are not this notification", len(got)-countAnswered(answers), len(got), n.Trigger, n.ID) + b.String()
+	}
+}
+
+// merchantSideCause explains a wrong count of a notification the merchant
+// sends on its own (no Digital River event triggers it, so there are no
+// deliveries to compare with): the emails counted, each recorded as
+// evidence, and what to look at.
+func (s *Scenario) merchantSideCause(n *catalogue.Notification, recipient string, got []*mailbox.Message, want int) string {
+	var b strings.Builder
+	for _, m := range got {
+		fmt.Fprintf(&b, "\n  %q at %s", m.Subject, m.Created.Format(time.RFC3339Nano))
+		s.RecordEmail(EmailEvidence{Notification: n.ID, Recipient: recipient, Message: m,
+			Err: fmt.Errorf("%d %s email(s) arrived where the step expects exactly %d (see the step's error)", len(got), strings.ToLower(n.Name), want)})
+	}
+	what := fmt.Sprintf("the merchant sends %s itself (no Digital River event triggers it)", strings.ToLower(n.Name))
+	switch {
+	case len(got) > want:
+		return fmt.Sprintf("\nlikely cause: %s, and sent %d for order %s where the scenario's steps ask for %d: does its action send the email more than once (a retried request handled twice, a job that runs again), or answer an earlier request again?", what, len(got), s.order.ID, want) + b.String()
+	case len(got) > 0:
+		return fmt.Sprintf("\nlikely cause: %s, and sent %d of the %d the scenario's steps ask for, for order %s: does its action send one email for each time it is asked?", what, len(got), want, s.order.ID) + b.String()
+	default:
+		return fmt.Sprintf("\nlikely cause: %s, and sent none for order %s: if the scenario's action for it was answered, look at the merchant's mailer (its SMTP address, an error it logged) and at the recipient it chose (it should be the order's email, %s)", what, s.order.ID, recipient)
 	}
 }
 

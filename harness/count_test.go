@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/smtp"
 	"strings"
 	"testing"
 
 	"github.com/drsim/drsim/internal/testrig"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // confirmer is a shop's OnEvent that emails copies order confirmations
@@ -133,4 +135,47 @@ func TestCountBySubjectNamesEmailsOfNoEvent(t *testing.T) {
 	testrig.WantErr(t, "count", sc.ExpectCount(ctx, "Alice", "order-confirmation", 1),
 		"got 2", "likely cause: 1 of the 2 emails show no order.accepted event's required attributes: the profile's subject pattern for order-confirmation counts emails",
 		`"Order confirmation survey" at `, "shows no order.accepted event's required attributes (counted by the profile's subject pattern)")
+}
+
+// A notification the merchant sends on its own (a delay notice: no DR
+// event) counted wrong names that, and the emails counted are evidence.
+func TestWrongCountOfAMerchantSideNotification(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name         string
+		copies, want int
+		says         []string
+	}{
+		{"sent twice", 2, 1, []string{"got 2", "likely cause: the merchant sends delayed shipment itself (no Digital River event triggers it), and sent 2 for order ", "where the scenario's steps ask for 1", `"Shipment delayed: order `}},
+		{"sent once of two", 1, 2, []string{"got 1", "and sent 1 of the 2 the scenario's steps ask for"}},
+		{"not sent", 0, 1, []string{"likely cause: the merchant sends delayed shipment itself", "and sent none for order ", "it should be the order's email, "}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := testrig.New(t)
+			r.Shop.Set(func(s *testrig.Shop) {
+				s.Portal = func(w http.ResponseWriter, req *http.Request) {
+					var a struct{ Order, Date string }
+					_ = json.NewDecoder(req.Body).Decode(&a)
+					o, err := client.New(r.Sim.URL(), r.Key).Order(req.Context(), a.Order)
+					if err != nil {
+						http.Error(w, err.Error(), http.StatusBadGateway)
+						return
+					}
+					msg := fmt.Sprintf("To: %s\r\nFrom: shop@example.test\r\nSubject: Shipment delayed: order %s\r\n\r\nOrder %s now ships on %s.\r\nYou may cancel: https://shop.example.test/cancel/%s\r\n", o.Email, o.ID, o.ID, a.Date, o.ID)
+					for range tc.copies {
+						_ = smtp.SendMail(r.SMTP, nil, "shop@example.test", []string{o.Email}, []byte(msg))
+					}
+					w.WriteHeader(http.StatusNoContent)
+				}
+			})
+			h := r.Harness(t, "actions:\n  reportDelay: {path: /portal/delay, json: '{\"order\":{{json .Order.ID}},\"date\":{{json .NewDate}}}'}\n")
+			sc := testrig.Ordered(t, h)
+			testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+			testrig.WantErr(t, "delay", sc.ReportDelay(ctx, "2026-12-24"))
+			testrig.WantErr(t, "count", sc.ExpectCount(ctx, "Alice", "delayed-shipment", tc.want), tc.says...)
+			if ev := sc.Emails(); len(ev) != tc.copies {
+				t.Errorf("%d emails recorded as evidence, want the %d sent", len(ev), tc.copies)
+			}
+		})
+	}
 }
