@@ -446,3 +446,27 @@ func TestWithWords(t *testing.T) {
 		}
 	}
 }
+
+// The reason a cancellation failed, in the words and inflections shops
+// write: "despachado" is as good as "enviado", "expédiée" as "expédié".
+func TestFailedCancellationReasonInflections(t *testing.T) {
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := c.Get("failed-cancellation")
+	obj := map[string]any{"order": map[string]any{"id": "1004"}, "request": map[string]any{}}
+	for _, body := range []string{
+		"Lo sentimos: no podemos anular el pedido 1004 porque ya ha sido despachado.",
+		"La commande 1004 est déjà expédiée.",
+		"L'ordine 1004 è già stato spedito.",
+		"Order 1004 has already shipped.",
+	} {
+		if err := n.Check(obj, catalogue.Email{Body: body}).Err(); err != nil {
+			t.Errorf("%q: %v", body, err)
+		}
+	}
+	if err := n.Check(obj, catalogue.Email{Body: "Lo sentimos: no podemos anular el pedido 1004."}).Err(); err == nil {
+		t.Error("a notice without a reason passed")
+	}
+}
