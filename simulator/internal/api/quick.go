@@ -137,24 +137,7 @@ func (q *quickScan) value(t reflect.Type) bool {
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			elem = t.Elem()
 		}
-		q.i++
-		for {
-			q.ws()
-			if q.i >= len(q.b) {
-				return false
-			}
-			switch q.b[q.i] {
-			case ']':
-				q.i++
-				return true
-			case ',':
-				q.i++
-				continue
-			}
-			if !q.value(elem) {
-				return false
-			}
-		}
+		return q.members(']', func() bool { return q.value(elem) })
 	case c == '-' || (c >= '0' && c <= '9'):
 		start := q.i
 		q.skip()
@@ -178,20 +161,7 @@ func (q *quickScan) object(t reflect.Type) bool {
 			elem = t.Elem()
 		}
 	}
-	q.i++
-	for {
-		q.ws()
-		if q.i >= len(q.b) {
-			return false
-		}
-		switch q.b[q.i] {
-		case '}':
-			q.i++
-			return true
-		case ',':
-			q.i++
-			continue
-		}
+	return q.members('}', func() bool {
 		key, escaped := q.str()
 		q.ws()
 		q.i++ // ':'
@@ -205,13 +175,33 @@ func (q *quickScan) object(t reflect.Type) bool {
 				return false
 			}
 			if string(key) == "metadata" {
-				if !q.metadata(ft) {
-					return false
-				}
-				continue
+				return q.metadata(ft)
 			}
 		}
-		if !q.value(ft) {
+		return q.value(ft)
+	})
+}
+
+// members reads the members of the object or array whose opening bracket
+// is at i, up to and past close, calling each at the start of every member
+// (at its key, for an object); false at the end of the input or when each
+// says false.
+func (q *quickScan) members(close byte, each func() bool) bool {
+	q.i++
+	for {
+		q.ws()
+		if q.i >= len(q.b) {
+			return false
+		}
+		switch q.b[q.i] {
+		case close:
+			q.i++
+			return true
+		case ',':
+			q.i++
+			continue
+		}
+		if !each() {
 			return false
 		}
 	}
@@ -236,21 +226,8 @@ func (q *quickScan) metadata(t reflect.Type) bool {
 		q.skip() // null (or, for an interface, not an object): not checked
 		return true
 	}
-	q.i++
 	n := 0
-	for {
-		q.ws()
-		if q.i >= len(q.b) {
-			return false
-		}
-		switch q.b[q.i] {
-		case '}':
-			q.i++
-			return true
-		case ',':
-			q.i++
-			continue
-		}
+	return q.members('}', func() bool {
 		if n++; n > metadataKeys {
 			return false
 		}
@@ -264,10 +241,8 @@ func (q *quickScan) metadata(t reflect.Type) bool {
 		start := q.i
 		q.skip()
 		v := q.b[start:q.i]
-		if compactRunes(v) > metadataValueLen || !metadataKeysOK(v) {
-			return false
-		}
-	}
+		return compactRunes(v) <= metadataValueLen && metadataKeysOK(v)
+	})
 }
 
 // compactRunes is utf8.RuneCount of v (valid JSON) as json.Compact writes it.
@@ -311,52 +286,23 @@ func (q *quickScan) metaKeys() bool {
 	}
 	switch q.b[q.i] {
 	case '{':
-		q.i++
-		for {
-			q.ws()
-			if q.i >= len(q.b) {
-				return false
-			}
-			switch q.b[q.i] {
-			case '}':
-				q.i++
-				return true
-			case ',':
-				q.i++
-				continue
-			}
+		return q.members('}', func() bool {
 			key, escaped := q.str()
 			if escaped || utf8.RuneCount(key) > metadataKeyLen {
 				return false
 			}
 			q.ws()
 			q.i++ // ':'
-			if !q.metaKeys() {
-				return false
-			}
-		}
+			return q.metaKeys()
+		})
 	case '[':
-		q.i++
-		for {
-			q.ws()
-			if q.i >= len(q.b) {
-				return false
+		return q.members(']', func() bool {
+			if q.b[q.i] == '{' {
+				return q.metaKeys()
 			}
-			switch q.b[q.i] {
-			case ']':
-				q.i++
-				return true
-			case ',':
-				q.i++
-				continue
-			case '{':
-				if !q.metaKeys() {
-					return false
-				}
-			default:
-				q.skip()
-			}
-		}
+			q.skip()
+			return true
+		})
 	}
 	q.skip()
 	return true
