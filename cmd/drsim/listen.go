@@ -66,9 +66,11 @@ func listen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	sec := secrets.Secret
-	fmt.Fprintf(stdout, "Ready. Forwarding %d event types to %s (webhook %s)\n", len(hook.Types), hook.Address, hook.ID)
-	fmt.Fprintf(stdout, "  account         %s\n  secret key      %s\n  public key      %s\n  signing secret  %s\n", keys.AccountID, keys.SecretKey, keys.PublicKey, sec)
-	fmt.Fprintf(stdout, "Trigger events: DRSIM_SECRET_KEY=%s drsim trigger order.accepted\n", keys.SecretKey)
+	// One write, so that a reader who sees "Ready." sees the keys with it.
+	fmt.Fprintf(stdout, "Ready. Forwarding %d event types to %s (webhook %s)\n"+
+		"  account         %s\n  secret key      %s\n  public key      %s\n  signing secret  %s\n"+
+		"Trigger events: DRSIM_SECRET_KEY=%s drsim trigger order.accepted\n",
+		len(hook.Types), hook.Address, hook.ID, keys.AccountID, keys.SecretKey, keys.PublicKey, sec, keys.SecretKey)
 	return tailDeliveries(ctx, c, hook.ID, stdout)
 }
 
