@@ -157,6 +157,31 @@ func TestFindDateInOtherLanguages(t *testing.T) {
 	}
 }
 
+// English dates with an ordinal day, as a British shop writes them
+// ("Wednesday 2nd December 2026") or an American one ("December 2nd,
+// 2026"), as whole words: the 2nd is not the 22nd.
+func TestFindDateWithOrdinalDay(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		day  int
+		want bool
+	}{
+		{"Renews on Wednesday 2nd December 2026.", 2, true},
+		{"Dispatched by the 1st of December 2026", 1, true},
+		{"Renews on December 3rd, 2026", 3, true},
+		{"ended on Sunday 11th Dec 2026", 11, true},
+		{"Renews on Tuesday 22nd December 2026", 22, true},
+		{"Renews on Tuesday 22nd December 2026", 2, false},
+		{"on 21st December 2026", 1, false},
+		{"on 2nd November 2026", 2, false},
+	} {
+		d := time.Date(2026, 12, tc.day, 0, 0, 0, 0, time.UTC)
+		if _, ok := catalogue.FindDate(tc.text, d); ok != tc.want {
+			t.Errorf("FindDate(%q, %s) = %v, want %v", tc.text, d.Format("2006-01-02"), ok, tc.want)
+		}
+	}
+}
+
 func TestLookupWalksArrays(t *testing.T) {
 	obj := map[string]any{"items": []any{
 		map[string]any{"productDetails": map[string]any{"name": "Widget"}},
