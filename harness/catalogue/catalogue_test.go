@@ -112,6 +112,10 @@ func TestFindMoneyAsLocalesWriteIt(t *testing.T) {
 		{"Refund: -$\u00a05,00", 5, "ARS", true},                          // es-AR, currencySign standard
 		{"Refund: (€\u00a05,00)", 5, "EUR", true},                         // nl-NL, currencySign accounting
 		{"Refund: (£5.00)", 5, "GBP", true},                               // en-GB, currencySign accounting
+		{"Total: 1\u00a0234\u00a0567\u00a0Ft", 1234, "HUF", false},        // hu-HU, 1 234 is the start of a longer number
+		{"Total: QAR\u00a01,234.50", 1234.5, "ZAR", false},                // en-US, the R of QAR is not the rand's R
+		{"Total: JP¥1\u00a0234\u00a0567", 1234, "JPY", false},             // en-ZA, 1 234 is the start of a longer number
+		{"Total: ¥\u00a01'234'567", 1234, "JPY", false},                   // de-CH, so is 1'234
 		{"Total: $1,234.50", 1234.5, "USD", true},                         // en-CA writes CAD so too: "$" is both, the finder cannot tell them apart
 		{"Ref 1-5.00 USD", 5, "USD", false},                               // a hyphen after a digit is not a sign
 	} {
@@ -536,6 +540,7 @@ func TestFindDateInMoreLocales(t *testing.T) {
 		{"2 दिसंबर 2026", "hi-IN"},                    // long
 		{"२ दिस॰ २०२६", "hi-IN-u-nu-deva"},            // medium, Devanagari digits
 		{"２０２６年１２月２日", "ja-JP-u-nu-fullwide"},         // long, full-width digits
+		{"วันพุธที่ 2 ธันวาคม พ.ศ. 2569", "th-TH"},    // full, Buddhist year
 		{"2 Disember 2026", "ms-MY"},                  // long
 		{"Disyembre 2, 2026", "fil-PH"},               // long
 		{"12/2/2026", "en-US"},                        // day, month and year numeric
@@ -574,6 +579,7 @@ func TestFindDateInMoreLocales(t *testing.T) {
 		{"12 दिसंबर 2026", "hi-IN"},                    // long
 		{"१२ दिस॰ २०२६", "hi-IN-u-nu-deva"},            // medium, Devanagari digits
 		{"２０２６年１２月１２日", "ja-JP-u-nu-fullwide"},         // long, full-width digits
+		{"วันเสาร์ที่ 12 ธันวาคม พ.ศ. 2569", "th-TH"},  // full, Buddhist year
 		{"12 Disember 2026", "ms-MY"},                  // long
 		{"Disyembre 12, 2026", "fil-PH"},               // long
 		{"12/12/2026", "en-US"},                        // day, month and year numeric
