@@ -56,6 +56,71 @@ func TestFindMoney(t *testing.T) {
 	}
 }
 
+// TestFindMoneyAsLocalesWriteIt: amounts as Node 20's Intl.NumberFormat
+// (ICU, CLDR) writes them, each row's text copied from its output for the
+// locale named (style currency; currencySign for the refunds). Digits of
+// other scripts count; a number that is the end or start of a longer one
+// does not; nor does a marker that is part of another currency's ("CA$",
+// "R$", "$ US", the R of "EUR"); a refund's minus sign or accounting
+// parentheses do not hide the amount.
+func TestFindMoneyAsLocalesWriteIt(t *testing.T) {
+	for _, tc := range []struct {
+		text     string
+		amount   float64
+		currency string
+		want     bool
+	}{
+		{"Total: 1234,50\u00a0лв.", 1234.5, "BGN", true},                  // bg-BG
+		{"Total: 1234,50\u00a0щ.д.", 1234.5, "USD", true},                 // bg-BG
+		{"Total: \u200f1,234.50\u00a0د.إ.\u200f", 1234.5, "AED", true},    // ar-AE
+		{"Total: \u200f١٬٢٣٤٫٥٠\u00a0ر.س.\u200f", 1234.5, "SAR", true},    // ar-SA, Arabic-Indic digits and marks
+		{"Total: \u200f١٬٢٣٤٫٥٠\u00a0ج.م.\u200f", 1234.5, "EGP", true},    // ar-EG
+		{"Total: \u200e$۱٬۲۳۴٫۵۰", 1234.5, "USD", true},                   // fa-IR, Persian digits
+		{"Total: ₹१२,३४,५६७.८९", 1234567.89, "INR", true},                 // hi-IN-u-nu-deva, Devanagari digits, lakhs
+		{"Total: ￥１,２３５", 1234.5, "JPY", true},                            // ja-JP-u-nu-fullwide, full-width digits
+		{"Total: $1,234.50", 1234.5, "TWD", true},                         // zh-TW, two decimals
+		{"Total: 1235\u00a0Ft", 1234.5, "HUF", true},                      // hu-HU, no decimals
+		{"Total: HUF\u00a01,235", 1234.5, "HUF", true},                    // en-US, no decimals either
+		{"Total: 1.235\u00a0kr.", 1234.5, "ISK", true},                    // is-IS
+		{"Total: $\u00a01.235", 1234.5, "COP", true},                      // es-CO
+		{"Total: Rp\u00a01.235", 1234.5, "IDR", true},                     // id-ID
+		{"Total: 1\u00a0234,50\u00a0₸", 1234.5, "KZT", true},              // kk-KZ
+		{"Total: 1234,50\u00a0₾", 1234.5, "GEL", true},                    // ka-GE
+		{"Total: $\u00a01.234,50", 1234.5, "ARS", true},                   // es-AR
+		{"Total: 1\u00a0234,50\u00a0$\u00a0US", 1234.5, "USD", true},      // fr-CA
+		{"Total: 1\u202f234,50\u00a0$US", 1234.5, "USD", true},            // fr-FR
+		{"Total: ￥1,235", 1234.5, "JPY", true},                            // ja-JP
+		{"Total: 1\u202f234\u202f567,89\u00a0€", 567.89, "EUR", false},    // fr-FR, 567,89 is the end of a longer number
+		{"Total: 1\u202f234\u202f567,89\u00a0€", 234567.89, "EUR", false}, // fr-FR, so is 234 567,89
+		{"Total: 1\u00a0234,50\u00a0Kč", 234.5, "CZK", false},             // cs-CZ
+		{"Total: CHF\u00a01'234'567.89", 234567.89, "CHF", false},         // de-CH
+		{"Total: CHF\u00a01'234'567.89", 1234, "CHF", false},              // de-CH, 1'234 is the start of a longer number
+		{"Total: CA$1,234.50", 1234.5, "USD", false},                      // en-US, CA$ is not $
+		{"Total: A$1,234.50", 1234.5, "USD", false},                       // en-US
+		{"Total: R$\u00a01.234,50", 1234.5, "USD", false},                 // pt-BR, R$ is not $
+		{"Total: 1\u00a0234,50\u00a0$\u00a0US", 1234.5, "CAD", false},     // fr-CA, $ US is not fr-CA's $
+		{"Total: 1\u202f234,50\u00a0$US", 1234.5, "CAD", false},           // fr-FR, $US is not $
+		{"Total: EUR\u00a01,234.50", 1234.5, "ZAR", false},                // en-US, the R of EUR is not the rand's R
+		{"Total: 1.234,50\u00a0RON", 1234.5, "ZAR", false},                // ro-RO, nor that of RON
+		{"Total: 1\u00a0234,50\u00a0$", 1234.5, "CAD", true},              // fr-CA
+		{"Refund: -5,00\u00a0€", 5, "EUR", true},                          // de-DE, currencySign standard
+		{"Refund: CHF-5.00", 5, "CHF", true},                              // de-CH, currencySign standard
+		{"Refund: −5,00\u00a0€", 5, "EUR", true},                          // fi-FI, currencySign standard
+		{"Refund: €\u00a0-5,00", 5, "EUR", true},                          // nl-NL, currencySign standard
+		{"Refund: \u061c-\u200f٥٫٠٠\u00a0ر.س.\u200f", 5, "SAR", true},     // ar-SA, currencySign standard
+		{"Refund: \u200f\u200e-5.00\u00a0\u200f₪", 5, "ILS", true},        // he-IL, currencySign standard
+		{"Refund: -$\u00a05,00", 5, "ARS", true},                          // es-AR, currencySign standard
+		{"Refund: (€\u00a05,00)", 5, "EUR", true},                         // nl-NL, currencySign accounting
+		{"Refund: (£5.00)", 5, "GBP", true},                               // en-GB, currencySign accounting
+		{"Total: $1,234.50", 1234.5, "USD", true},                         // en-CA writes CAD so too: "$" is both, the finder cannot tell them apart
+		{"Ref 1-5.00 USD", 5, "USD", false},                               // a hyphen after a digit is not a sign
+	} {
+		if _, got := catalogue.FindMoney(tc.text, tc.amount, tc.currency); got != tc.want {
+			t.Errorf("FindMoney(%q, %v, %s) = %v, want %v", tc.text, tc.amount, tc.currency, got, tc.want)
+		}
+	}
+}
+
 func TestFindDate(t *testing.T) {
 	d := time.Date(2026, 12, 22, 15, 4, 5, 0, time.UTC)
 	for _, text := range []string{"on 2026-12-22", "on 22 December 2026", "on December 22, 2026", "on 12/22/2026", "on 22.12.2026", "on Dec 22, 2026"} {
@@ -84,6 +149,31 @@ func TestFindDateInOtherLanguages(t *testing.T) {
 		{"Nächste Zahlung am 22. Dezember 2026.", 2, false},
 		{"le 12 décembre 2026", 2, false},
 		{"el 22 de noviembre de 2026", 22, false},
+	} {
+		d := time.Date(2026, 12, tc.day, 0, 0, 0, 0, time.UTC)
+		if _, ok := catalogue.FindDate(tc.text, d); ok != tc.want {
+			t.Errorf("FindDate(%q, %s) = %v, want %v", tc.text, d.Format("2006-01-02"), ok, tc.want)
+		}
+	}
+}
+
+// English dates with an ordinal day, as a British shop writes them
+// ("Wednesday 2nd December 2026") or an American one ("December 2nd,
+// 2026"), as whole words: the 2nd is not the 22nd.
+func TestFindDateWithOrdinalDay(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		day  int
+		want bool
+	}{
+		{"Renews on Wednesday 2nd December 2026.", 2, true},
+		{"Dispatched by the 1st of December 2026", 1, true},
+		{"Renews on December 3rd, 2026", 3, true},
+		{"ended on Sunday 11th Dec 2026", 11, true},
+		{"Renews on Tuesday 22nd December 2026", 22, true},
+		{"Renews on Tuesday 22nd December 2026", 2, false},
+		{"on 21st December 2026", 1, false},
+		{"on 2nd November 2026", 2, false},
 	} {
 		d := time.Date(2026, 12, tc.day, 0, 0, 0, 0, time.UTC)
 		if _, ok := catalogue.FindDate(tc.text, d); ok != tc.want {

@@ -113,12 +113,20 @@ var monthNames = [][12]string{
 	{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"},
 }
 
-// localDates are t's long renderings in German ("22. Dezember 2026"),
-// French ("22 décembre 2026", "1er décembre 2026") and Spanish ("22 de
-// diciembre de 2026"), each matched as whole words.
+// localDates are t's long renderings in English with an ordinal day, as
+// British and American shops write them ("2nd December 2026", "the 2nd of
+// December 2026", "December 2nd, 2026", "Dec 2nd 2026"), German ("22.
+// Dezember 2026"), French ("22 décembre 2026", "1er décembre 2026") and
+// Spanish ("22 de diciembre de 2026"), each matched as whole words.
 func localDates(t time.Time) []string {
 	d, y := t.Day(), t.Year()
 	var out []string
+	th := ordinal(d)
+	for _, m := range []string{t.Month().String(), t.Month().String()[:3], t.Month().String()[:3] + "."} {
+		out = append(out,
+			fmt.Sprintf("%s %s %d", th, m, y), fmt.Sprintf("%s of %s %d", th, m, y), fmt.Sprintf("%s %s, %d", th, m, y),
+			fmt.Sprintf("%s %s, %d", m, th, y), fmt.Sprintf("%s %s %d", m, th, y))
+	}
 	for _, months := range monthNames {
 		m := months[t.Month()-1]
 		out = append(out,
@@ -130,6 +138,23 @@ func localDates(t time.Time) []string {
 		}
 	}
 	return out
+}
+
+// ordinal writes an English ordinal day: 1st, 2nd, 3rd, 4th, 11th, 12th,
+// 13th, 21st, 22nd, 23rd, 31st.
+func ordinal(d int) string {
+	suffix := "th"
+	if d%100 < 11 || d%100 > 13 {
+		switch d % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return fmt.Sprintf("%d%s", d, suffix)
 }
 
 // ParseTime reads DR's timestamp renderings (RFC 3339 with any fraction, or

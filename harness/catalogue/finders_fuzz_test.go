@@ -27,7 +27,7 @@ func FuzzFindMoney(f *testing.F) {
 			return
 		}
 		for _, r := range MoneyRenderings(amount, currency) {
-			written := before + " " + r + " " + strings.ToUpper(currency) + " " + after
+			written := before + ": " + r + " " + strings.ToUpper(currency) + " " + after // ": ", not a space: "1" and " 234.50" would be one number
 			if _, ok := FindMoney(written, amount, currency); !ok {
 				t.Fatalf("FindMoney(%q, %v, %s) found nothing; the text shows rendering %q", written, amount, currency, r)
 			}
