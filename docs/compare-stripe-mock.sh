@@ -20,7 +20,7 @@ print(f"{float(rps):9.0f} req/s  p99 {float(p99.group(1))*1000:6.2f} ms  max {fl
 N=20000
 for c in 32 1; do
  for r in $(seq $reps); do
-  n=$N; [ $c = 1 ] && n=5000
+  n=$N; [ $c = 1 ] && n=15000
   echo -n "rep $r c$c drsim  GET    " | tee -a "$res"; $H -n $n -c $c -H "Authorization: Bearer $key" http://127.0.0.1:19090/customers/$cid | summ
   echo -n "rep $r c$c stripe GET    " | tee -a "$res"; $H -n $n -c $c -H "Authorization: Bearer sk_test_123" http://127.0.0.1:12111/v1/customers/cus_123 | summ
   echo -n "rep $r c$c drsim  create " | tee -a "$res"; $H -n $n -c $c -m POST -T application/json -d '{"email":"b@example.com"}' -H "Authorization: Bearer $key" http://127.0.0.1:19090/customers | summ

@@ -34,6 +34,7 @@ import (
 	"github.com/drsim/drsim/simulator/internal/api"
 	"github.com/drsim/drsim/simulator/internal/dashboard"
 	"github.com/drsim/drsim/simulator/internal/delivery"
+	"github.com/drsim/drsim/simulator/internal/readdeadline"
 	"github.com/drsim/drsim/simulator/internal/state"
 )
 
@@ -83,8 +84,9 @@ const adminCookie = "drsim_admin"
 // wait (?wait=) answer when their wait ends.
 var limits = struct {
 	readHeader, read, idle time.Duration
+	sweep                  time.Duration // how late past a read deadline a connection may be cut off
 	headerBytes            int
-}{readHeader: 10 * time.Second, read: time.Minute, idle: 2 * time.Minute, headerBytes: 64 << 10}
+}{readHeader: 10 * time.Second, read: time.Minute, idle: 2 * time.Minute, sweep: 250 * time.Millisecond, headerBytes: 64 << 10}
 
 // Server is a running simulator.
 type Server struct {
@@ -122,6 +124,9 @@ func Start(o Options) (*Server, error) {
 		ln.Close()
 		return nil, fmt.Errorf("simulator: %s listens beyond loopback; set an admin token (Options.AdminToken, drsim serve -admin-token or DRSIM_ADMIN_TOKEN), or listen on 127.0.0.1", ln.Addr())
 	}
+	// The limits' read deadlines are enforced by a sweeper, not a runtime
+	// timer per request (package readdeadline says why).
+	ln = readdeadline.Listen(ln, limits.sweep)
 	engine := delivery.New(delivery.Options{Timeout: o.DeliveryTimeout, Logger: o.Logger, Retry: delivery.RetryPolicy{Scale: o.RetryScale}})
 	store := state.NewStore(engine, time.Now)
 	if o.StateFile != "" {

@@ -147,7 +147,8 @@ var amountLike = regexp.MustCompile(`\d+(?:[.,\x{00a0}\x{202f} '\x{2019}]\d+)*`)
 
 // showsMoney reports whether line shows an amount marked with currency.
 func showsMoney(line, currency string) bool {
-	markers := append([]string{strings.ToUpper(currency)}, currencySymbols[strings.ToUpper(currency)]...)
+	markers := currencyMarkers(currency)
+	line = toASCIIDigits(line).s
 	for _, loc := range amountLike.FindAllStringIndex(line, -1) {
 		if _, ok := markedBy(line, loc[0], loc[1], markers); ok {
 			return true

@@ -1,9 +1,18 @@
 package catalogue
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	xcurrency "golang.org/x/text/currency"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // Money renderings the matcher accepts, for an amount in a currency:
@@ -57,6 +66,59 @@ var currencySymbols = map[string][]string{
 	"VND": {"₫"},
 }
 
+// symbolLocales are the locales whose currency symbols (CLDR, from
+// golang.org/x/text/currency) count as markers: the languages and regions
+// merchants write to customers in. A currency's markers are its ISO code,
+// its symbol in each of these, its narrow symbol in the root locale, and
+// currencySymbols.
+var symbolLocales = []string{
+	"en", "en-US", "en-GB", "en-CA", "en-AU", "en-NZ", "en-IE", "en-IN", "en-SG", "en-ZA", "en-PH", "en-HK",
+	"de", "de-AT", "de-CH", "fr", "fr-BE", "fr-CA", "fr-CH", "it", "it-CH", "es", "es-MX", "es-AR", "es-CO",
+	"es-CL", "es-US", "es-419", "pt", "pt-PT", "nl", "nl-BE", "sv", "da", "nb", "fi", "is", "pl", "cs", "sk",
+	"hu", "ro", "bg", "hr", "sl", "sr", "sr-Latn", "el", "tr", "ru", "uk", "lt", "lv", "et", "he", "ar",
+	"ar-AE", "ar-SA", "ar-EG", "fa", "hi", "th", "vi", "id", "ms", "fil", "zh", "zh-Hant", "zh-Hant-HK",
+	"ja", "ko", "ca", "kk", "ka",
+}
+
+// currencyMarkers are the markers of currency, longest first (cached).
+func currencyMarkers(currency string) []string {
+	code := strings.ToUpper(currency)
+	markerCache.Lock()
+	defer markerCache.Unlock()
+	if m, ok := markerCache.m[code]; ok {
+		return m
+	}
+	seen := map[string]bool{code: true}
+	out := []string{code}
+	add := func(m string) {
+		m = strings.Trim(m, bidiMarks+" \u00a0")
+		if m != "" && !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	for _, m := range currencySymbols[code] {
+		add(m)
+	}
+	if u, err := xcurrency.ParseISO(code); err == nil {
+		add(message.NewPrinter(language.Und).Sprint(xcurrency.NarrowSymbol(u)))
+		for _, l := range symbolLocales {
+			add(message.NewPrinter(language.MustParse(l)).Sprint(xcurrency.Symbol(u)))
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	if len(markerCache.m) >= 64 {
+		clear(markerCache.m)
+	}
+	markerCache.m[code] = out
+	return out
+}
+
+var markerCache = struct {
+	sync.Mutex
+	m map[string][]string
+}{m: map[string][]string{}}
+
 // MinorUnits is how many decimals a currency's amounts show.
 func MinorUnits(currency string) int {
 	switch strings.ToUpper(currency) {
@@ -66,13 +128,21 @@ func MinorUnits(currency string) int {
 	return 2
 }
 
+// minorUnitsWritten are the numbers of decimals an amount in currency is
+// written with: MinorUnits, and for the currencies whose ISO 4217 minor
+// units and CLDR's differ by locale both 0 and 2 (Intl.NumberFormat writes
+// "1235 Ft" in hu-HU and "HUF 1,234.50" in en-US, "$1,234.50" for TWD in
+// zh-TW, "$ 1.235" for COP in es-CO, "Rp 1.235" for IDR in id-ID).
+func minorUnitsWritten(currency string) []int {
+	switch strings.ToUpper(currency) {
+	case "HUF", "TWD", "COP", "IDR", "IRR":
+		return []int{0, 2}
+	}
+	return []int{MinorUnits(currency)}
+}
+
 // MoneyRenderings returns the ways an amount can be written (numbers only).
 func MoneyRenderings(amount float64, currency string) []string {
-	units := MinorUnits(currency)
-	p := math.Pow10(units)
-	amount = math.Round(math.Abs(amount)*p) / p
-	plain := strconv.FormatFloat(amount, 'f', units, 64)
-	intPart, frac, _ := strings.Cut(plain, ".")
 	var out []string
 	seen := map[string]bool{}
 	add := func(s string) {
@@ -81,23 +151,29 @@ func MoneyRenderings(amount float64, currency string) []string {
 			out = append(out, s)
 		}
 	}
-	for _, dec := range []string{".", ","} {
-		for _, group := range []string{"", ",", ".", " ", "\u00a0", "\u202f", "'", "\u2019"} {
-			if group == dec {
-				continue
+	for _, units := range minorUnitsWritten(currency) {
+		p := math.Pow10(units)
+		rounded := math.Round(math.Abs(amount)*p) / p
+		plain := strconv.FormatFloat(rounded, 'f', units, 64)
+		intPart, frac, _ := strings.Cut(plain, ".")
+		for _, dec := range []string{".", ","} {
+			for _, group := range []string{"", ",", ".", " ", "\u00a0", "\u202f", "'", "\u2019"} {
+				if group == dec {
+					continue
+				}
+				s := groupDigits(intPart, group)
+				if units > 0 {
+					s += dec + frac
+				}
+				add(s)
 			}
-			s := groupDigits(intPart, group)
+		}
+		if lakhs := groupLakhs(intPart); lakhs != intPart { // en-IN: 1,23,456.50
 			if units > 0 {
-				s += dec + frac
+				lakhs += "." + frac
 			}
-			add(s)
+			add(lakhs)
 		}
-	}
-	if lakhs := groupLakhs(intPart); lakhs != intPart { // en-IN: 1,23,456.50
-		if units > 0 {
-			lakhs += "." + frac
-		}
-		add(lakhs)
 	}
 	return out
 }
@@ -142,23 +218,28 @@ func groupDigits(digits, sep string) string {
 }
 
 // FindMoney reports whether text shows amount in currency, and the line it
-// stands on (trimmed), which is what a report quotes.
+// stands on (trimmed), which is what a report quotes. Digits of other
+// scripts count as their ASCII digits (asciiDigits); a minus sign before
+// the number is allowed (a refund's "-5,00 €", "CHF-5.00", "\u2212" too).
 func FindMoney(text string, amount float64, currency string) (string, bool) {
-	markers := append([]string{strings.ToUpper(currency)}, currencySymbols[strings.ToUpper(currency)]...)
+	markers := currencyMarkers(currency)
+	norm := toASCIIDigits(text)
+	s := norm.s
 	for _, num := range MoneyRenderings(amount, currency) {
 		for from := 0; ; {
-			i := strings.Index(text[from:], num)
+			i := strings.Index(s[from:], num)
 			if i < 0 {
 				break
 			}
 			i += from
 			j := i + len(num)
 			from = i + 1
-			if !standsAlone(text, i, j) {
+			start, ok := moneyStandsAlone(s, i, j)
+			if !ok {
 				continue
 			}
-			if _, ok := markedBy(text, i, j, markers); ok {
-				return lineAround(text, i, j), true
+			if _, ok := markedBy(s, start, j, markers); ok {
+				return lineAround(text, norm.orig(i), norm.orig(j)), true
 			}
 		}
 	}
@@ -201,14 +282,151 @@ func standsAlone(text string, i, j int) bool {
 // RLM, ALM).
 const markerGap = " \u00a0\u202f\t\u200e\u200f\u061c"
 
-// markedBy finds a currency marker right before or after text[i:j].
+// bidiMarks are the bidirectional marks right-to-left locales write around
+// a number and its sign.
+const bidiMarks = "\u200e\u200f\u061c"
+
+// groupMarks are the group marks that are not also decimal marks.
+const groupMarks = " \u00a0\u202f\u2009'\u2019"
+
+// moneyStandsAlone reports whether s[i:j] is a whole amount, not part of a
+// longer number, and where it starts with its sign: not after a digit, nor
+// after a decimal or group mark that follows one when it could be a group
+// of three ("567,89 €" in "1 234 567,89 €" is not 567.89), nor before more
+// digits or a group of three. A minus sign ("-", "\u2212") right before it
+// (bidirectional marks allowed) belongs to it unless a digit precedes the
+// sign ("1-5.00").
+func moneyStandsAlone(s string, i, j int) (int, bool) {
+	if !standsAloneRight(s, j) {
+		return 0, false
+	}
+	before := strings.TrimRight(s[:i], bidiMarks)
+	for _, sign := range []string{"-", "\u2212"} {
+		if rest, ok := strings.CutSuffix(before, sign); ok {
+			r, _ := utf8.DecodeLastRuneInString(strings.TrimRight(rest, bidiMarks))
+			if isASCIIDigit(r) {
+				return 0, false
+			}
+			return len(rest), true
+		}
+	}
+	if !standsAlone(s, i, j) {
+		return 0, false
+	}
+	if lead := leadingDigits(s[i:j]); lead == 3 {
+		mark, n := utf8.DecodeLastRuneInString(s[:i])
+		if r, _ := utf8.DecodeLastRuneInString(s[:i-n]); n > 0 && strings.ContainsRune(groupMarks, mark) && isASCIIDigit(r) {
+			return 0, false
+		}
+	}
+	return i, true
+}
+
+// standsAloneRight reports whether no digit, nor a decimal mark and a
+// digit, nor a group mark and a group of three digits, follows s[:j].
+func standsAloneRight(s string, j int) bool {
+	if j < len(s) && (isASCIIDigit(rune(s[j])) || ((s[j] == '.' || s[j] == ',') && j+1 < len(s) && isASCIIDigit(rune(s[j+1])))) {
+		return false
+	}
+	mark, n := utf8.DecodeRuneInString(s[j:])
+	if n == 0 || !strings.ContainsRune(groupMarks, mark) {
+		return true
+	}
+	return leadingDigits(s[j+n:]) != 3
+}
+
+func leadingDigits(s string) int {
+	n := 0
+	for n < len(s) && isASCIIDigit(rune(s[n])) {
+		n++
+	}
+	return n
+}
+
+func isASCIIDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// markedBy finds a currency marker right before or after text[i:j]. A
+// marker must not run on into letters ("$" is not in "CA$12" nor in
+// "12 $US", "R" not in "EUR 12"), except Chinese and Japanese ones, which
+// are written against the words around them ("1,235円です"); nor be part of
+// a longer marker of another currency ("$" is not in fr-CA's "12,00 $ US").
+// No-break spaces in markers and text count as spaces.
 func markedBy(text string, i, j int, markers []string) (string, bool) {
-	before := strings.TrimRight(text[:i], markerGap)
-	after := strings.TrimLeft(text[j:], markerGap)
+	before := spaced.Replace(strings.TrimRight(text[:i], markerGap))
+	after := spaced.Replace(strings.TrimLeft(text[j:], markerGap))
 	for _, m := range markers {
-		if strings.HasSuffix(before, m) || strings.HasPrefix(after, m) {
-			return m, true
+		m := spaced.Replace(m)
+		if rest, ok := strings.CutSuffix(before, m); ok {
+			r, _ := utf8.DecodeLastRuneInString(rest)
+			if !runsOn(r, m) && !longerForeign(markers, m, func(fm string) bool {
+				return strings.HasSuffix(fm, m) && strings.HasSuffix(before, fm)
+			}) {
+				return m, true
+			}
+		}
+		if rest, ok := strings.CutPrefix(after, m); ok {
+			r, _ := utf8.DecodeRuneInString(rest)
+			if !runsOn(r, m) && !longerForeign(markers, m, func(fm string) bool {
+				return strings.HasPrefix(fm, m) && strings.HasPrefix(after, fm)
+			}) {
+				return m, true
+			}
 		}
 	}
 	return "", false
+}
+
+// spaced writes no-break spaces as spaces.
+var spaced = strings.NewReplacer("\u00a0", " ", "\u202f", " ")
+
+// longerForeign reports whether a marker of another currency, longer
+// than m by a letter or symbol, stands where m does (at reports whether it
+// does): "$ US" and "CA$" stand where "$" does; "kr." (DKK) does not hide
+// "kr" (SEK) followed by a full stop.
+func longerForeign(markers []string, m string, at func(string) bool) bool {
+	for _, fm := range foreignMarkers() {
+		extra := strings.Replace(fm, m, "", 1)
+		if len(fm) > len(m) && strings.ContainsFunc(extra, isLetterOrSymbol) && at(fm) && !slices.ContainsFunc(markers, func(own string) bool { return spaced.Replace(own) == fm }) {
+			return true
+		}
+	}
+	return false
+}
+
+// foreignMarkers are the markers of every currency in currencySymbols or
+// with a symbol of its own in symbolLocales' regions, no-break spaces
+// written as spaces.
+var foreignMarkers = sync.OnceValue(func() []string {
+	codes := slices.Collect(maps.Keys(currencySymbols))
+	for _, l := range symbolLocales {
+		if r, conf := language.MustParse(l).Region(); conf == language.Exact {
+			if u, ok := xcurrency.FromRegion(r); ok {
+				codes = append(codes, u.String())
+			}
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range codes {
+		for _, m := range currencyMarkers(c) {
+			if m = spaced.Replace(m); !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+})
+
+func isLetterOrSymbol(r rune) bool { return unicode.IsLetter(r) || unicode.IsSymbol(r) }
+
+// runsOn reports whether letter r next to marker m makes them one word.
+func runsOn(r rune, m string) bool {
+	if r == utf8.RuneError || !unicode.IsLetter(r) {
+		return false
+	}
+	cjk := func(r rune) bool {
+		return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+	}
+	return !cjk(r) && !strings.ContainsFunc(m, cjk)
 }
