@@ -112,6 +112,10 @@ func TestFindMoneyAsLocalesWriteIt(t *testing.T) {
 		{"Refund: -$\u00a05,00", 5, "ARS", true},                          // es-AR, currencySign standard
 		{"Refund: (€\u00a05,00)", 5, "EUR", true},                         // nl-NL, currencySign accounting
 		{"Refund: (£5.00)", 5, "GBP", true},                               // en-GB, currencySign accounting
+		{"Total: 1\u00a0234\u00a0567\u00a0Ft", 1234, "HUF", false},        // hu-HU, 1 234 is the start of a longer number
+		{"Total: QAR\u00a01,234.50", 1234.5, "ZAR", false},                // en-US, the R of QAR is not the rand's R
+		{"Total: JP¥1\u00a0234\u00a0567", 1234, "JPY", false},             // en-ZA, 1 234 is the start of a longer number
+		{"Total: ¥\u00a01'234'567", 1234, "JPY", false},                   // de-CH, so is 1'234
 		{"Total: $1,234.50", 1234.5, "USD", true},                         // en-CA writes CAD so too: "$" is both, the finder cannot tell them apart
 		{"Ref 1-5.00 USD", 5, "USD", false},                               // a hyphen after a digit is not a sign
 	} {
@@ -392,8 +396,7 @@ func TestLabelledAmountNotOnAnotherLabelsLine(t *testing.T) {
 // TestFindDateAsLocalesWriteIt: the 2nd and the 12th of December 2026 as
 // Node's Intl.DateTimeFormat (CLDR) writes them in 19 locales (dateStyle
 // long, medium and short), each found for its own day and not for the
-// other. Czech's long form ("2. prosince 2026", the month in the genitive)
-// is not found: the month names the matcher knows are nominative there.
+// other. TestFindDateInMoreLocales has more.
 func TestFindDateAsLocalesWriteIt(t *testing.T) {
 	dec2 := []string{
 		"2026年12月2日",
@@ -492,6 +495,111 @@ func TestFindDateAsLocalesWriteIt(t *testing.T) {
 			}
 			if found, ok := catalogue.FindDate(text, tc.other); ok {
 				t.Errorf("FindDate(%q, %s) found %q, want nothing: it shows another day", text, tc.other.Format(time.DateOnly), found)
+			}
+		}
+	}
+}
+
+// TestFindDateInMoreLocales: the 2nd and the 12th of December 2026 as
+// Node 20's Intl.DateTimeFormat (ICU 78, CLDR 48) writes them, each row
+// copied from its output for the locale named (dateStyle, or the day,
+// month and year options the comment names): genitive months (cs, sk, hr,
+// lt), year first (hu, lt, lv, kk), the Buddhist year (th), digits of
+// other scripts (ar, fa, hi, ja), each found for its own day and not for
+// the other.
+func TestFindDateInMoreLocales(t *testing.T) {
+	type shown struct{ text, locale string }
+	dec2 := []shown{
+		{"2. prosince 2026", "cs-CZ"},                 // long
+		{"středa 2. prosince 2026", "cs-CZ"},          // full
+		{"2. decembra 2026", "sk-SK"},                 // long
+		{"2. prosinca 2026.", "hr-HR"},                // long
+		{"2. децембар 2026.", "sr-RS"},                // long
+		{"2026. december 2.", "hu-HU"},                // long
+		{"2026. dec. 2.", "hu-HU"},                    // medium
+		{"2026. 12. 02.", "hu-HU"},                    // short
+		{"2026 m. gruodžio 2 d.", "lt-LT"},            // long
+		{"2026. gada 2. dec.", "lv-LV"},               // medium
+		{"2 груд. 2026 р.", "uk-UA"},                  // medium
+		{"2026 ж. 2 желтоқсан", "kk-KZ"},              // long
+		{"2 დეკემბერი, 2026", "ka-GE"},                // long
+		{"2 de desembre del 2026", "ca-ES"},           // long
+		{"2 de dic de 2026", "es-AR"},                 // day, short month, year
+		{"2 tháng 12, 2026", "vi-VN"},                 // long
+		{"2 thg 12, 2026", "vi-VN"},                   // medium
+		{"2 ธันวาคม 2569", "th-TH"},                   // long, Buddhist year
+		{"2/12/69", "th-TH"},                          // short, Buddhist year
+		{"2 ธันวาคม ค.ศ. 2026", "th-TH-u-ca-gregory"}, // long
+		{"2 בדצמבר 2026", "he-IL"},                    // long
+		{"2 בדצמ׳ 2026", "he-IL"},                     // medium
+		{"2 ديسمبر 2026", "ar-AE"},                    // long
+		{"2\u200f/12\u200f/2026", "ar-AE"},            // short
+		{"٢ ديسمبر ٢٠٢٦", "ar-EG"},                    // long, Arabic-Indic digits
+		{"٢\u200f/١٢\u200f/٢٠٢٦", "ar-SA"},            // short, Arabic-Indic digits
+		{"۲ دسامبر ۲۰۲۶", "fa-IR-u-ca-gregory"},       // long, Persian digits
+		{"2 दिसंबर 2026", "hi-IN"},                    // long
+		{"२ दिस॰ २०२६", "hi-IN-u-nu-deva"},            // medium, Devanagari digits
+		{"２０２６年１２月２日", "ja-JP-u-nu-fullwide"},         // long, full-width digits
+		{"วันพุธที่ 2 ธันวาคม พ.ศ. 2569", "th-TH"},    // full, Buddhist year
+		{"2 Disember 2026", "ms-MY"},                  // long
+		{"Disyembre 2, 2026", "fil-PH"},               // long
+		{"12/2/2026", "en-US"},                        // day, month and year numeric
+		{"2-12-2026", "nl-NL"},                        // day, month and year numeric
+		{"2026. 12. 02.", "ko-KR"},                    // 2-digit day and month
+		{"2 груд. 2026\u202fр.", "uk-UA"},             // medium, as formatToParts writes it (U+202F before р.)
+	}
+	dec12 := []shown{
+		{"12. prosince 2026", "cs-CZ"},                 // long
+		{"sobota 12. prosince 2026", "cs-CZ"},          // full
+		{"12. decembra 2026", "sk-SK"},                 // long
+		{"12. prosinca 2026.", "hr-HR"},                // long
+		{"12. децембар 2026.", "sr-RS"},                // long
+		{"2026. december 12.", "hu-HU"},                // long
+		{"2026. dec. 12.", "hu-HU"},                    // medium
+		{"2026. 12. 12.", "hu-HU"},                     // short
+		{"2026 m. gruodžio 12 d.", "lt-LT"},            // long
+		{"2026. gada 12. dec.", "lv-LV"},               // medium
+		{"12 груд. 2026 р.", "uk-UA"},                  // medium
+		{"2026 ж. 12 желтоқсан", "kk-KZ"},              // long
+		{"12 დეკემბერი, 2026", "ka-GE"},                // long
+		{"12 de desembre del 2026", "ca-ES"},           // long
+		{"12 de dic de 2026", "es-AR"},                 // day, short month, year
+		{"12 tháng 12, 2026", "vi-VN"},                 // long
+		{"12 thg 12, 2026", "vi-VN"},                   // medium
+		{"12 ธันวาคม 2569", "th-TH"},                   // long, Buddhist year
+		{"12/12/69", "th-TH"},                          // short, Buddhist year
+		{"12 ธันวาคม ค.ศ. 2026", "th-TH-u-ca-gregory"}, // long
+		{"12 בדצמבר 2026", "he-IL"},                    // long
+		{"12 בדצמ׳ 2026", "he-IL"},                     // medium
+		{"12 ديسمبر 2026", "ar-AE"},                    // long
+		{"12\u200f/12\u200f/2026", "ar-AE"},            // short
+		{"١٢ ديسمبر ٢٠٢٦", "ar-EG"},                    // long, Arabic-Indic digits
+		{"١٢\u200f/١٢\u200f/٢٠٢٦", "ar-SA"},            // short, Arabic-Indic digits
+		{"۱۲ دسامبر ۲۰۲۶", "fa-IR-u-ca-gregory"},       // long, Persian digits
+		{"12 दिसंबर 2026", "hi-IN"},                    // long
+		{"१२ दिस॰ २०२६", "hi-IN-u-nu-deva"},            // medium, Devanagari digits
+		{"２０２６年１２月１２日", "ja-JP-u-nu-fullwide"},         // long, full-width digits
+		{"วันเสาร์ที่ 12 ธันวาคม พ.ศ. 2569", "th-TH"},  // full, Buddhist year
+		{"12 Disember 2026", "ms-MY"},                  // long
+		{"Disyembre 12, 2026", "fil-PH"},               // long
+		{"12/12/2026", "en-US"},                        // day, month and year numeric
+		{"12-12-2026", "nl-NL"},                        // day, month and year numeric
+		{"2026. 12. 12.", "ko-KR"},                     // 2-digit day and month
+		{"12 груд. 2026\u202fр.", "uk-UA"},             // medium, as formatToParts writes it
+	}
+	d2 := time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC)
+	d12 := time.Date(2026, 12, 12, 15, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		shown      []shown
+		day, other time.Time
+	}{{dec2, d2, d12}, {dec12, d12, d2}} {
+		for _, s := range tc.shown {
+			text := "Next payment: " + s.text + "."
+			if _, ok := catalogue.FindDate(text, tc.day); !ok {
+				t.Errorf("%s: FindDate(%q, %s) = false, want true", s.locale, text, tc.day.Format(time.DateOnly))
+			}
+			if found, ok := catalogue.FindDate(text, tc.other); ok {
+				t.Errorf("%s: FindDate(%q, %s) found %q, want nothing: it shows another day", s.locale, text, tc.other.Format(time.DateOnly), found)
 			}
 		}
 	}

@@ -356,8 +356,17 @@ func (n *Notification) matchOne(a Attribute, v any, currency, text string, links
 // Chinese, Japanese or Korean, written without spaces between words
 // ("キャンセルできます", "2026年12月2日です").
 func findWord(text, w string) (string, bool) {
-	if w == "" {
+	i, j, ok := findWordAt(text, w)
+	if !ok {
 		return "", false
+	}
+	return text[i:j], true
+}
+
+// findWordAt is findWord, with where in text the word is.
+func findWordAt(text, w string) (int, int, bool) {
+	if w == "" {
+		return 0, 0, false
 	}
 	lt, lw := strings.ToLower(text), strings.ToLower(w)
 	if len(lt) != len(text) { // lower-casing changed byte lengths: compare as is
@@ -368,14 +377,14 @@ func findWord(text, w string) (string, bool) {
 	for from := 0; ; {
 		i := strings.Index(lt[from:], lw)
 		if i < 0 {
-			return "", false
+			return 0, 0, false
 		}
 		i += from
 		end := i + len(lw)
 		before, _ := utf8.DecodeLastRuneInString(lt[:i])
 		after, _ := utf8.DecodeRuneInString(lt[end:])
 		if !joins(before, first) && !joins(after, last) {
-			return text[i:end], true
+			return i, end, true
 		}
 		from = i + 1
 	}

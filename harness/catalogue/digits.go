@@ -20,7 +20,15 @@ type asciiDigits struct {
 	off []int
 }
 
-func toASCIIDigits(text string) asciiDigits {
+func toASCIIDigits(text string) asciiDigits { return toASCII(text, needsASCII) }
+
+// toASCIIDigitsAndSpaces is toASCIIDigits that also writes no-break
+// spaces (U+00A0, U+202F) as spaces: dates are written with either.
+func toASCIIDigitsAndSpaces(text string) asciiDigits {
+	return toASCII(text, func(r rune) bool { return r == '\u00a0' || r == '\u202f' || needsASCII(r) })
+}
+
+func toASCII(text string, needsASCII func(rune) bool) asciiDigits {
 	if !strings.ContainsFunc(text, needsASCII) {
 		return asciiDigits{s: text}
 	}
@@ -58,12 +66,15 @@ func needsASCII(r rune) bool {
 	return r == '\u066b' || r == '\u066c' || (r > 0x7f && unicode.IsDigit(r))
 }
 
-// asciiOf is r's ASCII digit or mark (needsASCII(r) holds). Unicode
+// asciiOf is r's ASCII digit, mark or space (r is a digit, ٫, ٬ or a
+// no-break space). Unicode
 // encodes each script's decimal digits as runs of ten code points, zero
 // first, so a digit's value is its distance from the start of its run
 // modulo ten.
 func asciiOf(r rune) byte {
 	switch r {
+	case '\u00a0', '\u202f':
+		return ' '
 	case '\u066b':
 		return '.'
 	case '\u066c':

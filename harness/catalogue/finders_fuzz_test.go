@@ -36,14 +36,16 @@ func FuzzFindMoney(f *testing.F) {
 }
 
 // FindDate never panics; what it reports found is in the text; and the
-// date written in any accepted layout, or in German, French or Spanish, as
-// a word among any words, is found.
+// date written in any accepted layout, in German, French or Spanish, or
+// in one of the CLDR locales' patterns (the fuzzer picks the locale), as a
+// word among any words, is found.
 func FuzzFindDate(f *testing.F) {
-	f.Add("Delivery on 22 December 2026.", int64(1797897600), "Shipped:", "thanks")
-	f.Add("Lieferung am 1. März 2027", int64(1804032000), "", "")
-	f.Add("le 1er décembre 2026", int64(1796083200), "\u00e9", "\xff")
-	f.Add("12/22/2026 and 22.12.2026", int64(-62135596800), "0", "9")
-	f.Fuzz(func(t *testing.T, text string, unix int64, before, after string) {
+	f.Add("Delivery on 22 December 2026.", int64(1797897600), "Shipped:", "thanks", uint8(0))
+	f.Add("Lieferung am 1. März 2027", int64(1804032000), "", "", uint8(10))
+	f.Add("le 1er décembre 2026", int64(1796083200), "\u00e9", "\xff", uint8(13))
+	f.Add("12/22/2026 and 22.12.2026", int64(-62135596800), "0", "9", uint8(35))
+	f.Add("\u0662 ديسمبر \u0662\u0660\u0662\u0666", int64(1796169600), "\u0660", "\u066b", uint8(53))
+	f.Fuzz(func(t *testing.T, text string, unix int64, before, after string, locale uint8) {
 		day := time.Unix(unix, 0).UTC()
 		if got, ok := FindDate(text, day); ok && !strings.Contains(strings.ToLower(text), strings.ToLower(got)) && !strings.Contains(text, got) {
 			t.Fatalf("FindDate(%q, %s) = %q, which is not in the text", text, day, got)
@@ -56,6 +58,7 @@ func FuzzFindDate(f *testing.F) {
 			renderings = append(renderings, day.Format(layout))
 		}
 		renderings = append(renderings, localDates(day)...)
+		renderings = append(renderings, cldrDateLocales[int(locale)%len(cldrDateLocales)].render(day)...)
 		for _, r := range renderings {
 			written := before + " " + r + " " + after
 			if _, ok := FindDate(written, day); !ok {
