@@ -162,11 +162,29 @@ func (s *Scenario) ExpireLastLink(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	id, err := s.testClock(ctx)
+	if err != nil {
+		return err
+	}
+	clock, err := s.h.dr.TestClock(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read the scenario's test clock: %w", err)
+	}
+	if life := cur.ExpiresTime.Sub(clock.FrozenTime); life > maxLinkWait {
+		return fmt.Errorf("the document link %s expires %s, %d days from the scenario's clock: longer than a test can wait (%d days, the most a test clock moves), so it is as good as a link that never expires; "+
+			"give document links a lifetime of days or weeks (POST /file-links expiresTime; DR's customer-portal checklist asks for expiring links)",
+			fl.URL, cur.ExpiresTime.Format(time.RFC3339), int(life/(24*time.Hour)), int(maxLinkWait/(24*time.Hour)))
+	}
 	if _, err := s.moveClockTo(ctx, cur.ExpiresTime.Add(time.Second)); err != nil {
 		return fmt.Errorf("move the clock past %s: %w", cur.ExpiresTime.Format(time.RFC3339), err)
 	}
 	return nil
 }
+
+// maxLinkWait is the longest a scenario waits for a document link to
+// expire: the most one advance moves a test clock (the simulator's
+// MaxAdvanceSpan, 5 × 366 days).
+const maxLinkWait = 5 * 366 * 24 * time.Hour
 
 // ExpectLastLinkRefused checks that the last document link no longer downloads.
 func (s *Scenario) ExpectLastLinkRefused(ctx context.Context) error {

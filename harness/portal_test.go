@@ -25,8 +25,9 @@ func TestPortalDocumentsAndSavedSources(t *testing.T) {
   savePaymentMethod: {path: /portal/save, json: '{"customer":{{json .Customer.ID}},"source":{{json .SourceID}}}'}
 `)
 	dr := client.New(r.Sim.URL(), r.Key)
-	// mode is what the portal does: "link" the invoice, show "none", or
-	// "secret" URLs; attach a saved source ("link") or not.
+	// mode is what the portal does: "link" the invoice, link it "forever"
+	// (an expiry decades away), show "none", or "secret" URLs; attach a
+	// saved source ("link") or not.
 	var mode atomic.Value
 	mode.Store("link")
 	r.Shop.Set(func(s *testrig.Shop) {
@@ -57,6 +58,13 @@ func TestPortalDocumentsAndSavedSources(t *testing.T) {
 					return
 				}
 				fmt.Fprintf(w, `<a href="%s">Invoice</a>`, fl.URL)
+			case mode.Load() == "forever" && len(o.InvoicePDFs) > 0:
+				fl, err := dr.CreateFileLink(req.Context(), client.FileLinkParams{FileID: o.InvoicePDFs[0].ID, ExpiresTime: "2099-01-01T00:00:00Z"})
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusBadGateway)
+					return
+				}
+				fmt.Fprintf(w, `<a href="%s">Invoice</a>`, fl.URL)
 			case mode.Load() == "secret" && len(o.InvoicePDFs) > 0:
 				fmt.Fprintf(w, `<a href="%s/files/%s/content">Invoice</a>`, r.Sim.URL(), o.InvoicePDFs[0].ID)
 			}
@@ -78,6 +86,17 @@ func TestPortalDocumentsAndSavedSources(t *testing.T) {
 		testrig.WantErr(t, "link still works", sc.ExpectLastLinkRefused(ctx), "still answers 200")
 		testrig.WantErr(t, "expire", sc.ExpireLastLink(ctx))
 		testrig.WantErr(t, "refused once expired", sc.ExpectLastLinkRefused(ctx))
+	})
+
+	// A link that outlives anything a test can wait for is a link that
+	// never expires: the step says so, not how the clock is advanced.
+	t.Run("invoice linked for decades", func(t *testing.T) {
+		mode.Store("forever")
+		sc := testrig.Ordered(t, h)
+		testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+		testrig.WantErr(t, "open", sc.OpenOrderPage(ctx, "Alice"))
+		testrig.WantErr(t, "invoice", sc.ExpectPageDocument(ctx, "invoice"))
+		testrig.WantErr(t, "expire", sc.ExpireLastLink(ctx), "as good as a link that never expires; give document links a lifetime of days or weeks")
 	})
 
 	t.Run("no invoice on the page", func(t *testing.T) {
