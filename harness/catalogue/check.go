@@ -353,8 +353,9 @@ func (n *Notification) matchOne(a Attribute, v any, currency, text string, links
 // findWord finds w in text, ignoring case, as a word or phrase of its own,
 // and returns it as the text has it. A digit at its edge must not touch
 // another digit, and a letter another letter — except where the edge is
-// Chinese, Japanese or Korean, written without spaces between words
-// ("キャンセルできます", "2026年12月2日です").
+// in a script written without spaces between words (unspaced: Chinese,
+// Japanese, Korean, Thai …: "キャンセルできます", "2026年12月2日です",
+// "สามารถยกเลิกได้").
 func findWord(text, w string) (string, bool) {
 	i, j, ok := findWordAt(text, w)
 	if !ok {
@@ -390,9 +391,14 @@ func findWordAt(text, w string) (int, int, bool) {
 	}
 }
 
+// unspaced are the scripts written without spaces between words: Chinese,
+// Japanese, Korean (between a word and its particles), Thai, Lao, Khmer,
+// Burmese.
+var unspaced = []*unicode.RangeTable{unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar}
+
 // joins reports whether neighbour continues the word that edge begins or
-// ends: digits join digits, letters join letters unless edge is Chinese,
-// Japanese or Korean.
+// ends: digits join digits, letters join letters unless edge is in an
+// unspaced script.
 func joins(neighbour, edge rune) bool {
 	switch {
 	case neighbour == utf8.RuneError:
@@ -400,7 +406,7 @@ func joins(neighbour, edge rune) bool {
 	case unicode.IsDigit(edge):
 		return unicode.IsDigit(neighbour)
 	case unicode.IsLetter(edge):
-		return unicode.IsLetter(neighbour) && !unicode.In(edge, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+		return unicode.IsLetter(neighbour) && !unicode.In(edge, unspaced...)
 	}
 	return false
 }

@@ -51,6 +51,9 @@ var badRows = []badRow{
 	{route: "GET /customers", name: "limit abc", path: "/customers?limit=abc", status: 400, code: "invalid_parameter", param: "limit"},
 	{route: "GET /customers", name: "limit -1", path: "/customers?limit=-1", status: 400, code: "invalid_parameter", param: "limit"},
 	{route: "GET /customers", name: "startingAfter unknown", path: "/customers?startingAfter=nope", status: 400, code: "invalid_parameter", param: "startingAfter"},
+	{route: "GET /customers", name: "requestToBeForgotten not a boolean", path: "/customers?requestToBeForgotten=maybe", status: 400, code: "invalid_parameter", param: "requestToBeForgotten"},
+	{route: "GET /customers", name: "createdTime not a date", path: "/customers?createdTime%5Bgt%5D=yesterday", status: 400, code: "invalid_parameter", param: "createdTime[gt]"},
+	{route: "GET /customers", name: "updatedTime not a date", path: "/customers?updatedTime%5Blte%5D=soon", status: 400, code: "invalid_parameter", param: "updatedTime[lte]"},
 	{route: "GET /customers", name: "both cursors", path: "/customers?startingAfter={cust}&endingBefore={cust}", status: 400, code: "invalid_parameter", param: "startingAfter"},
 	// /customers/{id}
 	{route: "GET /customers/{id}", name: "unknown id", path: "/customers/nope", status: 404, code: "not_found", param: "id"},

@@ -204,12 +204,8 @@ func (h *Handler) listFileLinks(a *state.Account, r *http.Request) (int, any, er
 		return 0, nil, err
 	}
 	f := state.FileLinkFilter{ListParams: lp, IDs: multi(r, "ids"), FileID: r.URL.Query().Get("fileId")}
-	if s := r.URL.Query().Get("expired"); s != "" {
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return 0, nil, apierror.Invalid("expired", "'expired' must be true or false, got '%s'.", s)
-		}
-		f.Expired = &b
+	if f.Expired, err = boolParam(r, "expired"); err != nil {
+		return 0, nil, err
 	}
 	page, err := a.FileLinks(f)
 	return http.StatusOK, page, err

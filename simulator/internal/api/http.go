@@ -243,6 +243,19 @@ func multi(r *http.Request, name string) []string {
 	return out
 }
 
+// boolParam reads a true/false query parameter; nil when absent.
+func boolParam(r *http.Request, name string) (*bool, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return nil, apierror.Invalid(name, "'%s' must be true or false, got '%s'.", name, s)
+	}
+	return &b, nil
+}
+
 // timeRange reads name[gt|gte|lt|lte] (and a bare name as equality is not DR's; ignored).
 func timeRange(r *http.Request, name string) (state.TimeRange, error) {
 	var tr state.TimeRange

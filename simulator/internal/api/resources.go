@@ -12,9 +12,24 @@ func (h *Handler) createCustomer(a *state.Account, r *http.Request) (int, any, e
 	return withBody(r, http.StatusCreated, func(p state.CustomerParams) (jsonBody, error) { return a.CreateCustomerJSON(p) })
 }
 
+// listCustomers is GET /customers with DR's filters: email, ids,
+// createdTime and updatedTime ranges, requestToBeForgotten
+// (docs/dr-api.md#customer).
 func (h *Handler) listCustomers(a *state.Account, r *http.Request) (int, any, error) {
+	f := state.CustomerFilter{Email: r.URL.Query().Get("email"), IDs: multi(r, "ids")}
+	var err error
+	if f.Created, err = timeRange(r, "createdTime"); err != nil {
+		return 0, nil, err
+	}
+	if f.Updated, err = timeRange(r, "updatedTime"); err != nil {
+		return 0, nil, err
+	}
+	if f.RequestToBeForgotten, err = boolParam(r, "requestToBeForgotten"); err != nil {
+		return 0, nil, err
+	}
 	return listed(r, func(lp state.ListParams) (any, error) {
-		return a.Customers(state.CustomerFilter{ListParams: lp, Email: r.URL.Query().Get("email"), IDs: multi(r, "ids")})
+		f.ListParams = lp
+		return a.Customers(f)
 	})
 }
 
@@ -111,7 +126,7 @@ func (h *Handler) listOrders(a *state.Account, r *http.Request) (int, any, error
 	q := r.URL.Query()
 	page, err := a.Orders(state.OrderFilter{
 		ListParams: lp, IDs: multi(r, "ids"), State: q.Get("state"), CustomerID: q.Get("customerId"),
-		Email: q.Get("email"), Created: created,
+		Email: q.Get("email"), SubscriptionID: q.Get("subscriptionId"), Created: created,
 	})
 	return http.StatusOK, page, err
 }

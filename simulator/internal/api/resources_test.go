@@ -82,6 +82,37 @@ func TestCustomerLifecycle(t *testing.T) {
 		t.Fatalf("GET /customers?ids: %d customers, want 2", len(byIDs.Data))
 	}
 
+	// createdTime, updatedTime and requestToBeForgotten (DR's GET
+	// /customers filters).
+	custIDs := func(q string) []string {
+		var p page[cust]
+		c.must("GET", "/customers"+q, nil, http.StatusOK, &p)
+		out := []string{}
+		for _, x := range p.Data {
+			out = append(out, x.ID)
+		}
+		return out
+	}
+	var first struct {
+		CreatedTime time.Time `json:"createdTime"`
+	}
+	c.must("GET", "/customers/"+a.ID, nil, http.StatusOK, &first)
+	c.advance("1h")
+	c.must("POST", "/customers/"+b, `{"requestToBeForgotten":true}`, http.StatusOK, nil)
+	all := custIDs("")
+	for q, want := range map[string][]string{
+		"?requestToBeForgotten=true":                           {b},
+		"?requestToBeForgotten=false":                          {all[0], a.ID},
+		"?" + timeParam("updatedTime[gt]", first.CreatedTime):  {b},
+		"?" + timeParam("updatedTime[lte]", first.CreatedTime): {all[0], a.ID},
+		"?" + timeParam("createdTime[gt]", first.CreatedTime):  {},
+		"?" + timeParam("createdTime[lte]", first.CreatedTime): all,
+	} {
+		if got := custIDs(q); !reflect.DeepEqual(got, want) {
+			t.Errorf("GET /customers%s: %v, want %v", q, got, want)
+		}
+	}
+
 	c.must("POST", "/customers/"+a.ID, `{"enabled":false,"type":"business"}`, http.StatusOK, &a)
 	if a.Enabled || a.Type != "business" || a.Email != "amy@example.test" {
 		t.Fatalf("updated %+v, want disabled business with the email kept", a)
@@ -92,7 +123,7 @@ func TestCustomerLifecycle(t *testing.T) {
 
 	c.must("DELETE", "/customers/"+a.ID, nil, http.StatusNoContent, nil)
 	c.mustError("GET", "/customers/"+a.ID, nil, http.StatusNotFound, "not_found", "id")
-	want := []string{"customer.deleted", "customer.updated", "customer.created", "customer.created", "customer.created"}
+	want := []string{"customer.deleted", "customer.updated", "customer.updated", "customer.created", "customer.created", "customer.created"}
 	if got := eventTypes(c.events("?type=customer.*").Data); !reflect.DeepEqual(got, want) {
 		t.Fatalf("customer events %v, want %v", got, want)
 	}
@@ -168,6 +199,30 @@ func TestOrdersListAndUpdate(t *testing.T) {
 		"?ids=" + o1.ID:            {o1.ID},
 		"?" + timeParam("createdTime[gt]", first.CreatedTime): {o2.ID},
 		"?limit=1": {o2.ID},
+	} {
+		if got := ids(q); !reflect.DeepEqual(got, want) {
+			t.Errorf("GET /orders%s: %v, want %v", q, got, want)
+		}
+	}
+	// subscriptionId (DR's GET /orders filter): the orders with a line of
+	// that subscription, here its acquisition order only.
+	var pl idOnly
+	c.must("POST", "/plans", map[string]any{"name": "Monthly", "interval": "month"}, http.StatusCreated, &pl)
+	var o3 struct {
+		ID    string `json:"id"`
+		Items []struct {
+			SubscriptionInfo struct {
+				SubscriptionID string `json:"subscriptionId"`
+			} `json:"subscriptionInfo"`
+		} `json:"items"`
+	}
+	c.must("POST", "/_sim/orders", map[string]any{"customerId": c1, "items": []map[string]any{{"skuId": sku, "quantity": 1, "price": 5,
+		"subscriptionInfo": map[string]any{"planId": pl.ID}}}}, http.StatusCreated, &o3)
+	sub := o3.Items[0].SubscriptionInfo.SubscriptionID
+	for q, want := range map[string][]string{
+		"?subscriptionId=" + sub:                       {o3.ID},
+		"?subscriptionId=nope":                         {},
+		"?subscriptionId=" + sub + "&customerId=" + c2: {},
 	} {
 		if got := ids(q); !reflect.DeepEqual(got, want) {
 			t.Errorf("GET /orders%s: %v, want %v", q, got, want)

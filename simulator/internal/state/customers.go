@@ -158,8 +158,13 @@ func (a *Account) Customer(id string) (*Customer, error) {
 // CustomerFilter is GET /customers' query.
 type CustomerFilter struct {
 	ListParams
-	Email string
-	IDs   []string
+	Email   string
+	IDs     []string
+	Created TimeRange
+	Updated TimeRange
+	// RequestToBeForgotten, when set, keeps the customers whose flag is
+	// that value.
+	RequestToBeForgotten *bool
 }
 
 // Customers is GET /customers.
@@ -167,7 +172,9 @@ func (a *Account) Customers(f CustomerFilter) (Page[*Customer], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return pageOf(&a.customers, func(c *Customer) bool {
-		return (f.Email == "" || c.Email == f.Email) && (len(f.IDs) == 0 || contains(f.IDs, c.ID))
+		return (f.Email == "" || c.Email == f.Email) && (len(f.IDs) == 0 || contains(f.IDs, c.ID)) &&
+			f.Created.contains(c.CreatedTime) && f.Updated.contains(c.UpdatedTime) &&
+			(f.RequestToBeForgotten == nil || c.RequestToBeForgotten == *f.RequestToBeForgotten)
 	}, f.ListParams)
 }
 

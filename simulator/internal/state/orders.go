@@ -486,7 +486,20 @@ type OrderFilter struct {
 	State      string
 	CustomerID string
 	Email      string
-	Created    TimeRange
+	// SubscriptionID keeps the orders with a line of that subscription
+	// (its acquisition order and its renewal orders).
+	SubscriptionID string
+	Created        TimeRange
+}
+
+// hasSubscription reports whether one of o's lines belongs to subscription id.
+func hasSubscription(o *Order, id string) bool {
+	for _, it := range o.Items {
+		if it.SubscriptionInfo != nil && it.SubscriptionInfo.SubscriptionID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Orders is GET /orders.
@@ -496,7 +509,7 @@ func (a *Account) Orders(f OrderFilter) (Page[*Order], error) {
 	return pageOf(&a.orders, func(o *Order) bool {
 		return (len(f.IDs) == 0 || contains(f.IDs, o.ID)) && (f.State == "" || o.State == f.State) &&
 			(f.CustomerID == "" || o.CustomerID == f.CustomerID) && (f.Email == "" || o.Email == f.Email) &&
-			f.Created.contains(o.CreatedTime)
+			f.Created.contains(o.CreatedTime) && (f.SubscriptionID == "" || hasSubscription(o, f.SubscriptionID))
 	}, f.ListParams)
 }
 
