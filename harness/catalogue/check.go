@@ -365,13 +365,30 @@ func findWord(text, w string) (string, bool) {
 }
 
 // findWordAt is findWord, with where in text the word is.
-func findWordAt(text, w string) (int, int, bool) {
+func findWordAt(text, w string) (int, int, bool) { return newWordText(text).find(w) }
+
+// wordText is a text findWord looks in, lower-cased once for the many
+// words a caller looks for (FindDate tries some 500 renderings).
+type wordText struct {
+	lower string // text lower-cased, or as is when that changes its byte length
+	asIs  bool
+}
+
+func newWordText(text string) wordText {
+	if lt := strings.ToLower(text); len(lt) == len(text) {
+		return wordText{lower: lt}
+	}
+	return wordText{lower: text, asIs: true} // lower-casing changed byte lengths: compare as is
+}
+
+// find is findWordAt in t.
+func (t wordText) find(w string) (int, int, bool) {
 	if w == "" {
 		return 0, 0, false
 	}
-	lt, lw := strings.ToLower(text), strings.ToLower(w)
-	if len(lt) != len(text) { // lower-casing changed byte lengths: compare as is
-		lt, lw = text, w
+	lt, lw := t.lower, w
+	if !t.asIs {
+		lw = strings.ToLower(w)
 	}
 	first, _ := utf8.DecodeRuneInString(lw)
 	last, _ := utf8.DecodeLastRuneInString(lw)
