@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,10 +41,18 @@ func (s *Scenario) diagnoseEvents(ctx context.Context, n *catalogue.Notification
 		all = append(all, s.deliveries(ctx, &b, n.Trigger, e.ID)...)
 	}
 	since := events[0].CreatedTime
+	// Scenarios run at once on one account: only the calls that name one
+	// of the events' objects (in the path or query) are this scenario's.
+	var about []string
+	for _, e := range events {
+		about = objectIDs(e.Data.Object, about)
+	}
 	if logs, err := s.h.dr.Requests(ctx); err == nil {
 		var calls []string
 		for _, r := range logs {
-			if r.Agent == HarnessAgent || r.Time.Before(since) {
+			if r.Agent == HarnessAgent || r.Time.Before(since) || !slices.ContainsFunc(about, func(id string) bool {
+				return strings.Contains(r.Path, id) || strings.Contains(r.Query, id)
+			}) {
 				continue
 			}
 			calls = append(calls, fmt.Sprintf("%s %s → %d", r.Method, r.Path, r.Status))
@@ -52,9 +61,9 @@ func (s *Scenario) diagnoseEvents(ctx context.Context, n *catalogue.Notification
 			calls = append(calls[:10], fmt.Sprintf("… (%d in all)", len(calls)))
 		}
 		if len(calls) == 0 {
-			b.WriteString("\n  the merchant made no Digital River API call since the event")
+			b.WriteString("\n  the merchant made no Digital River API call about the event's objects since the event")
 		} else {
-			b.WriteString("\n  the merchant's Digital River API calls since the event:\n    " + strings.Join(calls, "\n    "))
+			b.WriteString("\n  the merchant's Digital River API calls about the event's objects since the event:\n    " + strings.Join(calls, "\n    "))
 		}
 	}
 	return "\nlikely cause: " + likelyCause(n.Trigger, all, s.h.cfg.Profile.Webhook.URL) + b.String()
@@ -127,4 +136,24 @@ func likelyCause(trigger string, atts []client.Attempt, hook string) string {
 	default:
 		return fmt.Sprintf("the merchant refused all %d deliveries of %s (status %d): is webhook.url (%s) its webhook endpoint?", total, trigger, atts[0].Status, hook)
 	}
+}
+
+// objectIDs appends the id-like strings of an event's object (values of
+// keys named id or ending in Id, at any depth: the order, its customer,
+// items, subscriptions, files) to out.
+func objectIDs(v any, out []string) []string {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if id, ok := x.(string); ok && (k == "id" || strings.HasSuffix(k, "Id")) && len(id) >= 4 && !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+			out = objectIDs(x, out)
+		}
+	case []any:
+		for _, x := range v {
+			out = objectIDs(x, out)
+		}
+	}
+	return out
 }

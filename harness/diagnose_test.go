@@ -2,6 +2,7 @@ package harness_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/internal/testrig"
 	"github.com/drsim/drsim/simulator"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // A missing email is explained by what happened to its trigger's deliveries.
@@ -59,5 +61,58 @@ func TestMissingEmailNamesTheLikelyCause(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The diagnosis of a missing email lists the merchant's API calls about
+// the trigger event's objects only: scenarios run at once on one account,
+// and another scenario's calls are no evidence about this one.
+func TestMissingEmailListsOnlyTheEventsCalls(t *testing.T) {
+	ctx := context.Background()
+	sim, mb, cat := testrig.Services(t, simulator.Options{})
+	const key = "sk_test_diagnose2222222222"
+	dr := client.New(sim.URL(), key)
+	// A merchant that reads the accepted order, and something else, and
+	// sends no email.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev struct {
+			Type string
+			Data struct{ Object struct{ ID string } }
+		}
+		_ = json.NewDecoder(r.Body).Decode(&ev)
+		if ev.Type == "order.accepted" {
+			_, _ = dr.Order(r.Context(), ev.Data.Object.ID)
+			_, _ = dr.Customer(r.Context(), "999999990336")
+		}
+	}))
+	defer srv.Close()
+	p, err := profile.Parse("p.yaml", []byte(fmt.Sprintf("webhook: {url: %q, signingSecret: whsec_x}\napi: {secretKey: %s}\ntimeouts: {email: 1s}\n", srv.URL, key)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := harness.New(ctx, harness.Config{Profile: p, Catalogue: cat, SimulatorURL: sim.URL(), Mailbox: mb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := h.NewScenario(t.Name())
+	if _, err := sc.CreateCustomer(ctx, "Bob"); err != nil {
+		t.Fatal(err)
+	}
+	o, err := sc.PlaceOrder(ctx, "Bob", harness.OrderSpec{Currency: "USD", Lines: []harness.Line{{Product: "Widget", Quantity: 1, Price: 10}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.AcceptOrder(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	err = sc.ExpectNotification(ctx, "Bob", "order-confirmation")
+	if err == nil {
+		t.Fatal("no error for an email that never came")
+	}
+	if want := "the merchant's Digital River API calls about the event's objects since the event:\n    GET /orders/" + o.ID + " → 200"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error does not list the order's call (%q):\n%v", want, err)
+	}
+	if strings.Contains(err.Error(), "999999990336") {
+		t.Errorf("error lists a call about another customer:\n%v", err)
 	}
 }

@@ -109,6 +109,11 @@ type matching struct {
 	// notification of the same event (catalogue distinctFrom) while no
 	// other email can: why, by message id (see excludeTwinless).
 	twinless map[string]string
+	// others are the message ids of emails that show every required
+	// attribute of another notification about one of the scenario's
+	// events no email has been matched to yet: what they are (see
+	// markOthers). A failure shows them as the closest email last.
+	others map[string]string
 	// pairs[i] is the subject assigned to email i, or -1.
 	pairs []int
 	size  int
@@ -245,8 +250,11 @@ func (mt *matching) closest(hintRE *regexp.Regexp) (i, j int, why string, ok boo
 	}
 	// The unmatched emails by arrival, the events by time.
 	slices.SortStableFunc(emails, func(x, y int) int { return mt.emails[x].msg.Created.Compare(mt.emails[y].msg.Created) })
-	type score struct{ found, hinted, place int }
+	type score struct{ other, found, hinted, place int }
 	better := func(x, y score) bool {
+		if x.other != y.other {
+			return x.other < y.other
+		}
 		if x.found != y.found {
 			return x.found > y.found
 		}
@@ -257,13 +265,16 @@ func (mt *matching) closest(hintRE *regexp.Regexp) (i, j int, why string, ok boo
 	}
 	var best score
 	for ra, a := range emails {
-		hinted := 0
+		hinted, other := 0, 0
 		if hintRE != nil && hintRE.MatchString(mt.emails[a].msg.Subject) {
 			hinted = 1
 		}
+		if mt.others[mt.emails[a].msg.ID] != "" {
+			other = 1
+		}
 		for rb, b := range subs {
 			r := mt.report(a, b)
-			sc := score{found: len(r.Findings) - len(r.Failed()), hinted: hinted, place: abs(ra - rb)}
+			sc := score{other: other, found: len(r.Findings) - len(r.Failed()), hinted: hinted, place: abs(ra - rb)}
 			if !ok || better(sc, best) {
 				best, i, j, ok = sc, a, b, true
 			}
@@ -274,6 +285,14 @@ func (mt *matching) closest(hintRE *regexp.Regexp) (i, j int, why string, ok boo
 	}
 	r := mt.report(i, j)
 	why = fmt.Sprintf("chosen among %d unmatched email(s) as the one that shows the most required attributes (%d of %d)", len(emails), len(r.Findings)-len(r.Failed()), len(r.Findings))
+	if best.other == 0 {
+		for _, a := range emails {
+			if mt.others[mt.emails[a].msg.ID] != "" {
+				why += " of those that are no other notification"
+				break
+			}
+		}
+	}
 	if ev := mt.subs[j].eventID; ev != "" {
 		if freeEvents {
 			why += fmt.Sprintf(" of an event that no email matched, %s %s", mt.n.Trigger, ev)
@@ -284,7 +303,46 @@ func (mt *matching) closest(hintRE *regexp.Regexp) (i, j int, why string, ok boo
 	if best.hinted > 0 {
 		why += fmt.Sprintf("; its subject fits %q", hintRE.String())
 	}
+	if o := mt.others[mt.emails[i].msg.ID]; o != "" {
+		why += fmt.Sprintf("; it shows every required attribute of %s, so the %s itself may never have been sent", o, strings.ToLower(mt.n.Name))
+	}
 	return i, j, why, true
+}
+
+// markOthers notes in mt.others each email that shows every required
+// attribute of another notification about one of the scenario's events
+// that no email has been matched to yet (the order confirmation, when a
+// renewal reminder is missing a price): such an email is most likely
+// that notification, so a failure shows an email that is nothing else as
+// the closest first. Notifications with a document (they need their file
+// link) and merchant-side ones (no event) are left out.
+func (s *Scenario) markOthers(ctx context.Context, mt *matching) {
+	mt.others = map[string]string{}
+	cache := map[string][]subject{}
+	for _, v := range mt.emails {
+		for _, y := range s.h.cfg.Catalogue.Notifications {
+			if y.ID == mt.n.ID || y.Trigger == "" || y.Document != nil || y.Recipient == "" {
+				continue
+			}
+			if pin, _ := s.pinned(y.ID); pin != nil && !pin.MatchString(v.msg.Subject) {
+				continue
+			}
+			subs, ok := cache[y.ID]
+			if !ok {
+				subs, _ = s.subjects(ctx, y, false) // no order yet, or DR unreachable: none
+				cache[y.ID] = subs
+			}
+			for _, sub := range subs {
+				if y.Check(sub.object, v.email).Err() == nil {
+					mt.others[v.msg.ID] = fmt.Sprintf("the %s about %s %s", strings.ToLower(y.Name), y.Trigger, sub.eventID)
+					break
+				}
+			}
+			if mt.others[v.msg.ID] != "" {
+				break
+			}
+		}
+	}
 }
 
 func abs(x int) int {
@@ -395,6 +453,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	if why := mt.twinReason(); why != "" {
 		return fmt.Errorf("%s to %s: %s", strings.ToLower(nt.Name), c.Email, why)
 	}
+	s.markOthers(ctx, mt)
 	if i, j, why, ok := mt.closest(hintRE); ok {
 		v, sub := mt.emails[i], mt.subs[j]
 		r := mt.report(i, j)

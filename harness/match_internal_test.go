@@ -132,3 +132,45 @@ func TestClosestEmailIsRelated(t *testing.T) {
 		}
 	}
 }
+
+// An email that is plainly another notification (it shows every required
+// attribute of one about an event no email has been matched to) is shown
+// as the closest email only when no other email is left: a renewal
+// reminder missing its prices is shown, not the order confirmation that
+// happens to show more of the reminder's attributes. When it is the only
+// one, the failure says what it is.
+func TestClosestEmailIsNotAnotherNotification(t *testing.T) {
+	n := &catalogue.Notification{ID: "renewal-reminder", Name: "Renewal reminder", Trigger: "subscription.reminder", Attributes: []catalogue.Attribute{
+		{Name: "plan", Path: "plan", Match: catalogue.MatchText},
+		{Name: "product", Path: "product", Match: catalogue.MatchText},
+		{Name: "total", Path: "total", Match: catalogue.MatchText},
+	}}
+	email := func(id, subject, body string) *seenEmail {
+		return &seenEmail{msg: &mailbox.Message{ID: id, Subject: subject}, email: catalogue.Email{Subject: subject, Body: body}}
+	}
+	subs := []subject{{eventID: "rem", object: map[string]any{"plan": "Gold", "product": "Music box", "total": "10.79"}}}
+	confirmation := email("conf", "Thank you for your order", "Music box 10.79")
+	reminder := email("rem-mail", "Heads up", "Gold renews: Music box")
+	mt := &matching{n: n, memo: map[pairKey]catalogue.Report{}, excluded: map[string]bool{}, subs: subs,
+		emails: []*seenEmail{confirmation, reminder},
+		others: map[string]string{"conf": "the order confirmation about order.accepted acc"}}
+	mt.assign()
+	i, _, why, ok := mt.closest(nil)
+	if !ok || mt.emails[i].msg.ID != "rem-mail" {
+		t.Fatalf("closest = %v (%s), want the reminder without its total", mt.emails[i].msg.ID, why)
+	}
+	if strings.Contains(why, "order confirmation") || !strings.Contains(why, "(2 of 3) of those that are no other notification") {
+		t.Errorf("why = %q, want the reminder's count among emails that are no other notification", why)
+	}
+	mt = &matching{n: n, memo: map[pairKey]catalogue.Report{}, excluded: map[string]bool{}, subs: subs,
+		emails: []*seenEmail{confirmation},
+		others: map[string]string{"conf": "the order confirmation about order.accepted acc"}}
+	mt.assign()
+	i, _, why, ok = mt.closest(nil)
+	if !ok || mt.emails[i].msg.ID != "conf" {
+		t.Fatalf("closest = %v, want the only email", ok)
+	}
+	if want := "it shows every required attribute of the order confirmation about order.accepted acc, so the renewal reminder itself may never have been sent"; !strings.Contains(why, want) {
+		t.Errorf("why = %q, want %q", why, want)
+	}
+}

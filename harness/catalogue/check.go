@@ -353,8 +353,9 @@ func (n *Notification) matchOne(a Attribute, v any, currency, text string, links
 // findWord finds w in text, ignoring case, as a word or phrase of its own,
 // and returns it as the text has it. A digit at its edge must not touch
 // another digit, and a letter another letter — except where the edge is
-// Chinese, Japanese or Korean, written without spaces between words
-// ("キャンセルできます", "2026年12月2日です").
+// in a script written without spaces between words (unspaced: Chinese,
+// Japanese, Korean, Thai …: "キャンセルできます", "2026年12月2日です",
+// "สามารถยกเลิกได้").
 func findWord(text, w string) (string, bool) {
 	i, j, ok := findWordAt(text, w)
 	if !ok {
@@ -364,13 +365,30 @@ func findWord(text, w string) (string, bool) {
 }
 
 // findWordAt is findWord, with where in text the word is.
-func findWordAt(text, w string) (int, int, bool) {
+func findWordAt(text, w string) (int, int, bool) { return newWordText(text).find(w) }
+
+// wordText is a text findWord looks in, lower-cased once for the many
+// words a caller looks for (FindDate tries some 500 renderings).
+type wordText struct {
+	lower string // text lower-cased, or as is when that changes its byte length
+	asIs  bool
+}
+
+func newWordText(text string) wordText {
+	if lt := strings.ToLower(text); len(lt) == len(text) {
+		return wordText{lower: lt}
+	}
+	return wordText{lower: text, asIs: true} // lower-casing changed byte lengths: compare as is
+}
+
+// find is findWordAt in t.
+func (t wordText) find(w string) (int, int, bool) {
 	if w == "" {
 		return 0, 0, false
 	}
-	lt, lw := strings.ToLower(text), strings.ToLower(w)
-	if len(lt) != len(text) { // lower-casing changed byte lengths: compare as is
-		lt, lw = text, w
+	lt, lw := t.lower, w
+	if !t.asIs {
+		lw = strings.ToLower(w)
 	}
 	first, _ := utf8.DecodeRuneInString(lw)
 	last, _ := utf8.DecodeLastRuneInString(lw)
@@ -390,9 +408,14 @@ func findWordAt(text, w string) (int, int, bool) {
 	}
 }
 
+// unspaced are the scripts written without spaces between words: Chinese,
+// Japanese, Korean (between a word and its particles), Thai, Lao, Khmer,
+// Burmese.
+var unspaced = []*unicode.RangeTable{unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar}
+
 // joins reports whether neighbour continues the word that edge begins or
-// ends: digits join digits, letters join letters unless edge is Chinese,
-// Japanese or Korean.
+// ends: digits join digits, letters join letters unless edge is in an
+// unspaced script.
 func joins(neighbour, edge rune) bool {
 	switch {
 	case neighbour == utf8.RuneError:
@@ -400,7 +423,7 @@ func joins(neighbour, edge rune) bool {
 	case unicode.IsDigit(edge):
 		return unicode.IsDigit(neighbour)
 	case unicode.IsLetter(edge):
-		return unicode.IsLetter(neighbour) && !unicode.In(edge, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+		return unicode.IsLetter(neighbour) && !unicode.In(edge, unspaced...)
 	}
 	return false
 }

@@ -34,8 +34,9 @@ var dateLayouts = []string{
 func FindDate(text string, t time.Time) (string, bool) {
 	t = t.UTC()
 	norm := toASCIIDigitsAndSpaces(text)
+	words := newWordText(norm.s)
 	find := func(w string) (string, bool) {
-		i, j, ok := findWordAt(norm.s, w)
+		i, j, ok := words.find(w)
 		if !ok {
 			return "", false
 		}

@@ -347,8 +347,8 @@ func isASCIIDigit(r rune) bool { return r >= '0' && r <= '9' }
 
 // markedBy finds a currency marker right before or after text[i:j]. A
 // marker must not run on into letters ("$" is not in "CA$12" nor in
-// "12 $US", "R" not in "EUR 12"), except Chinese and Japanese ones, which
-// are written against the words around them ("1,235円です"); nor be part of
+// "12 $US", "R" not in "EUR 12"), except next to words of scripts written
+// without spaces (unspaced: "1,235円です"); nor be part of
 // a longer marker of another currency ("$" is not in fr-CA's "12,00 $ US").
 // No-break spaces in markers and text count as spaces.
 func markedBy(text string, i, j int, markers []string) (string, bool) {
@@ -426,7 +426,7 @@ func runsOn(r rune, m string) bool {
 		return false
 	}
 	cjk := func(r rune) bool {
-		return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+		return unicode.In(r, unspaced...)
 	}
 	return !cjk(r) && !strings.ContainsFunc(m, cjk)
 }
