@@ -30,6 +30,14 @@ func TestDoctor(t *testing.T) {
 	defer good.Close()
 	trusting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer trusting.Close()
+	// Answers after the doctor's timeout: running, but too slow.
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(harness.DoctorTimeout + time.Second):
+		}
+	}))
+	defer slow.Close()
 	down := httptest.NewServer(http.NotFoundHandler())
 	downURL := down.URL
 	down.Close()
@@ -40,6 +48,7 @@ func TestDoctor(t *testing.T) {
 		{"ready", good.URL + "/hook", "whsec_ok", good.URL, nil},
 		{"wrong secret", good.URL + "/hook", "whsec_other", "", []string{"does webhook.signingSecret match"}},
 		{"accepts forgeries", trusting.URL + "/hook", "whsec_ok", "", []string{"accepted (200) a test event signed with another secret"}},
+		{"slow to answer", slow.URL + "/hook", "whsec_ok", "", []string{"did not answer a test event within 1s", "acknowledge webhooks at once"}},
 		{"merchant down", downURL + "/hook", "whsec_ok", downURL, []string{"webhook.url " + downURL + "/hook does not answer", "merchant.url " + downURL + " does not answer"}},
 	}
 	for _, tc := range tests {
