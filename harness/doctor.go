@@ -63,6 +63,8 @@ func Doctor(ctx context.Context, p *profile.Profile) error {
 	}
 	status, excerpt, err := post(signature.Sign(body, now, p.Webhook.SigningSecret))
 	switch {
+	case err != nil && isTimeout(err):
+		problems = append(problems, fmt.Sprintf("webhook.url %s did not answer a test event within %s: Digital River counts a late answer as a failed delivery (certify's simulator waits -delivery-timeout, 1s by default; DR 3 s); acknowledge webhooks at once and do the slow work (DR calls, emails) afterwards", p.Webhook.URL, DoctorTimeout))
 	case err != nil:
 		problems = append(problems, fmt.Sprintf("webhook.url %s does not answer (%v): start the merchant, or fix webhook.url", p.Webhook.URL, unwrapURLError(err)))
 	case (status == http.StatusUnauthorized || status == http.StatusForbidden) && p.Webhook.Authentication == nil && p.Webhook.OAuth == nil:
@@ -88,7 +90,10 @@ func Doctor(ctx context.Context, p *profile.Profile) error {
 				resp.Body.Close()
 			}
 		}
-		if err != nil {
+		switch {
+		case err != nil && isTimeout(err):
+			problems = append(problems, fmt.Sprintf("merchant.url %s did not answer a GET within %s: is the merchant busy or stuck?", p.Merchant.URL, DoctorTimeout))
+		case err != nil:
 			problems = append(problems, fmt.Sprintf("merchant.url %s does not answer (%v): start the merchant, or fix merchant.url", p.Merchant.URL, unwrapURLError(err)))
 		}
 	}
@@ -96,6 +101,13 @@ func Doctor(ctx context.Context, p *profile.Profile) error {
 		return nil
 	}
 	return errors.New("the merchant is not ready to be certified:\n  - " + strings.Join(problems, "\n  - "))
+}
+
+// isTimeout reports whether err is a request that ran out of time (the
+// merchant is there, but slow), not one that could not connect.
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
 }
 
 func unwrapURLError(err error) error {

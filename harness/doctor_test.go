@@ -57,6 +57,14 @@ func TestDoctor(t *testing.T) {
 	defer good.Close()
 	trusting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer trusting.Close()
+	// Answers after the doctor's timeout: running, but too slow.
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(harness.DoctorTimeout + time.Second):
+		}
+	}))
+	defer slow.Close()
 	down := httptest.NewServer(http.NotFoundHandler())
 	downURL := down.URL
 	down.Close()
@@ -73,6 +81,7 @@ func TestDoctor(t *testing.T) {
 		{"no token", bearer.URL + "/hook", "whsec_ok", "", []string{"webhook.oauth.tokenEndPoint", "gave no token"}, fmt.Sprintf("oauth: {tokenEndPoint: %q, clientID: cid, clientSecret: wrong}", bearer.URL+"/token")},
 		{"wrong secret", good.URL + "/hook", "whsec_other", "", []string{"does webhook.signingSecret match"}, ""},
 		{"accepts forgeries", trusting.URL + "/hook", "whsec_ok", "", []string{"accepted (200) a test event signed with another secret"}, ""},
+		{"slow to answer", slow.URL + "/hook", "whsec_ok", "", []string{"did not answer a test event within 1s", "acknowledge webhooks at once"}, ""},
 		{"merchant down", downURL + "/hook", "whsec_ok", downURL, []string{"webhook.url " + downURL + "/hook does not answer", "merchant.url " + downURL + " does not answer"}, ""},
 	}
 	for _, tc := range tests {
