@@ -52,7 +52,10 @@ var docAllowed = map[string]struct{ typ, doc string }{
 	// DR's example answer of POST /webhooks spells the Basic auth user
 	// userName (the SDK's WebhookRequestAuthentication: username).
 	"WebhookRequestAuthentication.userName": {"string", "https://docs.digitalriver.com/digital-river-api/order-management/events-and-webhooks-1/webhooks/creating-a-webhook (201 Created response)"},
-	"CreditCard.fundingSource":              {"string", "https://docs.digitalriver.com/digital-river-api/payments/payment-sources/source-object (creditCard.fundingSource)"},
+	// order.charge.capture.* samples: each capture carries the fulfillment
+	// that triggered it.
+	"Capture.fulfillmentId":    {"string", "https://docs.digitalriver.com/digital-river-api/order-management/informing-digital-river-of-a-fulfillment (order.charge.capture.complete sample)"},
+	"CreditCard.fundingSource": {"string", "https://docs.digitalriver.com/digital-river-api/payments/payment-sources/source-object (creditCard.fundingSource)"},
 }
 
 // docModels are objects DR documents that the SDK does not model.

@@ -293,6 +293,9 @@ type ChargeOperation struct {
 	Amount      float64   `json:"amount"`
 	State       string    `json:"state"`
 	FailureCode string    `json:"failureCode,omitempty"`
+	// FulfillmentID is, on a capture, the fulfillment that asked for it
+	// (DR's "Capturing and cancelling charges").
+	FulfillmentID string `json:"fulfillmentId,omitempty"`
 }
 
 // Charge is an order's charge to a source (an order has one).
