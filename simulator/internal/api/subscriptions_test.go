@@ -490,3 +490,55 @@ func TestYearOfRenewalsOverHTTP(t *testing.T) {
 	}
 	t.Logf("year of monthly renewals over HTTP: clock move %s, whole scenario %s (%d events)", moveTook, time.Since(began), len(m.Events))
 }
+
+// A renewal order is refunded like any complete order: by item (its units
+// were delivered and captured), by amount, and its lines' and charge's
+// figures follow (DR's "Issuing refunds"; docs/dr-api.md#refund).
+func TestRenewalOrderRefunds(t *testing.T) {
+	e := newEnv(t, 0)
+	c := e.newAccount().secret
+	s, cust, _, clk := subscribeOverHTTP(c, map[string]any{"name": "Monthly", "interval": "month", "collectionPeriodDays": 5}, 5.01, 5)
+	c.moveClock(clk, map[string]string{"frozenTime": s.NextInvoiceDate.Add(time.Hour).Format(time.RFC3339Nano)})
+	var invs page[struct {
+		OrderID string `json:"orderId"`
+	}]
+	c.must("GET", "/invoices?state=paid&customerId="+cust, nil, http.StatusOK, &invs)
+	if len(invs.Data) != 1 || invs.Data[0].OrderID == "" {
+		t.Fatalf("paid invoices %+v, want one with its renewal order", invs.Data)
+	}
+	type renewal struct {
+		TotalAmount             float64 `json:"totalAmount"`
+		AvailableToRefundAmount float64 `json:"availableToRefundAmount"`
+		Items                   []struct {
+			ID                      string  `json:"id"`
+			AvailableToRefundAmount float64 `json:"availableToRefundAmount"`
+		} `json:"items"`
+		Payment struct {
+			Charges []struct {
+				Captures []struct {
+					Amount float64 `json:"amount"`
+					State  string  `json:"state"`
+				} `json:"captures"`
+			} `json:"charges"`
+		} `json:"payment"`
+	}
+	id := invs.Data[0].OrderID
+	var o renewal
+	c.must("GET", "/orders/"+id, nil, http.StatusOK, &o)
+	if caps := o.Payment.Charges[0].Captures; len(caps) != 1 || caps[0].Amount != o.TotalAmount || caps[0].State != "complete" {
+		t.Fatalf("renewal charge captures %+v, want one complete capture of %.2f", caps, o.TotalAmount)
+	}
+	var byItem struct {
+		Amount float64 `json:"amount"`
+	}
+	c.must("POST", "/refunds", map[string]any{"orderId": id, "currency": "USD", "items": []map[string]any{{"itemId": o.Items[0].ID, "quantity": 1}}}, http.StatusCreated, &byItem)
+	if byItem.Amount != 5.39 { // 26.94 over 5 units
+		t.Fatalf("one unit refunds %.2f, want 5.39", byItem.Amount)
+	}
+	c.must("POST", "/refunds", map[string]any{"orderId": id, "currency": "USD", "amount": 5}, http.StatusCreated, nil)
+	c.must("GET", "/orders/"+id, nil, http.StatusOK, &o)
+	if o.AvailableToRefundAmount != 16.55 || o.Items[0].AvailableToRefundAmount != 16.55 {
+		t.Fatalf("after refunds of 5.39 and 5.00: order available %.2f, line available %.2f; want 16.55 both",
+			o.AvailableToRefundAmount, o.Items[0].AvailableToRefundAmount)
+	}
+}
