@@ -66,7 +66,16 @@ func (s *Scenario) diagnoseEvents(ctx context.Context, n *catalogue.Notification
 			b.WriteString("\n  the merchant's Digital River API calls about the event's objects since the event:\n    " + strings.Join(calls, "\n    "))
 		}
 	}
-	return "\nlikely cause: " + likelyCause(n.Trigger, all, s.h.cfg.Profile.Webhook.URL) + b.String()
+	cause := likelyCause(n.Trigger, all, s.h.cfg.Profile.Webhook.URL)
+	if len(all) == 0 {
+		if wd, err := s.h.dr.WebhookDelivery(ctx, s.h.webhookID); err == nil {
+			recent, _ := s.h.dr.Deliveries(ctx, client.AttemptFilter{WebhookID: s.h.webhookID})
+			if c := undeliveredCause(n.Trigger, wd, recent); c != "" {
+				cause = c
+			}
+		}
+	}
+	return "\nlikely cause: " + cause + b.String()
 }
 
 // deliveries writes to b, one line each, the attempts to deliver event id
@@ -136,6 +145,35 @@ func likelyCause(trigger string, atts []client.Attempt, hook string) string {
 	default:
 		return fmt.Sprintf("the merchant refused all %d deliveries of %s (status %d): is webhook.url (%s) its webhook endpoint?", total, trigger, atts[0].Status, hook)
 	}
+}
+
+// undeliveredCause says why Digital River has not delivered a trigger
+// event yet, from the state of the run's webhook and its latest attempts
+// (oldest first): it is disabled, or events wait in its queue behind a
+// merchant whose answers come too late (DR delivers one event at a time
+// to a webhook). It returns "" when neither explains it.
+func undeliveredCause(trigger string, wd *client.WebhookDelivery, recent []client.Attempt) string {
+	if !wd.Enabled {
+		return fmt.Sprintf("Digital River has not delivered %s: the webhook is disabled (%s), and its events are parked until it is enabled again", trigger, wd.DisabledReason)
+	}
+	waiting := wd.Queued + wd.WaitingRetry
+	if waiting == 0 {
+		return ""
+	}
+	if len(recent) > 20 {
+		recent = recent[len(recent)-20:]
+	}
+	late := 0
+	for _, a := range recent {
+		if !a.Delivered && a.Status == 0 && a.Fault == "" && strings.Contains(strings.ToLower(a.Error), "timeout") {
+			late++
+		}
+	}
+	if late > 0 && 2*late >= len(recent) {
+		return fmt.Sprintf("Digital River has not delivered %s yet: %d events wait for the webhook (%d of them for a retry), and %d of its last %d deliveries got no answer within the delivery timeout: the merchant answers too slowly, and Digital River delivers one event at a time to a webhook, so events wait behind each other; acknowledge webhooks at once and do the slow work (DR calls, emails) afterwards",
+			trigger, waiting, wd.WaitingRetry, late, len(recent))
+	}
+	return fmt.Sprintf("Digital River has not delivered %s yet: %d events wait for the webhook before it (%d of them for a retry): a slow merchant, or a retry waiting its backoff?", trigger, waiting, wd.WaitingRetry)
 }
 
 // objectIDs appends the id-like strings of an event's object (values of

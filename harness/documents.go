@@ -45,6 +45,38 @@ func (s *Scenario) linkedFileLink(ctx context.Context, fileID string, links []st
 	return nil, fmt.Errorf("none of the links (%s) is a file link of file %s (known: %s)", strings.Join(links, ", "), fileID, fls[0].URL)
 }
 
+// linkedFiles says which other files the file links among links lead to
+// ("; its file link … leads to file … (customer_invoice), not to file …"),
+// or "": an email that links the wrong document (the invoice in the
+// credit memo's email) is told so, not only that the right link is
+// missing.
+func (s *Scenario) linkedFiles(ctx context.Context, links []string, want string) string {
+	var out []string
+	for _, l := range links {
+		u, err := url.Parse(l)
+		if err != nil {
+			continue
+		}
+		id, ok := strings.CutPrefix(u.Path, "/links/")
+		if !ok || id == "" || strings.Contains(id, "/") {
+			continue
+		}
+		fl, err := s.h.dr.FileLink(ctx, id)
+		if err != nil || fl.FileID == want {
+			continue
+		}
+		what := fl.FileID
+		if f, err := s.h.dr.File(ctx, fl.FileID); err == nil && f.Purpose != "" {
+			what += " (" + f.Purpose + ")"
+		}
+		out = append(out, fmt.Sprintf("its file link %s leads to file %s", l, what))
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(out, "; ") + ", not to file " + want
+}
+
 // download fetches a file link's url without any key, as a customer's browser does.
 func download(ctx context.Context, u string) (status int, body []byte, contentType string, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

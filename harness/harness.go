@@ -140,6 +140,18 @@ func (h *Harness) ensureWebhook(ctx context.Context) error {
 		}
 	}
 	p := client.WebhookParams{Address: client.String(url), Types: &types, Enabled: client.Bool(true)}
+	// The callback authentication the profile asks for (DR's
+	// authentication or oauth); without either, whatever the webhook has
+	// is left alone.
+	if a := h.cfg.Profile.Webhook.Authentication; a != nil {
+		p.TransportType = client.String("HTTP")
+		p.Authentication = &client.WebhookAuthenticationParams{UserName: a.UserName, Password: a.Password}
+	}
+	if o := h.cfg.Profile.Webhook.OAuth; o != nil {
+		p.TransportType = client.String("OAUTH")
+		p.OAuth = &client.WebhookOAuth{TokenEndPoint: o.TokenEndPoint, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+			GrantType: o.GrantType, UserName: o.UserName, Password: o.Password}
+	}
 	if hook == nil {
 		if hook, err = h.dr.CreateWebhook(ctx, p); err != nil {
 			return fmt.Errorf("harness: register webhook %s: %w", url, err)

@@ -462,7 +462,11 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 		if n > 1 {
 			got = fmt.Sprintf(" (%d of %d matched)", mt.size, n)
 		}
-		return fmt.Errorf("%s to %s%s: the closest email, %q (%s), %w; text was:\n%s", strings.ToLower(nt.Name), c.Email, got, v.msg.Subject, why, r.Err(), indent(v.msg.Body(), "in the report's emails/ directory as .eml and in report.html"))
+		lead := ""
+		if nt.Document != nil && sub.docFile != "" {
+			lead = s.linkedFiles(ctx, v.msg.Links, sub.docFile)
+		}
+		return fmt.Errorf("%s to %s%s: the closest email, %q (%s), %w%s; text was:\n%s", strings.ToLower(nt.Name), c.Email, got, v.msg.Subject, why, r.Err(), lead, indent(v.msg.Body(), "in the report's emails/ directory as .eml and in report.html"))
 	}
 	if len(mt.emails) > 0 && len(mt.subs) == 0 {
 		return fmt.Errorf("%s to %s: an email arrived (%q) but no %s event about order %s is left to match it", strings.ToLower(nt.Name), c.Email, mt.emails[0].msg.Subject, nt.Trigger, s.orderIDOrNone())

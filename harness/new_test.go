@@ -168,3 +168,42 @@ func TestNewChecksProfileWords(t *testing.T) {
 		}
 	}
 }
+
+// A profile's webhook.authentication (or webhook.oauth) registers the
+// webhook with DR's authentication (or transportType OAUTH and oauth), so
+// the simulator's callbacks carry the credentials the merchant's endpoint
+// wants.
+func TestNewRegistersTheWebhooksCallbackAuthentication(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(*profile.Webhook)
+		want string
+	}{
+		{"basic", func(w *profile.Webhook) {
+			w.Authentication = &profile.WebhookAuthentication{UserName: "dr", Password: "pw"}
+		}, `"authentication":{"password":"pw","userName":"dr"}`},
+		{"oauth", func(w *profile.Webhook) {
+			w.OAuth = &profile.WebhookOAuth{TokenEndPoint: "http://shop.example.test/token", ClientID: "id", ClientSecret: "s"}
+		}, `"oauth":{"clientID":"id","clientSecret":"s","tokenEndPoint":"http://shop.example.test/token"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeSim{accounts: map[string]bool{}}
+			srv := httptest.NewServer(f)
+			defer srv.Close()
+			cfg := testConfig(t, srv.URL+"/")
+			tc.set(&cfg.Profile.Webhook)
+			if _, err := harness.New(context.Background(), cfg); err != nil {
+				t.Fatal(err)
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			b, _ := json.Marshal(f.hooks[0])
+			if !strings.Contains(string(b), tc.want) {
+				t.Fatalf("registered %s; want it to carry %s", b, tc.want)
+			}
+			if tc.name == "oauth" && !strings.Contains(string(b), `"transportType":"OAUTH"`) {
+				t.Fatalf("registered %s; want transportType OAUTH", b)
+			}
+		})
+	}
+}

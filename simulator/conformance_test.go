@@ -48,7 +48,13 @@ var docAllowed = map[string]struct{ typ, doc string }{
 	"SubscriptionItems.subscriptionInfo":  {sdkModelPrefix + "SubscriptionInfo", "https://docs.digitalriver.com/digital-river-api/using-our-services/subscriptions (items)"},
 	// invoicePDFs[] and creditMemoPDFs[] entries carry liveMode in DR's
 	// order.refunded sample (the SDK's File has id and url only).
-	"File.liveMode":            {"bool", "https://docs.digitalriver.com/digital-river-api/order-management/returns-and-refunds (order.refunded sample)"},
+	"File.liveMode": {"bool", "https://docs.digitalriver.com/digital-river-api/order-management/returns-and-refunds (order.refunded sample)"},
+	// DR's example answer of POST /webhooks spells the Basic auth user
+	// userName (the SDK's WebhookRequestAuthentication: username).
+	"WebhookRequestAuthentication.userName": {"string", "https://docs.digitalriver.com/digital-river-api/order-management/events-and-webhooks-1/webhooks/creating-a-webhook (201 Created response)"},
+	// order.charge.capture.* samples: each capture carries the fulfillment
+	// that triggered it.
+	"Capture.fulfillmentId":    {"string", "https://docs.digitalriver.com/digital-river-api/order-management/informing-digital-river-of-a-fulfillment (order.charge.capture.complete sample)"},
 	"CreditCard.fundingSource": {"string", "https://docs.digitalriver.com/digital-river-api/payments/payment-sources/source-object (creditCard.fundingSource)"},
 }
 
@@ -535,6 +541,13 @@ func TestConformanceWithDRModels(t *testing.T) {
 	hook := l.call("POST", "/webhooks", map[string]any{"address": merchant.URL, "types": []string{"*"}}, 201)
 	l.call("PATCH", "/webhooks/"+str(hook, "id"), map[string]any{"enabled": true}, 200)
 	l.call("GET", "/webhooks/"+str(hook, "id"), nil, 200)
+	// Webhooks whose callbacks are authenticated: Basic auth (HTTP) and a
+	// bearer token (OAUTH; disabled here, so nothing asks for a token).
+	basic := l.call("POST", "/webhooks", map[string]any{"address": merchant.URL + "/basic", "types": []string{"order.accepted"},
+		"authentication": map[string]any{"userName": "dr", "password": "secret"}}, 201)
+	l.call("GET", "/webhooks/"+str(basic, "id"), nil, 200)
+	l.call("POST", "/webhooks", map[string]any{"address": merchant.URL + "/oauth", "types": []string{"order.accepted"}, "enabled": false,
+		"transportType": "OAUTH", "oauth": map[string]any{"tokenEndPoint": merchant.URL + "/token", "clientID": "id", "clientSecret": "secret", "grantType": "client_credentials"}}, 201)
 	l.call("GET", "/webhooks", nil, 200)
 
 	// Catalogue: SKUs and plans.

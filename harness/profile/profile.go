@@ -6,6 +6,7 @@
 //	webhook:
 //	  url: http://localhost:8080/webhooks/digitalriver   # where DR posts events
 //	  signingSecret: whsec_…                              # the secret the merchant verifies with
+//	  authentication: {userName: dr, password: …}         # optional: Basic auth DR sends with callbacks
 //	api:
 //	  secretKey: sk_test_…                                # the key the merchant calls DR with
 //	simulator:
@@ -118,6 +119,30 @@ type Merchant struct {
 type Webhook struct {
 	URL           string `yaml:"url"`
 	SigningSecret string `yaml:"signingSecret"`
+	// Authentication, when the merchant's endpoint wants HTTP Basic auth:
+	// the webhook is registered with DR's authentication{userName,
+	// password}, so every callback carries it.
+	Authentication *WebhookAuthentication `yaml:"authentication"`
+	// OAuth, when the endpoint wants a bearer token: the webhook is
+	// registered with transportType OAUTH and this oauth, so every callback
+	// carries a token from TokenEndPoint.
+	OAuth *WebhookOAuth `yaml:"oauth"`
+}
+
+// WebhookAuthentication is DR's webhook authentication (Basic auth).
+type WebhookAuthentication struct {
+	UserName string `yaml:"userName"`
+	Password string `yaml:"password"`
+}
+
+// WebhookOAuth is DR's webhook oauth (transportType OAUTH).
+type WebhookOAuth struct {
+	TokenEndPoint string `yaml:"tokenEndPoint"`
+	ClientID      string `yaml:"clientID"`
+	ClientSecret  string `yaml:"clientSecret"`
+	GrantType     string `yaml:"grantType"`
+	UserName      string `yaml:"userName"`
+	Password      string `yaml:"password"`
 }
 
 // API is how the merchant calls DR.
@@ -244,6 +269,23 @@ func (p *Profile) validate() error {
 	}
 	if p.Webhook.SigningSecret == "" {
 		return fmt.Errorf("%swebhook.signingSecret is required: the secret your merchant verifies DigitalRiver-Signature with", at("webhook"))
+	}
+	if a := p.Webhook.Authentication; a != nil && a.UserName == "" {
+		return fmt.Errorf("%swebhook.authentication.userName is required: the user name DR sends as Basic auth with each callback", at("webhook", "authentication"))
+	}
+	if o := p.Webhook.OAuth; o != nil {
+		if p.Webhook.Authentication != nil {
+			return fmt.Errorf("%swebhook: give authentication (Basic auth) or oauth (a bearer token), not both: DR takes authentication only with transportType HTTP", at("webhook", "oauth"))
+		}
+		if err := checkURL(at, true, o.TokenEndPoint, "webhook", "oauth", "tokenEndPoint"); err != nil {
+			return err
+		}
+		if o.ClientID == "" || o.ClientSecret == "" {
+			return fmt.Errorf("%swebhook.oauth needs clientID and clientSecret, as DR does", at("webhook", "oauth"))
+		}
+		if o.GrantType != "" && o.GrantType != "client_credentials" && o.GrantType != "password" {
+			return fmt.Errorf("%swebhook.oauth.grantType %q: want client_credentials or password", at("webhook", "oauth", "grantType"), o.GrantType)
+		}
 	}
 	if !strings.HasPrefix(p.API.SecretKey, "sk_test_") || len(p.API.SecretKey) < len("sk_test_")+8 {
 		return fmt.Errorf("%sapi.secretKey %q: want the sk_test_… key your merchant calls Digital River with", at("api", "secretKey"), p.API.SecretKey)

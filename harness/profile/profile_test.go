@@ -49,6 +49,11 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"live key", "webhook: {url: \"http://x/h\", signingSecret: s}\napi: {secretKey: sk_live_12345678}\n", "api.secretKey"},
 		{"bad duration", base + "timeouts: {email: soon}\n", "duration"},
 		{"bad subject", base + "notifications: {order-confirmation: {subject: '('}}\n", "notifications.order-confirmation.subject"},
+		{"authentication without userName", "webhook: {url: \"http://x/h\", signingSecret: s, authentication: {password: p}}\napi: {secretKey: sk_test_12345678}\n", "webhook.authentication.userName is required"},
+		{"authentication and oauth", "webhook: {url: \"http://x/h\", signingSecret: s, authentication: {userName: u}, oauth: {tokenEndPoint: \"http://x/t\", clientID: c, clientSecret: s}}\napi: {secretKey: sk_test_12345678}\n", "not both"},
+		{"oauth tokenEndPoint relative", "webhook: {url: \"http://x/h\", signingSecret: s, oauth: {tokenEndPoint: /t, clientID: c, clientSecret: s}}\napi: {secretKey: sk_test_12345678}\n", "webhook.oauth.tokenEndPoint"},
+		{"oauth without clientSecret", "webhook: {url: \"http://x/h\", signingSecret: s, oauth: {tokenEndPoint: \"http://x/t\", clientID: c}}\napi: {secretKey: sk_test_12345678}\n", "clientID and clientSecret"},
+		{"oauth grant unknown", "webhook: {url: \"http://x/h\", signingSecret: s, oauth: {tokenEndPoint: \"http://x/t\", clientID: c, clientSecret: s, grantType: implicit}}\napi: {secretKey: sk_test_12345678}\n", "grantType"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -293,6 +293,9 @@ type ChargeOperation struct {
 	Amount      float64   `json:"amount"`
 	State       string    `json:"state"`
 	FailureCode string    `json:"failureCode,omitempty"`
+	// FulfillmentID is, on a capture, the fulfillment that asked for it
+	// (DR's "Capturing and cancelling charges").
+	FulfillmentID string `json:"fulfillmentId,omitempty"`
 }
 
 // Charge is an order's charge to a source (an order has one).
@@ -502,8 +505,11 @@ type RefundChargeEntry struct {
 // Refund is a DR refund (docs/dr-api.md#refund). State: pending (or
 // pending_information) → succeeded | failed.
 type Refund struct {
-	ID             string         `json:"id"`
-	OrderID        string         `json:"orderId"`
+	ID      string `json:"id"`
+	OrderID string `json:"orderId"`
+	// InvoiceID is the billing invoice the refund was asked for by
+	// (POST /refunds {invoiceId}); OrderID is then that invoice's order.
+	InvoiceID      string         `json:"invoiceId,omitempty"`
 	Currency       string         `json:"currency"`
 	Type           string         `json:"type,omitempty"`
 	Amount         float64        `json:"amount"`
@@ -624,26 +630,64 @@ type EventData struct {
 	PreviousAttributes json.RawMessage `json:"previousAttributes,omitempty"`
 }
 
-// Webhook is a registered webhook endpoint (DR's Webhook).
+// Webhook is a registered webhook endpoint (DR's Webhook). Authentication
+// (transportType HTTP) is the Basic auth DR sends with each callback; OAuth
+// (transportType OAUTH) is where DR gets the bearer token it sends with each
+// callback. DR's answers show both, secrets included (DR's "Creating a
+// webhook").
 type Webhook struct {
-	ID            string    `json:"id"`
-	Address       string    `json:"address"`
-	Types         []string  `json:"types"`
-	Enabled       bool      `json:"enabled"`
-	APIVersion    string    `json:"apiVersion"`
-	TransportType string    `json:"transportType"`
-	CreatedTime   time.Time `json:"createdTime"`
-	UpdatedTime   time.Time `json:"updatedTime"`
+	ID             string                 `json:"id"`
+	Address        string                 `json:"address"`
+	Types          []string               `json:"types"`
+	Enabled        bool                   `json:"enabled"`
+	APIVersion     string                 `json:"apiVersion"`
+	TransportType  string                 `json:"transportType"`
+	Authentication *WebhookAuthentication `json:"authentication,omitempty"`
+	OAuth          *WebhookOAuth          `json:"oauth,omitempty"`
+	CreatedTime    time.Time              `json:"createdTime"`
+	UpdatedTime    time.Time              `json:"updatedTime"`
+}
+
+// WebhookAuthentication is the user name and password DR sends as HTTP
+// Basic auth with each callback of an HTTP webhook.
+type WebhookAuthentication struct {
+	UserName string `json:"userName"`
+	Password string `json:"password"`
+}
+
+// WebhookOAuth configures an OAUTH webhook: DR gets a token from
+// TokenEndPoint (OAuth 2.0, grantType client_credentials unless given; the
+// client authenticated with ClientID and ClientSecret) and sends it as
+// "Authorization: Bearer <token>" with each callback. UserName and Password
+// are for grantType password.
+type WebhookOAuth struct {
+	TokenEndPoint string `json:"tokenEndPoint"`
+	ClientID      string `json:"clientID"`
+	ClientSecret  string `json:"clientSecret"`
+	GrantType     string `json:"grantType,omitempty"`
+	UserName      string `json:"userName,omitempty"`
+	Password      string `json:"password,omitempty"`
 }
 
 // WebhookParams create (POST /webhooks: Address and Types required) or
 // update (PATCH /webhooks/{id}) a webhook; nil fields are left alone.
 type WebhookParams struct {
-	Address       *string   `json:"address,omitempty"` // an absolute http or https URL
-	Types         *[]string `json:"types,omitempty"`   // event types; '*' matches any run of characters
-	Enabled       *bool     `json:"enabled,omitempty"`
-	APIVersion    *string   `json:"apiVersion,omitempty"`
-	TransportType *string   `json:"transportType,omitempty"`
+	Address        *string                      `json:"address,omitempty"` // an absolute http or https URL
+	Types          *[]string                    `json:"types,omitempty"`   // event types; '*' matches any run of characters
+	Enabled        *bool                        `json:"enabled,omitempty"`
+	APIVersion     *string                      `json:"apiVersion,omitempty"`
+	TransportType  *string                      `json:"transportType,omitempty"` // HTTP (the default) or OAUTH
+	Authentication *WebhookAuthenticationParams `json:"authentication,omitempty"`
+	OAuth          *WebhookOAuth                `json:"oauth,omitempty"`
+}
+
+// WebhookAuthenticationParams is authentication as a request gives it: DR's
+// example request and answer spell the user name userName, its SDK and one
+// passage of its prose username; either is taken.
+type WebhookAuthenticationParams struct {
+	UserName string `json:"userName,omitempty"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
 }
 
 // FileLink is a time-limited public URL of a file (DR's FileLink): it

@@ -143,6 +143,21 @@ var badRows = []badRow{
 	{route: "POST /webhooks", name: "address not a URL", path: "/webhooks", body: `{"address":"merchant.example","types":["order.accepted"]}`, status: 400, code: "invalid_parameter", param: "address"},
 	{route: "POST /webhooks", name: "address not http", path: "/webhooks", body: `{"address":"ftp://merchant.example/hook","types":["order.accepted"]}`, status: 400, code: "invalid_parameter", param: "address"},
 	{route: "POST /webhooks", name: "transportType unknown", path: "/webhooks", body: `{"address":"http://127.0.0.1:9/hook","types":["order.accepted"],"transportType":"SMTP"}`, status: 400, code: "invalid_parameter", param: "transportType"},
+	// Callback authentication (DR's "Creating a webhook": authentication
+	// only with HTTP, oauth only with OAUTH and then with tokenEndPoint,
+	// clientID and clientSecret).
+	{route: "POST /webhooks", name: "authentication with OAUTH", path: "/webhooks", body: `{"address":"http://127.0.0.1:9/hook","types":["order.accepted"],"transportType":"OAUTH","oauth":{"tokenEndPoint":"http://127.0.0.1:9/token","clientID":"c","clientSecret":"s"},"authentication":{"userName":"u","password":"p"}}`, status: 400, code: "invalid_parameter", param: "authentication"},
+	{route: "POST /webhooks", name: "oauth with HTTP", path: "/webhooks", body: `{"address":"http://127.0.0.1:9/hook","types":["order.accepted"],"oauth":{"tokenEndPoint":"http://127.0.0.1:9/token","clientID":"c","clientSecret":"s"}}`, status: 400, code: "invalid_parameter", param: "oauth"},
+	{route: "POST /webhooks", name: "OAUTH without oauth", path: "/webhooks", body: `{"address":"http://127.0.0.1:9/hook","types":["order.accepted"],"transportType":"OAUTH"}`, status: 400, code: "missing_parameter", param: "oauth"},
+	{route: "POST /webhooks", name: "oauth without tokenEndPoint", path: "/webhooks", body: `{"address":"http://127.0.0.1:9/hook","types":["order.accepted"],"transportType":"OAUTH","oauth":{"clientID":"c","clientSecret":"s"}}`, status: 400, code: "missing_parameter", param: "oauth.tokenEndPoint"},
+	{route: "POST /webhooks", name: "oauth without clientID", path: "/webhooks", body: `{"address":"http://127.0.0.1:9/hook","types":["order.accepted"],"transportType":"OAUTH","oauth":{"tokenEndPoint":"http://127.0.0.1:9/token","clientSecret":"s"}}`, status: 400, code: "missing_parameter", param: "oauth.clientID"},
+	{route: "POST /webhooks", name: "oauth without clientSecret", path: "/webhooks", body: `{"address":"http://127.0.0.1:9/hook","types":["order.accepted"],"transportType":"OAUTH","oauth":{"tokenEndPoint":"http://127.0.0.1:9/token","clientID":"c"}}`, status: 400, code: "missing_parameter", param: "oauth.clientSecret"},
+	{route: "POST /webhooks", name: "tokenEndPoint not a URL", path: "/webhooks", body: `{"address":"http://127.0.0.1:9/hook","types":["order.accepted"],"transportType":"OAUTH","oauth":{"tokenEndPoint":"token","clientID":"c","clientSecret":"s"}}`, status: 400, code: "invalid_parameter", param: "oauth.tokenEndPoint"},
+	{route: "POST /webhooks", name: "grantType unknown", path: "/webhooks", body: `{"address":"http://127.0.0.1:9/hook","types":["order.accepted"],"transportType":"OAUTH","oauth":{"tokenEndPoint":"http://127.0.0.1:9/token","clientID":"c","clientSecret":"s","grantType":"implicit"}}`, status: 400, code: "invalid_parameter", param: "oauth.grantType"},
+	{route: "POST /webhooks", name: "password grant without userName", path: "/webhooks", body: `{"address":"http://127.0.0.1:9/hook","types":["order.accepted"],"transportType":"OAUTH","oauth":{"tokenEndPoint":"http://127.0.0.1:9/token","clientID":"c","clientSecret":"s","grantType":"password"}}`, status: 400, code: "missing_parameter", param: "oauth.userName"},
+	{route: "POST /webhooks", name: "authentication without userName", path: "/webhooks", body: `{"address":"http://127.0.0.1:9/hook","types":["order.accepted"],"authentication":{"password":"p"}}`, status: 400, code: "missing_parameter", param: "authentication.userName"},
+	{route: "POST /webhooks", name: "userName and username differ", path: "/webhooks", body: `{"address":"http://127.0.0.1:9/hook","types":["order.accepted"],"authentication":{"userName":"a","username":"b","password":"p"}}`, status: 400, code: "invalid_parameter", param: "authentication.userName"},
+	{route: "POST /webhooks", name: "authentication a string", path: "/webhooks", body: `{"address":"http://127.0.0.1:9/hook","types":["order.accepted"],"authentication":"u:p"}`, status: 400, code: "invalid_parameter", param: "authentication"},
 	{route: "GET /webhooks", name: "limit 101", path: "/webhooks?limit=101", status: 400, code: "invalid_parameter", param: "limit"},
 	{route: "GET /webhooks", name: "limit 0", path: "/webhooks?limit=0", status: 400, code: "invalid_parameter", param: "limit"},
 	// /webhooks/{id}
@@ -151,6 +166,8 @@ var badRows = []badRow{
 	{route: "PATCH /webhooks/{id}", name: "enabled is a string", path: "/webhooks/{hook}", body: `{"enabled":"yes"}`, status: 400, code: "invalid_parameter", param: "enabled"},
 	{route: "PATCH /webhooks/{id}", name: "bad JSON", path: "/webhooks/{hook}", body: `{"enabled":`, status: 400, code: "invalid_parameter"},
 	{route: "PATCH /webhooks/{id}", name: "empty types", path: "/webhooks/{hook}", body: `{"types":[]}`, status: 400, code: "invalid_parameter", param: "types"},
+	{route: "PATCH /webhooks/{id}", name: "OAUTH without oauth", path: "/webhooks/{hook}", body: `{"transportType":"OAUTH"}`, status: 400, code: "missing_parameter", param: "oauth"},
+	{route: "PATCH /webhooks/{id}", name: "oauth on an HTTP webhook", path: "/webhooks/{hook}", body: `{"oauth":{"tokenEndPoint":"http://127.0.0.1:9/token","clientID":"c","clientSecret":"s"}}`, status: 400, code: "invalid_parameter", param: "oauth"},
 	{route: "DELETE /webhooks/{id}", name: "unknown id", path: "/webhooks/nope", status: 404, code: "not_found", param: "id"},
 
 	// Control API.

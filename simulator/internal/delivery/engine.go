@@ -84,6 +84,7 @@ type Engine struct {
 	hooks        map[hookKey]*hook
 	attempts     map[string]*attemptLog // by account id (attempts.go)
 	keepAttempts int                    // per account (Options.MaxAttempts)
+	tokens       tokens                 // OAuth access tokens of OAUTH webhooks (auth.go)
 	faults       []*fault
 	faultSeq     int           // numbers fault ids (faults.go)
 	changed      chan struct{} // closed and replaced when an attempt is recorded or a hold changes
@@ -718,6 +719,10 @@ func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *fault, sg 
 	if sig != "" {
 		req.Header[signatureHeader] = []string{sig}
 	}
+	if err := e.authorize(ctx, req, t); err != nil {
+		a.Error = err.Error()
+		return a
+	}
 	start := time.Now()
 	resp, err := e.client.Do(req)
 	a.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
@@ -731,6 +736,9 @@ func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *fault, sg 
 		a.Status = resp.StatusCode
 		a.ResponseExcerpt = string(excerpt[:n])
 		a.Delivered = resp.StatusCode >= 200 && resp.StatusCode < 300
+		if resp.StatusCode == http.StatusUnauthorized && t.OAuth != nil {
+			e.dropToken(t.OAuth) // the next attempt gets a new token
+		}
 	}
 	if f != nil && f.Timeout {
 		seen := fmt.Sprintf("it answered %d", a.Status)

@@ -310,7 +310,9 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 	ch := orderCharge(o)
 	var captureOp, cancelOp *ChargeOperation
 	if ch != nil && shipped > 0 {
-		captureOp = &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: round(captureAmt, cur), State: "pending"}
+		// A capture names the fulfillment that triggered it, as the
+		// order.charge.capture.* events show (docs/events.md#order-and-fulfillment-events).
+		captureOp = &ChargeOperation{ID: newUUID(), CreatedTime: now, Amount: round(captureAmt, cur), State: "pending", FulfillmentID: f.ID}
 		ch.Captures = append(ch.Captures, captureOp)
 	}
 	if ch != nil && cancelled > 0 {

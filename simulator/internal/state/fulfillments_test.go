@@ -455,9 +455,14 @@ func TestCaptureArithmetic(t *testing.T) {
 			fx := lcOrder(t, lcOpts{currency: c.currency, lines: []lcLine{c.line}, shipping: c.shipping})
 			var got []float64
 			for _, n := range c.ships {
-				fx.fulfil(fx.line(0, n, -1))
+				f := fx.fulfil(fx.line(0, n, -1))
 				caps := fx.order().Payment.Charges[0].Captures
 				got = append(got, caps[len(caps)-1].Amount)
+				// DR's "Capturing and cancelling charges": each capture
+				// names the fulfillment that triggered it.
+				if id := caps[len(caps)-1].FulfillmentID; id != f.ID {
+					t.Fatalf("capture's fulfillmentId %q, want %q", id, f.ID)
+				}
 			}
 			if !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("captures %v, want %v", got, c.want)

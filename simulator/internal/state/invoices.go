@@ -132,8 +132,8 @@ func (a *Account) voidInvoice(inv *Invoice, at time.Time) {
 
 // renewalOrder creates the order a paid invoice stands for: state complete
 // at once (accepted, fulfilled and complete at the payment time), the
-// invoice's lines with their subscriptionInfo, one captured
-// merchant_initiated charge. It records no order.* event [choice]: the
+// invoice's lines with their subscriptionInfo, every unit delivered, one
+// merchant_initiated charge captured in full. It records no order.* event [choice]: the
 // merchant learns of renewals from subscription.extended, whose invoice
 // carries orderId. Caller holds a.mu.
 func (a *Account) renewalOrder(s *Subscription, inv *Invoice, src *Source, at time.Time) *Order {
@@ -162,8 +162,13 @@ func (a *Account) renewalOrder(s *Subscription, inv *Invoice, src *Source, at ti
 	}
 	for _, line := range inv.Items {
 		info := *line.SubscriptionInfo
+		id := a.ids.numeric()
+		// Every unit is delivered and its money captured, as for an
+		// order whose lines all shipped: refunds (by amount, percent or
+		// item) and returns read this.
+		a.progress.set(id, &itemProgress{fulfilled: line.Quantity, captured: round(line.Amount+line.Tax.Amount, cur)})
 		o.Items = append(o.Items, &OrderItem{
-			ID:                      a.ids.numeric(),
+			ID:                      id,
 			SKUID:                   line.SKUID,
 			ProductDetails:          line.ProductDetails,
 			Quantity:                line.Quantity,
@@ -180,6 +185,7 @@ func (a *Account) renewalOrder(s *Subscription, inv *Invoice, src *Source, at ti
 		Charges: []*Charge{{
 			ID: newUUID(), CreatedTime: at, Currency: cur, Amount: o.TotalAmount, State: "complete", Captured: true,
 			SourceID: src.ID, OrderID: o.ID, Type: "merchant_initiated",
+			Captures: []*ChargeOperation{{ID: newUUID(), CreatedTime: at, Amount: o.TotalAmount, State: "complete"}},
 		}},
 	}
 	a.orders.put(o.ID, o)

@@ -62,7 +62,20 @@ type Target struct {
 	// target captured at publish without asking Source.
 	Enabled bool
 	Version uint64
+	// Authentication, when set, is sent as HTTP Basic auth with every
+	// callback (transportType HTTP); OAuth, when set, says where to get the
+	// bearer token sent with every callback (transportType OAUTH). Both are
+	// copies (docs/webhooks.md#webhook-delivery, "Receiver auth").
+	Authentication *WebhookAuthentication
+	OAuth          *WebhookOAuth
 }
+
+// WebhookAuthentication and WebhookOAuth are how DR authenticates its
+// callbacks to a webhook (docs/dr-api.md#webhook).
+type (
+	WebhookAuthentication = client.WebhookAuthentication
+	WebhookOAuth          = client.WebhookOAuth
+)
 
 // WebhookSource is what the delivery engine may ask of the account a webhook
 // belongs to, after Publish and without holding the account's lock. *Account
@@ -135,6 +148,79 @@ func validateWebhook(p *WebhookParams, create bool) error {
 	return nil
 }
 
+// oauthGrants are the OAuth 2.0 grants the simulator uses to get a token
+// [choice]: client_credentials (the default) and password.
+var oauthGrants = []string{"client_credentials", "password"}
+
+// callbackAuth is the authentication and oauth w has once p applies
+// (docs/dr-api.md#webhook; DR's "Creating a webhook": authentication is
+// accepted only with transportType HTTP, oauth only with OAUTH, which needs
+// tokenEndPoint, clientID and clientSecret). Changing the transport drops
+// the other's settings; an authentication whose fields are all empty
+// removes it [choice]. w is the webhook before p (zero on create).
+func callbackAuth(w *Webhook, p *WebhookParams) (*WebhookAuthentication, *WebhookOAuth, error) {
+	typ := w.TransportType
+	if p.TransportType != nil {
+		typ = *p.TransportType
+	}
+	var auth *WebhookAuthentication
+	var oa *WebhookOAuth
+	if typ == "HTTP" && w.Authentication != nil {
+		c := *w.Authentication
+		auth = &c
+	}
+	if typ == "OAUTH" && w.OAuth != nil {
+		c := *w.OAuth
+		oa = &c
+	}
+	if pa := p.Authentication; pa != nil {
+		if typ != "HTTP" {
+			return nil, nil, problem.Invalidf("authentication", "authentication is accepted only with transportType HTTP (this webhook's is %s); OAUTH takes oauth.", typ)
+		}
+		user := pa.UserName
+		switch {
+		case pa.UserName != "" && pa.Username != "" && pa.UserName != pa.Username:
+			return nil, nil, problem.Invalidf("authentication.userName", "authentication gives userName '%s' and username '%s'; give one.", pa.UserName, pa.Username)
+		case user == "":
+			user = pa.Username
+		}
+		switch {
+		case user == "" && pa.Password == "":
+			auth = nil
+		case user == "":
+			return nil, nil, problem.Missing("authentication.userName")
+		default:
+			auth = &WebhookAuthentication{UserName: user, Password: pa.Password}
+		}
+	}
+	if po := p.OAuth; po != nil {
+		if typ != "OAUTH" {
+			return nil, nil, problem.Invalidf("oauth", "oauth is accepted only with transportType OAUTH (this webhook's is %s).", typ)
+		}
+		c := *po
+		oa = &c
+		switch {
+		case oa.TokenEndPoint == "":
+			return nil, nil, problem.Missing("oauth.tokenEndPoint")
+		case oa.ClientID == "":
+			return nil, nil, problem.Missing("oauth.clientID")
+		case oa.ClientSecret == "":
+			return nil, nil, problem.Missing("oauth.clientSecret")
+		case oa.GrantType != "" && !contains(oauthGrants, oa.GrantType):
+			return nil, nil, problem.Invalidf("oauth.grantType", "grantType must be client_credentials or password, got '%s'.", oa.GrantType)
+		case oa.GrantType == "password" && oa.UserName == "":
+			return nil, nil, problem.Missing("oauth.userName")
+		}
+		if u, err := url.Parse(oa.TokenEndPoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, nil, problem.Invalidf("oauth.tokenEndPoint", "tokenEndPoint must be an absolute http or https URL, got '%s'.", oa.TokenEndPoint)
+		}
+	}
+	if typ == "OAUTH" && oa == nil {
+		return nil, nil, problem.Missing("oauth")
+	}
+	return auth, oa, nil
+}
+
 // apply sets the fields p gives on w. Caller holds a.mu.
 func (a *Account) apply(w *Webhook, p WebhookParams, now time.Time) {
 	if p.Address != nil {
@@ -154,6 +240,11 @@ func (a *Account) apply(w *Webhook, p WebhookParams, now time.Time) {
 		w.TransportType = *p.TransportType
 	}
 	w.UpdatedTime = now
+}
+
+// applyAuth sets w's callback authentication (callbackAuth's results).
+func applyAuth(w *Webhook, auth *WebhookAuthentication, oa *WebhookOAuth) {
+	w.Authentication, w.OAuth = auth, oa
 }
 
 func subscribed(w *Webhook, typ string) bool {
@@ -190,7 +281,16 @@ func (a *Account) targetLocked(w *Webhook, now time.Time) Target {
 	for _, o := range n.oldSecrets {
 		secrets = append(secrets, o.Secret)
 	}
-	return Target{WebhookID: w.ID, Address: w.Address, Secrets: secrets, Source: a, Enabled: w.Enabled, Version: a.webhookVersion.Load()}
+	t := Target{WebhookID: w.ID, Address: w.Address, Secrets: secrets, Source: a, Enabled: w.Enabled, Version: a.webhookVersion.Load()}
+	if w.Authentication != nil {
+		c := *w.Authentication
+		t.Authentication = &c
+	}
+	if w.OAuth != nil {
+		c := *w.OAuth
+		t.OAuth = &c
+	}
+	return t
 }
 
 // WebhookVersion is bumped, under a.mu and before the change, by every
@@ -217,8 +317,13 @@ func (a *Account) CreateWebhook(p WebhookParams) (*Webhook, error) {
 	defer a.mu.Unlock()
 	now := a.now()
 	w := &Webhook{ID: newUUID(), Enabled: true, APIVersion: "default", TransportType: "HTTP", CreatedTime: now}
+	auth, oa, err := callbackAuth(w, &p)
+	if err != nil {
+		return nil, err
+	}
 	a.hookNotes.set(w.ID, &webhookNote{secret: "whsec_" + randomHex(16)})
 	a.apply(w, p, now)
+	applyAuth(w, auth, oa)
 	a.webhooks.put(w.ID, w)
 	return cloneWebhook(w), nil
 }
@@ -226,6 +331,14 @@ func (a *Account) CreateWebhook(p WebhookParams) (*Webhook, error) {
 func cloneWebhook(w *Webhook) *Webhook {
 	c := *w
 	c.Types = append([]string(nil), w.Types...)
+	if w.Authentication != nil {
+		x := *w.Authentication
+		c.Authentication = &x
+	}
+	if w.OAuth != nil {
+		x := *w.OAuth
+		c.OAuth = &x
+	}
 	return &c
 }
 
@@ -243,7 +356,13 @@ func (a *Account) UpdateWebhook(id string, p WebhookParams) (*Webhook, error) {
 		a.mu.Unlock()
 		return nil, problem.NotFoundID("Webhook", id)
 	}
+	auth, oa, err := callbackAuth(w, &p)
+	if err != nil {
+		a.mu.Unlock()
+		return nil, err
+	}
 	a.apply(w, p, a.now())
+	applyAuth(w, auth, oa)
 	out := cloneWebhook(w)
 	// Resumed under a.mu, so that a concurrent DisableWebhook (which asks
 	// the engine under a.mu too) sees either both changes or neither: the
