@@ -505,8 +505,11 @@ type RefundChargeEntry struct {
 // Refund is a DR refund (docs/dr-api.md#refund). State: pending (or
 // pending_information) → succeeded | failed.
 type Refund struct {
-	ID             string         `json:"id"`
-	OrderID        string         `json:"orderId"`
+	ID      string `json:"id"`
+	OrderID string `json:"orderId"`
+	// InvoiceID is the billing invoice the refund was asked for by
+	// (POST /refunds {invoiceId}); OrderID is then that invoice's order.
+	InvoiceID      string         `json:"invoiceId,omitempty"`
 	Currency       string         `json:"currency"`
 	Type           string         `json:"type,omitempty"`
 	Amount         float64        `json:"amount"`

@@ -497,9 +497,10 @@ func TestYearOfRenewalsOverHTTP(t *testing.T) {
 func TestRenewalOrderRefunds(t *testing.T) {
 	e := newEnv(t, 0)
 	c := e.newAccount().secret
-	s, cust, _, clk := subscribeOverHTTP(c, map[string]any{"name": "Monthly", "interval": "month", "collectionPeriodDays": 5}, 5.01, 5)
+	s, cust, _, clk := subscribeOverHTTP(c, map[string]any{"name": "Monthly", "interval": "month", "collectionPeriodDays": 5, "reminderOffsetDays": 3}, 5.01, 5)
 	c.moveClock(clk, map[string]string{"frozenTime": s.NextInvoiceDate.Add(time.Hour).Format(time.RFC3339Nano)})
 	var invs page[struct {
+		ID      string `json:"id"`
 		OrderID string `json:"orderId"`
 	}]
 	c.must("GET", "/invoices?state=paid&customerId="+cust, nil, http.StatusOK, &invs)
@@ -541,4 +542,36 @@ func TestRenewalOrderRefunds(t *testing.T) {
 		t.Fatalf("after refunds of 5.39 and 5.00: order available %.2f, line available %.2f; want 16.55 both",
 			o.AvailableToRefundAmount, o.Items[0].AvailableToRefundAmount)
 	}
+
+	// By invoiceId (DR's POST /refunds takes orderId or invoiceId): the
+	// paid invoice's order is refunded.
+	var byInvoice struct {
+		OrderID   string  `json:"orderId"`
+		InvoiceID string  `json:"invoiceId"`
+		Amount    float64 `json:"amount"`
+	}
+	inv := invs.Data[0].ID
+	c.must("POST", "/refunds", map[string]any{"invoiceId": inv, "currency": "USD", "amount": 1.55}, http.StatusCreated, &byInvoice)
+	if byInvoice.OrderID != id || byInvoice.InvoiceID != inv || byInvoice.Amount != 1.55 {
+		t.Fatalf("refund by invoiceId %+v, want order %s, invoice %s, 1.55", byInvoice, id, inv)
+	}
+	c.must("GET", "/orders/"+id, nil, http.StatusOK, &o)
+	if o.AvailableToRefundAmount != 15 {
+		t.Fatalf("after the invoice refund: available %.2f, want 15.00", o.AvailableToRefundAmount)
+	}
+	c.mustError("POST", "/refunds", map[string]any{"invoiceId": inv, "orderId": "123", "currency": "USD", "amount": 1}, http.StatusBadRequest, "invalid_parameter", "invoiceId")
+	c.mustError("POST", "/refunds", map[string]any{"invoiceId": inv, "currency": "USD", "amount": 15.01}, http.StatusBadRequest, "invalid_parameter", "amountRequested")
+	c.mustError("POST", "/refunds", map[string]any{"invoiceId": "0123456789abcdef0123456789abcdef", "currency": "USD", "amount": 1}, http.StatusNotFound, "not_found", "id")
+	// The next cycle's draft invoice (built at its reminder) has no payment to refund.
+	var sub subscription
+	c.must("GET", "/subscriptions/"+s.ID, nil, http.StatusOK, &sub)
+	c.moveClock(clk, map[string]string{"frozenTime": sub.NextReminderDate.Add(time.Minute).Format(time.RFC3339Nano)})
+	var drafts page[struct {
+		ID string `json:"id"`
+	}]
+	c.must("GET", "/invoices?state=draft&customerId="+cust, nil, http.StatusOK, &drafts)
+	if len(drafts.Data) != 1 {
+		t.Fatalf("draft invoices %+v, want the next cycle's", drafts.Data)
+	}
+	c.mustError("POST", "/refunds", map[string]any{"invoiceId": drafts.Data[0].ID, "currency": "USD", "amount": 1}, http.StatusConflict, "invalid_state", "")
 }

@@ -81,10 +81,7 @@ func checkAmount(param string, v float64) error {
 }
 
 func validateRefund(p *RefundParams) error {
-	if p.OrderID == "" {
-		if p.InvoiceID != "" {
-			return problem.Invalidf("invoiceId", "The simulator refunds orders only; give 'orderId'.")
-		}
+	if p.OrderID == "" && p.InvoiceID == "" {
 		return problem.Missing("orderId")
 	}
 	if p.Currency == "" {
@@ -209,6 +206,21 @@ func (a *Account) CreateRefund(p RefundParams) (*Refund, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if p.InvoiceID != "" {
+		// A billing invoice is refunded through the order its payment
+		// made (docs/dr-api.md#refund: orderId or invoiceId) [choice].
+		inv, ok := a.invoices.get(p.InvoiceID)
+		if !ok {
+			return nil, problem.NotFoundID("Invoice", p.InvoiceID)
+		}
+		if inv.OrderID == "" {
+			return nil, problem.Conflictf("invalid_state", "Invoice '%s' is %s; only a paid invoice has a payment to refund.", inv.ID, inv.State)
+		}
+		if p.OrderID != "" && p.OrderID != inv.OrderID {
+			return nil, problem.Invalidf("invoiceId", "Invoice '%s' was paid by order '%s', not '%s'; give one of orderId and invoiceId.", inv.ID, inv.OrderID, p.OrderID)
+		}
+		p.OrderID = inv.OrderID
+	}
 	o, ok := a.orders.get(p.OrderID)
 	if !ok {
 		return nil, problem.NotFoundID("Order", p.OrderID)
@@ -282,7 +294,7 @@ func (a *Account) CreateRefund(p RefundParams) (*Refund, error) {
 		alloc = distribute(amount, o)
 	}
 	r := a.newRefund(o, amount, items, alloc)
-	r.Type, r.Reason, r.Metadata = p.Type, p.Reason, p.Metadata
+	r.Type, r.Reason, r.Metadata, r.InvoiceID = p.Type, p.Reason, p.Metadata, p.InvoiceID
 	a.record(refundEvent(r), r, nil)
 	return clone(r), nil
 }

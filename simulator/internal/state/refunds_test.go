@@ -125,7 +125,7 @@ func TestRefundRefusals(t *testing.T) {
 		{name: "currency differs", body: `{"orderId":"{order}","currency":"EUR","amount":1}`, status: 400, code: "invalid_parameter", param: "currency"},
 		{name: "no currency", body: `{"orderId":"{order}","amount":1}`, status: 400, code: "missing_parameter", param: "currency"},
 		{name: "no orderId", body: `{"currency":"USD","amount":1}`, status: 400, code: "missing_parameter", param: "orderId"},
-		{name: "invoiceId instead", body: `{"invoiceId":"inv","currency":"USD","amount":1}`, status: 400, code: "invalid_parameter", param: "invoiceId"},
+		{name: "unknown invoice", body: `{"invoiceId":"inv","currency":"USD","amount":1}`, status: 404, code: "not_found", param: "id"},
 		{name: "unknown order", body: `{"orderId":"nope","currency":"USD","amount":1}`, status: 404, code: "not_found", param: "id"},
 		{name: "no amount, percent or items", body: `{"orderId":"{order}","currency":"USD"}`, status: 400, code: "missing_parameter", param: "amount"},
 		{name: "amount and percent", body: `{"orderId":"{order}","currency":"USD","amount":1,"percent":5}`, status: 400, code: "invalid_parameter", param: "amount"},
