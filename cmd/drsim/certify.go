@@ -44,6 +44,9 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if err := rf.check(); err != nil {
+		return err
+	}
 	cat, err := loadCatalogue(*cataloguePath)
 	if err != nil {
 		return err
@@ -94,12 +97,8 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	o, err := rf.options(ctx, h, stdout)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(stdout, "\ncertifying %s\n\n", p.Name)
-	res, err := suite.Run(o)
+	res, err := suite.Run(rf.options(ctx, h, stdout))
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := rf.check(); err != nil {
+		return err
+	}
 	var list []string
 	for _, d := range strings.Split(*defects, ",") {
 		if d = strings.TrimSpace(d); d != "" {
@@ -40,11 +43,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, " with defects %s", strings.Join(list, ", "))
 	}
 	fmt.Fprint(stdout, "\n\n")
-	o, err := rf.options(ctx, s.Harness, stdout)
-	if err != nil {
-		return err
-	}
-	res, err := suite.Run(o)
+	res, err := suite.Run(rf.options(ctx, s.Harness, stdout))
 	if err != nil {
 		return err
 	}

@@ -183,3 +183,33 @@ func TestLoadCyclesMeasuresWholeCollections(t *testing.T) {
 		t.Errorf("loadCycles with no garbage and at most 3 requests: err %v, want it to say no collection completed", err)
 	}
 }
+
+// A run flag that is wrong, or filters that select nothing, are usage
+// errors said at once: before the simulator, MailHog and the preflight start
+// (the profile's merchant is not running here, so a preflight would fail
+// first and hide the flag's mistake).
+func TestRunFlagsCheckedBeforeAnythingStarts(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-format", "json"}, `-format "json": want progress, pretty or quiet`},
+		{[]string{"-name", "("}, `-name "("`},
+		{[]string{"-tags", "@a,@b"}, `write "@a or @b" instead of "@a,@b"`},
+		{[]string{"-shard", "4/3"}, `shard "4/3"`},
+		{[]string{"-name", "no scenario is called this"}, "no scenario selected"},
+		{[]string{"-features", "/nonexistent-features"}, "-features"},
+	} {
+		for _, cmd := range [][]string{{"certify", "-profile", "../../fixtures/reference-merchant.yaml", "-sim-addr", "127.0.0.1:0", "-smtp-addr", "127.0.0.1:0", "-mail-addr", "127.0.0.1:0"}, {"demo"}} {
+			var out, errOut bytes.Buffer
+			args := append(append([]string{}, cmd...), tc.args...)
+			code := run(context.Background(), args, &out, &errOut)
+			if code != 2 || !strings.Contains(errOut.String(), tc.want) || strings.Contains(errOut.String(), "preflight") {
+				t.Errorf("drsim %v: exit %d, stderr %q; want exit 2 saying %q", args, code, errOut.String(), tc.want)
+			}
+			if out.Len() > 0 {
+				t.Errorf("drsim %v printed before refusing its flags (something was started):\n%s", args, out.String())
+			}
+		}
+	}
+}

@@ -20,6 +20,9 @@ import (
 type runFlags struct {
 	features, tags, name, shard, format, out *string
 	concurrency                              *int
+	// set by check
+	fsys     fs.FS
+	shardSel suite.Shard
 	// footer follows the summary on stdout and in report.txt (certify: the
 	// deliveries the simulator gave up).
 	footer string
@@ -37,29 +40,36 @@ func addRunFlags(fs *flag.FlagSet, defaultOut string) *runFlags {
 	}
 }
 
-func (f *runFlags) options(ctx context.Context, h *harness.Harness, stdout io.Writer) (suite.Options, error) {
-	o := suite.Options{Context: ctx, Harness: h, Features: features.Files, Tags: *f.tags, Name: *f.name, Concurrency: *f.concurrency, Format: *f.format, Output: stdout}
+// check validates the run flags and selects the scenarios, before anything
+// starts: a misspelt flag or a filter that selects nothing says so at once,
+// not after the simulator, MailHog and the preflight.
+func (f *runFlags) check() error {
 	switch *f.format {
 	case "progress", "pretty", "quiet":
 	default:
-		return o, fmt.Errorf("-format %q: want progress, pretty or quiet", *f.format)
+		return fmt.Errorf("-format %q: want progress, pretty or quiet", *f.format)
 	}
 	if *f.concurrency < 1 {
-		return o, fmt.Errorf("-concurrency %d: want at least 1", *f.concurrency)
+		return fmt.Errorf("-concurrency %d: want at least 1", *f.concurrency)
 	}
 	shard, err := suite.ParseShard(*f.shard)
 	if err != nil {
-		return o, err
+		return err
 	}
-	o.Shard = shard
+	f.shardSel, f.fsys = shard, features.Files
 	if *f.features != "" {
-		fsys, err := featureDir(*f.features)
-		if err != nil {
-			return o, err
+		if f.fsys, err = featureDir(*f.features); err != nil {
+			return err
 		}
-		o.Features = fsys
 	}
-	return o, nil
+	_, err = suite.Select(f.fsys, suite.Filter{Tags: *f.tags, Name: *f.name, Shard: shard})
+	return err
+}
+
+// options are the suite's options for a checked runFlags.
+func (f *runFlags) options(ctx context.Context, h *harness.Harness, stdout io.Writer) suite.Options {
+	return suite.Options{Context: ctx, Harness: h, Features: f.fsys, Tags: *f.tags, Name: *f.name, Shard: f.shardSel,
+		Concurrency: *f.concurrency, Format: *f.format, Output: stdout}
 }
 
 // featureDir opens a directory of feature files.
