@@ -57,6 +57,10 @@ func (s *Scenario) linkedFiles(ctx context.Context, links []string, want string)
 		if err != nil {
 			continue
 		}
+		if f, ok := strings.CutPrefix(u.Path, "/files/"); ok && strings.HasSuffix(f, "/content") {
+			out = append(out, fmt.Sprintf("its link %s is Digital River's secret-key file URL (the event's invoiceURL), which a customer cannot open: email a file link (POST /file-links) instead", l))
+			continue
+		}
 		id, ok := strings.CutPrefix(u.Path, "/links/")
 		if !ok || id == "" || strings.Contains(id, "/") {
 			continue
@@ -74,7 +78,7 @@ func (s *Scenario) linkedFiles(ctx context.Context, links []string, want string)
 	if len(out) == 0 {
 		return ""
 	}
-	return "; " + strings.Join(out, "; ") + ", not to file " + want
+	return "; " + strings.Join(out, "; ") + " (the email must link a file link of file " + want + ")"
 }
 
 // download fetches a file link's url without any key, as a customer's browser does.

@@ -56,5 +56,34 @@ func TestDocumentEmailLinkingAnotherFileSaysWhich(t *testing.T) {
 	}
 	testrig.WantErr(t, "refund", sc.Refund(ctx, 5))
 	testrig.WantErr(t, "credit memo", sc.ExpectNotification(ctx, "Alice", "credit-memo"),
-		"documentLink a file link of file", "its file link "+r.Sim.URL()+"/links/", "(customer_invoice), not to file")
+		"documentLink a file link of file", "its file link "+r.Sim.URL()+"/links/", "(customer_invoice) (the email must link a file link of file")
+}
+
+// An invoice email that links Digital River's secret-key invoiceURL is
+// told that customers cannot open it.
+func TestDocumentEmailLinkingTheSecretURLSaysSo(t *testing.T) {
+	ctx := context.Background()
+	r := testrig.New(t)
+	r.Shop.Set(func(s *testrig.Shop) {
+		s.OnEvent = func(ctx context.Context, body []byte) {
+			var ev struct {
+				Type string
+				Data struct {
+					Object struct{ OrderID, InvoiceURL string }
+				}
+			}
+			if json.Unmarshal(body, &ev) != nil || ev.Type != "order.invoice.created" {
+				return
+			}
+			o, err := client.New(r.Sim.URL(), r.Key).Order(ctx, ev.Data.Object.OrderID)
+			if err != nil {
+				return
+			}
+			msg := fmt.Sprintf("To: %s\r\nFrom: shop@example.test\r\nSubject: Your invoice for order %s\r\nContent-Type: text/html\r\n\r\n<a href=\"%s\">Download</a>\r\n", o.Email, o.ID, ev.Data.Object.InvoiceURL)
+			_ = smtp.SendMail(r.SMTP, nil, "shop@example.test", []string{o.Email}, []byte(msg))
+		}
+	})
+	sc := testrig.Ordered(t, r.Harness(t, ""))
+	testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+	testrig.WantErr(t, "invoice", sc.ExpectNotification(ctx, "Alice", "invoice"), "is Digital River's secret-key file URL (the event's invoiceURL), which a customer cannot open")
 }

@@ -275,6 +275,14 @@ func (mt *matching) closest(hintRE *regexp.Regexp) (i, j int, why string, ok boo
 		for rb, b := range subs {
 			r := mt.report(a, b)
 			sc := score{other: other, found: len(r.Findings) - len(r.Failed()), hinted: hinted, place: abs(ra - rb)}
+			if other == 0 && sc.found == 0 {
+				sc.other = 2 // shows nothing of it: after another notification's email that shows some
+			}
+			if mt.subs[b].eventID == "" {
+				// A merchant-side notice answers the scenario's latest
+				// request: of emails that show as much, the latest.
+				sc.place = len(emails) - 1 - ra
+			}
 			if !ok || better(sc, best) {
 				best, i, j, ok = sc, a, b, true
 			}
@@ -285,7 +293,7 @@ func (mt *matching) closest(hintRE *regexp.Regexp) (i, j int, why string, ok boo
 	}
 	r := mt.report(i, j)
 	why = fmt.Sprintf("chosen among %d unmatched email(s) as the one that shows the most required attributes (%d of %d)", len(emails), len(r.Findings)-len(r.Failed()), len(r.Findings))
-	if best.other == 0 {
+	if best.other != 1 {
 		for _, a := range emails {
 			if mt.others[mt.emails[a].msg.ID] != "" {
 				why += " of those that are no other notification"

@@ -174,3 +174,39 @@ func TestClosestEmailIsNotAnotherNotification(t *testing.T) {
 		t.Errorf("why = %q, want %q", why, want)
 	}
 }
+
+// An email that shows nothing of the notification is shown as the closest
+// only when nothing else is left: another notification's email that shows
+// some of it comes first (a reminder with no expiry warning, rather than
+// an invoice email that shows none of the warning's attributes). For a
+// merchant-side notice (no event), of emails that show as much the latest
+// is shown: it answers the scenario's latest request.
+func TestClosestEmailShowsSomething(t *testing.T) {
+	n := &catalogue.Notification{ID: "payment-method-expiration", Name: "Payment method expiration", Trigger: "subscription.reminder", Attributes: []catalogue.Attribute{
+		{Name: "card", Path: "card", Match: catalogue.MatchText},
+		{Name: "date", Path: "date", Match: catalogue.MatchText},
+	}}
+	email := func(id, body string) *seenEmail {
+		return &seenEmail{msg: &mailbox.Message{ID: id, Subject: id}, email: catalogue.Email{Subject: id, Body: body}}
+	}
+	mt := &matching{n: n, memo: map[pairKey]catalogue.Report{}, excluded: map[string]bool{},
+		subs:   []subject{{eventID: "rem", object: map[string]any{"card": "1111", "date": "2 January"}}},
+		emails: []*seenEmail{email("invoice", "Your invoice"), email("reminder", "Card 1111 renews 2 Janu")},
+		others: map[string]string{"reminder": "the renewal reminder about subscription.reminder rem"}}
+	mt.assign()
+	if i, _, why, ok := mt.closest(nil); !ok || mt.emails[i].msg.ID != "reminder" {
+		t.Errorf("closest = %v (%s), want the reminder, which shows the card", mt.emails[i].msg.ID, why)
+	}
+
+	side := &catalogue.Notification{ID: "return-instructions", Name: "Return instructions", Attributes: []catalogue.Attribute{
+		{Name: "orderId", Path: "order.id", Match: catalogue.MatchText},
+		{Name: "item", Path: "item", Match: catalogue.MatchText},
+	}}
+	mt = &matching{n: side, memo: map[pairKey]catalogue.Report{}, excluded: map[string]bool{},
+		subs:   []subject{{object: map[string]any{"order": map[string]any{"id": "1001"}, "item": "Lantern x 1"}}},
+		emails: []*seenEmail{email("invoice", "Invoice for order 1001"), email("return", "Return order 1001: Lantern x 2")}}
+	mt.assign()
+	if i, _, why, ok := mt.closest(nil); !ok || mt.emails[i].msg.ID != "return" {
+		t.Errorf("closest = %v (%s), want the latest email, the return's", mt.emails[i].msg.ID, why)
+	}
+}
