@@ -54,7 +54,11 @@ var docAllowed = map[string]struct{ typ, doc string }{
 	"WebhookRequestAuthentication.userName": {"string", "https://docs.digitalriver.com/digital-river-api/order-management/events-and-webhooks-1/webhooks/creating-a-webhook (201 Created response)"},
 	// order.charge.capture.* samples: each capture carries the fulfillment
 	// that triggered it.
-	"Capture.fulfillmentId":    {"string", "https://docs.digitalriver.com/digital-river-api/order-management/informing-digital-river-of-a-fulfillment (order.charge.capture.complete sample)"},
+	"Capture.fulfillmentId": {"string", "https://docs.digitalriver.com/digital-river-api/order-management/informing-digital-river-of-a-fulfillment (order.charge.capture.complete sample)"},
+	// GET /orders/{id}?expand=true (and DR's expanded events) add the SKU's
+	// physical and metadata to each line's productDetails.
+	"ProductDetails.physical":  {"bool", "https://docs.digitalriver.com/digital-river-api/order-management/events-and-webhooks-1/expanding-events"},
+	"ProductDetails.metadata":  {"map[string,AnyType]", "https://docs.digitalriver.com/digital-river-api/order-management/events-and-webhooks-1/expanding-events"},
 	"CreditCard.fundingSource": {"string", "https://docs.digitalriver.com/digital-river-api/payments/payment-sources/source-object (creditCard.fundingSource)"},
 }
 
@@ -552,7 +556,7 @@ func TestConformanceWithDRModels(t *testing.T) {
 
 	// Catalogue: SKUs and plans.
 	sku := l.call("POST", "/skus", map[string]any{"name": "Widget", "description": "A small gadget", "image": "https://example.test/w.png", "url": "https://example.test/w", "physical": true, "taxCode": "4323.310_A", "countryOfOrigin": "US",
-		"eccn": "EAR99", "hsCode": "8517.62", "partNumber": "W-1", "weight": 1.5, "weightUnit": "kg", "manufacturerId": "ACME", "skuGroupId": "gadgets"}, 201)
+		"eccn": "EAR99", "hsCode": "8517.62", "partNumber": "W-1", "weight": 1.5, "weightUnit": "kg", "manufacturerId": "ACME", "skuGroupId": "gadgets", "metadata": map[string]any{"line": "gadgets"}}, 201)
 	sku2 := l.call("PUT", "/skus/sku_fidelity_2", map[string]any{"name": "Gadget", "physical": true}, 201)
 	l.call("POST", "/skus/"+str(sku2, "id"), map[string]any{"description": "Another gadget"}, 200)
 	subSKU := l.call("POST", "/skus", map[string]any{"name": "Cloud Backup", "physical": false}, 201)
@@ -598,6 +602,9 @@ func TestConformanceWithDRModels(t *testing.T) {
 	l.call("GET", "/fulfillments/"+str(ful, "id"), nil, 200)
 	l.call("GET", "/fulfillments?orderId="+o1ID, nil, 200)
 	order := l.call("GET", "/orders/"+o1ID, nil, 200)
+	if x := l.call("GET", "/orders/"+o1ID+"?expand=true", nil, 200); str(x, "items", "0", "productDetails", "metadata", "line") != "gadgets" {
+		t.Fatalf("GET /orders/{id}?expand=true: productDetails %v, want the SKU's metadata", x["items"])
+	}
 	chargeID := str(order, "payment", "charges", "0", "id")
 	if ch := l.call("GET", "/charges/"+chargeID, nil, 200); ch["id"] != chargeID || ch["orderId"] != o1ID {
 		t.Fatalf("GET /charges/%s answered %v, want the charge of order %s", chargeID, ch, o1ID)

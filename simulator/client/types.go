@@ -238,6 +238,10 @@ type ProductDetails struct {
 	Description string `json:"description,omitempty"`
 	Image       string `json:"image,omitempty"`
 	URL         string `json:"url,omitempty"`
+	// Physical and Metadata are the SKU's, shown only by GET
+	// /orders/{id}?expand=true (DR's "Expanding events").
+	Physical *bool          `json:"physical,omitempty"`
+	Metadata map[string]any `json:"metadata,omitempty"`
 }
 
 // Tax is a line's tax.

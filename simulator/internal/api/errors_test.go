@@ -119,6 +119,8 @@ var badRows = []badRow{
 	{route: "GET /orders", name: "createdTime[lte] month 13", path: "/orders?" + url.QueryEscape("createdTime[lte]") + "=2021-13-01T00:00:00Z", status: 400, code: "invalid_parameter", param: "createdTime[lte]"},
 	// /orders/{id}
 	{route: "GET /orders/{id}", name: "unknown id", path: "/orders/000000000336", status: 404, code: "not_found", param: "id"},
+	{route: "GET /orders/{id}", name: "expand not a boolean", path: "/orders/000000000336?expand=yes", status: 400, code: "invalid_parameter", param: "expand"},
+	{route: "GET /orders/{id}", name: "unknown id, expanded", path: "/orders/000000000336?expand=true", status: 404, code: "not_found", param: "id"},
 	{route: "POST /orders/{id}", name: "unknown id", path: "/orders/000000000336", body: `{"upstreamId":"u1"}`, status: 404, code: "not_found", param: "id"},
 	{route: "POST /orders/{id}", name: "bad JSON", path: "/orders/{order}", body: `{"upstreamId":`, status: 400, code: "invalid_parameter"},
 	{route: "POST /orders/{id}", name: "requestToBeForgotten is a string", path: "/orders/{order}", body: `{"requestToBeForgotten":"yes"}`, status: 400, code: "invalid_parameter", param: "requestToBeForgotten"},

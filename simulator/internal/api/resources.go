@@ -131,7 +131,16 @@ func (h *Handler) listOrders(a *state.Account, r *http.Request) (int, any, error
 	return http.StatusOK, page, err
 }
 
+// getOrder is GET /orders/{id}[?expand=true] (docs/dr-api.md#order).
 func (h *Handler) getOrder(a *state.Account, r *http.Request) (int, any, error) {
+	expand, err := boolParam(r, "expand")
+	if err != nil {
+		return 0, nil, err
+	}
+	if expand != nil && *expand {
+		o, err := a.OrderExpanded(pathID(r, "id"))
+		return http.StatusOK, o, err
+	}
 	o, err := a.Order(pathID(r, "id"))
 	return http.StatusOK, o, err
 }

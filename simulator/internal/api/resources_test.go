@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -284,4 +285,31 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
+}
+
+// GET /orders/{id}?expand=true adds each line's SKU physical and metadata to
+// its productDetails (DR's "Expanding events"); without it they are absent.
+func TestOrderExpand(t *testing.T) {
+	e := newEnv(t, 0)
+	c := e.newAccount().secret
+	var sku idOnly
+	c.must("POST", "/skus", map[string]any{"name": "Boots", "physical": true, "metadata": map[string]any{"fit": "wide"}}, http.StatusCreated, &sku)
+	o := c.placeOrder(c.createCustomer("x@example.test"), sku.ID)
+	details := func(q string) map[string]any {
+		var got struct {
+			Items []struct {
+				ProductDetails map[string]any `json:"productDetails"`
+			} `json:"items"`
+		}
+		c.must("GET", "/orders/"+o.ID+q, nil, http.StatusOK, &got)
+		return got.Items[0].ProductDetails
+	}
+	if pd := details("?expand=true"); pd["physical"] != true || fmt.Sprint(pd["metadata"]) != "map[fit:wide]" || pd["name"] != "Boots" {
+		t.Fatalf("expanded productDetails %v, want physical true and the SKU's metadata", pd)
+	}
+	for _, q := range []string{"", "?expand=false"} {
+		if pd := details(q); pd["physical"] != nil || pd["metadata"] != nil {
+			t.Fatalf("GET /orders/{id}%s productDetails %v, want no physical or metadata", q, pd)
+		}
+	}
 }

@@ -479,6 +479,27 @@ func (a *Account) Order(id string) (*Order, error) {
 	return find(a, &a.orders, "Order", id)
 }
 
+// OrderExpanded is GET /orders/{id}?expand=true: the order whose lines'
+// productDetails also carry their SKU's physical and metadata, as DR's
+// "Expanding events" says the expanded order does (docs/dr-api.md#order).
+// A line whose SKU was deleted shows neither.
+func (a *Account) OrderExpanded(id string) (*Order, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o, ok := a.orders.get(id)
+	if !ok {
+		return nil, problem.NotFoundID("Order", id)
+	}
+	out := clone(o)
+	for _, it := range out.Items {
+		if sku, ok := a.skus.get(it.SKUID); ok {
+			sku = clone(sku)
+			it.ProductDetails.Physical, it.ProductDetails.Metadata = &sku.Physical, sku.Metadata
+		}
+	}
+	return out, nil
+}
+
 // OrderFilter is GET /orders' query.
 type OrderFilter struct {
 	ListParams
