@@ -251,6 +251,11 @@ func TestShardsMergeIntoTheWholeRun(t *testing.T) {
 	if code := run(ctx, []string{"report", "merge", "-out", t.TempDir(), shards[0], shards[0]}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "in two runs") {
 		t.Errorf("merging a shard with itself: exit %d, stderr %q", code, errOut.String())
 	}
+	// A shard left out would make a report that passes without its scenarios.
+	errOut.Reset()
+	if code := run(ctx, []string{"report", "merge", "-out", t.TempDir(), shards[0], shards[1]}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "shard 3/3 missing") {
+		t.Errorf("merging shards 1/3 and 2/3: exit %d, stderr %q; want 2 naming shard 3/3", code, errOut.String())
+	}
 }
 
 func TestNothingSelectedExits2(t *testing.T) {

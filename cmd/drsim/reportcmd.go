@@ -25,13 +25,13 @@ func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if fs.NArg() == 0 {
-		return errors.New("report merge: name the shards' report directories (each with a run.json)")
+		return errors.New("merge: name the shards' report directories (each with a run.json)")
 	}
 	var runs []*report.Run
 	for _, dir := range fs.Args() {
 		r, err := report.Load(filepath.Join(dir, report.RunFile))
 		if err != nil {
-			return fmt.Errorf("report merge: %w", err)
+			return fmt.Errorf("merge: %w", err)
 		}
 		runs = append(runs, r)
 	}
@@ -40,7 +40,7 @@ func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return fmt.Errorf("report merge: %w", err)
+		return fmt.Errorf("merge: %w", err)
 	}
 	if err := report.WriteAll(*out, merged); err != nil {
 		return err

@@ -294,9 +294,41 @@ func Merge(runs ...*Run) (*Run, error) {
 			out.Scenarios = append(out.Scenarios, s)
 		}
 	}
+	if err := allShards(out.Shards); err != nil {
+		return nil, err
+	}
 	sort.Strings(out.Shards)
 	out.Sort()
 	return out, nil
+}
+
+// allShards refuses shards of one split that leave some out: a merged
+// report of shards 1/3 and 2/3 would pass a suite a third of which never
+// ran (a shard job that died before writing its reports), and shards of
+// different splits do not add up to the suite.
+func allShards(shards []string) error {
+	total := 0
+	have := map[int]bool{}
+	for _, sh := range shards {
+		var i, n int
+		if _, err := fmt.Sscanf(sh, "%d/%d", &i, &n); err != nil || i < 1 || i > n {
+			return fmt.Errorf("merge: shard %q: want i/n", sh)
+		}
+		if total != 0 && n != total {
+			return fmt.Errorf("merge: shards of different splits (%d/%d beside shards of %d): merge the reports of one -shard i/n split", i, n, total)
+		}
+		total, have[i] = n, true
+	}
+	var missing []string
+	for i := 1; i <= total; i++ {
+		if !have[i] {
+			missing = append(missing, fmt.Sprintf("%d/%d", i, total))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("merge: shard %s missing (given %s): the merged report would leave its scenarios out; name every shard's report directory", strings.Join(missing, ", "), strings.Join(shards, ", "))
+	}
+	return nil
 }
 
 // Files names what WriteAll writes in a report directory.

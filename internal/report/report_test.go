@@ -188,4 +188,14 @@ func TestMerge(t *testing.T) {
 	if _, err := Merge(); err == nil {
 		t.Error("merging nothing: no error")
 	}
+	// A shard left out (its job died before writing reports) is refused, not
+	// merged into a report that passes without its scenarios.
+	if _, err := Merge(b); err == nil || !strings.Contains(err.Error(), "shard 2/2 missing (given 1/2)") {
+		t.Errorf("shard 1/2 merged alone: %v", err)
+	}
+	c3 := sample("3/3")
+	c3.Scenarios = nil
+	if _, err := Merge(a, c3); err == nil || !strings.Contains(err.Error(), "different splits") {
+		t.Errorf("shards 2/2 and 3/3 merged: %v", err)
+	}
 }
