@@ -8,9 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/drsim/drsim/internal/editdist"
 	"github.com/drsim/drsim/simulator/client"
 )
 
@@ -37,7 +40,9 @@ func listen(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	}
 	types := allEventTypes
 	if *events != "" {
-		types = strings.Split(*events, ",")
+		if types, err = eventTypes(*events); err != nil {
+			return err
+		}
 	}
 	c, err := cn.client(false)
 	if err != nil {
@@ -73,6 +78,35 @@ func listen(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 		"Trigger events: DRSIM_SECRET_KEY=%s drsim trigger order.accepted\n",
 		len(hook.Types), hook.Address, hook.ID, keys.AccountID, keys.SecretKey, keys.PublicKey, sec, keys.SecretKey)
 	return tailDeliveries(ctx, c, hook.ID, stdout)
+}
+
+// eventTypes reads -events: each an event type the simulator emits, or a
+// pattern with * that matches one ("order.*"). A misspelt type would
+// subscribe the webhook to nothing it names, silently.
+func eventTypes(list string) ([]string, error) {
+	var types []string
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		known := slices.Contains(allEventTypes, t)
+		if strings.Contains(t, "*") {
+			known = slices.ContainsFunc(allEventTypes, func(e string) bool { ok, _ := path.Match(t, e); return ok })
+		}
+		if !known {
+			if dym := editdist.DidYouMean(t, allEventTypes); dym != "" {
+				return nil, fmt.Errorf("-events: %q is not an event type the simulator emits;%s", t, dym)
+			}
+			return nil, fmt.Errorf("-events: %q is not an event type the simulator emits; the types are %s (or a pattern such as order.*)",
+				t, strings.Join(allEventTypes, ", "))
+		}
+		types = append(types, t)
+	}
+	if len(types) == 0 {
+		return nil, fmt.Errorf("-events %q names no event type", list)
+	}
+	return types, nil
 }
 
 // ensureWebhook reuses the account's webhook to address (enabling it with

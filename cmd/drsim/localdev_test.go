@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -260,5 +261,32 @@ func TestLocalDevCommandsExplainNoSimulatorAndUnknownKey(t *testing.T) {
 	out, errOut := newNotifyBuffer(), newNotifyBuffer()
 	if code := run(context.Background(), []string{"listen", "-sim", down, "--forward-to", "http://127.0.0.1:1/hook"}, out, errOut); code != 2 || !strings.Contains(errOut.String(), "no simulator answers at "+down) {
 		t.Errorf("listen with no simulator: exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+// listen -events refuses a type the simulator never emits (the webhook
+// would silently get nothing of it) and takes patterns that match some.
+func TestListenEventsAreChecked(t *testing.T) {
+	for list, want := range map[string]string{
+		"order.acepted":                 `"order.acepted" is not an event type the simulator emits; did you mean "order.accepted"?`,
+		"order.accepted,nonsense.thing": `"nonsense.thing" is not an event type the simulator emits; the types are customer.created`,
+		"widget.*":                      `"widget.*" is not an event type`,
+		" , ":                           "names no event type",
+	} {
+		out, errOut := newNotifyBuffer(), newNotifyBuffer()
+		// -sim points nowhere: the types are refused before any call.
+		code := run(context.Background(), []string{"listen", "-sim", "http://127.0.0.1:1", "--forward-to", "http://127.0.0.1:1/hook", "-events", list}, out, errOut)
+		if code != 2 || !strings.Contains(errOut.String(), want) {
+			t.Errorf("listen -events %q: exit %d, stderr %q; want 2 saying %q", list, code, errOut.String(), want)
+		}
+	}
+	for list, want := range map[string][]string{
+		"order.accepted, order.refunded": {"order.accepted", "order.refunded"},
+		"subscription.*":                 {"subscription.*"},
+	} {
+		got, err := eventTypes(list)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("eventTypes(%q) = %q, %v; want %q", list, got, err, want)
+		}
 	}
 }
