@@ -653,6 +653,12 @@ func TestConformanceWithDRModels(t *testing.T) {
 	o5 := l.call("POST", "/_sim/orders", map[string]any{"customerId": custID, "sourceId": str(pp, "id"), "items": []map[string]any{{"skuId": str(sku, "id"), "quantity": 1, "price": 6.0}}}, 201)
 	l.call("POST", "/_sim/orders/"+str(o5, "id")+"/accept", nil, 200)
 	l.call("POST", "/fulfillments", map[string]any{"orderId": str(o5, "id"), "items": []map[string]any{{"itemId": str(o5, "items", "0", "id"), "quantity": 1}}}, 201)
+	// A PayPal Billing Agreement, saved to the customer and paying an order.
+	ba := l.call("POST", "/sources", map[string]any{"type": "payPalBilling", "payPalBilling": map[string]any{"redirect": map[string]any{"returnUrl": "https://shop.example/ok", "cancelUrl": "https://shop.example/cancel"}}}, 201)
+	l.call("POST", "/customers/"+custID+"/sources/"+str(ba, "id"), nil, 200)
+	l.call("GET", "/sources/"+str(ba, "id"), nil, 200)
+	o5b := l.call("POST", "/_sim/orders", map[string]any{"customerId": custID, "sourceId": str(ba, "id"), "items": []map[string]any{{"skuId": str(sku, "id"), "quantity": 1, "price": 6.5}}}, 201)
+	l.call("POST", "/_sim/orders/"+str(o5b, "id")+"/accept", nil, 200)
 	// Order 6: paid by wire transfer, accepted when the funds arrive.
 	wt := l.call("POST", "/sources", map[string]any{"type": "wireTransfer", "owner": map[string]any{"firstName": "Fi", "lastName": "Delity"}, "wireTransfer": map[string]any{}, "amount": 7.0, "currency": "USD"}, 201)
 	o6 := l.call("POST", "/_sim/orders", map[string]any{"customerId": custID, "sourceId": str(wt, "id"), "items": []map[string]any{{"skuId": str(sku, "id"), "quantity": 1, "price": 7.0}}}, 201)

@@ -198,6 +198,15 @@ func Start(o Options) (*Server, error) {
 
 // loadState restores the store from path; a missing file is a fresh start.
 func loadState(store *state.Store, path string) error {
+	// The file is written beside itself (a temporary file renamed over it):
+	// a directory that is missing or read-only is said now, not every
+	// SaveEvery in the log while the state is lost at exit.
+	probe, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("simulator: state file %s cannot be written (%w): create its directory or choose another path", path, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil

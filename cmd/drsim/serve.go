@@ -39,6 +39,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	if *retryScale <= 0 {
 		return fmt.Errorf("-retry-scale must be positive, got %g", *retryScale)
 	}
+	var prof *profile.Profile
+	if *profilePath != "" { // a mistake in it is said before anything starts
+		if prof, err = profile.Load(*profilePath); err != nil {
+			return err
+		}
+	}
 	token, generated, err := adminTokenFor(*simAddr, *adminToken)
 	if err != nil {
 		return err
@@ -84,12 +90,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	if *stateFile != "" {
 		fmt.Fprintf(stdout, "state       %s (restored when it existed; saved every %s and at exit)\n", *stateFile, *saveEvery)
 	}
-	if *profilePath != "" {
-		p, err := profile.Load(*profilePath)
-		if err != nil {
-			return err
-		}
-		if err := provision(ctx, sim.Client(""), p, stdout); err != nil {
+	if prof != nil {
+		if err := provision(ctx, sim.Client(""), prof, stdout); err != nil {
 			return fmt.Errorf("provision %s: %w", *profilePath, err)
 		}
 	}

@@ -164,3 +164,28 @@ func TestServeStateSurvivesARestartAndProfileProvisions(t *testing.T) {
 		t.Errorf("the corrupt state file was overwritten: %q", b)
 	}
 }
+
+// Mistakes in serve's files are said at start, before anything listens: a
+// state file whose directory is missing (it used to start, log a failed
+// save every 30 s and lose the state at exit) and a profile that does not load.
+func TestServeRefusesUnusableFilesAtStart(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-state", filepath.Join(dir, "no-such-dir", "state.json")}, "cannot be written"},
+		{[]string{"-profile", filepath.Join(dir, "missing.yaml")}, "missing.yaml"},
+	} {
+		out, errOut := newNotifyBuffer(), newNotifyBuffer()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		code := run(ctx, append([]string{"serve", "-sim-addr", "127.0.0.1:0", "-mail=false"}, tc.args...), out, errOut)
+		cancel()
+		if code != 2 || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("serve %v: exit %d, stderr %q; want 2 saying %q", tc.args, code, errOut.String(), tc.want)
+		}
+		if out.String() != "" {
+			t.Errorf("serve %v started before refusing:\n%s", tc.args, out.String())
+		}
+	}
+}

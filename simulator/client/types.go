@@ -96,22 +96,26 @@ type Owner struct {
 
 // Source is a payment source.
 type Source struct {
-	ID           string         `json:"id"`
-	ClientSecret string         `json:"clientSecret"`
-	Type         string         `json:"type"`
-	State        string         `json:"state"`
-	Reusable     bool           `json:"reusable"`
-	Flow         string         `json:"flow"`
-	Currency     string         `json:"currency,omitempty"`
-	Amount       float64        `json:"amount,omitempty"`
-	Owner        *Owner         `json:"owner,omitempty"`
-	CustomerID   string         `json:"customerId,omitempty"`
-	CreditCard   *CreditCard    `json:"creditCard,omitempty"`
-	PayPal       *PayPal        `json:"payPal,omitempty"`
-	WireTransfer *WireTransfer  `json:"wireTransfer,omitempty"`
-	Metadata     map[string]any `json:"metadata,omitempty"`
-	LiveMode     bool           `json:"liveMode"`
-	CreatedTime  time.Time      `json:"createdTime"`
+	ID           string      `json:"id"`
+	ClientSecret string      `json:"clientSecret"`
+	Type         string      `json:"type"`
+	State        string      `json:"state"`
+	Reusable     bool        `json:"reusable"`
+	Flow         string      `json:"flow"`
+	Currency     string      `json:"currency,omitempty"`
+	Amount       float64     `json:"amount,omitempty"`
+	Owner        *Owner      `json:"owner,omitempty"`
+	CustomerID   string      `json:"customerId,omitempty"`
+	CreditCard   *CreditCard `json:"creditCard,omitempty"`
+	PayPal       *PayPal     `json:"payPal,omitempty"`
+	// PayPalBilling is a payPalBilling source's details (DR's PayPal
+	// Billing Agreement, its way to pay subscriptions with PayPal; the
+	// SDK's PayPal model).
+	PayPalBilling *PayPal        `json:"payPalBilling,omitempty"`
+	WireTransfer  *WireTransfer  `json:"wireTransfer,omitempty"`
+	Metadata      map[string]any `json:"metadata,omitempty"`
+	LiveMode      bool           `json:"liveMode"`
+	CreatedTime   time.Time      `json:"createdTime"`
 }
 
 // PayPal is a payPal source's details (DR's PayPal model): the redirect the
@@ -158,17 +162,21 @@ type CardParams struct {
 
 // SourceParams create a source with the simulator's test-only POST
 // /sources (DR tokenises real payment details in the browser): type
-// creditCard with CreditCard, payPal with PayPal (optional), or
-// wireTransfer with WireTransfer (optional).
+// creditCard with CreditCard, payPal with PayPal (optional), payPalBilling
+// with PayPalBilling or PayPal (optional), or wireTransfer with
+// WireTransfer (optional).
 type SourceParams struct {
-	Type         string              `json:"type"`
-	Owner        *Owner              `json:"owner,omitempty"`
-	CreditCard   *CardParams         `json:"creditCard,omitempty"`
-	PayPal       *PayPalParams       `json:"payPal,omitempty"`
-	WireTransfer *WireTransferParams `json:"wireTransfer,omitempty"`
-	Currency     string              `json:"currency,omitempty"`
-	Amount       float64             `json:"amount,omitempty"`
-	Metadata     map[string]any      `json:"metadata,omitempty"`
+	Type       string        `json:"type"`
+	Owner      *Owner        `json:"owner,omitempty"`
+	CreditCard *CardParams   `json:"creditCard,omitempty"`
+	PayPal     *PayPalParams `json:"payPal,omitempty"`
+	// PayPalBilling goes with type payPalBilling (DR's example request
+	// sends it as payPal; either is taken).
+	PayPalBilling *PayPalParams       `json:"payPalBilling,omitempty"`
+	WireTransfer  *WireTransferParams `json:"wireTransfer,omitempty"`
+	Currency      string              `json:"currency,omitempty"`
+	Amount        float64             `json:"amount,omitempty"`
+	Metadata      map[string]any      `json:"metadata,omitempty"`
 }
 
 // PayPalParams are a payPal source's request: where DR.js would send the

@@ -575,3 +575,50 @@ func TestRenewalOrderRefunds(t *testing.T) {
 	}
 	c.mustError("POST", "/refunds", map[string]any{"invoiceId": drafts.Data[0].ID, "currency": "USD", "amount": 1}, http.StatusConflict, "invalid_state", "")
 }
+
+// DR's "Configuring PayPal": subscriptions are paid with PayPal through a
+// PayPal Billing Agreement, a payPalBilling source. Saved to the customer
+// and set as the subscription's source, it pays the renewal, and the
+// pair event's invoice names it (its type; no card details).
+func TestRenewalPaidByPayPalBillingAgreement(t *testing.T) {
+	e := newEnv(t, 0)
+	c := e.newAccount().secret
+	s, cust, _, clk := subscribeOverHTTP(c, map[string]any{"name": "Monthly", "interval": "month", "collectionPeriodDays": 5}, 5.01, 5)
+	var ba source
+	c.must("POST", "/sources", map[string]any{"type": "payPalBilling", "payPalBilling": map[string]any{"redirect": map[string]any{"returnUrl": "https://shop.example/ok", "cancelUrl": "https://shop.example/cancel"}}}, http.StatusCreated, &ba)
+	if ba.Type != "payPalBilling" || ba.State != "chargeable" || ba.Reusable {
+		t.Fatalf("payPalBilling source %+v; want chargeable, not reusable until attached", ba)
+	}
+	c.must("POST", "/customers/"+cust+"/sources/"+ba.ID, nil, http.StatusOK, &ba)
+	if !ba.Reusable || ba.CustomerID != cust {
+		t.Fatalf("attached payPalBilling source %+v; want reusable, the customer's", ba)
+	}
+	c.must("POST", "/subscriptions/"+s.ID, map[string]any{"sourceId": ba.ID}, http.StatusOK, nil)
+	m := c.moveClock(clk, map[string]string{"frozenTime": s.NextInvoiceDate.Add(time.Hour).Format(time.RFC3339Nano)})
+	var ext *event
+	for i := range m.Events {
+		if m.Events[i].Type == "subscription.extended" {
+			var ev event
+			c.must("GET", "/events/"+m.Events[i].ID, nil, http.StatusOK, &ev)
+			ext = &ev
+		}
+	}
+	if ext == nil {
+		t.Fatalf("clock move events %v; want subscription.extended (the renewal paid by PayPal)", m.types())
+	}
+	var pair struct {
+		Invoice struct {
+			State   string `json:"state"`
+			Payment struct {
+				Sources []struct {
+					ID   string `json:"id"`
+					Type string `json:"type"`
+				} `json:"sources"`
+			} `json:"payment"`
+		} `json:"invoice"`
+	}
+	ext.object(t, &pair)
+	if srcs := pair.Invoice.Payment.Sources; pair.Invoice.State != "paid" || len(srcs) != 1 || srcs[0].ID != ba.ID || srcs[0].Type != "payPalBilling" {
+		t.Fatalf("extended invoice %+v; want paid by the payPalBilling source", pair.Invoice)
+	}
+}

@@ -3,6 +3,7 @@ package state_test
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,41 @@ func TestPayPalSourceIsChargeableAndSingleUse(t *testing.T) {
 	}
 	_, err = a.AttachSource(mustCustomer(t, a), s.ID)
 	lcWantErr(t, err, http.StatusConflict, "nonreusable_source", "")
+}
+
+// DR's "Configuring PayPal": a PayPal Billing Agreement (payPalBilling)
+// is PayPal for subscriptions: chargeable once approved, and unlike payPal
+// it can be saved to the customer. DR's example request gives its details
+// as payPal, so that is taken too.
+func TestPayPalBillingSourceIsReusable(t *testing.T) {
+	a := newAccount(t)
+	for _, p := range []state.SourceParams{
+		{Type: "payPalBilling", PayPalBilling: &state.PayPalParams{}},
+		{Type: "payPalBilling", PayPal: &state.PayPalParams{}},
+		{Type: "payPalBilling"},
+	} {
+		s, err := a.CreateSource(p)
+		if err != nil {
+			t.Fatalf("CreateSource(%+v): %v", p, err)
+		}
+		if s.State != "chargeable" || s.Flow != "redirect" || s.Reusable || s.CreditCard != nil || s.PayPal != nil ||
+			s.PayPalBilling == nil || s.PayPalBilling.DirectDebit == nil || !strings.HasPrefix(s.PayPalBilling.DirectDebit.Token, "BA-") {
+			t.Fatalf("source %+v; want chargeable, redirect, not reusable yet, payPalBilling with a BA- token", s)
+		}
+		cust := mustCustomer(t, a)
+		saved, err := a.AttachSource(cust, s.ID)
+		if err != nil || !saved.Reusable || saved.CustomerID != cust {
+			t.Fatalf("AttachSource: %v %+v; want it saved, reusable", err, saved)
+		}
+		c, _ := a.Customer(cust)
+		if c.DefaultSourceID != s.ID {
+			t.Fatalf("customer default source %q, want the billing agreement %q", c.DefaultSourceID, s.ID)
+		}
+	}
+	_, err := a.CreateSource(state.SourceParams{Type: "wireTransfer", PayPal: &state.PayPalParams{}})
+	lcWantErr(t, err, http.StatusBadRequest, "invalid_parameter", "payPal")
+	_, err = a.CreateSource(state.SourceParams{Type: "payPal", PayPalBilling: &state.PayPalParams{}})
+	lcWantErr(t, err, http.StatusBadRequest, "invalid_parameter", "payPalBilling")
 }
 
 func TestOrderPaidWithPayPal(t *testing.T) {

@@ -39,10 +39,16 @@ var ownerBehaviour = map[string]cardBehaviour{
 // Source types the simulator creates, and how each pays
 // (docs/dr-api.md#source).
 const (
-	sourceCard         = "creditCard"
-	sourcePayPal       = "payPal"
-	sourceWireTransfer = "wireTransfer"
+	sourceCard          = "creditCard"
+	sourcePayPal        = "payPal"
+	sourcePayPalBilling = "payPalBilling"
+	sourceWireTransfer  = "wireTransfer"
 )
+
+// reusableTypes are the source types a customer can save (attach) for later
+// payments: cards, and PayPal Billing Agreements, which DR's "Configuring
+// PayPal" makes the PayPal method for subscriptions (docs/dr-api.md#source).
+var reusableTypes = []string{sourceCard, sourcePayPalBilling}
 
 // delayed reports whether the source is a delayed ("receiver") method:
 // the customer pushes the funds after the order is placed.
@@ -79,20 +85,22 @@ func validateSource(p *SourceParams) error {
 	for _, g := range []struct {
 		typ string
 		set bool
-	}{{sourceCard, p.CreditCard != nil}, {sourcePayPal, p.PayPal != nil}, {sourceWireTransfer, p.WireTransfer != nil}} {
-		if g.set && g.typ != p.Type {
+	}{{sourceCard, p.CreditCard != nil}, {sourcePayPal, p.PayPal != nil}, {sourcePayPalBilling, p.PayPalBilling != nil}, {sourceWireTransfer, p.WireTransfer != nil}} {
+		// DR's example request for a payPalBilling source sends its
+		// details as payPal.
+		if g.set && g.typ != p.Type && (g.typ != sourcePayPal || p.Type != sourcePayPalBilling) {
 			return problem.Invalidf(g.typ, "'%s' does not go with a source of type '%s'.", g.typ, p.Type)
 		}
 	}
 	switch p.Type {
 	case sourceCard:
-	case sourcePayPal, sourceWireTransfer:
+	case sourcePayPal, sourcePayPalBilling, sourceWireTransfer:
 		if p.Amount < 0 || p.Amount > maxAmount {
 			return problem.Invalidf("amount", "amount must be between 0 and %.0f.", maxAmount)
 		}
 		return nil
 	default:
-		return problem.Invalidf("type", "The simulator creates 'creditCard', 'payPal' and 'wireTransfer' sources, got '%s'.", p.Type)
+		return problem.Invalidf("type", "The simulator creates 'creditCard', 'payPal', 'payPalBilling' and 'wireTransfer' sources, got '%s'.", p.Type)
 	}
 	if p.CreditCard == nil {
 		return problem.Missing("creditCard")
@@ -172,7 +180,10 @@ func (a *Account) newCardSource(p SourceParams) *Source {
 	return s
 }
 
-// newOtherSource makes a payPal or wireTransfer source (docs/dr-api.md#source).
+// newOtherSource makes a payPal, payPalBilling or wireTransfer source
+// (docs/dr-api.md#source). payPalBilling is PayPal's billing agreement:
+// chargeable once the customer approved it, like payPal, but reusable once
+// attached, so it can pay a subscription's renewals.
 // PayPal is a redirect method: the simulator's source is the one DR.js
 // hands back once the customer approved the payment at PayPal, chargeable
 // at once. A wire transfer is a delayed ("receiver") method: pending_funds,
@@ -191,6 +202,18 @@ func (a *Account) newOtherSource(p SourceParams) *Source {
 		s.PayPal = &PayPal{DirectDebit: &PayPalToken{Token: "EC-" + strings.ToUpper(strings.ReplaceAll(newUUID(), "-", "")[:17])}}
 		if r := p.PayPal; r != nil && r.Redirect != nil {
 			s.PayPal.Redirect = &Redirect{ReturnURL: r.Redirect.ReturnURL, CancelURL: r.Redirect.CancelURL}
+		}
+	case sourcePayPalBilling:
+		// The customer approved the billing agreement at PayPal: the
+		// source is chargeable, and reusable once attached.
+		s.State, s.Flow = "chargeable", "redirect"
+		s.PayPalBilling = &PayPal{DirectDebit: &PayPalToken{Token: "BA-" + strings.ToUpper(strings.ReplaceAll(newUUID(), "-", "")[:17])}}
+		r := p.PayPalBilling
+		if r == nil {
+			r = p.PayPal
+		}
+		if r != nil && r.Redirect != nil {
+			s.PayPalBilling.Redirect = &Redirect{ReturnURL: r.Redirect.ReturnURL, CancelURL: r.Redirect.CancelURL}
 		}
 	case sourceWireTransfer:
 		s.State, s.Flow = "pending_funds", "receiver"
@@ -235,7 +258,7 @@ func (a *Account) AttachSource(customerID, sourceID string) (*Source, error) {
 	if s.State != "chargeable" {
 		return nil, problem.Conflictf("source_not_chargeable", "Source '%s' is %s, not chargeable.", sourceID, s.State)
 	}
-	if s.Type != "creditCard" {
+	if !contains(reusableTypes, s.Type) {
 		return nil, problem.Conflictf("nonreusable_source", "Source type '%s' cannot be reused.", s.Type)
 	}
 	s.Reusable = true
