@@ -17,11 +17,12 @@ import (
 // listen uses or creates an account, registers a webhook to the given URL,
 // prints the keys and the signing secret, and tails deliveries, like
 // `stripe listen --forward-to`.
-func listen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func listen(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cn conn
 	cn.flags(fs)
+	defer func() { err = cn.explain(err) }()
 	forward := fs.String("forward-to", "", "the merchant's webhook URL (required)")
 	events := fs.String("events", "", "comma-separated event types (default: every type the simulator emits)")
 	secret := fs.String("secret", "", "set this signing secret on the webhook (default: keep or generate one)")
@@ -118,7 +119,7 @@ func tailDeliveries(ctx context.Context, c *client.Client, webhookID string, w i
 }
 
 // events is `drsim events resend ID [-webhook id]`.
-func events(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func events(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	if len(args) == 0 || args[0] != "resend" {
 		fmt.Fprintln(stderr, "Usage: drsim events resend [-sim URL] [-key sk_test_…] [-webhook ID] EVENT_ID")
 		return errors.New("want the subcommand resend")
@@ -127,6 +128,7 @@ func events(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	var cn conn
 	cn.flags(fs)
+	defer func() { err = cn.explain(err) }()
 	webhook := fs.String("webhook", "", "deliver only to this webhook (default: every webhook the event went to)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -149,7 +151,7 @@ func events(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // logs is `drsim logs tail`: the account's API calls and webhook deliveries as they happen.
-func logs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func logs(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	if len(args) == 0 || args[0] != "tail" {
 		fmt.Fprintln(stderr, "Usage: drsim logs tail [-sim URL] [-key sk_test_…] [-deliveries=true] [-requests=true]")
 		return errors.New("want the subcommand tail")
@@ -158,6 +160,7 @@ func logs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var cn conn
 	cn.flags(fs)
+	defer func() { err = cn.explain(err) }()
 	withDeliveries := fs.Bool("deliveries", true, "print webhook deliveries")
 	withRequests := fs.Bool("requests", true, "print the merchant's API calls")
 	poll := fs.Duration("poll", 500*time.Millisecond, "how often to read the API call log")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -215,5 +216,49 @@ func TestTriggerFlowsCauseTheirEvents(t *testing.T) {
 	}
 	if code := run(ctx, []string{"trigger", "-sim", d.sim.URL(), "order.accepted"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "DRSIM_SECRET_KEY") {
 		t.Errorf("no key: exit %d, %q", code, errOut.String())
+	}
+}
+
+// The local-development commands say what to do about the two usual
+// mistakes: no simulator at -sim, and a key the simulator does not know.
+func TestLocalDevCommandsExplainNoSimulatorAndUnknownKey(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	sim, err := simulator.Start(simulator.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	const key = "sk_test_nobodyhas0000"
+	cmds := [][]string{
+		{"trigger", "order.accepted"},
+		{"events", "resend", "no-such-event"},
+		{"logs", "tail"},
+	}
+	for _, cmd := range cmds {
+		for _, tc := range []struct{ sim, want string }{
+			{down, "no simulator answers at " + down + ": start one with `drsim serve`"},
+			{sim.URL(), "knows no account with the key " + key + ": use the secret key `drsim listen` printed"},
+		} {
+			out, errOut := newNotifyBuffer(), newNotifyBuffer()
+			args := append([]string{cmd[0], "-sim", tc.sim, "-key", key}, cmd[1:]...)
+			if cmd[0] != "trigger" {
+				args = append([]string{cmd[0], cmd[1], "-sim", tc.sim, "-key", key}, cmd[2:]...)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			code := run(ctx, args, out, errOut)
+			cancel()
+			if code != 2 || !strings.Contains(errOut.String(), tc.want) {
+				t.Errorf("drsim %v: exit %d, stderr %q; want 2 saying %q", args, code, errOut.String(), tc.want)
+			}
+		}
+	}
+	out, errOut := newNotifyBuffer(), newNotifyBuffer()
+	if code := run(context.Background(), []string{"listen", "-sim", down, "--forward-to", "http://127.0.0.1:1/hook"}, out, errOut); code != 2 || !strings.Contains(errOut.String(), "no simulator answers at "+down) {
+		t.Errorf("listen with no simulator: exit %d, stderr %q", code, errOut.String())
 	}
 }

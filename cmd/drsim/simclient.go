@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/drsim/drsim/simulator/client"
@@ -77,6 +79,27 @@ func (c *conn) client(needKey bool) (*client.Client, error) {
 		return nil, fmt.Errorf("no secret key: pass -key sk_test_… or set DRSIM_SECRET_KEY (drsim listen prints one)")
 	}
 	return client.New(c.sim, c.key, client.WithHTTPClient(&http.Client{Timeout: 2 * time.Minute}), client.WithAdminToken(c.admin)), nil
+}
+
+// explain turns the two mistakes every newcomer makes with the
+// local-development commands into what to do: no simulator at -sim, and a
+// key the simulator does not know (or a missing admin token).
+func (c *conn) explain(err error) error {
+	var ce *client.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("no simulator answers at %s: start one with `drsim serve`, or point -sim (or DRSIM_URL) at yours (%w)", c.sim, err)
+	case errors.As(err, &ce) && ce.Status == http.StatusUnauthorized:
+		for _, d := range ce.Errors {
+			if d.Code == "admin_token_required" {
+				return fmt.Errorf("the simulator at %s needs its admin token: pass -admin-token or set DRSIM_ADMIN_TOKEN (serve printed it) (%w)", c.sim, err)
+			}
+		}
+		return fmt.Errorf("the simulator at %s knows no account with the key %s: use the secret key `drsim listen` printed, or create the account with `drsim listen -key %s --forward-to URL` (%w)", c.sim, c.key, c.key, err)
+	}
+	return err
 }
 
 func envOr(name, def string) string {

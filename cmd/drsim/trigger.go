@@ -367,11 +367,12 @@ func days(n int) func(context.Context, *tripper) error {
 
 // trigger runs a flow and prints the events it caused, with their first
 // delivery to each webhook.
-func trigger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func trigger(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cn conn
 	cn.flags(fs)
+	defer func() { err = cn.explain(err) }()
 	email := fs.String("email", "customer@example.test", "the customer's email address (where the merchant's notifications go)")
 	wait := fs.Duration("wait", 10*time.Second, "how long to wait for each event's first delivery (0: do not wait)")
 	fs.Usage = func() {
