@@ -60,7 +60,7 @@ func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, re
 		}
 	}
 	if len(got) < want {
-		return s.tooFew(ctx, n, subs, byEvent) + b.String()
+		return s.tooFew(ctx, n, recipient, subs, byEvent) + b.String()
 	}
 	// Too many: the event the most emails answer.
 	dup := ""
@@ -111,7 +111,7 @@ func (s *Scenario) merchantSideCause(n *catalogue.Notification, recipient string
 
 // tooFew explains missing emails by the trigger events no email answers:
 // what happened to their deliveries (see diagnoseEvents).
-func (s *Scenario) tooFew(ctx context.Context, n *catalogue.Notification, subs []subject, byEvent map[string][]int) string {
+func (s *Scenario) tooFew(ctx context.Context, n *catalogue.Notification, recipient string, subs []subject, byEvent map[string][]int) string {
 	missing := map[string]bool{}
 	for _, sub := range subs {
 		if sub.eventID != "" && len(byEvent[sub.eventID]) == 0 {
@@ -134,9 +134,9 @@ func (s *Scenario) tooFew(ctx context.Context, n *catalogue.Notification, subs [
 		if len(byEvent) > 0 {
 			return fmt.Sprintf("\nlikely cause: every %s event about order %s (%d) has its email: the scenario's steps made fewer %s events than the step expects emails", n.Trigger, s.order.ID, len(byEvent), n.Trigger)
 		}
-		return s.diagnose(ctx, n)
+		return s.diagnose(ctx, n, recipient)
 	}
-	return s.diagnoseEvents(ctx, n, without) + fmt.Sprintf("\n  %s events about order %s that no email answers: %s", n.Trigger, s.order.ID, strings.Join(ids, ", "))
+	return s.diagnoseEvents(ctx, n, without, recipient) + fmt.Sprintf("\n  %s events about order %s that no email answers: %s", n.Trigger, s.order.ID, strings.Join(ids, ", "))
 }
 
 func countAnswered(answers []string) int {

@@ -14,24 +14,28 @@ import (
 // diagnose explains a missing email: what happened to the deliveries of
 // the notification's trigger events about the scenario's order (status,
 // error, latency), the merchant's DR API calls since the first of them, and
-// the likely cause. It returns "" when there is nothing to say (no trigger,
-// or the simulator cannot be read).
-func (s *Scenario) diagnose(ctx context.Context, n *catalogue.Notification) string {
-	if n.Trigger == "" || s.order == nil {
-		return ""
-	}
+// the likely cause; emails about the order sent to another address than to
+// (the customer's) are the likely cause when there are any. It returns ""
+// when there is nothing to say.
+func (s *Scenario) diagnose(ctx context.Context, n *catalogue.Notification, to string) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	if n.Trigger == "" || s.order == nil {
+		if stray := s.strayEmails(ctx, to); stray != "" {
+			return "\nlikely cause: " + stray
+		}
+		return ""
+	}
 	events, err := s.orderEvents(ctx, n.Trigger)
 	if err != nil || len(events) == 0 {
 		return fmt.Sprintf("\nno %s event about order %s exists in Digital River: the scenario's steps did not produce one", n.Trigger, s.order.ID)
 	}
-	return s.diagnoseEvents(ctx, n, events)
+	return s.diagnoseEvents(ctx, n, events, to)
 }
 
 // diagnoseEvents is diagnose for the given trigger events (at least one):
 // the last five of them.
-func (s *Scenario) diagnoseEvents(ctx context.Context, n *catalogue.Notification, events []*event) string {
+func (s *Scenario) diagnoseEvents(ctx context.Context, n *catalogue.Notification, events []*event, to string) string {
 	if len(events) > 5 {
 		events = events[len(events)-5:]
 	}
@@ -74,6 +78,9 @@ func (s *Scenario) diagnoseEvents(ctx context.Context, n *catalogue.Notification
 				cause = c
 			}
 		}
+	}
+	if stray := s.strayEmails(ctx, to); stray != "" {
+		cause = stray
 	}
 	return "\nlikely cause: " + cause + b.String()
 }
@@ -146,6 +153,39 @@ func likelyCause(trigger string, atts []client.Attempt, hook string) string {
 		return fmt.Sprintf("the merchant refused all %d deliveries of %s (status %d): is webhook.url (%s) its webhook endpoint?", total, trigger, atts[0].Status, hook)
 	}
 }
+
+// strayEmails says which recent emails about the scenario's order went to
+// another address than to (the customer's), or "": a merchant that mails
+// the wrong recipient is told where its emails went, not only that none
+// arrived.
+func (s *Scenario) strayEmails(ctx context.Context, to string) string {
+	if s.order == nil {
+		return ""
+	}
+	recent, err := s.h.cfg.Mailbox.Recent(ctx, strayLookBack)
+	if err != nil {
+		return ""
+	}
+	var stray []string
+	for _, m := range recent {
+		if slices.ContainsFunc(m.To, func(a string) bool { return strings.EqualFold(a, to) }) {
+			continue
+		}
+		if strings.Contains(m.Subject, s.order.ID) || strings.Contains(m.Body(), s.order.ID) {
+			stray = append(stray, fmt.Sprintf("%q to %s", m.Subject, strings.Join(m.To, ", ")))
+		}
+	}
+	if len(stray) == 0 {
+		return ""
+	}
+	if len(stray) > 3 {
+		stray = append(stray[:3], fmt.Sprintf("… (%d in all)", len(stray)))
+	}
+	return fmt.Sprintf("emails about order %s went to another address than the customer's (%s): %s. Does the merchant send to the order's email?", s.order.ID, to, strings.Join(stray, "; "))
+}
+
+// strayLookBack is how many of the newest emails strayEmails reads.
+const strayLookBack = 500
 
 // undeliveredCause says why Digital River has not delivered a trigger
 // event yet, from the state of the run's webhook and its latest attempts

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/smtp"
 	"strings"
 	"testing"
 
@@ -115,4 +116,28 @@ func TestMissingEmailListsOnlyTheEventsCalls(t *testing.T) {
 	if strings.Contains(err.Error(), "999999990336") {
 		t.Errorf("error lists a call about another customer:\n%v", err)
 	}
+}
+
+// A merchant that mails the order confirmation to another address is told
+// where it went, not only that none arrived.
+func TestMissingEmailSentElsewhereSaysWhere(t *testing.T) {
+	ctx := context.Background()
+	r := testrig.New(t)
+	r.Shop.Set(func(s *testrig.Shop) {
+		s.OnEvent = func(ctx context.Context, body []byte) {
+			var ev struct {
+				Type string
+				Data struct{ Object struct{ ID string } }
+			}
+			if json.Unmarshal(body, &ev) != nil || ev.Type != "order.accepted" {
+				return
+			}
+			msg := fmt.Sprintf("To: orders-archive@shop.example\r\nFrom: shop@example.test\r\nSubject: Thank you\r\n\r\nYour order %s is confirmed.\r\n", ev.Data.Object.ID)
+			_ = smtp.SendMail(r.SMTP, nil, "shop@example.test", []string{"orders-archive@shop.example"}, []byte(msg))
+		}
+	})
+	sc := testrig.Ordered(t, r.Harness(t, ""))
+	testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+	testrig.WantErr(t, "confirmation", sc.ExpectNotification(ctx, "Alice", "order-confirmation"),
+		"likely cause: emails about order", "went to another address than the customer's", `"Thank you" to orders-archive@shop.example`)
 }

@@ -482,7 +482,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	if werr == nil {
 		werr = fmt.Errorf("no %s after %s", desc, time.Since(started).Round(time.Millisecond))
 	}
-	return fmt.Errorf("%s: %w%s", nt.Name, werr, s.diagnose(ctx, nt))
+	return fmt.Errorf("%s: %w%s", nt.Name, werr, s.diagnose(ctx, nt, c.Email))
 }
 
 // match assigns emails to subjects, dropping those another notification

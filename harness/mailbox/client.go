@@ -131,6 +131,55 @@ func (c *Client) Messages(ctx context.Context, to string) ([]*Message, error) {
 	return out, nil
 }
 
+// Recent returns the newest n stored messages, whoever they were sent to,
+// oldest first, decoded (messages that do not decode are left out). A
+// failed check reads them to find an email sent to the wrong address.
+func (c *Client) Recent(ctx context.Context, n int) ([]*Message, error) {
+	var found []*data.Message
+	if c.local != nil {
+		msgs, err := c.local.List(0, n) // MailHog counts start from the newest
+		if err != nil {
+			return nil, fmt.Errorf("mailbox: list messages: %w", err)
+		}
+		for i := range *msgs {
+			found = append(found, &(*msgs)[i])
+		}
+	} else {
+		if c.urlErr != nil {
+			return nil, c.urlErr
+		}
+		u := c.base.JoinPath("api/v2/messages")
+		u.RawQuery = url.Values{"start": {"0"}, "limit": {strconv.Itoa(n)}}.Encode()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("mailbox: list messages: %w", err)
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("mailbox: list messages: %w", err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("mailbox: GET %s: %s", u, resp.Status)
+		}
+		var page searchResult
+		if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+			return nil, fmt.Errorf("mailbox: GET %s: decode answer: %w", u, err)
+		}
+		for i := range page.Items {
+			found = append(found, &page.Items[i])
+		}
+	}
+	slices.SortStableFunc(found, func(a, b *data.Message) int { return a.Created.Compare(b.Created) })
+	out := make([]*Message, 0, len(found))
+	for _, dm := range found {
+		if m, err := decode(dm); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
 // Wait returns the first message to `to` for which match returns true (nil
 // matches any), whether already stored or arriving later. describe says in
 // words what is awaited; it is only used in the error returned when ctx ends

@@ -189,3 +189,52 @@ func BenchmarkSendAndWait(b *testing.B) {
 		})
 	}
 }
+
+// Recent lists the newest messages whoever they went to, oldest first,
+// from the in-process storage and over MailHog's HTTP API alike.
+func TestRecent(t *testing.T) {
+	srv, err := mailbox.StartEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	run := addrSeq.Add(1)
+	for i := range 3 {
+		mustSend(t, srv.SMTPAddr(), fmt.Sprintf("recent-%d-%d@example.test", run, i), fmt.Sprintf("recent %d %d", run, i))
+	}
+	for _, kind := range []struct {
+		name string
+		c    *mailbox.Client
+	}{{"in-process", srv.Client()}, {"http", mailbox.NewClient(srv.URL())}} {
+		t.Run(kind.name, func(t *testing.T) {
+			defer kind.c.Close()
+			ms, err := kind.c.Recent(t.Context(), 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ours []string
+			for _, m := range ms {
+				if strings.HasPrefix(m.Subject, fmt.Sprintf("recent %d ", run)) {
+					ours = append(ours, m.Subject)
+				}
+			}
+			want := []string{fmt.Sprintf("recent %d 0", run), fmt.Sprintf("recent %d 1", run), fmt.Sprintf("recent %d 2", run)}
+			if !slices.Equal(ours, want) {
+				t.Errorf("Recent: our messages %q, want %q oldest first", ours, want)
+			}
+			// The newest two (no test sends meanwhile: parallel tests wait
+			// for this one).
+			ms, err = kind.c.Recent(t.Context(), 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, m := range ms {
+				got = append(got, m.Subject)
+			}
+			if !slices.Equal(got, want[1:]) {
+				t.Errorf("Recent(2) = %q, want the newest two, %q", got, want[1:])
+			}
+		})
+	}
+}

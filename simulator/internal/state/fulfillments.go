@@ -353,9 +353,9 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 		}
 	}
 	if cancelOp != nil && cancelFails {
-		// No event for a failed cancel is in DR's catalogue;
-		// order.charge.cancel.failed follows DR's naming of
-		// order.charge.capture.failed [choice].
+		// DR's event list names order.charge.cancel.failed but shows no
+		// payload: the Charge, as for order.charge.capture.failed
+		// (docs/events.md, order.charge.cancel.failed) [choice].
 		cancelOp.State, cancelOp.FailureCode = "failed", "cancel_failed"
 		settleCharge(ch)
 		a.record("order.charge.cancel.failed", ch, nil)
