@@ -15,6 +15,9 @@ import (
 func health(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("health", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: drsim health [URL]\n\nExit 0 when GET URL (default http://127.0.0.1:9090/_sim/health, the simulator's) answers 200 within 5 s,\n1 when it does not (Docker's \"unhealthy\"), 2 on a usage error.")
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -30,16 +33,16 @@ func health(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
 	if err != nil {
-		return fmt.Errorf("health: %w", err)
+		return fmt.Errorf("URL %q: %w", url, err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("health: %w", err)
+		return exit1{err}
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health: %s answered %d %s", url, resp.StatusCode, body)
+		return exit1{fmt.Errorf("%s answered %d %s", url, resp.StatusCode, body)}
 	}
 	fmt.Fprintf(stdout, "%s: %s", url, body)
 	return nil

@@ -100,6 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)
 	var fail failure
+	var one exit1
 	switch {
 	case err == nil:
 		return 0
@@ -109,6 +110,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "drsim: interrupted; partial reports written")
 		return 130
 	case errors.As(err, &fail):
+		return 1
+	case errors.As(err, &one):
+		fmt.Fprintf(stderr, "drsim %s: %v\n", args[0], one.error)
 		return 1
 	default:
 		fmt.Fprintf(stderr, "drsim %s: %v\n", args[0], err)
@@ -122,6 +126,11 @@ type failure struct {
 	failed      int
 	interrupted bool
 }
+
+// exit1 is a check that ran and said no (drsim health: not healthy): exit
+// 1, as Docker's HEALTHCHECK wants ("unhealthy"; 2 is reserved there), with
+// the reason on stderr. Usage errors stay exit 2.
+type exit1 struct{ error }
 
 func (f failure) Error() string { return fmt.Sprintf("%d scenario(s) failed", f.failed) }
 
