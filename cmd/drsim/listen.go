@@ -144,7 +144,11 @@ func tailDeliveries(ctx context.Context, c *client.Client, webhookID string, w i
 		}
 		for _, a := range as {
 			if webhookID == "" || a.WebhookID == webhookID {
-				fmt.Fprintf(w, "%s  --> %-36s %s [%s] attempt %d  <-- %s\n", a.Time.Local().Format("15:04:05"), a.EventType, a.EventID, a.WebhookID, a.Attempt, attemptOutcome(a))
+				which := fmt.Sprintf("attempt %d", a.Attempt)
+				if a.Manual {
+					which = "resend" // events resend, the dashboard's "Deliver again", a scenario's redelivery
+				}
+				fmt.Fprintf(w, "%s  --> %-36s %s [%s] %s  <-- %s\n", a.Time.Local().Format("15:04:05"), a.EventType, a.EventID, a.WebhookID, which, attemptOutcome(a))
 			}
 			seen = a.Seq
 		}

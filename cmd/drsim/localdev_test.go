@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/drsim/drsim/simulator/client"
 	"net"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -137,6 +139,21 @@ func TestListenAndTriggerAgainstTheReferenceMerchant(t *testing.T) {
 	if !strings.Contains(out.String(), "200 delivered") {
 		t.Errorf("resend output: %q", out.String())
 	}
+	// listen tells the resend from the event's first delivery.
+	listenOut.waitFor(t, "listen's tail of the resend", evID+" ["+hookOf(t, listenOut.String())+"] resend  <-- 200 delivered", 10*time.Second)
+
+	// A delivery that does not come within -wait is said in a line, not as
+	// the control API's 408 (a hold fault keeps it here).
+	if _, err := d.sim.Client(d.key).AddFault(ctx, client.Fault{EventType: "order.accepted", Hold: true}); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run(ctx, []string{"trigger", "-sim", d.sim.URL(), "-key", d.key, "-wait", "200ms", "order.accepted"}, &out, &errOut); code != 0 {
+		t.Fatalf("trigger with a held delivery exited %d: %s %s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "no delivery within 200ms") || strings.Contains(out.String(), "request_timeout") || strings.Contains(out.String(), "/_sim/") {
+		t.Errorf("trigger with a held order.accepted delivery printed:\n%s\nwant \"no delivery within 200ms\" without the control API's error", out.String())
+	}
 	cancel()
 	select {
 	case code := <-listenDone:
@@ -146,6 +163,16 @@ func TestListenAndTriggerAgainstTheReferenceMerchant(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("listen did not stop within 10s of its context ending")
 	}
+}
+
+// hookOf is the webhook id listen printed on its Ready line.
+func hookOf(t *testing.T, out string) string {
+	t.Helper()
+	m := regexp.MustCompile(`\(webhook ([0-9a-f-]+)\)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no webhook id in listen's output:\n%s", out)
+	}
+	return m[1]
 }
 
 // eventID finds the id printed after an event type in trigger's output.

@@ -429,6 +429,10 @@ func trigger(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 			continue
 		}
 		as, err := c.WaitDeliveries(ctx, client.AttemptFilter{EventID: e.ID}, len(e.WebhookIDs), *wait)
+		if client.StatusOf(err) == http.StatusRequestTimeout {
+			fmt.Fprintf(stdout, "      no delivery within %s (held by a fault, the webhook disabled, or its queue behind a slow answer: drsim logs tail shows it when it comes)\n", *wait)
+			continue
+		}
 		if err != nil {
 			fmt.Fprintf(stdout, "      no delivery within %s: %v\n", *wait, err)
 			continue
