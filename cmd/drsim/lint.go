@@ -16,13 +16,17 @@ func lintCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cataloguePath := fs.String("catalogue", "", "notification catalogue (YAML); the embedded one when empty")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: drsim lint [-catalogue file] DIR\n\nChecks the .feature files under DIR without running them; exit 1 when it finds a problem.")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return errors.New("usage: drsim lint [-catalogue file] DIR")
 	}
-	fsys, err := featureDir(fs.Arg(0))
+	fsys, err := featureDir(fs.Arg(0), fs.Arg(0))
 	if err != nil {
 		return err
 	}

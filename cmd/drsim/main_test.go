@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -210,6 +212,33 @@ func TestRunFlagsCheckedBeforeAnythingStarts(t *testing.T) {
 			if out.Len() > 0 {
 				t.Errorf("drsim %v printed before refusing its flags (something was started):\n%s", args, out.String())
 			}
+		}
+	}
+}
+
+// A feature directory that is empty, or a file given for a directory, is
+// the wrong path: lint and -features say so (exit 2) instead of passing
+// nothing ("0 scenario(s): 0 problem(s)", exit 0) or naming a flag lint
+// does not have.
+func TestFeatureDirectoryMistakes(t *testing.T) {
+	empty := t.TempDir()
+	file := filepath.Join(t.TempDir(), "mine.feature")
+	if err := os.WriteFile(file, []byte("Feature: f\n  Scenario: s\n    Given a customer \"Alice\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"lint", empty}, empty + ": no .feature file in it"},
+		{[]string{"demo", "-features", empty}, "-features " + empty + ": no .feature file in it"},
+		{[]string{"lint", file}, file + ": not a directory: give the directory that holds the .feature files"},
+		{[]string{"demo", "-features", filepath.Dir(file), "-name", "^nothing$"}, "-features " + filepath.Dir(file) + ": no scenario selected: 1 scenario(s) in the feature files"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), tc.args, &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), tc.want) || strings.Contains(errOut.String(), "lint: -features") {
+			t.Errorf("drsim %v: exit %d, stderr %q, stdout %q; want exit 2 saying %q", tc.args, code, errOut.String(), out.String(), tc.want)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/drsim/drsim/features"
 	"github.com/drsim/drsim/harness"
@@ -58,11 +59,13 @@ func (f *runFlags) check() error {
 	}
 	f.shardSel, f.fsys = shard, features.Files
 	if *f.features != "" {
-		if f.fsys, err = featureDir(*f.features); err != nil {
+		if f.fsys, err = featureDir("-features "+*f.features, *f.features); err != nil {
 			return err
 		}
 	}
-	_, err = suite.Select(f.fsys, suite.Filter{Tags: *f.tags, Name: *f.name, Shard: shard})
+	if _, err = suite.Select(f.fsys, suite.Filter{Tags: *f.tags, Name: *f.name, Shard: shard}); err != nil && *f.features != "" {
+		return fmt.Errorf("-features %s: %w", *f.features, err)
+	}
 	return err
 }
 
@@ -72,16 +75,33 @@ func (f *runFlags) options(ctx context.Context, h *harness.Harness, stdout io.Wr
 		Concurrency: *f.concurrency, Format: *f.format, Output: stdout}
 }
 
-// featureDir opens a directory of feature files.
-func featureDir(dir string) (fs.FS, error) {
+// featureDir opens a directory of feature files; label names it in errors
+// ("-features DIR", or the DIR of lint). A directory without a .feature file
+// is refused: it is the wrong directory, not a suite that passes.
+func featureDir(label, dir string) (fs.FS, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("-features: %w", err)
+		return nil, fmt.Errorf("%s: %w", label, err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("-features %s: not a directory", dir)
+		return nil, fmt.Errorf("%s: not a directory: give the directory that holds the .feature files", label)
 	}
-	return os.DirFS(dir), nil
+	fsys := os.DirFS(dir)
+	found := false
+	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".feature") {
+			found = true
+			return fs.SkipAll
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", label, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("%s: no .feature file in it", label)
+	}
+	return fsys, nil
 }
 
 // finish writes the reports and the summary, and turns failures into exit 1.

@@ -144,7 +144,11 @@ func Select(fsys fs.FS, f Filter) (*Selection, error) {
 		if len(why) > 0 {
 			what = strings.Join(why, ", ")
 		}
-		return nil, fmt.Errorf("%w: %d scenario(s) in %s, none matches %s", ErrNothingSelected, len(all), strings.Join(pathsOrDot(f.Paths), ", "), what)
+		where := "the feature files"
+		if len(f.Paths) > 0 {
+			where = strings.Join(f.Paths, ", ")
+		}
+		return nil, fmt.Errorf("%w: %d scenario(s) in %s, none matches %s", ErrNothingSelected, len(all), where, what)
 	}
 	return &Selection{Pickles: kept}, nil
 }
