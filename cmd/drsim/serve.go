@@ -48,6 +48,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 			return err
 		}
 	}
+	_, statErr := os.Stat(*stateFile)
+	stateExisted := *stateFile != "" && statErr == nil
 	token, generated, err := adminTokenFor(*simAddr, *adminToken)
 	if err != nil {
 		return err
@@ -91,7 +93,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		fmt.Fprintf(stdout, "MailHog     SMTP %s, web UI and API %s\n", mb.SMTPAddr(), mb.URL())
 	}
 	if *stateFile != "" {
-		fmt.Fprintf(stdout, "state       %s (restored when it existed; saved every %s and at exit)\n", *stateFile, *saveEvery)
+		how := "restored"
+		if !stateExisted {
+			how = "new: no such file yet, starting empty"
+		}
+		fmt.Fprintf(stdout, "state       %s (%s; saved every %s and at exit)\n", *stateFile, how, *saveEvery)
 	}
 	if prof != nil {
 		if err := provision(ctx, sim.Client(""), prof, stdout); err != nil {
