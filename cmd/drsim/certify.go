@@ -30,12 +30,15 @@ func certify(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	mailAddr := fs.String("mail-addr", "127.0.0.1:8025", "where to run embedded MailHog's HTTP API when the profile names no mailbox")
 	retryScale := fs.Float64("retry-scale", stack.RetryScale, "speed of the embedded simulator's webhook retry schedule (wall delay = virtual delay × scale)")
 	timeout := fs.Duration("delivery-timeout", stack.DeliveryTimeout, "the embedded simulator's webhook delivery timeout")
-	adminToken := fs.String("admin-token", os.Getenv("DRSIM_ADMIN_TOKEN"), "the simulator's admin token (env DRSIM_ADMIN_TOKEN): sent to a simulator the profile names, or given to the one started here (generated when -sim-addr is beyond loopback)")
+	adminToken := fs.String("admin-token", "", "the simulator's admin token (env DRSIM_ADMIN_TOKEN): sent to a simulator the profile names, or given to the one started here (generated when -sim-addr is beyond loopback)")
 	rf := addRunFlags(fs, "drsim-report")
 	verbose := fs.Bool("v", false, "log what the simulator does")
 	noPreflight := fs.Bool("no-preflight", false, "skip the check that the merchant's webhook and merchant.url answer and verify signatures")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *adminToken == "" { // from the environment after parsing, so that -h does not print it
+		*adminToken = os.Getenv("DRSIM_ADMIN_TOKEN")
 	}
 	if *profilePath == "" {
 		return fmt.Errorf("-profile is required (see README, \"Merchant profile\")")

@@ -160,6 +160,9 @@ func tailDeliveries(ctx context.Context, c *client.Client, webhookID string, w i
 func events(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	if len(args) == 0 || args[0] != "resend" {
 		fmt.Fprintln(stderr, "Usage: drsim events resend [-sim URL] [-key sk_test_…] [-webhook ID] EVENT_ID")
+		if len(args) > 0 && isHelp(args[0]) {
+			return flag.ErrHelp
+		}
 		return errors.New("want the subcommand resend")
 	}
 	fs := flag.NewFlagSet("events resend", flag.ContinueOnError)
@@ -192,6 +195,9 @@ func events(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 func logs(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	if len(args) == 0 || args[0] != "tail" {
 		fmt.Fprintln(stderr, "Usage: drsim logs tail [-sim URL] [-key sk_test_…] [-deliveries=true] [-requests=true]")
+		if len(args) > 0 && isHelp(args[0]) {
+			return flag.ErrHelp
+		}
 		return errors.New("want the subcommand tail")
 	}
 	fs := flag.NewFlagSet("logs tail", flag.ContinueOnError)

@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if isHelp(args[0]) {
 			fmt.Fprint(stdout, usage)
 			return 0
 		}
@@ -118,6 +118,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "drsim %s: %v\n", args[0], err)
 		return 2
 	}
+}
+
+// isHelp tells whether an argument asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
 }
 
 // failure means the suite ran and some scenario failed (exit 1, already reported).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/drsim/drsim/simulator"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,5 +241,38 @@ func TestFeatureDirectoryMistakes(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut.String(), tc.want) || strings.Contains(errOut.String(), "lint: -features") {
 			t.Errorf("drsim %v: exit %d, stderr %q, stdout %q; want exit 2 saying %q", tc.args, code, errOut.String(), out.String(), tc.want)
 		}
+	}
+}
+
+// -h is help for every command (exit 0), the subcommand groups included,
+// and never prints the secret key or admin token taken from the
+// environment as a flag's default.
+func TestHelpExitsZeroAndShowsNoSecrets(t *testing.T) {
+	t.Setenv("DRSIM_SECRET_KEY", "sk_test_secretfromenv0000")
+	t.Setenv("DRSIM_ADMIN_TOKEN", "adm_tokenfromenv")
+	for _, args := range [][]string{
+		{"events", "-h"}, {"logs", "-h"}, {"report", "-h"}, {"events", "resend", "-h"}, {"logs", "tail", "-h"},
+		{"listen", "-h"}, {"trigger", "-h"}, {"serve", "-h"}, {"certify", "-h"}, {"health", "-h"}, {"lint", "-h"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), args, &out, &errOut)
+		all := out.String() + errOut.String()
+		if code != 0 || !strings.Contains(all, "Usage") {
+			t.Errorf("drsim %v: exit %d, output %q; want 0 and the usage", args, code, all)
+		}
+		if strings.Contains(all, "secretfromenv") || strings.Contains(all, "tokenfromenv") {
+			t.Errorf("drsim %v printed a secret from the environment:\n%s", args, all)
+		}
+	}
+	// The environment still supplies them: the key reaches the simulator.
+	sim, err := simulator.Start(simulator.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	t.Setenv("DRSIM_ADMIN_TOKEN", "")
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"events", "resend", "-sim", sim.URL(), "some-event"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "sk_test_secretfromenv0000") {
+		t.Errorf("events resend with DRSIM_SECRET_KEY: exit %d, stderr %q; want the key from the environment named as unknown", code, errOut.String())
 	}
 }

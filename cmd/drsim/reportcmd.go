@@ -16,6 +16,10 @@ import (
 // Cucumber JSON and one HTML report from the run.json of shard runs.
 func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "merge" {
+		if len(args) > 0 && isHelp(args[0]) {
+			fmt.Fprintln(stderr, "Usage: drsim report merge -out DIR SHARD_REPORT_DIR…")
+			return flag.ErrHelp
+		}
 		return errors.New("usage: drsim report merge -out DIR SHARD_REPORT_DIR…")
 	}
 	fs := flag.NewFlagSet("report merge", flag.ContinueOnError)

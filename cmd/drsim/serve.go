@@ -31,10 +31,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	publicURL := fs.String("public-url", "", "base of the file link URLs handed out (what merchants and customers reach the simulator at); the listen address when empty, never a request's Host header")
 	stateFile := fs.String("state", "", "keep accounts, keys, resources, events, test clocks and secrets in this file across restarts (read at start, written every -save-every and at exit)")
 	saveEvery := fs.Duration("save-every", 30*time.Second, "how often to write the -state file")
-	adminToken := fs.String("admin-token", os.Getenv("DRSIM_ADMIN_TOKEN"), "token the control API (/_sim/…, account creation) and the dashboard need (env DRSIM_ADMIN_TOKEN); generated and printed when -sim-addr is beyond loopback and none is given")
+	adminToken := fs.String("admin-token", "", "token the control API (/_sim/…, account creation) and the dashboard need (env DRSIM_ADMIN_TOKEN); generated and printed when -sim-addr is beyond loopback and none is given")
 	profilePath := fs.String("profile", "", "a merchant profile (YAML): its account (api.secretKey), webhook (webhook.url) and signing secret are provisioned at start")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *adminToken == "" { // from the environment after parsing, so that -h does not print it
+		*adminToken = os.Getenv("DRSIM_ADMIN_TOKEN")
 	}
 	if *retryScale <= 0 {
 		return fmt.Errorf("-retry-scale must be positive, got %g", *retryScale)
@@ -45,6 +48,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 			return err
 		}
 	}
+	_, statErr := os.Stat(*stateFile)
+	stateExisted := *stateFile != "" && statErr == nil
 	token, generated, err := adminTokenFor(*simAddr, *adminToken)
 	if err != nil {
 		return err
@@ -88,7 +93,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		fmt.Fprintf(stdout, "MailHog     SMTP %s, web UI and API %s\n", mb.SMTPAddr(), mb.URL())
 	}
 	if *stateFile != "" {
-		fmt.Fprintf(stdout, "state       %s (restored when it existed; saved every %s and at exit)\n", *stateFile, *saveEvery)
+		how := "restored"
+		if !stateExisted {
+			how = "new: no such file yet, starting empty"
+		}
+		fmt.Fprintf(stdout, "state       %s (%s; saved every %s and at exit)\n", *stateFile, how, *saveEvery)
 	}
 	if prof != nil {
 		if err := provision(ctx, sim.Client(""), prof, stdout); err != nil {

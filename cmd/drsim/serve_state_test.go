@@ -89,6 +89,9 @@ func TestServeStateSurvivesARestartAndProfileProvisions(t *testing.T) {
 	}
 
 	first := startServe(t, "-state", stateFile, "-profile", prof)
+	if !strings.Contains(first.out.String(), "(new: no such file yet, starting empty;") {
+		t.Errorf("serve -state with no file yet did not say it starts empty:\n%s", first.out.String())
+	}
 	if !strings.Contains(first.out.String(), "secret key "+d.key) || !strings.Contains(first.out.String(), "signing secret "+d.secret) {
 		t.Fatalf("serve -profile did not print the provisioned account:\n%s", first.out.String())
 	}
@@ -124,6 +127,9 @@ func TestServeStateSurvivesARestartAndProfileProvisions(t *testing.T) {
 	}
 
 	second := startServe(t, "-state", stateFile, "-profile", prof)
+	if !strings.Contains(second.out.String(), stateFile+" (restored;") {
+		t.Errorf("serve -state after a restart did not say it restored the file:\n%s", second.out.String())
+	}
 	c = client.New(second.url, d.key)
 	keysAfter, err := c.Account(ctx)
 	if err != nil {

@@ -70,11 +70,19 @@ func (c *conn) flags(fs interface {
 	StringVar(*string, string, string, string)
 }) {
 	fs.StringVar(&c.sim, "sim", envOr("DRSIM_URL", "http://127.0.0.1:9090"), "the running simulator (env DRSIM_URL)")
-	fs.StringVar(&c.key, "key", os.Getenv("DRSIM_SECRET_KEY"), "the account's secret key (env DRSIM_SECRET_KEY)")
-	fs.StringVar(&c.admin, "admin-token", os.Getenv("DRSIM_ADMIN_TOKEN"), "the simulator's admin token, needed when it listens beyond loopback (env DRSIM_ADMIN_TOKEN)")
+	// The key and the token come from the environment after parsing, so
+	// that -h does not print them as defaults.
+	fs.StringVar(&c.key, "key", "", "the account's secret key (env DRSIM_SECRET_KEY)")
+	fs.StringVar(&c.admin, "admin-token", "", "the simulator's admin token, needed when it listens beyond loopback (env DRSIM_ADMIN_TOKEN)")
 }
 
 func (c *conn) client(needKey bool) (*client.Client, error) {
+	if c.key == "" {
+		c.key = os.Getenv("DRSIM_SECRET_KEY")
+	}
+	if c.admin == "" {
+		c.admin = os.Getenv("DRSIM_ADMIN_TOKEN")
+	}
 	if needKey && c.key == "" {
 		return nil, fmt.Errorf("no secret key: pass -key sk_test_… or set DRSIM_SECRET_KEY (drsim listen prints one)")
 	}
