@@ -44,7 +44,8 @@ type Scenario struct {
 	consumed map[string]string
 	// views are the emails as the matcher reads them, decoded once.
 	views map[string]*seenEmail
-	// usedEvents are the trigger events already matched to an email.
+	// usedEvents are the trigger events already matched to an email, by
+	// notification (usedKey).
 	usedEvents map[string]bool
 	// lastRequest is what the last merchant action asked for; merchant-side
 	// notifications read it as "request".
@@ -446,7 +447,7 @@ func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification, incl
 	// may fail, so no lock is held across it (no unlock on an error path).
 	var out []subject
 	for _, e := range events {
-		if used[e.ID] && !includeUsed {
+		if used[usedKey(n.ID, e.ID)] && !includeUsed {
 			continue
 		}
 		obj := deepCopy(e.Data.Object)
