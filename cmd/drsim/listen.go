@@ -125,7 +125,10 @@ func ensureWebhook(ctx context.Context, c *client.Client, address string, types 
 }
 
 // tailDeliveries prints each new delivery attempt (to webhookID, or every
-// webhook when empty) until ctx ends. It long-polls the simulator.
+// webhook when empty) until ctx ends. It long-polls the simulator. When the
+// simulator stops answering (a developer restarting serve) it says so and
+// waits for it to come back, instead of exiting; a restarted simulator
+// numbers its attempts afresh (they are not kept), so the tail starts over.
 func tailDeliveries(ctx context.Context, c *client.Client, webhookID string, w io.Writer) error {
 	seen := 0 // the seq of the last attempt shown
 	if as, err := c.Deliveries(ctx, client.AttemptFilter{}); err == nil && len(as) > 0 {
@@ -138,6 +141,18 @@ func tailDeliveries(ctx context.Context, c *client.Client, webhookID string, w i
 		}
 		if client.StatusOf(err) == http.StatusRequestTimeout {
 			continue // nothing new yet
+		}
+		if err != nil && client.StatusOf(err) == 0 { // no answer: the simulator is down
+			fmt.Fprintf(w, "%s  the simulator stopped answering (%v); waiting for it to come back (Ctrl-C to stop)\n", time.Now().Format("15:04:05"), err)
+			last, err := waitBack(ctx, c)
+			if err != nil || ctx.Err() != nil {
+				return err
+			}
+			if last < seen {
+				seen = 0 // restarted: its attempts are numbered afresh
+			}
+			fmt.Fprintf(w, "%s  the simulator is back\n", time.Now().Format("15:04:05"))
+			continue
 		}
 		if err != nil {
 			return err
@@ -155,6 +170,35 @@ func tailDeliveries(ctx context.Context, c *client.Client, webhookID string, w i
 	}
 	return nil
 }
+
+// waitBack polls the simulator every reconnectEvery until it answers, and
+// returns the seq of its latest delivery attempt (0 when none). An answer
+// that is an error (401: restarted without the account) ends the wait.
+func waitBack(ctx context.Context, c *client.Client) (int, error) {
+	t := time.NewTicker(reconnectEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return 0, nil
+		case <-t.C:
+		}
+		as, err := c.Deliveries(ctx, client.AttemptFilter{})
+		if err != nil && client.StatusOf(err) == 0 {
+			continue // still down
+		}
+		if err != nil {
+			return 0, err
+		}
+		if len(as) == 0 {
+			return 0, nil
+		}
+		return as[len(as)-1].Seq, nil
+	}
+}
+
+// reconnectEvery is how often a tail asks whether a stopped simulator is back.
+var reconnectEvery = time.Second
 
 // events is `drsim events resend ID [-webhook id]`.
 func events(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"github.com/drsim/drsim/simulator/client"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -315,5 +318,58 @@ func TestListenEventsAreChecked(t *testing.T) {
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("eventTypes(%q) = %q, %v; want %q", list, got, err, want)
 		}
+	}
+}
+
+// listen outlives a restart of the simulator (serve -state, stopped and
+// started again): it says the simulator stopped answering, waits, and tails
+// the restarted one's deliveries, whose attempts are numbered afresh.
+func TestListenSurvivesASimulatorRestart(t *testing.T) {
+	reconnectEvery = 20 * time.Millisecond
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }))
+	defer hook.Close()
+	stateFile := filepath.Join(t.TempDir(), "state.json")
+	sim, err := simulator.Start(simulator.Options{Addr: "127.0.0.1:0", StateFile: stateFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(sim.URL(), "http://")
+	const key = "sk_test_restarting0000"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	listenOut, listenErr := newNotifyBuffer(), newNotifyBuffer()
+	listenDone := make(chan int, 1)
+	go func() {
+		listenDone <- run(ctx, []string{"listen", "-sim", sim.URL(), "-key", key, "-forward-to", hook.URL + "/hook"}, listenOut, listenErr)
+	}()
+	listenOut.waitFor(t, "drsim listen", "Ready.", 10*time.Second)
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"trigger", "-sim", sim.URL(), "-key", key, "order.blocked"}, &out, &errOut); code != 0 {
+		t.Fatalf("trigger: %d %s %s", code, out.String(), errOut.String())
+	}
+	listenOut.waitFor(t, "listen's tail before the restart", "order.blocked", 10*time.Second)
+	if err := sim.Close(); err != nil { // saves the state
+		t.Fatal(err)
+	}
+	listenOut.waitFor(t, "listen when the simulator stops", "the simulator stopped answering", 10*time.Second)
+	sim, err = simulator.Start(simulator.Options{Addr: addr, StateFile: stateFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	listenOut.waitFor(t, "listen when the simulator is back", "the simulator is back", 10*time.Second)
+	out.Reset()
+	if code := run(ctx, []string{"trigger", "-sim", sim.URL(), "-key", key, "order.accepted"}, &out, &errOut); code != 0 {
+		t.Fatalf("trigger after the restart: %d %s %s", code, out.String(), errOut.String())
+	}
+	listenOut.waitFor(t, "listen's tail after the restart", eventID(t, out.String(), "order.accepted"), 10*time.Second)
+	cancel()
+	select {
+	case code := <-listenDone:
+		if code != 0 {
+			t.Errorf("listen exited %d: %s", code, listenErr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("listen did not stop within 10s of its context ending")
 	}
 }

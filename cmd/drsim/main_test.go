@@ -25,14 +25,20 @@ func TestDemoPassesAgainstTheReferenceMerchant(t *testing.T) {
 
 func TestDemoWithADefectFailsAndNamesTheAttribute(t *testing.T) {
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"demo", "-defects", "omit-total-tax", "-tags", "@order"}, &out, &errOut)
+	dir := t.TempDir()
+	code := run(context.Background(), []string{"demo", "-defects", "omit-total-tax", "-tags", "@order", "-out", dir}, &out, &errOut)
 	if code != 1 {
 		t.Fatalf("drsim demo -defects omit-total-tax exited %d, want 1; stdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}
-	for _, want := range []string{"FAIL  order_confirmation.feature:", "totalTax", "not found", "order-confirmation"} {
+	// A failure cut short in the terminal names the file that has it whole.
+	for _, want := range []string{"FAIL  order_confirmation.feature:", "totalTax", "not found", "order-confirmation",
+		"the whole text is in " + filepath.Join(dir, "report.txt"), "reports in " + dir + ": report.html (open in a browser), report.txt, junit.xml, cucumber.json, run.json, emails/"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary does not contain %q:\n%s", want, out.String())
 		}
+	}
+	if strings.Contains(out.String(), "(with -out)") {
+		t.Errorf("a run with -out tells to use -out:\n%s", out.String())
 	}
 }
 

@@ -72,7 +72,7 @@ func (f *runFlags) check() error {
 // options are the suite's options for a checked runFlags.
 func (f *runFlags) options(ctx context.Context, h *harness.Harness, stdout io.Writer) suite.Options {
 	return suite.Options{Context: ctx, Harness: h, Features: f.fsys, Tags: *f.tags, Name: *f.name, Shard: f.shardSel,
-		Concurrency: *f.concurrency, Format: *f.format, Output: stdout}
+		Concurrency: *f.concurrency, Format: *f.format, Output: stdout, ReportDir: *f.out}
 }
 
 // featureDir opens a directory of feature files; label names it in errors
@@ -123,7 +123,7 @@ func (f *runFlags) finish(res suite.Result, header string, stdout io.Writer) err
 		if err := rep.Close(); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
-		fmt.Fprintf(stdout, "reports in %s: %s (open in a browser), %s, %s, emails/\n", *f.out, report.HTMLFile, report.JUnitFile, report.CucumberFile)
+		fmt.Fprintf(stdout, "reports in %s: %s (open in a browser), report.txt, %s, %s, %s, emails/\n", *f.out, report.HTMLFile, report.JUnitFile, report.CucumberFile, report.RunFile)
 	}
 	if n := len(res.Failed()); n > 0 || res.Status != 0 || res.Interrupted {
 		return failure{failed: n, interrupted: res.Interrupted}

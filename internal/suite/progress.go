@@ -15,6 +15,7 @@ import (
 type progress struct {
 	w         io.Writer
 	pretty    bool
+	reportDir string
 	heartbeat time.Duration
 	total     int
 
@@ -31,7 +32,7 @@ type runningStep struct {
 }
 
 func newProgress(o Options) *progress {
-	p := &progress{w: o.Output, heartbeat: o.Heartbeat, running: map[*record]runningStep{}, pretty: o.Format == "pretty"}
+	p := &progress{w: o.Output, heartbeat: o.Heartbeat, running: map[*record]runningStep{}, pretty: o.Format == "pretty", reportDir: o.ReportDir}
 	if p.w == nil || o.Format == "quiet" {
 		p.w = nil
 	}
@@ -125,6 +126,6 @@ func (p *progress) end(rec *record) {
 		}
 	}
 	if s.Failed() {
-		fmt.Fprintf(p.w, "    %s\n", strings.ReplaceAll(firstLines(s.Error, 3), "\n", "\n    "))
+		fmt.Fprintf(p.w, "    %s\n", strings.ReplaceAll(firstLines(s.Error, 3, p.reportDir), "\n", "\n    "))
 	}
 }

@@ -48,6 +48,10 @@ type Options struct {
 	// steps) or "quiet" (nothing).
 	Format string
 	Output io.Writer // where progress goes; nothing is shown when nil
+	// ReportDir is where the caller writes the reports (report.txt …), so
+	// that a failure cut short on Output says where its whole text is; ""
+	// when the caller does not say.
+	ReportDir string
 	// Heartbeat is how long without a finished scenario before a line says
 	// what is still running; 5 s when 0, never when negative.
 	Heartbeat time.Duration
@@ -83,6 +87,8 @@ type Result struct {
 	// Interrupted is set when Options.Context was cancelled during the run:
 	// the results are partial.
 	Interrupted bool
+	// ReportDir is Options.ReportDir.
+	ReportDir string
 }
 
 // Failed lists the scenarios that failed.
@@ -449,7 +455,7 @@ func (r *recorder) result(d time.Duration) Result {
 	for _, n := range r.o.Harness.CatalogueEntries() {
 		run.Notifications = append(run.Notifications, report.Notification{ID: n.ID, Name: n.Name, Trigger: n.Trigger, Description: n.Description})
 	}
-	res := Result{Duration: d, Report: run}
+	res := Result{Duration: d, Report: run, ReportDir: r.o.ReportDir}
 	for _, p := range r.sel.Pickles {
 		rec := r.claimed[p]
 		if rec == nil || !rec.done {

@@ -3,6 +3,7 @@ package suite
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -64,7 +65,7 @@ func (r Result) writeSummary(w io.Writer, maxLines int) {
 			}
 		}
 		if s.Err != nil {
-			fmt.Fprintf(w, "      %s\n", strings.ReplaceAll(firstLines(s.Err.Error(), maxLines), "\n", "\n      "))
+			fmt.Fprintf(w, "      %s\n", strings.ReplaceAll(firstLines(s.Err.Error(), maxLines, r.ReportDir), "\n", "\n      "))
 		}
 	}
 	if len(notif) > 0 {
@@ -131,12 +132,17 @@ func (r Result) writeSummary(w io.Writer, maxLines int) {
 }
 
 // firstLines is s cut to n lines (all when n is 0), with a last line that
-// says how many were left out and where the whole text is.
-func firstLines(s string, n int) string {
+// says how many were left out and where the whole text is: in reportDir's
+// reports when the caller writes them there.
+func firstLines(s string, n int, reportDir string) string {
 	lines := strings.Split(s, "\n")
 	if n > 0 && len(lines) > n {
 		more := len(lines) - n
-		lines = append(lines[:n], fmt.Sprintf("… %d more line(s) not shown here: the whole text is in report.txt, junit.xml (the failure's body) and report.html (with -out)", more))
+		where := "the whole text is in report.txt, junit.xml (the failure's body) and report.html (with -out)"
+		if reportDir != "" {
+			where = fmt.Sprintf("the whole text is in %s (and junit.xml, the failure's body, and report.html there)", filepath.Join(reportDir, "report.txt"))
+		}
+		lines = append(lines[:n], fmt.Sprintf("… %d more line(s) not shown here: %s", more, where))
 	}
 	return strings.Join(lines, "\n")
 }
