@@ -3,11 +3,13 @@ package harness
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/mailbox"
+	"github.com/drsim/drsim/simulator/client"
 )
 
 // countCause explains a wrong count of notification n's emails (got, where
@@ -61,6 +63,18 @@ func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, re
 	}
 	if len(got) < want {
 		return s.tooFew(ctx, n, recipient, subs, byEvent) + b.String()
+	}
+	// An email for an event the merchant refused every delivery of: it
+	// acted on a webhook before (or without) verifying it.
+	for _, sub := range subs {
+		if len(byEvent[sub.eventID]) == 0 {
+			continue
+		}
+		var d strings.Builder
+		atts := s.deliveries(ctx, &d, n.Trigger, sub.eventID)
+		if len(atts) > 0 && !slices.ContainsFunc(atts, func(a client.Attempt) bool { return a.Delivered }) {
+			return fmt.Sprintf("\nlikely cause: the merchant refused every delivery of %s %s (%d), yet emailed for it: it acts on a webhook before, or without, verifying it. Verify DigitalRiver-Signature first and do nothing with a webhook it refuses", n.Trigger, sub.eventID, len(atts)) + b.String() + d.String()
+		}
 	}
 	// Too many: the event the most emails answer.
 	dup := ""

@@ -4,11 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/smtp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/internal/testrig"
 	"github.com/drsim/drsim/simulator/client"
 )
@@ -178,4 +183,32 @@ func TestWrongCountOfAMerchantSideNotification(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An email for an event whose every delivery the merchant refused (a
+// forged signature) says the merchant acts before verifying, not that the
+// scenario made more events than meant.
+func TestEmailForARefusedWebhookSaysItActsBeforeVerifying(t *testing.T) {
+	ctx := context.Background()
+	r := testrig.New(t)
+	confirm := confirmer(r, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		confirm(req.Context(), body)                            // acts first…
+		http.Error(w, "bad signature", http.StatusUnauthorized) // …then refuses
+	}))
+	defer srv.Close()
+	key := fmt.Sprintf("sk_test_refused%d", time.Now().UnixNano())
+	p, err := profile.Parse("p.yaml", []byte(fmt.Sprintf("webhook: {url: %q, signingSecret: %s}\napi: {secretKey: %s}\ntimeouts: {email: 1s, quiet: 200ms}\n", srv.URL, testrig.Secret, key)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := harness.New(ctx, harness.Config{Profile: p, Catalogue: r.Catalogue, SimulatorURL: r.Sim.URL(), Mailbox: r.Mailbox})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := testrig.Ordered(t, h)
+	testrig.WantErr(t, "forged accept", sc.AcceptOrder(ctx, "wrong-secret"))
+	testrig.WantErr(t, "no email", sc.ExpectCount(ctx, "Alice", "order-confirmation", 0),
+		"got 1", "likely cause: the merchant refused every delivery of order.accepted ", "yet emailed for it: it acts on a webhook before, or without, verifying it", "(signature forged: wrong-secret)")
 }

@@ -111,6 +111,9 @@ func (s *Scenario) deliveries(ctx context.Context, b *strings.Builder, typ, id s
 		case a.Duplicate:
 			b.WriteString(" (a duplicate delivery, as DR may make)")
 		}
+		if a.Forged != "" {
+			fmt.Fprintf(b, " (signature forged: %s)", a.Forged)
+		}
 		if a.ResponseExcerpt != "" {
 			fmt.Fprintf(b, ": %q", firstBytes([]byte(a.ResponseExcerpt), 120))
 		}

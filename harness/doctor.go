@@ -19,8 +19,9 @@ import (
 	"github.com/drsim/drsim/simulator/signature"
 )
 
-// DoctorTimeout bounds each of the doctor's requests.
-const DoctorTimeout = time.Second
+// DoctorTimeout bounds each of the doctor's requests: DR's 3 s delivery
+// timeout, so that a merchant DR would accept is not refused here.
+const DoctorTimeout = 3 * time.Second
 
 // Doctor checks, in about a second, that the merchant can be certified with
 // p: its webhook answers, accepts a genuinely signed test event and refuses
@@ -64,7 +65,7 @@ func Doctor(ctx context.Context, p *profile.Profile) error {
 	status, excerpt, err := post(signature.Sign(body, now, p.Webhook.SigningSecret))
 	switch {
 	case err != nil && isTimeout(err):
-		problems = append(problems, fmt.Sprintf("webhook.url %s did not answer a test event within %s: Digital River counts a late answer as a failed delivery (certify's simulator waits -delivery-timeout, 1s by default; DR 3 s); acknowledge webhooks at once and do the slow work (DR calls, emails) afterwards", p.Webhook.URL, DoctorTimeout))
+		problems = append(problems, fmt.Sprintf("webhook.url %s did not answer a test event within %s: Digital River counts a later answer as a failed delivery (certify's simulator waits -delivery-timeout, DR's 3s by default); acknowledge webhooks at once and do the slow work (DR calls, emails) afterwards", p.Webhook.URL, DoctorTimeout))
 	case err != nil:
 		problems = append(problems, fmt.Sprintf("webhook.url %s does not answer (%v): start the merchant, or fix webhook.url", p.Webhook.URL, unwrapURLError(err)))
 	case (status == http.StatusUnauthorized || status == http.StatusForbidden) && p.Webhook.Authentication == nil && p.Webhook.OAuth == nil:

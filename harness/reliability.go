@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/drsim/drsim/simulator/client"
 )
@@ -18,10 +19,16 @@ func (s *Scenario) addFault(ctx context.Context, f client.Fault) (*client.Fault,
 	return out, nil
 }
 
+// drDeliveryTimeout is how long DR waits for a webhook's answer
+// (docs/webhooks.md); an attempt is recorded only when it ends.
+const drDeliveryTimeout = 3 * time.Second
+
 // attempts lists the delivery attempts of one event to the merchant's webhook,
-// waiting (up to the email timeout) until there are at least min.
+// waiting until there are at least min: up to the email timeout, plus DR's
+// delivery timeout, since a merchant that answers late makes an attempt
+// that is recorded only when that timeout ends.
 func (s *Scenario) attempts(ctx context.Context, eventID string, min int) ([]client.Attempt, error) {
-	atts, err := s.h.dr.WaitDeliveries(ctx, client.AttemptFilter{EventID: eventID, WebhookID: s.h.webhookID}, min, s.h.cfg.Profile.EmailTimeout())
+	atts, err := s.h.dr.WaitDeliveries(ctx, client.AttemptFilter{EventID: eventID, WebhookID: s.h.webhookID}, min, s.h.cfg.Profile.EmailTimeout()+drDeliveryTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("wait for %d delivery attempt(s) of event %s: %w", min, eventID, err)
 	}
