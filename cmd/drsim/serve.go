@@ -75,6 +75,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	defer func() {
 		if cerr := sim.Close(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("stop the simulator: %w", cerr)) // e.g. the -state file could not be written
+		} else if *stateFile != "" {
+			fmt.Fprintf(stdout, "state       saved to %s\n", *stateFile)
 		}
 	}()
 	if token == "" {

@@ -125,6 +125,9 @@ func TestServeStateSurvivesARestartAndProfileProvisions(t *testing.T) {
 	if fi, err := os.Stat(stateFile); err != nil || fi.Size() == 0 {
 		t.Fatalf("no state file after serve stopped: %v", err)
 	}
+	if !strings.Contains(first.out.String(), "state       saved to "+stateFile+"\n") {
+		t.Errorf("serve did not say at exit that it saved the state:\n%s", first.out.String())
+	}
 
 	second := startServe(t, "-state", stateFile, "-profile", prof)
 	if !strings.Contains(second.out.String(), stateFile+" (restored;") {
