@@ -72,7 +72,11 @@ func seconds(d Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 // WriteJUnit writes the run as one JUnit XML document.
 func WriteJUnit(w io.Writer, r *Run) error {
 	c := r.Counts()
-	doc := junitSuites{Name: r.Title, Tests: c.Scenarios, Failures: c.Failed, Errors: c.Errors, Time: seconds(r.Duration)}
+	name := r.Title
+	if r.Interrupted {
+		name += " (INTERRUPTED: the run was cancelled; the results are partial)"
+	}
+	doc := junitSuites{Name: name, Tests: c.Scenarios, Failures: c.Failed, Errors: c.Errors, Time: seconds(r.Duration)}
 	byFile := map[string]int{}
 	var times []Duration
 	names := map[string]int{} // file + name → how many so far, for outline rows

@@ -40,6 +40,8 @@ type Run struct {
 	// Notifications is the catalogue: the checklist every merchant must pass.
 	Notifications []Notification `json:"notifications"`
 	Scenarios     []Scenario     `json:"scenarios"`
+	// Interrupted: the run was cancelled (Ctrl-C); its results are partial.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Notification is one entry of the notification catalogue.
@@ -285,6 +287,7 @@ func Merge(runs ...*Run) (*Run, error) {
 		}
 		out.Duration = max(out.Duration, r.Duration)
 		out.Shards = append(out.Shards, r.Shards...)
+		out.Interrupted = out.Interrupted || r.Interrupted
 		for _, s := range r.Scenarios {
 			k := fmt.Sprintf("%s:%d", s.File, s.Line)
 			if prev, dup := seen[k]; dup {

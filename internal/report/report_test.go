@@ -199,3 +199,32 @@ func TestMerge(t *testing.T) {
 		t.Errorf("shards 2/2 and 3/3 merged: %v", err)
 	}
 }
+
+// An interrupted run's reports say so as a whole (README: "the summary and
+// reports are still written and marked INTERRUPTED"), and so does a merge
+// of it.
+func TestInterruptedRunIsMarked(t *testing.T) {
+	r := sample("1/1")
+	r.Interrupted = true
+	var h, j strings.Builder
+	if err := WriteHTML(&h, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJUnit(&j, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.String(), "<strong>INTERRUPTED</strong>") || !strings.Contains(j.String(), "INTERRUPTED") {
+		t.Errorf("an interrupted run's HTML or JUnit does not say INTERRUPTED:\n%s", j.String())
+	}
+	a, b := sample("1/2"), sample("2/2")
+	a.Scenarios, b.Scenarios = a.Scenarios[:3], b.Scenarios[3:]
+	b.Interrupted = true
+	if m, err := Merge(a, b); err != nil || !m.Interrupted {
+		t.Errorf("merging an interrupted shard: %v, interrupted %v", err, m != nil && m.Interrupted)
+	}
+	r.Interrupted = false
+	h.Reset()
+	if err := WriteHTML(&h, r); err != nil || strings.Contains(h.String(), "INTERRUPTED") {
+		t.Errorf("a whole run's HTML says INTERRUPTED (%v)", err)
+	}
+}

@@ -276,7 +276,7 @@ func TestRunInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Interrupted || res.Status != 1 || len(res.Scenarios) != 2 {
+	if !res.Interrupted || !res.Report.Interrupted || res.Status != 1 || len(res.Scenarios) != 2 {
 		t.Fatalf("interrupted %v, status %d, %d scenarios; want an interrupted failed run of 2", res.Interrupted, res.Status, len(res.Scenarios))
 	}
 	for _, s := range res.Scenarios {

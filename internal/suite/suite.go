@@ -173,6 +173,7 @@ func Run(o Options) (Result, error) {
 	stop()
 	res := r.result(time.Since(start))
 	res.Interrupted = o.Context.Err() != nil
+	res.Report.Interrupted = res.Interrupted
 	r.addDeliveryEvidence(res.Report)
 	return res, nil
 }
