@@ -216,17 +216,18 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 		byID[e.ID] = e
 		types[e.Type] = true
 	}
+	typ, about := q.Get("type"), strings.TrimSpace(q.Get("about"))
+	if typ != "" || about != "" {
+		// A filter looks through every kept event, not only the latest
+		// limit: an order of an hour ago still shows its events.
+		matches, err := matching(a, typ, about)
+		errs = append(errs, err)
+		v.Events = append(v.Events, matches...)
+	} else {
+		v.Events = append(v.Events, evs...)
+	}
 	for t := range types {
 		v.EventTypes = append(v.EventTypes, t)
-	}
-	typ, about := q.Get("type"), strings.TrimSpace(q.Get("about"))
-	for _, e := range evs {
-		if (typ != "" && e.Type != typ) || (about != "" && !bytes.Contains(e.Data.Object, []byte(`"`+about+`"`))) {
-			continue
-		}
-		if len(v.Events) < limit {
-			v.Events = append(v.Events, e)
-		}
 	}
 	attempts := h.engine.Attempts(a.ID(), delivery.AttemptFilter{})
 	for i := len(attempts) - 1; i >= 0 && len(v.Deliveries) < limit; i-- {
@@ -271,6 +272,30 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// matching reads the account's events newest first, page after page, and
+// keeps up to limit of those of type typ (any when "") that mention about
+// (an order, customer or subscription id; any when "").
+func matching(a *state.Account, typ, about string) ([]*state.Event, error) {
+	out := []*state.Event{}
+	lp := state.ListParams{Limit: 100}
+	for len(out) < limit {
+		p, err := a.Events(state.EventFilter{ListParams: lp, Type: typ})
+		if err != nil {
+			return out, err
+		}
+		for _, e := range p.Data {
+			if len(out) < limit && (about == "" || bytes.Contains(e.Data.Object, []byte(`"`+about+`"`))) {
+				out = append(out, e)
+			}
+		}
+		if !p.HasMore || len(p.Data) == 0 {
+			break
+		}
+		lp.StartingAfter = p.Data[len(p.Data)-1].ID
+	}
+	return out, nil
 }
 
 // all reads every page of a newest-first list, up to limit items.

@@ -90,6 +90,22 @@ func TestDashboardViewFiltersEventsAndMovesTheClock(t *testing.T) {
 	if v := get("?type=order.accepted"); len(v.Events) != 0 || len(v.EventTypes) != 1 {
 		t.Fatalf("type filter: %d events (want 0), types %v (want customer.created)", len(v.Events), v.EventTypes)
 	}
+	// A filter finds the events of a customer older than the latest 200
+	// events the unfiltered view shows.
+	for range 250 {
+		if _, err := a.CreateCustomer(state.CustomerParams{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := get(""); len(v.Events) != 200 {
+		t.Fatalf("unfiltered view: %d events, want the latest 200", len(v.Events))
+	}
+	if v := get("?about=" + c1.ID); len(v.Events) != 1 || !strings.Contains(string(v.Events[0].Data.Object), c1.ID) {
+		t.Fatalf("about %s behind 250 newer events: %d events, want its customer.created", c1.ID, len(v.Events))
+	}
+	if v := get("?type=customer.created&about=" + c1.ID); len(v.Events) != 1 {
+		t.Fatalf("type and about %s behind 250 newer events: %d events", c1.ID, len(v.Events))
+	}
 	tc, err := a.CreateTestClock(state.TestClockParams{Name: "dev"})
 	if err != nil {
 		t.Fatal(err)
