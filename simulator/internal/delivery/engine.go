@@ -5,6 +5,11 @@
 // Each webhook has its own queue drained by one worker goroutine, so a slow
 // or failing webhook never holds up another, and first deliveries reach a
 // webhook in the order they were recorded unless a fault says otherwise.
+// While an attempt has been waiting for the merchant's answer longer than
+// Spill, another worker takes the next job (up to MaxConcurrent at once):
+// DR's callbacks "may run concurrently" (docs/webhooks.md#webhook-delivery),
+// and a merchant that answers within DR's timeout but slowly must not see
+// its events queue up behind each other until they are late.
 //
 // A failed automatic delivery is retried on a schedule of virtual delays
 // (RetryPolicy; DefaultSchedule) scaled to wall time by RetryPolicy.Scale.
@@ -161,7 +166,8 @@ type hook struct {
 	key      hookKey
 	due      []*job // retries whose backoff ended, released holds, resumed parks: sent first
 	fresh    []*job // first deliveries, in the order recorded
-	running  bool   // a worker is draining due and fresh
+	workers  int    // workers draining due and fresh
+	slow     int    // attempts in flight longer than Spill; each allows one more worker
 	disabled bool   // by the failure policy, until ResumeWebhook
 	gen      uint64 // bumped by ResumeWebhook
 	parked   []*job // waiting for the webhook to be enabled again
@@ -242,12 +248,25 @@ func (e *Engine) hookLocked(accountID, webhookID string) *hook {
 	return h
 }
 
-// kickLocked starts h's worker when it has work and none runs.
+// Spill is how long an attempt may wait for the merchant's answer before
+// another worker starts on the webhook's next job; MaxConcurrent bounds the
+// attempts in flight to one webhook.
+const (
+	Spill         = 250 * time.Millisecond
+	MaxConcurrent = 8
+)
+
+// allowedLocked is how many workers h may have: one, and one more for each
+// attempt in flight longer than Spill.
+func (h *hook) allowedLocked() int { return min(1+h.slow, MaxConcurrent) }
+
+// kickLocked starts a worker for h when it has work and fewer workers run
+// than it is allowed.
 func (e *Engine) kickLocked(h *hook) {
-	if h.running || e.closed || len(h.due)+len(h.fresh) == 0 {
+	if e.closed || h.workers >= h.allowedLocked() || len(h.due)+len(h.fresh) == 0 {
 		return
 	}
-	h.running = true
+	h.workers++
 	e.wg.Add(1)
 	go e.drain(h)
 }
@@ -283,13 +302,15 @@ func (e *Engine) drain(h *hook) {
 		var j *job
 		switch {
 		case e.closed:
+		case h.workers > h.allowedLocked():
+			// the slow attempts that let this worker start have ended
 		case len(h.due) > 0:
 			j, h.due[0], h.due = h.due[0], nil, h.due[1:]
 		case len(h.fresh) > 0:
 			j, h.fresh[0], h.fresh = h.fresh[0], nil, h.fresh[1:]
 		}
 		if j == nil {
-			h.running = false
+			h.workers--
 			e.mu.Unlock()
 			return
 		}
@@ -342,9 +363,33 @@ func (e *Engine) process(h *hook, j *job, gen uint64) {
 			dup = &a
 		})
 	}
-	a := e.send(e.ctx, j, t, f, sg)
+	a := e.sendSpilling(h, j, t, f, sg)
 	wg.Wait()
 	e.finish(h, j, a, dup, sg)
+}
+
+// sendSpilling is send, letting another worker start on h while the
+// attempt waits for its answer longer than Spill.
+func (e *Engine) sendSpilling(h *hook, j *job, t state.Target, f *fault, sg *signature.Signer) Attempt {
+	var slow, done bool // Engine.mu
+	timer := time.AfterFunc(Spill, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if !done {
+			slow = true
+			h.slow++
+			e.kickLocked(h)
+		}
+	})
+	a := e.send(e.ctx, j, t, f, sg)
+	timer.Stop()
+	e.mu.Lock()
+	done = true
+	if slow {
+		h.slow--
+	}
+	e.mu.Unlock()
+	return a
 }
 
 // captured reports whether j's first attempt can use the target captured
