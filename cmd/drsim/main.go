@@ -26,6 +26,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/drsim/drsim/internal/editdist"
 )
 
 const usage = `drsim: a Digital River simulator and notification certification suite.
@@ -95,7 +97,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stdout, usage)
 			return 0
 		}
-		fmt.Fprintf(stderr, "drsim: unknown command %q\n\n%s", args[0], usage)
+		names := make([]string, 0, len(cmds))
+		for n := range cmds {
+			names = append(names, n)
+		}
+		dym := editdist.DidYouMean(args[0], names)
+		if dym != "" {
+			dym = ";" + dym
+		}
+		fmt.Fprintf(stderr, "drsim: unknown command %q%s\n\n%s", args[0], dym, usage)
 		return 2
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)

@@ -50,6 +50,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{nil, 2, "Usage:"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"sever"}, 2, `unknown command "sever"; did you mean "serve"?`},
 		{[]string{"demo", "-defects", "no-such-defect"}, 2, "no-such-defect"},
 		{[]string{"certify"}, 2, "-profile is required"},
 		{[]string{"certify", "-profile", "/nonexistent.yaml"}, 2, "nonexistent.yaml"},
