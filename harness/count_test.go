@@ -18,29 +18,38 @@ import (
 	"github.com/drsim/drsim/simulator/client"
 )
 
+// acceptedOrder is an order.accepted event's order, as the test shops read it.
+type acceptedOrder struct {
+	ID, Email                                           string
+	TotalTax, TotalDiscount, TotalShipping, TotalAmount float64
+	Items                                               []struct {
+		Quantity       int
+		Amount         float64
+		ProductDetails struct{ Name string }
+	}
+}
+
+// readAccepted reads body's order when it is an order.accepted event.
+func readAccepted(body []byte) (acceptedOrder, bool) {
+	var ev struct {
+		Type string
+		Data struct{ Object acceptedOrder }
+	}
+	if json.Unmarshal(body, &ev) != nil || ev.Type != "order.accepted" {
+		return acceptedOrder{}, false
+	}
+	return ev.Data.Object, true
+}
+
 // confirmer is a shop's OnEvent that emails copies order confirmations
 // for each order.accepted it receives, each showing everything the
 // catalogue requires of one.
 func confirmer(r *testrig.Rig, copies int) func(context.Context, []byte) {
 	return func(ctx context.Context, body []byte) {
-		var ev struct {
-			Type string
-			Data struct {
-				Object struct {
-					ID, Email                                           string
-					TotalTax, TotalDiscount, TotalShipping, TotalAmount float64
-					Items                                               []struct {
-						Quantity       int
-						Amount         float64
-						ProductDetails struct{ Name string }
-					}
-				}
-			}
-		}
-		if json.Unmarshal(body, &ev) != nil || ev.Type != "order.accepted" {
+		o, ok := readAccepted(body)
+		if !ok {
 			return
 		}
-		o := ev.Data.Object
 		var b strings.Builder
 		fmt.Fprintf(&b, "To: %s\r\nFrom: shop@example.test\r\nSubject: Order confirmation %s\r\n\r\nThank you for order %s.\r\n", o.Email, o.ID, o.ID)
 		for _, it := range o.Items {

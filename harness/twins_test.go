@@ -2,7 +2,6 @@ package harness_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/smtp"
 	"strings"
@@ -22,24 +21,10 @@ func TestTwinSubjectsAreNotOfferedToPin(t *testing.T) {
 	r := testrig.New(t)
 	r.Shop.Set(func(s *testrig.Shop) {
 		s.OnEvent = func(ctx context.Context, body []byte) {
-			var ev struct {
-				Type string
-				Data struct {
-					Object struct {
-						ID, Email                                           string
-						TotalTax, TotalDiscount, TotalShipping, TotalAmount float64
-						Items                                               []struct {
-							Quantity       int
-							Amount         float64
-							ProductDetails struct{ Name string }
-						}
-					}
-				}
-			}
-			if json.Unmarshal(body, &ev) != nil || ev.Type != "order.accepted" {
+			o, ok := readAccepted(body)
+			if !ok {
 				return
 			}
-			o := ev.Data.Object
 			for _, subject := range []string{"Welcome A", "Welcome B"} {
 				var b strings.Builder
 				fmt.Fprintf(&b, "To: %s\r\nFrom: shop@example.test\r\nSubject: %s\r\n\r\nOrder %s.\r\n", o.Email, subject, o.ID)
