@@ -11,11 +11,32 @@ import (
 	"testing"
 
 	"github.com/drsim/drsim/harness"
+	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/harness/mailbox"
 	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/internal/testrig"
 	"github.com/drsim/drsim/simulator"
 	"github.com/drsim/drsim/simulator/client"
 )
+
+// bobAt is a scenario with customer Bob, for a merchant whose webhook is
+// hook and whose key is key, waiting 1 s for an email.
+func bobAt(ctx context.Context, t *testing.T, sim *simulator.Server, mb *mailbox.Client, cat *catalogue.Catalogue, hook, key string) *harness.Scenario {
+	t.Helper()
+	p, err := profile.Parse("p.yaml", []byte(fmt.Sprintf("webhook: {url: %q, signingSecret: whsec_x}\napi: {secretKey: %s}\ntimeouts: {email: 1s}\n", hook, key)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := harness.New(ctx, harness.Config{Profile: p, Catalogue: cat, SimulatorURL: sim.URL(), Mailbox: mb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := h.NewScenario(t.Name())
+	if _, err := sc.CreateCustomer(ctx, "Bob"); err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
 
 // A missing email is explained by what happened to its trigger's deliveries.
 func TestMissingEmailNamesTheLikelyCause(t *testing.T) {
@@ -34,25 +55,14 @@ func TestMissingEmailNamesTheLikelyCause(t *testing.T) {
 		{"merchant down", downURL + "/hook", "sk_test_diagnose1111111111", "is the merchant running, and is webhook.url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := profile.Parse("p.yaml", []byte(fmt.Sprintf("webhook: {url: %q, signingSecret: whsec_x}\napi: {secretKey: %s}\ntimeouts: {email: 1s}\n", tc.hook, tc.key)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			h, err := harness.New(ctx, harness.Config{Profile: p, Catalogue: cat, SimulatorURL: sim.URL(), Mailbox: mb})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sc := h.NewScenario(t.Name())
-			if _, err := sc.CreateCustomer(ctx, "Bob"); err != nil {
-				t.Fatal(err)
-			}
+			sc := bobAt(ctx, t, sim, mb, cat, tc.hook, tc.key)
 			if _, err := sc.PlaceOrder(ctx, "Bob", harness.OrderSpec{Currency: "USD", Lines: []harness.Line{{Product: "Widget", Quantity: 1, Price: 10}}}); err != nil {
 				t.Fatal(err)
 			}
 			if err := sc.AcceptOrder(ctx, ""); err != nil {
 				t.Fatal(err)
 			}
-			err = sc.ExpectNotification(ctx, "Bob", "order-confirmation")
+			err := sc.ExpectNotification(ctx, "Bob", "order-confirmation")
 			if err == nil {
 				t.Fatal("no error for an email that never came")
 			}
@@ -87,18 +97,7 @@ func TestMissingEmailListsOnlyTheEventsCalls(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	p, err := profile.Parse("p.yaml", []byte(fmt.Sprintf("webhook: {url: %q, signingSecret: whsec_x}\napi: {secretKey: %s}\ntimeouts: {email: 1s}\n", srv.URL, key)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := harness.New(ctx, harness.Config{Profile: p, Catalogue: cat, SimulatorURL: sim.URL(), Mailbox: mb})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := h.NewScenario(t.Name())
-	if _, err := sc.CreateCustomer(ctx, "Bob"); err != nil {
-		t.Fatal(err)
-	}
+	sc := bobAt(ctx, t, sim, mb, cat, srv.URL, key)
 	o, err := sc.PlaceOrder(ctx, "Bob", harness.OrderSpec{Currency: "USD", Lines: []harness.Line{{Product: "Widget", Quantity: 1, Price: 10}}})
 	if err != nil {
 		t.Fatal(err)
