@@ -72,12 +72,15 @@ func listen(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 		return err
 	}
 	sec := secrets.Secret
+	// The tail starts after the attempts made before "Ready.": those made
+	// after it (a trigger run the moment it shows) are all tailed.
+	seen := latestDelivery(ctx, c)
 	// One write, so that a reader who sees "Ready." sees the keys with it.
 	fmt.Fprintf(stdout, "Ready. Forwarding %d event types to %s (webhook %s)\n"+
 		"  account         %s\n  secret key      %s\n  public key      %s\n  signing secret  %s\n"+
 		"Trigger events: DRSIM_SECRET_KEY=%s drsim trigger order.accepted\n",
 		len(hook.Types), hook.Address, hook.ID, keys.AccountID, keys.SecretKey, keys.PublicKey, sec, keys.SecretKey)
-	return tailDeliveries(ctx, c, hook.ID, stdout)
+	return tailDeliveries(ctx, c, hook.ID, seen, stdout)
 }
 
 // eventTypes reads -events: each an event type the simulator emits, or a
@@ -124,16 +127,22 @@ func ensureWebhook(ctx context.Context, c *client.Client, address string, types 
 	return c.CreateWebhook(ctx, client.WebhookParams{Address: client.String(address), Types: &types, Enabled: client.Bool(true)})
 }
 
-// tailDeliveries prints each new delivery attempt (to webhookID, or every
-// webhook when empty) until ctx ends. It long-polls the simulator. When the
-// simulator stops answering (a developer restarting serve) it says so and
-// waits for it to come back, instead of exiting; a restarted simulator
-// numbers its attempts afresh (they are not kept), so the tail starts over.
-func tailDeliveries(ctx context.Context, c *client.Client, webhookID string, w io.Writer) error {
-	seen := 0 // the seq of the last attempt shown
+// latestDelivery is the seq of the simulator's latest delivery attempt,
+// 0 when there is none (or it cannot tell).
+func latestDelivery(ctx context.Context, c *client.Client) int {
 	if as, err := c.Deliveries(ctx, client.AttemptFilter{}); err == nil && len(as) > 0 {
-		seen = as[len(as)-1].Seq
+		return as[len(as)-1].Seq
 	}
+	return 0
+}
+
+// tailDeliveries prints each delivery attempt after seq seen (to
+// webhookID, or every webhook when empty) until ctx ends. It long-polls the
+// simulator. When the simulator stops answering (a developer restarting
+// serve) it says so and waits for it to come back, instead of exiting; a
+// restarted simulator numbers its attempts afresh (they are not kept), so
+// the tail starts over.
+func tailDeliveries(ctx context.Context, c *client.Client, webhookID string, seen int, w io.Writer) error {
 	for ctx.Err() == nil {
 		as, err := c.WaitDeliveries(ctx, client.AttemptFilter{After: seen}, 1, 25*time.Second)
 		if ctx.Err() != nil {
@@ -262,13 +271,14 @@ func logs(ctx context.Context, args []string, stdout, stderr io.Writer) (err err
 	if _, err := c.Account(ctx); err != nil {
 		return err
 	}
+	seen := latestDelivery(ctx, c)
 	fmt.Fprintf(stdout, "Tailing %s (Ctrl-C to stop)\n", cn.sim)
 	out := &lockedWriter{w: stdout}
 	errc := make(chan error, 2)
 	n := 0
 	if *withDeliveries {
 		n++
-		go func() { errc <- tailDeliveries(ctx, c, "", out) }()
+		go func() { errc <- tailDeliveries(ctx, c, "", seen, out) }()
 	}
 	if *withRequests {
 		n++
