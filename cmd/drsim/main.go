@@ -44,7 +44,7 @@ Usage:
   drsim lint    [-catalogue file] DIR          check feature files: undefined steps, notifications, customers, products
   drsim report merge -out DIR SHARD_DIR...     merge shard reports into one JUnit, Cucumber JSON and HTML report
   drsim health  [URL]                          exit 0 when the simulator (or URL) is healthy
-  drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [-retry-scale f] [-delivery-timeout d]
+  drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [-retry-scale f] [-delivery-timeout d] [-procs n]
                                               run the simulator and an embedded MailHog; beyond loopback
                                               the control API needs -admin-token (generated when not given)
   drsim bench   [-runs 3] [-only parts]         measure the suite, webhook delivery, notification latency, the API and a year of renewals
