@@ -130,7 +130,8 @@ func (mt *matching) key(i, j int) pairKey {
 	sub := mt.subs[j]
 	k := "#" + strconv.Itoa(j)
 	if sub.eventID != "" {
-		k = sub.eventID + " " + strings.Join(sub.docLinks, " ")
+		// The first delivery, once known, may make the email premature.
+		k = sub.eventID + " " + strconv.FormatBool(sub.delivered.IsZero()) + " " + strings.Join(sub.docLinks, " ")
 	}
 	return pairKey{mt.emails[i].msg.ID, k}
 }
@@ -160,6 +161,11 @@ func (mt *matching) report(i, j int) catalogue.Report {
 			}
 		}
 		r.Findings = append(r.Findings, f)
+	}
+	if got := mt.emails[i].msg.Created; sub.premature(got) {
+		r.Findings = append(r.Findings, catalogue.Finding{Attribute: "sentAfterEvent",
+			Want: fmt.Sprintf("an email that arrived after Digital River first delivered %s %s to the merchant at %s (this one arrived at %s, %s before: it answers an earlier event)",
+				mt.n.Trigger, sub.eventID, sub.delivered.UTC().Format(time.RFC3339Nano), got.UTC().Format(time.RFC3339Nano), sub.delivered.Sub(got).Round(time.Millisecond))})
 	}
 	mt.memo[k] = r
 	return r
@@ -473,6 +479,9 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 		lead := ""
 		if nt.Document != nil && sub.docFile != "" {
 			lead = s.linkedFiles(ctx, v.msg.Links, sub.docFile)
+		}
+		if sub.premature(v.msg.Created) {
+			lead += s.prematureCause(ctx, nt, v.msg.Created)
 		}
 		return fmt.Errorf("%s to %s%s: the closest email, %q (%s), %w%s; text was:\n%s", strings.ToLower(nt.Name), c.Email, got, v.msg.Subject, why, r.Err(), lead, indent(v.msg.Body(), "in the report's emails/ directory as .eml and in report.html"))
 	}
