@@ -185,7 +185,6 @@ func TestServeRefusesUnusableFilesAtStart(t *testing.T) {
 	}{
 		{[]string{"-state", filepath.Join(dir, "no-such-dir", "state.json")}, "cannot be written"},
 		{[]string{"-profile", filepath.Join(dir, "missing.yaml")}, "missing.yaml"},
-		{[]string{"-procs", "-1"}, "-procs must be 0"},
 	} {
 		out, errOut := newNotifyBuffer(), newNotifyBuffer()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -196,27 +195,6 @@ func TestServeRefusesUnusableFilesAtStart(t *testing.T) {
 		}
 		if out.String() != "" {
 			t.Errorf("serve %v started before refusing:\n%s", tc.args, out.String())
-		}
-	}
-}
-
-func TestServeProcs(t *testing.T) {
-	for _, tc := range []struct {
-		flag  int
-		env   string
-		avail int
-		want  int
-	}{
-		{0, "", 2, 1},  // half of a 2-CPU machine
-		{0, "", 8, 4},  // half of 8
-		{0, "", 1, 1},  // never 0
-		{0, "", 3, 1},  // rounds down
-		{0, "6", 6, 6}, // GOMAXPROCS set: the runtime's value stands
-		{3, "", 8, 3},  // -procs wins
-		{2, "6", 6, 2}, // over the environment too
-	} {
-		if got := serveProcs(tc.flag, tc.env, tc.avail); got != tc.want {
-			t.Errorf("serveProcs(-procs %d, GOMAXPROCS=%q, %d CPUs) = %d; want %d", tc.flag, tc.env, tc.avail, got, tc.want)
 		}
 	}
 }
