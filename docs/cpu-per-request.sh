@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The simulator's CPU time per request at one connection (hey -c 1), from
 # /proc/PID/stat, for GET /customers/{id} and POST /customers, twice each.
-# Usage: docs/cpu-per-request.sh DRSIM_BINARY [requests] [serve flags…]
-# e.g.   docs/cpu-per-request.sh ./drsim 15000 -procs 2
+# Usage: [PROCS=n] docs/cpu-per-request.sh DRSIM_BINARY [requests] [serve flags…]
+# PROCS sets the server's GOMAXPROCS (not hey's); unset, drsim's default
+# (half the CPUs). e.g. PROCS=2 docs/cpu-per-request.sh ./drsim 15000
 set -euo pipefail
 bin=${1:?drsim binary}; n=${2:-15000}; shift $(( $# < 2 ? $# : 2 ))
 H=${HEY:-/tmp/gobin/hey}
-$bin serve -mail=false -v=false -sim-addr 127.0.0.1:19091 "$@" >/tmp/cpu-per-request.log 2>&1 & dp=$!
+env ${PROCS:+GOMAXPROCS=$PROCS} $bin serve -mail=false -v=false -sim-addr 127.0.0.1:19091 "$@" >/tmp/cpu-per-request.log 2>&1 & dp=$!
 trap 'kill $dp 2>/dev/null' EXIT
 for i in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:19091/_sim/health && break; sleep 0.1; done
 key=$(curl -sf -XPOST http://127.0.0.1:19091/_sim/accounts -d '{}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["secretKey"])')

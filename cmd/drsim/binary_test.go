@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // QA's feature directory runs from the built binary on a machine without a
@@ -74,4 +79,44 @@ Feature: QA's own order checks
 	if got, err := lint.CombinedOutput(); err != nil || !strings.Contains(string(got), "0 problem(s)") {
 		t.Errorf("drsim lint %s: %v\n%s", qa, err, got)
 	}
+
+	// The binary runs Go code on half the CPUs unless GOMAXPROCS says
+	// otherwise; serve's banner says how many.
+	if os.Getenv("GOMAXPROCS") == "" { // else the test's own count is not the machine's
+		want := fmt.Sprintf("cpus        %d of ", max(1, runtime.GOMAXPROCS(0)/2))
+		if got := serveBanner(t, bin, env); !strings.Contains(got, want) {
+			t.Errorf("drsim serve without GOMAXPROCS: banner lacks %q:\n%s", want, got)
+		}
+	}
+	if got := serveBanner(t, bin, append(env, "GOMAXPROCS=3")); !strings.Contains(got, "cpus        3 of ") {
+		t.Errorf("drsim serve with GOMAXPROCS=3: banner lacks %q:\n%s", "cpus        3 of ", got)
+	}
+}
+
+// serveBanner starts drsim serve on free ports and returns what it prints
+// up to "Ctrl-C to stop.", then stops it.
+func serveBanner(t *testing.T, bin string, env []string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve", "-sim-addr", "127.0.0.1:0", "-mail=false", "-v=false")
+	cmd.Env = env
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start drsim serve: %v", err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	var b strings.Builder
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		b.WriteString(sc.Text() + "\n")
+		if sc.Text() == "Ctrl-C to stop." {
+			return b.String()
+		}
+	}
+	t.Fatalf("drsim serve ended before its banner was complete (%v):\n%s", ctx.Err(), b.String())
+	return ""
 }

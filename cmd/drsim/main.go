@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/drsim/drsim/internal/editdist"
@@ -44,7 +45,7 @@ Usage:
   drsim lint    [-catalogue file] DIR          check feature files: undefined steps, notifications, customers, products
   drsim report merge -out DIR SHARD_DIR...     merge shard reports into one JUnit, Cucumber JSON and HTML report
   drsim health  [URL]                          exit 0 when the simulator (or URL) is healthy
-  drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [-retry-scale f] [-delivery-timeout d] [-procs n]
+  drsim serve   [-sim-addr addr] [-smtp-addr addr] [-mail-addr addr] [-retry-scale f] [-delivery-timeout d]
                                               run the simulator and an embedded MailHog; beyond loopback
                                               the control API needs -admin-token (generated when not given)
   drsim bench   [-runs 3] [-only parts]         measure the suite, webhook delivery, notification latency, the API and a year of renewals
@@ -60,6 +61,9 @@ Run "drsim <command> -h" for a command's flags.
 `
 
 func main() {
+	if n := procs(os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0)); n != runtime.GOMAXPROCS(0) {
+		runtime.GOMAXPROCS(n)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -67,6 +71,24 @@ func main() {
 		stop() // a second Ctrl-C kills at once
 	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// procs is how many CPUs drsim runs Go code on at once (GOMAXPROCS): the
+// GOMAXPROCS environment variable when set (the runtime has applied it:
+// avail is already that), else half of avail (the CPUs the runtime found),
+// at least 1.
+//
+// Half, because drsim shares its machine with the merchant under test, and
+// its own goroutines (simulator, MailHog, harness) hand work to each other
+// in microseconds: with an idle CPU beside, each hand-off woke a runtime
+// thread that spun looking for work before sleeping again. On a 2-CPU
+// machine one CPU halved the simulator's CPU per request and cut the
+// notification latency (docs/performance.md, "CPUs").
+func procs(env string, avail int) int {
+	if env != "" {
+		return avail
+	}
+	return max(1, avail/2)
 }
 
 // run is main without the process: it returns the exit code.

@@ -283,3 +283,22 @@ func TestHelpExitsZeroAndShowsNoSecrets(t *testing.T) {
 		t.Errorf("events resend with DRSIM_SECRET_KEY: exit %d, stderr %q; want the key from the environment named as unknown", code, errOut.String())
 	}
 }
+
+func TestProcs(t *testing.T) {
+	for _, tc := range []struct {
+		env   string
+		avail int
+		want  int
+	}{
+		{"", 2, 1},  // half of a 2-CPU machine
+		{"", 8, 4},  // half of 8
+		{"", 1, 1},  // never 0
+		{"", 3, 1},  // rounds down
+		{"6", 6, 6}, // GOMAXPROCS set: the runtime's value stands
+		{"1", 1, 1},
+	} {
+		if got := procs(tc.env, tc.avail); got != tc.want {
+			t.Errorf("procs(GOMAXPROCS=%q, %d CPUs) = %d; want %d", tc.env, tc.avail, got, tc.want)
+		}
+	}
+}

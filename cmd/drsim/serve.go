@@ -34,15 +34,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	saveEvery := fs.Duration("save-every", 30*time.Second, "how often to write the -state file")
 	adminToken := fs.String("admin-token", "", "token the control API (/_sim/…, account creation) and the dashboard need (env DRSIM_ADMIN_TOKEN); generated and printed when -sim-addr is beyond loopback and none is given")
 	profilePath := fs.String("profile", "", "a merchant profile (YAML): its account (api.secretKey), webhook (webhook.url) and signing secret are provisioned at start")
-	procs := fs.Int("procs", 0, "CPUs the simulator runs Go code on at once (GOMAXPROCS); 0: the GOMAXPROCS environment variable if set, else half of this machine's, at least 1")
+	rateLimit := fs.Int("rate-limit", 0, "DR API calls a second each account may make, as DR limits its keys (25 test, 250 live), then 429 too_many_requests with Retry-After; 0: no limit (certification compresses time, so leave it off for certify runs)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *procs < 0 {
-		return fmt.Errorf("-procs must be 0 (half the CPUs) or more, got %d", *procs)
-	}
-	if used := serveProcs(*procs, os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0)); used != runtime.GOMAXPROCS(0) {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(used)) // restored for in-process callers (tests)
+	if *rateLimit < 0 {
+		return fmt.Errorf("-rate-limit must be 0 (no limit) or more requests a second, got %d", *rateLimit)
 	}
 	if *adminToken == "" { // from the environment after parsing, so that -h does not print it
 		*adminToken = os.Getenv("DRSIM_ADMIN_TOKEN")
@@ -75,7 +72,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	sim, err := simulator.Start(simulator.Options{
 		Addr: *simAddr, Logger: newLogger(stderr, *verbose), DeliveryTimeout: *timeout,
 		RetryScale: *retryScale, MailURL: mailURL, StateFile: *stateFile, SaveEvery: *saveEvery, PublicURL: *publicURL,
-		AdminToken: token,
+		AdminToken: token, RateLimit: *rateLimit,
 	})
 	if err != nil {
 		return err
@@ -99,7 +96,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		}
 		fmt.Fprintf(stdout, "admin token %s   (%s header of every /_sim/ call; %s)\n", token, simulator.AdminHeader, how)
 	}
-	fmt.Fprintf(stdout, "cpus        %d of %d (-procs)\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
+	fmt.Fprintf(stdout, "cpus        %d of %d (GOMAXPROCS)\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
+	if *rateLimit > 0 {
+		fmt.Fprintf(stdout, "rate limit  %d DR API calls a second per account, then 429 with Retry-After (-rate-limit)\n", *rateLimit)
+	}
 	if mb != nil {
 		fmt.Fprintf(stdout, "MailHog     SMTP %s, web UI and API %s\n", mb.SMTPAddr(), mb.URL())
 	}
@@ -118,27 +118,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	fmt.Fprintln(stdout, "Ctrl-C to stop.")
 	<-ctx.Done()
 	return nil
-}
-
-// serveProcs is how many CPUs serve runs Go code on (GOMAXPROCS): the
-// -procs flag when set, else the GOMAXPROCS environment variable when set
-// (the runtime has applied it: avail is already that), else half of avail
-// (the CPUs the runtime found), at least 1.
-//
-// Half, because serve shares its machine with the merchant under test, its
-// MailHog and the load, and its handlers take microseconds: on a 2-CPU
-// machine a second P bought no throughput, yet each request woke an idle
-// thread that spun looking for work, which doubled the CPU per request
-// (docs/performance.md, "CPUs").
-func serveProcs(flag int, env string, avail int) int {
-	switch {
-	case flag > 0:
-		return flag
-	case env != "":
-		return avail
-	default:
-		return max(1, avail/2)
-	}
 }
 
 // provision gives the simulator the merchant's configuration: an account

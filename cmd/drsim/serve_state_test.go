@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -185,7 +187,7 @@ func TestServeRefusesUnusableFilesAtStart(t *testing.T) {
 	}{
 		{[]string{"-state", filepath.Join(dir, "no-such-dir", "state.json")}, "cannot be written"},
 		{[]string{"-profile", filepath.Join(dir, "missing.yaml")}, "missing.yaml"},
-		{[]string{"-procs", "-1"}, "-procs must be 0"},
+		{[]string{"-rate-limit", "-1"}, "-rate-limit must be 0"},
 	} {
 		out, errOut := newNotifyBuffer(), newNotifyBuffer()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -200,23 +202,33 @@ func TestServeRefusesUnusableFilesAtStart(t *testing.T) {
 	}
 }
 
-func TestServeProcs(t *testing.T) {
-	for _, tc := range []struct {
-		flag  int
-		env   string
-		avail int
-		want  int
-	}{
-		{0, "", 2, 1},  // half of a 2-CPU machine
-		{0, "", 8, 4},  // half of 8
-		{0, "", 1, 1},  // never 0
-		{0, "", 3, 1},  // rounds down
-		{0, "6", 6, 6}, // GOMAXPROCS set: the runtime's value stands
-		{3, "", 8, 3},  // -procs wins
-		{2, "6", 6, 2}, // over the environment too
-	} {
-		if got := serveProcs(tc.flag, tc.env, tc.avail); got != tc.want {
-			t.Errorf("serveProcs(-procs %d, GOMAXPROCS=%q, %d CPUs) = %d; want %d", tc.flag, tc.env, tc.avail, got, tc.want)
+func TestServeRateLimit(t *testing.T) {
+	s := startServe(t, "-rate-limit", "1")
+	if !strings.Contains(s.out.String(), "rate limit  1 DR API calls a second per account") {
+		t.Errorf("serve -rate-limit 1 did not say so at start:\n%s", s.out.String())
+	}
+	ctx := context.Background()
+	keys, err := client.New(s.url, "").CreateAccount(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(s.url, keys.SecretKey)
+	// One call a second: of a few calls made back to back, all but the first
+	// of each second are refused as DR refuses them.
+	var refused *client.Error
+	for i := 0; i < 5 && refused == nil; i++ {
+		_, err := c.Customers(ctx, client.ListParams{})
+		if err != nil && !errors.As(err, &refused) {
+			t.Fatal(err)
+		}
+	}
+	if refused == nil || refused.Status != http.StatusTooManyRequests || refused.Code() != "too_many_requests" || refused.RetryAfter != time.Second {
+		t.Fatalf("5 calls at once under -rate-limit 1: %+v, want one refused 429 too_many_requests with Retry-After 1s", refused)
+	}
+	// The control API is not limited.
+	for range 3 {
+		if _, err := c.Account(ctx); err != nil {
+			t.Fatalf("a control call under the rate limit: %v", err)
 		}
 	}
 }
