@@ -668,3 +668,59 @@ func TestFailedCancellationReasonInflections(t *testing.T) {
 		t.Error("a notice without a reason passed")
 	}
 }
+
+// The shipped catalogue finds a billing-failed notice's attempt count in
+// every language its wording attributes take (README, "Wording and links in
+// any language"), not only in English, German, French and Spanish: a
+// Japanese shop writing "決済の試行：2回目" shows the attempt.
+func TestShippedAttemptCountInEveryLanguage(t *testing.T) {
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Get("billing-failed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attempt catalogue.Attribute
+	for _, a := range n.Attributes {
+		if a.Name == "attemptCount" {
+			attempt = a
+		}
+	}
+	if attempt.Name == "" {
+		t.Fatal("billing-failed has no attemptCount attribute")
+	}
+	single := &catalogue.Notification{ID: "attempt", Name: "Attempt", Attributes: []catalogue.Attribute{attempt}}
+	obj := map[string]any{"invoice": map[string]any{"attemptCount": float64(2)}}
+	for _, line := range []string{
+		"Attempt 2 of 4",               // en
+		"Abbuchungsversuch Nr. 2",      // de
+		"Tentative n° 2",               // fr
+		"Intento 2",                    // es
+		"Tentativa de cobrança 2",      // pt
+		"Tentativo di addebito n. 2",   // it
+		"Poging 2 is mislukt",          // nl
+		"Próba obciążenia nr 2",        // pl
+		"Försök 2 misslyckades",        // sv
+		"Forsøg nr. 2",                 // da
+		"Forsøk nr. 2",                 // no
+		"Veloitusyritys 2 epäonnistui", // fi
+		"Pokus o platbu č. 2",          // cs
+		"2. ödeme denemesi başarısız",  // tr
+		"Попытка списания № 2",         // ru
+		"決済の試行：2回目",                    // ja
+		"第2次扣款尝试失败",                    // zh-Hans
+		"第2次扣款嘗試失敗",                    // zh-Hant
+		"결제 시도 2번째 실패",                 // ko
+	} {
+		body := "Music box × 1\n" + line
+		if err := single.Check(obj, catalogue.Email{Body: body}).Err(); err != nil {
+			t.Errorf("%q: the attempt count is not found: %v", line, err)
+		}
+	}
+	// A quantity is still not an attempt, in Japanese either.
+	if err := single.Check(obj, catalogue.Email{Body: "数量：2個\nお支払いができませんでした"}).Err(); err == nil {
+		t.Error("a quantity of 2 counted as attempt 2")
+	}
+}

@@ -342,7 +342,9 @@ func (a *Account) attemptCharge(s *Subscription, at time.Time) {
 	inv.Payment.Charges = append(inv.Payment.Charges, ch)
 	inv.UpdatedTime = at
 	if sourceUsable(src, at) && !a.behaviours[src.ID].chargeFails {
-		ch.State, ch.Captured = "complete", true
+		// As DR's subscription.extended sample shows the invoice's charge:
+		// {"state":"processing","captured":true} (docs/events.md).
+		ch.State, ch.Captured = "processing", true
 		wasState := inv.State
 		inv.State = "paid"
 		inv.StateTransitions["paid"] = at

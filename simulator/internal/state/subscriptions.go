@@ -252,8 +252,10 @@ func hasTermsFields(p *SubscriptionUpdateParams) bool {
 }
 
 // UpdateSubscription is POST /subscriptions/{id} (docs/dr-api.md#subscription, docs/lifecycles.md#subscription-dr-coordinated).
-// Every change emits subscription.updated with previousAttributes; a
-// request that changes nothing emits nothing.
+// Every success emits subscription.updated, as DR documents ("each success
+// emits subscription.updated"), with previousAttributes holding the old
+// value of each field that changed: {} when the request changed nothing
+// [choice] (updatedTime still moves; it is never in previousAttributes).
 //
 // A new sourceId is the way out of trouble [choice]: during dunning
 // (activePendingInvoice) the open invoice is voided and a new one is opened
@@ -316,9 +318,6 @@ func (a *Account) UpdateSubscription(id string, p SubscriptionUpdateParams) (*Su
 		s.SourceID = *p.SourceID
 	}
 	prev := previousAttributes(before, snapshot(s))
-	if len(prev) == 0 {
-		return clone(s), nil
-	}
 	s.UpdatedTime = now
 	a.record("subscription.updated", s, prev)
 	if sourceChanged {
