@@ -68,6 +68,14 @@ type Options struct {
 	// beyond loopback without one: anyone who reaches the simulator could
 	// otherwise create accounts and make it call any URL.
 	AdminToken string
+	// RateLimit, when above 0, limits each account to RateLimit DR API
+	// calls a second (a token bucket holding one second's worth), as DR
+	// limits its keys (250 a second live, 25 test): a call beyond it gets
+	// DR's 429 too_many_requests with a Retry-After in seconds. The control
+	// API (/_sim/), the health check and file links are never limited. Off
+	// when 0: certification compresses time, so a merchant within DR's
+	// limit in real traffic would exceed it there.
+	RateLimit int
 }
 
 // AdminHeader is the header that carries Options.AdminToken.
@@ -150,6 +158,7 @@ func Start(o Options) (*Server, error) {
 	}
 	apiHandler.SetPublicURL(public)
 	apiHandler.SetAdminToken(o.AdminToken)
+	apiHandler.SetRateLimit(o.RateLimit)
 	dashOpts := dashboard.Options{MailURL: o.MailURL}
 	if o.AdminToken != "" {
 		dashOpts.Allow = func(r *http.Request) bool {

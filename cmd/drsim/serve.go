@@ -34,8 +34,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	saveEvery := fs.Duration("save-every", 30*time.Second, "how often to write the -state file")
 	adminToken := fs.String("admin-token", "", "token the control API (/_sim/…, account creation) and the dashboard need (env DRSIM_ADMIN_TOKEN); generated and printed when -sim-addr is beyond loopback and none is given")
 	profilePath := fs.String("profile", "", "a merchant profile (YAML): its account (api.secretKey), webhook (webhook.url) and signing secret are provisioned at start")
+	rateLimit := fs.Int("rate-limit", 0, "DR API calls a second each account may make, as DR limits its keys (25 test, 250 live), then 429 too_many_requests with Retry-After; 0: no limit (certification compresses time, so leave it off for certify runs)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *rateLimit < 0 {
+		return fmt.Errorf("-rate-limit must be 0 (no limit) or more requests a second, got %d", *rateLimit)
 	}
 	if *adminToken == "" { // from the environment after parsing, so that -h does not print it
 		*adminToken = os.Getenv("DRSIM_ADMIN_TOKEN")
@@ -68,7 +72,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	sim, err := simulator.Start(simulator.Options{
 		Addr: *simAddr, Logger: newLogger(stderr, *verbose), DeliveryTimeout: *timeout,
 		RetryScale: *retryScale, MailURL: mailURL, StateFile: *stateFile, SaveEvery: *saveEvery, PublicURL: *publicURL,
-		AdminToken: token,
+		AdminToken: token, RateLimit: *rateLimit,
 	})
 	if err != nil {
 		return err
@@ -93,6 +97,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		fmt.Fprintf(stdout, "admin token %s   (%s header of every /_sim/ call; %s)\n", token, simulator.AdminHeader, how)
 	}
 	fmt.Fprintf(stdout, "cpus        %d of %d (GOMAXPROCS)\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
+	if *rateLimit > 0 {
+		fmt.Fprintf(stdout, "rate limit  %d DR API calls a second per account, then 429 with Retry-After (-rate-limit)\n", *rateLimit)
+	}
 	if mb != nil {
 		fmt.Fprintf(stdout, "MailHog     SMTP %s, web UI and API %s\n", mb.SMTPAddr(), mb.URL())
 	}

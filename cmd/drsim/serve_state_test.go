@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -185,6 +187,7 @@ func TestServeRefusesUnusableFilesAtStart(t *testing.T) {
 	}{
 		{[]string{"-state", filepath.Join(dir, "no-such-dir", "state.json")}, "cannot be written"},
 		{[]string{"-profile", filepath.Join(dir, "missing.yaml")}, "missing.yaml"},
+		{[]string{"-rate-limit", "-1"}, "-rate-limit must be 0"},
 	} {
 		out, errOut := newNotifyBuffer(), newNotifyBuffer()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -195,6 +198,37 @@ func TestServeRefusesUnusableFilesAtStart(t *testing.T) {
 		}
 		if out.String() != "" {
 			t.Errorf("serve %v started before refusing:\n%s", tc.args, out.String())
+		}
+	}
+}
+
+func TestServeRateLimit(t *testing.T) {
+	s := startServe(t, "-rate-limit", "1")
+	if !strings.Contains(s.out.String(), "rate limit  1 DR API calls a second per account") {
+		t.Errorf("serve -rate-limit 1 did not say so at start:\n%s", s.out.String())
+	}
+	ctx := context.Background()
+	keys, err := client.New(s.url, "").CreateAccount(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(s.url, keys.SecretKey)
+	// One call a second: of a few calls made back to back, all but the first
+	// of each second are refused as DR refuses them.
+	var refused *client.Error
+	for i := 0; i < 5 && refused == nil; i++ {
+		_, err := c.Customers(ctx, client.ListParams{})
+		if err != nil && !errors.As(err, &refused) {
+			t.Fatal(err)
+		}
+	}
+	if refused == nil || refused.Status != http.StatusTooManyRequests || refused.Code() != "too_many_requests" || refused.RetryAfter != time.Second {
+		t.Fatalf("5 calls at once under -rate-limit 1: %+v, want one refused 429 too_many_requests with Retry-After 1s", refused)
+	}
+	// The control API is not limited.
+	for range 3 {
+		if _, err := c.Account(ctx); err != nil {
+			t.Fatalf("a control call under the rate limit: %v", err)
 		}
 	}
 }

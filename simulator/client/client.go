@@ -93,14 +93,17 @@ func (c *Client) BaseURL() string { return c.base }
 // Error is a non-2xx answer: DR's error shape with the request it answered.
 // Status is the HTTP status; Type is DR's error type (e.g. "not_found",
 // "bad_request", "unauthorized"); Errors carry code, parameter and message.
-// An answer that is not DR's shape keeps its text in Body.
+// An answer that is not DR's shape keeps its text in Body. RetryAfter is
+// the answer's Retry-After header in seconds (DR may send one with a 429
+// over its rate limit; 0 when absent or not a number of seconds).
 type Error struct {
-	Method string        `json:"-"`
-	Path   string        `json:"-"`
-	Status int           `json:"-"`
-	Type   string        `json:"type"`
-	Errors []ErrorDetail `json:"errors"`
-	Body   string        `json:"-"`
+	Method     string        `json:"-"`
+	Path       string        `json:"-"`
+	Status     int           `json:"-"`
+	RetryAfter time.Duration `json:"-"`
+	Type       string        `json:"type"`
+	Errors     []ErrorDetail `json:"errors"`
+	Body       string        `json:"-"`
 }
 
 // ErrorDetail is one of DR's error entries.
@@ -245,6 +248,9 @@ func (c *Client) send(ctx context.Context, method, path string, body io.Reader, 
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := &Error{Method: method, Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(b))}
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			e.RetryAfter = time.Duration(secs) * time.Second
+		}
 		if json.Unmarshal(b, e) != nil {
 			e.Type, e.Errors = "", nil
 		}

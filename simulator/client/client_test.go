@@ -222,6 +222,26 @@ func TestEveryResourceDecodesStrictly(t *testing.T) {
 	if af = must[*client.APIFault](t, "get api fault")(c.APIFault(ctx, af.ID)); af.Used != 1 {
 		t.Fatalf("API fault used %d times, want 1", af.Used)
 	}
+	// DR's rate limit, injected: the next 2 DR calls of any path get 429
+	// with Retry-After (1.5s rounds up to 2s); control calls pass and do not
+	// use the fault up.
+	rl := must[*client.APIFault](t, "rate limit fault")(c.RateLimitNext(ctx, 2, 1500*time.Millisecond))
+	for i, call := range []func() error{
+		func() error { _, err := c.Customers(ctx, client.ListParams{}); return err },
+		func() error { _, err := c.Orders(ctx, client.ListParams{}); return err },
+	} {
+		var e *client.Error
+		if err := call(); !errors.As(err, &e) || e.Status != http.StatusTooManyRequests || e.Type != "too_many_requests" || e.Code() != "too_many_requests" || e.RetryAfter != 2*time.Second {
+			t.Fatalf("call %d under RateLimitNext: %v (%+v), want 429 too_many_requests with Retry-After 2s", i+1, err, e)
+		}
+		if got := must[*client.APIFault](t, "get rate limit fault")(c.APIFault(ctx, rl.ID)); got.Used != i+1 || got.Path != client.AnyPath {
+			t.Fatalf("after %d calls the fault reads %+v, want used %d", i+1, got, i+1)
+		}
+	}
+	must[*client.Page[client.Customer]](t, "customers after the rate limit")(c.Customers(ctx, client.ListParams{}))
+	if _, err := c.RateLimitNext(ctx, 0, time.Second); err == nil {
+		t.Fatal("RateLimitNext with count 0 was accepted")
+	}
 	must[[]client.RequestLog](t, "requests")(c.Requests(ctx))
 
 	ok(t, "detach", c.DetachSource(ctx, cust.ID, src.ID))

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -139,6 +140,19 @@ func (c *Client) ReleaseFault(ctx context.Context, id, order string) (*Fault, er
 // AddAPIFault is POST /_sim/api-faults.
 func (c *Client) AddAPIFault(ctx context.Context, f APIFault) (*APIFault, error) {
 	return send[APIFault](ctx, c, http.MethodPost, "/_sim/api-faults", f)
+}
+
+// RateLimitNext makes the account's next count DR API calls (any method and
+// path; the control API is never faulted) answer as DR does over its rate
+// limit: 429 too_many_requests with a Retry-After of retryAfter, in whole
+// seconds rounded up (above 0, at most an hour). It is POST /_sim/api-faults
+// {path:"*", status:429, retryAfter, count}: the fault is the account's, so
+// calls made by anything else on the account take their share.
+func (c *Client) RateLimitNext(ctx context.Context, count int, retryAfter time.Duration) (*APIFault, error) {
+	if count < 1 {
+		return nil, fmt.Errorf("RateLimitNext: count must be at least 1, got %d", count)
+	}
+	return c.AddAPIFault(ctx, APIFault{Path: AnyPath, Status: http.StatusTooManyRequests, RetryAfter: retryAfter.String(), Count: count})
 }
 
 // APIFault is GET /_sim/api-faults/{id}.

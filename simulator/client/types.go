@@ -1000,13 +1000,16 @@ type Fault struct {
 type APIFault struct {
 	ID         string `json:"id,omitempty"`
 	Method     string `json:"method,omitempty"`     // any when empty
-	Path       string `json:"path"`                 // a path.Match glob over the request path, e.g. "/skus/*"
+	Path       string `json:"path"`                 // a path.Match glob over the request path, e.g. "/skus/*", or AnyPath
 	Status     int    `json:"status,omitempty"`     // 400-599; DR's 429 and 500 are the usual ones
 	RetryAfter string `json:"retryAfter,omitempty"` // e.g. "2s"; sent as whole seconds, rounded up
 	Delay      string `json:"delay,omitempty"`      // e.g. "100ms"
 	Count      int    `json:"count"`                // 1 when 0
 	Used       int    `json:"used"`
 }
+
+// AnyPath is the APIFault path that matches every DR API call of the account.
+const AnyPath = "*"
 
 // Attempt is one delivery of one event to one webhook, as the control API
 // records it (GET /_sim/deliveries).

@@ -21,8 +21,9 @@ import (
 // Delay and no Status only slows the call, which then runs normally.
 //
 // Path is a path.Match glob over the request path: "/skus/*" matches
-// "/skus/abc" but neither "/skus" nor "/skus/abc/x". The control API (/_sim/)
-// is never faulted. API faults are the HTTP layer's alone: the handler keeps
+// "/skus/abc" but neither "/skus" nor "/skus/abc/x"; "*" alone matches every
+// DR API call (AnyPath: "the account's next 3 calls get 429"). The control
+// API (/_sim/) is never faulted. API faults are the HTTP layer's alone: the handler keeps
 // their registry and its middleware (applyAPIFaults) consults it before
 // routing a DR call.
 type apiFault struct {
@@ -56,8 +57,8 @@ func (r *apiFaults) Add(accountID string, f apiFault) (apiFault, error) {
 	if f.Path == "" {
 		return apiFault{}, problem.Missing("path")
 	}
-	if _, err := path.Match(f.Path, "/"); err != nil || !strings.HasPrefix(f.Path, "/") {
-		return apiFault{}, problem.Invalidf("path", "path must be a glob over a request path such as /skus/*, got '%s'.", f.Path)
+	if _, err := path.Match(f.Path, "/"); f.Path != client.AnyPath && (err != nil || !strings.HasPrefix(f.Path, "/")) {
+		return apiFault{}, problem.Invalidf("path", "path must be a glob over a request path such as /skus/*, or * for every call, got '%s'.", f.Path)
 	}
 	if strings.HasPrefix(f.Path, "/_sim/") {
 		return apiFault{}, problem.Invalidf("path", "API faults apply to the DR API, not the control API (%s).", f.Path)
@@ -118,7 +119,7 @@ func (r *apiFaults) Take(accountID, method, urlPath string) (apiFault, bool) {
 		if f.accountID != accountID || f.Used >= f.Count || (f.Method != "" && f.Method != method) {
 			continue
 		}
-		if ok, _ := path.Match(f.Path, urlPath); !ok {
+		if ok, _ := path.Match(f.Path, urlPath); !ok && f.Path != client.AnyPath {
 			continue
 		}
 		f.Used++

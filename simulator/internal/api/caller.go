@@ -17,11 +17,12 @@ type caller struct {
 
 // prelude is what every routed request runs first, once: it resolves the
 // request's Bearer key to its account, then, for a known key, applies API
-// faults (delivery_control.go) and notes where the account is reached
-// (files.go). It passes the caller on as a value, not in the request's
-// context (a copy of the request each time). A request without a known key
-// goes on without one; the handler answers 401. answered: a fault answered
-// the request, and nothing else may.
+// faults (delivery_control.go) and the rate limit (ratelimit.go), and notes
+// where the account is reached (files.go). It passes the caller on as a
+// value, not in the request's context (a copy of the request each time). A
+// request without a known key goes on without one; the handler answers 401.
+// answered: a fault or the rate limit answered the request, and nothing
+// else may.
 func (h *Handler) prelude(w http.ResponseWriter, r *http.Request) (c caller, known, answered bool) {
 	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
@@ -32,7 +33,7 @@ func (h *Handler) prelude(w http.ResponseWriter, r *http.Request) (c caller, kno
 		return caller{}, false, false
 	}
 	c = caller{account: a, public: public}
-	if h.applyAPIFault(w, r, c) {
+	if h.applyAPIFault(w, r, c) || h.rateLimited(w, r, c) {
 		return c, true, true
 	}
 	h.noteBaseURL(r, c)

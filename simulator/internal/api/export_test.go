@@ -1,6 +1,10 @@
 package api
 
-import "github.com/gorilla/mux"
+import (
+	"time"
+
+	"github.com/gorilla/mux"
+)
 
 // Routes lists every route the handler serves as "METHOD /path/{template}",
 // so that tests can prove they cover each one.
@@ -22,3 +26,7 @@ func Routes(h *Handler) ([]string, error) {
 	})
 	return out, err
 }
+
+// SetRateLimitClock makes the rate limit's buckets read now instead of wall
+// time (after SetRateLimit).
+func SetRateLimitClock(h *Handler, now func() time.Time) { h.rateLimit.now = now }

@@ -145,7 +145,7 @@ type drError struct {
 // errorTypes maps a status to DR's error type (docs/dr-api.md#errors).
 var errorTypes = map[int]string{
 	400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-	405: "method_not_allowed", 408: "request_timeout", 409: "conflict",
+	405: "method_not_allowed", 408: "request_timeout", 409: "conflict", 429: "too_many_requests",
 }
 
 // parseError decodes raw as DR's error shape and checks its type against

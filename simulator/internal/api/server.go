@@ -27,6 +27,8 @@ type Handler struct {
 	publicURL string
 	// apiFaults are the faults of the merchants' own API calls (apifaults.go).
 	apiFaults apiFaults
+	// rateLimit is DR's per-account rate limit, off unless set (ratelimit.go).
+	rateLimit rateLimits
 	// adminToken, when set, guards the control API (admin.go).
 	adminToken string
 	// lastBase is the last base URL noteBaseURL built (files.go).

@@ -96,5 +96,6 @@ func (h *Handler) deleteAccount(a *state.Account, r *http.Request) (int, any, er
 		return 0, nil, err
 	}
 	h.engine.ForgetAccount(a.ID())
+	h.rateLimit.forget(a.ID())
 	return http.StatusNoContent, nil, nil
 }
