@@ -313,7 +313,19 @@ func (a *Account) invoiceDue(s *Subscription, at time.Time) {
 	sc.lapseAt = nil
 	inv := a.draftInvoice(s, at)
 	if inv.TotalAmount == 0 {
+		// DR: "invoice total 0 → activeFree, no billing" (docs/lifecycles.md),
+		// also for a paid subscription whose price became 0. It turns
+		// active again when a later invoice is priced and paid
+		// (attemptCharge). stateTransitions.activatedFree is set the first
+		// time, as activated is [choice]; no subscription event [choice: DR
+		// documents none], the voided invoice's events only.
 		a.voidInvoice(inv, at)
+		if s.State != "activeFree" {
+			s.State = "activeFree"
+			if _, had := s.StateTransitions["activatedFree"]; !had {
+				s.StateTransitions["activatedFree"] = at
+			}
+		}
 		a.advancePeriod(s, at)
 		s.UpdatedTime = at
 		return
