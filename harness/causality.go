@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/drsim/drsim/harness/catalogue"
+	"github.com/drsim/drsim/harness/mailbox"
 
 	"github.com/drsim/drsim/simulator/client"
 )
@@ -46,6 +47,44 @@ func (s *Scenario) firstDelivery(ctx context.Context, id string) time.Time {
 	}
 	s.delivered[id] = first
 	return first
+}
+
+// matchDelivered is match, made sure of causality: an email matched to an
+// event whose first delivery is not known yet (the simulator records an
+// attempt once the merchant has answered, and the email may already be
+// here when it was sent on an earlier event) waits for that delivery, and
+// the emails found to have arrived before it are matched again.
+func (s *Scenario) matchDelivered(ctx context.Context, mt *matching, n int, rivals map[string][]subject, all []*mailbox.Message) bool {
+	for {
+		if !s.match(ctx, mt, n, rivals, all) {
+			return false
+		}
+		if !s.learnDeliveries(ctx, mt) {
+			return true
+		}
+	}
+}
+
+// learnDeliveries learns the first delivery of each matched event whose
+// delivery is not known, and reports whether one of them makes its email
+// premature.
+func (s *Scenario) learnDeliveries(ctx context.Context, mt *matching) bool {
+	changed := false
+	for i, j := range mt.pairs {
+		if j < 0 || mt.subs[j].eventID == "" || !mt.subs[j].delivered.IsZero() {
+			continue
+		}
+		sub := &mt.subs[j]
+		atts, err := s.h.dr.WaitDeliveries(ctx, client.AttemptFilter{EventID: sub.eventID, WebhookID: s.h.webhookID}, 1, drDeliveryTimeout)
+		if err != nil || len(atts) == 0 {
+			continue // never delivered (held back), or not known: nothing assumed
+		}
+		sub.delivered = s.firstDelivery(ctx, sub.eventID)
+		if sub.premature(mt.emails[i].msg.Created) {
+			changed = true
+		}
+	}
+	return changed
 }
 
 // premature reports whether an email that arrived at got cannot answer

@@ -409,7 +409,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	rivals := map[string][]subject{}
 	var subsErr error
 	stale := true
-	matched := func() bool { return s.match(wctx, mt, n, rivals, all) }
+	matched := func() bool { return s.matchDelivered(wctx, mt, n, rivals, all) }
 	started := time.Now()
 	_, werr := s.h.cfg.Mailbox.Wait(wctx, c.Email, desc, func(m *mailbox.Message) bool {
 		budget.pause()
@@ -459,7 +459,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	if len(mt.emails) > 0 {
 		if subs, err := s.subjects(ctx, nt, false); err == nil {
 			mt.setSubjects(subs)
-			if s.match(ctx, mt, n, rivals, all) {
+			if s.matchDelivered(ctx, mt, n, rivals, all) {
 				return s.settle(ctx, c, nt, mt, n, &check)
 			}
 		}
