@@ -373,3 +373,59 @@ func TestListenSurvivesASimulatorRestart(t *testing.T) {
 		t.Fatal("listen did not stop within 10s of its context ending")
 	}
 }
+
+// logs tail shows the shop's API calls, not those drsim trigger makes to
+// play its flow (nor any other drsim command's: their User-Agent says so),
+// and shows a call made right after "Tailing" is printed.
+func TestLogsTailLeavesOutDrsimsOwnCalls(t *testing.T) {
+	sim, err := simulator.Start(simulator.Options{RetryScale: 1e-4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	keys, err := client.New(sim.URL(), "").CreateAccount(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail, tailErr := newNotifyBuffer(), newNotifyBuffer()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"logs", "tail", "-sim", sim.URL(), "-key", keys.SecretKey, "-poll", "10ms", "-deliveries=false"}, tail, tailErr)
+	}()
+	tail.waitFor(t, "drsim logs tail", "Tailing", 10*time.Second)
+
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"trigger", "-sim", sim.URL(), "-key", keys.SecretKey, "-wait", "0", "order.accepted"}, &out, &errOut); code != 0 {
+		t.Fatalf("drsim trigger order.accepted exited %d:\n%s\n%s", code, out.String(), errOut.String())
+	}
+	// The shop's call, after every call of the trigger: once the tail shows
+	// it, it has passed over the trigger's.
+	if _, err := client.New(sim.URL(), keys.SecretKey).Customer(ctx, "shop-looks-up-0336"); client.StatusOf(err) != http.StatusNotFound {
+		t.Fatalf("the shop's call: %v, want 404", err)
+	}
+	tail.waitFor(t, "the shop's call in logs tail", "GET /customers/shop-looks-up-0336  <-- 404", 10*time.Second)
+	for _, line := range strings.Split(tail.String(), "\n") {
+		if strings.Contains(line, "<--") && !strings.Contains(line, "shop-looks-up-0336") {
+			t.Errorf("logs tail shows a call the shop did not make: %q\nwhole tail:\n%s", line, tail.String())
+		}
+	}
+	reqs, err := client.New(sim.URL(), keys.SecretKey).Requests(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	triggered := 0
+	for _, r := range reqs {
+		if r.Agent == triggerAgent {
+			triggered++
+		}
+	}
+	if triggered == 0 {
+		t.Errorf("no call in the request log carries the User-Agent %q: %+v", triggerAgent, reqs)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("logs tail exited %d: %s", code, tailErr.String())
+	}
+}

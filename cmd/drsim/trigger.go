@@ -370,7 +370,7 @@ func days(n int) func(context.Context, *tripper) error {
 func trigger(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cn conn
+	cn := conn{agent: triggerAgent} // logs tail tells its calls from the shop's
 	cn.flags(fs)
 	defer func() { err = cn.explain(err) }()
 	email := fs.String("email", "customer@example.test", "the customer's email address (where the merchant's notifications go)")
