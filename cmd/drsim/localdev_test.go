@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"github.com/drsim/drsim/simulator/client"
 	"net"
@@ -207,7 +208,9 @@ func TestTriggerFlowsCauseTheirEvents(t *testing.T) {
 		want []string
 	}{
 		{"order.shipped", []string{"fulfillment.created", "order.complete"}},
+		{"order.partly-shipped", []string{"fulfillment.created", "order.charge.capture.complete"}},
 		{"order.partly-cancelled", []string{"order.charge.cancel.complete"}},
+		{"order.partly-refunded", []string{"refund.complete", "order.refunded", "order.credit_memo.created"}},
 		{"order.cancelled", []string{"order.cancelled"}},
 		{"order.refunded", []string{"refund.complete", "order.refunded", "order.credit_memo.created"}},
 		{"order.blocked", []string{"order.blocked"}},
@@ -237,6 +240,35 @@ func TestTriggerFlowsCauseTheirEvents(t *testing.T) {
 		for _, w := range tc.want {
 			if !strings.Contains(out.String(), " "+w+" ") {
 				t.Errorf("trigger %s: no %s event in:\n%s", tc.flow, w, out.String())
+			}
+		}
+		// A flow not named by a DR event type says so, and which events DR
+		// sends instead, and it sends them.
+		name := tc.flow
+		if a, ok := flowAliases[name]; ok {
+			name = a
+		}
+		if sends, ok := flowSends[name]; ok {
+			if !strings.Contains(out.String(), "Triggered "+name+" (drsim's name for the flow, not a DR event type; DR sends "+sends+")") {
+				t.Errorf("trigger %s does not say DR sends %s:\n%s", tc.flow, sends, out.String())
+			}
+			for _, ev := range strings.Split(sends, ", ") {
+				if !strings.Contains(out.String(), " "+ev+" ") {
+					t.Errorf("trigger %s says DR sends %s, but no %s event in:\n%s", tc.flow, sends, ev, out.String())
+				}
+			}
+		}
+		if tc.flow == "order.partly-refunded" { // DR's order.refunded of a partial refund
+			ev, err := d.sim.Client(keys.SecretKey).Event(ctx, eventID(t, out.String(), "order.refunded"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var o struct {
+				RefundedAmount float64 `json:"refundedAmount"`
+				TotalAmount    float64 `json:"totalAmount"`
+			}
+			if err := json.Unmarshal(ev.Data.Object, &o); err != nil || o.RefundedAmount != 5 || o.TotalAmount <= 5 {
+				t.Errorf("order.partly-refunded: order.refunded carries refundedAmount %v of %v (%v), want 5 of more", o.RefundedAmount, o.TotalAmount, err)
 			}
 		}
 	}
@@ -427,5 +459,33 @@ func TestLogsTailLeavesOutDrsimsOwnCalls(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("logs tail exited %d: %s", code, tailErr.String())
+	}
+}
+
+// Every trigger flow is named by the DR event type it causes, or says which
+// DR events it is about (flowSends), each a type the simulator emits.
+func TestTriggerFlowNamesAgreeWithDREvents(t *testing.T) {
+	for name := range flows {
+		sends, ok := flowSends[name]
+		isType := slices.Contains(allEventTypes, name)
+		switch {
+		case isType && ok:
+			t.Errorf("flow %s is a DR event type, yet flowSends says it sends %s", name, sends)
+		case !isType && !ok:
+			t.Errorf("flow %s is not a DR event type and flowSends does not say which events DR sends for it", name)
+		}
+		for _, ev := range strings.Split(sends, ", ") {
+			if ok && !slices.Contains(allEventTypes, ev) {
+				t.Errorf("flowSends[%s] names %s, not an event type the simulator emits", name, ev)
+			}
+		}
+		if !strings.Contains(flows[name].about, "(") && !isType {
+			t.Errorf("flow %s: its description %q does not name the events", name, flows[name].about)
+		}
+	}
+	for name := range flowSends {
+		if _, ok := flows[name]; !ok {
+			t.Errorf("flowSends names %s, which is no flow", name)
+		}
 	}
 }
