@@ -11,8 +11,10 @@ import (
 // with the href targets of its links in document order.
 //
 // Text is whitespace-collapsed as a browser would; block elements and <br>
-// end lines, table cells are separated by spaces, list items start with
-// "- ". Contents of head, script, style, noscript and template are skipped.
+// end lines, table cells are separated by a tab, list items start with
+// "- ". A tab, not a space: a space is a thousands separator in many
+// locales, and a quantity cell beside a price cell ("2", "123,00 €") would
+// read as one amount, 2 123,00 €. Contents of head, script, style, noscript and template are skipped.
 func htmlToText(src string) (string, []string) {
 	doc, err := html.Parse(strings.NewReader(src))
 	if err != nil {
@@ -45,7 +47,7 @@ func htmlToText(src string) (string, []string) {
 			case atom.Br:
 				w.br()
 			case atom.Td, atom.Th:
-				w.space()
+				w.cell()
 			case atom.Li:
 				w.text("- ")
 			}
@@ -81,6 +83,7 @@ var blocks = map[atom.Atom]int{
 type textWriter struct {
 	b            strings.Builder
 	pendingSpace bool // whitespace seen since the last word
+	pendingCell  bool // a table cell began since the last word
 	newlines     int  // newlines at the end of b
 }
 
@@ -98,15 +101,21 @@ func (w *textWriter) text(s string) {
 }
 
 func (w *textWriter) word(s string) {
-	if w.b.Len() > 0 && w.newlines == 0 && w.pendingSpace {
-		w.b.WriteByte(' ')
+	if w.b.Len() > 0 && w.newlines == 0 {
+		switch {
+		case w.pendingCell:
+			w.b.WriteByte('\t')
+		case w.pendingSpace:
+			w.b.WriteByte(' ')
+		}
 	}
 	w.b.WriteString(s)
-	w.pendingSpace = false
+	w.pendingSpace, w.pendingCell = false, false
 	w.newlines = 0
 }
 
-func (w *textWriter) space() { w.pendingSpace = true }
+// cell marks the start of a table cell: a tab before its first word.
+func (w *textWriter) cell() { w.pendingCell = true }
 
 // endLine makes the text end in at least n (0–2) newlines. Nothing is
 // written at the start of the text.
@@ -114,7 +123,7 @@ func (w *textWriter) endLine(n int) {
 	if n == 0 {
 		return
 	}
-	w.pendingSpace = false
+	w.pendingSpace, w.pendingCell = false, false
 	for w.b.Len() > 0 && w.newlines < n {
 		w.b.WriteByte('\n')
 		w.newlines++

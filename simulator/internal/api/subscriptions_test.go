@@ -112,8 +112,10 @@ type invoice struct {
 	Payment struct {
 		Sources []source `json:"sources"`
 		Charges []struct {
-			State       string `json:"state"`
-			FailureCode string `json:"failureCode"`
+			State       string  `json:"state"`
+			Captured    bool    `json:"captured"`
+			Amount      float64 `json:"amount"`
+			FailureCode string  `json:"failureCode"`
 		} `json:"charges"`
 	} `json:"payment"`
 }
@@ -265,8 +267,12 @@ func TestSubscriptionLifecycleOverHTTP(t *testing.T) {
 		len(inv.Items) != 1 || inv.Items[0].SKUID != sku || inv.Items[0].Amount != 25.05 || inv.Items[0].Quantity != 5 ||
 		inv.Items[0].ProductDetails.Name != "Athena Womens Running Shoes" || inv.Items[0].SubscriptionInfo.SubscriptionID != s.ID ||
 		len(inv.Payment.Sources) != 1 || inv.Payment.Sources[0].CreditCard.Brand != "MasterCard" || inv.Payment.Sources[0].CreditCard.LastFourDigits != "0008" ||
-		inv.Payment.Sources[0].CreditCard.ExpirationYear != 2031 || len(inv.Payment.Charges) != 1 || inv.Payment.Charges[0].State != "complete" {
+		inv.Payment.Sources[0].CreditCard.ExpirationYear != 2031 || len(inv.Payment.Charges) != 1 {
 		t.Fatalf("extended invoice %+v", inv)
+	}
+	// DR's subscription.extended sample: {"amount":26.94,"state":"processing","captured":true}.
+	if ch := inv.Payment.Charges[0]; ch.State != "processing" || !ch.Captured || ch.Amount != 26.94 {
+		t.Fatalf("extended invoice's charge %+v, want DR's sample: processing, captured, 26.94", ch)
 	}
 	if sub := extended.Subscription; sub.State != "active" || !sub.NextInvoiceDate.Equal(s.NextInvoiceDate.AddDate(0, 1, 0)) {
 		t.Fatalf("extended subscription %+v", sub)

@@ -313,7 +313,19 @@ func (a *Account) invoiceDue(s *Subscription, at time.Time) {
 	sc.lapseAt = nil
 	inv := a.draftInvoice(s, at)
 	if inv.TotalAmount == 0 {
+		// DR: "invoice total 0 → activeFree, no billing" (docs/lifecycles.md),
+		// also for a paid subscription whose price became 0. It turns
+		// active again when a later invoice is priced and paid
+		// (attemptCharge). stateTransitions.activatedFree is set the first
+		// time, as activated is [choice]; no subscription event [choice: DR
+		// documents none], the voided invoice's events only.
 		a.voidInvoice(inv, at)
+		if s.State != "activeFree" {
+			s.State = "activeFree"
+			if _, had := s.StateTransitions["activatedFree"]; !had {
+				s.StateTransitions["activatedFree"] = at
+			}
+		}
 		a.advancePeriod(s, at)
 		s.UpdatedTime = at
 		return
@@ -342,7 +354,9 @@ func (a *Account) attemptCharge(s *Subscription, at time.Time) {
 	inv.Payment.Charges = append(inv.Payment.Charges, ch)
 	inv.UpdatedTime = at
 	if sourceUsable(src, at) && !a.behaviours[src.ID].chargeFails {
-		ch.State, ch.Captured = "complete", true
+		// As DR's subscription.extended sample shows the invoice's charge:
+		// {"state":"processing","captured":true} (docs/events.md).
+		ch.State, ch.Captured = "processing", true
 		wasState := inv.State
 		inv.State = "paid"
 		inv.StateTransitions["paid"] = at

@@ -366,6 +366,29 @@ func TestScheduleTable(t *testing.T) {
 			wantState: "activeFree",
 		},
 		{
+			name: "paid subscription whose price becomes 0: activeFree at the next invoice date, no billing; priced again, active",
+			buy:  buy{plan: planParams("month", 1, -1, 0, 0), price: 10},
+			steps: []step{setPrice(0), advanceDays(31), func(f *fixture) {
+				s := f.subscription()
+				if s.State != "activeFree" || !s.StateTransitions["activatedFree"].Equal(day(f.start, 1, 0)) || !s.NextInvoiceDate.Equal(day(f.start, 2, 0)) {
+					f.t.Errorf("after the invoice of 0: state %s, stateTransitions %v, next invoice %s; want activeFree since %s, next invoice %s",
+						s.State, s.StateTransitions, s.NextInvoiceDate, day(f.start, 1, 0), day(f.start, 2, 0))
+				}
+			}, setPrice(12), advanceDays(30)},
+			want: []at{
+				{"subscription.updated", 0, 0}, {"invoice.void", 1, 0},
+				{"subscription.updated", 1, 0}, {"invoice.open", 2, 0}, {"subscription.extended", 2, 0}, {"invoice.paid", 2, 0},
+			},
+			wantState: "active",
+			check: func(t *testing.T, f *fixture) {
+				s := f.subscription()
+				if !s.StateTransitions["activated"].Equal(f.start) || !s.StateTransitions["activatedFree"].Equal(day(f.start, 1, 0)) {
+					t.Errorf("stateTransitions %v; want activated %s (the first paid period: a renewal, not a trial conversion), activatedFree %s",
+						s.StateTransitions, f.start, day(f.start, 1, 0))
+				}
+			},
+		},
+		{
 			name:  "free trial priced during the trial converts at the new price",
 			buy:   buy{plan: planParams("day", 14, -1, 0, 0), price: 0, trial: true},
 			steps: []step{setPrice(4.5), advanceDays(14)},
