@@ -23,6 +23,11 @@ Feature: Order lifecycle notifications
     And the merchant ships 1 "Camp stove" with "DHL" tracking number "JD014600003828"
     Then Alice receives 2 shipment emails with every required attribute
 
+  Scenario: A shipment of part of a line shows the units shipped
+    When the merchant ships 1 "Trail lantern" with "UPS" tracking number "1Z999AA10123456785"
+    Then Alice receives a shipment email with every required attribute
+    And the order is accepted
+
   Scenario: Partial cancellation
     When the merchant cancels 1 "Trail lantern"
     Then Alice receives a partial cancellation email with every required attribute

@@ -23,6 +23,7 @@ Feature: Subscription notifications
     And Digital River accepts the order
     When the subscription's next reminder date arrives
     Then Alice receives a renewal reminder email with every required attribute
+    And Alice receives no payment method expiration email
     When the subscription's next invoice date arrives
     Then Alice receives a renewal confirmation email with every required attribute
 

@@ -94,6 +94,14 @@ func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, re
 			cause = fmt.Sprintf("%d emails answer one %s event, %s, which Digital River delivered %d times: the merchant does not deduplicate by event id (DR redelivers events, after a failed or slow answer or at will, so a webhook handler must be idempotent: one email per event id)", len(byEvent[dup]), n.Trigger, dup, len(atts))
 		}
 		return "\nlikely cause: " + cause + b.String() + d.String()
+	case want == 0 && len(byEvent) == len(got):
+		// The step expects none: the event happened, but this
+		// notification's condition does not hold for it.
+		cond := "the scenario's steps make no event that calls for one"
+		if n.Description != "" {
+			cond = fmt.Sprintf("%s is for when %s, and the scenario's steps make that not so", strings.ToLower(n.Name), n.Description)
+		}
+		return fmt.Sprintf("\nlikely cause: the merchant sent %s for %d %s event(s) about order %s where the step expects none: %s; does the merchant check that condition before sending it?", strings.ToLower(n.Name), len(byEvent), n.Trigger, s.order.ID, cond) + b.String()
 	case len(byEvent) == len(got):
 		return fmt.Sprintf("\nlikely cause: each email answers its own %s event about order %s (%d in all): the merchant emailed for every one, where the step expects %d email(s); did the scenario's steps make more %s events than meant?", n.Trigger, s.order.ID, len(byEvent), want, n.Trigger) + b.String()
 	default:

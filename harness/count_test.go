@@ -81,7 +81,7 @@ func TestWrongCountNamesTheLikelyCause(t *testing.T) {
 		{"an email for each delivery of one event", 1, true, 1, []string{
 			"got 2", "which Digital River delivered 2 times: the merchant does not deduplicate by event id", "must be idempotent", "(a manual redelivery)"}},
 		{"an email where none is expected", 1, false, 0, []string{
-			"got 1", "likely cause: each email answers its own order.accepted event about order", "where the step expects 0 email(s)"}},
+			"got 1", "likely cause: the merchant sent order confirmation for 1 order.accepted event(s) about order", "where the step expects none", "does the merchant check that condition before sending it?"}},
 		{"no email for an acknowledged event", 0, false, 1, []string{
 			"likely cause: the merchant acknowledged order.accepted (1 of 1 deliveries) but sent no matching email",
 			"order.accepted events about order", "that no email answers: ", "attempt 1 to "}},

@@ -139,6 +139,16 @@ func TestDashboardShowsEventsDeliveriesAndMailLive(t *testing.T) {
 	)
 	screenshot(t, b, "dashboard-orders.png")
 
+	// A list cut at the latest 200 is counted "200+", not "200".
+	for range 201 {
+		if _, err := c.Customers(ctx, client.ListParams{Limit: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	within(t, b, `the API calls tab counts "200+" after 201 calls`, 10*time.Second,
+		pollTrue(`document.querySelector("#count-requests").textContent === "200+"`),
+	)
+
 	// The merchant's email, in MailHog's web UI: the HTML part renders.
 	order := regexp.MustCompile(`order (\d+)`).FindStringSubmatch(out.String())
 	if order == nil {

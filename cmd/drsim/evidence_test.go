@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -272,5 +274,36 @@ func TestNothingSelectedExits2(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"demo", "-tags", "@a,@b"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "@a or @b") {
 		t.Errorf("a godog-style tag list: exit %d, stderr %q; want 2 and the Cucumber spelling", code, errOut.String())
+	}
+}
+
+// report merge has no default -out: without it the merge would replace the
+// reports in ./drsim-report, certify's default. It is refused before any
+// shard is read, as is an -out that is one of the shards.
+func TestReportMergeNeedsOut(t *testing.T) {
+	t.Chdir(t.TempDir())
+	// Two shards' reports, each a run of no scenario (enough to merge).
+	for i, dir := range []string{"shard-1", "shard-2"} {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := report.WriteAll(dir, &report.Run{Title: "shard", Shards: []string{fmt.Sprintf("%d/2", i+1)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "merge", "shard-1", "shard-2"}, "-out DIR is required"},
+		{[]string{"report", "merge", "-out", "shard-2/", "shard-1", "shard-2"}, "-out shard-2/ is one of the shards' report directories"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), tc.args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("drsim %v: exit %d, stderr %q; want 2 saying %q", tc.args, code, errOut.String(), tc.want)
+		}
+	}
+	if _, err := os.Stat("drsim-report"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("report merge without -out made ./drsim-report (%v)", err)
 	}
 }

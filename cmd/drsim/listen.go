@@ -272,6 +272,10 @@ func logs(ctx context.Context, args []string, stdout, stderr io.Writer) (err err
 		return err
 	}
 	seen := latestDelivery(ctx, c)
+	seenCall, err := latestRequest(ctx, c)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "Tailing %s (Ctrl-C to stop)\n", cn.sim)
 	out := &lockedWriter{w: stdout}
 	errc := make(chan error, 2)
@@ -282,7 +286,7 @@ func logs(ctx context.Context, args []string, stdout, stderr io.Writer) (err err
 	}
 	if *withRequests {
 		n++
-		go func() { errc <- tailRequests(ctx, c, *poll, out) }()
+		go func() { errc <- tailRequests(ctx, c, seenCall, *poll, out) }()
 	}
 	for range n {
 		if err := <-errc; err != nil {
@@ -292,12 +296,26 @@ func logs(ctx context.Context, args []string, stdout, stderr io.Writer) (err err
 	return nil
 }
 
-func tailRequests(ctx context.Context, c *client.Client, poll time.Duration, w io.Writer) error {
-	seen := -1 // the seq of the last call shown; -1 before the first read
+// latestRequest is the seq of the account's latest logged API call (0 when
+// none): the tail shows the calls after it, so a call made the moment
+// "Tailing" is printed is shown.
+func latestRequest(ctx context.Context, c *client.Client) (int, error) {
+	rs, err := c.RequestsAfter(ctx, 0)
+	if err != nil || len(rs) == 0 {
+		return 0, err
+	}
+	return rs[len(rs)-1].Seq, nil
+}
+
+// tailRequests prints each API call the shop makes after seq seen. Calls
+// made by drsim itself (trigger, listen, the certification harness: a
+// User-Agent starting with drsimAgentPrefix) are not the shop's, and are
+// left out.
+func tailRequests(ctx context.Context, c *client.Client, seen int, poll time.Duration, w io.Writer) error {
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		rs, err := c.RequestsAfter(ctx, max(seen, 0))
+		rs, err := c.RequestsAfter(ctx, seen)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -305,19 +323,17 @@ func tailRequests(ctx context.Context, c *client.Client, poll time.Duration, w i
 			return err
 		}
 		for _, r := range rs {
-			if seen >= 0 {
-				q := ""
-				if r.Query != "" {
-					q = "?" + r.Query
-				}
-				fmt.Fprintf(w, "%s  %s %s%s  <-- %d\n", r.Time.Local().Format("15:04:05"), r.Method, r.Path, q, r.Status)
+			if strings.HasPrefix(r.Agent, drsimAgentPrefix) {
+				continue
 			}
+			q := ""
+			if r.Query != "" {
+				q = "?" + r.Query
+			}
+			fmt.Fprintf(w, "%s  %s %s%s  <-- %d\n", r.Time.Local().Format("15:04:05"), r.Method, r.Path, q, r.Status)
 		}
-		switch {
-		case len(rs) > 0:
+		if len(rs) > 0 {
 			seen = rs[len(rs)-1].Seq
-		case seen < 0:
-			seen = 0
 		}
 		select {
 		case <-ctx.Done():

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"github.com/drsim/drsim/simulator/client"
 	"net"
@@ -207,7 +208,9 @@ func TestTriggerFlowsCauseTheirEvents(t *testing.T) {
 		want []string
 	}{
 		{"order.shipped", []string{"fulfillment.created", "order.complete"}},
+		{"order.partly-shipped", []string{"fulfillment.created", "order.charge.capture.complete"}},
 		{"order.partly-cancelled", []string{"order.charge.cancel.complete"}},
+		{"order.partly-refunded", []string{"refund.complete", "order.refunded", "order.credit_memo.created"}},
 		{"order.cancelled", []string{"order.cancelled"}},
 		{"order.refunded", []string{"refund.complete", "order.refunded", "order.credit_memo.created"}},
 		{"order.blocked", []string{"order.blocked"}},
@@ -237,6 +240,35 @@ func TestTriggerFlowsCauseTheirEvents(t *testing.T) {
 		for _, w := range tc.want {
 			if !strings.Contains(out.String(), " "+w+" ") {
 				t.Errorf("trigger %s: no %s event in:\n%s", tc.flow, w, out.String())
+			}
+		}
+		// A flow not named by a DR event type says so, and which events DR
+		// sends instead, and it sends them.
+		name := tc.flow
+		if a, ok := flowAliases[name]; ok {
+			name = a
+		}
+		if sends, ok := flowSends[name]; ok {
+			if !strings.Contains(out.String(), "Triggered "+name+" (drsim's name for the flow, not a DR event type; DR sends "+sends+")") {
+				t.Errorf("trigger %s does not say DR sends %s:\n%s", tc.flow, sends, out.String())
+			}
+			for _, ev := range strings.Split(sends, ", ") {
+				if !strings.Contains(out.String(), " "+ev+" ") {
+					t.Errorf("trigger %s says DR sends %s, but no %s event in:\n%s", tc.flow, sends, ev, out.String())
+				}
+			}
+		}
+		if tc.flow == "order.partly-refunded" { // DR's order.refunded of a partial refund
+			ev, err := d.sim.Client(keys.SecretKey).Event(ctx, eventID(t, out.String(), "order.refunded"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var o struct {
+				RefundedAmount float64 `json:"refundedAmount"`
+				TotalAmount    float64 `json:"totalAmount"`
+			}
+			if err := json.Unmarshal(ev.Data.Object, &o); err != nil || o.RefundedAmount != 5 || o.TotalAmount <= 5 {
+				t.Errorf("order.partly-refunded: order.refunded carries refundedAmount %v of %v (%v), want 5 of more", o.RefundedAmount, o.TotalAmount, err)
 			}
 		}
 	}
@@ -371,5 +403,89 @@ func TestListenSurvivesASimulatorRestart(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("listen did not stop within 10s of its context ending")
+	}
+}
+
+// logs tail shows the shop's API calls, not those drsim trigger makes to
+// play its flow (nor any other drsim command's: their User-Agent says so),
+// and shows a call made right after "Tailing" is printed.
+func TestLogsTailLeavesOutDrsimsOwnCalls(t *testing.T) {
+	sim, err := simulator.Start(simulator.Options{RetryScale: 1e-4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	keys, err := client.New(sim.URL(), "").CreateAccount(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail, tailErr := newNotifyBuffer(), newNotifyBuffer()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"logs", "tail", "-sim", sim.URL(), "-key", keys.SecretKey, "-poll", "10ms", "-deliveries=false"}, tail, tailErr)
+	}()
+	tail.waitFor(t, "drsim logs tail", "Tailing", 10*time.Second)
+
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"trigger", "-sim", sim.URL(), "-key", keys.SecretKey, "-wait", "0", "order.accepted"}, &out, &errOut); code != 0 {
+		t.Fatalf("drsim trigger order.accepted exited %d:\n%s\n%s", code, out.String(), errOut.String())
+	}
+	// The shop's call, after every call of the trigger: once the tail shows
+	// it, it has passed over the trigger's.
+	if _, err := client.New(sim.URL(), keys.SecretKey).Customer(ctx, "shop-looks-up-0336"); client.StatusOf(err) != http.StatusNotFound {
+		t.Fatalf("the shop's call: %v, want 404", err)
+	}
+	tail.waitFor(t, "the shop's call in logs tail", "GET /customers/shop-looks-up-0336  <-- 404", 10*time.Second)
+	for _, line := range strings.Split(tail.String(), "\n") {
+		if strings.Contains(line, "<--") && !strings.Contains(line, "shop-looks-up-0336") {
+			t.Errorf("logs tail shows a call the shop did not make: %q\nwhole tail:\n%s", line, tail.String())
+		}
+	}
+	reqs, err := client.New(sim.URL(), keys.SecretKey).Requests(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	triggered := 0
+	for _, r := range reqs {
+		if r.Agent == triggerAgent {
+			triggered++
+		}
+	}
+	if triggered == 0 {
+		t.Errorf("no call in the request log carries the User-Agent %q: %+v", triggerAgent, reqs)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("logs tail exited %d: %s", code, tailErr.String())
+	}
+}
+
+// Every trigger flow is named by the DR event type it causes, or says which
+// DR events it is about (flowSends), each a type the simulator emits.
+func TestTriggerFlowNamesAgreeWithDREvents(t *testing.T) {
+	for name := range flows {
+		sends, ok := flowSends[name]
+		isType := slices.Contains(allEventTypes, name)
+		switch {
+		case isType && ok:
+			t.Errorf("flow %s is a DR event type, yet flowSends says it sends %s", name, sends)
+		case !isType && !ok:
+			t.Errorf("flow %s is not a DR event type and flowSends does not say which events DR sends for it", name)
+		}
+		for _, ev := range strings.Split(sends, ", ") {
+			if ok && !slices.Contains(allEventTypes, ev) {
+				t.Errorf("flowSends[%s] names %s, not an event type the simulator emits", name, ev)
+			}
+		}
+		if !strings.Contains(flows[name].about, "(") && !isType {
+			t.Errorf("flow %s: its description %q does not name the events", name, flows[name].about)
+		}
+	}
+	for name := range flowSends {
+		if _, ok := flows[name]; !ok {
+			t.Errorf("flowSends names %s, which is no flow", name)
+		}
 	}
 }

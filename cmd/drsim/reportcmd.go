@@ -24,12 +24,22 @@ func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fs := flag.NewFlagSet("report merge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	out := fs.String("out", "drsim-report", "directory for the merged junit.xml, cucumber.json, report.html, run.json and emails/")
+	out := fs.String("out", "", "directory for the merged junit.xml, cucumber.json, report.html, run.json and emails/ (required: a report already there is replaced)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	// No default: a merge run without -out would replace the reports in
+	// ./drsim-report, which certify writes by default.
+	if *out == "" {
+		return errors.New("merge: -out DIR is required (usage: drsim report merge -out DIR SHARD_REPORT_DIR…): the directory for the merged reports, whose junit.xml, cucumber.json, report.html, run.json and emails/ are replaced")
+	}
 	if fs.NArg() == 0 {
 		return errors.New("merge: name the shards' report directories (each with a run.json)")
+	}
+	for _, dir := range fs.Args() {
+		if samePath(dir, *out) {
+			return fmt.Errorf("merge: -out %s is one of the shards' report directories: the merged reports would replace that shard's; choose another directory", *out)
+		}
 	}
 	var runs []*report.Run
 	for _, dir := range fs.Args() {
@@ -55,4 +65,12 @@ func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return failure{failed: c.Scenarios - c.Passed}
 	}
 	return nil
+}
+
+// samePath reports whether two paths name the same directory as written
+// (cleaned and made absolute).
+func samePath(a, b string) bool {
+	aa, errA := filepath.Abs(a)
+	bb, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && aa == bb
 }

@@ -61,10 +61,22 @@ func newestEvent(ctx context.Context, c *client.Client) (string, error) {
 	return p.Data[0].ID, nil
 }
 
-// connection flags shared by the local-development commands.
+// connection flags shared by the local-development commands. agent is the
+// User-Agent of the command's calls (cliAgent when empty): the simulator's
+// request log keeps it, and logs tail leaves drsim's own calls out.
 type conn struct {
 	sim, key, admin string
+	agent           string
 }
+
+// User-Agents of drsim's own calls to a simulator. Every one starts with
+// drsimAgentPrefix, as the harness's (harness.HarnessAgent) does: the
+// request log then tells them from the shop's calls.
+const (
+	drsimAgentPrefix = "drsim-"
+	cliAgent         = "drsim-cli"     // listen, events resend, logs tail
+	triggerAgent     = "drsim-trigger" // trigger's customers, sources, orders, refunds…
+)
 
 func (c *conn) flags(fs interface {
 	StringVar(*string, string, string, string)
@@ -86,7 +98,11 @@ func (c *conn) client(needKey bool) (*client.Client, error) {
 	if needKey && c.key == "" {
 		return nil, fmt.Errorf("no secret key: pass -key sk_test_… or set DRSIM_SECRET_KEY (drsim listen prints one)")
 	}
-	return client.New(c.sim, c.key, client.WithHTTPClient(&http.Client{Timeout: 2 * time.Minute}), client.WithAdminToken(c.admin)), nil
+	agent := c.agent
+	if agent == "" {
+		agent = cliAgent
+	}
+	return client.New(c.sim, c.key, client.WithHTTPClient(&http.Client{Timeout: 2 * time.Minute}), client.WithAdminToken(c.admin), client.WithUserAgent(agent)), nil
 }
 
 // explain turns the two mistakes every newcomer makes with the

@@ -26,11 +26,11 @@ type flow struct {
 var flows = map[string]flow{
 	"order.accepted":            {"a customer's order of 2 Widgets is accepted (also order.invoice.created)", acceptedOrder},
 	"order.shipped":             {"an accepted order is shipped in full (fulfillment.created, order.fulfilled, order.complete)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll) }},
-	"order.partly-shipped":      {"1 of 2 Widgets is shipped", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipOne) }},
-	"order.partly-cancelled":    {"1 of 2 Widgets is cancelled (order.cancelled.partial… )", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, cancelOne) }},
+	"order.partly-shipped":      {"1 of 2 Widgets is shipped (fulfillment.created, order.charge.capture.complete)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipOne) }},
+	"order.partly-cancelled":    {"1 of 2 Widgets is cancelled (fulfillment.created with cancelQuantity, order.charge.cancel.complete; no order.cancelled)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, cancelOne) }},
 	"order.cancelled":           {"an accepted order is cancelled in full", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, cancelAll) }},
 	"order.refunded":            {"a shipped order is refunded in full (refund.complete, order.refunded, order.credit_memo.created)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, refundAll) }},
-	"order.partly-refunded":     {"a shipped order is refunded 5.00", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, refundSome) }},
+	"order.partly-refunded":     {"a shipped order is refunded 5.00 (refund.complete, order.refunded: DR sends order.refunded for a partial refund too; order.credit_memo.created)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, refundSome) }},
 	"order.invoice.created":     {"the invoice PDF of an accepted order (same as order.accepted)", acceptedOrder},
 	"order.credit_memo.created": {"the credit memo of a refunded order (same as order.refunded)", func(ctx context.Context, t *tripper) error { return t.then(ctx, acceptedOrder, shipAll, refundAll) }},
 	"order.blocked":             {"DR blocks a placed order", blockedOrder},
@@ -56,7 +56,22 @@ var flows = map[string]flow{
 	"subscription.failed": {"every dunning attempt fails and the subscription fails (clock advanced past the collection period)", func(ctx context.Context, t *tripper) error {
 		return t.then(ctx, subscribed, declines, until("nextInvoiceDate"), days(9))
 	}},
-	"subscription.cancelled": {"the merchant cancels a subscription", func(ctx context.Context, t *tripper) error { return t.then(ctx, subscribed, cancelSub) }},
+	"subscription.cancelled": {"the merchant cancels a subscription (subscription.updated, state cancelled)", func(ctx context.Context, t *tripper) error { return t.then(ctx, subscribed, cancelSub) }},
+}
+
+// flowSends names the DR events a flow is about when its name is not one of
+// DR's event types (DR has no "order.partly-refunded": a partial refund is
+// an order.refunded, as a full one is). trigger prints it beside the name.
+var flowSends = map[string]string{
+	"order.shipped":                "fulfillment.created, order.fulfilled, order.complete",
+	"order.partly-shipped":         "fulfillment.created",
+	"order.partly-cancelled":       "fulfillment.created",
+	"order.partly-refunded":        "order.refunded",
+	"order.paypal":                 "order.accepted",
+	"order.wire-transfer":          "source.chargeable, order.accepted",
+	"order.wire-transfer-expired":  "order.cancelled",
+	"subscription.trial-converted": "subscription.extended",
+	"subscription.cancelled":       "subscription.updated",
 }
 
 // flowAliases are the names people reach for first.
@@ -370,7 +385,7 @@ func days(n int) func(context.Context, *tripper) error {
 func trigger(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cn conn
+	cn := conn{agent: triggerAgent} // logs tail tells its calls from the shop's
 	cn.flags(fs)
 	defer func() { err = cn.explain(err) }()
 	email := fs.String("email", "customer@example.test", "the customer's email address (where the merchant's notifications go)")
@@ -411,7 +426,11 @@ func trigger(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		return err
 	}
 	evs = slices.DeleteFunc(evs, func(e client.Event) bool { return !t.mentions(e) })
-	fmt.Fprintf(stdout, "Triggered %s: customer %s (%s)", name, t.customer, t.email)
+	fmt.Fprintf(stdout, "Triggered %s", name)
+	if sends, ok := flowSends[name]; ok {
+		fmt.Fprintf(stdout, " (drsim's name for the flow, not a DR event type; DR sends %s)", sends)
+	}
+	fmt.Fprintf(stdout, ": customer %s (%s)", t.customer, t.email)
 	if t.order != "" {
 		fmt.Fprintf(stdout, ", order %s", t.order)
 	}

@@ -724,3 +724,49 @@ func TestShippedAttemptCountInEveryLanguage(t *testing.T) {
 		t.Error("a quantity of 2 counted as attempt 2")
 	}
 }
+
+// Labels in Japanese, Chinese and Korean: a Japanese shop's totals table
+// ("送料", "消費税等", "ご請求金額合計") labels its amounts as an English one
+// does, so the tax shown on the shipping line fails, and a terse text part
+// whose total leaves out the tax fails though the HTML part has the right
+// total. Words of these scripts label a line wherever they stand in it.
+func TestLabelledAmountsInJapaneseChineseKorean(t *testing.T) {
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, _ := c.Get("order-confirmation")
+	o := map[string]any{"id": "1005", "currency": "USD", "subtotal": 25.0,
+		"items":    []any{map[string]any{"amount": 20.0, "productDetails": map[string]any{"name": "Widget"}}},
+		"totalTax": 2.01, "totalDiscount": 0.0, "totalShipping": 5.0, "totalAmount": 27.01}
+	ja := "注文番号 1005\nWidget 数量：2個 US$20.00\n商品合計 20.00 USD\n送料 5.00 USD\n割引 0.00 USD\n消費税等 2.01 USD\n小計（税抜）25.00 USD\nご請求金額合計（税込）27.01 USD"
+	for _, tc := range []struct {
+		name, body, wantErr string
+	}{
+		{"Japanese", ja, ""},
+		{"Chinese", "订单 1005\nWidget ×2 US$20.00\n运费：US$5.00\n折扣：US$0.00\n税费：US$2.01\n合计：US$27.01", ""},
+		{"Korean", "주문 1005\nWidget 2개 US$20.00\n배송비: US$5.00\n할인: US$0.00\n세금: US$2.01\n합계: US$27.01", ""},
+		{"tax and shipping swapped", strings.NewReplacer("送料 5.00", "送料 2.01", "消費税等 2.01", "消費税等 5.00").Replace(ja), "送料 2.01 USD"},
+		{"a text part whose total leaves out the tax", "注文番号 1005\nご請求金額合計：US$25.00\n" + ja, "ご請求金額合計：US$25.00"},
+		{"Chinese total without tax", "订单 1005\nWidget US$20.00\n运费 US$5.00\n折扣 US$0.00\n税费 US$2.01\n总计 US$25.00\n" + ja, "总计 US$25.00"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := conf.Check(o, catalogue.Email{Body: tc.body}).Err()
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("err = %v, want it to name %q", err, tc.wantErr)
+			}
+		})
+	}
+	refund, _ := c.Get("refund-confirmation")
+	r := map[string]any{"id": "1006", "currency": "USD", "refundedAmount": 5.0, "totalAmount": 27.01,
+		"payment": map[string]any{"charges": []any{map[string]any{"refunds": []any{map[string]any{"state": "complete", "amount": 5.0}}}}}}
+	if err := refund.Check(r, catalogue.Email{Body: "注文番号 1006\n今回の返金額 US$5.00\n返金額の累計 US$5.00\nご注文金額合計 US$27.01"}).Err(); err != nil {
+		t.Errorf("a Japanese refund email: %v", err)
+	}
+	if err := refund.Check(r, catalogue.Email{Body: "注文番号 1006\n今回の返金額 US$27.01\n返金額の累計 US$5.00"}).Err(); err == nil || !strings.Contains(err.Error(), "今回の返金額 US$27.01") {
+		t.Errorf("a Japanese refund email showing the order total as the refund: err = %v", err)
+	}
+}

@@ -10,13 +10,15 @@ import (
 )
 
 // Labelled amounts. The catalogue names the words that label money amounts
-// (labels:, in English, German, French and Spanish). A money attribute with
+// (labels:, in English, German, French and Spanish, Japanese, Chinese and
+// Korean). A money attribute with
 // a label owns the lines of the email that carry one of its words and show
 // an amount: such a line must show the attribute's value, or the value of
 // another attribute of the notification with the same label. So "We've
 // refunded $89.64" fails a $5.00 refund although "$5.00" appears elsewhere.
 // A word labels a line when it starts a word there ("refund" labels
-// "Refunded", never "Subtotal" labels "total").
+// "Refunded", never "Subtotal" labels "total"), or anywhere for a word of a
+// script written without spaces ("合計" labels "ご請求金額合計").
 
 // checkLabels returns a failing finding per labelled line that shows none of
 // the values its labels allow.
@@ -105,7 +107,10 @@ func (n *Notification) lineLabels(line string) map[string]bool {
 				}
 				i += from
 				from = i + len(w)
-				if i > 0 {
+				// A word starts a word of the line, but for a word
+				// of a script written without spaces (合計 in
+				// ご請求金額合計), which may stand anywhere.
+				if first, _ := utf8.DecodeRuneInString(w); i > 0 && !unicode.In(first, unspaced...) {
 					if r, _ := utf8.DecodeLastRuneInString(lower[:i]); unicode.IsLetter(r) {
 						continue
 					}

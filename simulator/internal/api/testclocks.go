@@ -77,7 +77,8 @@ func (h *Handler) advanceTestClock(a *state.Account, r *http.Request) (int, any,
 	case p.FrozenTime != nil:
 		tc, evs, err = a.AdvanceTestClock(id, *p.FrozenTime)
 	default:
-		return 0, nil, apierror.Missing("frozenTime")
+		return 0, nil, apierror.BadRequest("missing_parameter", "frozenTime",
+			"Give 'advance' (a duration to move the clock by, such as 720h or 90m) or 'frozenTime' (a time to move it to, such as 2027-01-01T00:00:00Z).")
 	}
 	if err != nil {
 		return 0, nil, err

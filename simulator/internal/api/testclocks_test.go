@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -218,4 +219,17 @@ func TestDeleteTestClockAndAccount(t *testing.T) {
 		t.Fatalf("link of a deleted account: %d, want 404", resp.StatusCode)
 	}
 	c.must("GET", "/customers/"+keep, nil, http.StatusOK, nil) // other accounts are untouched
+}
+
+// An advance that says neither how far nor to when names both ways to say it.
+func TestAdvanceWithNothingNamesWhatIsAccepted(t *testing.T) {
+	e := newEnv(t, 0)
+	c := e.newAccount().secret
+	clk := c.newTestClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	got := c.mustError("POST", "/_sim/test-clocks/"+clk.ID+"/advance", map[string]string{}, http.StatusBadRequest, "missing_parameter", "frozenTime")
+	for _, want := range []string{"'advance'", "720h", "'frozenTime'", "2027-01-01T00:00:00Z"} {
+		if !strings.Contains(got.Errors[0].Message, want) {
+			t.Errorf("advance {}: message %q does not say %s", got.Errors[0].Message, want)
+		}
+	}
 }

@@ -174,6 +174,11 @@ type View struct {
 	Files         []*state.File         `json:"files"`
 	FileLinks     []*state.FileLink     `json:"fileLinks"`
 	Requests      []state.RequestLog    `json:"requests"`
+	// More names the lists cut at limit with more behind them ("events",
+	// "deliveries", "orders", "subscriptions", "customers", "files",
+	// "fileLinks", "testClocks", "requests"): the page shows "200+", not a
+	// count it does not have.
+	More map[string]bool `json:"more"`
 }
 
 // limit bounds each list the page shows (newest first).
@@ -195,9 +200,10 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	k := a.Keys()
 	v := View{Account: AccountSummary{ID: a.ID(), SecretKey: k.SecretKey, PublicKey: k.PublicKey, Clock: a.Now()},
-		Webhooks: []WebhookView{}, Events: []*state.Event{}, EventTypes: []string{}, Deliveries: []AttemptView{}, Requests: []state.RequestLog{}}
+		Webhooks: []WebhookView{}, Events: []*state.Event{}, EventTypes: []string{}, Deliveries: []AttemptView{}, Requests: []state.RequestLog{},
+		More: map[string]bool{}}
 	var errs []error
-	hooks, err := all(func(lp state.ListParams) (state.Page[*state.Webhook], error) {
+	hooks, _, err := all(func(lp state.ListParams) (state.Page[*state.Webhook], error) {
 		return a.Webhooks(state.WebhookFilter{ListParams: lp})
 	}, func(x *state.Webhook) string { return x.ID })
 	errs = append(errs, err)
@@ -206,7 +212,7 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 		why, _ := a.WebhookDisabledReason(wh.ID)
 		v.Webhooks = append(v.Webhooks, WebhookView{Webhook: wh, Secret: sec, DisabledReason: why, Delivery: h.engine.Status(a.ID(), wh.ID)})
 	}
-	evs, err := all(func(lp state.ListParams) (state.Page[*state.Event], error) {
+	evs, moreEvents, err := all(func(lp state.ListParams) (state.Page[*state.Event], error) {
 		return a.Events(state.EventFilter{ListParams: lp})
 	}, func(x *state.Event) string { return x.ID })
 	errs = append(errs, err)
@@ -220,11 +226,13 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 	if typ != "" || about != "" {
 		// A filter looks through every kept event, not only the latest
 		// limit: an order of an hour ago still shows its events.
-		matches, err := matching(a, typ, about)
+		matches, more, err := matching(a, typ, about)
 		errs = append(errs, err)
 		v.Events = append(v.Events, matches...)
+		v.More["events"] = more
 	} else {
 		v.Events = append(v.Events, evs...)
+		v.More["events"] = moreEvents
 	}
 	for t := range types {
 		v.EventTypes = append(v.EventTypes, t)
@@ -241,25 +249,26 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Deliveries = append(v.Deliveries, av)
 	}
-	v.TestClocks, err = all(a.TestClocks, func(x state.TestClock) string { return x.ID })
+	v.More["deliveries"] = len(attempts) > limit
+	v.TestClocks, v.More["testClocks"], err = all(a.TestClocks, func(x state.TestClock) string { return x.ID })
 	errs = append(errs, err)
-	v.Orders, err = all(func(lp state.ListParams) (state.Page[*state.Order], error) {
+	v.Orders, v.More["orders"], err = all(func(lp state.ListParams) (state.Page[*state.Order], error) {
 		return a.Orders(state.OrderFilter{ListParams: lp})
 	}, func(x *state.Order) string { return x.ID })
 	errs = append(errs, err)
-	v.Subscriptions, err = all(func(lp state.ListParams) (state.Page[*state.Subscription], error) {
+	v.Subscriptions, v.More["subscriptions"], err = all(func(lp state.ListParams) (state.Page[*state.Subscription], error) {
 		return a.Subscriptions(state.SubscriptionFilter{ListParams: lp})
 	}, func(x *state.Subscription) string { return x.ID })
 	errs = append(errs, err)
-	v.Customers, err = all(func(lp state.ListParams) (state.Page[*state.Customer], error) {
+	v.Customers, v.More["customers"], err = all(func(lp state.ListParams) (state.Page[*state.Customer], error) {
 		return a.Customers(state.CustomerFilter{ListParams: lp})
 	}, func(x *state.Customer) string { return x.ID })
 	errs = append(errs, err)
-	v.Files, err = all(func(lp state.ListParams) (state.Page[*state.File], error) {
+	v.Files, v.More["files"], err = all(func(lp state.ListParams) (state.Page[*state.File], error) {
 		return a.Files(state.FileFilter{ListParams: lp})
 	}, func(x *state.File) string { return x.ID })
 	errs = append(errs, err)
-	v.FileLinks, err = all(func(lp state.ListParams) (state.Page[*state.FileLink], error) {
+	v.FileLinks, v.More["fileLinks"], err = all(func(lp state.ListParams) (state.Page[*state.FileLink], error) {
 		return a.FileLinks(state.FileLinkFilter{ListParams: lp})
 	}, func(x *state.FileLink) string { return x.ID })
 	errs = append(errs, err)
@@ -267,6 +276,7 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 	for i := len(reqs) - 1; i >= 0 && len(v.Requests) < limit; i-- {
 		v.Requests = append(v.Requests, reqs[i])
 	}
+	v.More["requests"] = len(reqs) > limit
 	if err := errors.Join(errs...); err != nil {
 		writeError(w, apierror.As(err))
 		return
@@ -276,44 +286,54 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 
 // matching reads the account's events newest first, page after page, and
 // keeps up to limit of those of type typ (any when "") that mention about
-// (an order, customer or subscription id; any when "").
-func matching(a *state.Account, typ, about string) ([]*state.Event, error) {
-	out := []*state.Event{}
+// (an order, customer or subscription id; any when ""); more reports that
+// another one matches beyond them.
+func matching(a *state.Account, typ, about string) (out []*state.Event, more bool, err error) {
+	out = []*state.Event{}
 	lp := state.ListParams{Limit: 100}
-	for len(out) < limit {
+	for {
 		p, err := a.Events(state.EventFilter{ListParams: lp, Type: typ})
 		if err != nil {
-			return out, err
+			return out, false, err
 		}
 		for _, e := range p.Data {
-			if len(out) < limit && (about == "" || bytes.Contains(e.Data.Object, []byte(`"`+about+`"`))) {
-				out = append(out, e)
+			if about != "" && !bytes.Contains(e.Data.Object, []byte(`"`+about+`"`)) {
+				continue
 			}
+			if len(out) == limit {
+				return out, true, nil
+			}
+			out = append(out, e)
 		}
 		if !p.HasMore || len(p.Data) == 0 {
-			break
+			return out, false, nil
 		}
 		lp.StartingAfter = p.Data[len(p.Data)-1].ID
 	}
-	return out, nil
 }
 
-// all reads every page of a newest-first list, up to limit items.
-func all[T any](list func(state.ListParams) (state.Page[T], error), id func(T) string) ([]T, error) {
-	out := []T{}
+// all reads every page of a newest-first list, up to limit items; more
+// reports that the list goes on beyond them.
+func all[T any](list func(state.ListParams) (state.Page[T], error), id func(T) string) (out []T, more bool, err error) {
+	out = []T{}
 	lp := state.ListParams{Limit: 100}
-	for len(out) < limit {
+	for {
 		p, err := list(lp)
 		if err != nil {
-			return out, err
+			return out, false, err
 		}
 		out = append(out, p.Data...)
+		if len(out) > limit {
+			return out[:limit], true, nil
+		}
 		if !p.HasMore || len(p.Data) == 0 {
-			break
+			return out, false, nil
+		}
+		if len(out) == limit {
+			return out, true, nil
 		}
 		lp.StartingAfter = id(p.Data[len(p.Data)-1])
 	}
-	return out, nil
 }
 
 // deliverAgain is POST …/events/{event}/deliveries {webhookId?}: a manual

@@ -81,8 +81,8 @@ func TestDashboardViewFiltersEventsAndMovesTheClock(t *testing.T) {
 		}
 		return v
 	}
-	if v := get(""); len(v.Events) != 2 || len(v.Customers) != 2 || v.Account.SecretKey != keys.SecretKey {
-		t.Fatalf("view: %d events, %d customers, key %s; want 2, 2, %s", len(v.Events), len(v.Customers), v.Account.SecretKey, keys.SecretKey)
+	if v := get(""); len(v.Events) != 2 || len(v.Customers) != 2 || v.Account.SecretKey != keys.SecretKey || v.More["events"] || v.More["customers"] {
+		t.Fatalf("view: %d events, %d customers, key %s, more %v; want 2, 2, %s and no more", len(v.Events), len(v.Customers), v.Account.SecretKey, v.More, keys.SecretKey)
 	}
 	if v := get("?about=" + c1.ID); len(v.Events) != 1 || !strings.Contains(string(v.Events[0].Data.Object), c1.ID) {
 		t.Fatalf("about %s: %d events, want its customer.created only", c1.ID, len(v.Events))
@@ -90,15 +90,37 @@ func TestDashboardViewFiltersEventsAndMovesTheClock(t *testing.T) {
 	if v := get("?type=order.accepted"); len(v.Events) != 0 || len(v.EventTypes) != 1 {
 		t.Fatalf("type filter: %d events (want 0), types %v (want customer.created)", len(v.Events), v.EventTypes)
 	}
-	// A filter finds the events of a customer older than the latest 200
-	// events the unfiltered view shows.
-	for range 250 {
+	// Exactly 200 customers and events: the lists are whole.
+	for range 198 {
 		if _, err := a.CreateCustomer(state.CustomerParams{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if v := get(""); len(v.Events) != 200 {
-		t.Fatalf("unfiltered view: %d events, want the latest 200", len(v.Events))
+	if v := get(""); len(v.Events) != 200 || len(v.Customers) != 200 || v.More["events"] || v.More["customers"] {
+		t.Fatalf("200 customers: %d events, %d customers, more %v; want 200 each and no more", len(v.Events), len(v.Customers), v.More)
+	}
+	if v := get("?type=customer.created"); len(v.Events) != 200 || v.More["events"] {
+		t.Fatalf("200 customer.created events filtered: %d, more %v; want 200 and no more", len(v.Events), v.More)
+	}
+	// A filter finds the events of a customer older than the latest 200
+	// events the unfiltered view shows.
+	for range 52 {
+		if _, err := a.CreateCustomer(state.CustomerParams{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The page shows "200+" for a list cut at 200 (More), not "200".
+	if v := get(""); len(v.Events) != 200 || !v.More["events"] || !v.More["customers"] || v.More["orders"] || v.More["requests"] {
+		t.Fatalf("unfiltered view: %d events, more %v; want the latest 200, and more events and customers only", len(v.Events), v.More)
+	}
+	if v := get("?type=customer.created"); len(v.Events) != 200 || !v.More["events"] {
+		t.Fatalf("252 customer.created events filtered: %d, more %v; want 200 and more", len(v.Events), v.More)
+	}
+	for range 201 {
+		a.LogRequest(state.RequestLog{Method: "GET", Path: "/customers", Status: 200, Time: time.Now()})
+	}
+	if v := get(""); len(v.Requests) != 200 || !v.More["requests"] {
+		t.Fatalf("201 API calls: %d shown, more %v; want 200 and more", len(v.Requests), v.More)
 	}
 	if v := get("?about=" + c1.ID); len(v.Events) != 1 || !strings.Contains(string(v.Events[0].Data.Object), c1.ID) {
 		t.Fatalf("about %s behind 250 newer events: %d events, want its customer.created", c1.ID, len(v.Events))

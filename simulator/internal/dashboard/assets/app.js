@@ -78,12 +78,18 @@
     const v = last;
     if (!v) return;
     $("clock").textContent = "clock " + time(v.account.clock);
-    $("count-events").textContent = v.events.length;
-    $("count-deliveries").textContent = v.deliveries.length;
-    $("count-orders").textContent = v.orders.length;
-    $("count-subscriptions").textContent = v.subscriptions.length;
-    $("count-files").textContent = v.files.length;
-    $("count-requests").textContent = v.requests.length;
+    // A list cut at the latest 200 says "200+" (v.more), not a count it does not have.
+    const count = (id, list, more) => {
+      $(id).textContent = list.length + (more ? "+" : "");
+      $(id).title = more ? "the latest " + list.length + " are shown; there are more" : "";
+    };
+    const more = v.more || {};
+    count("count-events", v.events, more.events);
+    count("count-deliveries", v.deliveries, more.deliveries);
+    count("count-orders", v.orders, more.orders);
+    count("count-subscriptions", v.subscriptions, more.subscriptions);
+    count("count-files", v.files, more.files);
+    count("count-requests", v.requests, more.requests);
 
     table("keys", ["account", "secret key", "public key"], [
       { key: "k", cells: [el("code", {}, v.account.id), el("code", { id: "secret-key" }, v.account.secretKey), el("code", {}, v.account.publicKey)] },
