@@ -49,6 +49,9 @@ func (s *Scenario) view(m *mailbox.Message) *seenEmail {
 	}
 	pages := s.actionPages()
 	v := &seenEmail{msg: m, email: catalogue.Email{Subject: m.Subject, Body: m.Body(), Links: m.Links, Pages: pages}}
+	if m.TextIsAlternative {
+		v.email.Shown, v.email.ShownLinks = m.Shown(), m.ShownLinks()
+	}
 	s.views[key] = v
 	return v
 }
@@ -154,7 +157,8 @@ func (mt *matching) report(i, j int) catalogue.Report {
 	r := mt.n.Check(sub.object, e)
 	if mt.n.Document != nil {
 		f := catalogue.Finding{Attribute: "documentLink", Want: "a file link of file " + sub.docFile}
-		for _, l := range e.Links {
+		_, links := e.Read()
+		for _, l := range links {
 			if slices.Contains(sub.docLinks, l) {
 				f.Found = l
 			}
@@ -618,7 +622,7 @@ func (s *Scenario) settle(ctx context.Context, c *Customer, nt *catalogue.Notifi
 			check.Subjects = append(check.Subjects, p.v.msg.Subject)
 		}
 		if nt.Document != nil {
-			fl, err := s.checkDocument(ctx, nt.Document, p.sub.object, p.v.msg.Links)
+			fl, err := s.checkDocument(ctx, nt.Document, p.sub.object, p.v.msg.ShownLinks())
 			if err != nil {
 				return fmt.Errorf("%s to %s: %w", strings.ToLower(nt.Name), c.Email, err)
 			}

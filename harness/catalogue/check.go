@@ -18,6 +18,22 @@ type Email struct {
 	// Pages are the URL paths of the merchant's pages by action name (the
 	// profile's actions rendered for the scenario), for match: linkTo.
 	Pages map[string]string
+	// Shown, when set, is what a customer reads of the email: the HTML
+	// part (as text) of an email whose text part is only its alternative
+	// (multipart/alternative: clients that can show HTML show only it).
+	// Required attributes must be in Shown, and links in ShownLinks; what
+	// must be absent, and labelled amounts, are checked in every part.
+	Shown      string
+	ShownLinks []string
+}
+
+// Read is the text and links a customer reads: Shown and ShownLinks when
+// Shown is set, else Body and Links.
+func (e Email) Read() (string, []string) {
+	if e.Shown == "" {
+		return e.Body, e.Links
+	}
+	return e.Shown, e.ShownLinks
 }
 
 // Finding is the outcome for one value of one attribute.
@@ -77,17 +93,32 @@ func (n *Notification) Check(obj map[string]any, e Email) Report {
 		currency, _ = LookupString(obj, n.Currency)
 	}
 	text := e.Subject + "\n" + e.Body
+	read, links := e.Read()
+	read = e.Subject + "\n" + read
+	shown := Email{Subject: e.Subject, Body: read, Links: links, Pages: e.Pages}
+	// onlyInAlternative says where a missing attribute is when the text
+	// part, which customers who can read HTML never see, shows it.
+	onlyInAlternative := func(f, all Finding) Finding {
+		if e.Shown != "" && f.Missing() && !all.Missing() {
+			f.Want += fmt.Sprintf(" in the HTML part (only the text part, its alternative, shows it: %q; mail clients that can show HTML show only the HTML part)", all.Found)
+		}
+		return f
+	}
 	for _, a := range n.Attributes {
 		switch a.Match {
 		case MatchLine:
-			r.Findings = append(r.Findings, matchLines(obj, a, text)...)
+			fs, all := matchLines(obj, a, read), matchLines(obj, a, text)
+			for i := range fs {
+				fs[i] = onlyInAlternative(fs[i], all[i])
+			}
+			r.Findings = append(r.Findings, fs...)
 			continue
 		case MatchLinkTo:
-			r.Findings = append(r.Findings, n.matchLinkTo(a, e))
+			r.Findings = append(r.Findings, onlyInAlternative(n.matchLinkTo(a, shown), n.matchLinkTo(a, e)))
 			continue
 		}
 		if a.Path == "" && len(a.Values) > 0 {
-			r.Findings = append(r.Findings, n.matchAny(a, currency, text, e.Links))
+			r.Findings = append(r.Findings, onlyInAlternative(n.matchAny(a, currency, read, links), n.matchAny(a, currency, text, e.Links)))
 			continue
 		}
 		vals := []any{a.Value}
@@ -104,9 +135,13 @@ func (n *Notification) Check(obj map[string]any, e Email) Report {
 			continue
 		}
 		for _, v := range vals {
-			f := n.matchOne(a, v, currency, text, e.Links)
 			if a.Absent {
-				f = invert(f)
+				r.Findings = append(r.Findings, invert(n.matchOne(a, v, currency, text, e.Links)))
+				continue
+			}
+			f := n.matchOne(a, v, currency, read, links)
+			if e.Shown != "" && f.Missing() {
+				f = onlyInAlternative(f, n.matchOne(a, v, currency, text, e.Links))
 			}
 			r.Findings = append(r.Findings, f)
 		}

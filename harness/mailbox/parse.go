@@ -18,20 +18,43 @@ import (
 
 // Message is a decoded email.
 type Message struct {
-	ID       string    // MailHog's message ID; empty for Parse results
-	From     string    // address of the From header (the envelope sender if there is none)
-	To       []string  // addresses in To and Cc, then envelope recipients not already listed
-	Subject  string    // RFC 2047 decoded
-	Text     string    // decoded text/plain parts, joined by newlines
-	HTML     string    // decoded text/html parts, joined by newlines (raw HTML)
-	HTMLText string    // HTML as readable text: block elements end lines, no tags, scripts or styles
-	Links    []string  // href targets in the HTML in document order, then bare URLs in Text; no duplicates
-	Raw      string    // the message as received (RFC 5322)
-	Created  time.Time // when MailHog received it; for Parse results the Date header, if valid
+	ID       string   // MailHog's message ID; empty for Parse results
+	From     string   // address of the From header (the envelope sender if there is none)
+	To       []string // addresses in To and Cc, then envelope recipients not already listed
+	Subject  string   // RFC 2047 decoded
+	Text     string   // decoded text/plain parts, joined by newlines
+	HTML     string   // decoded text/html parts, joined by newlines (raw HTML)
+	HTMLText string   // HTML as readable text: block elements end lines, no tags, scripts or styles
+	Links    []string // href targets in the HTML in document order, then bare URLs in Text; no duplicates
+	// TextIsAlternative is true when the text/plain part is an alternative
+	// to the HTML part (both in one multipart/alternative): mail clients
+	// that can show HTML show only the HTML part (RFC 2046, 5.1.4).
+	TextIsAlternative bool
+	htmlLinks         []string
+	Raw               string    // the message as received (RFC 5322)
+	Created           time.Time // when MailHog received it; for Parse results the Date header, if valid
 }
 
 // Body is what attribute matchers search: Text, a newline, then HTMLText.
 func (m *Message) Body() string { return m.Text + "\n" + m.HTMLText }
+
+// Shown is what a customer reads: the HTML part alone when the text part is
+// only its alternative (TextIsAlternative), else Body.
+func (m *Message) Shown() string {
+	if m.TextIsAlternative {
+		return m.HTMLText
+	}
+	return m.Body()
+}
+
+// ShownLinks are the links of Shown: the HTML's alone when the text part is
+// only its alternative, else Links.
+func (m *Message) ShownLinks() []string {
+	if m.TextIsAlternative {
+		return m.htmlLinks
+	}
+	return m.Links
+}
 
 // sentTo reports whether addr (compared case-insensitively) is a recipient.
 func (m *Message) sentTo(addr string) bool {
@@ -75,7 +98,9 @@ func Parse(raw []byte) (*Message, error) {
 		var links []string
 		m.HTMLText, links = htmlToText(m.HTML)
 		m.Links = links
+		m.htmlLinks = dedupe(slices.Clone(links))
 	}
+	m.TextIsAlternative = b.alternative
 	for _, u := range urlPattern.FindAllString(m.Text, -1) {
 		m.Links = append(m.Links, strings.TrimRight(u, ".,;:!?)]}'\""))
 	}
@@ -113,6 +138,8 @@ type header interface {
 type bodies struct {
 	text []string
 	html []string
+	// alternative: a multipart/alternative held both a text and an HTML part.
+	alternative bool
 }
 
 // maxDepth bounds multipart nesting; real mail nests three or four levels.
@@ -139,11 +166,15 @@ func (b *bodies) walk(h header, body io.Reader, depth int) error {
 			return fmt.Errorf("mailbox: %s without boundary", mediaType)
 		}
 		mr := multipart.NewReader(body, boundary)
+		texts, htmls := len(b.text), len(b.html)
 		for {
 			// NextRawPart keeps Content-Transfer-Encoding so that decode
 			// handles every part the same way.
 			part, err := mr.NextRawPart()
 			if err == io.EOF {
+				if mediaType == "multipart/alternative" && len(b.text) > texts && len(b.html) > htmls {
+					b.alternative = true
+				}
 				return nil
 			}
 			if err != nil {
