@@ -740,6 +740,16 @@ func TestConformanceWithDRModels(t *testing.T) {
 	l.call("POST", "/subscriptions/"+paid, map[string]any{"state": "cancelled"}, 200)
 	l.call("GET", "/subscriptions/"+dunned, nil, 200)
 	l.call("GET", "/subscriptions", nil, 200)
+	// Billing invoices made through the API: create, metadata, open, void;
+	// a draft deleted.
+	made := l.call("POST", "/invoices", map[string]any{"customerId": custID, "currency": "USD", "description": "Setup fee",
+		"email": "billing@example.test", "locale": "en_US", "chargeType": "merchant_initiated", "collectionPeriodDays": 3,
+		"items": []map[string]any{{"skuId": str(subSKU, "id"), "price": 19.99, "quantity": 2}}, "metadata": map[string]any{"ref": "S-1"}}, 201)
+	l.call("POST", "/invoices/"+str(made, "id"), map[string]any{"metadata": map[string]any{"ref": "S-2"}}, 200)
+	l.call("POST", "/invoices/"+str(made, "id")+"/open", nil, 200)
+	l.call("POST", "/invoices/"+str(made, "id")+"/void", nil, 200)
+	spare := l.call("POST", "/invoices", map[string]any{"customerId": custID, "currency": "USD", "items": []map[string]any{{"skuId": str(subSKU, "id"), "price": 1}}}, 201)
+	l.call("DELETE", "/invoices/"+str(spare, "id"), nil, 204)
 	invoices := l.call("GET", "/invoices", nil, 200)
 	for _, inv := range invoices["data"].([]any) {
 		l.call("GET", "/invoices/"+inv.(map[string]any)["id"].(string), nil, 200)

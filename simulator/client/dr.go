@@ -327,6 +327,32 @@ func (c *Client) Invoice(ctx context.Context, id string) (*Invoice, error) {
 	return get[Invoice](ctx, c, "/invoices/"+seg(id))
 }
 
+// CreateInvoice is POST /invoices: a draft billing invoice.
+func (c *Client) CreateInvoice(ctx context.Context, p InvoiceParams) (*Invoice, error) {
+	return send[Invoice](ctx, c, http.MethodPost, "/invoices", p)
+}
+
+// UpdateInvoice is POST /invoices/{id} (metadata).
+func (c *Client) UpdateInvoice(ctx context.Context, id string, p InvoiceUpdateParams) (*Invoice, error) {
+	return send[Invoice](ctx, c, http.MethodPost, "/invoices/"+seg(id), p)
+}
+
+// DeleteInvoice is DELETE /invoices/{id} (a draft).
+func (c *Client) DeleteInvoice(ctx context.Context, id string) error {
+	return del(ctx, c, "/invoices/"+seg(id))
+}
+
+// OpenInvoice is POST /invoices/{id}/open (a draft).
+func (c *Client) OpenInvoice(ctx context.Context, id string) (*Invoice, error) {
+	return send[Invoice](ctx, c, http.MethodPost, "/invoices/"+seg(id)+"/open", nil)
+}
+
+// VoidInvoice is POST /invoices/{id}/void (an open invoice; else 409
+// invalid_state).
+func (c *Client) VoidInvoice(ctx context.Context, id string) (*Invoice, error) {
+	return send[Invoice](ctx, c, http.MethodPost, "/invoices/"+seg(id)+"/void", nil)
+}
+
 // Invoices is GET /invoices (filters: state, customerId, subscriptionId).
 func (c *Client) Invoices(ctx context.Context, p ListParams) (*Page[Invoice], error) {
 	return list[Invoice](ctx, c, "/invoices", p)

@@ -840,14 +840,52 @@ type SubscriptionUpdateParams struct {
 	Metadata map[string]any           `json:"metadata,omitempty"`
 }
 
+// InvoiceItemParams is one line of POST /invoices (DR's InvoiceItemRequest,
+// the fields drsim models): SKUID and Price are required, Quantity is 1
+// when nil, ProductDetails is the SKU's when nil.
+type InvoiceItemParams struct {
+	SKUID            string            `json:"skuId"`
+	Price            *float64          `json:"price,omitempty"`
+	Quantity         *int              `json:"quantity,omitempty"`
+	ProductDetails   *ProductDetails   `json:"productDetails,omitempty"`
+	SubscriptionInfo *SubscriptionInfo `json:"subscriptionInfo,omitempty"`
+}
+
+// InvoiceParams create a billing invoice (POST /invoices; DR's
+// InvoiceRequest, the fields drsim models: docs/dr-api.md#invoice-billing-invoice-not-a-pdf).
+// CustomerID, Currency and Items are required; State may only be "draft".
+type InvoiceParams struct {
+	CustomerID           string              `json:"customerId,omitempty"`
+	Currency             string              `json:"currency,omitempty"`
+	Items                []InvoiceItemParams `json:"items,omitempty"`
+	Description          string              `json:"description,omitempty"`
+	Email                string              `json:"email,omitempty"`
+	Locale               string              `json:"locale,omitempty"`
+	SourceID             string              `json:"sourceId,omitempty"`
+	CollectionPeriodDays *int                `json:"collectionPeriodDays,omitempty"`
+	ChargeType           string              `json:"chargeType,omitempty"`
+	State                string              `json:"state,omitempty"`
+	BillTo               *Contact            `json:"billTo,omitempty"`
+	ShipTo               *Contact            `json:"shipTo,omitempty"`
+	Metadata             map[string]any      `json:"metadata,omitempty"`
+}
+
+// InvoiceUpdateParams update a billing invoice (POST /invoices/{id}; DR's
+// UpdateInvoiceRequest has metadata only).
+type InvoiceUpdateParams struct {
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
 // InvoiceItem is one line of a billing invoice.
 type InvoiceItem struct {
-	SKUID            string            `json:"skuId"`
-	ProductDetails   ProductDetails    `json:"productDetails"`
-	Amount           float64           `json:"amount"`
-	Quantity         int               `json:"quantity"`
-	Tax              Tax               `json:"tax"`
-	SubscriptionInfo *SubscriptionInfo `json:"subscriptionInfo"`
+	SKUID          string         `json:"skuId"`
+	ProductDetails ProductDetails `json:"productDetails"`
+	Amount         float64        `json:"amount"`
+	Quantity       int            `json:"quantity"`
+	Tax            Tax            `json:"tax"`
+	// SubscriptionInfo is set on a subscription's invoice lines (and on
+	// a line of POST /invoices that gives one).
+	SubscriptionInfo *SubscriptionInfo `json:"subscriptionInfo,omitempty"`
 }
 
 // InvoiceSource is a billing invoice's payment source.

@@ -25,6 +25,11 @@ func (h *Handler) billingRoutes(dr func(method, path string, keys keyScope, fn a
 	dr("DELETE", "/subscriptions/{id}", secretOnly, h.deleteSubscription)
 	dr("GET", "/invoices", secretOnly, h.listInvoices)
 	dr("GET", "/invoices/{id}", secretOnly, h.getInvoice)
+	dr("POST", "/invoices", secretOnly, h.createInvoice)
+	dr("POST", "/invoices/{id}", secretOnly, h.updateInvoice)
+	dr("DELETE", "/invoices/{id}", secretOnly, h.deleteInvoice)
+	dr("POST", "/invoices/{id}/open", secretOnly, h.openInvoice)
+	dr("POST", "/invoices/{id}/void", secretOnly, h.voidInvoice)
 }
 
 // Plans.
@@ -91,6 +96,27 @@ func (h *Handler) listInvoices(a *state.Account, r *http.Request) (int, any, err
 func (h *Handler) getInvoice(a *state.Account, r *http.Request) (int, any, error) {
 	inv, err := a.Invoice(pathID(r, "id"))
 	return http.StatusOK, inv, err
+}
+
+func (h *Handler) createInvoice(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusCreated, a.CreateInvoice)
+}
+
+func (h *Handler) updateInvoice(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusOK, func(p state.InvoiceUpdateParams) (any, error) { return a.UpdateInvoice(pathID(r, "id"), p) })
+}
+
+func (h *Handler) deleteInvoice(a *state.Account, r *http.Request) (int, any, error) {
+	return http.StatusNoContent, nil, a.DeleteInvoice(pathID(r, "id"))
+}
+
+// openInvoice and voidInvoice take no body (an empty object is fine).
+func (h *Handler) openInvoice(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusOK, func(struct{}) (any, error) { return a.OpenInvoice(pathID(r, "id")) })
+}
+
+func (h *Handler) voidInvoice(a *state.Account, r *http.Request) (int, any, error) {
+	return withBody(r, http.StatusOK, func(struct{}) (any, error) { return a.VoidInvoice(pathID(r, "id")) })
 }
 
 // eventRef names an event an advance recorded.
