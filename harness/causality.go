@@ -87,6 +87,37 @@ func (s *Scenario) learnDeliveries(ctx context.Context, mt *matching) bool {
 	return changed
 }
 
+// awaitDeliveries learns the first delivery of each subject whose delivery
+// is not known yet, waiting for it as DR's delivery timeout allows; it
+// returns true, for use in a condition.
+func (s *Scenario) awaitDeliveries(ctx context.Context, mt *matching) bool {
+	for j := range mt.subs {
+		sub := &mt.subs[j]
+		if sub.eventID == "" || !sub.delivered.IsZero() {
+			continue
+		}
+		if atts, err := s.h.dr.WaitDeliveries(ctx, client.AttemptFilter{EventID: sub.eventID, WebhookID: s.h.webhookID}, 1, drDeliveryTimeout); err == nil && len(atts) > 0 {
+			sub.delivered = s.firstDelivery(ctx, sub.eventID)
+		}
+	}
+	return true
+}
+
+// timely counts the emails that arrived after the first delivery of at
+// least one of the subjects (all of them when there is no subject).
+func (mt *matching) timely() int {
+	if len(mt.subs) == 0 {
+		return len(mt.emails)
+	}
+	k := 0
+	for _, v := range mt.emails {
+		if slices.ContainsFunc(mt.subs, func(sub subject) bool { return !sub.premature(v.msg.Created) }) {
+			k++
+		}
+	}
+	return k
+}
+
 // premature reports whether an email that arrived at got cannot answer
 // sub's event: it arrived before DR first delivered the event.
 func (sub subject) premature(got time.Time) bool {
