@@ -443,3 +443,34 @@ func TestEmailStepsNameTheNotification(t *testing.T) {
 		testrig.WantErr(t, name, got[name].err, want...)
 	}
 }
+
+// DR's rate limit, injected by a step, reaches the merchant's own DR calls
+// (here the shop's shipment) and not the harness's checks of DR's state.
+func TestRateLimitStepReachesTheMerchantOnly(t *testing.T) {
+	r := testrig.New(t)
+	h := r.Harness(t, orderActions)
+	r.Shop.Set(func(s *testrig.Shop) { s.Portal = fulfilling(dr(r)) })
+	got := run(t, h, order+`
+  Scenario: rate limited
+    Given Digital River answers the merchant's next 1 API call with 429, retry after 2 seconds
+    When Digital River accepts the order
+    Then the order is accepted
+    When the merchant ships the order with "UPS" tracking number "1Z999"
+`)
+	// The shop's POST /fulfillments met DR's 429 and, not retrying, failed
+	// the shipment; the harness read the order's state unhindered.
+	testrig.WantErr(t, "rate limited", got["rate limited"].err, "too_many_requests")
+	reqs, err := dr(r).Requests(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var limited []string
+	for _, q := range reqs {
+		if q.Status == http.StatusTooManyRequests {
+			limited = append(limited, q.Method+" "+q.Path+" "+q.Agent)
+		}
+	}
+	if len(limited) != 1 || !strings.HasPrefix(limited[0], "POST /fulfillments ") || strings.Contains(limited[0], harness.HarnessAgent) {
+		t.Errorf("calls answered 429: %q; want the shop's POST /fulfillments only", limited)
+	}
+}

@@ -107,6 +107,7 @@ func (s *steps) all() []Step {
 		{`^Digital River accepts the order and delivers the webhook twice at once$`, `When Digital River accepts the order and delivers the webhook twice at once`, call((*harness.Scenario).AcceptOrderDeliveredTwice)},
 		{`^Digital River accepts the order while the merchant answers (\d{3}) to the first (\d+) deliveries$`, `When Digital River accepts the order while the merchant answers 503 to the first 3 deliveries`, s.acceptWhileDown},
 		{`^Digital River accepts the order and gets no answer in time to the first delivery$`, `When Digital River accepts the order and gets no answer in time to the first delivery`, call((*harness.Scenario).AcceptOrderWithTimeout)},
+		{`^Digital River answers the merchant's next (\d+) API calls? with 429, retry after (\d+) seconds?$`, `Given Digital River answers the merchant's next 3 API calls with 429, retry after 1 second`, call2((*harness.Scenario).RateLimitMerchant)},
 		{`^Digital River holds the webhooks about the order$`, `Given Digital River holds the webhooks about the order`, call((*harness.Scenario).HoldOrderWebhooks)},
 		{`^Digital River releases the held webhooks in (reverse|shuffled|original) order$`, `When Digital River releases the held webhooks in reverse order`, s.release},
 		{`^Digital River delivers the "([^"]+)" event again while rotating the webhook secret$`, `When Digital River delivers the "order.accepted" event again while rotating the webhook secret`, call1((*harness.Scenario).RedeliverDuringRotation)},

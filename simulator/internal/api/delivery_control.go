@@ -202,14 +202,15 @@ func (h *Handler) getAPIFault(a *state.Account, r *http.Request) (int, any, erro
 	return http.StatusOK, f, err
 }
 
-// applyAPIFault applies API faults to DR API calls (never to /_sim/) made
-// with either key of an account that has one matching: it waits the
+// applyAPIFault applies API faults to DR API calls (never to /_sim/, nor
+// to drsim's own calls: drsimCaller) made with either key of an account
+// that has one matching: it waits the
 // fault's delay, then answers its status in DR's error shape (with
 // Retry-After, and X-Drsim-Fault naming the fault) and logs the call, or,
 // for a delay-only fault, lets the call through. It reports whether it
 // answered (or the caller left during the delay): then nothing else runs.
 func (h *Handler) applyAPIFault(w http.ResponseWriter, r *http.Request, c caller) bool {
-	if strings.HasPrefix(r.URL.Path, "/_sim/") {
+	if strings.HasPrefix(r.URL.Path, "/_sim/") || drsimCaller(r) {
 		return false
 	}
 	f, hit := h.apiFaults.Take(c.account.ID(), r.Method, r.URL.Path)

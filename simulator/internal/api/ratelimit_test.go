@@ -25,6 +25,11 @@ func (f *fakeNow) add(d time.Duration) {
 
 // retryAfter sends a request and returns its status, Retry-After header and body.
 func (c client) retryAfter(method, path string) (int, string, string) {
+	return c.retryAfterAs("", method, path)
+}
+
+// retryAfterAs is retryAfter with a User-Agent (Go's when "").
+func (c client) retryAfterAs(agent, method, path string) (int, string, string) {
 	c.e.t.Helper()
 	req, err := http.NewRequest(method, c.e.url+path, nil)
 	if err != nil {
@@ -32,6 +37,9 @@ func (c client) retryAfter(method, path string) (int, string, string) {
 	}
 	if c.auth != "" {
 		req.Header.Set("Authorization", c.auth)
+	}
+	if agent != "" {
+		req.Header.Set("User-Agent", agent)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -111,5 +119,34 @@ func TestNoRateLimitByDefault(t *testing.T) {
 	a := e.newAccount()
 	for range 60 {
 		a.secret.must("GET", "/customers", nil, http.StatusOK, nil)
+	}
+}
+
+// The rate limit and API faults are for the merchant's calls: drsim's own
+// (the harness, trigger: a User-Agent starting "drsim-") pass them by and
+// leave a fault for the merchant.
+func TestDrsimsOwnCallsPassTheRateLimitAndAPIFaults(t *testing.T) {
+	e := newEnv(t, 0)
+	e.handler.SetRateLimit(1)
+	clock := &fakeNow{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	api.SetRateLimitClock(e.handler, clock.now)
+	a := e.newAccount()
+	a.secret.must("GET", "/customers", nil, http.StatusOK, nil) // the merchant's one call this second
+	for _, agent := range []string{"drsim-harness", "drsim-trigger"} {
+		if status, _, body := a.secret.retryAfterAs(agent, "GET", "/customers"); status != http.StatusOK {
+			t.Fatalf("%s over the merchant's rate limit: %d %s, want 200", agent, status, body)
+		}
+	}
+	if status, _, _ := a.secret.retryAfterAs("shop/1.0", "GET", "/customers"); status != http.StatusTooManyRequests {
+		t.Fatalf("the merchant's second call this second: %d, want 429", status)
+	}
+
+	clock.add(time.Hour)
+	a.secret.must("POST", "/_sim/api-faults", map[string]any{"path": "*", "status": 429, "retryAfter": "3s", "count": 1}, http.StatusCreated, nil)
+	if status, _, body := a.secret.retryAfterAs("drsim-harness", "GET", "/customers"); status != http.StatusOK {
+		t.Fatalf("the harness under the merchant's API fault: %d %s, want 200", status, body)
+	}
+	if status, ra, body := a.secret.retryAfterAs("shop/1.0", "GET", "/orders"); status != http.StatusTooManyRequests || ra != "3" {
+		t.Fatalf("the merchant under its API fault: %d Retry-After %q %s, want 429 and 3", status, ra, body)
 	}
 }
