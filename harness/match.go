@@ -48,7 +48,7 @@ func (s *Scenario) view(m *mailbox.Message) *seenEmail {
 		return v
 	}
 	pages := s.actionPages()
-	v := &seenEmail{msg: m, email: catalogue.Email{Subject: m.Subject, Body: m.Body(), Links: m.Links, Pages: pages}}
+	v := &seenEmail{msg: m, email: catalogue.Email{Subject: m.Subject, Body: m.Body(), Links: m.Links, Pages: pages, Zone: s.h.cfg.Profile.Zone()}}
 	if m.TextIsAlternative {
 		v.email.Shown, v.email.ShownLinks = m.Shown(), m.ShownLinks()
 	}

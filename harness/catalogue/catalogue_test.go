@@ -770,3 +770,43 @@ func TestLabelledAmountsInJapaneseChineseKorean(t *testing.T) {
 		t.Errorf("a Japanese refund email showing the order total as the refund: err = %v", err)
 	}
 }
+
+// A timestamp's date is looked for as a clock in the merchant's time zone
+// shows it (the profile's timezone; UTC by default): a Tokyo shop writes
+// 2027-01-02T16:00:00Z as 2027年1月3日. Without the zone the check fails and
+// says the email shows the day after; a date without a time (a delay's new
+// date) is never moved.
+func TestDatesInTheMerchantsTimeZone(t *testing.T) {
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled, _ := c.Get("subscription-cancelled")
+	sub := map[string]any{"stateTransitions": map[string]any{"cancelled": "2027-01-02T16:00:00.000+0000"},
+		"items": []any{map[string]any{"productDetails": map[string]any{"name": "Music box"}}}}
+	body := "Music box の定期便は2027年1月3日(日)に解約されました。"
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cancelled.Check(sub, catalogue.Email{Body: body, Zone: tokyo}).Err(); err != nil {
+		t.Errorf("a Tokyo shop's date in Asia/Tokyo: %v", err)
+	}
+	err = cancelled.Check(sub, catalogue.Email{Body: body}).Err()
+	if err == nil || !strings.Contains(err.Error(), `cancelled 2027-01-02 (the email shows "2027年1月3日", a day off: are its dates written in another time zone than the profile's timezone, UTC?) not found`) {
+		t.Errorf("the Tokyo date checked in UTC: err = %v", err)
+	}
+	if err := cancelled.Check(sub, catalogue.Email{Body: "Music box, cancelled 2027-01-02", Zone: tokyo}).Err(); err == nil || !strings.Contains(err.Error(), "2027-01-03 (2027-01-02T16:00:00.000+0000 in Asia/Tokyo)") {
+		t.Errorf("the UTC date from a shop whose profile says Asia/Tokyo: err = %v", err)
+	}
+	delay, _ := c.Get("delayed-shipment")
+	obj := map[string]any{"order": map[string]any{"id": "1010"}, "request": map[string]any{"newDate": "2026-12-22"}}
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := catalogue.Email{Body: "Order 1010 now ships on December 22, 2026. You may cancel.", Links: []string{"https://shop.example/cancel/1010"}, Zone: la}
+	if err := delay.Check(obj, e).Err(); err != nil {
+		t.Errorf("a date without a time, in a shop west of UTC: %v", err)
+	}
+}

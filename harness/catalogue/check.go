@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -25,6 +26,9 @@ type Email struct {
 	// must be absent, and labelled amounts, are checked in every part.
 	Shown      string
 	ShownLinks []string
+	// Zone is the time zone the merchant writes dates in (the profile's
+	// timezone); nil is UTC. A timestamp's date is looked for in it.
+	Zone *time.Location
 }
 
 // Read is the text and links a customer reads: Shown and ShownLinks when
@@ -139,7 +143,12 @@ func (n *Notification) Check(obj map[string]any, e Email) Report {
 				r.Findings = append(r.Findings, invert(n.matchOne(a, v, currency, text, e.Links)))
 				continue
 			}
-			f := n.matchOne(a, v, currency, read, links)
+			var f Finding
+			if a.Match == MatchDate {
+				f = matchDateIn(a, v, read, e.Zone)
+			} else {
+				f = n.matchOne(a, v, currency, read, links)
+			}
 			if e.Shown != "" && f.Missing() {
 				f = onlyInAlternative(f, n.matchOne(a, v, currency, text, e.Links))
 			}
@@ -202,6 +211,46 @@ func (n *Notification) matchLinkTo(a Attribute, e Email) Finding {
 			if strings.TrimRight(u.Path, "/") == strings.TrimRight(p, "/") {
 				f.Found = l
 				return f
+			}
+		}
+	}
+	return f
+}
+
+// matchDateIn finds the date of v, a timestamp or a date, in text: a
+// timestamp's date as a clock in zone (nil: UTC) shows it, since a shop
+// writes the date its customers' day has. When the date is missing but the
+// day before or after is there, the finding says so: dates written in
+// another time zone than zone are a day off for part of each day.
+func matchDateIn(a Attribute, v any, text string, zone *time.Location) Finding {
+	f := Finding{Attribute: a.Name, Optional: a.Optional, Want: stringify(v)}
+	t, err := ParseTime(stringify(v))
+	if err != nil {
+		f.Want = fmt.Sprintf("%v (not a date in the event)", v)
+		return f
+	}
+	if zone == nil {
+		zone = time.UTC
+	}
+	day := t.UTC()
+	f.Want = day.Format("2006-01-02")
+	if len(stringify(v)) > len("2006-01-02") { // a timestamp, not a date
+		local := t.In(zone)
+		day = time.Date(local.Year(), local.Month(), local.Day(), 12, 0, 0, 0, time.UTC)
+		f.Want = day.Format("2006-01-02")
+		if zone != time.UTC {
+			f.Want = fmt.Sprintf("%s (%s in %s)", f.Want, stringify(v), zone)
+		}
+	}
+	if found, ok := FindDate(text, day); ok {
+		f.Found = found
+		return f
+	}
+	if len(stringify(v)) > len("2006-01-02") {
+		for _, d := range []int{-1, 1} {
+			if found, ok := FindDate(text, day.AddDate(0, 0, d)); ok {
+				f.Want += fmt.Sprintf(" (the email shows %q, a day off: are its dates written in another time zone than the profile's timezone, %s?)", found, zone)
+				break
 			}
 		}
 	}

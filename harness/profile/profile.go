@@ -31,6 +31,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	_ "time/tzdata" // timezone: names resolve where the system has no zoneinfo (the container image)
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -62,6 +63,11 @@ type Profile struct {
 	Actions map[string]*Action `yaml:"actions"`
 	// Session says how a customer's portal session is kept besides cookies.
 	Session Session `yaml:"session"`
+	// TimeZone is the IANA time zone the merchant writes dates in (Asia/Tokyo);
+	// UTC when empty. Digital River's times are instants: a shop in Tokyo
+	// rightly writes 2026-12-02T16:00:00Z as 2026年12月3日.
+	TimeZone string `yaml:"timezone"`
+	zone     *time.Location
 
 	name string    // the file name, for messages
 	file *ast.File // the parsed YAML, for positions
@@ -213,6 +219,15 @@ func (p *Profile) QuietWindow() time.Duration {
 	return DefaultQuietWindow
 }
 
+// Zone is the time zone the merchant writes dates in (timezone:), UTC by
+// default.
+func (p *Profile) Zone() *time.Location {
+	if p.zone == nil {
+		return time.UTC
+	}
+	return p.zone
+}
+
 // SubjectPattern is the profile's subject pattern for a notification, or def.
 func (p *Profile) SubjectPattern(id, def string) string {
 	if c, ok := p.Notifications[id]; ok && c.Subject != "" {
@@ -286,6 +301,13 @@ func (p *Profile) validate() error {
 		if o.GrantType != "" && o.GrantType != "client_credentials" && o.GrantType != "password" {
 			return fmt.Errorf("%swebhook.oauth.grantType %q: want client_credentials or password", at("webhook", "oauth", "grantType"), o.GrantType)
 		}
+	}
+	if p.TimeZone != "" {
+		z, err := time.LoadLocation(p.TimeZone)
+		if err != nil || p.TimeZone == "Local" {
+			return fmt.Errorf("%stimezone %q: want an IANA time zone name, such as Asia/Tokyo or America/New_York", at("timezone"), p.TimeZone)
+		}
+		p.zone = z
 	}
 	if !strings.HasPrefix(p.API.SecretKey, "sk_test_") || len(p.API.SecretKey) < len("sk_test_")+8 {
 		return fmt.Errorf("%sapi.secretKey %q: want the sk_test_… key your merchant calls Digital River with", at("api", "secretKey"), p.API.SecretKey)

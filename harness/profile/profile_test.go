@@ -53,6 +53,7 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"authentication and oauth", "webhook: {url: \"http://x/h\", signingSecret: s, authentication: {userName: u}, oauth: {tokenEndPoint: \"http://x/t\", clientID: c, clientSecret: s}}\napi: {secretKey: sk_test_12345678}\n", "not both"},
 		{"oauth tokenEndPoint relative", "webhook: {url: \"http://x/h\", signingSecret: s, oauth: {tokenEndPoint: /t, clientID: c, clientSecret: s}}\napi: {secretKey: sk_test_12345678}\n", "webhook.oauth.tokenEndPoint"},
 		{"oauth without clientSecret", "webhook: {url: \"http://x/h\", signingSecret: s, oauth: {tokenEndPoint: \"http://x/t\", clientID: c}}\napi: {secretKey: sk_test_12345678}\n", "clientID and clientSecret"},
+		{"unknown time zone", base + "timezone: Asia/Tokio\n", "[3:1] timezone \"Asia/Tokio\": want an IANA time zone name"},
 		{"oauth grant unknown", "webhook: {url: \"http://x/h\", signingSecret: s, oauth: {tokenEndPoint: \"http://x/t\", clientID: c, clientSecret: s, grantType: implicit}}\napi: {secretKey: sk_test_12345678}\n", "grantType"},
 	}
 	for _, tc := range tests {
@@ -191,5 +192,24 @@ actions:
 	}
 	if h, pre := p.Session.TokenHeader(); h != "Authorization" || pre != "Bearer " {
 		t.Errorf("token header = %q %q, want Authorization and Bearer", h, pre)
+	}
+}
+
+// timezone: is the zone the merchant writes dates in; UTC without it.
+func TestTimeZone(t *testing.T) {
+	base := "webhook: {url: \"http://localhost:8080/hook\", signingSecret: s}\napi: {secretKey: sk_test_12345678}\n"
+	p, err := profile.Parse("p.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Zone() != time.UTC {
+		t.Errorf("no timezone: Zone() = %v, want UTC", p.Zone())
+	}
+	p, err = profile.Parse("p.yaml", []byte(base+"timezone: Asia/Tokyo\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Date(2026, 12, 2, 16, 0, 0, 0, time.UTC).In(p.Zone()).Day(); got != 3 {
+		t.Errorf("16:00 UTC on 2 December in %v is day %d, want 3", p.Zone(), got)
 	}
 }
