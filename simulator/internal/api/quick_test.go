@@ -29,6 +29,8 @@ var decodeTypes = []reflect.Type{
 	reflect.TypeOf((*state.Account).CreateTestClock).In(1),
 	reflect.TypeOf((*state.Account).CreatePlan).In(1),
 	reflect.TypeOf((*state.Account).UpdateSubscription).In(2),
+	reflect.TypeOf((*state.Account).CreateInvoice).In(1),
+	reflect.TypeOf((*state.Account).UpdateInvoice).In(2),
 	reflect.TypeOf((*state.Account).CreateSource).In(1),
 	reflect.TypeFor[delivery.Fault](),
 	reflect.TypeFor[struct{}](),
@@ -156,6 +158,7 @@ func TestQuickTakesCommonBodies(t *testing.T) {
 		{reflect.TypeFor[state.SKUParams](), `{"name":"Widget","eccn":"EAR99","taxCode":"4512.1","countryOfOrigin":"US","metadata":null}`},
 		{reflect.TypeOf((*state.Account).PlaceOrder).In(1), `{"customerId":"c","items":[{"skuId":"s","quantity":3,"price":10.5}]}`},
 		{reflect.TypeOf((*state.Account).CreateTestClock).In(1), `{"frozenTime":"2026-01-01T00:00:00Z"}`},
+		{reflect.TypeOf((*state.Account).CreateInvoice).In(1), `{"customerId":"c","currency":"USD","items":[{"skuId":"s","price":10.5,"quantity":2}],"metadata":{"ref":"A-1"}}`},
 		{reflect.TypeFor[struct{}](), ``},
 	} {
 		v := reflect.New(c.typ)
