@@ -50,6 +50,7 @@ var defectCases = []struct {
 	{"no-expiry-check", "Payment method expiration", []string{"subscription_notifications.feature:", "payment method expiration email"}},
 	{"no-expiry-check", "A free trial converts, then the card expires", []string{"subscription_notifications.feature:", "payment method expiration email"}},
 	{"slow-ack", "The merchant acknowledges a webhook within Digital River's timeout", []string{"delivery_reliability.feature:", "not acknowledged in time"}},
+	{"confirm-on-pending-payment", "An order paid by wire transfer is confirmed once the funds arrive, and refunded", []string{"payment_methods.feature:", "order confirmation"}},
 	{"process-before-verify", "A webhook signed with the wrong secret produces no email", []string{"webhook_security.feature:", "want exactly 0 email(s)", "got 1"}},
 }
 

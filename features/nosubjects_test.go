@@ -92,3 +92,37 @@ func TestConfirmationIsNotAlsoTheAcquisition(t *testing.T) {
 		}
 	}
 }
+
+// A merchant that sends the order confirmation when the order is placed
+// (order.pending_payment) has not confirmed the order DR accepted later:
+// without pinned subjects the email shows every attribute of order.accepted,
+// but it arrived before that event was delivered, and the failure says so
+// and names the event it answered.
+func TestConfirmationBeforeAcceptanceIsNotTheConfirmation(t *testing.T) {
+	s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter(merchant.DefectConfirmOnPendingPayment)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Profile.Notifications = nil
+	s.Profile.Timeouts.Email = profile.Duration(2 * time.Second)
+	const name = "An order paid by wire transfer is confirmed once the funds arrive, and refunded"
+	path, err := suite.ScenarioPath(features.Files, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := suite.Run(suite.Options{Harness: s.Harness, Features: features.Files, Paths: []string{path}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := res.Failed()
+	if len(failed) != 1 {
+		t.Fatalf("%d of %d scenarios failed, want %q to fail", len(failed), len(res.Scenarios), name)
+	}
+	msg := failed[0].Err.Error()
+	for _, want := range []string{"payment_methods.feature:", "order confirmation to ", "arrived before Digital River sent order.accepted", "likely order.pending_payment", "send it on order.accepted"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the failure does not say %q:\n%s", want, msg)
+		}
+	}
+}

@@ -136,9 +136,10 @@ func TestCountBySubjectNamesEmailsOfNoEvent(t *testing.T) {
 		s.OnEvent = func(ctx context.Context, body []byte) {
 			confirm(ctx, body)
 			var ev struct {
+				Type string
 				Data struct{ Object struct{ Email string } }
 			}
-			if json.Unmarshal(body, &ev) == nil && ev.Data.Object.Email != "" {
+			if json.Unmarshal(body, &ev) == nil && ev.Type == "order.accepted" && ev.Data.Object.Email != "" {
 				msg := "To: " + ev.Data.Object.Email + "\r\nFrom: shop@example.test\r\nSubject: Order confirmation survey\r\n\r\nHow did we do?\r\n"
 				_ = smtp.SendMail(r.SMTP, nil, "shop@example.test", []string{ev.Data.Object.Email}, []byte(msg))
 			}

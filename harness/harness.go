@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -125,20 +126,50 @@ func (h *Harness) ensureAccount(ctx context.Context) error {
 	return nil
 }
 
-// ensureWebhook registers (or updates) the merchant's webhook and sets its secret.
+// ObservedTypes are the event types the harness also sends the merchant,
+// though no notification is due on them: DR sends them to a merchant that
+// subscribes to them, and a merchant that sends a notification on one of
+// them (the order confirmation on order.pending_payment, before DR accepted
+// the order) must be caught. They go through a webhook of their own at the
+// same address and with the same secret, so a merchant that refuses event
+// types it does not use (correct on DR, where it subscribes only to the
+// types it wants) has that webhook disabled, never the one that carries
+// the notifications' triggers.
+var ObservedTypes = []string{"order.pending_payment"}
+
+// ensureWebhook registers (or updates) the merchant's webhooks, one for the
+// catalogue's triggers and one for ObservedTypes, and sets their secret.
 func (h *Harness) ensureWebhook(ctx context.Context) error {
 	url := h.cfg.Profile.Webhook.URL
-	types := h.cfg.Catalogue.Triggers()
 	page, err := h.dr.Webhooks(ctx, client.ListParams{Limit: 100})
 	if err != nil {
 		return fmt.Errorf("harness: list webhooks: %w", err)
 	}
-	var hook *client.Webhook
+	var main, observer *client.Webhook
 	for i := range page.Data {
-		if page.Data[i].Address == url {
-			hook = &page.Data[i]
+		w := &page.Data[i]
+		switch {
+		case w.Address != url:
+		case slices.Equal(w.Types, ObservedTypes):
+			observer = w
+		default:
+			main = w
 		}
 	}
+	if main, err = h.putWebhook(ctx, main, h.cfg.Catalogue.Triggers()); err != nil {
+		return err
+	}
+	if _, err = h.putWebhook(ctx, observer, ObservedTypes); err != nil {
+		return err
+	}
+	h.webhookID = main.ID
+	return nil
+}
+
+// putWebhook creates hook (nil) or updates it to deliver types to the
+// merchant, and sets its signing secret.
+func (h *Harness) putWebhook(ctx context.Context, hook *client.Webhook, types []string) (*client.Webhook, error) {
+	url := h.cfg.Profile.Webhook.URL
 	p := client.WebhookParams{Address: client.String(url), Types: &types, Enabled: client.Bool(true)}
 	// The callback authentication the profile asks for (DR's
 	// authentication or oauth); without either, whatever the webhook has
@@ -152,18 +183,18 @@ func (h *Harness) ensureWebhook(ctx context.Context) error {
 		p.OAuth = &client.WebhookOAuth{TokenEndPoint: o.TokenEndPoint, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
 			GrantType: o.GrantType, UserName: o.UserName, Password: o.Password}
 	}
+	var err error
 	if hook == nil {
 		if hook, err = h.dr.CreateWebhook(ctx, p); err != nil {
-			return fmt.Errorf("harness: register webhook %s: %w", url, err)
+			return nil, fmt.Errorf("harness: register webhook %s for %s: %w", url, strings.Join(types, ", "), err)
 		}
 	} else if hook, err = h.dr.UpdateWebhook(ctx, hook.ID, p); err != nil {
-		return fmt.Errorf("harness: update webhook %s: %w", url, err)
+		return nil, fmt.Errorf("harness: update webhook %s for %s: %w", url, strings.Join(types, ", "), err)
 	}
 	if err := h.dr.SetWebhookSecret(ctx, hook.ID, h.cfg.Profile.Webhook.SigningSecret); err != nil {
-		return fmt.Errorf("harness: set the webhook's signing secret: %w", err)
+		return nil, fmt.Errorf("harness: set the signing secret of webhook %s: %w", hook.ID, err)
 	}
-	h.webhookID = hook.ID
-	return nil
+	return hook, nil
 }
 
 // WebhookID is the id of the merchant's webhook in the simulator.

@@ -133,7 +133,8 @@ func (mt *matching) key(i, j int) pairKey {
 	sub := mt.subs[j]
 	k := "#" + strconv.Itoa(j)
 	if sub.eventID != "" {
-		k = sub.eventID + " " + strings.Join(sub.docLinks, " ")
+		// The first delivery, once known, may make the email premature.
+		k = sub.eventID + " " + strconv.FormatBool(sub.delivered.IsZero()) + " " + strings.Join(sub.docLinks, " ")
 	}
 	return pairKey{mt.emails[i].msg.ID, k}
 }
@@ -164,6 +165,11 @@ func (mt *matching) report(i, j int) catalogue.Report {
 			}
 		}
 		r.Findings = append(r.Findings, f)
+	}
+	if got := mt.emails[i].msg.Created; sub.premature(got) {
+		r.Findings = append(r.Findings, catalogue.Finding{Attribute: "sentAfterEvent",
+			Want: fmt.Sprintf("an email that arrived after Digital River first delivered %s %s to the merchant at %s (this one arrived at %s, %s before: it answers an earlier event)",
+				mt.n.Trigger, sub.eventID, sub.delivered.UTC().Format(time.RFC3339Nano), got.UTC().Format(time.RFC3339Nano), sub.delivered.Sub(got).Round(time.Millisecond))})
 	}
 	mt.memo[k] = r
 	return r
@@ -407,7 +413,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	rivals := map[string][]subject{}
 	var subsErr error
 	stale := true
-	matched := func() bool { return s.match(wctx, mt, n, rivals, all) }
+	matched := func() bool { return s.matchDelivered(wctx, mt, n, rivals, all) }
 	started := time.Now()
 	_, werr := s.h.cfg.Mailbox.Wait(wctx, c.Email, desc, func(m *mailbox.Message) bool {
 		budget.pause()
@@ -442,8 +448,10 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 			return true
 		}
 		stale = true
-		// A pinned subject names the emails: with n of them here, fail now.
-		return pin != nil && len(mt.emails) >= n
+		// A pinned subject names the emails: with n of them here, fail now
+		// (not counting those that arrived before every event they could
+		// answer: they may be another notification's, which shares the pin).
+		return pin != nil && mt.timely() >= n && s.awaitDeliveries(wctx, mt) && mt.timely() >= n
 	})
 	if subsErr != nil {
 		return fmt.Errorf("%s: %w", nt.Name, subsErr)
@@ -457,7 +465,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 	if len(mt.emails) > 0 {
 		if subs, err := s.subjects(ctx, nt, false); err == nil {
 			mt.setSubjects(subs)
-			if s.match(ctx, mt, n, rivals, all) {
+			if s.matchDelivered(ctx, mt, n, rivals, all) {
 				return s.settle(ctx, c, nt, mt, n, &check)
 			}
 		}
@@ -477,6 +485,9 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 		lead := ""
 		if nt.Document != nil && sub.docFile != "" {
 			lead = s.linkedFiles(ctx, v.msg.Links, sub.docFile)
+		}
+		if sub.premature(v.msg.Created) {
+			lead += s.prematureCause(ctx, nt, v.msg.Created)
 		}
 		return fmt.Errorf("%s to %s%s: the closest email, %q (%s), %w%s; text was:\n%s", strings.ToLower(nt.Name), c.Email, got, v.msg.Subject, why, r.Err(), lead, indent(v.msg.Body(), "in the report's emails/ directory as .eml and in report.html"))
 	}

@@ -60,8 +60,15 @@ func (f *fakeSim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b, _ := json.Marshal(body)
 		_, _ = w.Write(b)
 	case r.Method == "PATCH" && strings.HasPrefix(r.URL.Path, "/webhooks/"):
-		b, _ := json.Marshal(f.hooks[0])
-		_, _ = w.Write(b)
+		for _, h := range f.hooks {
+			if h["id"] == strings.TrimPrefix(r.URL.Path, "/webhooks/") {
+				b, _ := json.Marshal(h)
+				_, _ = w.Write(b)
+				return
+			}
+		}
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"type":"not_found","errors":[{"code":"not_found","message":"no"}]}`)
 	case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/secret"):
 		f.secret, _ = body["secret"].(string)
 		fmt.Fprintf(w, `{"secret":%q}`, f.secret)
@@ -88,8 +95,8 @@ func testConfig(t *testing.T, simURL string) harness.Config {
 }
 
 // New creates the account for the profile's key when the simulator does not
-// know it, registers the webhook once (and updates it on a second New), and
-// sets the profile's signing secret.
+// know it, registers the webhooks once (the triggers' and ObservedTypes';
+// a second New updates them), and sets the profile's signing secret.
 func TestNewArrangesAccountWebhookAndSecret(t *testing.T) {
 	f := &fakeSim{accounts: map[string]bool{}}
 	srv := httptest.NewServer(f)
@@ -106,13 +113,13 @@ func TestNewArrangesAccountWebhookAndSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	joined := strings.Join(f.calls, ", ")
-	for _, want := range []string{"POST /_sim/accounts", "POST /webhooks", "PATCH /webhooks/wh1", "POST /_sim/webhooks/wh1/secret"} {
+	for _, want := range []string{"POST /_sim/accounts", "POST /webhooks", "PATCH /webhooks/wh1", "POST /_sim/webhooks/wh1/secret", "PATCH /webhooks/wh2", "POST /_sim/webhooks/wh2/secret"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("calls %s: missing %s", joined, want)
 		}
 	}
-	if n := strings.Count(joined, "POST /webhooks,"); n > 1 || len(f.hooks) != 1 {
-		t.Errorf("registered %d webhooks, want the one reused: %s", len(f.hooks), joined)
+	if n := strings.Count(joined, "POST /webhooks,"); n > 2 || len(f.hooks) != 2 {
+		t.Errorf("registered %d webhooks, want the two reused: %s", len(f.hooks), joined)
 	}
 }
 

@@ -86,6 +86,9 @@ type Scenario struct {
 	fundsSource string
 	// lookups caches SKUs and plans by path.
 	lookups map[string]map[string]any
+	// delivered is when DR first delivered each event to the merchant, by
+	// event id, once known (causality.go).
+	delivered map[string]time.Time
 }
 
 // Customer is a customer the scenario created.
@@ -416,7 +419,10 @@ func (s *Scenario) ExpectNotification(ctx context.Context, customerName, id stri
 type subject struct {
 	eventID string
 	at      time.Time
-	object  map[string]any
+	// delivered is when DR first delivered the event to the merchant
+	// (zero: unknown); an email that arrived before cannot answer it.
+	delivered time.Time
+	object    map[string]any
 	// docLinks are the file link URLs of the notification's document (for
 	// notifications with one): the email must link to one of them.
 	docLinks []string
@@ -462,6 +468,7 @@ func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification, incl
 		if err := s.augment(ctx, out[i].object); err != nil {
 			return nil, err
 		}
+		out[i].delivered = s.firstDelivery(ctx, out[i].eventID)
 		if n.Document != nil {
 			fileID, _ := catalogue.LookupString(map[string]any{"object": out[i].object}, n.Document.FileID)
 			if fileID == "" {

@@ -140,6 +140,13 @@ const (
 	DefectNoExpiryCheck           = "no-expiry-check"
 
 	DefectSlowAck = "slow-ack"
+
+	// Required notifications sent on the wrong event.
+	DefectConfirmOnPendingPayment  = "confirm-on-pending-payment"
+	DefectShipmentOnAccept         = "shipment-email-on-accept"
+	DefectRefundOnCancel           = "refund-email-on-cancel"
+	DefectCancelledOnActivation    = "cancelled-email-on-activation"
+	DefectRenewalConfirmOnReminder = "renewal-confirmation-on-reminder"
 )
 
 // Defect names and describes one defect the merchant can switch on.
@@ -178,6 +185,11 @@ var knownDefects = []Defect{
 	{DefectBillingFailedNoLink, "leave the link to update the payment method out of the billing failed email"},
 	{DefectFailedNoReactivation, "leave how to reactivate out of the subscription failed email"},
 	{DefectNoExpiryCheck, "never warn that the card on file expires before the next payment"},
+	{DefectConfirmOnPendingPayment, "send the order confirmation when the order is placed (order.pending_payment), before DR accepts it, and not again on order.accepted"},
+	{DefectShipmentOnAccept, "also send a shipment email, without tracking, when DR accepts an order"},
+	{DefectRefundOnCancel, "also send a refund confirmation when an order is cancelled (order.cancelled)"},
+	{DefectCancelledOnActivation, "also send the subscription cancelled email whenever a subscription is activated"},
+	{DefectRenewalConfirmOnReminder, "also send a renewal confirmation, without the renewal order, with each renewal reminder"},
 	{DefectSlowAck, "process each webhook before answering it, and answer only after the slow-ack delay (Config.SlowAckDelay, default 3.5 s; DR gives up after 3 s)"},
 }
 

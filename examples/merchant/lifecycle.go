@@ -196,6 +196,13 @@ func (s *Server) handleOrderCancelled(ev event) (work, error) {
 		if err := s.notify(ctx, to, cancellationSubject(o.ID), cancellationEmail, view); err != nil {
 			return fmt.Errorf("order %s: cancellation email: %w", o.ID, err)
 		}
+		if s.defects.has(DefectRefundOnCancel) {
+			s.log.Warn("order: DEFECT refund-email-on-cancel: refund confirmation sent for a cancellation", "order", o.ID)
+			rv := refundView{ShopName: s.cfg.ShopName, OrderID: o.ID, TotalRefunded: formatMoney(o.RefundedAmount, o.Currency)}
+			if err := s.notify(ctx, to, "Refund confirmation – order "+o.ID, refundEmail, rv); err != nil {
+				return fmt.Errorf("order %s: refund confirmation: %w", o.ID, err)
+			}
+		}
 		return nil
 	}, nil
 }

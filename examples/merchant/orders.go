@@ -154,15 +154,51 @@ func (s *Server) handleOrderAccepted(ev event) (work, error) {
 		if err := s.activateSubscriptions(ctx, o); err != nil {
 			return err
 		}
-		subject := "Order confirmation – order " + o.ID
-		v, err := s.confirmationView(o)
-		if err != nil {
+		key := ev.ID + "/confirmation"
+		if s.defects.has(DefectConfirmOnPendingPayment) {
+			key = o.ID + "/confirmation" // sent already when the order was placed
+		}
+		if err := s.sendConfirmation(ctx, key, o, to); err != nil {
 			return err
 		}
-		if err := s.notifyOnce(ctx, ev.ID+"/confirmation", to, subject, confirmationEmail, v); err != nil {
-			return fmt.Errorf("order %s: confirmation: %w", o.ID, err)
+		if s.defects.has(DefectShipmentOnAccept) {
+			s.log.Warn("order: DEFECT shipment-email-on-accept: shipment emailed on acceptance", "order", o.ID)
+			view := shipmentView{ShopName: s.cfg.ShopName, OrderID: o.ID}
+			for _, it := range o.Items {
+				view.Items = append(view.Items, itemView{it.name(), it.Quantity})
+			}
+			if err := s.notifyOnce(ctx, ev.ID+"/shipment", to, "Your order "+o.ID+" has shipped", shipmentEmail, view); err != nil {
+				return fmt.Errorf("order %s: shipment email: %w", o.ID, err)
+			}
 		}
 		return s.sendAcquisition(ctx, ev, o, to)
+	}, nil
+}
+
+// sendConfirmation sends the order confirmation once per key.
+func (s *Server) sendConfirmation(ctx context.Context, key string, o order, to *mail.Address) error {
+	v, err := s.confirmationView(o)
+	if err != nil {
+		return err
+	}
+	if err := s.notifyOnce(ctx, key, to, "Order confirmation – order "+o.ID, confirmationEmail, v); err != nil {
+		return fmt.Errorf("order %s: confirmation: %w", o.ID, err)
+	}
+	return nil
+}
+
+// handlePendingPayment is the confirm-on-pending-payment defect: the order
+// confirmation goes out when the order is placed, before DR has accepted it
+// (a wire transfer's funds may never arrive). The correct merchant does not
+// handle order.pending_payment.
+func (s *Server) handlePendingPayment(ev event) (work, error) {
+	o, to, err := decodeOrder(ev)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		s.log.Warn("order: DEFECT confirm-on-pending-payment: confirmation sent before acceptance", "order", o.ID)
+		return s.sendConfirmation(ctx, o.ID+"/confirmation", o, to)
 	}, nil
 }
 

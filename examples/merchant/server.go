@@ -85,6 +85,10 @@ func Start(cfg Config) (*Server, error) {
 		"subscription.failed":         s.handleSubscriptionFailed,
 	}
 
+	if s.defects.has(DefectConfirmOnPendingPayment) {
+		s.handlers["order.pending_payment"] = s.handlePendingPayment
+	}
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/digitalriver", s.handleWebhook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

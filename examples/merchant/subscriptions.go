@@ -307,6 +307,16 @@ func (s *Server) handleSubscriptionReminder(ev event) (work, error) {
 		if err := s.notifyOnce(ctx, ev.ID+"/reminder", to, subject, reminderEmail, v); err != nil {
 			return fmt.Errorf("subscription %s: renewal reminder: %w", sub.ID, err)
 		}
+		if s.defects.has(DefectRenewalConfirmOnReminder) {
+			s.log.Warn("subscriptions: DEFECT renewal-confirmation-on-reminder: renewal confirmed before it was charged", "subscription", sub.ID)
+			rv := s.invoiceView(p)
+			rv.Since = v.Since
+			rv.Totals = v.money(total("Subtotal", inv.Subtotal), total("Discount", inv.TotalDiscount),
+				total("Tax", inv.TotalTax), total("Total", inv.TotalAmount))
+			if err := s.notifyOnce(ctx, ev.ID+"/renewed", to, "Your subscription has renewed", renewalEmail, rv); err != nil {
+				return fmt.Errorf("subscription %s: renewal confirmation: %w", sub.ID, err)
+			}
+		}
 
 		card, expiry, expires := cardExpiring(inv.Payment.Sources, next)
 		if !expires {
@@ -383,6 +393,9 @@ func (s *Server) handleSubscriptionUpdated(ev event) (work, error) {
 	}
 
 	switch {
+	case s.defects.has(DefectCancelledOnActivation) && stateChanged && (sub.State == "active" || sub.State == "activeFree"):
+		s.log.Warn("subscriptions: DEFECT cancelled-email-on-activation: cancellation emailed on activation", "subscription", sub.ID)
+		return func(ctx context.Context) error { return s.sendCancelled(ctx, ev, sub) }, nil
 	case sub.State == "cancelled" && stateChanged:
 		return func(ctx context.Context) error { return s.sendCancelled(ctx, ev, sub) }, nil
 	case !stateChanged && (planChanged || itemsChanged):
