@@ -32,6 +32,13 @@ Feature: Customer portal: invoices, credit memos and saved payment methods
     When the document link expires
     Then the document link is refused
 
+  Scenario: An expired invoice link on the order page is refused
+    Then Alice receives an invoice email with every required attribute
+    When Alice opens the order page in the portal
+    Then the order page links to the invoice
+    When the document link expires
+    Then the document link is refused
+
   Scenario: Saving a payment method in the portal, outside checkout
     When Alice saves a card in the portal
     Then the card is saved to Alice's account

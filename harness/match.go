@@ -218,6 +218,27 @@ func (mt *matching) assign() {
 	}
 }
 
+// duplicates says, when an unmatched email shows every required attribute
+// of an event another email was matched to, that the merchant sent the
+// email twice for that event: with the subject pinned, the copies arrive
+// in place of the other events' emails, and the closest email is a copy.
+func (mt *matching) duplicates() string {
+	for a, pa := range mt.pairs {
+		if pa >= 0 || mt.excluded[mt.emails[a].msg.ID] {
+			continue
+		}
+		for b, pb := range mt.pairs {
+			if pb < 0 || mt.subs[pb].eventID == "" || mt.report(a, pb).Err() != nil {
+				continue
+			}
+			first, copy := mt.emails[b].msg, mt.emails[a].msg
+			return fmt.Sprintf("; likely cause: %q at %s answers %s %s, which %q at %s already answers: the merchant sent this email more than once for one event (a handler that is not idempotent, or a mailer that sends twice)",
+				copy.Subject, copy.Created.Format(time.RFC3339Nano), mt.n.Trigger, mt.subs[pb].eventID, first.Subject, first.Created.Format(time.RFC3339Nano))
+		}
+	}
+	return ""
+}
+
 // closest is the unassigned email and subject to show in a failure, and
 // why they were chosen; ok is false when there is none. Emails another
 // notification claims (rivals, twins) are left out, and so are events that
@@ -489,7 +510,7 @@ func (s *Scenario) ExpectNotifications(ctx context.Context, customerName, id str
 		if sub.premature(v.msg.Created) {
 			lead += s.prematureCause(ctx, nt, v.msg.Created)
 		}
-		return fmt.Errorf("%s to %s%s: the closest email, %q (%s), %w%s; text was:\n%s", strings.ToLower(nt.Name), c.Email, got, v.msg.Subject, why, r.Err(), lead, indent(v.msg.Body(), "in the report's emails/ directory as .eml and in report.html"))
+		return fmt.Errorf("%s to %s%s: the closest email, %q (%s), %w%s%s; text was:\n%s", strings.ToLower(nt.Name), c.Email, got, v.msg.Subject, why, r.Err(), lead, mt.duplicates(), indent(v.msg.Body(), "in the report's emails/ directory as .eml and in report.html"))
 	}
 	if len(mt.emails) > 0 && len(mt.subs) == 0 {
 		return fmt.Errorf("%s to %s: an email arrived (%q) but no %s event about order %s is left to match it", strings.ToLower(nt.Name), c.Email, mt.emails[0].msg.Subject, nt.Trigger, s.orderIDOrNone())

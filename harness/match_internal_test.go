@@ -210,3 +210,39 @@ func TestClosestEmailShowsSomething(t *testing.T) {
 		t.Errorf("closest = %v (%s), want the latest email, the return's", mt.emails[i].msg.ID, why)
 	}
 }
+
+// With two copies of the first event's email and none of the second's (a
+// merchant that sends twice, its subject pinned), a failure says the
+// unmatched email is a second copy for an event already answered, not
+// only which attributes of the other event it lacks.
+func TestFailureNamesACopyOfAMatchedEmail(t *testing.T) {
+	n := &catalogue.Notification{ID: "shipment", Name: "Shipment", Trigger: "fulfillment.created", Attributes: []catalogue.Attribute{
+		{Name: "trackingNumber", Path: "trackingNumber", Match: catalogue.MatchText},
+	}}
+	subs := []subject{
+		{eventID: "f1", object: map[string]any{"trackingNumber": "1Z1"}},
+		{eventID: "f2", object: map[string]any{"trackingNumber": "JD2"}},
+	}
+	at := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	email := func(id string, sec int) *seenEmail {
+		return &seenEmail{msg: &mailbox.Message{ID: id, Subject: "Shipped", Created: at.Add(time.Duration(sec) * time.Second)},
+			email: catalogue.Email{Subject: "Shipped", Body: "Tracking 1Z1"}}
+	}
+	mt := &matching{n: n, emails: []*seenEmail{email("a", 0), email("b", 1)}, subs: subs, memo: map[pairKey]catalogue.Report{}, excluded: map[string]bool{}}
+	mt.assign()
+	if mt.size != 1 {
+		t.Fatalf("matched %d, want 1", mt.size)
+	}
+	got := mt.duplicates()
+	for _, want := range []string{"likely cause: ", "answers fulfillment.created f1, which \"Shipped\" at 2026-12-02T12:00:00Z already answers", "more than once for one event"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("duplicates() = %q, want it to contain %q", got, want)
+		}
+	}
+	// Two emails, each for its own event: no copy.
+	mt = &matching{n: n, emails: []*seenEmail{email("a", 0)}, subs: subs, memo: map[pairKey]catalogue.Report{}, excluded: map[string]bool{}}
+	mt.assign()
+	if got := mt.duplicates(); got != "" {
+		t.Errorf("one email: duplicates() = %q, want none", got)
+	}
+}
