@@ -117,7 +117,7 @@ func (s *Scenario) unprompted(ctx context.Context, n *catalogue.Notification) (f
 		if n.When != "" {
 			trigger += " with " + n.When
 		}
-		w := fmt.Sprintf("%q is a %s though Digital River sent no %s about the scenario's %s: its subject fits the catalogue's pattern %q and it shows %s",
+		w := fmt.Sprintf("%q counts as a %s email though Digital River sent no %s about the scenario's %s: its subject fits the catalogue's pattern %q and it shows %s",
 			m.Subject, strings.ToLower(n.Name), trigger, s.objectName(n), hintRE.String(), strings.Join(found, ", "))
 		if last := s.lastDeliveredBefore(ctx, m.Created); last != "" {
 			w += "; the merchant sent it on another event, likely " + last
