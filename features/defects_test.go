@@ -51,6 +51,10 @@ var defectCases = []struct {
 	{"no-expiry-check", "A free trial converts, then the card expires", []string{"subscription_notifications.feature:", "payment method expiration email"}},
 	{"slow-ack", "The merchant acknowledges a webhook within Digital River's timeout", []string{"delivery_reliability.feature:", "not acknowledged in time"}},
 	{"confirm-on-pending-payment", "An order paid by wire transfer is confirmed once the funds arrive, and refunded", []string{"payment_methods.feature:", "order confirmation"}},
+	{"shipment-email-on-accept", "Order confirmation arrives with every required attribute", []string{"order_confirmation.feature:", "receives no shipment email", "want exactly 0 email(s)", "got 1"}},
+	{"refund-email-on-cancel", "Full cancellation sends one email", []string{"order_notifications.feature:", "receives no refund confirmation email", "want exactly 0 email(s)", "got 1"}},
+	{"cancelled-email-on-activation", "Acquisition confirmation", []string{"subscription_notifications.feature:", "receives no subscription cancelled email", "want exactly 0 email(s)", "got 1"}},
+	{"renewal-confirmation-on-reminder", "Renewal reminder and renewal confirmation", []string{"subscription_notifications.feature:", "receives no renewal confirmation email", "want exactly 0 email(s)", "got 1"}},
 	{"process-before-verify", "A webhook signed with the wrong secret produces no email", []string{"webhook_security.feature:", "want exactly 0 email(s)", "got 1"}},
 }
 

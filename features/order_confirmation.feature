@@ -14,6 +14,7 @@ Feature: Order confirmation
       | Gadget cable  | 1        | 24.99 | 0.0805   | 3.00     |
     When Digital River accepts the order
     Then Alice receives an order confirmation email with every required attribute
+    And Alice receives no shipment email
 
   Scenario: Order confirmation in euros
     Given Alice has placed an order in EUR for:

@@ -38,6 +38,7 @@ Feature: Order lifecycle notifications
     Then Alice receives a cancellation email with every required attribute
     And Alice receives exactly 1 cancellation email
     And the order is cancelled
+    And Alice receives no refund confirmation email
 
   Scenario: A cancellation asked for after shipment fails, and the customer is told
     When the merchant ships the order with "FedEx" tracking number "Z10100002632654"

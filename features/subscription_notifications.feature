@@ -15,6 +15,7 @@ Feature: Subscription notifications
     When Digital River accepts the order
     Then Alice receives a subscription acquisition email with every required attribute
     And the subscription is now active
+    And Alice receives no subscription cancelled email
 
   Scenario: Renewal reminder and renewal confirmation
     Given Alice has subscribed in USD to the "Gold" plan with:
@@ -23,6 +24,7 @@ Feature: Subscription notifications
     And Digital River accepts the order
     When the subscription's next reminder date arrives
     Then Alice receives a renewal reminder email with every required attribute
+    And Alice receives no renewal confirmation email
     And Alice receives no payment method expiration email
     When the subscription's next invoice date arrives
     Then Alice receives a renewal confirmation email with every required attribute

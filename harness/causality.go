@@ -130,14 +130,14 @@ func (sub subject) premature(got time.Time) bool {
 func (s *Scenario) prematureCause(ctx context.Context, nt *catalogue.Notification, got time.Time) string {
 	cause := fmt.Sprintf("; the email arrived before Digital River sent %s, so the merchant sent the %s on another event", nt.Trigger, strings.ToLower(nt.Name))
 	if last := s.lastDeliveredBefore(ctx, got); last != "" {
-		cause += ", likely " + last + ", the last event about it delivered before the email arrived"
+		cause += ", likely " + last + ", the last event(s) about it delivered before the email arrived"
 	}
 	return cause + fmt.Sprintf("; send it on %s", nt.Trigger)
 }
 
-// lastDeliveredBefore names the latest event about the scenario's order or
-// subscription that DR delivered to the merchant (on any of its webhooks)
-// before t, or "".
+// lastDeliveredBefore names the latest events (up to three, newest first)
+// about the scenario's order or subscription that DR delivered to the
+// merchant (on any of its webhooks) before t, as "X" or "one of X, Y", or "".
 func (s *Scenario) lastDeliveredBefore(ctx context.Context, t time.Time) string {
 	atts, err := s.h.dr.Deliveries(ctx, client.AttemptFilter{})
 	if err != nil {
@@ -145,18 +145,28 @@ func (s *Scenario) lastDeliveredBefore(ctx context.Context, t time.Time) string 
 	}
 	slices.SortStableFunc(atts, func(a, b client.Attempt) int { return b.Time.Compare(a.Time) })
 	checked := map[string]bool{}
+	var named []string
 	for _, a := range atts {
+		if len(named) == 3 {
+			break
+		}
 		if !a.Time.Before(t) || checked[a.EventID] || a.Address != s.h.cfg.Profile.Webhook.URL {
 			continue
 		}
 		checked[a.EventID] = true
 		evs, err := s.orderEvents(ctx, a.EventType)
 		if err != nil {
-			return ""
+			break
 		}
 		if slices.ContainsFunc(evs, func(e *event) bool { return e.ID == a.EventID }) {
-			return fmt.Sprintf("%s %s (delivered at %s)", a.EventType, a.EventID, a.Time.UTC().Format(time.RFC3339Nano))
+			named = append(named, fmt.Sprintf("%s %s (delivered at %s)", a.EventType, a.EventID, a.Time.UTC().Format(time.RFC3339Nano)))
 		}
 	}
-	return ""
+	switch len(named) {
+	case 0:
+		return ""
+	case 1:
+		return named[0]
+	}
+	return "one of " + strings.Join(named, ", ")
 }

@@ -511,6 +511,18 @@ func (s *Scenario) ExpectCount(ctx context.Context, customerName, id string, wan
 	if err != nil {
 		return fmt.Errorf("%s: %w", n.Name, err)
 	}
+	var why func(*mailbox.Message) string
+	if want == 0 {
+		extra, w, err := s.unprompted(ctx, n)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.Name, err)
+		}
+		if extra != nil {
+			content, why2 := match, w
+			match = func(m *mailbox.Message) bool { return content(m) || extra(m) }
+			why = why2
+		}
+	}
 	if want > 0 {
 		// As in ExpectNotifications, recognising each arrival is the
 		// harness's work and does not count against timeouts.email.
@@ -534,8 +546,19 @@ func (s *Scenario) ExpectCount(ctx context.Context, customerName, id string, wan
 		for i, m := range got {
 			subjects[i] = fmt.Sprintf("%q at %s", m.Subject, m.Created.Format(time.RFC3339Nano))
 		}
+		cause := ""
+		if why != nil {
+			for _, m := range got {
+				if w := why(m); w != "" {
+					cause += "\n" + w
+				}
+			}
+		}
+		if cause == "" {
+			cause = s.countCause(ctx, n, c.Email, got, want)
+		}
 		return fmt.Errorf("%s to %s: want exactly %d email(s) within %s of the last, got %d: %s%s",
-			strings.ToLower(n.Name), c.Email, want, s.h.cfg.Profile.QuietWindow(), len(got), strings.Join(subjects, ", "), s.countCause(ctx, n, c.Email, got, want))
+			strings.ToLower(n.Name), c.Email, want, s.h.cfg.Profile.QuietWindow(), len(got), strings.Join(subjects, ", "), cause)
 	}
 	return nil
 }

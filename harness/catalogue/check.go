@@ -46,6 +46,9 @@ type Finding struct {
 	Optional  bool
 	Want      string // the value looked for, as the catalogue states it
 	Found     string // the rendering found; empty when missing
+	// Unknown is set when the object has no value to look for (the path
+	// is absent from the event).
+	Unknown bool
 }
 
 // Missing reports whether the value was not found.
@@ -134,7 +137,7 @@ func (n *Notification) Check(obj map[string]any, e Email) Report {
 		}
 		if len(vals) == 0 {
 			if !a.Absent {
-				r.Findings = append(r.Findings, Finding{Attribute: a.Name, Optional: a.Optional, Want: "(absent from the event: " + a.Path + ")"})
+				r.Findings = append(r.Findings, Finding{Attribute: a.Name, Optional: a.Optional, Want: "(absent from the event: " + a.Path + ")", Unknown: true})
 			}
 			continue
 		}
