@@ -34,8 +34,10 @@ func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, re
 	if err != nil {
 		return ""
 	}
-	// answers[i] is the event email i shows every required attribute of.
-	answers := make([]string, len(got))
+	// answers[i] is the event email i shows every required attribute of;
+	// early[i], the event it shows them of but arrived before DR first
+	// delivered (so it was sent on another event).
+	answers, early := make([]string, len(got)), make([]string, len(got))
 	byEvent := map[string][]int{}
 	for i, m := range got {
 		v := s.view(m)
@@ -43,6 +45,12 @@ func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, re
 			Err: fmt.Errorf("%d %s email(s) arrived where the step expects exactly %d (see the step's error)", len(got), strings.ToLower(n.Name), want)}
 		for _, sub := range subs {
 			if r := n.Check(sub.object, v.email); sub.eventID != "" && r.Err() == nil {
+				if sub.premature(m.Created) {
+					if early[i] == "" {
+						early[i] = sub.eventID
+					}
+					continue
+				}
 				answers[i] = sub.eventID
 				byEvent[sub.eventID] = append(byEvent[sub.eventID], i)
 				ev.EventID, ev.EventType, ev.Object, ev.Findings = sub.eventID, n.Trigger, sub.object, r.Findings
@@ -55,9 +63,12 @@ func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, re
 	var b strings.Builder
 	for i, m := range got {
 		fmt.Fprintf(&b, "\n  %q at %s ", m.Subject, m.Created.Format(time.RFC3339Nano))
-		if answers[i] != "" {
+		switch {
+		case answers[i] != "":
 			fmt.Fprintf(&b, "answers %s %s", n.Trigger, answers[i])
-		} else {
+		case early[i] != "":
+			fmt.Fprintf(&b, "shows %s %s's attributes but arrived before Digital River sent it", n.Trigger, early[i])
+		default:
 			fmt.Fprintf(&b, "shows no %s event's required attributes (counted by the profile's subject pattern)", n.Trigger)
 		}
 	}
@@ -74,6 +85,14 @@ func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, re
 		atts := s.deliveries(ctx, &d, n.Trigger, sub.eventID)
 		if len(atts) > 0 && !slices.ContainsFunc(atts, func(a client.Attempt) bool { return a.Delivered }) {
 			return fmt.Sprintf("\nlikely cause: the merchant refused every delivery of %s %s (%d), yet emailed for it: it acts on a webhook before, or without, verifying it. Verify DigitalRiver-Signature first and do nothing with a webhook it refuses", n.Trigger, sub.eventID, len(atts)) + b.String() + d.String()
+		}
+	}
+	// An email that arrived before DR sent the event it shows: the
+	// merchant sent it on an earlier event (an order confirmation on
+	// order.pending_payment), not twice for one.
+	for i, m := range got {
+		if answers[i] == "" && early[i] != "" {
+			return "\nlikely cause: " + strings.TrimPrefix(s.prematureCause(ctx, n, m.Created), "; ") + b.String()
 		}
 	}
 	// Too many: the event the most emails answer.

@@ -222,3 +222,37 @@ func TestEmailForARefusedWebhookSaysItActsBeforeVerifying(t *testing.T) {
 	testrig.WantErr(t, "no email", sc.ExpectCount(ctx, "Alice", "order-confirmation", 0),
 		"got 1", "likely cause: the merchant refused every delivery of order.accepted ", "yet emailed for it: it acts on a webhook before, or without, verifying it", "(signature forged: wrong-secret)")
 }
+
+// A merchant that confirms the order when it is placed (order.pending_payment)
+// and again when DR accepts it sends two confirmations; counted, the
+// failure says the first arrived before Digital River sent order.accepted
+// (sent on another event), not that the merchant does not deduplicate.
+func TestCountNamesAnEmailSentBeforeItsEvent(t *testing.T) {
+	ctx := context.Background()
+	r := testrig.New(t)
+	confirm := confirmer(r, 1)
+	early := make(chan struct{}, 1)
+	r.Shop.Set(func(s *testrig.Shop) {
+		s.OnEvent = func(ctx context.Context, body []byte) {
+			var ev map[string]any
+			if json.Unmarshal(body, &ev) != nil || ev["type"] != "order.pending_payment" {
+				confirm(ctx, body)
+				return
+			}
+			ev["type"] = "order.accepted" // the same order, confirmed before DR accepted it
+			body, _ = json.Marshal(ev)
+			confirm(ctx, body)
+			early <- struct{}{}
+		}
+	})
+	sc := testrig.Ordered(t, r.Harness(t, ""))
+	select { // the early confirmation is sent before DR accepts the order
+	case <-early:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no order.pending_payment reached the shop in 10s")
+	}
+	testrig.WantErr(t, "accept", sc.AcceptOrder(ctx, ""))
+	testrig.WantErr(t, "count", sc.ExpectCount(ctx, "Alice", "order-confirmation", 1),
+		"got 2", "likely cause: the email arrived before Digital River sent order.accepted, so the merchant sent the order confirmation on another event",
+		"arrived before Digital River sent it", "answers order.accepted ")
+}
