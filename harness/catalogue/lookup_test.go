@@ -64,7 +64,9 @@ func TestUpdatedTermsAboutPlanOrPriceChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	item := func(price float64) map[string]any { return map[string]any{"skuId": "sku1", "price": price, "quantity": 1.0} }
+	item := func(price float64) map[string]any {
+		return map[string]any{"skuId": "sku1", "price": price, "quantity": 1.0}
+	}
 	for _, tc := range []struct {
 		name string
 		prev map[string]any
