@@ -51,6 +51,17 @@ func TestSubscriptionActionsThroughTheMerchant(t *testing.T) {
 			p.State = client.String("cancelled")
 		case "/plan":
 			p.PlanID = client.String(r.Form.Get("plan"))
+		case "/price":
+			var price float64
+			_, _ = fmt.Sscan(r.Form.Get("price"), &price)
+			sub, err := dr.Subscription(r.Context(), id)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			for _, it := range sub.Items {
+				p.Items = append(p.Items, client.SubscriptionItemParams{SKUID: it.SKUID, Price: client.Float(price)})
+			}
 		}
 		if _, err := dr.UpdateSubscription(r.Context(), id, p); err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
@@ -91,11 +102,15 @@ timeouts: {email: 1s}
 	const actions = `actions:
   cancelSubscription: {path: /cancel, form: {sub: '{{.Subscription.ID}}'}}
   changePlan: {path: /plan, form: {sub: '{{.Subscription.ID}}', plan: '{{.Plan.ID}}', name: '{{.Plan.Name}}'}}
+  changePrice: {path: /price, form: {sub: '{{.Subscription.ID}}', price: '{{.Price}}'}}
 `
 	t.Run("through the merchant", func(t *testing.T) {
 		set(false)
 		sc := newScenario(t, actions)
 		if err := sc.ChangePlan(ctx, "Platinum"); err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.ChangePrice(ctx, 12.99); err != nil {
 			t.Fatal(err)
 		}
 		if err := sc.CancelSubscription(ctx); err != nil {
@@ -104,8 +119,8 @@ timeouts: {email: 1s}
 		if err := sc.ExpectSubscriptionState(ctx, "cancelled"); err != nil {
 			t.Fatal(err)
 		}
-		if calls := got(); len(calls) != 2 || !strings.Contains(calls[0], "name=Platinum") || !strings.HasPrefix(calls[1], "/cancel sub=") {
-			t.Errorf("merchant calls = %q, want the plan change then the cancellation", got())
+		if calls := got(); len(calls) != 3 || !strings.Contains(calls[0], "name=Platinum") || !strings.Contains(calls[1], "price=12.99") || !strings.HasPrefix(calls[2], "/cancel sub=") {
+			t.Errorf("merchant calls = %q, want the plan change, the price change, then the cancellation", got())
 		}
 		if did := sc.HarnessDid(); len(did) != 0 {
 			t.Errorf("HarnessDid = %q, want nothing", did)
@@ -118,6 +133,10 @@ timeouts: {email: 1s}
 		if err == nil || !strings.Contains(err.Error(), "Digital River shows subscription") || !strings.Contains(err.Error(), " active ") {
 			t.Fatalf("err = %v, want what DR shows", err)
 		}
+		err = sc.ChangePrice(ctx, 12.99)
+		if err == nil || !strings.Contains(err.Error(), "Digital River shows subscription") || !strings.Contains(err.Error(), "unit price 12.99") {
+			t.Fatalf("price change: err = %v, want what DR shows", err)
+		}
 	})
 	t.Run("without the actions the harness does it and says so", func(t *testing.T) {
 		set(false)
@@ -125,12 +144,22 @@ timeouts: {email: 1s}
 		if err := sc.ChangePlan(ctx, "Platinum"); err != nil {
 			t.Fatal(err)
 		}
+		if err := sc.ChangePrice(ctx, 12.99); err != nil {
+			t.Fatal(err)
+		}
 		if err := sc.CancelSubscription(ctx); err != nil {
 			t.Fatal(err)
 		}
 		did := sc.HarnessDid()
-		if len(did) != 2 || !strings.Contains(did[0], "no changePlan action") || !strings.Contains(did[1], "no cancelSubscription action") || len(got()) != 0 {
-			t.Errorf("HarnessDid = %q, merchant calls %q; want both steps reported as the harness's own", did, got())
+		if len(did) != 3 || !strings.Contains(did[0], "no changePlan action") || !strings.Contains(did[1], "no changePrice action") || !strings.Contains(did[2], "no cancelSubscription action") || len(got()) != 0 {
+			t.Errorf("HarnessDid = %q, merchant calls %q; want the three steps reported as the harness's own", did, got())
+		}
+		page, err := dr.Subscriptions(ctx, client.ListParams{Limit: 1}) // the newest: this scenario's
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Data) != 1 || len(page.Data[0].Items) == 0 || page.Data[0].Items[0].Price != 12.99 {
+			t.Errorf("subscriptions after the harness's price change = %+v, want items at 12.99", page.Data)
 		}
 	})
 }

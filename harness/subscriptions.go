@@ -495,20 +495,18 @@ func (s *Scenario) ChangePlan(ctx context.Context, plan string) error {
 	return s.waitSubscription(ctx, "changePlan", fmt.Sprintf("plan %s (%q)", id, plan), func(sub *client.Subscription) bool { return sub.PlanID == id })
 }
 
-// ChangePrice sets the price of every item of the subscription through DR's
-// API (POST /subscriptions/{id} {items}), as a merchant's back office
-// would: the merchant then gets a subscription.updated whose
-// previousAttributes carry the old items, a change of terms it must
-// announce (DR: updated terms on a plan or price change). No profile action
-// exists for it; the summary says the harness did it.
+// ChangePrice sets a new unit price on every item of the subscription
+// through the merchant (changePrice, with .Price), then checks the prices in
+// DR. Without that action the harness sets it through DR's API (POST
+// /subscriptions/{id} {items}) and says so. Either way the merchant gets a
+// subscription.updated whose previousAttributes carry the old items: new
+// terms it must announce (DR: updated terms on a plan or price change).
 func (s *Scenario) ChangePrice(ctx context.Context, price float64) error {
 	if price < 0 {
 		return fmt.Errorf("a subscription's price cannot be negative, got %.2f", price)
 	}
-	if s.subscriptionID == "" {
-		return fmt.Errorf("no subscription in this scenario yet")
-	}
-	if err := s.awaitActivation(ctx); err != nil {
+	d, err := s.subscriptionData(ctx)
+	if err != nil {
 		return err
 	}
 	sub, err := s.h.dr.Subscription(ctx, s.subscriptionID)
@@ -522,8 +520,22 @@ func (s *Scenario) ChangePrice(ctx context.Context, price float64) error {
 		}
 		items = append(items, client.SubscriptionItemParams{SKUID: it.SKUID, Price: client.Float(price), Quantity: client.Int(it.Quantity)})
 	}
-	s.harnessDid("changed the subscription's price through Digital River's API (POST /subscriptions/{id} {items}), as the merchant's back office would")
-	return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{Items: items})
+	if s.h.cfg.Profile.Actions["changePrice"] == nil {
+		s.harnessDid("changed the subscription's price through Digital River's API (POST /subscriptions/{id} {items}): the profile has no changePrice action, so the merchant's own endpoint was not exercised")
+		return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{Items: items})
+	}
+	d.Price = price
+	if _, err := s.perform(ctx, "changePrice", d); err != nil {
+		return err
+	}
+	return s.waitSubscription(ctx, "changePrice", fmt.Sprintf("unit price %.2f on every item", price), func(sub *client.Subscription) bool {
+		for _, it := range sub.Items {
+			if it.Price != price {
+				return false
+			}
+		}
+		return len(sub.Items) > 0
+	})
 }
 
 // CardDeclines puts a card that declines every charge on the subscription.

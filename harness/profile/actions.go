@@ -42,6 +42,7 @@ var knownActions = map[string]ActionSpec{
 	"savePaymentMethod":   {"the customer saves a payment method (.SourceID, made client-side) in the portal", SideCustomer},
 	"cancelSubscription":  {"the subscription is cancelled through the merchant (calls DR POST /subscriptions/{id} with state cancelled)", SideCustomer},
 	"changePlan":          {"the subscription moves to another plan through the merchant (calls DR POST /subscriptions/{id} with planId)", SideCustomer},
+	"changePrice":         {"admin sets a new unit price (.Price) on the subscription's items (calls DR POST /subscriptions/{id} with items)", SideMerchant},
 	"updatePaymentMethod": {"the customer puts a new card (.SourceID) on the subscription (attach it, then DR POST /subscriptions/{id} with sourceId)", SideCustomer},
 }
 
@@ -111,6 +112,7 @@ type ActionData struct {
 	SourceID       string // a chargeable source created with the public key, as DigitalRiver.js would
 	Subscription   ActionSubscription
 	Plan           ActionPlan // the plan a changePlan moves to
+	Price          float64    // the unit price a changePrice sets
 }
 
 // ActionCustomer is the scenario's customer.
@@ -155,6 +157,7 @@ var sampleData = ActionData{
 	NewDate: "2026-12-22", Reason: "too small", SourceID: "src_sample",
 	Subscription: ActionSubscription{ID: "sub_sample", PlanID: "plan_gold"},
 	Plan:         ActionPlan{ID: "plan_platinum", Name: "Platinum"},
+	Price:        12.99,
 }
 
 var funcs = template.FuncMap{
