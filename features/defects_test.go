@@ -45,6 +45,7 @@ var defectCases = []struct {
 	{"renewal-without-order", "Renewal reminder and renewal confirmation", []string{"subscription_notifications.feature:", "renewal confirmation"}},
 	{"cancelled-without-products", "Subscription cancelled", []string{"subscription_notifications.feature:", "productName", "not found"}},
 	{"terms-without-cancel", "Updated terms offer cancellation", []string{"subscription_notifications.feature:", "cancelOption", "not found"}},
+	{"terms-only-on-plan-change", "A price change is announced as updated terms", []string{"subscription_notifications.feature:", "updated terms email"}},
 	{"billing-failed-without-link", "Dunning that ends in failure", []string{"subscription_notifications.feature:", "updatePaymentLink"}},
 	{"failed-without-reactivation", "Dunning that ends in failure", []string{"subscription_notifications.feature:", "reactivate", "not found"}},
 	{"no-expiry-check", "Payment method expiration", []string{"subscription_notifications.feature:", "payment method expiration email"}},

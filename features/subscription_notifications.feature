@@ -76,6 +76,14 @@ Feature: Subscription notifications
     When the merchant moves the subscription to the "Platinum" plan
     Then Alice receives an updated terms email with every required attribute
 
+  Scenario: A price change is announced as updated terms
+    Given Alice has subscribed in USD to the "Gold" plan with:
+      | product   | quantity | price | tax rate |
+      | Music box | 1        | 9.99  | 0.08     |
+    And Digital River accepts the order
+    When the subscription's price changes to 12.99
+    Then Alice receives an updated terms email with every required attribute
+
   Scenario: Dunning that ends in failure
     Given Alice has subscribed in USD to the "Gold" plan with:
       | product   | quantity | price | tax rate |

@@ -495,6 +495,37 @@ func (s *Scenario) ChangePlan(ctx context.Context, plan string) error {
 	return s.waitSubscription(ctx, "changePlan", fmt.Sprintf("plan %s (%q)", id, plan), func(sub *client.Subscription) bool { return sub.PlanID == id })
 }
 
+// ChangePrice sets the price of every item of the subscription through DR's
+// API (POST /subscriptions/{id} {items}), as a merchant's back office
+// would: the merchant then gets a subscription.updated whose
+// previousAttributes carry the old items, a change of terms it must
+// announce (DR: updated terms on a plan or price change). No profile action
+// exists for it; the summary says the harness did it.
+func (s *Scenario) ChangePrice(ctx context.Context, price float64) error {
+	if price < 0 {
+		return fmt.Errorf("a subscription's price cannot be negative, got %.2f", price)
+	}
+	if s.subscriptionID == "" {
+		return fmt.Errorf("no subscription in this scenario yet")
+	}
+	if err := s.awaitActivation(ctx); err != nil {
+		return err
+	}
+	sub, err := s.h.dr.Subscription(ctx, s.subscriptionID)
+	if err != nil {
+		return fmt.Errorf("read subscription %s: %w", s.subscriptionID, err)
+	}
+	items := make([]client.SubscriptionItemParams, 0, len(sub.Items))
+	for _, it := range sub.Items {
+		if it.Price == price {
+			return fmt.Errorf("subscription %s already costs %.2f per unit of %s: a price change needs another price", sub.ID, price, it.SKUID)
+		}
+		items = append(items, client.SubscriptionItemParams{SKUID: it.SKUID, Price: client.Float(price), Quantity: client.Int(it.Quantity)})
+	}
+	s.harnessDid("changed the subscription's price through Digital River's API (POST /subscriptions/{id} {items}), as the merchant's back office would")
+	return s.UpdateSubscription(ctx, client.SubscriptionUpdateParams{Items: items})
+}
+
 // CardDeclines puts a card that declines every charge on the subscription.
 func (s *Scenario) CardDeclines(ctx context.Context) error {
 	o, err := s.currentOrder()

@@ -135,6 +135,7 @@ const (
 	DefectRenewalWithoutOrder     = "renewal-without-order"
 	DefectCancelledWithoutProduct = "cancelled-without-products"
 	DefectTermsWithoutCancel      = "terms-without-cancel"
+	DefectTermsOnlyOnPlanChange   = "terms-only-on-plan-change"
 	DefectBillingFailedNoLink     = "billing-failed-without-link"
 	DefectFailedNoReactivation    = "failed-without-reactivation"
 	DefectNoExpiryCheck           = "no-expiry-check"
@@ -182,6 +183,7 @@ var knownDefects = []Defect{
 	{DefectRenewalWithoutOrder, "leave the renewal order id out of the renewal confirmation, subject included"},
 	{DefectCancelledWithoutProduct, "leave the products out of the subscription cancelled email"},
 	{DefectTermsWithoutCancel, "leave the offer to cancel (sentence and link) out of the updated terms email"},
+	{DefectTermsOnlyOnPlanChange, "announce updated terms only when the plan changes, not when the price of the items does"},
 	{DefectBillingFailedNoLink, "leave the link to update the payment method out of the billing failed email"},
 	{DefectFailedNoReactivation, "leave how to reactivate out of the subscription failed email"},
 	{DefectNoExpiryCheck, "never warn that the card on file expires before the next payment"},

@@ -386,6 +386,10 @@ func (s *Server) handleSubscriptionUpdated(ev event) (work, error) {
 	}
 	_, planChanged := prev["planId"]
 	_, itemsChanged := prev["items"]
+	if itemsChanged && !planChanged && s.defects.has(DefectTermsOnlyOnPlanChange) {
+		s.log.Warn("subscriptions: DEFECT terms-only-on-plan-change: no updated terms for a price change", "subscription", sub.ID)
+		itemsChanged = false
+	}
 	if itemsChanged && !planChanged && sub.State == "activeFree" && freeItems(prev["items"]) {
 		// This merchant's own setting of the price after a free trial,
 		// agreed at checkout: not new terms to announce.

@@ -206,7 +206,8 @@ func (s *Server) aboFakten(ctx context.Context, sub drSubscription) (string, abo
 }
 
 // aboGeaendert: subscription.updated. A cancellation gets its
-// confirmation; a new plan the new terms, with the way to cancel.
+// confirmation; a new plan or a new price the new terms, with the way to
+// cancel (a free trial's price set after the trial is no new price).
 func (s *Server) aboGeaendert(ctx context.Context, e ereignis) error {
 	var sub drSubscription
 	if err := json.Unmarshal(e.Data.Object, &sub); err != nil {
@@ -220,6 +221,7 @@ func (s *Server) aboGeaendert(ctx context.Context, e ereignis) error {
 	}
 	_, zustand := vorher["state"]
 	_, tarif := vorher["planId"]
+	tarif = tarif || warBezahlt(vorher["items"])
 	switch {
 	case zustand && sub.State == "cancelled":
 		an, v, err := s.aboFakten(ctx, sub)
@@ -236,6 +238,23 @@ func (s *Server) aboGeaendert(ctx context.Context, e ereignis) error {
 		return s.einmal(ctx, e.ID+"/tarif", an, "abo_neue_bedingungen", v)
 	}
 	return nil
+}
+
+// warBezahlt: previous items (previousAttributes.items) of which one had a
+// price: their price changed.
+func warBezahlt(roh json.RawMessage) bool {
+	var posten []struct {
+		Price float64 `json:"price"`
+	}
+	if json.Unmarshal(roh, &posten) != nil {
+		return false
+	}
+	for _, p := range posten {
+		if p.Price > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // aboBeendet: subscription.failed. Dunning ran out.

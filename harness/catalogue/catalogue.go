@@ -52,7 +52,8 @@ type Notification struct {
 	Name    string `yaml:"name"`
 	Trigger string `yaml:"trigger"`
 	// When selects the trigger events this notification is about: the path
-	// must yield at least one value (e.g. items[quantity>0] for shipments).
+	// must yield at least one value (e.g. items[quantity>0] for shipments);
+	// paths joined by " or " are alternatives, one of which must.
 	When string `yaml:"when"`
 	// Description says what the notification is for (docs and reports).
 	Description string      `yaml:"description"`

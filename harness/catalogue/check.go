@@ -91,7 +91,24 @@ func (r Report) Err() error {
 
 // About reports whether a trigger event's object is one this notification is about.
 func (n *Notification) About(obj map[string]any) bool {
-	return n.When == "" || len(Lookup(obj, n.When)) > 0
+	if n.When == "" {
+		return true
+	}
+	for _, path := range whenPaths(n.When) {
+		if len(Lookup(obj, path)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// whenPaths are the alternatives of a when: paths joined by " or ".
+func whenPaths(when string) []string {
+	paths := strings.Split(when, " or ")
+	for i := range paths {
+		paths[i] = strings.TrimSpace(paths[i])
+	}
+	return paths
 }
 
 // Check matches every attribute of n, read from obj (the trigger event's

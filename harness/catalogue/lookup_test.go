@@ -51,3 +51,36 @@ func TestGetNamesTriggersAbout(t *testing.T) {
 		t.Error("a notification without when: is about every event of its trigger")
 	}
 }
+
+// Updated terms are about a plan change or a price change, not a free
+// trial's price set during the trial, nor an update that changed nothing:
+// when: alternatives joined by " or ".
+func TestUpdatedTermsAboutPlanOrPriceChange(t *testing.T) {
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Get("updated-terms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := func(price float64) map[string]any {
+		return map[string]any{"skuId": "sku1", "price": price, "quantity": 1.0}
+	}
+	for _, tc := range []struct {
+		name string
+		prev map[string]any
+		want bool
+	}{
+		{"plan change", map[string]any{"planId": "plan-gold"}, true},
+		{"price change", map[string]any{"items": []any{item(9.99)}}, true},
+		{"free trial priced", map[string]any{"items": []any{item(0)}}, false},
+		{"nothing changed", map[string]any{}, false},
+		{"new card", map[string]any{"sourceId": "src-1"}, false},
+	} {
+		obj := map[string]any{"id": "sub-1", "previousAttributes": tc.prev}
+		if got := n.About(obj); got != tc.want {
+			t.Errorf("%s: About = %v; want %v", tc.name, got, tc.want)
+		}
+	}
+}

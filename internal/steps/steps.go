@@ -134,6 +134,7 @@ func (s *steps) all() []Step {
 		{`^([A-Z][\w-]*) saves a new card in the portal for the subscription$`, `When Alice saves a new card in the portal for the subscription`, call1((*harness.Scenario).RescueWithNewCard)},
 		{`^the merchant cancels the subscription$`, `When the merchant cancels the subscription`, call((*harness.Scenario).CancelSubscription)},
 		{`^the merchant moves the subscription to the "([^"]+)" plan$`, `When the merchant moves the subscription to the "Platinum" plan`, call1((*harness.Scenario).ChangePlan)},
+		{`^the subscription's price changes to (\d+(?:\.\d+)?)$`, `When the subscription's price changes to 12.99`, call1((*harness.Scenario).ChangePrice)},
 		{`^the subscription is now (active|activeFree|activePendingInvoice|cancelled|failed|lapsed)$`, `Then the subscription is now active`, call1((*harness.Scenario).ExpectSubscriptionState)},
 	}
 }
