@@ -239,6 +239,21 @@ func (mt *matching) duplicates() string {
 	return ""
 }
 
+// labelledLines counts the lines of an email that carry one of the
+// notification's money labels but show another amount: of two emails that
+// show as much of a notification, the one with its labels (a refund email
+// showing the order total on its refund line) is about it, not the other
+// (an invoice email showing only the order id).
+func labelledLines(r catalogue.Report) int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Labelled {
+			n++
+		}
+	}
+	return n
+}
+
 // closest is the unassigned email and subject to show in a failure, and
 // why they were chosen; ok is false when there is none. Emails another
 // notification claims (rivals, twins) are left out, and so are events that
@@ -281,13 +296,16 @@ func (mt *matching) closest(hintRE *regexp.Regexp) (i, j int, why string, ok boo
 	}
 	// The unmatched emails by arrival, the events by time.
 	slices.SortStableFunc(emails, func(x, y int) int { return mt.emails[x].msg.Created.Compare(mt.emails[y].msg.Created) })
-	type score struct{ other, found, hinted, place int }
+	type score struct{ other, found, labelled, hinted, place int }
 	better := func(x, y score) bool {
 		if x.other != y.other {
 			return x.other < y.other
 		}
 		if x.found != y.found {
 			return x.found > y.found
+		}
+		if x.labelled != y.labelled {
+			return x.labelled > y.labelled
 		}
 		if x.hinted != y.hinted {
 			return x.hinted > y.hinted
@@ -305,7 +323,7 @@ func (mt *matching) closest(hintRE *regexp.Regexp) (i, j int, why string, ok boo
 		}
 		for rb, b := range subs {
 			r := mt.report(a, b)
-			sc := score{other: other, found: len(r.Findings) - len(r.Failed()), hinted: hinted, place: abs(ra - rb)}
+			sc := score{other: other, found: len(r.Findings) - len(r.Failed()), labelled: labelledLines(r), hinted: hinted, place: abs(ra - rb)}
 			if other == 0 && sc.found == 0 {
 				sc.other = 2 // shows nothing of it: after another notification's email that shows some
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drsim/drsim/fixtures"
 	"github.com/drsim/drsim/harness/catalogue"
 	"github.com/drsim/drsim/harness/mailbox"
 )
@@ -244,5 +245,39 @@ func TestFailureNamesACopyOfAMatchedEmail(t *testing.T) {
 	mt.assign()
 	if got := mt.duplicates(); got != "" {
 		t.Errorf("one email: duplicates() = %q, want none", got)
+	}
+}
+
+// Of two unmatched emails that each show only the order id of a refund, the
+// closest is the one whose refund lines show the wrong amount (the refund
+// email showing the order total), not an invoice email that arrived nearer
+// in time (first): the failure shows the email that is about the refund.
+func TestClosestPrefersTheEmailWithTheNotificationsLabels(t *testing.T) {
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Get("refund-confirmation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := map[string]any{"id": "1011", "currency": "USD", "refundedAmount": 5.0, "totalAmount": 27.01,
+		"payment": map[string]any{"charges": []any{map[string]any{"refunds": []any{map[string]any{"state": "complete", "amount": 5.0}}}}}}
+	at := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	email := func(id, subject, body string, sec int) *seenEmail {
+		return &seenEmail{msg: &mailbox.Message{ID: id, Subject: subject, Created: at.Add(time.Duration(sec) * time.Second)},
+			email: catalogue.Email{Subject: subject, Body: body}}
+	}
+	mt := &matching{n: n, subs: []subject{{eventID: "r1", object: order}}, memo: map[pairKey]catalogue.Report{}, excluded: map[string]bool{}, emails: []*seenEmail{
+		email("invoice", "請求書のご案内", "注文番号 1011 の請求書: https://files.example/1", 0),
+		email("refund", "返金手続きが完了しました", "注文番号 1011\n今回の返金額 US$27.01\n返金額の累計 US$27.01", 1),
+	}}
+	mt.assign()
+	if mt.size != 0 {
+		t.Fatalf("matched %d, want none", mt.size)
+	}
+	i, _, _, ok := mt.closest(nil)
+	if !ok || mt.emails[i].msg.ID != "refund" {
+		t.Errorf("closest = %q, want the refund email", mt.emails[i].msg.ID)
 	}
 }

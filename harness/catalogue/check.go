@@ -49,6 +49,10 @@ type Finding struct {
 	// Unknown is set when the object has no value to look for (the path
 	// is absent from the event).
 	Unknown bool
+	// Labelled is set on the check of a line that carries one of the
+	// notification's money labels (a refund line showing another amount):
+	// the email is about this notification even though the line is wrong.
+	Labelled bool
 }
 
 // Missing reports whether the value was not found.

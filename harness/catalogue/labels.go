@@ -81,6 +81,7 @@ func (n *Notification) checkLabels(obj map[string]any, currency, text string) []
 			attrs = append(attrs, names[l]...)
 		}
 		out = append(out, Finding{
+			Labelled:  true,
 			Attribute: strings.Join(attrs, "/"),
 			Want:      fmt.Sprintf("%s on the line %q (labelled %s)", strings.Join(want, " or "), line, strings.Join(carried, ", ")),
 		})
