@@ -66,22 +66,7 @@ func TestEachDefectFailsItsScenario(t *testing.T) {
 	for _, tc := range defectCases {
 		t.Run(tc.defect, func(t *testing.T) {
 			t.Parallel()
-			s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter(tc.defect)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			// The reference merchant emails within milliseconds; a defect that
-			// sends nothing need not be awaited for the default 10 s.
-			s.Profile.Timeouts.Email = profile.Duration(2 * time.Second)
-			path, err := suite.ScenarioPath(features.Files, tc.scenario)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := suite.Run(suite.Options{Harness: s.Harness, Features: features.Files, Paths: []string{path}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := runScenario(t, tc.scenario, true, tc.defect)
 			var found bool
 			for _, sc := range res.Failed() {
 				if sc.Name != tc.scenario {
@@ -105,4 +90,31 @@ func TestEachDefectFailsItsScenario(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runScenario runs the built-in scenario named scenario against the
+// reference merchant with defects switched on, with the reference
+// profile's pinned subjects or (pinned false) none. The reference merchant
+// emails within milliseconds; a defect that sends nothing need not be
+// awaited for the default 10 s, so emails are awaited 2 s.
+func runScenario(t *testing.T, scenario string, pinned bool, defects ...string) suite.Result {
+	t.Helper()
+	s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter(defects...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if !pinned {
+		s.Profile.Notifications = nil
+	}
+	s.Profile.Timeouts.Email = profile.Duration(2 * time.Second)
+	path, err := suite.ScenarioPath(features.Files, scenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := suite.Run(suite.Options{Harness: s.Harness, Features: features.Files, Paths: []string{path}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }

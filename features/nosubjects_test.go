@@ -4,12 +4,10 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/drsim/drsim/examples/merchant"
 	"github.com/drsim/drsim/features"
 	"github.com/drsim/drsim/harness"
-	"github.com/drsim/drsim/harness/profile"
 	"github.com/drsim/drsim/internal/stack"
 	"github.com/drsim/drsim/internal/suite"
 )
@@ -66,21 +64,7 @@ func TestDoctorOnReferenceMerchant(t *testing.T) {
 // confirmation shows everything the notice must: without pinned subjects
 // the check needs its own email (catalogue distinctFrom), and says why.
 func TestConfirmationIsNotAlsoTheAcquisition(t *testing.T) {
-	s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter("no-acquisition-email")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.Profile.Notifications = nil
-	s.Profile.Timeouts.Email = profile.Duration(2 * time.Second)
-	path, err := suite.ScenarioPath(features.Files, "Acquisition confirmation")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := suite.Run(suite.Options{Harness: s.Harness, Features: features.Files, Paths: []string{path}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runScenario(t, "Acquisition confirmation", false, "no-acquisition-email")
 	failed := res.Failed()
 	if len(failed) != 1 {
 		t.Fatalf("%d of %d scenarios failed, want the acquisition to fail", len(failed), len(res.Scenarios))
@@ -107,21 +91,7 @@ func TestNotificationOnTheWrongEventWithoutSubjects(t *testing.T) {
 	} {
 		t.Run(tc.defect, func(t *testing.T) {
 			t.Parallel()
-			s, err := stack.Start(context.Background(), stack.Options{Merchant: merchant.Starter(tc.defect)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			s.Profile.Notifications = nil
-			s.Profile.Timeouts.Email = profile.Duration(2 * time.Second)
-			path, err := suite.ScenarioPath(features.Files, tc.scenario)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := suite.Run(suite.Options{Harness: s.Harness, Features: features.Files, Paths: []string{path}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := runScenario(t, tc.scenario, false, tc.defect)
 			failed := res.Failed()
 			if len(failed) != 1 {
 				t.Fatalf("%d of %d scenarios failed, want %q to fail", len(failed), len(res.Scenarios), tc.scenario)
