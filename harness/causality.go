@@ -29,10 +29,15 @@ import (
 // or the zero time when no attempt is known (not sent yet, or dropped from
 // the simulator's log): then nothing is assumed.
 func (s *Scenario) firstDelivery(ctx context.Context, id string) time.Time {
+	return s.firstDeliveryTo(ctx, id, s.h.webhookID)
+}
+
+// firstDeliveryTo is firstDelivery to webhook hook.
+func (s *Scenario) firstDeliveryTo(ctx context.Context, id, hook string) time.Time {
 	if t, ok := s.delivered[id]; ok {
 		return t
 	}
-	atts, err := s.h.dr.Deliveries(ctx, client.AttemptFilter{EventID: id, WebhookID: s.h.webhookID})
+	atts, err := s.h.dr.Deliveries(ctx, client.AttemptFilter{EventID: id, WebhookID: hook})
 	if err != nil || len(atts) == 0 {
 		return time.Time{}
 	}
@@ -46,6 +51,33 @@ func (s *Scenario) firstDelivery(ctx context.Context, id string) time.Time {
 		s.delivered = map[string]time.Time{}
 	}
 	s.delivered[id] = first
+	return first
+}
+
+// deliveredFor is when the merchant could first act on sub's event for
+// notification n: the event's first delivery, or earlier, the first
+// delivery of an event of n's alsoOn types about the scenario's order
+// recorded with it (refund.complete, recorded with order.refunded, may
+// reach the merchant first). Zero when the event's delivery is not known.
+func (s *Scenario) deliveredFor(ctx context.Context, n *catalogue.Notification, sub subject) time.Time {
+	first := s.firstDelivery(ctx, sub.eventID)
+	if first.IsZero() {
+		return first
+	}
+	for _, typ := range n.AlsoOn {
+		events, err := s.orderEvents(ctx, typ)
+		if err != nil {
+			continue // no order: nothing recorded with it
+		}
+		for _, e := range events {
+			if !e.CreatedTime.Equal(sub.at) {
+				continue
+			}
+			if t := s.firstDeliveryTo(ctx, e.ID, s.h.observerID); !t.IsZero() && t.Before(first) {
+				first = t
+			}
+		}
+	}
 	return first
 }
 
@@ -79,7 +111,7 @@ func (s *Scenario) learnDeliveries(ctx context.Context, mt *matching) bool {
 		if err != nil || len(atts) == 0 {
 			continue // never delivered (held back), or not known: nothing assumed
 		}
-		sub.delivered = s.firstDelivery(ctx, sub.eventID)
+		sub.delivered = s.deliveredFor(ctx, mt.n, *sub)
 		if sub.premature(mt.emails[i].msg.Created) {
 			changed = true
 		}
@@ -97,7 +129,7 @@ func (s *Scenario) awaitDeliveries(ctx context.Context, mt *matching) bool {
 			continue
 		}
 		if atts, err := s.h.dr.WaitDeliveries(ctx, client.AttemptFilter{EventID: sub.eventID, WebhookID: s.h.webhookID}, 1, drDeliveryTimeout); err == nil && len(atts) > 0 {
-			sub.delivered = s.firstDelivery(ctx, sub.eventID)
+			sub.delivered = s.deliveredFor(ctx, mt.n, *sub)
 		}
 	}
 	return true

@@ -46,8 +46,10 @@ type Harness struct {
 	cfg       Config
 	dr        *client.Client
 	webhookID string
-	scenarios atomic.Int64
-	events    eventLog // the account's events, read incrementally
+	// observerID is the webhook of the observed types (observedTypes).
+	observerID string
+	scenarios  atomic.Int64
+	events     eventLog // the account's events, read incrementally
 }
 
 // New checks the configuration, makes sure the simulator has an account for
@@ -137,6 +139,19 @@ func (h *Harness) ensureAccount(ctx context.Context) error {
 // the notifications' triggers.
 var ObservedTypes = []string{"order.pending_payment"}
 
+// observedTypes are ObservedTypes and the catalogue's alsoOn types (DR's
+// docs suggest refund.complete for the refund confirmation): the observer
+// webhook's types.
+func (h *Harness) observedTypes() []string {
+	out := slices.Clone(ObservedTypes)
+	for _, t := range h.cfg.Catalogue.AlsoOn() {
+		if !slices.Contains(out, t) && !slices.Contains(h.cfg.Catalogue.Triggers(), t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // ensureWebhook registers (or updates) the merchant's webhooks, one for the
 // catalogue's triggers and one for ObservedTypes, and sets their secret.
 func (h *Harness) ensureWebhook(ctx context.Context) error {
@@ -145,24 +160,27 @@ func (h *Harness) ensureWebhook(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("harness: list webhooks: %w", err)
 	}
+	// The main webhook carries a trigger type; the observer none (its
+	// types may be an earlier drsim's list).
+	triggers := h.cfg.Catalogue.Triggers()
 	var main, observer *client.Webhook
 	for i := range page.Data {
 		w := &page.Data[i]
 		switch {
 		case w.Address != url:
-		case slices.Equal(w.Types, ObservedTypes):
-			observer = w
-		default:
+		case slices.ContainsFunc(w.Types, func(t string) bool { return slices.Contains(triggers, t) }):
 			main = w
+		default:
+			observer = w
 		}
 	}
-	if main, err = h.putWebhook(ctx, main, h.cfg.Catalogue.Triggers()); err != nil {
+	if main, err = h.putWebhook(ctx, main, triggers); err != nil {
 		return err
 	}
-	if _, err = h.putWebhook(ctx, observer, ObservedTypes); err != nil {
+	if observer, err = h.putWebhook(ctx, observer, h.observedTypes()); err != nil {
 		return err
 	}
-	h.webhookID = main.ID
+	h.webhookID, h.observerID = main.ID, observer.ID
 	return nil
 }
 

@@ -468,7 +468,7 @@ func (s *Scenario) subjects(ctx context.Context, n *catalogue.Notification, incl
 		if err := s.augment(ctx, out[i].object); err != nil {
 			return nil, err
 		}
-		out[i].delivered = s.firstDelivery(ctx, out[i].eventID)
+		out[i].delivered = s.deliveredFor(ctx, n, out[i])
 		if n.Document != nil {
 			fileID, _ := catalogue.LookupString(map[string]any{"object": out[i].object}, n.Document.FileID)
 			if fileID == "" {

@@ -78,6 +78,10 @@ type Config struct {
 	// AdminToken guards /admin/: requests must carry it in the X-Admin-Token
 	// header. Default "drsim-admin".
 	AdminToken string
+	// RefundOn is the event the refund confirmation is sent on:
+	// "order.refunded" (the default, DR's notification table) or
+	// "refund.complete" (which DR's refund docs also suggest).
+	RefundOn string
 	// Defects lists named defects to switch on (see KnownDefects). An unknown
 	// name makes Start fail.
 	Defects []string
@@ -226,6 +230,13 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.SMTPAddr == "" {
 		errs = append(errs, errors.New("merchant: Config.SMTPAddr is required"))
+	}
+	switch cfg.RefundOn {
+	case "":
+		cfg.RefundOn = "order.refunded"
+	case "order.refunded", "refund.complete":
+	default:
+		errs = append(errs, fmt.Errorf("merchant: Config.RefundOn %q: want order.refunded or refund.complete", cfg.RefundOn))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return cfg, err

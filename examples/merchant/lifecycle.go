@@ -229,6 +229,37 @@ func (s *Server) handleOrderRefunded(ev event) (work, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.cfg.RefundOn == "refund.complete" {
+		return nil, nil // sent on refund.complete
+	}
+	return s.refundConfirmation(o, to), nil
+}
+
+// handleRefundComplete sends the refund confirmation on refund.complete,
+// as DR's refund docs also suggest (Config.RefundOn): the refund carries
+// its orderId, and the order, read from DR, what the email shows.
+func (s *Server) handleRefundComplete(ev event) (work, error) {
+	var r struct {
+		OrderID string `json:"orderId"`
+	}
+	if err := json.Unmarshal(ev.Data.Object, &r); err != nil || r.OrderID == "" {
+		return nil, fmt.Errorf("%w: refund without orderId", errBadPayload)
+	}
+	return func(ctx context.Context) error {
+		o, err := s.getOrder(ctx, r.OrderID)
+		if err != nil {
+			return fmt.Errorf("refund.complete: read order %s: %w", r.OrderID, err)
+		}
+		to, err := o.recipient()
+		if err != nil {
+			return fmt.Errorf("refund.complete: order %s: %w", r.OrderID, err)
+		}
+		return s.refundConfirmation(o, to)(ctx)
+	}, nil
+}
+
+// refundConfirmation is the refund confirmation of order o, to to.
+func (s *Server) refundConfirmation(o order, to *mail.Address) work {
 	view := refundView{
 		ShopName:      s.cfg.ShopName,
 		OrderID:       o.ID,
@@ -255,7 +286,7 @@ func (s *Server) handleOrderRefunded(ev event) (work, error) {
 			return fmt.Errorf("order %s: refund confirmation: %w", o.ID, err)
 		}
 		return nil
-	}, nil
+	}
 }
 
 // formatDate writes a DR date-time as a customer reads it ("8 August 2022"),

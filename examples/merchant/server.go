@@ -85,6 +85,9 @@ func Start(cfg Config) (*Server, error) {
 		"subscription.failed":         s.handleSubscriptionFailed,
 	}
 
+	if cfg.RefundOn == "refund.complete" {
+		s.handlers["refund.complete"] = s.handleRefundComplete
+	}
 	if s.defects.has(DefectConfirmOnPendingPayment) {
 		s.handlers["order.pending_payment"] = s.handlePendingPayment
 	}

@@ -55,6 +55,11 @@ type Notification struct {
 	// must yield at least one value (e.g. items[quantity>0] for shipments);
 	// paths joined by " or " are alternatives, one of which must.
 	When string `yaml:"when"`
+	// AlsoOn are event types DR's docs also suggest for this notification
+	// (refund.complete for the refund confirmation): the merchant receives
+	// them, and an email sent on one of them, recorded with the trigger
+	// event, counts as sent on the trigger event.
+	AlsoOn []string `yaml:"alsoOn"`
 	// Description says what the notification is for (docs and reports).
 	Description string      `yaml:"description"`
 	Recipient   string      `yaml:"recipient"` // path to the recipient's address in the trigger object
@@ -276,6 +281,19 @@ func (c *Catalogue) Names() []string {
 	out := make([]string, len(c.Notifications))
 	for i, n := range c.Notifications {
 		out[i] = strings.ToLower(n.Name)
+	}
+	return out
+}
+
+// AlsoOn lists the notifications' alsoOn event types once each.
+func (c *Catalogue) AlsoOn() []string {
+	var out []string
+	for _, n := range c.Notifications {
+		for _, t := range n.AlsoOn {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
 	}
 	return out
 }
