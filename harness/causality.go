@@ -164,7 +164,7 @@ func (s *Scenario) prematureCause(ctx context.Context, nt *catalogue.Notificatio
 	if last := s.lastDeliveredBefore(ctx, got); last != "" {
 		cause += ", likely " + last + ", the last event(s) about it delivered before the email arrived"
 	}
-	return cause + fmt.Sprintf("; send it on %s", nt.Trigger)
+	return cause + "; send it on " + nt.SentOn()
 }
 
 // lastDeliveredBefore names the latest events (up to three, newest first)

@@ -285,6 +285,15 @@ func (c *Catalogue) Names() []string {
 	return out
 }
 
+// SentOn names the events the notification may be sent on: its trigger, and
+// its alsoOn types ("order.refunded (or refund.complete)").
+func (n *Notification) SentOn() string {
+	if len(n.AlsoOn) == 0 {
+		return n.Trigger
+	}
+	return n.Trigger + " (or " + strings.Join(n.AlsoOn, ", ") + ")"
+}
+
 // AlsoOn lists the notifications' alsoOn event types once each.
 func (c *Catalogue) AlsoOn() []string {
 	var out []string

@@ -84,3 +84,21 @@ func TestUpdatedTermsAboutPlanOrPriceChange(t *testing.T) {
 		}
 	}
 }
+
+// A notification names the events it may be sent on: the trigger and its
+// alsoOn types.
+func TestSentOn(t *testing.T) {
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"refund-confirmation": "order.refunded (or refund.complete)", "order-confirmation": "order.accepted"} {
+		n, err := c.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := n.SentOn(); got != want {
+			t.Errorf("%s: SentOn = %q; want %q", id, got, want)
+		}
+	}
+}
