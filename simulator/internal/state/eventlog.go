@@ -519,25 +519,24 @@ func (l *eventLog) saved() []savedEvent {
 	return out
 }
 
-// restore rebuilds the log from saved (into an empty log). Each event is
-// written again from its JSON as record writes it; JSON that does not read
-// back the same (written by no drsim) is refused.
-func (l *eventLog) restore(saved []savedEvent) error {
-	for k, s := range saved {
-		var ce client.Event
-		if err := json.Unmarshal(s.JSON, &ce); err != nil {
-			return fmt.Errorf("event %d: %w", k+1, err)
-		}
-		if ce.LiveMode || ce.DigitalriverVersion != APIVersion {
-			return fmt.Errorf("event %s: liveMode %v, digitalriverVersion %q: not what this drsim records", ce.ID, ce.LiveMode, ce.DigitalriverVersion)
-		}
-		pos, err := l.append(&Event{Event: ce}, s.TestClock, s.Recorded)
-		if err != nil {
-			return fmt.Errorf("event %d: %w", k+1, err)
-		}
-		if got := l.json(int(pos - l.base)); !bytes.Equal(got, s.JSON) {
-			return fmt.Errorf("event %s: its JSON does not read back as written:\n%s\nreads back as\n%s", ce.ID, s.JSON, got)
-		}
+// restoreOne writes the k-th (from 0) event of a state file into the log
+// from its JSON as record writes it, with its test clock and recording
+// time; JSON that does not read back the same (written by no drsim) is
+// refused. raw is not kept.
+func (l *eventLog) restoreOne(k int, raw []byte, testClock string, recorded time.Time) error {
+	var ce client.Event
+	if err := json.Unmarshal(raw, &ce); err != nil {
+		return fmt.Errorf("event %d: %w", k+1, err)
+	}
+	if ce.LiveMode || ce.DigitalriverVersion != APIVersion {
+		return fmt.Errorf("event %s: liveMode %v, digitalriverVersion %q: not what this drsim records", ce.ID, ce.LiveMode, ce.DigitalriverVersion)
+	}
+	pos, err := l.append(&Event{Event: ce}, testClock, recorded)
+	if err != nil {
+		return fmt.Errorf("event %d: %w", k+1, err)
+	}
+	if got := l.json(int(pos - l.base)); !bytes.Equal(got, raw) {
+		return fmt.Errorf("event %s: its JSON does not read back as written:\n%s\nreads back as\n%s", ce.ID, raw, got)
 	}
 	return nil
 }

@@ -395,3 +395,13 @@ func TestEventLogSaveRestore(t *testing.T) {
 		t.Fatalf("restore of an id twice: %v", err)
 	}
 }
+
+// restore rebuilds the log from saved, as a state file's events are read.
+func (l *eventLog) restore(saved []savedEvent) error {
+	for k, s := range saved {
+		if err := l.restoreOne(k, s.JSON, s.TestClock, s.Recorded); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -199,7 +199,7 @@ func TestSnapshotRefusesBadFiles(t *testing.T) {
 		{"another version", strings.Replace(string(good), `"version":1`, `"version":99`, 1), "another drsim version"},
 		{"another schema", strings.Replace(string(good), `"schema":"`, `"schema":"0`, 1), "another drsim version"},
 		{"a field renamed", strings.Replace(string(good), `"requests":`, `"requestz":`, 1), "requests is missing"},
-		{"truncated", string(good[:len(good)/2]), "not a drsim state file"},
+		{"truncated", string(good[:len(good)/2]), "cut short"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
