@@ -375,6 +375,12 @@ func TestEventLogSaveRestore(t *testing.T) {
 		}
 		model = append(model, m)
 	}
+	for _, s := range l.saved() {
+		// The quick reading of an event's JSON takes every event record writes.
+		if _, ok := readEvent(s.JSON); !ok {
+			t.Errorf("readEvent does not read %s", s.JSON)
+		}
+	}
 	var r eventLog
 	if err := r.restore(l.saved()); err != nil {
 		t.Fatal(err)
