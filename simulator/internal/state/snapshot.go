@@ -251,10 +251,38 @@ func (a *Account) shareCustomerStrings() {
 // The path of the value being written is kept as a stack and spelled out
 // only in an error.
 type encoder struct {
-	w    *bufio.Writer
-	buf  []byte
-	seen map[uintptr]int // pointers already written, with their number
-	path pathStack
+	w     *bufio.Writer
+	buf   []byte
+	seen  map[uintptr]int // pointers already written, with their number
+	path  pathStack
+	types map[reflect.Type]*encType
+}
+
+// encType is what the encoder looks up once per type.
+type encType struct {
+	methods bool     // encoding/json writes it through its own methods
+	fields  []int    // a struct's saved fields
+	names   []string // and their names as written: "Name":
+}
+
+func (e *encoder) typeOf(t reflect.Type) *encType {
+	if et, ok := e.types[t]; ok {
+		return et
+	}
+	if e.types == nil {
+		e.types = map[reflect.Type]*encType{}
+	}
+	et := &encType{methods: hasJSONMethods(t)}
+	if t.Kind() == reflect.Struct {
+		for i := range t.NumField() {
+			if f := t.Field(i); !skipped(t, f) {
+				et.fields = append(et.fields, i)
+				et.names = append(et.names, `"`+f.Name+`":`)
+			}
+		}
+	}
+	e.types[t] = et
+	return et
 }
 
 // flush writes buf out (bufio keeps a write's error for Flush).
@@ -310,7 +338,7 @@ func (e *encoder) value(v reflect.Value) error {
 	switch k := t.Kind(); k {
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64, reflect.String:
-		if hasJSONMethods(t) {
+		if e.typeOf(t).methods {
 			return e.json(v.Interface())
 		}
 		switch k {
@@ -402,20 +430,13 @@ func (e *encoder) value(v reflect.Value) error {
 		return nil
 	case reflect.Struct:
 		e.buf = append(e.buf, '{')
-		n := 0
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if skipped(t, f) {
-				continue
-			}
+		et := e.typeOf(t)
+		for n, i := range et.fields {
 			if n > 0 {
 				e.buf = append(e.buf, ',')
 			}
-			n++
-			e.buf = append(e.buf, '"')
-			e.buf = append(e.buf, f.Name...)
-			e.buf = append(e.buf, '"', ':')
-			e.path.field(f.Name)
+			e.buf = append(e.buf, et.names[n]...)
+			e.path.field(et.names[n])
 			if err := e.value(v.Field(i)); err != nil {
 				return err
 			}
@@ -529,7 +550,7 @@ func readable(v reflect.Value) reflect.Value {
 type pathStack []pathSeg
 
 type pathSeg struct {
-	name  string // a field, or a map key when index is -2
+	name  string // a field (as the encoder writes it, "Name":, or bare), or a map key when index is -2
 	index int    // an index, or -1 for a field, -2 for a map key
 }
 
@@ -544,7 +565,7 @@ func (p pathStack) String() string {
 		switch s.index {
 		case -1:
 			b = append(b, '.')
-			b = append(b, s.name...)
+			b = append(b, strings.TrimSuffix(strings.TrimPrefix(s.name, `"`), `":`)...)
 		case -2:
 			b = append(b, '[')
 			b = append(b, s.name...)
