@@ -56,7 +56,7 @@ func (s *Scenario) openSignInPage(ctx context.Context, a *profile.Action, req *p
 		return nil
 	}
 	if req.ContentType != formContentType {
-		return fmt.Errorf("action login: the sign-in form on %s has hidden inputs (%s) to send with the login, but actions.login sends JSON: give it form: values instead of json:", u, strings.Join(hiddenNames(hidden), ", "))
+		return fmt.Errorf("action login: the sign-in form on %s has hidden inputs (%s) to send with the login, but actions.login sends JSON (json:); give it form: values instead", u, strings.Join(hiddenNames(hidden), ", "))
 	}
 	vals, err := url.ParseQuery(string(req.Body))
 	if err != nil {
