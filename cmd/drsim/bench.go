@@ -40,7 +40,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	requests := fs.Int("requests", 20000, "requests per API figure")
 	notify := fs.Int("notify", 300, "orders for the notification latency figure (0 skips)")
 	only := fs.String("only", "", "measure only these parts (comma-separated: "+strings.Join(benchPartNames, ",")+"; all when empty)")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the bench to this file (simulator, MailHog, merchant and load generator share the process)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the bench to this file (simulator, MailHog, merchant and load generator share the process), and the API figures' simulator's (a process of its own) to this file plus .api")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,7 +94,11 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if levels, err := parseLevels(*stored); err != nil {
 		return err
 	} else if parts["api"] && len(levels) > 0 {
-		figs, err := benchAPI(ctx, levels, *conc, *requests)
+		apiProfile := ""
+		if *cpuprofile != "" {
+			apiProfile = *cpuprofile + ".api"
+		}
+		figs, err := benchAPI(ctx, levels, *conc, *requests, apiProfile)
 		if err != nil {
 			return err
 		}
@@ -117,7 +121,12 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // ratio to the first level, and the memory the stored objects take.
 func printAPI(w io.Writer, figs []apiFigures, conc int) {
 	base := figs[0]
-	gc := func(r loadResult) string { return fmt.Sprintf("gc %d", r.gc.cycles) }
+	gc := func(r loadResult) string {
+		if c := r.cpuPer(); c > 0 {
+			return fmt.Sprintf("gc %d, server cpu %s/req", r.gc.cycles, round(c))
+		}
+		return fmt.Sprintf("gc %d", r.gc.cycles)
+	}
 	for _, f := range figs {
 		fmt.Fprintf(w, "api:        %7d stored, c%d: create %6.0f req/s (%.2f× of first) %s %s\n", f.stored, conc, f.create.rate(), f.create.rate()/base.create.rate(), f.create.lat, gc(f.create))
 		fmt.Fprintf(w, "            %7s         GET id %6.0f req/s (%.2f× of first) %s %s\n", "", f.get.rate(), f.get.rate()/base.get.rate(), f.get.lat, gc(f.get))
@@ -136,8 +145,12 @@ func printAPI(w io.Writer, figs []apiFigures, conc int) {
 		r := func(x, y loadResult) float64 { return x.rate() / y.rate() }
 		fmt.Fprintf(w, "            target at %d stored: each ≥ %.2f× of the first level's: create %.2f, GET id %.2f, list %.2f\n",
 			last.stored, storedTarget, r(last.create, base.create), r(last.get, base.get), r(last.lists, base.lists))
+		if c := func(x, y loadResult) float64 { return x.cpuPer().Seconds() / y.cpuPer().Seconds() }; base.create.cpu > 0 && last.create.cpu > 0 {
+			fmt.Fprintf(w, "            server CPU per request at %d stored over the first level's (less swayed by other load on the machine; ≤ %.2f goes with the target): create %.2f, GET id %.2f, list %.2f\n",
+				last.stored, 1/storedTarget, c(last.create, base.create), c(last.get, base.get), c(last.lists, base.lists))
+		}
 	}
-	fmt.Fprintf(w, "            (stored customers are filled straight into the state, as POST /customers makes them; before a level's figures, GETs run until %d collections have completed at its heap; each figure is measured from the end of a collection, over -requests (list a quarter) and until %d more has completed; memory is measured after each level's figures, for the whole bench process: RSS is /proc/self/status VmRSS after debug.FreeOSMemory; gc: collections during each figure's run)\n", apiWarm, apiCycles)
+	fmt.Fprintf(w, "            (the simulator runs in a process of its own, on half the CPUs as drsim serve does, the load generator in this one; stored customers are filled straight into the state, as POST /customers makes them; before a level's figures, GETs run until %d collections have completed at its heap; each figure is measured from the end of a collection, over -requests (list a quarter) and until %d more has completed; memory is the simulator's process's, measured after each level's figures: RSS is VmRSS from /proc/PID/status after debug.FreeOSMemory; gc: collections during each figure's run; server cpu: the simulator's process's user and system CPU time over the run, per request)\n", apiWarm, apiCycles)
 }
 
 // mib writes a byte count in MiB.

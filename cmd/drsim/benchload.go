@@ -64,15 +64,63 @@ type loadResult struct {
 	n    int
 	wall time.Duration
 	lat  latencies
-	gc   gcCounters // collections during the run
+	gc   gcCounters    // collections during the run
+	cpu  time.Duration // the server's CPU time over the run; 0 when unknown
 }
 
 func (r loadResult) rate() float64 { return float64(r.n) / r.wall.Seconds() }
 
+// cpuPer is the server's CPU time per request; 0 when unknown.
+func (r loadResult) cpuPer() time.Duration {
+	if r.n == 0 {
+		return 0
+	}
+	return r.cpu / time.Duration(r.n)
+}
+
+// serverProbe is what a load run reads of the server it loads.
+type serverProbe interface {
+	gcCycles() uint64       // collections of its heap completed so far
+	cpuTime() time.Duration // CPU time it has used, user and system; 0 when unknown
+}
+
+// processCPU is the CPU time process pid has used, user and system, from
+// /proc/PID/stat (Linux); 0 where there is none. The kernel counts it in
+// clock ticks of 1/100 s (USER_HZ, fixed at 100 in Linux's ABI).
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	return statCPU(b)
+}
+
+// statCPU is the user and system CPU time in a /proc/PID/stat line; 0
+// when the line is not one.
+func statCPU(b []byte) time.Duration {
+	// pid (comm) state ppid …: comm may hold spaces and parentheses, so
+	// the fields are counted after its last ')'; utime and stime are the
+	// 14th and 15th fields.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseUint(f[11], 10, 64)
+	stime, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(utime+stime) * (time.Second / 100)
+}
+
 // load runs conc workers, each calling req until total requests are done,
 // and records every latency. req returns an error for any non-2xx answer.
 func load(ctx context.Context, conc, total int, req func(ctx context.Context, i int) error) (loadResult, error) {
-	return loadCycles(ctx, conc, total, 0, total, req)
+	return loadCycles(ctx, nil, conc, total, 0, total, req)
 }
 
 // loadCycles is load measured over whole collection cycles: requests run
@@ -84,8 +132,10 @@ func load(ctx context.Context, conc, total int, req func(ctx context.Context, i 
 // runs' allocation brought on, and look slower. A run from the end of one
 // collection to the end of another holds the collector's work and the
 // allocation that brought it on, as a server running for long sees them.
-// With cycles 0 it is load.
-func loadCycles(ctx context.Context, conc, total, cycles, most int, req func(ctx context.Context, i int) error) (loadResult, error) {
+// srv is the server loaded, whose collections are counted and whose CPU
+// time over the measured run is taken; with cycles 0 it is not asked, and
+// loadCycles is load.
+func loadCycles(ctx context.Context, srv serverProbe, conc, total, cycles, most int, req func(ctx context.Context, i int) error) (loadResult, error) {
 	const (
 		preRoll = iota
 		measuring
@@ -99,6 +149,8 @@ func loadCycles(ctx context.Context, conc, total, cycles, most int, req func(ctx
 		start    time.Time
 		end      time.Time
 		gcStart  uint64
+		cpuStart time.Duration
+		cpuEnd   time.Duration
 	)
 	lats := make([]latencies, conc)
 	errs := make(chan error, conc)
@@ -107,7 +159,6 @@ func loadCycles(ctx context.Context, conc, total, cycles, most int, req func(ctx
 	if cycles <= 0 {
 		phase.Store(measuring)
 		start = time.Now()
-		gcStart = readGC().cycles
 		close(watched)
 	} else {
 		// The watcher polls the collector's count and moves the phases;
@@ -116,23 +167,23 @@ func loadCycles(ctx context.Context, conc, total, cycles, most int, req func(ctx
 			defer close(watched)
 			t := time.NewTicker(time.Millisecond)
 			defer t.Stop()
-			gc0 := readGC().cycles
+			gc0 := srv.gcCycles()
 			for {
 				select {
 				case <-stop:
 					return
 				case <-t.C:
 				}
-				n := readGC().cycles
+				n := srv.gcCycles()
 				switch phase.Load() {
 				case preRoll:
 					if n > gc0 {
-						start, gcStart = time.Now(), n
+						start, gcStart, cpuStart = time.Now(), n, srv.cpuTime()
 						phase.Store(measuring)
 					}
 				case measuring:
 					if n >= gcStart+uint64(cycles) && measured.Load() >= int64(total) {
-						end = time.Now()
+						end, cpuEnd = time.Now(), srv.cpuTime()
 						phase.Store(done)
 						return
 					}
@@ -165,8 +216,10 @@ func loadCycles(ctx context.Context, conc, total, cycles, most int, req func(ctx
 	<-watched
 	if end.IsZero() { // no watcher, or it gave up at most requests
 		end = time.Now()
+		if cycles > 0 {
+			cpuEnd = srv.cpuTime()
+		}
 	}
-	gcEnd := readGC().cycles
 	close(errs)
 	if err := <-errs; err != nil {
 		return loadResult{}, err
@@ -178,13 +231,20 @@ func loadCycles(ctx context.Context, conc, total, cycles, most int, req func(ctx
 	for _, l := range lats {
 		all = append(all, l...)
 	}
-	return loadResult{n: len(all), wall: end.Sub(start), lat: all, gc: gcCounters{cycles: gcEnd - gcStart}}, nil
+	res := loadResult{n: len(all), wall: end.Sub(start), lat: all}
+	if cycles > 0 {
+		res.gc.cycles = srv.gcCycles() - gcStart
+		if cpuStart > 0 {
+			res.cpu = cpuEnd - cpuStart
+		}
+	}
+	return res, nil
 }
 
 // loadWarm runs req until cycles collections have completed (or most
 // requests), unmeasured but for its count.
-func loadWarm(ctx context.Context, conc, cycles, most int, req func(ctx context.Context, i int) error) (loadResult, error) {
-	gc0 := readGC().cycles
+func loadWarm(ctx context.Context, srv serverProbe, conc, cycles, most int, req func(ctx context.Context, i int) error) (loadResult, error) {
+	gc0 := srv.gcCycles()
 	var next, n atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, conc)
@@ -192,7 +252,7 @@ func loadWarm(ctx context.Context, conc, cycles, most int, req func(ctx context.
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= most || readGC().cycles >= gc0+uint64(cycles) || ctx.Err() != nil {
+				if i >= most || srv.gcCycles() >= gc0+uint64(cycles) || ctx.Err() != nil {
 					return
 				}
 				if err := req(ctx, i); err != nil {
@@ -208,7 +268,7 @@ func loadWarm(ctx context.Context, conc, cycles, most int, req func(ctx context.
 	if err := <-errs; err != nil {
 		return loadResult{}, err
 	}
-	return loadResult{n: int(n.Load()), gc: gcCounters{cycles: readGC().cycles - gc0}}, nil
+	return loadResult{n: int(n.Load()), gc: gcCounters{cycles: srv.gcCycles() - gc0}}, nil
 }
 
 // rawAPI sends requests with a keep-alive client and no decoding, so the
@@ -353,49 +413,45 @@ func (s *idSample) offer(id string) {
 // benchAPI measures create, GET by id and list of customers with conc
 // concurrent clients, after filling the account with each of the stored
 // counts in turn (cumulative: one account grows; the creates measured at a
-// level count towards the next). The fill goes straight into the state
-// (simulator.Server.FillCustomers: the customers and events POST
-// /customers makes), so a million customers take seconds, not minutes.
-func benchAPI(ctx context.Context, stored []int, conc, requests int) ([]apiFigures, error) {
-	sim, err := simulator.Start(simulator.Options{RetryScale: stack.RetryScale})
+// level count towards the next). The simulator runs in a child process
+// (apiServer), so its heap and collector are its own. The fill goes
+// straight into its state (simulator.Server.FillCustomers: the customers
+// and events POST /customers makes), so a million customers take seconds,
+// not minutes. cpuprofile, when not empty, is where the child writes its
+// CPU profile.
+func benchAPI(ctx context.Context, stored []int, conc, requests int, cpuprofile string) (out []apiFigures, err error) {
+	sim, err := startAPIServer(ctx, cpuprofile)
 	if err != nil {
 		return nil, err
 	}
-	defer sim.Close()
-	keys, err := client.New(sim.URL(), "").CreateAccount(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	api := newRawAPI(sim.URL(), keys.SecretKey, conc)
-	var sample idSample
+	defer func() {
+		if cerr := sim.close(); err == nil {
+			err = cerr
+		}
+	}()
+	api := newRawAPI(sim.url, sim.key, conc)
+	var ids []string
 	have := 0
-	var out []apiFigures
 	for _, level := range stored {
 		f := apiFigures{stored: max(level, have)}
 		if level > have {
 			t0 := time.Now()
-			ids, err := sim.FillCustomers(keys.SecretKey, level-have, func(i int) string { return fmt.Sprintf("fill%d@example.test", have+i) })
-			if err != nil {
+			if ids, err = sim.fill(ctx, level-have); err != nil {
 				return nil, fmt.Errorf("fill to %d customers: %w", level, err)
 			}
 			f.fill = time.Since(t0)
-			for _, id := range ids {
-				sample.offer(id)
-			}
 			have = level
 		}
-		if len(sample.ids) == 0 { // GET by id needs one
-			ids, err := sim.FillCustomers(keys.SecretKey, 1, func(int) string { return "seed@example.test" })
-			if err != nil {
+		if len(ids) == 0 { // GET by id needs one
+			if ids, err = sim.fill(ctx, 1); err != nil {
 				return nil, err
 			}
-			sample.offer(ids[0])
 			have++
 			f.stored = have
 		}
 		most := apiMost*requests + apiMostExtra
 		get := func(ctx context.Context, i int) error {
-			return api.do(ctx, "GET", "/customers/"+sample.ids[rand.IntN(len(sample.ids))], "")
+			return api.do(ctx, "GET", "/customers/"+ids[rand.IntN(len(ids))], "")
 		}
 		// Before the figures, GETs until apiCycles collections have
 		// completed at this level's heap: the state a server that grew
@@ -403,19 +459,19 @@ func benchAPI(ctx context.Context, stored []int, conc, requests int) ([]apiFigur
 		// last collection was at a smaller heap, and the first figure
 		// would pay for faulting in the memory the grown heap allocates
 		// into (about a second at a million customers), once.
-		if f.warm, err = loadWarm(ctx, conc, apiWarm, most, get); err != nil {
+		if f.warm, err = loadWarm(ctx, sim, conc, apiWarm, most, get); err != nil {
 			return nil, err
 		}
-		if f.create, err = loadCycles(ctx, conc, requests, apiCycles, most, func(ctx context.Context, i int) error {
+		if f.create, err = loadCycles(ctx, sim, conc, requests, apiCycles, most, func(ctx context.Context, i int) error {
 			return api.do(ctx, "POST", "/customers", fmt.Sprintf(`{"email":"load%d-%d@example.test"}`, level, i))
 		}); err != nil {
 			return nil, err
 		}
 		have += f.create.n // the creates above stored more
-		if f.get, err = loadCycles(ctx, conc, requests, apiCycles, most, get); err != nil {
+		if f.get, err = loadCycles(ctx, sim, conc, requests, apiCycles, most, get); err != nil {
 			return nil, err
 		}
-		if f.lists, err = loadCycles(ctx, conc, requests/4, apiCycles, most, func(ctx context.Context, i int) error {
+		if f.lists, err = loadCycles(ctx, sim, conc, requests/4, apiCycles, most, func(ctx context.Context, i int) error {
 			return api.do(ctx, "GET", "/customers?limit=10", "")
 		}); err != nil {
 			return nil, err
@@ -425,7 +481,10 @@ func benchAPI(ctx context.Context, stored []int, conc, requests int) ([]apiFigur
 		// make the runs after it fault in fresh pages for their allocations
 		// until the next collection, which at a large heap is after the
 		// runs: a cost a server in its steady state does not pay.
-		f.mem, f.memStored = measureMemory(), have
+		if f.mem, err = sim.memory(ctx); err != nil {
+			return nil, err
+		}
+		f.memStored = have
 		out = append(out, f)
 	}
 	return out, nil

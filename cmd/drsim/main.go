@@ -97,6 +97,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	if args[0] == benchServerCmd { // bench's child, not for users
+		if err := benchServer(ctx, args[1:], os.Stdin, stdout); err != nil {
+			fmt.Fprintf(stderr, "drsim %s: %v\n", benchServerCmd, err)
+			return 2
+		}
+		return 0
+	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"demo":    demo,
 		"certify": certify,
