@@ -33,6 +33,7 @@ type decoder struct {
 	ptrs    []reflect.Value // pointers in the order they were first written
 	path    pathStack
 	structs map[reflect.Type]*structInfo
+	json    map[reflect.Type]bool // hasJSONMethods, looked up once per type
 	last    string // the last string decoded: an equal one next shares it (a collection entry's id and its value's ID)
 	unq     []byte // scratch for unquoting
 	event   []byte // scratch for an event's JSON
@@ -45,8 +46,18 @@ type decoder struct {
 type structInfo struct {
 	names  map[string]int // saved field name → index in fields
 	fields []int          // saved fields' indexes in the struct
+	plain  []bool         // the field is a string without JSON methods
 	last   []string
 	restor bool // *T is a restorer
+}
+
+func (d *decoder) methods(t reflect.Type) bool {
+	m, ok := d.json[t]
+	if !ok {
+		m = hasJSONMethods(t)
+		d.json[t] = m
+	}
+	return m
 }
 
 func (d *decoder) info(t reflect.Type) *structInfo {
@@ -58,8 +69,10 @@ func (d *decoder) info(t reflect.Type) *structInfo {
 		if skipped(t, t.Field(i)) {
 			continue
 		}
-		si.names[t.Field(i).Name] = len(si.fields)
+		f := t.Field(i)
+		si.names[f.Name] = len(si.fields)
 		si.fields = append(si.fields, i)
+		si.plain = append(si.plain, f.Type.Kind() == reflect.String && !d.methods(f.Type))
 	}
 	si.last = make([]string, len(si.fields))
 	d.structs[t] = si
@@ -104,7 +117,7 @@ func (d *decoder) syntax(err error) error {
 func loadAccounts(r io.Reader, wall func() time.Time) ([]*Account, error) {
 	// Duplicate names are checked where they matter (struct fields);
 	// jsontext's own check would keep every name of a large map.
-	d := &decoder{dec: jsontext.NewDecoder(r, jsontext.AllowDuplicateNames(true)), wall: wall, structs: map[reflect.Type]*structInfo{}}
+	d := &decoder{dec: jsontext.NewDecoder(r, jsontext.AllowDuplicateNames(true)), wall: wall, structs: map[reflect.Type]*structInfo{}, json: map[reflect.Type]bool{}}
 	notState := func(err error) error { return fmt.Errorf("not a drsim state file (%w)", err) }
 	if tok, err := d.dec.ReadToken(); err != nil {
 		return nil, notState(err)
@@ -349,7 +362,7 @@ func (d *decoder) value(v reflect.Value) error {
 	switch k := t.Kind(); k {
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64, reflect.String:
-		if hasJSONMethods(t) {
+		if d.methods(t) {
 			return d.into(v.Addr().Interface(), false)
 		}
 		return d.scalar(v, nil)
@@ -555,7 +568,7 @@ func (d *decoder) structBody(v reflect.Value, first []byte) error {
 		d.path.field(f.Name)
 		fv := v.Field(si.fields[j])
 		var err error
-		if f.Type.Kind() == reflect.String && d.dec.PeekKind() == '"' && !hasJSONMethods(f.Type) {
+		if si.plain[j] && d.dec.PeekKind() == '"' {
 			err = d.scalar(readable(fv), &si.last[j])
 		} else {
 			err = d.value(fv)
