@@ -368,7 +368,7 @@ func TestEventLogSaveRestore(t *testing.T) {
 	var l eventLog
 	var model []logged
 	for i, clk := range []string{"", "clock_a", "", "clock_b"} {
-		e := logEvent(fmt.Sprintf("ev_%d", i), "order.accepted", i, [][]string{nil, {}, {"wh_1", "wh_2"}, {"wh_3"}}[i], `{"id":"o<1>","n":1.5}`, [...]string{"", `{"state":"x"}`}[i%2])
+		e := logEvent(fmt.Sprintf("ev_%d", i), "order.accepted", i, [][]string{nil, {}, {"wh_1", "wh_2"}, {"wh_3"}}[i], `{"id":"o<1>","n":1.5,"s":"}]\\\"{["}`, [...]string{"", `{"state":"x"}`}[i%2])
 		m := logged{ev: e, clock: clk, recorded: logT0.Add(time.Duration(i) * time.Hour)}
 		if _, err := l.append(e, m.clock, m.recorded); err != nil {
 			t.Fatal(err)
@@ -376,9 +376,15 @@ func TestEventLogSaveRestore(t *testing.T) {
 		model = append(model, m)
 	}
 	for _, s := range l.saved() {
-		// The quick reading of an event's JSON takes every event record writes.
-		if _, ok := readEvent(s.JSON); !ok {
-			t.Errorf("readEvent does not read %s", s.JSON)
+		// The quick reading of an event's JSON takes every event record
+		// writes, and reads it as encoding/json does.
+		got, ok := readEvent(s.JSON)
+		var want client.Event
+		if err := json.Unmarshal(s.JSON, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("readEvent(%s) = %+v, %v; want %+v", s.JSON, got, ok, want)
 		}
 	}
 	var r eventLog

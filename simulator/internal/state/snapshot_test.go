@@ -203,6 +203,7 @@ func TestSnapshotRefusesBadFiles(t *testing.T) {
 		{"another schema", strings.Replace(string(good), `"schema":"`, `"schema":"0`, 1), "another drsim version"},
 		{"a field renamed", strings.Replace(string(good), `"requests":`, `"requestz":`, 1), "requests is missing"},
 		{"truncated", string(good[:len(good)/2]), "cut short"},
+		{"a field unknown", strings.Replace(string(good), `"requests":`, `"bogus":{"x":[1]},"requests":`, 1), "(account): bogus in the state file is unknown to this drsim"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
