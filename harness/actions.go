@@ -145,7 +145,16 @@ func (s *Scenario) ensureLogin(ctx context.Context, sess *session, data profile.
 func (s *Scenario) login(ctx context.Context, sess *session, data profile.ActionData) ([]byte, error) {
 	p := s.h.cfg.Profile
 	a := p.Actions["login"]
-	body, err := s.send(ctx, "login", a, data, sess, false)
+	req, err := a.Render(data)
+	if err != nil {
+		return nil, fmt.Errorf("action login: %w", err)
+	}
+	if a.Page != "" {
+		if err := s.openSignInPage(ctx, a, req, data, sess); err != nil {
+			return nil, err
+		}
+	}
+	body, err := s.sendRequest(ctx, "login", a, req, data, sess, false)
 	if err != nil {
 		return nil, err
 	}
@@ -180,15 +189,14 @@ func (s *Scenario) login(ctx context.Context, sess *session, data profile.Action
 }
 
 // loginPath is where a signed-out customer is sent: session.loginPage, or
-// the login action's path.
+// the login action's page (the sign-in page), or its path.
 func (s *Scenario) loginPath(data profile.ActionData) string {
 	p := s.h.cfg.Profile
 	if p.Session.LoginPage != "" {
 		return p.Session.LoginPage
 	}
 	if a := p.Actions["login"]; a != nil {
-		if r, err := a.Render(data); err == nil {
-			path, _, _ := strings.Cut(r.Path, "?")
+		if path, err := a.PagePath(data); err == nil {
 			return path
 		}
 	}
@@ -198,11 +206,16 @@ func (s *Scenario) loginPath(data profile.ActionData) string {
 // send renders and sends one action in sess. For a customer action it
 // returns *signedOut when the portal asks for a sign-in.
 func (s *Scenario) send(ctx context.Context, name string, a *profile.Action, data profile.ActionData, sess *session, customer bool) ([]byte, error) {
-	p := s.h.cfg.Profile
 	req, err := a.Render(data)
 	if err != nil {
 		return nil, fmt.Errorf("action %s: %w", name, err)
 	}
+	return s.sendRequest(ctx, name, a, req, data, sess, customer)
+}
+
+// sendRequest sends an action already rendered; see send.
+func (s *Scenario) sendRequest(ctx context.Context, name string, a *profile.Action, req *profile.Request, data profile.ActionData, sess *session, customer bool) ([]byte, error) {
+	p := s.h.cfg.Profile
 	u := strings.TrimRight(p.Merchant.URL, "/") + req.Path
 	limit := p.ActionTimeout()
 	ctx, cancel := context.WithTimeoutCause(ctx, limit, errActionTimeout)
@@ -254,7 +267,9 @@ func (s *Scenario) send(ctx context.Context, name string, a *profile.Action, dat
 	}
 	if !a.Accepts(resp.StatusCode) {
 		hint := ""
-		if lp := s.loginPath(data); !customer && lp != "" && resp.Request.URL.Path == lp {
+		if name == "login" {
+			hint = loginRefusedHint(a, req, resp.StatusCode)
+		} else if lp := s.loginPath(data); !customer && lp != "" && resp.Request.URL.Path == lp {
 			hint = fmt.Sprintf(" (it led to the login page %s: if this runs in the customer's account, set side: customer on actions.%s)", resp.Request.URL.Path, name)
 		}
 		return nil, fmt.Errorf("action %s: %s %s answered %d, want %v%s: %s", name, req.Method, u, resp.StatusCode, acceptList(a), hint, firstBytes(body, 500))

@@ -332,6 +332,21 @@ func TestLabelledAmounts(t *testing.T) {
 	if err := conf.Check(o, catalogue.Email{Body: bad}).Err(); err == nil || !strings.Contains(err.Error(), "Versandkosten 3,00 €") {
 		t.Errorf("shipping shown as the discount: err = %v, want the shipping line named", err)
 	}
+
+	// Brazilian Portuguese: Frete (shipping), Impostos (tax) and Desconto
+	// (discount) are labels, so tax and shipping swapped fail.
+	pt := "Pedido 1002\nWidget € 20,00\nFrete € 5,00\nImpostos € 3,80\nDesconto € 3,00\nTotal € 25,80"
+	if err := conf.Check(o, catalogue.Email{Body: pt}).Err(); err != nil {
+		t.Errorf("a correct Portuguese confirmation: %v", err)
+	}
+	swapped := strings.NewReplacer("Frete € 5,00", "Frete € 3,80", "Impostos € 3,80", "Impostos € 5,00").Replace(pt)
+	if err := conf.Check(o, catalogue.Email{Body: swapped}).Err(); err == nil || !strings.Contains(err.Error(), "Impostos € 5,00") {
+		t.Errorf("Portuguese tax and shipping swapped: err = %v, want the tax line named", err)
+	}
+	discountAsShipping := strings.Replace(pt, "Desconto € 3,00", "Desconto € 5,00\nCupom € 3,00", 1)
+	if err := conf.Check(o, catalogue.Email{Body: discountAsShipping}).Err(); err == nil {
+		t.Errorf("Portuguese discount line showing the shipping: no error")
+	}
 }
 
 func TestWordingAndLinksWithoutEnglish(t *testing.T) {
