@@ -14,13 +14,23 @@ import (
 // confirmation with the reminder) has no trigger event to be recognised
 // against: "Alice receives no X email" could never fail without a pinned
 // subject. When the scenario has no trigger event of X, such a check also
-// counts each email not matched as another notification whose subject fits
-// the catalogue's subject pattern for X and that shows every required
-// attribute of X that the scenario's own objects, read through DR's API,
-// have a value for (the order's id and products, the subscription's
-// products…; at least one). The catalogue's patterns are English: a
-// merchant writing in another language pins its subjects in the profile to
-// have these checks, and is never failed by them otherwise.
+// counts each email that
+//   - is not matched as another notification,
+//   - names X in its subject: it fits the catalogue's English pattern for X
+//     or holds one of X's subjectWords, in the catalogue's 18 languages
+//     ("versandt", "解約が完了"),
+//   - does not say it is not X (X's notWords: an order confirmation
+//     "awaiting your payment" is the wire transfer's awaiting-payment
+//     email, not a confirmation),
+//   - is not another notification of one of the scenario's events that no
+//     email answers yet (an order confirmation "to be shipped within 2
+//     days", not yet checked, is the order confirmation, not a shipment),
+//   - and shows every required attribute of X that the scenario's own
+//     objects, read through DR's API, have a value for (the order's id and
+//     products, the subscription's products…; at least one).
+// A merchant whose subjects name none of them (a thank-you for an order) is
+// checked so only with pinned subjects, and is never failed by these checks
+// otherwise.
 
 // stand is what an email of n would show if the scenario's order or
 // subscription were its trigger event's object, read through DR's API; nil
@@ -80,8 +90,7 @@ func (s *Scenario) stand(ctx context.Context, n *catalogue.Notification) (map[st
 // when the profile pins n's subject (the pin decides), the catalogue has no
 // pattern for n, or the scenario has a trigger event of n.
 func (s *Scenario) unprompted(ctx context.Context, n *catalogue.Notification) (func(*mailbox.Message) bool, func(*mailbox.Message) string, error) {
-	hintRE := hint(n)
-	if pin, _ := s.pinned(n.ID); pin != nil || hintRE == nil || n.Trigger == "" || n.Document != nil {
+	if pin, _ := s.pinned(n.ID); pin != nil || (n.Subject == "" && len(n.SubjectWords) == 0) || n.Trigger == "" || n.Document != nil {
 		return nil, nil, nil
 	}
 	if subs, err := s.subjects(ctx, n, true); err != nil || len(subs) > 0 {
@@ -91,12 +100,23 @@ func (s *Scenario) unprompted(ctx context.Context, n *catalogue.Notification) (f
 	if err != nil || obj == nil {
 		return nil, nil, err
 	}
+	others := map[string][]subject{}
+	// shown is what of n email m shows, with the words that name n in its
+	// subject; nil when m is not counted.
 	shown := func(m *mailbox.Message) []string {
-		if _, done := s.consumed[m.ID]; done || !hintRE.MatchString(m.Subject) {
+		if _, done := s.consumed[m.ID]; done {
 			return nil
 		}
-		var found []string
-		for _, f := range n.Check(obj, s.view(m).email).Findings {
+		named, ok := n.Named(m.Subject)
+		if !ok {
+			return nil
+		}
+		v := s.view(m)
+		if _, no := n.Disclaimed(v.email); no {
+			return nil
+		}
+		found := []string{fmt.Sprintf("its subject names it (%q)", named)}
+		for _, f := range n.Check(obj, v.email).Findings {
 			switch {
 			case f.Unknown || f.Optional:
 			case f.Missing():
@@ -104,6 +124,9 @@ func (s *Scenario) unprompted(ctx context.Context, n *catalogue.Notification) (f
 			default:
 				found = append(found, f.Attribute+" "+f.Want)
 			}
+		}
+		if len(found) == 1 || s.takenFor(ctx, n, v, others) != "" {
+			return nil
 		}
 		return found
 	}
@@ -117,8 +140,8 @@ func (s *Scenario) unprompted(ctx context.Context, n *catalogue.Notification) (f
 		if n.When != "" {
 			trigger += " with " + n.When
 		}
-		w := fmt.Sprintf("%q counts as a %s email though Digital River sent no %s about the scenario's %s: its subject fits the catalogue's pattern %q and it shows %s",
-			m.Subject, strings.ToLower(n.Name), trigger, s.objectName(n), hintRE.String(), strings.Join(found, ", "))
+		w := fmt.Sprintf("%q counts as a %s email though Digital River sent no %s about the scenario's %s: %s and it shows %s",
+			m.Subject, strings.ToLower(n.Name), trigger, s.objectName(n), found[0], strings.Join(found[1:], ", "))
 		if last := s.lastDeliveredBefore(ctx, m.Created); last != "" {
 			w += "; the merchant sent it on another event, likely " + last
 		}
@@ -133,4 +156,36 @@ func (s *Scenario) objectName(n *catalogue.Notification) string {
 		return "subscription " + s.subscriptionID
 	}
 	return "order " + s.orderIDOrNone()
+}
+
+// takenFor names the other notification y email v is, or "": v shows every
+// required attribute of y for one of the scenario's trigger events of y
+// that no email was matched to as y yet, and that DR had delivered when v
+// arrived. A correct merchant's email that names x in passing ("cancel
+// anytime" is not it, but "it will be shipped within 2 days" in an order
+// confirmation is) is that other notification. others caches each y's
+// events.
+func (s *Scenario) takenFor(ctx context.Context, x *catalogue.Notification, v *seenEmail, others map[string][]subject) string {
+	for _, y := range s.h.cfg.Catalogue.Notifications {
+		if y.ID == x.ID || y.Trigger == "" || y.Document != nil {
+			continue // merchant-side notices and documents: no event to be of
+		}
+		if pin, _ := s.pinned(y.ID); pin != nil && !pin.MatchString(v.msg.Subject) {
+			continue
+		}
+		subs, ok := others[y.ID]
+		if !ok {
+			var err error
+			if subs, err = s.subjects(ctx, y, false); err != nil {
+				subs = nil // no order yet, or DR unreachable: nothing it could be
+			}
+			others[y.ID] = subs
+		}
+		for _, sub := range subs {
+			if !sub.premature(v.msg.Created) && y.Check(sub.object, v.email).Err() == nil {
+				return y.ID
+			}
+		}
+	}
+	return ""
 }

@@ -202,6 +202,35 @@ func TestServeRefusesUnusableFilesAtStart(t *testing.T) {
 	}
 }
 
+// A state file cut short (a disk that filled up, a copy interrupted) is
+// refused at start with its path and the byte where it ends.
+func TestServeRefusesACutShortStateFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	s := startServe(t, "-state", path)
+	if _, err := client.New(s.url, "").CreateAccount(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	s.stop()
+	full, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := len(full) * 2 / 3
+	if err := os.WriteFile(path, full[:cut], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut := newNotifyBuffer(), newNotifyBuffer()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := run(ctx, []string{"serve", "-sim-addr", "127.0.0.1:0", "-mail=false", "-state", path}, out, errOut)
+	if want := fmt.Sprintf("at byte %d ", cut); code != 2 || !strings.Contains(errOut.String(), path) || !strings.Contains(errOut.String(), want) {
+		t.Errorf("serve with a cut-short state file: exit %d, stderr %q; want 2 naming %s and %q", code, errOut.String(), path, want)
+	}
+	if out.String() != "" {
+		t.Errorf("serve started before refusing:\n%s", out.String())
+	}
+}
+
 func TestServeRateLimit(t *testing.T) {
 	s := startServe(t, "-rate-limit", "1")
 	if !strings.Contains(s.out.String(), "rate limit  1 DR API calls a second per account") {

@@ -61,11 +61,21 @@ type Notification struct {
 	// event, counts as sent on the trigger event.
 	AlsoOn []string `yaml:"alsoOn"`
 	// Description says what the notification is for (docs and reports).
-	Description string      `yaml:"description"`
-	Recipient   string      `yaml:"recipient"` // path to the recipient's address in the trigger object
-	Currency    string      `yaml:"currency"`  // path to the currency code in the trigger object
-	Subject     string      `yaml:"subject"`   // default subject pattern (regular expression)
-	Attributes  []Attribute `yaml:"attributes"`
+	Description string `yaml:"description"`
+	Recipient   string `yaml:"recipient"` // path to the recipient's address in the trigger object
+	Currency    string `yaml:"currency"`  // path to the currency code in the trigger object
+	Subject     string `yaml:"subject"`   // default subject pattern (regular expression)
+	// SubjectWords name the notification in a subject, in the catalogue's
+	// languages ("versandt", "解約が完了"): found anywhere in the subject,
+	// in any case. With the English Subject pattern they recognise an email
+	// sent on the wrong event (see Named); never a hint for matching.
+	SubjectWords []string `yaml:"subjectWords"`
+	// NotWords say that an email is not this notification though it shows
+	// its content (an order placed and awaiting its payment is not yet
+	// confirmed: "awaiting payment", "入金待ち"): found anywhere in the
+	// subject or text, in any case (see Disclaimed).
+	NotWords   []string    `yaml:"notWords"`
+	Attributes []Attribute `yaml:"attributes"`
 	// Document, when set, says the email must link to a file link of a DR
 	// file whose PDF text shows what it lists.
 	Document *Document `yaml:"document"`
@@ -75,7 +85,8 @@ type Notification struct {
 	// of either needs another email that is the other. It works both ways.
 	DistinctFrom []string `yaml:"distinctFrom"`
 
-	labels map[string][]string // the catalogue's labels
+	labels    map[string][]string // the catalogue's labels
+	subjectRE *regexp.Regexp      // Subject, compiled by Parse
 }
 
 // Twins are the notifications that must be other emails than n's for the
@@ -148,8 +159,15 @@ func Parse(name string, data []byte) (*Catalogue, error) {
 			return nil, fmt.Errorf("%s: recipient is required", where)
 		}
 		if n.Subject != "" {
-			if _, err := regexp.Compile(n.Subject); err != nil {
+			re, err := regexp.Compile(n.Subject)
+			if err != nil {
 				return nil, fmt.Errorf("%s: subject %q: %w", where, n.Subject, err)
+			}
+			n.subjectRE = re
+		}
+		for _, w := range append(slices.Clone(n.SubjectWords), n.NotWords...) {
+			if strings.TrimSpace(w) == "" {
+				return nil, fmt.Errorf("%s: subjectWords and notWords take no empty word", where)
 			}
 		}
 		n.labels = c.Labels
@@ -283,6 +301,48 @@ func (c *Catalogue) Names() []string {
 		out[i] = strings.ToLower(n.Name)
 	}
 	return out
+}
+
+// Named reports whether subject names n: it fits n's subject pattern or
+// holds one of its subject words (case-insensitive, anywhere in the
+// subject); what it found, for messages.
+func (n *Notification) Named(subject string) (string, bool) {
+	re := n.subjectRE
+	if re == nil && n.Subject != "" {
+		re, _ = regexp.Compile(n.Subject) // a catalogue not made by Parse
+	}
+	if re != nil {
+		if loc := re.FindStringIndex(subject); loc != nil {
+			return subject[loc[0]:loc[1]], true
+		}
+	}
+	return containsAny(subject, n.SubjectWords)
+}
+
+// Disclaimed reports whether email e says it is not n (one of n's
+// NotWords in its subject or text), and the word found.
+func (n *Notification) Disclaimed(e Email) (string, bool) {
+	if len(n.NotWords) == 0 {
+		return "", false
+	}
+	read, _ := e.Read()
+	return containsAny(e.Subject+"\n"+read+"\n"+e.Body, n.NotWords)
+}
+
+// containsAny finds the first of words in text, case-insensitive,
+// anywhere in a word; it returns the word as the text has it.
+func containsAny(text string, words []string) (string, bool) {
+	t := newWordText(text)
+	for _, w := range words {
+		lw := w
+		if !t.asIs {
+			lw = strings.ToLower(w)
+		}
+		if i := strings.Index(t.lower, lw); i >= 0 && lw != "" {
+			return text[i : i+len(lw)], true
+		}
+	}
+	return "", false
 }
 
 // SentOn names the events the notification may be sent on: its trigger, and

@@ -519,25 +519,116 @@ func (l *eventLog) saved() []savedEvent {
 	return out
 }
 
-// restore rebuilds the log from saved (into an empty log). Each event is
-// written again from its JSON as record writes it; JSON that does not read
-// back the same (written by no drsim) is refused.
-func (l *eventLog) restore(saved []savedEvent) error {
-	for k, s := range saved {
-		var ce client.Event
-		if err := json.Unmarshal(s.JSON, &ce); err != nil {
+// restoreOne writes the k-th (from 0) event of a state file into the log
+// from its JSON as record writes it, with its test clock and recording
+// time; JSON that does not read back the same (written by no drsim) is
+// refused. raw is not kept.
+func (l *eventLog) restoreOne(k int, raw []byte, testClock string, recorded time.Time) error {
+	ce, ok := readEvent(raw)
+	if !ok { // not as record writes it: read it as JSON to say why
+		ce = client.Event{}
+		if err := json.Unmarshal(raw, &ce); err != nil {
 			return fmt.Errorf("event %d: %w", k+1, err)
-		}
-		if ce.LiveMode || ce.DigitalriverVersion != APIVersion {
-			return fmt.Errorf("event %s: liveMode %v, digitalriverVersion %q: not what this drsim records", ce.ID, ce.LiveMode, ce.DigitalriverVersion)
-		}
-		pos, err := l.append(&Event{Event: ce}, s.TestClock, s.Recorded)
-		if err != nil {
-			return fmt.Errorf("event %d: %w", k+1, err)
-		}
-		if got := l.json(int(pos - l.base)); !bytes.Equal(got, s.JSON) {
-			return fmt.Errorf("event %s: its JSON does not read back as written:\n%s\nreads back as\n%s", ce.ID, s.JSON, got)
 		}
 	}
+	if ce.LiveMode || ce.DigitalriverVersion != APIVersion {
+		return fmt.Errorf("event %s: liveMode %v, digitalriverVersion %q: not what this drsim records", ce.ID, ce.LiveMode, ce.DigitalriverVersion)
+	}
+	pos, err := l.append(&Event{Event: ce}, testClock, recorded)
+	if err != nil {
+		return fmt.Errorf("event %d: %w", k+1, err)
+	}
+	if got := l.json(int(pos - l.base)); !bytes.Equal(got, raw) {
+		return fmt.Errorf("event %s: its JSON does not read back as written:\n%s\nreads back as\n%s", ce.ID, raw, got)
+	}
 	return nil
+}
+
+// readEvent reads an event's JSON laid out as appendEventSpans writes it
+// (valid JSON: the state file's decoder has read it), its data's messages
+// views of raw; false when it is not laid out so. Whatever it reads is
+// checked by writing it again (restoreOne): this only spares the general
+// JSON decoder.
+func readEvent(raw []byte) (client.Event, bool) {
+	var e client.Event
+	rest, ok := bytes.CutPrefix(raw, []byte(`{"id":"`))
+	if !ok {
+		return e, false
+	}
+	var id, typ []byte
+	if id, rest, ok = bytes.Cut(rest, []byte(`","type":"`)); !ok || bytes.IndexByte(id, '"') >= 0 {
+		return e, false
+	}
+	if typ, rest, ok = bytes.Cut(rest, []byte(`","liveMode":false,"digitalriverVersion":"`+APIVersion+`","webhookIds":`)); !ok || bytes.IndexByte(typ, '"') >= 0 {
+		return e, false
+	}
+	var hooks []byte
+	if hooks, rest, ok = bytes.Cut(rest, []byte(dataMarker)); !ok || (string(hooks) != "null" && (len(hooks) < 2 || hooks[0] != '[')) {
+		return e, false
+	}
+	tail := bytes.LastIndex(rest, []byte(`},"createdTime":"`))
+	if tail < 0 || !bytes.HasSuffix(rest, []byte(`"}`)) {
+		return e, false
+	}
+	created, err := time.Parse(time.RFC3339Nano, string(rest[tail+len(`},"createdTime":"`):len(rest)-2]))
+	if err != nil {
+		return e, false
+	}
+	data := rest[:tail]
+	n := valueLen(data)
+	if n <= 0 {
+		return e, false
+	}
+	obj := data[:n:n]
+	var prev []byte
+	if len(data) > n {
+		if prev, ok = bytes.CutPrefix(data[n:], []byte(prevMarker)); !ok || valueLen(prev) != len(prev) {
+			return e, false
+		}
+	}
+	if string(obj) == "null" {
+		obj = nil
+	}
+	e.ID, e.Type, e.DigitalriverVersion, e.CreatedTime = string(id), string(typ), APIVersion, created
+	e.WebhookIDs = webhookIDs(hooks)
+	e.Data = EventData{Object: obj, PreviousAttributes: prev}
+	return e, true
+}
+
+// valueLen is the length of the JSON value b starts with (b is valid
+// JSON from there on: an object, an array or a literal), or 0.
+func valueLen(b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	if b[0] != '{' && b[0] != '[' {
+		for i, c := range b {
+			if c == ',' || c == '}' || c == ']' {
+				return i
+			}
+		}
+		return len(b)
+	}
+	depth, inString := 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return 0
 }

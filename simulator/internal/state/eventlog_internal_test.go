@@ -375,6 +375,12 @@ func TestEventLogSaveRestore(t *testing.T) {
 		}
 		model = append(model, m)
 	}
+	for _, s := range l.saved() {
+		// The quick reading of an event's JSON takes every event record writes.
+		if _, ok := readEvent(s.JSON); !ok {
+			t.Errorf("readEvent does not read %s", s.JSON)
+		}
+	}
 	var r eventLog
 	if err := r.restore(l.saved()); err != nil {
 		t.Fatal(err)
@@ -394,4 +400,14 @@ func TestEventLogSaveRestore(t *testing.T) {
 	if err := new(eventLog).restore(dup); err == nil || !strings.Contains(err.Error(), "taken") {
 		t.Fatalf("restore of an id twice: %v", err)
 	}
+}
+
+// restore rebuilds the log from saved, as a state file's events are read.
+func (l *eventLog) restore(saved []savedEvent) error {
+	for k, s := range saved {
+		if err := l.restoreOne(k, s.JSON, s.TestClock, s.Recorded); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bufio"
 	"bytes"
 	"testing"
 )
@@ -67,7 +68,7 @@ func TestFailedPlaceOrderChangesNothing(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			before, err := a.snapshot()
+			before, err := a.snapshotJSON()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,7 +76,7 @@ func TestFailedPlaceOrderChangesNothing(t *testing.T) {
 			if placeErr == nil {
 				t.Fatalf("PlaceOrder succeeded with order %s; want a refusal", o.ID)
 			}
-			after, err := a.snapshot()
+			after, err := a.snapshotJSON()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,4 +91,18 @@ func TestFailedPlaceOrderChangesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// snapshotJSON is the account as a state file keeps it.
+func (a *Account) snapshotJSON() ([]byte, error) {
+	var b bytes.Buffer
+	e := &encoder{w: bufio.NewWriter(&b)}
+	if err := a.snapshot(e); err != nil {
+		return nil, err
+	}
+	e.flush()
+	if err := e.w.Flush(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

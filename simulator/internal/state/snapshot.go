@@ -1,15 +1,17 @@
 package state
 
 import (
-	"bytes"
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unsafe"
@@ -88,14 +90,6 @@ type savedContent struct {
 	Err   string `json:"err,omitempty"`
 }
 
-type snapshotFile struct {
-	Format   string            `json:"format"`
-	Version  int               `json:"version"`
-	Schema   string            `json:"schema"`
-	SavedAt  time.Time         `json:"savedAt"`
-	Accounts []json.RawMessage `json:"accounts"`
-}
-
 // SchemaFingerprint identifies the shape of the saved state types.
 func SchemaFingerprint() string {
 	var b strings.Builder
@@ -144,56 +138,72 @@ func describe(b *strings.Builder, t reflect.Type, seen map[reflect.Type]bool) {
 	}
 }
 
-// Save writes every account to w.
+// Save writes every account to w: the envelope (format, version, schema,
+// time), then each account as it is encoded, straight to w through a
+// buffer, so a large account is never held in memory as JSON. Each account
+// is locked while it is written (see snapshot).
 func (s *Store) Save(w io.Writer) error {
-	f := snapshotFile{Format: snapshotFormat, Version: snapshotVersion, Schema: SchemaFingerprint(), SavedAt: s.wall().UTC()}
-	for _, a := range s.Accounts() {
-		raw, err := a.snapshot()
-		if err != nil {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	e := &encoder{w: bw}
+	e.buf = append(e.buf[:0], `{"format":`...)
+	e.buf = strconv.AppendQuote(e.buf, snapshotFormat)
+	e.buf = append(e.buf, `,"version":`...)
+	e.buf = strconv.AppendInt(e.buf, snapshotVersion, 10)
+	e.buf = append(e.buf, `,"schema":`...)
+	e.buf = strconv.AppendQuote(e.buf, SchemaFingerprint())
+	e.buf = append(e.buf, `,"savedAt":`...)
+	if err := e.time(s.wall().UTC()); err != nil {
+		return fmt.Errorf("save: savedAt: %w", err)
+	}
+	e.buf = append(e.buf, `,"accounts":`...)
+	accounts := s.Accounts()
+	if len(accounts) == 0 {
+		e.buf = append(e.buf, "null"...)
+	}
+	for i, a := range accounts {
+		if i == 0 {
+			e.buf = append(e.buf, '[')
+		} else {
+			e.buf = append(e.buf, ',')
+		}
+		if err := a.snapshot(e); err != nil {
 			return fmt.Errorf("save account %s: %w", a.id, err)
 		}
-		f.Accounts = append(f.Accounts, raw)
 	}
-	enc := json.NewEncoder(w)
-	return enc.Encode(f)
+	if len(accounts) > 0 {
+		e.buf = append(e.buf, ']')
+	}
+	e.buf = append(e.buf, "}\n"...)
+	e.flush()
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	return nil
 }
 
-func (a *Account) snapshot() (json.RawMessage, error) {
+// snapshot writes the account through e, holding its locks while it does:
+// requests to the account wait for the save.
+func (a *Account) snapshot(e *encoder) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.reqMu.Lock() // the request log has its own lock
 	defer a.reqMu.Unlock()
-	e := &encoder{seen: map[uintptr]int{}}
-	if err := e.value(reflect.ValueOf(a).Elem(), "account"); err != nil {
-		return nil, err
-	}
-	return e.buf.Bytes(), nil
+	e.seen = map[uintptr]int{}
+	return e.value(reflect.ValueOf(a).Elem())
 }
 
 // Load reads accounts written by Save into the store, which must be empty.
+// The file is read as a stream of tokens, each value decoded straight into
+// the state it restores: no part of the file is held in memory but the
+// decoder's buffer. Nothing is added to the store unless the whole file is
+// read.
 func (s *Store) Load(r io.Reader) error {
-	var f snapshotFile
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return fmt.Errorf("not a drsim state file (%w)", err)
+	accounts, err := loadAccounts(r, s.wall)
+	if err != nil {
+		return err
 	}
-	if f.Format != snapshotFormat {
-		return fmt.Errorf("not a drsim state file (format %q, want %q)", f.Format, snapshotFormat)
-	}
-	if f.Version != snapshotVersion || f.Schema != SchemaFingerprint() {
-		return fmt.Errorf("the state file was written by another drsim version (file: version %d, schema %s; this drsim: version %d, schema %s); "+
-			"start with another -state file or remove this one", f.Version, f.Schema, snapshotVersion, SchemaFingerprint())
-	}
-	accounts := make([]*Account, 0, len(f.Accounts))
-	for i, raw := range f.Accounts {
-		a := &Account{}
-		d := &decoder{wall: s.wall}
-		if err := d.value(raw, reflect.ValueOf(a).Elem(), "account"); err != nil {
-			return fmt.Errorf("account %d of the state file: %w", i+1, err)
-		}
+	for _, a := range accounts {
 		a.wall, a.publisher, a.linkIndex = s.wall, s.publisher, &s.links
-		accounts = append(accounts, a)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -214,17 +224,81 @@ func (s *Store) Load(r io.Reader) error {
 	return nil
 }
 
+// shareCustomerStrings lays restored customers out as createCustomer does:
+// the id and the email in one allocation, which the customers'
+// collection's entry shares, so a loaded customer is as many heap objects
+// as one created in this process.
+func (a *Account) shareCustomerStrings() {
+	for i := range a.customers.items {
+		en := &a.customers.items[i]
+		c := en.v
+		if c == nil || c.ID != en.id {
+			continue
+		}
+		n := len(c.ID)
+		s := c.ID + c.Email
+		c.ID, c.Email = s[:n], s[n:]
+		en.id = c.ID
+	}
+}
+
 // encoder writes a value as JSON, structs as objects keyed by Go field name.
 // A pointer met again (a customer's source is also in the account's
 // sources) is written {"$ptr": n}, n numbering the pointers in the order
 // they were first written; the decoder numbers them in the same order, so
-// restored state shares what the saved state shared.
+// restored state shares what the saved state shared. Values are appended
+// to buf, which is written to w whenever it grows past a few kilobytes.
+// The path of the value being written is kept as a stack and spelled out
+// only in an error.
 type encoder struct {
-	buf  bytes.Buffer
-	seen map[uintptr]int // pointers already written, with their number
+	w     *bufio.Writer
+	buf   []byte
+	seen  map[uintptr]int // pointers already written, with their number
+	path  pathStack
+	types map[reflect.Type]*encType
 }
 
-func (e *encoder) value(v reflect.Value, path string) error {
+// encType is what the encoder looks up once per type.
+type encType struct {
+	methods bool     // encoding/json writes it through its own methods
+	fields  []int    // a struct's saved fields
+	names   []string // and their names as written: "Name":
+}
+
+func (e *encoder) typeOf(t reflect.Type) *encType {
+	if et, ok := e.types[t]; ok {
+		return et
+	}
+	if e.types == nil {
+		e.types = map[reflect.Type]*encType{}
+	}
+	et := &encType{methods: hasJSONMethods(t)}
+	if t.Kind() == reflect.Struct {
+		for i := range t.NumField() {
+			if f := t.Field(i); !skipped(t, f) {
+				et.fields = append(et.fields, i)
+				et.names = append(et.names, `"`+f.Name+`":`)
+			}
+		}
+	}
+	e.types[t] = et
+	return et
+}
+
+// flush writes buf out (bufio keeps a write's error for Flush).
+func (e *encoder) flush() {
+	_, _ = e.w.Write(e.buf)
+	e.buf = e.buf[:0]
+}
+
+func (e *encoder) errorf(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", e.path.String(), fmt.Errorf(format, args...))
+}
+
+func (e *encoder) value(v reflect.Value) error {
+	if len(e.buf) > 32<<10 {
+		e.flush()
+	}
 	t := v.Type()
 	if v.CanAddr() {
 		v = readable(v)
@@ -233,20 +307,23 @@ func (e *encoder) value(v reflect.Value, path string) error {
 		c.Set(v)
 		v = c
 	}
-	switch {
-	case t == timeType:
-		return e.json(readable(v).Interface(), path)
-	case t == clockType:
+	switch t {
+	case timeType:
+		if err := e.time(v.Interface().(time.Time)); err != nil {
+			return e.errorf("%w", err)
+		}
+		return nil
+	case clockType:
 		if v.IsNil() {
-			e.buf.WriteString("null")
+			e.buf = append(e.buf, "null"...)
 			return nil
 		}
-		return e.json(readable(v).Interface().(*clock.Virtual).Snapshot(), path)
-	case t == rawType:
-		return e.json(readable(v).Interface(), path)
-	case t == contentPtr:
+		return e.json(v.Interface().(*clock.Virtual).Snapshot())
+	case rawType:
+		return e.json(v.Interface())
+	case contentPtr:
 		if v.IsNil() {
-			e.buf.WriteString("null")
+			e.buf = append(e.buf, "null"...)
 			return nil
 		}
 		b, err := v.Interface().(*content).get()
@@ -254,110 +331,209 @@ func (e *encoder) value(v reflect.Value, path string) error {
 		if err != nil {
 			sc.Err = err.Error()
 		}
-		return e.json(sc, path)
-	case t == eventLogType:
-		saved := v.Addr().Interface().(*eventLog).saved()
-		return e.value(reflect.ValueOf(&saved).Elem(), path)
+		return e.json(sc)
+	case eventLogType:
+		return e.events(v.Addr().Interface().(*eventLog))
 	}
-	switch t.Kind() {
+	switch k := t.Kind(); k {
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64, reflect.String:
-		return e.json(readable(v).Interface(), path)
+		if e.typeOf(t).methods {
+			return e.json(v.Interface())
+		}
+		switch k {
+		case reflect.Bool:
+			e.buf = strconv.AppendBool(e.buf, v.Bool())
+		case reflect.String:
+			e.buf = appendString(e.buf, v.String())
+		case reflect.Float32, reflect.Float64:
+			b, ok := appendFloat(e.buf, v.Float(), t.Bits())
+			if !ok {
+				return e.json(v.Interface()) // the error json gives
+			}
+			e.buf = b
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			e.buf = strconv.AppendUint(e.buf, v.Uint(), 10)
+		default:
+			e.buf = strconv.AppendInt(e.buf, v.Int(), 10)
+		}
+		return nil
 	case reflect.Pointer:
 		if v.IsNil() {
-			e.buf.WriteString("null")
+			e.buf = append(e.buf, "null"...)
 			return nil
 		}
 		if n, ok := e.seen[v.Pointer()]; ok {
-			fmt.Fprintf(&e.buf, `{"$ptr":%d}`, n)
+			e.buf = append(e.buf, `{"$ptr":`...)
+			e.buf = strconv.AppendInt(e.buf, int64(n), 10)
+			e.buf = append(e.buf, '}')
 			return nil
 		}
 		e.seen[v.Pointer()] = len(e.seen)
-		return e.value(v.Elem(), path)
+		return e.value(v.Elem())
 	case reflect.Interface:
 		if v.IsNil() {
-			e.buf.WriteString("null")
+			e.buf = append(e.buf, "null"...)
 			return nil
 		}
 		if t.NumMethod() > 0 {
-			return fmt.Errorf("%s: cannot save an interface value of type %s", path, t)
+			return e.errorf("cannot save an interface value of type %s", t)
 		}
-		return e.json(readable(v).Interface(), path) // JSON values (metadata)
+		return e.json(v.Interface()) // JSON values (metadata)
 	case reflect.Slice:
 		if v.IsNil() {
-			e.buf.WriteString("null")
+			e.buf = append(e.buf, "null"...)
 			return nil
 		}
 		if t.Elem().Kind() == reflect.Uint8 {
-			return e.json(readable(v).Bytes(), path)
+			return e.json(v.Bytes())
 		}
 		fallthrough
 	case reflect.Array:
-		e.buf.WriteByte('[')
+		e.buf = append(e.buf, '[')
 		for i := range v.Len() {
 			if i > 0 {
-				e.buf.WriteByte(',')
+				e.buf = append(e.buf, ',')
 			}
-			if err := e.value(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			e.path.index(i)
+			if err := e.value(v.Index(i)); err != nil {
 				return err
 			}
+			e.path.pop()
 		}
-		e.buf.WriteByte(']')
+		e.buf = append(e.buf, ']')
 		return nil
 	case reflect.Map:
 		if v.IsNil() {
-			e.buf.WriteString("null")
+			e.buf = append(e.buf, "null"...)
 			return nil
 		}
 		if t.Key().Kind() != reflect.String {
-			return fmt.Errorf("%s: cannot save a map keyed by %s", path, t.Key())
+			return e.errorf("cannot save a map keyed by %s", t.Key())
 		}
 		keys := v.MapKeys()
 		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-		e.buf.WriteByte('{')
+		e.buf = append(e.buf, '{')
 		for i, k := range keys {
 			if i > 0 {
-				e.buf.WriteByte(',')
+				e.buf = append(e.buf, ',')
 			}
-			kb, _ := json.Marshal(k.String())
-			e.buf.Write(kb)
-			e.buf.WriteByte(':')
-			if err := e.value(v.MapIndex(k), path+"["+k.String()+"]"); err != nil {
+			e.buf = appendString(e.buf, k.String())
+			e.buf = append(e.buf, ':')
+			e.path.key(k.String())
+			if err := e.value(v.MapIndex(k)); err != nil {
 				return err
 			}
+			e.path.pop()
 		}
-		e.buf.WriteByte('}')
+		e.buf = append(e.buf, '}')
 		return nil
 	case reflect.Struct:
-		e.buf.WriteByte('{')
-		n := 0
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if skipped(t, f) {
-				continue
-			}
+		e.buf = append(e.buf, '{')
+		et := e.typeOf(t)
+		for n, i := range et.fields {
 			if n > 0 {
-				e.buf.WriteByte(',')
+				e.buf = append(e.buf, ',')
 			}
-			n++
-			e.buf.WriteString(`"` + f.Name + `":`)
-			if err := e.value(v.Field(i), path+"."+f.Name); err != nil {
+			e.buf = append(e.buf, et.names[n]...)
+			e.path.field(et.names[n])
+			if err := e.value(v.Field(i)); err != nil {
 				return err
 			}
+			e.path.pop()
 		}
-		e.buf.WriteByte('}')
+		e.buf = append(e.buf, '}')
 		return nil
 	}
-	return fmt.Errorf("%s: cannot save a %s (%s); skip it in snapshot.go or make it data", path, t.Kind(), t)
+	return e.errorf("cannot save a %s (%s); skip it in snapshot.go or make it data", t.Kind(), t)
 }
 
-func (e *encoder) json(v any, path string) error {
+// events writes the event log as savedEvents: each event's JSON as the log
+// keeps it (the bytes record wrote, which restore writes again alike).
+func (e *encoder) events(l *eventLog) error {
+	e.buf = append(e.buf, '[')
+	for i := range l.entries {
+		if len(e.buf) > 32<<10 {
+			e.flush()
+		}
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		en := &l.entries[i]
+		e.buf = append(e.buf, `{"JSON":`...)
+		e.buf = append(e.buf, l.json(i)...)
+		e.buf = append(e.buf, `,"TestClock":`...)
+		e.buf = appendString(e.buf, l.clocks[en.clock])
+		e.buf = append(e.buf, `,"Recorded":`...)
+		if err := e.time(en.recordedTime()); err != nil {
+			e.path.index(i)
+			return e.errorf("%w", err)
+		}
+		e.buf = append(e.buf, '}')
+	}
+	e.buf = append(e.buf, ']')
+	return nil
+}
+
+// time appends t as encoding/json writes a time.Time.
+func (e *encoder) time(t time.Time) error {
+	e.buf = append(e.buf, '"')
+	b, err := t.AppendText(e.buf)
+	if err != nil {
+		e.buf = e.buf[:len(e.buf)-1]
+		return fmt.Errorf("time %v: %w", t, err)
+	}
+	e.buf = append(b, '"')
+	return nil
+}
+
+// json appends v as encoding/json writes it: the values the encoder has no
+// quick way for (interfaces, raw JSON, bytes, types with JSON methods).
+func (e *encoder) json(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return e.errorf("%w", err)
 	}
-	e.buf.Write(b)
+	e.buf = append(e.buf, b...)
 	return nil
+}
+
+var (
+	jsonMarshaler   = reflect.TypeFor[json.Marshaler]()
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textMarshaler   = reflect.TypeFor[interface{ MarshalText() ([]byte, error) }]()
+	textUnmarshaler = reflect.TypeFor[interface{ UnmarshalText([]byte) error }]()
+)
+
+// hasJSONMethods says whether encoding/json writes or reads t through its
+// own methods: such a value is saved and loaded by encoding/json.
+func hasJSONMethods(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return t.Implements(jsonMarshaler) || t.Implements(textMarshaler) || p.Implements(jsonMarshaler) || p.Implements(textMarshaler) ||
+		p.Implements(jsonUnmarshaler) || p.Implements(textUnmarshaler)
+}
+
+// appendFloat appends f as encoding/json writes a float of that many bits;
+// false for NaN and infinities, which JSON cannot hold.
+func appendFloat(b []byte, f float64, bits int) ([]byte, bool) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return b, false
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	b = strconv.AppendFloat(b, f, format, -1, bits)
+	if format == 'e' { // clean up e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, true
 }
 
 // readable makes an unexported field's value usable through reflection.
@@ -368,183 +544,37 @@ func readable(v reflect.Value) reflect.Value {
 	return reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
 }
 
-// restorer is a struct whose fields tagged snapshot:"-" are derived from
-// its other fields: the decoder calls restored once those are read.
-type restorer interface {
-	restored() error
+// pathStack is where in the state a value is (account.customers.items[3].v),
+// kept as a stack of fields, indexes and map keys while the encoder or
+// decoder walks, and spelled out only for an error.
+type pathStack []pathSeg
+
+type pathSeg struct {
+	name  string // a field (as the encoder writes it, "Name":, or bare), or a map key when index is -2
+	index int    // an index, or -1 for a field, -2 for a map key
 }
 
-// decoder reads JSON written by encoder.
-type decoder struct {
-	wall func() time.Time
-	ptrs []reflect.Value // pointers in the order they were first written
-}
+func (p *pathStack) field(name string) { *p = append(*p, pathSeg{name, -1}) }
+func (p *pathStack) key(k string)      { *p = append(*p, pathSeg{k, -2}) }
+func (p *pathStack) index(i int)       { *p = append(*p, pathSeg{"", i}) }
+func (p *pathStack) pop()              { *p = (*p)[:len(*p)-1] }
 
-var ptrRef = []byte(`{"$ptr":`)
-
-// value reads raw into v (addressable).
-func (d *decoder) value(raw json.RawMessage, v reflect.Value, path string) error {
-	v = readable(v)
-	t := v.Type()
-	isNull := bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
-	switch {
-	case t == clockType:
-		if isNull {
-			return nil
+func (p pathStack) String() string {
+	b := []byte("account")
+	for _, s := range p {
+		switch s.index {
+		case -1:
+			b = append(b, '.')
+			b = append(b, strings.TrimSuffix(strings.TrimPrefix(s.name, `"`), `":`)...)
+		case -2:
+			b = append(b, '[')
+			b = append(b, s.name...)
+			b = append(b, ']')
+		default:
+			b = append(b, '[')
+			b = strconv.AppendInt(b, int64(s.index), 10)
+			b = append(b, ']')
 		}
-		var s clock.Snapshot
-		if err := strictJSON(raw, &s); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		v.Set(reflect.ValueOf(clock.Restore(d.wall, s)))
-		return nil
-	case t == rawType && isNull:
-		return nil // a nil RawMessage, as saved: "null" bytes would show under omitempty
-	case t == timeType || t == rawType:
-		return jsonInto(raw, v, path)
-	case t == contentPtr:
-		if isNull {
-			return nil
-		}
-		var sc savedContent
-		if err := strictJSON(raw, &sc); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		c := made(sc.Bytes)
-		if sc.Err != "" {
-			c.err = errors.New(sc.Err)
-		}
-		v.Set(reflect.ValueOf(c))
-		return nil
-	case t == eventLogType:
-		var saved []savedEvent
-		if err := d.value(raw, reflect.ValueOf(&saved).Elem(), path); err != nil {
-			return err
-		}
-		if err := v.Addr().Interface().(*eventLog).restore(saved); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		return nil
 	}
-	switch t.Kind() {
-	case reflect.Pointer:
-		if isNull {
-			return nil
-		}
-		if bytes.HasPrefix(raw, ptrRef) {
-			var ref struct {
-				N int `json:"$ptr"`
-			}
-			if err := strictJSON(raw, &ref); err != nil || ref.N < 0 || ref.N >= len(d.ptrs) || d.ptrs[ref.N].Type() != t {
-				return fmt.Errorf("%s: a bad shared pointer %s", path, raw)
-			}
-			v.Set(d.ptrs[ref.N])
-			return nil
-		}
-		p := reflect.New(t.Elem())
-		d.ptrs = append(d.ptrs, p)
-		if err := d.value(raw, p.Elem(), path); err != nil {
-			return err
-		}
-		v.Set(p)
-		return nil
-	case reflect.Slice:
-		if isNull {
-			return nil
-		}
-		if t.Elem().Kind() == reflect.Uint8 {
-			return jsonInto(raw, v, path)
-		}
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		s := reflect.MakeSlice(t, len(items), len(items))
-		for i, it := range items {
-			if err := d.value(it, s.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-		v.Set(s)
-		return nil
-	case reflect.Array:
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil || len(items) != v.Len() {
-			return fmt.Errorf("%s: want an array of %d: %v", path, v.Len(), err)
-		}
-		for i, it := range items {
-			if err := d.value(it, v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-		return nil
-	case reflect.Map:
-		if isNull {
-			return nil
-		}
-		var items map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		m := reflect.MakeMapWithSize(t, len(items))
-		keys := make([]string, 0, len(items))
-		for k := range items {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys) // the encoder's order, so shared pointers number alike
-		for _, k := range keys {
-			it := items[k]
-			ev := reflect.New(t.Elem()).Elem()
-			if err := d.value(it, ev, path+"["+k+"]"); err != nil {
-				return err
-			}
-			m.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
-		}
-		v.Set(m)
-		return nil
-	case reflect.Struct:
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &fields); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if skipped(t, f) {
-				continue
-			}
-			fr, ok := fields[f.Name]
-			if !ok {
-				return fmt.Errorf("%s.%s is missing from the state file", path, f.Name)
-			}
-			delete(fields, f.Name)
-			if err := d.value(fr, v.Field(i), path+"."+f.Name); err != nil {
-				return err
-			}
-		}
-		for name := range fields {
-			return fmt.Errorf("%s.%s in the state file is unknown to this drsim", path, name)
-		}
-		if r, ok := v.Addr().Interface().(restorer); ok {
-			if err := r.restored(); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-		}
-		return nil
-	}
-	return jsonInto(raw, v, path)
-}
-
-func jsonInto(raw json.RawMessage, v reflect.Value, path string) error {
-	p := reflect.New(v.Type())
-	if err := json.Unmarshal(raw, p.Interface()); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	v.Set(p.Elem())
-	return nil
-}
-
-func strictJSON(raw json.RawMessage, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	return string(b)
 }

@@ -3,6 +3,9 @@ package state_test
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,7 +202,7 @@ func TestSnapshotRefusesBadFiles(t *testing.T) {
 		{"another version", strings.Replace(string(good), `"version":1`, `"version":99`, 1), "another drsim version"},
 		{"another schema", strings.Replace(string(good), `"schema":"`, `"schema":"0`, 1), "another drsim version"},
 		{"a field renamed", strings.Replace(string(good), `"requests":`, `"requestz":`, 1), "requests is missing"},
-		{"truncated", string(good[:len(good)/2]), "not a drsim state file"},
+		{"truncated", string(good[:len(good)/2]), "cut short"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -213,4 +216,129 @@ func TestSnapshotRefusesBadFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A file cut short anywhere, or with a byte that breaks its JSON, is
+// refused with where it breaks (the byte, and within the state), never a
+// panic, and leaves nothing behind.
+func TestSnapshotRefusesCutAndCorruptFiles(t *testing.T) {
+	s, _, _ := richStore(t)
+	good := save(t, s)
+	accounts := bytes.Index(good, []byte(`"accounts":[`)) + len(`"accounts":[`)
+	load := func(file []byte) error {
+		t.Helper()
+		fresh := state.NewStore(nil, nil)
+		err := fresh.Load(bytes.NewReader(file))
+		if err != nil && len(fresh.Accounts()) != 0 {
+			t.Errorf("a refused file left %d accounts behind", len(fresh.Accounts()))
+		}
+		return err
+	}
+	step := max(1, len(good)/300)
+	for cut := 0; cut < len(good)-1; cut += step {
+		err := load(good[:cut])
+		if err == nil {
+			t.Fatalf("the file cut at byte %d of %d loaded", cut, len(good))
+		}
+		if cut <= accounts {
+			continue
+		}
+		// The byte is where the value cut short starts, or the cut.
+		m := regexp.MustCompile(`at byte (\d+) \(account`).FindStringSubmatch(err.Error())
+		if m == nil {
+			t.Fatalf("the file cut at byte %d: %v; want the byte and where in the account", cut, err)
+		}
+		if n, _ := strconv.Atoi(m[1]); n > cut || n < cut-4096 {
+			t.Fatalf("the file cut at byte %d: %v; want the byte and where in the account", cut, err)
+		}
+	}
+	// A customer's email with its closing quote gone: the JSON breaks
+	// right after it.
+	at := bytes.Index(good, []byte(`"Email":"`))
+	end := at + len(`"Email":"`) + bytes.IndexByte(good[at+len(`"Email":"`):], '"')
+	bad := slices.Concat(good[:end], good[end+1:])
+	err := load(bad)
+	if err == nil || !regexp.MustCompile(`at byte \d+ \(account\.customers\.items\[0\]\.v\): the file is cut short or is not valid JSON`).MatchString(err.Error()) {
+		t.Fatalf("a broken email: %v", err)
+	}
+	if err := load(append(slices.Clip(good), "{}"...)); err == nil || !strings.Contains(err.Error(), "goes on after its end") {
+		t.Fatalf("a file with more after it: %v", err)
+	}
+	ref := bytes.Index(good, []byte(`{"$ptr":`))
+	if ref < 0 {
+		t.Fatal("the rich store's file shares no pointer")
+	}
+	if err := load(slices.Concat(good[:ref], []byte(`{"$ptr":99999}`), good[ref+bytes.IndexByte(good[ref:], '}')+1:])); err == nil || !strings.Contains(err.Error(), "a bad shared pointer 99999") {
+		t.Fatalf("a shared pointer to nothing: %v", err)
+	}
+}
+
+// Round trips at the edges: no account at all, an account with nothing in
+// it, and events whose objects hold what JSON must escape and what looks
+// like the event's own layout (a previousAttributes member, braces in
+// strings).
+func TestSnapshotRoundTripEdges(t *testing.T) {
+	roundTrip := func(t *testing.T, s *state.Store) (*state.Store, []byte) {
+		t.Helper()
+		first := save(t, s)
+		restored := state.NewStore(nil, func() time.Time { return wall })
+		if err := restored.Load(bytes.NewReader(first)); err != nil {
+			t.Fatalf("Load: %v\n%s", err, first)
+		}
+		if second := save(t, restored); !bytes.Equal(first, second) {
+			t.Fatalf("the state changed in a save/load/save round trip:\nfirst  %s\nsecond %s", first, second)
+		}
+		return restored, first
+	}
+	t.Run("no account", func(t *testing.T) {
+		restored, file := roundTrip(t, state.NewStore(nil, func() time.Time { return wall }))
+		if !bytes.Contains(file, []byte(`"accounts":null`)) || len(restored.Accounts()) != 0 {
+			t.Fatalf("%d accounts from %s", len(restored.Accounts()), file)
+		}
+	})
+	t.Run("an empty account", func(t *testing.T) {
+		s := state.NewStore(nil, func() time.Time { return wall })
+		keys := s.CreateAccount()
+		restored, _ := roundTrip(t, s)
+		if _, _, ok := restored.Lookup(keys.SecretKey); !ok || len(restored.Accounts()) != 1 {
+			t.Fatalf("the empty account was not restored")
+		}
+	})
+	t.Run("escapes in events", func(t *testing.T) {
+		s := state.NewStore(nil, func() time.Time { return wall })
+		keys := s.CreateAccount()
+		a, _, _ := s.Lookup(keys.SecretKey)
+		email := "o'brien+x&y@example.test"
+		c, err := a.CreateCustomer(state.CustomerParams{Email: &email, Metadata: map[string]any{
+			"previousAttributes": map[string]any{"a": "}]\"{"}, "line\u2028sep": "tab\there", "é": "ü\\",
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := "other@example.test"
+		if _, err := a.UpdateCustomer(c.ID, state.CustomerParams{Email: &other}); err != nil {
+			t.Fatal(err)
+		}
+		restored, _ := roundTrip(t, s)
+		b, _, _ := restored.Lookup(keys.SecretKey)
+		before, err := a.Events(state.EventFilter{ListParams: state.ListParams{Limit: 100}})
+		if err != nil || len(before.Data) != 2 {
+			t.Fatalf("events: %v %d", err, len(before.Data))
+		}
+		for _, e := range before.Data {
+			got, err := b.Event(e.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gj, _ := got.JSON()
+			wj, _ := e.JSON()
+			if !bytes.Equal(gj, wj) || !bytes.Equal(got.Data.Object, e.Data.Object) || !bytes.Equal(got.Data.PreviousAttributes, e.Data.PreviousAttributes) {
+				t.Fatalf("event %s after restore:\n%s\nbefore:\n%s", e.ID, gj, wj)
+			}
+		}
+		got, err := b.Customer(c.ID)
+		if err != nil || got.Email != other || got.Metadata["previousAttributes"].(map[string]any)["a"] != "}]\"{" {
+			t.Fatalf("customer after restore: %+v, %v", got, err)
+		}
+	})
 }
