@@ -139,7 +139,14 @@ func printAPI(w io.Writer, figs []apiFigures, conc int) {
 		if f.fill > 0 {
 			fill = fmt.Sprintf("; filled in %s", f.fill.Round(time.Millisecond))
 		}
-		fmt.Fprintf(w, "            %7s         memory after these: %d customers and %d events stored, live heap %s, RSS %s%s%s; warmed with %d GETs (%d collections)\n", "", f.memStored, f.memStored, mib(f.mem.live), mib(f.mem.rss), per, fill, f.warm.n, f.warm.gc.cycles)
+		fmt.Fprintf(w, "            %7s         memory at %d stored: live heap %s, RSS %s; after these: %d customers and %d events stored, live heap %s, RSS %s%s%s; warmed with %d GETs (%d collections)\n", "", f.stored, mib(f.memFilled.live), mib(f.memFilled.rss), f.memStored, f.memStored, mib(f.mem.live), mib(f.mem.rss), per, fill, f.warm.n, f.warm.gc.cycles)
+	}
+	for _, f := range figs {
+		if f.stored >= rssTargetAt && f.memFilled.rss > 0 {
+			fmt.Fprintf(w, "            target at %d stored events (and as many customers): RSS ≤ %.0f MB: %.1f MB, ratio %.2f\n",
+				f.stored, rssTarget/1e6, float64(f.memFilled.rss)/1e6, float64(f.memFilled.rss)/rssTarget)
+			break
+		}
 	}
 	if last := figs[len(figs)-1]; len(figs) > 1 && last.stored >= storedTargetAt {
 		r := func(x, y loadResult) float64 { return x.rate() / y.rate() }
@@ -150,7 +157,7 @@ func printAPI(w io.Writer, figs []apiFigures, conc int) {
 				last.stored, 1/storedTarget, c(last.create, base.create), c(last.get, base.get), c(last.lists, base.lists))
 		}
 	}
-	fmt.Fprintf(w, "            (the simulator runs in a process of its own, on half the CPUs as drsim serve does, the load generator in this one; stored customers are filled straight into the state, as POST /customers makes them; before a level's figures, GETs run until %d collections have completed at its heap; each figure is measured from the end of a collection, over -requests (list a quarter) and until %d more has completed; memory is the simulator's process's, measured after each level's figures: RSS is VmRSS from /proc/PID/status after debug.FreeOSMemory; gc: collections during each figure's run; server cpu: the simulator's process's user and system CPU time over the run, per request)\n", apiWarm, apiCycles)
+	fmt.Fprintf(w, "            (the simulator runs in a process of its own, on half the CPUs as drsim serve does, the load generator in this one; stored customers are filled straight into the state, as POST /customers makes them; before a level's figures, GETs run until %d collections have completed at its heap; each figure is measured from the end of a collection, over -requests (list a quarter) and until %d more has completed; memory is the simulator's process's, measured after each level's fill and after its figures: RSS is VmRSS from /proc/PID/status after debug.FreeOSMemory; gc: collections during each figure's run; server cpu: the simulator's process's user and system CPU time over the run, per request)\n", apiWarm, apiCycles)
 }
 
 // mib writes a byte count in MiB.
@@ -168,6 +175,8 @@ const (
 	notifyP99Target = 10 * time.Millisecond // and 99th percentile, at most
 	storedTarget    = 0.8                   // API req/s at storedTargetAt stored customers as a share of the first level's, at least
 	storedTargetAt  = 1_000_000
+	rssTarget       = 150_000_000 // bytes the simulator's process holds at rssTargetAt stored events, at most
+	rssTargetAt     = 100_000
 )
 
 // benchPartNames are the parts of the bench, in the order they run.

@@ -317,6 +317,7 @@ func (a *rawAPI) do(ctx context.Context, method, path, body string) error {
 type apiFigures struct {
 	stored             int           // customers stored (each with its customer.created event) when measured
 	fill               time.Duration // time to fill up to stored (straight into the state, no HTTP)
+	memFilled          memFigures    // after the fill, before the figures: stored customers and their events exactly
 	mem                memFigures    // after the level's figures
 	memStored          int           // customers stored (each with its event) then
 	warm               loadResult    // the GETs before the figures (benchAPI)
@@ -449,6 +450,11 @@ func benchAPI(ctx context.Context, stored []int, conc, requests int, cpuprofile 
 			have++
 			f.stored = have
 		}
+		// The memory at exactly this level's objects: the warm-up below
+		// faults in again what measuring returned to the OS.
+		if f.memFilled, err = sim.memory(ctx); err != nil {
+			return nil, err
+		}
 		most := apiMost*requests + apiMostExtra
 		get := func(ctx context.Context, i int) error {
 			return api.do(ctx, "GET", "/customers/"+ids[rand.IntN(len(ids))], "")
@@ -476,11 +482,7 @@ func benchAPI(ctx context.Context, stored []int, conc, requests int, cpuprofile 
 		}); err != nil {
 			return nil, err
 		}
-		// Memory is measured after the figures, not between the fill and
-		// them: returning the free memory to the OS (FreeOSMemory) would
-		// make the runs after it fault in fresh pages for their allocations
-		// until the next collection, which at a large heap is after the
-		// runs: a cost a server in its steady state does not pay.
+		// And after the figures, with the objects the creates stored.
 		if f.mem, err = sim.memory(ctx); err != nil {
 			return nil, err
 		}

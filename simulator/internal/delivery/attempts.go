@@ -29,12 +29,13 @@ type attemptLog struct {
 	seq       int                 // of the newest attempt
 	dropped   int                 // attempts dropped as the log went past keep
 	delivered map[string][]string // event id → the webhooks that acknowledged it (until the account forgets the event)
+	byEvent   map[string][]int    // event id → the seqs of its attempts in the ring, oldest first
 }
 
 func (e *Engine) attemptLogLocked(accountID string) *attemptLog {
 	l := e.attempts[accountID]
 	if l == nil {
-		l = &attemptLog{delivered: map[string][]string{}}
+		l = &attemptLog{delivered: map[string][]string{}, byEvent: map[string][]int{}}
 		e.attempts[accountID] = l
 	}
 	return l
@@ -47,10 +48,17 @@ func (l *attemptLog) add(a Attempt, keep int) Attempt {
 	if len(l.ring) < keep {
 		l.ring = append(l.ring, a)
 	} else {
+		old := l.ring[l.head].EventID // the oldest attempt, and so its event's oldest
+		if seqs := l.byEvent[old][1:]; len(seqs) > 0 {
+			l.byEvent[old] = seqs
+		} else {
+			delete(l.byEvent, old)
+		}
 		l.ring[l.head] = a // drops the oldest, and lets its strings go
 		l.head = (l.head + 1) % len(l.ring)
 		l.dropped++
 	}
+	l.byEvent[a.EventID] = append(l.byEvent[a.EventID], a.Seq)
 	if a.Delivered && !slices.Contains(l.delivered[a.EventID], a.WebhookID) {
 		l.delivered[a.EventID] = append(l.delivered[a.EventID], a.WebhookID)
 	}
@@ -58,10 +66,22 @@ func (l *attemptLog) add(a Attempt, keep int) Attempt {
 }
 
 // after appends to out the attempts numbered above seq that match keep,
-// oldest first.
-func (l *attemptLog) after(out []Attempt, seq int, keep func(*Attempt) bool) []Attempt {
+// oldest first; with an event id, only that event's, found by its seqs
+// rather than by a walk over the account's attempts.
+func (l *attemptLog) after(out []Attempt, seq int, eventID string, keep func(*Attempt) bool) []Attempt {
 	n := len(l.ring)
 	oldest := l.seq - n + 1
+	if eventID != "" {
+		for _, s := range l.byEvent[eventID] {
+			if s <= seq {
+				continue
+			}
+			if a := &l.ring[(l.head+s-oldest)%n]; keep(a) {
+				out = append(out, *a)
+			}
+		}
+		return out
+	}
 	start := max(0, min(n, seq-oldest+1))
 	for i := start; i < n; i++ {
 		a := &l.ring[(l.head+i)%n]
@@ -105,7 +125,11 @@ func (e *Engine) AttemptsPage(accountID string, f AttemptFilter, limit int) Atte
 }
 
 func (e *Engine) pageLocked(accountID string, f AttemptFilter, limit int) AttemptPage {
-	all := e.attemptsLocked(accountID, f)
+	return e.pageOf(accountID, e.attemptsLocked(accountID, f), limit)
+}
+
+// pageOf cuts all, the attempts of an account a filter matched, to a page.
+func (e *Engine) pageOf(accountID string, all []Attempt, limit int) AttemptPage {
 	p := AttemptPage{Data: all}
 	if len(all) > limit {
 		p.Data, p.HasMore = all[:limit:limit], true
@@ -128,7 +152,7 @@ func (e *Engine) WaitAttemptsPage(ctx context.Context, accountID string, f Attem
 	for {
 		e.mu.Lock()
 		got := e.attemptsLocked(accountID, f)
-		p := e.pageLocked(accountID, f, limit)
+		p := e.pageOf(accountID, got, limit)
 		changed := e.changed
 		e.mu.Unlock()
 		if len(got) >= min {
@@ -148,7 +172,7 @@ func (e *Engine) attemptsLocked(accountID string, f AttemptFilter) []Attempt {
 	if l == nil {
 		return out
 	}
-	return l.after(out, f.After, func(a *Attempt) bool {
+	return l.after(out, f.After, f.EventID, func(a *Attempt) bool {
 		return (f.EventID == "" || a.EventID == f.EventID) && (f.WebhookID == "" || a.WebhookID == f.WebhookID)
 	})
 }

@@ -62,6 +62,10 @@ type Account struct {
 	hookNotes     notes[*webhookNote]      // webhook → its signing secrets and why it was disabled (webhooks.go)
 	fileNotes     notes[*fileNote]         // file → its bytes and test clock (files.go)
 	linkClock     notes[string]            // file link → its file's test clock (filelinks.go)
+	// linksOfFile is file → its links' ids, oldest first (filelinks.go
+	// linksOf): built on first use, and so after a state file is loaded;
+	// ids of links since removed are dropped as they are met.
+	linksOfFile map[string][]string `snapshot:"-"`
 
 	testClocks collection[*testClock] // testclocks.go
 	cur        *clock.Virtual         // the clock in use (testclocks.go use); nil: a.clock

@@ -214,30 +214,47 @@ func (c *collection[T]) remove(id string) {
 // than it takes to fill the page: a cursor is found by its id, and the walk
 // stops one value past the page, which says whether there are more.
 func (c *collection[T]) page(keep func(T) bool, p ListParams) (Page[T], error) {
+	return c.pageIn(nil, keep, p)
+}
+
+// pageIn is page over the values at the indexes in items that in holds,
+// ascending (an index of some of the values, such as a file's links); nil
+// is every value.
+func (c *collection[T]) pageIn(in []int, keep func(T) bool, p ListParams) (Page[T], error) {
 	limit, err := checkPage(p)
 	if err != nil {
 		return Page[T]{}, err
 	}
-	kept := func(i int) (T, bool) {
-		v := c.items[i].v
+	n, at := len(c.items), func(k int) int { return k }
+	if in != nil {
+		n, at = len(in), func(k int) int { return in[k] }
+	}
+	kept := func(k int) (T, bool) {
+		v := c.items[at(k)].v
 		return v, keep == nil || keep(v)
 	}
 	cursor := func(param, id string) (int, error) {
 		if i, ok := c.index(id); ok {
-			if _, k := kept(i); k {
-				return i, nil
+			k := i
+			if in != nil {
+				k, ok = slices.BinarySearch(in, i)
+			}
+			if ok {
+				if _, kk := kept(k); kk {
+					return k, nil
+				}
 			}
 		}
 		return 0, problem.Invalidf(param, "No object with id '%s' in this list.", id)
 	}
 	var out []T
 	if p.EndingBefore != "" { // the limit values just newer than the cursor
-		i, err := cursor("endingBefore", p.EndingBefore)
+		k, err := cursor("endingBefore", p.EndingBefore)
 		if err != nil {
 			return Page[T]{}, err
 		}
-		for j := i + 1; j < len(c.items) && len(out) <= limit; j++ {
-			if v, k := kept(j); k {
+		for j := k + 1; j < n && len(out) <= limit; j++ {
+			if v, ok := kept(j); ok {
 				out = append(out, v)
 			}
 		}
@@ -246,16 +263,16 @@ func (c *collection[T]) page(keep func(T) bool, p ListParams) (Page[T], error) {
 		slices.Reverse(out)
 		return Page[T]{HasMore: more, Data: nonNil(out)}, nil
 	}
-	from := len(c.items) - 1
+	from := n - 1
 	if p.StartingAfter != "" {
-		i, err := cursor("startingAfter", p.StartingAfter)
+		k, err := cursor("startingAfter", p.StartingAfter)
 		if err != nil {
 			return Page[T]{}, err
 		}
-		from = i - 1
+		from = k - 1
 	}
 	for j := from; j >= 0 && len(out) <= limit; j-- {
-		if v, k := kept(j); k {
+		if v, ok := kept(j); ok {
 			out = append(out, v)
 		}
 	}

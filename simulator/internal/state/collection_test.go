@@ -220,3 +220,47 @@ func TestCollectionPage(t *testing.T) {
 		}
 	}
 }
+
+// A page over an index of some values (pageIn) is the page of every value
+// filtered to those: the same values, hasMore and refused cursors, for
+// every cursor and limit, with and without a filter of its own.
+func TestCollectionPageIn(t *testing.T) {
+	c := &collection[*collItem]{}
+	ids := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	for i, id := range ids {
+		c.put(id, &collItem{id: id, n: i})
+	}
+	c.remove("c")
+	member := map[string]bool{"b": true, "d": true, "e": true, "g": true, "c": true}
+	var in []int
+	for _, id := range []string{"b", "d", "e", "g"} {
+		i, _ := c.index(id)
+		in = append(in, i)
+	}
+	even := func(it *collItem) bool { return it.n%2 == 0 }
+	for _, keep := range []func(*collItem) bool{nil, even} {
+		both := func(it *collItem) bool { return member[it.id] && (keep == nil || keep(it)) }
+		for limit := 1; limit <= 5; limit++ {
+			ps := []ListParams{{Limit: limit}}
+			for _, id := range ids {
+				ps = append(ps, ListParams{Limit: limit, StartingAfter: id}, ListParams{Limit: limit, EndingBefore: id})
+			}
+			for _, p := range ps {
+				got, gerr := c.pageIn(in, keep, p)
+				want, werr := c.page(both, p)
+				if (gerr == nil) != (werr == nil) || got.HasMore != want.HasMore || !slices.Equal(itemIDs(got.Data), itemIDs(want.Data)) {
+					t.Fatalf("keep %v, %+v: pageIn %v more %v err %v; page filtered %v more %v err %v",
+						keep != nil, p, itemIDs(got.Data), got.HasMore, gerr, itemIDs(want.Data), want.HasMore, werr)
+				}
+			}
+		}
+	}
+}
+
+func itemIDs(its []*collItem) []string {
+	out := []string{}
+	for _, it := range its {
+		out = append(out, it.id)
+	}
+	return out
+}

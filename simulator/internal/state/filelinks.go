@@ -1,6 +1,7 @@
 package state
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -91,6 +92,9 @@ func (a *Account) CreateFileLink(p FileLinkParams) (*FileLink, error) {
 		Metadata: p.Metadata, CreatedTime: now,
 	}
 	a.links.put(id, l)
+	if a.linksOfFile != nil {
+		a.linksOfFile[p.FileID] = append(a.linksOfFile[p.FileID], id)
+	}
 	a.linkClock.set(id, a.fileNote(f).testClock)
 	if a.linkIndex != nil {
 		a.linkIndex.put(id, a)
@@ -123,7 +127,17 @@ type FileLinkFilter struct {
 func (a *Account) FileLinks(f FileLinkFilter) (Page[*FileLink], error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	p, err := a.links.page(func(l *FileLink) bool {
+	var in []int // every link, or a file's
+	if f.FileID != "" {
+		in = []int{}
+		for _, l := range a.linksOf(f.FileID) {
+			if i, ok := a.links.index(l.ID); ok {
+				in = append(in, i)
+			}
+		}
+		slices.Sort(in)
+	}
+	p, err := a.links.pageIn(in, func(l *FileLink) bool {
 		return (len(f.IDs) == 0 || contains(f.IDs, l.ID)) && (f.FileID == "" || l.FileID == f.FileID) &&
 			(f.Expired == nil || *f.Expired == !a.nowOn(a.linkClock[l.ID]).Before(l.ExpiresTime))
 	}, f.ListParams)
@@ -131,6 +145,32 @@ func (a *Account) FileLinks(f FileLinkFilter) (Page[*FileLink], error) {
 		p.Data[i] = a.linkView(l)
 	}
 	return p, err
+}
+
+// linksOf is file's links, oldest first, through linksOfFile (built here
+// when it is not). Caller holds a.mu.
+func (a *Account) linksOf(fileID string) []*FileLink {
+	if a.linksOfFile == nil {
+		a.linksOfFile = map[string][]string{}
+		for id, l := range a.links.all() {
+			a.linksOfFile[l.FileID] = append(a.linksOfFile[l.FileID], id)
+		}
+	}
+	ids := a.linksOfFile[fileID]
+	var out []*FileLink
+	kept := ids[:0]
+	for _, id := range ids {
+		if l, ok := a.links.get(id); ok {
+			out = append(out, l)
+			kept = append(kept, id)
+		}
+	}
+	if len(kept) == 0 {
+		delete(a.linksOfFile, fileID)
+	} else {
+		a.linksOfFile[fileID] = kept
+	}
+	return out
 }
 
 // UpdateFileLink is POST /file-links/{id}: a new expiresTime (in the future,

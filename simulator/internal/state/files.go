@@ -110,10 +110,8 @@ func (a *Account) fileView(f *File) *File {
 	if b, err := a.fileNote(f).content.get(); err == nil {
 		v.Size = len(b)
 	}
-	for _, l := range a.links.all() {
-		if l.FileID == f.ID {
-			v.Links = append(v.Links, a.linkView(l))
-		}
+	for _, l := range a.linksOf(f.ID) {
+		v.Links = append(v.Links, a.linkView(l))
 	}
 	return v
 }
@@ -230,11 +228,12 @@ func (a *Account) DeleteFile(id string) error {
 			a.uploadBytes -= len(b)
 		}
 	}
-	for _, l := range a.links.newestFirst(func(l *FileLink) bool { return l.FileID == id }) {
+	for _, l := range a.linksOf(id) {
 		a.links.remove(l.ID)
 		delete(a.linkClock, l.ID)
 		a.unindexLink(l.ID)
 	}
+	delete(a.linksOfFile, id)
 	a.files.remove(id)
 	delete(a.fileNotes, id)
 	return nil

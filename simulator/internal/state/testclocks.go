@@ -170,6 +170,7 @@ func (a *Account) dropClockResources(id string) {
 		return false
 	})
 	a.returns.removeWhere(func(r *Return) bool { return orders[r.OrderID] })
+	a.linksOfFile = nil // rebuilt without the links removed here
 	a.links.removeWhere(func(l *FileLink) bool {
 		if a.linkClock[l.ID] == id {
 			a.unindexLink(l.ID)
