@@ -34,9 +34,9 @@ type decoder struct {
 	path    pathStack
 	structs map[reflect.Type]*structInfo
 	json    map[reflect.Type]bool // hasJSONMethods, looked up once per type
-	last    string // the last string decoded: an equal one next shares it (a collection entry's id and its value's ID)
-	unq     []byte // scratch for unquoting
-	event   []byte // scratch for an event's JSON
+	last    string                // the last string decoded: an equal one next shares it (a collection entry's id and its value's ID)
+	unq     []byte                // scratch for unquoting
+	event   []byte                // scratch for an event's JSON
 }
 
 // structInfo is what the decoder knows of a struct type: its saved fields
