@@ -63,13 +63,18 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 
+	// Progress goes to stderr, figures to stdout: a level of a million
+	// stored customers takes minutes.
+	say := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
 	if parts["suite"] {
+		say("suite: %d runs", *runs)
 		if err := benchSuite(ctx, stdout, *runs, *copies, *tags, *concurrency, *slowest); err != nil {
 			return err
 		}
 	}
 
 	if parts["delivery"] {
+		say("delivery: %d webhooks, engine and floor in turns", *events)
 		d, err := benchDeliveryFloor(ctx, *events)
 		if err != nil {
 			return err
@@ -81,6 +86,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	if parts["notify"] && *notify > 0 {
+		say("notify: %d orders", *notify)
 		lat, err := benchNotification(ctx, *notify)
 		if err != nil {
 			return err
@@ -98,7 +104,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if *cpuprofile != "" {
 			apiProfile = *cpuprofile + ".api"
 		}
-		figs, err := benchAPI(ctx, levels, *conc, *requests, apiProfile)
+		figs, err := benchAPI(ctx, levels, *conc, *requests, apiProfile, say)
 		if err != nil {
 			return err
 		}
@@ -106,6 +112,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	if parts["year"] {
+		say("year: 366 virtual days")
 		year, n, err := benchYear(ctx)
 		if err != nil {
 			return err
