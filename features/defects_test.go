@@ -53,6 +53,7 @@ var defectCases = []struct {
 	{"slow-ack", "The merchant acknowledges a webhook within Digital River's timeout", []string{"delivery_reliability.feature:", "not acknowledged in time"}},
 	{"confirm-on-pending-payment", "An order paid by wire transfer is confirmed once the funds arrive, and refunded", []string{"payment_methods.feature:", "order confirmation"}},
 	{"shipment-email-on-accept", "Order confirmation arrives with every required attribute", []string{"order_confirmation.feature:", "receives no shipment email", "want exactly 0 email(s)", "got 1"}},
+	{"refund-email-on-both", "Full refund", []string{"order_notifications.feature:", "receives exactly 1 refund confirmation email", "want exactly 1 email(s)", "got 2", "on refund.complete and again on order.refunded?"}},
 	{"refund-email-on-cancel", "Full cancellation sends one email", []string{"order_notifications.feature:", "receives no refund confirmation email", "want exactly 0 email(s)", "got 1"}},
 	{"cancelled-email-on-activation", "Acquisition confirmation", []string{"subscription_notifications.feature:", "receives no subscription cancelled email", "want exactly 0 email(s)", "got 1"}},
 	{"renewal-confirmation-on-reminder", "Renewal reminder and renewal confirmation", []string{"subscription_notifications.feature:", "receives no renewal confirmation email", "want exactly 0 email(s)", "got 1"}},

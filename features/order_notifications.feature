@@ -56,11 +56,13 @@ Feature: Order lifecycle notifications
     When the merchant ships the order with "FedEx" tracking number "Z10100002632655"
     And Digital River refunds the rest of the order
     Then Alice receives a refund confirmation email with every required attribute
+    And Alice receives exactly 1 refund confirmation email
 
   Scenario: Partial refund
     When the merchant ships the order with "FedEx" tracking number "Z10100002632656"
     And Digital River refunds 5.00 of the order
     Then Alice receives a refund confirmation email with every required attribute
+    And Alice receives exactly 1 refund confirmation email
 
   Scenario: Two partial refunds, each confirmed with its own amount and the refunded total
     When the merchant ships the order with "FedEx" tracking number "Z10100002632658"

@@ -109,6 +109,12 @@ func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, re
 		// reached the merchant: every attempt counts.
 		atts := s.deliveries(ctx, &d, n.Trigger, dup)
 		cause := fmt.Sprintf("%d emails answer one %s event, %s, which the merchant received once: it sends this email more than once per event (two handlers for the event, or a mailer that retries a send that succeeded?)", len(byEvent[dup]), n.Trigger, dup)
+		if len(n.AlsoOn) > 0 {
+			// An email sent on an alsoOn event counts as sent on the
+			// trigger recorded with it: a merchant that sends on both
+			// sends two.
+			cause = fmt.Sprintf("%d emails answer one %s event, %s, which the merchant received once: it sends this email more than once per event (on %s and again on %s? Digital River's docs suggest either, so send it on one of them; or two handlers for the event, or a mailer that retries a send that succeeded?)", len(byEvent[dup]), n.Trigger, dup, strings.Join(n.AlsoOn, " or "), n.Trigger)
+		}
 		if len(atts) > 1 {
 			cause = fmt.Sprintf("%d emails answer one %s event, %s, which Digital River delivered %d times: the merchant does not deduplicate by event id (DR redelivers events, after a failed or slow answer or at will, so a webhook handler must be idempotent: one email per event id)", len(byEvent[dup]), n.Trigger, dup, len(atts))
 		}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -173,17 +174,30 @@ func (s *Scenario) expectUnits(ctx context.Context, name, kind string, before un
 			return nil
 		}
 		if time.Now().After(deadline) {
-			what := fmt.Sprintf("%s %s", kind, strings.Join(short, ", "))
+			var what []string
+			hint := "did the merchant call POST /fulfillments?"
+			if len(short) > 0 {
+				what = append(what, fmt.Sprintf("only %s %s", kind, strings.Join(short, ", ")))
+			}
 			if !trackOK {
 				nums := make([]string, 0, len(now.tracking))
 				for n := range now.tracking {
-					nums = append(nums, n)
+					nums = append(nums, strconv.Quote(n))
 				}
 				sort.Strings(nums)
-				what += fmt.Sprintf("; tracking number %q not on any shipment (DR has %v)", tracking, nums)
+				carry := "none"
+				if len(nums) > 0 {
+					carry = strings.Join(nums, ", ")
+				}
+				what = append(what, fmt.Sprintf("tracking number %q on no shipment (its shipments carry %s)", tracking, carry))
+				if len(short) == 0 {
+					// The units were shipped: the tracking number
+					// did not reach DR.
+					hint = "the units are shipped: did the merchant pass the tracking number as trackingNumber in POST /fulfillments?"
+				}
 			}
-			return fmt.Errorf("action %s: after %s Digital River shows only %s (request: %s); did the merchant call POST /fulfillments?",
-				name, s.h.cfg.Profile.EmailTimeout(), what, describeItems(items, product))
+			return fmt.Errorf("action %s: after %s Digital River shows %s (request: %s); %s",
+				name, s.h.cfg.Profile.EmailTimeout(), strings.Join(what, "; "), describeItems(items, product), hint)
 		}
 		select {
 		case <-ctx.Done():

@@ -58,8 +58,11 @@ func (m *fulfilMerchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		items = append(items, map[string]any{"itemId": it.ID, key: q})
 	}
 	tracking := req.Tracking
-	if m.mode == "other-tracking" {
+	switch m.mode {
+	case "other-tracking":
 		tracking = "WRONG1"
+	case "no-tracking":
+		tracking = ""
 	}
 	body, _ := json.Marshal(map[string]any{"orderId": req.Order, "items": items, "trackingNumber": tracking, "trackingCompany": "UPS"})
 	dr, _ := http.NewRequestWithContext(r.Context(), "POST", m.dr+"/fulfillments", bytes.NewReader(body))
@@ -115,7 +118,8 @@ actions:
 		{"", "cancel", ""},
 		{"", "ship", ""},
 		{"whole-line", "cancel", `Digital River shows 2 "Trail lantern" (asked 1) cancelled: the merchant did more than asked (request: 1 "Trail lantern")`},
-		{"other-tracking", "ship", `tracking number "1Z1" not on any shipment (DR has [WRONG1])`},
+		{"other-tracking", "ship", `Digital River shows tracking number "1Z1" on no shipment (its shipments carry "WRONG1") (request: 1 "Trail lantern"); the units are shipped: did the merchant pass the tracking number as trackingNumber`},
+		{"no-tracking", "ship", `Digital River shows tracking number "1Z1" on no shipment (its shipments carry none) (request: 1 "Trail lantern"); the units are shipped: did the merchant pass the tracking number as trackingNumber in POST /fulfillments?`},
 		{"nothing", "cancel", `Digital River shows only cancelled 0 of 1 "Trail lantern" (request: 1 "Trail lantern"); did the merchant call POST /fulfillments?`},
 	}
 	for _, tc := range tests {

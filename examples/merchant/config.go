@@ -150,6 +150,7 @@ const (
 	DefectConfirmOnPendingPayment  = "confirm-on-pending-payment"
 	DefectShipmentOnAccept         = "shipment-email-on-accept"
 	DefectRefundOnCancel           = "refund-email-on-cancel"
+	DefectRefundOnBoth             = "refund-email-on-both"
 	DefectCancelledOnActivation    = "cancelled-email-on-activation"
 	DefectRenewalConfirmOnReminder = "renewal-confirmation-on-reminder"
 )
@@ -194,6 +195,7 @@ var knownDefects = []Defect{
 	{DefectConfirmOnPendingPayment, "send the order confirmation when the order is placed (order.pending_payment), before DR accepts it, and not again on order.accepted"},
 	{DefectShipmentOnAccept, "also send a shipment email, without tracking, when DR accepts an order"},
 	{DefectRefundOnCancel, "also send a refund confirmation when an order is cancelled (order.cancelled)"},
+	{DefectRefundOnBoth, "send the refund confirmation on refund.complete and again on order.refunded (two emails for one refund)"},
 	{DefectCancelledOnActivation, "also send the subscription cancelled email whenever a subscription is activated"},
 	{DefectRenewalConfirmOnReminder, "also send a renewal confirmation, without the renewal order, with each renewal reminder"},
 	{DefectSlowAck, "process each webhook before answering it, and answer only after the slow-ack delay (Config.SlowAckDelay, default 3.5 s; DR gives up after 3 s)"},

@@ -229,8 +229,11 @@ func (s *Server) handleOrderRefunded(ev event) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.cfg.RefundOn == "refund.complete" {
+	if s.cfg.RefundOn == "refund.complete" && !s.defects.has(DefectRefundOnBoth) {
 		return nil, nil // sent on refund.complete
+	}
+	if s.defects.has(DefectRefundOnBoth) {
+		s.log.Warn("order: DEFECT refund-email-on-both: refund confirmation sent on order.refunded after refund.complete", "order", o.ID)
 	}
 	return s.refundConfirmation(o, to), nil
 }

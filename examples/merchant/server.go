@@ -85,7 +85,7 @@ func Start(cfg Config) (*Server, error) {
 		"subscription.failed":         s.handleSubscriptionFailed,
 	}
 
-	if cfg.RefundOn == "refund.complete" {
+	if cfg.RefundOn == "refund.complete" || s.defects.has(DefectRefundOnBoth) {
 		s.handlers["refund.complete"] = s.handleRefundComplete
 	}
 	if s.defects.has(DefectConfirmOnPendingPayment) {
