@@ -51,25 +51,24 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return fmt.Errorf("-cpuprofile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("-cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 
+	// Progress goes to stderr, figures to stdout: a level of a million
+	// stored customers takes minutes.
+	say := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
 	if parts["suite"] {
+		say("suite: %d runs", *runs)
 		if err := benchSuite(ctx, stdout, *runs, *copies, *tags, *concurrency, *slowest); err != nil {
 			return err
 		}
 	}
 
 	if parts["delivery"] {
+		say("delivery: %d webhooks, engine and floor in turns", *events)
 		d, err := benchDeliveryFloor(ctx, *events)
 		if err != nil {
 			return err
@@ -81,6 +80,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	if parts["notify"] && *notify > 0 {
+		say("notify: %d orders", *notify)
 		lat, err := benchNotification(ctx, *notify)
 		if err != nil {
 			return err
@@ -98,7 +98,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if *cpuprofile != "" {
 			apiProfile = *cpuprofile + ".api"
 		}
-		figs, err := benchAPI(ctx, levels, *conc, *requests, apiProfile)
+		figs, err := benchAPI(ctx, levels, *conc, *requests, apiProfile, say)
 		if err != nil {
 			return err
 		}
@@ -106,6 +106,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	if parts["year"] {
+		say("year: 366 virtual days")
 		year, n, err := benchYear(ctx)
 		if err != nil {
 			return err
@@ -115,6 +116,26 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			n, year.Round(time.Microsecond), virtual.Seconds()/year.Seconds())
 	}
 	return nil
+}
+
+// startCPUProfile writes a CPU profile to path until stop; none when path
+// is empty.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // printAPI prints the API figures of each stored level, each with its

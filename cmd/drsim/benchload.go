@@ -419,8 +419,8 @@ func (s *idSample) offer(id string) {
 // straight into its state (simulator.Server.FillCustomers: the customers
 // and events POST /customers makes), so a million customers take seconds,
 // not minutes. cpuprofile, when not empty, is where the child writes its
-// CPU profile.
-func benchAPI(ctx context.Context, stored []int, conc, requests int, cpuprofile string) (out []apiFigures, err error) {
+// CPU profile; say reports progress.
+func benchAPI(ctx context.Context, stored []int, conc, requests int, cpuprofile string, say func(format string, a ...any)) (out []apiFigures, err error) {
 	sim, err := startAPIServer(ctx, cpuprofile)
 	if err != nil {
 		return nil, err
@@ -436,6 +436,7 @@ func benchAPI(ctx context.Context, stored []int, conc, requests int, cpuprofile 
 	for _, level := range stored {
 		f := apiFigures{stored: max(level, have)}
 		if level > have {
+			say("api: filling to %d stored customers", level)
 			t0 := time.Now()
 			if ids, err = sim.fill(ctx, level-have); err != nil {
 				return nil, fmt.Errorf("fill to %d customers: %w", level, err)
@@ -465,6 +466,7 @@ func benchAPI(ctx context.Context, stored []int, conc, requests int, cpuprofile 
 		// last collection was at a smaller heap, and the first figure
 		// would pay for faulting in the memory the grown heap allocates
 		// into (about a second at a million customers), once.
+		say("api: %d stored: warm-up, then create, GET id and list over whole collections", f.stored)
 		if f.warm, err = loadWarm(ctx, sim, conc, apiWarm, most, get); err != nil {
 			return nil, err
 		}

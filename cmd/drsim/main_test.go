@@ -93,7 +93,8 @@ func TestBenchMeasuresRealWork(t *testing.T) {
 	if len(lat) != 2 {
 		t.Fatalf("notification bench: %d latencies, want 2", len(lat))
 	}
-	figs, err := benchAPI(ctx, []int{0, 50}, 2, 20, "")
+	var progress strings.Builder
+	figs, err := benchAPI(ctx, []int{0, 50}, 2, 20, "", func(f string, a ...any) { fmt.Fprintf(&progress, f+"\n", a...) })
 	if err != nil {
 		t.Fatalf("API bench: %v", err)
 	}
@@ -116,6 +117,9 @@ func TestBenchMeasuresRealWork(t *testing.T) {
 		if f.warm.gc.cycles < apiWarm || f.warm.n == 0 {
 			t.Errorf("API bench at %d stored: warmed with %d GETs over %d collections, want at least %d", f.stored, f.warm.n, f.warm.gc.cycles, apiWarm)
 		}
+	}
+	if n := strings.Count(progress.String(), "warm-up, then create"); n != 2 {
+		t.Errorf("API bench progress: %q, want a line for each of 2 levels", progress.String())
 	}
 	if figs[1].mem.live == 0 || figs[1].memFilled.live == 0 {
 		t.Fatalf("API bench: no live heap measured: %+v", figs[1].mem)
