@@ -12,9 +12,9 @@ import (
 // collection keeps resources by id in creation order.
 //
 // items holds the ids and values oldest first; idx finds an id's entry in
-// items by a 64-bit hash of the id: a stored object costs one map entry
-// and one slice entry, and a put one hash, one map lookup and one insert.
-// idx holds no pointers (a map keyed by the id strings would), so the
+// items by a 64-bit hash of the id (hashindex.go): a stored object costs
+// one index slot and one slice entry, and a put one hash, one lookup and
+// one insert. idx holds no pointers (a map keyed by the id strings would), so the
 // garbage collector neither scans its table nor follows its keys, which at
 // a million stored objects is most of what a collection cycle marks. A hit
 // in idx is checked against the entry's id; an id whose hash another
@@ -27,7 +27,7 @@ import (
 // rewriting the position of every entry kept, so the prune costs what it
 // removes, not what the account stores.
 type collection[T any] struct {
-	idx   map[uint64]int      `snapshot:"-"` // hash of id → base + its index in items
+	idx   hashIndex           `snapshot:"-"` // hash of id → base + its index in items
 	clash map[string]int      `snapshot:"-"` // id → base + its index in items, for ids whose hash another id holds in idx
 	items []entry[T]          // oldest first
 	base  int                 // the position of items[0]
@@ -56,7 +56,7 @@ func (c *collection[T]) hashOf(id string) uint64 {
 // pos is id's position (base plus its index in items). items must be
 // consistent with idx (not in the middle of a rewrite).
 func (c *collection[T]) pos(id string) (int, bool) {
-	if p, ok := c.idx[c.hashOf(id)]; ok && c.items[p-c.base].id == id {
+	if p, ok := c.idx.get(c.hashOf(id)); ok && c.items[p-c.base].id == id {
 		return p, true
 	}
 	p, ok := c.clash[id]
@@ -66,17 +66,14 @@ func (c *collection[T]) pos(id string) (int, bool) {
 // indexAt adds id, which is not stored, at position p.
 func (c *collection[T]) indexAt(id string, p int) {
 	h := c.hashOf(id)
-	if _, taken := c.idx[h]; taken {
+	if _, taken := c.idx.get(h); taken {
 		if c.clash == nil {
 			c.clash = map[string]int{}
 		}
 		c.clash[id] = p
 		return
 	}
-	if c.idx == nil {
-		c.idx = map[uint64]int{}
-	}
-	c.idx[h] = p
+	c.idx.add(h, p)
 }
 
 // move sets the position of id, which is stored, to p. It does not read
@@ -86,10 +83,7 @@ func (c *collection[T]) move(id string, p int) {
 		c.clash[id] = p
 		return
 	}
-	h := c.hashOf(id)
-	if c.idx[h] != p {
-		c.idx[h] = p
-	}
+	c.idx.set(c.hashOf(id), p)
 }
 
 // unindex removes id, which is stored, from the index. It does not read
@@ -102,13 +96,14 @@ func (c *collection[T]) unindex(id string) {
 		}
 		return
 	}
-	delete(c.idx, c.hashOf(id))
+	c.idx.del(c.hashOf(id))
 }
 
 // restored rebuilds the index of a collection read from a state file
 // (only items and base are saved).
 func (c *collection[T]) restored() error {
-	c.idx, c.clash = nil, nil
+	c.idx, c.clash = hashIndex{}, nil
+	c.idx.rebuild(len(c.items))
 	for i, e := range c.items {
 		if _, dup := c.pos(e.id); dup {
 			return fmt.Errorf("id %q is stored twice", e.id)
@@ -133,7 +128,7 @@ func (c *collection[T]) index(id string) (int, bool) {
 }
 
 // indexed is how many ids the index holds (len, unless it is broken).
-func (c *collection[T]) indexed() int { return len(c.idx) + len(c.clash) }
+func (c *collection[T]) indexed() int { return c.idx.len() + len(c.clash) }
 
 // len is how many values are stored.
 func (c *collection[T]) len() int { return len(c.items) }

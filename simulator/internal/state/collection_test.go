@@ -123,14 +123,14 @@ func TestCollectionCollisions(t *testing.T) {
 	add("a")
 	add("b")
 	add("c")
-	if len(c.idx) != 1 || len(c.clash) != 2 {
+	if c.idx.len() != 1 || len(c.clash) != 2 {
 		t.Fatalf("idx %v clash %v; want a in idx, b and c in clash", c.idx, c.clash)
 	}
 	checkCollection(t, c, []string{"a", "b", "c"}, "d")
 	c.remove("a") // the id in idx
 	checkCollection(t, c, []string{"b", "c"}, "a", "d")
 	add("d") // takes the free hash
-	if len(c.idx) != 1 || len(c.clash) != 2 {
+	if c.idx.len() != 1 || len(c.clash) != 2 {
 		t.Fatalf("idx %v clash %v; want d in idx, b and c in clash", c.idx, c.clash)
 	}
 	checkCollection(t, c, []string{"b", "c", "d"}, "a")

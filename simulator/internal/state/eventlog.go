@@ -59,7 +59,7 @@ type eventLog struct {
 	entries   []logEntry // oldest first
 	base      uint32     // position of entries[0]
 
-	idx    map[uint64]uint32 // hash of an id → its position
+	idx    hashIndex         // hash of an id → its position (hashindex.go)
 	dup    map[string]uint32 // id → position, for ids whose hash idx holds for another id
 	seed   maphash.Seed
 	seeded bool
@@ -138,8 +138,8 @@ func (l *eventLog) id(i int) string { return string(l.idBytes(i)) }
 
 // index is id's index in entries.
 func (l *eventLog) index(id string) (int, bool) {
-	if p, ok := l.idx[l.hashOf(id)]; ok {
-		if i := int(p - l.base); i < len(l.entries) && string(l.idBytes(i)) == id {
+	if p, ok := l.idx.get(l.hashOf(id)); ok {
+		if i := int(uint32(p) - l.base); i < len(l.entries) && string(l.idBytes(i)) == id {
 			return i, true
 		}
 	}
@@ -237,16 +237,13 @@ func (l *eventLog) append(e *Event, testClock string, recorded time.Time) (uint3
 	})
 	pos := l.base + uint32(len(l.entries)-1)
 	h := l.hashOf(id)
-	if _, held := l.idx[h]; held {
+	if _, held := l.idx.get(h); held {
 		if l.dup == nil {
 			l.dup = map[string]uint32{}
 		}
 		l.dup[id] = pos
 	} else {
-		if l.idx == nil {
-			l.idx = map[uint64]uint32{}
-		}
-		l.idx[h] = pos
+		l.idx.add(h, int(pos))
 	}
 	return pos, nil
 }
@@ -273,8 +270,8 @@ func (l *eventLog) addChunk(need int) int {
 func (l *eventLog) unindex(i int, pos uint32) {
 	idb := l.idBytes(i)
 	h := l.hashOf(unsafe.String(unsafe.SliceData(idb), len(idb)))
-	if p, ok := l.idx[h]; ok && p == pos {
-		delete(l.idx, h)
+	if p, ok := l.idx.get(h); ok && uint32(p) == pos {
+		l.idx.del(h)
 		return
 	}
 	delete(l.dup, string(idb))
@@ -284,8 +281,8 @@ func (l *eventLog) unindex(i int, pos uint32) {
 func (l *eventLog) reindex(i int, from, to uint32) {
 	idb := l.idBytes(i)
 	h := l.hashOf(unsafe.String(unsafe.SliceData(idb), len(idb)))
-	if p, ok := l.idx[h]; ok && p == from {
-		l.idx[h] = to
+	if p, ok := l.idx.get(h); ok && uint32(p) == from {
+		l.idx.set(h, int(to))
 		return
 	}
 	l.dup[string(idb)] = to

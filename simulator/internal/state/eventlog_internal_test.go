@@ -150,8 +150,8 @@ func TestEventLogMatchesModel(t *testing.T) {
 // chunk no event uses but the last.
 func checkLog(t *testing.T, l *eventLog, model []logged, full bool, at string) {
 	t.Helper()
-	if l.len() != len(model) || len(l.idx)+len(l.dup) != len(model) {
-		t.Fatalf("%s: %d entries, %d+%d indexed; want %d", at, l.len(), len(l.idx), len(l.dup), len(model))
+	if l.len() != len(model) || l.idx.len()+len(l.dup) != len(model) {
+		t.Fatalf("%s: %d entries, %d+%d indexed; want %d", at, l.len(), l.idx.len(), len(l.dup), len(model))
 	}
 	used := map[uint32]bool{}
 	for i, m := range model {
@@ -200,8 +200,8 @@ func TestEventLogCollisions(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if len(l.idx) != 1 || len(l.dup) != 2 {
-				t.Fatalf("three ids of one hash: idx %d, dup %d; want 1 and 2", len(l.idx), len(l.dup))
+			if l.idx.len() != 1 || len(l.dup) != 2 {
+				t.Fatalf("three ids of one hash: idx %d, dup %d; want 1 and 2", l.idx.len(), len(l.dup))
 			}
 			for i, id := range []string{"ev_a", "ev_b", "ev_c"} {
 				if j, ok := l.index(id); !ok || j != i || l.event(j).ID != id {
@@ -245,7 +245,7 @@ func TestEventLogRefusesIDs(t *testing.T) {
 		if ok := id == "é"; (err == nil) != ok { // é is written as it is
 			t.Errorf("append id %q: %v; want accepted %v", id, err, ok)
 		}
-		if err != nil && (l.len() != 0 || len(l.idx) != 0) {
+		if err != nil && (l.len() != 0 || l.idx.len() != 0) {
 			t.Errorf("a refused id %q left %d entries", id, l.len())
 		}
 	}

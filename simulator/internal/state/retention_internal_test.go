@@ -89,8 +89,8 @@ func TestRetiredEventsArePruned(t *testing.T) {
 			t.Fatalf("index(%s) = %d, want %d", id, got, i)
 		}
 	}
-	if len(a.events.idx)+len(a.events.dup) != kept || a.events.len() != kept {
-		t.Fatalf("idx %d+%d entries %d, want %d", len(a.events.idx), len(a.events.dup), a.events.len(), kept)
+	if a.events.idx.len()+len(a.events.dup) != kept || a.events.len() != kept {
+		t.Fatalf("idx %d+%d entries %d, want %d", a.events.idx.len(), len(a.events.dup), a.events.len(), kept)
 	}
 }
 
