@@ -37,15 +37,16 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	slowest := fs.Int("slowest", 8, "list this many of the slowest scenarios of the median run")
 	stored := fs.String("stored", "0,10000,100000", "stored customers at which to measure the API, each with its customer.created event (comma-separated, ascending; empty skips)")
 	conc := fs.Int("conc", 32, "concurrent clients for the API figures")
-	requests := fs.Int("requests", 20000, "requests per API figure")
+	requests := fs.Int("requests", 20000, "requests per API figure and round")
+	rounds := fs.Int("rounds", 3, "rounds of the API figures, each stored level in turn in each")
 	notify := fs.Int("notify", 300, "orders for the notification latency figure (0 skips)")
 	only := fs.String("only", "", "measure only these parts (comma-separated: "+strings.Join(benchPartNames, ",")+"; all when empty)")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the bench to this file (simulator, MailHog, merchant and load generator share the process), and the API figures' simulator's (a process of its own) to this file plus .api")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the bench to this file (simulator, MailHog, merchant and load generator share the process), and each API level's simulator's (a process of its own) to this file plus .api.LEVEL")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *runs < 1 || *events < 1 || *copies < 1 {
-		return fmt.Errorf("-runs, -events and -copies must be at least 1")
+	if *runs < 1 || *events < 1 || *copies < 1 || *rounds < 1 {
+		return fmt.Errorf("-runs, -events, -copies and -rounds must be at least 1")
 	}
 	parts, err := benchParts(*only)
 	if err != nil {
@@ -98,11 +99,11 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if *cpuprofile != "" {
 			apiProfile = *cpuprofile + ".api"
 		}
-		figs, err := benchAPI(ctx, levels, *conc, *requests, apiProfile, say)
+		figs, err := benchAPI(ctx, levels, *conc, *requests, *rounds, apiProfile, say)
 		if err != nil {
 			return err
 		}
-		printAPI(stdout, figs, *conc)
+		printAPI(stdout, figs, *conc, *rounds)
 	}
 
 	if parts["year"] {
@@ -140,7 +141,7 @@ func startCPUProfile(path string) (stop func(), err error) {
 
 // printAPI prints the API figures of each stored level, each with its
 // ratio to the first level, and the memory the stored objects take.
-func printAPI(w io.Writer, figs []apiFigures, conc int) {
+func printAPI(w io.Writer, figs []apiFigures, conc, rounds int) {
 	base := figs[0]
 	gc := func(r loadResult) string {
 		if c := r.cpuPer(); c > 0 {
@@ -153,8 +154,8 @@ func printAPI(w io.Writer, figs []apiFigures, conc int) {
 		fmt.Fprintf(w, "            %7s         GET id %6.0f req/s (%.2f× of first) %s %s\n", "", f.get.rate(), f.get.rate()/base.get.rate(), f.get.lat, gc(f.get))
 		fmt.Fprintf(w, "            %7s         list   %6.0f req/s (%.2f× of first) %s %s\n", "", f.lists.rate(), f.lists.rate()/base.lists.rate(), f.lists.lat, gc(f.lists))
 		per := ""
-		if n := f.memStored - base.memStored; n > 0 && f.mem.live > base.mem.live {
-			per = fmt.Sprintf(", %d B per stored customer with its event (live heap over the first level's)", (f.mem.live-base.mem.live)/uint64(n))
+		if n := f.stored - base.stored; n > 0 && f.memFilled.live > base.memFilled.live {
+			per = fmt.Sprintf(", %d B per stored customer with its event (live heap after the fill over the first level's)", (f.memFilled.live-base.memFilled.live)/uint64(n))
 		}
 		fill := ""
 		if f.fill > 0 {
@@ -163,7 +164,7 @@ func printAPI(w io.Writer, figs []apiFigures, conc int) {
 		fmt.Fprintf(w, "            %7s         memory at %d stored: live heap %s, RSS %s; after these: %d customers and %d events stored, live heap %s, RSS %s%s%s; warmed with %d GETs (%d collections)\n", "", f.stored, mib(f.memFilled.live), mib(f.memFilled.rss), f.memStored, f.memStored, mib(f.mem.live), mib(f.mem.rss), per, fill, f.warm.n, f.warm.gc.cycles)
 	}
 	for _, f := range figs {
-		if f.stored >= rssTargetAt && f.memFilled.rss > 0 {
+		if f.stored >= rssTargetAt && f.stored < 2*rssTargetAt && f.memFilled.rss > 0 {
 			fmt.Fprintf(w, "            target at %d stored events (and as many customers): RSS ≤ %.0f MB: %.1f MB, ratio %.2f\n",
 				f.stored, rssTarget/1e6, float64(f.memFilled.rss)/1e6, float64(f.memFilled.rss)/rssTarget)
 			break
@@ -178,7 +179,7 @@ func printAPI(w io.Writer, figs []apiFigures, conc int) {
 				last.stored, 1/storedTarget, c(last.create, base.create), c(last.get, base.get), c(last.lists, base.lists))
 		}
 	}
-	fmt.Fprintf(w, "            (the simulator runs in a process of its own, on half the CPUs as drsim serve does, the load generator in this one; stored customers are filled straight into the state, as POST /customers makes them; before a level's figures, GETs run until %d collections have completed at its heap; each figure is measured from the end of a collection, over -requests (list a quarter) and until %d more has completed; memory is the simulator's process's, measured after each level's fill and after its figures: RSS is VmRSS from /proc/PID/status after debug.FreeOSMemory; gc: collections during each figure's run; server cpu: the simulator's process's user and system CPU time over the run, per request)\n", apiWarm, apiCycles)
+	fmt.Fprintf(w, "            (each level is a simulator in a process of its own, on half the CPUs as drsim serve does, the load generator in this one; stored customers are filled straight into the state, as POST /customers makes them; before the figures, GETs run at each level until %d collections have completed at its heap; then %d rounds, each level in turn in each, and each level's rounds summed; each run is measured from the end of a collection, over -requests (list a quarter) and until %d more has completed; memory is the simulator's process's, measured after each level's fill and after its figures: RSS is VmRSS from /proc/PID/status after debug.FreeOSMemory; gc: collections during each figure's run; server cpu: the simulator's process's user and system CPU time over the run, per request)\n", apiWarm, rounds, apiCycles)
 }
 
 // mib writes a byte count in MiB.

@@ -70,6 +70,15 @@ type loadResult struct {
 
 func (r loadResult) rate() float64 { return float64(r.n) / r.wall.Seconds() }
 
+// add is two runs as one: their requests, times and collections summed.
+func (r loadResult) add(o loadResult) loadResult {
+	sum := loadResult{n: r.n + o.n, wall: r.wall + o.wall, lat: append(slices.Clip(r.lat), o.lat...), gc: gcCounters{cycles: r.gc.cycles + o.gc.cycles}}
+	if (r.n == 0 || r.cpu > 0) && o.cpu > 0 {
+		sum.cpu = r.cpu + o.cpu
+	}
+	return sum
+}
+
 // cpuPer is the server's CPU time per request; 0 when unknown.
 func (r loadResult) cpuPer() time.Duration {
 	if r.n == 0 {
@@ -412,84 +421,103 @@ func (s *idSample) offer(id string) {
 }
 
 // benchAPI measures create, GET by id and list of customers with conc
-// concurrent clients, after filling the account with each of the stored
-// counts in turn (cumulative: one account grows; the creates measured at a
-// level count towards the next). The simulator runs in a child process
-// (apiServer), so its heap and collector are its own. The fill goes
-// straight into its state (simulator.Server.FillCustomers: the customers
-// and events POST /customers makes), so a million customers take seconds,
-// not minutes. cpuprofile, when not empty, is where the child writes its
-// CPU profile; say reports progress.
-func benchAPI(ctx context.Context, stored []int, conc, requests int, cpuprofile string, say func(format string, a ...any)) (out []apiFigures, err error) {
-	sim, err := startAPIServer(ctx, cpuprofile)
-	if err != nil {
-		return nil, err
+// concurrent clients at each of the stored counts: a simulator of its own
+// for each count (apiServer, a child process, so its heap and collector
+// are its own), filled straight into its state
+// (simulator.Server.FillCustomers: the customers and events POST
+// /customers makes), so a million customers take seconds, not minutes.
+// The figures are measured in rounds, each level in turn in each round, and
+// each level's rounds summed: the machine's other work, which changes over
+// minutes, then weighs on every level alike. The creates measured at a
+// level stay in its account. cpuprofile, when not empty, is where each
+// child writes its CPU profile (with its level appended); say reports
+// progress.
+func benchAPI(ctx context.Context, stored []int, conc, requests, rounds int, cpuprofile string, say func(format string, a ...any)) (out []apiFigures, err error) {
+	type level struct {
+		sim  *apiServer
+		api  *rawAPI
+		ids  []string
+		have int
+		f    apiFigures
+		get  func(ctx context.Context, i int) error // GET of a stored customer's id, picked at random
 	}
+	levels := make([]*level, len(stored))
 	defer func() {
-		if cerr := sim.close(); err == nil {
-			err = cerr
+		for _, l := range levels {
+			if l == nil {
+				continue
+			}
+			if cerr := l.sim.close(); err == nil {
+				err = cerr
+			}
 		}
 	}()
-	api := newRawAPI(sim.url, sim.key, conc)
-	var ids []string
-	have := 0
-	for _, level := range stored {
-		f := apiFigures{stored: max(level, have)}
-		if level > have {
-			say("api: filling to %d stored customers", level)
-			t0 := time.Now()
-			if ids, err = sim.fill(ctx, level-have); err != nil {
-				return nil, fmt.Errorf("fill to %d customers: %w", level, err)
-			}
-			f.fill = time.Since(t0)
-			have = level
+	most := apiMost*requests + apiMostExtra
+	for k, n := range stored {
+		profile := ""
+		if cpuprofile != "" {
+			profile = fmt.Sprintf("%s.%d", cpuprofile, n)
 		}
-		if len(ids) == 0 { // GET by id needs one
-			if ids, err = sim.fill(ctx, 1); err != nil {
-				return nil, err
-			}
-			have++
-			f.stored = have
-		}
-		// The memory at exactly this level's objects: the warm-up below
-		// faults in again what measuring returned to the OS.
-		if f.memFilled, err = sim.memory(ctx); err != nil {
+		sim, err := startAPIServer(ctx, profile)
+		if err != nil {
 			return nil, err
 		}
-		most := apiMost*requests + apiMostExtra
-		get := func(ctx context.Context, i int) error {
-			return api.do(ctx, "GET", "/customers/"+ids[rand.IntN(len(ids))], "")
+		l := &level{sim: sim, api: newRawAPI(sim.url, sim.key, conc), f: apiFigures{stored: max(n, 1)}}
+		l.get = func(ctx context.Context, i int) error {
+			return l.api.do(ctx, "GET", "/customers/"+l.ids[rand.IntN(len(l.ids))], "")
 		}
-		// Before the figures, GETs until apiCycles collections have
+		levels[k] = l
+		say("api: filling a simulator to %d stored customers", l.f.stored)
+		t0 := time.Now()
+		if l.ids, err = sim.fill(ctx, l.f.stored); err != nil { // GET by id needs one
+			return nil, fmt.Errorf("fill to %d customers: %w", l.f.stored, err)
+		}
+		l.f.fill, l.have = time.Since(t0), l.f.stored
+		// The memory at exactly this level's objects: the warm-up below
+		// faults in again what measuring returned to the OS.
+		if l.f.memFilled, err = sim.memory(ctx); err != nil {
+			return nil, err
+		}
+		// Before the figures, GETs until apiWarm collections have
 		// completed at this level's heap: the state a server that grew
 		// this large through its API is in. Straight after a fill its
 		// last collection was at a smaller heap, and the first figure
 		// would pay for faulting in the memory the grown heap allocates
 		// into (about a second at a million customers), once.
-		say("api: %d stored: warm-up, then create, GET id and list over whole collections", f.stored)
-		if f.warm, err = loadWarm(ctx, sim, conc, apiWarm, most, get); err != nil {
+		if l.f.warm, err = loadWarm(ctx, sim, conc, apiWarm, most, l.get); err != nil {
 			return nil, err
 		}
-		if f.create, err = loadCycles(ctx, sim, conc, requests, apiCycles, most, func(ctx context.Context, i int) error {
-			return api.do(ctx, "POST", "/customers", fmt.Sprintf(`{"email":"load%d-%d@example.test"}`, level, i))
-		}); err != nil {
-			return nil, err
+	}
+	for r := range rounds {
+		say("api: round %d of %d: create, GET id and list at each level in turn, each over whole collections", r+1, rounds)
+		for _, l := range levels {
+			create, err := loadCycles(ctx, l.sim, conc, requests, apiCycles, most, func(ctx context.Context, i int) error {
+				return l.api.do(ctx, "POST", "/customers", fmt.Sprintf(`{"email":"load%d-%d-%d@example.test"}`, l.f.stored, r, i))
+			})
+			if err != nil {
+				return nil, err
+			}
+			l.have += create.n
+			get, err := loadCycles(ctx, l.sim, conc, requests, apiCycles, most, l.get)
+			if err != nil {
+				return nil, err
+			}
+			lists, err := loadCycles(ctx, l.sim, conc, requests/4, apiCycles, most, func(ctx context.Context, i int) error {
+				return l.api.do(ctx, "GET", "/customers?limit=10", "")
+			})
+			if err != nil {
+				return nil, err
+			}
+			l.f.create, l.f.get, l.f.lists = l.f.create.add(create), l.f.get.add(get), l.f.lists.add(lists)
 		}
-		have += f.create.n // the creates above stored more
-		if f.get, err = loadCycles(ctx, sim, conc, requests, apiCycles, most, get); err != nil {
-			return nil, err
-		}
-		if f.lists, err = loadCycles(ctx, sim, conc, requests/4, apiCycles, most, func(ctx context.Context, i int) error {
-			return api.do(ctx, "GET", "/customers?limit=10", "")
-		}); err != nil {
-			return nil, err
-		}
+	}
+	for _, l := range levels {
 		// And after the figures, with the objects the creates stored.
-		if f.mem, err = sim.memory(ctx); err != nil {
+		if l.f.mem, err = l.sim.memory(ctx); err != nil {
 			return nil, err
 		}
-		f.memStored = have
-		out = append(out, f)
+		l.f.memStored = l.have
+		out = append(out, l.f)
 	}
 	return out, nil
 }

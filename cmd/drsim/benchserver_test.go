@@ -104,7 +104,7 @@ func TestStatCPU(t *testing.T) {
 	}
 }
 
-// The memory target is read at the first level of at least 100,000
+// The memory target is read at the first level of 100,000 to 199,999
 // stored events, from the memory measured straight after its fill.
 func TestPrintAPIMemoryTarget(t *testing.T) {
 	run := loadResult{n: 10, wall: time.Second}
@@ -112,7 +112,7 @@ func TestPrintAPIMemoryTarget(t *testing.T) {
 		return apiFigures{stored: stored, memStored: stored, memFilled: memFigures{live: rss / 2, rss: rss}, mem: memFigures{live: rss, rss: 2 * rss}, create: run, get: run, lists: run}
 	}
 	var out strings.Builder
-	printAPI(&out, []apiFigures{level(1, 10e6), level(50_000, 60e6), level(120_000, 140e6), level(1_000_000, 900e6)}, 32)
+	printAPI(&out, []apiFigures{level(1, 10e6), level(50_000, 60e6), level(120_000, 140e6), level(1_000_000, 900e6)}, 32, 1)
 	got := out.String()
 	if want := "target at 120000 stored events (and as many customers): RSS ≤ 150 MB: 140.0 MB, ratio 0.93"; !strings.Contains(got, want) {
 		t.Errorf("printAPI lacks %q:\n%s", want, got)
@@ -121,8 +121,8 @@ func TestPrintAPIMemoryTarget(t *testing.T) {
 		t.Errorf("printAPI prints the memory target %d times, want once:\n%s", n, got)
 	}
 	var none strings.Builder
-	printAPI(&none, []apiFigures{level(1, 10e6), level(50_000, 60e6)}, 32)
+	printAPI(&none, []apiFigures{level(1, 10e6), level(50_000, 60e6), level(1_000_000, 900e6)}, 32, 1)
 	if strings.Contains(none.String(), "RSS ≤") {
-		t.Errorf("printAPI prints a memory target below 100,000 stored events:\n%s", none.String())
+		t.Errorf("printAPI prints a memory target without a level of 100,000 to 199,999 stored events:\n%s", none.String())
 	}
 }

@@ -94,38 +94,39 @@ func TestBenchMeasuresRealWork(t *testing.T) {
 		t.Fatalf("notification bench: %d latencies, want 2", len(lat))
 	}
 	var progress strings.Builder
-	figs, err := benchAPI(ctx, []int{0, 50}, 2, 20, "", func(f string, a ...any) { fmt.Fprintf(&progress, f+"\n", a...) })
+	figs, err := benchAPI(ctx, []int{0, 50}, 2, 20, 2, "", func(f string, a ...any) { fmt.Fprintf(&progress, f+"\n", a...) })
 	if err != nil {
 		t.Fatalf("API bench: %v", err)
 	}
-	// Level 0 stores a seed customer and its creates; level 50 fills up
-	// to 50. Each figure runs at least its requests (list a quarter) and
-	// over at least one collection, after a warm-up over two.
-	if len(figs) != 2 || figs[0].stored != 1 || figs[1].stored != max(50, 1+figs[0].create.n) {
-		t.Fatalf("API bench: %+v, want levels of 1 and 50 stored customers (plus the first level's creates)", figs)
+	// Level 0 stores a seed customer, level 50 fifty, each in its own
+	// simulator. Each figure sums two rounds, each at least its requests
+	// (list a quarter) over at least one collection, after a warm-up
+	// over two.
+	if len(figs) != 2 || figs[0].stored != 1 || figs[1].stored != 50 {
+		t.Fatalf("API bench: %+v, want levels of 1 and 50 stored customers", figs)
 	}
 	for _, f := range figs {
 		for _, r := range []struct {
 			name string
 			res  loadResult
 			min  int
-		}{{"create", f.create, 20}, {"GET", f.get, 20}, {"list", f.lists, 5}} {
-			if r.res.n < r.min || r.res.gc.cycles < apiCycles || r.res.wall <= 0 || len(r.res.lat) != r.res.n {
-				t.Errorf("API bench at %d stored: %s ran %d requests over %d collections in %s, want at least %d over at least %d", f.stored, r.name, r.res.n, r.res.gc.cycles, r.res.wall, r.min, apiCycles)
+		}{{"create", f.create, 2 * 20}, {"GET", f.get, 2 * 20}, {"list", f.lists, 2 * 5}} {
+			if r.res.n < r.min || r.res.gc.cycles < 2*apiCycles || r.res.wall <= 0 || len(r.res.lat) != r.res.n {
+				t.Errorf("API bench at %d stored: %s ran %d requests over %d collections in %s, want at least %d over at least %d", f.stored, r.name, r.res.n, r.res.gc.cycles, r.res.wall, r.min, 2*apiCycles)
 			}
 		}
 		if f.warm.gc.cycles < apiWarm || f.warm.n == 0 {
 			t.Errorf("API bench at %d stored: warmed with %d GETs over %d collections, want at least %d", f.stored, f.warm.n, f.warm.gc.cycles, apiWarm)
 		}
 	}
-	if n := strings.Count(progress.String(), "warm-up, then create"); n != 2 {
-		t.Errorf("API bench progress: %q, want a line for each of 2 levels", progress.String())
+	if p := progress.String(); strings.Count(p, "filling a simulator") != 2 || !strings.Contains(p, "round 2 of 2") {
+		t.Errorf("API bench progress: %q, want a line for each of 2 levels and each of 2 rounds", p)
 	}
 	if figs[1].mem.live == 0 || figs[1].memFilled.live == 0 {
 		t.Fatalf("API bench: no live heap measured: %+v", figs[1].mem)
 	}
 	var printed bytes.Buffer
-	printAPI(&printed, figs, 2)
+	printAPI(&printed, figs, 2, 2)
 	want := fmt.Sprintf("%d customers and %d events stored, live heap", figs[1].memStored, figs[1].memStored)
 	if out := printed.String(); !strings.Contains(out, want) || figs[1].memStored != figs[1].stored+figs[1].create.n {
 		t.Fatalf("API bench output lacks the memory figures (%q):\n%s", want, out)
