@@ -15,7 +15,7 @@ func TestHashIndexMatchesAMap(t *testing.T) {
 	}{
 		{"random", func(r *rand.Rand) uint64 { return r.Uint64() }},
 		{"few low bits", func(r *rand.Rand) uint64 { return r.Uint64() &^ 0xffff }}, // every hash starts at slot 0
-		{"small keys", func(r *rand.Rand) uint64 { return r.Uint64N(300) }},       // 0 among them
+		{"small keys", func(r *rand.Rand) uint64 { return r.Uint64N(300) }},         // 0 among them
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, 2))
