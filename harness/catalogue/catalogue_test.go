@@ -201,14 +201,7 @@ func TestLookupWalksArrays(t *testing.T) {
 }
 
 func TestShippedCatalogueChecksOrderConfirmation(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := c.Get("order-confirmation")
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := shippedNotification(t, "order-confirmation")
 	order := map[string]any{
 		"id": "204440790336", "currency": "USD", "email": "a@example.test",
 		"items":    []any{map[string]any{"amount": 20.0, "productDetails": map[string]any{"name": "Widget"}}},
@@ -219,7 +212,7 @@ func TestShippedCatalogueChecksOrderConfirmation(t *testing.T) {
 		t.Fatalf("complete email failed the check: %v", err)
 	}
 	noTax := strings.Replace(full, "Tax $2.01\n", "", 1)
-	err = n.Check(order, catalogue.Email{Body: noTax}).Err()
+	err := n.Check(order, catalogue.Email{Body: noTax}).Err()
 	if err == nil || !strings.Contains(err.Error(), "totalTax 2.01 USD not found") {
 		t.Fatalf("email without tax: err = %v, want it to name totalTax 2.01 USD", err)
 	}
@@ -287,10 +280,7 @@ func TestLookupFiltersAndJoins(t *testing.T) {
 }
 
 func TestLabelledAmounts(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := shipped(t)
 	refund, _ := c.Get("refund-confirmation")
 	order := map[string]any{"id": "1001", "currency": "USD", "refundedAmount": 12.5, "totalAmount": 89.64,
 		"payment": map[string]any{"charges": []any{map[string]any{"refunds": []any{
@@ -350,10 +340,7 @@ func TestLabelledAmounts(t *testing.T) {
 }
 
 func TestWordingAndLinksWithoutEnglish(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := shipped(t)
 	delay, _ := c.Get("delayed-shipment")
 	obj := map[string]any{"order": map[string]any{"id": "1003"}, "request": map[string]any{"newDate": "2026-12-22"}}
 	page := map[string]string{"requestCancellation": "/konto/bestellungen/1003/stornieren"}
@@ -379,10 +366,7 @@ func TestWordingAndLinksWithoutEnglish(t *testing.T) {
 // no money label: when shipping and tax are both $0.00, "Tax: $0.00" does
 // not show the shipping, and the failure says where the amount was seen.
 func TestLabelledAmountNotOnAnotherLabelsLine(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := shipped(t)
 	conf, _ := c.Get("order-confirmation")
 	o := map[string]any{"id": "1004", "currency": "USD", "items": []any{map[string]any{"amount": 30.0, "productDetails": map[string]any{"name": "Lantern"}}},
 		"totalTax": 0.0, "totalDiscount": 1.5, "totalShipping": 0.0, "totalAmount": 28.5}
@@ -625,10 +609,7 @@ func TestFindDateInMoreLocales(t *testing.T) {
 // merchant's word for "shipped" and fails without it; the catalogue it was
 // copied from is unchanged, and an attribute that takes no words is named.
 func TestWithWords(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := shipped(t)
 	obj := map[string]any{"order": map[string]any{"id": "1003"}, "request": map[string]any{}}
 	email := catalogue.Email{Body: "A(z) 1003 rendelés nem mondható le: már kiszállítva."}
 	fc, _ := c.Get("failed-cancellation")
@@ -663,10 +644,7 @@ func TestWithWords(t *testing.T) {
 // The reason a cancellation failed, in the words and inflections shops
 // write: "despachado" is as good as "enviado", "expédiée" as "expédié".
 func TestFailedCancellationReasonInflections(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := shipped(t)
 	n, _ := c.Get("failed-cancellation")
 	obj := map[string]any{"order": map[string]any{"id": "1004"}, "request": map[string]any{}}
 	for _, body := range []string{
@@ -689,14 +667,7 @@ func TestFailedCancellationReasonInflections(t *testing.T) {
 // any language"), not only in English, German, French and Spanish: a
 // Japanese shop writing "決済の試行：2回目" shows the attempt.
 func TestShippedAttemptCountInEveryLanguage(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := c.Get("billing-failed")
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := shippedNotification(t, "billing-failed")
 	var attempt catalogue.Attribute
 	for _, a := range n.Attributes {
 		if a.Name == "attemptCount" {
@@ -746,10 +717,7 @@ func TestShippedAttemptCountInEveryLanguage(t *testing.T) {
 // whose total leaves out the tax fails though the HTML part has the right
 // total. Words of these scripts label a line wherever they stand in it.
 func TestLabelledAmountsInJapaneseChineseKorean(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := shipped(t)
 	conf, _ := c.Get("order-confirmation")
 	o := map[string]any{"id": "1005", "currency": "USD", "subtotal": 25.0,
 		"items":    []any{map[string]any{"amount": 20.0, "productDetails": map[string]any{"name": "Widget"}}},
@@ -792,10 +760,7 @@ func TestLabelledAmountsInJapaneseChineseKorean(t *testing.T) {
 // says the email shows the day after; a date without a time (a delay's new
 // date) is never moved.
 func TestDatesInTheMerchantsTimeZone(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := shipped(t)
 	cancelled, _ := c.Get("subscription-cancelled")
 	sub := map[string]any{"stateTransitions": map[string]any{"cancelled": "2027-01-02T16:00:00.000+0000"},
 		"items": []any{map[string]any{"productDetails": map[string]any{"name": "Music box"}}}}
@@ -824,4 +789,24 @@ func TestDatesInTheMerchantsTimeZone(t *testing.T) {
 	if err := delay.Check(obj, e).Err(); err != nil {
 		t.Errorf("a date without a time, in a shop west of UTC: %v", err)
 	}
+}
+
+// shipped is the catalogue drsim ships (fixtures/notifications.yaml).
+func shipped(t *testing.T) *catalogue.Catalogue {
+	t.Helper()
+	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// shippedNotification is notification id of the shipped catalogue.
+func shippedNotification(t *testing.T, id string) *catalogue.Notification {
+	t.Helper()
+	n, err := shipped(t).Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

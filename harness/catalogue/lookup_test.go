@@ -4,25 +4,19 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/drsim/drsim/fixtures"
-	"github.com/drsim/drsim/harness/catalogue"
 )
 
 // Notifications are found by id or by the words QA types; an unknown one
 // names what QA can type and the one meant; triggers are listed once each;
 // a notification is about an event when its when: path finds something.
 func TestGetNamesTriggersAbout(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := shipped(t)
 	for _, name := range []string{"partial-cancellation", "Partial  Cancellation", "partial cancellation"} {
 		if n, err := c.Get(name); err != nil || n.ID != "partial-cancellation" {
 			t.Errorf("Get(%q) = %v, %v; want partial-cancellation", name, n, err)
 		}
 	}
-	_, err = c.Get("partial cancelation")
+	_, err := c.Get("partial cancelation")
 	if err == nil || !strings.Contains(err.Error(), `no notification "partial cancelation" in the catalogue`) || !strings.Contains(err.Error(), "partial cancellation") {
 		t.Errorf("Get of a slip: %v; want the names and the one meant", err)
 	}
@@ -56,14 +50,7 @@ func TestGetNamesTriggersAbout(t *testing.T) {
 // trial's price set during the trial, nor an update that changed nothing:
 // when: alternatives joined by " or ".
 func TestUpdatedTermsAboutPlanOrPriceChange(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := c.Get("updated-terms")
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := shippedNotification(t, "updated-terms")
 	item := func(price float64) map[string]any {
 		return map[string]any{"skuId": "sku1", "price": price, "quantity": 1.0}
 	}
@@ -88,10 +75,7 @@ func TestUpdatedTermsAboutPlanOrPriceChange(t *testing.T) {
 // A notification names the events it may be sent on: the trigger and its
 // alsoOn types.
 func TestSentOn(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := shipped(t)
 	for id, want := range map[string]string{"refund-confirmation": "order.refunded (or refund.complete)", "order-confirmation": "order.accepted"} {
 		n, err := c.Get(id)
 		if err != nil {

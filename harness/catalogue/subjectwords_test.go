@@ -3,7 +3,6 @@ package catalogue_test
 import (
 	"testing"
 
-	"github.com/drsim/drsim/fixtures"
 	"github.com/drsim/drsim/harness/catalogue"
 )
 
@@ -12,10 +11,7 @@ import (
 // that only offers or announces it (cancel anytime, renews soon, will be
 // renewed) does not name it.
 func TestShippedSubjectWords(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := shipped(t)
 	for _, tc := range []struct {
 		id, subject string
 		named       bool
@@ -100,14 +96,7 @@ func TestShippedSubjectWords(t *testing.T) {
 // transfer's awaiting-payment email, in any of the catalogue's languages,
 // in its subject or its text; a confirmation of a paid order is not.
 func TestShippedOrderConfirmationNotWords(t *testing.T) {
-	c, err := catalogue.Parse("notifications.yaml", fixtures.Notifications())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := c.Get("order-confirmation")
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := shippedNotification(t, "order-confirmation")
 	for _, tc := range []struct {
 		email      catalogue.Email
 		disclaimed bool
