@@ -39,6 +39,11 @@ Feature: Customer portal: invoices, credit memos and saved payment methods
     When the document link expires
     Then the document link is refused
 
+  Scenario: Another customer's session does not show the order's documents
+    Given a customer "Bob"
+    Then Alice receives an invoice email with every required attribute
+    And Bob cannot open Alice's order page in the portal
+
   Scenario: Saving a payment method in the portal, outside checkout
     When Alice saves a card in the portal
     Then the card is saved to Alice's account

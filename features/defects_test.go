@@ -37,6 +37,7 @@ var defectCases = []struct {
 	{"email-invoice-url", "The invoice arrives by email and is on the order page", []string{"customer_portal.feature:", "secretInvoiceURL"}},
 	{"no-credit-memo-link", "A credit memo follows a refund, by email and on the order page", []string{"customer_portal.feature:", "credit memo email"}},
 	{"portal-missing-invoice", "The invoice arrives by email and is on the order page", []string{"customer_portal.feature:", "is a file link of file"}},
+	{"portal-shows-any-order", "Another customer's session does not show the order's documents", []string{"customer_portal.feature:", "Bob, signed in to the portal, opened the page of Alice's order", "a file link of that order's document"}},
 	{"no-attach", "Saving a payment method in the portal, outside checkout", []string{"customer_portal.feature:", "never called POST /customers/"}},
 	{"never-activates-subscriptions", "Renewal reminder and renewal confirmation", []string{"subscription_notifications.feature:", "never activated", `POST /subscriptions/{id} {"state":"active"}`}},
 	{"no-acquisition-email", "Acquisition confirmation", []string{"subscription_notifications.feature:", "subscription acquisition email"}},

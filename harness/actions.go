@@ -54,7 +54,7 @@ func (s *Scenario) perform(ctx context.Context, name string, data profile.Action
 		}
 		body, err = s.send(ctx, name, a, data, sess, true)
 		if errors.As(err, &out) {
-			return nil, fmt.Errorf("action %s: %v, even right after signing in again (does the login action sign %s in? is session: right?)", name, out, data.Customer.Email)
+			return nil, fmt.Errorf("action %s: %w, even right after signing in again (does the login action sign %s in? is session: right?)", name, out, data.Customer.Email)
 		}
 	}
 	return body, err
@@ -272,10 +272,19 @@ func (s *Scenario) sendRequest(ctx context.Context, name string, a *profile.Acti
 		} else if lp := s.loginPath(data); !customer && lp != "" && resp.Request.URL.Path == lp {
 			hint = fmt.Sprintf(" (it led to the login page %s: if this runs in the customer's account, set side: customer on actions.%s)", resp.Request.URL.Path, name)
 		}
-		return nil, fmt.Errorf("action %s: %s %s answered %d, want %v%s: %s", name, req.Method, u, resp.StatusCode, acceptList(a), hint, firstBytes(body, 500))
+		return nil, &refusedAnswer{resp.StatusCode, fmt.Sprintf("action %s: %s %s answered %d, want %v%s: %s", name, req.Method, u, resp.StatusCode, acceptList(a), hint, firstBytes(body, 500))}
 	}
 	return body, nil
 }
+
+// refusedAnswer is an action the merchant answered with a status outside
+// the action's accept list.
+type refusedAnswer struct {
+	status int
+	msg    string
+}
+
+func (e *refusedAnswer) Error() string { return e.msg }
 
 // errActionTimeout is the cause of a context ended by timeouts.action.
 var errActionTimeout = errors.New("timeouts.action elapsed")

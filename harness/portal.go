@@ -3,9 +3,11 @@ package harness
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,6 +118,72 @@ func (s *Scenario) ExpectPageDocument(ctx context.Context, kind string) error {
 		return fmt.Errorf("the %s behind %s does not show order %s; its text was:\n%s", kind, fl.URL, o.ID, indent(text, "in the PDF at "+fl.URL))
 	}
 	s.lastLink = fl
+	return nil
+}
+
+// ExpectOrderPageRefused checks that another customer of the scenario
+// (intruder), signed in to the portal, cannot get the documents of owner's
+// order: the order's
+// page (the orderPage action with the order's id) opened in intruder's
+// session must be refused (a status outside the action's accept list, or
+// 401/403 or the login page even after signing in) or link no file link of
+// the order's invoices and credit memos. The order must have a document in
+// Digital River by then, or there would be nothing to leak.
+func (s *Scenario) ExpectOrderPageRefused(ctx context.Context, intruder, owner string) error {
+	if err := s.isOrderCustomer(owner); err != nil {
+		return err
+	}
+	o, err := s.currentOrder()
+	if err != nil {
+		return err
+	}
+	if o.Customer.Name == intruder {
+		return fmt.Errorf("the order belongs to %s: name another customer of the scenario (`Given a customer \"Bob\"`)", intruder)
+	}
+	c, err := s.customer(intruder)
+	if err != nil {
+		return err
+	}
+	order, err := s.h.dr.Order(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	var files []string
+	for _, f := range append(slices.Clone(order.InvoicePDFs), order.CreditMemoPDFs...) {
+		files = append(files, f.ID)
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("order %s has no invoice or credit memo in Digital River yet, so its page has nothing to leak: check this after one (`Then %s receives an invoice email with every required attribute`)", o.ID, o.Customer.Name)
+	}
+	d, err := s.actionData(nil)
+	if err != nil {
+		return err
+	}
+	d.Customer = profile.ActionCustomer{Name: c.Name, Email: c.Email, ID: c.ID}
+	body, err := s.perform(ctx, "orderPage", d)
+	var refused *refusedAnswer
+	var out *signedOut
+	switch {
+	case errors.As(err, &refused), errors.As(err, &out):
+		return nil
+	case err != nil:
+		return err
+	}
+	page, err := parsePage(s.h.cfg.Profile.Merchant.URL, body)
+	if err != nil {
+		return err
+	}
+	for _, id := range files {
+		fls, err := s.fileLinks(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, fl := range fls {
+			if slices.Contains(page.Links, fl.URL) {
+				return fmt.Errorf("%s, signed in to the portal, opened the page of %s's order %s and it links %s, a file link of that order's document %s: the portal must show a customer only the customer's own orders (compare the order's customerId with the signed-in customer's, and answer as for an order that does not exist)", intruder, o.Customer.Name, o.ID, fl.URL, id)
+			}
+		}
+	}
 	return nil
 }
 

@@ -130,6 +130,7 @@ const (
 	DefectEmailInvoiceURL      = "email-invoice-url"
 	DefectNoCreditMemoLink     = "no-credit-memo-link"
 	DefectPortalMissingInvoice = "portal-missing-invoice"
+	DefectPortalAnyOrder       = "portal-shows-any-order"
 	DefectNoAttach             = "no-attach"
 
 	DefectNeverActivate           = "never-activates-subscriptions"
@@ -180,6 +181,7 @@ var knownDefects = []Defect{
 	{DefectEmailInvoiceURL, "link the invoice email to the event's invoiceURL (DR's secret-key file URL) instead of a file link"},
 	{DefectNoCreditMemoLink, "send no credit memo email and show no credit memo link on the portal's order page"},
 	{DefectPortalMissingInvoice, "show no invoice link on the portal's order page"},
+	{DefectPortalAnyOrder, "show any order's page, documents included, to any signed-in customer (no check that the order is theirs)"},
 	{DefectNoAttach, "answer a saved payment method with success without attaching the source at DR"},
 	{DefectNeverActivate, "never activate the draft subscriptions of an accepted order (no POST /subscriptions/{id} {\"state\":\"active\"})"},
 	{DefectNoAcquisitionEmail, "send no subscription confirmation when an order with subscription items is accepted"},

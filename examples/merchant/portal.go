@@ -286,7 +286,9 @@ func (s *Server) handleOrderPage(w http.ResponseWriter, r *http.Request, sess po
 		s.portalDRFailed(w, sess, err, "order "+id)
 		return
 	}
-	if o.CustomerID != sess.CustomerID {
+	if o.CustomerID != sess.CustomerID && s.defects.has(DefectPortalAnyOrder) {
+		s.log.Warn("portal: DEFECT portal-shows-any-order: order of another customer shown", "order", id, "customer", sess.CustomerID)
+	} else if o.CustomerID != sess.CustomerID {
 		s.log.Warn("portal: order of another customer requested", "order", id, "customer", sess.CustomerID)
 		notFound() // the same answer as for an order that does not exist
 		return

@@ -100,6 +100,7 @@ func (s *steps) all() []Step {
 		{`^([A-Z][\w-]*) opens the order page in the portal$`, `When Alice opens the order page in the portal`, call1((*harness.Scenario).OpenOrderPage)},
 		{`^the order page links to the (invoice|credit memo)$`, `Then the order page links to the invoice`, call1((*harness.Scenario).ExpectPageDocument)},
 		{`^no email to ([A-Z][\w-]*) and no portal page shows a secret-key file URL$`, `Then no email to Alice and no portal page shows a secret-key file URL`, call1((*harness.Scenario).ExpectNoSecretURL)},
+		{`^([A-Z][\w-]*) cannot open ([A-Z][\w-]*)'s order page in the portal$`, `Then Bob cannot open Alice's order page in the portal`, call2((*harness.Scenario).ExpectOrderPageRefused)},
 		{`^the document link expires$`, `When the document link expires`, call((*harness.Scenario).ExpireLastLink)},
 		{`^the document link is refused$`, `Then the document link is refused`, call((*harness.Scenario).ExpectLastLinkRefused)},
 		{`^([A-Z][\w-]*) saves a card in the portal$`, `When Alice saves a card in the portal`, s.saveCard},
