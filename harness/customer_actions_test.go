@@ -79,3 +79,40 @@ func TestRefundAndOrderState(t *testing.T) {
 	testrig.WantErr(t, "refund the rest", sc.Refund(ctx, 0))
 	testrig.WantErr(t, "refund past the total", sc.Refund(ctx, 1000), "refund 1000.00 of order "+o.ID)
 }
+
+// Each product of an order is a SKU of its own, whatever script its name
+// is written in: names without Latin letters, or that differ only in case
+// and punctuation, must not share a SKU and so a name.
+func TestProductsKeepTheirNames(t *testing.T) {
+	ctx := context.Background()
+	r := testrig.New(t)
+	h := r.Harness(t, "")
+	sc := h.NewScenario(t.Name())
+	if _, err := sc.CreateCustomer(ctx, "Hanako"); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"抹茶セット", "有田焼 湯呑み", "Wool socks", "wool-socks", "Widget"}
+	var lines []harness.Line
+	for _, n := range names {
+		lines = append(lines, harness.Line{Product: n, Quantity: 1, Price: 1235})
+	}
+	o, err := sc.PlaceOrder(ctx, "Hanako", harness.OrderSpec{Currency: "JPY", Lines: lines})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr := client.New(r.Sim.URL(), r.Key)
+	got, err := dr.Order(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	skus := map[string]string{}
+	for i, it := range got.Items {
+		if it.ProductDetails.Name != names[i] {
+			t.Errorf("item %d is named %q at DR, want %q", i, it.ProductDetails.Name, names[i])
+		}
+		if other, ok := skus[it.SKUID]; ok {
+			t.Errorf("%q and %q share SKU %s", other, names[i], it.SKUID)
+		}
+		skus[it.SKUID] = names[i]
+	}
+}

@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -211,6 +213,24 @@ type OrderSpec struct {
 
 var skuSlug = regexp.MustCompile(`[^a-z0-9]+`)
 
+// skuID is the SKU id of a product name: its lower-case ASCII slug and,
+// when the slug does not spell the name exactly (spaces, capitals, letters
+// outside a-z: "Trail lantern", "抹茶セット", "Café"), a hash of the name,
+// so that two names never share a SKU and so its name: every name written
+// without Latin letters slugs to nothing, and "Wool socks" and "wool-socks"
+// to the same slug.
+func skuID(product string) string {
+	slug := strings.Trim(skuSlug.ReplaceAllString(strings.ToLower(product), "-"), "-")
+	if slug == product {
+		return "sku_" + slug
+	}
+	sum := sha256.Sum256([]byte(product))
+	if slug == "" {
+		return "sku_" + hex.EncodeToString(sum[:6])
+	}
+	return "sku_" + slug + "-" + hex.EncodeToString(sum[:4])
+}
+
 // PlaceOrder makes sure each product exists as a SKU, then has the simulator
 // place the order for the customer (what DR does when a checkout is submitted).
 func (s *Scenario) PlaceOrder(ctx context.Context, customerName string, spec OrderSpec) (*Order, error) {
@@ -275,7 +295,7 @@ func newOrder(o *client.Order, c *Customer) *Order {
 
 // ensureSKU makes sure a SKU named product exists and returns its id.
 func (s *Scenario) ensureSKU(ctx context.Context, product string) (string, error) {
-	id := "sku_" + strings.Trim(skuSlug.ReplaceAllString(strings.ToLower(product), "-"), "-")
+	id := skuID(product)
 	if _, err := s.h.dr.PutSKU(ctx, id, client.SKUParams{Name: client.String(product), Physical: client.Bool(true)}); err != nil {
 		return "", fmt.Errorf("create SKU for %q: %w", product, err)
 	}
