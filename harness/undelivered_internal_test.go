@@ -12,7 +12,7 @@ import (
 // (a merchant acknowledging in 1.5 s against certify's 1 s was told "a
 // held or slow delivery?").
 func TestUndeliveredCause(t *testing.T) {
-	timeout := client.Attempt{Error: `Post "http://127.0.0.1:8093/hook": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`}
+	timeout := client.Attempt{Error: `Post "http://127.0.0.1:8093/hook": no answer within 3s (DR's delivery timeout): context deadline exceeded`}
 	ok := client.Attempt{Status: 200, Delivered: true}
 	for _, tc := range []struct {
 		name   string

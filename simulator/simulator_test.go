@@ -189,7 +189,7 @@ func TestDeliveryTimeoutOption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(at) != 1 || at[0].Delivered || !strings.Contains(at[0].Error, "Timeout") {
+	if len(at) != 1 || at[0].Delivered || !strings.Contains(at[0].Error, "no answer within 100ms") {
 		t.Fatalf("attempts %+v, want one timed out after Options.DeliveryTimeout", at)
 	}
 }

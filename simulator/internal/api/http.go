@@ -33,6 +33,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		raw.write(w, status)
 		return
 	}
+	if b, ok := v.(pooledJSON); ok { // written already, into a buffer of respBufs
+		w.Header()["Content-Type"] = jsonContentType
+		w.WriteHeader(status)
+		_, _ = w.Write(b.Bytes())
+		putRespBuf(b.Buffer)
+		return
+	}
 	if b, ok := v.(jsonBody); ok { // written already
 		w.Header()["Content-Type"] = jsonContentType
 		w.WriteHeader(status)
@@ -72,6 +79,22 @@ var jsonContentType = []string{"application/json"}
 // jsonBody is a response the state wrote as JSON already (as wire.Marshal
 // writes it), sent as it is.
 type jsonBody []byte
+
+// pooledJSON is an answer's JSON written already into a buffer of
+// respBufs, which writeJSON gives back once it has sent it.
+type pooledJSON struct{ *bytes.Buffer }
+
+// byID answers GET by id of a resource of kind: the stored object written
+// as JSON under the account's lock (state.Account.WriteJSON), with no copy
+// of it made to be written and dropped.
+func byID(a *state.Account, kind state.Kind, id string) (int, any, error) {
+	buf := respBufs.Get().(*bytes.Buffer)
+	if err := a.WriteJSON(buf, kind, id); err != nil {
+		putRespBuf(buf)
+		return 0, nil, err
+	}
+	return http.StatusOK, pooledJSON{buf}, nil
+}
 
 func writeError(w http.ResponseWriter, e *apierror.Error) {
 	b, _ := json.Marshal(e) // plain strings; cannot fail

@@ -23,8 +23,7 @@ func (h *Handler) listFulfillments(a *state.Account, r *http.Request) (int, any,
 }
 
 func (h *Handler) getFulfillment(a *state.Account, r *http.Request) (int, any, error) {
-	f, err := a.Fulfillment(pathID(r, "id"))
-	return http.StatusOK, f, err
+	return byID(a, state.KindFulfillment, pathID(r, "id"))
 }
 
 // Refunds (docs/dr-api.md#refund).
@@ -41,8 +40,7 @@ func (h *Handler) listRefunds(a *state.Account, r *http.Request) (int, any, erro
 }
 
 func (h *Handler) getRefund(a *state.Account, r *http.Request) (int, any, error) {
-	re, err := a.Refund(pathID(r, "id"))
-	return http.StatusOK, re, err
+	return byID(a, state.KindRefund, pathID(r, "id"))
 }
 
 func (h *Handler) updateRefund(a *state.Account, r *http.Request) (int, any, error) {
@@ -63,8 +61,7 @@ func (h *Handler) listReturns(a *state.Account, r *http.Request) (int, any, erro
 }
 
 func (h *Handler) getReturn(a *state.Account, r *http.Request) (int, any, error) {
-	ret, err := a.Return(pathID(r, "id"))
-	return http.StatusOK, ret, err
+	return byID(a, state.KindReturn, pathID(r, "id"))
 }
 
 func (h *Handler) updateReturn(a *state.Account, r *http.Request) (int, any, error) {

@@ -34,8 +34,7 @@ func (h *Handler) listCustomers(a *state.Account, r *http.Request) (int, any, er
 }
 
 func (h *Handler) getCustomer(a *state.Account, r *http.Request) (int, any, error) {
-	c, err := a.Customer(pathID(r, "id"))
-	return http.StatusOK, c, err
+	return byID(a, state.KindCustomer, pathID(r, "id"))
 }
 
 func (h *Handler) updateCustomer(a *state.Account, r *http.Request) (int, any, error) {
@@ -66,8 +65,7 @@ func (h *Handler) createSource(a *state.Account, r *http.Request) (int, any, err
 }
 
 func (h *Handler) getSource(a *state.Account, r *http.Request) (int, any, error) {
-	s, err := a.Source(pathID(r, "id"))
-	return http.StatusOK, s, err
+	return byID(a, state.KindSource, pathID(r, "id"))
 }
 
 // SKUs.
@@ -100,8 +98,7 @@ func (h *Handler) updateSKU(a *state.Account, r *http.Request) (int, any, error)
 }
 
 func (h *Handler) getSKU(a *state.Account, r *http.Request) (int, any, error) {
-	s, err := a.SKU(pathID(r, "id"))
-	return http.StatusOK, s, err
+	return byID(a, state.KindSKU, pathID(r, "id"))
 }
 
 func (h *Handler) listSKUs(a *state.Account, r *http.Request) (int, any, error) {
@@ -141,8 +138,7 @@ func (h *Handler) getOrder(a *state.Account, r *http.Request) (int, any, error) 
 		o, err := a.OrderExpanded(pathID(r, "id"))
 		return http.StatusOK, o, err
 	}
-	o, err := a.Order(pathID(r, "id"))
-	return http.StatusOK, o, err
+	return byID(a, state.KindOrder, pathID(r, "id"))
 }
 
 func (h *Handler) getCharge(a *state.Account, r *http.Request) (int, any, error) {

@@ -46,8 +46,7 @@ func (h *Handler) listPlans(a *state.Account, r *http.Request) (int, any, error)
 }
 
 func (h *Handler) getPlan(a *state.Account, r *http.Request) (int, any, error) {
-	p, err := a.Plan(pathID(r, "id"))
-	return http.StatusOK, p, err
+	return byID(a, state.KindPlan, pathID(r, "id"))
 }
 
 func (h *Handler) updatePlan(a *state.Account, r *http.Request) (int, any, error) {
@@ -70,8 +69,7 @@ func (h *Handler) listSubscriptions(a *state.Account, r *http.Request) (int, any
 }
 
 func (h *Handler) getSubscription(a *state.Account, r *http.Request) (int, any, error) {
-	s, err := a.Subscription(pathID(r, "id"))
-	return http.StatusOK, s, err
+	return byID(a, state.KindSubscription, pathID(r, "id"))
 }
 
 func (h *Handler) updateSubscription(a *state.Account, r *http.Request) (int, any, error) {
@@ -94,8 +92,7 @@ func (h *Handler) listInvoices(a *state.Account, r *http.Request) (int, any, err
 }
 
 func (h *Handler) getInvoice(a *state.Account, r *http.Request) (int, any, error) {
-	inv, err := a.Invoice(pathID(r, "id"))
-	return http.StatusOK, inv, err
+	return byID(a, state.KindInvoice, pathID(r, "id"))
 }
 
 func (h *Handler) createInvoice(a *state.Account, r *http.Request) (int, any, error) {

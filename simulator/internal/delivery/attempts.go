@@ -153,7 +153,7 @@ func (e *Engine) WaitAttemptsPage(ctx context.Context, accountID string, f Attem
 		e.mu.Lock()
 		got := e.attemptsLocked(accountID, f)
 		p := e.pageOf(accountID, got, limit)
-		changed := e.changed
+		changed := e.watchLocked()
 		e.mu.Unlock()
 		if len(got) >= min {
 			return p, nil

@@ -42,6 +42,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -92,7 +93,7 @@ type Engine struct {
 	tokens       tokens                 // OAuth access tokens of OAUTH webhooks (auth.go)
 	faults       []*fault
 	faultSeq     int           // numbers fault ids (faults.go)
-	changed      chan struct{} // closed and replaced when an attempt is recorded or a hold changes
+	changed      chan struct{} // closed at the next change when someone waits (watchLocked); nil when nobody does
 	seq          uint64
 	closed       bool
 	wg           sync.WaitGroup
@@ -144,8 +145,7 @@ func New(o Options) *Engine {
 		client: c, log: logger, wall: wall, timeout: timeout, keepAttempts: keep,
 		retry: retry, delays: delays, disable: o.Disable.normalized(),
 		hooks: map[hookKey]*hook{}, attempts: map[string]*attemptLog{},
-		changed: make(chan struct{}),
-		ctx:     ctx, cancel: cancel,
+		ctx: ctx, cancel: cancel,
 	}
 }
 
@@ -271,9 +271,22 @@ func (e *Engine) kickLocked(h *hook) {
 	go e.drain(h)
 }
 
+// signalLocked wakes whoever waits for a change (watchLocked).
 func (e *Engine) signalLocked() {
-	close(e.changed)
-	e.changed = make(chan struct{})
+	if e.changed != nil {
+		close(e.changed)
+		e.changed = nil
+	}
+}
+
+// watchLocked is a channel closed at the next change: an attempt recorded,
+// an event parked or held, a hold released. It is made when someone first
+// waits, so a change nobody waits for costs no channel.
+func (e *Engine) watchLocked() <-chan struct{} {
+	if e.changed == nil {
+		e.changed = make(chan struct{})
+	}
+	return e.changed
 }
 
 // Publish enqueues ev for each target. It never blocks on the network.
@@ -629,7 +642,7 @@ func (e *Engine) WaitStatus(ctx context.Context, accountID, webhookID string, co
 	for {
 		e.mu.Lock()
 		s := e.statusLocked(accountID, webhookID)
-		changed := e.changed
+		changed := e.watchLocked()
 		e.mu.Unlock()
 		if cond(s) {
 			return s, nil
@@ -754,7 +767,9 @@ func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *fault, sg 
 			return a
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.Address, bytes.NewReader(body))
+	timed, cancel := context.WithTimeout(ctx, e.timeout) // until the answer is read
+	defer cancel()
+	req, err := http.NewRequestWithContext(timed, http.MethodPost, t.Address, bytes.NewReader(body))
 	if err != nil {
 		a.Error = fmt.Sprintf("build request: %v", err)
 		return a
@@ -769,17 +784,18 @@ func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *fault, sg 
 		return a
 	}
 	start := time.Now()
-	resp, err := e.client.Do(req)
+	resp, err := e.roundTrip(req)
 	a.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
 		a.Error = err.Error()
 	} else {
-		var excerpt [512]byte
+		excerpt := excerpts.Get().(*[excerptSize]byte)
 		n, _ := io.ReadFull(resp.Body, excerpt[:])
+		a.ResponseExcerpt = string(excerpt[:n])
+		excerpts.Put(excerpt)
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 		_ = resp.Body.Close()
 		a.Status = resp.StatusCode
-		a.ResponseExcerpt = string(excerpt[:n])
 		a.Delivered = resp.StatusCode >= 200 && resp.StatusCode < 300
 		if resp.StatusCode == http.StatusUnauthorized && t.OAuth != nil {
 			e.dropToken(t.OAuth) // the next attempt gets a new token
@@ -794,6 +810,34 @@ func (e *Engine) send(ctx context.Context, j *job, t state.Target, f *fault, sg 
 		a.Error = fmt.Sprintf("fault %s injected: timeout: the merchant was called (%s) but its answer counts as not arriving within %s", f.ID, seen, e.timeout)
 	}
 	return a
+}
+
+// excerptSize is how much of the merchant's answer an attempt keeps.
+const excerptSize = 512
+
+// excerpts are the buffers send reads an answer's excerpt into (an array
+// on send's stack would escape to the heap through resp.Body).
+var excerpts = sync.Pool{New: func() any { return new([excerptSize]byte) }}
+
+// roundTrip sends one delivery: a single request with no redirect followed
+// (DR counts a 3xx as a failure, so its answer is the attempt's), whose
+// context carries the engine's timeout. It calls the client's transport
+// itself rather than http.Client.Do, which for each request copies its
+// headers and URL to follow redirects the engine refuses. Its errors read
+// as Do's do (Post "address": …).
+func (e *Engine) roundTrip(req *http.Request) (*http.Response, error) {
+	if u := req.URL.User; u != nil && req.Header.Get("Authorization") == "" {
+		password, _ := u.Password() // as http.Client sends a URL's user and password
+		req.SetBasicAuth(u.Username(), password)
+	}
+	resp, err := e.client.Transport.RoundTrip(req)
+	if err != nil {
+		if errors.Is(req.Context().Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("no answer within %s (DR's delivery timeout): %w", e.timeout, err)
+		}
+		return nil, &url.Error{Op: "Post", URL: req.URL.Redacted(), Err: err}
+	}
+	return resp, nil
 }
 
 func (e *Engine) store(accountID string, a Attempt) Attempt {

@@ -299,7 +299,7 @@ func TestUnreachableAndTimedOutAttemptsRecordAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	held.next(t, "the held delivery")
-	if a.Delivered || a.Status != 0 || !strings.Contains(a.Error, "Timeout") {
+	if a.Delivered || a.Status != 0 || !strings.Contains(a.Error, "no answer within 100ms") {
 		t.Fatalf("held attempt %+v, want undelivered with a timeout error", a)
 	}
 
@@ -486,5 +486,37 @@ func TestCloseCancelsInFlightAttemptsAndStopsTakingEvents(t *testing.T) {
 	}
 	if _, err := e.Deliver(context.Background(), "acct_1", newEvent("ev_3", "order.accepted", `{}`), target("wh_1", held.url), delivery.ForgeNone); err == nil {
 		t.Fatal("Deliver after Close succeeded")
+	}
+}
+
+// A webhook address with a user and password is called with them as basic
+// authentication, as an HTTP client sends them, and the recorded attempt's
+// errors never show the password.
+func TestAddressUserAndPasswordAreBasicAuth(t *testing.T) {
+	e := newEngine(t, delivery.Options{})
+	rc := newReceiver(t, nil)
+	addr := strings.Replace(rc.url, "http://", "http://hook-user:s3cret@", 1) + "/hook"
+	a, err := e.Deliver(context.Background(), "acct_1", newEvent("ev_1", "order.accepted", `{}`), target("wh_1", addr), delivery.ForgeNone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rc.next(t, "the delivery")
+	if !a.Delivered {
+		t.Fatalf("attempt %+v, want delivered", a)
+	}
+	r := http.Request{Header: got.header}
+	if u, p, ok := r.BasicAuth(); !ok || u != "hook-user" || p != "s3cret" {
+		t.Fatalf("Authorization %q, want basic hook-user:s3cret", got.header.Get("Authorization"))
+	}
+
+	gone := httptest.NewServer(http.NotFoundHandler())
+	addr = strings.Replace(gone.URL, "http://", "http://hook-user:s3cret@", 1) + "/hook"
+	gone.Close()
+	a, err = e.Deliver(context.Background(), "acct_1", newEvent("ev_2", "order.accepted", `{}`), target("wh_2", addr), delivery.ForgeNone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Delivered || !strings.HasPrefix(a.Error, `Post "http://hook-user:xxxxx@`) || strings.Contains(a.Error, "s3cret") {
+		t.Fatalf("attempt to a closed address: error %q, want Post \"http://hook-user:xxxxx@…\" without the password", a.Error)
 	}
 }

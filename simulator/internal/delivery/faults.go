@@ -346,7 +346,7 @@ func (e *Engine) WaitHeld(ctx context.Context, accountID, id string, min int) (F
 			return Fault{}, problem.NotFoundID("Fault", id)
 		}
 		v := f.view()
-		changed := e.changed
+		changed := e.watchLocked()
 		e.mu.Unlock()
 		if v.Held >= min {
 			return v, nil
