@@ -435,12 +435,12 @@ func (s *idSample) offer(id string) {
 // progress.
 func benchAPI(ctx context.Context, stored []int, conc, requests, rounds int, cpuprofile string, say func(format string, a ...any)) (out []apiFigures, err error) {
 	type level struct {
-		sim  *apiServer
-		api  *rawAPI
-		ids  []string
+		sim    *apiServer
+		api    *rawAPI
+		ids    []string
 		events int // customer.created events stored: one per fill and per create
-		f    apiFigures
-		get  func(ctx context.Context, i int) error // GET of a stored customer's id, picked at random
+		f      apiFigures
+		get    func(ctx context.Context, i int) error // GET of a stored customer's id, picked at random
 	}
 	levels := make([]*level, len(stored))
 	defer func() {

@@ -57,15 +57,15 @@ type benchRequest struct {
 // a trim done (Trimmed: how many customers it removed), its memory (Live,
 // RSS), or what went wrong (Error).
 type benchMessage struct {
-	URL    string   `json:"url,omitempty"`
-	Key    string   `json:"key,omitempty"`
-	GC     uint64   `json:"gc,omitempty"`
-	IDs    []string `json:"ids,omitempty"`
+	URL     string   `json:"url,omitempty"`
+	Key     string   `json:"key,omitempty"`
+	GC      uint64   `json:"gc,omitempty"`
+	IDs     []string `json:"ids,omitempty"`
 	Stored  int      `json:"stored,omitempty"`
 	Trimmed int      `json:"trimmed,omitempty"`
-	Live   uint64   `json:"live,omitempty"`
-	RSS    uint64   `json:"rss,omitempty"`
-	Error  string   `json:"error,omitempty"`
+	Live    uint64   `json:"live,omitempty"`
+	RSS     uint64   `json:"rss,omitempty"`
+	Error   string   `json:"error,omitempty"`
 }
 
 // benchServer is the child: it serves a simulator with one account until
