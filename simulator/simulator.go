@@ -342,6 +342,18 @@ func (s *Server) FillCustomers(secretKey string, n int, email func(i int) string
 	return ids, nil
 }
 
+// TrimCustomers removes the newest customers of the account of secretKey
+// until keep are left, straight in its state, and says how many went; their
+// events stay. With FillCustomers it keeps a load test's account at the
+// size it measures: drsim bench trims the customers its create figure made.
+func (s *Server) TrimCustomers(secretKey string, keep int) (int, error) {
+	a, public, ok := s.store.Lookup(secretKey)
+	if !ok || public {
+		return 0, fmt.Errorf("simulator: trim customers: no account has the secret key %q", secretKey)
+	}
+	return a.DropNewestCustomers(keep), nil
+}
+
 // Close stops serving and waits for in-flight webhook deliveries to end.
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -385,3 +385,53 @@ func TestFillCustomersStoresWhatTheAPIStores(t *testing.T) {
 		t.Fatal("FillCustomers with a public key: no error")
 	}
 }
+
+// TrimCustomers takes back the newest customers down to the number kept:
+// they are gone from GET and from lists, their ids can be made again, the
+// older ones stay as they were, and their events stay.
+func TestTrimCustomersRemovesTheNewest(t *testing.T) {
+	sim, c := start(t, simulator.Options{})
+	ctx := context.Background()
+	keys, err := c.Account(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := sim.FillCustomers(keys.SecretKey, 5, func(i int) string { return fmt.Sprintf("t%d@example.test", i) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := sim.TrimCustomers(keys.SecretKey, 2); err != nil || n != 3 {
+		t.Fatalf("TrimCustomers(2) of 5 = %d, %v; want 3 removed", n, err)
+	}
+	page, err := c.Customers(ctx, client.ListParams{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Data) != 2 || page.Data[0].ID != ids[1] || page.Data[1].ID != ids[0] {
+		t.Fatalf("customers after the trim: %+v; want %s and %s", page.Data, ids[1], ids[0])
+	}
+	for _, id := range ids[2:] {
+		if _, err := c.Customer(ctx, id); err == nil || !strings.Contains(err.Error(), "404") {
+			t.Fatalf("GET trimmed customer %s: %v; want a 404", id, err)
+		}
+	}
+	if got, err := c.Customer(ctx, ids[1]); err != nil || got.Email != "t1@example.test" {
+		t.Fatalf("GET kept customer %s: %+v, %v", ids[1], got, err)
+	}
+	if _, err := c.CreateCustomer(ctx, client.CustomerParams{ID: new(ids[4])}); err != nil {
+		t.Fatalf("making a trimmed id again: %v", err)
+	}
+	events, err := c.Events(ctx, client.ListParams{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events.Data) != 6 {
+		t.Fatalf("%d events after the trim and one create; want 6 (the 5 filled stay)", len(events.Data))
+	}
+	if n, err := sim.TrimCustomers(keys.SecretKey, 10); err != nil || n != 0 {
+		t.Fatalf("TrimCustomers(10) of 3 = %d, %v; want none removed", n, err)
+	}
+	if _, err := sim.TrimCustomers(keys.PublicKey, 0); err == nil {
+		t.Fatal("TrimCustomers with a public key: no error")
+	}
+}

@@ -161,7 +161,7 @@ func printAPI(w io.Writer, figs []apiFigures, conc, rounds int) {
 		if f.fill > 0 {
 			fill = fmt.Sprintf("; filled in %s", f.fill.Round(time.Millisecond))
 		}
-		fmt.Fprintf(w, "            %7s         memory at %d stored: live heap %s, RSS %s; after these: %d customers and %d events stored, live heap %s, RSS %s%s%s; warmed with %d GETs (%d collections)\n", "", f.stored, mib(f.memFilled.live), mib(f.memFilled.rss), f.memStored, f.memStored, mib(f.mem.live), mib(f.mem.rss), per, fill, f.warm.n, f.warm.gc.cycles)
+		fmt.Fprintf(w, "            %7s         memory at %d stored: live heap %s, RSS %s; after these: %d customers and %d events stored, live heap %s, RSS %s%s%s; warmed with %d GETs (%d collections)\n", "", f.stored, mib(f.memFilled.live), mib(f.memFilled.rss), f.stored, f.memEvents, mib(f.mem.live), mib(f.mem.rss), per, fill, f.warm.n, f.warm.gc.cycles)
 	}
 	for _, f := range figs {
 		if f.stored >= rssTargetAt && f.stored < 2*rssTargetAt && f.memFilled.rss > 0 {
@@ -179,7 +179,7 @@ func printAPI(w io.Writer, figs []apiFigures, conc, rounds int) {
 				last.stored, 1/storedTarget, c(last.create, base.create), c(last.get, base.get), c(last.lists, base.lists))
 		}
 	}
-	fmt.Fprintf(w, "            (each level is a simulator in a process of its own, on half the CPUs as drsim serve does, the load generator in this one; stored customers are filled straight into the state, as POST /customers makes them; before the figures, GETs run at each level until %d collections have completed at its heap; then %d rounds, each level in turn in each, and each level's rounds summed; each run is measured from the end of a collection, over -requests (list a quarter) and until %d more has completed; memory is the simulator's process's, measured after each level's fill and after its figures: RSS is VmRSS from /proc/PID/status after debug.FreeOSMemory; gc: collections during each figure's run; server cpu: the simulator's process's user and system CPU time over the run, per request)\n", apiWarm, rounds, apiCycles)
+	fmt.Fprintf(w, "            (each level is a simulator in a process of its own, on half the CPUs as drsim serve does, the load generator in this one; stored customers are filled straight into the state, as POST /customers makes them; before the figures, GETs run at each level until %d collections have completed at its heap; then %d rounds, each level in turn in each, and each level's rounds summed; each run is measured from the end of a collection, over -requests (list a quarter) and until %d more has completed; the customers a create figure makes are removed again after it, their events kept, so that every figure is measured at its level's count of customers; memory is the simulator's process's, measured after each level's fill and after its figures: RSS is VmRSS from /proc/PID/status after debug.FreeOSMemory; gc: collections during each figure's run; server cpu: the simulator's process's user and system CPU time over the run, per request)\n", apiWarm, rounds, apiCycles)
 }
 
 // mib writes a byte count in MiB.

@@ -328,7 +328,7 @@ type apiFigures struct {
 	fill               time.Duration // time to fill up to stored (straight into the state, no HTTP)
 	memFilled          memFigures    // after the fill, before the figures: stored customers and their events exactly
 	mem                memFigures    // after the level's figures
-	memStored          int           // customers stored (each with its event) then
+	memEvents          int           // events stored then (the level's customers are stored: creates are trimmed)
 	warm               loadResult    // the GETs before the figures (benchAPI)
 	create, get, lists loadResult
 }
@@ -428,18 +428,19 @@ func (s *idSample) offer(id string) {
 // /customers makes), so a million customers take seconds, not minutes.
 // The figures are measured in rounds, each level in turn in each round, and
 // each level's rounds summed: the machine's other work, which changes over
-// minutes, then weighs on every level alike. The creates measured at a
-// level stay in its account. cpuprofile, when not empty, is where each
+// minutes, then weighs on every level alike. The customers a create
+// figure makes are trimmed after it, so each figure is measured at its
+// level's count (their events stay). cpuprofile, when not empty, is where each
 // child writes its CPU profile (with its level appended); say reports
 // progress.
 func benchAPI(ctx context.Context, stored []int, conc, requests, rounds int, cpuprofile string, say func(format string, a ...any)) (out []apiFigures, err error) {
 	type level struct {
-		sim  *apiServer
-		api  *rawAPI
-		ids  []string
-		have int
-		f    apiFigures
-		get  func(ctx context.Context, i int) error // GET of a stored customer's id, picked at random
+		sim    *apiServer
+		api    *rawAPI
+		ids    []string
+		events int // customer.created events stored: one per fill and per create
+		f      apiFigures
+		get    func(ctx context.Context, i int) error // GET of a stored customer's id, picked at random
 	}
 	levels := make([]*level, len(stored))
 	defer func() {
@@ -472,7 +473,7 @@ func benchAPI(ctx context.Context, stored []int, conc, requests, rounds int, cpu
 		if l.ids, err = sim.fill(ctx, l.f.stored); err != nil { // GET by id needs one
 			return nil, fmt.Errorf("fill to %d customers: %w", l.f.stored, err)
 		}
-		l.f.fill, l.have = time.Since(t0), l.f.stored
+		l.f.fill, l.events = time.Since(t0), l.f.stored
 		// The memory at exactly this level's objects: the warm-up below
 		// faults in again what measuring returned to the OS.
 		if l.f.memFilled, err = sim.memory(ctx); err != nil {
@@ -497,7 +498,13 @@ func benchAPI(ctx context.Context, stored []int, conc, requests, rounds int, cpu
 			if err != nil {
 				return nil, err
 			}
-			l.have += create.n
+			// The customers the creates made go again, so that every
+			// figure is measured at the level's count; their events stay.
+			trimmed, err := l.sim.trim(ctx)
+			if err != nil {
+				return nil, err
+			}
+			l.events += trimmed
 			get, err := loadCycles(ctx, l.sim, conc, requests, apiCycles, most, l.get)
 			if err != nil {
 				return nil, err
@@ -516,7 +523,7 @@ func benchAPI(ctx context.Context, stored []int, conc, requests, rounds int, cpu
 		if l.f.mem, err = l.sim.memory(ctx); err != nil {
 			return nil, err
 		}
-		l.f.memStored = l.have
+		l.f.memEvents = l.events
 		out = append(out, l.f)
 	}
 	return out, nil

@@ -44,7 +44,8 @@ const (
 )
 
 // benchRequest is bench asking the child: Op "fill" stores N more
-// customers, "memory" measures the memory.
+// customers, "trim" removes the customers made since the fills (by a
+// create figure; their events stay), "memory" measures the memory.
 type benchRequest struct {
 	Op string `json:"op"`
 	N  int    `json:"n,omitempty"`
@@ -53,16 +54,18 @@ type benchRequest struct {
 // benchMessage is the child speaking: where it serves (first), a
 // collection completed (GC, the count so far), a fill done (IDs: a uniform
 // sample of every customer stored; Stored: how many were filled in all),
-// its memory (Live, RSS), or what went wrong (Error).
+// a trim done (Trimmed: how many customers it removed), its memory (Live,
+// RSS), or what went wrong (Error).
 type benchMessage struct {
-	URL    string   `json:"url,omitempty"`
-	Key    string   `json:"key,omitempty"`
-	GC     uint64   `json:"gc,omitempty"`
-	IDs    []string `json:"ids,omitempty"`
-	Stored int      `json:"stored,omitempty"`
-	Live   uint64   `json:"live,omitempty"`
-	RSS    uint64   `json:"rss,omitempty"`
-	Error  string   `json:"error,omitempty"`
+	URL     string   `json:"url,omitempty"`
+	Key     string   `json:"key,omitempty"`
+	GC      uint64   `json:"gc,omitempty"`
+	IDs     []string `json:"ids,omitempty"`
+	Stored  int      `json:"stored,omitempty"`
+	Trimmed int      `json:"trimmed,omitempty"`
+	Live    uint64   `json:"live,omitempty"`
+	RSS     uint64   `json:"rss,omitempty"`
+	Error   string   `json:"error,omitempty"`
 }
 
 // benchServer is the child: it serves a simulator with one account until
@@ -144,6 +147,13 @@ func benchServer(ctx context.Context, args []string, in io.Reader, out io.Writer
 				sample.offer(id)
 			}
 			m.IDs, m.Stored = sample.ids, filled
+		case "trim":
+			n, err := sim.TrimCustomers(keys.SecretKey, filled)
+			if err != nil {
+				m.Error = err.Error()
+				break
+			}
+			m.Trimmed = n
 		case "memory":
 			mem := measureMemory()
 			m.Live, m.RSS = mem.live, mem.rss
@@ -256,6 +266,16 @@ func (s *apiServer) fill(ctx context.Context, n int) ([]string, error) {
 		return nil, err
 	}
 	return m.IDs, nil
+}
+
+// trim removes the customers made since the fills (by a create figure)
+// and says how many it removed.
+func (s *apiServer) trim(ctx context.Context) (int, error) {
+	m, err := s.ask(ctx, benchRequest{Op: "trim"})
+	if err != nil {
+		return 0, err
+	}
+	return m.Trimmed, nil
 }
 
 // memory is the child's live heap and resident set (measureMemory there).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -40,6 +41,21 @@ func TestAPIServerIsAChildProcessThatFillsAndMeasures(t *testing.T) {
 		if err := api.do(ctx, "GET", "/customers/"+id, ""); err != nil {
 			t.Fatalf("a filled customer is not served by the child: %v", err)
 		}
+	}
+	// A create figure's customers go again at a trim; the filled stay.
+	for i := range 4 {
+		if err := api.do(ctx, "POST", "/customers", fmt.Sprintf(`{"id":"made%d"}`, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.trim(ctx); err != nil || n != 4 {
+		t.Fatalf("trim after 4 creates: %d, %v; want 4 removed", n, err)
+	}
+	if err := api.do(ctx, "GET", "/customers/made0", ""); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("GET of a trimmed customer: %v, want a 404", err)
+	}
+	if err := api.do(ctx, "GET", "/customers/"+ids[0], ""); err != nil {
+		t.Fatalf("a filled customer is gone after the trim: %v", err)
 	}
 	mem, err := s.memory(ctx)
 	if err != nil {
@@ -109,7 +125,7 @@ func TestStatCPU(t *testing.T) {
 func TestPrintAPIMemoryTarget(t *testing.T) {
 	run := loadResult{n: 10, wall: time.Second}
 	level := func(stored int, rss uint64) apiFigures {
-		return apiFigures{stored: stored, memStored: stored, memFilled: memFigures{live: rss / 2, rss: rss}, mem: memFigures{live: rss, rss: 2 * rss}, create: run, get: run, lists: run}
+		return apiFigures{stored: stored, memEvents: stored, memFilled: memFigures{live: rss / 2, rss: rss}, mem: memFigures{live: rss, rss: 2 * rss}, create: run, get: run, lists: run}
 	}
 	var out strings.Builder
 	printAPI(&out, []apiFigures{level(1, 10e6), level(50_000, 60e6), level(120_000, 140e6), level(1_000_000, 900e6)}, 32, 1)

@@ -187,6 +187,22 @@ func (c *collection[T]) dropOldest(drop func(T) bool) int {
 	return n
 }
 
+// dropNewest deletes the newest values until keep are left and returns
+// their ids, newest first. It costs what it removes.
+func (c *collection[T]) dropNewest(keep int) []string {
+	keep = max(keep, 0)
+	var ids []string
+	for i := len(c.items) - 1; i >= keep; i-- {
+		ids = append(ids, c.items[i].id)
+		c.unindex(c.items[i].id)
+	}
+	if keep < len(c.items) {
+		clear(c.items[keep:])
+		c.items = c.items[:keep]
+	}
+	return ids
+}
+
 // remove deletes id; it is rare (DELETE calls), so it may shift the
 // entries that follow.
 func (c *collection[T]) remove(id string) {

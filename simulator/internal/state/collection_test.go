@@ -73,6 +73,9 @@ func TestCollection(t *testing.T) {
 			return fmt.Sprint(c.dropOldest(func(it *collItem) bool { return slices.Contains(ids, it.id) }))
 		}
 	}
+	dropNewest := func(keep int) op {
+		return func(c *collection[*collItem]) string { return strings.Join(c.dropNewest(keep), ",") }
+	}
 	tests := []struct {
 		name   string
 		ops    []op
@@ -93,6 +96,11 @@ func TestCollection(t *testing.T) {
 		{"dropOldest stops at the first kept", []op{put("a", "b", "c", "d"), dropOldest("a", "b", "d")}, "2", []string{"c", "d"}, []string{"a", "b"}},
 		{"dropOldest then put", []op{put("a", "b", "c"), dropOldest("a"), put("x"), remove("b")}, "1", []string{"c", "x"}, []string{"a", "b"}},
 		{"dropOldest then removeWhere then put", []op{put("a", "b", "c", "d"), dropOldest("a", "b"), removeWhere("c"), put("b")}, "2 1", []string{"d", "b"}, []string{"a", "c"}},
+		{"dropNewest keeps the oldest", []op{put("a", "b", "c", "d"), dropNewest(2)}, "d,c", []string{"a", "b"}, []string{"c", "d"}},
+		{"dropNewest then put", []op{put("a", "b", "c"), dropNewest(1), put("c", "x")}, "c,b", []string{"a", "c", "x"}, []string{"b"}},
+		{"dropNewest of fewer than kept", []op{put("a", "b"), dropNewest(5)}, "", []string{"a", "b"}, nil},
+		{"dropNewest everything", []op{put("a", "b"), dropNewest(0), put("b")}, "b,a", []string{"b"}, []string{"a"}},
+		{"dropOldest then dropNewest", []op{put("a", "b", "c", "d"), dropOldest("a"), dropNewest(2), put("e")}, "1 d", []string{"b", "c", "e"}, []string{"a", "d"}},
 		{"dropOldest everything, twice", []op{put("a", "b"), dropOldest("a", "b"), put("c"), dropOldest("c")}, "2 1", nil, []string{"a", "b", "c"}},
 	}
 	for _, h := range collectionHashes {

@@ -196,6 +196,24 @@ func (a *Account) DeleteCustomer(id string) error {
 	return nil
 }
 
+// DropNewestCustomers removes the newest customers until keep are left, as
+// if they had never been made, and says how many went; their events stay
+// in the log. It is for load tests that measure creates at a fixed number
+// of stored customers (drsim bench), not an API: DELETE /customers/{id}
+// records customer.deleted.
+func (a *Account) DropNewestCustomers(keep int) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := a.customers.dropNewest(keep)
+	for _, id := range ids {
+		if tc, ok := a.testClocks.get(a.customerClock[id]); ok {
+			tc.customers--
+		}
+		delete(a.customerClock, id)
+	}
+	return len(ids)
+}
+
 func hasSource(c *Customer, id string) bool {
 	for _, s := range c.Sources {
 		if s.ID == id {
