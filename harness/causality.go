@@ -169,8 +169,9 @@ func (s *Scenario) prematureCause(ctx context.Context, nt *catalogue.Notificatio
 
 // lastDeliveredBefore names the latest events (up to three, newest first)
 // about the scenario's order or subscription that DR delivered to the
-// merchant (on any of its webhooks) before t, as "X" or "one of X, Y", or "".
-func (s *Scenario) lastDeliveredBefore(ctx context.Context, t time.Time) string {
+// merchant (on any of its webhooks) before t, other than the except ones,
+// as "X" or "one of X, Y", or "".
+func (s *Scenario) lastDeliveredBefore(ctx context.Context, t time.Time, except ...string) string {
 	atts, err := s.h.dr.Deliveries(ctx, client.AttemptFilter{})
 	if err != nil {
 		return ""
@@ -182,7 +183,7 @@ func (s *Scenario) lastDeliveredBefore(ctx context.Context, t time.Time) string 
 		if len(named) == 3 {
 			break
 		}
-		if !a.Time.Before(t) || checked[a.EventID] || a.Address != s.h.cfg.Profile.Webhook.URL {
+		if !a.Time.Before(t) || checked[a.EventID] || a.Address != s.h.cfg.Profile.Webhook.URL || slices.Contains(except, a.EventID) {
 			continue
 		}
 		checked[a.EventID] = true

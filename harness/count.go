@@ -117,6 +117,19 @@ func (s *Scenario) countCause(ctx context.Context, n *catalogue.Notification, re
 		}
 		if len(atts) > 1 {
 			cause = fmt.Sprintf("%d emails answer one %s event, %s, which Digital River delivered %d times: the merchant does not deduplicate by event id (DR redelivers events, after a failed or slow answer or at will, so a webhook handler must be idempotent: one email per event id)", len(byEvent[dup]), n.Trigger, dup, len(atts))
+			// A merchant that does deduplicate may have sent one of them on
+			// another event about the order that its worker pool got to
+			// only after this one (an order confirmation on
+			// order.pending_payment): arrival after the event cannot tell.
+			var last time.Time
+			for _, i := range byEvent[dup] {
+				if got[i].Created.After(last) {
+					last = got[i].Created
+				}
+			}
+			if other := s.lastDeliveredBefore(ctx, last, dup); other != "" {
+				cause += fmt.Sprintf("; or, if it does deduplicate, it sent one of them on another event about the order, %s, delivered before the later email: send the %s on %s only", other, strings.ToLower(n.Name), n.SentOn())
+			}
 		}
 		return "\nlikely cause: " + cause + b.String() + d.String()
 	case want == 0 && len(byEvent) == len(got):

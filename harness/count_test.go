@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/smtp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -255,4 +256,58 @@ func TestCountNamesAnEmailSentBeforeItsEvent(t *testing.T) {
 	testrig.WantErr(t, "count", sc.ExpectCount(ctx, "Alice", "order-confirmation", 1),
 		"got 2", "likely cause: the email arrived before Digital River sent order.accepted, so the merchant sent the order confirmation on another event",
 		"arrived before Digital River sent it", "answers order.accepted ")
+}
+
+// A merchant that deduplicates by event id, but whose worker pool sends the
+// confirmation it wrongly sends on order.pending_payment only after DR
+// delivered order.accepted (twice): both emails arrive after order.accepted,
+// so arrival cannot tell them apart, and the failure names the other event
+// about the order beside the missing deduplication.
+func TestCountNamesAnotherEventBesideDeduplication(t *testing.T) {
+	ctx := context.Background()
+	r := testrig.New(t)
+	confirm := confirmer(r, 1)
+	var mu sync.Mutex
+	var pending []byte
+	seen := map[string]bool{}
+	held := make(chan struct{}, 1)
+	r.Shop.Set(func(s *testrig.Shop) {
+		s.OnEvent = func(ctx context.Context, body []byte) {
+			var ev map[string]any
+			if json.Unmarshal(body, &ev) != nil {
+				return
+			}
+			id, _ := ev["id"].(string)
+			mu.Lock()
+			dup := seen[id]
+			seen[id] = true
+			if ev["type"] == "order.pending_payment" {
+				ev["type"] = "order.accepted" // the same order, confirmed on the wrong event
+				pending, _ = json.Marshal(ev)
+				mu.Unlock()
+				held <- struct{}{}
+				return
+			}
+			late := pending
+			pending = nil
+			mu.Unlock()
+			if dup {
+				return
+			}
+			confirm(ctx, body)
+			if late != nil {
+				confirm(ctx, late)
+			}
+		}
+	})
+	sc := testrig.Ordered(t, r.Harness(t, ""))
+	select {
+	case <-held:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no order.pending_payment reached the shop in 10s")
+	}
+	testrig.WantErr(t, "accept", sc.AcceptOrderDeliveredTwice(ctx))
+	testrig.WantErr(t, "count", sc.ExpectCount(ctx, "Alice", "order-confirmation", 1),
+		"got 2", "which Digital River delivered 2 times: the merchant does not deduplicate by event id",
+		"or, if it does deduplicate, it sent one of them on another event about the order, order.pending_payment ", "send the order confirmation on order.accepted only")
 }
