@@ -810,3 +810,32 @@ func shippedNotification(t *testing.T, id string) *catalogue.Notification {
 	}
 	return n
 }
+
+// TestFindDateCJKPaddedAndJapaneseEra: CJK dates with zero-padded month and
+// day (PHP's Y年m月d日) and Japan's era calendar (Intl's
+// ja-JP-u-ca-japanese), each found for its own day and not for another.
+func TestFindDateCJKPaddedAndJapaneseEra(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		day  time.Time
+		ok   bool
+	}{
+		{"お支払い日：2026年12月02日", time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), true},
+		{"お支払い日：2027年01月05日", time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC), true},
+		{"다음 결제일: 2027년 01월 05일", time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC), true},
+		{"お支払い日：2026年12月02日", time.Date(2026, 12, 12, 0, 0, 0, 0, time.UTC), false},
+		{"次回お支払い日：令和8年12月2日（水）", time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), true},
+		{"次回お支払い日：令和8年12月02日", time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), true},
+		{"次回お支払い日：令和8年12月22日", time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), false},
+		{"次回お支払い日：令和9年12月2日", time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), false},
+		{"ご利用開始日 R8/12/2", time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), true},
+		{"ご利用開始日 R8/12/2", time.Date(2026, 2, 12, 0, 0, 0, 0, time.UTC), false},
+		{"令和元年5月1日", time.Date(2019, 5, 1, 0, 0, 0, 0, time.UTC), true},
+		{"令和1年5月1日", time.Date(2019, 5, 1, 0, 0, 0, 0, time.UTC), true},
+		{"令和1年4月30日", time.Date(2019, 4, 30, 0, 0, 0, 0, time.UTC), false},
+	} {
+		if _, ok := catalogue.FindDate(tc.text, tc.day); ok != tc.ok {
+			t.Errorf("FindDate(%q, %s) = %v, want %v", tc.text, tc.day.Format("2006-01-02"), ok, tc.ok)
+		}
+	}
+}

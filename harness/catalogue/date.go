@@ -187,7 +187,9 @@ var monthNames = [][12]string{
 // British and American shops write them ("2nd December 2026", "the 2nd of
 // December 2026", "December 2nd, 2026", "Dec 2nd 2026"), German ("22.
 // Dezember 2026"), French ("22 décembre 2026", "1er décembre 2026") and
-// Spanish ("22 de diciembre de 2026"), each matched as whole words.
+// Spanish ("22 de diciembre de 2026"); Chinese, Japanese and Korean with
+// zero-padded fields ("2026年12月02日"); and Japan's era calendar
+// ("令和8年12月2日"), each matched as whole words.
 func localDates(t time.Time) []string {
 	d, y := t.Day(), t.Year()
 	var out []string
@@ -196,6 +198,24 @@ func localDates(t time.Time) []string {
 		out = append(out,
 			fmt.Sprintf("%s %s %d", th, m, y), fmt.Sprintf("%s of %s %d", th, m, y), fmt.Sprintf("%s %s, %d", th, m, y),
 			fmt.Sprintf("%s %s, %d", m, th, y), fmt.Sprintf("%s %s %d", m, th, y))
+	}
+	// Chinese, Japanese and Korean dates with zero-padded month and day, as
+	// templates write them (PHP's Y年m月d日, strftime's %Y年%m月%d日):
+	// "2026年01月05日", "2026년 01월 05일".
+	mo := int(t.Month())
+	out = append(out, fmt.Sprintf("%d年%02d月%02d日", y, mo, d), fmt.Sprintf("%d년 %02d월 %02d일", y, mo, d))
+	// Japan's era calendar (Intl's ja-JP-u-ca-japanese): Reiwa began on
+	// 1 May 2019, its first year written 元年: "令和8年12月2日", "R8/12/2".
+	if !t.Before(reiwa) {
+		ry := y - 2018
+		years := []string{strconv.Itoa(ry)}
+		if ry == 1 {
+			years = append(years, "元")
+		}
+		for _, ys := range years {
+			out = append(out, fmt.Sprintf("令和%s年%d月%d日", ys, mo, d), fmt.Sprintf("令和%s年%02d月%02d日", ys, mo, d))
+		}
+		out = append(out, fmt.Sprintf("R%d/%d/%d", ry, mo, d), fmt.Sprintf("R%d/%02d/%02d", ry, mo, d))
 	}
 	for _, months := range monthNames {
 		m := months[t.Month()-1]
@@ -209,6 +229,9 @@ func localDates(t time.Time) []string {
 	}
 	return out
 }
+
+// reiwa is the first day of Japan's Reiwa era.
+var reiwa = time.Date(2019, time.May, 1, 0, 0, 0, 0, time.UTC)
 
 // ordinal writes an English ordinal day: 1st, 2nd, 3rd, 4th, 11th, 12th,
 // 13th, 21st, 22nd, 23rd, 31st.
