@@ -839,3 +839,25 @@ func TestFindDateCJKPaddedAndJapaneseEra(t *testing.T) {
 		}
 	}
 }
+
+// Quantities in full-width (or other scripts') digits count as their ASCII
+// digits, as amounts and dates do: a Japanese shop writes "２点".
+func TestLineQuantityInFullWidthDigits(t *testing.T) {
+	c := shipped(t)
+	n, _ := c.Get("cancellation")
+	o := map[string]any{"id": "1007", "items": []any{map[string]any{"quantity": 2.0, "productDetails": map[string]any{"name": "抹茶セット"}}}}
+	for _, tc := range []struct {
+		body string
+		ok   bool
+	}{
+		{"注文番号 1007\n抹茶セット\t２点", true},
+		{"注文番号 1007\n抹茶セット ×２", true},
+		{"注文番号 1007\n抹茶セット\t数量：٢", true},
+		{"注文番号 1007\n抹茶セット\t１２点", false},
+		{"注文番号 1007\n抹茶セット\t３点", false},
+	} {
+		if err := n.Check(o, catalogue.Email{Body: tc.body}).Err(); (err == nil) != tc.ok {
+			t.Errorf("%q: err = %v, want ok = %v", tc.body, err, tc.ok)
+		}
+	}
+}

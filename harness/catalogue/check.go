@@ -334,9 +334,12 @@ func lineHas(line string, want []string) bool {
 	return true
 }
 
-// findNumberOrText finds w as a standalone number when it is one, else as text.
+// findNumberOrText finds w as a standalone number when it is one (digits
+// of other scripts counting as their ASCII digits: a Japanese "数量：２"
+// shows 2), else as text.
 func findNumberOrText(text, w string) (string, bool) {
 	if _, err := strconv.ParseFloat(w, 64); err == nil {
+		text = toASCIIDigits(text).s
 		for from := 0; ; {
 			i := strings.Index(text[from:], w)
 			if i < 0 {
