@@ -861,3 +861,32 @@ func TestLineQuantityInFullWidthDigits(t *testing.T) {
 		}
 	}
 }
+
+// Japanese totals tables as shop software writes them: labels spaced out
+// with ideographic spaces ("送　料", "合　計") are labels, and the
+// merchandise subtotal "商品代金合計" is a subtotal, not the total.
+func TestJapaneseLabelsSpacedOutAndMerchandiseSubtotal(t *testing.T) {
+	c := shipped(t)
+	conf, _ := c.Get("order-confirmation")
+	o := map[string]any{"id": "1005", "currency": "JPY", "subtotal": 2970.0,
+		"items":    []any{map[string]any{"amount": 2470.0, "productDetails": map[string]any{"name": "抹茶セット"}}},
+		"totalTax": 312.0, "totalDiscount": 0.0, "totalShipping": 500.0, "totalAmount": 3282.0}
+	for _, tc := range []struct {
+		name, body, wantErr string
+	}{
+		{"spaced labels", "注文番号 1005\n抹茶セット 2個 ￥2,470\n小　計 ￥2,970\n送　料 ￥500\n値引き ￥0\n消費税 ￥312\n合　計 ￥3,282", ""},
+		{"spaced shipping label showing the tax", "注文番号 1005\n抹茶セット 2個 ￥2,470\n小　計 ￥2,970\n送　料 ￥312\n値引き ￥0\n消費税 ￥312\n手数料 ￥500\n合　計 ￥3,282", `料 ￥312" (labelled shipping)`},
+		{"merchandise subtotal", "注文番号 1005\n抹茶セット 2個 ￥2,470\n商品代金合計 ￥2,470\n送料 ￥500\n割引 ￥0\n消費税 ￥312\nお支払い合計 ￥3,282", ""},
+		{"merchandise subtotal as the total", "注文番号 1005\n抹茶セット 2個 ￥2,470\n送料 ￥500\n割引 ￥0\n消費税 ￥312\nお支払い合計 ￥2,470\n商品代金合計 ￥3,282", "お支払い合計 ￥2,470"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := conf.Check(o, catalogue.Email{Body: tc.body}).Err()
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("err = %v, want it to name %q", err, tc.wantErr)
+			}
+		})
+	}
+}

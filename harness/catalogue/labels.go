@@ -96,7 +96,10 @@ func (n *Notification) lineLabels(line string) map[string]bool {
 		label      string
 		start, end int
 	}
-	lower := strings.ToLower(line)
+	// Japanese templates space a short label out to the width of a longer
+	// one with ideographic spaces ("小　計", "送　料", "合　計"): read the
+	// label without them.
+	lower := strings.ToLower(strings.ReplaceAll(line, "\u3000", ""))
 	var hits []hit
 	for label, words := range n.labels {
 		for _, w := range words {
