@@ -66,7 +66,7 @@ const DefaultTimeout = 3 * time.Second
 // Options configure an Engine.
 type Options struct {
 	Timeout time.Duration    // per attempt; DefaultTimeout when 0
-	Client  *http.Client     // its Timeout and CheckRedirect are overridden
+	Client  *http.Client     // its Transport sends deliveries, with Timeout and no redirect or cookie jar; OAuth token requests go through it whole
 	Logger  *slog.Logger     // nil discards
 	Wall    func() time.Time // signature timestamps; time.Now when nil
 	Retry   RetryPolicy      // DefaultSchedule in real time when zero
