@@ -54,7 +54,13 @@ func (s *Scenario) perform(ctx context.Context, name string, data profile.Action
 		}
 		body, err = s.send(ctx, name, a, data, sess, true)
 		if errors.As(err, &out) {
-			return nil, fmt.Errorf("action %s: %w, even right after signing in again (does the login action sign %s in? is session: right?)", name, out, data.Customer.Email)
+			hint := ""
+			if len(p.Merchant.Headers) > 0 {
+				// An operation of the merchant's staff left on the
+				// customer's side carries no merchant.headers.
+				hint = fmt.Sprintf("; or, if actions.%s is an operation of the merchant's staff that wants merchant.headers, say side: merchant (it runs in the customer's session unless told)", name)
+			}
+			return nil, fmt.Errorf("action %s: %w, even right after signing in again (does the login action sign %s in? is session: right?%s)", name, out, data.Customer.Email, hint)
 		}
 	}
 	return body, err

@@ -236,3 +236,27 @@ actions:
 		t.Errorf("a login that does not sign in: err = %v", err)
 	}
 }
+
+// A staff operation left on the customer's side (changePlan is a customer
+// action unless told) is refused for want of merchant.headers: the error
+// says side: merchant may be what is missing.
+func TestStaffActionOnTheCustomerSideSaysSide(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/login":
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "1", Path: "/"})
+		case r.Header.Get("X-Admin") != "secret":
+			http.Error(w, "staff only", http.StatusForbidden)
+		}
+	}))
+	defer srv.Close()
+	s := testScenario(t, profileFor(srv.URL, `
+actions:
+  login: {path: /login, form: {email: '{{.Customer.Email}}'}}
+  changePlan: {method: PUT, path: /admin/plan}
+`))
+	_, err := s.perform(context.Background(), "changePlan", customerData("Alice"))
+	if err == nil || !strings.Contains(err.Error(), "answered 403") || !strings.Contains(err.Error(), "say side: merchant") {
+		t.Errorf("err = %v, want the 403 and side: merchant named", err)
+	}
+}
