@@ -65,3 +65,39 @@ func ExampleServer_Client() {
 	fmt.Println(o.State, o.TotalAmount, o.Items[0].ProductDetails.Name)
 	// Output: accepted 48 Kettle
 }
+
+// A load test fills an account straight in its state, measures creates
+// over the API, and trims what they made, so the next figure is measured
+// at the same number of stored customers.
+func ExampleServer_FillCustomers() {
+	sim, err := simulator.Start(simulator.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sim.Close()
+	ctx := context.Background()
+	keys, err := sim.Client("").CreateAccount(ctx, "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	ids, err := sim.FillCustomers(keys.SecretKey, 1000, func(i int) string { return fmt.Sprintf("load%d@example.test", i) })
+	if err != nil {
+		log.Fatal(err)
+	}
+	dr := sim.Client(keys.SecretKey)
+	for range 3 { // the creates a load test measures
+		if _, err := dr.CreateCustomer(ctx, client.CustomerParams{Email: new("new@example.test")}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	trimmed, err := sim.TrimCustomers(keys.SecretKey, len(ids))
+	if err != nil {
+		log.Fatal(err)
+	}
+	newest, err := dr.Customers(ctx, client.ListParams{Limit: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(ids), trimmed, newest.Data[0].ID == ids[len(ids)-1])
+	// Output: 1000 3 true
+}
