@@ -62,3 +62,16 @@ func BenchmarkHandlerGetCustomer(b *testing.B) {
 		serveOnce(b, h, "GET", "/customers/"+id, key, "", http.StatusOK)
 	}
 }
+
+// BenchmarkHandlerListCustomers is GET /customers?limit=10 through the
+// handler, with ten customers stored.
+func BenchmarkHandlerListCustomers(b *testing.B) {
+	h, key, _ := benchHandler(b)
+	for i := range 9 {
+		serveOnce(b, h, "POST", "/customers", key, fmt.Sprintf(`{"email":"l%d@example.test"}`, i), http.StatusCreated)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		serveOnce(b, h, "GET", "/customers?limit=10", key, "", http.StatusOK)
+	}
+}

@@ -54,6 +54,7 @@ var badRows = []badRow{
 	{route: "GET /customers", name: "requestToBeForgotten not a boolean", path: "/customers?requestToBeForgotten=maybe", status: 400, code: "invalid_parameter", param: "requestToBeForgotten"},
 	{route: "GET /customers", name: "createdTime not a date", path: "/customers?createdTime%5Bgt%5D=yesterday", status: 400, code: "invalid_parameter", param: "createdTime[gt]"},
 	{route: "GET /customers", name: "updatedTime not a date", path: "/customers?updatedTime%5Blte%5D=soon", status: 400, code: "invalid_parameter", param: "updatedTime[lte]"},
+	{route: "GET /customers", name: "two bad times name the first operator", path: "/customers?updatedTime%5Blte%5D=soon&updatedTime%5Bgt%5D=later", status: 400, code: "invalid_parameter", param: "updatedTime[gt]"},
 	{route: "GET /customers", name: "both cursors", path: "/customers?startingAfter={cust}&endingBefore={cust}", status: 400, code: "invalid_parameter", param: "startingAfter"},
 	// /customers/{id}
 	{route: "GET /customers/{id}", name: "unknown id", path: "/customers/nope", status: 404, code: "not_found", param: "id"},

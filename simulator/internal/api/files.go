@@ -105,8 +105,9 @@ func (b rawBody) write(w http.ResponseWriter, status int) {
 // Files.
 
 func (h *Handler) listFiles(a *state.Account, r *http.Request) (int, any, error) {
-	return listed(r, func(lp state.ListParams) (any, error) {
-		return a.Files(state.FileFilter{ListParams: lp, IDs: multi(r, "ids"), Purpose: r.URL.Query().Get("purpose")})
+	q := r.URL.Query()
+	return listed(q, func(lp state.ListParams) (any, error) {
+		return a.Files(state.FileFilter{ListParams: lp, IDs: multi(q, "ids"), Purpose: q.Get("purpose")})
 	})
 }
 
@@ -199,12 +200,13 @@ func (h *Handler) createFileLink(a *state.Account, r *http.Request) (int, any, e
 }
 
 func (h *Handler) listFileLinks(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
+	q := r.URL.Query()
+	lp, err := listParams(q)
 	if err != nil {
 		return 0, nil, err
 	}
-	f := state.FileLinkFilter{ListParams: lp, IDs: multi(r, "ids"), FileID: r.URL.Query().Get("fileId")}
-	if f.Expired, err = boolParam(r, "expired"); err != nil {
+	f := state.FileLinkFilter{ListParams: lp, IDs: multi(q, "ids"), FileID: q.Get("fileId")}
+	if f.Expired, err = boolParam(q, "expired"); err != nil {
 		return 0, nil, err
 	}
 	page, err := a.FileLinks(f)

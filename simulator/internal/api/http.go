@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -237,8 +237,7 @@ func jsonKind(goType string) string {
 func pathID(r *http.Request, name string) string { return mux.Vars(r)[name] }
 
 // listParams reads DR's pagination query parameters.
-func listParams(r *http.Request) (state.ListParams, error) {
-	q := r.URL.Query()
+func listParams(q url.Values) (state.ListParams, error) {
 	p := state.ListParams{StartingAfter: q.Get("startingAfter"), EndingBefore: q.Get("endingBefore")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -254,9 +253,9 @@ func listParams(r *http.Request) (state.ListParams, error) {
 }
 
 // multi reads a parameter given as repeated keys or comma-separated values.
-func multi(r *http.Request, name string) []string {
+func multi(q url.Values, name string) []string {
 	var out []string
-	for _, v := range r.URL.Query()[name] {
+	for _, v := range q[name] {
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				out = append(out, s)
@@ -267,8 +266,8 @@ func multi(r *http.Request, name string) []string {
 }
 
 // boolParam reads a true/false query parameter; nil when absent.
-func boolParam(r *http.Request, name string) (*bool, error) {
-	s := r.URL.Query().Get(name)
+func boolParam(q url.Values, name string) (*bool, error) {
+	s := q.Get(name)
 	if s == "" {
 		return nil, nil
 	}
@@ -279,12 +278,19 @@ func boolParam(r *http.Request, name string) (*bool, error) {
 	return &b, nil
 }
 
+// timeOps are the operators of DR's time range parameters, in the order
+// timeRange reads them (so that of two bad ones the first is named).
+var timeOps = [...]string{"gt", "gte", "lt", "lte"}
+
 // timeRange reads name[gt|gte|lt|lte] (and a bare name as equality is not DR's; ignored).
-func timeRange(r *http.Request, name string) (state.TimeRange, error) {
+func timeRange(q url.Values, name string) (state.TimeRange, error) {
 	var tr state.TimeRange
-	q := r.URL.Query()
-	for op, dst := range map[string]**time.Time{"gt": &tr.GT, "gte": &tr.GTE, "lt": &tr.LT, "lte": &tr.LTE} {
-		key := fmt.Sprintf("%s[%s]", name, op)
+	if !hasBracketed(q, name) {
+		return tr, nil // most lists have none: no keys are made to look them up
+	}
+	dsts := [...]**time.Time{&tr.GT, &tr.GTE, &tr.LT, &tr.LTE}
+	for i, op := range timeOps {
+		key := name + "[" + op + "]"
 		s := q.Get(key)
 		if s == "" {
 			continue
@@ -293,15 +299,25 @@ func timeRange(r *http.Request, name string) (state.TimeRange, error) {
 		if err != nil {
 			return tr, apierror.Invalid(key, "%s must be an ISO-8601 date-time such as 2021-11-01T18:23:02Z, got '%s'.", key, s)
 		}
-		*dst = &t
+		*dsts[i] = &t
 	}
 	return tr, nil
 }
 
+// hasBracketed reports whether q has a key name[…].
+func hasBracketed(q url.Values, name string) bool {
+	for k := range q {
+		if len(k) > len(name) && k[len(name)] == '[' && k[:len(name)] == name {
+			return true
+		}
+	}
+	return false
+}
+
 // listed answers a list request: DR's list parameters (listParams) from
 // the query, or their 400, then list's page.
-func listed[V any](r *http.Request, list func(state.ListParams) (V, error)) (int, any, error) {
-	lp, err := listParams(r)
+func listed[V any](q url.Values, list func(state.ListParams) (V, error)) (int, any, error) {
+	lp, err := listParams(q)
 	if err != nil {
 		return 0, nil, err
 	}

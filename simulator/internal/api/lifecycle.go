@@ -13,10 +13,10 @@ func (h *Handler) createFulfillment(a *state.Account, r *http.Request) (int, any
 }
 
 func (h *Handler) listFulfillments(a *state.Account, r *http.Request) (int, any, error) {
-	return listed(r, func(lp state.ListParams) (any, error) {
-		q := r.URL.Query()
+	q := r.URL.Query()
+	return listed(q, func(lp state.ListParams) (any, error) {
 		return a.Fulfillments(state.FulfillmentFilter{
-			ListParams: lp, IDs: multi(r, "ids"), OrderID: q.Get("orderId"), SKUID: q.Get("skuId"),
+			ListParams: lp, IDs: multi(q, "ids"), OrderID: q.Get("orderId"), SKUID: q.Get("skuId"),
 			TrackingNumber: q.Get("trackingNumber"), TrackingCompany: q.Get("trackingCompany"),
 		})
 	})
@@ -33,9 +33,9 @@ func (h *Handler) createRefund(a *state.Account, r *http.Request) (int, any, err
 }
 
 func (h *Handler) listRefunds(a *state.Account, r *http.Request) (int, any, error) {
-	return listed(r, func(lp state.ListParams) (any, error) {
-		q := r.URL.Query()
-		return a.Refunds(state.RefundFilter{ListParams: lp, IDs: multi(r, "ids"), OrderID: q.Get("orderId"), State: q.Get("state")})
+	q := r.URL.Query()
+	return listed(q, func(lp state.ListParams) (any, error) {
+		return a.Refunds(state.RefundFilter{ListParams: lp, IDs: multi(q, "ids"), OrderID: q.Get("orderId"), State: q.Get("state")})
 	})
 }
 
@@ -54,9 +54,9 @@ func (h *Handler) createReturn(a *state.Account, r *http.Request) (int, any, err
 }
 
 func (h *Handler) listReturns(a *state.Account, r *http.Request) (int, any, error) {
-	return listed(r, func(lp state.ListParams) (any, error) {
-		q := r.URL.Query()
-		return a.Returns(state.ReturnFilter{ListParams: lp, IDs: multi(r, "ids"), OrderID: q.Get("orderId"), State: q.Get("state")})
+	q := r.URL.Query()
+	return listed(q, func(lp state.ListParams) (any, error) {
+		return a.Returns(state.ReturnFilter{ListParams: lp, IDs: multi(q, "ids"), OrderID: q.Get("orderId"), State: q.Get("state")})
 	})
 }
 

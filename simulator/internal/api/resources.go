@@ -16,18 +16,19 @@ func (h *Handler) createCustomer(a *state.Account, r *http.Request) (int, any, e
 // createdTime and updatedTime ranges, requestToBeForgotten
 // (docs/dr-api.md#customer).
 func (h *Handler) listCustomers(a *state.Account, r *http.Request) (int, any, error) {
-	f := state.CustomerFilter{Email: r.URL.Query().Get("email"), IDs: multi(r, "ids")}
+	q := r.URL.Query()
+	f := state.CustomerFilter{Email: q.Get("email"), IDs: multi(q, "ids")}
 	var err error
-	if f.Created, err = timeRange(r, "createdTime"); err != nil {
+	if f.Created, err = timeRange(q, "createdTime"); err != nil {
 		return 0, nil, err
 	}
-	if f.Updated, err = timeRange(r, "updatedTime"); err != nil {
+	if f.Updated, err = timeRange(q, "updatedTime"); err != nil {
 		return 0, nil, err
 	}
-	if f.RequestToBeForgotten, err = boolParam(r, "requestToBeForgotten"); err != nil {
+	if f.RequestToBeForgotten, err = boolParam(q, "requestToBeForgotten"); err != nil {
 		return 0, nil, err
 	}
-	return listed(r, func(lp state.ListParams) (any, error) {
+	return listed(q, func(lp state.ListParams) (any, error) {
 		f.ListParams = lp
 		return a.Customers(f)
 	})
@@ -102,7 +103,7 @@ func (h *Handler) getSKU(a *state.Account, r *http.Request) (int, any, error) {
 }
 
 func (h *Handler) listSKUs(a *state.Account, r *http.Request) (int, any, error) {
-	return listed(r, a.SKUs)
+	return listed(r.URL.Query(), a.SKUs)
 }
 
 func (h *Handler) deleteSKU(a *state.Account, r *http.Request) (int, any, error) {
@@ -112,17 +113,17 @@ func (h *Handler) deleteSKU(a *state.Account, r *http.Request) (int, any, error)
 // Orders.
 
 func (h *Handler) listOrders(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	created, err := timeRange(r, "createdTime")
-	if err != nil {
-		return 0, nil, err
-	}
 	q := r.URL.Query()
+	lp, err := listParams(q)
+	if err != nil {
+		return 0, nil, err
+	}
+	created, err := timeRange(q, "createdTime")
+	if err != nil {
+		return 0, nil, err
+	}
 	page, err := a.Orders(state.OrderFilter{
-		ListParams: lp, IDs: multi(r, "ids"), State: q.Get("state"), CustomerID: q.Get("customerId"),
+		ListParams: lp, IDs: multi(q, "ids"), State: q.Get("state"), CustomerID: q.Get("customerId"),
 		Email: q.Get("email"), SubscriptionID: q.Get("subscriptionId"), Created: created,
 	})
 	return http.StatusOK, page, err
@@ -130,7 +131,7 @@ func (h *Handler) listOrders(a *state.Account, r *http.Request) (int, any, error
 
 // getOrder is GET /orders/{id}[?expand=true] (docs/dr-api.md#order).
 func (h *Handler) getOrder(a *state.Account, r *http.Request) (int, any, error) {
-	expand, err := boolParam(r, "expand")
+	expand, err := boolParam(r.URL.Query(), "expand")
 	if err != nil {
 		return 0, nil, err
 	}
@@ -153,15 +154,16 @@ func (h *Handler) updateOrder(a *state.Account, r *http.Request) (int, any, erro
 // Events.
 
 func (h *Handler) listEvents(a *state.Account, r *http.Request) (int, any, error) {
-	lp, err := listParams(r)
+	q := r.URL.Query()
+	lp, err := listParams(q)
 	if err != nil {
 		return 0, nil, err
 	}
-	created, err := timeRange(r, "createdTime")
+	created, err := timeRange(q, "createdTime")
 	if err != nil {
 		return 0, nil, err
 	}
-	page, err := a.Events(state.EventFilter{ListParams: lp, Type: r.URL.Query().Get("type"), Types: multi(r, "types"), Created: created})
+	page, err := a.Events(state.EventFilter{ListParams: lp, Type: q.Get("type"), Types: multi(q, "types"), Created: created})
 	return http.StatusOK, page, err
 }
 
@@ -177,8 +179,9 @@ func (h *Handler) createWebhook(a *state.Account, r *http.Request) (int, any, er
 }
 
 func (h *Handler) listWebhooks(a *state.Account, r *http.Request) (int, any, error) {
-	return listed(r, func(lp state.ListParams) (any, error) {
-		return a.Webhooks(state.WebhookFilter{ListParams: lp, Type: r.URL.Query().Get("type"), Types: multi(r, "types")})
+	q := r.URL.Query()
+	return listed(q, func(lp state.ListParams) (any, error) {
+		return a.Webhooks(state.WebhookFilter{ListParams: lp, Type: q.Get("type"), Types: multi(q, "types")})
 	})
 }
 

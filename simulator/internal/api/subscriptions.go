@@ -39,8 +39,8 @@ func (h *Handler) createPlan(a *state.Account, r *http.Request) (int, any, error
 }
 
 func (h *Handler) listPlans(a *state.Account, r *http.Request) (int, any, error) {
-	return listed(r, func(lp state.ListParams) (any, error) {
-		q := r.URL.Query()
+	q := r.URL.Query()
+	return listed(q, func(lp state.ListParams) (any, error) {
 		return a.Plans(state.PlanFilter{ListParams: lp, State: q.Get("state"), Interval: q.Get("interval")})
 	})
 }
@@ -60,8 +60,8 @@ func (h *Handler) deletePlan(a *state.Account, r *http.Request) (int, any, error
 // Subscriptions.
 
 func (h *Handler) listSubscriptions(a *state.Account, r *http.Request) (int, any, error) {
-	return listed(r, func(lp state.ListParams) (any, error) {
-		q := r.URL.Query()
+	q := r.URL.Query()
+	return listed(q, func(lp state.ListParams) (any, error) {
 		return a.Subscriptions(state.SubscriptionFilter{
 			ListParams: lp, PlanID: q.Get("planId"), State: q.Get("state"), CustomerID: q.Get("customerId"),
 		})
@@ -83,8 +83,8 @@ func (h *Handler) deleteSubscription(a *state.Account, r *http.Request) (int, an
 // Billing invoices.
 
 func (h *Handler) listInvoices(a *state.Account, r *http.Request) (int, any, error) {
-	return listed(r, func(lp state.ListParams) (any, error) {
-		q := r.URL.Query()
+	q := r.URL.Query()
+	return listed(q, func(lp state.ListParams) (any, error) {
 		return a.Invoices(state.InvoiceFilter{
 			ListParams: lp, State: q.Get("state"), CustomerID: q.Get("customerId"), SubscriptionID: q.Get("subscriptionId"),
 		})

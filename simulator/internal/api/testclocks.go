@@ -24,7 +24,7 @@ func (h *Handler) getTestClock(a *state.Account, r *http.Request) (int, any, err
 }
 
 func (h *Handler) listTestClocks(a *state.Account, r *http.Request) (int, any, error) {
-	return listed(r, a.TestClocks)
+	return listed(r.URL.Query(), a.TestClocks)
 }
 
 func (h *Handler) deleteTestClock(a *state.Account, r *http.Request) (int, any, error) {

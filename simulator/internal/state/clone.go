@@ -24,10 +24,28 @@ func clone[T any](v T) T {
 	return out
 }
 
+// cloneAll clones each of vs. When T is a pointer (a page of resources),
+// the copies it points to share one array: a page of ten customers is one
+// allocation for them, not ten, and none for boxing each value.
 func cloneAll[T any](vs []T) []T {
 	out := make([]T, len(vs))
+	t := reflect.TypeFor[T]()
+	if t.Kind() != reflect.Pointer || len(vs) < 2 {
+		for i, v := range vs {
+			out[i] = clone(v)
+		}
+		return out
+	}
+	plan := copyPlanFor(t.Elem()) // what clone's plan for T does to the value pointed to
+	copies := reflect.MakeSlice(reflect.SliceOf(t.Elem()), len(vs), len(vs))
 	for i, v := range vs {
-		out[i] = clone(v)
+		src := reflect.ValueOf(v)
+		if src.IsNil() {
+			continue
+		}
+		dst := copies.Index(i)
+		plan(dst, src.Elem())
+		out[i] = dst.Addr().Interface().(T)
 	}
 	return out
 }

@@ -194,3 +194,49 @@ func BenchmarkClone(b *testing.B) {
 		}
 	})
 }
+
+// TestCloneAllCopiesEachValue: a page's copies (one array for the values
+// its pointers point to) write what the originals write, nil stays nil,
+// and changing a copy changes neither the originals nor the other copies.
+func TestCloneAllCopiesEachValue(t *testing.T) {
+	t.Run("Customer", func(t *testing.T) { checkCloneAll[*Customer](t) })
+	t.Run("Order", func(t *testing.T) { checkCloneAll[*Order](t) })
+	t.Run("Subscription", func(t *testing.T) { checkCloneAll[*Subscription](t) })
+	t.Run("Event", func(t *testing.T) { checkCloneAll[*Event](t) })
+}
+
+func checkCloneAll[T any](t *testing.T) {
+	t.Helper()
+	var vs []T
+	for seed := range 3 {
+		p := reflect.New(reflect.TypeFor[T]().Elem())
+		fill(p.Elem(), seed+1, 0)
+		vs = append(vs, p.Interface().(T))
+	}
+	var zero T
+	vs = append(vs, zero) // a nil pointer
+	before := mustJSON(t, vs)
+	copies := cloneAll(vs)
+	if got := mustJSON(t, copies); !bytes.Equal(got, before) {
+		t.Fatalf("cloneAll writes\n%s\nthe originals write\n%s", got, before)
+	}
+	if !reflect.ValueOf(copies[3]).IsNil() {
+		t.Fatalf("the copy of a nil pointer is %v", copies[3])
+	}
+	for i := range 3 {
+		if reflect.ValueOf(copies[i]).Pointer() == reflect.ValueOf(vs[i]).Pointer() {
+			t.Fatalf("copy %d is the original", i)
+		}
+	}
+	want1 := mustJSON(t, copies[1])
+	fill(reflect.ValueOf(copies[0]).Elem(), 9, 0)
+	if after := mustJSON(t, vs); !bytes.Equal(after, before) {
+		t.Fatalf("changing a copy changed the originals:\nbefore %s\nafter  %s", before, after)
+	}
+	if got := mustJSON(t, copies[1]); !bytes.Equal(got, want1) {
+		t.Fatalf("changing copy 0 changed copy 1:\nbefore %s\nafter  %s", want1, got)
+	}
+	if bytes.Equal(mustJSON(t, copies[0]), mustJSON(t, vs[0])) {
+		t.Fatal("copy 0 did not change when filled anew; the test proves nothing")
+	}
+}
