@@ -175,8 +175,10 @@ func fill(v reflect.Value, seed, depth int) {
 	}
 }
 
-// BenchmarkClone copies a populated order, as GET /orders/{id} does, with
-// the typed copy and with the JSON round trip it replaced.
+// BenchmarkClone copies a populated order, as the getters do for callers
+// in the process (GET /orders/{id} writes the stored order instead:
+// Account.WriteJSON), with the typed copy and with the JSON round trip it
+// replaced.
 func BenchmarkClone(b *testing.B) {
 	o := &Order{}
 	fill(reflect.ValueOf(o).Elem(), 1, 0)
