@@ -98,12 +98,12 @@ func TestBenchMeasuresRealWork(t *testing.T) {
 	if err != nil {
 		t.Fatalf("API bench: %v", err)
 	}
-	// Level 0 stores a seed customer, level 50 fifty, each in its own
+	// Level 0 stores a list page of customers, level 50 fifty, each in its own
 	// simulator. Each figure sums two rounds, each at least its requests
 	// (list a quarter) over at least one collection, after a warm-up
 	// over two.
-	if len(figs) != 2 || figs[0].stored != 1 || figs[1].stored != 50 {
-		t.Fatalf("API bench: %+v, want levels of 1 and 50 stored customers", figs)
+	if len(figs) != 2 || figs[0].stored != listPage || figs[1].stored != 50 {
+		t.Fatalf("API bench: %+v, want levels of %d and 50 stored customers", figs, listPage)
 	}
 	for _, f := range figs {
 		for _, r := range []struct {
