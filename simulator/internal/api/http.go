@@ -29,32 +29,28 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		w.WriteHeader(status)
 		return
 	}
-	if raw, ok := v.(rawBody); ok { // a file's bytes (files.go)
-		raw.write(w, status)
+	var body []byte
+	switch b := v.(type) {
+	case rawBody: // a file's bytes (files.go)
+		b.write(w, status)
 		return
-	}
-	if b, ok := v.(pooledJSON); ok { // written already, into a buffer of respBufs
-		w.Header()["Content-Type"] = jsonContentType
-		w.WriteHeader(status)
-		_, _ = w.Write(b.Bytes())
-		putRespBuf(b.Buffer)
-		return
-	}
-	if b, ok := v.(jsonBody); ok { // written already
-		w.Header()["Content-Type"] = jsonContentType
-		w.WriteHeader(status)
-		_, _ = w.Write(b)
-		return
-	}
-	buf := respBufs.Get().(*bytes.Buffer)
-	defer putRespBuf(buf)
-	if err := wire.MarshalWrite(buf, v); err != nil {
-		writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "cannot encode response: "+err.Error()))
-		return
+	case pooledJSON: // written already, into a buffer of respBufs
+		defer putRespBuf(b.Buffer)
+		body = b.Bytes()
+	case jsonBody: // written already
+		body = b
+	default:
+		buf := respBufs.Get().(*bytes.Buffer)
+		defer putRespBuf(buf)
+		if err := wire.MarshalWrite(buf, v); err != nil {
+			writeError(w, apierror.New(http.StatusInternalServerError, "internal_error", "", "cannot encode response: "+err.Error()))
+			return
+		}
+		body = buf.Bytes()
 	}
 	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }
 
 // respBufs are buffers for writeJSON's answers, written to the client and

@@ -189,13 +189,22 @@ func (n *notes[V]) set(id string, v V) {
 }
 
 // find returns a copy of the resource id of c, or DR's 404 naming kind.
-func find[T any](a *Account, c *collection[T], kind, id string) (T, error) {
+func find[T any](a *Account, c *collection[T], kind Kind, id string) (T, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	v, ok := c.get(id)
-	if !ok {
-		var zero T
-		return zero, problem.NotFoundID(kind, id)
+	v, err := lookup(c, kind, id)
+	if err != nil {
+		return v, err
 	}
 	return clone(v), nil
+}
+
+// lookup is the stored resource id of c (not a copy), or DR's 404 naming
+// kind. Caller holds a.mu.
+func lookup[T any](c *collection[T], kind Kind, id string) (T, error) {
+	v, ok := c.get(id)
+	if !ok {
+		return v, problem.NotFoundID(string(kind), id)
+	}
+	return v, nil
 }

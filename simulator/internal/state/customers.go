@@ -152,7 +152,7 @@ func (a *Account) UpdateCustomer(id string, p CustomerParams) (*Customer, error)
 
 // Customer is GET /customers/{id}.
 func (a *Account) Customer(id string) (*Customer, error) {
-	return find(a, &a.customers, "Customer", id)
+	return find(a, &a.customers, KindCustomer, id)
 }
 
 // CustomerFilter is GET /customers' query.
@@ -187,11 +187,8 @@ func (a *Account) DeleteCustomer(id string) error {
 		return problem.NotFoundID("Customer", id)
 	}
 	defer a.use(a.customerClock[c.ID])()
-	if tc, ok := a.testClocks.get(a.customerClock[c.ID]); ok {
-		tc.customers--
-	}
 	a.customers.remove(id)
-	delete(a.customerClock, id)
+	a.leaveClock(id)
 	a.record("customer.deleted", c, nil)
 	return nil
 }
@@ -206,12 +203,18 @@ func (a *Account) DropNewestCustomers(keep int) int {
 	defer a.mu.Unlock()
 	ids := a.customers.dropNewest(keep)
 	for _, id := range ids {
-		if tc, ok := a.testClocks.get(a.customerClock[id]); ok {
-			tc.customers--
-		}
-		delete(a.customerClock, id)
+		a.leaveClock(id)
 	}
 	return len(ids)
+}
+
+// leaveClock forgets which clock the removed customer id was on, and
+// counts it off its test clock's customers. Caller holds a.mu.
+func (a *Account) leaveClock(id string) {
+	if tc, ok := a.testClocks.get(a.customerClock[id]); ok {
+		tc.customers--
+	}
+	delete(a.customerClock, id)
 }
 
 func hasSource(c *Customer, id string) bool {

@@ -386,7 +386,7 @@ func (a *Account) CreateFulfillment(p FulfillmentParams) (*Fulfillment, error) {
 
 // Fulfillment is GET /fulfillments/{id}.
 func (a *Account) Fulfillment(id string) (*Fulfillment, error) {
-	return find(a, &a.fulfils, "Fulfillment", id)
+	return find(a, &a.fulfils, KindFulfillment, id)
 }
 
 // FulfillmentFilter is GET /fulfillments' query.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/drsim/drsim/simulator/internal/problem"
 	"github.com/drsim/drsim/simulator/internal/wire"
 )
 
@@ -65,9 +64,9 @@ func (a *Account) WriteJSON(w io.Writer, kind Kind, id string) error {
 
 // writeFound writes c's value id as JSON. Caller holds a.mu.
 func writeFound[T any](w io.Writer, c *collection[T], kind Kind, id string) error {
-	v, ok := c.get(id)
-	if !ok {
-		return problem.NotFoundID(string(kind), id)
+	v, err := lookup(c, kind, id)
+	if err != nil {
+		return err
 	}
 	if err := wire.MarshalWrite(w, v); err != nil {
 		return fmt.Errorf("write %s %s: %w", kind, id, err)

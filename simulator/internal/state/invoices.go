@@ -194,7 +194,7 @@ func (a *Account) renewalOrder(s *Subscription, inv *Invoice, src *Source, at ti
 
 // Invoice is GET /invoices/{id}.
 func (a *Account) Invoice(id string) (*Invoice, error) {
-	return find(a, &a.invoices, "Invoice", id)
+	return find(a, &a.invoices, KindInvoice, id)
 }
 
 // InvoiceFilter is GET /invoices' query.

@@ -476,7 +476,7 @@ func billTo(given, shipTo *Contact, c *Customer, email string) *Contact {
 
 // Order is GET /orders/{id}.
 func (a *Account) Order(id string) (*Order, error) {
-	return find(a, &a.orders, "Order", id)
+	return find(a, &a.orders, KindOrder, id)
 }
 
 // OrderExpanded is GET /orders/{id}?expand=true: the order whose lines'

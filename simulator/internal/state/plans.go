@@ -160,7 +160,7 @@ func (a *Account) UpdatePlan(id string, pp PlanParams) (*Plan, error) {
 
 // Plan is GET /plans/{id}.
 func (a *Account) Plan(id string) (*Plan, error) {
-	return find(a, &a.plans, "Plan", id)
+	return find(a, &a.plans, KindPlan, id)
 }
 
 // PlanFilter is GET /plans' query.

@@ -384,7 +384,7 @@ func distribute(amount float64, o *Order) []allocation {
 
 // Refund is GET /refunds/{id}.
 func (a *Account) Refund(id string) (*Refund, error) {
-	return find(a, &a.refunds, "Refund", id)
+	return find(a, &a.refunds, KindRefund, id)
 }
 
 // RefundFilter is GET /refunds' query.

@@ -242,7 +242,7 @@ func (a *Account) releaseReturn(o *Order, returnID string) {
 
 // Return is GET /returns/{id}.
 func (a *Account) Return(id string) (*Return, error) {
-	return find(a, &a.returns, "Return", id)
+	return find(a, &a.returns, KindReturn, id)
 }
 
 // ReturnFilter is GET /returns' query.

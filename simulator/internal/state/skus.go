@@ -115,7 +115,7 @@ func (a *Account) UpdateSKU(id string, p SKUParams) (*SKU, error) {
 
 // SKU is GET /skus/{id}.
 func (a *Account) SKU(id string) (*SKU, error) {
-	return find(a, &a.skus, "SKU", id)
+	return find(a, &a.skus, KindSKU, id)
 }
 
 // SKUs is GET /skus.

@@ -232,7 +232,7 @@ func (a *Account) newOtherSource(p SourceParams) *Source {
 
 // Source is GET /sources/{id}.
 func (a *Account) Source(id string) (*Source, error) {
-	return find(a, &a.sources, "Source", id)
+	return find(a, &a.sources, KindSource, id)
 }
 
 // AttachSource is POST /customers/{id}/sources/{sourceId}: it saves the

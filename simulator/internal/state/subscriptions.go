@@ -215,7 +215,7 @@ func (a *Account) activate(s *Subscription, o *Order, at time.Time) {
 
 // Subscription is GET /subscriptions/{id}.
 func (a *Account) Subscription(id string) (*Subscription, error) {
-	return find(a, &a.subs, "Subscription", id)
+	return find(a, &a.subs, KindSubscription, id)
 }
 
 // SubscriptionFilter is GET /subscriptions' query.
