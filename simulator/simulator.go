@@ -344,14 +344,29 @@ func (s *Server) FillCustomers(secretKey string, n int, email func(i int) string
 
 // TrimCustomers removes the newest customers of the account of secretKey
 // until keep are left, straight in its state, and says how many went; their
-// events stay. With FillCustomers it keeps a load test's account at the
-// size it measures: drsim bench trims the customers its create figure made.
+// events stay (TrimEvents takes those back). With FillCustomers it keeps a
+// load test's account at the size it measures: drsim bench trims the
+// customers its create figure made.
 func (s *Server) TrimCustomers(secretKey string, keep int) (int, error) {
 	a, public, ok := s.store.Lookup(secretKey)
 	if !ok || public {
 		return 0, fmt.Errorf("simulator: trim customers: no account has the secret key %q", secretKey)
 	}
 	return a.DropNewestCustomers(keep), nil
+}
+
+// TrimEvents removes the newest events of the account of secretKey until
+// keep are left, straight in its state, and says how many went: they are
+// gone from GET /events and replays, as if never recorded. With
+// TrimCustomers it keeps a load test's account at the size it measures:
+// drsim bench takes back the customers and the customer.created events its
+// create figure made.
+func (s *Server) TrimEvents(secretKey string, keep int) (int, error) {
+	a, public, ok := s.store.Lookup(secretKey)
+	if !ok || public {
+		return 0, fmt.Errorf("simulator: trim events: no account has the secret key %q", secretKey)
+	}
+	return a.DropNewestEvents(keep), nil
 }
 
 // Close stops serving and waits for in-flight webhook deliveries to end.

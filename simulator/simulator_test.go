@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -384,6 +385,73 @@ func TestFillCustomersStoresWhatTheAPIStores(t *testing.T) {
 	if _, err := sim.FillCustomers(keys.PublicKey, 1, func(int) string { return "x@example.test" }); err == nil {
 		t.Fatal("FillCustomers with a public key: no error")
 	}
+}
+
+// TrimEvents takes back the newest events down to the number kept: they
+// are gone from the list and from GET by id, the older ones stay as they
+// were, and events recorded after are listed as usual.
+func TestTrimEventsRemovesTheNewest(t *testing.T) {
+	sim, c := start(t, simulator.Options{})
+	ctx := context.Background()
+	keys, err := c.Account(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sim.FillCustomers(keys.SecretKey, 3, func(i int) string { return fmt.Sprintf("t%d@example.test", i) }); err != nil {
+		t.Fatal(err)
+	}
+	filled, err := c.Events(ctx, client.ListParams{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new(fmt.Sprintf("new%d@example.test", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := c.Events(ctx, client.ListParams{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := sim.TrimEvents(keys.SecretKey, 3); err != nil || n != 2 {
+		t.Fatalf("TrimEvents(3) of 5 = %d, %v; want 2 removed", n, err)
+	}
+	after, err := c.Events(ctx, client.ListParams{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := eventIDs(after.Data), eventIDs(filled.Data); !slices.Equal(got, want) {
+		t.Fatalf("events after the trim: %v; want the filled ones %v", got, want)
+	}
+	for _, e := range before.Data[:2] {
+		if _, err := c.Event(ctx, e.ID); err == nil || !strings.Contains(err.Error(), "404") {
+			t.Fatalf("GET trimmed event %s: %v; want a 404", e.ID, err)
+		}
+	}
+	if _, err := c.CreateCustomer(ctx, client.CustomerParams{Email: new("later@example.test")}); err != nil {
+		t.Fatal(err)
+	}
+	later, err := c.Events(ctx, client.ListParams{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(later.Data) != 4 || !slices.Equal(eventIDs(later.Data[1:]), eventIDs(filled.Data)) {
+		t.Fatalf("events after one more create: %v; want it before the filled ones %v", eventIDs(later.Data), eventIDs(filled.Data))
+	}
+	if n, err := sim.TrimEvents(keys.SecretKey, 10); err != nil || n != 0 {
+		t.Fatalf("TrimEvents(10) of 4 = %d, %v; want none removed", n, err)
+	}
+	if _, err := sim.TrimEvents(keys.PublicKey, 0); err == nil {
+		t.Fatal("TrimEvents with a public key: no error")
+	}
+}
+
+func eventIDs(events []client.Event) []string {
+	ids := make([]string, len(events))
+	for i, e := range events {
+		ids[i] = e.ID
+	}
+	return ids
 }
 
 // TrimCustomers takes back the newest customers down to the number kept:

@@ -328,7 +328,7 @@ type apiFigures struct {
 	fill               time.Duration // time to fill up to stored (straight into the state, no HTTP)
 	memFilled          memFigures    // after the fill, before the figures: stored customers and their events exactly
 	mem                memFigures    // after the level's figures
-	memEvents          int           // events stored then (the level's customers are stored: creates are trimmed)
+	memEvents          int           // events stored then (the level's customers' events: creates are trimmed with theirs)
 	warm               loadResult    // the GETs before the figures (benchAPI)
 	create, get, lists loadResult
 }
@@ -434,8 +434,8 @@ func (s *idSample) offer(id string) {
 // The figures are measured in rounds, each level in turn in each round, and
 // each level's rounds summed: the machine's other work, which changes over
 // minutes, then weighs on every level alike. The customers a create
-// figure makes are trimmed after it, so each figure is measured at its
-// level's count (their events stay). cpuprofile, when not empty, is where each
+// figure makes are trimmed after it, with their events, so each figure is
+// measured at its level's count. cpuprofile, when not empty, is where each
 // child writes its CPU profile (with its level appended); say reports
 // progress.
 func benchAPI(ctx context.Context, stored []int, conc, requests, rounds int, cpuprofile string, say func(format string, a ...any)) (out []apiFigures, err error) {
@@ -443,7 +443,7 @@ func benchAPI(ctx context.Context, stored []int, conc, requests, rounds int, cpu
 		sim    *apiServer
 		api    *rawAPI
 		ids    []string
-		events int // customer.created events stored: one per fill and per create
+		events int // customer.created events stored: one per fill and per create not trimmed
 		f      apiFigures
 		get    func(ctx context.Context, i int) error // GET of a stored customer's id, picked at random
 	}
@@ -503,13 +503,14 @@ func benchAPI(ctx context.Context, stored []int, conc, requests, rounds int, cpu
 			if err != nil {
 				return nil, err
 			}
-			// The customers the creates made go again, so that every
-			// figure is measured at the level's count; their events stay.
-			trimmed, err := l.sim.trim(ctx)
+			// The customers the creates made go again, and their
+			// events, so that every figure is measured at the level's
+			// count of both.
+			customers, events, err := l.sim.trim(ctx)
 			if err != nil {
 				return nil, err
 			}
-			l.events += trimmed
+			l.events += customers - events
 			get, err := loadCycles(ctx, l.sim, conc, requests, apiCycles, most, l.get)
 			if err != nil {
 				return nil, err

@@ -44,8 +44,8 @@ const (
 )
 
 // benchRequest is bench asking the child: Op "fill" stores N more
-// customers, "trim" removes the customers made since the fills (by a
-// create figure; their events stay), "memory" measures the memory.
+// customers, "trim" removes the customers and events made since the fills
+// (by a create figure), "memory" measures the memory.
 type benchRequest struct {
 	Op string `json:"op"`
 	N  int    `json:"n,omitempty"`
@@ -54,7 +54,8 @@ type benchRequest struct {
 // benchMessage is the child speaking: where it serves (first), a
 // collection completed (GC, the count so far), a fill done (IDs: a uniform
 // sample of every customer stored; Stored: how many were filled in all),
-// a trim done (Trimmed: how many customers it removed), its memory (Live,
+// a trim done (Trimmed and TrimmedEvents: how many customers and events it
+// removed), its memory (Live,
 // RSS), or what went wrong (Error).
 type benchMessage struct {
 	URL     string   `json:"url,omitempty"`
@@ -63,6 +64,8 @@ type benchMessage struct {
 	IDs     []string `json:"ids,omitempty"`
 	Stored  int      `json:"stored,omitempty"`
 	Trimmed int      `json:"trimmed,omitempty"`
+	// TrimmedEvents is how many events a trim removed.
+	TrimmedEvents int `json:"trimmedEvents,omitempty"`
 	Live    uint64   `json:"live,omitempty"`
 	RSS     uint64   `json:"rss,omitempty"`
 	Error   string   `json:"error,omitempty"`
@@ -148,12 +151,19 @@ func benchServer(ctx context.Context, args []string, in io.Reader, out io.Writer
 			}
 			m.IDs, m.Stored = sample.ids, filled
 		case "trim":
+			// The account holds a customer.created event per customer
+			// filled, and nothing else records events in it.
 			n, err := sim.TrimCustomers(keys.SecretKey, filled)
 			if err != nil {
 				m.Error = err.Error()
 				break
 			}
-			m.Trimmed = n
+			ne, err := sim.TrimEvents(keys.SecretKey, filled)
+			if err != nil {
+				m.Error = err.Error()
+				break
+			}
+			m.Trimmed, m.TrimmedEvents = n, ne
 		case "memory":
 			mem := measureMemory()
 			m.Live, m.RSS = mem.live, mem.rss
@@ -268,14 +278,14 @@ func (s *apiServer) fill(ctx context.Context, n int) ([]string, error) {
 	return m.IDs, nil
 }
 
-// trim removes the customers made since the fills (by a create figure)
-// and says how many it removed.
-func (s *apiServer) trim(ctx context.Context) (int, error) {
+// trim removes the customers and events made since the fills (by a
+// create figure) and says how many of each it removed.
+func (s *apiServer) trim(ctx context.Context) (customers, events int, err error) {
 	m, err := s.ask(ctx, benchRequest{Op: "trim"})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return m.Trimmed, nil
+	return m.Trimmed, m.TrimmedEvents, nil
 }
 
 // memory is the child's live heap and resident set (measureMemory there).

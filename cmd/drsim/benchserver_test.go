@@ -42,14 +42,15 @@ func TestAPIServerIsAChildProcessThatFillsAndMeasures(t *testing.T) {
 			t.Fatalf("a filled customer is not served by the child: %v", err)
 		}
 	}
-	// A create figure's customers go again at a trim; the filled stay.
+	// A create figure's customers and their events go again at a trim;
+	// the filled stay.
 	for i := range 4 {
 		if err := api.do(ctx, "POST", "/customers", fmt.Sprintf(`{"id":"made%d"}`, i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n, err := s.trim(ctx); err != nil || n != 4 {
-		t.Fatalf("trim after 4 creates: %d, %v; want 4 removed", n, err)
+	if n, ne, err := s.trim(ctx); err != nil || n != 4 || ne != 4 {
+		t.Fatalf("trim after 4 creates: %d customers and %d events, %v; want 4 and 4 removed", n, ne, err)
 	}
 	if err := api.do(ctx, "GET", "/customers/made0", ""); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("GET of a trimmed customer: %v, want a 404", err)

@@ -307,6 +307,35 @@ func (l *eventLog) dropOldest(drop func(*logEntry) bool, gone func(id string)) i
 	return n
 }
 
+// dropNewest forgets the newest events until keep are left, calls gone
+// (when not nil) with each one's id, newest first, and says how many went.
+// It costs what it removes. The chunks after the last kept event's are
+// released, and that chunk is closed after its last kept event (its
+// capacity cut there), so the next event starts a new chunk: the bytes of
+// the events dropped are never written over, as an *Event read before may
+// still be a view of them (a delivery under way).
+func (l *eventLog) dropNewest(keep int, gone func(id string)) int {
+	keep = max(keep, 0)
+	if keep >= len(l.entries) {
+		return 0
+	}
+	for i := len(l.entries) - 1; i >= keep; i-- {
+		if gone != nil {
+			gone(l.id(i))
+		}
+		l.unindex(i, l.base+uint32(i))
+	}
+	first := l.entries[keep] // the oldest dropped: the kept events' bytes end where its start
+	n := len(l.entries) - keep
+	clear(l.entries[keep:])
+	l.entries = l.entries[:keep]
+	k := int(first.chunk - l.chunkBase)
+	l.chunks[k] = l.chunks[k][:first.off:first.off]
+	clear(l.chunks[k+1:])
+	l.chunks = l.chunks[:k+1]
+	return n
+}
+
 // releaseChunks releases the chunks no kept event uses: those before the
 // first kept event's from the front, and, between kept events, those none
 // of them is in. The last chunk stays: the next event goes there.

@@ -87,7 +87,8 @@ var logHashes = []struct {
 
 // The log keeps what is appended, finds every id at its position, and
 // reads each event back as appended, across the retention prune (the
-// oldest run), test clock deletions (from the middle) and chunk releases;
+// oldest run), test clock deletions (from the middle), the newest taken
+// back (drsim bench's trim) and chunk releases;
 // with colliding hashes too. A model list says what it should hold.
 func TestEventLogMatchesModel(t *testing.T) {
 	for _, h := range logHashes {
@@ -96,6 +97,7 @@ func TestEventLogMatchesModel(t *testing.T) {
 			for round := range 12 {
 				l := eventLog{hash: h.hash}
 				var model []logged
+				var held []heldEvent
 				clocks := []string{"", "clock_a", "clock_b", "clock_c"}
 				next := 0
 				for step := range 150 {
@@ -116,6 +118,21 @@ func TestEventLogMatchesModel(t *testing.T) {
 							t.Fatalf("round %d step %d: dropOldest dropped %d (%v), want %d (%v)", round, step, got, gone, n, want)
 						}
 						model = model[n:]
+					case op == 2: // the newest events taken back (drsim bench's trim)
+						keep := max(len(model)-rng.IntN(8), 0)
+						var dropped []*Event // read before the drop: what a delivery under way holds
+						var gone, want []string
+						for i := len(model) - 1; i >= keep; i-- {
+							dropped = append(dropped, l.event(i))
+							want = append(want, model[i].ev.ID)
+						}
+						if got := l.dropNewest(keep, func(id string) { gone = append(gone, id) }); got != len(want) || !slices.Equal(gone, want) {
+							t.Fatalf("round %d step %d: dropNewest(%d) dropped %d (%v), want %d (%v)", round, step, keep, got, gone, len(want), want)
+						}
+						for j, e := range dropped {
+							held = append(held, heldEvent{e, model[len(model)-1-j]})
+						}
+						model = model[:keep]
 					case op == 1: // a test clock deleted
 						c := clocks[1+rng.IntN(3)]
 						before := len(model)
@@ -139,10 +156,20 @@ func TestEventLogMatchesModel(t *testing.T) {
 						next++
 					}
 					checkLog(t, &l, model, step%25 == 24, fmt.Sprintf("round %d step %d", round, step))
+					for _, h := range held {
+						checkEvent(t, h.ev, h.was) // the log never writes over bytes it gave out
+					}
 				}
 			}
 		})
 	}
+}
+
+// heldEvent is an event read from the log before it was dropped, and what
+// it was when appended.
+type heldEvent struct {
+	ev  *Event
+	was logged
 }
 
 // checkLog fails unless l holds model's events, in order, each found by its

@@ -262,15 +262,33 @@ const pruneEvery = 1000
 // retired events used. Caller holds a.mu.
 func (a *Account) pruneEvents() int {
 	a.recorded = 0
-	var gone []string
-	forget, _ := a.publisher.(EventForgetter)
-	var note func(string)
-	if forget != nil {
-		note = func(id string) { gone = append(gone, id) }
-	}
 	cutoff := a.retentionCutoff()
-	n := a.events.dropOldest(func(e *logEntry) bool { return e.retired(cutoff) }, note)
-	if forget != nil && len(gone) > 0 {
+	return a.dropEvents(func(gone func(string)) int {
+		return a.events.dropOldest(func(e *logEntry) bool { return e.retired(cutoff) }, gone)
+	})
+}
+
+// DropNewestEvents forgets the newest events until keep are left, as if
+// they had never been recorded (the delivery engine forgets them too), and
+// says how many went. It costs what it removes. With DropNewestCustomers it
+// keeps a load test's account at the size it measures.
+func (a *Account) DropNewestEvents(keep int) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.dropEvents(func(gone func(string)) int { return a.events.dropNewest(keep, gone) })
+}
+
+// dropEvents runs drop, which removes events from the log and calls gone
+// (when not nil) with each one's id, and tells the publisher which went
+// when it keeps anything by event (the delivery engine). Caller holds a.mu.
+func (a *Account) dropEvents(drop func(gone func(id string)) int) int {
+	forget, _ := a.publisher.(EventForgetter)
+	if forget == nil {
+		return drop(nil)
+	}
+	var gone []string
+	n := drop(func(id string) { gone = append(gone, id) })
+	if len(gone) > 0 {
 		forget.ForgetEvents(a.id, gone)
 	}
 	return n
