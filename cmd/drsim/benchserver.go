@@ -65,10 +65,10 @@ type benchMessage struct {
 	Stored  int      `json:"stored,omitempty"`
 	Trimmed int      `json:"trimmed,omitempty"`
 	// TrimmedEvents is how many events a trim removed.
-	TrimmedEvents int `json:"trimmedEvents,omitempty"`
-	Live    uint64   `json:"live,omitempty"`
-	RSS     uint64   `json:"rss,omitempty"`
-	Error   string   `json:"error,omitempty"`
+	TrimmedEvents int    `json:"trimmedEvents,omitempty"`
+	Live          uint64 `json:"live,omitempty"`
+	RSS           uint64 `json:"rss,omitempty"`
+	Error         string `json:"error,omitempty"`
 }
 
 // benchServer is the child: it serves a simulator with one account until
