@@ -58,17 +58,16 @@ type benchRequest struct {
 // removed), its memory (Live,
 // RSS), or what went wrong (Error).
 type benchMessage struct {
-	URL     string   `json:"url,omitempty"`
-	Key     string   `json:"key,omitempty"`
-	GC      uint64   `json:"gc,omitempty"`
-	IDs     []string `json:"ids,omitempty"`
-	Stored  int      `json:"stored,omitempty"`
-	Trimmed int      `json:"trimmed,omitempty"`
-	// TrimmedEvents is how many events a trim removed.
-	TrimmedEvents int    `json:"trimmedEvents,omitempty"`
-	Live          uint64 `json:"live,omitempty"`
-	RSS           uint64 `json:"rss,omitempty"`
-	Error         string `json:"error,omitempty"`
+	URL           string   `json:"url,omitempty"`
+	Key           string   `json:"key,omitempty"`
+	GC            uint64   `json:"gc,omitempty"`
+	IDs           []string `json:"ids,omitempty"`
+	Stored        int      `json:"stored,omitempty"`
+	Trimmed       int      `json:"trimmed,omitempty"`
+	TrimmedEvents int      `json:"trimmedEvents,omitempty"`
+	Live          uint64   `json:"live,omitempty"`
+	RSS           uint64   `json:"rss,omitempty"`
+	Error         string   `json:"error,omitempty"`
 }
 
 // benchServer is the child: it serves a simulator with one account until
