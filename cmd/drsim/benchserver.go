@@ -55,8 +55,7 @@ type benchRequest struct {
 // collection completed (GC, the count so far), a fill done (IDs: a uniform
 // sample of every customer stored; Stored: how many were filled in all),
 // a trim done (Trimmed and TrimmedEvents: how many customers and events it
-// removed), its memory (Live,
-// RSS), or what went wrong (Error).
+// removed), its memory (Live, RSS), or what went wrong (Error).
 type benchMessage struct {
 	URL           string   `json:"url,omitempty"`
 	Key           string   `json:"key,omitempty"`
