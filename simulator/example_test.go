@@ -68,7 +68,7 @@ func ExampleServer_Client() {
 
 // A load test fills an account straight in its state, measures creates
 // over the API, and trims what they made, so the next figure is measured
-// at the same number of stored customers.
+// at the same number of stored customers and events.
 func ExampleServer_FillCustomers() {
 	sim, err := simulator.Start(simulator.Options{})
 	if err != nil {
@@ -94,10 +94,16 @@ func ExampleServer_FillCustomers() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// Each filled customer has its customer.created event; the creates'
+	// events go too.
+	trimmedEvents, err := sim.TrimEvents(keys.SecretKey, len(ids))
+	if err != nil {
+		log.Fatal(err)
+	}
 	newest, err := dr.Customers(ctx, client.ListParams{Limit: 1})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(ids), trimmed, newest.Data[0].ID == ids[len(ids)-1])
-	// Output: 1000 3 true
+	fmt.Println(len(ids), trimmed, trimmedEvents, newest.Data[0].ID == ids[len(ids)-1])
+	// Output: 1000 3 3 true
 }
