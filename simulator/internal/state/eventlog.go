@@ -254,7 +254,9 @@ func (l *eventLog) append(e *Event, testClock string, recorded time.Time) (uint3
 func (l *eventLog) addChunk(need int) int {
 	size := minChunk
 	if n := len(l.chunks); n > 0 {
-		size = min(2*cap(l.chunks[n-1]), maxChunk)
+		// At least minChunk: dropNewest may have closed the last chunk
+		// at any length.
+		size = max(min(2*cap(l.chunks[n-1]), maxChunk), minChunk)
 		if k := len(l.entries); k == 0 || l.entries[k-1].chunk != l.chunkBase+uint32(n-1) {
 			l.chunks[n-1] = nil
 		}

@@ -309,6 +309,25 @@ func TestEventLogChunks(t *testing.T) {
 	if c := l.chunks[len(l.chunks)-1]; cap(c) != maxChunk {
 		t.Fatalf("the event after a large one went to a chunk of %d, want %d", cap(c), maxChunk)
 	}
+	// Take back the newest event, and the large one before it by
+	// itself: each time the next event starts a chunk of at least
+	// minChunk, and the bytes of the ones taken back stay as they were.
+	for _, keep := range []int{n - 1, n - 2} {
+		kept := l.chunks[len(l.chunks)-1]
+		held := l.event(keep)
+		body := slices.Clone(held.body)
+		if got := l.dropNewest(keep, nil); got != n-keep {
+			t.Fatalf("dropNewest(%d) of %d dropped %d", keep, n, got)
+		}
+		n = keep
+		add(small)
+		if c := l.chunks[len(l.chunks)-1]; cap(c) < minChunk || &c[0] == &kept[0] {
+			t.Fatalf("after dropNewest(%d) the next event went to a chunk of %d (new: %v), want a new one of at least %d", keep, cap(c), &c[0] != &kept[0], minChunk)
+		}
+		if !bytes.Equal(held.body, body) {
+			t.Fatalf("an event taken back was written over: %.60s", held.body)
+		}
+	}
 	chunks, before := len(l.chunks), l.chunks
 	// Forget all but the last 10 events: only the chunks they use stay.
 	cut := logT0.Add(time.Duration(n-10) * time.Minute)
