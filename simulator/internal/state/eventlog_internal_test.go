@@ -309,9 +309,10 @@ func TestEventLogChunks(t *testing.T) {
 	if c := l.chunks[len(l.chunks)-1]; cap(c) != maxChunk {
 		t.Fatalf("the event after a large one went to a chunk of %d, want %d", cap(c), maxChunk)
 	}
-	// Take back the newest event, and the large one before it by
-	// itself: each time the next event starts a chunk of at least
-	// minChunk, and the bytes of the ones taken back stay as they were.
+	// Take back the newest event (the chunk it starts is closed empty),
+	// then the two newest (the large one in its own chunk, and the one
+	// added after it): each time the next event starts a chunk of at
+	// least minChunk, and the bytes of one taken back stay as they were.
 	for _, keep := range []int{n - 1, n - 2} {
 		kept := l.chunks[len(l.chunks)-1]
 		held := l.event(keep)
