@@ -326,9 +326,9 @@ func (s *Server) Client(key string) *client.Client {
 // quickly (drsim bench -stored). It returns the customers' ids, oldest
 // first.
 func (s *Server) FillCustomers(secretKey string, n int, email func(i int) string) ([]string, error) {
-	a, public, ok := s.store.Lookup(secretKey)
-	if !ok || public {
-		return nil, fmt.Errorf("simulator: fill customers: no account has the secret key %q", secretKey)
+	a, err := s.secretAccount(secretKey, "fill customers")
+	if err != nil {
+		return nil, err
 	}
 	ids := make([]string, 0, n)
 	for i := range n {
@@ -348,9 +348,9 @@ func (s *Server) FillCustomers(secretKey string, n int, email func(i int) string
 // load test's account at the size it measures: drsim bench trims the
 // customers its create figure made.
 func (s *Server) TrimCustomers(secretKey string, keep int) (int, error) {
-	a, public, ok := s.store.Lookup(secretKey)
-	if !ok || public {
-		return 0, fmt.Errorf("simulator: trim customers: no account has the secret key %q", secretKey)
+	a, err := s.secretAccount(secretKey, "trim customers")
+	if err != nil {
+		return 0, err
 	}
 	return a.DropNewestCustomers(keep), nil
 }
@@ -362,11 +362,21 @@ func (s *Server) TrimCustomers(secretKey string, keep int) (int, error) {
 // drsim bench takes back the customers and the customer.created events its
 // create figure made.
 func (s *Server) TrimEvents(secretKey string, keep int) (int, error) {
-	a, public, ok := s.store.Lookup(secretKey)
-	if !ok || public {
-		return 0, fmt.Errorf("simulator: trim events: no account has the secret key %q", secretKey)
+	a, err := s.secretAccount(secretKey, "trim events")
+	if err != nil {
+		return 0, err
 	}
 	return a.DropNewestEvents(keep), nil
+}
+
+// secretAccount is the account of secretKey for the load-test helpers
+// (FillCustomers, TrimCustomers, TrimEvents); a public key is refused.
+func (s *Server) secretAccount(secretKey, what string) (*state.Account, error) {
+	a, public, ok := s.store.Lookup(secretKey)
+	if !ok || public {
+		return nil, fmt.Errorf("simulator: %s: no account has the secret key %q", what, secretKey)
+	}
+	return a, nil
 }
 
 // Close stops serving and waits for in-flight webhook deliveries to end.
