@@ -327,7 +327,7 @@ func (l *eventLog) dropNewest(keep int, gone func(id string)) int {
 		}
 		l.unindex(i, l.base+uint32(i))
 	}
-	first := l.entries[keep] // the oldest dropped: the kept events' bytes end where its start
+	first := l.entries[keep] // the oldest dropped: the kept events' bytes end where its bytes start
 	n := len(l.entries) - keep
 	clear(l.entries[keep:])
 	l.entries = l.entries[:keep]
